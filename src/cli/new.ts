@@ -1,0 +1,141 @@
+// `svc new NAME`: validate the name and flags, ask what is left, render, write. Every check
+// happens before the first byte is written, so an error leaves nothing behind.
+import { Command, Option } from 'commander';
+import { resolve, relative } from 'node:path';
+import { SvcError } from '../core/errors.js';
+import { INIT_SYSTEMS, RUNTIMES } from '../core/manifest.js';
+import { checkServiceName, type Kind } from '../core/naming.js';
+import {
+  checkTextFlag,
+  parseEnvFlags,
+  parseInitFlag,
+  parsePortFlag,
+  parseRuntimeFlag,
+  QUESTION_FLAGS,
+  questionsFor,
+  type GivenAnswers,
+  type QuestionId,
+} from '../scaffold/answers.js';
+import { manifestFromAnswers, projectFiles } from '../scaffold/project.js';
+import type { Prompter } from '../scaffold/prompter.js';
+import { renderProject, type RenderedFile } from '../scaffold/render.js';
+import { collectAnswers } from '../scaffold/wizard.js';
+import { checkTarget, writeProject } from '../scaffold/write.js';
+import { palette, colorEnabled } from '../ui/color.js';
+import { terminalPrompter } from '../ui/inquirer.js';
+import { runSteps } from '../ui/progress.js';
+import { SVC_VERSION } from './version.js';
+
+export interface NewFlags {
+  description?: string;
+  port?: string;
+  health?: string;
+  runtime?: string;
+  init?: string;
+  monit?: boolean;
+  user?: string;
+  env?: string[];
+  dir?: string;
+  yes?: boolean;
+  force?: boolean;
+  dryRun?: boolean;
+}
+
+export interface NewIo {
+  cwd: string;
+  out: NodeJS.WriteStream;
+  /** Absent when stdin or stdout is not a terminal. */
+  prompter?: Prompter;
+}
+
+/** Flags -> answers already given, each checked with the rule its question uses. */
+export function givenFromFlags(flags: NewFlags): GivenAnswers {
+  const given: GivenAnswers = {};
+  if (flags.description !== undefined) given.description = checkTextFlag('--description', 'description', flags.description);
+  if (flags.port !== undefined) given.port = parsePortFlag(flags.port);
+  if (flags.health !== undefined) given.health = checkTextFlag('--health', 'health', flags.health);
+  if (flags.runtime !== undefined) given.runtime = parseRuntimeFlag(flags.runtime);
+  if (flags.init !== undefined) given.init = parseInitFlag(flags.init);
+  if (flags.monit !== undefined) given.monit = flags.monit;
+  if (flags.user !== undefined) given.user = checkTextFlag('--user', 'user', flags.user);
+  if (flags.env !== undefined) given.env = parseEnvFlags(flags.env);
+  return given;
+}
+
+/** A flag for a question this kind never asks is a mistake worth saying, not ignoring. */
+function refuseInapplicableFlags(kind: Kind, given: GivenAnswers): void {
+  const applicable = new Set(questionsFor(kind, given.runtime));
+  for (const id of Object.keys(given) as QuestionId[]) {
+    if (applicable.has(id)) continue;
+    const why = id === 'init' ? 'a static site runs no process (nginx serves it)' : `not asked for a ${kind}- project`;
+    throw new SvcError(`${QUESTION_FLAGS[id]}: ${why}`);
+  }
+  if (given.init === 'monit' && given.monit === false) {
+    throw new SvcError('--no-monit: with --init monit, the monit check is what starts the service');
+  }
+}
+
+function describeFiles(dir: string, files: readonly RenderedFile[]): string[] {
+  return files.map((file) => `  ${file.mode.toString(8).padStart(4, '0')}  ${file.path}`);
+}
+
+export async function runNew(name: string, flags: NewFlags, io: NewIo): Promise<void> {
+  const checked = checkServiceName(name);
+  if (!checked.ok) throw new SvcError(checked.message);
+  const given = givenFromFlags(flags);
+  refuseInapplicableFlags(checked.kind, given);
+  const dir = resolve(io.cwd, flags.dir ?? name);
+  const shownDir = relative(io.cwd, dir) || '.';
+  const state = checkTarget(dir, flags.force === true);
+
+  const answers = await collectAnswers({ name, kind: checked.kind, given, yes: flags.yes === true, prompter: io.prompter });
+  const manifest = manifestFromAnswers(answers, SVC_VERSION);
+  const files = renderProject(manifest, projectFiles(manifest));
+  const paint = palette(colorEnabled(io.out));
+
+  if (flags.dryRun) {
+    io.out.write(`${paint.bold(`Would write ${files.length} files to ${shownDir}/`)} (dry run, nothing written):\n`);
+    io.out.write(describeFiles(dir, files).join('\n') + '\n');
+    return;
+  }
+  await runSteps([{ title: `Write ${files.length} files to ${shownDir}/`, run: () => writeProject(dir, files, state) }]);
+  io.out.write(`${paint.green('Created')} ${paint.bold(name)} in ${shownDir}/:\n`);
+  io.out.write(describeFiles(dir, files).join('\n') + '\n');
+  io.out.write(`\nNext: cd ${shownDir} && svc plan HOST\n`);
+}
+
+const EXAMPLES = `
+Examples:
+  $ svc new api-orders                      ask, then write ./api-orders/
+  $ svc new api-orders --yes                take every default
+  $ svc new www-shop --runtime static --port 8080 --yes
+  $ svc new service-mailer --init openrc --no-monit --env QUEUE=mail --yes
+  $ svc new api-orders --yes --dry-run      list the files, write nothing`;
+
+export function newCommand(): Command {
+  return new Command('new')
+    .description('scaffold a www-, api- or service- project whose config/ is laid over the host\'s /')
+    .argument('<name>', 'service name: www-NAME, api-NAME or service-NAME')
+    .option('--description <text>', 'one line saying what the service does')
+    .option('--port <port>', 'port it listens on (api-: 3000, www-: 8080)')
+    .option('--health <path>', 'health check path', undefined)
+    .addOption(new Option('--runtime <runtime>', 'www- only: static files or a node server').choices(RUNTIMES))
+    .addOption(new Option('--init <system>', 'init system on the hosts').choices(INIT_SYSTEMS))
+    .option('--monit', 'add a monit check (default)')
+    .option('--no-monit', 'no monit check')
+    .option('--user <user>', 'Linux user the service runs as (default: NAME)')
+    .option('--env <KEY=VALUE>', 'environment variable; repeat for more', (value: string, previous: string[] = []) => [...previous, value])
+    .option('--dir <dir>', 'where to write the project (default: ./NAME)')
+    .option('-y, --yes', 'take the defaults for everything not given as a flag')
+    .option('--force', 'write into a non-empty directory, replacing files of the same name')
+    .option('--dry-run', 'list every file and its mode; write nothing')
+    .addHelpText('after', EXAMPLES)
+    .action(async (name: string, flags: NewFlags) => {
+      const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
+      await runNew(name, flags, {
+        cwd: process.cwd(),
+        out: process.stdout,
+        prompter: interactive ? terminalPrompter() : undefined,
+      });
+    });
+}

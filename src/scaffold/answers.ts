@@ -1,0 +1,105 @@
+// The wizard's questions as data: which kinds ask them, their defaults, and how an answer typed
+// at a prompt or given as a flag is checked. The same checks serve both paths.
+import { SvcError } from '../core/errors.js';
+import {
+  fieldProblem,
+  INIT_SYSTEMS,
+  RESERVED_ENV_KEYS,
+  RUNTIMES,
+  type InitSystem,
+  type Runtime,
+} from '../core/manifest.js';
+import type { Kind } from '../core/naming.js';
+
+export interface Answers {
+  name: string;
+  kind: Kind;
+  description: string;
+  runtime: Runtime;
+  port?: number;
+  health?: string;
+  init?: InitSystem;
+  monit: boolean;
+  user: string;
+  env: Record<string, string>;
+}
+
+/** What flags already decided; the wizard asks only for the rest. */
+export type GivenAnswers = Partial<Omit<Answers, 'name' | 'kind'>>;
+
+export const QUESTION_FLAGS = {
+  description: '--description',
+  runtime: '--runtime',
+  port: '--port',
+  health: '--health',
+  init: '--init',
+  monit: '--monit/--no-monit',
+  user: '--user',
+  env: '--env',
+} as const;
+export type QuestionId = keyof typeof QUESTION_FLAGS;
+
+export const DEFAULT_PORT: Record<Kind, number | undefined> = { api: 3000, www: 8080, service: undefined };
+const KIND_LABEL: Record<Kind, string> = { api: 'HTTP API', www: 'web site', service: 'background worker' };
+
+export function defaultDescription(name: string, kind: Kind): string {
+  return `${name}: ${KIND_LABEL[kind]}`;
+}
+
+/** The questions that apply to a kind, in the order they are asked. */
+export function questionsFor(kind: Kind, runtime: Runtime | undefined): QuestionId[] {
+  const ids: QuestionId[] = ['description'];
+  if (kind === 'www') ids.push('runtime');
+  if (kind !== 'service') ids.push('port', 'health');
+  if (kind !== 'www' || runtime !== 'static') ids.push('init');
+  ids.push('monit', 'user', 'env');
+  return ids;
+}
+
+function flagError(flag: string, problem: string, value: string): SvcError {
+  return new SvcError(`${flag}: ${problem} (got ${JSON.stringify(value)})`);
+}
+
+export function parsePortFlag(value: string): number {
+  const port = /^\d+$/.test(value) ? Number(value) : NaN;
+  const problem = fieldProblem('port', port);
+  if (problem) throw flagError('--port', problem, value);
+  return port;
+}
+
+export function checkTextFlag(flag: string, field: 'description' | 'health' | 'user', value: string): string {
+  const problem = fieldProblem(field, value);
+  if (problem) throw flagError(flag, problem, value);
+  return value;
+}
+
+export function parseChoiceFlag<T extends string>(flag: string, value: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(value)) {
+    throw flagError(flag, `must be one of ${choices.join(', ')}`, value);
+  }
+  return value as T;
+}
+
+export const parseInitFlag = (value: string) => parseChoiceFlag('--init', value, INIT_SYSTEMS);
+export const parseRuntimeFlag = (value: string) => parseChoiceFlag('--runtime', value, RUNTIMES);
+
+/** `KEY=VALUE` -> [KEY, VALUE]; the problem as text, or the pair. */
+export function parseEnvAssignment(text: string): [string, string] | string {
+  const equals = text.indexOf('=');
+  if (equals <= 0) return 'must be KEY=VALUE';
+  const key = text.slice(0, equals);
+  if (!/^[A-Z_][A-Z0-9_]*$/.test(key)) return `${key} must be an upper-case variable name (A-Z, 0-9, _)`;
+  if (RESERVED_ENV_KEYS.includes(key)) return `${key} is reserved: the init script sets it`;
+  if (key === 'PORT') return 'PORT is set from --port';
+  return [key, text.slice(equals + 1)];
+}
+
+export function parseEnvFlags(values: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const text of values) {
+    const parsed = parseEnvAssignment(text);
+    if (typeof parsed === 'string') throw flagError('--env', parsed, text);
+    env[parsed[0]] = parsed[1];
+  }
+  return env;
+}

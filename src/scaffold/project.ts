@@ -1,0 +1,87 @@
+// From answers to the files of a new project: the manifest, then the list of templates to render
+// and where each lands. Pure: no templates are read here, so tests can inspect the choice directly.
+import { hostLayout } from '../core/layout.js';
+import { MANIFEST_SCHEMA_VERSION, validateManifest, formatProblems, type Manifest } from '../core/manifest.js';
+import { SvcError } from '../core/errors.js';
+import { kindOf } from '../core/manifest.js';
+import type { Answers } from './answers.js';
+
+export function manifestFromAnswers(answers: Answers, svcVersion: string): Manifest {
+  const layout = hostLayout(answers.name);
+  const runsProcess = answers.runtime === 'node';
+  const data: Record<string, unknown> = {
+    schema: MANIFEST_SCHEMA_VERSION,
+    name: answers.name,
+    description: answers.description,
+    ...(answers.port !== undefined && { port: answers.port }),
+    ...(answers.health !== undefined && { health: answers.health }),
+    runtime: answers.runtime,
+    ...(runsProcess && { init: answers.init }),
+    monit: answers.monit,
+    user: answers.user,
+    ...(runsProcess && { command: ['/usr/bin/node', answers.kind === 'service' ? 'worker.js' : 'server.js'] }),
+    stopTimeout: 30,
+    env: answers.env,
+    files: runsProcess
+      ? { [layout.envFile]: { mode: '0600', owner: 'root', group: 'root', secret: true } }
+      : {},
+    generator: { svc: svcVersion },
+  };
+  const result = validateManifest(data);
+  if (!result.ok) throw new SvcError(formatProblems('answers', result.problems).join('; '));
+  return result.manifest;
+}
+
+export interface ProjectFile {
+  /** Path inside the new project, '/'-separated. */
+  path: string;
+  /** Template under scaffolds/, or undefined for files svc writes itself (svc.yaml). */
+  template?: string;
+  mode: number;
+}
+
+/** Every file of the new project, in a stable order. */
+export function projectFiles(manifest: Manifest): ProjectFile[] {
+  const name = manifest.name;
+  const kind = kindOf(manifest);
+  const layout = hostLayout(name);
+  const config = (hostPath: string) => `config${hostPath}`;
+  const files: ProjectFile[] = [
+    { path: 'svc.yaml', mode: 0o644 },
+    { path: 'package.json', template: 'project/package.json.ejs', mode: 0o644 },
+    { path: 'README.md', template: 'project/README.md.ejs', mode: 0o644 },
+    { path: '.gitignore', template: 'project/gitignore.ejs', mode: 0o644 },
+  ];
+  if (manifest.runtime === 'static') {
+    files.push(
+      { path: 'public/index.html', template: 'app/static/index.html.ejs', mode: 0o644 },
+      { path: config(`/etc/nginx/sites-enabled/${name}.conf`), template: 'config/nginx-site.conf.ejs', mode: 0o644 },
+    );
+  } else {
+    const app = kind === 'service' ? 'worker.js' : 'server.js';
+    files.push({ path: app, template: `app/node/${app}.ejs`, mode: 0o644 });
+    files.push({ path: config(layout.envFile), template: 'config/env.ejs', mode: 0o600 });
+    files.push(...unitFiles(manifest));
+  }
+  if (manifest.monit) {
+    files.push({ path: config(`/etc/monit/conf.d/${name}`), template: 'config/monit.ejs', mode: 0o644 });
+  }
+  files.push({ path: config(`/etc/logrotate.d/${name}`), template: 'config/logrotate.ejs', mode: 0o644 });
+  return files;
+}
+
+function unitFiles(manifest: Manifest): ProjectFile[] {
+  const name = manifest.name;
+  switch (manifest.init) {
+    case 'systemd':
+      return [{ path: `config/etc/systemd/system/${name}.service`, template: 'config/systemd.service.ejs', mode: 0o644 }];
+    case 'openrc':
+      return [{ path: `config/etc/init.d/${name}`, template: 'config/openrc.ejs', mode: 0o755 }];
+    case 'upstart':
+      return [{ path: `config/etc/init/${name}.conf`, template: 'config/upstart.conf.ejs', mode: 0o644 }];
+    case 'monit':
+      return [{ path: `config${hostLayout(name).launcher}`, template: 'config/launcher.sh.ejs', mode: 0o755 }];
+    case undefined:
+      return [];
+  }
+}
