@@ -35,11 +35,10 @@ export default tseslint.config(
         {
           paths: effectfulModules.map((name) => ({
             name,
-            message: 'src/core is pure: do I/O in cli/, scaffold/, remote/ or ui/ and pass data in.',
+            message:
+              'src/core is pure: do I/O in cli/, scaffold/, remote/ or ui/ and pass data in.',
           })),
-          patterns: [
-            { group: ['../*'], message: 'src/core imports nothing outside itself.' },
-          ],
+          patterns: [{ group: ['../*'], message: 'src/core imports nothing outside itself.' }],
         },
       ],
       'no-restricted-globals': ['error', { name: 'process', message: 'src/core is pure.' }],

@@ -23,10 +23,17 @@ export function buildProgram(): Command {
     .version(SVC_VERSION, '-V, --version', 'print the version')
     .option('--verbose', 'print more, including the stack of an error')
     .showSuggestionAfterError(true)
-    .addHelpText('after', `\nExamples:\n  $ svc new api-orders --yes\n  $ svc help new\n${EXIT_CODES_HELP}`)
+    .addHelpText(
+      'after',
+      `\nExamples:\n  $ svc new api-orders --yes\n  $ svc help new\n${EXIT_CODES_HELP}`,
+    )
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
-  program.addCommand(newCommand().exitOverride().configureOutput({ outputError: () => undefined }));
+  program.addCommand(
+    newCommand()
+      .exitOverride()
+      .configureOutput({ outputError: () => undefined }),
+  );
   return program;
 }
 
@@ -39,7 +46,11 @@ function oneLine(message: string): string {
     .join(' ');
 }
 
-export function reportError(error: unknown, verbose: boolean, stderr: NodeJS.WritableStream = process.stderr): number {
+export function reportError(
+  error: unknown,
+  verbose: boolean,
+  stderr: NodeJS.WritableStream = process.stderr,
+): number {
   if (error instanceof CommanderError) {
     if (error.exitCode === 0) return EXIT.ok; // --help, --version
     stderr.write(`svc: error: ${oneLine(error.message)}\n`);
@@ -52,7 +63,9 @@ export function reportError(error: unknown, verbose: boolean, stderr: NodeJS.Wri
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  stderr.write(`svc: internal error: ${oneLine(message)}${verbose ? '' : ' (run with --verbose for the stack)'}\n`);
+  stderr.write(
+    `svc: internal error: ${oneLine(message)}${verbose ? '' : ' (run with --verbose for the stack)'}\n`,
+  );
   if (verbose && error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
   return EXIT.error;
 }

@@ -51,7 +51,8 @@ export interface NewIo {
 /** Flags -> answers already given, each checked with the rule its question uses. */
 export function givenFromFlags(flags: NewFlags): GivenAnswers {
   const given: GivenAnswers = {};
-  if (flags.description !== undefined) given.description = checkTextFlag('--description', 'description', flags.description);
+  if (flags.description !== undefined)
+    given.description = checkTextFlag('--description', 'description', flags.description);
   if (flags.port !== undefined) given.port = parsePortFlag(flags.port);
   if (flags.health !== undefined) given.health = checkTextFlag('--health', 'health', flags.health);
   if (flags.runtime !== undefined) given.runtime = parseRuntimeFlag(flags.runtime);
@@ -67,7 +68,10 @@ function refuseInapplicableFlags(kind: Kind, given: GivenAnswers): void {
   const applicable = new Set(questionsFor(kind, given.runtime));
   for (const id of Object.keys(given) as QuestionId[]) {
     if (applicable.has(id)) continue;
-    const why = id === 'init' ? 'a static site runs no process (nginx serves it)' : `not asked for a ${kind}- project`;
+    const why =
+      id === 'init'
+        ? 'a static site runs no process (nginx serves it)'
+        : `not asked for a ${kind}- project`;
     throw new SvcError(`${QUESTION_FLAGS[id]}: ${why}`);
   }
   if (given.init === 'monit' && given.monit === false) {
@@ -88,17 +92,30 @@ export async function runNew(name: string, flags: NewFlags, io: NewIo): Promise<
   const shownDir = relative(io.cwd, dir) || '.';
   const state = checkTarget(dir, flags.force === true);
 
-  const answers = await collectAnswers({ name, kind: checked.kind, given, yes: flags.yes === true, prompter: io.prompter });
+  const answers = await collectAnswers({
+    name,
+    kind: checked.kind,
+    given,
+    yes: flags.yes === true,
+    prompter: io.prompter,
+  });
   const manifest = manifestFromAnswers(answers, SVC_VERSION);
   const files = renderProject(manifest, projectFiles(manifest));
   const paint = palette(colorEnabled(io.out));
 
   if (flags.dryRun) {
-    io.out.write(`${paint.bold(`Would write ${files.length} files to ${shownDir}/`)} (dry run, nothing written):\n`);
+    io.out.write(
+      `${paint.bold(`Would write ${files.length} files to ${shownDir}/`)} (dry run, nothing written):\n`,
+    );
     io.out.write(describeFiles(dir, files).join('\n') + '\n');
     return;
   }
-  await runSteps([{ title: `Write ${files.length} files to ${shownDir}/`, run: () => writeProject(dir, files, state) }]);
+  await runSteps([
+    {
+      title: `Write ${files.length} files to ${shownDir}/`,
+      run: () => writeProject(dir, files, state),
+    },
+  ]);
   io.out.write(`${paint.green('Created')} ${paint.bold(name)} in ${shownDir}/:\n`);
   io.out.write(describeFiles(dir, files).join('\n') + '\n');
   io.out.write(`\nNext: cd ${shownDir} && svc plan HOST\n`);
@@ -114,17 +131,27 @@ Examples:
 
 export function newCommand(): Command {
   return new Command('new')
-    .description('scaffold a www-, api- or service- project whose config/ is laid over the host\'s /')
+    .description(
+      "scaffold a www-, api- or service- project whose config/ is laid over the host's /",
+    )
     .argument('<name>', 'service name: www-NAME, api-NAME or service-NAME')
     .option('--description <text>', 'one line saying what the service does')
     .option('--port <port>', 'port it listens on (api-: 3000, www-: 8080)')
     .option('--health <path>', 'health check path', undefined)
-    .addOption(new Option('--runtime <runtime>', 'www- only: static files or a node server').choices(RUNTIMES))
+    .addOption(
+      new Option('--runtime <runtime>', 'www- only: static files or a node server').choices(
+        RUNTIMES,
+      ),
+    )
     .addOption(new Option('--init <system>', 'init system on the hosts').choices(INIT_SYSTEMS))
     .option('--monit', 'add a monit check (default)')
     .option('--no-monit', 'no monit check')
     .option('--user <user>', 'Linux user the service runs as (default: NAME)')
-    .option('--env <KEY=VALUE>', 'environment variable; repeat for more', (value: string, previous: string[] = []) => [...previous, value])
+    .option(
+      '--env <KEY=VALUE>',
+      'environment variable; repeat for more',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option('--dir <dir>', 'where to write the project (default: ./NAME)')
     .option('-y, --yes', 'take the defaults for everything not given as a flag')
     .option('--force', 'write into a non-empty directory, replacing files of the same name')

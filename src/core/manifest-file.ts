@@ -2,7 +2,12 @@
 // errors and alias bombs are reported with the file (and line) rather than half-understood.
 import { Document, parseDocument } from 'yaml';
 import { SvcError } from './errors.js';
-import { formatProblems, validateManifest, type Manifest } from './manifest.js';
+import {
+  formatProblems,
+  validateManifest,
+  type Manifest,
+  type ManifestProblem,
+} from './manifest.js';
 
 export const MANIFEST_FILE = 'svc.yaml';
 const MAX_MANIFEST_BYTES = 256 * 1024;
@@ -18,7 +23,9 @@ export class ManifestError extends SvcError {
 
 export function parseManifest(bytes: Uint8Array, file = MANIFEST_FILE): Manifest {
   if (bytes.length > MAX_MANIFEST_BYTES) {
-    throw new ManifestError([`${file}: larger than ${MAX_MANIFEST_BYTES / 1024} KiB; is this the right file?`]);
+    throw new ManifestError([
+      `${file}: larger than ${MAX_MANIFEST_BYTES / 1024} KiB; is this the right file?`,
+    ]);
   }
   let text: string;
   try {
@@ -26,13 +33,13 @@ export function parseManifest(bytes: Uint8Array, file = MANIFEST_FILE): Manifest
   } catch {
     throw new ManifestError([`${file}: not valid UTF-8`]);
   }
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true, strict: true });
   if (doc.errors.length > 0) {
     throw new ManifestError(
       doc.errors.map((e) => {
         const at = e.linePos?.[0];
         const where = at ? `${file}:${at.line}:${at.col}` : file;
-        return `${where}: ${e.message.split('\n')[0]}`;
+        return `${where}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:$/, '')}`;
       }),
     );
   }
@@ -43,8 +50,21 @@ export function parseManifest(bytes: Uint8Array, file = MANIFEST_FILE): Manifest
     throw new ManifestError([`${file}: ${error instanceof Error ? error.message : String(error)}`]);
   }
   const result = validateManifest(data);
-  if (!result.ok) throw new ManifestError(formatProblems(file, result.problems));
+  if (!result.ok)
+    throw new ManifestError(formatProblems(file, inDocumentOrder(doc, result.problems)));
   return result.manifest;
+}
+
+/** Problems sorted by where their field stands in the file; missing fields last, in schema order. */
+function inDocumentOrder(doc: Document, problems: readonly ManifestProblem[]): ManifestProblem[] {
+  const offset = (problem: ManifestProblem) => {
+    const node = doc.getIn(problem.keys, true) as { range?: [number, number, number] } | undefined;
+    return node?.range?.[0] ?? Number.MAX_SAFE_INTEGER;
+  };
+  return problems
+    .map((problem, index) => ({ problem, index, at: offset(problem) }))
+    .sort((a, b) => a.at - b.at || a.index - b.index)
+    .map(({ problem }) => problem);
 }
 
 const HEADER = ` svc.yaml: how this service was made and how svc deploys it.

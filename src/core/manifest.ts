@@ -14,11 +14,20 @@ export const MANIFEST_SCHEMA_VERSION = 1;
 const ENV_KEY = /^[A-Z_][A-Z0-9_]*$/;
 /** Names a root shell sourcing the env file (OpenRC, the monit launcher) must not take. */
 export const RESERVED_ENV_KEYS = [
-  'IFS', 'PATH', 'ENV', 'BASH_ENV', 'PS4', 'SHELLOPTS', 'BASHOPTS', 'LD_PRELOAD', 'LD_LIBRARY_PATH',
-  'RC_SVCNAME', 'SVCNAME',
+  'IFS',
+  'PATH',
+  'ENV',
+  'BASH_ENV',
+  'PS4',
+  'SHELLOPTS',
+  'BASHOPTS',
+  'LD_PRELOAD',
+  'LD_LIBRARY_PATH',
+  'RC_SVCNAME',
+  'SVCNAME',
 ];
 // Health paths go into monit, nginx and curl: a plain URL path keeps every format simple.
-const HEALTH_PATH = /^\/[A-Za-z0-9._~\/-]*$/;
+const HEALTH_PATH = /^\/[A-Za-z0-9._~/-]*$/;
 // eslint-disable-next-line no-control-regex
 const SINGLE_LINE = /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/;
 const OCTAL_MODE = /^0?[0-7]{3,4}$/;
@@ -31,9 +40,17 @@ const portSchema = z
   .max(65535, err('must be an integer between 1 and 65535'));
 
 const fileSchema = z.strictObject({
-  mode: z.string(err('must be an octal mode in quotes, e.g. "0644"')).regex(OCTAL_MODE, err('must be an octal mode in quotes, e.g. "0644"')),
-  owner: z.string(err('must be a user name')).regex(USER_PATTERN, err('must be a user name')).optional(),
-  group: z.string(err('must be a group name')).regex(USER_PATTERN, err('must be a group name')).optional(),
+  mode: z
+    .string(err('must be an octal mode in quotes, e.g. "0644"'))
+    .regex(OCTAL_MODE, err('must be an octal mode in quotes, e.g. "0644"')),
+  owner: z
+    .string(err('must be a user name'))
+    .regex(USER_PATTERN, err('must be a user name'))
+    .optional(),
+  group: z
+    .string(err('must be a group name'))
+    .regex(USER_PATTERN, err('must be a group name'))
+    .optional(),
   secret: z.boolean(err('must be true or false')).optional(),
 });
 
@@ -53,9 +70,22 @@ const manifestSchema = z.strictObject({
   runtime: z.enum(RUNTIMES, err(`must be one of ${RUNTIMES.join(', ')}`)),
   init: z.enum(INIT_SYSTEMS, err(`must be one of ${INIT_SYSTEMS.join(', ')}`)).optional(),
   monit: z.boolean(err('must be true or false')),
-  user: z.string(err('must be a string')).regex(USER_PATTERN, err('must be a Linux user name: lowercase letters, digits, _ and -, at most 32 characters, not starting with a digit or -')),
+  user: z
+    .string(err('must be a string'))
+    .regex(
+      USER_PATTERN,
+      err(
+        'must be a Linux user name: lowercase letters, digits, _ and -, at most 32 characters, not starting with a digit or -',
+      ),
+    ),
   command: z
-    .array(z.string(err('must be a string')).min(1, err('must not be empty')).regex(SINGLE_LINE, err('must not contain control characters')), err('must be a list of strings'))
+    .array(
+      z
+        .string(err('must be a string'))
+        .min(1, err('must not be empty'))
+        .regex(SINGLE_LINE, err('must not contain control characters')),
+      err('must be a list of strings'),
+    )
     .min(1, err('must name a program'))
     .optional(),
   stopTimeout: z
@@ -70,12 +100,14 @@ const manifestSchema = z.strictObject({
 
 export type Manifest = z.infer<typeof manifestSchema>;
 export type FileMeta = z.infer<typeof fileSchema>;
-export type ManifestProblem = { path: string; message: string };
+/** One problem: `keys` locate the field (for sorting by position), `path` is how it is shown. */
+export type ManifestProblem = { path: string; keys: string[]; message: string };
 
 /** Field-level rules that depend on more than one field, e.g. the kind decides whether a port exists. */
 function crossFieldProblems(manifest: Manifest): ManifestProblem[] {
   const problems: ManifestProblem[] = [];
-  const add = (path: string, message: string) => problems.push({ path, message });
+  const add = (path: string, message: string, keys = [path]) =>
+    problems.push({ path, keys, message });
   const name = checkServiceName(manifest.name);
   if (!name.ok) {
     add('name', name.message.replace(/^invalid service name "[^"]*": /, 'must be valid: '));
@@ -84,27 +116,38 @@ function crossFieldProblems(manifest: Manifest): ManifestProblem[] {
   const kind: Kind = name.kind;
   const servesHttp = kind !== 'service';
   if (servesHttp && manifest.port === undefined) add('port', `is required for a ${kind}- service`);
-  if (servesHttp && manifest.health === undefined) add('health', `is required for a ${kind}- service`);
+  if (servesHttp && manifest.health === undefined)
+    add('health', `is required for a ${kind}- service`);
   if (!servesHttp && manifest.port !== undefined) add('port', 'a service- worker has no port');
-  if (!servesHttp && manifest.health !== undefined) add('health', 'a service- worker has no health URL; it is checked by pidfile');
-  if (kind !== 'www' && manifest.runtime !== 'node') add('runtime', `must be node for a ${kind}- service`);
+  if (!servesHttp && manifest.health !== undefined)
+    add('health', 'a service- worker has no health URL; it is checked by pidfile');
+  if (kind !== 'www' && manifest.runtime !== 'node')
+    add('runtime', `must be node for a ${kind}- service`);
   const runsProcess = manifest.runtime === 'node';
-  if (runsProcess && manifest.init === undefined) add('init', 'is required for a service that runs a process');
-  if (runsProcess && manifest.command === undefined) add('command', 'is required for a service that runs a process');
-  if (!runsProcess && manifest.init !== undefined) add('init', 'a static site runs no process of its own (nginx serves it)');
+  if (runsProcess && manifest.init === undefined)
+    add('init', 'is required for a service that runs a process');
+  if (runsProcess && manifest.command === undefined)
+    add('command', 'is required for a service that runs a process');
+  if (!runsProcess && manifest.init !== undefined)
+    add('init', 'a static site runs no process of its own (nginx serves it)');
   if (manifest.init === 'monit' && !manifest.monit) {
     add('monit', 'must be true when init is monit: the monit check is what starts the service');
   }
   if (manifest.command !== undefined && !manifest.command[0]!.startsWith('/')) {
-    add('command.0', 'must be an absolute path, e.g. /usr/bin/node');
+    add('command.0', 'must be an absolute path, e.g. /usr/bin/node', ['command', '0']);
   }
   for (const key of Object.keys(manifest.env)) {
-    if (!ENV_KEY.test(key)) add(`env.${key}`, 'must be an upper-case variable name (A-Z, 0-9, _)');
-    else if (RESERVED_ENV_KEYS.includes(key)) add(`env.${key}`, 'is reserved: the init script sets it');
+    if (!ENV_KEY.test(key))
+      add(`env.${key}`, 'must be an upper-case variable name (A-Z, 0-9, _)', ['env', key]);
+    else if (RESERVED_ENV_KEYS.includes(key))
+      add(`env.${key}`, 'is reserved: the init script sets it', ['env', key]);
   }
   for (const path of Object.keys(manifest.files)) {
     if (!path.startsWith('/') || path.split('/').some((part) => part === '..' || part === '.')) {
-      add(`files.${path}`, 'must be an absolute host path without . or .. components');
+      add(`files.${path}`, 'must be an absolute host path without . or .. components', [
+        'files',
+        path,
+      ]);
     }
   }
   return problems;
@@ -133,27 +176,33 @@ function knownKeysAt(path: readonly PropertyKey[]): string[] {
 function schemaProblems(data: unknown, issues: readonly z.core.$ZodIssue[]): ManifestProblem[] {
   const problems: ManifestProblem[] = [];
   for (const issue of issues) {
-    const base = issue.path.map(String).join('.');
+    const keys = issue.path.map(String);
+    const path = keys.join('.');
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeysAt(issue.path);
       for (const key of issue.keys) {
-        problems.push({ path: base ? `${base}.${key}` : key, message: `unknown key${didYouMean(key, known)}` });
+        const message = `unknown key${didYouMean(key, known)}`;
+        problems.push({ path: path ? `${path}.${key}` : key, keys: [...keys, key], message });
       }
     } else if (issue.path.length > 0 && valueAt(data, issue.path) === undefined) {
-      problems.push({ path: base, message: 'is required' });
+      problems.push({ path, keys, message: 'is required' });
     } else {
-      problems.push({ path: base, message: issue.message });
+      problems.push({ path, keys, message: issue.message });
     }
   }
   return problems;
 }
 
-export type ManifestResult = { ok: true; manifest: Manifest } | { ok: false; problems: ManifestProblem[] };
+export type ManifestResult =
+  { ok: true; manifest: Manifest } | { ok: false; problems: ManifestProblem[] };
 
 /** Validates already-parsed data (from YAML, or from the wizard's answers). */
 export function validateManifest(data: unknown): ManifestResult {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    return { ok: false, problems: [{ path: '', message: 'must be a mapping of keys to values' }] };
+    return {
+      ok: false,
+      problems: [{ path: '', keys: [], message: 'must be a mapping of keys to values' }],
+    };
   }
   const parsed = manifestSchema.safeParse(data);
   if (!parsed.success) return { ok: false, problems: schemaProblems(data, parsed.error.issues) };
@@ -162,7 +211,9 @@ export function validateManifest(data: unknown): ManifestResult {
 }
 
 export function formatProblems(file: string, problems: readonly ManifestProblem[]): string[] {
-  return problems.map(({ path, message }) => (path ? `${file}: ${path}: ${message}` : `${file}: ${message}`));
+  return problems.map(({ path, message }) =>
+    path ? `${file}: ${path}: ${message}` : `${file}: ${message}`,
+  );
 }
 
 export function kindOf(manifest: Pick<Manifest, 'name'>): Kind {

@@ -17,7 +17,10 @@ export function checkServiceName(name: string): NameCheck {
   }
   const suggestion = suggestServiceName(name);
   const hint = suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`;
-  return { ok: false, message: `invalid service name ${JSON.stringify(name)}: ${NAME_RULE}${hint}` };
+  return {
+    ok: false,
+    message: `invalid service name ${JSON.stringify(name)}: ${NAME_RULE}${hint}`,
+  };
 }
 
 /** Turns a near-miss into a valid name: `orders` -> `api-orders`, `API_Orders` -> `api-orders`. */

@@ -72,8 +72,10 @@ export function systemdCommand(argv: readonly string[]): string {
 
 /** A free-text systemd setting such as Description=: one line, specifiers escaped. */
 export function systemdLine(value: string): string {
-  if (CONTROL.test(value)) throw new QuoteError('systemd', value, 'it contains a control character');
-  if (value.endsWith('\\')) throw new QuoteError('systemd', value, 'a trailing \\ continues the line');
+  if (CONTROL.test(value))
+    throw new QuoteError('systemd', value, 'it contains a control character');
+  if (value.endsWith('\\'))
+    throw new QuoteError('systemd', value, 'a trailing \\ continues the line');
   return escapeSpecifiers(value);
 }
 
@@ -94,7 +96,8 @@ export function monitString(value: string): string {
 
 /** upstart: a double-quoted stanza argument; `\` escapes `"` and `\`. */
 export function upstartString(value: string): string {
-  if (CONTROL.test(value)) throw new QuoteError('upstart', value, 'it contains a control character');
+  if (CONTROL.test(value))
+    throw new QuoteError('upstart', value, 'it contains a control character');
   return `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
 }
 

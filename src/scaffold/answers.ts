@@ -39,8 +39,16 @@ export const QUESTION_FLAGS = {
 } as const;
 export type QuestionId = keyof typeof QUESTION_FLAGS;
 
-export const DEFAULT_PORT: Record<Kind, number | undefined> = { api: 3000, www: 8080, service: undefined };
-const KIND_LABEL: Record<Kind, string> = { api: 'HTTP API', www: 'web site', service: 'background worker' };
+export const DEFAULT_PORT: Record<Kind, number | undefined> = {
+  api: 3000,
+  www: 8080,
+  service: undefined,
+};
+const KIND_LABEL: Record<Kind, string> = {
+  api: 'HTTP API',
+  www: 'web site',
+  service: 'background worker',
+};
 
 export function defaultDescription(name: string, kind: Kind): string {
   return `${name}: ${KIND_LABEL[kind]}`;
@@ -67,13 +75,21 @@ export function parsePortFlag(value: string): number {
   return port;
 }
 
-export function checkTextFlag(flag: string, field: 'description' | 'health' | 'user', value: string): string {
+export function checkTextFlag(
+  flag: string,
+  field: 'description' | 'health' | 'user',
+  value: string,
+): string {
   const problem = fieldProblem(field, value);
   if (problem) throw flagError(flag, problem, value);
   return value;
 }
 
-export function parseChoiceFlag<T extends string>(flag: string, value: string, choices: readonly T[]): T {
+export function parseChoiceFlag<T extends string>(
+  flag: string,
+  value: string,
+  choices: readonly T[],
+): T {
   if (!(choices as readonly string[]).includes(value)) {
     throw flagError(flag, `must be one of ${choices.join(', ')}`, value);
   }
@@ -88,7 +104,8 @@ export function parseEnvAssignment(text: string): [string, string] | string {
   const equals = text.indexOf('=');
   if (equals <= 0) return 'must be KEY=VALUE';
   const key = text.slice(0, equals);
-  if (!/^[A-Z_][A-Z0-9_]*$/.test(key)) return `${key} must be an upper-case variable name (A-Z, 0-9, _)`;
+  if (!/^[A-Z_][A-Z0-9_]*$/.test(key))
+    return `${key} must be an upper-case variable name (A-Z, 0-9, _)`;
   if (RESERVED_ENV_KEYS.includes(key)) return `${key} is reserved: the init script sets it`;
   if (key === 'PORT') return 'PORT is set from --port';
   return [key, text.slice(equals + 1)];

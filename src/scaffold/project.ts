@@ -1,7 +1,12 @@
 // From answers to the files of a new project: the manifest, then the list of templates to render
 // and where each lands. Pure: no templates are read here, so tests can inspect the choice directly.
 import { hostLayout } from '../core/layout.js';
-import { MANIFEST_SCHEMA_VERSION, validateManifest, formatProblems, type Manifest } from '../core/manifest.js';
+import {
+  MANIFEST_SCHEMA_VERSION,
+  validateManifest,
+  formatProblems,
+  type Manifest,
+} from '../core/manifest.js';
 import { SvcError } from '../core/errors.js';
 import { kindOf } from '../core/manifest.js';
 import type { Answers } from './answers.js';
@@ -19,7 +24,9 @@ export function manifestFromAnswers(answers: Answers, svcVersion: string): Manif
     ...(runsProcess && { init: answers.init }),
     monit: answers.monit,
     user: answers.user,
-    ...(runsProcess && { command: ['/usr/bin/node', answers.kind === 'service' ? 'worker.js' : 'server.js'] }),
+    ...(runsProcess && {
+      command: ['/usr/bin/node', answers.kind === 'service' ? 'worker.js' : 'server.js'],
+    }),
     stopTimeout: 30,
     env: answers.env,
     files: runsProcess
@@ -55,7 +62,11 @@ export function projectFiles(manifest: Manifest): ProjectFile[] {
   if (manifest.runtime === 'static') {
     files.push(
       { path: 'public/index.html', template: 'app/static/index.html.ejs', mode: 0o644 },
-      { path: config(`/etc/nginx/sites-enabled/${name}.conf`), template: 'config/nginx-site.conf.ejs', mode: 0o644 },
+      {
+        path: config(`/etc/nginx/sites-enabled/${name}.conf`),
+        template: 'config/nginx-site.conf.ejs',
+        mode: 0o644,
+      },
     );
   } else {
     const app = kind === 'service' ? 'worker.js' : 'server.js';
@@ -64,9 +75,17 @@ export function projectFiles(manifest: Manifest): ProjectFile[] {
     files.push(...unitFiles(manifest));
   }
   if (manifest.monit) {
-    files.push({ path: config(`/etc/monit/conf.d/${name}`), template: 'config/monit.ejs', mode: 0o644 });
+    files.push({
+      path: config(`/etc/monit/conf.d/${name}`),
+      template: 'config/monit.ejs',
+      mode: 0o644,
+    });
   }
-  files.push({ path: config(`/etc/logrotate.d/${name}`), template: 'config/logrotate.ejs', mode: 0o644 });
+  files.push({
+    path: config(`/etc/logrotate.d/${name}`),
+    template: 'config/logrotate.ejs',
+    mode: 0o644,
+  });
   return files;
 }
 
@@ -74,13 +93,27 @@ function unitFiles(manifest: Manifest): ProjectFile[] {
   const name = manifest.name;
   switch (manifest.init) {
     case 'systemd':
-      return [{ path: `config/etc/systemd/system/${name}.service`, template: 'config/systemd.service.ejs', mode: 0o644 }];
+      return [
+        {
+          path: `config/etc/systemd/system/${name}.service`,
+          template: 'config/systemd.service.ejs',
+          mode: 0o644,
+        },
+      ];
     case 'openrc':
       return [{ path: `config/etc/init.d/${name}`, template: 'config/openrc.ejs', mode: 0o755 }];
     case 'upstart':
-      return [{ path: `config/etc/init/${name}.conf`, template: 'config/upstart.conf.ejs', mode: 0o644 }];
+      return [
+        { path: `config/etc/init/${name}.conf`, template: 'config/upstart.conf.ejs', mode: 0o644 },
+      ];
     case 'monit':
-      return [{ path: `config${hostLayout(name).launcher}`, template: 'config/launcher.sh.ejs', mode: 0o755 }];
+      return [
+        {
+          path: `config${hostLayout(name).launcher}`,
+          template: 'config/launcher.sh.ejs',
+          mode: 0o755,
+        },
+      ];
     case undefined:
       return [];
   }

@@ -16,7 +16,9 @@ import { projectFiles, type ProjectFile } from './project.js';
 export const SCAFFOLDS_DIR = fileURLToPath(new URL('../../scaffolds/', import.meta.url));
 
 function refuseHtmlEscape(): never {
-  throw new Error('<%= escapes HTML only; call the quoter for this file format, e.g. <%- it.q.sh(x) %>');
+  throw new Error(
+    '<%= escapes HTML only; call the quoter for this file format, e.g. <%- it.q.sh(x) %>',
+  );
 }
 function refuseInclude(): never {
   throw new Error('templates may not include other files');
@@ -62,14 +64,26 @@ export function templateData(manifest: Manifest): object {
   return Object.freeze(data);
 }
 
+/** Renders template source; `html` decides whether `<%=` (HTML escaping) is allowed. */
+export function renderSource(
+  source: string,
+  data: object,
+  html: boolean,
+  filename: string,
+): string {
+  return ejs.render(source, data, { ...(html ? HTML_OPTIONS : OTHER_OPTIONS), filename });
+}
+
 export function renderTemplate(template: string, data: object): string {
   const filename = `${SCAFFOLDS_DIR}${template}`;
   const source = readFileSync(filename, 'utf8');
-  const options = template.endsWith('.html.ejs') ? HTML_OPTIONS : OTHER_OPTIONS;
   try {
-    return ejs.render(source, data, { ...options, filename });
+    return renderSource(source, data, template.endsWith('.html.ejs'), filename);
   } catch (error) {
-    if (error instanceof QuoteError || (error instanceof Error && error.message.includes('QuoteError'))) {
+    if (
+      error instanceof QuoteError ||
+      (error instanceof Error && error.message.includes('QuoteError'))
+    ) {
       throw new SvcError(`${template}: ${error.message.split('\n').at(-1)}`);
     }
     throw error;
@@ -84,6 +98,9 @@ export function renderProject(manifest: Manifest, files: readonly ProjectFile[])
   const data = templateData(manifest);
   return files.map((file) => ({
     ...file,
-    content: file.template === undefined ? stringifyManifest(manifest) : renderTemplate(file.template, data),
+    content:
+      file.template === undefined
+        ? stringifyManifest(manifest)
+        : renderTemplate(file.template, data),
   }));
 }

@@ -87,7 +87,11 @@ function defaultsFor(name: string, kind: Kind): Defaults {
 async function ask(id: QuestionId, prompter: Prompter, defaults: Defaults): Promise<unknown> {
   switch (id) {
     case 'description':
-      return prompter.input({ message: 'Description', default: defaults.description, validate: asValidator('description') });
+      return prompter.input({
+        message: 'Description',
+        default: defaults.description,
+        validate: asValidator('description'),
+      });
     case 'runtime':
       return prompter.select<Runtime>({
         message: 'Runtime',
@@ -98,9 +102,19 @@ async function ask(id: QuestionId, prompter: Prompter, defaults: Defaults): Prom
         default: defaults.runtime,
       });
     case 'port':
-      return Number(await prompter.input({ message: 'Port', default: String(defaults.port), validate: validatePort }));
+      return Number(
+        await prompter.input({
+          message: 'Port',
+          default: String(defaults.port),
+          validate: validatePort,
+        }),
+      );
     case 'health':
-      return prompter.input({ message: 'Health check path', default: defaults.health, validate: asValidator('health') });
+      return prompter.input({
+        message: 'Health check path',
+        default: defaults.health,
+        validate: asValidator('health'),
+      });
     case 'init':
       return prompter.select<InitSystem>({
         message: 'Init system',
@@ -110,7 +124,11 @@ async function ask(id: QuestionId, prompter: Prompter, defaults: Defaults): Prom
     case 'monit':
       return prompter.confirm({ message: 'Add a monit check?', default: defaults.monit });
     case 'user':
-      return prompter.input({ message: 'Service user', default: defaults.user, validate: asValidator('user') });
+      return prompter.input({
+        message: 'Service user',
+        default: defaults.user,
+        validate: asValidator('user'),
+      });
     case 'env':
       return askEnv(prompter);
   }
@@ -127,19 +145,25 @@ export async function collectAnswers(ctx: WizardContext): Promise<Answers> {
     const missing = open(ctx.given.runtime);
     if (missing.length > 0) {
       const flags = missing.map((id) => QUESTION_FLAGS[id]).join(', ');
-      throw new SvcError(`no terminal to ask on: pass --yes to take the defaults, or answer with ${flags}`);
+      throw new SvcError(
+        `no terminal to ask on: pass --yes to take the defaults, or answer with ${flags}`,
+      );
     }
   }
   // The runtime decides which later questions exist, so the list is recomputed after each answer.
   for (let id = nextOpen(open, decided); id !== undefined; id = nextOpen(open, decided)) {
-    decided[id] = ctx.yes || ctx.prompter === undefined ? defaults[id] : await ask(id, ctx.prompter, defaults);
+    decided[id] =
+      ctx.yes || ctx.prompter === undefined ? defaults[id] : await ask(id, ctx.prompter, defaults);
     // Under init monit, monit is what starts the service: its check is not optional.
     if (decided.init === 'monit' && decided.monit === undefined) decided.monit = true;
   }
   return assembleAnswers(ctx.name, ctx.kind, decided as Partial<Defaults>);
 }
 
-function nextOpen(open: (runtime: Runtime | undefined) => QuestionId[], decided: Record<string, unknown>) {
+function nextOpen(
+  open: (runtime: Runtime | undefined) => QuestionId[],
+  decided: Record<string, unknown>,
+) {
   return open(decided.runtime as Runtime | undefined)[0];
 }
 

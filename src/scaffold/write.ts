@@ -62,7 +62,11 @@ function writeInPlace(root: string, files: readonly RenderedFile[]): void {
  * Writes every file under dir. SIGINT while writing is held until the files are staged, then
  * the staging directory is removed and InterruptedError thrown: never a half-made project.
  */
-export function writeProject(dir: string, files: readonly RenderedFile[], state: TargetState): void {
+export function writeProject(
+  dir: string,
+  files: readonly RenderedFile[],
+  state: TargetState,
+): void {
   let interrupted = false;
   const hold = () => {
     interrupted = true;

@@ -20,7 +20,10 @@ export function terminalPrompter(): Prompter {
       interruptible(
         select({
           message: question.message,
-          choices: question.choices.map((choice) => ({ ...choice, name: choice.name ?? choice.value })),
+          choices: question.choices.map((choice) => ({
+            ...choice,
+            name: choice.name ?? choice.value,
+          })),
           default: question.default,
         }),
       ),

@@ -7,11 +7,17 @@ export interface Step {
   run(): void | Promise<void>;
 }
 
-export function plainOutput(stream: NodeJS.WritableStream, env: NodeJS.ProcessEnv = process.env): boolean {
+export function plainOutput(
+  stream: NodeJS.WritableStream,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
   return !(stream as { isTTY?: boolean }).isTTY || env.CI !== undefined || env.TERM === 'dumb';
 }
 
-export async function runSteps(steps: readonly Step[], stream: NodeJS.WriteStream = process.stderr): Promise<void> {
+export async function runSteps(
+  steps: readonly Step[],
+  stream: NodeJS.WriteStream = process.stderr,
+): Promise<void> {
   const list = new Listr(
     steps.map((step) => ({ title: step.title, task: () => step.run() })),
     {

@@ -1,0 +1,157 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Manifest } from '../../src/core/manifest.js';
+import { manifestFromAnswers, projectFiles } from '../../src/scaffold/project.js';
+import {
+  renderProject,
+  renderSource,
+  SCAFFOLDS_DIR,
+  templateData,
+} from '../../src/scaffold/render.js';
+import type { Answers } from '../../src/scaffold/answers.js';
+
+function manifest(overrides: Partial<Answers> & Pick<Answers, 'name' | 'kind'>): Manifest {
+  const base: Answers = {
+    name: overrides.name,
+    kind: overrides.kind,
+    description: 'A service',
+    runtime: 'node',
+    port: overrides.kind === 'service' ? undefined : 3000,
+    health: overrides.kind === 'service' ? undefined : '/ok',
+    init: 'systemd',
+    monit: true,
+    user: overrides.name,
+    env: {},
+  };
+  return manifestFromAnswers({ ...base, ...overrides }, '0.0.0-test');
+}
+
+const paths = (m: Manifest) =>
+  projectFiles(m).map((file) => `${file.mode.toString(8)} ${file.path}`);
+
+describe('projectFiles', () => {
+  it('gives an api- project a server, an env file, its unit, monit and logrotate', () => {
+    expect(paths(manifest({ name: 'api-orders', kind: 'api' }))).toEqual([
+      '644 svc.yaml',
+      '644 package.json',
+      '644 README.md',
+      '644 .gitignore',
+      '644 server.js',
+      '600 config/etc/default/api-orders',
+      '644 config/etc/systemd/system/api-orders.service',
+      '644 config/etc/monit/conf.d/api-orders',
+      '644 config/etc/logrotate.d/api-orders',
+    ]);
+  });
+
+  it.each([
+    ['openrc', '755 config/etc/init.d/api-orders'],
+    ['upstart', '644 config/etc/init/api-orders.conf'],
+    ['monit', '755 config/usr/local/lib/svc/api-orders/ctl'],
+  ] as const)('writes the %s unit', (init, expected) => {
+    const files = paths(manifest({ name: 'api-orders', kind: 'api', init }));
+    expect(files).toContain(expected);
+    expect(files.filter((file) => file.includes('systemd'))).toEqual([]);
+  });
+
+  it('gives a static www- site public/ and an nginx site, and no unit', () => {
+    const files = paths(
+      manifest({ name: 'www-shop', kind: 'www', runtime: 'static', init: undefined, port: 8080 }),
+    );
+    expect(files).toContain('644 public/index.html');
+    expect(files).toContain('644 config/etc/nginx/sites-enabled/www-shop.conf');
+    expect(files.some((file) => file.includes('systemd') || file.includes('default'))).toBe(false);
+  });
+
+  it('gives a service- worker worker.js and leaves monit out when asked', () => {
+    const files = paths(manifest({ name: 'service-mailer', kind: 'service', monit: false }));
+    expect(files).toContain('644 worker.js');
+    expect(files.some((file) => file.includes('monit'))).toBe(false);
+  });
+});
+
+describe('templateData', () => {
+  it('is a frozen, null-prototype object of allow-listed keys', () => {
+    const data = templateData(manifest({ name: 'api-orders', kind: 'api' })) as Record<
+      string,
+      unknown
+    >;
+    expect(Object.getPrototypeOf(data)).toBeNull();
+    expect(Object.isFrozen(data)).toBe(true);
+    expect(Object.keys(data).sort()).toEqual(
+      [
+        'command',
+        'configFiles',
+        'description',
+        'env',
+        'group',
+        'health',
+        'init',
+        'kind',
+        'monit',
+        'name',
+        'paths',
+        'port',
+        'q',
+        'runtime',
+        'stopTimeout',
+        'user',
+      ].sort(),
+    );
+  });
+});
+
+describe('renderSource', () => {
+  const data = templateData(
+    manifest({ name: 'api-orders', kind: 'api', description: '<b>"x" & $(reboot)</b>' }),
+  );
+
+  it('refuses <%= outside HTML: shell, unit and monit files need their own quoting', () => {
+    expect(() => renderSource('X=<%= it.description %>', data, false, 'x.sh.ejs')).toThrow(
+      'escapes HTML only',
+    );
+  });
+
+  it('HTML-escapes <%= in HTML templates', () => {
+    expect(renderSource('<p><%= it.description %></p>', data, true, 'x.html.ejs')).toBe(
+      '<p>&lt;b&gt;&#34;x&#34; &amp; $(reboot)&lt;/b&gt;</p>',
+    );
+  });
+
+  it('refuses includes', () => {
+    expect(() => renderSource("<%- include('/etc/passwd') %>", data, false, 'x.ejs')).toThrow();
+  });
+
+  it('gives templates no way to reach the global object through the data', () => {
+    expect(renderSource('<%- typeof it.constructor %>', data, false, 'x.ejs')).toBe('undefined');
+  });
+});
+
+describe('scaffolds/', () => {
+  const templates = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? templates(join(dir, entry.name)) : [join(dir, entry.name)],
+    );
+
+  it('uses <%= only in HTML templates', () => {
+    const offenders = templates(SCAFFOLDS_DIR).filter(
+      (file) => !file.endsWith('.html.ejs') && readFileSync(file, 'utf8').includes('<%='),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it('renders every kind without error, with the description quoted per format', () => {
+    const hostile = `it's "q" $(reboot) \`id\` 100%`;
+    const rendered = renderProject(
+      manifest({ name: 'api-orders', kind: 'api', description: hostile }),
+      projectFiles(manifest({ name: 'api-orders', kind: 'api', description: hostile })),
+    );
+    const unit = rendered.find((file) => file.path.endsWith('.service'))!.content;
+    expect(unit).toContain(`Description=it's "q" $(reboot) \`id\` 100%%\n`);
+    const pkg = JSON.parse(rendered.find((file) => file.path === 'package.json')!.content) as {
+      description: string;
+    };
+    expect(pkg.description).toBe(hostile);
+  });
+});
