@@ -22,8 +22,6 @@ import { renderProject, type RenderedFile } from '../scaffold/render.js';
 import { collectAnswers } from '../scaffold/wizard.js';
 import { checkTarget, writeProject } from '../scaffold/write.js';
 import { palette, colorEnabled } from '../ui/color.js';
-import { terminalPrompter } from '../ui/inquirer.js';
-import { runSteps } from '../ui/progress.js';
 import { SVC_VERSION } from './version.js';
 
 export interface NewFlags {
@@ -110,6 +108,8 @@ export async function runNew(name: string, flags: NewFlags, io: NewIo): Promise<
     io.out.write(describeFiles(dir, files).join('\n') + '\n');
     return;
   }
+  // listr2 and inquirer load only when used: they are a third of svc's start-up time.
+  const { runSteps } = await import('../ui/progress.js');
   await runSteps([
     {
       title: `Write ${files.length} files to ${shownDir}/`,
@@ -162,7 +162,7 @@ export function newCommand(): Command {
       await runNew(name, flags, {
         cwd: process.cwd(),
         out: process.stdout,
-        prompter: interactive ? terminalPrompter() : undefined,
+        prompter: interactive ? (await import('../ui/inquirer.js')).terminalPrompter() : undefined,
       });
     });
 }
