@@ -1,0 +1,276 @@
+// `svc new` end to end on a real terminal: the built bin/svc runs inside a pseudo-terminal made by
+// util-linux `script`, and the test types at its @inquirer prompts the way a person would. `script`
+// reads what to type from its stdin (a pipe here) and writes the terminal's output to its stdout.
+// Needs `npm run build` first (bin/svc runs dist/).
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+const SVC = fileURLToPath(new URL('../../bin/svc', import.meta.url));
+const DIST_MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+const KEY = { enter: '\r', down: '\u001b[B', ctrlC: '\u0003' } as const;
+const WAIT_MS = 15_000;
+
+// CSI (colours, cursor moves, erase) and OSC sequences, so prompts can be matched as plain text.
+/* eslint-disable no-control-regex -- escape sequences are control characters */
+const ANSI =
+  /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
+/* eslint-enable no-control-regex */
+const stripAnsi = (text: string) => text.replace(ANSI, '');
+
+const shellQuote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+
+/** Environment for the child: colourless, a known terminal type, no inherited colour forcing. */
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TERM: 'xterm-256color',
+    NO_COLOR: '1',
+    SHELL: '/bin/sh',
+  };
+  delete env.FORCE_COLOR;
+  delete env.SVC_DEBUG;
+  return env;
+}
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** One `svc` run on a pseudo-terminal, with everything it printed kept for matching. */
+class PtySession {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private raw = '';
+  private cursor = 0;
+  private readonly exited: Promise<Exit>;
+  private exit: Exit | undefined;
+
+  constructor(args: readonly string[], cwd: string) {
+    // `script` gives the pty no size when its stdin is a pipe (0 columns); set one so prompts and
+    // progress lay out as on a real terminal, then exec so svc is the session's process.
+    const svc = [process.execPath, SVC, ...args].map(shellQuote).join(' ');
+    const command = `stty cols 100 rows 40 2>/dev/null; exec ${svc}`;
+    this.child = spawn('script', ['-qec', command, '/dev/null'], {
+      cwd,
+      env: childEnv(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.child.stdout.setEncoding('utf8');
+    this.child.stderr.setEncoding('utf8');
+    this.child.stdout.on('data', (chunk: string) => (this.raw += chunk));
+    this.child.stderr.on('data', (chunk: string) => (this.raw += chunk));
+    this.child.stdin.on('error', () => undefined); // the child may be gone before a late write
+    this.exited = new Promise((resolve, reject) => {
+      this.child.on('error', reject);
+      this.child.on('close', (code, signal) => {
+        this.exit = { code, signal };
+        resolve(this.exit);
+      });
+    });
+    this.exited.catch(() => undefined);
+  }
+
+  /** What the terminal showed so far, without escape sequences. */
+  get output(): string {
+    return stripAnsi(this.raw);
+  }
+
+  send(keys: string): void {
+    this.child.stdin.write(keys);
+  }
+
+  /**
+   * Waits until the output after the previous match matches `pattern`, then moves past it, so a
+   * prompt asked twice is matched once per asking.
+   */
+  async expectOutput(pattern: RegExp, timeoutMs = WAIT_MS): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const text = this.output;
+      const match = pattern.exec(text.slice(this.cursor));
+      if (match) {
+        this.cursor += match.index + match[0].length;
+        return match[0];
+      }
+      if (this.exit !== undefined) {
+        throw new Error(
+          `svc exited (${JSON.stringify(this.exit)}) before ${pattern}; output:\n${text}`,
+        );
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`no ${pattern} within ${timeoutMs} ms; output:\n${text}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  /** Waits for the prompt, then types the answer and Enter. */
+  async answer(prompt: RegExp, text: string): Promise<void> {
+    await this.expectOutput(prompt);
+    this.send(text + KEY.enter);
+  }
+
+  async waitForExit(timeoutMs = WAIT_MS): Promise<Exit> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`svc still running after ${timeoutMs} ms; output:\n${this.output}`)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Ends this run's `script` (which ends the svc under it) if it is still going, and waits. */
+  async stop(): Promise<void> {
+    this.child.stdin.end();
+    if (this.exit !== undefined || this.child.exitCode !== null || this.child.signalCode !== null) {
+      return;
+    }
+    this.child.kill('SIGTERM');
+    try {
+      await this.waitForExit(5_000);
+    } catch {
+      this.child.kill('SIGKILL');
+      await this.waitForExit(5_000).catch(() => undefined);
+    }
+  }
+}
+
+let root: string;
+const sessions: PtySession[] = [];
+
+/** A fresh, empty working directory for one test. */
+function freshCwd(name: string): string {
+  const dir = join(root, name);
+  mkdirSync(dir);
+  return dir;
+}
+
+function startSvc(args: readonly string[], cwd: string): PtySession {
+  const session = new PtySession(args, cwd);
+  sessions.push(session);
+  return session;
+}
+
+beforeAll(() => {
+  if (!existsSync(DIST_MAIN)) throw new Error('dist/ is missing: run `npm run build` first');
+  root = mkdtempSync(join(tmpdir(), 'svc-pty-'));
+});
+
+afterEach(async () => {
+  await Promise.all(sessions.splice(0).map((session) => session.stop()));
+});
+
+afterAll(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe.runIf(process.platform === 'linux')('svc new on a terminal', () => {
+  beforeAll(() => {
+    const probe = spawnSync('script', ['--version'], { encoding: 'utf8' });
+    if (probe.error || probe.status !== 0) {
+      throw new Error('these tests need util-linux `script` on PATH');
+    }
+  });
+
+  it('asks every api- question and writes what was answered', async () => {
+    const cwd = freshCwd('answers');
+    const svc = startSvc(['new', 'api-orders'], cwd);
+
+    await svc.answer(/\? Description \(api-orders: HTTP API\)/, 'Orders API');
+    await svc.answer(/\? Port \(3000\)/, '4123');
+    await svc.answer(/\? Health check path \(\/ok\)/, ''); // take the default
+    // Choices are INIT_SYSTEMS in order: systemd (default), openrc, upstart, monit.
+    await svc.expectOutput(/\? Init system\s+❯ systemd\s+openrc\s+upstart\s+monit/);
+    svc.send(KEY.down);
+    await svc.expectOutput(/❯ openrc/);
+    svc.send(KEY.enter);
+    await svc.expectOutput(/✔ Init system openrc/);
+    await svc.answer(/\? Add a monit check\? \(Y\/n\)/, 'n');
+    await svc.expectOutput(/✔ Add a monit check\? No/);
+    await svc.answer(/\? Service user \(api-orders\)/, ''); // take the default
+    await svc.answer(/\? Environment variable KEY=VALUE \(empty to finish\)/, 'FOO=bar');
+    await svc.expectOutput(/✔ Environment variable KEY=VALUE \(empty to finish\) FOO=bar/);
+    await svc.answer(/\? Environment variable KEY=VALUE \(empty to finish\)/, '');
+
+    const exit = await svc.waitForExit();
+    expect(exit, svc.output).toEqual({ code: 0, signal: null });
+    expect(svc.output).toContain('Created api-orders in api-orders/');
+
+    const project = join(cwd, 'api-orders');
+    const manifest = parse(readFileSync(join(project, 'svc.yaml'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(manifest).toMatchObject({
+      name: 'api-orders',
+      description: 'Orders API',
+      port: 4123,
+      health: '/ok',
+      init: 'openrc',
+      monit: false,
+      user: 'api-orders',
+      env: { FOO: 'bar' },
+    });
+    const initScript = join(project, 'config/etc/init.d/api-orders');
+    expect(statSync(initScript).isFile()).toBe(true);
+    expect(statSync(initScript).mode & 0o777).toBe(0o755);
+    expect(existsSync(join(project, 'config/etc/monit'))).toBe(false);
+  }, 60_000);
+
+  it('Ctrl-C at the first prompt exits 130 without a stack and writes nothing', async () => {
+    const cwd = freshCwd('interrupt');
+    const svc = startSvc(['new', 'api-orders'], cwd);
+
+    await svc.expectOutput(/\? Description \(api-orders: HTTP API\)/);
+    svc.send(KEY.ctrlC);
+
+    const exit = await svc.waitForExit();
+    expect(exit, svc.output).toEqual({ code: 130, signal: null });
+    // `script -e` reports a child killed by SIGINT as 130 too: svc's own message tells them apart.
+    expect(svc.output).toContain('svc: interrupted');
+    expect(svc.output).not.toContain('    at ');
+    expect(existsSync(join(cwd, 'api-orders'))).toBe(false);
+    expect(readdirSync(cwd)).toEqual([]);
+  }, 60_000);
+});
+
+describe('svc new without a terminal', () => {
+  it('refuses to ask, in one line on stderr, without --yes', () => {
+    const cwd = freshCwd('no-tty');
+    const result = spawnSync(process.execPath, [SVC, 'new', 'api-x'], {
+      cwd,
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+      timeout: WAIT_MS,
+    });
+
+    expect(result.error).toBeUndefined();
+    expect(result.status, result.stderr).toBe(1);
+    const lines = result.stderr.split('\n').filter((line) => line !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^svc: error: no terminal to ask on/);
+    expect(result.stdout).toBe('');
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+});
