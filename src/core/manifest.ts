@@ -21,11 +21,15 @@ export const RESERVED_ENV_KEYS = [
   'PS4',
   'SHELLOPTS',
   'BASHOPTS',
-  'LD_PRELOAD',
-  'LD_LIBRARY_PATH',
+  'GCONV_PATH',
+  'LOCPATH',
   'RC_SVCNAME',
   'SVCNAME',
 ];
+/** Reserved names, and the dynamic loader's LD_* family, which a root shell would obey. */
+export function isReservedEnvKey(key: string): boolean {
+  return RESERVED_ENV_KEYS.includes(key) || key.startsWith('LD_');
+}
 // Health paths go into monit, nginx and curl: a plain URL path keeps every format simple.
 const HEALTH_PATH = /^\/[A-Za-z0-9._~/-]*$/;
 // eslint-disable-next-line no-control-regex
@@ -139,7 +143,7 @@ function crossFieldProblems(manifest: Manifest): ManifestProblem[] {
   for (const key of Object.keys(manifest.env)) {
     if (!ENV_KEY.test(key))
       add(`env.${key}`, 'must be an upper-case variable name (A-Z, 0-9, _)', ['env', key]);
-    else if (RESERVED_ENV_KEYS.includes(key))
+    else if (isReservedEnvKey(key))
       add(`env.${key}`, 'is reserved: the init script sets it', ['env', key]);
   }
   for (const path of Object.keys(manifest.files)) {

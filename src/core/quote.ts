@@ -28,12 +28,19 @@ export function shellCommand(argv: readonly string[]): string {
   return argv.map(shellQuote).join(' ');
 }
 
-/** `KEY=VALUE` for a file that both sh (`. FILE`) and systemd's EnvironmentFile= read. */
+/**
+ * `KEY=VALUE` for a file that both sh (`. FILE`) and systemd's EnvironmentFile= read. The two
+ * agree on double quotes with `\` before `"`, `\`, `` ` `` and `$`; they disagree on sh's
+ * `'\''` idiom (systemd keeps the quotes), so single quotes are not used.
+ */
 export function envFileLine(key: string, value: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
     throw new QuoteError('environment file', key, 'not a variable name');
   }
-  return `${key}=${value === '' ? "''" : shellQuote(value)}`;
+  if (value.includes('\u0000'))
+    throw new QuoteError('environment file', value, 'it contains a NUL byte');
+  if (SHELL_SAFE.test(value)) return `${key}=${value}`;
+  return `${key}="${value.replace(/["\\`$]/g, '\\$&')}"`;
 }
 
 /** systemd: `%` starts a specifier everywhere in a unit file. */

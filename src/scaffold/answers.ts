@@ -4,7 +4,7 @@ import { SvcError } from '../core/errors.js';
 import {
   fieldProblem,
   INIT_SYSTEMS,
-  RESERVED_ENV_KEYS,
+  isReservedEnvKey,
   RUNTIMES,
   type InitSystem,
   type Runtime,
@@ -106,7 +106,7 @@ export function parseEnvAssignment(text: string): [string, string] | string {
   const key = text.slice(0, equals);
   if (!/^[A-Z_][A-Z0-9_]*$/.test(key))
     return `${key} must be an upper-case variable name (A-Z, 0-9, _)`;
-  if (RESERVED_ENV_KEYS.includes(key)) return `${key} is reserved: the init script sets it`;
+  if (isReservedEnvKey(key)) return `${key} is reserved: the init script sets it`;
   if (key === 'PORT') return 'PORT is set from --port';
   return [key, text.slice(equals + 1)];
 }
