@@ -1,0 +1,188 @@
+// Playbook + manifest + one host's variables -> that host's operations. Pure: the project's
+// files arrive as data, and string values are rendered with the fixed EJS options.
+import { SvcError } from './errors.js';
+import { hostLayout } from './layout.js';
+import { kindOf, type Manifest } from './manifest.js';
+import type { FileOperation, Operation } from './operations.js';
+import type { Step } from './playbook.js';
+import { quoters } from './quote.js';
+import type { LocalFile } from './release.js';
+import { sha256Hex } from './release.js';
+import { renderText, templateDataOf } from './template.js';
+
+export interface ExpandInput {
+  manifest: Manifest;
+  host: { name: string; login: string; vars: Readonly<Record<string, string | number | boolean>> };
+  config: readonly LocalFile[];
+  release: { id: string; files: number; bytes: number };
+  playbookFile: string;
+}
+
+/** Overlay files that a change to does not restart the service (monit, logrotate and nginx read them). */
+const NOT_A_SERVICE_INPUT = [/^\/etc\/monit\//, /^\/etc\/logrotate\.d\//, /^\/etc\/nginx\//];
+
+function templateValues(input: ExpandInput): Record<string, unknown> {
+  const { manifest, host, release } = input;
+  return {
+    name: manifest.name,
+    kind: kindOf(manifest),
+    description: manifest.description,
+    port: manifest.port,
+    health: manifest.health,
+    runtime: manifest.runtime,
+    init: manifest.init,
+    monit: manifest.monit,
+    user: manifest.user,
+    group: manifest.user,
+    command: manifest.command ? [...manifest.command] : undefined,
+    stopTimeout: manifest.stopTimeout,
+    env: Object.entries(manifest.env),
+    paths: hostLayout(manifest.name),
+    login: host.login,
+    host: host.name,
+    vars: { ...host.vars },
+    release: release.id,
+    q: quoters,
+  };
+}
+
+function checkPath(path: string, where: string): string {
+  const ok = (path.startsWith('/') || path.startsWith('~/')) && !/[\0\n\r]/.test(path);
+  if (!ok || path.split('/').some((part) => part === '..' || part === '.')) {
+    throw new SvcError(
+      `${where}: must be an absolute path (or ~/...) without . or .. (got ${JSON.stringify(path)})`,
+    );
+  }
+  return path.length > 1 ? path.replace(/\/+$/, '') : path;
+}
+
+function parseMode(text: string | undefined, fallback: number): number {
+  return text === undefined ? fallback : parseInt(text, 8);
+}
+
+function overlayOperations(input: ExpandInput, data: object): Operation[] {
+  const files: FileOperation[] = input.config.map((file) => {
+    const templated = file.path.endsWith('.ejs');
+    const path = `/${templated ? file.path.slice(0, -'.ejs'.length) : file.path}`;
+    const meta = input.manifest.files[path];
+    const content = templated
+      ? new TextEncoder().encode(
+          renderText(new TextDecoder().decode(file.content), data, false, `config/${file.path}`),
+        )
+      : file.content;
+    return {
+      kind: 'file',
+      path,
+      source: `config/${file.path}`,
+      content,
+      sha256: templated ? sha256Hex(content) : file.sha256,
+      mode: parseMode(meta?.mode, file.mode & 0o777),
+      owner: meta?.owner ?? 'root',
+      group: meta?.group ?? meta?.owner ?? 'root',
+      secret: meta?.secret ?? false,
+    };
+  });
+  const parents = [
+    ...new Set(files.map((file) => file.path.slice(0, file.path.lastIndexOf('/')) || '/')),
+  ];
+  return [
+    ...parents
+      .filter((dir) => dir !== '/')
+      .map((path): Operation => ({
+        kind: 'dir',
+        path,
+        mode: 0o755,
+        owner: 'root',
+        group: 'root',
+        ensureOnly: true,
+      })),
+    ...files,
+  ];
+}
+
+export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Operation[] {
+  const { manifest } = input;
+  const layout = hostLayout(manifest.name);
+  const data = templateDataOf(templateValues(input));
+  const render = (value: string, where: string) => renderText(value, data, false, where);
+  const operations: Operation[] = [];
+  steps.forEach((step, index) => {
+    const where = `${input.playbookFile}: ${index + 1}.${step.kind}`;
+    switch (step.kind) {
+      case 'user':
+        operations.push({
+          kind: 'user',
+          name: render(step.args.name, where),
+          home: checkPath(render(step.args.home, where), `${where}.home`),
+        });
+        break;
+      case 'dir': {
+        const owner = step.args.owner === undefined ? 'root' : render(step.args.owner, where);
+        const group = step.args.group === undefined ? owner : render(step.args.group, where);
+        operations.push({
+          kind: 'dir',
+          path: checkPath(render(step.args.path, where), `${where}.path`),
+          mode: parseMode(step.args.mode, 0o755),
+          owner,
+          group,
+        });
+        break;
+      }
+      case 'link':
+        operations.push({
+          kind: 'link',
+          path: checkPath(render(step.args.path, where), `${where}.path`),
+          target: render(step.args.target, where),
+        });
+        break;
+      case 'release':
+        operations.push({
+          kind: 'release',
+          path: `${layout.releases}/${input.release.id}`,
+          id: input.release.id,
+          files: input.release.files,
+          bytes: input.release.bytes,
+          keep: step.args.keep,
+        });
+        break;
+      case 'overlay':
+        operations.push(...overlayOperations(input, data));
+        break;
+      case 'service':
+        if (manifest.init !== undefined) {
+          const inputs = operations.filter(
+            (op) =>
+              (op.kind === 'file' && !NOT_A_SERVICE_INPUT.some((re) => re.test(op.path))) ||
+              op.kind === 'release',
+          );
+          operations.push({
+            kind: 'service',
+            name: manifest.name,
+            init: manifest.init,
+            dependsOn: inputs.map((op) => (op as { path: string }).path),
+          });
+        }
+        break;
+      case 'monit':
+        if (manifest.monit)
+          operations.push({
+            kind: 'monit',
+            name: manifest.name,
+            check: `/etc/monit/conf.d/${manifest.name}`,
+          });
+        break;
+      case 'health':
+        operations.push(
+          manifest.port !== undefined
+            ? {
+                kind: 'health',
+                url: `http://127.0.0.1:${manifest.port}${manifest.health ?? '/'}`,
+                timeoutSeconds: step.args.timeout,
+              }
+            : { kind: 'health', pidfile: layout.pidfile, timeoutSeconds: step.args.timeout },
+        );
+        break;
+    }
+  });
+  return operations;
+}

@@ -1,0 +1,39 @@
+// Which facts a host's operations need: one request, answered by one script in one round trip.
+import type { FactRequest, PathRequest } from './facts.js';
+import { hostLayout } from './layout.js';
+import type { Manifest } from './manifest.js';
+import type { Operation } from './operations.js';
+
+export const RECORDS_FILE = 'installed.json';
+
+export function buildFactRequest(
+  manifest: Manifest,
+  operations: readonly Operation[],
+  loginUser: string,
+): FactRequest {
+  const layout = hostLayout(manifest.name);
+  const paths: PathRequest[] = [];
+  const seen = new Set<string>();
+  for (const op of operations) {
+    if (op.kind !== 'dir' && op.kind !== 'link' && op.kind !== 'file' && op.kind !== 'release')
+      continue;
+    if (seen.has(op.path)) continue;
+    seen.add(op.path);
+    // A secret file's content never leaves the host: it is compared by sha256 alone.
+    paths.push(
+      op.kind === 'file' && !op.secret
+        ? { path: op.path, compareWith: op.sha256 }
+        : { path: op.path },
+    );
+  }
+  const users = [...new Set(operations.flatMap((op) => (op.kind === 'user' ? [op.name] : [])))];
+  return {
+    service: manifest.name,
+    loginUser,
+    paths,
+    users,
+    groups: [],
+    recordsFile: `${layout.records}/${RECORDS_FILE}`,
+    pidfile: layout.pidfile,
+  };
+}

@@ -1,0 +1,218 @@
+// Parses the fact script's output. Strict on purpose: every record is checked for shape and
+// order, and a missing end marker means the output was cut short. A host that prints something
+// unexpected gets an error naming the line, never a plan built on a guess.
+import type { FactRequest, HostFacts, InitKind, PathFact, PathType, UserFact } from './facts.js';
+import { FACTS_VERSION } from './facts.js';
+
+export class FactsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FactsError';
+  }
+}
+
+const PATH_TYPES: readonly PathType[] = ['absent', 'file', 'dir', 'link', 'other'];
+const INITS: readonly InitKind[] = ['systemd', 'openrc', 'upstart', 'none'];
+const HEX = /^(?:[0-9a-f]{2})*$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const DECIMAL = /^\d{1,15}$/;
+const NAME = /^[A-Za-z0-9._-][A-Za-z0-9._$-]*$/;
+
+function hexToBytes(hex: string): Uint8Array {
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return bytes;
+}
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+const hexText = (hex: string) => utf8.decode(hexToBytes(hex));
+
+function base64ToBytes(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+class Reader {
+  private index = 0;
+  constructor(
+    private readonly lines: string[],
+    private readonly host: string,
+  ) {}
+  fail(reason: string): never {
+    throw new FactsError(`${this.host}: facts line ${this.index}: ${reason}`);
+  }
+  /** The next record, which must have the given tag and field count. */
+  next(tag: string, fields: number): string[] {
+    const line = this.lines[this.index++];
+    if (line === undefined) this.fail(`output ended early, expected a ${tag} record`);
+    const parts = line.split('\t');
+    if (parts[0] !== tag)
+      this.fail(`expected a ${tag} record, got ${JSON.stringify(line.slice(0, 40))}`);
+    if (parts.length !== fields + 1)
+      this.fail(`a ${tag} record has ${fields} fields, got ${parts.length - 1}`);
+    return parts.slice(1);
+  }
+  /** How many fields the next record has, if it carries this tag; 0 otherwise. */
+  peekFieldCount(tag: string): number {
+    return this.peek(tag) ? this.lines[this.index]!.split('\t').length - 1 : 0;
+  }
+  peek(tag: string): boolean {
+    return this.lines[this.index]?.startsWith(`${tag}\t`) ?? false;
+  }
+  check(ok: boolean, reason: string): void {
+    if (!ok) this.fail(reason);
+  }
+  atEnd(): boolean {
+    return this.index >= this.lines.length;
+  }
+}
+
+export function parseFacts(output: string, request: FactRequest, host: string): HostFacts {
+  const lines = output.endsWith('\n') ? output.slice(0, -1).split('\n') : output.split('\n');
+  const reader = new Reader(lines, host);
+  const [magic, version] = reader.next('B', 2);
+  reader.check(
+    magic === 'svc-facts' && version === FACTS_VERSION,
+    `not svc facts version ${FACTS_VERSION}`,
+  );
+  const [init] = reader.next('I', 1);
+  reader.check(INITS.includes(init as InitKind), `unknown init system ${JSON.stringify(init)}`);
+  const [hostnameHex] = reader.next('H', 1);
+  reader.check(HEX.test(hostnameHex!), 'hostname is not hex');
+  const [login, homeHex] = reader.next('L', 2);
+  reader.check(
+    login === request.loginUser && HEX.test(homeHex!),
+    'login record does not match the request',
+  );
+  const home = hexText(homeHex!);
+  const [monitInstalled, monitRunning] = reader.next('M', 2);
+  reader.check(
+    /^[01]$/.test(monitInstalled!) && /^[01]$/.test(monitRunning!),
+    'monit record is not 0/1',
+  );
+  const [active, pid] = reader.next('S', 2);
+  reader.check(
+    /^[01]$/.test(active!) && (pid === '-' || DECIMAL.test(pid!)),
+    'service record is malformed',
+  );
+  const [records] = reader.next('R', 1);
+  reader.check(records === '-' || BASE64.test(records!), 'records are not base64');
+
+  const paths = new Map<string, PathFact>();
+  request.paths.forEach((_, index) => {
+    const fact = readPathFact(reader, request, index, home);
+    paths.set(fact.path, fact);
+  });
+  const users = new Map<string, UserFact | undefined>();
+  for (const name of request.users) users.set(name, readUser(reader, name));
+  const groups = new Map<string, number | undefined>();
+  for (const name of request.groups) {
+    const [got, gid] = reader.next('G', 2);
+    reader.check(
+      got === name && (gid === '-' || DECIMAL.test(gid!)),
+      `bad group record for ${name}`,
+    );
+    groups.set(name, gid === '-' ? undefined : Number(gid));
+  }
+  const [end] = reader.next('E', 1);
+  reader.check(end === 'svc-facts' && reader.atEnd(), 'trailing output after the end marker');
+
+  return {
+    hostname: hexText(hostnameHex!),
+    login: { user: login!, home },
+    init: init as InitKind,
+    monit: { installed: monitInstalled === '1', running: monitRunning === '1' },
+    service:
+      active === '1' && pid !== '-'
+        ? { active: true, pid: Number(pid) }
+        : { active: active === '1' },
+    paths,
+    users,
+    groups,
+    installed:
+      records === '-' ? undefined : parseRecords(utf8.decode(base64ToBytes(records!)), reader),
+  };
+}
+
+function readPathFact(reader: Reader, request: FactRequest, index: number, home: string): PathFact {
+  const requested = request.paths[index]!;
+  const path = requested.path.startsWith('~/')
+    ? `${home}/${requested.path.slice(2)}`
+    : requested.path;
+  const first = reader.next('P', reader.peekFieldCount('P') === 2 ? 2 : 8);
+  reader.check(
+    first[0] === String(index),
+    `expected facts for path ${index} (${path}), got ${first[0]}`,
+  );
+  if (first.length === 2) {
+    reader.check(first[1] === 'absent', `bad path record for ${path}`);
+    return { path, type: 'absent' };
+  }
+  const [, type, mode, owner, group, size, sum, target] = first as [string, ...string[]];
+  reader.check(
+    PATH_TYPES.includes(type as PathType) && type !== 'absent',
+    `unknown type ${JSON.stringify(type)} for ${path}`,
+  );
+  reader.check(/^[0-7]{3,4}$/.test(mode!), `bad mode for ${path}`);
+  reader.check(NAME.test(owner!) && NAME.test(group!), `bad owner for ${path}`);
+  reader.check(DECIMAL.test(size!), `bad size for ${path}`);
+  reader.check(type === 'file' ? SHA256.test(sum!) : sum === '-', `bad sha256 for ${path}`);
+  // readlink ends its output with one newline, which is not part of the target.
+  reader.check(
+    type === 'link' ? HEX.test(target!) && target!.endsWith('0a') : target === '-',
+    `bad link target for ${path}`,
+  );
+  const fact: PathFact = {
+    path,
+    type: type as PathType,
+    mode: parseInt(mode!, 8),
+    owner,
+    group,
+    size: Number(size),
+  };
+  if (type === 'file') fact.sha256 = sum;
+  if (type === 'link') fact.target = hexText(target!.slice(0, -2));
+  if (reader.peek('C')) {
+    const [contentIndex, content] = reader.next('C', 2);
+    reader.check(
+      contentIndex === String(index) && BASE64.test(content!),
+      `bad content record for ${path}`,
+    );
+    fact.content = base64ToBytes(content!);
+  }
+  return fact;
+}
+
+function readUser(reader: Reader, name: string): UserFact | undefined {
+  const [got, entryHex] = reader.next('U', 2);
+  reader.check(got === name, `expected the user record for ${name}`);
+  if (entryHex === '-') return undefined;
+  reader.check(HEX.test(entryHex!), `bad user record for ${name}`);
+  const fields = hexText(entryHex!).split(':');
+  reader.check(fields.length === 7 && fields[0] === name, `bad passwd entry for ${name}`);
+  reader.check(DECIMAL.test(fields[2]!) && DECIMAL.test(fields[3]!), `bad uid or gid for ${name}`);
+  return {
+    name,
+    uid: Number(fields[2]),
+    gid: Number(fields[3]),
+    home: fields[5]!,
+    shell: fields[6]!,
+  };
+}
+
+function parseRecords(text: string, reader: Reader): string[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    reader.fail('svc records on the host are not valid JSON');
+  }
+  const files = (data as { files?: unknown } | null)?.files;
+  reader.check(
+    Array.isArray(files) && files.every((file) => typeof file === 'string' && file.startsWith('/')),
+    'svc records on the host are malformed',
+  );
+  return files as string[];
+}

@@ -1,0 +1,138 @@
+// Facts: what a host looks like now, gathered in ONE round trip by one read-only sh script, and
+// parsed strictly. Output that is malformed, truncated or out of order is an error: a wrong plan
+// is worse than no plan.
+import { shellQuote } from './quote.js';
+
+export type PathType = 'absent' | 'file' | 'dir' | 'link' | 'other';
+export type InitKind = 'systemd' | 'openrc' | 'upstart' | 'none';
+
+export interface PathFact {
+  path: string;
+  type: PathType;
+  mode?: number;
+  owner?: string;
+  group?: string;
+  size?: number;
+  sha256?: string;
+  /** For a link: where it points, exactly as readlink prints it. */
+  target?: string;
+  /** For a file whose sha256 differs from the expected one: its content, for the diff. */
+  content?: Uint8Array;
+}
+
+export interface UserFact {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+  shell: string;
+}
+
+export interface HostFacts {
+  hostname: string;
+  /** The SSH login user and its home: where ~/service, ~/log and ~/db live. */
+  login: { user: string; home: string };
+  init: InitKind;
+  monit: { installed: boolean; running: boolean };
+  service: { active: boolean; pid?: number };
+  paths: Map<string, PathFact>;
+  users: Map<string, UserFact | undefined>;
+  groups: Map<string, number | undefined>;
+  /** svc's record of the files it installed for this service; undefined before the first deploy. */
+  installed?: string[];
+}
+
+export interface PathRequest {
+  path: string;
+  /** Fetch the content when the file's sha256 differs from this (and it is not secret). */
+  compareWith?: string;
+}
+
+export interface FactRequest {
+  service: string;
+  loginUser: string;
+  paths: PathRequest[];
+  users: string[];
+  groups: string[];
+  /** svc's installed-files record on the host. */
+  recordsFile: string;
+  pidfile: string;
+}
+
+export const FACTS_VERSION = '1';
+/** Files larger than this are compared by hash only; the diff says so. */
+export const MAX_DIFF_BYTES = 256 * 1024;
+
+const SCRIPT_PRELUDE = String.raw`set -u
+export LC_ALL=C
+hex() { od -An -v -tx1 | tr -d ' \n'; }
+b64() { base64 | tr -d '\n'; }
+path_fact() {
+  if [ -L "$2" ]; then t=link; elif [ -d "$2" ]; then t=dir; elif [ -f "$2" ]; then t=file;
+  elif [ -e "$2" ]; then t=other; else printf 'P\t%s\tabsent\n' "$1"; return; fi
+  set -- "$1" "$2" "$3" "$t" $(stat -c '%a %U %G %s' -- "$2")
+  sum=-; target=-
+  if [ "$4" = file ]; then sum=$(sha256sum < "$2" | cut -c1-64); fi
+  if [ "$4" = link ]; then target=$(readlink -- "$2" | hex); fi
+  printf 'P\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$4" "$5" "$6" "$7" "$8" "$sum" "$target"
+  if [ "$4" = file ] && [ -n "$3" ] && [ "$sum" != "$3" ] && [ "$8" -le ${MAX_DIFF_BYTES} ]; then
+    printf 'C\t%s\t%s\n' "$1" "$(b64 < "$2")"
+  fi
+}
+user_fact() {
+  if line=$(getent passwd "$1"); then
+    printf 'U\t%s\t%s\n' "$1" "$(printf %s "$line" | hex)"
+  else printf 'U\t%s\t-\n' "$1"; fi
+}
+group_fact() {
+  if line=$(getent group "$1"); then printf 'G\t%s\t%s\n' "$1" "$(printf %s "$line" | cut -d: -f3)"
+  else printf 'G\t%s\t-\n' "$1"; fi
+}
+`;
+
+const SCRIPT_HOST = String.raw`if [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] || [ -d /run/systemd/system ]; then init=systemd
+elif [ -d /run/openrc ]; then init=openrc
+elif command -v initctl >/dev/null 2>&1 && initctl version 2>/dev/null | grep -q upstart; then init=upstart
+else init=none; fi
+printf 'I\t%s\n' "$init"
+printf 'H\t%s\n' "$(hostname | tr -d '\n' | hex)"
+login_home=$(getent passwd "$login" | cut -d: -f6)
+if [ -z "$login_home" ]; then echo "svc-facts: the login user $login has no home directory" >&2; exit 3; fi
+printf 'L\t%s\t%s\n' "$login" "$(printf %s "$login_home" | hex)"
+if command -v monit >/dev/null 2>&1; then
+  if monit summary >/dev/null 2>&1; then printf 'M\t1\t1\n'; else printf 'M\t1\t0\n'; fi
+else printf 'M\t0\t0\n'; fi
+active=0; pid=-
+if [ "$init" = systemd ]; then
+  if systemctl is-active --quiet "$service" 2>/dev/null; then active=1; pid=$(systemctl show -p MainPID --value "$service" | tr -cd 0-9); fi
+elif [ -r "$pidfile" ]; then
+  pid=$(head -c 32 "$pidfile" | tr -cd 0-9)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then active=1; else pid=-; fi
+fi
+[ -n "$pid" ] || pid=-
+printf 'S\t%s\t%s\n' "$active" "$pid"
+if [ -f "$records" ] && [ ! -L "$records" ]; then printf 'R\t%s\n' "$(head -c 1048576 "$records" | b64)"; else printf 'R\t-\n'; fi
+`;
+
+/** The read-only script that reports every fact a plan needs. Every value in it is shell-quoted. */
+export function factScript(request: FactRequest): string {
+  const lines = [
+    SCRIPT_PRELUDE,
+    `login=${shellQuote(request.loginUser)}`,
+    `service=${shellQuote(request.service)}`,
+    `pidfile=${shellQuote(request.pidfile)}`,
+    `records=${shellQuote(request.recordsFile)}`,
+    `printf 'B\\tsvc-facts\\t${FACTS_VERSION}\\n'`,
+    SCRIPT_HOST,
+  ];
+  request.paths.forEach((request, index) => {
+    const path = request.path.startsWith('~/')
+      ? `"$login_home"/${shellQuote(request.path.slice(2))}`
+      : shellQuote(request.path);
+    lines.push(`path_fact ${index} ${path} ${shellQuote(request.compareWith ?? '')}`);
+  });
+  for (const user of request.users) lines.push(`user_fact ${shellQuote(user)}`);
+  for (const group of request.groups) lines.push(`group_fact ${shellQuote(group)}`);
+  lines.push(`printf 'E\\tsvc-facts\\n'`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,96 @@
+// Operations: what a host should look like, as data. The playbook expands into these; the
+// planner compares them with the host's facts. Paths under the SSH login user's home are written
+// `~/...` and resolved against the home the facts report.
+
+export interface Ownership {
+  owner: string;
+  group: string;
+}
+
+export interface DirOperation extends Ownership {
+  kind: 'dir';
+  path: string;
+  mode: number;
+  /** Only make sure it exists (a parent such as /etc/systemd/system): never change its mode or owner. */
+  ensureOnly?: boolean;
+}
+
+export interface LinkOperation {
+  kind: 'link';
+  path: string;
+  target: string;
+}
+
+export interface FileOperation extends Ownership {
+  kind: 'file';
+  path: string;
+  /** Where it comes from in the project, e.g. config/etc/default/api-orders */
+  source: string;
+  content: Uint8Array;
+  sha256: string;
+  mode: number;
+  /** Never shown: the plan says "(sensitive value changed)". */
+  secret: boolean;
+}
+
+export interface UserOperation {
+  kind: 'user';
+  name: string;
+  /** A system user without a login shell, whose home is the service's data directory. */
+  home: string;
+}
+
+export interface ReleaseOperation {
+  kind: 'release';
+  /** /var/www/NAME/releases/ID */
+  path: string;
+  id: string;
+  files: number;
+  bytes: number;
+  keep: number;
+}
+
+export interface ServiceOperation {
+  kind: 'service';
+  name: string;
+  init: 'systemd' | 'openrc' | 'upstart' | 'monit';
+  /** Paths whose change means the running service must restart. */
+  dependsOn: string[];
+}
+
+export interface MonitOperation {
+  kind: 'monit';
+  name: string;
+  /** The check file; a change to it means `monit reload`. */
+  check: string;
+}
+
+export interface HealthOperation {
+  kind: 'health';
+  url?: string;
+  pidfile?: string;
+  timeoutSeconds: number;
+}
+
+export type Operation =
+  | DirOperation
+  | LinkOperation
+  | FileOperation
+  | UserOperation
+  | ReleaseOperation
+  | ServiceOperation
+  | MonitOperation
+  | HealthOperation;
+
+/** The host paths an operation needs facts about. */
+export function factPaths(operation: Operation): string[] {
+  switch (operation.kind) {
+    case 'dir':
+    case 'link':
+    case 'file':
+    case 'release':
+      return [operation.path];
+    default:
+      return [];
+  }
+}

@@ -1,0 +1,147 @@
+// Showing plans: Terraform-like text for people, a documented JSON document for programs
+// (docs/PLAN-JSON.md). A secret file's content never appears in either.
+import type { Change, HostPlan, PlanSummary } from './plan.js';
+import { summarize } from './plan.js';
+
+export interface Paint {
+  green(text: string): string;
+  yellow(text: string): string;
+  red(text: string): string;
+  bold(text: string): string;
+  dim(text: string): string;
+}
+
+export type HostOutcome =
+  | { host: string; address: string; user: string; status: 'planned'; plan: HostPlan }
+  | { host: string; address: string; user: string; status: 'failed'; error: string };
+
+const SYMBOL = {
+  create: '+',
+  update: '~',
+  delete: '-',
+  restart: '↻',
+  start: '↻',
+  reload: '↻',
+} as const;
+
+function colorFor(change: Change, paint: Paint): (text: string) => string {
+  if (change.action === 'create') return paint.green;
+  if (change.action === 'delete') return paint.red;
+  return paint.yellow;
+}
+
+function changeLines(change: Change, paint: Paint): string[] {
+  const color = colorFor(change, paint);
+  const verb =
+    change.kind === 'service' || change.kind === 'monit'
+      ? `${change.action} ${change.kind}`
+      : change.kind;
+  const head = `  ${color(`${SYMBOL[change.action]} ${verb.padEnd(8)}`)} ${change.target}`;
+  const detail = change.detail ? `  ${paint.dim(change.detail)}` : '';
+  const lines = [`${head}${detail}`, `      ${paint.dim(change.reasons.join('; '))}`];
+  if (change.sensitive) lines.push(`      ${paint.yellow('(sensitive value changed)')}`);
+  for (const warning of change.warnings ?? []) lines.push(`      ${paint.yellow(`! ${warning}`)}`);
+  if (change.diff) {
+    for (const line of change.diff.split('\n')) {
+      const painted = line.startsWith('+')
+        ? paint.green(line)
+        : line.startsWith('-')
+          ? paint.red(line)
+          : line;
+      lines.push(`      ${painted}`);
+    }
+  }
+  return lines;
+}
+
+export function summaryLine(summary: PlanSummary): string {
+  return `${summary.create} to create, ${summary.update} to update, ${summary.delete} to delete, ${summary.restart} to (re)start or reload`;
+}
+
+export function formatHostOutcome(outcome: HostOutcome, paint: Paint): string {
+  const title = paint.bold(`${outcome.host} (${outcome.user}@${outcome.address})`);
+  if (outcome.status === 'failed') return `${title}\n  ${paint.red(`failed: ${outcome.error}`)}\n`;
+  const { plan } = outcome;
+  const lines = [title];
+  if (plan.changes.length === 0 && plan.problems.length === 0)
+    lines.push(`  ${paint.green('no changes')} (${plan.unchanged} in place)`);
+  for (const change of plan.changes) lines.push(...changeLines(change, paint));
+  for (const problem of plan.problems) lines.push(`  ${paint.red(`✗ ${problem}`)}`);
+  if (plan.changes.length > 0)
+    lines.push(`  Plan: ${summaryLine(summarize(plan.changes))}; ${plan.unchanged} in place.`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function formatFooter(outcomes: readonly HostOutcome[], paint: Paint): string {
+  const failed = outcomes.filter((outcome) => outcome.status === 'failed');
+  const planned = outcomes.flatMap((outcome) =>
+    outcome.status === 'planned' ? [outcome.plan] : [],
+  );
+  const blocked = planned.filter((plan) => plan.problems.length > 0);
+  const total = summarize(planned.flatMap((plan) => plan.changes));
+  const lines = [
+    `${paint.bold('Total')}: ${summaryLine(total)} on ${planned.length} host${planned.length === 1 ? '' : 's'}.`,
+  ];
+  if (blocked.length > 0)
+    lines.push(
+      paint.red(
+        `${blocked.length} host(s) have problems deploy would refuse: ${blocked.map((plan) => plan.host).join(', ')}`,
+      ),
+    );
+  if (failed.length > 0) {
+    lines.push(paint.red(`${failed.length} host(s) failed:`));
+    for (const outcome of failed)
+      lines.push(
+        paint.red(`  ${outcome.host}: ${outcome.status === 'failed' ? outcome.error : ''}`),
+      );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export const PLAN_JSON_VERSION = 1;
+
+/** The `svc plan --json` document; its shape is documented in docs/PLAN-JSON.md. */
+export function planDocument(service: string, outcomes: readonly HostOutcome[]): object {
+  const planned = outcomes.flatMap((outcome) =>
+    outcome.status === 'planned' ? [outcome.plan] : [],
+  );
+  return {
+    version: PLAN_JSON_VERSION,
+    service,
+    summary: {
+      ...summarize(planned.flatMap((plan) => plan.changes)),
+      hosts: outcomes.length,
+      failed: outcomes.length - planned.length,
+    },
+    hosts: outcomes.map((outcome) =>
+      outcome.status === 'failed'
+        ? {
+            host: outcome.host,
+            address: outcome.address,
+            user: outcome.user,
+            status: 'failed',
+            error: outcome.error,
+          }
+        : {
+            host: outcome.host,
+            address: outcome.address,
+            user: outcome.user,
+            status: 'planned',
+            factsDigest: outcome.plan.factsDigest,
+            summary: summarize(outcome.plan.changes),
+            unchanged: outcome.plan.unchanged,
+            problems: outcome.plan.problems,
+            changes: outcome.plan.changes.map((change) => ({
+              action: change.action,
+              kind: change.kind,
+              target: change.target,
+              reasons: change.reasons,
+              ...(change.detail !== undefined && { detail: change.detail }),
+              ...(change.diff !== undefined && { diff: change.diff }),
+              ...(change.sensitive && { sensitive: true }),
+              ...(change.warnings && { warnings: change.warnings }),
+            })),
+          },
+    ),
+  };
+}

@@ -1,0 +1,324 @@
+// The planner: operations + facts -> the changes that would make the host match. Pure, so a
+// plan can be checked against fixture facts, and `svc deploy` applies exactly what was shown.
+import { createTwoFilesPatch } from 'diff';
+import type { HostFacts, PathFact } from './facts.js';
+import { MAX_DIFF_BYTES } from './facts.js';
+import type {
+  DirOperation,
+  FileOperation,
+  LinkOperation,
+  MonitOperation,
+  Operation,
+  ServiceOperation,
+} from './operations.js';
+
+export type Action = 'create' | 'update' | 'delete' | 'restart' | 'start' | 'reload';
+
+export interface Change {
+  action: Action;
+  kind: Operation['kind'];
+  /** A path, a user name or a service name. */
+  target: string;
+  /** Why: "absent", "mode 0644 -> 0600", "release changed", ... */
+  reasons: string[];
+  /** What it will be: "0644 root:root", "-> releases/abc". */
+  detail?: string;
+  /** Unified diff of a file's content; never present for a secret file. */
+  diff?: string;
+  /** A secret file's content differs: shown only as "(sensitive value changed)". */
+  sensitive?: boolean;
+  /** Something the user must decide before deploy applies this (e.g. --adopt). */
+  warnings?: string[];
+}
+
+export interface HostPlan {
+  host: string;
+  changes: Change[];
+  unchanged: number;
+  /** Things that make this host's plan impossible to apply: deploy refuses while any remain. */
+  problems: string[];
+  /** Identifies the facts the plan was made from: deploy refuses a stale plan. */
+  factsDigest: string;
+}
+
+const octal = (mode: number) => mode.toString(8).padStart(4, '0');
+const resolveHome = (path: string, facts: HostFacts) =>
+  path.startsWith('~/') ? `${facts.login.home}/${path.slice(2)}` : path;
+const NOT_A = {
+  file: 'a file',
+  dir: 'a directory',
+  link: 'a symbolic link',
+  other: 'not a regular file',
+} as const;
+
+function ownershipReasons(
+  fact: PathFact,
+  want: { mode: number; owner: string; group: string },
+): string[] {
+  const reasons: string[] = [];
+  if (fact.mode !== want.mode) reasons.push(`mode ${octal(fact.mode ?? 0)} -> ${octal(want.mode)}`);
+  if (fact.owner !== want.owner || fact.group !== want.group) {
+    reasons.push(`owner ${fact.owner}:${fact.group} -> ${want.owner}:${want.group}`);
+  }
+  return reasons;
+}
+
+function isText(bytes: Uint8Array): boolean {
+  if (bytes.includes(0)) return false;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function fileDiff(
+  op: FileOperation,
+  before: Uint8Array | undefined,
+  beforeSize: number,
+): string | undefined {
+  if (op.content.length > MAX_DIFF_BYTES || beforeSize > MAX_DIFF_BYTES)
+    return `(larger than ${MAX_DIFF_BYTES / 1024} KiB: compared by sha256 only)`;
+  if (before === undefined && beforeSize > 0) return '(content differs; the host did not send it)';
+  const old = before ?? new Uint8Array();
+  if (!isText(old) || !isText(op.content)) return '(binary content differs)';
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  const patch = createTwoFilesPatch(
+    before ? op.path : '/dev/null',
+    op.path,
+    decode(old),
+    decode(op.content),
+    '',
+    '',
+    { context: 3 },
+  );
+  return patch.split('\n').slice(1).join('\n').trimEnd();
+}
+
+class HostPlanner {
+  readonly changes: Change[] = [];
+  readonly problems: string[] = [];
+  unchanged = 0;
+  private readonly changedPaths = new Set<string>();
+
+  constructor(
+    private readonly host: string,
+    private readonly facts: HostFacts,
+  ) {}
+
+  private fact(path: string): PathFact {
+    return this.facts.paths.get(path) ?? { path, type: 'absent' };
+  }
+
+  private add(change: Change): void {
+    this.changes.push(change);
+    if (change.action === 'create' || change.action === 'update')
+      this.changedPaths.add(change.target);
+  }
+
+  private wrongType(path: string, fact: PathFact, expected: string): void {
+    this.problems.push(
+      `${path} on ${this.host} is ${NOT_A[fact.type as keyof typeof NOT_A]}, expected ${expected}; svc does not replace or follow what it did not make`,
+    );
+  }
+
+  dir(op: DirOperation): void {
+    const path = resolveHome(op.path, this.facts);
+    const fact = this.fact(path);
+    const detail = `${octal(op.mode)} ${op.owner}:${op.group}`;
+    if (fact.type === 'absent')
+      return this.add({ action: 'create', kind: 'dir', target: path, reasons: ['absent'], detail });
+    if (fact.type !== 'dir') return this.wrongType(path, fact, 'a directory');
+    const reasons = op.ensureOnly ? [] : ownershipReasons(fact, op);
+    if (reasons.length === 0) this.unchanged++;
+    else this.add({ action: 'update', kind: 'dir', target: path, reasons, detail });
+  }
+
+  link(op: LinkOperation): void {
+    const path = resolveHome(op.path, this.facts);
+    const fact = this.fact(path);
+    const detail = `-> ${op.target}`;
+    if (fact.type === 'absent')
+      return this.add({
+        action: 'create',
+        kind: 'link',
+        target: path,
+        reasons: ['absent'],
+        detail,
+      });
+    if (fact.type !== 'link') return this.wrongType(path, fact, 'a symbolic link');
+    if (fact.target === op.target) this.unchanged++;
+    else
+      this.add({
+        action: 'update',
+        kind: 'link',
+        target: path,
+        reasons: [`points to ${fact.target}`],
+        detail,
+      });
+  }
+
+  file(op: FileOperation): void {
+    const fact = this.fact(op.path);
+    const detail = `${octal(op.mode)} ${op.owner}:${op.group}`;
+    const content = (before: Uint8Array | undefined, size: number) =>
+      op.secret ? { sensitive: true } : { diff: fileDiff(op, before, size) };
+    if (fact.type === 'absent') {
+      return this.add({
+        action: 'create',
+        kind: 'file',
+        target: op.path,
+        reasons: [`from ${op.source}`],
+        detail,
+        ...content(undefined, 0),
+      });
+    }
+    if (fact.type !== 'file') return this.wrongType(op.path, fact, 'a file');
+    const reasons = fact.sha256 !== op.sha256 ? ['content changed'] : [];
+    reasons.push(...ownershipReasons(fact, op));
+    if (reasons.length === 0) return void this.unchanged++;
+    const change: Change = { action: 'update', kind: 'file', target: op.path, reasons, detail };
+    if (fact.sha256 !== op.sha256) Object.assign(change, content(fact.content, fact.size ?? 0));
+    if (!(this.facts.installed ?? []).includes(op.path)) {
+      change.warnings = ['not created by svc: deploy overwrites it only with --adopt'];
+    }
+    this.add(change);
+  }
+
+  service(op: ServiceOperation): void {
+    const needs = { systemd: 'systemd', openrc: 'openrc', upstart: 'upstart', monit: undefined }[
+      op.init
+    ];
+    if (needs !== undefined && this.facts.init !== needs) {
+      this.problems.push(
+        `svc.yaml says init: ${op.init}, but ${this.host} runs ${this.facts.init === 'none' ? 'no init system svc knows' : this.facts.init}`,
+      );
+      return;
+    }
+    if (op.init === 'monit' && !this.facts.monit.installed) {
+      this.problems.push(`svc.yaml says init: monit, but monit is not installed on ${this.host}`);
+      return;
+    }
+    const changed = op.dependsOn.filter((path) => this.changedPaths.has(path));
+    if (!this.facts.service.active) {
+      this.add({ action: 'start', kind: 'service', target: op.name, reasons: ['not running'] });
+    } else if (changed.length > 0) {
+      this.add({
+        action: 'restart',
+        kind: 'service',
+        target: op.name,
+        reasons: changed.map((path) => `${path} changed`),
+      });
+    } else {
+      this.unchanged++;
+    }
+  }
+
+  monit(op: MonitOperation): void {
+    if (!this.facts.monit.installed) {
+      this.problems.push(`svc.yaml says monit: true, but monit is not installed on ${this.host}`);
+      return;
+    }
+    if (this.changedPaths.has(op.check)) {
+      const warnings = this.facts.monit.running ? undefined : ['monit is not running on this host'];
+      this.add({
+        action: 'reload',
+        kind: 'monit',
+        target: op.name,
+        reasons: [`${op.check} changed`],
+        ...(warnings && { warnings }),
+      });
+    } else {
+      this.unchanged++;
+    }
+  }
+
+  operation(op: Operation): void {
+    switch (op.kind) {
+      case 'user':
+        if (this.facts.users.get(op.name) !== undefined) return void this.unchanged++;
+        return this.add({
+          action: 'create',
+          kind: 'user',
+          target: op.name,
+          reasons: ['absent'],
+          detail: `system user, home ${op.home}, no login shell`,
+        });
+      case 'dir':
+        return this.dir(op);
+      case 'link':
+        return this.link(op);
+      case 'file':
+        return this.file(op);
+      case 'release': {
+        const fact = this.fact(op.path);
+        if (fact.type === 'dir') return void this.unchanged++;
+        if (fact.type !== 'absent') return this.wrongType(op.path, fact, 'a release directory');
+        const kib = Math.max(1, Math.round(op.bytes / 1024));
+        return this.add({
+          action: 'create',
+          kind: 'release',
+          target: op.path,
+          reasons: ['new release'],
+          detail: `${op.files} files, ${kib} KiB`,
+        });
+      }
+      case 'service':
+        return this.service(op);
+      case 'monit':
+        return this.monit(op);
+      case 'health':
+        return;
+    }
+  }
+
+  deletions(operations: readonly Operation[]): void {
+    const wanted = new Set(operations.filter((op) => op.kind === 'file').map((op) => op.path));
+    for (const path of this.facts.installed ?? []) {
+      if (!wanted.has(path))
+        this.add({
+          action: 'delete',
+          kind: 'file',
+          target: path,
+          reasons: ['no longer in config/'],
+        });
+    }
+  }
+}
+
+export function planHost(
+  host: string,
+  operations: readonly Operation[],
+  facts: HostFacts,
+  factsDigest: string,
+): HostPlan {
+  const planner = new HostPlanner(host, facts);
+  for (const op of operations) planner.operation(op);
+  planner.deletions(operations);
+  return {
+    host,
+    changes: planner.changes,
+    unchanged: planner.unchanged,
+    problems: planner.problems,
+    factsDigest,
+  };
+}
+
+export interface PlanSummary {
+  create: number;
+  update: number;
+  delete: number;
+  restart: number;
+}
+
+export function summarize(changes: readonly Change[]): PlanSummary {
+  const summary: PlanSummary = { create: 0, update: 0, delete: 0, restart: 0 };
+  for (const change of changes) {
+    if (change.action === 'create') summary.create++;
+    else if (change.action === 'update') summary.update++;
+    else if (change.action === 'delete') summary.delete++;
+    else summary.restart++;
+  }
+  return summary;
+}

@@ -1,0 +1,40 @@
+// EJS, the one template language of svc (scaffolds, config/*.ejs, playbook values). EJS compiles
+// templates to JavaScript, so: the options object is a frozen constant that no data can reach;
+// includes are refused; and `<%=` (HTML escaping) is allowed only in HTML, because elsewhere it
+// would look like quoting while protecting nothing: a template calls its format's quoter instead,
+// `<%- it.q.sh(x) %>`, or rendering fails.
+import ejs, { type Options } from 'ejs';
+
+function refuseHtmlEscape(): never {
+  throw new Error(
+    '<%= escapes HTML only; call the quoter for this file format, e.g. <%- it.q.sh(x) %>',
+  );
+}
+function refuseInclude(): never {
+  throw new Error('templates may not include other files');
+}
+
+const BASE_OPTIONS: Options = Object.freeze({
+  strict: true,
+  localsName: 'it',
+  _with: false,
+  async: false,
+  cache: false,
+  compileDebug: true,
+  rmWhitespace: false,
+  includer: refuseInclude,
+});
+const HTML_OPTIONS: Options = Object.freeze({ ...BASE_OPTIONS });
+const OTHER_OPTIONS: Options = Object.freeze({ ...BASE_OPTIONS, escape: refuseHtmlEscape });
+
+/** A frozen, null-prototype copy of exactly the given keys: the only values a template sees. */
+export function templateDataOf(values: Record<string, unknown>): object {
+  const data = Object.create(null) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(values)) data[key] = value;
+  return Object.freeze(data);
+}
+
+/** Renders template source; `html` decides whether `<%=` is allowed. `filename` is for errors. */
+export function renderText(source: string, data: object, html: boolean, filename: string): string {
+  return ejs.render(source, data, { ...(html ? HTML_OPTIONS : OTHER_OPTIONS), filename });
+}

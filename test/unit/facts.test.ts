@@ -1,0 +1,84 @@
+// The fact script, run by a real sh against a scratch tree, and its strict parser.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { factScript, type FactRequest } from '../../src/core/facts.js';
+import { FactsError, parseFacts } from '../../src/core/facts-parse.js';
+import { sha256Hex } from '../../src/core/release.js';
+
+const root = mkdtempSync(join(tmpdir(), 'svc-facts-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+mkdirSync(join(root, 'dir with space'), { mode: 0o750 });
+writeFileSync(join(root, 'file'), 'old content\n', { mode: 0o640 });
+writeFileSync(join(root, "it's $(secret)"), 'SECRET=1\n', { mode: 0o600 });
+symlinkSync('/etc/shadow\nx', join(root, 'link'));
+
+const login = userInfo().username;
+const request: FactRequest = {
+  service: 'api-orders',
+  loginUser: login,
+  paths: [
+    { path: join(root, 'dir with space') },
+    { path: join(root, 'file'), compareWith: sha256Hex('new content\n') },
+    { path: join(root, "it's $(secret)") },
+    { path: join(root, 'link') },
+    { path: join(root, 'absent') },
+  ],
+  users: [login, 'svc-no-such-user'],
+  groups: ['svc-no-such-group'],
+  recordsFile: join(root, 'records.json'),
+  pidfile: join(root, 'pid'),
+};
+
+const run = (script: string) => execFileSync('sh', ['-s'], { input: script, encoding: 'utf8' });
+const output = run(factScript(request));
+
+describe('the fact script and parseFacts', () => {
+  it('reports type, mode, owner, hash and link target of every path', () => {
+    const facts = parseFacts(output, request, 'local');
+    const fact = (name: string) => facts.paths.get(join(root, name))!;
+    expect(fact('dir with space')).toMatchObject({ type: 'dir', mode: 0o750 });
+    expect(fact('file')).toMatchObject({
+      type: 'file',
+      mode: 0o640,
+      sha256: sha256Hex('old content\n'),
+    });
+    expect(new TextDecoder().decode(fact('file').content)).toBe('old content\n');
+    expect(fact('link')).toMatchObject({ type: 'link', target: '/etc/shadow\nx' });
+    expect(fact('absent')).toEqual({ path: join(root, 'absent'), type: 'absent' });
+    expect(facts.users.get('svc-no-such-user')).toBeUndefined();
+    expect(facts.users.get(login)?.name).toBe(login);
+    expect(facts.groups.get('svc-no-such-group')).toBeUndefined();
+    expect(facts.installed).toBeUndefined();
+  });
+
+  it('sends content only for a file that differs and was asked for', () => {
+    const facts = parseFacts(output, request, 'local');
+    expect(facts.paths.get(join(root, "it's $(secret)"))!.content).toBeUndefined();
+  });
+
+  it('reads svc records', () => {
+    writeFileSync(request.recordsFile, JSON.stringify({ version: 1, files: ['/etc/x'] }));
+    try {
+      expect(parseFacts(run(factScript(request)), request, 'local').installed).toEqual(['/etc/x']);
+    } finally {
+      rmSync(request.recordsFile);
+    }
+  });
+
+  it.each([
+    ['truncated output', (text: string) => text.slice(0, text.lastIndexOf('E\t'))],
+    ['trailing garbage', (text: string) => `${text}P\t9\tabsent\n`],
+    ['a path record out of order', (text: string) => text.replace('P\t0\t', 'P\t7\t')],
+    ['a bad mode', (text: string) => text.replace(/(P\t1\tfile\t)640/, '$1rwx')],
+    ['an unknown init', (text: string) => text.replace(/^I\t\w+$/m, 'I\tsysv')],
+    ['a wrong version', (text: string) => text.replace('svc-facts\t1', 'svc-facts\t9')],
+    ['an empty output', () => ''],
+  ])('refuses %s', (_, corrupt) => {
+    expect(() => parseFacts(corrupt(output), request, 'web1')).toThrow(FactsError);
+    expect(() => parseFacts(corrupt(output), request, 'web1')).toThrow(/^web1: facts line \d+: /);
+  });
+});

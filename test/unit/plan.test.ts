@@ -1,0 +1,276 @@
+// The planner, facts in and changes out: every fixture is data, no host involved.
+import { describe, expect, it } from 'vitest';
+import { expandPlaybook } from '../../src/core/expand.js';
+import type { HostFacts, PathFact } from '../../src/core/facts.js';
+import type { Manifest } from '../../src/core/manifest.js';
+import type { Operation } from '../../src/core/operations.js';
+import { planHost, summarize } from '../../src/core/plan.js';
+import { parsePlaybook } from '../../src/core/playbook.js';
+import { sha256Hex, type LocalFile } from '../../src/core/release.js';
+
+const manifest: Manifest = {
+  schema: 1,
+  name: 'api-orders',
+  description: 'Orders',
+  port: 3000,
+  health: '/ok',
+  runtime: 'node',
+  init: 'systemd',
+  monit: true,
+  user: 'api-orders',
+  command: ['/usr/bin/node', 'server.js'],
+  stopTimeout: 30,
+  env: {},
+  files: {
+    '/etc/default/api-orders': { mode: '0600', owner: 'root', group: 'root', secret: true },
+  },
+  generator: { svc: '0.0.0' },
+};
+
+const PLAYBOOK = `
+- user: { name: "<%- it.user %>", home: "/var/db/<%- it.name %>" }
+- dir: { path: "/var/www/<%- it.name %>", mode: "0755" }
+- dir: { path: "/var/log/<%- it.name %>", mode: "0750", owner: "<%- it.user %>" }
+- release: { keep: 5 }
+- link: { path: "/var/www/<%- it.name %>/current", target: "releases/<%- it.release %>" }
+- overlay: { from: config }
+- link: { path: "~/service/<%- it.name %>", target: "/var/www/<%- it.name %>/current" }
+- service: {}
+- monit: {}
+- health: { timeout: 30 }
+`;
+
+const file = (path: string, text: string, mode = 0o644): LocalFile => {
+  const content = new TextEncoder().encode(text);
+  return { path, mode, content, sha256: sha256Hex(content) };
+};
+
+const CONFIG = [
+  file('etc/default/api-orders', 'SECRET=hunter2\n', 0o600),
+  file('etc/systemd/system/api-orders.service', '[Service]\nExecStart=/usr/bin/node server.js\n'),
+  file('etc/monit/conf.d/api-orders', 'check process api-orders\n'),
+];
+
+function operations(config: LocalFile[] = CONFIG): Operation[] {
+  return expandPlaybook(parsePlaybook(PLAYBOOK, 'deploy.yaml'), {
+    manifest,
+    host: { name: 'web1', login: 'deploy', vars: {} },
+    config,
+    release: { id: 'abc123abc123', files: 3, bytes: 2048 },
+    playbookFile: 'deploy.yaml',
+  });
+}
+
+function facts(paths: PathFact[] = [], overrides: Partial<HostFacts> = {}): HostFacts {
+  return {
+    hostname: 'web1',
+    login: { user: 'deploy', home: '/home/deploy' },
+    init: 'systemd',
+    monit: { installed: true, running: true },
+    service: { active: false },
+    paths: new Map(paths.map((fact) => [fact.path, fact])),
+    users: new Map([['api-orders', undefined]]),
+    groups: new Map(),
+    ...overrides,
+  };
+}
+
+/** Facts of a host where a deploy of CONFIG already happened. */
+function deployedFacts(): HostFacts {
+  const dir = (path: string, mode: number, owner = 'root'): PathFact => ({
+    path,
+    type: 'dir',
+    mode,
+    owner,
+    group: owner,
+  });
+  const paths: PathFact[] = [
+    dir('/var/www/api-orders', 0o755),
+    dir('/var/log/api-orders', 0o750, 'api-orders'),
+    dir('/var/www/api-orders/releases/abc123abc123', 0o755),
+    { path: '/var/www/api-orders/current', type: 'link', target: 'releases/abc123abc123' },
+    dir('/etc/default', 0o755),
+    dir('/etc/systemd/system', 0o755),
+    dir('/etc/monit/conf.d', 0o755),
+    ...CONFIG.map((local) => ({
+      path: `/${local.path}`,
+      type: 'file' as const,
+      mode: local.mode,
+      owner: 'root',
+      group: 'root',
+      sha256: local.sha256,
+      size: local.content.length,
+    })),
+    {
+      path: '/home/deploy/service/api-orders',
+      type: 'link',
+      target: '/var/www/api-orders/current',
+    },
+  ];
+  return facts(paths, {
+    users: new Map([
+      [
+        'api-orders',
+        {
+          name: 'api-orders',
+          uid: 998,
+          gid: 998,
+          home: '/var/db/api-orders',
+          shell: '/usr/sbin/nologin',
+        },
+      ],
+    ]),
+    service: { active: true, pid: 4242 },
+    installed: CONFIG.map((local) => `/${local.path}`),
+  });
+}
+
+const actions = (plan: ReturnType<typeof planHost>) =>
+  plan.changes.map((change) => `${change.action} ${change.kind} ${change.target}`);
+
+describe('planHost', () => {
+  it('on an empty host, creates everything and starts the service', () => {
+    const plan = planHost('web1', operations(), facts(), 'digest');
+    expect(actions(plan)).toEqual([
+      'create user api-orders',
+      'create dir /var/www/api-orders',
+      'create dir /var/log/api-orders',
+      'create release /var/www/api-orders/releases/abc123abc123',
+      'create link /var/www/api-orders/current',
+      'create dir /etc/default',
+      'create dir /etc/systemd/system',
+      'create dir /etc/monit/conf.d',
+      'create file /etc/default/api-orders',
+      'create file /etc/systemd/system/api-orders.service',
+      'create file /etc/monit/conf.d/api-orders',
+      'create link /home/deploy/service/api-orders',
+      'start service api-orders',
+      'reload monit api-orders',
+    ]);
+    expect(summarize(plan.changes)).toEqual({ create: 12, update: 0, delete: 0, restart: 2 });
+    expect(plan.problems).toEqual([]);
+  });
+
+  it('shows a new file as a diff from /dev/null, and a secret one never', () => {
+    const plan = planHost('web1', operations(), facts(), 'digest');
+    const unit = plan.changes.find((change) => change.target.endsWith('.service'))!;
+    expect(unit.diff).toContain('--- /dev/null');
+    expect(unit.diff).toContain('+ExecStart=/usr/bin/node server.js');
+    const env = plan.changes.find((change) => change.target === '/etc/default/api-orders')!;
+    expect(env).toMatchObject({ sensitive: true, detail: '0600 root:root' });
+    expect(JSON.stringify(plan)).not.toContain('hunter2');
+  });
+
+  it('plans nothing on a host that already matches', () => {
+    const plan = planHost('web1', operations(), deployedFacts(), 'digest');
+    expect(plan.changes).toEqual([]);
+    expect(plan.problems).toEqual([]);
+    expect(plan.unchanged).toBe(operations().filter((op) => op.kind !== 'health').length);
+  });
+
+  it('updates a changed file with a diff, and restarts the service because of it', () => {
+    const changed = [
+      CONFIG[0]!,
+      file('etc/systemd/system/api-orders.service', '[Service]\nExecStart=/usr/bin/node app.js\n'),
+      CONFIG[2]!,
+    ];
+    const before = deployedFacts();
+    before.paths.get('/etc/systemd/system/api-orders.service')!.content = CONFIG[1]!.content;
+    const plan = planHost('web1', operations(changed), before, 'digest');
+    expect(actions(plan)).toEqual([
+      'update file /etc/systemd/system/api-orders.service',
+      'restart service api-orders',
+    ]);
+    expect(plan.changes[0]!.diff).toContain(
+      '-ExecStart=/usr/bin/node server.js\n+ExecStart=/usr/bin/node app.js',
+    );
+    expect(plan.changes[1]!.reasons).toEqual(['/etc/systemd/system/api-orders.service changed']);
+  });
+
+  it('says a secret changed without showing either value', () => {
+    const changed = [
+      file('etc/default/api-orders', 'SECRET=correct-horse\n', 0o600),
+      CONFIG[1]!,
+      CONFIG[2]!,
+    ];
+    const plan = planHost('web1', operations(changed), deployedFacts(), 'digest');
+    expect(plan.changes[0]).toMatchObject({
+      action: 'update',
+      target: '/etc/default/api-orders',
+      sensitive: true,
+      reasons: ['content changed'],
+    });
+    expect(plan.changes[0]!.diff).toBeUndefined();
+    expect(JSON.stringify(plan)).not.toMatch(/hunter2|correct-horse/);
+  });
+
+  it('reports mode and owner drift', () => {
+    const before = deployedFacts();
+    Object.assign(before.paths.get('/var/log/api-orders')!, {
+      mode: 0o777,
+      owner: 'root',
+      group: 'root',
+    });
+    const plan = planHost('web1', operations(), before, 'digest');
+    expect(plan.changes).toEqual([
+      {
+        action: 'update',
+        kind: 'dir',
+        target: '/var/log/api-orders',
+        reasons: ['mode 0777 -> 0750', 'owner root:root -> api-orders:api-orders'],
+        detail: '0750 api-orders:api-orders',
+      },
+    ]);
+  });
+
+  it('warns before overwriting a file svc did not create', () => {
+    const before = deployedFacts();
+    before.installed = [];
+    before.paths.get('/etc/monit/conf.d/api-orders')!.sha256 = '0'.repeat(64);
+    const plan = planHost('web1', operations(), before, 'digest');
+    const monit = plan.changes.find((change) => change.target === '/etc/monit/conf.d/api-orders')!;
+    expect(monit.warnings).toEqual(['not created by svc: deploy overwrites it only with --adopt']);
+    expect(actions(plan)).toContain('reload monit api-orders');
+  });
+
+  it('deletes a file that left config/', () => {
+    const before = deployedFacts();
+    before.installed = [...before.installed!, '/etc/logrotate.d/api-orders'];
+    expect(actions(planHost('web1', operations(), before, 'digest'))).toEqual([
+      'delete file /etc/logrotate.d/api-orders',
+    ]);
+  });
+
+  it('refuses to plan through a link where svc expects a directory', () => {
+    const before = deployedFacts();
+    before.paths.set('/var/log/api-orders', {
+      path: '/var/log/api-orders',
+      type: 'link',
+      target: '/etc',
+    });
+    const plan = planHost('web1', operations(), before, 'digest');
+    expect(plan.problems).toEqual([
+      '/var/log/api-orders on web1 is a symbolic link, expected a directory; svc does not replace or follow what it did not make',
+    ]);
+  });
+
+  it('refuses a host whose init system is not the manifest one', () => {
+    const plan = planHost('web1', operations(), facts([], { init: 'none' }), 'digest');
+    expect(plan.problems).toEqual([
+      'svc.yaml says init: systemd, but web1 runs no init system svc knows',
+    ]);
+    expect(actions(plan)).not.toContain('start service api-orders');
+  });
+
+  it('refuses monit checks on a host without monit', () => {
+    const plan = planHost(
+      'web1',
+      operations(),
+      facts([], { monit: { installed: false, running: false } }),
+      'digest',
+    );
+    expect(plan.problems).toEqual([
+      'svc.yaml says monit: true, but monit is not installed on web1',
+    ]);
+  });
+});
