@@ -3,7 +3,11 @@
 // 130 interrupted.
 import { Command, CommanderError } from 'commander';
 import { EXIT, SvcError } from '../core/errors.js';
+import { deployCommand } from './deploy.js';
+import { hostsCommand } from './hosts.js';
 import { newCommand } from './new.js';
+import { planCommand } from './plan.js';
+import { trustCommand } from './trust.js';
 import { SVC_VERSION } from './version.js';
 
 const EXIT_CODES_HELP = `
@@ -29,11 +33,16 @@ export function buildProgram(): Command {
     )
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
-  program.addCommand(
-    newCommand()
-      .exitOverride()
-      .configureOutput({ outputError: () => undefined }),
-  );
+  // Each command inherits exitOverride and the quiet error output: main's catch reports errors.
+  for (const command of [
+    newCommand(),
+    planCommand(),
+    deployCommand(),
+    trustCommand(),
+    hostsCommand(),
+  ]) {
+    program.addCommand(command.copyInheritedSettings(program));
+  }
   return program;
 }
 
@@ -74,7 +83,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const verbose = argv.includes('--verbose') || process.env.SVC_DEBUG === '1';
   try {
     await buildProgram().parseAsync([...argv], { from: 'user' });
-    return EXIT.ok;
+    // Commands that decide their own code (plan's --detailed-exitcode) set process.exitCode.
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
     return reportError(error, verbose);
   }

@@ -3,6 +3,7 @@
 // 65535`, one line per problem, all problems at once.
 import { z } from 'zod';
 import { checkServiceName, USER_PATTERN, type Kind } from './naming.js';
+import { SANDBOX_GROUP } from './sandbox-inventory.js';
 import { didYouMean } from './suggest.js';
 
 export const INIT_SYSTEMS = ['systemd', 'openrc', 'upstart', 'monit'] as const;
@@ -58,6 +59,107 @@ const fileSchema = z.strictObject({
   secret: z.boolean(err('must be true or false')).optional(),
 });
 
+// The inventory: `hosts:` groups of hosts, each host with an address, optional user, port and
+// vars for templates. Names are TARGETs (`svc plan web`), so they are unique across groups and
+// never the sandbox's (`sandbox`, sbx-N).
+const INVENTORY_NAME = /^[a-z0-9][a-z0-9._-]*$/;
+const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const HOST_NAME_LABELS = /^[A-Za-z0-9_]([A-Za-z0-9_-]*)(\.[A-Za-z0-9_][A-Za-z0-9_-]*)*\.?$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** A DNS name (or ~/.ssh/config alias), an IPv4 literal or an IPv6 literal without brackets. */
+export function isHostAddress(text: string): boolean {
+  if (text.includes(':')) {
+    if (!/^[0-9A-Fa-f:.]+$/.test(text)) return false;
+    try {
+      new URL(`ssh://[${text}]/`);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  if (/^[\d.]+$/.test(text)) return IPV4.test(text);
+  return text.length <= 253 && HOST_NAME_LABELS.test(text);
+}
+
+/** A record whose invalid keys report the key's own rule, not the record's. */
+const keyedRecord = <V extends z.ZodType>(key: z.ZodString, value: V, message: string) =>
+  z.record(key, value, {
+    error: (issue) =>
+      issue.code === 'invalid_key' ? (issue.issues?.[0]?.message ?? message) : message,
+  });
+const inventoryName = (what: string) =>
+  z
+    .string()
+    .regex(
+      INVENTORY_NAME,
+      err(
+        `must be a ${what} name: lowercase letters, digits, . _ and -, starting with a letter or digit`,
+      ),
+    );
+const varsSchema = keyedRecord(
+  z
+    .string()
+    .regex(VAR_NAME, err('must be a name of letters, digits and _, not starting with a digit')),
+  z.union([z.string(), z.number(), z.boolean()], err('must be a string, a number or true/false')),
+  'must be a mapping of names to values',
+);
+const inventoryHostSchema = z.strictObject(
+  {
+    address: z
+      .string(err('must be a host name or an IP address'))
+      .refine(isHostAddress, err('must be a host name or an IP address')),
+    user: z
+      .string(err('must be a user name'))
+      .regex(
+        USER_PATTERN,
+        err(
+          'must be a Linux user name: lowercase letters, digits, _ and -, at most 32 characters, not starting with a digit or -',
+        ),
+      )
+      .optional(),
+    port: portSchema.optional(),
+    vars: varsSchema.optional(),
+  },
+  err('must be a mapping with address: and optionally user:, port:, vars:'),
+);
+const inventoryGroupSchema = z.strictObject(
+  {
+    vars: varsSchema.optional(),
+    hosts: keyedRecord(
+      inventoryName('host').refine(
+        (name) => !/^sbx-\d+$/.test(name),
+        err("is reserved: sbx-N are the sandbox's hosts"),
+      ),
+      inventoryHostSchema,
+      'must be a mapping of host names to hosts',
+    ),
+  },
+  err('must be a mapping with hosts: and optionally vars:'),
+);
+const inventorySchema = keyedRecord(
+  inventoryName('group').refine(
+    (name) => name !== SANDBOX_GROUP,
+    err(`is reserved: ${SANDBOX_GROUP} is the group of the sandbox's hosts`),
+  ),
+  inventoryGroupSchema,
+  'must be a mapping of group names to groups',
+).superRefine((groups, ctx) => {
+  // Names are TARGETs: one name, one meaning.
+  const groupOf = new Map<string, string>();
+  for (const [group, { hosts }] of Object.entries(groups)) {
+    for (const host of Object.keys(hosts)) {
+      const path = [group, 'hosts', host];
+      const first = groupOf.get(host);
+      if (first !== undefined)
+        ctx.addIssue({ code: 'custom', path, message: `is already a host of group ${first}` });
+      else if (Object.hasOwn(groups, host))
+        ctx.addIssue({ code: 'custom', path, message: 'is also the name of a group' });
+      groupOf.set(host, first ?? group);
+    }
+  }
+});
+
 const manifestSchema = z.strictObject({
   schema: z.literal(MANIFEST_SCHEMA_VERSION, err(`must be ${MANIFEST_SCHEMA_VERSION}`)),
   name: z.string(err('must be a string')),
@@ -100,10 +202,13 @@ const manifestSchema = z.strictObject({
   env: z.record(z.string(), z.string(err('must be a string (quote numbers and booleans)'))),
   files: z.record(z.string(), fileSchema),
   generator: z.strictObject({ svc: z.string(err('must be a string')) }),
+  hosts: inventorySchema.optional(),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;
 export type FileMeta = z.infer<typeof fileSchema>;
+export type InventoryGroup = z.infer<typeof inventoryGroupSchema>;
+export type InventoryHost = z.infer<typeof inventoryHostSchema>;
 /** One problem: `keys` locate the field (for sorting by position), `path` is how it is shown. */
 export type ManifestProblem = { path: string; keys: string[]; message: string };
 

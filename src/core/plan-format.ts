@@ -2,6 +2,7 @@
 // (docs/PLAN-JSON.md). A secret file's content never appears in either.
 import type { Change, HostPlan, PlanSummary } from './plan.js';
 import { summarize } from './plan.js';
+import { hostLogin } from './targets.js';
 
 export interface Paint {
   green(text: string): string;
@@ -11,9 +12,15 @@ export interface Paint {
   dim(text: string): string;
 }
 
+interface HostIdentity {
+  host: string;
+  address: string;
+  port: number;
+  user: string;
+}
 export type HostOutcome =
-  | { host: string; address: string; user: string; status: 'planned'; plan: HostPlan }
-  | { host: string; address: string; user: string; status: 'failed'; error: string };
+  | (HostIdentity & { status: 'planned'; plan: HostPlan })
+  | (HostIdentity & { status: 'failed'; error: string });
 
 const SYMBOL = {
   create: '+',
@@ -38,8 +45,15 @@ function changeLines(change: Change, paint: Paint): string[] {
       : change.kind;
   const head = `  ${color(`${SYMBOL[change.action]} ${verb.padEnd(8)}`)} ${change.target}`;
   const detail = change.detail ? `  ${paint.dim(change.detail)}` : '';
-  const lines = [`${head}${detail}`, `      ${paint.dim(change.reasons.join('; '))}`];
-  if (change.sensitive) lines.push(`      ${paint.yellow('(sensitive value changed)')}`);
+  const lines = [`${head}${detail}`];
+  // A create needs no "absent"; every other change says why.
+  const reasons = change.reasons.filter((reason) => reason !== 'absent');
+  if (reasons.length > 0) lines.push(`      ${paint.dim(reasons.join('; '))}`);
+  if (change.sensitive) {
+    const note =
+      change.action === 'create' ? '(sensitive: content not shown)' : '(sensitive value changed)';
+    lines.push(`      ${paint.yellow(note)}`);
+  }
   for (const warning of change.warnings ?? []) lines.push(`      ${paint.yellow(`! ${warning}`)}`);
   if (change.diff) {
     for (const line of change.diff.split('\n')) {
@@ -59,7 +73,7 @@ export function summaryLine(summary: PlanSummary): string {
 }
 
 export function formatHostOutcome(outcome: HostOutcome, paint: Paint): string {
-  const title = paint.bold(`${outcome.host} (${outcome.user}@${outcome.address})`);
+  const title = paint.bold(`${outcome.host} (${hostLogin(outcome)})`);
   if (outcome.status === 'failed') return `${title}\n  ${paint.red(`failed: ${outcome.error}`)}\n`;
   const { plan } = outcome;
   const lines = [title];

@@ -35,6 +35,16 @@ export function readManifestFile(dir: string): Manifest {
   return parseManifest(bytes, MANIFEST_FILE);
 }
 
+/** svc.yaml when the directory has one; commands such as `svc hosts` also work outside a project. */
+export function readManifestIfPresent(dir: string): Manifest | undefined {
+  try {
+    lstatSync(join(dir, MANIFEST_FILE));
+  } catch {
+    return undefined;
+  }
+  return readManifestFile(dir);
+}
+
 function loadIgnores(dir: string): Ignore {
   const rules = ignore().add(ALWAYS_IGNORED);
   for (const name of ['.gitignore', '.svcignore']) {

@@ -1,0 +1,136 @@
+// `svc plan TARGET` (and `svc deploy TARGET --dry-run`): read each host's real state over SSH in
+// one round trip, and show what a deploy would change. Never writes to a host.
+import { Command, Option } from 'commander';
+import { resolve } from 'node:path';
+import { EXIT, SvcError } from '../core/errors.js';
+import {
+  formatFooter,
+  formatHostOutcome,
+  planDocument,
+  type HostOutcome,
+} from '../core/plan-format.js';
+import { readProject } from '../project/read.js';
+import { planHosts } from '../remote/plan-hosts.js';
+import {
+  loadPlaybook,
+  sshOptions,
+  targetContext,
+  type ConnectFlags,
+} from '../remote/run-context.js';
+import { resolveTarget } from '../core/targets.js';
+import { ConnectionPool } from '../remote/ssh.js';
+import { colorEnabled, palette } from '../ui/color.js';
+
+export interface PlanFlags extends ConnectFlags {
+  json?: boolean;
+  detailedExitcode?: boolean;
+  parallel?: string;
+  dir?: string;
+}
+
+function parallelism(value: string | undefined): number {
+  if (value === undefined) return 10;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 200) {
+    throw new SvcError(
+      `--parallel: must be a whole number from 1 to 200 (got ${JSON.stringify(value)})`,
+    );
+  }
+  return Number(value);
+}
+
+async function askPassphrase(file: string): Promise<string> {
+  const { password } = await import('@inquirer/prompts');
+  return password({ message: `Passphrase for ${file}`, mask: true });
+}
+
+export function exitCodeFor(outcomes: readonly HostOutcome[], detailed: boolean): number {
+  if (outcomes.some((outcome) => outcome.status === 'failed')) return EXIT.error;
+  const changes = outcomes.some(
+    (outcome) =>
+      outcome.status === 'planned' &&
+      (outcome.plan.changes.length > 0 || outcome.plan.problems.length > 0),
+  );
+  return detailed && changes ? EXIT.changes : EXIT.ok;
+}
+
+export async function runPlan(target: string, flags: PlanFlags): Promise<number> {
+  const dir = resolve(flags.dir ?? '.');
+  const project = readProject(dir);
+  const playbook = loadPlaybook(dir, 'deploy');
+  const parallel = parallelism(flags.parallel);
+  const ctx = targetContext(project.manifest);
+  const hosts = resolveTarget(target, ctx);
+  const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
+  const pool = new ConnectionPool(sshOptions(flags, ctx, interactive ? askPassphrase : undefined));
+  let outcomes: HostOutcome[];
+  try {
+    outcomes = await planHosts(
+      {
+        manifest: project.manifest,
+        steps: playbook.steps,
+        playbookFile: playbook.file,
+        config: project.config,
+        release: project.release,
+      },
+      hosts,
+      pool,
+      parallel,
+    );
+  } finally {
+    await pool.closeAll();
+  }
+  if (flags.json) {
+    process.stdout.write(
+      `${JSON.stringify(planDocument(project.manifest.name, outcomes), null, 2)}\n`,
+    );
+  } else {
+    const paint = palette(colorEnabled(process.stdout));
+    for (const outcome of outcomes) process.stdout.write(`${formatHostOutcome(outcome, paint)}\n`);
+    process.stdout.write(formatFooter(outcomes, paint));
+  }
+  return exitCodeFor(outcomes, flags.detailedExitcode === true);
+}
+
+export function addPlanOptions(command: Command): Command {
+  return command
+    .argument(
+      '<target>',
+      'a group or host of the inventory, sandbox, [user@]host[:port] or an ~/.ssh/config alias; comma-separated for several',
+    )
+    .option('--json', 'print the plan as one JSON document (docs/PLAN-JSON.md)')
+    .option(
+      '--detailed-exitcode',
+      'exit 0 when nothing would change, 2 when something would, 1 on error',
+    )
+    .option('--parallel <n>', 'hosts planned at once (default 10)')
+    .option(
+      '--accept-new',
+      "record an unknown host's key in ~/.ssh/known_hosts (a changed key is always refused)",
+    )
+    .addOption(
+      new Option('--connect-timeout <seconds>', 'give up connecting after this long (default 10)'),
+    )
+    .addOption(
+      new Option(
+        '--command-timeout <seconds>',
+        'give up on a remote step after this long (default 120)',
+      ),
+    )
+    .option('--dir <dir>', 'the project directory (default: .)');
+}
+
+const EXAMPLES = `
+Examples:
+  $ svc plan sandbox                      every sandbox host (svc sandbox up)
+  $ svc plan web --json                   a group of svc.yaml hosts:, as JSON
+  $ svc plan deploy@203.0.113.10:2222
+  $ svc plan web1,web2 --detailed-exitcode`;
+
+export function planCommand(): Command {
+  return addPlanOptions(new Command('plan'))
+    .description("show what svc deploy would change on each host, read from the host's real state")
+    .addHelpText('after', EXAMPLES)
+    .action(async (target: string, flags: PlanFlags) => {
+      process.exitCode = await runPlan(target, flags);
+    });
+}

@@ -1,0 +1,73 @@
+// `svc trust TARGET`: show each host's key fingerprint and record it in ~/.ssh/known_hosts, the
+// explicit way to trust a new host. A key that conflicts with a recorded one is never replaced.
+import { Command } from 'commander';
+import { homedir } from 'node:os';
+import { SvcError } from '../core/errors.js';
+import {
+  hostKeyMessage,
+  keyTypeLabel,
+  knownHostsLine,
+  verifyHostKey,
+} from '../core/known-hosts.js';
+import { fetchHostKey } from '../remote/host-key.js';
+import {
+  appendKnownHost,
+  defaultKnownHostsFiles,
+  loadKnownHosts,
+  userKnownHostsFile,
+} from '../remote/known-hosts-store.js';
+import { resolveHosts } from '../remote/run-context.js';
+import { readManifestIfPresent } from '../project/read.js';
+
+export async function runTrust(
+  target: string,
+  flags: { dir?: string; connectTimeout?: string },
+): Promise<void> {
+  const hosts = resolveHosts(target, readManifestIfPresent(flags.dir ?? '.'));
+  const timeoutMs = Number(flags.connectTimeout ?? 10) * 1000;
+  const file = userKnownHostsFile();
+  let refused = 0;
+  for (const host of hosts) {
+    if (host.proxyJump)
+      throw new SvcError(
+        `${host.name}: svc trust does not reach hosts behind ProxyJump yet; use ssh once to record its key`,
+      );
+    const key = await fetchHostKey(host, timeoutMs);
+    const verdict = verifyHostKey(
+      loadKnownHosts(defaultKnownHostsFiles()),
+      host.address,
+      host.port,
+      key,
+    );
+    const label = keyTypeLabel(verdict.kind === 'known' ? verdict.entry.keyType : verdict.keyType);
+    if (verdict.kind === 'known') {
+      process.stdout.write(`${host.name}: already trusted (${label})\n`);
+    } else if (verdict.kind === 'unknown') {
+      appendKnownHost(file, knownHostsLine(host.address, host.port, key));
+      process.stdout.write(
+        `${host.name} (${host.address}:${host.port}): ${label} key fingerprint is ${verdict.fingerprint}\n  recorded in ${file}\n`,
+      );
+    } else {
+      refused++;
+      process.stderr.write(
+        `svc: error: ${hostKeyMessage(verdict, host.address, host.port, { target, home: homedir() })}\n`,
+      );
+    }
+  }
+  if (refused > 0) process.exitCode = 1;
+}
+
+export function trustCommand(): Command {
+  return new Command('trust')
+    .description("show a host's key fingerprint and record it in ~/.ssh/known_hosts")
+    .argument('<target>', 'hosts to trust, as for svc plan')
+    .option('--connect-timeout <seconds>', 'give up connecting after this long (default 10)')
+    .option('--dir <dir>', 'the project directory, for svc.yaml hosts: (default: .)')
+    .addHelpText(
+      'after',
+      '\nCheck the fingerprint against one you got another way (the console of the host) before relying on it.\nA changed key is never replaced: remove the old line yourself if the change is expected.',
+    )
+    .action((target: string, flags: { dir?: string; connectTimeout?: string }) =>
+      runTrust(target, flags),
+    );
+}

@@ -1,0 +1,109 @@
+// Plans every host of a run: for each, one connection, one fact-gathering round trip, then the
+// pure planner. Hosts are planned in parallel (bounded); a host that fails is reported with its
+// reason and the others still get their plans.
+import { SvcError } from '../core/errors.js';
+import { expandPlaybook } from '../core/expand.js';
+import { buildFactRequest } from '../core/fact-request.js';
+import { factScript } from '../core/facts.js';
+import { parseFacts, FactsError } from '../core/facts-parse.js';
+import type { Manifest } from '../core/manifest.js';
+import type { Operation } from '../core/operations.js';
+import { planHost } from '../core/plan.js';
+import type { HostOutcome } from '../core/plan-format.js';
+import type { Step } from '../core/playbook.js';
+import { releaseId, sha256Hex, type LocalFile } from '../core/release.js';
+import type { ConnectionPool, SshEndpoint } from './ssh.js';
+
+export interface PlanInput {
+  manifest: Manifest;
+  steps: readonly Step[];
+  playbookFile: string;
+  config: readonly LocalFile[];
+  release: readonly LocalFile[];
+}
+
+export interface PlannableHost extends SshEndpoint {
+  vars: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** Runs `work` over items with at most `limit` at a time, keeping the input order in the result. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
+
+export function hostOperations(input: PlanInput, host: PlannableHost): Operation[] {
+  const bytes = input.release.reduce((sum, file) => sum + file.content.length, 0);
+  return expandPlaybook(input.steps, {
+    manifest: input.manifest,
+    host: { name: host.name, login: host.user, vars: host.vars },
+    config: input.config,
+    release: { id: releaseId(input.release), files: input.release.length, bytes },
+    playbookFile: input.playbookFile,
+  });
+}
+
+/** The outcome names its host already: drop a leading "NAME: " or "NAME (user@address:port): ". */
+function withoutHostPrefix(message: string, name: string): string {
+  if (message.startsWith(`${name}: `)) return message.slice(name.length + 2);
+  const described = message.match(/^\S+ \([^)]*\): /);
+  return described && message.startsWith(`${name} (`)
+    ? message.slice(described[0].length)
+    : message;
+}
+
+function firstLine(buffer: Buffer): string {
+  return buffer.toString('utf8').trim().split('\n')[0] ?? '';
+}
+
+async function planOne(
+  input: PlanInput,
+  host: PlannableHost,
+  pool: ConnectionPool,
+): Promise<HostOutcome> {
+  const who = { host: host.name, address: host.address, port: host.port, user: host.user };
+  try {
+    const operations = hostOperations(input, host);
+    const request = buildFactRequest(input.manifest, operations, host.user);
+    const connection = await pool.get(host);
+    const result = await connection.run(factScript(request), 'gathering facts');
+    if (result.code !== 0) {
+      throw new SvcError(
+        `gathering facts failed (exit ${result.code}): ${firstLine(result.stderr) || 'no message'}`,
+      );
+    }
+    const output = result.stdout.toString('utf8');
+    const facts = parseFacts(output, request, host.name);
+    return {
+      ...who,
+      status: 'planned',
+      plan: planHost(host.name, operations, facts, sha256Hex(output)),
+    };
+  } catch (error) {
+    if (error instanceof SvcError || error instanceof FactsError) {
+      return { ...who, status: 'failed', error: withoutHostPrefix(error.message, host.name) };
+    }
+    throw error;
+  }
+}
+
+export function planHosts(
+  input: PlanInput,
+  hosts: readonly PlannableHost[],
+  pool: ConnectionPool,
+  parallel: number,
+): Promise<HostOutcome[]> {
+  return mapLimit(hosts, parallel, (host) => planOne(input, host, pool));
+}

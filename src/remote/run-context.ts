@@ -1,0 +1,99 @@
+// What a command that talks to hosts needs before it connects: the project, the playbook, the
+// hosts a TARGET names, and SSH options (known hosts, agent, passphrase prompt, jump hosts).
+import { existsSync, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SvcError } from '../core/errors.js';
+import type { Manifest } from '../core/manifest.js';
+import { parsePlaybook, type Step } from '../core/playbook.js';
+import {
+  parseSandboxInventory,
+  SANDBOX_INVENTORY_FILE,
+  sandboxStateDir,
+  type SandboxInventory,
+} from '../core/sandbox-inventory.js';
+import { resolveTarget, type HostSpec, type TargetContext } from '../core/targets.js';
+import { defaultKnownHostsFiles, loadKnownHosts, userKnownHostsFile } from './known-hosts-store.js';
+import { loadSshConfig } from './ssh-config.js';
+import type { SshOptions } from './ssh.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export const BUNDLED_PLAYBOOKS = fileURLToPath(new URL('../../playbooks/', import.meta.url));
+
+/** The sandbox's hosts, when `svc sandbox up` has made some. */
+export function loadSandboxInventory(env: Env = process.env): SandboxInventory | undefined {
+  const file = join(sandboxStateDir(env), SANDBOX_INVENTORY_FILE);
+  if (!existsSync(file)) return undefined;
+  try {
+    return parseSandboxInventory(readFileSync(file, 'utf8'), file);
+  } catch (error) {
+    throw new SvcError((error as Error).message);
+  }
+}
+
+export function targetContext(
+  manifest: Manifest | undefined,
+  env: Env = process.env,
+): TargetContext {
+  return {
+    inventory: manifest?.hosts,
+    sandbox: loadSandboxInventory(env),
+    sshConfig: loadSshConfig(),
+    defaultUser: userInfo().username,
+  };
+}
+
+export function resolveHosts(
+  target: string,
+  manifest: Manifest | undefined,
+  env: Env = process.env,
+): HostSpec[] {
+  return resolveTarget(target, targetContext(manifest, env));
+}
+
+/** The project's own playbooks/NAME.yaml if it has one, else svc's. */
+export function loadPlaybook(projectDir: string, name: string): { steps: Step[]; file: string } {
+  const own = join(projectDir, 'playbooks', `${name}.yaml`);
+  const file = existsSync(own) ? own : join(BUNDLED_PLAYBOOKS, `${name}.yaml`);
+  const shown = file === own ? `playbooks/${name}.yaml` : `${name}.yaml (svc's)`;
+  return { steps: parsePlaybook(readFileSync(file, 'utf8'), shown), file: shown };
+}
+
+export interface ConnectFlags {
+  acceptNew?: boolean;
+  connectTimeout?: string;
+  commandTimeout?: string;
+}
+
+function seconds(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback * 1000;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0 || parsed > 3600) {
+    throw new SvcError(
+      `${flag}: must be a number of seconds between 0 and 3600 (got ${JSON.stringify(value)})`,
+    );
+  }
+  return parsed * 1000;
+}
+
+export function sshOptions(
+  flags: ConnectFlags,
+  ctx: TargetContext,
+  askPassphrase: ((file: string) => Promise<string>) | undefined,
+  env: Env = process.env,
+): SshOptions {
+  return {
+    knownHosts: loadKnownHosts(defaultKnownHostsFiles(env)),
+    ...(flags.acceptNew && { acceptNewInto: userKnownHostsFile() }),
+    connectTimeoutMs: seconds('--connect-timeout', flags.connectTimeout, 10),
+    commandTimeoutMs: seconds('--command-timeout', flags.commandTimeout, 120),
+    ...(env.SSH_AUTH_SOCK && { agentSocket: env.SSH_AUTH_SOCK }),
+    ...(askPassphrase && { askPassphrase }),
+    resolveJump: (hop) => {
+      const [host] = resolveTarget(hop, { ...ctx, inventory: undefined });
+      return host!;
+    },
+  };
+}

@@ -1,0 +1,276 @@
+// The SSH transport, on ssh2: one connection per host for the whole run (what OpenSSH's
+// ControlMaster gives), every command with a timeout that names the host and the step, host keys
+// always verified, and a non-root login going through `sudo -n`.
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import ssh2, {
+  type AnyAuthMethod,
+  type Client as SshClient,
+  type ClientChannel,
+  type ParsedKey,
+} from 'ssh2';
+
+// ssh2 is CommonJS: its named exports exist only on the default export under ESM.
+const { Client, utils } = ssh2;
+import { SvcError } from '../core/errors.js';
+import {
+  hostKeyMessage,
+  knownHostsLine,
+  verifyHostKey,
+  type KnownHostEntry,
+} from '../core/known-hosts.js';
+import { appendKnownHost } from './known-hosts-store.js';
+
+/** Where and as whom to connect; targets.ts's HostSpec has this shape. */
+export interface SshEndpoint {
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  identityFiles: readonly string[];
+  proxyJump?: string;
+}
+
+export interface SshOptions {
+  knownHosts: readonly KnownHostEntry[];
+  /** Record unknown host keys in this file instead of refusing them (OpenSSH's accept-new). */
+  acceptNewInto?: string;
+  connectTimeoutMs: number;
+  commandTimeoutMs: number;
+  /** ssh-agent socket (SSH_AUTH_SOCK), tried before identity files. */
+  agentSocket?: string;
+  /** Asks for an encrypted key's passphrase; absent without a terminal. */
+  askPassphrase?: (file: string) => Promise<string>;
+  /** Resolves a ProxyJump hop (`[user@]host[:port]` or an ssh_config alias) to an endpoint. */
+  resolveJump?: (hop: string) => SshEndpoint;
+  /** Called with each host key seen, e.g. by `svc trust`. */
+  onHostKey?: (endpoint: SshEndpoint, key: Buffer) => void;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((name) =>
+  join(homedir(), '.ssh', name),
+);
+/** Passphrases asked once per run, per key file. */
+const passphrases = new Map<string, Promise<string>>();
+
+function readKey(file: string): Buffer | undefined {
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+async function parseIdentity(file: string, options: SshOptions): Promise<ParsedKey | undefined> {
+  const data = readKey(file);
+  if (data === undefined) return undefined;
+  const plain = utils.parseKey(data);
+  if (!(plain instanceof Error)) return Array.isArray(plain) ? plain[0] : plain;
+  if (!/encrypted|passphrase/i.test(plain.message) || options.askPassphrase === undefined)
+    return undefined;
+  if (!passphrases.has(file)) passphrases.set(file, options.askPassphrase(file));
+  const parsed = utils.parseKey(data, await passphrases.get(file)!);
+  if (parsed instanceof Error) throw new SvcError(`${file}: ${parsed.message}`);
+  return Array.isArray(parsed) ? parsed[0] : parsed;
+}
+
+/** Agent first, then each identity file: ssh2 asks for the next method after each refusal. */
+async function authMethods(endpoint: SshEndpoint, options: SshOptions): Promise<AnyAuthMethod[]> {
+  const methods: AnyAuthMethod[] = [];
+  if (options.agentSocket)
+    methods.push({ type: 'agent', username: endpoint.user, agent: options.agentSocket });
+  const files = endpoint.identityFiles.length > 0 ? endpoint.identityFiles : DEFAULT_IDENTITIES;
+  for (const file of files) {
+    const key = await parseIdentity(file, options);
+    if (key) methods.push({ type: 'publickey', username: endpoint.user, key });
+  }
+  return methods;
+}
+
+function describe(endpoint: SshEndpoint): string {
+  return `${endpoint.name} (${endpoint.user}@${endpoint.address}:${endpoint.port})`;
+}
+
+export class HostConnection {
+  private constructor(
+    readonly endpoint: SshEndpoint,
+    private readonly client: SshClient,
+    private readonly options: SshOptions,
+    private readonly jump?: HostConnection,
+  ) {}
+
+  static async open(endpoint: SshEndpoint, options: SshOptions): Promise<HostConnection> {
+    let jump: HostConnection | undefined;
+    let sock: ClientChannel | undefined;
+    if (endpoint.proxyJump && endpoint.proxyJump !== 'none') {
+      if (!options.resolveJump)
+        throw new SvcError(`${endpoint.name}: ProxyJump ${endpoint.proxyJump} cannot be resolved`);
+      // A chain a,b: reach b through a, then the target through b.
+      const hops = endpoint.proxyJump.split(',');
+      const last = options.resolveJump(hops.pop()!);
+      jump = await HostConnection.open(
+        hops.length > 0 ? { ...last, proxyJump: hops.join(',') } : last,
+        options,
+      );
+      sock = await jump.forward(endpoint.address, endpoint.port);
+    }
+    const methods = await authMethods(endpoint, options);
+    if (methods.length === 0) {
+      throw new SvcError(
+        `${describe(endpoint)}: no ssh-agent (SSH_AUTH_SOCK) and no usable identity file`,
+      );
+    }
+    const client = new Client();
+    let hostKeyProblem: string | undefined;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        client.destroy();
+        reject(
+          new SvcError(
+            `${describe(endpoint)}: connect timed out after ${options.connectTimeoutMs / 1000} s`,
+          ),
+        );
+      }, options.connectTimeoutMs);
+      client.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      client.once('error', (error: Error & { level?: string }) => {
+        clearTimeout(timer);
+        if (hostKeyProblem) return reject(new SvcError(`${endpoint.name}: ${hostKeyProblem}`));
+        const reason =
+          error.level === 'client-authentication'
+            ? `authentication failed for ${endpoint.user} (tried ${methods.map((m) => m.type).join(', ')})`
+            : error.message;
+        reject(new SvcError(`${describe(endpoint)}: ${reason}`));
+      });
+      const remaining = [...methods];
+      client.connect({
+        host: endpoint.address,
+        port: endpoint.port,
+        username: endpoint.user,
+        ...(sock && { sock }),
+        readyTimeout: options.connectTimeoutMs,
+        keepaliveInterval: 15_000,
+        hostVerifier: (key: Buffer) => {
+          hostKeyProblem = checkHostKey(endpoint, key, options);
+          return hostKeyProblem === undefined;
+        },
+        authHandler: (_left, _partial, next) => next(remaining.shift() ?? (false as never)),
+      });
+    });
+    return new HostConnection(endpoint, client, options, jump);
+  }
+
+  private forward(address: string, port: number): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      this.client.forwardOut('127.0.0.1', 0, address, port, (error, channel) =>
+        error
+          ? reject(
+              new SvcError(
+                `${this.endpoint.name}: cannot reach ${address}:${port} as a jump host: ${error.message}`,
+              ),
+            )
+          : resolve(channel),
+      );
+    });
+  }
+
+  /**
+   * Runs a sh script on the host, as root: directly when logged in as root, else through
+   * `sudo -n` (never a password prompt). `step` names what is running, for timeout messages.
+   */
+  run(script: string, step: string, input?: Buffer): Promise<RunResult> {
+    const root = this.endpoint.user === 'root';
+    const command = root ? 'sh -s' : 'sudo -n sh -s';
+    const timeoutMs = this.options.commandTimeoutMs;
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (error, channel) => {
+        if (error) return reject(new SvcError(`${this.endpoint.name}: ${step}: ${error.message}`));
+        const stdout: Buffer[] = [];
+        const stderr: Buffer[] = [];
+        const timer = setTimeout(() => {
+          channel.close();
+          reject(
+            new SvcError(
+              `${describe(this.endpoint)}: ${step} did not finish within ${timeoutMs / 1000} s`,
+            ),
+          );
+        }, timeoutMs);
+        channel.on('data', (chunk: Buffer) => stdout.push(chunk));
+        channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+        channel.on('exit', () => undefined);
+        channel.on('close', (code: number | null) => {
+          clearTimeout(timer);
+          const result = {
+            code: code ?? -1,
+            stdout: Buffer.concat(stdout),
+            stderr: Buffer.concat(stderr),
+          };
+          const sudoRefused =
+            !root &&
+            result.code === 1 &&
+            /sudo: (a password is required|a terminal is required)/.test(result.stderr.toString());
+          if (sudoRefused) {
+            return reject(
+              new SvcError(
+                `${this.endpoint.name}: sudo wants a password for ${this.endpoint.user}; svc needs passwordless sudo (NOPASSWD) or a root login`,
+              ),
+            );
+          }
+          resolve(result);
+        });
+        channel.end(input ? Buffer.concat([Buffer.from(script), input]) : script);
+      });
+    });
+  }
+
+  close(): void {
+    this.client.end();
+    this.jump?.close();
+  }
+}
+
+/** undefined when the key is known (or newly recorded under accept-new); else why not. */
+function checkHostKey(endpoint: SshEndpoint, key: Buffer, options: SshOptions): string | undefined {
+  options.onHostKey?.(endpoint, key);
+  const verdict = verifyHostKey(options.knownHosts, endpoint.address, endpoint.port, key);
+  if (verdict.kind === 'known') return undefined;
+  if (verdict.kind === 'unknown' && options.acceptNewInto) {
+    appendKnownHost(options.acceptNewInto, knownHostsLine(endpoint.address, endpoint.port, key));
+    return undefined;
+  }
+  return hostKeyMessage(verdict, endpoint.address, endpoint.port, {
+    target: endpoint.name,
+    home: homedir(),
+  });
+}
+
+/** One connection per host for a whole run. */
+export class ConnectionPool {
+  private readonly open = new Map<string, Promise<HostConnection>>();
+  constructor(private readonly options: SshOptions) {}
+
+  get(endpoint: SshEndpoint): Promise<HostConnection> {
+    const key = `${endpoint.user}@${endpoint.address}:${endpoint.port}`;
+    let connection = this.open.get(key);
+    if (!connection) {
+      connection = HostConnection.open(endpoint, this.options);
+      this.open.set(key, connection);
+    }
+    return connection;
+  }
+
+  async closeAll(): Promise<void> {
+    const connections = await Promise.allSettled(this.open.values());
+    for (const result of connections) if (result.status === 'fulfilled') result.value.close();
+    this.open.clear();
+  }
+}

@@ -1,0 +1,237 @@
+// ~/.ssh/config through the ssh-config package, checked against OpenSSH itself: for every host
+// below, `ssh -G -F file host` must say the same HostName, User, Port and ProxyJump.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SvcError } from '../../src/core/errors.js';
+import { loadSshConfig } from '../../src/remote/ssh-config.js';
+
+const root = mkdtempSync(join(tmpdir(), 'svc-ssh-config-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let counter = 0;
+
+/** Writes files under a fresh directory; `{dir}` in their text is that directory. */
+function files(tree: Record<string, string>): string {
+  const dir = join(root, String(counter++));
+  for (const [path, text] of Object.entries(tree)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), text.replaceAll('{dir}', dir));
+  }
+  return dir;
+}
+
+const HOME = '/home/me';
+const LOCAL = { home: HOME, localUser: 'me', localHost: 'laptop.local', env: {} };
+
+const MAIN = `# global settings first: the first value obtained wins
+Include {dir}/conf.d/*.conf
+
+Host alias
+  HostName 203.0.113.7
+  User deploy
+  Port 2222
+  IdentityFile ~/.ssh/id_alias
+  IdentityFile ~/.ssh/keys/%h_%p_%r_%n_%u_%d_%%
+  ProxyJump jump@bastion.example.com:2200
+
+Host *.internal !skip.internal
+  User ops
+  ProxyJump bastion.example.com
+
+Host db.internal
+  User dbadmin
+  Port 5432
+
+Host web?
+  Port 2201
+
+Host WEBX
+  Port 2202
+
+Host w* !web?
+  User wuser
+
+Host tpl-*
+  HostName %h.example.net
+
+Host cond
+  Include {dir}/cond.conf
+  User after-include
+
+Host nojump
+  ProxyJump none
+
+Host *
+  IdentityFile ~/.ssh/id_default
+  ProxyJump fallback.example.com
+`;
+
+const TREE = {
+  config: MAIN,
+  'conf.d/10-first.conf': 'Host included\n  HostName included.example.org\n  User inc\n',
+  'conf.d/20-second.conf': 'Host included2\n  Port 2020\n',
+  'conf.d/.hidden.conf': 'Host included\n  User hidden\n',
+  'cond.conf': 'Port 2300\nHost cond\n  User condy\nHost other-from-cond\n  User never\n',
+};
+
+describe('loadSshConfig agrees with ssh -G', () => {
+  const dir = files(TREE);
+  const lookup = loadSshConfig({ file: join(dir, 'config') });
+  const localUser = userInfo().username;
+
+  it.each([
+    'alias',
+    'a.internal',
+    'db.internal',
+    'skip.internal',
+    'webx',
+    'web',
+    'webxy',
+    'WEBX',
+    'tpl-one',
+    'cond',
+    'other-from-cond',
+    'included',
+    'included2',
+    'nojump',
+    'unknown.example.com',
+  ])('%s', (host) => {
+    const ssh = spawnSync('ssh', ['-G', '-F', join(dir, 'config'), host], { encoding: 'utf8' });
+    expect(ssh.status, ssh.stderr).toBe(0);
+    const said = new Map(
+      ssh.stdout
+        .split('\n')
+        .map((line) => line.split(' '))
+        .map(([key, ...value]) => [key!, value.join(' ')]),
+    );
+    const entry = lookup(host);
+    expect({
+      hostname: entry.hostName,
+      user: entry.user ?? localUser,
+      port: String(entry.port ?? 22),
+      proxyjump: entry.proxyJump,
+    }).toEqual({
+      hostname: said.get('hostname'),
+      user: said.get('user'),
+      port: said.get('port'),
+      proxyjump: said.get('proxyjump'),
+    });
+  });
+});
+
+describe('loadSshConfig', () => {
+  const dir = files(TREE);
+  const lookup = loadSshConfig({ file: join(dir, 'config'), ...LOCAL });
+
+  it('resolves an alias: HostName, User, Port, IdentityFile (accumulated), ProxyJump', () => {
+    expect(lookup('alias')).toEqual({
+      hostName: '203.0.113.7',
+      user: 'deploy',
+      port: 2222,
+      identityFiles: [
+        `${HOME}/.ssh/id_alias`,
+        `${HOME}/.ssh/keys/203.0.113.7_2222_deploy_alias_me_${HOME}_%`,
+        `${HOME}/.ssh/id_default`,
+      ],
+      proxyJump: 'jump@bastion.example.com:2200',
+    });
+  });
+
+  it('expands %r and %p with the user and port given explicitly, which win', () => {
+    const entry = lookup('alias', { user: 'root', port: 22 });
+    expect(entry.identityFiles[1]).toBe(`${HOME}/.ssh/keys/203.0.113.7_22_root_alias_me_${HOME}_%`);
+    expect(entry.user).toBe('deploy');
+  });
+
+  it('takes the first value obtained for each setting (wildcards before the specific block)', () => {
+    expect(lookup('db.internal')).toEqual({
+      hostName: 'db.internal',
+      user: 'ops',
+      port: 5432,
+      identityFiles: [`${HOME}/.ssh/id_default`],
+      proxyJump: 'bastion.example.com',
+    });
+    expect(lookup('skip.internal').user).toBeUndefined();
+  });
+
+  it('matches ? as exactly one character, case-sensitively, and lower-cases the host name', () => {
+    expect(lookup('webx').port).toBe(2201);
+    expect(lookup('web').port).toBeUndefined();
+    expect(lookup('WEBX')).toMatchObject({ hostName: 'webx', port: 2202 });
+    expect(lookup('web').user).toBe('wuser');
+    expect(lookup('webx').user).toBeUndefined();
+  });
+
+  it('expands %h in HostName', () => {
+    expect(lookup('tpl-one').hostName).toBe('tpl-one.example.net');
+  });
+
+  it('follows Include, with wildcards (no dot files), and inside a Host block only when it matches', () => {
+    expect(lookup('included')).toMatchObject({ hostName: 'included.example.org', user: 'inc' });
+    expect(lookup('included2').port).toBe(2020);
+    expect(lookup('cond')).toMatchObject({ port: 2300, user: 'condy' });
+    expect(lookup('other-from-cond').user).toBeUndefined();
+  });
+
+  it('takes ProxyJump none as no jump host', () => {
+    expect(lookup('nojump').proxyJump).toBeUndefined();
+    expect(lookup('elsewhere').proxyJump).toBe('fallback.example.com');
+  });
+
+  it('resolves a relative Include under ~/.ssh, and ~ in IdentityFile to the home given', () => {
+    const home = files({
+      '.ssh/config': 'Include config.d/*\nHost *\n  IdentityFile ~/.ssh/id_%L\n',
+      '.ssh/config.d/a': 'Host box\n  HostName box.example.com\n',
+    });
+    const entry = loadSshConfig({ ...LOCAL, home })('box');
+    expect(entry).toEqual({
+      hostName: 'box.example.com',
+      identityFiles: [`${home}/.ssh/id_laptop`],
+    });
+  });
+
+  it('expands ${VAR} in IdentityFile from the environment given', () => {
+    const dir = files({ config: 'Host *\n  IdentityFile ${KEYS}/%h\n' });
+    const file = join(dir, 'config');
+    expect(loadSshConfig({ ...LOCAL, file, env: { KEYS: '/keys' } })('h1').identityFiles).toEqual([
+      '/keys/h1',
+    ]);
+    expect(() => loadSshConfig({ ...LOCAL, file })('h1')).toThrow(
+      `${file}: IdentityFile \${KEYS}/%h: environment variable KEYS is not set`,
+    );
+  });
+
+  it('takes a missing file as an empty config', () => {
+    expect(loadSshConfig({ ...LOCAL, file: join(root, 'nope') })('Host.Example')).toEqual({
+      hostName: 'host.example',
+      identityFiles: [],
+    });
+  });
+
+  it.each([
+    [
+      'Host *\n  IdentityFile ~/.ssh/%z\n',
+      'IdentityFile ~/.ssh/%z: unknown or unsupported token %z',
+    ],
+    ['Host *\n  Port ssh\n', 'Port ssh (for h1) is not a port number'],
+    ['Host *\n  Port 70000\n', 'Port 70000 (for h1) is not a port number'],
+    ['Host "unclosed\n', 'cannot parse: Unexpected line break at unclosed'],
+    ['Include {dir}/config\n', 'Include nested too deeply'],
+    [
+      'Match user x\n  Include {dir}/other\n',
+      'Include inside a Match block is not supported by svc',
+    ],
+  ])('refuses %j naming the file', (text, message) => {
+    const file = join(files({ config: text }), 'config');
+    let error: unknown;
+    try {
+      loadSshConfig({ ...LOCAL, file })('h1');
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SvcError);
+    expect((error as Error).message).toBe(`${file}: ${message}`);
+  });
+});
