@@ -9,12 +9,14 @@ import ssh2, {
   type Client as SshClient,
   type ClientChannel,
   type ParsedKey,
+  type ServerHostKeyAlgorithm,
 } from 'ssh2';
 
 // ssh2 is CommonJS: its named exports exist only on the default export under ESM.
 const { Client, utils } = ssh2;
 import { SvcError } from '../core/errors.js';
 import {
+  knownKeyTypes,
   hostKeyMessage,
   knownHostsLine,
   verifyHostKey,
@@ -159,6 +161,9 @@ export class HostConnection {
         ...(sock && { sock }),
         readyTimeout: options.connectTimeoutMs,
         keepaliveInterval: 15_000,
+        algorithms: {
+          serverHostKey: { prepend: preferredHostKeyAlgorithms(endpoint, options), append: [], remove: [] },
+        },
         hostVerifier: (key: Buffer) => {
           hostKeyProblem = checkHostKey(endpoint, key, options);
           return hostKeyProblem === undefined;
@@ -236,6 +241,16 @@ export class HostConnection {
     this.client.end();
     this.jump?.close();
   }
+}
+
+/**
+ * Like OpenSSH, ask first for the key types already recorded for this host, so a host known by
+ * its RSA key is not refused as unknown because it would rather offer ED25519.
+ */
+function preferredHostKeyAlgorithms(endpoint: SshEndpoint, options: SshOptions): ServerHostKeyAlgorithm[] {
+  return knownKeyTypes(options.knownHosts, endpoint.address, endpoint.port).flatMap((type) =>
+    type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type as ServerHostKeyAlgorithm],
+  );
 }
 
 /** undefined when the key is known (or newly recorded under accept-new); else why not. */
