@@ -7,6 +7,7 @@ import { deployCommand } from './deploy.js';
 import { hostsCommand } from './hosts.js';
 import { newCommand } from './new.js';
 import { planCommand } from './plan.js';
+import { sandboxCommand } from './sandbox.js';
 import { trustCommand } from './trust.js';
 import { SVC_VERSION } from './version.js';
 
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   ]) {
     program.addCommand(command.copyInheritedSettings(program));
   }
+  program.addCommand(sandboxCommand());
   return program;
 }
 

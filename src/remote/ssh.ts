@@ -162,7 +162,11 @@ export class HostConnection {
         readyTimeout: options.connectTimeoutMs,
         keepaliveInterval: 15_000,
         algorithms: {
-          serverHostKey: { prepend: preferredHostKeyAlgorithms(endpoint, options), append: [], remove: [] },
+          serverHostKey: {
+            prepend: preferredHostKeyAlgorithms(endpoint, options),
+            append: [],
+            remove: [],
+          },
         },
         hostVerifier: (key: Buffer) => {
           hostKeyProblem = checkHostKey(endpoint, key, options);
@@ -247,9 +251,14 @@ export class HostConnection {
  * Like OpenSSH, ask first for the key types already recorded for this host, so a host known by
  * its RSA key is not refused as unknown because it would rather offer ED25519.
  */
-function preferredHostKeyAlgorithms(endpoint: SshEndpoint, options: SshOptions): ServerHostKeyAlgorithm[] {
+function preferredHostKeyAlgorithms(
+  endpoint: SshEndpoint,
+  options: SshOptions,
+): ServerHostKeyAlgorithm[] {
   return knownKeyTypes(options.knownHosts, endpoint.address, endpoint.port).flatMap((type) =>
-    type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type as ServerHostKeyAlgorithm],
+    type === 'ssh-rsa'
+      ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']
+      : [type as ServerHostKeyAlgorithm],
   );
 }
 

@@ -41,9 +41,13 @@ describe('parseNet', () => {
 });
 
 describe('parseHostCount', () => {
-  it.each(['1', '10', '254'])('accepts %s', (text) => expect(parseHostCount(text)).toBe(Number(text)));
+  it.each(['1', '10', '254'])('accepts %s', (text) =>
+    expect(parseHostCount(text)).toBe(Number(text)),
+  );
   it.each(['0', '255', '-1', '1.5', 'two', '', '1e2'])('refuses %j', (text) => {
-    expect(() => parseHostCount(text)).toThrow(`host count ${text}: must be a whole number from 1 to 254`);
+    expect(() => parseHostCount(text)).toThrow(
+      `host count ${text}: must be a whole number from 1 to 254`,
+    );
   });
 });
 
@@ -103,12 +107,15 @@ describe('stateDirProblem', () => {
       expect(stateDirProblem(dir)).toBeDefined();
     },
   );
-  it.each(['/root/.local/state/svc/sandbox', '/tmp/svc-sandbox-test-1', '/home/me/x', '/varnish', '/srv/x'])(
-    'accepts %s',
-    (dir) => {
-      expect(stateDirProblem(dir)).toBeUndefined();
-    },
-  );
+  it.each([
+    '/root/.local/state/svc/sandbox',
+    '/tmp/svc-sandbox-test-1',
+    '/home/me/x',
+    '/varnish',
+    '/srv/x',
+  ])('accepts %s', (dir) => {
+    expect(stateDirProblem(dir)).toBeUndefined();
+  });
 });
 
 describe('routes', () => {
@@ -134,7 +141,10 @@ describe('routes', () => {
       { dst: '192.0.2.0/24', dev: 'eth0' },
       { dst: '10.231.1.0/24', dev: 'svsb0ae701' },
     ]);
-    expect(conflictingRoute(routes, '10.231.1.0/24')).toEqual({ dst: '10.231.1.0/24', dev: 'svsb0ae701' });
+    expect(conflictingRoute(routes, '10.231.1.0/24')).toEqual({
+      dst: '10.231.1.0/24',
+      dev: 'svsb0ae701',
+    });
     expect(conflictingRoute(routes, '10.231.2.0/24')).toBeUndefined();
     expect(parseRoutes('')).toEqual([]);
   });
