@@ -196,3 +196,89 @@ describe('sudo', () => {
     );
   });
 });
+
+describe('svc trust and svc deploy --dry-run', () => {
+  it('trust shows the fingerprint, records it, and refuses a changed key', async () => {
+    const original = readFileSync(sbx.inventory.knownHostsFile, 'utf8');
+    const address = sbx.host('sbx-2').address;
+    writeFileSync(
+      sbx.inventory.knownHostsFile,
+      original
+        .split('\n')
+        .filter((line) => !line.startsWith(`${address} `))
+        .join('\n'),
+    );
+    const env = { ...sbx.env, HOME: home };
+    try {
+      const trusted = await runSvc(['trust', 'sbx-2'], env);
+      expect(trusted.code, trusted.stderr).toBe(0);
+      expect(trusted.stdout).toMatch(
+        /^sbx-2 \([\d.]+:22\): ED25519 key fingerprint is SHA256:\S{43}\n {2}recorded in .*\.ssh\/known_hosts\n$/,
+      );
+      expect((await runSvc(['trust', 'sbx-2'], env)).stdout).toBe(
+        'sbx-2: already trusted (ED25519)\n',
+      );
+      const fake = join(work, 'fake-key');
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', fake]);
+      writeFileSync(
+        join(home, '.ssh', 'known_hosts'),
+        `${address} ${readFileSync(`${fake}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`,
+      );
+      const refused = await runSvc(['trust', 'sbx-2'], env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^svc: error: HOST KEY OF [\d.]+ HAS CHANGED/);
+    } finally {
+      writeFileSync(sbx.inventory.knownHostsFile, original);
+      rmSync(join(home, '.ssh'), { recursive: true, force: true });
+    }
+  });
+
+  it('deploy --dry-run is the plan; deploy without it refuses for now', async () => {
+    const dry = await runSvc(['deploy', 'sbx-1', '--dry-run', '--dir', project], {
+      ...sbx.env,
+      HOME: home,
+    });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('+ release ');
+    const real = await runSvc(['deploy', 'sbx-1', '--dir', project], { ...sbx.env, HOME: home });
+    expect(real.code).toBe(1);
+    expect(real.stderr).toMatch(/^svc: error: svc deploy cannot apply plans yet/);
+  });
+});
+
+describe('timeouts name the host and the step', () => {
+  it('a host that accepts TCP but never speaks SSH: connect timeout', async () => {
+    const { createServer } = await import('node:net');
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const keyDir = join(home, '.ssh');
+    execFileSync('mkdir', ['-p', keyDir]);
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(keyDir, 'id_ed25519')]);
+    try {
+      const result = await plan([`root@127.0.0.1:${port}`, '--connect-timeout', '1']);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain(`127.0.0.1: connect timed out after 1 s`);
+    } finally {
+      silent.close();
+      rmSync(keyDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a step that hangs on the host: command timeout', async () => {
+    // A `hostname` that never returns, early on sudo's PATH inside the sandbox host only.
+    const hang = sbx.ssh(
+      'sbx-2',
+      "printf '#!/bin/sh\\nexec sleep 60\\n' > /usr/local/bin/hostname && chmod 755 /usr/local/bin/hostname",
+      { user: 'root' },
+    );
+    expect(hang.code, hang.stderr).toBe(0);
+    try {
+      const result = await plan(['sbx-2', '--command-timeout', '1']);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain('  sbx-2: gathering facts did not finish within 1 s\n');
+    } finally {
+      sbx.ssh('sbx-2', 'rm -f /usr/local/bin/hostname', { user: 'root' });
+    }
+  });
+});
