@@ -2,13 +2,12 @@
 // files arrive as data, and string values are rendered with the fixed EJS options.
 import { SvcError } from './errors.js';
 import { hostLayout } from './layout.js';
-import { kindOf, type Manifest } from './manifest.js';
+import type { Manifest } from './manifest.js';
 import type { FileOperation, Operation } from './operations.js';
 import type { Step } from './playbook.js';
-import { quoters } from './quote.js';
 import type { LocalFile } from './release.js';
 import { sha256Hex } from './release.js';
-import { renderText, templateDataOf } from './template.js';
+import { manifestTemplateValues, renderText, templateDataOf } from './template.js';
 
 export interface ExpandInput {
   manifest: Manifest;
@@ -24,25 +23,11 @@ const NOT_A_SERVICE_INPUT = [/^\/etc\/monit\//, /^\/etc\/logrotate\.d\//, /^\/et
 function templateValues(input: ExpandInput): Record<string, unknown> {
   const { manifest, host, release } = input;
   return {
-    name: manifest.name,
-    kind: kindOf(manifest),
-    description: manifest.description,
-    port: manifest.port,
-    health: manifest.health,
-    runtime: manifest.runtime,
-    init: manifest.init,
-    monit: manifest.monit,
-    user: manifest.user,
-    group: manifest.user,
-    command: manifest.command ? [...manifest.command] : undefined,
-    stopTimeout: manifest.stopTimeout,
-    env: Object.entries(manifest.env),
-    paths: hostLayout(manifest.name),
+    ...manifestTemplateValues(manifest),
     login: host.login,
     host: host.name,
     vars: { ...host.vars },
     release: release.id,
-    q: quoters,
   };
 }
 

@@ -4,6 +4,9 @@
 // would look like quoting while protecting nothing: a template calls its format's quoter instead,
 // `<%- it.q.sh(x) %>`, or rendering fails.
 import ejs, { type Options } from 'ejs';
+import { hostLayout } from './layout.js';
+import { kindOf, type Manifest } from './manifest.js';
+import { quoters } from './quote.js';
 
 function refuseHtmlEscape(): never {
   throw new Error(
@@ -37,4 +40,25 @@ export function templateDataOf(values: Record<string, unknown>): object {
 /** Renders template source; `html` decides whether `<%=` is allowed. `filename` is for errors. */
 export function renderText(source: string, data: object, html: boolean, filename: string): string {
   return ejs.render(source, data, { ...(html ? HTML_OPTIONS : OTHER_OPTIONS), filename });
+}
+
+/** What every template sees of a manifest (scaffolds, config/*.ejs, playbooks add their own). */
+export function manifestTemplateValues(manifest: Manifest): Record<string, unknown> {
+  return {
+    name: manifest.name,
+    kind: kindOf(manifest),
+    description: manifest.description,
+    runtime: manifest.runtime,
+    port: manifest.port,
+    health: manifest.health,
+    init: manifest.init,
+    monit: manifest.monit,
+    user: manifest.user,
+    group: manifest.user,
+    command: manifest.command ? [...manifest.command] : undefined,
+    stopTimeout: manifest.stopTimeout,
+    env: Object.entries(manifest.env),
+    paths: hostLayout(manifest.name),
+    q: quoters,
+  };
 }

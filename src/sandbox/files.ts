@@ -119,3 +119,16 @@ export function buildInventory(
   const sorted = [...hosts].sort((x, y) => Number(x.name.slice(4)) - Number(y.name.slice(4)));
   return { version: 1, net, knownHostsFile, hosts: sorted };
 }
+
+/**
+ * sh run inside a host (with $s the state mount): the `deploy` user with passwordless sudo, and
+ * the sandbox key for root and deploy. Shared by light and systemd hosts.
+ */
+export const LOGIN_USERS_SCRIPT = `id deploy >/dev/null 2>&1 || useradd --create-home --home-dir /home/deploy --shell /bin/sh --user-group deploy
+mkdir -p /home/deploy && chown deploy:deploy /home/deploy
+printf 'deploy ALL=(ALL) NOPASSWD:ALL\\n' > /etc/sudoers.d/deploy
+chmod 0440 /etc/sudoers.d/deploy
+install -d -m 0700 /root/.ssh
+install -m 0600 "$s/authorized_keys" /root/.ssh/authorized_keys
+install -d -m 0700 -o deploy -g deploy /home/deploy/.ssh
+install -m 0600 -o deploy -g deploy "$s/authorized_keys" /home/deploy/.ssh/authorized_keys`;

@@ -16,7 +16,14 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { SvcError } from '../core/errors.js';
-import { HOST_STATE_MOUNT, monitrc, setupUnit, SETUP_UNIT, sshdDropIn } from './files.js';
+import {
+  HOST_STATE_MOUNT,
+  LOGIN_USERS_SCRIPT,
+  monitrc,
+  SETUP_UNIT,
+  setupUnit,
+  sshdDropIn,
+} from './files.js';
 import { nspawnBindPath, ROOT_BIND_PARENT, rootBindDir } from './names.js';
 import {
   childrenOf,
@@ -37,14 +44,7 @@ export const SYSTEMD_HOST_SCRIPT = `set -eu
 name=$1 s=${HOST_STATE_MOUNT}
 printf '%s\\n' "$name" > /etc/hostname
 printf '127.0.1.1\\t%s\\n' "$name" >> /etc/hosts
-id deploy >/dev/null 2>&1 || useradd --create-home --home-dir /home/deploy --shell /bin/sh --user-group deploy
-mkdir -p /home/deploy && chown deploy:deploy /home/deploy
-printf 'deploy ALL=(ALL) NOPASSWD:ALL\\n' > /etc/sudoers.d/deploy
-chmod 0440 /etc/sudoers.d/deploy
-install -d -m 0700 /root/.ssh
-install -m 0600 "$s/authorized_keys" /root/.ssh/authorized_keys
-install -d -m 0700 -o deploy -g deploy /home/deploy/.ssh
-install -m 0600 -o deploy -g deploy "$s/authorized_keys" /home/deploy/.ssh/authorized_keys
+${LOGIN_USERS_SCRIPT}
 install -m 0644 "$s/sshd.conf" /etc/ssh/sshd_config.d/svc-sandbox.conf
 install -m 0700 "$s/monitrc" /etc/monit/monitrc
 `;

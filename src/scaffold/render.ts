@@ -2,10 +2,9 @@
 // fixed options and an allow-listed data object.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { renderText, templateDataOf } from '../core/template.js';
-import { hostLayout } from '../core/layout.js';
-import { kindOf, type Manifest } from '../core/manifest.js';
-import { quoters, QuoteError } from '../core/quote.js';
+import { manifestTemplateValues, renderText, templateDataOf } from '../core/template.js';
+import type { Manifest } from '../core/manifest.js';
+import { QuoteError } from '../core/quote.js';
 import { SvcError } from '../core/errors.js';
 import { stringifyManifest } from '../core/manifest-file.js';
 import { projectFiles, type ProjectFile } from './project.js';
@@ -15,24 +14,10 @@ export const SCAFFOLDS_DIR = fileURLToPath(new URL('../../scaffolds/', import.me
 /** The only values a template sees. */
 export function templateData(manifest: Manifest): object {
   return templateDataOf({
-    name: manifest.name,
-    kind: kindOf(manifest),
-    description: manifest.description,
-    runtime: manifest.runtime,
-    port: manifest.port,
-    health: manifest.health,
-    init: manifest.init,
-    monit: manifest.monit,
-    user: manifest.user,
-    group: manifest.user,
-    command: manifest.command ? [...manifest.command] : undefined,
-    stopTimeout: manifest.stopTimeout,
-    env: Object.entries(manifest.env),
-    paths: hostLayout(manifest.name),
+    ...manifestTemplateValues(manifest),
     configFiles: projectFiles(manifest)
       .filter((file) => file.path.startsWith('config/'))
       .map((file) => file.path.slice('config'.length)),
-    q: quoters,
   });
 }
 
