@@ -1,0 +1,142 @@
+// Drives the real bin/svc on a pseudo-terminal made by util-linux `script`: `script` reads what to
+// type from its stdin (a pipe here) and writes the terminal's output to its stdout, so a test can
+// answer prompts the way a person would.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const SVC = fileURLToPath(new URL('../../bin/svc', import.meta.url));
+
+export const KEY = { enter: '\r', down: '\u001b[B', ctrlC: '\u0003' } as const;
+export const WAIT_MS = 15_000;
+
+// CSI (colours, cursor moves, erase) and OSC sequences, so prompts can be matched as plain text.
+/* eslint-disable no-control-regex -- escape sequences are control characters */
+const ANSI =
+  /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
+/* eslint-enable no-control-regex */
+export const stripAnsi = (text: string) => text.replace(ANSI, '');
+
+const shellQuote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+
+/** Environment for the child: colourless, a known terminal type, no inherited colour forcing. */
+export function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...extra,
+    TERM: 'xterm-256color',
+    NO_COLOR: '1',
+    SHELL: '/bin/sh',
+  };
+  delete env.FORCE_COLOR;
+  delete env.SVC_DEBUG;
+  return env;
+}
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** One `svc` run on a pseudo-terminal, with everything it printed kept for matching. */
+export class PtySession {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private raw = '';
+  private cursor = 0;
+  private readonly exited: Promise<Exit>;
+  private exit: Exit | undefined;
+
+  constructor(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
+    // `script` gives the pty no size when its stdin is a pipe (0 columns); set one so prompts and
+    // progress lay out as on a real terminal, then exec so svc is the session's process.
+    const svc = [process.execPath, SVC, ...args].map(shellQuote).join(' ');
+    const command = `stty cols 100 rows 40 2>/dev/null; exec ${svc}`;
+    this.child = spawn('script', ['-qec', command, '/dev/null'], {
+      cwd,
+      env: childEnv(env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.child.stdout.setEncoding('utf8');
+    this.child.stderr.setEncoding('utf8');
+    this.child.stdout.on('data', (chunk: string) => (this.raw += chunk));
+    this.child.stderr.on('data', (chunk: string) => (this.raw += chunk));
+    this.child.stdin.on('error', () => undefined); // the child may be gone before a late write
+    this.exited = new Promise((resolve, reject) => {
+      this.child.on('error', reject);
+      this.child.on('close', (code, signal) => {
+        this.exit = { code, signal };
+        resolve(this.exit);
+      });
+    });
+    this.exited.catch(() => undefined);
+  }
+
+  /** What the terminal showed so far, without escape sequences. */
+  get output(): string {
+    return stripAnsi(this.raw);
+  }
+
+  send(keys: string): void {
+    this.child.stdin.write(keys);
+  }
+
+  /**
+   * Waits until the output after the previous match matches `pattern`, then moves past it, so a
+   * prompt asked twice is matched once per asking.
+   */
+  async expectOutput(pattern: RegExp, timeoutMs = WAIT_MS): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const text = this.output;
+      const match = pattern.exec(text.slice(this.cursor));
+      if (match) {
+        this.cursor += match.index + match[0].length;
+        return match[0];
+      }
+      if (this.exit !== undefined) {
+        throw new Error(
+          `svc exited (${JSON.stringify(this.exit)}) before ${pattern}; output:\n${text}`,
+        );
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`no ${pattern} within ${timeoutMs} ms; output:\n${text}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  /** Waits for the prompt, then types the answer and Enter. */
+  async answer(prompt: RegExp, text: string): Promise<void> {
+    await this.expectOutput(prompt);
+    this.send(text + KEY.enter);
+  }
+
+  async waitForExit(timeoutMs = WAIT_MS): Promise<Exit> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`svc still running after ${timeoutMs} ms; output:\n${this.output}`)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Ends this run's `script` (which ends the svc under it) if it is still going, and waits. */
+  async stop(): Promise<void> {
+    this.child.stdin.end();
+    if (this.exit !== undefined || this.child.exitCode !== null || this.child.signalCode !== null) {
+      return;
+    }
+    this.child.kill('SIGTERM');
+    try {
+      await this.waitForExit(5_000);
+    } catch {
+      this.child.kill('SIGKILL');
+      await this.waitForExit(5_000).catch(() => undefined);
+    }
+  }
+}
