@@ -59,6 +59,7 @@ export interface RunResult {
 const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((name) =>
   join(homedir(), '.ssh', name),
 );
+const MAX_JUMP_HOPS = 8;
 /** Passphrases asked once per run, per key file. */
 const passphrases = new Map<string, Promise<string>>();
 
@@ -108,18 +109,24 @@ export class HostConnection {
     private readonly jump?: HostConnection,
   ) {}
 
-  static async open(endpoint: SshEndpoint, options: SshOptions): Promise<HostConnection> {
+  static async open(endpoint: SshEndpoint, options: SshOptions, hops = 0): Promise<HostConnection> {
+    if (hops > MAX_JUMP_HOPS) {
+      throw new SvcError(
+        `${endpoint.name}: more than ${MAX_JUMP_HOPS} ProxyJump hops; is there a loop in ~/.ssh/config?`,
+      );
+    }
     let jump: HostConnection | undefined;
     let sock: ClientChannel | undefined;
     if (endpoint.proxyJump && endpoint.proxyJump !== 'none') {
       if (!options.resolveJump)
         throw new SvcError(`${endpoint.name}: ProxyJump ${endpoint.proxyJump} cannot be resolved`);
       // A chain a,b: reach b through a, then the target through b.
-      const hops = endpoint.proxyJump.split(',');
-      const last = options.resolveJump(hops.pop()!);
+      const chain = endpoint.proxyJump.split(',');
+      const last = options.resolveJump(chain.pop()!);
       jump = await HostConnection.open(
-        hops.length > 0 ? { ...last, proxyJump: hops.join(',') } : last,
+        chain.length > 0 ? { ...last, proxyJump: chain.join(',') } : last,
         options,
+        hops + 1,
       );
       sock = await jump.forward(endpoint.address, endpoint.port);
     }

@@ -282,3 +282,56 @@ describe('timeouts name the host and the step', () => {
     }
   });
 });
+
+describe('ProxyJump', () => {
+  it('reaches a host only the jump host can reach, verifying both keys', async () => {
+    // A second sshd inside sbx-1 on its own loopback: reachable only from inside sbx-1.
+    const inner = sbx.ssh(
+      'sbx-1',
+      '/usr/sbin/sshd -f /run/svc-sandbox/sshd_config -o ListenAddress=127.0.0.1:2222 -E /tmp/inner-sshd.log',
+      { user: 'root' },
+    );
+    expect(inner.code, inner.stderr).toBe(0);
+    const jump = sbx.host('sbx-1');
+    const hostKey = readFileSync(sbx.inventory.knownHostsFile, 'utf8')
+      .split('\n')
+      .find((line) => line.startsWith(`${jump.address} `))!
+      .split(' ')
+      .slice(1)
+      .join(' ');
+    const ssh = join(home, '.ssh');
+    execFileSync('mkdir', ['-p', ssh]);
+    writeFileSync(join(ssh, 'known_hosts'), `[127.0.0.1]:2222 ${hostKey}\n`);
+    writeFileSync(
+      join(ssh, 'config'),
+      [
+        'Host jumpbox',
+        `  HostName ${jump.address}`,
+        '  User deploy',
+        `  IdentityFile ${jump.keyFile}`,
+        'Host inner',
+        '  HostName 127.0.0.1',
+        '  Port 2222',
+        '  User deploy',
+        `  IdentityFile ${jump.keyFile}`,
+        '  ProxyJump jumpbox',
+        'Host loop',
+        '  ProxyJump loop',
+        '',
+      ].join('\n'),
+    );
+    try {
+      const result = await plan(['inner']);
+      expect(result.code, result.stdout).toBe(0);
+      expect(result.stdout).toContain('inner (deploy@127.0.0.1:2222)');
+      expect(result.stdout).toContain('+ release ');
+      const loop = await plan(['loop']);
+      expect(loop.code).toBe(1);
+      expect(loop.stdout).toContain(
+        'more than 8 ProxyJump hops; is there a loop in ~/.ssh/config?',
+      );
+    } finally {
+      rmSync(ssh, { recursive: true, force: true });
+    }
+  });
+});
