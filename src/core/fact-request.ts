@@ -5,6 +5,7 @@ import type { Manifest } from './manifest.js';
 import type { Operation } from './operations.js';
 
 export const RECORDS_FILE = 'installed.json';
+export const RECORDS_ROOT = '/var/lib/svc';
 
 export function buildFactRequest(
   manifest: Manifest,
@@ -34,6 +35,8 @@ export function buildFactRequest(
     users,
     groups: [],
     recordsFile: `${layout.records}/${RECORDS_FILE}`,
+    recordsRoot: RECORDS_ROOT,
+    releasesDir: layout.releases,
     pidfile: layout.pidfile,
   };
 }

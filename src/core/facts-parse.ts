@@ -1,7 +1,16 @@
 // Parses the fact script's output. Strict on purpose: every record is checked for shape and
 // order, and a missing end marker means the output was cut short. A host that prints something
 // unexpected gets an error naming the line, never a plan built on a guess.
-import type { FactRequest, HostFacts, InitKind, PathFact, PathType, UserFact } from './facts.js';
+import type {
+  FactRequest,
+  HostFacts,
+  InitKind,
+  PathFact,
+  PathType,
+  ReleaseRecord,
+  ServiceRecords,
+  UserFact,
+} from './facts.js';
 import { FACTS_VERSION } from './facts.js';
 
 export class FactsError extends Error {
@@ -99,6 +108,25 @@ export function parseFacts(output: string, request: FactRequest, host: string): 
   );
   const [records] = reader.next('R', 1);
   reader.check(records === '-' || BASE64.test(records!), 'records are not base64');
+  const own =
+    records === '-' ? undefined : parseRecords(utf8.decode(base64ToBytes(records!)), reader);
+  const releases: string[] = [];
+  while (reader.peek('X')) {
+    const [nameHex] = reader.next('X', 1);
+    reader.check(HEX.test(nameHex!), 'release name is not hex');
+    releases.push(hexText(nameHex!));
+  }
+  const claimed = new Map<string, string>();
+  while (reader.peek('O')) {
+    const [serviceHex, othersRecords] = reader.next('O', 2);
+    reader.check(
+      HEX.test(serviceHex!) && BASE64.test(othersRecords!),
+      'bad record of another service',
+    );
+    const other = hexText(serviceHex!);
+    for (const file of parseRecords(utf8.decode(base64ToBytes(othersRecords!)), reader).files)
+      claimed.set(file, other);
+  }
 
   const paths = new Map<string, PathFact>();
   request.paths.forEach((_, index) => {
@@ -131,8 +159,10 @@ export function parseFacts(output: string, request: FactRequest, host: string): 
     paths,
     users,
     groups,
-    installed:
-      records === '-' ? undefined : parseRecords(utf8.decode(base64ToBytes(records!)), reader),
+    installed: own?.files,
+    history: own?.history ?? [],
+    releases,
+    claimed,
   };
 }
 
@@ -202,17 +232,27 @@ function readUser(reader: Reader, name: string): UserFact | undefined {
   };
 }
 
-function parseRecords(text: string, reader: Reader): string[] {
+function parseRecords(text: string, reader: Reader): Pick<ServiceRecords, 'files' | 'history'> {
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch {
     reader.fail('svc records on the host are not valid JSON');
   }
-  const files = (data as { files?: unknown } | null)?.files;
+  const { files, history = [] } = (data ?? {}) as { files?: unknown; history?: unknown };
   reader.check(
     Array.isArray(files) && files.every((file) => typeof file === 'string' && file.startsWith('/')),
     'svc records on the host are malformed',
   );
-  return files as string[];
+  reader.check(
+    Array.isArray(history) &&
+      history.every(
+        (entry) =>
+          typeof entry?.id === 'string' &&
+          (entry.status === 'good' || entry.status === 'bad') &&
+          typeof entry.at === 'string',
+      ),
+    'svc release history on the host is malformed',
+  );
+  return { files: files as string[], history: history as ReleaseRecord[] };
 }

@@ -40,6 +40,26 @@ export interface HostFacts {
   groups: Map<string, number | undefined>;
   /** svc's record of the files it installed for this service; undefined before the first deploy. */
   installed?: string[];
+  /** The release history svc recorded (newest last); empty before the first deploy. */
+  history: ReleaseRecord[];
+  /** Release directories present under /var/www/NAME/releases. */
+  releases: string[];
+  /** Files other services' records claim: path -> service. */
+  claimed: Map<string, string>;
+}
+
+export interface ReleaseRecord {
+  id: string;
+  status: 'good' | 'bad';
+  at: string;
+}
+
+/** The records file, /var/lib/svc/NAME/installed.json. */
+export interface ServiceRecords {
+  version: 1;
+  service: string;
+  files: string[];
+  history: ReleaseRecord[];
 }
 
 export interface PathRequest {
@@ -56,6 +76,9 @@ export interface FactRequest {
   groups: string[];
   /** svc's installed-files record on the host. */
   recordsFile: string;
+  /** Where every service's records live: /var/lib/svc (one directory per service). */
+  recordsRoot: string;
+  releasesDir: string;
   pidfile: string;
 }
 
@@ -112,6 +135,17 @@ fi
 [ -n "$pid" ] || pid=-
 printf 'S\t%s\t%s\n' "$active" "$pid"
 if [ -f "$records" ] && [ ! -L "$records" ]; then printf 'R\t%s\n' "$(head -c 1048576 "$records" | b64)"; else printf 'R\t-\n'; fi
+if [ -d "$releases" ] && [ ! -L "$releases" ]; then
+  for d in "$releases"/*; do
+    if [ -d "$d" ] && [ ! -L "$d" ]; then printf 'X\t%s\n' "$(basename -- "$d" | tr -d '\n' | hex)"; fi
+  done
+fi
+for f in "$records_root"/*/installed.json; do
+  [ -f "$f" ] && [ ! -L "$f" ] || continue
+  other=$(basename -- "$(dirname -- "$f")")
+  [ "$other" = "$service" ] && continue
+  printf 'O\t%s\t%s\n' "$(printf %s "$other" | hex)" "$(head -c 1048576 "$f" | b64)"
+done
 `;
 
 /** The read-only script that reports every fact a plan needs. Every value in it is shell-quoted. */
@@ -122,6 +156,8 @@ export function factScript(request: FactRequest): string {
     `service=${shellQuote(request.service)}`,
     `pidfile=${shellQuote(request.pidfile)}`,
     `records=${shellQuote(request.recordsFile)}`,
+    `records_root=${shellQuote(request.recordsRoot)}`,
+    `releases=${shellQuote(request.releasesDir)}`,
     `printf 'B\\tsvc-facts\\t${FACTS_VERSION}\\n'`,
     SCRIPT_HOST,
   ];

@@ -81,6 +81,7 @@ export function formatHostOutcome(outcome: HostOutcome, paint: Paint): string {
     lines.push(`  ${paint.green('no changes')} (${plan.unchanged} in place)`);
   for (const change of plan.changes) lines.push(...changeLines(change, paint));
   for (const problem of plan.problems) lines.push(`  ${paint.red(`✗ ${problem}`)}`);
+  for (const warning of plan.warnings) lines.push(`  ${paint.yellow(`! ${warning}`)}`);
   if (plan.changes.length > 0)
     lines.push(`  Plan: ${summaryLine(summarize(plan.changes))}; ${plan.unchanged} in place.`);
   return `${lines.join('\n')}\n`;
@@ -145,6 +146,7 @@ export function planDocument(service: string, outcomes: readonly HostOutcome[]):
             summary: summarize(outcome.plan.changes),
             unchanged: outcome.plan.unchanged,
             problems: outcome.plan.problems,
+            warnings: outcome.plan.warnings,
             changes: outcome.plan.changes.map((change) => ({
               action: change.action,
               kind: change.kind,

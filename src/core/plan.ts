@@ -37,6 +37,8 @@ export interface HostPlan {
   unchanged: number;
   /** Things that make this host's plan impossible to apply: deploy refuses while any remain. */
   problems: string[];
+  /** Worth knowing before applying, but no reason to refuse. */
+  warnings: string[];
   /** Identifies the facts the plan was made from: deploy refuses a stale plan. */
   factsDigest: string;
 }
@@ -160,6 +162,13 @@ class HostPlanner {
   }
 
   file(op: FileOperation): void {
+    const owner = this.facts.claimed.get(op.path);
+    if (owner !== undefined) {
+      this.problems.push(
+        `${op.path} on ${this.host} is installed by service ${owner}; svc does not take another service's files`,
+      );
+      return;
+    }
     const fact = this.fact(op.path);
     const detail = `${octal(op.mode)} ${op.owner}:${op.group}`;
     const content = (before: Uint8Array | undefined, size: number) =>
@@ -253,6 +262,13 @@ class HostPlanner {
         return this.file(op);
       case 'release': {
         const fact = this.fact(op.path);
+        const bad = this.facts.history.find(
+          (entry) => entry.id === op.id && entry.status === 'bad',
+        );
+        if (bad)
+          this.warnings.push(
+            `release ${op.id} failed its health check on ${this.host} at ${bad.at}`,
+          );
         if (fact.type === 'dir') return void this.unchanged++;
         if (fact.type !== 'absent') return this.wrongType(op.path, fact, 'a release directory');
         const kib = Math.max(1, Math.round(op.bytes / 1024));
@@ -270,6 +286,40 @@ class HostPlanner {
         return this.monit(op);
       case 'health':
         return;
+    }
+  }
+
+  readonly warnings: string[] = [];
+
+  /** Releases beyond `keep`, oldest first; never the one being deployed, the current or the previous. */
+  prune(operations: readonly Operation[]): void {
+    const release = operations.find((op) => op.kind === 'release');
+    if (release === undefined || release.kind !== 'release') return;
+    const releasesDir = release.path.slice(0, release.path.lastIndexOf('/'));
+    const order = this.facts.history.map((entry) => entry.id);
+    const rank = (id: string) => (order.includes(id) ? order.lastIndexOf(id) : -1);
+    const present = [...new Set([...this.facts.releases, release.id])].sort(
+      (a, b) => rank(a) - rank(b) || (a < b ? -1 : 1),
+    );
+    const current = this.facts.paths
+      .get(`${releasesDir.replace(/\/releases$/, '')}/current`)
+      ?.target?.replace(/^releases\//, '');
+    const good = this.facts.history
+      .filter((entry) => entry.status === 'good')
+      .map((entry) => entry.id);
+    const previous = good.filter((id) => id !== current).at(-1);
+    const protectedIds = new Set([release.id, current, previous]);
+    let excess = present.length - release.keep;
+    for (const id of present) {
+      if (excess <= 0) break;
+      if (protectedIds.has(id)) continue;
+      this.add({
+        action: 'delete',
+        kind: 'release',
+        target: `${releasesDir}/${id}`,
+        reasons: [`keeping the last ${release.keep} releases`],
+      });
+      excess--;
     }
   }
 
@@ -296,11 +346,13 @@ export function planHost(
   const planner = new HostPlanner(host, facts);
   for (const op of operations) planner.operation(op);
   planner.deletions(operations);
+  planner.prune(operations);
   return {
     host,
     changes: planner.changes,
     unchanged: planner.unchanged,
     problems: planner.problems,
+    warnings: planner.warnings,
     factsDigest,
   };
 }

@@ -21,7 +21,8 @@ function splitPath(path: string): { name: string; prefix: string } {
   for (let cut = path.indexOf('/'); cut !== -1; cut = path.indexOf('/', cut + 1)) {
     const prefix = path.slice(0, cut);
     const name = path.slice(cut + 1);
-    if (encoder.encode(prefix).length <= 155 && encoder.encode(name).length <= 100) return { name, prefix };
+    if (encoder.encode(prefix).length <= 155 && encoder.encode(name).length <= 100)
+      return { name, prefix };
   }
   throw new Error(`${path}: path too long for a tar archive`);
 }
@@ -49,7 +50,12 @@ function header(entry: TarEntry): Uint8Array {
 }
 
 export function tarArchive(entries: readonly TarEntry[]): Uint8Array {
-  const size = entries.reduce((sum, entry) => sum + BLOCK + Math.ceil(entry.content.length / BLOCK) * BLOCK, 0) + 2 * BLOCK;
+  const size =
+    entries.reduce(
+      (sum, entry) => sum + BLOCK + Math.ceil(entry.content.length / BLOCK) * BLOCK,
+      0,
+    ) +
+    2 * BLOCK;
   const archive = new Uint8Array(size);
   let offset = 0;
   for (const entry of entries) {

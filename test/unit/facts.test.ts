@@ -29,7 +29,9 @@ const request: FactRequest = {
   ],
   users: [login, 'svc-no-such-user'],
   groups: ['svc-no-such-group'],
-  recordsFile: join(root, 'records.json'),
+  recordsFile: join(root, 'svc', 'api-orders', 'installed.json'),
+  recordsRoot: join(root, 'svc'),
+  releasesDir: join(root, 'releases'),
   pidfile: join(root, 'pid'),
 };
 
@@ -60,12 +62,33 @@ describe('the fact script and parseFacts', () => {
     expect(facts.paths.get(join(root, "it's $(secret)"))!.content).toBeUndefined();
   });
 
-  it('reads svc records', () => {
-    writeFileSync(request.recordsFile, JSON.stringify({ version: 1, files: ['/etc/x'] }));
+  it('reads svc records, other services\' claims and the release directories', () => {
+    const history = [{ id: 'aaaaaaaaaaaa', status: 'good', at: '2026-01-01T00:00:00Z' }];
+    mkdirSync(join(root, 'svc', 'api-orders'), { recursive: true });
+    mkdirSync(join(root, 'svc', 'api-other'), { recursive: true });
+    mkdirSync(join(root, 'releases', 'aaaaaaaaaaaa'), { recursive: true });
+    mkdirSync(join(root, 'releases', 'bbbbbbbbbbbb'), { recursive: true });
+    writeFileSync(request.recordsFile, JSON.stringify({ version: 1, files: ['/etc/x'], history }));
+    writeFileSync(join(root, 'svc', 'api-other', 'installed.json'), JSON.stringify({ version: 1, files: ['/etc/y'] }));
     try {
-      expect(parseFacts(run(factScript(request)), request, 'local').installed).toEqual(['/etc/x']);
+      const facts = parseFacts(run(factScript(request)), request, 'local');
+      expect(facts.installed).toEqual(['/etc/x']);
+      expect(facts.history).toEqual(history);
+      expect(facts.claimed).toEqual(new Map([['/etc/y', 'api-other']]));
+      expect(facts.releases).toEqual(['aaaaaaaaaaaa', 'bbbbbbbbbbbb']);
     } finally {
-      rmSync(request.recordsFile);
+      rmSync(join(root, 'svc'), { recursive: true });
+      rmSync(join(root, 'releases'), { recursive: true });
+    }
+  });
+
+  it('refuses malformed svc records', () => {
+    mkdirSync(join(root, 'svc', 'api-orders'), { recursive: true });
+    writeFileSync(request.recordsFile, '{"files": "not a list"}');
+    try {
+      expect(() => parseFacts(run(factScript(request)), request, 'web1')).toThrow('svc records on the host are malformed');
+    } finally {
+      rmSync(join(root, 'svc'), { recursive: true });
     }
   });
 

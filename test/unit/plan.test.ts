@@ -71,6 +71,9 @@ function facts(paths: PathFact[] = [], overrides: Partial<HostFacts> = {}): Host
     paths: new Map(paths.map((fact) => [fact.path, fact])),
     users: new Map([['api-orders', undefined]]),
     groups: new Map(),
+    history: [],
+    releases: [],
+    claimed: new Map(),
     ...overrides,
   };
 }
@@ -271,6 +274,56 @@ describe('planHost', () => {
     );
     expect(plan.problems).toEqual([
       'svc.yaml says monit: true, but monit is not installed on web1',
+    ]);
+  });
+});
+
+describe('releases', () => {
+  const history = (ids: string[]) =>
+    ids.map((id) => ({ id, status: 'good' as const, at: '2026-01-01T00:00:00Z' }));
+
+  it('deletes the oldest releases beyond keep, never the current or the previous one', () => {
+    const before = deployedFacts();
+    const ids = [
+      'r00000000001',
+      'r00000000002',
+      'r00000000003',
+      'r00000000004',
+      'r00000000005',
+      'r00000000006',
+    ];
+    before.releases = [...ids, 'abc123abc123'];
+    before.history = history([
+      'r00000000001',
+      'r00000000002',
+      'r00000000003',
+      'r00000000004',
+      'r00000000005',
+      'abc123abc123',
+      'r00000000006',
+    ]);
+    // current points at abc123abc123 (deployedFacts), so r00000000006 is merely the newest other one
+    const plan = planHost('web1', operations(), before, 'digest');
+    expect(actions(plan)).toEqual([
+      'delete release /var/www/api-orders/releases/r00000000001',
+      'delete release /var/www/api-orders/releases/r00000000002',
+    ]);
+  });
+
+  it('refuses a file another service installed', () => {
+    const before = deployedFacts();
+    before.claimed = new Map([['/etc/monit/conf.d/api-orders', 'api-legacy']]);
+    const plan = planHost('web1', operations(), before, 'digest');
+    expect(plan.problems).toEqual([
+      "/etc/monit/conf.d/api-orders on web1 is installed by service api-legacy; svc does not take another service's files",
+    ]);
+  });
+
+  it('warns when the release failed its health check before', () => {
+    const before = deployedFacts();
+    before.history = [{ id: 'abc123abc123', status: 'bad', at: '2026-02-03T04:05:06Z' }];
+    expect(planHost('web1', operations(), before, 'digest').warnings).toEqual([
+      'release abc123abc123 failed its health check on web1 at 2026-02-03T04:05:06Z',
     ]);
   });
 });
