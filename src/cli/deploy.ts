@@ -1,19 +1,194 @@
-// `svc deploy TARGET`. For now only --dry-run, which is `svc plan`: applying the plan is the next
-// piece of work, and until it lands deploy says so rather than pretend.
-import { Command } from 'commander';
-import { SvcError } from '../core/errors.js';
-import { addPlanOptions, runPlan, type PlanFlags } from './plan.js';
+// `svc deploy TARGET`: plan every host, show the plans, confirm, then apply each host's reviewed
+// plan (lock, stale check, changes, health-gated restart, rollback on failure) and end with a
+// table. `--dry-run` is `svc plan`.
+import { Command, Option } from 'commander';
+import { hostname, userInfo } from 'node:os';
+import { EXIT, InterruptedError, SvcError } from '../core/errors.js';
+import { applyHost, type HostResult } from '../remote/apply-host.js';
+import { loadLastRun, saveLastRun } from '../remote/last-run.js';
+import { parseCount, rollout } from '../remote/rollout.js';
+import { colorEnabled, palette } from '../ui/color.js';
+import { addPlanOptions, planTarget, printPlans, runPlan, type PlanFlags } from './plan.js';
+
+export interface DeployFlags extends PlanFlags {
+  dryRun?: boolean;
+  yes?: boolean;
+  adopt?: boolean;
+  lockWait?: string;
+  healthTimeout?: string;
+  batch?: string;
+  maxFail?: string;
+  retryFailed?: boolean;
+}
+
+type Row = HostResult | { host: string; status: 'skipped'; message: string };
+
+function seconds(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) > 3600) {
+    throw new SvcError(
+      `${flag}: must be a whole number of seconds from 0 to 3600 (got ${JSON.stringify(value)})`,
+    );
+  }
+  return Number(value);
+}
+
+async function confirm(count: number, yes: boolean): Promise<void> {
+  if (yes) return;
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    throw new SvcError('no terminal to confirm on: pass --yes to apply the plan shown above');
+  }
+  const { confirm: ask } = await import('@inquirer/prompts');
+  try {
+    if (!(await ask({ message: `Apply this plan to ${count} host(s)?`, default: false })))
+      throw new SvcError('nothing applied');
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ExitPromptError') throw new InterruptedError();
+    throw error;
+  }
+}
+
+function table(rows: readonly Row[]): string {
+  const cells = rows.map((row) => {
+    const changes =
+      'summary' in row
+        ? `+${row.summary.create} ~${row.summary.update} -${row.summary.delete} ↻${row.summary.restart}`
+        : '-';
+    const time = 'seconds' in row ? `${row.seconds.toFixed(1)}s` : '-';
+    const release = ('release' in row && row.release) || '-';
+    return [row.host, row.status, release, changes, time];
+  });
+  const header = ['HOST', 'RESULT', 'RELEASE', 'CHANGES', 'TIME'];
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...cells.map((cell) => cell[column]!.length)),
+  );
+  const line = (cell: string[]) =>
+    cell
+      .map((text, column) => text.padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd();
+  const notes = rows.flatMap((row) =>
+    'message' in row && row.message ? [`  ${row.host}: ${row.message}`] : [],
+  );
+  return (
+    [line(header), ...cells.map(line), ...(notes.length > 0 ? ['', ...notes] : [])].join('\n') +
+    '\n'
+  );
+}
+
+function holder(target: string): object {
+  return {
+    who: `${userInfo().username}@${hostname()}`,
+    since: new Date().toISOString(),
+    pid: process.pid,
+    command: `svc deploy ${target}`,
+  };
+}
+
+export async function runDeploy(target: string, flags: DeployFlags): Promise<number> {
+  if (flags.dryRun) return runPlan(target, flags);
+  const json = flags.json === true;
+  const emit = (event: object) => json && process.stdout.write(`${JSON.stringify(event)}\n`);
+  const run = await planTarget(target, flags);
+  const controller = new AbortController();
+  const interrupt = () => controller.abort();
+  try {
+    let planned = run.planned;
+    if (flags.retryFailed) {
+      const failed = new Set(loadLastRun(run.project.dir)?.failed ?? []);
+      planned = planned.filter((host) => failed.has(host.host.name));
+      if (planned.length === 0)
+        throw new SvcError(
+          '--retry-failed: the last deploy left no failed host among these targets',
+        );
+    }
+    const outcomes = planned.map((host) => host.outcome);
+    if (json) for (const outcome of outcomes) emit({ event: 'plan', ...outcome });
+    else printPlans(run.project.manifest.name, outcomes, false);
+    const work = planned.filter(
+      (host) => host.outcome.status === 'planned' && host.outcome.plan.changes.length > 0,
+    ).length;
+    if (work > 0) await confirm(work, flags.yes === true);
+    const options = {
+      adopt: flags.adopt === true,
+      lockWaitSeconds: seconds('--lock-wait', flags.lockWait, 0),
+      healthTimeoutSeconds: seconds('--health-timeout', flags.healthTimeout, 30),
+      holder: holder(target),
+      signal: controller.signal,
+      onStep: (host: string, step: string) =>
+        json ? emit({ event: 'step', host, step }) : process.stderr.write(`${host}: ${step}\n`),
+    };
+    process.on('SIGINT', interrupt);
+    const rows = await rollout(planned, (host) => applyHost(run.input, host, run.pool, options), {
+      batchSize: parseCount('--batch', flags.batch, planned.length, planned.length, 1),
+      parallel: parseCount('--parallel', flags.parallel, planned.length, 10, 1),
+      maxFail: parseCount('--max-fail', flags.maxFail, planned.length, planned.length, 0),
+      signal: controller.signal,
+    });
+    const failed = rows
+      .filter((row) => row.status !== 'deployed' && row.status !== 'unchanged')
+      .map((row) => row.host);
+    saveLastRun(run.project.dir, { at: new Date().toISOString(), target, failed });
+    if (json) {
+      for (const row of rows) emit({ event: 'result', ...row });
+      emit({ event: 'summary', hosts: rows.length, failed });
+    } else {
+      const paint = palette(colorEnabled(process.stdout));
+      process.stdout.write(`\n${table(rows)}`);
+      if (failed.length > 0)
+        process.stdout.write(
+          paint.red(
+            `${failed.length} host(s) not deployed: ${failed.join(', ')} (svc deploy ${target} --retry-failed)\n`,
+          ),
+        );
+    }
+    if (controller.signal.aborted) return EXIT.interrupted;
+    return failed.length > 0 ? EXIT.error : EXIT.ok;
+  } finally {
+    process.off('SIGINT', interrupt);
+    await run.pool.closeAll();
+  }
+}
+
+const EXAMPLES = `
+Examples:
+  $ svc deploy sandbox --yes               every sandbox host, no question
+  $ svc deploy web --batch 25% --max-fail 1
+  $ svc deploy web --retry-failed          only the hosts the last deploy left failed
+  $ svc deploy web --dry-run               the plan, nothing applied`;
 
 export function deployCommand(): Command {
   return addPlanOptions(new Command('deploy'))
-    .description('deploy the project to TARGET (for now: --dry-run, the same as svc plan)')
+    .description(
+      'apply the plan: layout, release, config overlay, service, health-gated cutover with rollback',
+    )
     .option('--dry-run', 'show the plan and change nothing (svc plan)')
-    .action(async (target: string, flags: PlanFlags & { dryRun?: boolean }) => {
-      if (!flags.dryRun) {
-        throw new SvcError(
-          'svc deploy cannot apply plans yet; run svc deploy --dry-run (or svc plan) to see what it would do',
-        );
-      }
-      process.exitCode = await runPlan(target, flags);
+    .option('-y, --yes', 'apply without asking')
+    .option('--adopt', 'overwrite files at overlay paths that svc did not create')
+    .addOption(
+      new Option(
+        '--lock-wait <seconds>',
+        "wait this long for another deploy's lock (default: fail at once)",
+      ),
+    )
+    .addOption(
+      new Option(
+        '--health-timeout <seconds>',
+        'how long the service has to answer its health check (default 30)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--batch <n|n%>',
+        'rolling deploy: hosts per batch, each batch healthy before the next',
+      ),
+    )
+    .addOption(
+      new Option('--max-fail <n|n%>', 'stop starting hosts once more than this many failed'),
+    )
+    .option('--retry-failed', 'deploy only the hosts the last deploy of this project left failed')
+    .addHelpText('after', EXAMPLES)
+    .action(async (target: string, flags: DeployFlags) => {
+      process.exitCode = await runDeploy(target, flags);
     });
 }

@@ -9,8 +9,8 @@ import {
   planDocument,
   type HostOutcome,
 } from '../core/plan-format.js';
-import { readProject } from '../project/read.js';
-import { planHosts } from '../remote/plan-hosts.js';
+import { readProject, type Project } from '../project/read.js';
+import { planHosts, type PlanInput, type PlannedHost } from '../remote/plan-hosts.js';
 import {
   loadPlaybook,
   sshOptions,
@@ -53,7 +53,15 @@ export function exitCodeFor(outcomes: readonly HostOutcome[], detailed: boolean)
   return detailed && changes ? EXIT.changes : EXIT.ok;
 }
 
-export async function runPlan(target: string, flags: PlanFlags): Promise<number> {
+export interface PlanRun {
+  project: Project;
+  input: PlanInput;
+  planned: PlannedHost[];
+  pool: ConnectionPool;
+}
+
+/** Reads the project, resolves TARGET and plans every host; the caller closes `pool`. */
+export async function planTarget(target: string, flags: PlanFlags): Promise<PlanRun> {
   const dir = resolve(flags.dir ?? '.');
   const project = readProject(dir);
   const playbook = loadPlaybook(dir, 'deploy');
@@ -62,32 +70,36 @@ export async function runPlan(target: string, flags: PlanFlags): Promise<number>
   const hosts = resolveTarget(target, ctx);
   const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
   const pool = new ConnectionPool(sshOptions(flags, ctx, interactive ? askPassphrase : undefined));
-  let outcomes: HostOutcome[];
+  const input: PlanInput = {
+    manifest: project.manifest,
+    steps: playbook.steps,
+    playbookFile: playbook.file,
+    config: project.config,
+    release: project.release,
+  };
   try {
-    outcomes = await planHosts(
-      {
-        manifest: project.manifest,
-        steps: playbook.steps,
-        playbookFile: playbook.file,
-        config: project.config,
-        release: project.release,
-      },
-      hosts,
-      pool,
-      parallel,
-    );
-  } finally {
+    return { project, input, planned: await planHosts(input, hosts, pool, parallel), pool };
+  } catch (error) {
     await pool.closeAll();
+    throw error;
   }
-  if (flags.json) {
-    process.stdout.write(
-      `${JSON.stringify(planDocument(project.manifest.name, outcomes), null, 2)}\n`,
-    );
-  } else {
-    const paint = palette(colorEnabled(process.stdout));
-    for (const outcome of outcomes) process.stdout.write(`${formatHostOutcome(outcome, paint)}\n`);
-    process.stdout.write(formatFooter(outcomes, paint));
+}
+
+export function printPlans(service: string, outcomes: readonly HostOutcome[], json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(planDocument(service, outcomes), null, 2)}\n`);
+    return;
   }
+  const paint = palette(colorEnabled(process.stdout));
+  for (const outcome of outcomes) process.stdout.write(`${formatHostOutcome(outcome, paint)}\n`);
+  process.stdout.write(formatFooter(outcomes, paint));
+}
+
+export async function runPlan(target: string, flags: PlanFlags): Promise<number> {
+  const run = await planTarget(target, flags);
+  await run.pool.closeAll();
+  const outcomes = run.planned.map((planned) => planned.outcome);
+  printPlans(run.project.manifest.name, outcomes, flags.json === true);
   return exitCodeFor(outcomes, flags.detailedExitcode === true);
 }
 

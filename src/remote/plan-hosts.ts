@@ -4,7 +4,7 @@
 import { SvcError } from '../core/errors.js';
 import { expandPlaybook } from '../core/expand.js';
 import { buildFactRequest } from '../core/fact-request.js';
-import { factScript } from '../core/facts.js';
+import { factScript, type FactRequest, type HostFacts } from '../core/facts.js';
 import { parseFacts, FactsError } from '../core/facts-parse.js';
 import type { Manifest } from '../core/manifest.js';
 import type { Operation } from '../core/operations.js';
@@ -68,11 +68,18 @@ function firstLine(buffer: Buffer): string {
   return buffer.toString('utf8').trim().split('\n')[0] ?? '';
 }
 
+/** A host's plan, with what applying it needs (absent when planning failed). */
+export interface PlannedHost {
+  host: PlannableHost;
+  outcome: HostOutcome;
+  context?: { operations: Operation[]; facts: HostFacts; request: FactRequest };
+}
+
 async function planOne(
   input: PlanInput,
   host: PlannableHost,
   pool: ConnectionPool,
-): Promise<HostOutcome> {
+): Promise<PlannedHost> {
   const who = { host: host.name, address: host.address, port: host.port, user: host.user };
   try {
     const operations = hostOperations(input, host);
@@ -86,14 +93,18 @@ async function planOne(
     }
     const output = result.stdout.toString('utf8');
     const facts = parseFacts(output, request, host.name);
+    const plan = planHost(host.name, operations, facts, sha256Hex(output));
     return {
-      ...who,
-      status: 'planned',
-      plan: planHost(host.name, operations, facts, sha256Hex(output)),
+      host,
+      outcome: { ...who, status: 'planned', plan },
+      context: { operations, facts, request },
     };
   } catch (error) {
     if (error instanceof SvcError || error instanceof FactsError) {
-      return { ...who, status: 'failed', error: withoutHostPrefix(error.message, host.name) };
+      return {
+        host,
+        outcome: { ...who, status: 'failed', error: withoutHostPrefix(error.message, host.name) },
+      };
     }
     throw error;
   }
@@ -104,6 +115,6 @@ export function planHosts(
   hosts: readonly PlannableHost[],
   pool: ConnectionPool,
   parallel: number,
-): Promise<HostOutcome[]> {
+): Promise<PlannedHost[]> {
   return mapLimit(hosts, parallel, (host) => planOne(input, host, pool));
 }

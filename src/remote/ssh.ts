@@ -15,6 +15,7 @@ import ssh2, {
 // ssh2 is CommonJS: its named exports exist only on the default export under ESM.
 const { Client, utils } = ssh2;
 import { SvcError } from '../core/errors.js';
+import { shellQuote } from '../core/quote.js';
 import {
   knownKeyTypes,
   hostKeyMessage,
@@ -48,6 +49,16 @@ export interface SshOptions {
   resolveJump?: (hop: string) => SshEndpoint;
   /** Called with each host key seen, e.g. by `svc trust`. */
   onHostKey?: (endpoint: SshEndpoint, key: Buffer) => void;
+}
+
+export interface RunOptions {
+  /** Data for the script's stdin, after the script itself. */
+  input?: Buffer;
+  /** Called with each line of stdout as it arrives (progress). */
+  onLine?: (line: string) => void;
+  /** Aborting sends SIGINT to the remote command (Ctrl-C), which then cleans up and exits. */
+  signal?: AbortSignal;
+  timeoutMs?: number;
 }
 
 export interface RunResult {
@@ -202,16 +213,23 @@ export class HostConnection {
   /**
    * Runs a sh script on the host, as root: directly when logged in as root, else through
    * `sudo -n` (never a password prompt). `step` names what is running, for timeout messages.
+   * With `input`, the script is read first by exact length, and the script's own stdin is the
+   * input (a tar stream, say): one round trip for both.
    */
-  run(script: string, step: string, input?: Buffer): Promise<RunResult> {
+  run(script: string, step: string, options: RunOptions = {}): Promise<RunResult> {
     const root = this.endpoint.user === 'root';
-    const command = root ? 'sh -s' : 'sudo -n sh -s';
-    const timeoutMs = this.options.commandTimeoutMs;
+    const body = Buffer.from(script);
+    const shell = options.input
+      ? `sh -c ${shellQuote(`umask 077; f=$(mktemp) || exit 70; head -c ${body.length} > "$f" && exec sh "$f"`)}`
+      : 'sh -s';
+    const command = root ? shell : `sudo -n ${shell}`;
+    const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
     return new Promise((resolve, reject) => {
       this.client.exec(command, (error, channel) => {
         if (error) return reject(new SvcError(`${this.endpoint.name}: ${step}: ${error.message}`));
         const stdout: Buffer[] = [];
         const stderr: Buffer[] = [];
+        let pending = '';
         const timer = setTimeout(() => {
           channel.close();
           reject(
@@ -220,9 +238,16 @@ export class HostConnection {
             ),
           );
         }, timeoutMs);
-        channel.on('data', (chunk: Buffer) => stdout.push(chunk));
+        channel.on('data', (chunk: Buffer) => {
+          stdout.push(chunk);
+          if (!options.onLine) return;
+          pending += chunk.toString('utf8');
+          const lines = pending.split('\n');
+          pending = lines.pop()!;
+          for (const line of lines) options.onLine(line);
+        });
         channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-        channel.on('exit', () => undefined);
+        options.signal?.addEventListener('abort', () => channel.signal('INT'), { once: true });
         channel.on('close', (code: number | null) => {
           clearTimeout(timer);
           const result = {
@@ -230,11 +255,11 @@ export class HostConnection {
             stdout: Buffer.concat(stdout),
             stderr: Buffer.concat(stderr),
           };
-          const sudoRefused =
+          if (
             !root &&
             result.code === 1 &&
-            /sudo: (a password is required|a terminal is required)/.test(result.stderr.toString());
-          if (sudoRefused) {
+            /sudo: (a password is required|a terminal is required)/.test(result.stderr.toString())
+          ) {
             return reject(
               new SvcError(
                 `${this.endpoint.name}: sudo wants a password for ${this.endpoint.user}; svc needs passwordless sudo (NOPASSWD) or a root login`,
@@ -243,7 +268,7 @@ export class HostConnection {
           }
           resolve(result);
         });
-        channel.end(input ? Buffer.concat([Buffer.from(script), input]) : script);
+        channel.end(options.input ? Buffer.concat([body, options.input]) : body);
       });
     });
   }

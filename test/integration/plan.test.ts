@@ -233,7 +233,7 @@ describe('svc trust and svc deploy --dry-run', () => {
     }
   });
 
-  it('deploy --dry-run is the plan; deploy without it refuses for now', async () => {
+  it('deploy --dry-run is the plan; deploy without --yes and a terminal refuses to apply', async () => {
     const dry = await runSvc(['deploy', 'sbx-1', '--dry-run', '--dir', project], {
       ...sbx.env,
       HOME: home,
@@ -242,7 +242,9 @@ describe('svc trust and svc deploy --dry-run', () => {
     expect(dry.stdout).toContain('+ release ');
     const real = await runSvc(['deploy', 'sbx-1', '--dir', project], { ...sbx.env, HOME: home });
     expect(real.code).toBe(1);
-    expect(real.stderr).toMatch(/^svc: error: svc deploy cannot apply plans yet/);
+    expect(real.stderr).toMatch(
+      /^svc: error: no terminal to confirm on: pass --yes to apply the plan shown above\n$/,
+    );
   });
 });
 

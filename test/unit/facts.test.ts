@@ -62,14 +62,17 @@ describe('the fact script and parseFacts', () => {
     expect(facts.paths.get(join(root, "it's $(secret)"))!.content).toBeUndefined();
   });
 
-  it('reads svc records, other services\' claims and the release directories', () => {
+  it("reads svc records, other services' claims and the release directories", () => {
     const history = [{ id: 'aaaaaaaaaaaa', status: 'good', at: '2026-01-01T00:00:00Z' }];
     mkdirSync(join(root, 'svc', 'api-orders'), { recursive: true });
     mkdirSync(join(root, 'svc', 'api-other'), { recursive: true });
     mkdirSync(join(root, 'releases', 'aaaaaaaaaaaa'), { recursive: true });
     mkdirSync(join(root, 'releases', 'bbbbbbbbbbbb'), { recursive: true });
     writeFileSync(request.recordsFile, JSON.stringify({ version: 1, files: ['/etc/x'], history }));
-    writeFileSync(join(root, 'svc', 'api-other', 'installed.json'), JSON.stringify({ version: 1, files: ['/etc/y'] }));
+    writeFileSync(
+      join(root, 'svc', 'api-other', 'installed.json'),
+      JSON.stringify({ version: 1, files: ['/etc/y'] }),
+    );
     try {
       const facts = parseFacts(run(factScript(request)), request, 'local');
       expect(facts.installed).toEqual(['/etc/x']);
@@ -86,7 +89,9 @@ describe('the fact script and parseFacts', () => {
     mkdirSync(join(root, 'svc', 'api-orders'), { recursive: true });
     writeFileSync(request.recordsFile, '{"files": "not a list"}');
     try {
-      expect(() => parseFacts(run(factScript(request)), request, 'web1')).toThrow('svc records on the host are malformed');
+      expect(() => parseFacts(run(factScript(request)), request, 'web1')).toThrow(
+        'svc records on the host are malformed',
+      );
     } finally {
       rmSync(join(root, 'svc'), { recursive: true });
     }

@@ -1,0 +1,433 @@
+// The apply script: one sh script that makes a host match its plan, in ONE round trip. It takes
+// the deploy lock, refuses a stale plan (the facts changed since they were shown), applies each
+// change in plan order, (re)starts the service, waits for it to be healthy, and on failure puts
+// everything back: files, the `current` link, the running release. Every value in it is quoted
+// with shellQuote; the files it installs arrive in a tar stream on stdin after the script.
+import type { HostFacts, ReleaseRecord, ServiceRecords } from './facts.js';
+import { factScript, type FactRequest } from './facts.js';
+import { hostLayout } from './layout.js';
+import type { Manifest } from './manifest.js';
+import type { FileOperation, HealthOperation, Operation } from './operations.js';
+import type { Change, HostPlan } from './plan.js';
+import { shellCommand, shellQuote as q } from './quote.js';
+import type { TarEntry } from './tar.js';
+
+export const EXIT_LOCKED = 75;
+export const EXIT_STALE = 76;
+export const EXIT_UNHEALTHY = 77;
+export const LOCKS_DIR = '/var/lib/svc/locks';
+
+export interface ApplyInput {
+  manifest: Manifest;
+  operations: readonly Operation[];
+  plan: HostPlan;
+  facts: HostFacts;
+  factRequest: FactRequest;
+  /** Who holds the lock: JSON written into it. */
+  holder: string;
+  lockWaitSeconds: number;
+  healthTimeoutSeconds: number;
+  /** ISO time recorded in the release history. */
+  now: string;
+  /** A random token for heredoc delimiters, so no content can end a heredoc early. */
+  nonce: string;
+}
+
+export interface ApplyBundle {
+  script: string;
+  /** What goes into the tar stream: release/..., overlay/N */
+  entries: TarEntry[];
+  releaseId?: string;
+}
+
+const PRELUDE = String.raw`set -eu
+export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+umask 022
+# The protocol goes to fd 3; everything commands print goes to stderr.
+exec 3>&1 1>&2
+say() { printf '%s\n' "$*" >&3; }
+hex() { od -An -v -tx1 | tr -d ' \n'; }
+stage=
+lock=
+lock_taken=0
+# Only a lock this run took is removed: never another deploy's.
+# $0 is this script's temporary file (see remote/ssh.ts): it removes itself too.
+cleanup() { case "$0" in /tmp/tmp.*) rm -f -- "$0" ;; esac; [ -z "$stage" ] || rm -rf -- "$stage"; [ "$lock_taken" != 1 ] || rm -rf -- "$lock"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+`;
+
+function heredoc(file: string, content: string, nonce: string): string {
+  const end = `SVC_EOF_${nonce}`;
+  return `cat > ${file} <<'${end}'\n${content}${content.endsWith('\n') ? '' : '\n'}${end}`;
+}
+
+function lockSection(input: ApplyInput): string {
+  const lock = `${LOCKS_DIR}/${input.manifest.name}`;
+  return [
+    `lock=${q(lock)}`,
+    `install -d -m 0700 ${q(LOCKS_DIR)}`,
+    `deadline=$(( $(date +%s) + ${input.lockWaitSeconds} ))`,
+    `while ! mkdir -m 0700 "$lock" 2>/dev/null; do`,
+    `  if [ "$(date +%s)" -ge "$deadline" ]; then say "LOCKED	$(head -c 4096 "$lock/holder" 2>/dev/null | hex)"; exit ${EXIT_LOCKED}; fi`,
+    `  sleep 1`,
+    `done`,
+    `lock_taken=1`,
+    heredoc('"$lock/holder"', input.holder, input.nonce),
+    `say "STEP	locked"`,
+  ].join('\n');
+}
+
+/** Re-gathers the facts and compares their digest with the plan's: a changed host is refused. */
+function staleSection(input: ApplyInput): string {
+  return [
+    `facts_script=$(mktemp)`,
+    heredoc('"$facts_script"', factScript(input.factRequest), input.nonce),
+    `digest=$(sh "$facts_script" | sha256sum | cut -c1-64)`,
+    `rm -f -- "$facts_script"`,
+    `if [ "$digest" != ${q(input.plan.factsDigest)} ]; then say "STALE"; exit ${EXIT_STALE}; fi`,
+    `say "STEP	facts unchanged since the plan"`,
+  ].join('\n');
+}
+
+function stageSection(): string {
+  return [
+    `install -d -m 0700 /var/lib/svc`,
+    `stage=$(mktemp -d /var/lib/svc/stage.XXXXXX)`,
+    `mkdir -p "$stage/backup"`,
+    `tar -xzf - -C "$stage" --no-same-owner`,
+  ].join('\n');
+}
+
+interface Context {
+  input: ApplyInput;
+  files: Map<string, FileOperation>;
+  overlayIndex: Map<string, number>;
+  rollback: string[];
+}
+
+const octal = (mode: number) => mode.toString(8).padStart(4, '0');
+const resolveHome = (path: string, facts: HostFacts) =>
+  path.startsWith('~/') ? `${facts.login.home}/${path.slice(2)}` : path;
+
+function userCommands(name: string, home: string): string {
+  const base = [
+    'useradd',
+    '--system',
+    '--no-create-home',
+    '--home-dir',
+    home,
+    '--shell',
+    '/usr/sbin/nologin',
+  ];
+  return `if getent group ${q(name)} >/dev/null; then ${shellCommand([...base, '-g', name, name])}; else ${shellCommand([...base, '--user-group', name])}; fi`;
+}
+
+/** Atomic replace in the target's own directory: a temporary name, then rename over. */
+function installFile(stagedFile: string, op: FileOperation): string {
+  const temporary = `${op.path.slice(0, op.path.lastIndexOf('/') + 1)}.${op.path.slice(op.path.lastIndexOf('/') + 1)}.svc-new`;
+  const install = shellCommand([
+    'install',
+    '-m',
+    octal(op.mode),
+    '-o',
+    op.owner,
+    '-g',
+    op.group,
+    '--',
+  ]);
+  // stagedFile is a "$stage/..." expression of ours, expanded by sh; everything else is quoted.
+  return `${install} ${stagedFile} ${q(temporary)} && ${shellCommand(['mv', '-f', '--', temporary, op.path])}`;
+}
+
+function fileChange(change: Change, ctx: Context, index: number): string[] {
+  const path = change.target;
+  const backup = `"$stage/backup/${index}"`;
+  if (change.action === 'delete') {
+    ctx.rollback.push(`if [ -e ${backup} ]; then cp -p -- ${backup} ${q(path)}; fi`);
+    return [`if [ -f ${q(path)} ]; then cp -p -- ${q(path)} ${backup}; rm -f -- ${q(path)}; fi`];
+  }
+  const op = ctx.files.get(path)!;
+  const overlay = `"$stage/overlay/${ctx.overlayIndex.get(path)}"`;
+  if (change.action === 'create') {
+    ctx.rollback.push(shellCommand(['rm', '-f', '--', path]));
+    return [installFile(overlay, op)];
+  }
+  ctx.rollback.push(
+    `cp -p -- ${backup} ${q(`${path}.svc-old`)} && mv -f -- ${q(`${path}.svc-old`)} ${q(path)}`,
+  );
+  return [`cp -p -- ${q(path)} ${backup}`, installFile(overlay, op)];
+}
+
+function linkCommands(path: string, target: string): string {
+  const temporary = `${path}.svc-new`;
+  return `${shellCommand(['ln', '-sfn', '--', target, temporary])} && ${shellCommand(['mv', '-Tf', '--', temporary, path])}`;
+}
+
+function changeCommands(change: Change, ctx: Context, index: number): string[] {
+  const { input } = ctx;
+  const op = input.operations.find(
+    (candidate) =>
+      'path' in candidate && resolveHome(candidate.path, input.facts) === change.target,
+  );
+  switch (change.kind) {
+    case 'user': {
+      const user = input.operations.find(
+        (candidate) => candidate.kind === 'user' && candidate.name === change.target,
+      );
+      return user?.kind === 'user' ? [userCommands(user.name, user.home)] : [];
+    }
+    case 'dir': {
+      if (op?.kind !== 'dir') return [];
+      const owner = `${op.owner}:${op.group}`;
+      return change.action === 'create'
+        ? [
+            shellCommand([
+              'install',
+              '-d',
+              '-m',
+              octal(op.mode),
+              '-o',
+              op.owner,
+              '-g',
+              op.group,
+              '--',
+              change.target,
+            ]),
+          ]
+        : [
+            shellCommand(['chown', '-h', owner, '--', change.target]),
+            shellCommand(['chmod', octal(op.mode), '--', change.target]),
+          ];
+    }
+    case 'link': {
+      if (op?.kind !== 'link') return [];
+      const before = input.facts.paths.get(change.target);
+      ctx.rollback.push(
+        before?.type === 'link'
+          ? linkCommands(change.target, before.target!)
+          : shellCommand(['rm', '-f', '--', change.target]),
+      );
+      return [linkCommands(change.target, op.target)];
+    }
+    case 'file':
+      return fileChange(change, ctx, index);
+    case 'release':
+      return change.action === 'delete' ? [] : releaseCommands(change.target);
+    default:
+      return [];
+  }
+}
+
+/** A release is copied next to its final name, then renamed: never a half-made release directory. */
+function releaseCommands(path: string): string[] {
+  const partial = `${path.slice(0, path.lastIndexOf('/') + 1)}.${path.slice(path.lastIndexOf('/') + 1)}.partial`;
+  return [
+    shellCommand(['rm', '-rf', '--', partial]),
+    `cp -a -- "$stage/release" ${q(partial)}`,
+    shellCommand(['chown', '-R', 'root:root', '--', partial]),
+    shellCommand(['mv', '-T', '--', partial, path]),
+  ];
+}
+
+const CONTROL: Record<
+  NonNullable<Manifest['init']>,
+  (action: 'start' | 'restart' | 'stop', name: string) => string[]
+> = {
+  systemd: (action, name) => ['systemctl', action, name],
+  openrc: (action, name) => ['rc-service', name, action],
+  upstart: (action, name) =>
+    action === 'restart'
+      ? ['sh', '-c', `initctl restart "$1" || initctl start "$1"`, 'sh', name]
+      : ['initctl', action, name],
+  monit: (action, name) => ['monit', action, name],
+};
+
+/** Commands that register a (new or changed) unit with the init system. */
+function registerUnit(manifest: Manifest, changedFiles: Set<string>): string[] {
+  const name = manifest.name;
+  switch (manifest.init) {
+    case 'systemd':
+      return changedFiles.has(`/etc/systemd/system/${name}.service`)
+        ? ['systemctl daemon-reload', shellCommand(['systemctl', 'enable', '--quiet', name])]
+        : [];
+    case 'openrc':
+      return changedFiles.has(`/etc/init.d/${name}`)
+        ? [`${shellCommand(['rc-update', 'add', name, 'default'])} >/dev/null`]
+        : [];
+    case 'upstart':
+      return changedFiles.has(`/etc/init/${name}.conf`) ? ['initctl reload-configuration'] : [];
+    default:
+      return [];
+  }
+}
+
+const MONIT_READY = String.raw`monit_ready() {
+  tries=0
+  until monit summary "$1" >/dev/null 2>&1; do
+    tries=$((tries + 1)); [ "$tries" -le 100 ] || return 1; sleep 0.2
+  done
+}`;
+
+const HEALTH = String.raw`http_ok() {
+  if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null --max-time 2 "$1"
+  elif command -v wget >/dev/null 2>&1; then wget -q -O /dev/null -T 2 "$1"
+  else node -e 'require("http").get(process.argv[1],{timeout:2000},r=>process.exit(r.statusCode===200?0:1)).on("error",()=>process.exit(1))' "$1"; fi
+}
+pid_ok() { pid=$(head -c 32 "$1" 2>/dev/null | tr -cd 0-9); [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+wait_healthy() { # kind target seconds
+  end=$(( $(date +%s) + $3 ))
+  while :; do
+    if [ "$1" = url ]; then http_ok "$2" && return 0; else pid_ok "$2" && sleep 1 && pid_ok "$2" && return 0; fi
+    [ "$(date +%s)" -lt "$end" ] || return 1
+    sleep 0.5
+  done
+}`;
+
+function healthCheck(health: HealthOperation | undefined, timeout: number): string {
+  if (health === undefined) return 'true';
+  return health.url !== undefined
+    ? `wait_healthy url ${q(health.url)} ${timeout}`
+    : `wait_healthy pid ${q(health.pidfile!)} ${timeout}`;
+}
+
+function recordsJson(
+  input: ApplyInput,
+  status: ReleaseRecord['status'],
+  releaseId: string | undefined,
+): string {
+  const files = input.operations
+    .filter((op): op is FileOperation => op.kind === 'file')
+    .map((op) => op.path);
+  const history = [...input.facts.history];
+  if (releaseId !== undefined) history.push({ id: releaseId, status, at: input.now });
+  const records: ServiceRecords = {
+    version: 1,
+    service: input.manifest.name,
+    files,
+    history: history.slice(-20),
+  };
+  return JSON.stringify(records);
+}
+
+function writeRecords(
+  input: ApplyInput,
+  status: ReleaseRecord['status'],
+  releaseId: string | undefined,
+): string {
+  const layout = hostLayout(input.manifest.name);
+  const file = `${layout.records}/installed.json`;
+  return [
+    `install -d -m 0700 ${q(layout.records)}`,
+    heredoc(q(`${file}.svc-new`), recordsJson(input, status, releaseId), input.nonce),
+    shellCommand(['mv', '-f', '--', `${file}.svc-new`, file]),
+  ].join('\n');
+}
+
+/** The release that `current` will point at after this deploy, if the plan moves it. */
+function newCurrent(input: ApplyInput): string | undefined {
+  const current = `${hostLayout(input.manifest.name).current}`;
+  const change = input.plan.changes.find(
+    (candidate) => candidate.kind === 'link' && candidate.target === current,
+  );
+  const op = input.operations.find(
+    (candidate) => candidate.kind === 'link' && candidate.path === current,
+  );
+  return change && op?.kind === 'link' ? op.target.replace(/^releases\//, '') : undefined;
+}
+
+function serviceSection(input: ApplyInput, ctx: Context): { start: string[]; rollback: string[] } {
+  const { manifest, plan } = input;
+  const changed = new Set(
+    plan.changes.filter((change) => change.kind === 'file').map((change) => change.target),
+  );
+  const monitReload = plan.changes.some(
+    (change) => change.kind === 'monit' && change.action === 'reload',
+  );
+  const service = plan.changes.find((change) => change.kind === 'service');
+  const health = input.operations.find((op): op is HealthOperation => op.kind === 'health');
+  const start: string[] = [];
+  if (monitReload)
+    start.push(
+      'monit reload',
+      `monit_ready ${q(manifest.name)} || { say "FAIL	monit did not load the check for ${manifest.name}"; exit 1; }`,
+      `say "STEP	monit reloaded"`,
+    );
+  start.push(...registerUnit(manifest, changed));
+  if (service === undefined || manifest.init === undefined) return { start, rollback: [] };
+  const action = service.action === 'start' ? 'start' : 'restart';
+  start.push(
+    `${shellCommand(CONTROL[manifest.init](action, manifest.name))} || true`,
+    `say "STEP	${action}ed ${manifest.name}"`,
+  );
+  start.push(
+    `if ! ${healthCheck(health, input.healthTimeoutSeconds)}; then rollback; fi`,
+    `say "STEP	healthy"`,
+  );
+  const previous = input.facts.paths.get(hostLayout(manifest.name).current)?.target;
+  const rollback = [
+    ...ctx.rollback.slice().reverse(),
+    ...registerUnit(manifest, changed),
+    previous
+      ? `${shellCommand(CONTROL[manifest.init]('restart', manifest.name))} || true`
+      : `${shellCommand(CONTROL[manifest.init]('stop', manifest.name))} || true`,
+    previous
+      ? `if ${healthCheck(health, input.healthTimeoutSeconds)}; then say "ROLLEDBACK	healthy"; else say "ROLLEDBACK	unhealthy"; fi`
+      : `say "ROLLEDBACK	none"`,
+    writeRecords(input, 'bad', newCurrent(input)),
+    `exit ${EXIT_UNHEALTHY}`,
+  ];
+  return { start, rollback };
+}
+
+export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[]): ApplyBundle {
+  const files = new Map(
+    input.operations
+      .filter((op): op is FileOperation => op.kind === 'file')
+      .map((op) => [op.path, op]),
+  );
+  const ctx: Context = { input, files, overlayIndex: new Map(), rollback: [] };
+  const entries: TarEntry[] = [];
+  const releaseChange = input.plan.changes.find(
+    (change) => change.kind === 'release' && change.action === 'create',
+  );
+  if (releaseChange)
+    entries.push(...releaseFiles.map((file) => ({ ...file, path: `release/${file.path}` })));
+  for (const change of input.plan.changes) {
+    if (change.kind !== 'file' || change.action === 'delete' || ctx.overlayIndex.has(change.target))
+      continue;
+    const op = files.get(change.target)!;
+    ctx.overlayIndex.set(change.target, ctx.overlayIndex.size);
+    entries.push({
+      path: `overlay/${ctx.overlayIndex.get(change.target)}`,
+      mode: 0o600,
+      content: op.content,
+    });
+  }
+  const body: string[] = [];
+  const prunes: string[] = [];
+  input.plan.changes.forEach((change, index) => {
+    if (change.kind === 'release' && change.action === 'delete')
+      prunes.push(shellCommand(['rm', '-rf', '--', change.target]));
+    else body.push(...changeCommands(change, ctx, index));
+  });
+  const service = serviceSection(input, ctx);
+  const releaseId = newCurrent(input);
+  const script = [
+    PRELUDE,
+    MONIT_READY,
+    HEALTH,
+    lockSection(input),
+    staleSection(input),
+    stageSection(),
+    `rollback() {\n  say "UNHEALTHY"\n${service.rollback.map((line) => `  ${line}`).join('\n') || '  :'}\n}`,
+    ...body,
+    `say "STEP	files in place"`,
+    ...service.start,
+    writeRecords(input, 'good', releaseId),
+    ...prunes,
+    `say "DONE	${releaseId ?? '-'}"`,
+    '',
+  ].join('\n');
+  return { script, entries, ...(releaseId !== undefined && { releaseId }) };
+}

@@ -1,0 +1,163 @@
+// Applies one host's reviewed plan: one round trip carrying the apply script and a gzipped tar of
+// the release and overlay files. A host with nothing to change costs no round trip at all.
+import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { buildApply, EXIT_LOCKED, EXIT_STALE, EXIT_UNHEALTHY } from '../core/apply-script.js';
+import type { PlanSummary } from '../core/plan.js';
+import { summarize } from '../core/plan.js';
+import type { LocalFile } from '../core/release.js';
+import { tarArchive } from '../core/tar.js';
+import type { PlanInput, PlannedHost } from './plan-hosts.js';
+import type { ConnectionPool } from './ssh.js';
+
+export interface ApplyOptions {
+  adopt: boolean;
+  lockWaitSeconds: number;
+  healthTimeoutSeconds: number;
+  /** Recorded in the lock: who, when, pid, command. */
+  holder: object;
+  signal?: AbortSignal;
+  onStep?: (host: string, step: string) => void;
+}
+
+export type HostStatus =
+  'unchanged' | 'deployed' | 'rolled back' | 'refused' | 'locked' | 'stale' | 'failed';
+
+export interface HostResult {
+  host: string;
+  status: HostStatus;
+  release?: string;
+  summary: PlanSummary;
+  seconds: number;
+  message?: string;
+}
+
+function decodeHex(hex: string): string {
+  return Buffer.from(hex, 'hex').toString('utf8');
+}
+
+/** Why a host is not applied at all: problems, or files svc would overwrite without --adopt. */
+function refusal(planned: PlannedHost, adopt: boolean): string | undefined {
+  if (planned.outcome.status !== 'planned') return planned.outcome.error;
+  const { plan } = planned.outcome;
+  if (plan.problems.length > 0) return plan.problems.join('; ');
+  const foreign = plan.changes.filter((change) =>
+    change.warnings?.some((warning) => warning.includes('--adopt')),
+  );
+  if (foreign.length > 0 && !adopt) {
+    return `${foreign.map((change) => change.target).join(', ')} exist(s) and svc did not create them; pass --adopt to overwrite`;
+  }
+  return undefined;
+}
+
+function describeLock(holderHex: string): string {
+  try {
+    const holder = JSON.parse(decodeHex(holderHex)) as {
+      who?: string;
+      since?: string;
+      pid?: number;
+      command?: string;
+    };
+    return `locked by ${holder.who ?? 'someone'} since ${holder.since ?? '?'} (pid ${holder.pid ?? '?'}: ${holder.command ?? '?'})`;
+  } catch {
+    return 'locked by another deploy (its lock record is unreadable)';
+  }
+}
+
+export async function applyHost(
+  input: PlanInput,
+  planned: PlannedHost,
+  pool: ConnectionPool,
+  options: ApplyOptions,
+): Promise<HostResult> {
+  const started = Date.now();
+  const name = planned.host.name;
+  const finish = (status: HostStatus, extra: Partial<HostResult> = {}): HostResult => ({
+    host: name,
+    status,
+    summary:
+      planned.outcome.status === 'planned'
+        ? summarize(planned.outcome.plan.changes)
+        : { create: 0, update: 0, delete: 0, restart: 0 },
+    seconds: (Date.now() - started) / 1000,
+    ...extra,
+  });
+  const refused = refusal(planned, options.adopt);
+  if (refused !== undefined)
+    return finish(planned.outcome.status === 'failed' ? 'failed' : 'refused', { message: refused });
+  if (planned.outcome.status !== 'planned' || planned.context === undefined)
+    return finish('failed');
+  const { plan } = planned.outcome;
+  if (plan.changes.length === 0) return finish('unchanged');
+
+  const bundle = buildApply(
+    {
+      manifest: input.manifest,
+      operations: planned.context.operations,
+      plan,
+      facts: planned.context.facts,
+      factRequest: planned.context.request,
+      holder: JSON.stringify(options.holder),
+      lockWaitSeconds: options.lockWaitSeconds,
+      healthTimeoutSeconds: options.healthTimeoutSeconds,
+      now: new Date().toISOString(),
+      nonce: randomBytes(12).toString('hex'),
+    },
+    input.release as readonly LocalFile[],
+  );
+  const archive = gzipSync(tarArchive(bundle.entries));
+  const lines: string[] = [];
+  const connection = await pool.get(planned.host);
+  const result = await connection.run(bundle.script, 'deploying', {
+    input: archive,
+    signal: options.signal,
+    timeoutMs: (options.lockWaitSeconds + 2 * options.healthTimeoutSeconds + 300) * 1000,
+    onLine: (line) => {
+      lines.push(line);
+      if (line.startsWith('STEP\t')) options.onStep?.(name, line.slice(5));
+    },
+  });
+  const field = (tag: string) =>
+    lines.find((line) => line.startsWith(`${tag}\t`))?.slice(tag.length + 1);
+  const release = bundle.releaseId;
+  switch (result.code) {
+    case 0:
+      return finish('deployed', release ? { release } : {});
+    case EXIT_LOCKED:
+      return finish('locked', { message: describeLock(field('LOCKED') ?? '') });
+    case EXIT_STALE:
+      return finish('stale', {
+        message: 'the host changed since the plan was made; nothing was applied: plan again',
+      });
+    case EXIT_UNHEALTHY: {
+      const previous = field('ROLLEDBACK');
+      const how =
+        previous === 'healthy'
+          ? 'the previous release is serving again'
+          : previous === 'none'
+            ? 'there was no previous release; the service is stopped'
+            : 'the previous release is NOT healthy either';
+      return finish('rolled back', {
+        message: `release ${release ?? '?'} failed its health check; ${how}`,
+        ...(release && { release }),
+      });
+    }
+    case 130:
+      return finish('failed', {
+        message:
+          'interrupted; the host undid nothing past the step it reached, and released its lock',
+      });
+    default: {
+      const reason =
+        field('FAIL') ?? result.stderr.toString('utf8').trim().split('\n').slice(-3).join(' | ');
+      const reached =
+        [...lines]
+          .reverse()
+          .find((line) => line.startsWith('STEP\t'))
+          ?.slice(5) ?? 'the start';
+      return finish('failed', {
+        message: `failed (exit ${result.code}) after ${reached}: ${reason}`,
+      });
+    }
+  }
+}
