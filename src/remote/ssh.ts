@@ -159,6 +159,8 @@ export class HostConnection {
         );
       }, options.connectTimeoutMs);
       client.once('ready', () => {
+        if (process.env.SVC_TRACE_SSH === '1')
+          process.stderr.write(`svc-trace: ${endpoint.name} connect\n`);
         clearTimeout(timer);
         resolve();
       });
@@ -223,6 +225,9 @@ export class HostConnection {
       ? `sh -c ${shellQuote(`umask 077; f=$(mktemp) || exit 70; head -c ${body.length} > "$f" && exec sh "$f"`)}`
       : 'sh -s';
     const command = root ? shell : `sudo -n ${shell}`;
+    // SVC_TRACE_SSH=1: one line per remote command on stderr, to count round trips (bench/).
+    if (process.env.SVC_TRACE_SSH === '1')
+      process.stderr.write(`svc-trace: ${this.endpoint.name} exec ${step}\n`);
     const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
     return new Promise((resolve, reject) => {
       this.client.exec(command, (error, channel) => {
