@@ -5,6 +5,13 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, SvcError } from '../core/errors.js';
 import { deployCommand } from './deploy.js';
 import { hostsCommand } from './hosts.js';
+import {
+  controlCommand,
+  logsCommand,
+  releasesCommand,
+  statusCommand,
+  unlockCommand,
+} from './lifecycle.js';
 import { newCommand } from './new.js';
 import { planCommand } from './plan.js';
 import { sandboxCommand } from './sandbox.js';
@@ -39,6 +46,13 @@ export function buildProgram(): Command {
     newCommand(),
     planCommand(),
     deployCommand(),
+    statusCommand(),
+    controlCommand('start'),
+    controlCommand('stop'),
+    controlCommand('restart'),
+    logsCommand(),
+    releasesCommand(),
+    unlockCommand(),
     trustCommand(),
     hostsCommand(),
   ]) {

@@ -5,6 +5,7 @@
 // with shellQuote; the files it installs arrive in a tar stream on stdin after the script.
 import type { HostFacts, ReleaseRecord, ServiceRecords } from './facts.js';
 import { factScript, type FactRequest } from './facts.js';
+import { initControl } from './init-control.js';
 import { hostLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
 import type { FileOperation, HealthOperation, Operation } from './operations.js';
@@ -230,19 +231,6 @@ function releaseCommands(path: string): string[] {
   ];
 }
 
-const CONTROL: Record<
-  NonNullable<Manifest['init']>,
-  (action: 'start' | 'restart' | 'stop', name: string) => string[]
-> = {
-  systemd: (action, name) => ['systemctl', action, name],
-  openrc: (action, name) => ['rc-service', name, action],
-  upstart: (action, name) =>
-    action === 'restart'
-      ? ['sh', '-c', `initctl restart "$1" || initctl start "$1"`, 'sh', name]
-      : ['initctl', action, name],
-  monit: (action, name) => ['monit', action, name],
-};
-
 /** Commands that register a (new or changed) unit with the init system. */
 function registerUnit(manifest: Manifest, changedFiles: Set<string>): string[] {
   const name = manifest.name;
@@ -357,7 +345,7 @@ function serviceSection(input: ApplyInput, ctx: Context): { start: string[]; rol
   if (service === undefined || manifest.init === undefined) return { start, rollback: [] };
   const action = service.action === 'start' ? 'start' : 'restart';
   start.push(
-    `${shellCommand(CONTROL[manifest.init](action, manifest.name))} || true`,
+    `${shellCommand(initControl(manifest.init, action, manifest.name))} || true`,
     `say "STEP	${action}ed ${manifest.name}"`,
   );
   start.push(
@@ -369,8 +357,8 @@ function serviceSection(input: ApplyInput, ctx: Context): { start: string[]; rol
     ...ctx.rollback.slice().reverse(),
     ...registerUnit(manifest, changed),
     previous
-      ? `${shellCommand(CONTROL[manifest.init]('restart', manifest.name))} || true`
-      : `${shellCommand(CONTROL[manifest.init]('stop', manifest.name))} || true`,
+      ? `${shellCommand(initControl(manifest.init, 'restart', manifest.name))} || true`
+      : `${shellCommand(initControl(manifest.init, 'stop', manifest.name))} || true`,
     previous
       ? `if ${healthCheck(health, input.healthTimeoutSeconds)}; then say "ROLLEDBACK	healthy"; else say "ROLLEDBACK	unhealthy"; fi`
       : `say "ROLLEDBACK	none"`,

@@ -1,0 +1,237 @@
+// The lifecycle commands: status, start, stop, restart, logs, releases and unlock. Each runs one
+// small script per host over the same transport as deploy.
+import { Command } from 'commander';
+import { hostname } from 'node:os';
+import { EXIT, SvcError } from '../core/errors.js';
+import type { ControlAction } from '../core/init-control.js';
+import {
+  controlScript,
+  logsScript,
+  parseReleases,
+  parseStatus,
+  releasesScript,
+  removeLockScript,
+  statusScript,
+  unlockScript,
+  type ServiceStatus,
+} from '../core/lifecycle.js';
+import {
+  forEachHost,
+  runChecked,
+  type EachHostFlags,
+  type HostOutcomeOf,
+} from '../remote/each-host.js';
+
+type Flags = EachHostFlags & { json?: boolean };
+
+function withHostOptions(command: Command): Command {
+  return command
+    .argument('<target>', 'hosts, as for svc plan')
+    .option('--dir <dir>', 'the project directory (default: .)')
+    .option('--parallel <n>', 'hosts at once (default 10)')
+    .option('--accept-new', "record an unknown host's key in ~/.ssh/known_hosts");
+}
+
+/** Failed hosts as `svc: error:` lines; the exit code says whether any failed. */
+function reportFailures<T>(results: readonly HostOutcomeOf<T>[]): number {
+  const failed = results.filter((result) => !result.ok);
+  for (const result of failed)
+    if (!result.ok) process.stderr.write(`svc: error: ${result.host.name}: ${result.error}\n`);
+  return failed.length > 0 ? EXIT.error : EXIT.ok;
+}
+
+function uptime(seconds: number | undefined): string {
+  if (seconds === undefined) return '-';
+  if (seconds < 120) return `${seconds}s`;
+  if (seconds < 7200) return `${Math.floor(seconds / 60)}m`;
+  return seconds < 172800 ? `${Math.floor(seconds / 3600)}h` : `${Math.floor(seconds / 86400)}d`;
+}
+
+function statusTable(results: readonly HostOutcomeOf<ServiceStatus>[]): string {
+  const rows = results.flatMap((result) =>
+    result.ok
+      ? [
+          [
+            result.host.name,
+            result.value.release,
+            result.value.running ? 'running' : 'stopped',
+            String(result.value.pid ?? '-'),
+            uptime(result.value.uptimeSeconds),
+            result.value.health === undefined ? '-' : String(result.value.health),
+            result.value.monit ?? '-',
+          ],
+        ]
+      : [],
+  );
+  const header = ['HOST', 'RELEASE', 'STATE', 'PID', 'UPTIME', 'HEALTH', 'MONIT'];
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
+  );
+  return (
+    [header, ...rows]
+      .map((row) =>
+        row
+          .map((cell, column) => cell.padEnd(widths[column]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
+}
+
+export function statusCommand(): Command {
+  return withHostOptions(new Command('status'))
+    .description('per host: release, running or not, pid, uptime, health check, monit')
+    .option('--json', 'one JSON document')
+    .action(async (target: string, flags: Flags) => {
+      const { results } = await forEachHost(target, flags, async (connection, host, manifest) =>
+        parseStatus(
+          await runChecked(connection, statusScript(manifest), 'reading status'),
+          host.name,
+          manifest,
+        ),
+      );
+      if (flags.json) {
+        const hosts = results.map((result) =>
+          result.ok
+            ? { host: result.host.name, ...result.value }
+            : { host: result.host.name, error: result.error },
+        );
+        process.stdout.write(`${JSON.stringify({ version: 1, hosts }, null, 2)}\n`);
+      } else {
+        process.stdout.write(statusTable(results));
+      }
+      process.exitCode = reportFailures(results);
+    });
+}
+
+export function controlCommand(action: ControlAction): Command {
+  const what = {
+    start: 'start the service',
+    stop: 'stop the service: TERM, the stop timeout, then KILL',
+    restart: 'restart the service',
+  }[action];
+  return withHostOptions(new Command(action))
+    .description(`${what}, through the host's init system (or monit, when it watches the service)`)
+    .action(async (target: string, flags: Flags) => {
+      const { results } = await forEachHost(target, flags, async (connection, _host, manifest) => {
+        const output = await runChecked(
+          connection,
+          controlScript(manifest, action),
+          `${action}ing ${manifest.name}`,
+        );
+        return output.includes('pid\t')
+          ? Buffer.from(output.split('pid\t')[1]!.trim(), 'hex').toString()
+          : '';
+      });
+      for (const result of results) {
+        if (result.ok)
+          process.stdout.write(
+            `${result.host.name}: ${action === 'stop' ? 'stopped' : `running (pid ${result.value})`}\n`,
+          );
+      }
+      process.exitCode = reportFailures(results);
+    });
+}
+
+export function logsCommand(): Command {
+  return withHostOptions(new Command('logs'))
+    .description('the service log from /var/log/NAME on each host')
+    .option('-n, --lines <n>', 'lines to show (default 100)')
+    .option('-f, --follow', 'keep printing new lines until Ctrl-C')
+    .action(async (target: string, flags: Flags & { lines?: string; follow?: boolean }) => {
+      const lines = Number(flags.lines ?? 100);
+      if (!Number.isInteger(lines) || lines < 1 || lines > 100_000)
+        throw new SvcError(
+          `--lines: must be a whole number from 1 to 100000 (got ${JSON.stringify(flags.lines)})`,
+        );
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      process.once('SIGINT', stop);
+      try {
+        const { results } = await forEachHost(target, flags, async (connection, host, manifest) => {
+          const result = await connection.run(
+            logsScript(manifest, lines, flags.follow === true),
+            'reading logs',
+            {
+              signal: controller.signal,
+              timeoutMs: flags.follow ? 2 ** 31 - 1 : undefined,
+              onLine: (line) => process.stdout.write(`${host.name} | ${line}\n`),
+            },
+          );
+          if (result.code !== 0 && !controller.signal.aborted)
+            throw new SvcError(
+              `${host.name}: ${result.stderr.toString().trim() || `exit ${result.code}`}`,
+            );
+        });
+        process.exitCode = controller.signal.aborted ? EXIT.ok : reportFailures(results);
+      } finally {
+        process.off('SIGINT', stop);
+      }
+    });
+}
+
+export function releasesCommand(): Command {
+  return withHostOptions(new Command('releases'))
+    .description('the releases on each host, oldest first: current, good or bad')
+    .option('--json', 'one JSON document')
+    .action(async (target: string, flags: Flags) => {
+      const { results } = await forEachHost(target, flags, async (connection, _host, manifest) =>
+        parseReleases(await runChecked(connection, releasesScript(manifest), 'listing releases')),
+      );
+      if (flags.json) {
+        process.stdout.write(
+          `${JSON.stringify({ version: 1, hosts: results.map((result) => (result.ok ? { host: result.host.name, releases: result.value } : { host: result.host.name, error: result.error })) }, null, 2)}\n`,
+        );
+      } else {
+        for (const result of results) {
+          if (!result.ok) continue;
+          process.stdout.write(`${result.host.name}\n`);
+          for (const release of result.value)
+            process.stdout.write(
+              `  ${release.current ? '*' : ' '} ${release.id}  ${release.status ?? '-'}  ${release.at ?? ''}\n`.trimEnd() +
+                '\n',
+            );
+        }
+      }
+      process.exitCode = reportFailures(results);
+    });
+}
+
+export function unlockCommand(): Command {
+  return withHostOptions(new Command('unlock'))
+    .description(
+      'remove a deploy lock whose holder is gone (its process on this machine has ended); --force for a holder elsewhere',
+    )
+    .option('--force', 'remove the lock even if its holder may still be running elsewhere')
+    .action(async (target: string, flags: Flags & { force?: boolean }) => {
+      const { results } = await forEachHost(target, flags, async (connection, host, manifest) => {
+        const output = await runChecked(connection, unlockScript(manifest), 'reading the lock');
+        if (output.startsWith('NONE')) return 'not locked';
+        const holder = JSON.parse(
+          Buffer.from(output.split('\t')[1]!.trim(), 'base64').toString() || '{}',
+        ) as { who?: string; pid?: number };
+        const here = holder.who?.endsWith(`@${hostname()}`) === true;
+        const alive = here && holder.pid !== undefined && isRunning(holder.pid);
+        if (!flags.force && (!here || alive)) {
+          throw new SvcError(
+            `${host.name}: locked by ${holder.who ?? 'unknown'} (pid ${holder.pid ?? '?'})${alive ? ', which is still running' : ', on another machine'}; pass --force if you are sure it is gone`,
+          );
+        }
+        await runChecked(connection, removeLockScript(manifest), 'removing the lock');
+        return `removed the lock of ${holder.who ?? 'unknown'} (pid ${holder.pid ?? '?'})`;
+      });
+      for (const result of results)
+        if (result.ok) process.stdout.write(`${result.host.name}: ${result.value}\n`);
+      process.exitCode = reportFailures(results);
+    });
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,185 @@
+// The lifecycle commands' remote scripts (status, start, stop, restart, logs, releases, unlock)
+// and the parsers of their output. Pure: every value is shell-quoted here, and output that does
+// not have the expected shape is an error.
+import { LOCKS_DIR } from './apply-script.js';
+import { serviceControl, type ControlAction } from './init-control.js';
+import { hostLayout } from './layout.js';
+import type { Manifest } from './manifest.js';
+import { shellCommand, shellQuote as q } from './quote.js';
+
+const HELPERS = String.raw`set -eu
+export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+hex() { od -An -v -tx1 | tr -d ' \n'; }
+field() { printf '%s\t%s\n' "$1" "$(printf %s "$2" | hex)"; }
+main_pid() {
+  if [ "$init" = systemd ] && [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ]; then
+    pid=$(systemctl show -p MainPID --value "$name" 2>/dev/null | tr -cd 0-9); [ "$pid" != 0 ] || pid=
+  else pid=$(head -c 32 "$pidfile" 2>/dev/null | tr -cd 0-9); fi
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then printf %s "$pid"; fi
+}
+http_code() {
+  if command -v curl >/dev/null 2>&1; then curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$1" || true
+  elif command -v wget >/dev/null 2>&1; then wget -q -S -O /dev/null -T 3 "$1" 2>&1 | awk '/HTTP\//{c=$2} END{print c}'
+  else node -e 'require("http").get(process.argv[1],{timeout:3000},r=>console.log(r.statusCode)).on("error",()=>console.log(0))' "$1"; fi
+}`;
+
+function preamble(manifest: Manifest): string {
+  const layout = hostLayout(manifest.name);
+  return [
+    HELPERS,
+    `name=${q(manifest.name)}`,
+    `init=${q(manifest.init ?? 'none')}`,
+    `pidfile=${q(layout.pidfile)}`,
+    `current=${q(layout.current)}`,
+  ].join('\n');
+}
+
+/** Key/value facts for `svc status`; values hex-encoded so nothing on the host can break a line. */
+export function statusScript(manifest: Manifest): string {
+  const url =
+    manifest.port !== undefined ? `http://127.0.0.1:${manifest.port}${manifest.health ?? '/'}` : '';
+  return [
+    preamble(manifest),
+    `field release "$(readlink "$current" 2>/dev/null | sed 's#^releases/##' || true)"`,
+    `pid=$(main_pid)`,
+    `field pid "$pid"`,
+    `if [ -n "$pid" ]; then field uptime "$(ps -o etimes= -p "$pid" | tr -cd 0-9)"; else field uptime ''; fi`,
+    url ? `field health "$(http_code ${q(url)})"` : `field health ''`,
+    `if command -v monit >/dev/null 2>&1; then field monit "$(monit status "$name" 2>/dev/null | sed -n 's/^  status *//p' | head -n 1)"; else field monit ''; fi`,
+    '',
+  ].join('\n');
+}
+
+export interface ServiceStatus {
+  release: string;
+  running: boolean;
+  pid?: number;
+  uptimeSeconds?: number;
+  /** The health URL's HTTP status (0: no answer), or undefined for a worker. */
+  health?: number;
+  /** monit's word for the service ("OK", "Not monitored", ...), or undefined without monit. */
+  monit?: string;
+}
+
+const KEYS = ['release', 'pid', 'uptime', 'health', 'monit'] as const;
+
+function decodeFields(output: string, host: string): Record<(typeof KEYS)[number], string> {
+  const values: Record<string, string> = {};
+  for (const line of output.trim().split('\n')) {
+    const [key, hex, extra] = line.split('\t');
+    if (
+      !KEYS.includes(key as (typeof KEYS)[number]) ||
+      hex === undefined ||
+      extra !== undefined ||
+      !/^(?:[0-9a-f]{2})*$/.test(hex)
+    ) {
+      throw new Error(`${host}: unexpected status output ${JSON.stringify(line.slice(0, 60))}`);
+    }
+    values[key!] = new TextDecoder().decode(
+      Uint8Array.from(hex.match(/../g) ?? [], (pair) => parseInt(pair, 16)),
+    );
+  }
+  for (const key of KEYS)
+    if (values[key] === undefined) throw new Error(`${host}: status output lacks ${key}`);
+  return values as Record<(typeof KEYS)[number], string>;
+}
+
+export function parseStatus(output: string, host: string, manifest: Manifest): ServiceStatus {
+  const values = decodeFields(output, host);
+  const pid = /^\d+$/.test(values.pid) ? Number(values.pid) : undefined;
+  return {
+    release: values.release || '-',
+    running: pid !== undefined,
+    ...(pid !== undefined && { pid }),
+    ...(/^\d+$/.test(values.uptime) && { uptimeSeconds: Number(values.uptime) }),
+    ...(manifest.port !== undefined && {
+      health: /^\d+$/.test(values.health) ? Number(values.health) : 0,
+    }),
+    ...(values.monit !== '' && { monit: values.monit }),
+  };
+}
+
+/**
+ * start|stop|restart through the init system (or monit, when it watches the service), then wait
+ * until the process is in the state asked for: stop means TERM, the stop timeout, then KILL.
+ */
+export function controlScript(manifest: Manifest, action: ControlAction): string {
+  if (manifest.init === undefined) throw new Error(`${manifest.name} runs no process of its own`);
+  const command = shellCommand(
+    serviceControl(manifest.init, manifest.monit, action, manifest.name),
+  );
+  const wait = manifest.stopTimeout + 15;
+  return [
+    preamble(manifest),
+    `before=$(main_pid)`,
+    `${command} >&2`,
+    `end=$(( $(date +%s) + ${action === 'stop' ? wait : 60} ))`,
+    action === 'stop'
+      ? `while [ -n "$(main_pid)" ]; do [ "$(date +%s)" -lt "$end" ] || { echo "still running after ${wait} s" >&2; exit 1; }; sleep 0.2; done`
+      : `while :; do now=$(main_pid); if [ -n "$now" ] && { [ ${action === 'restart' ? '"$now" != "$before"' : '-n "$now"'} ]; }; then break; fi; [ "$(date +%s)" -lt "$end" ] || { echo "not running after 60 s" >&2; exit 1; }; sleep 0.2; done`,
+    `field pid "$(main_pid)"`,
+    '',
+  ].join('\n');
+}
+
+export function logsScript(manifest: Manifest, lines: number, follow: boolean): string {
+  const log = hostLayout(manifest.name).logFile;
+  const tail = shellCommand(['tail', '-n', String(lines), ...(follow ? ['-F'] : []), '--', log]);
+  return `set -eu\nif [ ! -e ${q(log)} ]; then echo ${q(`no log yet: ${log}`)} >&2; exit 3; fi\nexec ${tail}\n`;
+}
+
+/** The releases on the host, the current one, and svc's history of them. */
+export function releasesScript(manifest: Manifest): string {
+  const layout = hostLayout(manifest.name);
+  return [
+    'set -eu',
+    `printf 'C\\t%s\\n' "$(readlink ${q(layout.current)} 2>/dev/null || true)"`,
+    `for d in ${q(layout.releases)}/*; do [ -d "$d" ] && printf 'X\\t%s\\n' "$(basename -- "$d")"; done`,
+    `if [ -f ${q(`${layout.records}/installed.json`)} ]; then printf 'R\\t%s\\n' "$(base64 < ${q(`${layout.records}/installed.json`)} | tr -d '\\n')"; fi`,
+    '',
+  ].join('\n');
+}
+
+export interface ReleaseRow {
+  id: string;
+  current: boolean;
+  status?: 'good' | 'bad';
+  at?: string;
+}
+
+export function parseReleases(output: string): ReleaseRow[] {
+  let current = '';
+  const ids: string[] = [];
+  let history: { id: string; status: 'good' | 'bad'; at: string }[] = [];
+  for (const line of output.split('\n')) {
+    const [tag, value = ''] = line.split('\t');
+    if (tag === 'C') current = value.replace(/^releases\//, '');
+    else if (tag === 'X' && /^[0-9a-f]{12}$/.test(value)) ids.push(value);
+    else if (tag === 'R')
+      history = (JSON.parse(atob(value)) as { history?: typeof history }).history ?? [];
+  }
+  const last = (id: string) => history.filter((entry) => entry.id === id).at(-1);
+  const rank = (id: string) => history.map((entry) => entry.id).lastIndexOf(id);
+  return ids
+    .sort((a, b) => rank(a) - rank(b))
+    .map((id) => ({
+      id,
+      current: id === current,
+      ...(last(id) && { status: last(id)!.status, at: last(id)!.at }),
+    }));
+}
+
+/** Removes the deploy lock when `force` or when its holder ran on this machine and is gone. */
+export function unlockScript(manifest: Manifest): string {
+  const lock = `${LOCKS_DIR}/${manifest.name}`;
+  return [
+    'set -eu',
+    `if [ ! -d ${q(lock)} ]; then echo NONE; exit 0; fi`,
+    `printf 'HOLDER\\t%s\\n' "$(head -c 4096 ${q(`${lock}/holder`)} 2>/dev/null | base64 | tr -d '\\n')"`,
+    '',
+  ].join('\n');
+}
+
+export function removeLockScript(manifest: Manifest): string {
+  return `set -eu\nrm -rf -- ${q(`${LOCKS_DIR}/${manifest.name}`)}\necho REMOVED\n`;
+}
