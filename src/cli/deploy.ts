@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { hostname, userInfo } from 'node:os';
 import { EXIT, InterruptedError, SvcError } from '../core/errors.js';
 import { applyHost, type HostResult } from '../remote/apply-host.js';
+import type { PlanInput } from '../remote/plan-hosts.js';
 import { loadLastRun, saveLastRun } from '../remote/last-run.js';
 import { parseCount, rollout } from '../remote/rollout.js';
 import { colorEnabled, palette } from '../ui/color.js';
@@ -85,11 +86,15 @@ function holder(target: string): object {
   };
 }
 
-export async function runDeploy(target: string, flags: DeployFlags): Promise<number> {
-  if (flags.dryRun) return runPlan(target, flags);
+export async function runDeploy(
+  target: string,
+  flags: DeployFlags,
+  pinRelease?: PlanInput['pinRelease'],
+): Promise<number> {
+  if (flags.dryRun && !pinRelease) return runPlan(target, flags);
   const json = flags.json === true;
   const emit = (event: object) => json && process.stdout.write(`${JSON.stringify(event)}\n`);
-  const run = await planTarget(target, flags);
+  const run = await planTarget(target, flags, pinRelease);
   const controller = new AbortController();
   const interrupt = () => controller.abort();
   try {
@@ -105,6 +110,7 @@ export async function runDeploy(target: string, flags: DeployFlags): Promise<num
     const outcomes = planned.map((host) => host.outcome);
     if (json) for (const outcome of outcomes) emit({ event: 'plan', ...outcome });
     else printPlans(run.project.manifest.name, outcomes, false);
+    if (flags.dryRun) return EXIT.ok;
     const work = planned.filter(
       (host) => host.outcome.status === 'planned' && host.outcome.plan.changes.length > 0,
     ).length;

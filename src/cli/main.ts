@@ -14,6 +14,7 @@ import {
 } from './lifecycle.js';
 import { newCommand } from './new.js';
 import { planCommand } from './plan.js';
+import { rollbackCommand } from './rollback.js';
 import { sandboxCommand } from './sandbox.js';
 import { trustCommand } from './trust.js';
 import { SVC_VERSION } from './version.js';
@@ -53,6 +54,7 @@ export function buildProgram(): Command {
     logsCommand(),
     releasesCommand(),
     unlockCommand(),
+    rollbackCommand(),
     trustCommand(),
     hostsCommand(),
   ]) {

@@ -61,7 +61,11 @@ export interface PlanRun {
 }
 
 /** Reads the project, resolves TARGET and plans every host; the caller closes `pool`. */
-export async function planTarget(target: string, flags: PlanFlags): Promise<PlanRun> {
+export async function planTarget(
+  target: string,
+  flags: PlanFlags,
+  pinRelease?: PlanInput['pinRelease'],
+): Promise<PlanRun> {
   const dir = resolve(flags.dir ?? '.');
   const project = readProject(dir);
   const playbook = loadPlaybook(dir, 'deploy');
@@ -76,6 +80,7 @@ export async function planTarget(target: string, flags: PlanFlags): Promise<Plan
     playbookFile: playbook.file,
     config: project.config,
     release: project.release,
+    ...(pinRelease && { pinRelease }),
   };
   try {
     return { project, input, planned: await planHosts(input, hosts, pool, parallel), pool };

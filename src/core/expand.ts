@@ -138,7 +138,9 @@ export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Oper
           const inputs = operations.filter(
             (op) =>
               (op.kind === 'file' && !NOT_A_SERVICE_INPUT.some((re) => re.test(op.path))) ||
-              op.kind === 'release',
+              op.kind === 'release' ||
+              // `current` moving (a rollback to a release already on the host) changes the code.
+              (op.kind === 'link' && op.path === layout.current),
           );
           operations.push({
             kind: 'service',

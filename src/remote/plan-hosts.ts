@@ -12,7 +12,7 @@ import { planHost } from '../core/plan.js';
 import type { HostOutcome } from '../core/plan-format.js';
 import type { Step } from '../core/playbook.js';
 import { releaseId, sha256Hex, type LocalFile } from '../core/release.js';
-import type { ConnectionPool, SshEndpoint } from './ssh.js';
+import type { ConnectionPool, HostConnection, SshEndpoint } from './ssh.js';
 
 export interface PlanInput {
   manifest: Manifest;
@@ -20,6 +20,11 @@ export interface PlanInput {
   playbookFile: string;
   config: readonly LocalFile[];
   release: readonly LocalFile[];
+  /**
+   * Rollback: deploy a release already on the host instead of the project's files. Returns the
+   * release ID for a host (or throws SvcError when it has none to go to).
+   */
+  pinRelease?: (host: PlannableHost, connection: HostConnection) => Promise<string>;
 }
 
 export interface PlannableHost extends SshEndpoint {
@@ -44,13 +49,21 @@ export async function mapLimit<T, R>(
   return results;
 }
 
-export function hostOperations(input: PlanInput, host: PlannableHost): Operation[] {
+export function hostOperations(
+  input: PlanInput,
+  host: PlannableHost,
+  pinned?: string,
+): Operation[] {
   const bytes = input.release.reduce((sum, file) => sum + file.content.length, 0);
+  const release =
+    pinned !== undefined
+      ? { id: pinned, files: 0, bytes: 0 }
+      : { id: releaseId(input.release), files: input.release.length, bytes };
   return expandPlaybook(input.steps, {
     manifest: input.manifest,
     host: { name: host.name, login: host.user, vars: host.vars },
     config: input.config,
-    release: { id: releaseId(input.release), files: input.release.length, bytes },
+    release,
     playbookFile: input.playbookFile,
   });
 }
@@ -82,9 +95,10 @@ async function planOne(
 ): Promise<PlannedHost> {
   const who = { host: host.name, address: host.address, port: host.port, user: host.user };
   try {
-    const operations = hostOperations(input, host);
-    const request = buildFactRequest(input.manifest, operations, host.user);
     const connection = await pool.get(host);
+    const pinned = input.pinRelease ? await input.pinRelease(host, connection) : undefined;
+    const operations = hostOperations(input, host, pinned);
+    const request = buildFactRequest(input.manifest, operations, host.user);
     const result = await connection.run(factScript(request), 'gathering facts');
     if (result.code !== 0) {
       throw new SvcError(
