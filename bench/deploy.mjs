@@ -16,7 +16,8 @@
 //
 // Options: --hosts 1,10,50 (or env BENCH_HOSTS), --runs N (>= 3), --out FILE (the table as JSON;
 // default: stdout only), --login deploy|root (svc's login user; default deploy, through sudo -n;
-// the floor always logs in as root), --verbose (every run's timings and svc's own table).
+// the floor always logs in as root), --svc PATH (or env BENCH_SVC: the bin/svc to drive, default
+// this checkout's), --verbose (svc's own result table after each cold run).
 //
 // Round trips are counted from svc's own trace (SVC_TRACE_SSH=1: one stderr line per SSH connect
 // and per remote command); the floor is one connect and one command per host by construction.
@@ -33,7 +34,6 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
-const SVC = join(REPO, 'bin', 'svc');
 const SERVICE = 'api-bench';
 
 // ---------------------------------------------------------------------------------------------
@@ -68,6 +68,8 @@ const OUT = option('--out', undefined);
 const LOGIN = option('--login', 'deploy');
 if (LOGIN !== 'deploy' && LOGIN !== 'root') fail('--login: deploy or root');
 const VERBOSE = process.argv.includes('--verbose');
+// Another checkout's bin/svc (a clean build of a commit, say, while src/ is being edited here).
+const SVC = option('--svc', process.env.BENCH_SVC || join(REPO, 'bin', 'svc'));
 if (HOSTS.length === 0) fail('no host counts (--hosts or BENCH_HOSTS)');
 if (process.getuid?.() !== 0) fail('needs root (sandbox hosts are namespaces)');
 
@@ -174,7 +176,8 @@ async function withSandbox(count, work) {
     }
     must(result, `svc sandbox up ${count}`);
     const inventory = JSON.parse(readFileSync(join(stateDir, 'inventory.json'), 'utf8'));
-    if (inventory.hosts.length !== count) throw new Error(`sandbox has ${inventory.hosts.length} hosts, not ${count}`);
+    if (inventory.hosts.length !== count)
+      throw new Error(`sandbox has ${inventory.hosts.length} hosts, not ${count}`);
     return await work({ stateDir, inventory });
   } finally {
     await sandboxDown(stateDir);
@@ -225,20 +228,20 @@ function sshArgs(inventory, host, user) {
 }
 
 /** A gzipped tar of `files` (paths relative to `dir`), owned by root, as base64 for a heredoc. */
-async function tarBase64(dir, files, transform) {
-  const args = ['-czf', '-', '--owner=0', '--group=0', '--numeric-owner', '-C', dir];
-  if (transform) args.push(`--transform=${transform}`);
-  const result = must(await run('tar', [...args, '--', ...files]), 'tar');
-  // run() decodes as UTF-8; gzip is binary, so redo it through base64 in tar's own pipeline.
-  void result;
-  const b64 = must(
-    await run('sh', [
-      '-c',
-      `tar ${args.map(sq).join(' ')} -- ${files.map(sq).join(' ')} | base64 -w 76`,
-    ]),
-    'tar | base64',
-  );
-  return b64.stdout;
+async function tarBase64(dir, files) {
+  const args = [
+    '-czf',
+    '-',
+    '--owner=0',
+    '--group=0',
+    '--numeric-owner',
+    '-C',
+    dir,
+    '--',
+    ...files,
+  ];
+  const result = await run('sh', ['-c', `tar ${args.map(sq).join(' ')} | base64 -w 76`]);
+  return must(result, 'tar | base64').stdout;
 }
 
 /** Regular files under dir, relative paths, sorted. */
@@ -264,7 +267,9 @@ async function floorScript(project, spec) {
   const configFiles = walkFiles(join(project, 'config'));
   const releaseTar = await tarBase64(project, releaseFiles);
   const configTar = await tarBase64(join(project, 'config'), configFiles);
-  const parents = [...new Set(configFiles.map((file) => `/${file.split('/').slice(0, -1).join('/')}`))];
+  const parents = [
+    ...new Set(configFiles.map((file) => `/${file.split('/').slice(0, -1).join('/')}`)),
+  ];
   const www = `/var/www/${name}`;
   const partial = `${www}/releases/.${releaseId}.partial`;
   const release = `${www}/releases/${releaseId}`;
@@ -329,7 +334,8 @@ async function floorRun(inventory, script) {
   }
   const events = results.map(({ result }) => {
     const at = {};
-    for (const { at: t, line } of result.lines.stdout) if (line.startsWith('STEP ')) at[line.slice(5)] = t;
+    for (const { at: t, line } of result.lines.stdout)
+      if (line.startsWith('STEP ')) at[line.slice(5)] = t;
     at.exit = result.ms;
     return at;
   });
@@ -350,13 +356,23 @@ const SVC_STEPS = {
 
 function parseTable(stdout) {
   const lines = stdout.split('\n');
-  const header = lines.findLastIndex((line) => /^HOST\s+RESULT\s+RELEASE\s+CHANGES\s+TIME/.test(line));
+  const header = lines.findLastIndex((line) =>
+    /^HOST\s+RESULT\s+RELEASE\s+CHANGES\s+TIME/.test(line),
+  );
   if (header === -1) return [];
   const rows = [];
   for (const line of lines.slice(header + 1)) {
-    const match = /^(\S+)\s+(unchanged|deployed|rolled back|refused|locked|stale|failed|skipped)\s+(\S+)\s+.*?\s(\S+)s?$/.exec(line);
+    const match =
+      /^(\S+)\s+(unchanged|deployed|rolled back|refused|locked|stale|failed|skipped)\s+(\S+)\s+.*?\s(\S+)s?$/.exec(
+        line,
+      );
     if (!match) break;
-    rows.push({ host: match[1], status: match[2], release: match[3], seconds: Number.parseFloat(match[4]) });
+    rows.push({
+      host: match[1],
+      status: match[2],
+      release: match[3],
+      seconds: Number.parseFloat(match[4]),
+    });
   }
   return rows;
 }
@@ -370,7 +386,12 @@ async function svcDeploy(stateDir, project, count, expect) {
   must(result, `svc deploy (${expect})`);
   const rows = parseTable(result.stdout);
   if (rows.length !== count || rows.some((row) => row.status !== expect)) {
-    throw new Error(`svc deploy: expected ${count} host(s) ${expect}, got:\n${result.stdout.split('\n').slice(-count - 3).join('\n')}`);
+    throw new Error(
+      `svc deploy: expected ${count} host(s) ${expect}, got:\n${result.stdout
+        .split('\n')
+        .slice(-count - 3)
+        .join('\n')}`,
+    );
   }
   const perHost = new Map();
   const host = (name) => {
@@ -389,7 +410,9 @@ async function svcDeploy(stateDir, project, count, expect) {
     if (match) {
       const h = host(match[1]);
       h.execs++;
-      h.at[match[2] === 'gathering facts' ? 'facts' : match[2] === 'deploying' ? 'apply' : match[2]] ??= at;
+      h.at[
+        match[2] === 'gathering facts' ? 'facts' : match[2] === 'deploying' ? 'apply' : match[2]
+      ] ??= at;
       continue;
     }
     match = /^(sbx-\d+): (.*)$/.exec(line);
@@ -449,7 +472,10 @@ async function preflight(project) {
     const [sbx1, sbx2] = inventory.hosts;
     const ssh = async (host, command, input) =>
       must(
-        await run('ssh', [...sshArgs(inventory, host, 'root'), command], { input, timeoutMs: SSH_TIMEOUT_MS }),
+        await run('ssh', [...sshArgs(inventory, host, 'root'), command], {
+          input,
+          timeoutMs: SSH_TIMEOUT_MS,
+        }),
         `ssh ${host.name} ${command.split('\n')[0]}`,
       ).stdout;
     const login = sbx1.user;
@@ -460,7 +486,10 @@ async function preflight(project) {
       'svc deploy sbx-1 (preflight)',
     );
     const releaseFiles = (
-      await ssh(sbx1, `cd /var/www/${sq(manifest.name)}/releases/${sq(releaseId)} && find . -type f | sort`)
+      await ssh(
+        sbx1,
+        `cd /var/www/${sq(manifest.name)}/releases/${sq(releaseId)} && find . -type f | sort`,
+      )
     )
       .trim()
       .split('\n')
@@ -476,7 +505,10 @@ async function preflight(project) {
     };
     const script = await floorScript(project, spec);
     must(
-      await run('ssh', [...sshArgs(inventory, sbx2, 'root'), 'sh -s'], { input: script, timeoutMs: SSH_TIMEOUT_MS }),
+      await run('ssh', [...sshArgs(inventory, sbx2, 'root'), 'sh -s'], {
+        input: script,
+        timeoutMs: SSH_TIMEOUT_MS,
+      }),
       'floor script on sbx-2 (preflight)',
     );
     const listing = listingScript(spec);
@@ -516,16 +548,48 @@ function profileOf(events, order) {
   for (const step of order) {
     const times = events.map((e) => e[step]).filter((t) => t !== undefined);
     if (times.length === 0) continue;
-    result[step] = { median: +(median(times) / 1000).toFixed(3), last: +(Math.max(...times) / 1000).toFixed(3) };
+    result[step] = {
+      median: +(median(times) / 1000).toFixed(3),
+      last: +(Math.max(...times) / 1000).toFixed(3),
+    };
   }
   return result;
 }
 
-const SVC_ORDER = ['connect', 'facts', 'apply', 'locked', 'stale check', 'files', 'monit reloaded', 'started', 'healthy', 'exit'];
-const FLOOR_ORDER = ['shell', 'layout', 'release', 'files', 'monit reloaded', 'started', 'healthy', 'exit'];
+const SVC_ORDER = [
+  'connect',
+  'facts',
+  'apply',
+  'locked',
+  'stale check',
+  'files',
+  'monit reloaded',
+  'started',
+  'healthy',
+  'exit',
+];
+const FLOOR_ORDER = [
+  'shell',
+  'layout',
+  'release',
+  'files',
+  'monit reloaded',
+  'started',
+  'healthy',
+  'exit',
+];
 
 function formatTable(rows) {
-  const header = ['N', 'mode', 'median s', 'runs (s)', 'ratio to floor', 'connects/host', 'execs/host', 'svc table s'];
+  const header = [
+    'N',
+    'mode',
+    'median s',
+    'runs (s)',
+    'ratio to floor',
+    'connects/host',
+    'execs/host',
+    'svc table s',
+  ];
   const cells = rows.map((r) => [
     String(r.n),
     r.mode,
@@ -537,13 +601,20 @@ function formatTable(rows) {
     r.svcReported === null ? '-' : r.svcReported.toFixed(1),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c) => c.map((text, i) => text.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (c) =>
+    c
+      .map((text, i) => text.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
 function formatProfile(label, profile) {
   const steps = Object.entries(profile)
-    .map(([step, t]) => `${step} ${t.median.toFixed(2)}${t.last !== t.median ? `/${t.last.toFixed(2)}` : ''}`)
+    .map(
+      ([step, t]) =>
+        `${step} ${t.median.toFixed(2)}${t.last !== t.median ? `/${t.last.toFixed(2)}` : ''}`,
+    )
     .join(', ');
   return `  ${label.padEnd(16)} ${steps}`;
 }
@@ -557,21 +628,26 @@ async function main() {
   const project = join(work, SERVICE);
   try {
     must(
-      await run(SVC, ['new', SERVICE, '--yes', '--init', 'monit', '--dir', project], { env: svcEnv(work) }),
+      await run(SVC, ['new', SERVICE, '--yes', '--init', 'monit', '--dir', project], {
+        env: svcEnv(work),
+      }),
       'svc new',
     );
-    process.stderr.write(`svc deploy bench: N = ${HOSTS.join(', ')}; ${RUNS} runs each; svc logs in as ${LOGIN}\n`);
+    process.stderr.write(
+      `svc deploy bench: N = ${HOSTS.join(', ')}; ${RUNS} runs each; svc logs in as ${LOGIN}\n`,
+    );
     const { spec, script, layout } = await preflight(project);
     process.stderr.write(
       `preflight: release ${spec.releaseId} (${spec.releaseFiles.length} files), floor script ${script.length} bytes; ` +
-        `layout ${layout.identical ? 'identical to svc\'s (but svc\'s installed.json)' : 'DIFFERS'}\n`,
+        `layout ${layout.identical ? "identical to svc's (but svc's installed.json)" : 'DIFFERS'}\n`,
     );
     if (!layout.identical) {
       for (const line of layout.onlySvc) process.stderr.write(`  only svc:   ${line}\n`);
       for (const line of layout.onlyFloor) process.stderr.write(`  only floor: ${line}\n`);
     }
     const versions = [];
-    for (let i = 0; i < RUNS; i++) versions.push(must(await run(SVC, ['--version']), 'svc --version').ms);
+    for (let i = 0; i < RUNS; i++)
+      versions.push(must(await run(SVC, ['--version']), 'svc --version').ms);
 
     const rows = [];
     const profiles = [];
@@ -632,12 +708,20 @@ async function main() {
     };
 
     const out = process.stdout;
-    out.write(`\nsvc deploy vs a one-script-per-host floor (${cpus().length} CPUs, node ${process.version}, ${sshVersion})\n`);
-    out.write(`median of ${RUNS} runs, wall seconds of the whole process (svc: including Node start-up); `);
+    out.write(
+      `\nsvc deploy vs a one-script-per-host floor (${cpus().length} CPUs, node ${process.version}, ${sshVersion})\n`,
+    );
+    out.write(
+      `median of ${RUNS} runs, wall seconds of the whole process (svc: including Node start-up); `,
+    );
     out.write(`svc --version alone: ${s(median(versions))} s\n\n`);
     out.write(`${formatTable(rows)}\n\n`);
-    out.write('connects/execs: SSH connections and remote commands per host (svc: SVC_TRACE_SSH; floor: 1 ssh sh -s).\n');
-    out.write('svc table s: the slowest host\'s TIME in svc\'s own result table (apply phase only).\n\n');
+    out.write(
+      'connects/execs: SSH connections and remote commands per host (svc: SVC_TRACE_SSH; floor: 1 ssh sh -s).\n',
+    );
+    out.write(
+      "svc table s: the slowest host's TIME in svc's own result table (apply phase only).\n\n",
+    );
     out.write('profile of the median run: seconds since spawn, median host/last host\n');
     for (const p of profiles) {
       out.write(`N=${p.n}\n`);

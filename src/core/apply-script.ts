@@ -51,9 +51,17 @@ hex() { od -An -v -tx1 | tr -d ' \n'; }
 stage=
 lock=
 lock_taken=0
+applying=0
 # Only a lock this run took is removed: never another deploy's.
 # $0 is this script's temporary file (see remote/ssh.ts): it removes itself too.
-cleanup() { case "$0" in /tmp/tmp.*) rm -f -- "$0" ;; esac; [ -z "$stage" ] || rm -rf -- "$stage"; [ "$lock_taken" != 1 ] || rm -rf -- "$lock"; }
+cleanup() {
+  status=$?
+  set +e
+  if [ "$applying" = 1 ] && [ "$status" -ne 0 ]; then applying=0; say "FAILED	undoing"; undo; fi
+  case "$0" in /tmp/tmp.*) rm -f -- "$0" ;; esac
+  [ -z "$stage" ] || rm -rf -- "$stage"
+  [ "$lock_taken" != 1 ] || rm -rf -- "$lock"
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 `;
@@ -126,7 +134,8 @@ function userCommands(name: string, home: string): string {
 
 /** Atomic replace in the target's own directory: a temporary name, then rename over. */
 function installFile(stagedFile: string, op: FileOperation): string {
-  const temporary = `${op.path.slice(0, op.path.lastIndexOf('/') + 1)}.${op.path.slice(op.path.lastIndexOf('/') + 1)}.svc-new`;
+  const dir = op.path.slice(0, op.path.lastIndexOf('/') + 1);
+  const temporary = `${dir}.${op.path.slice(dir.length)}.svc-new`;
   const install = shellCommand([
     'install',
     '-m',
@@ -138,7 +147,7 @@ function installFile(stagedFile: string, op: FileOperation): string {
     '--',
   ]);
   // stagedFile is a "$stage/..." expression of ours, expanded by sh; everything else is quoted.
-  return `${install} ${stagedFile} ${q(temporary)} && ${shellCommand(['mv', '-f', '--', temporary, op.path])}`;
+  return `${install} ${stagedFile} ${q(temporary)}\n${shellCommand(['mv', '-f', '--', temporary, op.path])}`;
 }
 
 function fileChange(change: Change, ctx: Context, index: number): string[] {
@@ -162,7 +171,7 @@ function fileChange(change: Change, ctx: Context, index: number): string[] {
 
 function linkCommands(path: string, target: string): string {
   const temporary = `${path}.svc-new`;
-  return `${shellCommand(['ln', '-sfn', '--', target, temporary])} && ${shellCommand(['mv', '-Tf', '--', temporary, path])}`;
+  return `${shellCommand(['ln', '-sfn', '--', target, temporary])}\n${shellCommand(['mv', '-Tf', '--', temporary, path])}`;
 }
 
 function changeCommands(change: Change, ctx: Context, index: number): string[] {
@@ -324,7 +333,10 @@ function newCurrent(input: ApplyInput): string | undefined {
   return change && op?.kind === 'link' ? op.target.replace(/^releases\//, '') : undefined;
 }
 
-function serviceSection(input: ApplyInput, ctx: Context): { start: string[]; rollback: string[] } {
+function serviceSection(
+  input: ApplyInput,
+  ctx: Context,
+): { start: string[]; rollback: string[]; undoService: string[] } {
   const { manifest, plan } = input;
   const changed = new Set(
     plan.changes.filter((change) => change.kind === 'file').map((change) => change.target),
@@ -342,7 +354,8 @@ function serviceSection(input: ApplyInput, ctx: Context): { start: string[]; rol
       `say "STEP	monit reloaded"`,
     );
   start.push(...registerUnit(manifest, changed));
-  if (service === undefined || manifest.init === undefined) return { start, rollback: [] };
+  if (service === undefined || manifest.init === undefined)
+    return { start, rollback: [], undoService: [] };
   const action = service.action === 'start' ? 'start' : 'restart';
   start.push(
     `${shellCommand(initControl(manifest.init, action, manifest.name))} || true`,
@@ -354,18 +367,28 @@ function serviceSection(input: ApplyInput, ctx: Context): { start: string[]; rol
   );
   const previous = input.facts.paths.get(hostLayout(manifest.name).current)?.target;
   const rollback = [
-    ...ctx.rollback.slice().reverse(),
-    ...registerUnit(manifest, changed),
-    previous
-      ? `${shellCommand(initControl(manifest.init, 'restart', manifest.name))} || true`
-      : `${shellCommand(initControl(manifest.init, 'stop', manifest.name))} || true`,
+    'undo',
     previous
       ? `if ${healthCheck(health, input.healthTimeoutSeconds)}; then say "ROLLEDBACK	healthy"; else say "ROLLEDBACK	unhealthy"; fi`
       : `say "ROLLEDBACK	none"`,
     writeRecords(input, 'bad', newCurrent(input)),
     `exit ${EXIT_UNHEALTHY}`,
   ];
-  return { start, rollback };
+  return {
+    start,
+    rollback,
+    undoService: [
+      ...registerUnit(manifest, changed),
+      previous
+        ? shellCommand(initControl(manifest.init, 'restart', manifest.name))
+        : shellCommand(initControl(manifest.init, 'stop', manifest.name)),
+    ],
+  };
+}
+
+/** A sh function; its lines are not indented, so heredoc terminators stay at column 0. */
+function shFunction(name: string, lines: readonly string[]): string {
+  return `${name}() {\n${lines.join('\n') || ':'}\n}`;
 }
 
 export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[]): ApplyBundle {
@@ -408,10 +431,21 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     lockSection(input),
     staleSection(input),
     stageSection(),
-    `rollback() {\n  say "UNHEALTHY"\n${service.rollback.map((line) => `  ${line}`).join('\n') || '  :'}\n}`,
+    // undo: every change put back, best effort (each line may fail without stopping the rest).
+    shFunction(
+      'undo',
+      [...ctx.rollback.slice().reverse(), ...service.undoService].map(
+        (line, index) =>
+          `{ ${line.replaceAll('\n', '; ')}; } || say "WARNING	undo step ${index + 1} failed"`,
+      ),
+    ),
+    shFunction('rollback', ['applying=0', 'say "UNHEALTHY"', ...service.rollback]),
+    // Past this point a failure undoes what was applied (see cleanup in the prelude).
+    'applying=1',
     ...body,
     `say "STEP	files in place"`,
     ...service.start,
+    'applying=0',
     writeRecords(input, 'good', releaseId),
     ...prunes,
     `say "DONE	${releaseId ?? '-'}"`,

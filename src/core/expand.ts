@@ -1,6 +1,7 @@
 // Playbook + manifest + one host's variables -> that host's operations. Pure: the project's
 // files arrive as data, and string values are rendered with the fixed EJS options.
 import { SvcError } from './errors.js';
+import { helperScripts } from './helper-scripts.js';
 import { hostLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
 import type { FileOperation, Operation } from './operations.js';
@@ -85,6 +86,31 @@ function overlayOperations(input: ExpandInput, data: object): Operation[] {
   ];
 }
 
+/** ~/script/NAME and its scripts, owned by the login user who runs them. */
+function helperScriptOperations(input: ExpandInput): Operation[] {
+  const login = input.host.login;
+  const dir = `~/script/${input.manifest.name}`;
+  const encoder = new TextEncoder();
+  const own = { owner: login, group: login };
+  return [
+    { kind: 'dir', path: '~/script', mode: 0o755, ...own },
+    { kind: 'dir', path: dir, mode: 0o755, ...own },
+    ...Object.entries(helperScripts(input.manifest, login)).map(([name, text]): Operation => {
+      const content = encoder.encode(text);
+      return {
+        kind: 'file',
+        path: `${dir}/${name}`,
+        source: `svc (${name} script)`,
+        content,
+        sha256: sha256Hex(content),
+        mode: 0o755,
+        ...own,
+        secret: false,
+      };
+    }),
+  ];
+}
+
 export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Operation[] {
   const { manifest } = input;
   const layout = hostLayout(manifest.name);
@@ -149,6 +175,9 @@ export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Oper
             dependsOn: inputs.map((op) => (op as { path: string }).path),
           });
         }
+        break;
+      case 'scripts':
+        if (manifest.init !== undefined) operations.push(...helperScriptOperations(input));
         break;
       case 'monit':
         if (manifest.monit)

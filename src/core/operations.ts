@@ -94,3 +94,13 @@ export function factPaths(operation: Operation): string[] {
       return [];
   }
 }
+
+/** Operations with `~/` paths made absolute, once the facts have told the login user's home. */
+export function resolveHomePaths(operations: readonly Operation[], home: string): Operation[] {
+  const resolve = (path: string) => (path.startsWith('~/') ? `${home}/${path.slice(2)}` : path);
+  return operations.map((op) =>
+    op.kind === 'dir' || op.kind === 'link' || op.kind === 'file'
+      ? { ...op, path: resolve(op.path) }
+      : op,
+  );
+}

@@ -30,6 +30,7 @@ const STEP_SCHEMAS = {
   overlay: z.strictObject({ from: z.literal('config', err('must be config')) }),
   service: z.strictObject({}),
   monit: z.strictObject({}),
+  scripts: z.strictObject({}),
   health: z.strictObject({
     timeout: z
       .number(err('must be a number of seconds from 1 to 600'))

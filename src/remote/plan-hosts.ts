@@ -7,7 +7,7 @@ import { buildFactRequest } from '../core/fact-request.js';
 import { factScript, type FactRequest, type HostFacts } from '../core/facts.js';
 import { parseFacts, FactsError } from '../core/facts-parse.js';
 import type { Manifest } from '../core/manifest.js';
-import type { Operation } from '../core/operations.js';
+import { resolveHomePaths, type Operation } from '../core/operations.js';
 import { planHost } from '../core/plan.js';
 import type { HostOutcome } from '../core/plan-format.js';
 import type { Step } from '../core/playbook.js';
@@ -107,11 +107,13 @@ async function planOne(
     }
     const output = result.stdout.toString('utf8');
     const facts = parseFacts(output, request, host.name);
-    const plan = planHost(host.name, operations, facts, sha256Hex(output));
+    // From here on every path is absolute: the facts told us the login user's home.
+    const resolved = resolveHomePaths(operations, facts.login.home);
+    const plan = planHost(host.name, resolved, facts, sha256Hex(output));
     return {
       host,
       outcome: { ...who, status: 'planned', plan },
-      context: { operations, facts, request },
+      context: { operations: resolved, facts, request },
     };
   } catch (error) {
     if (error instanceof SvcError || error instanceof FactsError) {
