@@ -333,10 +333,11 @@ function newCurrent(input: ApplyInput): string | undefined {
   return change && op?.kind === 'link' ? op.target.replace(/^releases\//, '') : undefined;
 }
 
-function serviceSection(
-  input: ApplyInput,
-  ctx: Context,
-): { start: string[]; rollback: string[]; undoService: string[] } {
+function serviceSection(input: ApplyInput): {
+  start: string[];
+  rollback: string[];
+  undoService: string[];
+} {
   const { manifest, plan } = input;
   const changed = new Set(
     plan.changes.filter((change) => change.kind === 'file').map((change) => change.target),
@@ -422,7 +423,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
       prunes.push(shellCommand(['rm', '-rf', '--', change.target]));
     else body.push(...changeCommands(change, ctx, index));
   });
-  const service = serviceSection(input, ctx);
+  const service = serviceSection(input);
   const releaseId = newCurrent(input);
   const script = [
     PRELUDE,

@@ -51,26 +51,61 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('svc deploy on systemd hos
   const tryOnHost = (host: string, command: string) =>
     sandbox().ssh(host, command, { user: 'root' });
 
-  const answersOk = (host: string) =>
-    tryOnHost(host, 'curl -fsS --max-time 2 http://127.0.0.1:3000/ok').stdout === 'ok\n';
+  /** What a host says about the service, in one round trip. */
+  interface ServiceState {
+    active: string;
+    enabled: string;
+    /** systemd's MainPID ('0' when the unit runs nothing). */
+    pid: string;
+    pidfile: string;
+    /** The body of GET /ok, '' when it does not answer 200. */
+    ok: string;
+    current: string;
+    /** The MainPID's user and working directory ('' without a MainPID). */
+    user: string;
+    cwd: string;
+  }
 
-  /** systemd's MainPID of the unit ('0' when it runs nothing). */
-  const mainPid = (host: string) =>
-    onHost(host, `systemctl show -p MainPID --value ${NAME}`).trim();
+  function state(host: string): ServiceState {
+    const script = [
+      `pid=$(systemctl show -p MainPID --value ${NAME})`,
+      `echo "active=$(systemctl is-active ${NAME})"`,
+      `echo "enabled=$(systemctl is-enabled ${NAME} 2>/dev/null)"`,
+      'echo "pid=$pid"',
+      `echo "pidfile=$(cat /run/${NAME}.pid 2>/dev/null)"`,
+      'echo "ok=$(curl -fsS --max-time 2 http://127.0.0.1:3000/ok 2>/dev/null)"',
+      `echo "current=$(readlink /var/www/${NAME}/current)"`,
+      'echo "user=$([ "$pid" = 0 ] || ps -o user= -p "$pid")"',
+      'echo "cwd=$([ "$pid" = 0 ] || readlink "/proc/$pid/cwd")"',
+    ].join('\n');
+    const fields = Object.fromEntries(
+      onHost(host, script)
+        .split('\n')
+        .filter((line) => line.includes('='))
+        .map((line) => [
+          line.slice(0, line.indexOf('=')),
+          line.slice(line.indexOf('=') + 1).trim(),
+        ]),
+    );
+    return fields as unknown as ServiceState;
+  }
 
-  const pidfile = (host: string) =>
-    tryOnHost(host, `cat /run/${NAME}.pid 2>/dev/null`).stdout.trim();
+  /** Running under systemd, its pidfile written, answering /ok. */
+  const serving = (s: ServiceState) =>
+    s.active === 'active' && /^[1-9]\d*$/.test(s.pid) && s.pidfile === s.pid && s.ok === 'ok';
 
-  const current = (host: string) => onHost(host, `readlink /var/www/${NAME}/current`).trim();
-
-  /** Polls `check` until it passes or `seconds` have gone by; returns whether it passed. */
-  async function eventually(check: () => boolean, seconds: number): Promise<boolean> {
+  /** Polls the host's state until `check` accepts it or `seconds` have gone by; returns the last. */
+  async function waitFor(
+    host: string,
+    check: (s: ServiceState) => boolean,
+    seconds: number,
+  ): Promise<ServiceState> {
     const deadline = Date.now() + seconds * 1000;
-    while (Date.now() < deadline) {
-      if (check()) return true;
+    for (;;) {
+      const now = state(host);
+      if (check(now) || Date.now() >= deadline) return now;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    return check();
   }
 
   /** Everything a host says about the unit, for failure messages. */
@@ -80,21 +115,24 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('svc deploy on systemd hos
       `systemctl status --no-pager ${NAME} 2>&1 | head -20; journalctl -u ${NAME} --no-pager -n 20 2>&1; tail -5 /var/log/${NAME}/${NAME}.log 2>&1`,
     ).stdout;
 
-  /** Replaces a project file for the duration of `body`, then puts it back whatever happens. */
-  async function withFile<T>(
-    path: string,
-    edit: (text: string) => string,
+  /** Edits project files for the duration of `body`, then puts them back whatever happens. */
+  async function withFiles<T>(
+    edits: Record<string, (text: string) => string>,
     body: () => Promise<T>,
   ): Promise<T> {
-    const file = join(project, path);
-    const before = readFileSync(file, 'utf8');
-    const after = edit(before);
-    expect(after, `the edit of ${path} changed nothing`).not.toBe(before);
-    writeFileSync(file, after);
+    const saved = new Map<string, string>();
     try {
+      for (const [path, edit] of Object.entries(edits)) {
+        const file = join(project, path);
+        const before = readFileSync(file, 'utf8');
+        const after = edit(before);
+        expect(after, `the edit of ${path} changed nothing`).not.toBe(before);
+        saved.set(file, before);
+        writeFileSync(file, after);
+      }
       return await body();
     } finally {
-      writeFileSync(file, before);
+      for (const [file, before] of saved) writeFileSync(file, before);
     }
   }
 
@@ -126,135 +164,134 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('svc deploy on systemd hos
   it('deploys; systemd runs the service, enabled, as its own user, hardened, watched by monit', async () => {
     const result = await deploy();
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    firstRelease = current('sbx-1');
-    expect(firstRelease).toMatch(/^releases\/[0-9a-f]{12}$/);
     for (const host of HOSTS) {
       expect(result.stdout).toMatch(new RegExp(`^${host} +deployed +[0-9a-f]{12} `, 'm'));
-      expect(current(host)).toBe(firstRelease);
-      expect(onHost(host, `systemctl is-active ${NAME}`)).toBe('active\n');
-      expect(onHost(host, `systemctl is-enabled ${NAME}`)).toBe('enabled\n');
-      expect(await eventually(() => answersOk(host), 15), unitState(host)).toBe(true);
+      const now = await waitFor(host, serving, 15);
+      expect(now, unitState(host)).toMatchObject({
+        active: 'active',
+        enabled: 'enabled',
+        ok: 'ok',
+        pidfile: now.pid,
+        user: NAME,
+        current: expect.stringMatching(/^releases\/[0-9a-f]{12}$/),
+      });
+      expect(now.cwd).toBe(`/var/www/${NAME}/${now.current}`);
+      firstRelease ||= now.current;
+      expect(now.current).toBe(firstRelease);
 
-      const pid = mainPid(host);
-      expect(pid).toMatch(/^[1-9]\d*$/);
-      expect(await eventually(() => pidfile(host) === pid, 10), unitState(host)).toBe(true);
-      expect(onHost(host, `ps -o user= -p ${pid}`).trim()).toBe(NAME);
-      expect(onHost(host, `readlink /proc/${pid}/cwd`).trim()).toMatch(
-        new RegExp(`^/var/www/${NAME}/releases/[0-9a-f]{12}$`),
-      );
-
-      // The hardening really applies to the running process, not just to the unit file:
-      // NoNewPrivileges, ProtectSystem=strict (even root in its mount namespace cannot write
-      // /etc or /usr), ReadWritePaths (its db and log directories stay writable), ProtectHome.
-      expect(onHost(host, `grep '^NoNewPrivs:' /proc/${pid}/status`)).toMatch(/:\s+1\n$/);
-      for (const path of ['/etc', '/usr', `/var/www/${NAME}`]) {
-        const write = tryOnHost(host, `nsenter -t ${pid} -m touch ${path}/.svc-probe`);
-        expect(write.code, `${path} is writable by the service`).not.toBe(0);
-        expect(write.stderr).toContain('Read-only file system');
-      }
-      const dbWrite = tryOnHost(
+      // The hardening holds for the running process, not just in the unit file: NoNewPrivileges;
+      // ProtectSystem=strict (even root, in the service's mount namespace, cannot write /etc or
+      // /usr or the release); ReadWritePaths (the service user can write its db directory);
+      // ProtectHome (/home is empty in there).
+      const probe = onHost(
         host,
-        `nsenter -t ${pid} -m -S "$(id -u ${NAME})" -G "$(id -g ${NAME})" sh -c 'touch /var/db/${NAME}/.svc-probe && rm /var/db/${NAME}/.svc-probe'`,
+        [
+          `pid=${now.pid}`,
+          'grep "^NoNewPrivs:" "/proc/$pid/status"',
+          `for path in /etc /usr /var/www/${NAME}/current; do`,
+          '  out=$(nsenter -t "$pid" -m touch "$path/.svc-probe" 2>&1) && echo "$path: writable" || echo "$path: $out"',
+          'done',
+          `out=$(nsenter -t "$pid" -m -S "$(id -u ${NAME})" -G "$(id -g ${NAME})" sh -c 'touch /var/db/${NAME}/.svc-probe && rm /var/db/${NAME}/.svc-probe' 2>&1) && echo "db: writable" || echo "db: $out"`,
+          'echo "home outside: $(ls -A /home | tr "\\n" " ")"',
+          'echo "home inside: $(nsenter -t "$pid" -m ls -A /home 2>&1 | tr "\n" " ")"',
+        ].join('\n'),
       );
-      expect(dbWrite.code, dbWrite.stderr).toBe(0);
-      expect(onHost(host, 'ls -A /home')).toContain('deploy');
-      expect(tryOnHost(host, `nsenter -t ${pid} -m ls -A /home`).stdout).toBe('');
+      const lines = probe.trim().split('\n');
+      expect(lines[0]).toMatch(/^NoNewPrivs:\s+1$/);
+      for (const [index, path] of ['/etc', '/usr', `/var/www/${NAME}/current`].entries())
+        expect(lines[index + 1]).toMatch(new RegExp(`^${path}: .*Read-only file system`));
+      expect(lines[4]).toBe('db: writable');
+      expect(lines[5]).toContain(' deploy ');
+      expect(lines[6]).toBe('home inside: ');
 
-      // monit knows the check (it may still be initializing on a fresh host).
-      expect(
-        await eventually(
-          () => new RegExp(`\\b${NAME}\\b.*Process`).test(tryOnHost(host, 'monit summary').stdout),
-          15,
-        ),
-        tryOnHost(host, 'monit summary').stdout,
-      ).toBe(true);
+      // monit knows the check and finds the process.
+      let summary = '';
+      const deadline = Date.now() + 20_000;
+      do {
+        summary = tryOnHost(host, `monit summary ${NAME}`).stdout;
+        if (new RegExp(`^ ${NAME} +OK +Process`, 'm').test(summary)) break;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      } while (Date.now() < deadline);
+      expect(summary).toMatch(new RegExp(`^ ${NAME} +OK +Process`, 'm'));
     }
   }, 90_000);
 
   it('keeps it supervised: systemd restarts a killed process (Restart=on-failure)', async () => {
     const host = 'sbx-1';
-    const before = mainPid(host);
+    const before = state(host).pid;
     onHost(host, `kill -9 ${before}`);
-    const back = await eventually(() => {
-      const pid = mainPid(host);
-      return pid !== '0' && pid !== before && pidfile(host) === pid && answersOk(host);
-    }, 30);
-    expect(back, unitState(host)).toBe(true);
-    expect(onHost(host, `systemctl is-active ${NAME}`)).toBe('active\n');
+    const after = await waitFor(host, (s) => serving(s) && s.pid !== before, 30);
+    expect(after.pid, unitState(host)).not.toBe(before);
+    expect(serving(after), JSON.stringify(after)).toBe(true);
     expect(Number(onHost(host, `systemctl show -p NRestarts --value ${NAME}`))).toBeGreaterThan(0);
   }, 60_000);
 
   it('a second deploy right away changes nothing and restarts nothing', async () => {
-    const pids = HOSTS.map(mainPid);
+    const before = HOSTS.map((host) => state(host).pid);
     const result = await deploy();
     expect(result.code, result.stdout + result.stderr).toBe(0);
     for (const host of HOSTS) expect(result.stdout).toMatch(new RegExp(`^${host} +unchanged`, 'm'));
-    expect(HOSTS.map(mainPid)).toEqual(pids);
-    for (const host of HOSTS) expect(current(host)).toBe(firstRelease);
+    const after = HOSTS.map(state);
+    expect(after.map((s) => s.pid)).toEqual(before);
+    for (const s of after) expect(s.current).toBe(firstRelease);
   }, 60_000);
 
   it('a changed environment file restarts the service with it, never showing its content', async () => {
-    const pids = HOSTS.map(mainPid);
+    const before = HOSTS.map((host) => state(host).pid);
     appendFileSync(join(project, 'config/etc/default', NAME), `FOO=bar\nTOKEN=${SECRET}\n`);
     const result = await deploy();
     const output = result.stdout + result.stderr;
     expect(result.code, output).toBe(0);
     expect(output).toContain('(sensitive value changed)');
-    expect(output).not.toContain('FOO');
-    expect(output).not.toContain(SECRET);
-    expect(output).not.toContain('NODE_ENV');
+    for (const content of ['FOO', SECRET, 'NODE_ENV', 'PORT='])
+      expect(output).not.toContain(content);
     for (const [index, host] of HOSTS.entries()) {
       expect(result.stdout).toMatch(new RegExp(`^${host} +deployed`, 'm'));
       expect(output).toContain(`${host}: restarted ${NAME}`);
-      const pid = mainPid(host);
-      expect(pid).toMatch(/^[1-9]\d*$/);
-      expect(pid).not.toBe(pids[index]);
-      const environment = onHost(host, `tr '\\0' '\\n' < /proc/${pid}/environ`).split('\n');
+      const now = await waitFor(host, serving, 15);
+      expect(serving(now), unitState(host)).toBe(true);
+      expect(now.pid).not.toBe(before[index]);
+      const environment = onHost(host, `tr '\\0' '\\n' < /proc/${now.pid}/environ`).split('\n');
       expect(environment).toContain('FOO=bar');
       expect(environment).toContain(`TOKEN=${SECRET}`);
-      expect(await eventually(() => answersOk(host), 15), unitState(host)).toBe(true);
-      expect(await eventually(() => pidfile(host) === pid, 10)).toBe(true);
       // Only the environment changed: the same release serves.
-      expect(current(host)).toBe(firstRelease);
+      expect(now.current).toBe(firstRelease);
     }
   }, 60_000);
 
   it('rolls a release that fails its health check back; the previous release serves again', async () => {
-    await withFile(
-      'server.js',
-      (good) =>
-        good.replace(
-          "response.writeHead(200, { 'content-type': 'text/plain' });\n    response.end('ok\\n');",
-          "response.writeHead(500);\n    response.end('broken\\n');",
-        ),
-      async () => {
-        const result = await deploy(['--health-timeout', '3']);
-        expect(result.code, result.stdout + result.stderr).toBe(1);
-        for (const host of HOSTS) {
-          expect(result.stdout).toMatch(new RegExp(`^${host} +rolled back`, 'm'));
-          expect(result.stdout).toContain(
-            `failed its health check; the previous release is serving again`,
-          );
-          expect(current(host)).toBe(firstRelease);
-          expect(onHost(host, `systemctl is-active ${NAME}`)).toBe('active\n');
-          expect(await eventually(() => answersOk(host), 15), unitState(host)).toBe(true);
-          const pid = mainPid(host);
-          expect(onHost(host, `readlink /proc/${pid}/cwd`).trim()).toBe(
-            `/var/www/${NAME}/${firstRelease}`,
-          );
-          expect(await eventually(() => pidfile(host) === pid, 10)).toBe(true);
-          const records = JSON.parse(onHost(host, `cat /var/lib/svc/${NAME}/installed.json`)) as {
-            history: { status: string }[];
-          };
-          expect(records.history.at(-1)!.status).toBe('bad');
-          expect(onHost(host, 'ls -A /var/lib/svc/locks')).toBe('');
-        }
-      },
-    );
+    const broken = (good: string) =>
+      good.replace(
+        "response.writeHead(200, { 'content-type': 'text/plain' });\n    response.end('ok\\n');",
+        "response.writeHead(500);\n    response.end('broken\\n');",
+      );
+    await withFiles({ 'server.js': broken }, async () => {
+      const result = await deploy(['--health-timeout', '3']);
+      expect(result.code, result.stdout + result.stderr).toBe(1);
+      for (const host of HOSTS) {
+        expect(result.stdout).toMatch(new RegExp(`^${host} +rolled back`, 'm'));
+        expect(result.stdout).toMatch(
+          new RegExp(
+            `${host}: release [0-9a-f]{12} failed its health check; the previous release is serving again`,
+          ),
+        );
+        const now = await waitFor(host, serving, 15);
+        expect(serving(now), unitState(host)).toBe(true);
+        expect(now.current).toBe(firstRelease);
+        expect(now.cwd).toBe(`/var/www/${NAME}/${firstRelease}`);
+        const records = JSON.parse(onHost(host, `cat /var/lib/svc/${NAME}/installed.json`)) as {
+          history: { status: string }[];
+        };
+        expect(records.history.at(-1)!.status).toBe('bad');
+        expect(onHost(host, 'ls -A /var/lib/svc/locks')).toBe('');
+      }
+    });
   }, 90_000);
 
-  it('stops as the unit says: TERM, the stop timeout, then KILL', async () => {
+  it('stops as the unit says: TERM, then KILL once TimeoutStopSec has passed', async () => {
     const host = 'sbx-1';
+    // A release whose server ignores SIGTERM. svc.yaml's stopTimeout does not re-render config/
+    // (the unit was rendered by `svc new`), so the unit's TimeoutStopSec is lowered alongside.
     const stubborn = [
       "import { createServer } from 'node:http';",
       'const log = (message) => process.stdout.write(`${new Date().toISOString()} ${message}\\n`);',
@@ -262,67 +299,54 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('svc deploy on systemd hos
       "process.on('SIGTERM', () => log('SIGTERM ignored'));",
       '',
     ].join('\n');
-    await withFile(
-      'svc.yaml',
-      (text) => text.replace(/^stopTimeout: 30$/m, 'stopTimeout: 3'),
-      () =>
-        withFile(
-          `config/etc/systemd/system/${NAME}.service`,
-          (text) => text.replace(/^TimeoutStopSec=30$/m, 'TimeoutStopSec=3'),
-          () =>
-            withFile(
-              'server.js',
-              () => stubborn,
-              async () => {
-                const result = await deploy(['--health-timeout', '15']);
-                expect(result.code, result.stdout + result.stderr).toBe(0);
-                expect(result.stdout).toMatch(new RegExp(`^${host} +deployed`, 'm'));
-                expect(onHost(host, `systemctl show -p TimeoutStopUSec --value ${NAME}`)).toBe(
-                  '3s\n',
-                );
-                const pid = mainPid(host);
-                expect(onHost(host, `readlink /proc/${pid}/cwd`).trim()).not.toBe(
-                  `/var/www/${NAME}/${firstRelease}`,
-                );
-                expect(await eventually(() => answersOk(host), 15), unitState(host)).toBe(true);
+    await withFiles(
+      {
+        'svc.yaml': (text) => text.replace(/^stopTimeout: 30$/m, 'stopTimeout: 3'),
+        [`config/etc/systemd/system/${NAME}.service`]: (text) =>
+          text.replace(/^TimeoutStopSec=30$/m, 'TimeoutStopSec=3'),
+        'server.js': () => stubborn,
+      },
+      async () => {
+        const result = await deploy(['--health-timeout', '15']);
+        expect(result.code, result.stdout + result.stderr).toBe(0);
+        expect(result.stdout).toMatch(new RegExp(`^${host} +deployed`, 'm'));
+        const now = await waitFor(host, serving, 15);
+        expect(serving(now), unitState(host)).toBe(true);
+        expect(now.cwd).not.toBe(`/var/www/${NAME}/${firstRelease}`);
+        expect(onHost(host, `systemctl show -p TimeoutStopUSec --value ${NAME}`)).toBe('3s\n');
 
-                // monit would start it again behind our back: stop watching first, as an
-                // operator would, then stop the unit and time it on the host.
-                const stop = onHost(
-                  host,
-                  [
-                    `monit unmonitor ${NAME}`,
-                    'started=$(date +%s%N)',
-                    `systemctl stop ${NAME}`,
-                    'ended=$(date +%s%N)',
-                    'echo "$(( (ended - started) / 1000000 ))"',
-                    `systemctl show -p Result --value ${NAME}`,
-                    `systemctl is-active ${NAME} || true`,
-                    `kill -0 ${pid} 2>/dev/null && echo alive || echo gone`,
-                  ].join('\n'),
-                );
-                const [millis, unitResult, active, survivor] = stop.trim().split('\n');
-                const seconds = Number(millis) / 1000;
-                console.info(`${host}: systemctl stop took ${seconds.toFixed(1)} s`);
-                expect(unitResult, unitState(host)).toBe('timeout');
-                // A unit killed after its stop timeout ends failed (Result=timeout), never active.
-                expect(active).toMatch(/^(failed|inactive)$/);
-                expect(survivor).toBe('gone');
-                // Generous bounds: at least most of the 3 s stop timeout, far less than the 30 s
-                // default it replaced.
-                expect(seconds).toBeGreaterThanOrEqual(2.5);
-                expect(seconds).toBeLessThan(15);
-                // It got TERM first (and ignored it), then systemd killed it.
-                expect(onHost(host, `cat /var/log/${NAME}/${NAME}.log`)).toContain(
-                  'SIGTERM ignored',
-                );
-                expect(onHost(host, `journalctl -u ${NAME} --no-pager -o cat`)).toMatch(
-                  /timed out\. Killing|SIGKILL/,
-                );
-                expect(pidfile(host)).toBe('');
-              },
-            ),
-        ),
+        // monit would start it again behind our back: stop watching first, as an operator
+        // would, then stop the unit and time that on the host.
+        const stop = onHost(
+          host,
+          [
+            `monit unmonitor ${NAME}`,
+            'started=$(date +%s%N)',
+            `systemctl stop ${NAME}`,
+            'ended=$(date +%s%N)',
+            'echo "$(( (ended - started) / 1000000 ))"',
+            `systemctl show -p Result --value ${NAME}`,
+            `systemctl is-active ${NAME} || true`,
+            `kill -0 ${now.pid} 2>/dev/null && echo alive || echo gone`,
+          ].join('\n'),
+        );
+        const [millis, unitResult, active, survivor] = stop.trim().split('\n');
+        const seconds = Number(millis) / 1000;
+        console.info(`${host}: systemctl stop took ${seconds.toFixed(1)} s`);
+        expect(unitResult, unitState(host)).toBe('timeout');
+        // A unit killed after its stop timeout ends failed (Result=timeout), never active.
+        expect(active).toMatch(/^(failed|inactive)$/);
+        expect(survivor).toBe('gone');
+        // Generous bounds: most of the 3 s stop timeout, far less than the 30 s it replaced.
+        expect(seconds).toBeGreaterThanOrEqual(2.5);
+        expect(seconds).toBeLessThan(15);
+        // It got TERM first (and ignored it), then systemd killed it.
+        expect(onHost(host, `cat /var/log/${NAME}/${NAME}.log`)).toContain('SIGTERM ignored');
+        expect(onHost(host, `journalctl -u ${NAME} --no-pager -o cat`)).toMatch(
+          /State 'stop-sigterm' timed out\. Killing\./,
+        );
+        expect(state(host).pidfile).toBe('');
+      },
     );
   }, 90_000);
 });
