@@ -333,58 +333,81 @@ function newCurrent(input: ApplyInput): string | undefined {
   return change && op?.kind === 'link' ? op.target.replace(/^releases\//, '') : undefined;
 }
 
-function serviceSection(input: ApplyInput): {
+interface Activation {
+  /** After the files: register, (re)start or reload, then the health gate. */
   start: string[];
+  /** The body of rollback(), after "UNHEALTHY": undo, check the previous release, record. */
   rollback: string[];
+  /** What undo() runs after the files are back: put the previous version into service. */
   undoService: string[];
-} {
+}
+
+const NGINX_RELOAD = String.raw`reload_nginx() {
+  if [ -d /run/systemd/system ]; then systemctl reload-or-restart nginx
+  elif [ -s /run/nginx.pid ] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then nginx -s reload
+  else nginx </dev/null >/dev/null 2>&1 3>&-; fi # a daemon holding our pipes would keep the session open
+}`;
+
+/** The service (or nginx for a static site) taking up the new version, health-gated. */
+function activation(input: ApplyInput): Activation {
   const { manifest, plan } = input;
   const changed = new Set(
     plan.changes.filter((change) => change.kind === 'file').map((change) => change.target),
   );
-  const monitReload = plan.changes.some(
-    (change) => change.kind === 'monit' && change.action === 'reload',
-  );
-  const service = plan.changes.find((change) => change.kind === 'service');
   const health = input.operations.find((op): op is HealthOperation => op.kind === 'health');
   const start: string[] = [];
-  if (monitReload)
+  if (plan.changes.some((change) => change.kind === 'monit' && change.action === 'reload')) {
     start.push(
       'monit reload',
       `monit_ready ${q(manifest.name)} || { say "FAIL	monit did not load the check for ${manifest.name}"; exit 1; }`,
       `say "STEP	monit reloaded"`,
     );
+  }
   start.push(...registerUnit(manifest, changed));
-  if (service === undefined || manifest.init === undefined)
+  const service = plan.changes.find((change) => change.kind === 'service');
+  const nginx = plan.changes.find((change) => change.kind === 'nginx');
+  let undoService: string[];
+  if (service !== undefined && manifest.init !== undefined) {
+    const action = service.action === 'start' ? 'start' : 'restart';
+    start.push(
+      `${shellCommand(initControl(manifest.init, action, manifest.name))} || true`,
+      `say "STEP	${action}ed ${manifest.name}"`,
+    );
+    undoService = [
+      ...registerUnit(manifest, changed),
+      shellCommand(
+        initControl(manifest.init, previousRelease(input) ? 'restart' : 'stop', manifest.name),
+      ),
+    ];
+  } else if (nginx !== undefined) {
+    start.push(
+      `nginx -t || { say "FAIL	nginx -t refused the site"; exit 1; }`,
+      'reload_nginx',
+      `say "STEP	nginx reloaded"`,
+    );
+    undoService = ['nginx -t', 'reload_nginx'];
+  } else {
     return { start, rollback: [], undoService: [] };
-  const action = service.action === 'start' ? 'start' : 'restart';
-  start.push(
-    `${shellCommand(initControl(manifest.init, action, manifest.name))} || true`,
-    `say "STEP	${action}ed ${manifest.name}"`,
-  );
+  }
   start.push(
     `if ! ${healthCheck(health, input.healthTimeoutSeconds)}; then rollback; fi`,
     `say "STEP	healthy"`,
   );
-  const previous = input.facts.paths.get(hostLayout(manifest.name).current)?.target;
   const rollback = [
     'undo',
-    previous
-      ? `if ${healthCheck(health, input.healthTimeoutSeconds)}; then say "ROLLEDBACK	healthy"; else say "ROLLEDBACK	unhealthy"; fi`
+    previousRelease(input)
+      ? // The release that served before gets at least 30 s: it is known good, the question is only when.
+        `if ${healthCheck(health, Math.max(input.healthTimeoutSeconds, 30))}; then say "ROLLEDBACK	healthy"; else say "ROLLEDBACK	unhealthy"; fi`
       : `say "ROLLEDBACK	none"`,
     writeRecords(input, 'bad', newCurrent(input)),
     `exit ${EXIT_UNHEALTHY}`,
   ];
-  return {
-    start,
-    rollback,
-    undoService: [
-      ...registerUnit(manifest, changed),
-      previous
-        ? shellCommand(initControl(manifest.init, 'restart', manifest.name))
-        : shellCommand(initControl(manifest.init, 'stop', manifest.name)),
-    ],
-  };
+  return { start, rollback, undoService };
+}
+
+/** Where `current` pointed before this deploy, if anywhere. */
+function previousRelease(input: ApplyInput): string | undefined {
+  return input.facts.paths.get(hostLayout(input.manifest.name).current)?.target;
 }
 
 /** A sh function; its lines are not indented, so heredoc terminators stay at column 0. */
@@ -423,11 +446,12 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
       prunes.push(shellCommand(['rm', '-rf', '--', change.target]));
     else body.push(...changeCommands(change, ctx, index));
   });
-  const service = serviceSection(input);
+  const service = activation(input);
   const releaseId = newCurrent(input);
   const script = [
     PRELUDE,
     MONIT_READY,
+    NGINX_RELOAD,
     HEALTH,
     lockSection(input),
     staleSection(input),

@@ -86,6 +86,17 @@ function overlayOperations(input: ExpandInput, data: object): Operation[] {
   ];
 }
 
+/**
+ * A static site is served by nginx: reload it (after `nginx -t`) when the site file changes. New
+ * content needs no reload: `current` moves under nginx's root.
+ */
+function nginxOperation(operations: readonly Operation[]): Operation[] {
+  const sites = operations.flatMap((op) =>
+    op.kind === 'file' && op.path.startsWith('/etc/nginx/') ? [op.path] : [],
+  );
+  return sites.length === 0 ? [] : [{ kind: 'nginx', site: sites[0]!, dependsOn: sites }];
+}
+
 /** ~/script/NAME and its scripts, owned by the login user who runs them. */
 function helperScriptOperations(input: ExpandInput): Operation[] {
   const login = input.host.login;
@@ -174,6 +185,8 @@ export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Oper
             init: manifest.init,
             dependsOn: inputs.map((op) => (op as { path: string }).path),
           });
+        } else {
+          operations.push(...nginxOperation(operations));
         }
         break;
       case 'scripts':

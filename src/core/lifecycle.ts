@@ -87,14 +87,14 @@ function decodeFields(output: string, host: string): Record<(typeof KEYS)[number
 export function parseStatus(output: string, host: string, manifest: Manifest): ServiceStatus {
   const values = decodeFields(output, host);
   const pid = /^\d+$/.test(values.pid) ? Number(values.pid) : undefined;
+  const health = /^\d+$/.test(values.health) ? Number(values.health) : 0;
   return {
     release: values.release || '-',
-    running: pid !== undefined,
+    // A static site has no process of its own: it is up when nginx serves its health path.
+    running: manifest.runtime === 'static' ? health === 200 : pid !== undefined,
     ...(pid !== undefined && { pid }),
     ...(/^\d+$/.test(values.uptime) && { uptimeSeconds: Number(values.uptime) }),
-    ...(manifest.port !== undefined && {
-      health: /^\d+$/.test(values.health) ? Number(values.health) : 0,
-    }),
+    ...(manifest.port !== undefined && { health }),
     ...(values.monit !== '' && { monit: values.monit }),
   };
 }

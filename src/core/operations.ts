@@ -65,6 +65,14 @@ export interface MonitOperation {
   check: string;
 }
 
+/** A static site: nginx reloads when its site file changes (after `nginx -t`). */
+export interface NginxOperation {
+  kind: 'nginx';
+  site: string;
+  /** Paths whose change means the site must be checked again (release, current, site). */
+  dependsOn: string[];
+}
+
 export interface HealthOperation {
   kind: 'health';
   url?: string;
@@ -80,6 +88,7 @@ export type Operation =
   | ReleaseOperation
   | ServiceOperation
   | MonitOperation
+  | NginxOperation
   | HealthOperation;
 
 /** The host paths an operation needs facts about. */

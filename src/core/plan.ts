@@ -284,6 +284,16 @@ class HostPlanner {
         return this.service(op);
       case 'monit':
         return this.monit(op);
+      case 'nginx': {
+        const changed = op.dependsOn.filter((path) => this.changedPaths.has(path));
+        if (changed.length === 0) return void this.unchanged++;
+        return this.add({
+          action: 'reload',
+          kind: 'nginx',
+          target: op.site,
+          reasons: changed.map((path) => `${path} changed`),
+        });
+      }
       case 'health':
         return;
     }

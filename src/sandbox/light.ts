@@ -46,9 +46,13 @@ for tree in etc usr var opt; do
   mkdir -p "$s/$tree-upper" "$s/$tree-work"
   mount -t overlay overlay -o "lowerdir=/$tree,upperdir=$s/$tree-upper,workdir=$s/$tree-work" "/$tree"
 done
+# A fresh /var/log keeps the machine's directory skeleton (owners and modes, no files), as a
+# real host has /var/log/nginx and friends from its packages.
+log_dirs=$(cd /var/log && find . -xdev -type d | tar --no-recursion -cf - -T - | base64 -w0)
 for dir in /var/www /var/log /var/db /var/lib/svc /var/lib/monit /home /srv; do
   mkdir -p "$dir" && mount -t tmpfs -o mode=0755 tmpfs "$dir"
 done
+printf %s "$log_dirs" | base64 -d | tar -C /var/log -xf -
 mount -t tmpfs -o mode=0700 tmpfs /root
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
