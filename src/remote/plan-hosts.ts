@@ -12,7 +12,7 @@ import { planHost } from '../core/plan.js';
 import type { HostOutcome } from '../core/plan-format.js';
 import type { Step } from '../core/playbook.js';
 import { releaseId, sha256Hex, type LocalFile } from '../core/release.js';
-import type { ConnectionPool, HostConnection, SshEndpoint } from './ssh.js';
+import type { ConnectionPool, HostConnection, RunResult, SshEndpoint } from './ssh.js';
 
 export interface PlanInput {
   manifest: Manifest;
@@ -81,6 +81,25 @@ function firstLine(buffer: Buffer): string {
   return buffer.toString('utf8').trim().split('\n')[0] ?? '';
 }
 
+/**
+ * Runs a read-only script; if the server dropped the connection meanwhile, reconnects and tries
+ * once more (reading twice is harmless; applying twice is never done this way).
+ */
+export async function runReadOnly(
+  pool: ConnectionPool,
+  host: PlannableHost,
+  script: string,
+  step: string,
+): Promise<RunResult> {
+  const connection = await pool.get(host);
+  try {
+    return await connection.run(script, step);
+  } catch (error) {
+    if (!connection.lost) throw error;
+    return (await pool.get(host)).run(script, step);
+  }
+}
+
 /** A host's plan, with what applying it needs (absent when planning failed). */
 export interface PlannedHost {
   host: PlannableHost;
@@ -99,7 +118,7 @@ async function planOne(
     const pinned = input.pinRelease ? await input.pinRelease(host, connection) : undefined;
     const operations = hostOperations(input, host, pinned);
     const request = buildFactRequest(input.manifest, operations, host.user);
-    const result = await connection.run(factScript(request), 'gathering facts');
+    const result = await runReadOnly(pool, host, factScript(request), 'gathering facts');
     if (result.code !== 0) {
       throw new SvcError(
         `gathering facts failed (exit ${result.code}): ${firstLine(result.stderr) || 'no message'}`,

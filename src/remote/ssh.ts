@@ -195,8 +195,13 @@ export class HostConnection {
         authHandler: (_left, _partial, next) => next(remaining.shift() ?? (false as never)),
       });
     });
-    return new HostConnection(endpoint, client, options, jump);
+    const connection = new HostConnection(endpoint, client, options, jump);
+    client.once('close', () => (connection.lost = true));
+    return connection;
   }
+
+  /** The server closed the connection (or it dropped): the pool opens a new one. */
+  lost = false;
 
   private forward(address: string, port: number): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {
@@ -231,7 +236,10 @@ export class HostConnection {
     const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
     return new Promise((resolve, reject) => {
       this.client.exec(command, (error, channel) => {
-        if (error) return reject(new SvcError(`${this.endpoint.name}: ${step}: ${error.message}`));
+        if (error) {
+          const why = this.lost ? `the connection was lost (${error.message})` : error.message;
+          return reject(new SvcError(`${this.endpoint.name}: ${step}: ${why}`));
+        }
         const stdout: Buffer[] = [];
         const stderr: Buffer[] = [];
         let pending = '';
@@ -319,9 +327,11 @@ export class ConnectionPool {
   private readonly open = new Map<string, Promise<HostConnection>>();
   constructor(private readonly options: SshOptions) {}
 
-  get(endpoint: SshEndpoint): Promise<HostConnection> {
+  async get(endpoint: SshEndpoint): Promise<HostConnection> {
     const key = `${endpoint.user}@${endpoint.address}:${endpoint.port}`;
     let connection = this.open.get(key);
+    // A connection the server dropped is replaced: the next step reconnects instead of failing.
+    if (connection && (await connection.catch(() => undefined))?.lost) connection = undefined;
     if (!connection) {
       connection = HostConnection.open(endpoint, this.options);
       this.open.set(key, connection);

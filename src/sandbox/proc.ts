@@ -2,7 +2,7 @@
 // reuses pids), so every record carries the process's start time from /proc/PID/stat; a process
 // is "ours" only while both match. Nothing here looks a process up by name.
 import { execFile } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SvcError } from '../core/errors.js';
 
@@ -155,4 +155,13 @@ export async function run(
   if (result.code === 0) return result;
   const why = result.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit code ${result.code}`;
   throw new SvcError(`${describeCommand(argv)}: ${why}`);
+}
+
+/** Live (not zombie) processes in a network namespace, by its inode: what killing PID 1 ends. */
+export function livePidsInNetns(netnsInode: number): number[] {
+  const wanted = `net:[${netnsInode}]`;
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((pid) => netnsOf(pid) === wanted && readProcStat(pid)?.state !== 'Z');
 }

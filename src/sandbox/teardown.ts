@@ -7,7 +7,15 @@ import { SvcError } from '../core/errors.js';
 import type { SandboxHost } from '../core/sandbox-inventory.js';
 import { hostNumber, netnsName, netnsPrefix, parseNet, vethName } from './names.js';
 import { listNetns, listOwnVeths, removeNetns, removeVeth } from './network.js';
-import { netnsOf, recordProcess, signal, waitForExit, type ProcessRecord } from './proc.js';
+import {
+  livePidsInNetns,
+  netnsOf,
+  recordProcess,
+  signal,
+  waitForExit,
+  waitUntil,
+  type ProcessRecord,
+} from './proc.js';
 import {
   acquireLock,
   hostDir,
@@ -27,16 +35,20 @@ const EXIT_TIMEOUT_MS = 5_000;
  * is still inside the host's network namespace: a recycled pid would not be.
  */
 function verifiedByNetns(pids: readonly number[], netns: string): ProcessRecord[] {
-  let inode: number;
-  try {
-    inode = statSync(`/run/netns/${netns}`).ino;
-  } catch {
-    return [];
-  }
+  const inode = netnsInode(netns);
+  if (inode === undefined) return [];
   return pids
     .filter((pid) => netnsOf(pid) === `net:[${inode}]`)
     .map((pid) => recordProcess(pid, 'inventory'))
     .filter((p) => p !== undefined);
+}
+
+function netnsInode(netns: string): number | undefined {
+  try {
+    return statSync(`/run/netns/${netns}`).ino;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The holder is PID 1 of the host's PID namespace: killing it ends everything inside. */
@@ -67,9 +79,14 @@ export async function teardownHost(
     : verifiedByNetns(host.inventory?.pids ?? [], netns);
   const kind = host.record?.kind ?? host.inventory?.kind ?? 'light';
   let signalled: ProcessRecord[] = [...processes];
+  const inode = netnsInode(netns);
   if (kind === 'systemd') signalled = await stopSystemdHost(processes);
   else stopLightHost(processes);
   const alive = await waitForExit(signalled, EXIT_TIMEOUT_MS);
+  // The kernel ends the rest of a host's PID namespace after its PID 1, not at the same instant
+  // (also processes an interrupted `up` never recorded): wait for the namespace to empty.
+  if (inode !== undefined)
+    await waitUntil(() => livePidsInNetns(inode).length === 0, EXIT_TIMEOUT_MS);
   if (alive.length > 0) {
     // Keep the record: a later `down` can try again.
     return [`${host.name}: ${alive.map((p) => `${p.role} pid ${p.pid}`).join(', ')} did not end`];
