@@ -14,16 +14,21 @@
 //   node bench/deploy.mjs                            # N = 1, 10, 50; 3 runs each
 //   BENCH_HOSTS=1,10 node bench/deploy.mjs --runs 5 --out /tmp/deploy-bench.json
 //
-// Options: --hosts 1,10,50 (or env BENCH_HOSTS), --runs N (>= 3), --out FILE (the table as JSON;
+// Options: --hosts 1,10,50 (or env BENCH_HOSTS), --runs N (>= 3; --rounds too), --out FILE (JSON;
 // default: stdout only), --login deploy|root (svc's login user; default deploy, through sudo -n;
 // the floor always logs in as root), --svc PATH (or env BENCH_SVC: the bin/svc to drive, default
-// this checkout's), --verbose (svc's own result table after each cold run).
+// this checkout's), --dump-floor FILE (write the floor script there, to read or rerun by hand),
+// --verbose (svc's own result table after each cold run).
 //
 // Round trips are counted from svc's own trace (SVC_TRACE_SSH=1: one stderr line per SSH connect
 // and per remote command); the floor is one connect and one command per host by construction.
-// The profile under the table gives, for the median run, when each step happened (seconds since
-// the process was spawned, median host and the last host), from svc's step lines on stderr and
-// from markers the floor script echoes.
+// CPU s is the whole machine's busy CPU time during a run (/proc/stat): on a 2-CPU machine with
+// 10+ hosts both svc and the floor are CPU-bound, so it explains most of the wall time. Each
+// timed run waits for a quiet machine first (other engineers' tests may share it). The profile
+// under the table gives, for the median run, when each step happened (seconds since the process
+// was spawned, median host/last host), from svc's step lines on stderr and from markers the floor
+// script echoes. A preflight on two hosts (svc deploys one, the floor script the other) checks
+// that both leave the same files, modes, owners, links and running service.
 import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -62,12 +67,21 @@ const HOSTS = (option('--hosts', process.env.BENCH_HOSTS || '1,10,50') ?? '')
     if (!Number.isInteger(n) || n < 1 || n > 200) fail(`host count ${text}: must be 1-200`);
     return n;
   });
-const RUNS = Number(option('--runs', '3'));
+// `npm run bench -- ARGS` hands ARGS to this script (the last in the chain): --rounds, the sandbox
+// bench's name for runs, is taken as --runs, and its --no-systemd is let through.
+const VALUED = ['--hosts', '--runs', '--rounds', '--out', '--login', '--svc', '--dump-floor'];
+const FLAGS = ['--verbose', '--no-systemd'];
+process.argv.slice(2).forEach((arg, index, args) => {
+  if (VALUED.includes(arg) || FLAGS.includes(arg) || VALUED.includes(args[index - 1])) return;
+  fail(`unknown option ${arg} (options: ${[...VALUED, ...FLAGS].join(' ')})`);
+});
+const RUNS = Number(option('--runs', option('--rounds', '3')));
 if (!Number.isInteger(RUNS) || RUNS < 3) fail('--runs: at least 3 (medians of >= 3 runs)');
 const OUT = option('--out', undefined);
 const LOGIN = option('--login', 'deploy');
 if (LOGIN !== 'deploy' && LOGIN !== 'root') fail('--login: deploy or root');
 const VERBOSE = process.argv.includes('--verbose');
+const DUMP_FLOOR = option('--dump-floor', undefined);
 // Another checkout's bin/svc (a clean build of a commit, say, while src/ is being edited here).
 const SVC = option('--svc', process.env.BENCH_SVC || join(REPO, 'bin', 'svc'));
 if (HOSTS.length === 0) fail('no host counts (--hosts or BENCH_HOSTS)');
@@ -151,14 +165,24 @@ function must(result, what) {
 
 const activeSandboxes = new Set();
 
-async function sandboxDown(stateDir) {
-  const result = await svc(['sandbox', 'down', '--state-dir', stateDir], stateDir);
-  activeSandboxes.delete(stateDir);
-  if (result.code !== 0) {
-    process.stderr.write(`bench/deploy: sandbox down ${stateDir}: ${result.stderr.trim()}\n`);
-  } else {
-    rmSync(stateDir, { recursive: true, force: true });
+const downs = new Map();
+
+/** `svc sandbox down`, once per state directory however often it is asked for (Ctrl-C + finally). */
+function sandboxDown(stateDir) {
+  if (!downs.has(stateDir)) {
+    downs.set(
+      stateDir,
+      svc(['sandbox', 'down', '--state-dir', stateDir], stateDir).then((result) => {
+        activeSandboxes.delete(stateDir);
+        if (result.code !== 0) {
+          process.stderr.write(`bench/deploy: sandbox down ${stateDir}: ${result.stderr.trim()}\n`);
+        } else {
+          rmSync(stateDir, { recursive: true, force: true });
+        }
+      }),
+    );
   }
+  return downs.get(stateDir);
 }
 
 async function withSandbox(count, work) {
@@ -184,17 +208,64 @@ async function withSandbox(count, work) {
   }
 }
 
+// A reader that went away (`| head`) must not keep the sandboxes from being taken down.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
+
+/** Local scratch directories (the scaffolded project), removed on Ctrl-C too. */
+const scratch = new Set();
 let stopping = false;
 async function interrupted(signal) {
   if (stopping) return;
   stopping = true;
   process.stderr.write(`\nbench/deploy: ${signal}: ending children and taking sandboxes down\n`);
   for (const child of children) child.kill('SIGKILL');
-  for (const stateDir of [...activeSandboxes]) await sandboxDown(stateDir);
+  await Promise.all([...activeSandboxes].map(sandboxDown));
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
   process.exit(130);
 }
 process.on('SIGINT', () => void interrupted('SIGINT'));
 process.on('SIGTERM', () => void interrupted('SIGTERM'));
+
+// ---------------------------------------------------------------------------------------------
+// The machine: CPU time spent (all processes: svc or ssh, sshd, the hosts' commands, the
+// services), and a quiet machine before each timed run, since other work may share it.
+
+function cpuTicks() {
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.map(Number);
+  return {
+    busy: user + nice + system + irq + softirq + steal,
+    total: user + nice + system + idle + iowait + irq + softirq + steal,
+  };
+}
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+/** Measures `work()`'s wall time and the machine's busy CPU time meanwhile (ms). */
+async function measured(work) {
+  const before = cpuTicks();
+  const result = await work();
+  const after = cpuTicks();
+  return { ...result, cpuMs: (after.busy - before.busy) * TICK_MS };
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits (up to 60 s) until the machine is at most 10% busy over 300 ms, so a run does not start
+ * while the sandbox is still settling or someone else's work is running. Returns whether it was.
+ */
+async function quiet() {
+  const deadline = performance.now() + 60_000;
+  for (;;) {
+    const before = cpuTicks();
+    await sleep(300);
+    const after = cpuTicks();
+    const busy = (after.busy - before.busy) / Math.max(1, after.total - before.total);
+    if (busy <= 0.1) return true;
+    if (performance.now() > deadline) return false;
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // The floor: one plain OpenSSH session per host running one sh script.
@@ -256,14 +327,22 @@ function walkFiles(dir, prefix = '') {
   return files;
 }
 
+// Polls wait 10, 20, 40, 80, then 160 ms (30 s in all at most): prompt on one idle host, and
+// cheap when 50 hosts share two CPUs (each curl or monit summary costs ~7 ms of CPU; at N >= 10
+// the floor is CPU-bound, and a fixed 50 ms poll measured no faster than this).
+const BACKOFF =
+  'd=0.01 n=0; backoff() { n=$((n+1)); [ "$n" -le 200 ] || exit "$1"; sleep "$d"; ' +
+  'case $d in 0.01) d=0.02 ;; 0.02) d=0.04 ;; 0.04) d=0.08 ;; 0.08) d=0.16 ;; esac; }';
+
 /**
  * The floor script: what svc's default playbook makes true on a fresh host, without svc. The
  * release and the config overlay arrive as base64 tar.gz heredocs (dash reads its script from
  * stdin in blocks, so a raw tar stream appended after the script would be eaten by sh itself).
- * It echoes STEP markers, timed by the bench as they arrive.
+ * It echoes STEP markers naming its host ($1), timed by the bench as they arrive. The helper
+ * scripts svc writes to ~/script/NAME are taken from a host svc deployed (see preflight).
  */
 async function floorScript(project, spec) {
-  const { name, releaseId, releaseFiles, login, loginHome, port, health } = spec;
+  const { name, releaseId, releaseFiles, login, loginHome, port, health, helpersTar } = spec;
   const configFiles = walkFiles(join(project, 'config'));
   const releaseTar = await tarBase64(project, releaseFiles);
   const configTar = await tarBase64(join(project, 'config'), configFiles);
@@ -279,7 +358,8 @@ async function floorScript(project, spec) {
     'set -eu',
     'export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     'umask 022',
-    'echo "STEP shell"',
+    'h=${1:-0}',
+    'echo "STEP $h shell"',
     // the service user and the layout
     `useradd --system --no-create-home --home-dir ${sq(`/var/db/${name}`)} --shell /usr/sbin/nologin --user-group ${sq(name)}`,
     `install -d -m 0755 ${sq(www)} ${sq(`${www}/releases`)}`,
@@ -289,57 +369,82 @@ async function floorScript(project, spec) {
     `ln -sfn ${sq(`/var/www/${name}/current`)} ${sq(`${loginHome}/service/${name}`)}`,
     `ln -sfn ${sq(`/var/log/${name}`)} ${sq(`${loginHome}/log/${name}`)}`,
     `ln -sfn ${sq(`/var/db/${name}`)} ${sq(`${loginHome}/db/${name}`)}`,
-    'echo "STEP layout"',
+    // the helper scripts svc writes to ~/script/NAME (owner and modes kept: tar runs as root)
+    ...(helpersTar
+      ? [`base64 -d <<'${end}' | tar -xzf - -C ${sq(loginHome)}`, `${helpersTar}${end}`]
+      : []),
+    'echo "STEP $h layout"',
     // the release, unpacked beside its final name and renamed into place
     `mkdir ${sq(partial)}`,
     `base64 -d <<'${end}' | tar -xzf - -C ${sq(partial)} --no-same-owner`,
     `${releaseTar}${end}`,
     `mv -T ${sq(partial)} ${sq(release)}`,
     `ln -sfn ${sq(`releases/${releaseId}`)} ${sq(`${www}/current`)}`,
-    'echo "STEP release"',
+    'echo "STEP $h release"',
     // the config overlay: env file, monit check, launcher, logrotate (modes from the project)
     `mkdir -p ${parents.map(sq).join(' ')}`,
     `base64 -d <<'${end}' | tar -xzf - -C / --no-same-owner --no-overwrite-dir`,
     `${configTar}${end}`,
-    'echo "STEP files"',
+    'echo "STEP $h files"',
     // start the way svc does: monit reload, wait until monit knows the check, monit start
     'monit reload </dev/null',
-    `i=0; until monit summary ${sq(name)} >/dev/null 2>&1 </dev/null; do i=$((i+1)); [ "$i" -le 600 ] || exit 71; sleep 0.05; done`,
-    'echo "STEP monit reloaded"',
+    `${BACKOFF}; until monit summary ${sq(name)} >/dev/null 2>&1 </dev/null; do backoff 71; done`,
+    'echo "STEP $h monit reloaded"',
     `monit start ${sq(name)} </dev/null`,
-    'echo "STEP started"',
-    `i=0; until curl -fsS -o /dev/null --max-time 2 ${sq(url)} </dev/null 2>/dev/null; do i=$((i+1)); [ "$i" -le 600 ] || exit 72; sleep 0.05; done`,
-    'echo "STEP healthy"',
+    'echo "STEP $h started"',
+    `${BACKOFF}; until curl -fsS -o /dev/null --max-time 2 ${sq(url)} </dev/null 2>/dev/null; do backoff 72; done`,
+    'echo "STEP $h healthy"',
     '',
   ].join('\n');
 }
 
-async function floorRun(inventory, script) {
-  const started = performance.now();
-  const results = await Promise.all(
-    inventory.hosts.map((host) =>
-      run('ssh', [...sshArgs(inventory, host, 'root'), 'sh -s'], {
-        input: script,
-        timeoutMs: SSH_TIMEOUT_MS,
-      }).then((result) => ({ host, result })),
-    ),
-  );
-  const ms = performance.now() - started;
-  const bad = results.filter(({ result }) => result.code !== 0);
-  if (bad.length > 0) {
-    const { host, result } = bad[0];
+/**
+ * Every host at once, the way a plain shell does it: one `sh` starts an `ssh ... sh -s` per host
+ * in the background and waits for them all. (Spawning 50 ssh processes from Node instead blocks
+ * its event loop: each spawn waits for its child's exec, and under this load that serialises the
+ * start of the hosts by several seconds.) The hosts' STEP markers share one pipe; each names its
+ * host, and the wait loop reports each host's exit code.
+ */
+async function floorRun(inventory, scriptFile) {
+  const common = sshArgs(inventory, inventory.hosts[0], 'root').slice(0, -3); // without -p PORT USER@ADDRESS
+  const launcher = [
+    'script=$1; shift',
+    'pids= i=0',
+    'while [ "$#" -gt 0 ]; do',
+    `  ssh ${common.map(sq).join(' ')} -p "$2" "root@$1" "sh -s -- $i" <"$script" &`,
+    '  pids="$pids $!" i=$((i + 1)); shift 2',
+    'done',
+    'i=0',
+    'for pid in $pids; do',
+    '  if wait "$pid"; then code=0; else code=$?; fi',
+    '  echo "EXIT $i $code"; i=$((i + 1))',
+    'done',
+  ].join('\n');
+  const hostArgs = inventory.hosts.flatMap((host) => [host.address, String(host.port)]);
+  const result = await run('sh', ['-c', launcher, 'floor', scriptFile, ...hostArgs], {
+    timeoutMs: SSH_TIMEOUT_MS,
+  });
+  const events = inventory.hosts.map(() => ({}));
+  const failed = [];
+  for (const { at, line } of result.lines.stdout) {
+    let match = /^STEP (\d+) (.+)$/.exec(line);
+    if (match) events[Number(match[1])][match[2]] ??= at;
+    match = /^EXIT (\d+) (\d+)$/.exec(line);
+    if (match && match[2] !== '0')
+      failed.push(`${inventory.hosts[Number(match[1])].name} (exit ${match[2]})`);
+  }
+  const exits = result.lines.stdout.filter(({ line }) => line.startsWith('EXIT ')).length;
+  if (result.code !== 0 || failed.length > 0 || exits !== inventory.hosts.length) {
     throw new Error(
-      `floor failed on ${bad.length} host(s); ${host.name}: exit ${result.code}: ${result.stderr.trim().split('\n').slice(-5).join(' | ')}`,
+      `floor failed on ${failed.join(', ') || 'some host'}: ${result.stderr.trim().split('\n').slice(-5).join(' | ')}`,
     );
   }
-  const events = results.map(({ result }) => {
-    const at = {};
-    for (const { at: t, line } of result.lines.stdout)
-      if (line.startsWith('STEP ')) at[line.slice(5)] = t;
-    at.exit = result.ms;
-    return at;
-  });
-  return { ms, connects: 1, execs: 1, events };
+  return {
+    ms: result.ms,
+    connects: 1,
+    execs: 1,
+    events: events.map((e) => ({ ...e, exit: result.ms })),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -438,16 +543,17 @@ async function svcDeploy(stateDir, project, count, expect) {
 
 function listingScript(spec) {
   const { name, loginHome } = spec;
+  // Broad on purpose: whatever svc starts writing there later shows up as a difference.
   const roots = [
-    `/var/www/${name}`,
-    `/var/log/${name}`,
-    `/var/db/${name}`,
-    `/var/lib/svc/${name}`,
-    `/usr/local/lib/svc/${name}`,
-    `/etc/default/${name}`,
-    `/etc/monit/conf.d/${name}`,
-    `/etc/logrotate.d/${name}`,
-    ...['service', 'log', 'db', 'image'].map((d) => `${loginHome}/${d}`),
+    '/var/www',
+    '/var/log',
+    '/var/db',
+    '/var/lib/svc',
+    '/usr/local/lib/svc',
+    '/etc/default',
+    '/etc/monit',
+    '/etc/logrotate.d',
+    loginHome,
   ];
   return [
     `find ${roots.map(sq).join(' ')} -printf '%M %u:%g %p -> %l\\n' | sort`,
@@ -494,6 +600,12 @@ async function preflight(project) {
       .trim()
       .split('\n')
       .map((file) => file.replace(/^\.\//, ''));
+    // What else svc put in the login's home besides the dirs and links the floor makes itself:
+    // the helper scripts ~/script/NAME/{start,stop,...}. The floor ships the same bytes.
+    const helpersTar = await ssh(
+      sbx1,
+      `cd ${sq(loginHome)} && if [ -d script ]; then tar -czf - script | base64 -w 76; fi`,
+    );
     const spec = {
       name: manifest.name,
       releaseId,
@@ -502,10 +614,11 @@ async function preflight(project) {
       loginHome,
       port: manifest.port,
       health: manifest.health,
+      helpersTar,
     };
     const script = await floorScript(project, spec);
     must(
-      await run('ssh', [...sshArgs(inventory, sbx2, 'root'), 'sh -s'], {
+      await run('ssh', [...sshArgs(inventory, sbx2, 'root'), 'sh -s -- 0'], {
         input: script,
         timeoutMs: SSH_TIMEOUT_MS,
       }),
@@ -517,7 +630,9 @@ async function preflight(project) {
     const onlySvc = viaSvc.filter((line) => !viaFloor.includes(line));
     const onlyFloor = viaFloor.filter((line) => !viaSvc.includes(line));
     // svc's own bookkeeping, which the floor has no reason to write.
-    const expected = (line) => line.includes(`/var/lib/svc/${manifest.name}/installed.json`);
+    const expected = (line) =>
+      line.includes(`/var/lib/svc/${manifest.name}/installed.json`) ||
+      line.includes('/var/lib/svc/locks');
     const layout = {
       identical: onlySvc.every(expected) && onlyFloor.length === 0,
       onlySvc,
@@ -586,6 +701,7 @@ function formatTable(rows) {
     'median s',
     'runs (s)',
     'ratio to floor',
+    'CPU s',
     'connects/host',
     'execs/host',
     'svc table s',
@@ -596,6 +712,7 @@ function formatTable(rows) {
     r.median.toFixed(2),
     r.runs.map((x) => x.toFixed(2)).join(' '),
     r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`,
+    r.cpu.toFixed(2),
     r.connectsPerHost,
     r.execsPerHost,
     r.svcReported === null ? '-' : r.svcReported.toFixed(1),
@@ -625,6 +742,7 @@ function formatProfile(label, profile) {
 async function main() {
   const sshVersion = (await run('ssh', ['-V'])).stderr.trim();
   const work = mkdtempSync(join(tmpdir(), 'svc-deploy-bench-project-'));
+  scratch.add(work);
   const project = join(work, SERVICE);
   try {
     must(
@@ -637,9 +755,12 @@ async function main() {
       `svc deploy bench: N = ${HOSTS.join(', ')}; ${RUNS} runs each; svc logs in as ${LOGIN}\n`,
     );
     const { spec, script, layout } = await preflight(project);
+    if (DUMP_FLOOR) writeFileSync(DUMP_FLOOR, script);
+    const scriptFile = join(work, 'floor.sh');
+    writeFileSync(scriptFile, script);
     process.stderr.write(
       `preflight: release ${spec.releaseId} (${spec.releaseFiles.length} files), floor script ${script.length} bytes; ` +
-        `layout ${layout.identical ? "identical to svc's (but svc's installed.json)" : 'DIFFERS'}\n`,
+        `layout ${layout.identical ? "identical to svc's (but svc's records: installed.json, locks/)" : 'DIFFERS'}\n`,
     );
     if (!layout.identical) {
       for (const line of layout.onlySvc) process.stderr.write(`  only svc:   ${line}\n`);
@@ -657,12 +778,22 @@ async function main() {
       const floor = [];
       for (let i = 0; i < RUNS; i++) {
         // svc and the floor alternate, so drift on the machine hits both alike.
+        // Each timed run starts on a quiet machine (noted when it could not wait for one).
         await withSandbox(n, async ({ stateDir }) => {
-          cold.push(await svcDeploy(stateDir, project, n, 'deployed'));
-          noop.push(await svcDeploy(stateDir, project, n, 'unchanged'));
+          let calm = await quiet();
+          cold.push({
+            calm,
+            ...(await measured(() => svcDeploy(stateDir, project, n, 'deployed'))),
+          });
+          calm = await quiet();
+          noop.push({
+            calm,
+            ...(await measured(() => svcDeploy(stateDir, project, n, 'unchanged'))),
+          });
         });
         await withSandbox(n, async ({ inventory }) => {
-          floor.push(await floorRun(inventory, script));
+          const calm = await quiet();
+          floor.push({ calm, ...(await measured(() => floorRun(inventory, scriptFile))) });
         });
         process.stderr.write(
           `N=${n} run ${i + 1}/${RUNS}: cold ${s(cold.at(-1).ms)} s, no-op ${s(noop.at(-1).ms)} s, floor ${s(floor.at(-1).ms)} s\n`,
@@ -676,9 +807,11 @@ async function main() {
         return {
           n,
           mode,
-          median: m / 1000,
-          runs: results.map((r) => r.ms / 1000),
-          ratio: mode === 'floor' ? 1 : m / floorMedian,
+          median: +(m / 1000).toFixed(3),
+          runs: results.map((r) => +(r.ms / 1000).toFixed(3)),
+          ratio: mode === 'floor' ? 1 : +(m / floorMedian).toFixed(3),
+          cpu: median(results.map((r) => r.cpuMs)) / 1000,
+          busyStarts: results.filter((r) => !r.calm).length,
           connectsPerHost: span(results.flatMap((r) => [r.connects].flat())),
           execsPerHost: span(results.flatMap((r) => [r.execs].flat())),
           svcReported: svcRuns ? median(results.map((r) => r.reported)) : null,
@@ -720,13 +853,27 @@ async function main() {
     out.write(
       `median of ${RUNS} runs, wall seconds of the whole process (svc: including Node start-up); `,
     );
-    out.write(`svc --version alone: ${s(median(versions))} s\n\n`);
+    out.write(`svc --version alone: ${s(median(versions))} s\n`);
+    out.write(
+      layout.identical
+        ? `the floor leaves the same layout as svc (checked on a host each; svc adds only its records), release ${spec.releaseId}\n\n`
+        : 'LAYOUT DIFFERS between the floor and svc (listed on stderr): the comparison is not like for like\n\n',
+    );
     out.write(`${formatTable(rows)}\n\n`);
     out.write(
       'connects/execs: SSH connections and remote commands per host (svc: SVC_TRACE_SSH; floor: 1 ssh sh -s).\n',
     );
     out.write(
-      "svc table s: the slowest host's TIME in svc's own result table (apply phase only).\n\n",
+      "svc table s: the slowest host's TIME in svc's own result table (apply phase only).\n",
+    );
+    out.write(
+      `CPU s: the machine's busy CPU time during the run (median), all processes: svc or ssh, sshd, what runs on the hosts, the services.\n`,
+    );
+    const busy = rows.reduce((sum, r) => sum + r.busyStarts, 0);
+    out.write(
+      busy === 0
+        ? 'every run started on a quiet machine (<= 10% busy).\n\n'
+        : `${busy} run(s) started while the machine was busy with other work for 60 s: their times are suspect.\n\n`,
     );
     out.write('profile of the median run: seconds since spawn, median host/last host\n');
     for (const p of profiles) {

@@ -262,7 +262,7 @@ function registerUnit(manifest: Manifest, changedFiles: Set<string>): string[] {
 const MONIT_READY = String.raw`monit_ready() {
   tries=0
   until monit summary "$1" >/dev/null 2>&1; do
-    tries=$((tries + 1)); [ "$tries" -le 100 ] || return 1; sleep 0.2
+    tries=$((tries + 1)); [ "$tries" -le 400 ] || return 1; sleep 0.05
   done
 }`;
 
@@ -272,12 +272,24 @@ const HEALTH = String.raw`http_ok() {
   else node -e 'require("http").get(process.argv[1],{timeout:2000},r=>process.exit(r.statusCode===200?0:1)).on("error",()=>process.exit(1))' "$1"; fi
 }
 pid_ok() { pid=$(head -c 32 "$1" 2>/dev/null | tr -cd 0-9); [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+pid_in() { head -c 32 "$1" 2>/dev/null | tr -cd 0-9; }
+# monit starts and restarts asynchronously: wait for a live process other than the old one, or a
+# health check could be answered by the release being replaced.
+wait_new_pid() { # pidfile old-pid seconds
+  end=$(( $(date +%s) + $3 ))
+  while :; do
+    now=$(pid_in "$1")
+    if [ -n "$now" ] && [ "$now" != "$2" ] && kill -0 "$now" 2>/dev/null; then return 0; fi
+    [ "$(date +%s)" -lt "$end" ] || return 1
+    sleep 0.05
+  done
+}
 wait_healthy() { # kind target seconds
   end=$(( $(date +%s) + $3 ))
   while :; do
     if [ "$1" = url ]; then http_ok "$2" && return 0; else pid_ok "$2" && sleep 1 && pid_ok "$2" && return 0; fi
     [ "$(date +%s)" -lt "$end" ] || return 1
-    sleep 0.5
+    sleep 0.1
   done
 }`;
 
@@ -369,8 +381,12 @@ function activation(input: ApplyInput): Activation {
   let undoService: string[];
   if (service !== undefined && manifest.init !== undefined) {
     const action = service.action === 'start' ? 'start' : 'restart';
+    const pidfile = q(hostLayout(manifest.name).pidfile);
     start.push(
+      // For a start any live process will do (monit may have started it on its own already).
+      action === 'restart' ? `old_pid=$(pid_in ${pidfile})` : 'old_pid=',
       `${shellCommand(initControl(manifest.init, action, manifest.name))} || true`,
+      `if ! wait_new_pid ${pidfile} "$old_pid" ${input.healthTimeoutSeconds}; then rollback; fi`,
       `say "STEP	${action}ed ${manifest.name}"`,
     );
     undoService = [

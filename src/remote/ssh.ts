@@ -194,6 +194,8 @@ export class HostConnection {
         },
         authHandler: (_left, _partial, next) => next(remaining.shift() ?? (false as never)),
       });
+      // Many small exchanges, each waited on: Nagle's algorithm would hold every one back.
+      client.setNoDelay(true);
     });
     const connection = new HostConnection(endpoint, client, options, jump);
     client.once('close', () => (connection.lost = true));
@@ -260,7 +262,9 @@ export class HostConnection {
           for (const line of lines) options.onLine(line);
         });
         channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-        options.signal?.addEventListener('abort', () => channel.signal('INT'), { once: true });
+        const interrupt = () => channel.signal('INT');
+        options.signal?.addEventListener('abort', interrupt, { once: true });
+        channel.once('close', () => options.signal?.removeEventListener('abort', interrupt));
         channel.on('close', (code: number | null) => {
           clearTimeout(timer);
           const result = {
