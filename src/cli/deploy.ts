@@ -9,6 +9,7 @@ import type { PlanInput } from '../remote/plan-hosts.js';
 import { loadLastRun, saveLastRun } from '../remote/last-run.js';
 import { parseCount, rollout } from '../remote/rollout.js';
 import { colorEnabled, palette } from '../ui/color.js';
+import { hostProgress } from '../ui/progress.js';
 import { addPlanOptions, planTarget, printPlans, runPlan, type PlanFlags } from './plan.js';
 
 export interface DeployFlags extends PlanFlags {
@@ -115,6 +116,7 @@ export async function runDeploy(
       (host) => host.outcome.status === 'planned' && host.outcome.plan.changes.length > 0,
     ).length;
     if (work > 0) await confirm(work, flags.yes === true);
+    const progress = json ? undefined : hostProgress(planned.map((host) => host.host.name));
     const options = {
       adopt: flags.adopt === true,
       lockWaitSeconds: seconds('--lock-wait', flags.lockWait, 0),
@@ -122,10 +124,16 @@ export async function runDeploy(
       holder: holder(target),
       signal: controller.signal,
       onStep: (host: string, step: string) =>
-        json ? emit({ event: 'step', host, step }) : process.stderr.write(`${host}: ${step}\n`),
+        json ? emit({ event: 'step', host, step }) : progress?.step(host, step),
     };
     process.on('SIGINT', interrupt);
-    const rows = await rollout(planned, (host) => applyHost(run.input, host, run.pool, options), {
+    const applyAndReport = async (host: (typeof planned)[number]) => {
+      const result = await applyHost(run.input, host, run.pool, options);
+      const ok = result.status === 'deployed' || result.status === 'unchanged';
+      progress?.done(result.host, result.status, ok);
+      return result;
+    };
+    const rows = await rollout(planned, applyAndReport, {
       batchSize: parseCount('--batch', flags.batch, planned.length, planned.length, 1),
       parallel: parseCount('--parallel', flags.parallel, planned.length, 10, 1),
       maxFail: parseCount('--max-fail', flags.maxFail, planned.length, planned.length, 0),
@@ -135,6 +143,9 @@ export async function runDeploy(
       .filter((row) => row.status !== 'deployed' && row.status !== 'unchanged')
       .map((row) => row.host);
     saveLastRun(run.project.dir, { at: new Date().toISOString(), target, failed });
+    for (const row of rows)
+      if (row.status === 'skipped') progress?.done(row.host, 'skipped', false);
+    await progress?.finished;
     if (json) {
       for (const row of rows) emit({ event: 'result', ...row });
       emit({ event: 'summary', hosts: rows.length, failed });

@@ -223,18 +223,28 @@ function changeCommands(change: Change, ctx: Context, index: number): string[] {
     case 'file':
       return fileChange(change, ctx, index);
     case 'release':
-      return change.action === 'delete' ? [] : releaseCommands(change.target);
+      return change.action === 'delete' || op?.kind !== 'release'
+        ? []
+        : releaseCommands(change.target, op.install);
     default:
       return [];
   }
 }
 
 /** A release is copied next to its final name, then renamed: never a half-made release directory. */
-function releaseCommands(path: string): string[] {
+function releaseCommands(path: string, install: readonly string[] | undefined): string[] {
   const partial = `${path.slice(0, path.lastIndexOf('/') + 1)}.${path.slice(path.lastIndexOf('/') + 1)}.partial`;
   return [
     shellCommand(['rm', '-rf', '--', partial]),
     `cp -a -- "$stage/release" ${q(partial)}`,
+    // The install step (npm ci --omit=dev, say) runs in the release before it can go live; if it
+    // fails, the half-installed release never gets its final name.
+    ...(install
+      ? [
+          `say "STEP	installing: ${install.join(' ').replace(/["$`\\]/g, '')}"`,
+          `(cd ${q(partial)} && ${shellCommand(install)}) >&2 || { rm -rf -- ${q(partial)}; say "FAIL	the install step failed"; exit 1; }`,
+        ]
+      : []),
     shellCommand(['chown', '-R', 'root:root', '--', partial]),
     shellCommand(['mv', '-T', '--', partial, path]),
   ];

@@ -165,6 +165,7 @@ export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Oper
           files: input.release.files,
           bytes: input.release.bytes,
           keep: step.args.keep,
+          ...(manifest.install && { install: [...manifest.install] }),
         });
         break;
       case 'overlay':

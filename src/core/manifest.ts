@@ -194,6 +194,17 @@ const manifestSchema = z.strictObject({
     )
     .min(1, err('must name a program'))
     .optional(),
+  /** Run in a new release before it goes live, e.g. [npm, ci, --omit=dev]. */
+  install: z
+    .array(
+      z
+        .string(err('must be a string'))
+        .min(1, err('must not be empty'))
+        .regex(SINGLE_LINE, err('must not contain control characters')),
+      err('must be a list of strings, e.g. [npm, ci, --omit=dev]'),
+    )
+    .min(1, err('must name a program'))
+    .optional(),
   stopTimeout: z
     .number(err('must be a whole number of seconds between 1 and 3600'))
     .int(err('must be a whole number of seconds between 1 and 3600'))

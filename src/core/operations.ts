@@ -48,6 +48,8 @@ export interface ReleaseOperation {
   files: number;
   bytes: number;
   keep: number;
+  /** Run inside the new release before it is renamed into place (svc.yaml `install:`). */
+  install?: string[];
 }
 
 export interface ServiceOperation {

@@ -272,12 +272,13 @@ class HostPlanner {
         if (fact.type === 'dir') return void this.unchanged++;
         if (fact.type !== 'absent') return this.wrongType(op.path, fact, 'a release directory');
         const kib = Math.max(1, Math.round(op.bytes / 1024));
+        const install = op.install ? `; then ${op.install.join(' ')}` : '';
         return this.add({
           action: 'create',
           kind: 'release',
           target: op.path,
           reasons: ['new release'],
-          detail: `${op.files} files, ${kib} KiB`,
+          detail: `${op.files} files, ${kib} KiB${install}`,
         });
       }
       case 'service':

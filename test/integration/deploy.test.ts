@@ -198,3 +198,32 @@ describe('svc deploy', () => {
     }
   }, 60_000);
 });
+
+describe('an install step', () => {
+  it('runs in the new release before it goes live; a failing one leaves the previous release serving', async () => {
+    const manifestFile = join(project, 'svc.yaml');
+    const original = readFileSync(manifestFile, 'utf8');
+    try {
+      writeFileSync(manifestFile, `${original}install: [/bin/sh, -c, "echo built > BUILT"]\n`);
+      writeFileSync(join(project, 'VERSION'), 'four\n');
+      const built = await deploy();
+      expect(built.code, built.stdout + built.stderr).toBe(0);
+      expect(built.stdout).toContain('; then /bin/sh -c echo built > BUILT');
+      expect(onHost('sbx-1', 'cat /var/www/api-orders/current/BUILT')).toBe('built\n');
+      const live = current('sbx-1');
+
+      writeFileSync(manifestFile, `${original}install: [/bin/false]\n`);
+      writeFileSync(join(project, 'VERSION'), 'five\n');
+      const failed = await deploy(['--parallel', '1']);
+      expect(failed.code).toBe(1);
+      expect(failed.stdout).toContain('the install step failed');
+      expect(current('sbx-1')).toBe(live);
+      expect(
+        onHost('sbx-1', 'ls -A /var/www/api-orders/releases | grep -c partial || true').trim(),
+      ).toBe('0');
+      expect(ok('sbx-1').stdout).toBe('ok\n');
+    } finally {
+      writeFileSync(manifestFile, original);
+    }
+  }, 90_000);
+});
