@@ -227,3 +227,25 @@ describe('an install step', () => {
     }
   }, 90_000);
 });
+
+describe('--json', () => {
+  it('streams one JSON event per line: plan, step, result, summary', async () => {
+    writeFileSync(join(project, 'VERSION'), 'json\n');
+    const result = await deploy(['--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { event: string; host?: string; status?: string });
+    expect(new Set(events.map((event) => event.event))).toEqual(
+      new Set(['plan', 'step', 'result', 'summary']),
+    );
+    expect(
+      events.filter((event) => event.event === 'result').map((event) => [event.host, event.status]),
+    ).toEqual([
+      ['sbx-1', 'deployed'],
+      ['sbx-2', 'deployed'],
+    ]);
+    expect(events.at(-1)).toEqual({ event: 'summary', hosts: 2, failed: [] });
+  });
+});

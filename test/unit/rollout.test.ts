@@ -1,0 +1,83 @@
+// Rolling deploys: batches, --parallel inside a batch, --max-fail, with an apply that is data.
+import { describe, expect, it } from 'vitest';
+import type { HostResult } from '../../src/remote/apply-host.js';
+import { batches, parseCount, rollout } from '../../src/remote/rollout.js';
+
+const host = (name: string) => ({ host: { name } });
+const result = (name: string, status: HostResult['status']): HostResult => ({
+  host: name,
+  status,
+  summary: { create: 0, update: 0, delete: 0, restart: 0 },
+  seconds: 0,
+});
+
+describe('parseCount', () => {
+  it('reads N and N%', () => {
+    expect(parseCount('--batch', '3', 10, 10, 1)).toBe(3);
+    expect(parseCount('--batch', '25%', 10, 10, 1)).toBe(2);
+    expect(parseCount('--batch', '1%', 10, 10, 1)).toBe(1);
+    expect(parseCount('--max-fail', '0', 10, 10, 0)).toBe(0);
+    expect(parseCount('--batch', undefined, 10, 10, 1)).toBe(10);
+  });
+
+  it('refuses anything else, naming the flag', () => {
+    expect(() => parseCount('--batch', 'ten', 10, 10, 1)).toThrow(
+      '--batch: must be a whole number or a percentage such as 25% (got "ten")',
+    );
+    expect(() => parseCount('--max-fail', '120%', 10, 10, 0)).toThrow('--max-fail');
+  });
+});
+
+describe('rollout', () => {
+  it('applies batch after batch, never two batches at once', async () => {
+    const order: string[] = [];
+    let running = 0;
+    let most = 0;
+    const rows = await rollout(
+      ['a', 'b', 'c', 'd', 'e'].map(host),
+      async ({ host: { name } }) => {
+        running++;
+        most = Math.max(most, running);
+        order.push(`start ${name}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        order.push(`end ${name}`);
+        running--;
+        return result(name, 'deployed');
+      },
+      { batchSize: 2, parallel: 10, maxFail: 5 },
+    );
+    expect(rows.map((row) => row.status)).toEqual([
+      'deployed',
+      'deployed',
+      'deployed',
+      'deployed',
+      'deployed',
+    ]);
+    expect(most).toBe(2);
+    expect(order.indexOf('start c')).toBeGreaterThan(order.indexOf('end b'));
+    expect(order.indexOf('start c')).toBeGreaterThan(order.indexOf('end a'));
+  });
+
+  it('skips the remaining batches once more than --max-fail hosts failed', async () => {
+    const rows = await rollout(
+      ['a', 'b', 'c', 'd'].map(host),
+      async ({ host: { name } }) =>
+        result(name, name === 'a' || name === 'b' ? 'rolled back' : 'deployed'),
+      {
+        batchSize: 2,
+        parallel: 2,
+        maxFail: 1,
+      },
+    );
+    expect(rows).toMatchObject([
+      { host: 'a', status: 'rolled back' },
+      { host: 'b', status: 'rolled back' },
+      { host: 'c', status: 'skipped', message: 'more than 1 host(s) failed' },
+      { host: 'd', status: 'skipped', message: 'more than 1 host(s) failed' },
+    ]);
+  });
+
+  it('splits evenly, the last batch taking the rest', () => {
+    expect(batches([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
+  });
+});
