@@ -4,13 +4,21 @@
 import { Command, Option } from 'commander';
 import { hostname, userInfo } from 'node:os';
 import { EXIT, InterruptedError, SvcError } from '../core/errors.js';
-import { applyHost, type HostResult } from '../remote/apply-host.js';
-import type { PlanInput } from '../remote/plan-hosts.js';
+import { applyHost, type ApplyOptions, type HostResult } from '../remote/apply-host.js';
+import type { PlanInput, PlannedHost } from '../remote/plan-hosts.js';
 import { loadLastRun, saveLastRun } from '../remote/last-run.js';
 import { parseCount, rollout } from '../remote/rollout.js';
 import { colorEnabled, palette } from '../ui/color.js';
 import { hostProgress } from '../ui/progress.js';
-import { addPlanOptions, planTarget, printPlans, runPlan, type PlanFlags } from './plan.js';
+import { formatFooter, formatHostOutcome } from '../core/plan-format.js';
+import {
+  addPlanOptions,
+  planTarget,
+  printPlans,
+  runPlan,
+  type PlanFlags,
+  type PlanRun,
+} from './plan.js';
 
 export interface DeployFlags extends PlanFlags {
   dryRun?: boolean;
@@ -87,6 +95,36 @@ function holder(target: string): object {
   };
 }
 
+function applyOptions(
+  target: string,
+  flags: DeployFlags,
+  signal: AbortSignal,
+  onStep: ApplyOptions['onStep'],
+): ApplyOptions {
+  return {
+    adopt: flags.adopt === true,
+    lockWaitSeconds: seconds('--lock-wait', flags.lockWait, 0),
+    healthTimeoutSeconds: seconds('--health-timeout', flags.healthTimeout, 30),
+    holder: holder(target),
+    signal,
+    onStep,
+  };
+}
+
+/**
+ * With --yes and no batches to hold hosts back, each host is applied as soon as its own plan is
+ * ready (and shown): no host waits for the slowest plan. Otherwise: all plans, confirm, rollout.
+ */
+function pipelined(flags: DeployFlags): boolean {
+  return (
+    flags.yes === true &&
+    !flags.dryRun &&
+    !flags.retryFailed &&
+    flags.batch === undefined &&
+    flags.maxFail === undefined
+  );
+}
+
 export async function runDeploy(
   target: string,
   flags: DeployFlags,
@@ -95,76 +133,123 @@ export async function runDeploy(
   if (flags.dryRun && !pinRelease) return runPlan(target, flags);
   const json = flags.json === true;
   const emit = (event: object) => json && process.stdout.write(`${JSON.stringify(event)}\n`);
-  const run = await planTarget(target, flags, pinRelease);
   const controller = new AbortController();
   const interrupt = () => controller.abort();
+  process.on('SIGINT', interrupt);
+  let pool: PlanRun['pool'] | undefined;
   try {
-    let planned = run.planned;
-    if (flags.retryFailed) {
-      const failed = new Set(loadLastRun(run.project.dir)?.failed ?? []);
-      planned = planned.filter((host) => failed.has(host.host.name));
-      if (planned.length === 0)
-        throw new SvcError(
-          '--retry-failed: the last deploy left no failed host among these targets',
-        );
-    }
-    const outcomes = planned.map((host) => host.outcome);
-    if (json) for (const outcome of outcomes) emit({ event: 'plan', ...outcome });
-    else printPlans(run.project.manifest.name, outcomes, false);
-    if (flags.dryRun) return EXIT.ok;
-    const work = planned.filter(
-      (host) => host.outcome.status === 'planned' && host.outcome.plan.changes.length > 0,
-    ).length;
-    if (work > 0) await confirm(work, flags.yes === true);
-    const progress = json ? undefined : hostProgress(planned.map((host) => host.host.name));
-    const options = {
-      adopt: flags.adopt === true,
-      lockWaitSeconds: seconds('--lock-wait', flags.lockWait, 0),
-      healthTimeoutSeconds: seconds('--health-timeout', flags.healthTimeout, 30),
-      holder: holder(target),
-      signal: controller.signal,
-      onStep: (host: string, step: string) =>
+    let rows: Row[];
+    let projectDir: string;
+    if (pipelined(flags)) {
+      const progress = json ? undefined : hostProgress([], process.stderr, true);
+      const options = applyOptions(target, flags, controller.signal, (host, step) =>
         json ? emit({ event: 'step', host, step }) : progress?.step(host, step),
-    };
-    process.on('SIGINT', interrupt);
-    const applyAndReport = async (host: (typeof planned)[number]) => {
-      const result = await applyHost(run.input, host, run.pool, options);
-      const ok = result.status === 'deployed' || result.status === 'unchanged';
-      progress?.done(result.host, result.status, ok);
-      return result;
-    };
-    const rows = await rollout(planned, applyAndReport, {
-      batchSize: parseCount('--batch', flags.batch, planned.length, planned.length, 1),
-      parallel: parseCount('--parallel', flags.parallel, planned.length, 10, 1),
-      maxFail: parseCount('--max-fail', flags.maxFail, planned.length, planned.length, 0),
-      signal: controller.signal,
-    });
-    const failed = rows
-      .filter((row) => row.status !== 'deployed' && row.status !== 'unchanged')
-      .map((row) => row.host);
-    saveLastRun(run.project.dir, { at: new Date().toISOString(), target, failed });
-    for (const row of rows)
-      if (row.status === 'skipped') progress?.done(row.host, 'skipped', false);
-    await progress?.finished;
-    if (json) {
-      for (const row of rows) emit({ event: 'result', ...row });
-      emit({ event: 'summary', hosts: rows.length, failed });
-    } else {
+      );
+      const results = new Map<string, HostResult>();
       const paint = palette(colorEnabled(process.stdout));
-      process.stdout.write(`\n${table(rows)}`);
-      if (failed.length > 0)
+      const run = await planTarget(target, flags, pinRelease, async (host, context) => {
+        if (json) emit({ event: 'plan', ...host.outcome });
+        else process.stdout.write(`${formatHostOutcome(host.outcome, paint)}\n`);
+        if (controller.signal.aborted) return;
+        results.set(host.host.name, await applyHost(context.input, host, context.pool, options));
+      });
+      pool = run.pool;
+      if (!json)
         process.stdout.write(
-          paint.red(
-            `${failed.length} host(s) not deployed: ${failed.join(', ')} (svc deploy ${target} --retry-failed)\n`,
+          formatFooter(
+            run.planned.map((host) => host.outcome),
+            paint,
           ),
         );
+      rows = run.planned.map(
+        (host) =>
+          results.get(host.host.name) ?? {
+            host: host.host.name,
+            status: 'skipped' as const,
+            message: 'interrupted',
+          },
+      );
+      projectDir = run.project.dir;
+    } else {
+      const run = await planTarget(target, flags, pinRelease);
+      pool = run.pool;
+      projectDir = run.project.dir;
+      const planned = selectHosts(run, flags.retryFailed === true);
+      const outcomes = planned.map((host) => host.outcome);
+      if (json) for (const outcome of outcomes) emit({ event: 'plan', ...outcome });
+      else printPlans(run.project.manifest.name, outcomes, false);
+      if (flags.dryRun) return EXIT.ok;
+      const work = planned.filter(
+        (host) => host.outcome.status === 'planned' && host.outcome.plan.changes.length > 0,
+      ).length;
+      if (work > 0) await confirm(work, flags.yes === true);
+      const progress = json ? undefined : hostProgress(planned.map((host) => host.host.name));
+      const options = applyOptions(target, flags, controller.signal, (host, step) =>
+        json ? emit({ event: 'step', host, step }) : progress?.step(host, step),
+      );
+      const applyAndReport = async (host: PlannedHost) => {
+        const result = await applyHost(run.input, host, run.pool, options);
+        progress?.done(
+          result.host,
+          result.status,
+          result.status === 'deployed' || result.status === 'unchanged',
+        );
+        return result;
+      };
+      rows = await rollout(planned, applyAndReport, {
+        batchSize: parseCount('--batch', flags.batch, planned.length, planned.length, 1),
+        parallel: parseCount('--parallel', flags.parallel, planned.length, 10, 1),
+        maxFail: parseCount('--max-fail', flags.maxFail, planned.length, planned.length, 0),
+        signal: controller.signal,
+      });
+      for (const row of rows)
+        if (row.status === 'skipped') progress?.done(row.host, 'skipped', false);
+      await progress?.finished;
     }
-    if (controller.signal.aborted) return EXIT.interrupted;
-    return failed.length > 0 ? EXIT.error : EXIT.ok;
+    return report(rows, target, projectDir, json, emit, controller.signal.aborted);
   } finally {
     process.off('SIGINT', interrupt);
-    await run.pool.closeAll();
+    await pool?.closeAll();
   }
+}
+
+function selectHosts(run: PlanRun, retryFailed: boolean): PlannedHost[] {
+  if (!retryFailed) return run.planned;
+  const failed = new Set(loadLastRun(run.project.dir)?.failed ?? []);
+  const planned = run.planned.filter((host) => failed.has(host.host.name));
+  if (planned.length === 0)
+    throw new SvcError('--retry-failed: the last deploy left no failed host among these targets');
+  return planned;
+}
+
+/** The end of a run: last-run record, the table (or result events), the exit code. */
+function report(
+  rows: readonly Row[],
+  target: string,
+  projectDir: string,
+  json: boolean,
+  emit: (event: object) => void,
+  aborted: boolean,
+): number {
+  const failed = rows
+    .filter((row) => row.status !== 'deployed' && row.status !== 'unchanged')
+    .map((row) => row.host);
+  saveLastRun(projectDir, { at: new Date().toISOString(), target, failed });
+  if (json) {
+    for (const row of rows) emit({ event: 'result', ...row });
+    emit({ event: 'summary', hosts: rows.length, failed });
+  } else {
+    const paint = palette(colorEnabled(process.stdout));
+    process.stdout.write(`\n${table(rows)}`);
+    if (failed.length > 0)
+      process.stdout.write(
+        paint.red(
+          `${failed.length} host(s) not deployed: ${failed.join(', ')} (svc deploy ${target} --retry-failed)\n`,
+        ),
+      );
+  }
+  if (aborted) return EXIT.interrupted;
+  return failed.length > 0 ? EXIT.error : EXIT.ok;
 }
 
 const EXAMPLES = `

@@ -65,6 +65,7 @@ export async function planTarget(
   target: string,
   flags: PlanFlags,
   pinRelease?: PlanInput['pinRelease'],
+  then?: (planned: PlannedHost, run: Omit<PlanRun, 'planned'>) => Promise<void>,
 ): Promise<PlanRun> {
   const dir = resolve(flags.dir ?? '.');
   const project = readProject(dir);
@@ -83,7 +84,8 @@ export async function planTarget(
     ...(pinRelease && { pinRelease }),
   };
   try {
-    return { project, input, planned: await planHosts(input, hosts, pool, parallel), pool };
+    const each = then && ((planned: PlannedHost) => then(planned, { project, input, pool }));
+    return { project, input, planned: await planHosts(input, hosts, pool, parallel, each), pool };
   } catch (error) {
     await pool.closeAll();
     throw error;

@@ -145,11 +145,20 @@ async function planOne(
   }
 }
 
+/**
+ * Plans every host, at most `parallel` at once. `then`, when given, runs for each host as soon as
+ * its own plan is ready (deploy --yes applies it there), before that worker takes the next host.
+ */
 export function planHosts(
   input: PlanInput,
   hosts: readonly PlannableHost[],
   pool: ConnectionPool,
   parallel: number,
+  then?: (planned: PlannedHost) => Promise<void>,
 ): Promise<PlannedHost[]> {
-  return mapLimit(hosts, parallel, (host) => planOne(input, host, pool));
+  return mapLimit(hosts, parallel, async (host) => {
+    const planned = await planOne(input, host, pool);
+    if (then) await then(planned);
+    return planned;
+  });
 }

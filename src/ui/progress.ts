@@ -44,8 +44,9 @@ export interface HostProgress {
 export function hostProgress(
   hosts: readonly string[],
   stream: NodeJS.WriteStream = process.stderr,
+  plain = plainOutput(stream),
 ): HostProgress {
-  if (plainOutput(stream)) {
+  if (plain) {
     return {
       step: (host, text) => stream.write(`${host}: ${text}\n`),
       done: () => undefined,
