@@ -218,7 +218,10 @@ function changeCommands(change: Change, ctx: Context, index: number): string[] {
           ? linkCommands(change.target, before.target!)
           : shellCommand(['rm', '-f', '--', change.target]),
       );
-      return [linkCommands(change.target, op.target)];
+      // Nothing is there yet: one ln is already atomic. A link that moves is replaced by rename.
+      return change.action === 'create'
+        ? [shellCommand(['ln', '-s', '--', op.target, change.target])]
+        : [linkCommands(change.target, op.target)];
     }
     case 'file':
       return fileChange(change, ctx, index);
@@ -436,6 +439,21 @@ function previousRelease(input: ApplyInput): string | undefined {
   return input.facts.paths.get(hostLayout(input.manifest.name).current)?.target;
 }
 
+/**
+ * Consecutive `install -d` lines with the same mode and owner become one: fewer processes on the
+ * host, same order (install -d makes each directory in turn, parents first as listed).
+ */
+function mergeDirCreates(lines: string[]): void {
+  const head = (line: string) => /^(install -d -m \S+ -o \S+ -g \S+ --) /.exec(line)?.[1];
+  for (let index = lines.length - 1; index > 0; index--) {
+    const prefix = head(lines[index]!);
+    if (prefix !== undefined && head(lines[index - 1]!) === prefix) {
+      lines[index - 1] = `${lines[index - 1]} ${lines[index]!.slice(prefix.length + 1)}`;
+      lines.splice(index, 1);
+    }
+  }
+}
+
 /** A sh function; its lines are not indented, so heredoc terminators stay at column 0. */
 function shFunction(name: string, lines: readonly string[]): string {
   return `${name}() {\n${lines.join('\n') || ':'}\n}`;
@@ -472,6 +490,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
       prunes.push(shellCommand(['rm', '-rf', '--', change.target]));
     else body.push(...changeCommands(change, ctx, index));
   });
+  mergeDirCreates(body);
   const service = activation(input);
   const releaseId = newCurrent(input);
   const script = [
