@@ -43,6 +43,14 @@ function verifiedByNetns(pids: readonly number[], netns: string): ProcessRecord[
     .filter((p) => p !== undefined);
 }
 
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 function netnsInode(netns: string): number | undefined {
   try {
     return statSync(`/run/netns/${netns}`).ino;
@@ -85,8 +93,12 @@ export async function teardownHost(
   const alive = await waitForExit(signalled, EXIT_TIMEOUT_MS);
   // The kernel ends the rest of a host's PID namespace after its PID 1, not at the same instant
   // (also processes an interrupted `up` never recorded): wait for the namespace to empty.
-  if (inode !== undefined)
+  if (inode !== undefined) {
+    // Anything still alive in this host's namespace was started by this sandbox (the namespace is
+    // named after its state directory) but never recorded, e.g. when `up` was killed midway.
+    for (const pid of livePidsInNetns(inode)) killQuietly(pid);
     await waitUntil(() => livePidsInNetns(inode).length === 0, EXIT_TIMEOUT_MS);
+  }
   if (alive.length > 0) {
     // Keep the record: a later `down` can try again.
     return [`${host.name}: ${alive.map((p) => `${p.role} pid ${p.pid}`).join(', ')} did not end`];
