@@ -2,7 +2,7 @@
 // one round trip, and show what a deploy would change. Never writes to a host.
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
-import { EXIT, SvcError } from '../core/errors.js';
+import { EXIT } from '../core/errors.js';
 import {
   formatFooter,
   formatHostOutcome,
@@ -13,6 +13,7 @@ import { readProject, type Project } from '../project/read.js';
 import { planHosts, type PlanInput, type PlannedHost } from '../remote/plan-hosts.js';
 import {
   loadPlaybook,
+  parallelism,
   sshOptions,
   targetContext,
   type ConnectFlags,
@@ -26,16 +27,6 @@ export interface PlanFlags extends ConnectFlags {
   detailedExitcode?: boolean;
   parallel?: string;
   dir?: string;
-}
-
-function parallelism(value: string | undefined): number {
-  if (value === undefined) return 10;
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 200) {
-    throw new SvcError(
-      `--parallel: must be a whole number from 1 to 200 (got ${JSON.stringify(value)})`,
-    );
-  }
-  return Number(value);
 }
 
 async function askPassphrase(file: string): Promise<string> {

@@ -16,7 +16,7 @@ import {
   loadKnownHosts,
   userKnownHostsFile,
 } from '../remote/known-hosts-store.js';
-import { resolveHosts } from '../remote/run-context.js';
+import { resolveHosts, timeoutMs } from '../remote/run-context.js';
 import { readManifestIfPresent } from '../project/read.js';
 
 export async function runTrust(
@@ -24,7 +24,7 @@ export async function runTrust(
   flags: { dir?: string; connectTimeout?: string },
 ): Promise<void> {
   const hosts = resolveHosts(target, readManifestIfPresent(flags.dir ?? '.'));
-  const timeoutMs = Number(flags.connectTimeout ?? 10) * 1000;
+  const timeout = timeoutMs('--connect-timeout', flags.connectTimeout, 10);
   const file = userKnownHostsFile();
   let refused = 0;
   for (const host of hosts) {
@@ -32,7 +32,7 @@ export async function runTrust(
       throw new SvcError(
         `${host.name}: svc trust does not reach hosts behind ProxyJump yet; use ssh once to record its key`,
       );
-    const key = await fetchHostKey(host, timeoutMs);
+    const key = await fetchHostKey(host, timeout);
     const verdict = verifyHostKey(
       loadKnownHosts(defaultKnownHostsFiles()),
       host.address,

@@ -7,7 +7,7 @@ import type { Manifest } from '../core/manifest.js';
 import { resolveTarget, type HostSpec } from '../core/targets.js';
 import { readManifestFile } from '../project/read.js';
 import { mapLimit } from './plan-hosts.js';
-import { sshOptions, targetContext, type ConnectFlags } from './run-context.js';
+import { parallelism, sshOptions, targetContext, type ConnectFlags } from './run-context.js';
 import { ConnectionPool, type HostConnection } from './ssh.js';
 
 export interface EachHostFlags extends ConnectFlags {
@@ -30,7 +30,7 @@ export async function forEachHost<T>(
   try {
     const results = await mapLimit(
       hosts,
-      Number(flags.parallel ?? 10),
+      parallelism(flags.parallel),
       async (host): Promise<HostOutcomeOf<T>> => {
         try {
           return { host, ok: true, value: await work(await pool.get(host), host, manifest) };

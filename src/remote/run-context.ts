@@ -67,7 +67,19 @@ export interface ConnectFlags {
   commandTimeout?: string;
 }
 
-function seconds(flag: string, value: string | undefined, fallback: number): number {
+/** --parallel: how many hosts at once. */
+export function parallelism(value: string | undefined): number {
+  if (value === undefined) return 10;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 200) {
+    throw new SvcError(
+      `--parallel: must be a whole number from 1 to 200 (got ${JSON.stringify(value)})`,
+    );
+  }
+  return Number(value);
+}
+
+/** A timeout flag in seconds -> milliseconds. */
+export function timeoutMs(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback * 1000;
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed <= 0 || parsed > 3600) {
@@ -87,8 +99,8 @@ export function sshOptions(
   return {
     knownHosts: loadKnownHosts(defaultKnownHostsFiles(env)),
     ...(flags.acceptNew && { acceptNewInto: userKnownHostsFile() }),
-    connectTimeoutMs: seconds('--connect-timeout', flags.connectTimeout, 10),
-    commandTimeoutMs: seconds('--command-timeout', flags.commandTimeout, 120),
+    connectTimeoutMs: timeoutMs('--connect-timeout', flags.connectTimeout, 10),
+    commandTimeoutMs: timeoutMs('--command-timeout', flags.commandTimeout, 120),
     ...(env.SSH_AUTH_SOCK && { agentSocket: env.SSH_AUTH_SOCK }),
     ...(askPassphrase && { askPassphrase }),
     resolveJump: (hop) => {
