@@ -16,7 +16,9 @@ import type { TarEntry } from './tar.js';
 export const EXIT_LOCKED = 75;
 export const EXIT_STALE = 76;
 export const EXIT_UNHEALTHY = 77;
-export const LOCKS_DIR = '/var/lib/svc/locks';
+/** svc's own state on a host: records, locks and the staging area (root only). */
+const STATE_DIR = '/var/lib/svc';
+export const LOCKS_DIR = `${STATE_DIR}/locks`;
 
 export interface ApplyInput {
   manifest: Manifest;
@@ -48,6 +50,9 @@ umask 022
 exec 3>&1 1>&2
 say() { printf '%s\n' "$*" >&3; }
 hex() { od -An -v -tx1 | tr -d ' \n'; }
+# Whole seconds since boot into $up_s, read by the shell itself: the polling loops below run while
+# other hosts' services start on the same CPUs, so they avoid a process per iteration.
+uptime_s() { IFS=. read -r up_s rest 2>/dev/null < /proc/uptime || up_s=$(date +%s); }
 stage=
 lock=
 lock_taken=0
@@ -66,34 +71,31 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 `;
 
-function heredoc(file: string, content: string, nonce: string): string {
-  const end = `SVC_EOF_${nonce}`;
-  return `cat > ${file} <<'${end}'\n${content}${content.endsWith('\n') ? '' : '\n'}${end}`;
-}
-
 function lockSection(input: ApplyInput): string {
   const lock = `${LOCKS_DIR}/${input.manifest.name}`;
   return [
     `lock=${q(lock)}`,
-    `install -d -m 0700 ${q(LOCKS_DIR)}`,
-    `deadline=$(( $(date +%s) + ${input.lockWaitSeconds} ))`,
+    `install -d -m 0700 ${q(STATE_DIR)} ${q(LOCKS_DIR)}`,
+    `uptime_s; deadline=$((up_s + ${input.lockWaitSeconds}))`,
     `while ! mkdir -m 0700 "$lock" 2>/dev/null; do`,
-    `  if [ "$(date +%s)" -ge "$deadline" ]; then say "LOCKED	$(head -c 4096 "$lock/holder" 2>/dev/null | hex)"; exit ${EXIT_LOCKED}; fi`,
+    `  uptime_s; if [ "$up_s" -ge "$deadline" ]; then say "LOCKED	$(head -c 4096 "$lock/holder" 2>/dev/null | hex)"; exit ${EXIT_LOCKED}; fi`,
     `  sleep 1`,
     `done`,
     `lock_taken=1`,
-    heredoc('"$lock/holder"', input.holder, input.nonce),
+    `printf '%s\n' ${q(input.holder)} > "$lock/holder"`,
     `say "STEP	locked"`,
   ].join('\n');
 }
 
 /** Re-gathers the facts and compares their digest with the plan's: a changed host is refused. */
 function staleSection(input: ApplyInput): string {
+  // The fact script is read by a child sh from a here-document: no temporary file to write, run
+  // and remove.
   return [
-    `facts_script=$(mktemp)`,
-    heredoc('"$facts_script"', factScript(input.factRequest), input.nonce),
-    `digest=$(sh "$facts_script" | sha256sum | cut -c1-64)`,
-    `rm -f -- "$facts_script"`,
+    `digest=$(sh -s <<'SVC_EOF_${input.nonce}' | sha256sum`,
+    `${factScript(input.factRequest)}SVC_EOF_${input.nonce}`,
+    ')',
+    'digest=${digest%% *}',
     `if [ "$digest" != ${q(input.plan.factsDigest)} ]; then say "STALE"; exit ${EXIT_STALE}; fi`,
     `say "STEP	facts unchanged since the plan"`,
   ].join('\n');
@@ -101,9 +103,7 @@ function staleSection(input: ApplyInput): string {
 
 function stageSection(): string {
   return [
-    `install -d -m 0700 /var/lib/svc`,
-    `stage=$(mktemp -d /var/lib/svc/stage.XXXXXX)`,
-    `mkdir -p "$stage/backup"`,
+    `stage=$(mktemp -d ${STATE_DIR}/stage.XXXXXX)`,
     `tar -xzf - -C "$stage" --no-same-owner`,
   ].join('\n');
 }
@@ -152,7 +152,7 @@ function installFile(stagedFile: string, op: FileOperation): string {
 
 function fileChange(change: Change, ctx: Context, index: number): string[] {
   const path = change.target;
-  const backup = `"$stage/backup/${index}"`;
+  const backup = `"$stage/backup.${index}"`;
   if (change.action === 'delete') {
     ctx.rollback.push(`if [ -e ${backup} ]; then cp -p -- ${backup} ${q(path)}; fi`);
     return [`if [ -f ${q(path)} ]; then cp -p -- ${q(path)} ${backup}; rm -f -- ${q(path)}; fi`];
@@ -238,7 +238,7 @@ function changeCommands(change: Change, ctx: Context, index: number): string[] {
 function releaseCommands(path: string, install: readonly string[] | undefined): string[] {
   const partial = `${path.slice(0, path.lastIndexOf('/') + 1)}.${path.slice(path.lastIndexOf('/') + 1)}.partial`;
   return [
-    shellCommand(['rm', '-rf', '--', partial]),
+    `if [ -e ${q(partial)} ] || [ -L ${q(partial)} ]; then ${shellCommand(['rm', '-rf', '--', partial])}; fi`,
     `cp -a -- "$stage/release" ${q(partial)}`,
     // The install step (npm ci --omit=dev, say) runs in the release before it can go live; if it
     // fails, the half-installed release never gets its final name.
@@ -246,9 +246,10 @@ function releaseCommands(path: string, install: readonly string[] | undefined): 
       ? [
           `say "STEP	installing: ${install.join(' ').replace(/["$`\\]/g, '')}"`,
           `(cd ${q(partial)} && ${shellCommand(install)}) >&2 || { rm -rf -- ${q(partial)}; say "FAIL	the install step failed"; exit 1; }`,
+          // What the install step made belongs to root like the rest (tar unpacked it as root).
+          shellCommand(['chown', '-R', 'root:root', '--', partial]),
         ]
       : []),
-    shellCommand(['chown', '-R', 'root:root', '--', partial]),
     shellCommand(['mv', '-T', '--', partial, path]),
   ];
 }
@@ -284,24 +285,29 @@ const HEALTH = String.raw`http_ok() {
   elif command -v wget >/dev/null 2>&1; then wget -q -O /dev/null -T 2 "$1"
   else node -e 'require("http").get(process.argv[1],{timeout:2000},r=>process.exit(r.statusCode===200?0:1)).on("error",()=>process.exit(1))' "$1"; fi
 }
-pid_ok() { pid=$(head -c 32 "$1" 2>/dev/null | tr -cd 0-9); [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
-pid_in() { head -c 32 "$1" 2>/dev/null | tr -cd 0-9; }
+# The pid in a pidfile into $pid (digits only, else empty), read by the shell itself.
+read_pid() {
+  pid=
+  if [ -r "$1" ]; then read -r pid < "$1" || :; fi
+  case $pid in ''|*[!0-9]*) pid= ;; esac
+}
+pid_ok() { read_pid "$1"; [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
 # monit starts and restarts asynchronously: wait for a live process other than the old one, or a
 # health check could be answered by the release being replaced.
 wait_new_pid() { # pidfile old-pid seconds
-  end=$(( $(date +%s) + $3 ))
+  uptime_s; end=$((up_s + $3))
   while :; do
-    now=$(pid_in "$1")
-    if [ -n "$now" ] && [ "$now" != "$2" ] && kill -0 "$now" 2>/dev/null; then return 0; fi
-    [ "$(date +%s)" -lt "$end" ] || return 1
+    read_pid "$1"
+    if [ -n "$pid" ] && [ "$pid" != "$2" ] && kill -0 "$pid" 2>/dev/null; then return 0; fi
+    uptime_s; [ "$up_s" -lt "$end" ] || return 1
     sleep 0.05
   done
 }
 wait_healthy() { # kind target seconds
-  end=$(( $(date +%s) + $3 ))
+  uptime_s; end=$((up_s + $3))
   while :; do
     if [ "$1" = url ]; then http_ok "$2" && return 0; else pid_ok "$2" && sleep 1 && pid_ok "$2" && return 0; fi
-    [ "$(date +%s)" -lt "$end" ] || return 1
+    uptime_s; [ "$up_s" -lt "$end" ] || return 1
     sleep 0.1
   done
 }`;
@@ -339,9 +345,10 @@ function writeRecords(
 ): string {
   const layout = hostLayout(input.manifest.name);
   const file = `${layout.records}/installed.json`;
+  // printf is the shell's own: the records, however long, never go through a process's arguments.
   return [
-    `install -d -m 0700 ${q(layout.records)}`,
-    heredoc(q(`${file}.svc-new`), recordsJson(input, status, releaseId), input.nonce),
+    `[ -d ${q(layout.records)} ] || install -d -m 0700 ${q(layout.records)}`,
+    `printf '%s\n' ${q(recordsJson(input, status, releaseId))} > ${q(`${file}.svc-new`)}`,
     shellCommand(['mv', '-f', '--', `${file}.svc-new`, file]),
   ].join('\n');
 }
@@ -397,7 +404,7 @@ function activation(input: ApplyInput): Activation {
     const pidfile = q(hostLayout(manifest.name).pidfile);
     start.push(
       // For a start any live process will do (monit may have started it on its own already).
-      action === 'restart' ? `old_pid=$(pid_in ${pidfile})` : 'old_pid=',
+      action === 'restart' ? `read_pid ${pidfile}; old_pid=$pid` : 'old_pid=',
       `${shellCommand(initControl(manifest.init, action, manifest.name))} || true`,
       `if ! wait_new_pid ${pidfile} "$old_pid" ${input.healthTimeoutSeconds}; then rollback; fi`,
       `say "STEP	${action}ed ${manifest.name}"`,

@@ -70,7 +70,8 @@ export interface Sandbox {
 /** undefined when sandbox tests can run here; else the reason, for describe.skipIf. */
 export function sandboxSupport(): string | undefined {
   if (process.getuid?.() !== 0) return 'sandbox tests need root';
-  if (!existsSync(join(REPO, 'dist', 'cli', 'main.js'))) return 'dist/ is missing: npm run build';
+  if (!existsSync(join(REPO, 'dist', 'bundle', 'svc.mjs')))
+    return 'dist/ is missing: npm run build';
   for (const tool of ['/usr/sbin/sshd', '/usr/bin/monit', '/usr/bin/ssh', '/usr/bin/unshare']) {
     try {
       accessSync(tool, constants.X_OK);

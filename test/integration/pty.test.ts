@@ -19,7 +19,7 @@ import { parse } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { childEnv, KEY, PtySession, SVC, WAIT_MS } from '../helpers/pty.js';
 
-const DIST_MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const DIST_MAIN = fileURLToPath(new URL('../../dist/bundle/svc.mjs', import.meta.url));
 
 let root: string;
 const sessions: PtySession[] = [];

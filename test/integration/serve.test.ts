@@ -21,7 +21,7 @@ const HOST = '127.0.0.1';
 let root = '';
 
 beforeAll(() => {
-  if (!existsSync(join(REPO, 'dist', 'cli', 'main.js'))) {
+  if (!existsSync(join(REPO, 'dist', 'bundle', 'svc.mjs'))) {
     throw new Error('dist/ is missing: run npm run build first');
   }
   root = mkdtempSync(join(tmpdir(), 'svc-serve-'));

@@ -308,7 +308,7 @@ function nginxConf(dir: string, site: string): string {
 }
 
 beforeAll(() => {
-  if (!existsSync(join(REPO, 'dist', 'cli', 'main.js'))) {
+  if (!existsSync(join(REPO, 'dist', 'bundle', 'svc.mjs'))) {
     throw new Error('dist/ is missing: run npm run build first');
   }
   root = mkdtempSync(join(tmpdir(), 'svc-validators-'));
