@@ -35,6 +35,12 @@ function hexToBytes(hex: string): Uint8Array {
 }
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 const hexText = (hex: string) => utf8.decode(hexToBytes(hex));
+/** The script's `enc`: `=text` for a plain value (the same characters its case allows), else hex. */
+const PLAIN = /^=[A-Za-z0-9._/@:+,-]+$/;
+function decodeText(field: string): string | undefined {
+  if (PLAIN.test(field)) return field.slice(1);
+  return HEX.test(field) ? hexText(field) : undefined;
+}
 
 function base64ToBytes(text: string): Uint8Array {
   const binary = atob(text);
@@ -88,14 +94,14 @@ export function parseFacts(output: string, request: FactRequest, host: string): 
   );
   const [init] = reader.next('I', 1);
   reader.check(INITS.includes(init as InitKind), `unknown init system ${JSON.stringify(init)}`);
-  const [hostnameHex] = reader.next('H', 1);
-  reader.check(HEX.test(hostnameHex!), 'hostname is not hex');
-  const [login, homeHex] = reader.next('L', 2);
+  const hostname = decodeText(reader.next('H', 1)[0]!);
+  reader.check(hostname !== undefined, 'the hostname is not encoded text');
+  const [login, homeField] = reader.next('L', 2);
+  const home = decodeText(homeField!);
   reader.check(
-    login === request.loginUser && HEX.test(homeHex!),
+    login === request.loginUser && home !== undefined,
     'login record does not match the request',
   );
-  const home = hexText(homeHex!);
   const [monitInstalled, monitRunning] = reader.next('M', 2);
   reader.check(
     /^[01]$/.test(monitInstalled!) && /^[01]$/.test(monitRunning!),
@@ -112,25 +118,25 @@ export function parseFacts(output: string, request: FactRequest, host: string): 
     records === '-' ? undefined : parseRecords(utf8.decode(base64ToBytes(records!)), reader);
   const releases: string[] = [];
   while (reader.peek('X')) {
-    const [nameHex] = reader.next('X', 1);
-    reader.check(HEX.test(nameHex!), 'release name is not hex');
-    releases.push(hexText(nameHex!));
+    const name = decodeText(reader.next('X', 1)[0]!);
+    reader.check(name !== undefined, 'a release name is not encoded text');
+    releases.push(name!);
   }
   const claimed = new Map<string, string>();
   while (reader.peek('O')) {
-    const [serviceHex, othersRecords] = reader.next('O', 2);
+    const [serviceField, othersRecords] = reader.next('O', 2);
+    const other = decodeText(serviceField!);
     reader.check(
-      HEX.test(serviceHex!) && BASE64.test(othersRecords!),
+      other !== undefined && BASE64.test(othersRecords!),
       'bad record of another service',
     );
-    const other = hexText(serviceHex!);
     for (const file of parseRecords(utf8.decode(base64ToBytes(othersRecords!)), reader).files)
-      claimed.set(file, other);
+      claimed.set(file, other!);
   }
 
   const paths = new Map<string, PathFact>();
   request.paths.forEach((_, index) => {
-    const fact = readPathFact(reader, request, index, home);
+    const fact = readPathFact(reader, request, index, home!);
     paths.set(fact.path, fact);
   });
   const users = new Map<string, UserFact | undefined>();
@@ -148,8 +154,8 @@ export function parseFacts(output: string, request: FactRequest, host: string): 
   reader.check(end === 'svc-facts' && reader.atEnd(), 'trailing output after the end marker');
 
   return {
-    hostname: hexText(hostnameHex!),
-    login: { user: login!, home },
+    hostname: hostname!,
+    login: { user: login!, home: home! },
     init: init as InitKind,
     monit: { installed: monitInstalled === '1', running: monitRunning === '1' },
     service:
@@ -189,9 +195,9 @@ function readPathFact(reader: Reader, request: FactRequest, index: number, home:
   reader.check(NAME.test(owner!) && NAME.test(group!), `bad owner for ${path}`);
   reader.check(DECIMAL.test(size!), `bad size for ${path}`);
   reader.check(type === 'file' ? SHA256.test(sum!) : sum === '-', `bad sha256 for ${path}`);
-  // readlink ends its output with one newline, which is not part of the target.
+  const linkTarget = type === 'link' ? decodeText(target!) : undefined;
   reader.check(
-    type === 'link' ? HEX.test(target!) && target!.endsWith('0a') : target === '-',
+    type === 'link' ? linkTarget !== undefined : target === '-',
     `bad link target for ${path}`,
   );
   const fact: PathFact = {
@@ -203,7 +209,7 @@ function readPathFact(reader: Reader, request: FactRequest, index: number, home:
     size: Number(size),
   };
   if (type === 'file') fact.sha256 = sum;
-  if (type === 'link') fact.target = hexText(target!.slice(0, -2));
+  if (linkTarget !== undefined) fact.target = linkTarget;
   if (reader.peek('C')) {
     const [contentIndex, content] = reader.next('C', 2);
     reader.check(
@@ -216,11 +222,12 @@ function readPathFact(reader: Reader, request: FactRequest, index: number, home:
 }
 
 function readUser(reader: Reader, name: string): UserFact | undefined {
-  const [got, entryHex] = reader.next('U', 2);
+  const [got, entryField] = reader.next('U', 2);
   reader.check(got === name, `expected the user record for ${name}`);
-  if (entryHex === '-') return undefined;
-  reader.check(HEX.test(entryHex!), `bad user record for ${name}`);
-  const fields = hexText(entryHex!).split(':');
+  if (entryField === '-') return undefined;
+  const entry = decodeText(entryField!);
+  reader.check(entry !== undefined, `bad user record for ${name}`);
+  const fields = entry!.split(':');
   reader.check(fields.length === 7 && fields[0] === name, `bad passwd entry for ${name}`);
   reader.check(DECIMAL.test(fields[2]!) && DECIMAL.test(fields[3]!), `bad uid or gid for ${name}`);
   return {

@@ -82,46 +82,70 @@ export interface FactRequest {
   pidfile: string;
 }
 
-export const FACTS_VERSION = '1';
+export const FACTS_VERSION = '2';
 /** Files larger than this are compared by hash only; the diff says so. */
 export const MAX_DIFF_BYTES = 256 * 1024;
 
+/** `${expr}` for the sh scripts below: written through this, String.raw can carry it. */
+const expand = (expression: string) => '${' + expression + '}';
+
+// Processes are what a fact run costs (a host may be one of ten sharing two CPUs), so values are
+// read with the shell's own read and parameter expansion where it can, and a text value travels
+// as `=text` when it is plain, hex only when it holds anything else.
 const SCRIPT_PRELUDE = String.raw`set -u
 export LC_ALL=C
 hex() { od -An -v -tx1 | tr -d ' \n'; }
 b64() { base64 | tr -d '\n'; }
+enc() {
+  case $1 in
+    '' | *[!A-Za-z0-9._/@:+,-]*) enc=$(printf %s "$1" | hex) ;;
+    *) enc="=$1" ;;
+  esac
+}
 path_fact() {
   if [ -L "$2" ]; then t=link; elif [ -d "$2" ]; then t=dir; elif [ -f "$2" ]; then t=file;
   elif [ -e "$2" ]; then t=other; else printf 'P\t%s\tabsent\n' "$1"; return; fi
   set -- "$1" "$2" "$3" "$t" $(stat -c '%a %U %G %s' -- "$2")
-  sum=-; target=-
-  if [ "$4" = file ]; then sum=$(sha256sum < "$2" | cut -c1-64); fi
-  if [ "$4" = link ]; then target=$(readlink -- "$2" | hex); fi
-  printf 'P\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$4" "$5" "$6" "$7" "$8" "$sum" "$target"
+  sum=-; enc=-
+  if [ "$4" = file ]; then sum=$(sha256sum < "$2"); sum=${expand('sum%% *')}; fi
+  if [ "$4" = link ]; then
+    # Exact, trailing newlines included: the . stops $(...) from stripping them.
+    target=$(readlink -- "$2"; echo .); target=${expand('target%?.')}; enc "$target"
+  fi
+  printf 'P\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$4" "$5" "$6" "$7" "$8" "$sum" "$enc"
   if [ "$4" = file ] && [ -n "$3" ] && [ "$sum" != "$3" ] && [ "$8" -le ${MAX_DIFF_BYTES} ]; then
     printf 'C\t%s\t%s\n' "$1" "$(b64 < "$2")"
   fi
 }
 user_fact() {
-  if line=$(getent passwd "$1"); then
-    printf 'U\t%s\t%s\n' "$1" "$(printf %s "$line" | hex)"
+  if line=$(getent passwd "$1"); then enc "$line"; printf 'U\t%s\t%s\n' "$1" "$enc"
   else printf 'U\t%s\t-\n' "$1"; fi
 }
 group_fact() {
-  if line=$(getent group "$1"); then printf 'G\t%s\t%s\n' "$1" "$(printf %s "$line" | cut -d: -f3)"
+  if line=$(getent group "$1"); then IFS=: read -r _ _ gid _ <<EOF
+$line
+EOF
+    printf 'G\t%s\t%s\n' "$1" "$gid"
   else printf 'G\t%s\t-\n' "$1"; fi
 }
 `;
 
-const SCRIPT_HOST = String.raw`if [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] || [ -d /run/systemd/system ]; then init=systemd
+const SCRIPT_HOST = String.raw`comm=
+[ ! -r /proc/1/comm ] || read -r comm < /proc/1/comm || :
+if [ "$comm" = systemd ] || [ -d /run/systemd/system ]; then init=systemd
 elif [ -d /run/openrc ]; then init=openrc
 elif command -v initctl >/dev/null 2>&1 && initctl version 2>/dev/null | grep -q upstart; then init=upstart
 else init=none; fi
 printf 'I\t%s\n' "$init"
-printf 'H\t%s\n' "$(hostname | tr -d '\n' | hex)"
-login_home=$(getent passwd "$login" | cut -d: -f6)
+if [ -r /proc/sys/kernel/hostname ]; then read -r host < /proc/sys/kernel/hostname; else host=$(hostname); fi
+enc "$host"; printf 'H\t%s\n' "$enc"
+login_home=
+if line=$(getent passwd "$login"); then IFS=: read -r _ _ _ _ _ login_home _ <<EOF
+$line
+EOF
+fi
 if [ -z "$login_home" ]; then echo "svc-facts: the login user $login has no home directory" >&2; exit 3; fi
-printf 'L\t%s\t%s\n' "$login" "$(printf %s "$login_home" | hex)"
+enc "$login_home"; printf 'L\t%s\t%s\n' "$login" "$enc"
 if command -v monit >/dev/null 2>&1; then
   if monit summary >/dev/null 2>&1; then printf 'M\t1\t1\n'; else printf 'M\t1\t0\n'; fi
 else printf 'M\t0\t0\n'; fi
@@ -137,14 +161,14 @@ printf 'S\t%s\t%s\n' "$active" "$pid"
 if [ -f "$records" ] && [ ! -L "$records" ]; then printf 'R\t%s\n' "$(head -c 1048576 "$records" | b64)"; else printf 'R\t-\n'; fi
 if [ -d "$releases" ] && [ ! -L "$releases" ]; then
   for d in "$releases"/*; do
-    if [ -d "$d" ] && [ ! -L "$d" ]; then printf 'X\t%s\n' "$(basename -- "$d" | tr -d '\n' | hex)"; fi
+    if [ -d "$d" ] && [ ! -L "$d" ]; then enc "${expand('d##*/')}"; printf 'X\t%s\n' "$enc"; fi
   done
 fi
 for f in "$records_root"/*/installed.json; do
   [ -f "$f" ] && [ ! -L "$f" ] || continue
-  other=$(basename -- "$(dirname -- "$f")")
+  other=${expand('f%/installed.json')}; other=${expand('other##*/')}
   [ "$other" = "$service" ] && continue
-  printf 'O\t%s\t%s\n' "$(printf %s "$other" | hex)" "$(head -c 1048576 "$f" | b64)"
+  enc "$other"; printf 'O\t%s\t%s\n' "$enc" "$(head -c 1048576 "$f" | b64)"
 done
 `;
 

@@ -268,10 +268,10 @@ describe('timeouts name the host and the step', () => {
   });
 
   it('a step that hangs on the host: command timeout', async () => {
-    // A `hostname` that never returns, early on sudo's PATH inside the sandbox host only.
+    // A `getent` that never returns, early on sudo's PATH inside the sandbox host only.
     const hang = sbx.ssh(
       'sbx-2',
-      "printf '#!/bin/sh\\nexec sleep 60\\n' > /usr/local/bin/hostname && chmod 755 /usr/local/bin/hostname",
+      "printf '#!/bin/sh\\nexec sleep 60\\n' > /usr/local/bin/getent && chmod 755 /usr/local/bin/getent",
       { user: 'root' },
     );
     expect(hang.code, hang.stderr).toBe(0);
@@ -280,7 +280,7 @@ describe('timeouts name the host and the step', () => {
       expect(result.code).toBe(1);
       expect(result.stdout).toContain('  sbx-2: gathering facts did not finish within 1 s\n');
     } finally {
-      sbx.ssh('sbx-2', 'rm -f /usr/local/bin/hostname', { user: 'root' });
+      sbx.ssh('sbx-2', 'rm -f /usr/local/bin/getent', { user: 'root' });
     }
   });
 });

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { factScript, type FactRequest } from '../../src/core/facts.js';
+import { FACTS_VERSION, factScript, type FactRequest } from '../../src/core/facts.js';
 import { FactsError, parseFacts } from '../../src/core/facts-parse.js';
 import { sha256Hex } from '../../src/core/release.js';
 
@@ -15,6 +15,8 @@ mkdirSync(join(root, 'dir with space'), { mode: 0o750 });
 writeFileSync(join(root, 'file'), 'old content\n', { mode: 0o640 });
 writeFileSync(join(root, "it's $(secret)"), 'SECRET=1\n', { mode: 0o600 });
 symlinkSync('/etc/shadow\nx', join(root, 'link'));
+symlinkSync('releases/abc123', join(root, 'plain-link'));
+symlinkSync('ends-with-newline\n', join(root, 'newline-link'));
 
 const login = userInfo().username;
 const request: FactRequest = {
@@ -26,6 +28,8 @@ const request: FactRequest = {
     { path: join(root, "it's $(secret)") },
     { path: join(root, 'link') },
     { path: join(root, 'absent') },
+    { path: join(root, 'plain-link') },
+    { path: join(root, 'newline-link') },
   ],
   users: [login, 'svc-no-such-user'],
   groups: ['svc-no-such-group'],
@@ -50,6 +54,8 @@ describe('the fact script and parseFacts', () => {
     });
     expect(new TextDecoder().decode(fact('file').content)).toBe('old content\n');
     expect(fact('link')).toMatchObject({ type: 'link', target: '/etc/shadow\nx' });
+    expect(fact('plain-link')).toMatchObject({ type: 'link', target: 'releases/abc123' });
+    expect(fact('newline-link')).toMatchObject({ type: 'link', target: 'ends-with-newline\n' });
     expect(fact('absent')).toEqual({ path: join(root, 'absent'), type: 'absent' });
     expect(facts.users.get('svc-no-such-user')).toBeUndefined();
     expect(facts.users.get(login)?.name).toBe(login);
@@ -103,7 +109,16 @@ describe('the fact script and parseFacts', () => {
     ['a path record out of order', (text: string) => text.replace('P\t0\t', 'P\t7\t')],
     ['a bad mode', (text: string) => text.replace(/(P\t1\tfile\t)640/, '$1rwx')],
     ['an unknown init', (text: string) => text.replace(/^I\t\w+$/m, 'I\tsysv')],
-    ['a wrong version', (text: string) => text.replace('svc-facts\t1', 'svc-facts\t9')],
+    [
+      'a wrong version',
+      (text: string) => text.replace(`svc-facts\t${FACTS_VERSION}`, 'svc-facts\t9'),
+    ],
+    ['a plain value with a space', (text: string) => text.replace(/^H\t.*$/m, 'H\t=a b')],
+    ['an odd-length hex value', (text: string) => text.replace(/^H\t.*$/m, 'H\tabc')],
+    [
+      'a link target that is neither',
+      (text: string) => text.replace(/(P\t\d+\tlink(\t[^\t]*){5}\t)\S+$/m, '$1=bad\\x'),
+    ],
     ['an empty output', () => ''],
   ])('refuses %s', (_, corrupt) => {
     expect(() => parseFacts(corrupt(output), request, 'web1')).toThrow(FactsError);
