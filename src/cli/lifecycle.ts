@@ -1,7 +1,6 @@
 // The lifecycle commands: status, start, stop, restart, logs, releases and unlock. Each runs one
 // small script per host over the same transport as deploy.
 import { Command } from 'commander';
-import { hostname } from 'node:os';
 import { EXIT, SvcError } from '../core/errors.js';
 import type { ControlAction } from '../core/init-control.js';
 import {
@@ -10,7 +9,7 @@ import {
   parseReleases,
   parseStatus,
   releasesScript,
-  removeLockScript,
+  stopHolderScript,
   statusScript,
   unlockScript,
   type ServiceStatus,
@@ -201,25 +200,30 @@ export function releasesCommand(): Command {
 export function unlockCommand(): Command {
   return withHostOptions(new Command('unlock'))
     .description(
-      'remove a deploy lock whose holder is gone (its process on this machine has ended); --force for a holder elsewhere',
+      'show who holds the deploy lock; --force stops that deploy (it undoes its changes). A lock is never left behind: it ends with its deploy',
     )
-    .option('--force', 'remove the lock even if its holder may still be running elsewhere')
+    .option('--force', 'stop the deploy that holds the lock (TERM on the host), then wait for it')
     .action(async (target: string, flags: Flags & { force?: boolean }) => {
       const { results } = await forEachHost(target, flags, async (connection, host, manifest) => {
         const output = await runChecked(connection, unlockScript(manifest), 'reading the lock');
+        if (output.startsWith('NONE STALE'))
+          return 'not locked (removed the note of a deploy that was killed before it finished)';
         if (output.startsWith('NONE')) return 'not locked';
-        const holder = JSON.parse(
-          Buffer.from(output.split('\t')[1]!.trim(), 'base64').toString() || '{}',
-        ) as { who?: string; pid?: number };
-        const here = holder.who?.endsWith(`@${hostname()}`) === true;
-        const alive = here && holder.pid !== undefined && isRunning(holder.pid);
-        if (!flags.force && (!here || alive)) {
+        const holder = parseHolder(output.split('\t')[1]!.trim());
+        const who = `${holder.who ?? 'unknown'} (pid ${holder.pid ?? '?'}: ${holder.command ?? '?'})`;
+        if (!flags.force || holder.hostPid === undefined) {
           throw new SvcError(
-            `${host.name}: locked by ${holder.who ?? 'unknown'} (pid ${holder.pid ?? '?'})${alive ? ', which is still running' : ', on another machine'}; pass --force if you are sure it is gone`,
+            `${host.name}: locked by ${who}, whose deploy is still running on the host${holder.hostPid === undefined ? '' : ` as pid ${holder.hostPid}; pass --force to stop it (it undoes its changes)`}`,
           );
         }
-        await runChecked(connection, removeLockScript(manifest), 'removing the lock');
-        return `removed the lock of ${holder.who ?? 'unknown'} (pid ${holder.pid ?? '?'})`;
+        const stopped = await runChecked(
+          connection,
+          stopHolderScript(manifest, holder.hostPid, holder.hostStart ?? ''),
+          'stopping the lock holder',
+        );
+        if (!stopped.startsWith('RELEASED'))
+          throw new SvcError(`${host.name}: the deploy of ${who} still holds the lock after 60 s`);
+        return `stopped the deploy of ${who}; the lock is free`;
       });
       for (const result of results)
         if (result.ok) process.stdout.write(`${result.host.name}: ${result.value}\n`);
@@ -227,11 +231,25 @@ export function unlockCommand(): Command {
     });
 }
 
-function isRunning(pid: number): boolean {
+interface Holder {
+  who?: string;
+  pid?: number;
+  command?: string;
+  hostPid?: number;
+  hostStart?: string;
+}
+
+/** The holder note: svc's JSON, then "PID START" of the deploy's shell on the host. */
+function parseHolder(base64: string): Holder {
+  const [json = '{}', hostLine = ''] = Buffer.from(base64, 'base64').toString('utf8').split('\n');
+  let holder: Holder = {};
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    holder = JSON.parse(json) as Holder;
+  } catch {
+    // An unreadable note still names the host-side process below.
   }
+  const [pid, start] = hostLine.split(' ');
+  if (pid && /^\d+$/.test(pid) && start && /^\d+$/.test(start))
+    return { ...holder, hostPid: Number(pid), hostStart: start };
+  return holder;
 }

@@ -4,7 +4,7 @@
 // everything back: files, the `current` link, the running release. Every value in it is quoted
 // with shellQuote; the files it installs arrive in a tar stream on stdin after the script.
 import type { HostFacts, ReleaseRecord, ServiceRecords } from './facts.js';
-import { factScript, type FactRequest } from './facts.js';
+import { expand, factScript, type FactRequest } from './facts.js';
 import { initControl } from './init-control.js';
 import { hostLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
@@ -46,45 +46,81 @@ export interface ApplyBundle {
 const PRELUDE = String.raw`set -eu
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 umask 022
-# The protocol goes to fd 3; everything commands print goes to stderr.
-exec 3>&1 1>&2
-say() { printf '%s\n' "$*" >&3; }
+# Once it has its input, the script finishes (or undoes) what it began whatever becomes of svc's
+# connection: nothing dies of SIGPIPE, the protocol (fd 3) may go nowhere, and what commands print
+# goes to a root-only file on the host, whose tail is sent back when something fails.
+trap '' PIPE
+output=$(mktemp)
+exec 3>&1 1>>"$output" 2>&1
+say() { printf '%s\n' "$*" >&3 2>/dev/null || :; }
 hex() { od -An -v -tx1 | tr -d ' \n'; }
 # Whole seconds since boot into $up_s, read by the shell itself: the polling loops below run while
 # other hosts' services start on the same CPUs, so they avoid a process per iteration.
 uptime_s() { IFS=. read -r up_s rest 2>/dev/null < /proc/uptime || up_s=$(date +%s); }
+# The start time of process $1 (clock ticks since boot) into $start; empty when it is gone.
+proc_start() {
+  start=
+  { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 0
+  set -- ${expand('stat##*) ')}
+  shift 19 && start=$1
+}
 stage=
-lock=
-lock_taken=0
+holder=
 applying=0
-# Only a lock this run took is removed: never another deploy's.
-# $0 is this script's temporary file (see remote/ssh.ts): it removes itself too.
+# $0 is this script's temporary file (see remote/ssh.ts): it removes itself too. The lock needs no
+# removing: the kernel releases it with the last descriptor, also when this shell is killed.
 cleanup() {
   status=$?
   set +e
   if [ "$applying" = 1 ] && [ "$status" -ne 0 ]; then applying=0; say "FAILED	undoing"; undo; fi
+  if [ "$status" -ne 0 ]; then say "OUTPUT	$(tail -c 2048 "$output" | hex)"; fi
   case "$0" in /tmp/tmp.*) rm -f -- "$0" ;; esac
   [ -z "$stage" ] || rm -rf -- "$stage"
-  [ "$lock_taken" != 1 ] || rm -rf -- "$lock"
+  [ -z "$holder" ] || rm -f -- "$holder"
+  rm -f -- "$output"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 `;
 
+/**
+ * One deploy per service and host: flock(1) on a file the shell keeps open as fd 9. The kernel
+ * drops the lock when the shell ends, however it ends (SIGKILL, OOM, a reboot), so no lock is
+ * ever left behind; the holder file only says who holds it. The lock file is never removed (a
+ * waiter could then lock a file nobody else sees). Daemons this script starts get `9>&-`.
+ */
 function lockSection(input: ApplyInput): string {
-  const lock = `${LOCKS_DIR}/${input.manifest.name}`;
+  const { lockFile, holderFile } = lockPaths(input.manifest.name);
+  const stagePrefix = `${STATE_DIR}/stage.${input.manifest.name}.`;
   return [
-    `lock=${q(lock)}`,
-    `install -d -m 0700 ${q(STATE_DIR)} ${q(LOCKS_DIR)}`,
+    `command -v flock >/dev/null || { say "FAIL	flock (util-linux) is missing on the host"; exit 1; }`,
+    `exec 9>>${q(lockFile)}`,
     `uptime_s; deadline=$((up_s + ${input.lockWaitSeconds}))`,
-    `while ! mkdir -m 0700 "$lock" 2>/dev/null; do`,
-    `  uptime_s; if [ "$up_s" -ge "$deadline" ]; then say "LOCKED	$(head -c 4096 "$lock/holder" 2>/dev/null | hex)"; exit ${EXIT_LOCKED}; fi`,
+    `until flock -n 9; do`,
+    `  uptime_s; if [ "$up_s" -ge "$deadline" ]; then say "LOCKED	$(head -c 4096 ${q(holderFile)} 2>/dev/null | hex)"; exit ${EXIT_LOCKED}; fi`,
     `  sleep 1`,
     `done`,
-    `lock_taken=1`,
-    `printf '%s\n' ${q(input.holder)} > "$lock/holder"`,
+    `holder=${q(holderFile)}`,
+    // A holder note with the lock free: that deploy was killed before it could clean up (SIGKILL,
+    // a reboot). Files are each old or new (renames), and this deploy's plan took them as found.
+    `if [ -s "$holder" ]; then say "WARNING	a previous deploy did not finish: $(head -n 1 "$holder" | head -c 300 | tr -d '\\000-\\037')"; fi`,
+    // Its staging directory too: one whose shell is gone (the pid is in the name).
+    `for dir in ${q(stagePrefix)}*; do`,
+    `  pid=${expand(`dir#${q(stagePrefix)}`)}; pid=${expand('pid%%.*')}`,
+    `  [ ! -d "$dir" ] || kill -0 "$pid" 2>/dev/null || rm -rf -- "$dir"`,
+    'done',
+    'proc_start $$',
+    `printf '%s\\n%s %s\\n' ${q(input.holder)} "$$" "$start" > "$holder"`,
     `say "STEP	locked"`,
   ].join('\n');
+}
+
+/** The lock file a deploy holds with flock, and the file that says who holds it. */
+export function lockPaths(service: string): { lockFile: string; holderFile: string } {
+  return {
+    lockFile: `${LOCKS_DIR}/${service}.lock`,
+    holderFile: `${LOCKS_DIR}/${service}.holder`,
+  };
 }
 
 /** Re-gathers the facts and compares their digest with the plan's: a changed host is refused. */
@@ -101,10 +137,13 @@ function staleSection(input: ApplyInput): string {
   ].join('\n');
 }
 
-function stageSection(): string {
+/** The upload comes first, before the lock: a connection that stalls mid-upload holds no lock. */
+function stageSection(service: string): string {
   return [
-    `stage=$(mktemp -d ${STATE_DIR}/stage.XXXXXX)`,
+    `install -d -m 0700 ${q(STATE_DIR)} ${q(LOCKS_DIR)}`,
+    `stage=$(mktemp -d ${q(`${STATE_DIR}/stage.${service}.`)}"$$.XXXXXX")`,
     `tar -xzf - -C "$stage" --no-same-owner`,
+    `say "STEP	received"`,
   ].join('\n');
 }
 
@@ -245,7 +284,7 @@ function releaseCommands(path: string, install: readonly string[] | undefined): 
     ...(install
       ? [
           `say "STEP	installing: ${install.join(' ').replace(/["$`\\]/g, '')}"`,
-          `(cd ${q(partial)} && ${shellCommand(install)}) >&2 || { rm -rf -- ${q(partial)}; say "FAIL	the install step failed"; exit 1; }`,
+          `(cd ${q(partial)} && ${shellCommand(install)}) 9>&- || { rm -rf -- ${q(partial)}; say "FAIL	the install step failed"; exit 1; }`,
           // What the install step made belongs to root like the rest (tar unpacked it as root).
           shellCommand(['chown', '-R', 'root:root', '--', partial]),
         ]
@@ -377,7 +416,7 @@ interface Activation {
 const NGINX_RELOAD = String.raw`reload_nginx() {
   if [ -d /run/systemd/system ]; then systemctl reload-or-restart nginx
   elif [ -s /run/nginx.pid ] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then nginx -s reload
-  else nginx </dev/null >/dev/null 2>&1 3>&-; fi # a daemon holding our pipes would keep the session open
+  else nginx </dev/null >/dev/null 2>&1 3>&- 9>&-; fi # a daemon holding our pipes (or the lock) would keep them
 }`;
 
 /** The service (or nginx for a static site) taking up the new version, health-gated. */
@@ -405,15 +444,13 @@ function activation(input: ApplyInput): Activation {
     start.push(
       // For a start any live process will do (monit may have started it on its own already).
       action === 'restart' ? `read_pid ${pidfile}; old_pid=$pid` : 'old_pid=',
-      `${shellCommand(initControl(manifest.init, action, manifest.name))} || true`,
+      `${shellCommand(initControl(manifest.init, action, manifest.name))} 9>&- || true`,
       `if ! wait_new_pid ${pidfile} "$old_pid" ${input.healthTimeoutSeconds}; then rollback; fi`,
       `say "STEP	${action}ed ${manifest.name}"`,
     );
     undoService = [
       ...registerUnit(manifest, changed),
-      shellCommand(
-        initControl(manifest.init, previousRelease(input) ? 'restart' : 'stop', manifest.name),
-      ),
+      `${shellCommand(initControl(manifest.init, previousRelease(input) ? 'restart' : 'stop', manifest.name))} 9>&-`,
     ];
   } else if (nginx !== undefined) {
     start.push(
@@ -505,9 +542,9 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     MONIT_READY,
     NGINX_RELOAD,
     HEALTH,
+    stageSection(input.manifest.name),
     lockSection(input),
     staleSection(input),
-    stageSection(),
     // undo: every change put back, best effort (each line may fail without stopping the rest).
     shFunction(
       'undo',

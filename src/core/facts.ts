@@ -87,7 +87,7 @@ export const FACTS_VERSION = '2';
 export const MAX_DIFF_BYTES = 256 * 1024;
 
 /** `${expr}` for the sh scripts below: written through this, String.raw can carry it. */
-const expand = (expression: string) => '${' + expression + '}';
+export const expand = (expression: string) => '${' + expression + '}';
 
 // Processes are what a fact run costs (a host may be one of ten sharing two CPUs), so values are
 // read with the shell's own read and parameter expansion where it can, and a text value travels

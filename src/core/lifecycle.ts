@@ -1,7 +1,7 @@
 // The lifecycle commands' remote scripts (status, start, stop, restart, logs, releases, unlock)
 // and the parsers of their output. Pure: every value is shell-quoted here, and output that does
 // not have the expected shape is an error.
-import { LOCKS_DIR } from './apply-script.js';
+import { lockPaths } from './apply-script.js';
 import { serviceControl, type ControlAction } from './init-control.js';
 import { hostLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
@@ -169,17 +169,38 @@ export function parseReleases(output: string): ReleaseRow[] {
     }));
 }
 
-/** Removes the deploy lock when `force` or when its holder ran on this machine and is gone. */
+/**
+ * Reads the deploy lock: NONE when nobody holds it (a holder note left by a killed deploy is
+ * removed then: it is stale by definition), else HOLDER and the note, base64.
+ */
 export function unlockScript(manifest: Manifest): string {
-  const lock = `${LOCKS_DIR}/${manifest.name}`;
+  const { lockFile, holderFile } = lockPaths(manifest.name);
   return [
     'set -eu',
-    `if [ ! -d ${q(lock)} ]; then echo NONE; exit 0; fi`,
-    `printf 'HOLDER\\t%s\\n' "$(head -c 4096 ${q(`${lock}/holder`)} 2>/dev/null | base64 | tr -d '\\n')"`,
+    `if [ ! -e ${q(lockFile)} ] || flock -n ${q(lockFile)} true; then`,
+    `  if [ -e ${q(holderFile)} ]; then rm -f -- ${q(holderFile)}; echo NONE STALE; else echo NONE; fi`,
+    '  exit 0',
+    'fi',
+    `printf 'HOLDER\\t%s\\n' "$(head -c 4096 ${q(holderFile)} 2>/dev/null | base64 | tr -d '\\n')"`,
     '',
   ].join('\n');
 }
 
-export function removeLockScript(manifest: Manifest): string {
-  return `set -eu\nrm -rf -- ${q(`${LOCKS_DIR}/${manifest.name}`)}\necho REMOVED\n`;
+/**
+ * Stops the deploy holding the lock: TERM to its shell on the host (checked by start time, so a
+ * reused pid is never hit), which undoes what it applied and exits; then waits for the lock.
+ */
+export function stopHolderScript(manifest: Manifest, pid: number, start: string): string {
+  const { lockFile } = lockPaths(manifest.name);
+  return [
+    'set -eu',
+    `now=$(cut -d' ' -f22 /proc/${pid}/stat 2>/dev/null || :)`,
+    `if [ "$now" = ${q(start)} ]; then kill -TERM ${pid}; fi`,
+    'tries=0',
+    `until flock -n ${q(lockFile)} true; do`,
+    '  tries=$((tries + 1)); [ "$tries" -le 60 ] || { echo HELD; exit 0; }; sleep 1',
+    'done',
+    'echo RELEASED',
+    '',
+  ].join('\n');
 }

@@ -50,9 +50,10 @@ function refusal(planned: PlannedHost, adopt: boolean): string | undefined {
   return undefined;
 }
 
+/** The holder file: svc's JSON on the first line, the host-side pid and start time on the second. */
 function describeLock(holderHex: string): string {
   try {
-    const holder = JSON.parse(decodeHex(holderHex)) as {
+    const holder = JSON.parse(decodeHex(holderHex).split('\n')[0]!) as {
       who?: string;
       since?: string;
       pid?: number;
@@ -120,9 +121,16 @@ export async function applyHost(
   const field = (tag: string) =>
     lines.find((line) => line.startsWith(`${tag}\t`))?.slice(tag.length + 1);
   const release = bundle.releaseId;
+  // Undo steps that failed, a previous deploy that never finished: said, never fatal.
+  const warnings = lines
+    .filter((line) => line.startsWith('WARNING\t'))
+    .map((line) => line.slice(8));
   switch (result.code) {
     case 0:
-      return finish('deployed', release ? { release } : {});
+      return finish('deployed', {
+        ...(release && { release }),
+        ...(warnings.length > 0 && { message: warnings.join('; ') }),
+      });
     case EXIT_LOCKED:
       return finish('locked', { message: describeLock(field('LOCKED') ?? '') });
     case EXIT_STALE:
@@ -144,12 +152,12 @@ export async function applyHost(
     }
     case 130:
       return finish('failed', {
-        message:
-          'interrupted; the host undid nothing past the step it reached, and released its lock',
+        message: 'interrupted; the host undid what it had applied and released its lock',
       });
     default: {
-      const reason =
-        field('FAIL') ?? result.stderr.toString('utf8').trim().split('\n').slice(-3).join(' | ');
+      // The script's commands print into a file on the host; it sends the tail when it fails.
+      const printed = decodeHex(field('OUTPUT') ?? '') || result.stderr.toString('utf8');
+      const reason = field('FAIL') ?? printed.trim().split('\n').slice(-3).join(' | ');
       const reached =
         [...lines]
           .reverse()

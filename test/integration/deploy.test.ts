@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { holdLock, lockState } from '../helpers/lock.js';
 import { runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
 
 const SECRET = `deploy-secret-${process.pid}-${Date.now()}`;
@@ -108,7 +109,7 @@ describe('svc deploy', () => {
       '/var/db/api-orders:/usr/sbin/nologin',
     );
     expect(onHost('sbx-1', 'grep -c TOKEN= /etc/default/api-orders').trim()).toBe('1');
-    expect(onHost('sbx-1', 'ls -A /var/lib/svc/locks')).toBe('');
+    expect(lockState(sbx, 'sbx-1', 'api-orders')).toBe('free');
   });
 
   it('keeps the service supervised: monit restarts a killed process', async () => {
@@ -154,7 +155,7 @@ describe('svc deploy', () => {
         history: { status: string }[];
       };
       expect(records.history.at(-1)!.status).toBe('bad');
-      expect(onHost('sbx-1', 'ls -A /var/lib/svc/locks')).toBe('');
+      expect(lockState(sbx, 'sbx-1', 'api-orders')).toBe('free');
     } finally {
       writeFileSync(server, good);
     }
@@ -167,7 +168,7 @@ describe('svc deploy', () => {
     expect(outcomes[0]).toBe('deployed');
     expect(['locked', 'stale']).toContain(outcomes[1]);
     expect(await eventually(() => ok('sbx-1').stdout === 'ok\n', 10)).toBe(true);
-    expect(onHost('sbx-1', 'ls -A /var/lib/svc/locks')).toBe('');
+    expect(lockState(sbx, 'sbx-1', 'api-orders')).toBe('free');
     const again = await deploy();
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/sbx-1 +(unchanged|deployed)/);
@@ -175,9 +176,11 @@ describe('svc deploy', () => {
 
   it('refuses at once while another deploy holds the lock, naming it', async () => {
     writeFileSync(join(project, 'VERSION'), 'three\n');
-    onHost(
+    const held = await holdLock(
+      sbx,
       'sbx-2',
-      `mkdir -p /var/lib/svc/locks/api-orders && printf '%s' '{"who":"ops@laptop","since":"2026-11-27T00:00:00Z","pid":4242,"command":"svc deploy web"}' > /var/lib/svc/locks/api-orders/holder`,
+      'api-orders',
+      '{"who":"ops@laptop","since":"2026-11-27T00:00:00Z","pid":4242,"command":"svc deploy web"}',
     );
     try {
       const result = await deploy();
@@ -194,8 +197,9 @@ describe('svc deploy', () => {
       expect(retry.stdout).not.toContain('sbx-1 ');
       expect(retry.stdout).toMatch(/sbx-2 +locked/);
     } finally {
-      onHost('sbx-2', 'rm -rf /var/lib/svc/locks/api-orders');
+      await held.release();
     }
+    expect(lockState(sbx, 'sbx-2', 'api-orders')).toBe('free');
   }, 60_000);
 });
 

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { holdLock, lockState } from '../helpers/lock.js';
 import { runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
 
 let sbx: Sandbox;
@@ -130,17 +131,33 @@ describe('lifecycle', () => {
     expect(releases.stdout).toContain(`  ${second}  good`);
   }, 90_000);
 
-  it('unlock removes a lock only when its holder is surely gone', async () => {
-    onHost(
-      `mkdir -p /var/lib/svc/locks/api-orders && printf '%s' '{"who":"ops@elsewhere","pid":1,"command":"svc deploy"}' > /var/lib/svc/locks/api-orders/holder`,
+  it("unlock names a running holder, stops it only with --force, and clears a killed one's note", async () => {
+    const held = await holdLock(
+      sbx,
+      'sbx-1',
+      'api-orders',
+      '{"who":"ops@elsewhere","pid":1,"command":"svc deploy"}',
     );
-    const refused = await svc(['unlock', 'sandbox']);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(
-      'sbx-1: locked by ops@elsewhere (pid 1), on another machine; pass --force if you are sure it is gone',
+    try {
+      const refused = await svc(['unlock', 'sandbox']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(
+        `sbx-1: locked by ops@elsewhere (pid 1: svc deploy), whose deploy is still running on the host as pid ${held.hostPid}; pass --force to stop it (it undoes its changes)`,
+      );
+      expect(lockState(sbx, 'sbx-1', 'api-orders')).toBe('held');
+      const forced = await svc(['unlock', 'sandbox', '--force']);
+      expect(forced.stdout).toBe(
+        'sbx-1: stopped the deploy of ops@elsewhere (pid 1: svc deploy); the lock is free\n',
+      );
+    } finally {
+      await held.release();
+    }
+    // The TERMed shell never removed its note: that is what a killed deploy leaves.
+    expect(lockState(sbx, 'sbx-1', 'api-orders')).toBe('stale');
+    const cleared = await svc(['unlock', 'sandbox']);
+    expect(cleared.stdout).toBe(
+      'sbx-1: not locked (removed the note of a deploy that was killed before it finished)\n',
     );
-    const forced = await svc(['unlock', 'sandbox', '--force']);
-    expect(forced.stdout).toBe('sbx-1: removed the lock of ops@elsewhere (pid 1)\n');
-    expect(onHost('ls -A /var/lib/svc/locks')).toBe('');
+    expect(lockState(sbx, 'sbx-1', 'api-orders')).toBe('free');
   });
 });
