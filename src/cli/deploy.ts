@@ -43,6 +43,22 @@ function seconds(flag: string, value: string | undefined, fallback: number): num
   return Number(value);
 }
 
+/**
+ * Every deploy flag, checked before planning: a bad value is refused before any host is
+ * connected to, not after the plans (--batch and --max-fail are used only then).
+ */
+export function checkDeployFlags(flags: DeployFlags): void {
+  seconds('--lock-wait', flags.lockWait, 0);
+  seconds('--health-timeout', flags.healthTimeout, 30);
+  parseCount('--max-fail', flags.maxFail, 1, 0, 0);
+  parseCount('--batch', flags.batch, 1, 1, 1);
+  // parseCount makes 0 one host; as a flag, a batch of none is a mistake worth saying.
+  if (flags.batch !== undefined && /^0+%?$/.test(flags.batch))
+    throw new SvcError(
+      `--batch: must be at least 1 host or 1% (got ${JSON.stringify(flags.batch)})`,
+    );
+}
+
 async function confirm(count: number, yes: boolean): Promise<void> {
   if (yes) return;
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
@@ -130,6 +146,7 @@ export async function runDeploy(
   flags: DeployFlags,
   pinRelease?: PlanInput['pinRelease'],
 ): Promise<number> {
+  checkDeployFlags(flags);
   if (flags.dryRun && !pinRelease) return runPlan(target, flags);
   const json = flags.json === true;
   const emit = (event: object) => json && process.stdout.write(`${JSON.stringify(event)}\n`);

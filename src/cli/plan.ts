@@ -18,6 +18,7 @@ import {
   targetContext,
   type ConnectFlags,
 } from '../remote/run-context.js';
+import { checkAllowPath } from '../core/sensitive-paths.js';
 import { resolveTarget } from '../core/targets.js';
 import { ConnectionPool } from '../remote/ssh.js';
 import { colorEnabled, palette } from '../ui/color.js';
@@ -27,6 +28,7 @@ export interface PlanFlags extends ConnectFlags {
   detailedExitcode?: boolean;
   parallel?: string;
   dir?: string;
+  allowPath?: string[];
 }
 
 async function askPassphrase(file: string): Promise<string> {
@@ -34,12 +36,14 @@ async function askPassphrase(file: string): Promise<string> {
   return password({ message: `Passphrase for ${file}`, mask: true });
 }
 
+/** 1 when a host failed or has problems (deploy would refuse it), else 0, or 2 for changes. */
 export function exitCodeFor(outcomes: readonly HostOutcome[], detailed: boolean): number {
-  if (outcomes.some((outcome) => outcome.status === 'failed')) return EXIT.error;
+  const refused = outcomes.some(
+    (outcome) => outcome.status === 'failed' || outcome.plan.problems.length > 0,
+  );
+  if (refused) return EXIT.error;
   const changes = outcomes.some(
-    (outcome) =>
-      outcome.status === 'planned' &&
-      (outcome.plan.changes.length > 0 || outcome.plan.problems.length > 0),
+    (outcome) => outcome.status === 'planned' && outcome.plan.changes.length > 0,
   );
   return detailed && changes ? EXIT.changes : EXIT.ok;
 }
@@ -58,6 +62,7 @@ export async function planTarget(
   pinRelease?: PlanInput['pinRelease'],
   then?: (planned: PlannedHost, run: Omit<PlanRun, 'planned'>) => Promise<void>,
 ): Promise<PlanRun> {
+  const allowPaths = (flags.allowPath ?? []).map(checkAllowPath);
   const dir = resolve(flags.dir ?? '.');
   const project = readProject(dir);
   const playbook = loadPlaybook(dir, 'deploy');
@@ -72,6 +77,7 @@ export async function planTarget(
     playbookFile: playbook.file,
     config: project.config,
     release: project.release,
+    allowPaths,
     ...(pinRelease && { pinRelease }),
   };
   try {
@@ -110,7 +116,7 @@ export function addPlanOptions(command: Command): Command {
     .option('--json', 'print the plan as one JSON document (docs/PLAN-JSON.md)')
     .option(
       '--detailed-exitcode',
-      'exit 0 when nothing would change, 2 when something would, 1 on error',
+      'exit 0 when nothing would change, 2 when something would, 1 on error or problems',
     )
     .option('--parallel <n>', 'hosts planned at once (default 10)')
     .option(
@@ -125,6 +131,11 @@ export function addPlanOptions(command: Command): Command {
         '--command-timeout <seconds>',
         'give up on a remote step after this long (default 120)',
       ),
+    )
+    .option(
+      '--allow-path <path>',
+      'let config/ write this sensitive host file, such as /etc/ssh/sshd_config; repeat for more',
+      (value: string, previous: string[] = []) => [...previous, value],
     )
     .option('--dir <dir>', 'the project directory (default: .)');
 }

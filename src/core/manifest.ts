@@ -2,7 +2,7 @@
 // reads it. Errors name the file and the field: `svc.yaml: port: must be an integer between 1 and
 // 65535`, one line per problem, all problems at once.
 import { z } from 'zod';
-import { checkServiceName, USER_PATTERN, type Kind } from './naming.js';
+import { checkServiceName, shownText, USER_PATTERN, type Kind } from './naming.js';
 import { SANDBOX_GROUP } from './sandbox-inventory.js';
 import { didYouMean } from './suggest.js';
 
@@ -220,7 +220,7 @@ export type Manifest = z.infer<typeof manifestSchema>;
 export type FileMeta = z.infer<typeof fileSchema>;
 export type InventoryGroup = z.infer<typeof inventoryGroupSchema>;
 export type InventoryHost = z.infer<typeof inventoryHostSchema>;
-/** One problem: `keys` locate the field (for sorting by position), `path` is how it is shown. */
+/** One problem: `keys` locate the field (for sorting by position, and shown), `path` joins them. */
 export type ManifestProblem = { path: string; keys: string[]; message: string };
 
 /** Field-level rules that depend on more than one field, e.g. the kind decides whether a port exists. */
@@ -230,7 +230,7 @@ function crossFieldProblems(manifest: Manifest): ManifestProblem[] {
     problems.push({ path, keys, message });
   const name = checkServiceName(manifest.name);
   if (!name.ok) {
-    add('name', name.message.replace(/^invalid service name "[^"]*": /, 'must be valid: '));
+    add('name', `must be valid: ${name.problem}`);
     return problems;
   }
   const kind: Kind = name.kind;
@@ -330,9 +330,12 @@ export function validateManifest(data: unknown): ManifestResult {
   return problems.length > 0 ? { ok: false, problems } : { ok: true, manifest: parsed.data };
 }
 
+/** One line per problem; a key that is not plain text is quoted, so no key can break the line. */
 export function formatProblems(file: string, problems: readonly ManifestProblem[]): string[] {
-  return problems.map(({ path, message }) =>
-    path ? `${file}: ${path}: ${message}` : `${file}: ${message}`,
+  return problems.map(({ keys, message }) =>
+    keys.length > 0
+      ? `${file}: ${keys.map((key) => shownText(key, 64)).join('.')}: ${message}`
+      : `${file}: ${message}`,
   );
 }
 

@@ -1,6 +1,8 @@
 // The planner: operations + facts -> the changes that would make the host match. Pure, so a
 // plan can be checked against fixture facts, and `svc deploy` applies exactly what was shown.
 import { createTwoFilesPatch } from 'diff';
+import { shellQuote } from './quote.js';
+import { sensitiveRule } from './sensitive-paths.js';
 import type { HostFacts, PathFact } from './facts.js';
 import { MAX_DIFF_BYTES } from './facts.js';
 import type {
@@ -101,13 +103,41 @@ function fileDiff(
 class HostPlanner {
   readonly changes: Change[] = [];
   readonly problems: string[] = [];
+  readonly warnings: string[] = [];
   unchanged = 0;
   private readonly changedPaths = new Set<string>();
 
   constructor(
     private readonly host: string,
     private readonly facts: HostFacts,
+    /** The service being planned: its own unit files are not sensitive. */
+    private readonly serviceName: string | undefined,
+    /** --allow-path: sensitive paths the person running svc agreed to let config/ write. */
+    private readonly allowed: ReadonlySet<string>,
   ) {}
+
+  /**
+   * Whether the plan may write a file from the project's config/ (svc's own files, such as the
+   * helper scripts in a root login's /root/script/, are not the project's to ask for). A
+   * sensitive path is a problem unless --allow-path names it, and then a warning: the plan always
+   * says it. Deleting a file that left config/ needs no flag: svc only ever deletes what it wrote.
+   */
+  private mayWrite(op: FileOperation): boolean {
+    const rule = op.source.startsWith('config/')
+      ? sensitiveRule(op.path, this.serviceName)
+      : undefined;
+    if (rule === undefined) return true;
+    if (this.allowed.has(op.path)) {
+      this.warnings.push(
+        `${op.path} is a sensitive file (${rule}), written because of --allow-path`,
+      );
+      return true;
+    }
+    this.problems.push(
+      `${op.path} on ${this.host} is a sensitive file (${rule}); svc writes it only with --allow-path ${shellQuote(op.path)}`,
+    );
+    return false;
+  }
 
   private fact(path: string): PathFact {
     return this.facts.paths.get(path) ?? { path, type: 'absent' };
@@ -169,6 +199,7 @@ class HostPlanner {
       );
       return;
     }
+    if (!this.mayWrite(op)) return;
     const fact = this.fact(op.path);
     const detail = `${octal(op.mode)} ${op.owner}:${op.group}`;
     const content = (before: Uint8Array | undefined, size: number) =>
@@ -300,8 +331,6 @@ class HostPlanner {
     }
   }
 
-  readonly warnings: string[] = [];
-
   /** Releases beyond `keep`, oldest first; never the one being deployed, the current or the previous. */
   prune(operations: readonly Operation[]): void {
     const release = operations.find((op) => op.kind === 'release');
@@ -348,13 +377,16 @@ class HostPlanner {
   }
 }
 
+/** `allowed`: the --allow-path values, sensitive paths this plan may write from config/. */
 export function planHost(
   host: string,
   operations: readonly Operation[],
   facts: HostFacts,
   factsDigest: string,
+  allowed: readonly string[] = [],
 ): HostPlan {
-  const planner = new HostPlanner(host, facts);
+  const service = operations.find((op): op is ServiceOperation => op.kind === 'service');
+  const planner = new HostPlanner(host, facts, service?.name, new Set(allowed));
   for (const op of operations) planner.operation(op);
   planner.deletions(operations);
   planner.prune(operations);

@@ -20,6 +20,8 @@ export interface PlanInput {
   playbookFile: string;
   config: readonly LocalFile[];
   release: readonly LocalFile[];
+  /** --allow-path: sensitive host paths (core/sensitive-paths.ts) config/ may write. */
+  allowPaths?: readonly string[];
   /**
    * Rollback: deploy a release already on the host instead of the project's files. Returns the
    * release ID for a host (or throws SvcError when it has none to go to).
@@ -128,7 +130,7 @@ async function planOne(
     const facts = parseFacts(output, request, host.name);
     // From here on every path is absolute: the facts told us the login user's home.
     const resolved = resolveHomePaths(operations, facts.login.home);
-    const plan = planHost(host.name, resolved, facts, sha256Hex(output));
+    const plan = planHost(host.name, resolved, facts, sha256Hex(output), input.allowPaths);
     return {
       host,
       outcome: { ...who, status: 'planned', plan },

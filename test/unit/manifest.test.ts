@@ -157,7 +157,15 @@ describe('parseManifest', () => {
   });
 
   it('refuses YAML it cannot read unambiguously, naming the line', () => {
-    expect(problems(`${GOOD}port: 4000\n`)).toEqual(['svc.yaml:17:1: Map keys must be unique']);
+    expect(problems(`${GOOD}port: 4000\n`)).toEqual([
+      'svc.yaml:17:1: port: duplicate key (first on line 5)',
+    ]);
+    expect(problems(`${GOOD}---\nport: 1\n`)).toEqual([
+      'svc.yaml:17:1: more than one YAML document (a second ---?); svc.yaml is one mapping',
+    ]);
+    expect(problems(`deep: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`)[0]).toMatch(
+      /^svc\.yaml:1:\d+: nested too deeply$/,
+    );
     expect(problems('name: [unclosed\n')[0]).toMatch(/^svc\.yaml:\d+:\d+: /);
     expect(problems('- a list\n')).toEqual(['svc.yaml: must be a mapping of keys to values']);
   });
@@ -169,18 +177,37 @@ describe('parseManifest', () => {
       const name = String.fromCharCode(97 + i);
       levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(',')}]`);
     }
-    const [line] = problems(`${levels.join('\n')}\n`);
-    expect(line).toMatch(/^svc\.yaml: .*alias/i);
+    expect(problems(`${levels.join('\n')}\n`)).toEqual([
+      'svc.yaml:3:1: c: its YAML aliases expand too far (an alias bomb?)',
+    ]);
+    expect(problems(`- &a [x, x]\n- [${Array(60).fill('*a').join(',')}]\n`)).toEqual([
+      'svc.yaml: its YAML aliases expand too far (an alias bomb?)',
+    ]);
   });
 
-  it('refuses bytes that are not UTF-8', () => {
-    const bad = new Uint8Array([...bytes('name: api-'), 0xff, 0xfe, 0x0a]);
-    expect(() => parseManifest(bad)).toThrow('svc.yaml: not valid UTF-8');
+  it('refuses bytes that are not UTF-8, naming the line', () => {
+    const bad = new Uint8Array([...bytes('schema: 1\nname: api-'), 0xff, 0xfe, 0x0a]);
+    expect(() => parseManifest(bad)).toThrow(
+      new ManifestError(['svc.yaml:2: not valid UTF-8; save svc.yaml as UTF-8']),
+    );
   });
 
-  it('refuses a huge file before parsing it', () => {
+  it('keeps each problem on one line, however hostile the key', () => {
+    expect(problems(`${GOOD}"a\\nb\\u202e": 1\n${'k'.repeat(1000)}: 2\n`)).toEqual([
+      'svc.yaml: "a\\nb\\u202e": unknown key',
+      `svc.yaml: "${'k'.repeat(64)}"... (1000 characters): unknown key`,
+    ]);
+  });
+
+  it('refuses a huge file before parsing it, naming the line that makes it huge', () => {
     expect(problems(`# ${'x'.repeat(300 * 1024)}\n`)).toEqual([
-      'svc.yaml: larger than 256 KiB; is this the right file?',
+      'svc.yaml:1: a line of 307202 bytes; svc.yaml may be at most 256 KiB',
+    ]);
+    expect(problems(`${GOOD}description: "${'x'.repeat(300 * 1024)}"\n`)).toEqual([
+      'svc.yaml:17: description: a line of 307215 bytes; svc.yaml may be at most 256 KiB',
+    ]);
+    expect(problems(`# x\n`.repeat(100_000))).toEqual([
+      'svc.yaml: 400000 bytes; svc.yaml may be at most 256 KiB (is this the right file?)',
     ]);
   });
 });

@@ -1,0 +1,113 @@
+// Host files a project's config/ must not write unless the person running svc names each one
+// with `--allow-path PATH`: who may log in and how, who may become root, what root runs on a
+// schedule or at boot, what every program loads, and the system's own programs.
+// A project you were handed cannot allow itself: the allowance is a flag, never in svc.yaml.
+//
+// This guards against the obvious ways to take over a host through a copied file; it is no
+// sandbox. The service's own unit runs whatever the project says, as the user it says.
+import { SvcError } from './errors.js';
+import { quoted } from './naming.js';
+
+/**
+ * Patterns of host paths: `*` is any part of one path component, `**` anything including `/`.
+ * The service's own unit files are exempt (see `ownUnitPatterns`).
+ */
+export const SENSITIVE_PATHS: readonly string[] = Object.freeze([
+  // accounts and authentication
+  '/etc/passwd',
+  '/etc/shadow',
+  '/etc/group',
+  '/etc/gshadow',
+  '/etc/nsswitch.conf',
+  '/etc/pam.d/**',
+  '/etc/security/**',
+  // becoming root
+  '/etc/sudoers',
+  '/etc/sudoers.d/**',
+  '/etc/doas.conf',
+  // logging in
+  '/etc/ssh/**',
+  '**/.ssh/**',
+  '/root/**',
+  // what every program loads, and the shells root starts
+  '/etc/ld.so.preload',
+  '/etc/ld.so.conf',
+  '/etc/ld.so.conf.d/**',
+  '/etc/environment',
+  '/etc/profile',
+  '/etc/profile.d/**',
+  '/etc/bash.bashrc',
+  // what root runs at boot or on a schedule
+  '/boot/**',
+  '/etc/rc.local',
+  '/etc/crontab',
+  '/etc/cron.*',
+  '/etc/cron.*/**',
+  '/var/spool/cron/**',
+  '/etc/systemd/**',
+  '/lib/systemd/**',
+  '/usr/lib/systemd/**',
+  '/etc/init.d/*',
+  '/etc/init/*',
+  // where packages and the system's programs come from
+  '/etc/apt/**',
+  '/bin/**',
+  '/sbin/**',
+  '/usr/bin/**',
+  '/usr/sbin/**',
+  '/lib/**',
+  '/lib64/**',
+  '/usr/lib/**',
+]);
+
+/** The unit files of the service being planned, which svc.yaml's init system needs. */
+function ownUnitPatterns(service: string): string[] {
+  return [
+    `/etc/systemd/system/${service}.service`,
+    `/etc/systemd/system/${service}.service.d/*`,
+    `/etc/systemd/system/${service}.socket`,
+    `/etc/systemd/system/${service}.timer`,
+    `/etc/init.d/${service}`,
+    `/etc/init/${service}.conf`,
+  ];
+}
+
+function globToRegExp(pattern: string): RegExp {
+  const source = pattern
+    .split(/(\*\*|\*)/)
+    .map((part) =>
+      part === '**' ? '.*' : part === '*' ? '[^/]*' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'),
+    )
+    .join('');
+  return new RegExp(`^${source}$`);
+}
+
+const SENSITIVE = SENSITIVE_PATHS.map((pattern) => ({ pattern, re: globToRegExp(pattern) }));
+
+/**
+ * The pattern that makes `path` sensitive, or undefined. `service` is the service being planned
+ * (its own units are not sensitive); undefined when the plan manages no service.
+ */
+export function sensitiveRule(path: string, service: string | undefined): string | undefined {
+  if (service !== undefined && ownUnitPatterns(service).some((own) => globToRegExp(own).test(path)))
+    return undefined;
+  return SENSITIVE.find(({ re }) => re.test(path))?.pattern;
+}
+
+/** One `--allow-path` value: an exact absolute host path, as the plan shows it. */
+export function checkAllowPath(value: string): string {
+  const ok =
+    value.startsWith('/') &&
+    // eslint-disable-next-line no-control-regex
+    !/[\u0000-\u001f\u007f]/.test(value) &&
+    value
+      .split('/')
+      .slice(1)
+      .every((part) => part !== '' && part !== '.' && part !== '..');
+  if (!ok) {
+    throw new SvcError(
+      `--allow-path: must be an absolute path of a file, such as /etc/ssh/sshd_config, without . or .. or control characters (got ${quoted(value)})`,
+    );
+  }
+  return value;
+}
