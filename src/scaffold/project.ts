@@ -81,11 +81,15 @@ export function projectFiles(manifest: Manifest): ProjectFile[] {
       mode: 0o644,
     });
   }
-  files.push({
-    path: config(`/etc/logrotate.d/${name}`),
-    template: 'config/logrotate.ejs',
-    mode: 0o644,
-  });
+  // A static site's logs are nginx's, in /var/log/nginx, which the nginx package rotates: a
+  // second logrotate entry for them would be refused as a duplicate.
+  if (manifest.runtime !== 'static') {
+    files.push({
+      path: config(`/etc/logrotate.d/${name}`),
+      template: 'config/logrotate.ejs',
+      mode: 0o644,
+    });
+  }
   return files;
 }
 

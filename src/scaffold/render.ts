@@ -8,6 +8,7 @@ import { QuoteError } from '../core/quote.js';
 import { SvcError } from '../core/errors.js';
 import { stringifyManifest } from '../core/manifest-file.js';
 import { projectFiles, type ProjectFile } from './project.js';
+import { withLog } from './log-wrapper.js';
 
 export const SCAFFOLDS_DIR = fileURLToPath(new URL('../../scaffolds/', import.meta.url));
 
@@ -18,6 +19,9 @@ export function templateData(manifest: Manifest): object {
     configFiles: projectFiles(manifest)
       .filter((file) => file.path.startsWith('config/'))
       .map((file) => file.path.slice('config'.length)),
+    // argv that starts a command with its output appended to a log it opens itself, as the
+    // service user: log-wrapper.ts. Templates quote it for their format like any other argv.
+    withLog,
   });
 }
 

@@ -258,14 +258,14 @@ describe('www- static site under nginx', () => {
 
     // A private mount namespace with tmpfs over /var/www, /var/log and /var/lib/nginx (its temp
     // dirs, which nginx would create and chown): the site is laid out where the generated config
-    // expects it without touching the machine's own directories. unshare and sh exec, so the pid
-    // we spawn is nginx's master.
+    // expects it (its logs in /var/log/nginx, as the nginx package makes it) without touching the
+    // machine's own directories. unshare and sh exec, so the pid we spawn is nginx's master.
     const script = [
       'set -e',
       'mount -t tmpfs tmpfs /var/www',
       'mount -t tmpfs tmpfs /var/log',
       'mount -t tmpfs tmpfs /var/lib/nginx',
-      'mkdir -p "/var/www/$1/current" "/var/log/$1"',
+      'mkdir -p "/var/www/$1/current" /var/log/nginx',
       'cp -R "$2" "/var/www/$1/current/public"',
       'exec nginx -c "$3" -g "daemon off;"',
     ].join('\n');
@@ -303,6 +303,16 @@ describe('www- static site under nginx', () => {
 
   it('answers a missing file with 404', async () => {
     expect((await get(url('/nope.html'))).status).toBe(404);
+  });
+
+  it('logs to /var/log/nginx/NAME.access.log, not to the service user’s /var/log/NAME', () => {
+    // nginx's master opens its logs as root: seen through its own mount namespace.
+    const logs = `/proc/${nginx!.child.pid}/root/var/log`;
+    expect(readFileSync(`${logs}/nginx/${name}.access.log`, 'utf8')).toMatch(
+      /"GET \/nope\.html HTTP\/1\.1" 404 /,
+    );
+    expect(existsSync(`${logs}/nginx/${name}.error.log`)).toBe(true);
+    expect(existsSync(`${logs}/${name}`)).toBe(false);
   });
 
   it('stops on SIGQUIT with exit 0', async () => {

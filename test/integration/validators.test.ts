@@ -23,6 +23,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { systemdCommand } from '../../src/core/quote.js';
+import { withLog } from '../../src/scaffold/log-wrapper.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const SVC = join(REPO, 'bin', 'svc');
@@ -79,7 +81,8 @@ function configFiles(c: Case): Record<string, number> {
   if (c.init === 'upstart') files[`config/etc/init/${n}.conf`] = 0o644;
   if (c.init === 'monit') files[`config/usr/local/lib/svc/${n}/ctl`] = 0o755;
   if (c.monit !== false) files[`config/etc/monit/conf.d/${n}`] = 0o644;
-  files[`config/etc/logrotate.d/${n}`] = 0o644;
+  // A static site's logs are nginx's, rotated by the nginx package: no logrotate file of its own.
+  if (!isStatic(c)) files[`config/etc/logrotate.d/${n}`] = 0o644;
   return files;
 }
 
@@ -156,6 +159,46 @@ function listFiles(dir: string, prefix = ''): string[] {
 }
 
 const mode = (path: string) => statSync(path).mode & 0o777;
+
+/** The service's log on a host: every unit has the service open it itself (log-wrapper.ts). */
+const logFile = (c: Case) => `/var/log/${c.name}/${c.name}.log`;
+
+/** The argv each unit must start: /bin/sh opening the log, then exec'ing the command. */
+const loggedCommand = (c: Case) => withLog(logFile(c), manifest(c).command!);
+
+/**
+ * Runs a shell script whose last command is `exec /sbin/start-stop-daemon ...` with a stand-in
+ * that prints its arguments instead, and returns them: what the real one would receive.
+ */
+function startStopDaemonArgs(script: string, args: string[] = []): string[] {
+  const stub = join(root, 'start-stop-daemon-stub');
+  if (!existsSync(stub)) {
+    writeFileSync(stub, '#!/bin/sh\nprintf "%s\\0" "$@"\n');
+    chmodSync(stub, 0o755);
+  }
+  const real = 'exec /sbin/start-stop-daemon ';
+  expect(script).toContain(real);
+  const result = run('sh', ['-e', '-c', script.replaceAll(real, `exec ${stub} `), 'sh', ...args]);
+  expect(result.stderr).toBe('');
+  expect(result.status).toBe(0);
+  return result.stdout.split('\0').slice(0, -1);
+}
+
+/**
+ * start-stop-daemon --start as the launcher and the upstart job call it: it drops to the service
+ * user, matches the running service by --exec, and starts /bin/sh with the wrapper's arguments.
+ */
+function expectStartThroughWrapper(c: Case, argv: string[]): void {
+  const option = (name: string) => argv[argv.indexOf(name) + 1];
+  expect(argv[0]).toBe('--start');
+  expect(option('--chuid')).toBe(`${c.user ?? c.name}:${c.user ?? c.name}`);
+  expect(option('--pidfile')).toBe(`/run/${c.name}.pid`);
+  expect(option('--exec')).toBe(manifest(c).command![0]);
+  expect(option('--startas')).toBe('/bin/sh');
+  // Nothing opens the log as root: no --output, the wrapper's argv after --.
+  expect(argv).not.toContain('--output');
+  expect(['/bin/sh', ...argv.slice(argv.indexOf('--') + 1)]).toEqual(loggedCommand(c));
+}
 
 /** sh -n: parses without running; dash is /bin/sh on Debian, as on the hosts. */
 function expectShellSyntax(label: string, script: string): void {
@@ -348,6 +391,17 @@ describe('systemd-analyze verify', () => {
     expect(result.status).toBe(0);
   });
 
+  // systemd would open a StandardOutput=append: file as root, following links: the unit starts
+  // the command through /bin/sh, which opens the log as User=, and sets no output of its own.
+  it.each(withInit('systemd'))('$name: the service opens its own log', (c) => {
+    const unit = readFileSync(file(c, `config/etc/systemd/system/${c.name}.service`), 'utf8');
+    expect(unit).not.toMatch(/^Standard(?:Output|Error)=/m);
+    expect(unit.split('\n').filter((line) => line.startsWith('ExecStart='))).toEqual([
+      `ExecStart=${systemdCommand(loggedCommand(c))}`,
+    ]);
+    expect(unit).toMatch(new RegExp(`^ReadWritePaths=/var/log/${c.name} `, 'm'));
+  });
+
   it('keeps the hostile description on one line with % doubled', () => {
     const [c] = CASES.filter((c) => c.hostile && c.init === 'systemd');
     const unit = readFileSync(file(c!, `config/etc/systemd/system/${c!.name}.service`), 'utf8');
@@ -387,19 +441,38 @@ describe('OpenRC scripts', () => {
     expect(mode(path).toString(8)).toBe('755');
     expectShellSyntax(path, text);
 
-    // openrc-run prints description as is, but evals command and command_args: check that the
-    // double quoting survives both rounds. Sourcing only assigns and defines depend().
+    // openrc-run prints description as is, but evals command, command_args, command_user,
+    // pidfile and directory: check that the double quoting survives both rounds, and that what
+    // starts is /bin/sh opening the log as command_user, then the command. Sourcing only
+    // assigns and defines stop() and depend().
     const result = run('sh', [
       '-c',
-      '. "$1"; printf "%s\\0" "$description"; eval "printf \'%s\\0\' $command $command_args"',
+      '. "$1"; printf "%s\\0" "$description"; eval "printf \'%s\\0\' $command $command_args"; ' +
+        'eval "printf \'%s\\0\' $command_user $pidfile $directory"; ' +
+        'printf "%s\\0" "${output_log-unset}" "${error_log-unset}"',
       'sh',
       path,
     ]);
     expect(result.stderr).toBe('');
     expect(result.stdout.split('\0').slice(0, -1)).toEqual([
       description(c),
-      ...manifest(c).command!,
+      ...loggedCommand(c),
+      `${c.user}:${c.user}`,
+      `/run/${c.name}.pid`,
+      `/var/www/${c.name}/current`,
+      'unset',
+      'unset',
     ]);
+    // openrc-run's own stop would match the process against command (/bin/sh, no longer after
+    // the exec): the script stops by the pidfile alone.
+    const stop = run('sh', ['-c', '. "$1"; type stop', 'sh', path]);
+    expect(stop.status, stop.stderr).toBe(0);
+    expect(text).toMatch(
+      new RegExp(
+        `^\\tstart-stop-daemon --stop --pidfile /run/${c.name}\\.pid --retry TERM/30/KILL/5$`,
+        'm',
+      ),
+    );
   });
 });
 
@@ -410,6 +483,9 @@ describe('monit launcher (init monit)', () => {
     expect(text.split('\n')[0]).toBe('#!/bin/sh');
     expect(mode(path).toString(8)).toBe('755');
     expectShellSyntax(path, text);
+    const argv = startStopDaemonArgs(text, ['start']);
+    expectStartThroughWrapper(c, argv);
+    expect(argv).toContain('--background');
   });
 });
 
@@ -436,6 +512,14 @@ describe('upstart jobs', () => {
       if (keyword === 'exec') expectShellSyntax('exec', args);
       else if (args.startsWith('exec ')) expectShellSyntax(`${keyword} exec`, args.slice(5));
     }
+
+    // The main script, run as upstart runs it (sh -e) but with start-stop-daemon stood in for:
+    // in the foreground (upstart supervises it), and this root job shell opens no log itself.
+    const [mainScript] = job.scripts.filter((s) => s.owner === 'script');
+    expect(mainScript!.body).not.toMatch(/>+ *['"]?\/var\/log/);
+    const argv = startStopDaemonArgs(mainScript!.body);
+    expectStartThroughWrapper(c, argv);
+    expect(argv).not.toContain('--background');
   });
 });
 
@@ -445,12 +529,20 @@ describe('nginx -t', () => {
     mkdirSync(dir, { recursive: true });
     const conf = join(dir, 'nginx.conf');
     writeFileSync(conf, nginxConf(dir, file(c, `config/etc/nginx/sites-enabled/${c.name}.conf`)));
-    // nginx -t opens the site's logs under /var/log/NAME and creates its temp dirs under
+    // nginx's master opens the site's logs as root: they must be in root's /var/log/nginx, never
+    // in /var/log/NAME, which the service user owns (CVE-2016-1247).
+    const site = readFileSync(file(c, `config/etc/nginx/sites-enabled/${c.name}.conf`), 'utf8');
+    const logs = site.match(/^\s*(?:access|error)_log\b.*$/gm)!.map((line) => line.trim());
+    expect(logs.filter((line) => line !== 'access_log off;')).toEqual([
+      `access_log "/var/log/nginx/${c.name}.access.log";`,
+      `error_log "/var/log/nginx/${c.name}.error.log";`,
+    ]);
+    // nginx -t opens the site's logs under /var/log/nginx and creates its temp dirs under
     // /var/lib/nginx (chowning them to its worker user): both on tmpfs in a private mount
     // namespace, so the machine's own directories stay untouched.
     const script =
       'set -e; mount -t tmpfs tmpfs /var/log; mount -t tmpfs tmpfs /var/lib/nginx; ' +
-      'mkdir -p "/var/log/$1"; exec nginx -t -c "$2"';
+      'mkdir -p /var/log/nginx; nginx -t -c "$2"; ls /var/log/nginx';
     const result = run('unshare', [
       '--mount',
       '--propagation',
@@ -464,11 +556,17 @@ describe('nginx -t', () => {
     ]);
     expect(result.stderr).toContain('test is successful');
     expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout.split('\n').filter(Boolean).sort()).toEqual([
+      `${c.name}.access.log`,
+      `${c.name}.error.log`,
+    ]);
   });
 });
 
 describe('logrotate -d', () => {
-  it.each(CASES.filter((c) => c.user !== undefined || isStatic(c)))('$name', (c) => {
+  // A static site has no logrotate file (its logs are nginx's); the default user (the service
+  // name) does not exist here and logrotate's su refuses it.
+  it.each(CASES.filter((c) => c.user !== undefined && !isStatic(c)))('$name', (c) => {
     const result = run('logrotate', [
       '-d',
       '-s',

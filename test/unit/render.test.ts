@@ -10,6 +10,8 @@ import {
   templateData,
 } from '../../src/scaffold/render.js';
 import type { Answers } from '../../src/scaffold/answers.js';
+import { LOG_WRAPPER_SCRIPT, withLog } from '../../src/scaffold/log-wrapper.js';
+import { shellCommand, shellQuote, systemdCommand } from '../../src/core/quote.js';
 
 function manifest(overrides: Partial<Answers> & Pick<Answers, 'name' | 'kind'>): Manifest {
   const base: Answers = {
@@ -62,6 +64,8 @@ describe('projectFiles', () => {
     expect(files).toContain('644 public/index.html');
     expect(files).toContain('644 config/etc/nginx/sites-enabled/www-shop.conf');
     expect(files.some((file) => file.includes('systemd') || file.includes('default'))).toBe(false);
+    // Its logs are nginx's, in /var/log/nginx, rotated by the nginx package's own logrotate.
+    expect(files.some((file) => file.includes('logrotate'))).toBe(false);
   });
 
   it('gives a service- worker worker.js and leaves monit out when asked', () => {
@@ -97,6 +101,7 @@ describe('templateData', () => {
         'runtime',
         'stopTimeout',
         'user',
+        'withLog',
       ].sort(),
     );
   });
@@ -153,5 +158,92 @@ describe('scaffolds/', () => {
       description: string;
     };
     expect(pkg.description).toBe(hostile);
+  });
+});
+
+describe('withLog', () => {
+  it('starts /bin/sh with the wrapper, the log as $0 and the command as "$@"', () => {
+    expect(withLog('/var/log/a/a.log', ['/usr/bin/node', 'server.js'])).toEqual([
+      '/bin/sh',
+      '-c',
+      LOG_WRAPPER_SCRIPT,
+      '/var/log/a/a.log',
+      '/usr/bin/node',
+      'server.js',
+    ]);
+    expect(() => withLog('/var/log/a/a.log', [])).toThrow('no command');
+  });
+
+  it('is one line without quotes or specifiers that any format would have to carry specially', () => {
+    expect(LOG_WRAPPER_SCRIPT).not.toMatch(/['%\n\\]/);
+    // Opened after the checks, by the shell that then execs the command: the pid stays the same.
+    expect(LOG_WRAPPER_SCRIPT.endsWith('exec "$@" >>"$0" 2>&1')).toBe(true);
+  });
+});
+
+describe('where each unit opens the log', () => {
+  const LOG = '/var/log/api-orders/api-orders.log';
+  const argv = withLog(LOG, ['/usr/bin/node', 'server.js']);
+  const render = (init: 'systemd' | 'openrc' | 'upstart' | 'monit') => {
+    const m = manifest({ name: 'api-orders', kind: 'api', init });
+    return renderProject(m, projectFiles(m));
+  };
+  const UNIT = {
+    systemd: 'config/etc/systemd/system/api-orders.service',
+    openrc: 'config/etc/init.d/api-orders',
+    upstart: 'config/etc/init/api-orders.conf',
+    monit: 'config/usr/local/lib/svc/api-orders/ctl',
+  };
+  /** The unit without its comment lines (which may name what is not used, and why). */
+  const unitOf = (init: keyof typeof UNIT) =>
+    render(init)
+      .find((file) => file.path === UNIT[init])!
+      .content.split('\n')
+      .filter((line) => !line.startsWith('#'))
+      .join('\n');
+
+  it('systemd: ExecStart through the wrapper as User=, no StandardOutput= (opened as root)', () => {
+    const unit = unitOf('systemd');
+    expect(unit).toContain(`\nExecStart=${systemdCommand(argv)}\n`);
+    expect(unit).not.toMatch(/^Standard(Output|Error)=/m);
+  });
+
+  it('monit launcher and upstart: start-stop-daemon --startas /bin/sh, no --output or >>', () => {
+    for (const init of ['monit', 'upstart'] as const) {
+      const unit = unitOf(init);
+      expect(unit, init).toContain(
+        ` --exec /usr/bin/node --startas /bin/sh -- ${shellCommand(argv.slice(1))}\n`,
+      );
+      expect(unit, init).not.toContain('--output');
+      expect(unit.replace(shellQuote(LOG_WRAPPER_SCRIPT), ''), init).not.toContain('>>');
+    }
+  });
+
+  it('OpenRC: command /bin/sh with the wrapper quoted twice, no output_log or error_log', () => {
+    const unit = unitOf('openrc');
+    expect(unit).toContain('\ncommand=/bin/sh\n');
+    expect(unit).toContain(`\ncommand_args=${shellQuote(shellCommand(argv.slice(1)))}\n`);
+    expect(unit).not.toMatch(/^(output|error)_log=/m);
+    expect(unit).toMatch(/^stop\(\) \{$/m);
+  });
+
+  it('logrotate works as the service user on its own directory', () => {
+    const logrotate = render('systemd').find((file) => file.path.includes('logrotate'))!.content;
+    expect(logrotate).toContain('/var/log/api-orders/*.log {');
+    expect(logrotate).toMatch(/^\tsu api-orders api-orders$/m);
+  });
+
+  it('nginx: a static site logs to root’s /var/log/nginx, never to /var/log/NAME', () => {
+    const m = manifest({
+      name: 'www-shop',
+      kind: 'www',
+      runtime: 'static',
+      init: undefined,
+      port: 8080,
+    });
+    const site = renderProject(m, projectFiles(m)).find((file) => file.path.endsWith('.conf'))!;
+    expect(site.content).toContain('    access_log "/var/log/nginx/www-shop.access.log";\n');
+    expect(site.content).toContain('    error_log "/var/log/nginx/www-shop.error.log";\n');
+    expect(site.content).not.toMatch(/_log "\/var\/log\/www-shop/);
   });
 });
