@@ -171,10 +171,15 @@ function userCommands(name: string, home: string): string {
   return `if getent group ${q(name)} >/dev/null; then ${shellCommand([...base, '-g', name, name])}; else ${shellCommand([...base, '--user-group', name])}; fi`;
 }
 
+/** The temporary name a file is written to, beside its target, before the rename. */
+function temporaryName(path: string): string {
+  const dir = path.slice(0, path.lastIndexOf('/') + 1);
+  return `${dir}.${path.slice(dir.length)}.svc-new`;
+}
+
 /** Atomic replace in the target's own directory: a temporary name, then rename over. */
 function installFile(stagedFile: string, op: FileOperation): string {
-  const dir = op.path.slice(0, op.path.lastIndexOf('/') + 1);
-  const temporary = `${dir}.${op.path.slice(dir.length)}.svc-new`;
+  const temporary = temporaryName(op.path);
   const install = shellCommand([
     'install',
     '-m',
@@ -198,6 +203,8 @@ function fileChange(change: Change, ctx: Context, index: number): string[] {
   }
   const op = ctx.files.get(path)!;
   const overlay = `"$stage/overlay/${ctx.overlayIndex.get(path)}"`;
+  // A write cut short (a full disk) leaves at most the temporary file: undo removes it.
+  ctx.rollback.push(shellCommand(['rm', '-f', '--', temporaryName(path)]));
   if (change.action === 'create') {
     ctx.rollback.push(shellCommand(['rm', '-f', '--', path]));
     return [installFile(overlay, op)];
@@ -267,15 +274,21 @@ function changeCommands(change: Change, ctx: Context, index: number): string[] {
     case 'release':
       return change.action === 'delete' || op?.kind !== 'release'
         ? []
-        : releaseCommands(change.target, op.install);
+        : releaseCommands(change.target, op.install, ctx);
     default:
       return [];
   }
 }
 
 /** A release is copied next to its final name, then renamed: never a half-made release directory. */
-function releaseCommands(path: string, install: readonly string[] | undefined): string[] {
+function releaseCommands(
+  path: string,
+  install: readonly string[] | undefined,
+  ctx: Context,
+): string[] {
   const partial = `${path.slice(0, path.lastIndexOf('/') + 1)}.${path.slice(path.lastIndexOf('/') + 1)}.partial`;
+  // A copy cut short (a full disk) must not keep holding the space: undo removes it.
+  ctx.rollback.push(shellCommand(['rm', '-rf', '--', partial]));
   return [
     `if [ -e ${q(partial)} ] || [ -L ${q(partial)} ]; then ${shellCommand(['rm', '-rf', '--', partial])}; fi`,
     `cp -a -- "$stage/release" ${q(partial)}`,

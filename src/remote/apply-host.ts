@@ -2,13 +2,14 @@
 // the release and overlay files. A host with nothing to change costs no round trip at all.
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { SvcError } from '../core/errors.js';
 import { buildApply, EXIT_LOCKED, EXIT_STALE, EXIT_UNHEALTHY } from '../core/apply-script.js';
 import type { PlanSummary } from '../core/plan.js';
 import { summarize } from '../core/plan.js';
 import type { LocalFile } from '../core/release.js';
 import { tarArchive } from '../core/tar.js';
 import type { PlanInput, PlannedHost } from './plan-hosts.js';
-import type { ConnectionPool } from './ssh.js';
+import type { ConnectionPool, RunResult } from './ssh.js';
 
 export interface ApplyOptions {
   adopt: boolean;
@@ -65,6 +66,17 @@ function describeLock(holderHex: string): string {
   }
 }
 
+/**
+ * The connection failed under a deploy. Past the upload the host finishes or undoes on its own
+ * and frees the lock; what it reached is what svc last heard.
+ */
+function lostMessage(message: string, lines: readonly string[]): string {
+  const why = message.slice(message.indexOf(': ') + 2);
+  const steps = lines.filter((line) => line.startsWith('STEP\t')).map((line) => line.slice(5));
+  if (!steps.includes('received')) return `${why}; nothing was applied`;
+  return `${why} after ${steps.at(-1)}; the host finishes or undoes the deploy on its own and frees the lock: run svc status or deploy again`;
+}
+
 export async function applyHost(
   input: PlanInput,
   planned: PlannedHost,
@@ -108,16 +120,22 @@ export async function applyHost(
   );
   const archive = gzipSync(tarArchive(bundle.entries));
   const lines: string[] = [];
-  const connection = await pool.get(planned.host);
-  const result = await connection.run(bundle.script, 'deploying', {
-    input: archive,
-    signal: options.signal,
-    timeoutMs: (options.lockWaitSeconds + 2 * options.healthTimeoutSeconds + 300) * 1000,
-    onLine: (line) => {
-      lines.push(line);
-      if (line.startsWith('STEP\t')) options.onStep?.(name, line.slice(5));
-    },
-  });
+  let result: RunResult;
+  try {
+    const connection = await pool.get(planned.host);
+    result = await connection.run(bundle.script, 'deploying', {
+      input: archive,
+      signal: options.signal,
+      timeoutMs: (options.lockWaitSeconds + 2 * options.healthTimeoutSeconds + 300) * 1000,
+      onLine: (line) => {
+        lines.push(line);
+        if (line.startsWith('STEP\t')) options.onStep?.(name, line.slice(5));
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof SvcError)) throw error;
+    return finish('failed', { message: lostMessage(error.message, lines) });
+  }
   const field = (tag: string) =>
     lines.find((line) => line.startsWith(`${tag}\t`))?.slice(tag.length + 1);
   const release = bundle.releaseId;

@@ -40,33 +40,39 @@ export interface RolloutOptions {
   signal?: AbortSignal;
 }
 
-/** Applies host by host; hosts not reached because of --max-fail or Ctrl-C are `skipped`. */
+type Skipped = { host: string; status: 'skipped'; message: string };
+
+/**
+ * Applies host by host; hosts not started because of --max-fail or Ctrl-C are `skipped`. The
+ * budget is checked before each host starts, also within a batch: once more than --max-fail hosts
+ * failed (a host that could not even be planned counts), no further host is touched.
+ */
 export async function rollout<T extends { host: { name: string } }>(
   hosts: readonly T[],
   apply: (host: T) => Promise<HostResult>,
   options: RolloutOptions,
-): Promise<(HostResult | { host: string; status: 'skipped'; message: string })[]> {
-  const results: (HostResult | { host: string; status: 'skipped'; message: string })[] = [];
+): Promise<(HostResult | Skipped)[]> {
+  const results: (HostResult | Skipped)[] = [];
   let failures = 0;
-  for (const batch of batches(hosts, options.batchSize)) {
-    const stop = options.signal?.aborted
+  const stopReason = () =>
+    options.signal?.aborted
       ? 'interrupted'
       : failures > options.maxFail
-        ? `more than ${options.maxFail} host(s) failed`
+        ? `not started: more than ${options.maxFail} host(s) failed`
         : undefined;
-    if (stop !== undefined) {
-      results.push(
-        ...batch.map((host) => ({
-          host: host.host.name,
-          status: 'skipped' as const,
-          message: stop,
-        })),
-      );
-      continue;
-    }
-    const batchResults = await mapLimit(batch, options.parallel, apply);
-    failures += batchResults.filter((result) => !succeeded(result)).length;
-    results.push(...batchResults);
-  }
+  const skipped = (host: T, message: string): Skipped => ({
+    host: host.host.name,
+    status: 'skipped',
+    message,
+  });
+  const applyOne = async (host: T): Promise<HostResult | Skipped> => {
+    const stop = stopReason();
+    if (stop !== undefined) return skipped(host, stop);
+    const result = await apply(host);
+    if (!succeeded(result)) failures++;
+    return result;
+  };
+  for (const batch of batches(hosts, options.batchSize))
+    results.push(...(await mapLimit(batch, options.parallel, applyOne)));
   return results;
 }

@@ -164,13 +164,14 @@ export class HostConnection {
         clearTimeout(timer);
         resolve();
       });
-      client.once('error', (error: Error & { level?: string }) => {
+      // on, not once: a peer that drops the connection can make ssh2 emit a second error.
+      client.on('error', (error: Error & { level?: string }) => {
         clearTimeout(timer);
         if (hostKeyProblem) return reject(new SvcError(`${endpoint.name}: ${hostKeyProblem}`));
         const reason =
           error.level === 'client-authentication'
             ? `authentication failed for ${endpoint.user} (tried ${methods.map((m) => m.type).join(', ')})`
-            : error.message;
+            : `connect failed: ${error.message}`;
         reject(new SvcError(`${describe(endpoint)}: ${reason}`));
       });
       const remaining = [...methods];
@@ -180,7 +181,9 @@ export class HostConnection {
         username: endpoint.user,
         ...(sock && { sock }),
         readyTimeout: options.connectTimeoutMs,
-        keepaliveInterval: 15_000,
+        // A connection whose network vanished is noticed within ~20 s, not at the TCP timeout.
+        keepaliveInterval: 5_000,
+        keepaliveCountMax: 4,
         algorithms: {
           serverHostKey: {
             prepend: preferredHostKeyAlgorithms(endpoint, options),
@@ -265,8 +268,13 @@ export class HostConnection {
         const interrupt = () => channel.signal('INT');
         options.signal?.addEventListener('abort', interrupt, { once: true });
         channel.once('close', () => options.signal?.removeEventListener('abort', interrupt));
-        channel.on('close', (code: number | null) => {
+        channel.on('close', (code: number | null | undefined, signal?: string) => {
           clearTimeout(timer);
+          // No exit status and no signal: the connection went away under the command.
+          if ((code === null || code === undefined) && !signal)
+            return reject(
+              new SvcError(`${describe(this.endpoint)}: ${step}: the connection was lost`),
+            );
           const result = {
             code: code ?? -1,
             stdout: Buffer.concat(stdout),

@@ -10,6 +10,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lockState } from '../helpers/lock.js';
 import {
   runSvc,
   sandboxSupport,
@@ -292,7 +293,7 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('svc deploy on systemd hos
           history: { status: string }[];
         };
         expect(records.history.at(-1)!.status).toBe('bad');
-        expect(onHost(host, 'ls -A /var/lib/svc/locks')).toBe('');
+        expect(lockState(sandbox(), host, NAME)).toBe('free');
       }
     });
   }, 150_000);

@@ -72,9 +72,23 @@ describe('rollout', () => {
     expect(rows).toMatchObject([
       { host: 'a', status: 'rolled back' },
       { host: 'b', status: 'rolled back' },
-      { host: 'c', status: 'skipped', message: 'more than 1 host(s) failed' },
-      { host: 'd', status: 'skipped', message: 'more than 1 host(s) failed' },
+      { host: 'c', status: 'skipped', message: 'not started: more than 1 host(s) failed' },
+      { host: 'd', status: 'skipped', message: 'not started: more than 1 host(s) failed' },
     ]);
+  });
+
+  it('checks the budget before each host, also within a batch', async () => {
+    const started: string[] = [];
+    const rows = await rollout(
+      ['a', 'b', 'c', 'd'].map(host),
+      async ({ host: { name } }) => {
+        started.push(name);
+        return result(name, name === 'a' || name === 'b' ? 'failed' : 'deployed');
+      },
+      { batchSize: 4, parallel: 1, maxFail: 1 },
+    );
+    expect(started).toEqual(['a', 'b']);
+    expect(rows.map((row) => row.status)).toEqual(['failed', 'failed', 'skipped', 'skipped']);
   });
 
   it('splits evenly, the last batch taking the rest', () => {
