@@ -114,6 +114,8 @@ class HostPlanner {
     private readonly serviceName: string | undefined,
     /** --allow-path: sensitive paths the person running svc agreed to let config/ write. */
     private readonly allowed: ReadonlySet<string>,
+    /** Directories the service user owns (/var/log/NAME, /var/db/NAME). */
+    private readonly userDirs: readonly string[] = [],
   ) {}
 
   /**
@@ -123,6 +125,15 @@ class HostPlanner {
    * says it. Deleting a file that left config/ needs no flag: svc only ever deletes what it wrote.
    */
   private mayWrite(op: FileOperation): boolean {
+    // root writing inside a directory the service user controls could be led by a link that user
+    // planted between the plan and the write: such files are the service's own to write.
+    const userDir = this.userDirs.find((dir) => op.path.startsWith(`${dir}/`));
+    if (op.source.startsWith('config/') && userDir !== undefined) {
+      this.problems.push(
+        `${op.source}: ${userDir} belongs to the service user; svc (root) does not write into it: ship the file in the release, or let the service create it`,
+      );
+      return false;
+    }
     const rule = op.source.startsWith('config/')
       ? sensitiveRule(op.path, this.serviceName)
       : undefined;
@@ -386,7 +397,11 @@ export function planHost(
   allowed: readonly string[] = [],
 ): HostPlan {
   const service = operations.find((op): op is ServiceOperation => op.kind === 'service');
-  const planner = new HostPlanner(host, facts, service?.name, new Set(allowed));
+  const users = new Set(operations.filter((op) => op.kind === 'user').map((op) => op.name));
+  const userDirs = operations
+    .filter((op): op is DirOperation => op.kind === 'dir' && users.has(op.owner))
+    .map((op) => op.path);
+  const planner = new HostPlanner(host, facts, service?.name, new Set(allowed), userDirs);
   for (const op of operations) planner.operation(op);
   planner.deletions(operations);
   planner.prune(operations);

@@ -29,6 +29,19 @@ describe('planHost', () => {
     expect(plan.problems).toEqual([]);
   });
 
+  it('refuses a config/ file inside a directory the service user owns (root would write there)', () => {
+    const plan = planHost(
+      'web1',
+      operations([...CONFIG, file('var/log/api-orders/seed.log', 'x\n')]),
+      facts(),
+      'digest',
+    );
+    expect(plan.problems).toEqual([
+      'config/var/log/api-orders/seed.log: /var/log/api-orders belongs to the service user; svc (root) does not write into it: ship the file in the release, or let the service create it',
+    ]);
+    expect(actions(plan)).not.toContain('create file /var/log/api-orders/seed.log');
+  });
+
   it('shows a new file as a diff from /dev/null, and a secret one never', () => {
     const plan = planHost('web1', operations(), facts(), 'digest');
     const unit = plan.changes.find((change) => change.target.endsWith('.service'))!;
