@@ -47,13 +47,21 @@ export interface RenderedFile extends ProjectFile {
   content: string;
 }
 
+/**
+ * svc.yaml is committed and ships in every release (world-readable on the host): the values of
+ * --env, which may be secrets, live only in the environment file (mode 0600, root's), never here.
+ */
+function withoutEnvValues(manifest: Manifest): Manifest {
+  return { ...manifest, env: {} };
+}
+
 export function renderProject(manifest: Manifest, files: readonly ProjectFile[]): RenderedFile[] {
   const data = templateData(manifest);
   return files.map((file) => ({
     ...file,
     content:
       file.template === undefined
-        ? stringifyManifest(manifest)
+        ? stringifyManifest(withoutEnvValues(manifest))
         : renderTemplate(file.template, data),
   }));
 }

@@ -182,8 +182,12 @@ describe('svc new writes a project', () => {
     expect(manifest).toMatchObject({
       name: 'api-orders',
       port: 3100,
-      env: { GREETING: 'hello world' },
+      // --env values may be secrets: only the 0600 environment file holds them.
+      env: {},
     });
+    expect(readFileSync(join(dir, 'config/etc/default/api-orders'), 'utf8')).toContain(
+      'GREETING="hello world"',
+    );
     expect(statSync(join(dir, 'config/etc/default/api-orders')).mode & 0o777).toBe(0o600);
     expect(statSync(dir).mode & 0o777).toBe(0o755);
     // No staging directory is left beside the project.

@@ -95,8 +95,11 @@ describe.runIf(process.platform === 'linux')('svc new on a terminal', () => {
       init: 'openrc',
       monit: false,
       user: 'api-orders',
-      env: { FOO: 'bar' },
+      env: {},
     });
+    expect(readFileSync(join(project, 'config/etc/default/api-orders'), 'utf8')).toMatch(
+      /^FOO=bar$/m,
+    );
     const initScript = join(project, 'config/etc/init.d/api-orders');
     expect(statSync(initScript).isFile()).toBe(true);
     expect(statSync(initScript).mode & 0o777).toBe(0o755);
