@@ -52,6 +52,12 @@ function readRegularFile(path: string, shown: string, stat: Stats): Buffer {
   return readFileSync(path);
 }
 
+/** A project file that may be absent (undefined); if present, a regular file or an error. */
+export function readOptionalProjectFile(path: string, shown: string): Buffer | undefined {
+  const stat = lstatIfPresent(path);
+  return stat === undefined ? undefined : readRegularFile(path, shown, stat);
+}
+
 export function readManifestFile(dir: string): Manifest {
   const file = join(dir, MANIFEST_FILE);
   const stat = lstatIfPresent(file);

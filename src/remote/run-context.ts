@@ -5,6 +5,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SvcError } from '../core/errors.js';
+import { readOptionalProjectFile } from '../project/read.js';
 import type { Manifest } from '../core/manifest.js';
 import { parsePlaybook, type Step } from '../core/playbook.js';
 import {
@@ -55,10 +56,15 @@ export function resolveHosts(
 
 /** The project's own playbooks/NAME.yaml if it has one, else svc's. */
 export function loadPlaybook(projectDir: string, name: string): { steps: Step[]; file: string } {
-  const own = join(projectDir, 'playbooks', `${name}.yaml`);
-  const file = existsSync(own) ? own : join(BUNDLED_PLAYBOOKS, `${name}.yaml`);
-  const shown = file === own ? `playbooks/${name}.yaml` : `${name}.yaml (svc's)`;
-  return { steps: parsePlaybook(readFileSync(file, 'utf8'), shown), file: shown };
+  // The project's own playbook, read like any file of a project you were handed: a regular file
+  // or an error (a FIFO there would hang svc, a link could point anywhere).
+  const ownShown = `playbooks/${name}.yaml`;
+  const own = readOptionalProjectFile(join(projectDir, 'playbooks', `${name}.yaml`), ownShown);
+  if (own !== undefined)
+    return { steps: parsePlaybook(own.toString('utf8'), ownShown), file: ownShown };
+  const shown = `${name}.yaml (svc's)`;
+  const bundled = readFileSync(join(BUNDLED_PLAYBOOKS, `${name}.yaml`), 'utf8');
+  return { steps: parsePlaybook(bundled, shown), file: shown };
 }
 
 export interface ConnectFlags {

@@ -82,6 +82,15 @@ export function sandboxSupport(): string | undefined {
   return undefined;
 }
 
+/** Polls until `check` passes, every 250 ms, for at most `seconds`; whether it did. */
+export async function eventually(check: () => boolean, seconds: number): Promise<boolean> {
+  for (let waited = 0; waited < seconds * 4; waited++) {
+    if (check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return check();
+}
+
 export function runSvc(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CommandResult> {
   return new Promise((resolve) => {
     execFile(

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holdLock, lockState } from '../helpers/lock.js';
-import { runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
+import { eventually, runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
 
 const SECRET = `deploy-secret-${process.pid}-${Date.now()}`;
 let sbx: Sandbox;
@@ -31,15 +31,6 @@ function onHost(host: string, command: string): string {
 
 const ok = (host: string) =>
   sbx.ssh(host, 'curl -fsS --max-time 2 http://127.0.0.1:3000/ok', { user: 'root' });
-
-/** Polls until `check` passes, bounded; returns whether it did. */
-async function eventually(check: () => boolean, seconds: number): Promise<boolean> {
-  for (let waited = 0; waited < seconds * 4; waited++) {
-    if (check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return check();
-}
 
 const pidOf = (host: string) => onHost(host, 'cat /run/api-orders.pid').trim();
 const current = (host: string) => onHost(host, 'readlink /var/www/api-orders/current').trim();

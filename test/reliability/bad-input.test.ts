@@ -477,6 +477,15 @@ describe('3. config overlays from a project you were handed: refused before any 
       },
       '.gitignore: not a regular file',
     ],
+    [
+      "a FIFO as the project's playbook, left out of the release",
+      (d) => {
+        appendFileSync(join(d, '.svcignore'), 'playbooks/\n');
+        mkdirSync(join(d, 'playbooks'));
+        execFileSync('mkfifo', [join(d, 'playbooks', 'deploy.yaml')]);
+      },
+      'playbooks/deploy.yaml: not a regular file',
+    ],
   ])('refuses %s', async (_what, mutate, culprit) => {
     await refusedWithoutConnecting(['plan', 'TARGET'], project(mutate), culprit);
   });

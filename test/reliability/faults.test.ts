@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockState } from '../helpers/lock.js';
-import { runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
+import { eventually, runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
 import {
   cutConnections,
   pauseAt,
@@ -47,14 +47,6 @@ function newVersion(label: string): void {
 
 const current = (host: string) =>
   root(sbx, host, `readlink /var/www/${NAME}/current`).trim().replace('releases/', '');
-
-async function eventually(check: () => boolean, seconds: number): Promise<boolean> {
-  for (let waited = 0; waited < seconds * 4; waited++) {
-    if (check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return check();
-}
 
 /** The release the running process was started in (its cwd), or '' when none runs. */
 function serving(host: string): string {

@@ -34,7 +34,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withLog } from '../../src/scaffold/log-wrapper.js';
-import { runSvc, sandboxSupport, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
+import {
+  eventually,
+  runSvc,
+  sandboxSupport,
+  startSandbox,
+  SVC,
+  type Sandbox,
+} from '../helpers/sandbox.js';
 
 const NAME = 'api-x';
 const HOST = 'sbx-1';
@@ -92,16 +99,6 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1').each([
       .stdout.trim();
   const ok = () =>
     sandbox().ssh(HOST, 'curl -fsS --max-time 2 http://127.0.0.1:3000/ok', { user: 'root' }).stdout;
-
-  /** Polls until `check` passes, bounded; returns whether it did. */
-  async function eventually(check: () => boolean, seconds: number): Promise<boolean> {
-    const deadline = Date.now() + seconds * 1000;
-    for (;;) {
-      if (check()) return true;
-      if (Date.now() >= deadline) return false;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
 
   /** Owner, group, mode and type of a path, and a digest of its content if it is a file. */
   const fingerprint = (path: string) =>
