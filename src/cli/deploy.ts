@@ -218,6 +218,7 @@ export async function runDeploy(
         parallel: parseCount('--parallel', flags.parallel, planned.length, 10, 1),
         maxFail: parseCount('--max-fail', flags.maxFail, planned.length, planned.length, 0),
         signal: controller.signal,
+        failedBefore: (host) => host.outcome.status === 'failed',
       });
       for (const row of rows)
         if (row.status === 'skipped') progress?.done(row.host, 'skipped', false);

@@ -47,12 +47,13 @@ const PRELUDE = String.raw`set -eu
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 umask 022
 # Once it has its input, the script finishes (or undoes) what it began whatever becomes of svc's
-# connection: nothing dies of SIGPIPE, the protocol (fd 3) may go nowhere, and what commands print
-# goes to a root-only file on the host, whose tail is sent back when something fails.
-trap '' PIPE
+# connection: what commands print goes to a root-only file on the host (its tail is sent back when
+# something fails), and only the protocol goes to the channel (fd 3), each line from a subshell,
+# so a channel that is gone kills that subshell with SIGPIPE, never the script. (Ignoring SIGPIPE
+# instead would pass the ignoring on to the install step and the daemons started here.)
 output=$(mktemp)
 exec 3>&1 1>>"$output" 2>&1
-say() { printf '%s\n' "$*" >&3 2>/dev/null || :; }
+say() { (printf '%s\n' "$*" >&3) 2>/dev/null || :; }
 hex() { od -An -v -tx1 | tr -d ' \n'; }
 # Whole seconds since boot into $up_s, read by the shell itself: the polling loops below run while
 # other hosts' services start on the same CPUs, so they avoid a process per iteration.
@@ -67,10 +68,13 @@ proc_start() {
 stage=
 holder=
 applying=0
+activated=0
 # $0 is this script's temporary file (see remote/ssh.ts): it removes itself too. The lock needs no
 # removing: the kernel releases it with the last descriptor, also when this shell is killed.
 cleanup() {
   status=$?
+  # A second signal (Ctrl-C again, svc unlock --force) must not cut the undo short.
+  trap '' INT TERM HUP
   set +e
   if [ "$applying" = 1 ] && [ "$status" -ne 0 ]; then applying=0; say "FAILED	undoing"; undo; fi
   if [ "$status" -ne 0 ]; then say "OUTPUT	$(tail -c 2048 "$output" | hex)"; fi
@@ -107,7 +111,7 @@ function lockSection(input: ApplyInput): string {
     // Its staging directory too: one whose shell is gone (the pid is in the name).
     `for dir in ${q(stagePrefix)}*; do`,
     `  pid=${expand(`dir#${q(stagePrefix)}`)}; pid=${expand('pid%%.*')}`,
-    `  [ ! -d "$dir" ] || kill -0 "$pid" 2>/dev/null || rm -rf -- "$dir"`,
+    `  [ ! -d "$dir" ] || kill -0 "$pid" 2>/dev/null || rm -rf -- "$dir" || :`,
     'done',
     'proc_start $$',
     `printf '%s\\n%s %s\\n' ${q(input.holder)} "$$" "$start" > "$holder"`,
@@ -297,7 +301,7 @@ function releaseCommands(
     ...(install
       ? [
           `say "STEP	installing: ${install.join(' ').replace(/["$`\\]/g, '')}"`,
-          `(cd ${q(partial)} && ${shellCommand(install)}) 9>&- || { rm -rf -- ${q(partial)}; say "FAIL	the install step failed"; exit 1; }`,
+          `(cd ${q(partial)} && ${shellCommand(install)}) </dev/null 3>&- 9>&- || { rm -rf -- ${q(partial)}; say "FAIL	the install step failed"; exit 1; }`,
           // What the install step made belongs to root like the rest (tar unpacked it as root).
           shellCommand(['chown', '-R', 'root:root', '--', partial]),
         ]
@@ -375,16 +379,17 @@ function recordsJson(
   input: ApplyInput,
   status: ReleaseRecord['status'],
   releaseId: string | undefined,
+  installed?: readonly string[],
 ): string {
-  const files = input.operations
-    .filter((op): op is FileOperation => op.kind === 'file')
-    .map((op) => op.path);
+  const files =
+    installed ??
+    input.operations.filter((op): op is FileOperation => op.kind === 'file').map((op) => op.path);
   const history = [...input.facts.history];
   if (releaseId !== undefined) history.push({ id: releaseId, status, at: input.now });
   const records: ServiceRecords = {
     version: 1,
     service: input.manifest.name,
-    files,
+    files: [...files],
     history: history.slice(-20),
   };
   return JSON.stringify(records);
@@ -394,13 +399,14 @@ function writeRecords(
   input: ApplyInput,
   status: ReleaseRecord['status'],
   releaseId: string | undefined,
+  installed?: readonly string[],
 ): string {
   const layout = hostLayout(input.manifest.name);
   const file = `${layout.records}/installed.json`;
   // printf is the shell's own: the records, however long, never go through a process's arguments.
   return [
     `[ -d ${q(layout.records)} ] || install -d -m 0700 ${q(layout.records)}`,
-    `printf '%s\n' ${q(recordsJson(input, status, releaseId))} > ${q(`${file}.svc-new`)}`,
+    `printf '%s\n' ${q(recordsJson(input, status, releaseId, installed))} > ${q(`${file}.svc-new`)}`,
     shellCommand(['mv', '-f', '--', `${file}.svc-new`, file]),
   ].join('\n');
 }
@@ -440,7 +446,10 @@ function activation(input: ApplyInput): Activation {
   );
   const health = input.operations.find((op): op is HealthOperation => op.kind === 'health');
   const start: string[] = [];
-  if (plan.changes.some((change) => change.kind === 'monit' && change.action === 'reload')) {
+  const monitChanged = plan.changes.some(
+    (change) => change.kind === 'monit' && change.action === 'reload',
+  );
+  if (monitChanged) {
     start.push(
       'monit reload',
       `monit_ready ${q(manifest.name)} || { say "FAIL	monit did not load the check for ${manifest.name}"; exit 1; }`,
@@ -457,13 +466,15 @@ function activation(input: ApplyInput): Activation {
     start.push(
       // For a start any live process will do (monit may have started it on its own already).
       action === 'restart' ? `read_pid ${pidfile}; old_pid=$pid` : 'old_pid=',
-      `${shellCommand(initControl(manifest.init, action, manifest.name))} 9>&- || true`,
+      `${shellCommand(initControl(manifest.init, action, manifest.name))} </dev/null 3>&- 9>&- || true`,
       `if ! wait_new_pid ${pidfile} "$old_pid" ${input.healthTimeoutSeconds}; then rollback; fi`,
       `say "STEP	${action}ed ${manifest.name}"`,
     );
     undoService = [
+      // monit must see the check that was put back before it is asked to act on the service.
+      ...(monitChanged ? [`monit reload && monit_ready ${q(manifest.name)}`] : []),
       ...registerUnit(manifest, changed),
-      `${shellCommand(initControl(manifest.init, previousRelease(input) ? 'restart' : 'stop', manifest.name))} 9>&-`,
+      `${shellCommand(initControl(manifest.init, previousRelease(input) ? 'restart' : 'stop', manifest.name))} </dev/null 3>&- 9>&-`,
     ];
   } else if (nginx !== undefined) {
     start.push(
@@ -485,7 +496,8 @@ function activation(input: ApplyInput): Activation {
       ? // The release that served before gets at least 30 s: it is known good, the question is only when.
         `if ${healthCheck(health, Math.max(input.healthTimeoutSeconds, 30))}; then say "ROLLEDBACK	healthy"; else say "ROLLEDBACK	unhealthy"; fi`
       : `say "ROLLEDBACK	none"`,
-    writeRecords(input, 'bad', newCurrent(input)),
+    // Undo put the previous files back: the record lists those, not this deploy's.
+    writeRecords(input, 'bad', newCurrent(input), input.facts.installed ?? []),
     `exit ${EXIT_UNHEALTHY}`,
   ];
   return { start, rollback, undoService };
@@ -559,18 +571,29 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     lockSection(input),
     staleSection(input),
     // undo: every change put back, best effort (each line may fail without stopping the rest).
+    // The service is touched again only if this run had begun to activate it: a failure while
+    // writing files leaves the running release alone.
     shFunction(
       'undo',
-      [...ctx.rollback.slice().reverse(), ...service.undoService].map(
+      [
+        ...ctx.rollback.slice().reverse(),
+        ...service.undoService.map((line) => `[ "$activated" != 1 ] || { ${line}; }`),
+      ].map(
         (line, index) =>
           `{ ${line.replaceAll('\n', '; ')}; } || say "WARNING	undo step ${index + 1} failed"`,
       ),
     ),
-    shFunction('rollback', ['applying=0', 'say "UNHEALTHY"', ...service.rollback]),
+    shFunction('rollback', [
+      "trap '' INT TERM HUP",
+      'applying=0',
+      'say "UNHEALTHY"',
+      ...service.rollback,
+    ]),
     // Past this point a failure undoes what was applied (see cleanup in the prelude).
     'applying=1',
     ...body,
     `say "STEP	files in place"`,
+    'activated=1',
     ...service.start,
     'applying=0',
     writeRecords(input, 'good', releaseId),

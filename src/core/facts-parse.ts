@@ -197,7 +197,7 @@ function readPathFact(reader: Reader, request: FactRequest, index: number, home:
   reader.check(type === 'file' ? SHA256.test(sum!) : sum === '-', `bad sha256 for ${path}`);
   const linkTarget = type === 'link' ? decodeText(target!) : undefined;
   reader.check(
-    type === 'link' ? linkTarget !== undefined : target === '-',
+    type === 'link' ? linkTarget !== undefined && linkTarget !== '' : target === '-',
     `bad link target for ${path}`,
   );
   const fact: PathFact = {

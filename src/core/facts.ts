@@ -110,7 +110,8 @@ path_fact() {
   if [ "$4" = file ]; then sum=$(sha256sum < "$2"); sum=${expand('sum%% *')}; fi
   if [ "$4" = link ]; then
     # Exact, trailing newlines included: the . stops $(...) from stripping them.
-    target=$(readlink -- "$2"; echo .); target=${expand('target%?.')}; enc "$target"
+    # A link gone meanwhile reads as an empty target, which the parser refuses.
+    target=$(readlink -- "$2" && echo .) || target=; target=${expand('target%?.')}; enc "$target"
   fi
   printf 'P\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$4" "$5" "$6" "$7" "$8" "$sum" "$enc"
   if [ "$4" = file ] && [ -n "$3" ] && [ "$sum" != "$3" ] && [ "$8" -le ${MAX_DIFF_BYTES} ]; then

@@ -177,10 +177,9 @@ export function unlockScript(manifest: Manifest): string {
   const { lockFile, holderFile } = lockPaths(manifest.name);
   return [
     'set -eu',
-    `if [ ! -e ${q(lockFile)} ] || flock -n ${q(lockFile)} true; then`,
-    `  if [ -e ${q(holderFile)} ]; then rm -f -- ${q(holderFile)}; echo NONE STALE; else echo NONE; fi`,
-    '  exit 0',
-    'fi',
+    `if [ ! -e ${q(lockFile)} ]; then echo NONE; exit 0; fi`,
+    // Looked at and cleared while holding the lock: a deploy starting meanwhile keeps its note.
+    `if flock -n ${q(lockFile)} sh -c 'if [ -e "$1" ]; then rm -f -- "$1"; echo NONE STALE; else echo NONE; fi' sh ${q(holderFile)}; then exit 0; fi`,
     `printf 'HOLDER\\t%s\\n' "$(head -c 4096 ${q(holderFile)} 2>/dev/null | base64 | tr -d '\\n')"`,
     '',
   ].join('\n');

@@ -49,7 +49,15 @@ export const SENSITIVE_PATHS: readonly string[] = Object.freeze([
   '/usr/lib/systemd/**',
   '/etc/init.d/*',
   '/etc/init/*',
-  // where packages and the system's programs come from
+  '/etc/tmpfiles.d/**',
+  '/etc/udev/rules.d/**',
+  '/etc/modprobe.d/**',
+  '/etc/modules-load.d/**',
+  '/etc/update-motd.d/**',
+  // where packages and the system's programs come from; /usr/local/{bin,sbin} come first on
+  // root's PATH (and on the deploy script's own), so a file there can stand in for any command
+  '/usr/local/bin/**',
+  '/usr/local/sbin/**',
   '/etc/apt/**',
   '/bin/**',
   '/sbin/**',

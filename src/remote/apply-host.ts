@@ -73,7 +73,8 @@ function describeLock(holderHex: string): string {
 function lostMessage(message: string, lines: readonly string[]): string {
   const why = message.slice(message.indexOf(': ') + 2);
   const steps = lines.filter((line) => line.startsWith('STEP\t')).map((line) => line.slice(5));
-  if (!steps.includes('received')) return `${why}; nothing was applied`;
+  if (!steps.includes('received'))
+    return `${why}; the host may not have received the whole deploy (then it applied nothing); if it did, it finishes or undoes on its own: run svc status or deploy again`;
   return `${why} after ${steps.at(-1)}; the host finishes or undoes the deploy on its own and frees the lock: run svc status or deploy again`;
 }
 

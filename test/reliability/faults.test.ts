@@ -261,6 +261,7 @@ describe('a full disk', () => {
     const envFile = join(project, 'config', 'etc', 'default', NAME);
     const original = readFileSync(envFile, 'utf8');
     const before = root(sbx, host, `cat /etc/default/${NAME}`);
+    const pidBefore = root(sbx, host, `cat /run/${NAME}.pid`);
     // A small filesystem over /etc/default holding what was there, filled to the brim.
     root(
       sbx,
@@ -273,6 +274,8 @@ describe('a full disk', () => {
       expect(result.code).not.toBe(0);
       expect(resultOf(result.stdout, host).message).toMatch(/No space left on device/);
       expect(root(sbx, host, `cat /etc/default/${NAME}`)).toBe(before);
+      // It failed before anything was (re)started: undo leaves the running release alone.
+      expect(root(sbx, host, `cat /run/${NAME}.pid`)).toBe(pidBefore);
       await expectConsistent(host, [current(host)]);
     } finally {
       root(sbx, host, 'umount /etc/default && rm -rf /tmp/default.keep');

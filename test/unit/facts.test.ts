@@ -119,6 +119,10 @@ describe('the fact script and parseFacts', () => {
       'a link target that is neither',
       (text: string) => text.replace(/(P\t\d+\tlink(\t[^\t]*){5}\t)\S+$/m, '$1=bad\\x'),
     ],
+    [
+      'an empty link target (the link went away while it was read)',
+      (text: string) => text.replace(/(P\t\d+\tlink(\t[^\t]*){5}\t)\S+$/m, '$1'),
+    ],
     ['an empty output', () => ''],
   ])('refuses %s', (_, corrupt) => {
     expect(() => parseFacts(corrupt(output), request, 'web1')).toThrow(FactsError);

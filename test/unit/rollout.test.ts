@@ -77,6 +77,40 @@ describe('rollout', () => {
     ]);
   });
 
+  it('never runs more hosts at once than failures are left to spend', async () => {
+    const started: string[] = [];
+    const rows = await rollout(
+      ['down1', 'down2', 'ok3'].map(host),
+      async ({ host: { name } }) => {
+        started.push(name);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return result(name, name.startsWith('down') ? 'failed' : 'deployed');
+      },
+      { batchSize: 3, parallel: 10, maxFail: 0 },
+    );
+    expect(started).toEqual(['down1']);
+    expect(rows.map((row) => row.status)).toEqual(['failed', 'skipped', 'skipped']);
+  });
+
+  it('counts hosts whose plan failed from the start', async () => {
+    const started: string[] = [];
+    const rows = await rollout(
+      ['down1', 'down2', 'ok3'].map(host),
+      async ({ host: { name } }) => {
+        started.push(name);
+        return result(name, name.startsWith('down') ? 'failed' : 'deployed');
+      },
+      {
+        batchSize: 3,
+        parallel: 10,
+        maxFail: 1,
+        failedBefore: ({ host: { name } }) => name.startsWith('down'),
+      },
+    );
+    expect(started).not.toContain('ok3');
+    expect(rows.map((row) => row.status)).toEqual(['failed', 'failed', 'skipped']);
+  });
+
   it('checks the budget before each host, also within a batch', async () => {
     const started: string[] = [];
     const rows = await rollout(
