@@ -463,11 +463,18 @@ function activation(input: ApplyInput): Activation {
   if (service !== undefined && manifest.init !== undefined) {
     const action = service.action === 'start' ? 'start' : 'restart';
     const pidfile = q(hostLayout(manifest.name).pidfile);
+    const control = shellCommand(initControl(manifest.init, action, manifest.name));
+    const firstWait = Math.ceil(input.healthTimeoutSeconds / 2);
     start.push(
       // For a start any live process will do (monit may have started it on its own already).
       action === 'restart' ? `read_pid ${pidfile}; old_pid=$pid` : 'old_pid=',
-      `${shellCommand(initControl(manifest.init, action, manifest.name))} </dev/null 3>&- 9>&- || true`,
-      `if ! wait_new_pid ${pidfile} "$old_pid" ${input.healthTimeoutSeconds}; then rollback; fi`,
+      `${control} </dev/null 3>&- 9>&- || true`,
+      // monit acts asynchronously and can drop an action that arrives while it re-reads its
+      // checks: no new process by half the timeout, ask once more before giving up.
+      `if ! wait_new_pid ${pidfile} "$old_pid" ${firstWait}; then`,
+      `  ${control} </dev/null 3>&- 9>&- || true`,
+      `  wait_new_pid ${pidfile} "$old_pid" ${input.healthTimeoutSeconds - firstWait} || rollback`,
+      'fi',
       `say "STEP	${action}ed ${manifest.name}"`,
     );
     undoService = [

@@ -181,8 +181,9 @@ export class HostConnection {
         username: endpoint.user,
         ...(sock && { sock }),
         readyTimeout: options.connectTimeoutMs,
-        // A connection whose network vanished is noticed within ~20 s, not at the TCP timeout.
-        keepaliveInterval: 5_000,
+        // A connection whose network vanished is noticed within about a minute, not at the TCP
+        // timeout; a host busy opening a session (PAM, logind) for tens of seconds is not.
+        keepaliveInterval: 15_000,
         keepaliveCountMax: 4,
         algorithms: {
           serverHostKey: {
