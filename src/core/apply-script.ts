@@ -43,6 +43,17 @@ export interface ApplyBundle {
   releaseId?: string;
 }
 
+/**
+ * A sh function: the start time of process $1 (clock ticks since boot) into $start, empty when
+ * it is gone. With the pid it names one process for good: a reused pid has another start time.
+ */
+export const PROC_START = String.raw`proc_start() {
+  start=
+  { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 0
+  set -- ${expand('stat##*) ')}
+  shift 19 && start=$1
+}`;
+
 const PRELUDE = String.raw`set -eu
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 umask 022
@@ -58,13 +69,7 @@ hex() { od -An -v -tx1 | tr -d ' \n'; }
 # Whole seconds since boot into $up_s, read by the shell itself: the polling loops below run while
 # other hosts' services start on the same CPUs, so they avoid a process per iteration.
 uptime_s() { IFS=. read -r up_s rest 2>/dev/null < /proc/uptime || up_s=$(date +%s); }
-# The start time of process $1 (clock ticks since boot) into $start; empty when it is gone.
-proc_start() {
-  start=
-  { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 0
-  set -- ${expand('stat##*) ')}
-  shift 19 && start=$1
-}
+${PROC_START}
 stage=
 holder=
 applying=0

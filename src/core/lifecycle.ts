@@ -1,7 +1,7 @@
 // The lifecycle commands' remote scripts (status, start, stop, restart, logs, releases, unlock)
 // and the parsers of their output. Pure: every value is shell-quoted here, and output that does
 // not have the expected shape is an error.
-import { lockPaths } from './apply-script.js';
+import { lockPaths, PROC_START } from './apply-script.js';
 import { serviceControl, type ControlAction } from './init-control.js';
 import { hostLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
@@ -193,8 +193,9 @@ export function stopHolderScript(manifest: Manifest, pid: number, start: string)
   const { lockFile } = lockPaths(manifest.name);
   return [
     'set -eu',
-    `now=$(cut -d' ' -f22 /proc/${pid}/stat 2>/dev/null || :)`,
-    `if [ "$now" = ${q(start)} ]; then kill -TERM ${pid}; fi`,
+    PROC_START,
+    `proc_start ${pid}`,
+    `if [ "$start" = ${q(start)} ]; then kill -TERM ${pid}; fi`,
     'tries=0',
     `until flock -n ${q(lockFile)} true; do`,
     '  tries=$((tries + 1)); [ "$tries" -le 60 ] || { echo HELD; exit 0; }; sleep 1',
