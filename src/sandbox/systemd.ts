@@ -138,7 +138,18 @@ export async function startSystemdHost(
     'systemd.wants=ssh.service',
     'systemd.wants=monit.service',
   ];
-  const child = spawn('systemd-nspawn', argv, { detached: true, stdio: ['ignore', fd, fd] });
+  // Its own cgroup first: nspawn puts the container in "payload" under the cgroup it runs in, so
+  // two containers started from one cgroup would share one systemd tree, and one container's
+  // systemd would kill the other's sshd when it (re)started ssh.service.
+  const child = spawn(
+    'sh',
+    ['-c', `${JOIN_OWN_CGROUP}\nexec systemd-nspawn "$@"`, 'svc-nspawn', ...argv],
+    {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, SVC_CGROUP: cgroupName(record.machine ?? record.name) },
+    },
+  );
   closeSync(fd);
   child.unref();
   if (child.pid === undefined) throw new SvcError(`${record.name}: systemd-nspawn did not start`);
@@ -203,6 +214,37 @@ function findLeader(nspawn: ProcessRecord): ProcessRecord | undefined {
 /** nspawn leaves its (empty) propagation directory when /run is not a tmpfs, as on this machine kind. */
 export function removeNspawnLeftovers(machine: string): void {
   rmSync(`/run/systemd/nspawn/propagate/${machine}`, { recursive: true, force: true });
+  // The container's cgroups, deepest first (rmdir is how a cgroup is removed; its files are not).
+  for (const hierarchy of CGROUP_HIERARCHIES) removeCgroup(join(hierarchy, cgroupName(machine)));
+}
+
+/** The cgroup hierarchies nspawn uses on this kind of machine (hybrid: name=systemd + unified). */
+const CGROUP_HIERARCHIES = ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified', '/sys/fs/cgroup'];
+
+const cgroupName = (machine: string) => `svc-sandbox-${machine}`;
+
+/** sh: move this shell into cgroup $SVC_CGROUP of every hierarchy that takes processes. */
+const JOIN_OWN_CGROUP = String.raw`for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
+  [ -e "$h/cgroup.procs" ] || continue
+  mkdir -p "$h/$SVC_CGROUP" && echo $$ > "$h/$SVC_CGROUP/cgroup.procs" || exit 1
+done
+unset SVC_CGROUP`;
+
+function removeCgroup(dir: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name);
+  } catch {
+    return;
+  }
+  for (const entry of entries) removeCgroup(join(dir, entry));
+  try {
+    rmdirSync(dir);
+  } catch {
+    // still busy: a later down tries again
+  }
 }
 
 /**
