@@ -4,13 +4,14 @@
 // everything back: files, the `current` link, the running release. Every value in it is quoted
 // with shellQuote; the files it installs arrive in a tar stream on stdin after the script.
 import type { HostFacts, ReleaseRecord, ServiceRecords } from './facts.js';
-import { expand, factScript, type FactRequest } from './facts.js';
+import { DIGESTED_FACTS_FILTER, expand, factScript, type FactRequest } from './facts.js';
 import { initControl } from './init-control.js';
 import { hostLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
 import type { FileOperation, HealthOperation, Operation } from './operations.js';
 import type { Change, HostPlan } from './plan.js';
 import { shellCommand, shellQuote as q } from './quote.js';
+import { sha256Hex } from './release.js';
 import type { TarEntry } from './tar.js';
 
 export const EXIT_LOCKED = 75;
@@ -137,7 +138,7 @@ function staleSection(input: ApplyInput): string {
   // The fact script is read by a child sh from a here-document: no temporary file to write, run
   // and remove.
   return [
-    `digest=$(sh -s <<'SVC_EOF_${input.nonce}' | sha256sum`,
+    `digest=$(sh -s <<'SVC_EOF_${input.nonce}' | ${DIGESTED_FACTS_FILTER} | sha256sum`,
     `${factScript(input.factRequest)}SVC_EOF_${input.nonce}`,
     ')',
     'digest=${digest%% *}',
@@ -203,6 +204,35 @@ function installFile(stagedFile: string, op: FileOperation): string {
   return `${install} ${stagedFile} ${q(temporary)}\n${shellCommand(['mv', '-f', '--', temporary, op.path])}`;
 }
 
+/** Where svc keeps the original of a file it took over with --adopt, until it gives it back. */
+export function adoptedCopy(service: string, path: string): string {
+  return `${hostLayout(service).records}/adopted/${sha256Hex(path)}`;
+}
+
+/** A file that left config/ and was adopted: its original goes back (renamed into place). */
+function restoreAdopted(path: string, ctx: Context, backup: string): string[] {
+  const temporary = temporaryName(path);
+  ctx.rollback.push(shellCommand(['rm', '-f', '--', temporary]));
+  ctx.rollback.push(
+    `cp -p -- ${backup} ${q(`${path}.svc-old`)} && mv -f -- ${q(`${path}.svc-old`)} ${q(path)}`,
+  );
+  return [
+    `cp -p -- ${q(path)} ${backup}`,
+    `cp -p -- ${q(adoptedCopy(ctx.input.manifest.name, path))} ${q(temporary)}`,
+    shellCommand(['mv', '-f', '--', temporary, path]),
+  ];
+}
+
+/** Taking over a file svc did not create (--adopt): its original is kept to give back later. */
+function keepOriginal(path: string, ctx: Context): string[] {
+  const copy = adoptedCopy(ctx.input.manifest.name, path);
+  ctx.rollback.push(shellCommand(['rm', '-f', '--', copy]));
+  return [
+    shellCommand(['install', '-d', '-m', '0700', '--', copy.slice(0, copy.lastIndexOf('/'))]),
+    shellCommand(['cp', '-p', '--', path, copy]),
+  ];
+}
+
 function fileChange(change: Change, ctx: Context, index: number): string[] {
   const path = change.target;
   const backup = `"$stage/backup.${index}"`;
@@ -210,6 +240,7 @@ function fileChange(change: Change, ctx: Context, index: number): string[] {
     ctx.rollback.push(`if [ -e ${backup} ]; then cp -p -- ${backup} ${q(path)}; fi`);
     return [`if [ -f ${q(path)} ]; then cp -p -- ${q(path)} ${backup}; rm -f -- ${q(path)}; fi`];
   }
+  if (!ctx.files.has(path)) return restoreAdopted(path, ctx, backup);
   const op = ctx.files.get(path)!;
   const overlay = `"$stage/overlay/${ctx.overlayIndex.get(path)}"`;
   // A write cut short (a full disk) leaves at most the temporary file: undo removes it.
@@ -221,7 +252,12 @@ function fileChange(change: Change, ctx: Context, index: number): string[] {
   ctx.rollback.push(
     `cp -p -- ${backup} ${q(`${path}.svc-old`)} && mv -f -- ${q(`${path}.svc-old`)} ${q(path)}`,
   );
-  return [`cp -p -- ${q(path)} ${backup}`, installFile(overlay, op)];
+  const adopting = !(ctx.input.facts.installed ?? []).includes(path);
+  return [
+    `cp -p -- ${q(path)} ${backup}`,
+    ...(adopting ? keepOriginal(path, ctx) : []),
+    installFile(overlay, op),
+  ];
 }
 
 function linkCommands(path: string, target: string): string {
@@ -380,40 +416,95 @@ function healthCheck(health: HealthOperation | undefined, timeout: number): stri
     : `wait_healthy pid ${q(health.pidfile!)} ${timeout}`;
 }
 
+/** The files svc answers for after this deploy, each with the sha256 it installed. */
+interface InstalledFiles {
+  files: string[];
+  sha256: (string | undefined)[];
+  adopted: string[];
+}
+
+/** After a successful deploy: every file of config/, and which of them were adopted. */
+function deployedFiles(input: ApplyInput): InstalledFiles {
+  const ops = input.operations.filter((op): op is FileOperation => op.kind === 'file');
+  const before = new Set(input.facts.installed ?? []);
+  const adoptedNow = input.plan.changes
+    .filter((change) => change.kind === 'file' && change.action === 'update')
+    .map((change) => change.target)
+    .filter((path) => !before.has(path));
+  const adopted = new Set([...input.facts.adopted, ...adoptedNow]);
+  return {
+    files: ops.map((op) => op.path),
+    sha256: ops.map((op) => op.sha256),
+    adopted: ops.map((op) => op.path).filter((path) => adopted.has(path)),
+  };
+}
+
+/** After a rollback: the records as they were (undo put those files back). */
+function previousFiles(input: ApplyInput): InstalledFiles {
+  const files = input.facts.installed ?? [];
+  return {
+    files: [...files],
+    sha256: files.map((path) => input.facts.installedSha256.get(path)),
+    adopted: files.filter((path) => input.facts.adopted.has(path)),
+  };
+}
+
 function recordsJson(
   input: ApplyInput,
   status: ReleaseRecord['status'],
   releaseId: string | undefined,
-  installed?: readonly string[],
+  installed: InstalledFiles,
 ): string {
-  const files =
-    installed ??
-    input.operations.filter((op): op is FileOperation => op.kind === 'file').map((op) => op.path);
   const history = [...input.facts.history];
   if (releaseId !== undefined) history.push({ id: releaseId, status, at: input.now });
+  const hashed = installed.sha256.every((sum) => sum !== undefined);
   const records: ServiceRecords = {
     version: 1,
     service: input.manifest.name,
-    files: [...files],
+    files: installed.files,
+    // An older svc's records had no hashes: those files stay unhashed (never deleted) until
+    // svc installs them again.
+    ...(hashed && { sha256: installed.sha256 as string[] }),
+    adopted: installed.adopted,
     history: history.slice(-20),
   };
   return JSON.stringify(records);
 }
 
+/**
+ * installed.json, and installed.list (the same paths, one per line) for the fact script, which
+ * reports what each recorded file is now. Paths never hold a newline (svc refuses control
+ * characters in names).
+ */
 function writeRecords(
   input: ApplyInput,
   status: ReleaseRecord['status'],
   releaseId: string | undefined,
-  installed?: readonly string[],
+  installed: InstalledFiles,
 ): string {
   const layout = hostLayout(input.manifest.name);
   const file = `${layout.records}/installed.json`;
+  const list = `${layout.records}/installed.list`;
+  const listText = installed.files.map((path) => `${path}\n`).join('');
   // printf is the shell's own: the records, however long, never go through a process's arguments.
   return [
     `[ -d ${q(layout.records)} ] || install -d -m 0700 ${q(layout.records)}`,
     `printf '%s\n' ${q(recordsJson(input, status, releaseId, installed))} > ${q(`${file}.svc-new`)}`,
+    `printf '%s' ${q(listText)} > ${q(`${list}.svc-new`)}`,
     shellCommand(['mv', '-f', '--', `${file}.svc-new`, file]),
+    shellCommand(['mv', '-f', '--', `${list}.svc-new`, list]),
   ].join('\n');
+}
+
+/** Originals given back: svc no longer keeps them (an adopted file kept by its user keeps its copy). */
+function dropAdoptedCopies(input: ApplyInput): string[] {
+  const files = new Set(deployedFiles(input).files);
+  return input.plan.changes
+    .filter((change) => change.kind === 'file' && change.action === 'update')
+    .filter((change) => !files.has(change.target))
+    .map((change) =>
+      shellCommand(['rm', '-f', '--', adoptedCopy(input.manifest.name, change.target)]),
+    );
 }
 
 /** The release that `current` will point at after this deploy, if the plan moves it. */
@@ -433,8 +524,54 @@ interface Activation {
   start: string[];
   /** The body of rollback(), after "UNHEALTHY": undo, check the previous release, record. */
   rollback: string[];
+  /** What undo() runs before the files go back: a first deploy's service stopped and unregistered. */
+  undoBefore: string[];
   /** What undo() runs after the files are back: put the previous version into service. */
   undoService: string[];
+}
+
+const MONIT_GONE = String.raw`monit_gone() {
+  tries=0
+  while monit summary "$1" >/dev/null 2>&1; do
+    tries=$((tries + 1)); [ "$tries" -le 600 ] || return 1; sleep 0.05
+  done
+}`;
+
+/**
+ * Undoing a first deploy: nothing served before, so the new service must end, and it must end
+ * while its unit and check still exist (an init script that is gone cannot stop anything). The
+ * supervisor goes first (monit forgets the check, else it would start what is being stopped),
+ * then the service is stopped through its own unit, then the unit is unregistered; the files go
+ * after (undo's rollback lines), and the init system re-reads its units last (undoAfterFirst).
+ */
+function undoFirstDeploy(input: ApplyInput, monitCheck: string | undefined): string[] {
+  const { manifest } = input;
+  const name = manifest.name;
+  const init = manifest.init!;
+  const stop =
+    init === 'monit' ? [hostLayout(name).launcher, 'stop'] : initControl(init, 'stop', name);
+  const unregister = {
+    systemd: [shellCommand(['systemctl', 'disable', '--quiet', name])],
+    openrc: [`${shellCommand(['rc-update', 'del', name, 'default'])} >/dev/null 2>&1`],
+    upstart: [],
+    monit: [],
+  }[init];
+  return [
+    ...(monitCheck !== undefined
+      ? [shellCommand(['rm', '-f', '--', monitCheck]), `monit reload && monit_gone ${q(name)}`]
+      : []),
+    `${shellCommand(stop)} </dev/null 3>&- 9>&-`,
+    ...unregister,
+  ];
+}
+
+/** After a first deploy's files are gone: the init system forgets the unit. */
+function undoAfterFirst(init: Manifest['init']): string[] {
+  return init === 'systemd'
+    ? ['systemctl daemon-reload']
+    : init === 'upstart'
+      ? ['initctl reload-configuration']
+      : [];
 }
 
 const NGINX_RELOAD = String.raw`reload_nginx() {
@@ -465,29 +602,42 @@ function activation(input: ApplyInput): Activation {
   const service = plan.changes.find((change) => change.kind === 'service');
   const nginx = plan.changes.find((change) => change.kind === 'nginx');
   let undoService: string[];
+  let undoBefore: string[] = [];
   if (service !== undefined && manifest.init !== undefined) {
-    const action = service.action === 'start' ? 'start' : 'restart';
     const pidfile = q(hostLayout(manifest.name).pidfile);
-    const control = shellCommand(initControl(manifest.init, action, manifest.name));
+    const control = (action: 'start' | 'restart') =>
+      `${shellCommand(initControl(manifest.init!, action, manifest.name))} </dev/null 3>&- 9>&- || true`;
     const firstWait = Math.ceil(input.healthTimeoutSeconds / 2);
     start.push(
+      // Start or restart is decided here, from the process as found now, not from the plan: a
+      // supervisor may have started or lost it since (its running state is not in the digest).
       // For a start any live process will do (monit may have started it on its own already).
-      action === 'restart' ? `read_pid ${pidfile}; old_pid=$pid` : 'old_pid=',
-      `${control} </dev/null 3>&- 9>&- || true`,
+      `read_pid ${pidfile}`,
+      `if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then old_pid=$pid; action=restart; else old_pid=; action=start; fi`,
+      `service_control() { if [ "$action" = restart ]; then ${control('restart')}; else ${control('start')}; fi; }`,
+      'service_control',
       // monit acts asynchronously and can drop an action that arrives while it re-reads its
       // checks: no new process by half the timeout, ask once more before giving up.
       `if ! wait_new_pid ${pidfile} "$old_pid" ${firstWait}; then`,
-      `  ${control} </dev/null 3>&- 9>&- || true`,
+      '  service_control',
       `  wait_new_pid ${pidfile} "$old_pid" ${input.healthTimeoutSeconds - firstWait} || rollback`,
       'fi',
-      `say "STEP	${action}ed ${manifest.name}"`,
+      `say "STEP	\${action}ed ${manifest.name}"`,
     );
-    undoService = [
-      // monit must see the check that was put back before it is asked to act on the service.
-      ...(monitChanged ? [`monit reload && monit_ready ${q(manifest.name)}`] : []),
-      ...registerUnit(manifest, changed),
-      `${shellCommand(initControl(manifest.init, previousRelease(input) ? 'restart' : 'stop', manifest.name))} </dev/null 3>&- 9>&-`,
-    ];
+    if (previousRelease(input) === undefined) {
+      const monitOp = input.operations.find((op) => op.kind === 'monit');
+      const check =
+        monitOp?.kind === 'monit' && changed.has(monitOp.check) ? monitOp.check : undefined;
+      undoBefore = undoFirstDeploy(input, check);
+      undoService = undoAfterFirst(manifest.init);
+    } else {
+      undoService = [
+        // monit must see the check that was put back before it is asked to act on the service.
+        ...(monitChanged ? [`monit reload && monit_ready ${q(manifest.name)}`] : []),
+        ...registerUnit(manifest, changed),
+        `${shellCommand(initControl(manifest.init, 'restart', manifest.name))} </dev/null 3>&- 9>&-`,
+      ];
+    }
   } else if (nginx !== undefined) {
     start.push(
       `nginx -t || { say "FAIL	nginx -t refused the site"; exit 1; }`,
@@ -496,7 +646,7 @@ function activation(input: ApplyInput): Activation {
     );
     undoService = ['nginx -t', 'reload_nginx'];
   } else {
-    return { start, rollback: [], undoService: [] };
+    return { start, rollback: [], undoBefore: [], undoService: [] };
   }
   start.push(
     `if ! ${healthCheck(health, input.healthTimeoutSeconds)}; then rollback; fi`,
@@ -507,12 +657,13 @@ function activation(input: ApplyInput): Activation {
     previousRelease(input)
       ? // The release that served before gets at least 30 s: it is known good, the question is only when.
         `if ${healthCheck(health, Math.max(input.healthTimeoutSeconds, 30))}; then say "ROLLEDBACK	healthy"; else say "ROLLEDBACK	unhealthy"; fi`
-      : `say "ROLLEDBACK	none"`,
+      : // Nothing served before: say whether the new release's process really ended.
+        `if pid_ok ${q(hostLayout(manifest.name).pidfile)}; then say "ROLLEDBACK	none-running"; else say "ROLLEDBACK	none"; fi`,
     // Undo put the previous files back: the record lists those, not this deploy's.
-    writeRecords(input, 'bad', newCurrent(input), input.facts.installed ?? []),
+    writeRecords(input, 'bad', newCurrent(input), previousFiles(input)),
     `exit ${EXIT_UNHEALTHY}`,
   ];
-  return { start, rollback, undoService };
+  return { start, rollback, undoBefore, undoService };
 }
 
 /** Where `current` pointed before this deploy, if anywhere. */
@@ -554,7 +705,8 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
   if (releaseChange)
     entries.push(...releaseFiles.map((file) => ({ ...file, path: `release/${file.path}` })));
   for (const change of input.plan.changes) {
-    if (change.kind !== 'file' || change.action === 'delete' || ctx.overlayIndex.has(change.target))
+    // A delete, or an adopted file's original going back, ships nothing.
+    if (change.kind !== 'file' || !files.has(change.target) || ctx.overlayIndex.has(change.target))
       continue;
     const op = files.get(change.target)!;
     ctx.overlayIndex.set(change.target, ctx.overlayIndex.size);
@@ -577,6 +729,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
   const script = [
     PRELUDE,
     MONIT_READY,
+    MONIT_GONE,
     NGINX_RELOAD,
     HEALTH,
     stageSection(input.manifest.name),
@@ -588,6 +741,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     shFunction(
       'undo',
       [
+        ...service.undoBefore.map((line) => `[ "$activated" != 1 ] || { ${line}; }`),
         ...ctx.rollback.slice().reverse(),
         ...service.undoService.map((line) => `[ "$activated" != 1 ] || { ${line}; }`),
       ].map(
@@ -608,7 +762,8 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     'activated=1',
     ...service.start,
     'applying=0',
-    writeRecords(input, 'good', releaseId),
+    writeRecords(input, 'good', releaseId, deployedFiles(input)),
+    ...dropAdoptedCopies(input),
     ...prunes,
     `say "DONE	${releaseId ?? '-'}"`,
     '',

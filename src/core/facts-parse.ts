@@ -122,16 +122,27 @@ export function parseFacts(output: string, request: FactRequest, host: string): 
     reader.check(name !== undefined, 'a release name is not encoded text');
     releases.push(name!);
   }
+  const recordedNow = new Map<string, { type: PathType; sha256?: string }>();
+  while (reader.peek('D')) {
+    const [pathField, type, sum] = reader.next('D', 3);
+    const path = decodeText(pathField!);
+    reader.check(
+      path !== undefined && path.startsWith('/') && PATH_TYPES.includes(type as PathType),
+      'bad record of an installed file',
+    );
+    reader.check(type === 'file' ? SHA256.test(sum!) : sum === '-', `bad sha256 for ${path}`);
+    recordedNow.set(
+      path!,
+      type === 'file' ? { type: 'file', sha256: sum! } : { type: type as PathType },
+    );
+  }
   const claimed = new Map<string, string>();
   while (reader.peek('O')) {
-    const [serviceField, othersRecords] = reader.next('O', 2);
+    const [serviceField, claimField] = reader.next('O', 2);
     const other = decodeText(serviceField!);
-    reader.check(
-      other !== undefined && BASE64.test(othersRecords!),
-      'bad record of another service',
-    );
-    for (const file of parseRecords(utf8.decode(base64ToBytes(othersRecords!)), reader).files)
-      claimed.set(file, other!);
+    const claim = decodeText(claimField!);
+    reader.check(other !== undefined && claim !== undefined, 'bad claim of another service');
+    claimed.set(parseClaim(claim!, reader), other!);
   }
 
   const paths = new Map<string, PathFact>();
@@ -166,6 +177,11 @@ export function parseFacts(output: string, request: FactRequest, host: string): 
     users,
     groups,
     installed: own?.files,
+    installedSha256: new Map(
+      (own?.sha256 ?? []).map((sum, index) => [own!.files[index]!, sum] as const),
+    ),
+    adopted: new Set(own?.adopted ?? []),
+    recordedNow,
     history: own?.history ?? [],
     releases,
     claimed,
@@ -239,17 +255,42 @@ function readUser(reader: Reader, name: string): UserFact | undefined {
   };
 }
 
-function parseRecords(text: string, reader: Reader): Pick<ServiceRecords, 'files' | 'history'> {
+/** A claim is a path as it appears in a records file: a JSON string. */
+function parseClaim(text: string, reader: Reader): string {
+  let path: unknown;
+  try {
+    path = JSON.parse(text);
+  } catch {
+    reader.fail('a claim of another service is not a JSON string');
+  }
+  reader.check(typeof path === 'string' && path.startsWith('/'), 'a claim is not an absolute path');
+  return path as string;
+}
+
+type ParsedRecords = Pick<ServiceRecords, 'files' | 'history' | 'sha256' | 'adopted'>;
+
+function parseRecords(text: string, reader: Reader): ParsedRecords {
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch {
     reader.fail('svc records on the host are not valid JSON');
   }
-  const { files, history = [] } = (data ?? {}) as { files?: unknown; history?: unknown };
+  const {
+    files,
+    history = [],
+    sha256,
+    adopted = [],
+  } = (data ?? {}) as { files?: unknown; history?: unknown; sha256?: unknown; adopted?: unknown };
+  const isPathList = (list: unknown): list is string[] =>
+    Array.isArray(list) && list.every((file) => typeof file === 'string' && file.startsWith('/'));
+  reader.check(isPathList(files) && isPathList(adopted), 'svc records on the host are malformed');
   reader.check(
-    Array.isArray(files) && files.every((file) => typeof file === 'string' && file.startsWith('/')),
-    'svc records on the host are malformed',
+    sha256 === undefined ||
+      (Array.isArray(sha256) &&
+        sha256.length === (files as string[]).length &&
+        sha256.every((sum) => typeof sum === 'string' && SHA256.test(sum))),
+    'svc records on the host are malformed (sha256)',
   );
   reader.check(
     Array.isArray(history) &&
@@ -261,5 +302,10 @@ function parseRecords(text: string, reader: Reader): Pick<ServiceRecords, 'files
       ),
     'svc release history on the host is malformed',
   );
-  return { files: files as string[], history: history as ReleaseRecord[] };
+  return {
+    files: files as string[],
+    history: history as ReleaseRecord[],
+    ...(sha256 !== undefined && { sha256: sha256 as string[] }),
+    adopted: adopted as string[],
+  };
 }

@@ -40,6 +40,12 @@ export interface HostFacts {
   groups: Map<string, number | undefined>;
   /** svc's record of the files it installed for this service; undefined before the first deploy. */
   installed?: string[];
+  /** The sha256 svc recorded for each installed file when it wrote it (absent: an older svc). */
+  installedSha256: Map<string, string>;
+  /** Installed files that were on the host before svc took them over (--adopt): svc keeps the original. */
+  adopted: Set<string>;
+  /** What each recorded file is now (installed.list): a deletion needs its content unchanged. */
+  recordedNow: Map<string, { type: PathType; sha256?: string }>;
   /** The release history svc recorded (newest last); empty before the first deploy. */
   history: ReleaseRecord[];
   /** Release directories present under /var/www/NAME/releases. */
@@ -59,6 +65,10 @@ export interface ServiceRecords {
   version: 1;
   service: string;
   files: string[];
+  /** sha256 of each of `files`, in the same order, as svc installed it. */
+  sha256?: string[];
+  /** Those of `files` that svc took over with --adopt: the original waits in adopted/. */
+  adopted?: string[];
   history: ReleaseRecord[];
 }
 
@@ -82,7 +92,7 @@ export interface FactRequest {
   pidfile: string;
 }
 
-export const FACTS_VERSION = '2';
+export const FACTS_VERSION = '3';
 /** Files larger than this are compared by hash only; the diff says so. */
 export const MAX_DIFF_BYTES = 256 * 1024;
 
@@ -165,13 +175,58 @@ if [ -d "$releases" ] && [ ! -L "$releases" ]; then
     if [ -d "$d" ] && [ ! -L "$d" ]; then enc "${expand('d##*/')}"; printf 'X\t%s\n' "$enc"; fi
   done
 fi
-for f in "$records_root"/*/installed.json; do
-  [ -f "$f" ] && [ ! -L "$f" ] || continue
-  other=${expand('f%/installed.json')}; other=${expand('other##*/')}
-  [ "$other" = "$service" ] && continue
-  enc "$other"; printf 'O\t%s\t%s\n' "$enc" "$(head -c 1048576 "$f" | b64)"
-done
+# The files svc recorded for this service, and what each is now: a deletion only removes a file
+# whose content is still what svc installed (installed.list: the same paths, one per line).
+list=${expand('records%/*')}/installed.list
+if [ -f "$list" ] && [ ! -L "$list" ]; then
+  while IFS= read -r f; do
+    case $f in /*) ;; *) continue ;; esac
+    if [ -L "$f" ]; then t=link; elif [ -f "$f" ]; then t=file; elif [ -e "$f" ]; then t=other; else t=absent; fi
+    sum=-; [ "$t" != file ] || { sum=$(sha256sum < "$f"); sum=${expand('sum%% *')}; }
+    enc "$f"; printf 'D\t%s\t%s\t%s\n' "$enc" "$t" "$sum"
+  done < "$list"
+fi
+# Other services' claims, on the paths this plan writes only: a record of another service that
+# does not touch them is no part of the plan (nor of the digest that refuses a stale one).
+if command -v claims >/dev/null 2>&1; then
+  for f in "$records_root"/*/installed.json; do
+    [ -f "$f" ] && [ ! -L "$f" ] || continue
+    other=${expand('f%/installed.json')}; other=${expand('other##*/')}
+    [ "$other" = "$service" ] && continue
+    enc "$other"; other=$enc
+    claims "$f" | while IFS= read -r claim; do enc "$claim"; printf 'O\t%s\t%s\n' "$other" "$enc"; done
+  done
+fi
 `;
+
+/**
+ * claims FILE: which of the absolute paths this plan writes another service's records list, each
+ * as its JSON string (records are JSON.stringify'd, so a listed path appears exactly so, and
+ * only in `files`). No function when the plan writes no absolute path.
+ */
+function claimsFunction(request: FactRequest): string {
+  const patterns = request.paths
+    .filter((path) => path.path.startsWith('/'))
+    .flatMap((path) => ['-e', shellQuote(JSON.stringify(path.path))]);
+  return patterns.length === 0
+    ? ''
+    : `claims() { grep -F -o ${patterns.join(' ')} -- "$1" 2>/dev/null || :; }`;
+}
+
+/**
+ * What the stale-plan check hashes: the fact output without the service's running state (S), which
+ * a supervisor restarting a crashing service changes from one second to the next. The apply step
+ * decides start or restart from the host as it finds it, so the plan does not depend on it.
+ */
+export function digestedFacts(output: string): string {
+  return output
+    .split(/(?<=\n)/)
+    .filter((line) => !line.startsWith('S\t'))
+    .join('');
+}
+
+/** The same filter in sh, for the apply script's stale check (a literal tab in the pattern). */
+export const DIGESTED_FACTS_FILTER = "grep -v '^S\t'";
 
 /** The read-only script that reports every fact a plan needs. Every value in it is shell-quoted. */
 export function factScript(request: FactRequest): string {
@@ -184,6 +239,7 @@ export function factScript(request: FactRequest): string {
     `records_root=${shellQuote(request.recordsRoot)}`,
     `releases=${shellQuote(request.releasesDir)}`,
     `printf 'B\\tsvc-facts\\t${FACTS_VERSION}\\n'`,
+    claimsFunction(request),
     SCRIPT_HOST,
   ];
   request.paths.forEach((request, index) => {

@@ -5,6 +5,7 @@ import { shellQuote } from './quote.js';
 import { sensitiveRule } from './sensitive-paths.js';
 import type { HostFacts, PathFact } from './facts.js';
 import { MAX_DIFF_BYTES } from './facts.js';
+import { RECORDS_ROOT } from './fact-request.js';
 import type {
   DirOperation,
   FileOperation,
@@ -45,6 +46,7 @@ export interface HostPlan {
   factsDigest: string;
 }
 
+const isSvcState = (path: string) => path === RECORDS_ROOT || path.startsWith(`${RECORDS_ROOT}/`);
 const octal = (mode: number) => mode.toString(8).padStart(4, '0');
 const resolveHome = (path: string, facts: HostFacts) =>
   path.startsWith('~/') ? `${facts.login.home}/${path.slice(2)}` : path;
@@ -125,6 +127,13 @@ class HostPlanner {
    * says it. Deleting a file that left config/ needs no flag: svc only ever deletes what it wrote.
    */
   private mayWrite(op: FileOperation): boolean {
+    // svc's records decide what a later deploy deletes: no project may write them, whatever flag.
+    if (op.source.startsWith('config/') && isSvcState(op.path)) {
+      this.problems.push(
+        `${op.source}: ${RECORDS_ROOT} is svc's own state (records, locks); config/ can never write there`,
+      );
+      return false;
+    }
     // root writing inside a directory the service user controls could be led by a link that user
     // planted between the plan and the write: such files are the service's own to write.
     const userDir = this.userDirs.find((dir) => op.path.startsWith(`${dir}/`));
@@ -374,16 +383,48 @@ class HostPlanner {
     }
   }
 
+  /**
+   * Files that left config/. svc removes one only if its own records list it AND its content is
+   * still what svc installed (the sha256 recorded then): a file someone changed since, or one an
+   * older svc recorded without a hash, is kept and said so; it is no longer svc's. A file svc took
+   * over with --adopt gets its original back instead.
+   */
   deletions(operations: readonly Operation[]): void {
     const wanted = new Set(operations.filter((op) => op.kind === 'file').map((op) => op.path));
     for (const path of this.facts.installed ?? []) {
-      if (!wanted.has(path))
+      if (wanted.has(path)) continue;
+      const now = this.facts.recordedNow.get(path);
+      if (now?.type === 'absent') continue;
+      const recorded = this.facts.installedSha256.get(path);
+      const kept = (why: string) =>
+        this.warnings.push(
+          `${path} left config/ but is kept: ${why}; remove it by hand if it should go`,
+        );
+      if (recorded === undefined) {
+        kept('svc has no record of the content it installed there (recorded by an older svc)');
+      } else if (now === undefined || now.type !== 'file' || now.sha256 !== recorded) {
+        kept(
+          now === undefined
+            ? 'the host did not say what it is now'
+            : now.type === 'file'
+              ? 'it was changed since svc installed it'
+              : `it is now ${NOT_A[now.type as keyof typeof NOT_A]}`,
+        );
+      } else if (this.facts.adopted.has(path)) {
+        this.add({
+          action: 'update',
+          kind: 'file',
+          target: path,
+          reasons: ['no longer in config/', 'the original from before --adopt is put back'],
+        });
+      } else {
         this.add({
           action: 'delete',
           kind: 'file',
           target: path,
           reasons: ['no longer in config/'],
         });
+      }
     }
   }
 }

@@ -162,8 +162,10 @@ export async function applyHost(
         previous === 'healthy'
           ? 'the previous release is serving again'
           : previous === 'none'
-            ? 'there was no previous release; the service is stopped'
-            : 'the previous release is NOT healthy either';
+            ? 'there was no previous release: the service was stopped and its unit, check and files removed'
+            : previous === 'none-running'
+              ? 'there was no previous release, and a process of the new one is still running (see svc status)'
+              : 'the previous release is NOT healthy either';
       return finish('rolled back', {
         message: `release ${release ?? '?'} failed its health check; ${how}`,
         ...(release && { release }),

@@ -4,7 +4,7 @@
 import { SvcError } from '../core/errors.js';
 import { expandPlaybook } from '../core/expand.js';
 import { buildFactRequest } from '../core/fact-request.js';
-import { factScript, type FactRequest, type HostFacts } from '../core/facts.js';
+import { digestedFacts, factScript, type FactRequest, type HostFacts } from '../core/facts.js';
 import { parseFacts, FactsError } from '../core/facts-parse.js';
 import type { Manifest } from '../core/manifest.js';
 import { resolveHomePaths, type Operation } from '../core/operations.js';
@@ -130,7 +130,7 @@ async function planOne(
     const facts = parseFacts(output, request, host.name);
     // From here on every path is absolute: the facts told us the login user's home.
     const resolved = resolveHomePaths(operations, facts.login.home);
-    const plan = planHost(host.name, resolved, facts, sha256Hex(output), input.allowPaths);
+    const plan = planHost(host.name, resolved, facts, sha256Hex(digestedFacts(output)), input.allowPaths);
     return {
       host,
       outcome: { ...who, status: 'planned', plan },

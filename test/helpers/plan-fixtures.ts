@@ -1,7 +1,7 @@
 // Fixtures for planner and apply-script tests: a manifest, a playbook, config files and host
 // facts as data.
 import { expandPlaybook } from '../../src/core/expand.js';
-import type { HostFacts, PathFact } from '../../src/core/facts.js';
+import type { HostFacts, PathFact, PathType } from '../../src/core/facts.js';
 import type { Manifest } from '../../src/core/manifest.js';
 import type { Operation } from '../../src/core/operations.js';
 import { parsePlaybook } from '../../src/core/playbook.js';
@@ -50,9 +50,9 @@ export const CONFIG = [
   file('etc/monit/conf.d/api-orders', 'check process api-orders\n'),
 ];
 
-export function operations(config: LocalFile[] = CONFIG): Operation[] {
+export function operations(config: LocalFile[] = CONFIG, forManifest = manifest): Operation[] {
   return expandPlaybook(parsePlaybook(PLAYBOOK, 'deploy.yaml'), {
-    manifest,
+    manifest: forManifest,
     host: { name: 'web1', login: 'deploy', vars: {} },
     config,
     release: { id: 'abc123abc123', files: 3, bytes: 2048 },
@@ -73,6 +73,9 @@ export function facts(paths: PathFact[] = [], overrides: Partial<HostFacts> = {}
     history: [],
     releases: [],
     claimed: new Map(),
+    installedSha256: new Map(),
+    adopted: new Set(),
+    recordedNow: new Map(),
     ...overrides,
   };
 }
@@ -125,4 +128,20 @@ export function deployedFacts(): HostFacts {
     service: { active: true, pid: 4242 },
     installed: CONFIG.map((local) => `/${local.path}`),
   });
+}
+
+/**
+ * Records that svc installed `path` with content `sha256`, and what the file is now (by default
+ * still that content; null: the host did not say): the facts a deletion is planned from.
+ */
+export function withRecordedFile(
+  facts: HostFacts,
+  path: string,
+  sha256 = 'a'.repeat(64),
+  now: { type: PathType; sha256?: string } | null = { type: 'file', sha256 },
+): HostFacts {
+  facts.installed = [...(facts.installed ?? []), path];
+  facts.installedSha256.set(path, sha256);
+  if (now !== null) facts.recordedNow.set(path, now);
+  return facts;
 }

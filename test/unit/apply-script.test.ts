@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { buildApply, type ApplyInput } from '../../src/core/apply-script.js';
 import { buildFactRequest } from '../../src/core/fact-request.js';
 import type { HostFacts } from '../../src/core/facts.js';
+import type { InitSystem, Manifest } from '../../src/core/manifest.js';
 import { resolveHomePaths } from '../../src/core/operations.js';
 import { planHost } from '../../src/core/plan.js';
 import {
@@ -16,11 +17,11 @@ import {
   operations,
 } from '../helpers/plan-fixtures.js';
 
-function bundle(hostFacts: HostFacts, config = CONFIG) {
-  const ops = resolveHomePaths(operations(config), hostFacts.login.home);
+function bundle(hostFacts: HostFacts, config = CONFIG, forManifest: Manifest = manifest) {
+  const ops = resolveHomePaths(operations(config, forManifest), hostFacts.login.home);
   const plan = planHost('web1', ops, hostFacts, 'f'.repeat(64));
   const input: ApplyInput = {
-    manifest,
+    manifest: forManifest,
     operations: ops,
     plan,
     facts: hostFacts,
@@ -73,5 +74,76 @@ describe('buildApply', () => {
     const { script, entries } = bundle(deployedFacts());
     expect(entries).toEqual([]);
     expect(() => parses(script)).not.toThrow();
+  });
+
+  /** The lines of the script's undo() function. */
+  const undoLines = (script: string) => {
+    const body = /^undo\(\) \{\n([\s\S]*?)\n\}$/m.exec(script)?.[1];
+    expect(body).toBeDefined();
+    return body!.split('\n');
+  };
+  const firstLine = (lines: string[], text: string) => {
+    const index = lines.findIndex((line) => line.includes(text));
+    expect(index, `${text} in undo()`).toBeGreaterThanOrEqual(0);
+    return index;
+  };
+
+  const UNITS: Record<InitSystem, { unit: string; stop: string; unregister?: string }> = {
+    systemd: {
+      unit: 'etc/systemd/system/api-orders.service',
+      stop: 'systemctl stop api-orders',
+      unregister: 'systemctl disable --quiet api-orders',
+    },
+    openrc: {
+      unit: 'etc/init.d/api-orders',
+      stop: 'rc-service api-orders stop',
+      unregister: 'rc-update del api-orders default',
+    },
+    upstart: { unit: 'etc/init/api-orders.conf', stop: 'initctl stop api-orders' },
+    monit: {
+      unit: 'usr/local/lib/svc/api-orders/ctl',
+      stop: '/usr/local/lib/svc/api-orders/ctl stop',
+    },
+  };
+
+  it.each(Object.keys(UNITS) as InitSystem[])(
+    'undoing a first deploy (%s) stops the service while its unit and check exist, then removes them',
+    (init) => {
+      const { unit, stop, unregister } = UNITS[init];
+      const config = [
+        file('etc/default/api-orders', 'SECRET=hunter2\n', 0o600),
+        file(unit, '#!/bin/sh\n', 0o755),
+        file('etc/monit/conf.d/api-orders', 'check process api-orders\n'),
+      ];
+      const hostInit = init === 'monit' ? 'none' : init;
+      const { script } = bundle(facts([], { init: hostInit }), config, { ...manifest, init });
+      expect(() => parses(script)).not.toThrow();
+      const lines = undoLines(script);
+      const forgetCheck = firstLine(lines, 'monit reload && monit_gone');
+      expect(firstLine(lines, 'rm -f -- /etc/monit/conf.d/api-orders')).toBeLessThan(forgetCheck);
+      const stopped = firstLine(lines, stop);
+      const unitRemoved = firstLine(lines, `rm -f -- /${unit}`);
+      expect(forgetCheck).toBeLessThan(stopped);
+      expect(stopped).toBeLessThan(unitRemoved);
+      if (unregister) {
+        const unregistered = firstLine(lines, unregister);
+        expect(stopped).toBeLessThan(unregistered);
+        expect(unregistered).toBeLessThan(unitRemoved);
+      }
+      if (init === 'systemd')
+        expect(firstLine(lines, 'daemon-reload')).toBeGreaterThan(unitRemoved);
+    },
+  );
+
+  it('undoing a redeploy puts the files back first, then restarts the previous release', () => {
+    const changed = CONFIG.map((local) =>
+      local.path.endsWith('.service')
+        ? file(local.path, '[Service]\nExecStart=/bin/false\n')
+        : local,
+    );
+    const lines = undoLines(bundle(deployedFacts(), changed).script);
+    const restored = firstLine(lines, '/etc/systemd/system/api-orders.service.svc-old');
+    expect(restored).toBeLessThan(firstLine(lines, 'systemctl restart api-orders'));
+    expect(lines.join('\n')).not.toContain('systemctl stop');
   });
 });

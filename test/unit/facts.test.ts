@@ -4,7 +4,13 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FACTS_VERSION, factScript, type FactRequest } from '../../src/core/facts.js';
+import {
+  DIGESTED_FACTS_FILTER,
+  digestedFacts,
+  FACTS_VERSION,
+  factScript,
+  type FactRequest,
+} from '../../src/core/facts.js';
 import { FactsError, parseFacts } from '../../src/core/facts-parse.js';
 import { sha256Hex } from '../../src/core/release.js';
 
@@ -75,20 +81,80 @@ describe('the fact script and parseFacts', () => {
     mkdirSync(join(root, 'releases', 'aaaaaaaaaaaa'), { recursive: true });
     mkdirSync(join(root, 'releases', 'bbbbbbbbbbbb'), { recursive: true });
     writeFileSync(request.recordsFile, JSON.stringify({ version: 1, files: ['/etc/x'], history }));
+    // Another service claims two of the paths this plan writes (one needs JSON escaping) and
+    // others it does not: only the first two are any part of this plan.
+    const quoted = join(root, 'q"uo\\te');
+    const ours = { ...request, paths: [...request.paths, { path: quoted }] };
     writeFileSync(
       join(root, 'svc', 'api-other', 'installed.json'),
-      JSON.stringify({ version: 1, files: ['/etc/y'] }),
+      JSON.stringify({
+        version: 1,
+        files: ['/etc/y', join(root, "it's $(secret)"), `${join(root, 'file')}.bak`, quoted],
+        sha256: ['a', 'b', 'c', 'd'].map((c) => c.repeat(64)),
+      }),
     );
     try {
-      const facts = parseFacts(run(factScript(request)), request, 'local');
+      const facts = parseFacts(run(factScript(ours)), ours, 'local');
       expect(facts.installed).toEqual(['/etc/x']);
       expect(facts.history).toEqual(history);
-      expect(facts.claimed).toEqual(new Map([['/etc/y', 'api-other']]));
+      expect(facts.claimed).toEqual(
+        new Map([
+          [join(root, "it's $(secret)"), 'api-other'],
+          [quoted, 'api-other'],
+        ]),
+      );
       expect(facts.releases).toEqual(['aaaaaaaaaaaa', 'bbbbbbbbbbbb']);
     } finally {
       rmSync(join(root, 'svc'), { recursive: true });
       rmSync(join(root, 'releases'), { recursive: true });
     }
+  });
+
+  it('reports what each file in installed.list is now, for deletions', () => {
+    const own = join(root, 'svc', 'api-orders');
+    mkdirSync(own, { recursive: true });
+    const files = [
+      join(root, 'file'),
+      join(root, 'link'),
+      join(root, 'gone'),
+      join(root, 'dir with space'),
+    ];
+    const sums = files.map(() => 'e'.repeat(64));
+    writeFileSync(
+      request.recordsFile,
+      JSON.stringify({ version: 1, files, sha256: sums, adopted: [files[0]] }),
+    );
+    writeFileSync(join(own, 'installed.list'), files.map((path) => `${path}\n`).join(''));
+    try {
+      const facts = parseFacts(run(factScript(request)), request, 'local');
+      expect(facts.installedSha256.get(files[0]!)).toBe('e'.repeat(64));
+      expect(facts.adopted).toEqual(new Set([files[0]]));
+      expect(facts.recordedNow).toEqual(
+        new Map([
+          [files[0], { type: 'file', sha256: sha256Hex('old content\n') }],
+          [files[1], { type: 'link' }],
+          [files[2], { type: 'absent' }],
+          [files[3], { type: 'other' }],
+        ]),
+      );
+    } finally {
+      rmSync(join(root, 'svc'), { recursive: true });
+    }
+  });
+
+  it("digests what the plan reads, not the service's running state", () => {
+    const withState = (text: string, state: string) => text.replace(/^S\t.*$/m, `S\t${state}`);
+    expect(digestedFacts(withState(output, '1\t4242'))).toBe(
+      digestedFacts(withState(output, '0\t-')),
+    );
+    expect(digestedFacts(output)).not.toBe(digestedFacts(output.replace('P\t0\t', 'P\t0\t ')));
+    // The host's filter gives the same text as svc's.
+    const filtered = execFileSync('sh', ['-c', DIGESTED_FACTS_FILTER], {
+      input: output,
+      encoding: 'utf8',
+    });
+    expect(filtered).toBe(digestedFacts(output));
+    expect(filtered).not.toMatch(/^S\t/m);
   });
 
   it('refuses malformed svc records', () => {
@@ -124,6 +190,14 @@ describe('the fact script and parseFacts', () => {
       (text: string) => text.replace(/(P\t\d+\tlink(\t[^\t]*){5}\t)\S+$/m, '$1'),
     ],
     ['an empty output', () => ''],
+    [
+      'a claim that is no JSON string',
+      (text: string) => text.replace('E\tsvc-facts', 'O\t=api-x\t=/etc/x\nE\tsvc-facts'),
+    ],
+    [
+      'an installed file with a bad hash',
+      (text: string) => text.replace(/^(R\t.*)$/m, '$1\nD\t=/etc/x\tfile\t-'),
+    ],
   ])('refuses %s', (_, corrupt) => {
     expect(() => parseFacts(corrupt(output), request, 'web1')).toThrow(FactsError);
     expect(() => parseFacts(corrupt(output), request, 'web1')).toThrow(/^web1: facts line \d+: /);

@@ -1,7 +1,14 @@
 // The planner, facts in and changes out: every fixture is data, no host involved.
 import { describe, expect, it } from 'vitest';
 import { planHost, summarize } from '../../src/core/plan.js';
-import { CONFIG, deployedFacts, facts, file, operations } from '../helpers/plan-fixtures.js';
+import {
+  CONFIG,
+  deployedFacts,
+  facts,
+  file,
+  operations,
+  withRecordedFile,
+} from '../helpers/plan-fixtures.js';
 
 const actions = (plan: ReturnType<typeof planHost>) =>
   plan.changes.map((change) => `${change.action} ${change.kind} ${change.target}`);
@@ -124,12 +131,63 @@ describe('planHost', () => {
     expect(actions(plan)).toContain('reload monit api-orders');
   });
 
-  it('deletes a file that left config/', () => {
-    const before = deployedFacts();
-    before.installed = [...before.installed!, '/etc/logrotate.d/api-orders'];
-    expect(actions(planHost('web1', operations(), before, 'digest'))).toEqual([
-      'delete file /etc/logrotate.d/api-orders',
+  it('deletes a file that left config/ while its content is what svc installed', () => {
+    const before = withRecordedFile(deployedFacts(), '/etc/logrotate.d/api-orders');
+    const plan = planHost('web1', operations(), before, 'digest');
+    expect(actions(plan)).toEqual(['delete file /etc/logrotate.d/api-orders']);
+    expect(plan.warnings).toEqual([]);
+  });
+
+  it.each([
+    [
+      'changed since svc installed it',
+      { type: 'file' as const, sha256: 'b'.repeat(64) },
+      'it was changed since svc installed it',
+    ],
+    ['replaced by a link', { type: 'link' as const }, 'it is now a symbolic link'],
+    ['replaced by a directory', { type: 'dir' as const }, 'it is now a directory'],
+    ['not reported by the host', null, 'the host did not say what it is now'],
+  ])('keeps a file that left config/ but was %s, and says so', (_, now, why) => {
+    const before = withRecordedFile(deployedFacts(), '/etc/x', 'a'.repeat(64), now);
+    const plan = planHost('web1', operations(), before, 'digest');
+    expect(actions(plan)).toEqual([]);
+    expect(plan.warnings).toEqual([
+      `/etc/x left config/ but is kept: ${why}; remove it by hand if it should go`,
     ]);
+  });
+
+  it('keeps a recorded file without a recorded hash (an older svc): never deletes blind', () => {
+    const before = deployedFacts();
+    before.installed = [...before.installed!, '/etc/shadow'];
+    before.recordedNow.set('/etc/shadow', { type: 'file', sha256: 'c'.repeat(64) });
+    const plan = planHost('web1', operations(), before, 'digest');
+    expect(actions(plan)).toEqual([]);
+    expect(plan.warnings[0]).toMatch(/^\/etc\/shadow left config\/ but is kept: svc has no record/);
+  });
+
+  it('forgets a recorded file that is already gone, without a change', () => {
+    const before = withRecordedFile(deployedFacts(), '/etc/x', 'a'.repeat(64), { type: 'absent' });
+    const plan = planHost('web1', operations(), before, 'digest');
+    expect(actions(plan)).toEqual([]);
+    expect(plan.warnings).toEqual([]);
+  });
+
+  it('gives an adopted file its original back when it leaves config/', () => {
+    const before = withRecordedFile(deployedFacts(), '/etc/x');
+    before.adopted.add('/etc/x');
+    expect(actions(planHost('web1', operations(), before, 'digest'))).toEqual([
+      'update file /etc/x',
+    ]);
+  });
+
+  it("refuses any config/ file in svc's own state, even with --allow-path", () => {
+    const path = '/var/lib/svc/api-other/installed.json';
+    const ops = operations([...CONFIG, file(path.slice(1), '{"files":["/etc/shadow"]}')]);
+    const plan = planHost('web1', ops, facts(), 'digest', [path]);
+    expect(plan.problems).toEqual([
+      "config/var/lib/svc/api-other/installed.json: /var/lib/svc is svc's own state (records, locks); config/ can never write there",
+    ]);
+    expect(plan.changes.map((change) => change.target)).not.toContain(path);
   });
 
   it('refuses to plan through a link where svc expects a directory', () => {

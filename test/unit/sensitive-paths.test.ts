@@ -23,6 +23,7 @@ import {
   file,
   manifest,
   operations,
+  withRecordedFile,
 } from '../helpers/plan-fixtures.js';
 
 const SERVICE = 'api-orders';
@@ -229,8 +230,7 @@ describe('planHost and sensitive files', () => {
   });
 
   it('deletes a sensitive file svc wrote once it left config/, without asking again', () => {
-    const before = deployedFacts();
-    before.installed = [...before.installed!, '/etc/sudoers.d/api-orders'];
+    const before = withRecordedFile(deployedFacts(), '/etc/sudoers.d/api-orders');
     const plan = planHost('web1', operations(), before, 'digest');
     expect(plan.problems).toEqual([]);
     expect(changed(plan)).toEqual(['/etc/sudoers.d/api-orders']);
