@@ -123,8 +123,8 @@ export function parseFacts(output: string, request: FactRequest, host: string): 
     releases.push(name!);
   }
   const recordedNow = new Map<string, { type: PathType; sha256?: string }>();
-  while (reader.peek('D')) {
-    const [pathField, type, sum] = reader.next('D', 3);
+  while (reader.peek('W')) {
+    const [pathField, type, sum] = reader.next('W', 3);
     const path = decodeText(pathField!);
     reader.check(
       path !== undefined && path.startsWith('/') && PATH_TYPES.includes(type as PathType),

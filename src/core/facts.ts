@@ -183,7 +183,7 @@ if [ -f "$list" ] && [ ! -L "$list" ]; then
     case $f in /*) ;; *) continue ;; esac
     if [ -L "$f" ]; then t=link; elif [ -f "$f" ]; then t=file; elif [ -e "$f" ]; then t=other; else t=absent; fi
     sum=-; [ "$t" != file ] || { sum=$(sha256sum < "$f"); sum=${expand('sum%% *')}; }
-    enc "$f"; printf 'D\t%s\t%s\t%s\n' "$enc" "$t" "$sum"
+    enc "$f"; printf 'W\t%s\t%s\t%s\n' "$enc" "$t" "$sum"
   done < "$list"
 fi
 # Other services' claims, on the paths this plan writes only: a record of another service that

@@ -130,7 +130,13 @@ async function planOne(
     const facts = parseFacts(output, request, host.name);
     // From here on every path is absolute: the facts told us the login user's home.
     const resolved = resolveHomePaths(operations, facts.login.home);
-    const plan = planHost(host.name, resolved, facts, sha256Hex(digestedFacts(output)), input.allowPaths);
+    const plan = planHost(
+      host.name,
+      resolved,
+      facts,
+      sha256Hex(digestedFacts(output)),
+      input.allowPaths,
+    );
     return {
       host,
       outcome: { ...who, status: 'planned', plan },

@@ -196,7 +196,7 @@ describe('the fact script and parseFacts', () => {
     ],
     [
       'an installed file with a bad hash',
-      (text: string) => text.replace(/^(R\t.*)$/m, '$1\nD\t=/etc/x\tfile\t-'),
+      (text: string) => text.replace(/^(R\t.*)$/m, '$1\nW\t=/etc/x\tfile\t-'),
     ],
   ])('refuses %s', (_, corrupt) => {
     expect(() => parseFacts(corrupt(output), request, 'web1')).toThrow(FactsError);
