@@ -370,12 +370,18 @@ function registerUnit(manifest: Manifest, changedFiles: Set<string>): string[] {
   }
 }
 
-const MONIT_READY = String.raw`monit_ready() {
+// monit_ready NAME: monit has loaded the check (20 s at most); monit_gone NAME: it has dropped it
+// (30 s at most: a reload waits for a start in progress, up to the check's start timeout).
+const MONIT_WAIT = String.raw`monit_has() { # name yes|no tries
   tries=0
-  until monit summary "$1" >/dev/null 2>&1; do
-    tries=$((tries + 1)); [ "$tries" -le 400 ] || return 1; sleep 0.05
+  while :; do
+    if monit summary "$1" >/dev/null 2>&1; then has=yes; else has=no; fi
+    [ "$has" != "$2" ] || return 0
+    tries=$((tries + 1)); [ "$tries" -le "$3" ] || return 1; sleep 0.05
   done
-}`;
+}
+monit_ready() { monit_has "$1" yes 400; }
+monit_gone() { monit_has "$1" no 600; }`;
 
 const HEALTH = String.raw`http_ok() {
   if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null --max-time 2 "$1"
@@ -529,13 +535,6 @@ interface Activation {
   /** What undo() runs after the files are back: put the previous version into service. */
   undoService: string[];
 }
-
-const MONIT_GONE = String.raw`monit_gone() {
-  tries=0
-  while monit summary "$1" >/dev/null 2>&1; do
-    tries=$((tries + 1)); [ "$tries" -le 600 ] || return 1; sleep 0.05
-  done
-}`;
 
 /**
  * Undoing a first deploy: nothing served before, so the new service must end, and it must end
@@ -728,8 +727,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
   const releaseId = newCurrent(input);
   const script = [
     PRELUDE,
-    MONIT_READY,
-    MONIT_GONE,
+    MONIT_WAIT,
     NGINX_RELOAD,
     HEALTH,
     stageSection(input.manifest.name),
