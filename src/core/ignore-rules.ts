@@ -104,10 +104,5 @@ export function verdictOf(levels: readonly IgnoreLevel[], path: string, isDir: b
 
 /** Never shipped, whatever the ignore files say: git's own data, svc's local state, the overlay. */
 export function alwaysIgnored(path: string): boolean {
-  return (
-    path === '.svc' ||
-    path === 'config' ||
-    path === '.git' ||
-    path.endsWith('/.git')
-  );
+  return path === '.svc' || path === 'config' || path === '.git' || path.endsWith('/.git');
 }

@@ -189,7 +189,10 @@ function releaseRules(dir: string, git: GitCheckout | undefined): WalkRules<Igno
   const tracked = git?.tracked ?? new Set<string>();
   const trackedDirs = new Set(
     [...tracked].flatMap((path) =>
-      path.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/')),
+      path
+        .split('/')
+        .slice(0, -1)
+        .map((_, i, parts) => parts.slice(0, i + 1).join('/')),
     ),
   );
   return {
