@@ -34,8 +34,7 @@ export function projectProblems(project: ShippedProject): string[] {
   }
   for (const [path, meta] of Object.entries(project.manifest.files)) {
     const mode = parseInt(meta.mode, 8);
-    if (mode & SETID)
-      refuse(`svc.yaml: files: ${path}: mode`, mode, 'state a mode without 4000 or 2000');
+    if (mode & SETID) refuse(`svc.yaml: files: ${path}`, mode, 'state a mode without 4000 or 2000');
   }
   return problems;
 }
