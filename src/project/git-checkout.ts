@@ -15,6 +15,14 @@ export interface GitCheckout {
   infoExclude: string;
 }
 
+/** svc's environment, without what would point git at another repository (svc run from a hook). */
+function gitEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, GIT_OPTIONAL_LOCKS: '0' };
+  for (const name of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR'])
+    delete env[name];
+  return env;
+}
+
 function git(dir: string, args: string[]): string {
   try {
     // A project you were handed may carry a .git/config: core.fsmonitor there would be a command
@@ -23,7 +31,7 @@ function git(dir: string, args: string[]): string {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       maxBuffer: 256 * 1024 * 1024,
-      env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' },
+      env: gitEnv(),
     });
   } catch (error) {
     const failure = error as NodeJS.ErrnoException & { stderr?: string };

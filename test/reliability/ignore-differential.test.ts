@@ -23,6 +23,9 @@ const gitEnv = {
   XDG_CONFIG_HOME: home,
   GIT_CONFIG_NOSYSTEM: '1',
   GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_DIR: undefined,
+  GIT_WORK_TREE: undefined,
+  GIT_INDEX_FILE: undefined,
 };
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
