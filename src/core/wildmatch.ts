@@ -36,7 +36,8 @@ function bracket(p: string, pi: number, c: string): [boolean, number] | undefine
   let prev: string | undefined;
   let first = true;
   for (;;) {
-    let pc = p[pi];
+    // What this member leaves as the "previous" character: none after a range or a class.
+    let pc: string | undefined = p[pi];
     if (pc === undefined) return undefined;
     if (pc === ']' && !first) break;
     first = false;
@@ -47,14 +48,14 @@ function bracket(p: string, pi: number, c: string): [boolean, number] | undefine
       if (pc === c) matched = true;
     } else if (pc === '-' && prev !== undefined && p[pi + 1] !== undefined && p[pi + 1] !== ']') {
       pi++;
-      let hi = p[pi]!;
+      let hi = p[pi];
       if (hi === '\\') {
         pi++;
-        hi = p[pi] as string;
+        hi = p[pi];
         if (hi === undefined) return undefined;
       }
-      if (c >= prev && c <= hi) matched = true;
-      pc = undefined as unknown as string; // a range leaves no "previous" character
+      if (c >= prev && c <= hi!) matched = true;
+      pc = undefined;
     } else if (pc === '[' && p[pi + 1] === ':') {
       const end = p.indexOf(']', pi + 2);
       if (end === -1) return undefined;
@@ -67,7 +68,7 @@ function bracket(p: string, pi: number, c: string): [boolean, number] | undefine
         if (test === undefined) return undefined;
         if (test(c)) matched = true;
         pi = end;
-        pc = undefined as unknown as string;
+        pc = undefined;
       }
     } else if (pc === c) {
       matched = true;
