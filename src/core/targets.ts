@@ -56,6 +56,8 @@ export interface HostSpec {
   port: number;
   user: string;
   identityFiles: string[];
+  /** identityFiles are OpenSSH's defaults (~/.ssh/id_rsa, ...): the config names none. */
+  defaultIdentities?: true;
   proxyJump?: string;
   /** Only the identity files (and agent keys matching them) are offered. */
   identitiesOnly?: boolean;
@@ -157,8 +159,9 @@ function jump(proxyJump: string | undefined): Pick<HostSpec, 'proxyJump'> {
 /** IdentitiesOnly, IdentityAgent and the host key policy, each only when the config has it. */
 function sshSettings(
   config: SshConfigEntry,
-): Pick<HostSpec, 'identitiesOnly' | 'identityAgent' | 'hostKeys'> {
+): Pick<HostSpec, 'identitiesOnly' | 'identityAgent' | 'hostKeys' | 'defaultIdentities'> {
   return {
+    ...(config.identityFilesConfigured === false ? { defaultIdentities: true as const } : {}),
     ...(config.identitiesOnly !== undefined ? { identitiesOnly: config.identitiesOnly } : {}),
     ...(config.identityAgent !== undefined ? { identityAgent: config.identityAgent } : {}),
     ...(config.hostKeys !== undefined ? { hostKeys: config.hostKeys } : {}),
