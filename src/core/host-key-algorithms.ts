@@ -1,7 +1,8 @@
 // The exact, ordered host key algorithm list to offer, as OpenSSH 9.2's order_hostkeyalgs builds it:
-// HostKeyAlgorithms (default, or as ssh_config changes it with + - ^ or a whole list), then, unless
-// the first algorithm's key type is already known for the host, the algorithms of known key types
-// moved to the front, each group in list order. Restricted to what ssh2 implements.
+// the default HostKeyAlgorithms with, unless the first algorithm's key type is already known for
+// the host, the algorithms of known key types moved to the front, each group in list order; or
+// HostKeyAlgorithms as ssh_config sets it (+ - ^ or a whole list), which OpenSSH never reorders.
+// Restricted to what ssh2 implements.
 import { matchPatternList } from './ssh-config.js';
 
 /** OpenSSH 9.2's default HostKeyAlgorithms (`ssh -G` prints it). */
@@ -84,8 +85,9 @@ export function orderHostKeyAlgorithms(
 ): string[] {
   const list = configuredHostKeyAlgorithms(configured);
   const known = (alg: string) => knownTypes.includes(algorithmKeyType(alg));
+  // ssh_kex2: a configured HostKeyAlgorithms is offered as it is, never reordered.
   const ordered =
-    list.length === 0 || known(list[0]!)
+    configured !== undefined || list.length === 0 || known(list[0]!)
       ? list
       : [...list.filter(known), ...list.filter((alg) => !known(alg))];
   return ordered.filter((alg) => SSH2_HOST_KEY_ALGORITHMS.has(alg));

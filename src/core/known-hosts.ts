@@ -219,6 +219,12 @@ export function verifyHostKey(
   // makes the key "changed", never "new": accept-new and svc trust must not add a second one.
   const conflicts = plain.map(where);
   if (conflicts.length > 0) return { kind: 'changed', fingerprint, keyType, conflicts };
+  // Nothing at all recorded for [host]:port: ssh 9.2 then checks "without port identifier", and
+  // takes that entry only if it is this very key (another key there still leaves it unknown).
+  if (port !== 22 && lookup.alias === undefined) {
+    const portless = verifyHostKey(entries, host, 22, key);
+    if (portless.kind === 'known') return portless;
+  }
   return { kind: 'unknown', fingerprint, keyType, otherKeys: [] };
 }
 

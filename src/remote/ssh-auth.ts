@@ -85,6 +85,16 @@ class OnlyTheseKeys extends OpenSSHAgent {
   }
 }
 
+/** The public keys the agent holds (none when it cannot be asked). */
+function agentKeys(socket: string): Promise<Buffer[]> {
+  return new Promise((resolve) => {
+    new OpenSSHAgent(socket).getIdentities((error, keys) => {
+      if (error || !keys) return resolve([]);
+      resolve(keys.flatMap((key) => ('getPublicSSH' in key ? [key.getPublicSSH()] : [])));
+    });
+  });
+}
+
 /** The methods to try in order: ssh2 asks for the next one after each refusal. */
 export async function authMethods(
   target: AuthTarget,
@@ -100,7 +110,10 @@ export async function authMethods(
   const inAgent: Buffer[] = [];
   if (socket) {
     if (target.identitiesOnly) {
-      const allowed = target.identityFiles.flatMap((file) => publicBlob(file) ?? []);
+      const held = await agentKeys(socket);
+      const allowed = target.identityFiles
+        .flatMap((file) => publicBlob(file) ?? [])
+        .filter((blob) => held.some((key) => key.equals(blob)));
       if (allowed.length > 0) {
         methods.push({
           type: 'agent',
@@ -113,7 +126,8 @@ export async function authMethods(
   }
   for (const file of target.identityFiles) {
     const key = await parseIdentity(file, options);
-    if (!key) continue;
+    // A public key alone (IdentityFile naming a .pub) can only be used through the agent.
+    if (!key || !key.isPrivateKey()) continue;
     // With IdentitiesOnly, a key already offered through the agent is not offered again.
     if (target.identitiesOnly && inAgent.some((blob) => blob.equals(key.getPublicSSH()))) continue;
     methods.push({ type: 'publickey', username: target.user, key });

@@ -173,10 +173,15 @@ describe('verifyHostKey', () => {
     expect(knownAt('PLAIN.Example.COM', 22, ed1)).toBe(L.plain);
   });
 
-  it('looks up [host]:port for any port but 22', () => {
+  it('looks up [host]:port for any port but 22, then the port-less name for that very key', () => {
     expect(knownAt('port.example.com', 2222, ed1)).toBe(L.port);
     expect(knownAt('port.example.com', 22, ed1)).toBe('unknown');
-    expect(knownAt('plain.example.com', 2222, ed1)).toBe('unknown');
+    // Nothing under [plain.example.com]:2222: ssh 9.2 checks "without port identifier".
+    expect(knownAt('plain.example.com', 2222, ed1)).toBe(L.plain);
+    expect(knownAt('plain.example.com', 2222, ed2)).toBe('unknown');
+    expect(verifyHostKey(entries, 'plain.example.com', 2222, ed1.blob, { alias: 'x' }).kind).toBe(
+      'unknown',
+    );
   });
 
   it('honours * and ? wildcards and ! negation', () => {
