@@ -488,3 +488,71 @@ describe('connect or refuse, as ssh decides', () => {
     90_000,
   );
 });
+
+describe('recording host keys', () => {
+  /** A case directory whose known_hosts holds `known` for [A]:2222; its env and the file. */
+  function pinned(name: string, known: string, config = '') {
+    const c: Case = { name, host: '{A}', port: 2222, config, files: { [KH]: known } };
+    const { dir } = prepare(c, 1000 + CASES.length + name.length);
+    return { c, dir, file: join(dir, KH), env: env(c, dir) };
+  }
+  const target = () => `root@${sbx.host('sbx-1').address}:2222`;
+
+  it('svc trust on a host pinned by its RSA key: already trusted, nothing added', async () => {
+    const { file, env: e } = pinned('trust-rsa', `${P} {rsa}`);
+    const before = readFileSync(file, 'utf8');
+    const result = await runSvc(['trust', target()], e);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('already trusted (RSA)');
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('svc trust and --accept-new on a host pinned by a key it no longer has: refused, nothing added, as ssh accept-new', async () => {
+    const { c, dir, file, env: e } = pinned('trust-other', `${P} {otherRsa}`);
+    const before = readFileSync(file, 'utf8');
+    const ssh = spawnSync(
+      'ssh',
+      [
+        '-F',
+        join(dir, 'home', '.ssh', 'config'),
+        '-o',
+        'StrictHostKeyChecking=accept-new',
+        '-p',
+        '2222',
+        fill(c.host, dir),
+        'true',
+      ],
+      { env: e, encoding: 'utf8' },
+    );
+    expect(ssh.status).not.toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    const trust = await runSvc(['trust', target()], e);
+    expect(trust.code).toBe(1);
+    expect(trust.stderr).toContain('HAS CHANGED');
+    const accept = await runSvc(['releases', target(), '--dir', project, '--accept-new'], e);
+    expect(accept.code).not.toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('HashKnownHosts yes: svc trust writes a hashed line that ssh-keygen -F finds and ssh accepts', async () => {
+    const { c, dir, file, env: e } = pinned('hash', '', 'Host *\n  HashKnownHosts yes\n');
+    const result = await runSvc(['trust', target()], e);
+    expect(result.code, result.stderr).toBe(0);
+    const line = readFileSync(file, 'utf8').trim();
+    expect(line).toMatch(/^\|1\|[A-Za-z0-9+/=]+\|[A-Za-z0-9+/=]+ ssh-ed25519 /);
+    const name = `[${sbx.host('sbx-1').address}]:2222`;
+    const found = spawnSync('ssh-keygen', ['-F', name, '-f', file], { encoding: 'utf8' });
+    expect(found.status, found.stderr).toBe(0);
+    expect(sshConnects(c, dir, join(dir, 'home', '.ssh', 'config'))).toBe(true);
+  });
+
+  it('HostKeyAlias: svc trust records the alias, which ssh then accepts', async () => {
+    const config = 'Host hosta\n  HostName {A}\n  Port 2222\n  HostKeyAlias hosta\n';
+    const c: Case = { name: 'alias-record', host: 'hosta', config, files: { [KH]: '' } };
+    const { dir, config: file } = prepare(c, 2000);
+    const result = await runSvc(['trust', 'root@hosta'], env(c, dir));
+    expect(result.code, result.stderr).toBe(0);
+    expect(readFileSync(join(dir, KH), 'utf8')).toMatch(/^hosta ssh-ed25519 /);
+    expect(sshConnects(c, dir, file)).toBe(true);
+  });
+});
