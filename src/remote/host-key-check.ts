@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import type { ServerHostKeyAlgorithm } from 'ssh2';
-import { orderHostKeyAlgorithms } from '../core/host-key-algorithms.js';
+import { SvcError } from '../core/errors.js';
+import { orderHostKeyAlgorithms, SSH2_HOST_KEY_ALGORITHMS } from '../core/host-key-algorithms.js';
 import {
   hostKeyMessage,
   knownHostsRecord,
@@ -41,7 +42,13 @@ export function hostKeyAlgorithms(
   const known = knownKeyTypes(entries, endpoint.address, endpoint.port, {
     ...(policy.alias !== undefined ? { alias: policy.alias } : {}),
   });
-  return orderHostKeyAlgorithms(known, policy.algorithms) as ServerHostKeyAlgorithm[];
+  const list = orderHostKeyAlgorithms(known, policy.algorithms);
+  if (list.length === 0) {
+    throw new SvcError(
+      `${endpoint.name}: HostKeyAlgorithms ${policy.algorithms ?? ''} leaves no algorithm svc can verify (it has ${[...SSH2_HOST_KEY_ALGORITHMS].join(', ')})`,
+    );
+  }
+  return list as ServerHostKeyAlgorithm[];
 }
 
 /** The line accept-new or svc trust appends for this host and key. */
