@@ -36,11 +36,10 @@ export interface KnownHostsText {
 export type HostKeyVerdict =
   | { kind: 'known'; entry: KnownHostEntry }
   | {
+      /** Nothing is recorded for the host (OpenSSH's HOST_NEW). */
       kind: 'unknown';
       fingerprint: string;
       keyType: string;
-      /** Keys of other types known for this host: OpenSSH trusts none of them for this type. */
-      otherKeys: { file: string; line: number; keyType: string }[];
     }
   | {
       kind: 'changed';
@@ -225,7 +224,7 @@ export function verifyHostKey(
     const portless = verifyHostKey(entries, host, 22, key);
     if (portless.kind === 'known') return portless;
   }
-  return { kind: 'unknown', fingerprint, keyType, otherKeys: [] };
+  return { kind: 'unknown', fingerprint, keyType };
 }
 
 /**
@@ -327,19 +326,23 @@ export function hostKeyMessage(
         `host key of ${shown} (${keyTypeLabel(verdict.keyType)} ${verdict.fingerprint}) is ` +
         `REVOKED (${at(verdict.entry)}): refusing to connect`
       );
-    case 'unknown': {
-      const others = [...new Set(verdict.otherKeys.map((k) => keyTypeLabel(k.keyType)))];
-      const note =
-        verdict.otherKeys.length === 0
-          ? ''
-          : `; known_hosts has only ${others.join(', ')} for it (${verdict.otherKeys.map(at).join(', ')})`;
+    case 'unknown':
       return (
         `host key of ${shown} is unknown (${keyTypeLabel(verdict.keyType)} ${verdict.fingerprint}` +
-        `${note}): check it, then run svc trust ${target} or pass --accept-new`
+        `): check it, then run svc trust ${target} or pass --accept-new`
       );
-    }
     case 'changed': {
-      const lines = verdict.conflicts.map(at).join(', ');
+      // A host pinned by a key of another type (its RSA key, say) is told which.
+      const otherTypes = [
+        ...new Set(
+          verdict.conflicts
+            .filter((conflict) => conflict.keyType !== verdict.keyType)
+            .map((conflict) => keyTypeLabel(conflict.keyType)),
+        ),
+      ];
+      const lines =
+        verdict.conflicts.map(at).join(', ') +
+        (otherTypes.length > 0 ? ` (${otherTypes.join(', ')})` : '');
       const several = verdict.conflicts.length > 1;
       return (
         `HOST KEY OF ${shown} HAS CHANGED (now ${keyTypeLabel(verdict.keyType)} ` +

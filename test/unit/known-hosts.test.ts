@@ -258,7 +258,6 @@ describe('verifyHostKey', () => {
       kind: 'unknown',
       fingerprint: fingerprintSha256(ed1.blob),
       keyType: 'ssh-ed25519',
-      otherKeys: [],
     });
   });
 });
@@ -329,6 +328,10 @@ describe('hostKeyMessage', () => {
     const changed = verifyHostKey(entries, 'plain.example.com', 22, ed2.blob);
     expect(hostKeyMessage(changed, 'plain.example.com', 22, { home: '/home/me' })).toBe(
       `HOST KEY OF plain.example.com HAS CHANGED (now ED25519 ${fp}; ~/.ssh/known_hosts:${L.plain} has another): possible man-in-the-middle; refusing to connect. If the change is expected, remove that line and run svc trust plain.example.com`,
+    );
+    const rsaOnly = verifyHostKey(entries, 'rsaonly.example.com', 22, ed1.blob);
+    expect(hostKeyMessage(rsaOnly, 'rsaonly.example.com', 22, { home: '/home/me' })).toContain(
+      `~/.ssh/known_hosts:${L.rsaOnly} (RSA) has another`,
     );
     const two = verifyHostKey(entries, 'multi.example.com', 2222, ed3.blob);
     expect(two.kind).toBe('unknown');
