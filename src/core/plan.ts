@@ -2,7 +2,8 @@
 // plan can be checked against fixture facts, and `svc deploy` applies exactly what was shown.
 import { createTwoFilesPatch } from 'diff';
 import { shellQuote } from './quote.js';
-import { sensitiveRule } from './sensitive-paths.js';
+import { acceptable, resolvedPath, unsafeDirs } from './parent-chain.js';
+import { sensitiveDirRule, sensitiveRule } from './sensitive-paths.js';
 import type { HostFacts, PathFact } from './facts.js';
 import { MAX_DIFF_BYTES } from './facts.js';
 import { RECORDS_ROOT } from './fact-request.js';
@@ -118,6 +119,8 @@ class HostPlanner {
     private readonly allowed: ReadonlySet<string>,
     /** Directories the service user owns (/var/log/NAME, /var/db/NAME). */
     private readonly userDirs: readonly string[] = [],
+    /** Links this plan makes (their paths): nothing the project asks for is written below one. */
+    private readonly plannedLinks: readonly string[] = [],
   ) {}
 
   /**
@@ -143,20 +146,64 @@ class HostPlanner {
       );
       return false;
     }
-    const rule = op.source.startsWith('config/')
-      ? sensitiveRule(op.path, this.serviceName)
-      : undefined;
-    if (rule === undefined) return true;
-    if (this.allowed.has(op.path)) {
-      this.warnings.push(
-        `${op.path} is a sensitive file (${rule}), written because of --allow-path`,
+    return op.source.startsWith('config/') ? this.gate(op.path, 'file') : true;
+  }
+
+  /**
+   * The sensitive-path gate for what the project asks for (a config/ file, a project playbook's
+   * dir or link step): the path as written and the path as the host resolves it (a link such as
+   * /etc/rc.d -> /etc on the way must not lead around the list) must each be outside the list or
+   * named exactly by --allow-path. Nor may it lie below a link this same plan makes: the host
+   * cannot say yet where that leads.
+   */
+  private gate(path: string, what: 'file' | 'directory' | 'link'): boolean {
+    const below = this.plannedLinks.find((link) => path.startsWith(`${link}/`));
+    if (below !== undefined) {
+      this.problems.push(
+        `${path} on ${this.host} lies below ${below}, a link this plan makes; svc does not write through a link`,
       );
-      return true;
+      return false;
     }
-    this.problems.push(
-      `${op.path} on ${this.host} is a sensitive file (${rule}); svc writes it only with --allow-path ${shellQuote(op.path)}`,
-    );
-    return false;
+    const resolved = resolvedPath(this.facts, path);
+    if (resolved === undefined) {
+      this.problems.push(
+        `${path} on ${this.host}: the host could not resolve the directories on its way (a link loop?); svc does not write there`,
+      );
+      return false;
+    }
+    const rule = (candidate: string) =>
+      what === 'file'
+        ? sensitiveRule(candidate, this.serviceName)
+        : this.homeWaiver(candidate, sensitiveDirRule(candidate, this.serviceName));
+    let ok = true;
+    for (const candidate of resolved === path ? [path] : [path, resolved]) {
+      const matched = rule(candidate);
+      if (matched === undefined) continue;
+      const via = candidate === path ? '' : `resolves to ${candidate}, which `;
+      if (this.allowed.has(candidate)) {
+        this.warnings.push(
+          `${path} ${via}is a sensitive ${what} (${matched}), written because of --allow-path`,
+        );
+        continue;
+      }
+      this.problems.push(
+        `${path} on ${this.host} ${via}is a sensitive ${what} (${matched}); svc writes it only with --allow-path ${shellQuote(candidate)}`,
+      );
+      ok = false;
+    }
+    return ok;
+  }
+
+  /**
+   * A project playbook's directories and links in the login user's home (~/service, ~/log) are
+   * the login user's own, also when that is root (/root/**): but not its dot files (shell startup,
+   * .ssh) nor ~/bin (on root's PATH).
+   */
+  private homeWaiver(path: string, rule: string | undefined): string | undefined {
+    const home = this.facts.login.home;
+    if (rule !== '/root/**' || !path.startsWith(`${home}/`)) return rule;
+    const below = path.slice(home.length + 1).split('/');
+    return below[0] === 'bin' || below.some((part) => part.startsWith('.')) ? rule : undefined;
   }
 
   private fact(path: string): PathFact {
@@ -177,6 +224,7 @@ class HostPlanner {
 
   dir(op: DirOperation): void {
     const path = resolveHome(op.path, this.facts);
+    if (op.step !== undefined && !this.gate(path, 'directory')) return;
     const fact = this.fact(path);
     const detail = `${octal(op.mode)} ${op.owner}:${op.group}`;
     if (fact.type === 'absent')
@@ -189,6 +237,7 @@ class HostPlanner {
 
   link(op: LinkOperation): void {
     const path = resolveHome(op.path, this.facts);
+    if (op.step !== undefined && !this.gate(path, 'link')) return;
     const fact = this.fact(path);
     const detail = `-> ${op.target}`;
     if (fact.type === 'absent')
@@ -351,6 +400,33 @@ class HostPlanner {
     }
   }
 
+  /**
+   * Root never writes where another user can plant a link: every directory on the way to a path
+   * this plan writes (as the host resolves it) must be one only root (or the login user, who is
+   * root through sudo) can change. A root-owned directory writable by a group other than root can
+   * be accepted with --allow-path naming exactly that directory; one owned by another user, or
+   * writable by everyone (sticky or not), cannot.
+   */
+  parentChains(): void {
+    const writes = this.changes
+      .filter((change) => change.action === 'create' || change.action === 'update')
+      .filter((change) => ['dir', 'link', 'file', 'release'].includes(change.kind))
+      .map((change) => change.target);
+    for (const unsafe of unsafeDirs(this.facts, writes)) {
+      const { dir, reason, path, more } = unsafe;
+      const what = `${path}${more > 0 ? ` and ${more} more` : ''}`;
+      if (acceptable(dir) && this.allowed.has(dir.path)) {
+        this.warnings.push(
+          `${dir.path} is ${reason}; root writes below it (${what}) because of --allow-path`,
+        );
+        continue;
+      }
+      this.problems.push(
+        `${dir.path} on ${this.host} is ${reason}, and root would write below it (${what}): another user could plant a link there; make it root's alone (chown root:root, chmod go-w)${acceptable(dir) ? ` or accept it with --allow-path ${shellQuote(dir.path)}` : ''}`,
+      );
+    }
+  }
+
   /** Releases beyond `keep`, oldest first; never the one being deployed, the current or the previous. */
   prune(operations: readonly Operation[]): void {
     const release = operations.find((op) => op.kind === 'release');
@@ -442,10 +518,21 @@ export function planHost(
   const userDirs = operations
     .filter((op): op is DirOperation => op.kind === 'dir' && users.has(op.owner))
     .map((op) => op.path);
-  const planner = new HostPlanner(host, facts, service?.name, new Set(allowed), userDirs);
+  const plannedLinks = operations
+    .filter((op): op is LinkOperation => op.kind === 'link')
+    .map((op) => resolveHome(op.path, facts));
+  const planner = new HostPlanner(
+    host,
+    facts,
+    service?.name,
+    new Set(allowed),
+    userDirs,
+    plannedLinks,
+  );
   for (const op of operations) planner.operation(op);
   planner.deletions(operations);
   planner.prune(operations);
+  planner.parentChains();
   return {
     host,
     changes: planner.changes,
