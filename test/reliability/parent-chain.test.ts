@@ -37,11 +37,9 @@ beforeAll(async () => {
   sbx = await startSandbox({ count: 2 });
   work = mkdtempSync(join(tmpdir(), 'svc-chain-'));
   project = join(work, NAME);
-  execFileSync(
-    SVC,
-    ['new', NAME, '--yes', '--init', 'monit', '--port', '3201', '--dir', project],
-    { env: { ...process.env, CI: '1' } },
-  );
+  execFileSync(SVC, ['new', NAME, '--yes', '--init', 'monit', '--port', '3201', '--dir', project], {
+    env: { ...process.env, CI: '1' },
+  });
   // svc's own layout deploys as it is: /var/www, /var/log, /var/lib/svc, the login's home.
   for (const host of ['sbx-1', 'sbx-2']) {
     const first = await deploy(host);
@@ -175,6 +173,14 @@ describe('links planted at a destination (sbx-2)', () => {
   }, 90_000);
 
   it('at PATH.svc-old before a rollback: the old file comes back, the link target is untouched', async () => {
+    // From a host in step with the project, whatever the test before left.
+    root(
+      sbx,
+      host,
+      'rm -rf /etc/svc-chain/new.conf /etc/svc-victim-dir/* /etc/svc-victim-dir/.??*',
+    );
+    const synced = await deploy(host);
+    expect(synced.code, synced.stdout + synced.stderr).toBe(0);
     const before = root(sbx, host, `stat -c '%U:%G %a' ${victim} && sha256sum < ${victim}`);
     root(sbx, host, `ln -sfn ${victim} /etc/svc-chain/app.conf.svc-old`);
     writeConfig('etc/svc-chain/app.conf', 'two\n');
