@@ -1,9 +1,7 @@
 // The planner: operations + facts -> the changes that would make the host match. Pure, so a
 // plan can be checked against fixture facts, and `svc deploy` applies exactly what was shown.
 import { createTwoFilesPatch } from 'diff';
-import { shellQuote } from './quote.js';
-import { acceptable, resolvedPath, unsafeDirs } from './parent-chain.js';
-import { sensitiveDirRule, sensitiveRule } from './sensitive-paths.js';
+import { gatePath, parentChainProblems, type GateContext } from './write-gate.js';
 import type { HostFacts, PathFact } from './facts.js';
 import { MAX_DIFF_BYTES } from './facts.js';
 import { RECORDS_ROOT } from './fact-request.js';
@@ -109,6 +107,8 @@ class HostPlanner {
   readonly warnings: string[] = [];
   unchanged = 0;
   private readonly changedPaths = new Set<string>();
+  /** What the sensitive-path and parent-chain checks (write-gate.ts) need, and where they report. */
+  readonly gateContext: GateContext;
 
   constructor(
     private readonly host: string,
@@ -120,8 +120,18 @@ class HostPlanner {
     /** Directories the service user owns (/var/log/NAME, /var/db/NAME). */
     private readonly userDirs: readonly string[] = [],
     /** Links this plan makes (their paths): nothing the project asks for is written below one. */
-    private readonly plannedLinks: readonly string[] = [],
-  ) {}
+    plannedLinks: readonly string[] = [],
+  ) {
+    this.gateContext = {
+      host,
+      facts,
+      serviceName,
+      allowed,
+      plannedLinks,
+      problems: this.problems,
+      warnings: this.warnings,
+    };
+  }
 
   /**
    * Whether the plan may write a file from the project's config/ (svc's own files, such as the
@@ -146,64 +156,7 @@ class HostPlanner {
       );
       return false;
     }
-    return op.source.startsWith('config/') ? this.gate(op.path, 'file') : true;
-  }
-
-  /**
-   * The sensitive-path gate for what the project asks for (a config/ file, a project playbook's
-   * dir or link step): the path as written and the path as the host resolves it (a link such as
-   * /etc/rc.d -> /etc on the way must not lead around the list) must each be outside the list or
-   * named exactly by --allow-path. Nor may it lie below a link this same plan makes: the host
-   * cannot say yet where that leads.
-   */
-  private gate(path: string, what: 'file' | 'directory' | 'link'): boolean {
-    const below = this.plannedLinks.find((link) => path.startsWith(`${link}/`));
-    if (below !== undefined) {
-      this.problems.push(
-        `${path} on ${this.host} lies below ${below}, a link this plan makes; svc does not write through a link`,
-      );
-      return false;
-    }
-    const resolved = resolvedPath(this.facts, path);
-    if (resolved === undefined) {
-      this.problems.push(
-        `${path} on ${this.host}: the host could not resolve the directories on its way (a link loop?); svc does not write there`,
-      );
-      return false;
-    }
-    const rule = (candidate: string) =>
-      what === 'file'
-        ? sensitiveRule(candidate, this.serviceName)
-        : this.homeWaiver(candidate, sensitiveDirRule(candidate, this.serviceName));
-    let ok = true;
-    for (const candidate of resolved === path ? [path] : [path, resolved]) {
-      const matched = rule(candidate);
-      if (matched === undefined) continue;
-      const via = candidate === path ? '' : `resolves to ${candidate}, which `;
-      if (this.allowed.has(candidate)) {
-        this.warnings.push(
-          `${path} ${via}is a sensitive ${what} (${matched}), written because of --allow-path`,
-        );
-        continue;
-      }
-      this.problems.push(
-        `${path} on ${this.host} ${via}is a sensitive ${what} (${matched}); svc writes it only with --allow-path ${shellQuote(candidate)}`,
-      );
-      ok = false;
-    }
-    return ok;
-  }
-
-  /**
-   * A project playbook's directories and links in the login user's home (~/service, ~/log) are
-   * the login user's own, also when that is root (/root/**): but not its dot files (shell startup,
-   * .ssh) nor ~/bin (on root's PATH).
-   */
-  private homeWaiver(path: string, rule: string | undefined): string | undefined {
-    const home = this.facts.login.home;
-    if (rule !== '/root/**' || !path.startsWith(`${home}/`)) return rule;
-    const below = path.slice(home.length + 1).split('/');
-    return below[0] === 'bin' || below.some((part) => part.startsWith('.')) ? rule : undefined;
+    return op.source.startsWith('config/') ? gatePath(this.gateContext, op.path, 'file') : true;
   }
 
   private fact(path: string): PathFact {
@@ -224,7 +177,7 @@ class HostPlanner {
 
   dir(op: DirOperation): void {
     const path = resolveHome(op.path, this.facts);
-    if (op.step !== undefined && !this.gate(path, 'directory')) return;
+    if (op.step !== undefined && !gatePath(this.gateContext, path, 'directory')) return;
     const fact = this.fact(path);
     const detail = `${octal(op.mode)} ${op.owner}:${op.group}`;
     if (fact.type === 'absent')
@@ -237,7 +190,7 @@ class HostPlanner {
 
   link(op: LinkOperation): void {
     const path = resolveHome(op.path, this.facts);
-    if (op.step !== undefined && !this.gate(path, 'link')) return;
+    if (op.step !== undefined && !gatePath(this.gateContext, path, 'link')) return;
     const fact = this.fact(path);
     const detail = `-> ${op.target}`;
     if (fact.type === 'absent')
@@ -400,33 +353,6 @@ class HostPlanner {
     }
   }
 
-  /**
-   * Root never writes where another user can plant a link: every directory on the way to a path
-   * this plan writes (as the host resolves it) must be one only root (or the login user, who is
-   * root through sudo) can change. A root-owned directory writable by a group other than root can
-   * be accepted with --allow-path naming exactly that directory; one owned by another user, or
-   * writable by everyone (sticky or not), cannot.
-   */
-  parentChains(): void {
-    const writes = this.changes
-      .filter((change) => change.action === 'create' || change.action === 'update')
-      .filter((change) => ['dir', 'link', 'file', 'release'].includes(change.kind))
-      .map((change) => change.target);
-    for (const unsafe of unsafeDirs(this.facts, writes)) {
-      const { dir, reason, path, more } = unsafe;
-      const what = `${path}${more > 0 ? ` and ${more} more` : ''}`;
-      if (acceptable(dir) && this.allowed.has(dir.path)) {
-        this.warnings.push(
-          `${dir.path} is ${reason}; root writes below it (${what}) because of --allow-path`,
-        );
-        continue;
-      }
-      this.problems.push(
-        `${dir.path} on ${this.host} is ${reason}, and root would write below it (${what}): another user could plant a link there; make it root's alone (chown root:root, chmod go-w)${acceptable(dir) ? ` or accept it with --allow-path ${shellQuote(dir.path)}` : ''}`,
-      );
-    }
-  }
-
   /** Releases beyond `keep`, oldest first; never the one being deployed, the current or the previous. */
   prune(operations: readonly Operation[]): void {
     const release = operations.find((op) => op.kind === 'release');
@@ -532,7 +458,11 @@ export function planHost(
   for (const op of operations) planner.operation(op);
   planner.deletions(operations);
   planner.prune(operations);
-  planner.parentChains();
+  const writes = planner.changes
+    .filter((change) => change.action === 'create' || change.action === 'update')
+    .filter((change) => ['dir', 'link', 'file', 'release'].includes(change.kind))
+    .map((change) => change.target);
+  parentChainProblems(planner.gateContext, writes);
   return {
     host,
     changes: planner.changes,
