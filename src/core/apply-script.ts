@@ -164,6 +164,9 @@ function staleSection(input: ApplyInput): string {
 function stageSection(service: string): string {
   return [
     privateDir(STATE_DIR),
+    // svc's own state, whatever made it: root's alone (the plan has said whether it was).
+    shellCommand(['chown', '-h', 'root:root', '--', STATE_DIR]),
+    shellCommand(['chmod', '0700', '--', STATE_DIR]),
     privateDir(LOCKS_DIR),
     `stage=$(mktemp -d ${q(`${STATE_DIR}/stage.${service}.`)}"$$.XXXXXX")`,
     `tar -xzf - -C "$stage" --no-same-owner`,

@@ -287,12 +287,20 @@ function claimsFunction(request: FactRequest): string {
 export function digestedFacts(output: string): string {
   return output
     .split(/(?<=\n)/)
-    .filter((line) => !line.startsWith('S\t'))
+    .filter((line) => !line.startsWith('S\t') && !line.startsWith(STATE_DIR_RECORD))
     .join('');
 }
 
-/** The same filter in sh, for the apply script's stale check (a literal tab in the pattern). */
-export const DIGESTED_FACTS_FILTER = "grep -v '^S\t'";
+/**
+ * The directory record of svc's own state directory: the apply script makes /var/lib/svc (for
+ * its lock and staging area) before it checks the facts again, so on a first deploy it is there
+ * then and was not at plan time. Whether it was safe when it was there is still the plan's to
+ * say (it is on the way to /var/lib/svc/NAME); the apply script makes it root's 0700 either way.
+ */
+const STATE_DIR_RECORD = 'D\t=/var/lib/svc\t';
+
+/** The same filter in sh, for the apply script's stale check (literal tabs in the patterns). */
+export const DIGESTED_FACTS_FILTER = `grep -v -e '^S\t' -e '^${STATE_DIR_RECORD}'`;
 
 /** The read-only script that reports every fact a plan needs. Every value in it is shell-quoted. */
 export function factScript(request: FactRequest): string {

@@ -440,6 +440,10 @@ export function planHost(
   allowed: readonly string[] = [],
 ): HostPlan {
   const service = operations.find((op): op is ServiceOperation => op.kind === 'service');
+  // Whose own files (unit, monit check, logrotate file, launcher) are not sensitive: the service's,
+  // or for a static site (no service operation) its monit check's.
+  const own =
+    service?.name ?? operations.find((op): op is MonitOperation => op.kind === 'monit')?.name;
   const users = new Set(operations.filter((op) => op.kind === 'user').map((op) => op.name));
   const userDirs = operations
     .filter((op): op is DirOperation => op.kind === 'dir' && users.has(op.owner))
@@ -447,14 +451,7 @@ export function planHost(
   const plannedLinks = operations
     .filter((op): op is LinkOperation => op.kind === 'link')
     .map((op) => resolveHome(op.path, facts));
-  const planner = new HostPlanner(
-    host,
-    facts,
-    service?.name,
-    new Set(allowed),
-    userDirs,
-    plannedLinks,
-  );
+  const planner = new HostPlanner(host, facts, own, new Set(allowed), userDirs, plannedLinks);
   for (const op of operations) planner.operation(op);
   planner.deletions(operations);
   planner.prune(operations);

@@ -155,6 +155,18 @@ describe('the fact script and parseFacts', () => {
     });
     expect(filtered).toBe(digestedFacts(output));
     expect(filtered).not.toMatch(/^S\t/m);
+    // svc's state directory, which the apply makes before its stale check, is not part of it.
+    const withStateDir = output.replace(
+      'E\tsvc-facts',
+      'D\t=/var/lib/svc\t700\t0\t0\troot\troot\nE\tsvc-facts',
+    );
+    expect(digestedFacts(withStateDir)).toBe(digestedFacts(output));
+    expect(
+      execFileSync('sh', ['-c', DIGESTED_FACTS_FILTER], { input: withStateDir, encoding: 'utf8' }),
+    ).toBe(digestedFacts(output));
+    expect(digestedFacts(withStateDir.replace('=/var/lib/svc\t', '=/var/lib/svcx\t'))).not.toBe(
+      digestedFacts(output),
+    );
   });
 
   it('reports where each path resolves and every directory on the way, each once', () => {
