@@ -75,6 +75,7 @@ export async function planTarget(
     manifest: project.manifest,
     steps: playbook.steps,
     playbookFile: playbook.file,
+    projectPlaybook: playbook.own,
     config: project.config,
     release: project.release,
     allowPaths,

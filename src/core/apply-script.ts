@@ -5,6 +5,19 @@
 // with shellQuote; the files it installs arrive in a tar stream on stdin after the script.
 import type { HostFacts, ReleaseRecord, ServiceRecords } from './facts.js';
 import { DIGESTED_FACTS_FILTER, expand, factScript, type FactRequest } from './facts.js';
+import {
+  copy,
+  createLink,
+  dirCreate,
+  emitDirCreates,
+  installFile,
+  move,
+  moveLink,
+  privateDir,
+  restoreFile,
+  temporaryName,
+  updateDir,
+} from './apply-files.js';
 import { initControl } from './init-control.js';
 import { hostLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
@@ -150,7 +163,11 @@ function staleSection(input: ApplyInput): string {
 /** The upload comes first, before the lock: a connection that stalls mid-upload holds no lock. */
 function stageSection(service: string): string {
   return [
-    `install -d -m 0700 ${q(STATE_DIR)} ${q(LOCKS_DIR)}`,
+    privateDir(STATE_DIR),
+    // svc's own state, whatever made it: root's alone (the plan has said whether it was).
+    shellCommand(['chown', '-h', 'root:root', '--', STATE_DIR]),
+    shellCommand(['chmod', '0700', '--', STATE_DIR]),
+    privateDir(LOCKS_DIR),
     `stage=$(mktemp -d ${q(`${STATE_DIR}/stage.${service}.`)}"$$.XXXXXX")`,
     `tar -xzf - -C "$stage" --no-same-owner`,
     `say "STEP	received"`,
@@ -164,7 +181,6 @@ interface Context {
   rollback: string[];
 }
 
-const octal = (mode: number) => mode.toString(8).padStart(4, '0');
 const resolveHome = (path: string, facts: HostFacts) =>
   path.startsWith('~/') ? `${facts.login.home}/${path.slice(2)}` : path;
 
@@ -181,29 +197,6 @@ function userCommands(name: string, home: string): string {
   return `if getent group ${q(name)} >/dev/null; then ${shellCommand([...base, '-g', name, name])}; else ${shellCommand([...base, '--user-group', name])}; fi`;
 }
 
-/** The temporary name a file is written to, beside its target, before the rename. */
-function temporaryName(path: string): string {
-  const dir = path.slice(0, path.lastIndexOf('/') + 1);
-  return `${dir}.${path.slice(dir.length)}.svc-new`;
-}
-
-/** Atomic replace in the target's own directory: a temporary name, then rename over. */
-function installFile(stagedFile: string, op: FileOperation): string {
-  const temporary = temporaryName(op.path);
-  const install = shellCommand([
-    'install',
-    '-m',
-    octal(op.mode),
-    '-o',
-    op.owner,
-    '-g',
-    op.group,
-    '--',
-  ]);
-  // stagedFile is a "$stage/..." expression of ours, expanded by sh; everything else is quoted.
-  return `${install} ${stagedFile} ${q(temporary)}\n${shellCommand(['mv', '-f', '--', temporary, op.path])}`;
-}
-
 /** Where svc keeps the original of a file it took over with --adopt, until it gives it back. */
 export function adoptedCopy(service: string, path: string): string {
   return `${hostLayout(service).records}/adopted/${sha256Hex(path)}`;
@@ -213,32 +206,27 @@ export function adoptedCopy(service: string, path: string): string {
 function restoreAdopted(path: string, ctx: Context, backup: string): string[] {
   const temporary = temporaryName(path);
   ctx.rollback.push(shellCommand(['rm', '-f', '--', temporary]));
-  ctx.rollback.push(
-    `cp -p -- ${backup} ${q(`${path}.svc-old`)} && mv -f -- ${q(`${path}.svc-old`)} ${q(path)}`,
-  );
+  ctx.rollback.push(restoreFile(backup, path));
   return [
-    `cp -p -- ${q(path)} ${backup}`,
-    `cp -p -- ${q(adoptedCopy(ctx.input.manifest.name, path))} ${q(temporary)}`,
-    shellCommand(['mv', '-f', '--', temporary, path]),
+    copy(q(path), backup),
+    copy(q(adoptedCopy(ctx.input.manifest.name, path)), q(temporary)),
+    move(temporary, path),
   ];
 }
 
 /** Taking over a file svc did not create (--adopt): its original is kept to give back later. */
 function keepOriginal(path: string, ctx: Context): string[] {
-  const copy = adoptedCopy(ctx.input.manifest.name, path);
-  ctx.rollback.push(shellCommand(['rm', '-f', '--', copy]));
-  return [
-    shellCommand(['install', '-d', '-m', '0700', '--', copy.slice(0, copy.lastIndexOf('/'))]),
-    shellCommand(['cp', '-p', '--', path, copy]),
-  ];
+  const kept = adoptedCopy(ctx.input.manifest.name, path);
+  ctx.rollback.push(shellCommand(['rm', '-f', '--', kept]));
+  return [privateDir(kept.slice(0, kept.lastIndexOf('/'))), copy(q(path), q(kept))];
 }
 
 function fileChange(change: Change, ctx: Context, index: number): string[] {
   const path = change.target;
   const backup = `"$stage/backup.${index}"`;
   if (change.action === 'delete') {
-    ctx.rollback.push(`if [ -e ${backup} ]; then cp -p -- ${backup} ${q(path)}; fi`);
-    return [`if [ -f ${q(path)} ]; then cp -p -- ${q(path)} ${backup}; rm -f -- ${q(path)}; fi`];
+    ctx.rollback.push(`if [ -e ${backup} ]; then ${restoreFile(backup, path)}; fi`);
+    return [`if [ -f ${q(path)} ]; then ${copy(q(path), backup)}; rm -f -- ${q(path)}; fi`];
   }
   if (!ctx.files.has(path)) return restoreAdopted(path, ctx, backup);
   const op = ctx.files.get(path)!;
@@ -249,20 +237,13 @@ function fileChange(change: Change, ctx: Context, index: number): string[] {
     ctx.rollback.push(shellCommand(['rm', '-f', '--', path]));
     return [installFile(overlay, op)];
   }
-  ctx.rollback.push(
-    `cp -p -- ${backup} ${q(`${path}.svc-old`)} && mv -f -- ${q(`${path}.svc-old`)} ${q(path)}`,
-  );
+  ctx.rollback.push(restoreFile(backup, path));
   const adopting = !(ctx.input.facts.installed ?? []).includes(path);
   return [
-    `cp -p -- ${q(path)} ${backup}`,
+    copy(q(path), backup),
     ...(adopting ? keepOriginal(path, ctx) : []),
     installFile(overlay, op),
   ];
-}
-
-function linkCommands(path: string, target: string): string {
-  const temporary = `${path}.svc-new`;
-  return `${shellCommand(['ln', '-sfn', '--', target, temporary])}\n${shellCommand(['mv', '-Tf', '--', temporary, path])}`;
 }
 
 function changeCommands(change: Change, ctx: Context, index: number): string[] {
@@ -280,39 +261,22 @@ function changeCommands(change: Change, ctx: Context, index: number): string[] {
     }
     case 'dir': {
       if (op?.kind !== 'dir') return [];
-      const owner = `${op.owner}:${op.group}`;
       return change.action === 'create'
-        ? [
-            shellCommand([
-              'install',
-              '-d',
-              '-m',
-              octal(op.mode),
-              '-o',
-              op.owner,
-              '-g',
-              op.group,
-              '--',
-              change.target,
-            ]),
-          ]
-        : [
-            shellCommand(['chown', '-h', owner, '--', change.target]),
-            shellCommand(['chmod', octal(op.mode), '--', change.target]),
-          ];
+        ? [dirCreate(change.target, op.mode, op.owner, op.group)]
+        : updateDir(change.target, op.mode, op.owner, op.group);
     }
     case 'link': {
       if (op?.kind !== 'link') return [];
       const before = input.facts.paths.get(change.target);
       ctx.rollback.push(
         before?.type === 'link'
-          ? linkCommands(change.target, before.target!)
+          ? moveLink(change.target, before.target!)
           : shellCommand(['rm', '-f', '--', change.target]),
       );
       // Nothing is there yet: one ln is already atomic. A link that moves is replaced by rename.
       return change.action === 'create'
-        ? [shellCommand(['ln', '-s', '--', op.target, change.target])]
-        : [linkCommands(change.target, op.target)];
+        ? [createLink(change.target, op.target)]
+        : [moveLink(change.target, op.target)];
     }
     case 'file':
       return fileChange(change, ctx, index);
@@ -336,7 +300,8 @@ function releaseCommands(
   ctx.rollback.push(shellCommand(['rm', '-rf', '--', partial]));
   return [
     `if [ -e ${q(partial)} ] || [ -L ${q(partial)} ]; then ${shellCommand(['rm', '-rf', '--', partial])}; fi`,
-    `cp -a -- "$stage/release" ${q(partial)}`,
+    // -a copies links as links; -T: a link at the partial name is refused, not copied into.
+    `cp -a -T -- "$stage/release" ${q(partial)}`,
     // The install step (npm ci --omit=dev, say) runs in the release before it can go live; if it
     // fails, the half-installed release never gets its final name.
     ...(install
@@ -347,7 +312,7 @@ function releaseCommands(
           shellCommand(['chown', '-R', 'root:root', '--', partial]),
         ]
       : []),
-    shellCommand(['mv', '-T', '--', partial, path]),
+    move(partial, path),
   ];
 }
 
@@ -494,11 +459,13 @@ function writeRecords(
   const listText = installed.files.map((path) => `${path}\n`).join('');
   // printf is the shell's own: the records, however long, never go through a process's arguments.
   return [
-    `[ -d ${q(layout.records)} ] || install -d -m 0700 ${q(layout.records)}`,
+    privateDir(layout.records),
+    // A redirection follows a link: nothing may be at the temporary names when the shell opens them.
+    shellCommand(['rm', '-f', '--', `${file}.svc-new`, `${list}.svc-new`]),
     `printf '%s\n' ${q(recordsJson(input, status, releaseId, installed))} > ${q(`${file}.svc-new`)}`,
     `printf '%s' ${q(listText)} > ${q(`${list}.svc-new`)}`,
-    shellCommand(['mv', '-f', '--', `${file}.svc-new`, file]),
-    shellCommand(['mv', '-f', '--', `${list}.svc-new`, list]),
+    move(`${file}.svc-new`, file),
+    move(`${list}.svc-new`, list),
   ].join('\n');
 }
 
@@ -670,21 +637,6 @@ function previousRelease(input: ApplyInput): string | undefined {
   return input.facts.paths.get(hostLayout(input.manifest.name).current)?.target;
 }
 
-/**
- * Consecutive `install -d` lines with the same mode and owner become one: fewer processes on the
- * host, same order (install -d makes each directory in turn, parents first as listed).
- */
-function mergeDirCreates(lines: string[]): void {
-  const head = (line: string) => /^(install -d -m \S+ -o \S+ -g \S+ --) /.exec(line)?.[1];
-  for (let index = lines.length - 1; index > 0; index--) {
-    const prefix = head(lines[index]!);
-    if (prefix !== undefined && head(lines[index - 1]!) === prefix) {
-      lines[index - 1] = `${lines[index - 1]} ${lines[index]!.slice(prefix.length + 1)}`;
-      lines.splice(index, 1);
-    }
-  }
-}
-
 /** A sh function; its lines are not indented, so heredoc terminators stay at column 0. */
 function shFunction(name: string, lines: readonly string[]): string {
   return `${name}() {\n${lines.join('\n') || ':'}\n}`;
@@ -722,7 +674,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
       prunes.push(shellCommand(['rm', '-rf', '--', change.target]));
     else body.push(...changeCommands(change, ctx, index));
   });
-  mergeDirCreates(body);
+  emitDirCreates(body);
   const service = activation(input);
   const releaseId = newCurrent(input);
   const script = [

@@ -16,6 +16,8 @@ export interface ExpandInput {
   config: readonly LocalFile[];
   release: { id: string; files: number; bytes: number };
   playbookFile: string;
+  /** The playbook is the project's own (playbooks/NAME.yaml): its dir and link steps are gated. */
+  projectPlaybook?: boolean;
 }
 
 /** Overlay files that a change to does not restart the service (monit, logrotate and nginx read them). */
@@ -39,7 +41,9 @@ function checkPath(path: string, where: string): string {
       `${where}: must be an absolute path (or ~/...) without . or .. (got ${JSON.stringify(path)})`,
     );
   }
-  return path.length > 1 ? path.replace(/\/+$/, '') : path;
+  // One spelling per path: `/etc//sudoers.d` is /etc/sudoers.d to the host and to the gate.
+  const single = path.replace(/\/{2,}/g, '/');
+  return single.length > 1 ? single.replace(/\/+$/, '') : single;
 }
 
 function parseMode(text: string | undefined, fallback: number): number {
@@ -131,6 +135,7 @@ export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Oper
   const operations: Operation[] = [];
   steps.forEach((step, index) => {
     const where = `${input.playbookFile}: ${index + 1}.${step.kind}`;
+    const gated = input.projectPlaybook ? { step: where } : {};
     switch (step.kind) {
       case 'user':
         operations.push({
@@ -148,6 +153,7 @@ export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Oper
           mode: parseMode(step.args.mode, 0o755),
           owner,
           group,
+          ...gated,
         });
         break;
       }
@@ -156,6 +162,7 @@ export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Oper
           kind: 'link',
           path: checkPath(render(step.args.path, where), `${where}.path`),
           target: render(step.args.target, where),
+          ...gated,
         });
         break;
       case 'release':

@@ -2,6 +2,7 @@
 // order, and a missing end marker means the output was cut short. A host that prints something
 // unexpected gets an error naming the line, never a plan built on a guess.
 import type {
+  DirFact,
   FactRequest,
   HostFacts,
   InitKind,
@@ -146,9 +147,23 @@ export function parseFacts(output: string, request: FactRequest, host: string): 
   }
 
   const paths = new Map<string, PathFact>();
+  const resolved = new Map<string, string | undefined>();
+  const dirs = new Map<string, DirFact>();
   request.paths.forEach((_, index) => {
     const fact = readPathFact(reader, request, index, home!);
     paths.set(fact.path, fact);
+    while (reader.peek('D')) {
+      const dir = readDirFact(reader);
+      dirs.set(dir.path, dir);
+    }
+    const [resolvedIndex, resolvedField] = reader.next('A', 2);
+    const where = resolvedField === '-' ? undefined : decodeText(resolvedField!);
+    reader.check(
+      resolvedIndex === String(index) &&
+        (resolvedField === '-' || (where !== undefined && where.startsWith('/'))),
+      `bad resolution record for ${fact.path}`,
+    );
+    resolved.set(fact.path, where);
   });
   const users = new Map<string, UserFact | undefined>();
   for (const name of request.users) users.set(name, readUser(reader, name));
@@ -185,6 +200,32 @@ export function parseFacts(output: string, request: FactRequest, host: string): 
     history: own?.history ?? [],
     releases,
     claimed,
+    resolved,
+    dirs,
+  };
+}
+
+/** D: a directory on the way to a requested path: mode, uid, gid, owner and group names. */
+function readDirFact(reader: Reader): DirFact {
+  const [pathField, mode, uid, gid, owner, group] = reader.next('D', 6);
+  const path = decodeText(pathField!);
+  reader.check(
+    path !== undefined &&
+      path.startsWith('/') &&
+      /^[0-7]{3,4}$/.test(mode!) &&
+      DECIMAL.test(uid!) &&
+      DECIMAL.test(gid!) &&
+      NAME.test(owner!) &&
+      NAME.test(group!),
+    `bad directory record for ${path ?? pathField}`,
+  );
+  return {
+    path: path!,
+    mode: parseInt(mode!, 8),
+    uid: Number(uid),
+    gid: Number(gid),
+    owner: owner!,
+    group: group!,
   };
 }
 

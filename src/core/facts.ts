@@ -52,6 +52,27 @@ export interface HostFacts {
   releases: string[];
   /** Files other services' records claim: path -> service. */
   claimed: Map<string, string>;
+  /**
+   * Each requested path as the host resolves it (A records): its deepest existing ancestor through
+   * every link (readlink -f), then the rest as written. undefined: the host could not resolve it
+   * (a link loop). A path missing here resolves to itself.
+   */
+  resolved: Map<string, string | undefined>;
+  /**
+   * Every directory a requested path's resolution passes through, with its owner and mode (D
+   * records): root must not write below one that another user can change (plan.ts).
+   */
+  dirs: Map<string, DirFact>;
+}
+
+/** A real directory (no link) on the way to a path svc writes. */
+export interface DirFact {
+  path: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  owner: string;
+  group: string;
 }
 
 export interface ReleaseRecord {
@@ -92,7 +113,7 @@ export interface FactRequest {
   pidfile: string;
 }
 
-export const FACTS_VERSION = '3';
+export const FACTS_VERSION = '4';
 /** Files larger than this are compared by hash only; the diff says so. */
 export const MAX_DIFF_BYTES = 256 * 1024;
 
@@ -127,6 +148,51 @@ path_fact() {
   if [ "$4" = file ] && [ -n "$3" ] && [ "$sum" != "$3" ] && [ "$8" -le ${MAX_DIFF_BYTES} ]; then
     printf 'C\t%s\t%s\n' "$1" "$(b64 < "$2")"
   fi
+}
+# The directories on the way to a path, each once (D), then where the path resolves (A): the
+# deepest existing ancestor through every link, and the rest as written. Where a link is on the
+# way, the directory holding the link is reported too: whoever can change it can move the link.
+seen_dirs= last_a= last_r=
+dir_facts() {
+  d=$1
+  while :; do
+    case $seen_dirs in *"
+$d
+"*) return 0 ;; esac
+    seen_dirs="$seen_dirs
+$d
+"
+    s=$(stat -c '%a %u %g %U %G' -- "$d") || return 0
+    set -- $s
+    enc "$d"; printf 'D\t%s\t%s\t%s\t%s\t%s\t%s\n' "$enc" "$1" "$2" "$3" "$4" "$5"
+    [ "$d" != / ] || return 0
+    d=${expand('d%/*')}; [ -n "$d" ] || d=/
+  done
+}
+chain_fact() {
+  if [ "$2" = / ]; then printf 'A\t%s\t=/\n' "$1"; return; fi
+  a=$2; rest=
+  while :; do
+    rest=/${expand('a##*/')}$rest; a=${expand('a%/*')}; [ -n "$a" ] || a=/
+    [ "$a" != / ] && [ ! -e "$a" ] && [ ! -L "$a" ] || break
+  done
+  # Paths share parents: one readlink per parent, not per path.
+  if [ "$a" = "$last_a" ]; then r=$last_r
+  elif ! r=$(readlink -f -- "$a") || [ -z "$r" ]; then printf 'A\t%s\t-\n' "$1"; return
+  else last_a=$a; last_r=$r; fi
+  if [ -d "$r" ]; then dir_facts "$r"; else d=${expand('r%/*')}; dir_facts "${expand('d:-/')}"; fi
+  if [ "$r" != "$a" ]; then
+    q=$a
+    while [ -n "$q" ] && [ "$q" != / ]; do
+      if [ -L "$q" ]; then
+        p=${expand('q%/*')}
+        if p=$(readlink -f -- "${expand('p:-/')}") && [ -n "$p" ]; then dir_facts "$p"; fi
+      fi
+      q=${expand('q%/*')}
+    done
+  fi
+  [ "$r" != / ] || r=
+  enc "$r$rest"; printf 'A\t%s\t%s\n' "$1" "$enc"
 }
 user_fact() {
   if line=$(getent passwd "$1"); then enc "$line"; printf 'U\t%s\t%s\n' "$1" "$enc"
@@ -221,12 +287,20 @@ function claimsFunction(request: FactRequest): string {
 export function digestedFacts(output: string): string {
   return output
     .split(/(?<=\n)/)
-    .filter((line) => !line.startsWith('S\t'))
+    .filter((line) => !line.startsWith('S\t') && !line.startsWith(STATE_DIR_RECORD))
     .join('');
 }
 
-/** The same filter in sh, for the apply script's stale check (a literal tab in the pattern). */
-export const DIGESTED_FACTS_FILTER = "grep -v '^S\t'";
+/**
+ * The directory record of svc's own state directory: the apply script makes /var/lib/svc (for
+ * its lock and staging area) before it checks the facts again, so on a first deploy it is there
+ * then and was not at plan time. Whether it was safe when it was there is still the plan's to
+ * say (it is on the way to /var/lib/svc/NAME); the apply script makes it root's 0700 either way.
+ */
+const STATE_DIR_RECORD = 'D\t=/var/lib/svc\t';
+
+/** The same filter in sh, for the apply script's stale check (literal tabs in the patterns). */
+export const DIGESTED_FACTS_FILTER = `grep -v -e '^S\t' -e '^${STATE_DIR_RECORD}'`;
 
 /** The read-only script that reports every fact a plan needs. Every value in it is shell-quoted. */
 export function factScript(request: FactRequest): string {
@@ -247,6 +321,7 @@ export function factScript(request: FactRequest): string {
       ? `"$login_home"/${shellQuote(request.path.slice(2))}`
       : shellQuote(request.path);
     lines.push(`path_fact ${index} ${path} ${shellQuote(request.compareWith ?? '')}`);
+    lines.push(`chain_fact ${index} ${path}`);
   });
   for (const user of request.users) lines.push(`user_fact ${shellQuote(user)}`);
   for (const group of request.groups) lines.push(`group_fact ${shellQuote(group)}`);

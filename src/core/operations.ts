@@ -13,12 +13,16 @@ export interface DirOperation extends Ownership {
   mode: number;
   /** Only make sure it exists (a parent such as /etc/systemd/system): never change its mode or owner. */
   ensureOnly?: boolean;
+  /** A project playbook's step (`playbooks/deploy.yaml: 3.dir`): gated like config/ files. */
+  step?: string;
 }
 
 export interface LinkOperation {
   kind: 'link';
   path: string;
   target: string;
+  /** A project playbook's step: gated like config/ files. */
+  step?: string;
 }
 
 export interface FileOperation extends Ownership {

@@ -1,8 +1,7 @@
 // The planner: operations + facts -> the changes that would make the host match. Pure, so a
 // plan can be checked against fixture facts, and `svc deploy` applies exactly what was shown.
 import { createTwoFilesPatch } from 'diff';
-import { shellQuote } from './quote.js';
-import { sensitiveRule } from './sensitive-paths.js';
+import { gatePath, parentChainProblems, type GateContext } from './write-gate.js';
 import type { HostFacts, PathFact } from './facts.js';
 import { MAX_DIFF_BYTES } from './facts.js';
 import { RECORDS_ROOT } from './fact-request.js';
@@ -108,6 +107,8 @@ class HostPlanner {
   readonly warnings: string[] = [];
   unchanged = 0;
   private readonly changedPaths = new Set<string>();
+  /** What the sensitive-path and parent-chain checks (write-gate.ts) need, and where they report. */
+  readonly gateContext: GateContext;
 
   constructor(
     private readonly host: string,
@@ -118,7 +119,19 @@ class HostPlanner {
     private readonly allowed: ReadonlySet<string>,
     /** Directories the service user owns (/var/log/NAME, /var/db/NAME). */
     private readonly userDirs: readonly string[] = [],
-  ) {}
+    /** Links this plan makes (their paths): nothing the project asks for is written below one. */
+    plannedLinks: readonly string[] = [],
+  ) {
+    this.gateContext = {
+      host,
+      facts,
+      serviceName,
+      allowed,
+      plannedLinks,
+      problems: this.problems,
+      warnings: this.warnings,
+    };
+  }
 
   /**
    * Whether the plan may write a file from the project's config/ (svc's own files, such as the
@@ -143,20 +156,7 @@ class HostPlanner {
       );
       return false;
     }
-    const rule = op.source.startsWith('config/')
-      ? sensitiveRule(op.path, this.serviceName)
-      : undefined;
-    if (rule === undefined) return true;
-    if (this.allowed.has(op.path)) {
-      this.warnings.push(
-        `${op.path} is a sensitive file (${rule}), written because of --allow-path`,
-      );
-      return true;
-    }
-    this.problems.push(
-      `${op.path} on ${this.host} is a sensitive file (${rule}); svc writes it only with --allow-path ${shellQuote(op.path)}`,
-    );
-    return false;
+    return op.source.startsWith('config/') ? gatePath(this.gateContext, op.path, 'file') : true;
   }
 
   private fact(path: string): PathFact {
@@ -177,6 +177,7 @@ class HostPlanner {
 
   dir(op: DirOperation): void {
     const path = resolveHome(op.path, this.facts);
+    if (op.step !== undefined && !gatePath(this.gateContext, path, 'directory')) return;
     const fact = this.fact(path);
     const detail = `${octal(op.mode)} ${op.owner}:${op.group}`;
     if (fact.type === 'absent')
@@ -189,6 +190,7 @@ class HostPlanner {
 
   link(op: LinkOperation): void {
     const path = resolveHome(op.path, this.facts);
+    if (op.step !== undefined && !gatePath(this.gateContext, path, 'link')) return;
     const fact = this.fact(path);
     const detail = `-> ${op.target}`;
     if (fact.type === 'absent')
@@ -438,14 +440,26 @@ export function planHost(
   allowed: readonly string[] = [],
 ): HostPlan {
   const service = operations.find((op): op is ServiceOperation => op.kind === 'service');
+  // Whose own files (unit, monit check, logrotate file, launcher) are not sensitive: the service's,
+  // or for a static site (no service operation) its monit check's.
+  const own =
+    service?.name ?? operations.find((op): op is MonitOperation => op.kind === 'monit')?.name;
   const users = new Set(operations.filter((op) => op.kind === 'user').map((op) => op.name));
   const userDirs = operations
     .filter((op): op is DirOperation => op.kind === 'dir' && users.has(op.owner))
     .map((op) => op.path);
-  const planner = new HostPlanner(host, facts, service?.name, new Set(allowed), userDirs);
+  const plannedLinks = operations
+    .filter((op): op is LinkOperation => op.kind === 'link')
+    .map((op) => resolveHome(op.path, facts));
+  const planner = new HostPlanner(host, facts, own, new Set(allowed), userDirs, plannedLinks);
   for (const op of operations) planner.operation(op);
   planner.deletions(operations);
   planner.prune(operations);
+  const writes = planner.changes
+    .filter((change) => change.action === 'create' || change.action === 'update')
+    .filter((change) => ['dir', 'link', 'file', 'release'].includes(change.kind))
+    .map((change) => change.target);
+  parentChainProblems(planner.gateContext, writes);
   return {
     host,
     changes: planner.changes,

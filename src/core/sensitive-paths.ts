@@ -13,26 +13,38 @@ import { quoted } from './naming.js';
  * The service's own unit files are exempt (see `ownUnitPatterns`).
  */
 export const SENSITIVE_PATHS: readonly string[] = Object.freeze([
-  // accounts and authentication
+  // accounts, authentication and name resolution
   '/etc/passwd',
   '/etc/shadow',
   '/etc/group',
   '/etc/gshadow',
   '/etc/nsswitch.conf',
+  '/etc/hosts',
+  '/etc/resolv.conf',
+  '/etc/polkit-1/**',
+  '/usr/share/polkit-1/**',
+  '/etc/dbus-1/**',
+  '/usr/share/dbus-1/**',
   '/etc/pam.d/**',
   '/etc/security/**',
   // becoming root
   '/etc/sudoers',
   '/etc/sudoers.d/**',
   '/etc/doas.conf',
+  '/etc/sudo.conf',
   // logging in
   '/etc/ssh/**',
   '**/.ssh/**',
   '/root/**',
+  // the login user's shell startup files (it runs sudo): ~/.profile, ~/.bashrc, ~/.config/...
+  '/home/*/.*',
+  '/home/*/.*/**',
   // what every program loads, and the shells root starts
   '/etc/ld.so.preload',
   '/etc/ld.so.conf',
   '/etc/ld.so.conf.d/**',
+  '/etc/ld.so.cache',
+  '/usr/local/lib/python3*/**.pth',
   '/etc/environment',
   '/etc/profile',
   '/etc/profile.d/**',
@@ -40,6 +52,10 @@ export const SENSITIVE_PATHS: readonly string[] = Object.freeze([
   // what root runs at boot or on a schedule
   '/boot/**',
   '/etc/rc.local',
+  '/etc/rc.d/**',
+  '/etc/rc*.d/**',
+  '/etc/inittab',
+  '/etc/anacrontab',
   '/etc/crontab',
   '/etc/cron.*',
   '/etc/cron.*/**',
@@ -47,6 +63,7 @@ export const SENSITIVE_PATHS: readonly string[] = Object.freeze([
   '/etc/systemd/**',
   '/lib/systemd/**',
   '/usr/lib/systemd/**',
+  '/usr/local/lib/systemd/**',
   '/etc/init.d/*',
   '/etc/init/*',
   '/etc/tmpfiles.d/**',
@@ -54,11 +71,30 @@ export const SENSITIVE_PATHS: readonly string[] = Object.freeze([
   '/etc/modprobe.d/**',
   '/etc/modules-load.d/**',
   '/etc/update-motd.d/**',
+  '/etc/sysctl.conf',
+  '/etc/sysctl.d/**',
+  '/etc/NetworkManager/dispatcher.d/**',
+  '/etc/network/if-*.d/**',
+  // what root-run daemons read as commands: logrotate's scripts, monit's checks (other services'
+  // files; the service's own are exempt), and svc's own launchers
+  '/etc/logrotate.conf',
+  '/etc/logrotate.d/**',
+  '/etc/monitrc',
+  '/etc/monit/**',
+  '/usr/local/lib/svc/**',
+  // runtime state root's daemons trust (pid files, sockets)
+  '/run/**',
+  '/var/run/**',
   // where packages and the system's programs come from; /usr/local/{bin,sbin} come first on
   // root's PATH (and on the deploy script's own), so a file there can stand in for any command
   '/usr/local/bin/**',
   '/usr/local/sbin/**',
   '/etc/apt/**',
+  '/etc/dpkg/**',
+  '/etc/yum.repos.d/**',
+  '/etc/yum/**',
+  '/etc/dnf/**',
+  '/etc/apk/**',
   '/bin/**',
   '/sbin/**',
   '/usr/bin/**',
@@ -68,7 +104,7 @@ export const SENSITIVE_PATHS: readonly string[] = Object.freeze([
   '/usr/lib/**',
 ]);
 
-/** The unit files of the service being planned, which svc.yaml's init system needs. */
+/** The service's own unit, check and rotation files, which svc.yaml's init system and monit need. */
 function ownUnitPatterns(service: string): string[] {
   return [
     `/etc/systemd/system/${service}.service`,
@@ -76,7 +112,12 @@ function ownUnitPatterns(service: string): string[] {
     `/etc/systemd/system/${service}.socket`,
     `/etc/systemd/system/${service}.timer`,
     `/etc/init.d/${service}`,
+    // Red Hat's /etc/init.d is a link to rc.d/init.d: the same file, resolved
+    `/etc/rc.d/init.d/${service}`,
     `/etc/init/${service}.conf`,
+    `/etc/logrotate.d/${service}`,
+    `/etc/monit/conf.d/${service}`,
+    `/usr/local/lib/svc/${service}/**`,
   ];
 }
 
@@ -100,6 +141,25 @@ export function sensitiveRule(path: string, service: string | undefined): string
   if (service !== undefined && ownUnitPatterns(service).some((own) => globToRegExp(own).test(path)))
     return undefined;
   return SENSITIVE.find(({ re }) => re.test(path))?.pattern;
+}
+
+/** The text of a pattern before its first wildcard: a directory above it holds what it matches. */
+const staticPrefix = (pattern: string) => pattern.slice(0, pattern.search(/\*|$/));
+
+/**
+ * The rule that makes a directory (or a link standing where one could be) sensitive: the path
+ * itself, anything below it (`/etc/sudoers.d` holds `/etc/sudoers.d/**`), or a directory that
+ * holds sensitive paths (`/etc`, `/usr/local`: a project's `mode: "0777"` on one hands it out).
+ */
+export function sensitiveDirRule(path: string, service: string | undefined): string | undefined {
+  return (
+    sensitiveRule(path, service) ??
+    sensitiveRule(`${path}/x`, service) ??
+    SENSITIVE_PATHS.find((pattern) => {
+      const prefix = staticPrefix(pattern);
+      return prefix !== '' && (path === '/' || prefix.startsWith(`${path}/`));
+    })
+  );
 }
 
 /** One `--allow-path` value: an exact absolute host path, as the plan shows it. */

@@ -19,6 +19,8 @@ export interface PlanInput {
   manifest: Manifest;
   steps: readonly Step[];
   playbookFile: string;
+  /** The playbook is the project's own: its dir and link steps go through the sensitive gate. */
+  projectPlaybook?: boolean;
   config: readonly LocalFile[];
   release: readonly LocalFile[];
   /** --allow-path: sensitive host paths (core/sensitive-paths.ts) config/ may write. */
@@ -68,6 +70,7 @@ export function hostOperations(
     config: input.config,
     release,
     playbookFile: input.playbookFile,
+    ...(input.projectPlaybook && { projectPlaybook: true }),
   });
 }
 

@@ -54,16 +54,19 @@ export function resolveHosts(
 }
 
 /** The project's own playbooks/NAME.yaml if it has one, else svc's. */
-export function loadPlaybook(projectDir: string, name: string): { steps: Step[]; file: string } {
+export function loadPlaybook(
+  projectDir: string,
+  name: string,
+): { steps: Step[]; file: string; own: boolean } {
   // The project's own playbook, read like any file of a project you were handed: a regular file
   // or an error (a FIFO there would hang svc, a link could point anywhere).
   const ownShown = `playbooks/${name}.yaml`;
   const own = readOptionalProjectFile(join(projectDir, 'playbooks', `${name}.yaml`), ownShown);
   if (own !== undefined)
-    return { steps: parsePlaybook(own.toString('utf8'), ownShown), file: ownShown };
+    return { steps: parsePlaybook(own.toString('utf8'), ownShown), file: ownShown, own: true };
   const shown = `${name}.yaml (svc's)`;
   const bundled = readFileSync(join(BUNDLED_PLAYBOOKS, `${name}.yaml`), 'utf8');
-  return { steps: parsePlaybook(bundled, shown), file: shown };
+  return { steps: parsePlaybook(bundled, shown), file: shown, own: false };
 }
 
 export interface ConnectFlags {

@@ -76,6 +76,8 @@ export function facts(paths: PathFact[] = [], overrides: Partial<HostFacts> = {}
     installedSha256: new Map(),
     adopted: new Set(),
     recordedNow: new Map(),
+    resolved: new Map(),
+    dirs: new Map(),
     ...overrides,
   };
 }

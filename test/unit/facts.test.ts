@@ -155,6 +155,54 @@ describe('the fact script and parseFacts', () => {
     });
     expect(filtered).toBe(digestedFacts(output));
     expect(filtered).not.toMatch(/^S\t/m);
+    // svc's state directory, which the apply makes before its stale check, is not part of it.
+    const withStateDir = output.replace(
+      'E\tsvc-facts',
+      'D\t=/var/lib/svc\t700\t0\t0\troot\troot\nE\tsvc-facts',
+    );
+    expect(digestedFacts(withStateDir)).toBe(digestedFacts(output));
+    expect(
+      execFileSync('sh', ['-c', DIGESTED_FACTS_FILTER], { input: withStateDir, encoding: 'utf8' }),
+    ).toBe(digestedFacts(output));
+    expect(digestedFacts(withStateDir.replace('=/var/lib/svc\t', '=/var/lib/svcx\t'))).not.toBe(
+      digestedFacts(output),
+    );
+  });
+
+  it('reports where each path resolves and every directory on the way, each once', () => {
+    const tree = join(root, 'chain');
+    mkdirSync(join(tree, 'etc', 'init.d'), { recursive: true });
+    mkdirSync(join(tree, 'opt'), { mode: 0o777 });
+    mkdirSync(join(tree, 'srv', 'app'), { recursive: true });
+    symlinkSync('.', join(tree, 'etc', 'rc.d'));
+    symlinkSync('../srv/app', join(tree, 'opt', 'app'));
+    const chained: FactRequest = {
+      ...request,
+      paths: [
+        { path: join(tree, 'etc', 'rc.d', 'init.d', 'x') },
+        { path: join(tree, 'opt', 'app', 'new', 'deeper', 'f') },
+        { path: join(tree, 'etc', 'init.d') },
+      ],
+    };
+    const text = run(factScript(chained));
+    const facts = parseFacts(text, chained, 'local');
+    expect([...facts.resolved.values()]).toEqual([
+      join(tree, 'etc', 'init.d', 'x'),
+      join(tree, 'srv', 'app', 'new', 'deeper', 'f'),
+      join(tree, 'etc', 'init.d'),
+    ]);
+    const dirs = [...facts.dirs.keys()];
+    for (const expected of [
+      '/',
+      tree,
+      join(tree, 'etc'),
+      join(tree, 'srv', 'app'),
+      join(tree, 'opt'),
+    ])
+      expect(dirs).toContain(expected);
+    // /opt holds the link on the way; its mode is what the planner judges.
+    expect(facts.dirs.get(join(tree, 'opt'))!.mode & 0o777).toBe(0o777 & ~process.umask());
+    expect(text.match(/^D\t/gm)!.length).toBe(new Set(dirs).size);
   });
 
   it('refuses malformed svc records', () => {
@@ -194,6 +242,16 @@ describe('the fact script and parseFacts', () => {
       'a claim that is no JSON string',
       (text: string) => text.replace('E\tsvc-facts', 'O\t=api-x\t=/etc/x\nE\tsvc-facts'),
     ],
+    [
+      'a directory record with a bad owner',
+      (text: string) => text.replace(/^(D\t[^\t]+\t\d+\t\d+\t\d+\t)\S+/m, '$1a b'),
+    ],
+    [
+      'a resolution that is not absolute',
+      (text: string) => text.replace(/^A\t0\t.*$/m, 'A\t0\t=x'),
+    ],
+    ['a resolution for another path', (text: string) => text.replace(/^A\t0\t/m, 'A\t1\t')],
+    ['a missing resolution', (text: string) => text.replace(/^A\t0\t.*\n/m, '')],
     [
       'an installed file with a bad hash',
       (text: string) => text.replace(/^(R\t.*)$/m, '$1\nW\t=/etc/x\tfile\t-'),

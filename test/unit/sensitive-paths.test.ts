@@ -9,7 +9,12 @@ import { expandPlaybook } from '../../src/core/expand.js';
 import { resolveHomePaths } from '../../src/core/operations.js';
 import { parsePlaybook } from '../../src/core/playbook.js';
 import { planHost } from '../../src/core/plan.js';
-import { checkAllowPath, SENSITIVE_PATHS, sensitiveRule } from '../../src/core/sensitive-paths.js';
+import {
+  checkAllowPath,
+  SENSITIVE_PATHS,
+  sensitiveDirRule,
+  sensitiveRule,
+} from '../../src/core/sensitive-paths.js';
 import { exitCodeFor } from '../../src/cli/plan.js';
 import { applyHost } from '../../src/remote/apply-host.js';
 import type { PlanInput, PlannedHost } from '../../src/remote/plan-hosts.js';
@@ -330,5 +335,195 @@ describe('plan exit code and deploy refusal', () => {
     expect(result.message).toBe(
       '/etc/ssh/sshd_config on web1 is a sensitive file (/etc/ssh/**); svc writes it only with --allow-path /etc/ssh/sshd_config',
     );
+  });
+});
+
+/** Issue 9, point 6: what the list had to gain. */
+const POINT_SIX = [
+  '/usr/local/lib/systemd/system/x.service',
+  '/etc/systemd/system/other.service',
+  '/etc/sudo.conf',
+  '/etc/sysctl.conf',
+  '/etc/sysctl.d/99-x.conf',
+  '/etc/ld.so.cache',
+  '/etc/anacrontab',
+  '/etc/logrotate.d/api-other',
+  '/etc/monit/conf.d/api-other',
+  '/etc/monit/monitrc',
+  '/etc/dpkg/dpkg.cfg.d/x',
+  '/etc/apt/apt.conf.d/99x',
+  '/etc/yum.repos.d/x.repo',
+  '/etc/apk/repositories',
+  '/etc/hosts',
+  '/etc/resolv.conf',
+  '/etc/nsswitch.conf',
+  '/run/x.pid',
+  '/var/run/x.pid',
+  '/etc/NetworkManager/dispatcher.d/99-x',
+  '/etc/network/if-up.d/x',
+  '/etc/network/if-pre-up.d/x',
+  '/etc/polkit-1/rules.d/x.rules',
+  '/usr/share/dbus-1/system-services/x.service',
+  '/usr/local/lib/python3.11/dist-packages/x.pth',
+  '/usr/local/lib/python3.11/site-packages/deep/x.pth',
+  '/etc/rc.d/init.d/ssh',
+  '/etc/rc.d/rc.local',
+  '/etc/rc2.d/S01x',
+  '/usr/local/lib/svc/api-other/ctl',
+  '/home/deploy/.profile',
+  '/home/deploy/.config/autostart/x',
+];
+
+describe('the list of issue 9, point 6', () => {
+  it.each(POINT_SIX)('flags %s', (path) => {
+    expect(sensitiveRule(path, SERVICE)).toBeDefined();
+  });
+
+  it.each([
+    '/etc/logrotate.d/api-orders',
+    '/etc/monit/conf.d/api-orders',
+    '/etc/rc.d/init.d/api-orders',
+    '/usr/local/lib/python3.11/dist-packages/x.py',
+    '/usr/local/lib/svc/api-orders/ctl',
+    '/home/deploy/service/api-orders',
+  ])("leaves the service's own %s alone", (path) => {
+    expect(sensitiveRule(path, SERVICE)).toBeUndefined();
+  });
+});
+
+describe('sensitiveDirRule: a directory or link step', () => {
+  it.each([
+    ['/etc/sudoers.d', '/etc/sudoers.d/**'],
+    ['/etc/cron.d', '/etc/cron.*'],
+    ['/etc', '/etc/passwd'],
+    ['/', '/etc/passwd'],
+    ['/usr/local', '/usr/local/lib/python3*/**.pth'],
+    ['/var/spool', '/var/spool/cron/**'],
+    ['/etc/systemd/system', '/etc/systemd/**'],
+  ])('flags %s (%s)', (path, rule) => {
+    expect(sensitiveDirRule(path, SERVICE)).toBe(rule);
+  });
+
+  it.each(['/var/www/api-orders', '/var/log/api-orders', '/srv/app', '/home/deploy/service'])(
+    'leaves %s alone',
+    (path) => expect(sensitiveDirRule(path, SERVICE)).toBeUndefined(),
+  );
+});
+
+describe('the gate on the path the host resolves', () => {
+  const through = (literal: string, resolved: string) =>
+    facts([], { resolved: new Map([[literal, resolved]]) });
+
+  it('a link on the way (/srv/conf -> /etc) does not lead around the list', () => {
+    const path = '/srv/conf/sudoers.d/x';
+    const ops = operations(withFile(path.slice(1)));
+    const plan = planHost('web1', ops, through(path, '/etc/sudoers.d/x'), 'digest', [path]);
+    expect(plan.problems).toEqual([
+      `${path} on web1 resolves to /etc/sudoers.d/x, which is a sensitive file (/etc/sudoers.d/**); svc writes it only with --allow-path /etc/sudoers.d/x`,
+    ]);
+    const allowed = planHost('web1', ops, through(path, '/etc/sudoers.d/x'), 'digest', [
+      '/etc/sudoers.d/x',
+    ]);
+    expect(allowed.problems).toEqual([]);
+    expect(allowed.warnings).toEqual([
+      `${path} resolves to /etc/sudoers.d/x, which is a sensitive file (/etc/sudoers.d/**), written because of --allow-path`,
+    ]);
+  });
+
+  it("Red Hat's /etc/init.d -> rc.d/init.d: the service's own init script stays its own", () => {
+    const path = '/etc/init.d/api-orders';
+    const plan = planHost(
+      'web1',
+      operations(withFile(path.slice(1))),
+      through(path, '/etc/rc.d/init.d/api-orders'),
+      'digest',
+    );
+    expect(plan.problems).toEqual([]);
+  });
+
+  it('a path the host could not resolve (a link loop) is a problem', () => {
+    const path = '/srv/loop/x';
+    const hostFacts = facts([], { resolved: new Map([[path, undefined]]) });
+    const plan = planHost('web1', operations(withFile(path.slice(1))), hostFacts, 'digest');
+    expect(plan.problems).toEqual([
+      `${path} on web1: the host could not resolve the directories on its way (a link loop?); svc does not write there`,
+    ]);
+  });
+
+  it('--allow-path is exact: a directory does not allow what is below it', () => {
+    const plan = planHost('web1', operations(withFile('etc/sudoers.d/x')), facts(), 'digest', [
+      '/etc/sudoers.d',
+      '/etc/sudoers.d/'.slice(0, -1),
+      '/etc',
+    ]);
+    expect(plan.problems).toEqual([expect.stringContaining('--allow-path /etc/sudoers.d/x')]);
+  });
+});
+
+describe("a project playbook's dir and link steps", () => {
+  const projectOps = (extra: string, login = 'deploy', home = '/home/deploy') => {
+    const playbook = readFileSync(new URL('../../playbooks/deploy.yaml', import.meta.url), 'utf8');
+    const expanded = expandPlaybook(parsePlaybook(`${playbook}${extra}`, 'playbooks/deploy.yaml'), {
+      manifest,
+      host: { name: 'web1', login, vars: {} },
+      config: CONFIG,
+      release: { id: 'abc123abc123', files: 1, bytes: 1 },
+      playbookFile: 'playbooks/deploy.yaml',
+      projectPlaybook: true,
+    });
+    return resolveHomePaths(expanded, home);
+  };
+
+  it.each([
+    [
+      '- dir: { path: /etc/sudoers.d, mode: "0777" }',
+      '/etc/sudoers.d on web1 is a sensitive directory (/etc/sudoers.d/**)',
+    ],
+    ['- dir: { path: /etc, mode: "0777" }', '/etc on web1 is a sensitive directory (/etc/passwd)'],
+    ['- dir: { path: "//etc//cron.d" }', '/etc/cron.d on web1 is a sensitive directory'],
+    [
+      '- link: { path: /etc/cron.d/x, target: /tmp/x }',
+      '/etc/cron.d/x on web1 is a sensitive link',
+    ],
+    [
+      '- link: { path: ~/.ssh/authorized_keys, target: /tmp/k }',
+      'is a sensitive link (**/.ssh/**)',
+    ],
+    [
+      '- link: { path: ~/.profile, target: /tmp/p }',
+      '/home/deploy/.profile on web1 is a sensitive link',
+    ],
+  ])('gates %s', (step, problem) => {
+    const plan = planHost('web1', projectOps(`${step}\n`), facts(), 'digest');
+    expect(plan.problems).toEqual([expect.stringContaining(problem)]);
+  });
+
+  it("passes svc's own steps, also for a root login (~/service is the login's own)", () => {
+    const rootFacts = facts([], { login: { user: 'root', home: '/root' } });
+    const plan = planHost('web1', projectOps('', 'root', '/root'), rootFacts, 'digest');
+    expect(plan.problems).toEqual([]);
+    const dotted = planHost(
+      'web1',
+      projectOps('- link: { path: ~/bin/ls, target: /tmp/ls }\n', 'root', '/root'),
+      rootFacts,
+      'digest',
+    );
+    expect(dotted.problems).toEqual([
+      expect.stringContaining('/root/bin/ls on web1 is a sensitive link (/root/**)'),
+    ]);
+  });
+
+  it('nothing the project asks for is written below a link the same plan makes', () => {
+    const ops = projectOps('- link: { path: /srv/alias, target: /etc/cron.d }\n');
+    const withBelow = [
+      ...ops,
+      ...operations([file('srv/alias/evil', '* * * * * root id\n')]).filter(
+        (op) => op.kind === 'file' && op.path === '/srv/alias/evil',
+      ),
+    ];
+    const plan = planHost('web1', withBelow, facts(), 'digest');
+    expect(plan.problems).toEqual([
+      '/srv/alias/evil on web1 lies below /srv/alias, a link this plan makes; svc does not write through a link',
+    ]);
   });
 });

@@ -1,0 +1,136 @@
+// How the apply script writes into the host's directories: no cp, mv, ln or install in it
+// follows a link at its destination. The plan already refuses a path below a directory another
+// user can write (parent-chain.ts), so nobody but root can plant such a link; these forms make
+// sure that a link there anyway (planted before the plan, by root, or between the stale check and
+// the write) is replaced or refused, never written through. test/unit/apply-files.test.ts scans
+// every generated script for them.
+import { shellCommand, shellQuote as q } from './quote.js';
+
+/**
+ * cp for one file: a link at the source is copied as a link (-P), the destination is never taken
+ * as a directory to copy into (-T), and whatever is at the destination is removed first and the
+ * file created anew with O_EXCL (--remove-destination): a planted link is replaced, and one
+ * planted again in between makes cp fail rather than write through it.
+ */
+export const CP = 'cp -p -P -T --remove-destination --';
+/** rename(2) replaces a link; -T stops mv from moving INTO a directory a link points at. */
+export const MV = 'mv -f -T --';
+
+/** `cp` of `from` to `to`, both already sh words (quoted paths or "$stage/..." expressions). */
+export const copy = (from: string, to: string) => `${CP} ${from} ${to}`;
+/** `mv` of `from` over `to`, both plain paths. */
+export const move = (from: string, to: string) => `${MV} ${q(from)} ${q(to)}`;
+
+/** The temporary name a file is written to, beside its target, before the rename. */
+export function temporaryName(path: string): string {
+  const dir = path.slice(0, path.lastIndexOf('/') + 1);
+  return `${dir}.${path.slice(dir.length)}.svc-new`;
+}
+
+const octal = (mode: number) => mode.toString(8).padStart(4, '0');
+
+/**
+ * Atomic replace in the target's own directory: install to a temporary name (GNU install removes
+ * what is there first; -T: never into a directory), then rename over the target.
+ */
+export function installFile(
+  stagedFile: string,
+  file: { path: string; mode: number; owner: string; group: string },
+): string {
+  const temporary = temporaryName(file.path);
+  const install = shellCommand([
+    'install',
+    '-T',
+    '-m',
+    octal(file.mode),
+    '-o',
+    file.owner,
+    '-g',
+    file.group,
+    '--',
+  ]);
+  // stagedFile is a "$stage/..." expression of ours, expanded by sh; everything else is quoted.
+  return `${install} ${stagedFile} ${q(temporary)}\n${move(temporary, file.path)}`;
+}
+
+/**
+ * A backup put back (undo, rollback): copied beside the target under PATH.svc-old, then renamed
+ * over it. A link planted at PATH.svc-old is removed by cp, not followed.
+ */
+export function restoreFile(backup: string, path: string): string {
+  const old = `${path}.svc-old`;
+  return `${copy(backup, q(old))} && ${move(old, path)}`;
+}
+
+/** A new link where nothing is: ln -T fails on anything there instead of linking inside it. */
+export const createLink = (path: string, target: string) =>
+  shellCommand(['ln', '-s', '-T', '--', target, path]);
+
+/** A link that moves: a new link beside it, renamed over the old one. */
+export function moveLink(path: string, target: string): string {
+  const temporary = `${path}.svc-new`;
+  return `${shellCommand(['ln', '-s', '-f', '-n', '-T', '--', target, temporary])}\n${move(temporary, path)}`;
+}
+
+/**
+ * A root-only directory of svc's own (/var/lib/svc/...): kept if it is a directory, made if
+ * nothing is there; a link there makes mkdir fail.
+ */
+export function privateDir(dir: string): string {
+  return `[ -d ${q(dir)} ] && [ ! -L ${q(dir)} ] || mkdir -m 0700 -- ${q(dir)}`;
+}
+
+/** A directory whose mode or owner changes: only while it is a directory, not a link to one. */
+export function updateDir(path: string, mode: number, owner: string, group: string): string[] {
+  return [
+    `[ -d ${q(path)} ] && [ ! -L ${q(path)} ] || { say "FAIL	${path.replace(/["$`\\]/g, '')} is no longer a directory"; exit 1; }`,
+    shellCommand(['chown', '-h', `${owner}:${group}`, '--', path]),
+    shellCommand(['chmod', octal(mode), '--', path]),
+  ];
+}
+
+const DIR_MARK = '\u0000dir ';
+
+/** A directory to make; `emitDirCreates` turns runs of these into commands. */
+export function dirCreate(path: string, mode: number, owner: string, group: string): string {
+  return DIR_MARK + JSON.stringify({ path, mode, owner, group });
+}
+
+/**
+ * Each run of directories to make with the same mode and owner becomes three commands (fewer
+ * processes on the host, same order): the missing parents (as install -d would make them), then
+ * `mkdir -m MODE` of the directories themselves, which fails on anything already there (a link
+ * included) so root never chmods or chowns through one, then `chown -h`.
+ */
+export function emitDirCreates(lines: string[]): void {
+  type Dir = { path: string; mode: number; owner: string; group: string };
+  const parse = (line: string | undefined): Dir | undefined =>
+    line?.startsWith(DIR_MARK) ? (JSON.parse(line.slice(DIR_MARK.length)) as Dir) : undefined;
+  for (let index = 0; index < lines.length; index++) {
+    const first = parse(lines[index]);
+    if (first === undefined) continue;
+    const run: Dir[] = [first];
+    let next = parse(lines[index + run.length]);
+    while (
+      next !== undefined &&
+      next.mode === first.mode &&
+      next.owner === first.owner &&
+      next.group === first.group
+    ) {
+      run.push(next);
+      next = parse(lines[index + run.length]);
+    }
+    const paths = run.map((dir) => dir.path);
+    const parents = [
+      ...new Set(paths.map((path) => path.slice(0, path.lastIndexOf('/')) || '/')),
+    ].filter((parent) => !paths.includes(parent));
+    lines.splice(
+      index,
+      run.length,
+      shellCommand(['mkdir', '-p', '--', ...parents]),
+      shellCommand(['mkdir', '-m', octal(first.mode), '--', ...paths]),
+      shellCommand(['chown', '-h', `${first.owner}:${first.group}`, '--', ...paths]),
+    );
+    index += 2;
+  }
+}

@@ -1,0 +1,205 @@
+// Root never writes through a link at its destination (issue 9, point 5): every cp, mv, ln and
+// install in a generated apply script carries its no-follow form (a scan of the scripts for
+// first deploys, updates, adoptions, deletions and rollbacks), and the commands themselves,
+// run by a real sh against a scratch tree, replace a planted link instead of writing through it.
+// The sandbox tests (test/reliability/parent-chain.test.ts) prove the same on real hosts.
+import { execFileSync } from 'node:child_process';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  copy,
+  emitDirCreates,
+  dirCreate,
+  installFile,
+  moveLink,
+  restoreFile,
+} from '../../src/core/apply-files.js';
+import { buildApply, type ApplyInput } from '../../src/core/apply-script.js';
+import { buildFactRequest } from '../../src/core/fact-request.js';
+import type { HostFacts } from '../../src/core/facts.js';
+import { resolveHomePaths } from '../../src/core/operations.js';
+import { planHost } from '../../src/core/plan.js';
+import { shellQuote as q } from '../../src/core/quote.js';
+import {
+  CONFIG,
+  deployedFacts,
+  facts,
+  file,
+  manifest,
+  operations,
+  withRecordedFile,
+} from '../helpers/plan-fixtures.js';
+
+function script(hostFacts: HostFacts, config = CONFIG): string {
+  const ops = resolveHomePaths(operations(config), hostFacts.login.home);
+  const plan = planHost('web1', ops, hostFacts, 'f'.repeat(64));
+  expect(plan.problems).toEqual([]);
+  const input: ApplyInput = {
+    manifest,
+    operations: ops,
+    plan,
+    facts: hostFacts,
+    factRequest: buildFactRequest(manifest, ops, 'deploy'),
+    holder: '{}',
+    lockWaitSeconds: 0,
+    healthTimeoutSeconds: 5,
+    now: '2026-11-27T00:00:00.000Z',
+    nonce: 'n0nce',
+  };
+  return buildApply(input, [{ path: 'a', mode: 0o644, content: new Uint8Array() }]).script;
+}
+
+/** Every cp, mv, ln and install at a command position: the command and its arguments. */
+function fileCommands(text: string): string[] {
+  const found: string[] = [];
+  const re = /(?:^|[;&|{(]|\bthen|\bdo|\belse)\s*(cp|mv|ln|install)\s+([^;&|\n]*)/gm;
+  for (const line of text.split('\n')) {
+    if (/^\s*#/.test(line)) continue;
+    for (const match of line.matchAll(re)) found.push(`${match[1]} ${match[2]}`);
+  }
+  return found;
+}
+
+const noFollow = (command: string): boolean => {
+  const words = command.split(/\s+/);
+  const [name] = words;
+  const has = (flag: string) => words.includes(flag);
+  switch (name) {
+    case 'cp':
+      return has('-T') && (has('-a') || (has('-P') && has('--remove-destination')));
+    case 'mv':
+      return has('-T');
+    case 'ln':
+      return has('-T');
+    case 'install':
+      return has('-T') && !has('-d');
+    default:
+      return false;
+  }
+};
+
+describe('every cp, mv, ln and install in the apply script', () => {
+  const updated = withRecordedFile(deployedFacts(), '/etc/x');
+  updated.adopted.add('/etc/x');
+  const changed = deployedFacts();
+  changed.installed = changed.installed!.filter((path) => path !== '/etc/default/api-orders');
+  const scripts: [string, string][] = [
+    ['a first deploy', script(facts())],
+    [
+      'an update, adopting a file',
+      script(changed, [...CONFIG.slice(1), file('etc/default/api-orders', 'NEW=1\n', 0o600)]),
+    ],
+    ['an adopted file given back, a release moving', script(updated)],
+    ['a deletion', script(withRecordedFile(deployedFacts(), '/etc/gone'))],
+  ];
+
+  it.each(scripts)('carries the no-follow form: %s', (_, text) => {
+    const commands = fileCommands(text);
+    expect(commands.length).toBeGreaterThan(3);
+    for (const command of commands) expect(noFollow(command), command).toBe(true);
+  });
+
+  it('the scan finds what it looks for (the old forms fail it)', () => {
+    expect(fileCommands('cp -p -- a b\nif x; then mv -f -- a b; fi\n{ ln -s -- t l; }')).toEqual([
+      'cp -p -- a b',
+      'mv -f -- a b',
+      'ln -s -- t l',
+    ]);
+    for (const old of ['cp -p -- a b', 'mv -f -- a b', 'ln -sfn -- t l', 'install -d -m 0700 x'])
+      expect(noFollow(old)).toBe(false);
+  });
+});
+
+describe('the commands, against a planted link (real sh, scratch tree)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'svc-nofollow-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const sh = (text: string) =>
+    execFileSync('sh', ['-c', `set -eu\nsay() { :; }\n${text}`], { encoding: 'utf8' });
+
+  it('restoreFile (undo, rollback) replaces a link planted at PATH.svc-old', () => {
+    const dir = join(root, 'restore');
+    mkdirSync(dir);
+    writeFileSync(join(root, 'victim'), 'victim\n');
+    writeFileSync(join(dir, 'backup'), 'old content\n');
+    writeFileSync(join(dir, 'conf'), 'new content\n');
+    symlinkSync(join(root, 'victim'), join(dir, 'conf.svc-old'));
+    sh(restoreFile(q(join(dir, 'backup')), join(dir, 'conf')));
+    expect(readFileSync(join(root, 'victim'), 'utf8')).toBe('victim\n');
+    expect(readFileSync(join(dir, 'conf'), 'utf8')).toBe('old content\n');
+    expect(lstatSync(join(dir, 'conf')).isFile()).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(['backup', 'conf']);
+  });
+
+  it('installFile replaces a link at the temporary name and at the target (to a directory)', () => {
+    const dir = join(root, 'install');
+    const victims = join(root, 'victim-dir');
+    mkdirSync(dir);
+    mkdirSync(victims);
+    writeFileSync(join(root, 'staged'), 'new\n');
+    symlinkSync(join(root, 'victim'), join(dir, '.conf.svc-new'));
+    symlinkSync(victims, join(dir, 'conf'));
+    sh(
+      installFile(q(join(root, 'staged')), {
+        path: join(dir, 'conf'),
+        mode: 0o640,
+        owner: String(process.getuid!()),
+        group: String(process.getgid!()),
+      }),
+    );
+    expect(readdirSync(victims)).toEqual([]);
+    expect(readFileSync(join(dir, 'conf'), 'utf8')).toBe('new\n');
+    expect(lstatSync(join(dir, 'conf')).isFile()).toBe(true);
+  });
+
+  it('copy (backups, adopted originals) copies a link as a link and never into a directory', () => {
+    const dir = join(root, 'copy');
+    mkdirSync(dir);
+    mkdirSync(join(dir, 'into'));
+    symlinkSync(join(dir, 'into'), join(dir, 'dest'));
+    writeFileSync(join(dir, 'src'), 'x\n');
+    sh(copy(q(join(dir, 'src')), q(join(dir, 'dest'))));
+    expect(readdirSync(join(dir, 'into'))).toEqual([]);
+    expect(lstatSync(join(dir, 'dest')).isFile()).toBe(true);
+  });
+
+  it('moveLink replaces a link to a directory at its temporary name, not a link inside it', () => {
+    const dir = join(root, 'link');
+    mkdirSync(dir);
+    mkdirSync(join(dir, 'into'));
+    symlinkSync(join(dir, 'into'), join(dir, 'current.svc-new'));
+    symlinkSync('old', join(dir, 'current'));
+    sh(moveLink(join(dir, 'current'), 'releases/new'));
+    expect(readdirSync(join(dir, 'into'))).toEqual([]);
+    expect(execFileSync('readlink', [join(dir, 'current')], { encoding: 'utf8' })).toBe(
+      'releases/new\n',
+    );
+  });
+
+  it('a directory is made only where nothing is: a planted link makes it fail, not chmod through', () => {
+    const dir = join(root, 'dirs');
+    mkdirSync(dir);
+    mkdirSync(join(root, 'target-dir'), { mode: 0o755 });
+    symlinkSync(join(root, 'target-dir'), join(dir, 'planted'));
+    const lines = [dirCreate(join(dir, 'planted'), 0o777, 'root', 'root')];
+    emitDirCreates(lines);
+    expect(() => sh(lines.join('\n'))).toThrow();
+    expect(lstatSync(join(root, 'target-dir')).mode & 0o777).toBe(0o755);
+    const fresh = [
+      dirCreate(join(dir, 'a', 'b'), 0o750, String(process.getuid!()), String(process.getgid!())),
+    ];
+    emitDirCreates(fresh);
+    sh(fresh.join('\n'));
+    expect(lstatSync(join(dir, 'a', 'b')).mode & 0o777).toBe(0o750);
+  });
+});

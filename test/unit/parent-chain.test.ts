@@ -1,0 +1,106 @@
+// Root never writes below a directory another user can change (issue 9, point 5): which owners
+// and modes are trusted on the way to a path, decided from the facts' D and A records. Facts in,
+// plan out; the sandbox hosts in test/reliability/parent-chain.test.ts prove it on real hosts.
+import { describe, expect, it } from 'vitest';
+import type { DirFact, HostFacts } from '../../src/core/facts.js';
+import { chainOf, untrustedReason } from '../../src/core/parent-chain.js';
+import { planHost } from '../../src/core/plan.js';
+import { CONFIG, facts, file, operations } from '../helpers/plan-fixtures.js';
+
+const dir = (path: string, mode: number, owner = 'root', group = owner): DirFact => ({
+  path,
+  mode,
+  uid: owner === 'root' ? 0 : 1001,
+  gid: group === 'root' ? 0 : 1001,
+  owner,
+  group,
+});
+const rootChain = ['/', '/etc', '/etc/app'].map((path) => dir(path, 0o755));
+const withDirs = (dirs: DirFact[], extra: Partial<HostFacts> = {}) =>
+  facts([], { dirs: new Map(dirs.map((d) => [d.path, d])), ...extra });
+const appConf = operations([...CONFIG, file('etc/app/app.conf', 'x\n')]);
+
+describe('untrustedReason', () => {
+  it.each([
+    [dir('/etc', 0o755), undefined],
+    [dir('/etc', 0o775, 'root', 'root'), undefined],
+    [dir('/home/deploy', 0o755, 'deploy'), undefined],
+    [dir('/home/deploy', 0o775, 'deploy', 'deploy'), undefined],
+    [dir('/srv/x', 0o755, 'api-orders'), 'owned by api-orders (0755 api-orders:api-orders)'],
+    [dir('/var/log', 0o775, 'root', 'syslog'), 'writable by group syslog (0775 root:syslog)'],
+    [dir('/home/deploy', 0o775, 'deploy', 'staff'), 'writable by group staff (0775 deploy:staff)'],
+    [dir('/tmp', 0o1777), 'writable by every user (sticky) (1777 root:root)'],
+    [dir('/srv/open', 0o777), 'writable by every user (0777 root:root)'],
+  ])('%j -> %s', (fact, reason) => {
+    expect(untrustedReason(fact, 'deploy')).toBe(reason);
+  });
+
+  it('trusts the login user only as the login user', () => {
+    expect(untrustedReason(dir('/home/deploy', 0o755, 'deploy'), 'root')).toBe(
+      'owned by deploy (0755 deploy:deploy)',
+    );
+  });
+});
+
+describe('planHost and the directories on the way', () => {
+  it('plans as usual when only root can change them', () => {
+    const plan = planHost('web1', appConf, withDirs(rootChain), 'digest');
+    expect(plan.problems).toEqual([]);
+  });
+
+  it('a directory the service user owns: a problem naming it, with no way to allow it', () => {
+    const dirs = [...rootChain.slice(0, 2), dir('/etc/app', 0o755, 'api-orders')];
+    const plan = planHost('web1', appConf, withDirs(dirs), 'digest', ['/etc/app']);
+    expect(plan.problems).toEqual([
+      "/etc/app on web1 is owned by api-orders (0755 api-orders:api-orders), and root would write below it (/etc/app/app.conf): another user could plant a link there; make it root's alone (chown root:root, chmod go-w)",
+    ]);
+  });
+
+  it('a root directory writable by another group: a problem, or a warning with --allow-path naming exactly it', () => {
+    const dirs = [...rootChain.slice(0, 2), dir('/etc/app', 0o2775, 'root', 'staff')];
+    const refused = planHost('web1', appConf, withDirs(dirs), 'digest', ['/etc', '/etc/app/']);
+    expect(refused.problems).toEqual([
+      expect.stringMatching(
+        /^\/etc\/app on web1 is writable by group staff \(2775 root:staff\), .* or accept it with --allow-path \/etc\/app$/,
+      ),
+    ]);
+    const allowed = planHost('web1', appConf, withDirs(dirs), 'digest', ['/etc/app']);
+    expect(allowed.problems).toEqual([]);
+    expect(allowed.warnings).toEqual([
+      '/etc/app is writable by group staff (2775 root:staff); root writes below it (/etc/app/app.conf) because of --allow-path',
+    ]);
+  });
+
+  it('names each directory once, with how many paths are below it', () => {
+    const dirs = [dir('/', 0o755), dir('/etc', 0o777)];
+    const plan = planHost('web1', appConf, withDirs(dirs), 'digest');
+    expect(plan.problems).toEqual([
+      expect.stringMatching(
+        /^\/etc on web1 is writable by every user \(0777 root:root\), and root would write below it \(\/etc\/default and \d+ more\)/,
+      ),
+    ]);
+  });
+
+  it('looks only at what the plan writes: an unchanged host is not refused', () => {
+    const dirs = [dir('/', 0o755), dir('/etc', 0o777)];
+    const plan = planHost('web1', [], withDirs(dirs), 'digest');
+    expect(plan.problems).toEqual([]);
+  });
+
+  it('the directory holding a link on the way counts too', () => {
+    // /opt/app -> /srv/app: /opt holds the link, whoever can write /opt can move it.
+    const path = '/opt/app/app.conf';
+    const hostFacts = withDirs(
+      [
+        dir('/', 0o755),
+        dir('/srv', 0o755),
+        dir('/srv/app', 0o755),
+        dir('/opt', 0o755, 'api-orders'),
+      ],
+      { resolved: new Map([[path, '/srv/app/app.conf']]) },
+    );
+    expect(chainOf(hostFacts, path).map((d) => d.path)).toEqual(['/', '/srv', '/srv/app', '/opt']);
+    const plan = planHost('web1', operations([file('opt/app/app.conf', 'x\n')]), hostFacts, 'd');
+    expect(plan.problems).toEqual([expect.stringMatching(/^\/opt on web1 is owned by api-orders/)]);
+  });
+});
