@@ -1,11 +1,13 @@
-// What svc refuses to ship from a project, whatever the host: a setuid or setgid file. Installed
-// as root, such a file would let whoever runs it act as root (or the group): a project you were
-// handed must not be able to plant one. Pure; every host's plan lists these as problems, so a
+// What svc refuses to ship from a project, whatever the host: a setuid or setgid file, and an
+// svc.yaml mode that makes a file writable by every user. Installed as root, the first would let
+// whoever runs it act as root (or the group), the second would let any local user rewrite what
+// root later runs or reads: a project you were handed must not be able to plant either. Pure; every host's plan lists these as problems, so a
 // deploy refuses before anything is sent.
 import type { Manifest } from './manifest.js';
 import type { LocalFile } from './release.js';
 
 const SETID = 0o6000;
+const WORLD_WRITABLE = 0o002;
 
 const octal = (mode: number) => mode.toString(8).padStart(4, '0');
 
@@ -35,6 +37,10 @@ export function projectProblems(project: ShippedProject): string[] {
   for (const [path, meta] of Object.entries(project.manifest.files)) {
     const mode = parseInt(meta.mode, 8);
     if (mode & SETID) refuse(`svc.yaml: files: ${path}`, mode, 'state a mode without 4000 or 2000');
+    if (mode & WORLD_WRITABLE)
+      problems.push(
+        `svc.yaml: files: ${path}: mode ${octal(mode)} lets every user rewrite a file root installs; state a mode without o+w, e.g. "0644"`,
+      );
   }
   return problems;
 }

@@ -93,4 +93,19 @@ describe('projectProblems', () => {
       'svc.yaml: files: /usr/local/bin/su2: mode 4755 is setuid or setgid; svc installs no such file (state a mode without 4000 or 2000)',
     ]);
   });
+
+  it('refuses an svc.yaml mode writable by every user, sticky or not', () => {
+    const stated = (mode: string) => ({
+      ...manifest,
+      files: { ...manifest.files, '/opt/run.sh': { mode } },
+    });
+    for (const mode of ['0666', '0777', '1777', '0602']) {
+      expect(project({ manifest: stated(mode) })).toEqual([
+        `svc.yaml: files: /opt/run.sh: mode ${mode} lets every user rewrite a file root installs; state a mode without o+w, e.g. "0644"`,
+      ]);
+    }
+    for (const mode of ['0644', '0664', '0755', '0600', '0775']) {
+      expect(project({ manifest: stated(mode) })).toEqual([]);
+    }
+  });
 });
