@@ -7,7 +7,7 @@
 // git's listing where each nested checkout's entry is replaced by what its own git lists.
 // SVC_IGNORE_SEED=N replays a run, SVC_IGNORE_CASES=N sets how many trees.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -168,4 +168,76 @@ describe(`what ships from a project that is not the top of its checkout (seed ${
       expect(disagreements.slice(0, 5)).toEqual([]);
     }, 600_000);
   }
+});
+
+describe('a project inside a larger checkout, and checkouts inside a project', () => {
+  /** A checkout with the project at services/api: a.js, b.log, notes.md and src/c.js in it. */
+  function monorepo(name: string): { top: string; project: string } {
+    const top = join(work, name);
+    const project = join(top, 'services', 'api');
+    writeFiles(project, { dirs: ['', 'src'], files: ['a.js', 'b.log', 'notes.md', 'src/c.js'] });
+    writeFileSync(join(top, 'README.md'), 'top\n');
+    git(top, 'init', '-q');
+    return { top, project };
+  }
+
+  it('a .svcignore above the project does not apply; the project’s own does', () => {
+    const { top, project } = monorepo('svcignore-above');
+    writeFileSync(join(top, '.svcignore'), '*.js\n');
+    writeFileSync(join(top, 'services', '.svcignore'), 'src/\n');
+    writeFileSync(join(project, '.svcignore'), '*.md\n');
+    expect(shippedFiles(project)).toEqual(['.svcignore', 'a.js', 'b.log', 'src/c.js', 'svc.yaml']);
+  });
+
+  it('git is asked about the project’s own checkout, whatever GIT_* svc runs with', () => {
+    const { top, project } = monorepo('git-env');
+    writeFileSync(join(top, '.gitignore'), '*.log\n');
+    const elsewhere = join(work, 'elsewhere');
+    mkdirSync(elsewhere);
+    git(elsewhere, 'init', '-q');
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      GIT_DIR: join(elsewhere, '.git'),
+      GIT_WORK_TREE: elsewhere,
+      GIT_CEILING_DIRECTORIES: join(top, 'services'),
+      GIT_CONFIG_PARAMETERS: `'core.excludesfile'='/dev/null'`,
+    });
+    try {
+      expect(shippedFiles(project)).toEqual(['a.js', 'notes.md', 'src/c.js', 'svc.yaml']);
+    } finally {
+      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+      Object.assign(process.env, saved);
+    }
+  });
+
+  it('refuses a submodule that is not checked out, naming it', () => {
+    const { top, project } = monorepo('empty-submodule');
+    const lib = join(project, 'lib');
+    mkdirSync(lib);
+    git(lib, 'init', '-q');
+    git(lib, 'commit', '-q', '--allow-empty', '-m', 'lib');
+    git(top, 'add', '--', 'services/api/lib');
+    rmSync(lib, { recursive: true });
+    mkdirSync(lib);
+    expect(shippedFiles(project)).toEqual([
+      '(error: lib: a git submodule that is not checked out (no .git in it); run `git submodule update --init`, or list it in .svcignore)',
+    ]);
+    writeFileSync(join(project, '.svcignore'), 'lib/\n');
+    expect(shippedFiles(project)).toEqual([
+      '.svcignore',
+      'a.js',
+      'b.log',
+      'notes.md',
+      'src/c.js',
+      'svc.yaml',
+    ]);
+  });
+
+  it('refuses a .git that git does not take for a checkout, naming it', () => {
+    const { project } = monorepo('bogus-git');
+    mkdirSync(join(project, 'src', '.git'));
+    expect(shippedFiles(project)).toEqual([
+      `(error: src/.git: git does not take it for a checkout (it says this is services/api/src/ in ${realpathSync(join(work, 'bogus-git'))}); remove it, or list src in .svcignore)`,
+    ]);
+  });
 });
