@@ -7,7 +7,7 @@
 // git's listing where each nested checkout's entry is replaced by what its own git lists.
 // SVC_IGNORE_SEED=N replays a run, SVC_IGNORE_CASES=N sets how many trees.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -238,6 +238,14 @@ describe('a project inside a larger checkout, and checkouts inside a project', (
     mkdirSync(join(project, 'src', '.git'));
     expect(shippedFiles(project)).toEqual([
       `(error: src/.git: git does not take it for a checkout (it says this is services/api/src/ in ${realpathSync(join(work, 'bogus-git'))}); remove it, or list src in .svcignore)`,
+    ]);
+  });
+
+  it('refuses a .gitignore above the project that is a link, naming it', () => {
+    const { top, project } = monorepo('linked-above');
+    symlinkSync('/etc/hostname', join(top, 'services', '.gitignore'));
+    expect(shippedFiles(project)).toEqual([
+      `(error: ${realpathSync(top)}/services/.gitignore: a symbolic link (to /etc/hostname); svc reads regular files only)`,
     ]);
   });
 });
