@@ -1,5 +1,7 @@
 // What ships in a release: git's ignore rules, as git applies them (dir.c), plus .svcignore.
-// Pure: the ignore files arrive as text, the walk (project/read.ts) asks about one path at a time.
+// Pure: the ignore files arrive as text, the walk (project/release-rules.ts) asks about one path
+// at a time. Paths and bases here are relative to the top of the work tree the rules belong to
+// (the project's own directory when it is not a git checkout).
 //
 // git's precedence, which this follows: the .gitignore files of the path's directories, deepest
 // first, then .git/info/exclude; the first file with a matching pattern decides, and within a
@@ -24,7 +26,7 @@ export interface IgnorePattern {
 }
 
 export interface IgnoreLevel {
-  /** The directory the file sits in, relative to the project root: '' or 'a/b'. */
+  /** The directory the file sits in, relative to the top of the work tree: '' or 'a/b'. */
   base: string;
   /** This directory's .gitignore patterns, then its .svcignore ones. */
   patterns: IgnorePattern[];
@@ -100,6 +102,34 @@ export function verdictOf(levels: readonly IgnoreLevel[], path: string, isDir: b
   const rule = deciding(levels, path, isDir);
   if (rule === undefined || rule.negative) return 'included';
   return rule.source === 'svc' ? 'excluded by svc' : 'excluded by git';
+}
+
+/**
+ * The rules in force at a project that sits `prefix` below the top of its work tree (like
+ * 'services/api/'), as git builds them when run there (dir.c prep_exclude): info/exclude, then
+ * the .gitignore of each directory from the top down to the project's parent, each read only if
+ * the directory itself is not excluded by the rules above it. Once one is (or the project
+ * directory itself is), nothing untracked below it is there for git: `excluded`. `gitignoreOf`
+ * gives a directory's .gitignore patterns. A .svcignore above the project is not asked for: it
+ * belongs to another project, or to none.
+ */
+export function rulesAbove(
+  prefix: string,
+  infoExclude: IgnorePattern[],
+  gitignoreOf: (dir: string) => IgnorePattern[] | undefined,
+): { levels: IgnoreLevel[]; excluded: boolean } {
+  let levels: IgnoreLevel[] = infoExclude.length > 0 ? [{ base: '', patterns: infoExclude }] : [];
+  const parts = prefix.split('/').filter((part) => part !== '');
+  for (let depth = 0; depth <= parts.length; depth++) {
+    const dir = parts.slice(0, depth).join('/');
+    if (dir !== '' && verdictOf(levels, dir, true) !== 'included')
+      return { levels, excluded: true };
+    // The project's own .gitignore is the walk's to read, with its .svcignore.
+    if (depth === parts.length) break;
+    const own = gitignoreOf(dir);
+    if (own !== undefined && own.length > 0) levels = [{ base: dir, patterns: own }, ...levels];
+  }
+  return { levels, excluded: false };
 }
 
 /** Never shipped, whatever the ignore files say: git's own data, svc's local state, the overlay. */
