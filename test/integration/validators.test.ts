@@ -17,6 +17,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  truncateSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -614,6 +615,42 @@ describe('logrotate -d', () => {
     const output = result.stdout + result.stderr;
     expect(output.split('\n').filter((line) => line.startsWith('error:'))).toEqual([]);
     expect(result.status, output).toBe(0);
+  });
+});
+
+describe('logrotate bounds the log by size', () => {
+  // logrotate's own decision, in debug mode (it changes nothing): a log rotated an hour ago is
+  // rotated again once it passes 100 MB, and not before. Sparse files: nothing is really written.
+  it('rotates a 101 MB log within the week, not a 1 MB one', () => {
+    const [c] = CASES.filter((c) => c.name === 'api-orc');
+    // logrotate reads the log as the service user (su): a directory that user can traverse
+    // (the test's root directory is 0700).
+    const dir = mkdtempSync(join(tmpdir(), 'svc-logrotate-'));
+    chmodSync(dir, 0o755);
+    const logs = join(dir, 'log');
+    mkdirSync(logs, { mode: 0o755 });
+    const conf = join(dir, 'conf');
+    const text = readFileSync(file(c!, `config/etc/logrotate.d/${c!.name}`), 'utf8');
+    expect(text).toContain(`/var/log/${c!.name}/*.log {`);
+    writeFileSync(conf, text.replace(`/var/log/${c!.name}/`, `${logs}/`));
+    const log = join(logs, `${c!.name}.log`);
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const stamp = `${hourAgo.getFullYear()}-${hourAgo.getMonth() + 1}-${hourAgo.getDate()}-${hourAgo.getHours()}:0:0`;
+    const state = join(dir, 'state');
+    const decision = (size: number) => {
+      writeFileSync(log, '');
+      truncateSync(log, size);
+      writeFileSync(state, `logrotate state -- version 2\n"${log}" ${stamp}\n`);
+      const result = run('logrotate', ['-d', '-s', state, conf]);
+      const output = result.stdout + result.stderr;
+      return output.match(/log (needs rotating|does not need rotating)/)?.[1] ?? output;
+    };
+    try {
+      expect(decision(101 * 1024 * 1024)).toBe('needs rotating');
+      expect(decision(1024 * 1024)).toBe('does not need rotating');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
