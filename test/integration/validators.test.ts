@@ -510,6 +510,57 @@ describe('OpenRC scripts', () => {
   });
 });
 
+describe('OpenRC: the env file and the pidfile', () => {
+  // Run in a private mount namespace with tmpfs over /etc/default and /run, so the script's own
+  // paths hold what the test puts there; start-stop-daemon, ebegin and eend are stand-ins.
+  it.each(withInit('openrc'))(
+    '$name: env keys cannot replace openrc-run variables; stop removes the pidfile',
+    (c) => {
+      const stubs = join(root, 'openrc-stubs');
+      mkdirSync(stubs, { recursive: true });
+      writeFileSync(join(stubs, 'start-stop-daemon'), '#!/bin/sh\necho "ssd $*"\n');
+      chmodSync(join(stubs, 'start-stop-daemon'), 0o755);
+      const script = [
+        'set -e',
+        'mount -t tmpfs tmpfs /etc/default',
+        'mount -t tmpfs tmpfs /run',
+        `printf '%s\\n' command=/bin/evil directory=/tmp pidfile=/tmp/evil.pid output_log=/tmp/evil.log name=evil FOO=bar > "/etc/default/$2"`,
+        'echo 4242 > "/run/$2.pid"',
+        'ebegin() { :; }',
+        'eend() { echo "eend $1"; }',
+        '. "$1"',
+        'printf "%s\\n" "command=$command" "directory=$directory" "pidfile=$pidfile" "output_log=${output_log-unset}" "FOO=$FOO"',
+        'PATH="$3:$PATH"',
+        'stop',
+        '[ -e "/run/$2.pid" ] && echo pidfile=kept || echo pidfile=removed',
+      ].join('\n');
+      const result = run('unshare', [
+        '--mount',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        script,
+        'sh',
+        file(c, `config/etc/init.d/${c.name}`),
+        c.name,
+        stubs,
+      ]);
+      expect(result.stderr).toBe('');
+      expect(result.stdout.trim().split('\n')).toEqual([
+        'command=/bin/sh',
+        `directory=/var/www/${c.name}/current`,
+        `pidfile=/run/${c.name}.pid`,
+        'output_log=unset',
+        'FOO=bar',
+        `ssd --stop --pidfile /run/${c.name}.pid --retry TERM/30/KILL/5`,
+        'eend 0',
+        'pidfile=removed',
+      ]);
+    },
+  );
+});
+
 describe('monit launcher (init monit)', () => {
   it.each(withInit('monit'))('$name', (c) => {
     const path = file(c, `config/usr/local/lib/svc/${c.name}/ctl`);
@@ -538,6 +589,10 @@ describe('upstart jobs', () => {
     const main = stanzas('exec').length + job.scripts.filter((s) => s.owner === 'script').length;
     expect(main).toBe(1);
     expect(stanzas('kill timeout').map((s) => s.args)).toEqual(['30']);
+    // Started once local file systems and a network interface are up.
+    expect(stanzas('start on').map((s) => s.args)).toEqual([
+      '(local-filesystems and net-device-up IFACE!=lo)',
+    ]);
     expect(stanzas('respawn').map((s) => s.args)).toEqual(['']);
 
     const descriptions = stanzas('description');
@@ -556,9 +611,14 @@ describe('upstart jobs', () => {
     // in the foreground (upstart supervises it), and this root job shell opens no log itself.
     const [mainScript] = job.scripts.filter((s) => s.owner === 'script');
     expect(mainScript!.body).not.toMatch(/>+ *['"]?\/var\/log/);
-    const argv = startStopDaemonArgs(mainScript!.body);
+    // (Without its first line: the rm would act on this machine's /run.)
+    const body = mainScript!.body.trim().split('\n');
+    const argv = startStopDaemonArgs(body.slice(1).join('\n'));
     expectStartThroughWrapper(c, argv);
     expect(argv).not.toContain('--background');
+    // A stale pidfile (its pid now any node process) would make start-stop-daemon refuse to
+    // start, a respawn loop: the script removes it before anything else.
+    expect(body[0]!.trim()).toBe(`rm -f /run/${c.name}.pid`);
   });
 });
 
