@@ -510,6 +510,25 @@ describe('OpenRC scripts', () => {
   });
 });
 
+describe('svc new --alert', () => {
+  // monit takes the address bare (it has no quoting for one): anything else is refused up front.
+  it.each([
+    ['bad addr', 'must be an email address'],
+    ['ops@example.com" then exec "/bin/sh', 'must be an email address'],
+  ])('refuses %j naming the flag, writing nothing', (alert, message) => {
+    const dir = join(root, 'projects', 'api-bad-alert');
+    const result = run(
+      process.execPath,
+      [SVC, 'new', 'api-bad-alert', '--yes', '--dir', dir, '--alert', alert],
+      { ...process.env, NO_COLOR: '1' },
+    );
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain(`--alert: ${message}`);
+    expect(existsSync(dir)).toBe(false);
+  });
+});
+
 describe('OpenRC: the env file and the pidfile', () => {
   // Run in a private mount namespace with tmpfs over /etc/default and /run, so the script's own
   // paths hold what the test puts there; start-stop-daemon, ebegin and eend are stand-ins.
