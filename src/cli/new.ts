@@ -31,6 +31,7 @@ export interface NewFlags {
   runtime?: string;
   init?: string;
   monit?: boolean;
+  alert?: string;
   user?: string;
   env?: string[];
   dir?: string;
@@ -86,6 +87,10 @@ export async function runNew(name: string, flags: NewFlags, io: NewIo): Promise<
   if (!checked.ok) throw new SvcError(checked.message);
   const given = givenFromFlags(flags);
   refuseInapplicableFlags(checked.kind, given);
+  const alert =
+    flags.alert === undefined ? undefined : checkTextFlag('--alert', 'alert', flags.alert);
+  if (alert !== undefined && given.monit === false)
+    throw new SvcError('--alert: monit sends the alerts; it cannot go with --no-monit');
   const dir = resolve(io.cwd, flags.dir ?? name);
   const shownDir = relative(io.cwd, dir) || '.';
   const state = checkTarget(dir, flags.force === true);
@@ -97,7 +102,7 @@ export async function runNew(name: string, flags: NewFlags, io: NewIo): Promise<
     yes: flags.yes === true,
     prompter: io.prompter,
   });
-  const manifest = manifestFromAnswers(answers, SVC_VERSION);
+  const manifest = manifestFromAnswers(answers, SVC_VERSION, { alert });
   const files = renderProject(manifest, projectFiles(manifest));
   const paint = palette(colorEnabled(io.out));
 
@@ -146,6 +151,7 @@ export function newCommand(): Command {
     .addOption(new Option('--init <system>', 'init system on the hosts').choices(INIT_SYSTEMS))
     .option('--monit', 'add a monit check (default)')
     .option('--no-monit', 'no monit check')
+    .option('--alert <email>', "where monit sends this service's alerts (svc.yaml alert:)")
     .option('--user <user>', 'Linux user the service runs as (default: NAME)')
     .option(
       '--env <KEY=VALUE>',

@@ -33,6 +33,8 @@ export function isReservedEnvKey(key: string): boolean {
 }
 // Health paths go into monit, nginx and curl: a plain URL path keeps every format simple.
 const HEALTH_PATH = /^\/[A-Za-z0-9._~/-]*$/;
+/** An address monit's `alert` takes as is (it has no quoting for one): no spaces, quotes or #. */
+const MAIL_ADDRESS = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/;
 // eslint-disable-next-line no-control-regex
 const SINGLE_LINE = /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/;
 const OCTAL_MODE = /^0?[0-7]{3,4}$/;
@@ -176,6 +178,12 @@ const manifestSchema = z.strictObject({
   runtime: z.enum(RUNTIMES, err(`must be one of ${RUNTIMES.join(', ')}`)),
   init: z.enum(INIT_SYSTEMS, err(`must be one of ${INIT_SYSTEMS.join(', ')}`)).optional(),
   monit: z.boolean(err('must be true or false')),
+  /** Where monit sends this check's alerts (the host's monitrc sets the mail server). */
+  alert: z
+    .string(err('must be an email address such as ops@example.com'))
+    .max(254, err('must be at most 254 characters'))
+    .regex(MAIL_ADDRESS, err('must be an email address such as ops@example.com'))
+    .optional(),
   user: z
     .string(err('must be a string'))
     .regex(
@@ -250,6 +258,8 @@ function crossFieldProblems(manifest: Manifest): ManifestProblem[] {
     add('command', 'is required for a service that runs a process');
   if (!runsProcess && manifest.init !== undefined)
     add('init', 'a static site runs no process of its own (nginx serves it)');
+  if (manifest.alert !== undefined && !manifest.monit)
+    add('alert', 'monit sends the alerts: it needs monit: true');
   if (manifest.init === 'monit' && !manifest.monit) {
     add('monit', 'must be true when init is monit: the monit check is what starts the service');
   }

@@ -53,6 +53,7 @@ export function manifestTemplateValues(manifest: Manifest): Record<string, unkno
     health: manifest.health,
     init: manifest.init,
     monit: manifest.monit,
+    alert: manifest.alert,
     user: manifest.user,
     group: manifest.user,
     command: manifest.command ? [...manifest.command] : undefined,

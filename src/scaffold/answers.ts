@@ -77,7 +77,7 @@ export function parsePortFlag(value: string): number {
 
 export function checkTextFlag(
   flag: string,
-  field: 'description' | 'health' | 'user',
+  field: 'description' | 'health' | 'user' | 'alert',
   value: string,
 ): string {
   const problem = fieldProblem(field, value);

@@ -11,7 +11,16 @@ import { SvcError } from '../core/errors.js';
 import { kindOf } from '../core/manifest.js';
 import type { Answers } from './answers.js';
 
-export function manifestFromAnswers(answers: Answers, svcVersion: string): Manifest {
+/** Choices made only by flags, never asked: `--alert EMAIL`. */
+export interface ExtraChoices {
+  alert?: string;
+}
+
+export function manifestFromAnswers(
+  answers: Answers,
+  svcVersion: string,
+  extra: ExtraChoices = {},
+): Manifest {
   const layout = hostLayout(answers.name);
   const runsProcess = answers.runtime === 'node';
   const data: Record<string, unknown> = {
@@ -23,6 +32,7 @@ export function manifestFromAnswers(answers: Answers, svcVersion: string): Manif
     runtime: answers.runtime,
     ...(runsProcess && { init: answers.init }),
     monit: answers.monit,
+    ...(extra.alert !== undefined && { alert: extra.alert }),
     user: answers.user,
     ...(runsProcess && {
       command: ['/usr/bin/node', answers.kind === 'service' ? 'worker.js' : 'server.js'],

@@ -52,6 +52,37 @@ describe('a static www- site', () => {
     expect(get('/')).toContain('second edition');
   });
 
+  it('answers on IPv6 loopback too', () => {
+    const reply = sbx.ssh('sbx-1', "curl -s -g -w ' %{http_code}' 'http://[::1]:8080/ok'", {
+      user: 'root',
+    });
+    expect(reply.stdout).toBe('ok\n 200');
+  });
+
+  it('a page changed without changing its size is served new to a browser revalidating', async () => {
+    const page = join(project, 'public', 'index.html');
+    const before = readFileSync(page, 'utf8');
+    // What a browser revalidating would send: the validators of the page it has.
+    const head = sbx.ssh('sbx-1', 'curl -s -D - -o /dev/null http://127.0.0.1:8080/', {
+      user: 'root',
+    }).stdout;
+    const header = (name: string) => head.match(new RegExp(`^${name}: (.*)\\r$`, 'im'))?.[1] ?? '';
+    const etag = header('etag') || `"0-${Buffer.byteLength(before)}"`;
+    const since = header('last-modified') || new Date(0).toUTCString();
+    const after = before.replace('<h1>www-shop</h1>', '<h1>WWW-SHOP</h1>');
+    expect(Buffer.byteLength(after)).toBe(Buffer.byteLength(before));
+    writeFileSync(page, after);
+    const result = await deploy();
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const again = sbx.ssh(
+      'sbx-1',
+      `curl -s -w ' %{http_code}' -H 'If-None-Match: ${etag}' -H 'If-Modified-Since: ${since}' http://127.0.0.1:8080/`,
+      { user: 'root' },
+    ).stdout;
+    expect(again).toContain('<h1>WWW-SHOP</h1>');
+    expect(again).toMatch(/ 200$/);
+  });
+
   it('a site nginx refuses is never left in place', async () => {
     const site = join(project, 'config', 'etc', 'nginx', 'sites-enabled', 'www-shop.conf');
     const good = readFileSync(site, 'utf8');

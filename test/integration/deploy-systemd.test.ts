@@ -236,6 +236,43 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('svc deploy on systemd hos
     expect(Number(onHost(host, `systemctl show -p NRestarts --value ${NAME}`))).toBeGreaterThan(0);
   }, 150_000);
 
+  it('gives up on a unit that crashes at once: StartLimitBurst trips', async () => {
+    const host = 'sbx-2';
+    // The generated unit as installed, under another name, its command one that fails at once.
+    const unit = 'svc-crashy';
+    onHost(
+      host,
+      [
+        `sed -e 's|^ExecStart=.*|ExecStart=/bin/false|' -e 's|/run/${NAME}\\.pid|/run/${unit}.pid|g' /etc/systemd/system/${NAME}.service > /etc/systemd/system/${unit}.service`,
+        'systemctl daemon-reload',
+        `systemctl start ${unit} || true`,
+      ].join('\n'),
+    );
+    try {
+      let shown = '';
+      const deadline = Date.now() + 40_000;
+      do {
+        shown = onHost(host, `systemctl show -p Result -p NRestarts -p ActiveState ${unit}`);
+        if (shown.includes('ActiveState=failed')) break;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      } while (Date.now() < deadline);
+      const journal = tryOnHost(host, `journalctl -u ${unit} --no-pager -o cat`).stdout;
+      expect(shown, journal).toContain('ActiveState=failed');
+      expect(journal).toContain('Start request repeated too quickly');
+      // It stays given up: no further restarts.
+      const restarts = shown.match(/NRestarts=(\d+)/)![1];
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect(onHost(host, `systemctl show -p NRestarts -p ActiveState ${unit}`)).toBe(
+        `NRestarts=${restarts}\nActiveState=failed\n`,
+      );
+    } finally {
+      tryOnHost(
+        host,
+        `systemctl stop ${unit}; systemctl reset-failed ${unit}; rm -f /etc/systemd/system/${unit}.service; systemctl daemon-reload`,
+      );
+    }
+  }, 150_000);
+
   it('a second deploy right away changes nothing and restarts nothing', async () => {
     const before = HOSTS.map((host) => state(host).pid);
     const result = await deploy();

@@ -76,7 +76,14 @@ afterAll(async () => {
 
 describe('lifecycle', () => {
   it('status shows the release, pid, health and monit', async () => {
-    const host = await status();
+    // The deploy ends once /ok answers; monit may still be finishing its start program then
+    // (ctl start checks the process is alive 2 s after starting it): a "pending" state is
+    // transient, so give monit a few seconds to settle.
+    let host = await status();
+    for (let tries = 0; tries < 20 && host.monit !== 'OK'; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      host = await status();
+    }
     expect(host).toMatchObject({ host: 'sbx-1', running: true, health: 200, monit: 'OK' });
     expect(host.release).toMatch(/^[0-9a-f]{12}$/);
     const text = await svc(['status', 'sandbox']);

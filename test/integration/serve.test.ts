@@ -235,6 +235,15 @@ describe('www- static site under nginx', () => {
   beforeAll(async () => {
     port = await freePort();
     const dir = generate(name, ['--runtime', 'static', '--port', String(port)]);
+    // What a bundler writes beside index.html: a hashed asset, a large stylesheet, and dotfiles
+    // that must never be served.
+    writeFileSync(join(dir, 'public', 'app.3f9a1c7e.js'), 'console.log("hashed");\n');
+    writeFileSync(join(dir, 'public', 'style.css'), 'body { margin: 0; }\n'.repeat(200));
+    writeFileSync(join(dir, 'public', '.env'), 'SECRET=1\n');
+    mkdirSync(join(dir, 'public', '.git'));
+    writeFileSync(join(dir, 'public', '.git', 'config'), '[core]\n');
+    mkdirSync(join(dir, 'public', '.well-known'));
+    writeFileSync(join(dir, 'public', '.well-known', 'security.txt'), 'Contact: x\n');
     const run = join(root, 'nginx-run');
     mkdirSync(run);
 
@@ -242,8 +251,15 @@ describe('www- static site under nginx', () => {
     // loopback, so that nothing outside the machine can reach the test server.
     const site = readFileSync(join(dir, `config/etc/nginx/sites-enabled/${name}.conf`), 'utf8');
     const listen = `    listen ${port};\n`;
-    if (!site.includes(listen)) throw new Error(`site has no "${listen.trim()}":\n${site}`);
-    writeFileSync(join(run, 'site.conf'), site.replace(listen, `    listen ${HOST}:${port};\n`));
+    const listen6 = `    listen [::]:${port};\n`;
+    for (const line of [listen, listen6])
+      if (!site.includes(line)) throw new Error(`site has no "${line.trim()}":\n${site}`);
+    writeFileSync(
+      join(run, 'site.conf'),
+      site
+        .replace(listen, `    listen ${HOST}:${port};\n`)
+        .replace(listen6, `    listen [::1]:${port};\n`),
+    );
     const conf = join(run, 'nginx.conf');
     writeFileSync(
       conf,
@@ -267,6 +283,8 @@ describe('www- static site under nginx', () => {
       'mount -t tmpfs tmpfs /var/lib/nginx',
       'mkdir -p "/var/www/$1/current" /var/log/nginx',
       'cp -R "$2" "/var/www/$1/current/public"',
+      // As a release unpacks: every file with mtime 0 (src/core/tar.ts).
+      'find "/var/www/$1/current/public" -exec touch -h -d @0 {} +',
       'exec nginx -c "$3" -g "daemon off;"',
     ].join('\n');
     nginx = start(
@@ -303,6 +321,82 @@ describe('www- static site under nginx', () => {
 
   it('answers a missing file with 404', async () => {
     expect((await get(url('/nope.html'))).status).toBe(404);
+  });
+
+  it('a page changed in place (same size, same mtime 0) is never answered 304 from old validators', async () => {
+    const first = await fetch(url('/'), { signal: AbortSignal.timeout(2_000) });
+    const before = await first.text();
+    // What a browser would send to revalidate: whatever validators the first answer carried,
+    // and the ones nginx would derive from mtime 0 and the size.
+    const validators: Record<string, string> = {
+      'if-none-match': first.headers.get('etag') ?? `"0-${Buffer.byteLength(before)}"`,
+      'if-modified-since': first.headers.get('last-modified') ?? new Date(0).toUTCString(),
+    };
+    // The next release: the same bytes count, other content, mtime 0 again (written through
+    // nginx's own mount namespace, where the release lives).
+    const after = before.replace(`<h1>${name}</h1>`, `<h1>${name.toUpperCase()}</h1>`);
+    expect(Buffer.byteLength(after)).toBe(Buffer.byteLength(before));
+    const index = `/proc/${nginx!.child.pid}/root/var/www/${name}/current/public/index.html`;
+    writeFileSync(index, after);
+    execFileSync('touch', ['-d', '@0', index]);
+    const again = await fetch(url('/'), {
+      headers: validators,
+      signal: AbortSignal.timeout(2_000),
+    });
+    expect(again.status).toBe(200);
+    expect(await again.text()).toContain(`<h1>${name.toUpperCase()}</h1>`);
+  });
+
+  it('says how to cache: HTML revalidates, a hashed asset is immutable; no mtime validators', async () => {
+    const page = await fetch(url('/'), { signal: AbortSignal.timeout(2_000) });
+    expect(page.headers.get('cache-control')).toBe('no-cache');
+    expect(page.headers.get('etag')).toBeNull();
+    expect(page.headers.get('last-modified')).toBeNull();
+    const asset = await fetch(url('/app.3f9a1c7e.js'), { signal: AbortSignal.timeout(2_000) });
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    const plain = await fetch(url('/style.css'), { signal: AbortSignal.timeout(2_000) });
+    expect(plain.headers.get('cache-control')).toBe('no-cache');
+  });
+
+  it('sends security headers, on errors too, and no nginx version', async () => {
+    for (const path of ['/', '/nope.html', '/ok']) {
+      const reply = await fetch(url(path), { signal: AbortSignal.timeout(2_000) });
+      await reply.text();
+      expect(reply.headers.get('server'), path).toBe('nginx');
+      expect(reply.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(reply.headers.get('referrer-policy'), path).toBe('strict-origin-when-cross-origin');
+      expect(reply.headers.get('x-frame-options'), path).toBe('SAMEORIGIN');
+      expect(reply.headers.get('content-security-policy'), path).toBe("frame-ancestors 'self'");
+    }
+  });
+
+  it('compresses text with gzip and says Vary: Accept-Encoding', () => {
+    // curl, not fetch: fetch always asks for gzip and hides the encoding it got.
+    const headers = execFileSync(
+      'curl',
+      ['-sS', '-o', '/dev/null', '-D', '-', '-H', 'Accept-Encoding: gzip', url('/style.css')],
+      { encoding: 'utf8', timeout: 5_000 },
+    ).toLowerCase();
+    expect(headers).toMatch(/^content-encoding: gzip\r$/m);
+    expect(headers).toMatch(/^vary: accept-encoding\r$/m);
+  });
+
+  it('never serves dotfiles, but serves /.well-known/', async () => {
+    for (const path of ['/.env', '/.git/config', '/sub/.htpasswd'])
+      expect((await get(url(path))).status, path).toBe(404);
+    expect(await get(url('/.well-known/security.txt'))).toEqual({
+      status: 200,
+      body: 'Contact: x\n',
+    });
+  });
+
+  it('answers on IPv6 too', () => {
+    const reply = execFileSync('curl', ['-sS', '-g', `http://[::1]:${port}/ok`], {
+      encoding: 'utf8',
+      timeout: 5_000,
+    });
+    expect(reply).toBe('ok\n');
   });
 
   it('logs to /var/log/nginx/NAME.access.log, not to the service user’s /var/log/NAME', () => {

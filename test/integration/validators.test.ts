@@ -17,6 +17,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  truncateSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +41,8 @@ interface Case {
   monit?: false;
   /** Generated with HOSTILE_DESCRIPTION and the HOSTILE env values. */
   hostile?: boolean;
+  /** svc new --alert: the monit check mails this address. */
+  alert?: string;
 }
 
 // Shell, systemd, upstart and printf metacharacters. `$(reboot)` and `id` also exist as trap
@@ -59,6 +62,8 @@ const CASES: Case[] = [
   { name: 'service-orc', init: 'openrc', user: 'daemon', monit: false },
   { name: 'www-static', runtime: 'static' },
   { name: 'www-node', runtime: 'node', init: 'systemd', user: 'daemon' },
+  { name: 'api-alert', init: 'monit', user: 'daemon', alert: 'ops+svc@example.com' },
+  { name: 'www-alert', runtime: 'static', alert: 'web.ops@mail.example.org' },
   // Each init system quotes the description in its own format, so the hostile values go
   // through all four.
   { name: 'api-hostile-sd', init: 'systemd', user: 'daemon', hostile: true },
@@ -139,6 +144,7 @@ function generate(c: Case): void {
   if (c.init) args.push('--init', c.init);
   if (c.user) args.push('--user', c.user);
   if (c.monit === false) args.push('--no-monit');
+  if (c.alert) args.push('--alert', c.alert);
   if (c.hostile) {
     args.push('--description', HOSTILE_DESCRIPTION);
     args.push('--env', `GREETING=${HOSTILE_GREETING}`, '--env', `MULTI=${HOSTILE_MULTI}`);
@@ -402,6 +408,19 @@ describe('systemd-analyze verify', () => {
     expect(unit).toMatch(new RegExp(`^ReadWritePaths=/var/log/${c.name} `, 'm'));
   });
 
+  // systemd's own rating of the sandbox (0 safest, 10 exposed); the README states it.
+  it.each(withInit('systemd'))('$name: systemd-analyze security rates it 2.0 or below', (c) => {
+    const unit = file(c, `config/etc/systemd/system/${c.name}.service`);
+    const result = run('systemd-analyze', ['security', '--offline=true', '--no-pager', unit]);
+    const output = result.stdout + result.stderr;
+    const score = output.match(
+      new RegExp(`Overall exposure level for ${c.name}\\.service: (\\d+\\.\\d+) `),
+    );
+    expect(score, output).not.toBeNull();
+    console.info(`${c.name}.service: exposure ${score![1]}`);
+    expect(Number(score![1]), output).toBeLessThanOrEqual(2.0);
+  });
+
   it('keeps the hostile description on one line with % doubled', () => {
     const [c] = CASES.filter((c) => c.hostile && c.init === 'systemd');
     const unit = readFileSync(file(c!, `config/etc/systemd/system/${c!.name}.service`), 'utf8');
@@ -430,6 +449,21 @@ describe('monit -t', () => {
     const result = run('monit', ['-t', '-c', rc]);
     expect(result.stdout + result.stderr).toContain('Control file syntax OK');
     expect(result.status, result.stderr).toBe(0);
+  });
+
+  // monit never gives up on a service for good (unmonitor); it alerts, to svc.yaml's address
+  // when there is one, and keeps trying once per cycle.
+  it.each(CASES.filter((c) => c.monit !== false))('$name: alerts, never unmonitors', (c) => {
+    const check = readFileSync(file(c, `config/etc/monit/conf.d/${c.name}`), 'utf8');
+    const rules = check.split('\n').filter((line) => !line.trim().startsWith('#'));
+    expect(rules.join('\n')).not.toMatch(/\bunmonitor\b/);
+    if (!isStatic(c)) expect(rules).toContain('  if 3 restarts within 5 cycles then alert');
+    const alerts = rules.filter((line) => /^\s*alert /.test(line)).map((line) => line.trim());
+    if (c.alert) {
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]).toMatch(new RegExp(`^alert ${c.alert.replace(/[.+]/g, '\\$&')}( |$)`));
+      expect(manifest(c)).toMatchObject({ alert: c.alert });
+    } else expect(alerts).toEqual([]);
   });
 });
 
@@ -476,6 +510,76 @@ describe('OpenRC scripts', () => {
   });
 });
 
+describe('svc new --alert', () => {
+  // monit takes the address bare (it has no quoting for one): anything else is refused up front.
+  it.each([
+    ['bad addr', 'must be an email address'],
+    ['ops@example.com" then exec "/bin/sh', 'must be an email address'],
+  ])('refuses %j naming the flag, writing nothing', (alert, message) => {
+    const dir = join(root, 'projects', 'api-bad-alert');
+    const result = run(
+      process.execPath,
+      [SVC, 'new', 'api-bad-alert', '--yes', '--dir', dir, '--alert', alert],
+      { ...process.env, NO_COLOR: '1' },
+    );
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain(`--alert: ${message}`);
+    expect(existsSync(dir)).toBe(false);
+  });
+});
+
+describe('OpenRC: the env file and the pidfile', () => {
+  // Run in a private mount namespace with tmpfs over /etc/default and /run, so the script's own
+  // paths hold what the test puts there; start-stop-daemon, ebegin and eend are stand-ins.
+  it.each(withInit('openrc'))(
+    '$name: env keys cannot replace openrc-run variables; stop removes the pidfile',
+    (c) => {
+      const stubs = join(root, 'openrc-stubs');
+      mkdirSync(stubs, { recursive: true });
+      writeFileSync(join(stubs, 'start-stop-daemon'), '#!/bin/sh\necho "ssd $*"\n');
+      chmodSync(join(stubs, 'start-stop-daemon'), 0o755);
+      const script = [
+        'set -e',
+        'mount -t tmpfs tmpfs /etc/default',
+        'mount -t tmpfs tmpfs /run',
+        `printf '%s\\n' command=/bin/evil directory=/tmp pidfile=/tmp/evil.pid output_log=/tmp/evil.log name=evil FOO=bar > "/etc/default/$2"`,
+        'echo 4242 > "/run/$2.pid"',
+        'ebegin() { :; }',
+        'eend() { echo "eend $1"; }',
+        '. "$1"',
+        'printf "%s\\n" "command=$command" "directory=$directory" "pidfile=$pidfile" "output_log=${output_log-unset}" "FOO=$FOO"',
+        'PATH="$3:$PATH"',
+        'stop',
+        '[ -e "/run/$2.pid" ] && echo pidfile=kept || echo pidfile=removed',
+      ].join('\n');
+      const result = run('unshare', [
+        '--mount',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        script,
+        'sh',
+        file(c, `config/etc/init.d/${c.name}`),
+        c.name,
+        stubs,
+      ]);
+      expect(result.stderr).toBe('');
+      expect(result.stdout.trim().split('\n')).toEqual([
+        'command=/bin/sh',
+        `directory=/var/www/${c.name}/current`,
+        `pidfile=/run/${c.name}.pid`,
+        'output_log=unset',
+        'FOO=bar',
+        `ssd --stop --pidfile /run/${c.name}.pid --retry TERM/30/KILL/5`,
+        'eend 0',
+        'pidfile=removed',
+      ]);
+    },
+  );
+});
+
 describe('monit launcher (init monit)', () => {
   it.each(withInit('monit'))('$name', (c) => {
     const path = file(c, `config/usr/local/lib/svc/${c.name}/ctl`);
@@ -483,7 +587,12 @@ describe('monit launcher (init monit)', () => {
     expect(text.split('\n')[0]).toBe('#!/bin/sh');
     expect(mode(path).toString(8)).toBe('755');
     expectShellSyntax(path, text);
-    const argv = startStopDaemonArgs(text, ['start']);
+    // The liveness check after the start runs the real start-stop-daemon on a pidfile that
+    // does not exist here: stood in for by a check that passes (launcher.test.ts runs it).
+    const check = '/sbin/start-stop-daemon --status';
+    expect(text).toContain(check);
+    const stubbed = text.replace(check, 'true --status').replace(/^\tsleep 2$/m, '\t:');
+    const argv = startStopDaemonArgs(stubbed, ['start']);
     expectStartThroughWrapper(c, argv);
     expect(argv).toContain('--background');
   });
@@ -499,6 +608,10 @@ describe('upstart jobs', () => {
     const main = stanzas('exec').length + job.scripts.filter((s) => s.owner === 'script').length;
     expect(main).toBe(1);
     expect(stanzas('kill timeout').map((s) => s.args)).toEqual(['30']);
+    // Started once local file systems and a network interface are up.
+    expect(stanzas('start on').map((s) => s.args)).toEqual([
+      '(local-filesystems and net-device-up IFACE!=lo)',
+    ]);
     expect(stanzas('respawn').map((s) => s.args)).toEqual(['']);
 
     const descriptions = stanzas('description');
@@ -517,9 +630,14 @@ describe('upstart jobs', () => {
     // in the foreground (upstart supervises it), and this root job shell opens no log itself.
     const [mainScript] = job.scripts.filter((s) => s.owner === 'script');
     expect(mainScript!.body).not.toMatch(/>+ *['"]?\/var\/log/);
-    const argv = startStopDaemonArgs(mainScript!.body);
+    // (Without its first line: the rm would act on this machine's /run.)
+    const body = mainScript!.body.trim().split('\n');
+    const argv = startStopDaemonArgs(body.slice(1).join('\n'));
     expectStartThroughWrapper(c, argv);
     expect(argv).not.toContain('--background');
+    // A stale pidfile (its pid now any node process) would make start-stop-daemon refuse to
+    // start, a respawn loop: the script removes it before anything else.
+    expect(body[0]!.trim()).toBe(`rm -f /run/${c.name}.pid`);
   });
 });
 
@@ -576,6 +694,42 @@ describe('logrotate -d', () => {
     const output = result.stdout + result.stderr;
     expect(output.split('\n').filter((line) => line.startsWith('error:'))).toEqual([]);
     expect(result.status, output).toBe(0);
+  });
+});
+
+describe('logrotate bounds the log by size', () => {
+  // logrotate's own decision, in debug mode (it changes nothing): a log rotated an hour ago is
+  // rotated again once it passes 100 MB, and not before. Sparse files: nothing is really written.
+  it('rotates a 101 MB log within the week, not a 1 MB one', () => {
+    const [c] = CASES.filter((c) => c.name === 'api-orc');
+    // logrotate reads the log as the service user (su): a directory that user can traverse
+    // (the test's root directory is 0700).
+    const dir = mkdtempSync(join(tmpdir(), 'svc-logrotate-'));
+    chmodSync(dir, 0o755);
+    const logs = join(dir, 'log');
+    mkdirSync(logs, { mode: 0o755 });
+    const conf = join(dir, 'conf');
+    const text = readFileSync(file(c!, `config/etc/logrotate.d/${c!.name}`), 'utf8');
+    expect(text).toContain(`/var/log/${c!.name}/*.log {`);
+    writeFileSync(conf, text.replace(`/var/log/${c!.name}/`, `${logs}/`));
+    const log = join(logs, `${c!.name}.log`);
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const stamp = `${hourAgo.getFullYear()}-${hourAgo.getMonth() + 1}-${hourAgo.getDate()}-${hourAgo.getHours()}:0:0`;
+    const state = join(dir, 'state');
+    const decision = (size: number) => {
+      writeFileSync(log, '');
+      truncateSync(log, size);
+      writeFileSync(state, `logrotate state -- version 2\n"${log}" ${stamp}\n`);
+      const result = run('logrotate', ['-d', '-s', state, conf]);
+      const output = result.stdout + result.stderr;
+      return output.match(/log (needs rotating|does not need rotating)/)?.[1] ?? output;
+    };
+    try {
+      expect(decision(101 * 1024 * 1024)).toBe('needs rotating');
+      expect(decision(1024 * 1024)).toBe('does not need rotating');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

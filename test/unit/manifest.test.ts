@@ -136,6 +136,18 @@ describe('parseManifest', () => {
     ]);
   });
 
+  it('takes an alert address monit can read as is, and only with monit', () => {
+    const alerting = withLine(/^monit: true$/m, 'monit: true\nalert: ops+svc@example.com');
+    expect(parseManifest(bytes(alerting)).alert).toBe('ops+svc@example.com');
+    for (const bad of [`'"ops@example.com"'`, "'a b@example.com'", 'ops@localhost', "'x@y.z # c'"])
+      expect(problems(withLine(/^monit: true$/m, `monit: true\nalert: ${bad}`)).join('\n')).toMatch(
+        /alert: must be an email address/,
+      );
+    expect(
+      problems(withLine(/^monit: true$/m, 'monit: false\nalert: ops@example.com')).join('\n'),
+    ).toMatch(/alert: monit sends the alerts/);
+  });
+
   it('says which field is missing', () => {
     expect(problems(withLine(/user: api-orders\n/, ''))).toEqual(['svc.yaml: user: is required']);
   });

@@ -85,6 +85,7 @@ describe('templateData', () => {
     expect(Object.isFrozen(data)).toBe(true);
     expect(Object.keys(data).sort()).toEqual(
       [
+        'alert',
         'command',
         'configFiles',
         'description',
