@@ -18,6 +18,7 @@ import {
   temporaryName,
   updateDir,
 } from './apply-files.js';
+import { gateBegin, HEALTH } from './health-gate.js';
 import { initControl } from './init-control.js';
 import { hostLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
@@ -55,6 +56,8 @@ export interface ApplyBundle {
   /** What goes into the tar stream: release/..., overlay/N */
   entries: TarEntry[];
   releaseId?: string;
+  /** The release that was live before this deploy (a rollback makes it live again). */
+  previousId?: string;
 }
 
 /**
@@ -348,38 +351,6 @@ const MONIT_WAIT = String.raw`monit_has() { # name yes|no tries
 monit_ready() { monit_has "$1" yes 400; }
 monit_gone() { monit_has "$1" no 600; }`;
 
-const HEALTH = String.raw`http_ok() {
-  if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null --max-time 2 "$1"
-  elif command -v wget >/dev/null 2>&1; then wget -q -O /dev/null -T 2 "$1"
-  else node -e 'require("http").get(process.argv[1],{timeout:2000},r=>process.exit(r.statusCode===200?0:1)).on("error",()=>process.exit(1))' "$1"; fi
-}
-# The pid in a pidfile into $pid (digits only, else empty), read by the shell itself.
-read_pid() {
-  pid=
-  if [ -r "$1" ]; then read -r pid < "$1" || :; fi
-  case $pid in ''|*[!0-9]*) pid= ;; esac
-}
-pid_ok() { read_pid "$1"; [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
-# monit starts and restarts asynchronously: wait for a live process other than the old one, or a
-# health check could be answered by the release being replaced.
-wait_new_pid() { # pidfile old-pid seconds
-  uptime_s; end=$((up_s + $3))
-  while :; do
-    read_pid "$1"
-    if [ -n "$pid" ] && [ "$pid" != "$2" ] && kill -0 "$pid" 2>/dev/null; then return 0; fi
-    uptime_s; [ "$up_s" -lt "$end" ] || return 1
-    sleep 0.05
-  done
-}
-wait_healthy() { # kind target seconds
-  uptime_s; end=$((up_s + $3))
-  while :; do
-    if [ "$1" = url ]; then http_ok "$2" && return 0; else pid_ok "$2" && sleep 1 && pid_ok "$2" && return 0; fi
-    uptime_s; [ "$up_s" -lt "$end" ] || return 1
-    sleep 0.1
-  done
-}`;
-
 function healthCheck(health: HealthOperation | undefined, timeout: number): string {
   if (health === undefined) return 'true';
   return health.url !== undefined
@@ -579,15 +550,21 @@ function activation(input: ApplyInput): Activation {
       // supervisor may have started or lost it since (its running state is not in the digest).
       // For a start any live process will do (monit may have started it on its own already).
       `read_pid ${pidfile}`,
-      `if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then old_pid=$pid; action=restart; else old_pid=; action=start; fi`,
+      `if [ -n "$pid" ] && proc_alive "$pid"; then old_pid=$pid; action=restart; else old_pid=; action=start; fi`,
       `service_control() { if [ "$action" = restart ]; then ${control('restart')}; else ${control('start')}; fi; }`,
+      gateBegin(manifest, 'always'),
       'service_control',
       // monit acts asynchronously and can drop an action that arrives while it re-reads its
-      // checks: no new process by half the timeout, ask once more before giving up.
-      `if ! wait_new_pid ${pidfile} "$old_pid" ${firstWait}; then`,
+      // checks: no new process by half the timeout, ask once more before giving up. A process
+      // that died is not asked again: it is rolled back at once (see health-gate.ts).
+      'started=0',
+      `wait_new_pid ${pidfile} "$old_pid" ${firstWait} || started=$?`,
+      'if [ "$started" = 1 ]; then',
       '  service_control',
-      `  wait_new_pid ${pidfile} "$old_pid" ${input.healthTimeoutSeconds - firstWait} || rollback`,
+      '  started=0',
+      `  wait_new_pid ${pidfile} "$old_pid" ${input.healthTimeoutSeconds - firstWait} || started=$?`,
       'fi',
+      '[ "$started" = 0 ] || rollback',
       `say "STEP	\${action}ed ${manifest.name}"`,
     );
     if (previousRelease(input) === undefined) {
@@ -601,6 +578,8 @@ function activation(input: ApplyInput): Activation {
         // monit must see the check that was put back before it is asked to act on the service.
         ...(monitChanged ? [`monit reload && monit_ready ${q(manifest.name)}`] : []),
         ...registerUnit(manifest, changed),
+        // The previous release's start is measured like the new one's (health-gate.ts).
+        `read_pid ${pidfile}; rb_old=$pid; ${gateBegin(manifest, 'recorded')}`,
         `${shellCommand(initControl(manifest.init, 'restart', manifest.name))} </dev/null 3>&- 9>&-`,
       ];
     }
@@ -618,13 +597,31 @@ function activation(input: ApplyInput): Activation {
     `if ! ${healthCheck(health, input.healthTimeoutSeconds)}; then rollback; fi`,
     `say "STEP	healthy"`,
   );
+  const timeout = input.healthTimeoutSeconds;
+  // The release that served before gets at least 30 s: it is known good, the question is only
+  // when. It must be a process started by the undo that answers, and a death is said as such.
+  const previousBack = Math.max(timeout, 30);
   const rollback = [
+    // What became of this start, before undo measures the previous release's: the death if one
+    // was seen, and the service's log since this start.
+    ...(service !== undefined
+      ? [
+          `if [ -n "$exit_ds" ]; then say "EXITED	$exit_how	$exit_ds"; fi`,
+          `say "LOG	$(log_tail | hex)"`,
+        ]
+      : []),
     'undo',
-    previousRelease(input)
-      ? // The release that served before gets at least 30 s: it is known good, the question is only when.
-        `if ${healthCheck(health, Math.max(input.healthTimeoutSeconds, 30))}; then say "ROLLEDBACK	healthy"; else say "ROLLEDBACK	unhealthy"; fi`
-      : // Nothing served before: say whether the new release's process really ended.
-        `if pid_ok ${q(hostLayout(manifest.name).pidfile)}; then say "ROLLEDBACK	none-running"; else say "ROLLEDBACK	none"; fi`,
+    previousRelease(input) === undefined
+      ? // Nothing served before: say whether the new release's process really ended.
+        `if pid_ok ${q(hostLayout(manifest.name).pidfile)}; then say "ROLLEDBACK	none-running"; else say "ROLLEDBACK	none"; fi`
+      : service !== undefined
+        ? [
+            'back=0',
+            `wait_new_pid ${q(hostLayout(manifest.name).pidfile)} "\${rb_old-}" ${previousBack} || back=$?`,
+            `[ "$back" != 0 ] || ${healthCheck(health, previousBack)} || back=$?`,
+            `case $back in 0) say "ROLLEDBACK	healthy" ;; 2) say "ROLLEDBACK	exited	$exit_how	$exit_ds" ;; *) say "ROLLEDBACK	unhealthy	${previousBack}" ;; esac`,
+          ].join('\n')
+        : `if ${healthCheck(health, previousBack)}; then say "ROLLEDBACK	healthy"; else say "ROLLEDBACK	unhealthy	${previousBack}"; fi`,
     // Undo put the previous files back: the record lists those, not this deploy's.
     writeRecords(input, 'bad', newCurrent(input), previousFiles(input)),
     `exit ${EXIT_UNHEALTHY}`,
@@ -718,5 +715,11 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     `say "DONE	${releaseId ?? '-'}"`,
     '',
   ].join('\n');
-  return { script, entries, ...(releaseId !== undefined && { releaseId }) };
+  const previousId = previousRelease(input)?.replace(/^releases\//, '');
+  return {
+    script,
+    entries,
+    ...(releaseId !== undefined && { releaseId }),
+    ...(previousId !== undefined && { previousId }),
+  };
 }

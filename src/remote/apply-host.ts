@@ -7,6 +7,7 @@ import { buildApply, EXIT_LOCKED, EXIT_STALE, EXIT_UNHEALTHY } from '../core/app
 import type { PlanSummary } from '../core/plan.js';
 import { summarize } from '../core/plan.js';
 import { releaseEntries } from '../core/release.js';
+import { rollbackReport } from '../core/rollback-report.js';
 import { tarArchive } from '../core/tar.js';
 import type { PlanInput, PlannedHost } from './plan-hosts.js';
 import type { ConnectionPool, RunResult } from './ssh.js';
@@ -157,18 +158,16 @@ export async function applyHost(
         message: 'the host changed since the plan was made; nothing was applied: plan again',
       });
     case EXIT_UNHEALTHY: {
-      const previous = field('ROLLEDBACK');
-      const how =
-        previous === 'healthy'
-          ? 'the previous release is serving again'
-          : previous === 'none'
-            ? 'there was no previous release: the service was stopped and its unit, check and files removed'
-            : previous === 'none-running'
-              ? 'there was no previous release, and a process of the new one is still running (see svc status)'
-              : 'the previous release is NOT healthy either';
+      const report = rollbackReport(
+        (tag) => field(tag)?.split('\t'),
+        release,
+        bundle.previousId,
+        decodeHex(field('LOG') ?? ''),
+      );
+      // The table names the release that is live now, not the one that failed.
       return finish('rolled back', {
-        message: `release ${release ?? '?'} failed its health check; ${how}`,
-        ...(release && { release }),
+        message: report.message,
+        ...(report.live !== undefined && { release: report.live }),
       });
     }
     case 130:

@@ -1,0 +1,89 @@
+// What svc says about a deploy the host rolled back: why the new release failed (it exited, with
+// its status when the init system knows it, or it did not answer in time), the service's own log
+// lines from that start, and what is live now. Pure: it reads the apply script's protocol lines.
+
+/** How many of the log's lines are shown, and how long each may be. */
+const MAX_LINES = 20;
+const MAX_LINE = 300;
+
+export interface RollbackReport {
+  /** The release that is live after the rollback, when there is one. */
+  live?: string;
+  message: string;
+}
+
+/** Control characters shown as \xNN: a log line cannot move the cursor or recolour the terminal. */
+export function visible(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) =>
+    char === '\t' ? '  ' : `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+}
+
+/** The log's text: its last lines, each made visible and cut to a screen's width or so. */
+export function logLines(text: string): string[] {
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return lines.slice(-MAX_LINES).map((line) => {
+    const shown = visible(line);
+    return shown.length > MAX_LINE ? `${shown.slice(0, MAX_LINE)}…` : shown;
+  });
+}
+
+/** "exited (status 1) 0.4 s after start" from the host's `how` and tenths of a second. */
+function exited(how: string, tenths: string): string {
+  const seconds = /^\d+$/.test(tenths) ? ` ${(Number(tenths) / 10).toFixed(1)} s after start` : '';
+  return `exited${/^(status|signal) \d+$/.test(how) ? ` (${how})` : ''}${seconds}`;
+}
+
+/**
+ * `fields(tag)`: the tab-separated fields after a protocol tag, if the host sent it. `release`:
+ * the new release; `previous`: the one live before the deploy; `log`: the service's log text.
+ */
+export function rollbackReport(
+  fields: (tag: string) => string[] | undefined,
+  release: string | undefined,
+  previous: string | undefined,
+  log: string,
+): RollbackReport {
+  const died = fields('EXITED');
+  const what = died ? exited(died[0] ?? '', died[1] ?? '') : 'failed its health check';
+  const back = fields('ROLLEDBACK') ?? [];
+  const prev = previous ?? '?';
+  let how: string;
+  let live: string | undefined;
+  switch (back[0]) {
+    case 'healthy':
+      how = `the previous release is serving again: release ${prev} is live and healthy`;
+      live = previous;
+      break;
+    case 'exited':
+      how = `rolled back to release ${prev}, but it ${exited(back[1] ?? '', back[2] ?? '')} too: it is NOT healthy`;
+      live = previous;
+      break;
+    case 'none':
+      how =
+        'there was no previous release: the service was stopped and its unit, check and files removed';
+      break;
+    case 'none-running':
+      how =
+        'there was no previous release, and a process of the new one is still running (see svc status)';
+      break;
+    default:
+      how = `rolled back to release ${prev}, but it did not become healthy within ${back[1] ?? '?'} s: it is NOT healthy either`;
+      live = previous;
+  }
+  const lines = logLines(log);
+  const tail =
+    lines.length > 0
+      ? [
+          '',
+          `    its log since this start (last ${lines.length} line(s)):`,
+          ...lines.map((line) => `    | ${line}`),
+        ]
+      : [];
+  return {
+    ...(live !== undefined && { live }),
+    message: `release ${release ?? '?'} ${what}; ${how}${tail.join('\n')}`,
+  };
+}
