@@ -97,7 +97,7 @@ gate_died() {
       [23]:?*) exit_how="signal $sd_status" ;;
       *) exit_how= ;;
     esac
-    exit_ds=$(((sd_exit - sd_start) / 100000))
+    exit_ds=$(( (sd_exit - sd_start) / 100000 ))
     return 0
   fi
   [ -n "$gate_pidfile" ] || return 1
@@ -113,7 +113,7 @@ gate_died() {
     fi
     from=$began_cs
   fi
-  uptime_cs; exit_how=; exit_ds=$(((up_cs - from) / 10))
+  uptime_cs; exit_how=; exit_ds=$(( (up_cs - from) / 10 ))
   [ "$exit_ds" -ge 0 ] || exit_ds=0
   return 0
 }
@@ -138,7 +138,6 @@ wait_healthy() { # kind target seconds
     uptime_s; [ "$up_s" -lt "$end" ] || return 1
     sleep 0.1
   done
-}
 }`;
 
 /**
