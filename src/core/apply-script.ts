@@ -580,7 +580,7 @@ function activation(input: ApplyInput): Activation {
         ...registerUnit(manifest, changed),
         // The previous release's start is measured like the new one's (health-gate.ts).
         `read_pid ${pidfile}; rb_old=$pid; ${gateBegin(manifest, 'recorded')}`,
-        `${shellCommand(initControl(manifest.init, 'restart', manifest.name))} </dev/null 3>&- 9>&-`,
+        `${shellCommand(restartPrevious(manifest))} </dev/null 3>&- 9>&-`,
       ];
     }
   } else if (nginx !== undefined) {
@@ -627,6 +627,19 @@ function activation(input: ApplyInput): Activation {
     `exit ${EXIT_UNHEALTHY}`,
   ];
   return { start, rollback, undoBefore, undoService };
+}
+
+/**
+ * How undo puts the previous release back into service. Under init: monit not through monit: a
+ * start monit made of a release that crashes holds monit for its whole start timeout (it waits
+ * for the process to appear, whatever the start program's exit status), and a request would wait
+ * behind it. The launcher starts the previous release itself; monit, watching the pidfile, then
+ * finds it running, which also ends the wait it was stuck in.
+ */
+function restartPrevious(manifest: Manifest): string[] {
+  return manifest.init === 'monit'
+    ? [hostLayout(manifest.name).launcher, 'restart']
+    : initControl(manifest.init!, 'restart', manifest.name);
 }
 
 /** Where `current` pointed before this deploy, if anywhere. */

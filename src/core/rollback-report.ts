@@ -78,7 +78,7 @@ export function rollbackReport(
     lines.length > 0
       ? [
           '',
-          `    its log since this start (last ${lines.length} line(s)):`,
+          `    its log since this (re)start (last ${lines.length} line(s)):`,
           ...lines.map((line) => `    | ${line}`),
         ]
       : [];
