@@ -543,7 +543,7 @@ function activation(input: ApplyInput): Activation {
   if (service !== undefined && manifest.init !== undefined) {
     const pidfile = q(hostLayout(manifest.name).pidfile);
     const control = (action: 'start' | 'restart') =>
-      `${shellCommand(initControl(manifest.init!, action, manifest.name))} </dev/null 3>&- 9>&- || true`;
+      `${shellCommand(startCommand(manifest, action))} </dev/null 3>&- 9>&- || true`;
     const firstWait = Math.ceil(input.healthTimeoutSeconds / 2);
     start.push(
       // Start or restart is decided here, from the process as found now, not from the plan: a
@@ -553,14 +553,16 @@ function activation(input: ApplyInput): Activation {
       `if [ -n "$pid" ] && proc_alive "$pid"; then old_pid=$pid; action=restart; else old_pid=; action=start; fi`,
       `service_control() { if [ "$action" = restart ]; then ${control('restart')}; else ${control('start')}; fi; }`,
       gateBegin(manifest, 'always'),
-      'service_control',
+      // In the background: the gate watches the new process while the command runs (monit's
+      // launcher confirms a start only 2 s later; a death is seen within a poll of it).
+      'service_control &',
       // monit acts asynchronously and can drop an action that arrives while it re-reads its
       // checks: no new process by half the timeout, ask once more before giving up. A process
       // that died is not asked again: it is rolled back at once (see health-gate.ts).
       'started=0',
       `wait_new_pid ${pidfile} "$old_pid" ${firstWait} || started=$?`,
       'if [ "$started" = 1 ]; then',
-      '  service_control',
+      '  service_control &',
       '  started=0',
       `  wait_new_pid ${pidfile} "$old_pid" ${input.healthTimeoutSeconds - firstWait} || started=$?`,
       'fi',
@@ -637,9 +639,19 @@ function activation(input: ApplyInput): Activation {
  * finds it running, which also ends the wait it was stuck in.
  */
 function restartPrevious(manifest: Manifest): string[] {
+  return startCommand(manifest, 'restart');
+}
+
+/**
+ * How a deploy (re)starts the service. Under init: monit through the launcher, as for the
+ * rollback (see restartPrevious): monit acts on a request only when it is free, and a request
+ * that arrives while it runs another action (a deploy right after another) waits for its next
+ * cycle. monit watches the pidfile the launcher writes, so it sees the new process all the same.
+ */
+function startCommand(manifest: Manifest, action: 'start' | 'restart'): string[] {
   return manifest.init === 'monit'
-    ? [hostLayout(manifest.name).launcher, 'restart']
-    : initControl(manifest.init!, 'restart', manifest.name);
+    ? [hostLayout(manifest.name).launcher, action]
+    : initControl(manifest.init!, action, manifest.name);
 }
 
 /** Where `current` pointed before this deploy, if anywhere. */
