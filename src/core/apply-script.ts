@@ -552,6 +552,7 @@ function activation(input: ApplyInput): Activation {
       `read_pid ${pidfile}`,
       `if [ -n "$pid" ] && proc_alive "$pid"; then old_pid=$pid; action=restart; else old_pid=; action=start; fi`,
       `service_control() { if [ "$action" = restart ]; then ${control('restart')}; else ${control('start')}; fi; }`,
+      ...resetStartLimit(manifest),
       gateBegin(manifest, 'always'),
       // In the background: the gate watches the new process while the command runs (monit's
       // launcher confirms a start only 2 s later; a death is seen within a poll of it).
@@ -581,6 +582,7 @@ function activation(input: ApplyInput): Activation {
         ...(monitChanged ? [`monit reload && monit_ready ${q(manifest.name)}`] : []),
         ...registerUnit(manifest, changed),
         // The previous release's start is measured like the new one's (health-gate.ts).
+        ...resetStartLimit(manifest),
         `read_pid ${pidfile}; rb_old=$pid; ${gateBegin(manifest, 'recorded')}`,
         `${shellCommand(restartPrevious(manifest))} </dev/null 3>&- 9>&-`,
       ];
@@ -652,6 +654,17 @@ function startCommand(manifest: Manifest, action: 'start' | 'restart'): string[]
   return manifest.init === 'monit'
     ? [hostLayout(manifest.name).launcher, action]
     : initControl(manifest.init!, action, manifest.name);
+}
+
+/**
+ * A deploy's start is a person's decision, not a crash loop: systemd's start limit (the unit's
+ * StartLimitBurst, which the crashes of a bad release and its rollback count towards) must not
+ * refuse it, nor the rollback's start of the release that served before.
+ */
+function resetStartLimit(manifest: Manifest): string[] {
+  return manifest.init === 'systemd'
+    ? [`${shellCommand(['systemctl', 'reset-failed', '--', manifest.name])} 2>/dev/null || :`]
+    : [];
 }
 
 /** Where `current` pointed before this deploy, if anywhere. */
