@@ -1,0 +1,163 @@
+// `svc logs`'s remote script on this machine, as root, against the real setpriv, runuser, su and
+// chroot (issue 9, point 7): it must read the log as the service user through whichever of them
+// works, in that order, and say so in one line when none does. Each run is in a private mount
+// namespace (unshare -m) with a tmpfs on /var/log, and the switchers that must not be used are
+// masked by binding /bin/false over them: present but failing, as a busybox variant lacking an
+// option would be. Nothing outside the namespace is touched. The sandbox hosts run the same
+// script through svc in service-logs.test.ts and lifecycle.test.ts.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOGS_EXIT, logsScript } from '../../src/core/logs-script.js';
+import { shellCommand } from '../../src/core/quote.js';
+import { manifest as base } from '../helpers/plan-fixtures.js';
+
+const NAME = 'svc-logs-t';
+const LOG = `/var/log/${NAME}/${NAME}.log`;
+const manifest = { ...base, name: NAME, user: 'nobody' };
+const SECRET = 'root only: never printed';
+/** The switchers in the script's order, and where each lives on this machine. */
+const SWITCHERS = [
+  ['setpriv', '/usr/bin/setpriv'],
+  ['runuser', '/usr/sbin/runuser'],
+  ['su', '/usr/bin/su'],
+  ['chroot', '/usr/sbin/chroot'],
+] as const;
+
+/** Shell text that sets up the namespace: /var/log on a tmpfs, the log dir nobody's, `log`. */
+function setup(masked: number, log: string): string {
+  return [
+    'set -e',
+    'mount -t tmpfs -o mode=0755 tmpfs /var/log',
+    `install -d -o nobody -g nogroup -m 0750 /var/log/${NAME}`,
+    ...SWITCHERS.slice(0, masked).map(([, path]) =>
+      shellCommand(['mount', '--bind', '/bin/false', path]),
+    ),
+    log,
+  ].join('\n');
+}
+
+const LOGS = {
+  /** The service user's own log, mode 0600. */
+  own: `printf 'one\\ntwo\\nthree\\n' > ${LOG} && chown nobody:nogroup ${LOG} && chmod 0600 ${LOG}`,
+  /** A root-only file at the log path (what a hard link to /etc/shadow would look like). */
+  rootOnly: `printf '%s\\n' '${SECRET}' > ${LOG} && chmod 0600 ${LOG}`,
+  /** A link the service user planted, to a root-only file. */
+  link: `printf '%s\\n' '${SECRET}' > /var/log/secret && chmod 0600 /var/log/secret && ln -s /var/log/secret ${LOG}`,
+  fifo: `mkfifo ${LOG} && chown nobody:nogroup ${LOG}`,
+  none: 'true',
+};
+
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'svc-logs-script-'));
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs the script (tail -n 2) in a fresh namespace; the first `masked` switchers fail. */
+function run(masked: number, log: keyof typeof LOGS) {
+  const script = join(dir, 'logs.sh');
+  writeFileSync(script, logsScript(manifest, 2, false));
+  const result = spawnSync(
+    'unshare',
+    [
+      '-m',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      `${setup(masked, LOGS[log])}\nexec sh "$0"`,
+      script,
+    ],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe.skipIf(process.getuid?.() !== 0)('svc logs reads as the service user', () => {
+  describe.each([0, 1, 2, 3])('with the first %i switchers failing', (masked) => {
+    it(`prints the service user's own log (through ${SWITCHERS[masked]![0]})`, () => {
+      expect(run(masked, 'own')).toEqual({ code: 0, stdout: 'two\nthree\n', stderr: '' });
+    });
+
+    it('refuses a root-only file at the log path in one line, printing none of it', () => {
+      const result = run(masked, 'rootOnly');
+      expect(result.code).toBe(LOGS_EXIT.unreadable);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe(
+        `${LOG} is not readable by nobody: svc logs reads it as the service user, never as root\n`,
+      );
+    });
+  });
+
+  it('fails in one line when no switcher works', () => {
+    expect(run(4, 'own')).toEqual({
+      code: LOGS_EXIT.noSwitcher,
+      stdout: '',
+      stderr:
+        'cannot read the log as nobody: none of setpriv, runuser, su, chroot --userspec can switch to that user on this host\n',
+    });
+  });
+
+  it('refuses a link at the log path without opening it', () => {
+    expect(run(0, 'link')).toEqual({
+      code: LOGS_EXIT.refused,
+      stdout: '',
+      stderr: `${LOG} is a symbolic link, not a log: svc logs does not follow links in the service user's directory\n`,
+    });
+  });
+
+  it('refuses a FIFO (it would hang) and says when there is no log yet', () => {
+    expect(run(0, 'fifo')).toMatchObject({
+      code: LOGS_EXIT.refused,
+      stderr: `${LOG} is not a regular file: svc logs reads only a regular file\n`,
+    });
+    expect(run(0, 'none')).toMatchObject({ code: LOGS_EXIT.noLog, stderr: `no log yet: ${LOG}\n` });
+  });
+
+  it.each([0, 1, 2, 3])(
+    '-f follows as the user until its stdin ends, then leaves no process behind (%i failing)',
+    async (masked) => {
+      const script = join(dir, 'follow.sh');
+      writeFileSync(script, logsScript(manifest, 1, true));
+      const child = spawn(
+        'unshare',
+        [
+          '-m',
+          '--propagation',
+          'private',
+          '--fork',
+          '--pid',
+          '--mount-proc',
+          'sh',
+          '-c',
+          `${setup(masked, LOGS.own)}\n(sleep 1; ps -o user= -C tail >&2; echo four >> ${LOG}) &\nsh "$0"; s=$?; sleep 0.5; { ps -eo comm= | grep -c -x tail || true; } >&2; exit $s`,
+          script,
+        ],
+        { stdio: ['pipe', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+      const deadline = Date.now() + 15_000;
+      while (!stdout.includes('four') && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(stdout).toBe('three\nfour\n');
+      child.stdin.end();
+      expect(await exited, stderr).toBe(0);
+      // tail ran as the service user, and none is left in the namespace's own pid space. (runuser
+      // and su, TERMed, announce that they end their child: that is theirs, not an error.)
+      const said = stderr
+        .split('\n')
+        .filter((line) => line && !line.startsWith('Session terminated'));
+      expect(said).toEqual(['nobody', '0']);
+    },
+    30_000,
+  );
+});
