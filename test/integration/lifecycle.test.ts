@@ -202,22 +202,24 @@ describe('lifecycle', () => {
     for (const line of lines) expect(line).toMatch(/^sbx-1 \| /);
   });
 
-  it('logs -f streams 256 MiB in bounded memory, then Ctrl-C ends it: exit 0, no tail left on the host', async () => {
+  it('logs -f streams 512 MiB in bounded memory, then Ctrl-C ends it: exit 0, no tail left on the host', async () => {
     const follower = follow();
     await until(() => follower.bytes > 0, 30, `the first line (${follower.stderr})`);
-    // 16 rounds of 16 MiB of 100-byte lines, written as the service user, the way a busy service
-    // writes. The old svc kept every chunk (and a string of each line): its RSS grew past 256 MiB.
+    // 32 rounds of 16 MiB of 100-byte lines, written as the service user, the way a busy service
+    // writes. The old svc kept every chunk (and a string of each line): its RSS grew by over 1 GiB
+    // for half this. Streamed, it grows by what V8 has not collected yet (about 80 MiB here, the
+    // same for 900 MiB): a quarter of the data is the bound, far from holding it.
     const line = 'x'.repeat(99);
-    const lines = 16 * 167_772;
+    const lines = 32 * 167_772;
     await onHostAsync(
-      `runuser -u api-orders -- sh -c 'for i in $(seq 16); do yes ${line} | head -n 167772; sleep 0.2; done >> ${LOG}; echo END-OF-FLOOD >> ${LOG}'`,
+      `runuser -u api-orders -- sh -c 'for i in $(seq 32); do yes ${line} | head -n 167772; sleep 0.2; done >> ${LOG}; echo END-OF-FLOOD >> ${LOG}'`,
     );
     await until(() => follower.floodEnded, 300, `the end of the flood (${follower.bytes} bytes)`);
     // Every line arrived, each with its host prefix.
     expect(follower.bytes).toBeGreaterThan(lines * `sbx-1 | ${line}\n`.length);
     expect(follower.tail).toContain(`sbx-1 | ${line}\n`);
     const grewMb = (follower.maxRssKb - follower.startRssKb) / 1024;
-    expect(grewMb, `RSS ${follower.startRssKb} kB -> ${follower.maxRssKb} kB`).toBeLessThan(64);
+    expect(grewMb, `RSS ${follower.startRssKb} kB -> ${follower.maxRssKb} kB`).toBeLessThan(128);
     process.kill(follower.pid, 'SIGINT');
     expect(await follower.exited, follower.stderr).toBe(0);
     expect(follower.stderr).toBe('');
@@ -226,6 +228,17 @@ describe('lifecycle', () => {
   }, 400_000);
 
   it('logs -f: Ctrl-C on a quiet log ends it at once; svc killed outright leaves no tail either', async () => {
+    // Stopped, the service writes nothing (no health checks): a tail left behind would never hit
+    // a closed pipe, so only svc's own ending can stop it.
+    expect((await svc(['stop', 'sandbox'])).code).toBe(0);
+    try {
+      await quietFollowers();
+    } finally {
+      expect((await svc(['start', 'sandbox'])).code).toBe(0);
+    }
+  }, 120_000);
+
+  async function quietFollowers(): Promise<void> {
     const quiet = follow();
     await until(() => quiet.bytes > 0, 30, `the first line (${quiet.stderr})`);
     expect(followersOnHost()).not.toBe('');
@@ -239,7 +252,7 @@ describe('lifecycle', () => {
     process.kill(killed.pid, 'SIGKILL');
     await killed.exited;
     expect(await eventually(() => followersOnHost() === '', 10), followersOnHost()).toBe(true);
-  }, 120_000);
+  }
 
   it('rollback returns to the previous good release and serves it; with none it refuses', async () => {
     const refused = await svc(['rollback', 'sandbox', '--yes']);
