@@ -21,7 +21,7 @@ import {
   type EachHostFlags,
   type HostOutcomeOf,
 } from '../remote/each-host.js';
-import { PrefixedLines } from '../ui/prefixed-lines.js';
+import { PrefixedLines, writeThrough } from '../ui/prefixed-lines.js';
 
 type Flags = EachHostFlags & { json?: boolean };
 
@@ -158,7 +158,7 @@ export function logsCommand(): Command {
         const { results } = await forEachHost(target, flags, async (connection, host, manifest) => {
           // Streamed, never collected: -f runs for hours in the memory of one unfinished line.
           const output = new PrefixedLines(`${host.name} | `);
-          output.pipe(process.stdout, { end: false });
+          writeThrough(output, process.stdout);
           let result;
           try {
             result = await connection.run(logsScript(manifest, lines, follow), 'reading logs', {

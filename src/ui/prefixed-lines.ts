@@ -1,6 +1,6 @@
 // `HOST | line` for the output of several hosts on one terminal. A stream, so `svc logs -f` can
 // run for hours: it holds at most the unfinished last line (cut at MAX_LINE), never the output.
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 
 /** A longer line is passed on in pieces of this size, each prefixed: memory stays bounded. */
 export const MAX_LINE = 64 * 1024;
@@ -43,4 +43,26 @@ export class PrefixedLines extends Transform {
         : undefined,
     );
   }
+}
+
+/** One wait for 'drain' per destination, however many sources wait on it. */
+const drains = new WeakMap<NodeJS.WritableStream, Promise<void>>();
+
+/**
+ * Writes `source` into `destination` (process.stdout, shared by every host) with backpressure,
+ * without `pipe`: a pipe per host would add listeners to stdout, past Node's warning at ten hosts.
+ * `destination` is never ended.
+ */
+export function writeThrough(source: Readable, destination: NodeJS.WritableStream): void {
+  source.on('data', (chunk: Buffer) => {
+    if (destination.write(chunk)) return;
+    source.pause();
+    let drained = drains.get(destination);
+    if (!drained) {
+      drained = new Promise((resolve) => destination.once('drain', () => resolve()));
+      drains.set(destination, drained);
+      void drained.then(() => drains.delete(destination));
+    }
+    void drained.then(() => source.resume());
+  });
 }

@@ -247,11 +247,13 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1').each([
       [VICTIM, VICTIM_TEXT.trim()],
     ])('-> %s: nothing of it printed, one line saying why, exit 1', async (target, content) => {
       asServiceUser(['ln', '-sfn', target, LOG]);
-      const result = await svc(['logs', 'sandbox', '-n', '5']);
-      expect(result.stdout).not.toContain(content);
-      expect(result.stdout).toBe('');
-      expect(result.stderr).toBe(refused);
-      expect(result.code).toBe(1);
+      for (const follow of [[], ['-f']]) {
+        const result = await svc(['logs', 'sandbox', '-n', '5', ...follow]);
+        expect(result.stdout).not.toContain(content);
+        expect(result.stdout).toBe('');
+        expect(result.stderr).toBe(refused);
+        expect(result.code).toBe(1);
+      }
     });
 
     it('a root-only file in its place (a hard link would look so): not readable by the service user', async () => {
