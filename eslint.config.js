@@ -18,7 +18,7 @@ const effectfulModules = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'scaffolds/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'scaffolds/', 'reports/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -43,7 +43,9 @@ export function renderHosts(specs: readonly HostSpec[], home: string): string[] 
       spec.group === undefined || spec.group === spec.source
         ? spec.source
         : `${spec.source} (${spec.group})`,
-      spec.identityFiles.map((file) => tilde(file, home)).join(',') || '-',
+      spec.defaultIdentities
+        ? '-'
+        : spec.identityFiles.map((file) => tilde(file, home)).join(',') || '-',
       spec.proxyJump ?? '-',
     ]),
   ]);

@@ -1,21 +1,14 @@
-// `svc trust TARGET`: show each host's key fingerprint and record it in ~/.ssh/known_hosts, the
-// explicit way to trust a new host. A key that conflicts with a recorded one is never replaced.
+// `svc trust TARGET`: show each host's key fingerprint and record it in the host's first
+// UserKnownHostsFile (~/.ssh/known_hosts unless ssh_config says otherwise), the explicit way to
+// trust a new host. The key is asked for as ssh asks (known types first), so a host already pinned
+// is "already trusted"; a key that conflicts with any recorded one is never added or replaced.
 import { Command } from 'commander';
 import { homedir } from 'node:os';
 import { SvcError } from '../core/errors.js';
-import {
-  hostKeyMessage,
-  keyTypeLabel,
-  knownHostsLine,
-  verifyHostKey,
-} from '../core/known-hosts.js';
+import { hostKeyMessage, keyTypeLabel, verifyHostKey } from '../core/known-hosts.js';
 import { fetchHostKey } from '../remote/host-key.js';
-import {
-  appendKnownHost,
-  defaultKnownHostsFiles,
-  loadKnownHosts,
-  userKnownHostsFile,
-} from '../remote/known-hosts-store.js';
+import { hostKeyEntries, policyOf, recordLine } from '../remote/host-key-check.js';
+import { appendKnownHost } from '../remote/known-hosts-store.js';
 import { resolveHosts, timeoutMs } from '../remote/run-context.js';
 import { readManifestIfPresent } from '../project/read.js';
 
@@ -25,32 +18,30 @@ export async function runTrust(
 ): Promise<void> {
   const hosts = resolveHosts(target, readManifestIfPresent(flags.dir ?? '.'));
   const timeout = timeoutMs('--connect-timeout', flags.connectTimeout, 10);
-  const file = userKnownHostsFile();
   let refused = 0;
   for (const host of hosts) {
     if (host.proxyJump)
       throw new SvcError(
         `${host.name}: svc trust does not reach hosts behind ProxyJump yet; use ssh once to record its key`,
       );
-    const key = await fetchHostKey(host, timeout);
-    const verdict = verifyHostKey(
-      loadKnownHosts(defaultKnownHostsFiles()),
-      host.address,
-      host.port,
-      key,
-    );
+    const policy = policyOf(host);
+    const entries = hostKeyEntries(host);
+    const key = await fetchHostKey(host, entries, timeout);
+    const alias = policy.alias !== undefined ? { alias: policy.alias } : {};
+    const verdict = verifyHostKey(entries, host.address, host.port, key, alias);
+    const file = policy.userFiles[0];
     const label = keyTypeLabel(verdict.kind === 'known' ? verdict.entry.keyType : verdict.keyType);
     if (verdict.kind === 'known') {
       process.stdout.write(`${host.name}: already trusted (${label})\n`);
-    } else if (verdict.kind === 'unknown') {
-      appendKnownHost(file, knownHostsLine(host.address, host.port, key));
+    } else if (verdict.kind === 'unknown' && file !== undefined) {
+      appendKnownHost(file, recordLine(host, key));
       process.stdout.write(
         `${host.name} (${host.address}:${host.port}): ${label} key fingerprint is ${verdict.fingerprint}\n  recorded in ${file}\n`,
       );
     } else {
       refused++;
       process.stderr.write(
-        `svc: error: ${hostKeyMessage(verdict, host.address, host.port, { target, home: homedir() })}\n`,
+        `svc: error: ${file === undefined ? `${host.name}: UserKnownHostsFile is none: nowhere to record the key` : hostKeyMessage(verdict, policy.alias ?? host.address, policy.alias ? 22 : host.port, { target, home: homedir() })}\n`,
       );
     }
   }

@@ -7,7 +7,7 @@ import type { Manifest } from './manifest.js';
 import type { FileOperation, Operation } from './operations.js';
 import type { Step } from './playbook.js';
 import type { LocalFile } from './release.js';
-import { sha256Hex } from './release.js';
+import { installedMode, sha256Hex } from './release.js';
 import { manifestTemplateValues, renderText, templateDataOf } from './template.js';
 
 export interface ExpandInput {
@@ -62,7 +62,8 @@ function overlayOperations(input: ExpandInput, data: object): Operation[] {
       source: `config/${file.path}`,
       content,
       sha256: templated ? sha256Hex(content) : file.sha256,
-      mode: parseMode(meta?.mode, file.mode & 0o777),
+      // svc.yaml's mode, else 0644 or 0755: never what a checkout or unzip left (0666, setuid).
+      mode: parseMode(meta?.mode, installedMode(file.mode)),
       owner: meta?.owner ?? 'root',
       group: meta?.group ?? meta?.owner ?? 'root',
       secret: meta?.secret ?? false,

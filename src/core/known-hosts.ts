@@ -36,11 +36,10 @@ export interface KnownHostsText {
 export type HostKeyVerdict =
   | { kind: 'known'; entry: KnownHostEntry }
   | {
+      /** Nothing is recorded for the host (OpenSSH's HOST_NEW). */
       kind: 'unknown';
       fingerprint: string;
       keyType: string;
-      /** Keys of other types known for this host: OpenSSH trusts none of them for this type. */
-      otherKeys: { file: string; line: number; keyType: string }[];
     }
   | {
       kind: 'changed';
@@ -127,10 +126,20 @@ export function parseKnownHosts(text: string, file: string): KnownHostEntry[] {
   return scanKnownHosts(text, file).entries;
 }
 
-/** The name OpenSSH looks up: `host` on port 22, `[host]:port` otherwise; lower case. */
-export function knownHostsName(host: string, port: number): string {
+/**
+ * The name OpenSSH looks up: the HostKeyAlias when there is one (never with a port), else `host` on
+ * port 22 and `[host]:port` otherwise (no fall-back to the port-less name); lower case.
+ */
+export function knownHostsName(host: string, port: number, alias?: string): string {
+  if (alias !== undefined) return alias.toLowerCase();
   const name = host.toLowerCase();
   return port === 22 ? name : `[${name}]:${port}`;
+}
+
+/** How a host's key is looked up, beyond its address and port (ssh_config). */
+export interface HostKeyLookup {
+  /** HostKeyAlias. */
+  alias?: string;
 }
 
 /** OpenSSH's match_pattern: `*` any run of characters, `?` exactly one. */
@@ -188,10 +197,11 @@ export function verifyHostKey(
   host: string,
   port: number,
   key: Buffer,
+  lookup: HostKeyLookup = {},
 ): HostKeyVerdict {
   const keyType = blobKeyType(key) ?? 'unknown';
   const fingerprint = fingerprintSha256(key);
-  const name = knownHostsName(host, port);
+  const name = knownHostsName(host, port, lookup.alias);
   // @cert-authority lines vouch for certificates, never for a plain key: neither marker below.
   const forHost = entries.filter((entry) => hostsMatch(entry.hosts, name));
   const revoked = forHost.find((entry) => entry.marker === 'revoked' && entry.key.equals(key));
@@ -204,9 +214,17 @@ export function verifyHostKey(
     line: entry.line,
     keyType: entry.keyType,
   });
-  const conflicts = plain.filter((entry) => entry.keyType === keyType).map(where);
+  // OpenSSH (check_hostkeys_by_key_or_type): any other key recorded for the host, of any type,
+  // makes the key "changed", never "new": accept-new and svc trust must not add a second one.
+  const conflicts = plain.map(where);
   if (conflicts.length > 0) return { kind: 'changed', fingerprint, keyType, conflicts };
-  return { kind: 'unknown', fingerprint, keyType, otherKeys: plain.map(where) };
+  // Nothing at all recorded for [host]:port: ssh 9.2 then checks "without port identifier", and
+  // takes that entry only if it is this very key (another key there still leaves it unknown).
+  if (port !== 22 && lookup.alias === undefined) {
+    const portless = verifyHostKey(entries, host, 22, key);
+    if (portless.kind === 'known') return portless;
+  }
+  return { kind: 'unknown', fingerprint, keyType };
 }
 
 /**
@@ -218,13 +236,50 @@ export function knownKeyTypes(
   entries: readonly KnownHostEntry[],
   host: string,
   port: number,
+  lookup: HostKeyLookup = {},
 ): string[] {
-  const name = knownHostsName(host, port);
-  const types = entries
-    .filter((entry) => entry.marker === undefined && hostsMatch(entry.hosts, name))
+  const name = knownHostsName(host, port, lookup.alias);
+  // A recorded key that is also revoked does not count (what ssh 9.2 does, checked by the
+  // differential test).
+  const forHost = entries.filter((entry) => hostsMatch(entry.hosts, name));
+  const revoked = forHost.filter((entry) => entry.marker === 'revoked');
+  const types = forHost
+    .filter((entry) => entry.marker === undefined)
+    .filter((entry) => !revoked.some((r) => r.key.equals(entry.key)))
     .map((entry) => entry.keyType);
   return [...new Set(types)];
 }
+
+/** The line to append for a host (or its HostKeyAlias), its name hashed when `hashSalt` is given. */
+export function knownHostsRecord(
+  host: string,
+  port: number,
+  key: Buffer,
+  options: HostKeyLookup & { hashSalt?: Buffer } = {},
+): string {
+  const plain = knownHostsLine(options.alias ?? host, options.alias ? 22 : port, key);
+  if (options.hashSalt === undefined) return plain;
+  const name = knownHostsName(host, port, options.alias);
+  const hash = createHmac('sha1', options.hashSalt).update(name).digest('base64');
+  return `${HASH_MAGIC}${options.hashSalt.toString('base64')}|${hash}${plain.slice(plain.indexOf(' '))}`;
+}
+
+/**
+ * A RevokedHostKeys file of public keys (`type base64 [comment]` lines) as @revoked entries. A
+ * binary KRL is not read by svc: the caller refuses rather than guess.
+ */
+export function parseRevokedKeys(text: string, file: string): KnownHostsText {
+  const asKnownHosts = text
+    .split('\n')
+    .map((line) => {
+      const content = line.replace(/\r$/, '').trim();
+      return content === '' || content.startsWith('#') ? '' : `@revoked * ${content}`;
+    })
+    .join('\n');
+  return scanKnownHosts(asKnownHosts, file);
+}
+
+export const KRL_MAGIC = 'SSHKRL\n\0';
 
 /** The line to append to a known_hosts file for this host and key (no newline). */
 export function knownHostsLine(host: string, port: number, key: Buffer): string {
@@ -271,19 +326,23 @@ export function hostKeyMessage(
         `host key of ${shown} (${keyTypeLabel(verdict.keyType)} ${verdict.fingerprint}) is ` +
         `REVOKED (${at(verdict.entry)}): refusing to connect`
       );
-    case 'unknown': {
-      const others = [...new Set(verdict.otherKeys.map((k) => keyTypeLabel(k.keyType)))];
-      const note =
-        verdict.otherKeys.length === 0
-          ? ''
-          : `; known_hosts has only ${others.join(', ')} for it (${verdict.otherKeys.map(at).join(', ')})`;
+    case 'unknown':
       return (
         `host key of ${shown} is unknown (${keyTypeLabel(verdict.keyType)} ${verdict.fingerprint}` +
-        `${note}): check it, then run svc trust ${target} or pass --accept-new`
+        `): check it, then run svc trust ${target} or pass --accept-new`
       );
-    }
     case 'changed': {
-      const lines = verdict.conflicts.map(at).join(', ');
+      // A host pinned by a key of another type (its RSA key, say) is told which.
+      const otherTypes = [
+        ...new Set(
+          verdict.conflicts
+            .filter((conflict) => conflict.keyType !== verdict.keyType)
+            .map((conflict) => keyTypeLabel(conflict.keyType)),
+        ),
+      ];
+      const lines =
+        verdict.conflicts.map(at).join(', ') +
+        (otherTypes.length > 0 ? ` (${otherTypes.join(', ')})` : '');
       const several = verdict.conflicts.length > 1;
       return (
         `HOST KEY OF ${shown} HAS CHANGED (now ${keyTypeLabel(verdict.keyType)} ` +

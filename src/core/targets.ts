@@ -9,13 +9,34 @@ import { SANDBOX_GROUP, type SandboxHost, type SandboxInventory } from './sandbo
 
 export type HostVars = Record<string, string | number | boolean>;
 
+/**
+ * How a host's key is checked, from ssh_config: the known_hosts files (UserKnownHostsFile, then
+ * GlobalKnownHostsFile, expanded; the first user file is the one written), HostKeyAlias,
+ * HashKnownHosts, RevokedHostKeys and HostKeyAlgorithms.
+ */
+export interface HostKeyPolicy {
+  userFiles: string[];
+  globalFiles: string[];
+  alias?: string;
+  hash: boolean;
+  revokedFile?: string;
+  algorithms?: string;
+}
+
 /** What ~/.ssh/config says about a host: HostName (or the host itself), and what it sets. */
 export interface SshConfigEntry {
   hostName: string;
   user?: string;
   port?: number;
+  /** The identity files ssh would try: the configured ones, else OpenSSH's defaults. */
   identityFiles: string[];
+  /** Whether identityFiles came from the config (not the defaults). */
+  identityFilesConfigured?: boolean;
   proxyJump?: string;
+  identitiesOnly?: boolean;
+  /** IdentityAgent: a socket path, or 'none'. */
+  identityAgent?: string;
+  hostKeys?: HostKeyPolicy;
 }
 
 /** A user and port given explicitly (like ssh -l and -p): they win, and fill %r and %p. */
@@ -35,7 +56,13 @@ export interface HostSpec {
   port: number;
   user: string;
   identityFiles: string[];
+  /** identityFiles are OpenSSH's defaults (~/.ssh/id_rsa, ...): the config names none. */
+  defaultIdentities?: true;
   proxyJump?: string;
+  /** Only the identity files (and agent keys matching them) are offered. */
+  identitiesOnly?: boolean;
+  identityAgent?: string;
+  hostKeys?: HostKeyPolicy;
   vars: HostVars;
   source: 'inventory' | 'sandbox' | 'ssh-config' | 'literal';
 }
@@ -129,6 +156,18 @@ function jump(proxyJump: string | undefined): Pick<HostSpec, 'proxyJump'> {
   return proxyJump === undefined ? {} : { proxyJump };
 }
 
+/** IdentitiesOnly, IdentityAgent and the host key policy, each only when the config has it. */
+function sshSettings(
+  config: SshConfigEntry,
+): Pick<HostSpec, 'identitiesOnly' | 'identityAgent' | 'hostKeys' | 'defaultIdentities'> {
+  return {
+    ...(config.identityFilesConfigured === false ? { defaultIdentities: true as const } : {}),
+    ...(config.identitiesOnly !== undefined ? { identitiesOnly: config.identitiesOnly } : {}),
+    ...(config.identityAgent !== undefined ? { identityAgent: config.identityAgent } : {}),
+    ...(config.hostKeys !== undefined ? { hostKeys: config.hostKeys } : {}),
+  };
+}
+
 function inventoryHosts(
   item: TargetItem,
   groupName: string,
@@ -148,6 +187,7 @@ function inventoryHosts(
       user: explicit.user ?? config.user ?? ctx.defaultUser,
       identityFiles: config.identityFiles,
       ...jump(config.proxyJump),
+      ...sshSettings(config),
       vars: { ...group.vars, ...host.vars },
       source: 'inventory',
     };
@@ -162,6 +202,8 @@ function sandboxHost(item: TargetItem, host: SandboxHost): HostSpec {
     port: item.port ?? host.port,
     user: item.user ?? host.user,
     identityFiles: [host.keyFile],
+    // Only the sandbox's key: an agent full of keys would use up sshd's MaxAuthTries first.
+    identitiesOnly: true,
     vars: {},
     source: 'sandbox',
   };
@@ -174,7 +216,7 @@ function literalHost(item: TargetItem, ctx: TargetContext): HostSpec {
     config.hostName !== item.host.toLowerCase() ||
     config.user !== undefined ||
     config.port !== undefined ||
-    config.identityFiles.length > 0 ||
+    (config.identityFilesConfigured ?? config.identityFiles.length > 0) ||
     config.proxyJump !== undefined;
   return {
     name: item.host,
@@ -183,6 +225,7 @@ function literalHost(item: TargetItem, ctx: TargetContext): HostSpec {
     user: explicit.user ?? config.user ?? ctx.defaultUser,
     identityFiles: config.identityFiles,
     ...jump(config.proxyJump),
+    ...sshSettings(config),
     vars: {},
     source: configured ? 'ssh-config' : 'literal',
   };

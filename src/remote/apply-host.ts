@@ -6,7 +6,7 @@ import { SvcError } from '../core/errors.js';
 import { buildApply, EXIT_LOCKED, EXIT_STALE, EXIT_UNHEALTHY } from '../core/apply-script.js';
 import type { PlanSummary } from '../core/plan.js';
 import { summarize } from '../core/plan.js';
-import type { LocalFile } from '../core/release.js';
+import { releaseEntries } from '../core/release.js';
 import { tarArchive } from '../core/tar.js';
 import type { PlanInput, PlannedHost } from './plan-hosts.js';
 import type { ConnectionPool, RunResult } from './ssh.js';
@@ -117,7 +117,7 @@ export async function applyHost(
       now: new Date().toISOString(),
       nonce: randomBytes(12).toString('hex'),
     },
-    input.release as readonly LocalFile[],
+    releaseEntries(input.release),
   );
   const archive = gzipSync(tarArchive(bundle.entries));
   const lines: string[] = [];

@@ -5,8 +5,18 @@ import ssh2 from 'ssh2';
 const { Client } = ssh2;
 import { SvcError } from '../core/errors.js';
 import type { SshEndpoint } from './ssh.js';
+import { hostKeyAlgorithms } from './host-key-check.js';
+import type { KnownHostEntry } from '../core/known-hosts.js';
 
-export function fetchHostKey(endpoint: SshEndpoint, timeoutMs: number): Promise<Buffer> {
+/**
+ * The key the host presents when asked as ssh would ask (the algorithms of the keys `entries`
+ * know for it first): a host pinned by its RSA key shows that key, not a new ED25519 one.
+ */
+export function fetchHostKey(
+  endpoint: SshEndpoint,
+  entries: readonly KnownHostEntry[],
+  timeoutMs: number,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const client = new Client();
     let key: Buffer | undefined;
@@ -42,6 +52,7 @@ export function fetchHostKey(endpoint: SshEndpoint, timeoutMs: number): Promise<
       port: endpoint.port,
       username: endpoint.user,
       readyTimeout: timeoutMs,
+      algorithms: { serverHostKey: hostKeyAlgorithms(endpoint, entries) },
       // Refusing here ends the handshake before any authentication.
       hostVerifier: (hostKey: Buffer) => {
         key = hostKey;

@@ -12,8 +12,16 @@ import {
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { SvcError } from '../core/errors.js';
-import { scanKnownHosts, type KnownHostEntry, type KnownHostsText } from '../core/known-hosts.js';
+import {
+  KRL_MAGIC,
+  parseRevokedKeys,
+  scanKnownHosts,
+  type KnownHostEntry,
+  type KnownHostsText,
+} from '../core/known-hosts.js';
 import { SANDBOX_KNOWN_HOSTS_FILE, sandboxStateDir } from '../core/sandbox-inventory.js';
+import { DEFAULT_GLOBAL_KNOWN_HOSTS } from '../core/ssh-config.js';
+import type { HostKeyPolicy } from '../core/targets.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -34,6 +42,48 @@ function readIfExists(file: string): string | undefined {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new SvcError(`${file}: cannot read: ${(error as Error).message}`);
   }
+}
+
+/** OpenSSH's defaults, for a host no ssh_config lookup has described. */
+export function defaultHostKeyPolicy(home: string = homedir()): HostKeyPolicy {
+  return {
+    userFiles: [userKnownHostsFile(home), join(home, '.ssh', 'known_hosts2')],
+    globalFiles: [...DEFAULT_GLOBAL_KNOWN_HOSTS],
+    hash: false,
+  };
+}
+
+/**
+ * Every entry that vouches for or revokes a key under a policy: the UserKnownHostsFiles, the
+ * GlobalKnownHostsFiles (with their @revoked lines), the sandbox's known_hosts (svc's own
+ * addition, read last, never written) and RevokedHostKeys. A RevokedHostKeys file that cannot be
+ * read refuses the connection, as in ssh; so does a binary KRL, which svc does not parse.
+ */
+export function loadHostKeyEntries(
+  policy: HostKeyPolicy,
+  env: Env = process.env,
+): KnownHostEntry[] {
+  const files = [
+    ...policy.userFiles,
+    ...policy.globalFiles,
+    join(sandboxStateDir(env), SANDBOX_KNOWN_HOSTS_FILE),
+  ];
+  const entries = loadKnownHosts(files);
+  if (policy.revokedFile === undefined) return entries;
+  let data: Buffer;
+  try {
+    data = readFileSync(policy.revokedFile);
+  } catch (error) {
+    throw new SvcError(
+      `${policy.revokedFile}: RevokedHostKeys cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): refusing to connect, as ssh does`,
+    );
+  }
+  if (data.subarray(0, KRL_MAGIC.length).toString('latin1') === KRL_MAGIC) {
+    throw new SvcError(
+      `${policy.revokedFile}: RevokedHostKeys is a binary KRL, which svc cannot read: refusing to connect`,
+    );
+  }
+  return [...entries, ...parseRevokedKeys(data.toString('utf8'), policy.revokedFile).entries];
 }
 
 /** Entries and malformed lines of every file that exists; a missing file is an empty one. */

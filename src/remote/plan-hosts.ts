@@ -9,6 +9,7 @@ import { parseFacts, FactsError } from '../core/facts-parse.js';
 import type { Manifest } from '../core/manifest.js';
 import { resolveHomePaths, type Operation } from '../core/operations.js';
 import { planHost } from '../core/plan.js';
+import { projectProblems } from '../core/project-problems.js';
 import type { HostOutcome } from '../core/plan-format.js';
 import type { Step } from '../core/playbook.js';
 import { releaseId, sha256Hex, type LocalFile } from '../core/release.js';
@@ -137,6 +138,9 @@ async function planOne(
       sha256Hex(digestedFacts(output)),
       input.allowPaths,
     );
+    // What the project itself may not ship (setuid files) is a problem on every host.
+    const shipped = { ...input, release: pinned === undefined ? input.release : [] };
+    plan.problems.unshift(...projectProblems(shipped));
     return {
       host,
       outcome: { ...who, status: 'planned', plan },

@@ -15,7 +15,6 @@ import {
   type SandboxInventory,
 } from '../core/sandbox-inventory.js';
 import { resolveTarget, type HostSpec, type TargetContext } from '../core/targets.js';
-import { defaultKnownHostsFiles, loadKnownHosts, userKnownHostsFile } from './known-hosts-store.js';
 import { loadSshConfig } from './ssh-config.js';
 import type { SshOptions } from './ssh.js';
 
@@ -103,8 +102,7 @@ export function sshOptions(
   env: Env = process.env,
 ): SshOptions {
   return {
-    knownHosts: loadKnownHosts(defaultKnownHostsFiles(env)),
-    ...(flags.acceptNew && { acceptNewInto: userKnownHostsFile() }),
+    ...(flags.acceptNew && { acceptNew: true }),
     connectTimeoutMs: timeoutMs('--connect-timeout', flags.connectTimeout, 10),
     commandTimeoutMs: timeoutMs('--command-timeout', flags.commandTimeout, 120),
     ...(env.SSH_AUTH_SOCK && { agentSocket: env.SSH_AUTH_SOCK }),

@@ -1,29 +1,15 @@
 // The SSH transport, on ssh2: one connection per host for the whole run (what OpenSSH's
 // ControlMaster gives), every command with a timeout that names the host and the step, host keys
 // always verified, and a non-root login going through `sudo -n`.
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import ssh2, {
-  type AnyAuthMethod,
-  type Client as SshClient,
-  type ClientChannel,
-  type ParsedKey,
-  type ServerHostKeyAlgorithm,
-} from 'ssh2';
+import ssh2, { type Client as SshClient, type ClientChannel } from 'ssh2';
 
 // ssh2 is CommonJS: its named exports exist only on the default export under ESM.
-const { Client, utils } = ssh2;
+const { Client } = ssh2;
 import { SvcError } from '../core/errors.js';
 import { shellQuote } from '../core/quote.js';
-import {
-  knownKeyTypes,
-  hostKeyMessage,
-  knownHostsLine,
-  verifyHostKey,
-  type KnownHostEntry,
-} from '../core/known-hosts.js';
-import { appendKnownHost } from './known-hosts-store.js';
+import type { HostKeyPolicy } from '../core/targets.js';
+import { authMethods } from './ssh-auth.js';
+import { checkHostKey, hostKeyAlgorithms, hostKeyEntries } from './host-key-check.js';
 
 /** Where and as whom to connect; targets.ts's HostSpec has this shape. */
 export interface SshEndpoint {
@@ -33,15 +19,23 @@ export interface SshEndpoint {
   user: string;
   identityFiles: readonly string[];
   proxyJump?: string;
+  /** IdentitiesOnly: offer only the identity files (and the agent's copies of them). */
+  identitiesOnly?: boolean;
+  /** IdentityAgent: a socket path, or 'none'; absent means SSH_AUTH_SOCK. */
+  identityAgent?: string;
+  /** Which known_hosts files, alias, hashing...; absent means OpenSSH's defaults. */
+  hostKeys?: HostKeyPolicy;
 }
 
 export interface SshOptions {
-  knownHosts: readonly KnownHostEntry[];
-  /** Record unknown host keys in this file instead of refusing them (OpenSSH's accept-new). */
-  acceptNewInto?: string;
+  /**
+   * Record a host key that no known_hosts file has for the host (OpenSSH's accept-new) in the
+   * host's first UserKnownHostsFile, instead of refusing it.
+   */
+  acceptNew?: boolean;
   connectTimeoutMs: number;
   commandTimeoutMs: number;
-  /** ssh-agent socket (SSH_AUTH_SOCK), tried before identity files. */
+  /** ssh-agent socket (SSH_AUTH_SOCK), tried before identity files unless IdentityAgent says otherwise. */
   agentSocket?: string;
   /** Asks for an encrypted key's passphrase; absent without a terminal. */
   askPassphrase?: (file: string) => Promise<string>;
@@ -81,46 +75,7 @@ export interface RunResult {
   stderr: Buffer;
 }
 
-const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((name) =>
-  join(homedir(), '.ssh', name),
-);
 const MAX_JUMP_HOPS = 8;
-/** Passphrases asked once per run, per key file. */
-const passphrases = new Map<string, Promise<string>>();
-
-function readKey(file: string): Buffer | undefined {
-  try {
-    return readFileSync(file);
-  } catch {
-    return undefined;
-  }
-}
-
-async function parseIdentity(file: string, options: SshOptions): Promise<ParsedKey | undefined> {
-  const data = readKey(file);
-  if (data === undefined) return undefined;
-  const plain = utils.parseKey(data);
-  if (!(plain instanceof Error)) return Array.isArray(plain) ? plain[0] : plain;
-  if (!/encrypted|passphrase/i.test(plain.message) || options.askPassphrase === undefined)
-    return undefined;
-  if (!passphrases.has(file)) passphrases.set(file, options.askPassphrase(file));
-  const parsed = utils.parseKey(data, await passphrases.get(file)!);
-  if (parsed instanceof Error) throw new SvcError(`${file}: ${parsed.message}`);
-  return Array.isArray(parsed) ? parsed[0] : parsed;
-}
-
-/** Agent first, then each identity file: ssh2 asks for the next method after each refusal. */
-async function authMethods(endpoint: SshEndpoint, options: SshOptions): Promise<AnyAuthMethod[]> {
-  const methods: AnyAuthMethod[] = [];
-  if (options.agentSocket)
-    methods.push({ type: 'agent', username: endpoint.user, agent: options.agentSocket });
-  const files = endpoint.identityFiles.length > 0 ? endpoint.identityFiles : DEFAULT_IDENTITIES;
-  for (const file of files) {
-    const key = await parseIdentity(file, options);
-    if (key) methods.push({ type: 'publickey', username: endpoint.user, key });
-  }
-  return methods;
-}
 
 function describe(endpoint: SshEndpoint): string {
   return `${endpoint.name} (${endpoint.user}@${endpoint.address}:${endpoint.port})`;
@@ -155,6 +110,7 @@ export class HostConnection {
       );
       sock = await jump.forward(endpoint.address, endpoint.port);
     }
+    const entries = hostKeyEntries(endpoint);
     const methods = await authMethods(endpoint, options);
     if (methods.length === 0) {
       throw new SvcError(
@@ -200,14 +156,11 @@ export class HostConnection {
         keepaliveInterval: 15_000,
         keepaliveCountMax: 4,
         algorithms: {
-          serverHostKey: {
-            prepend: preferredHostKeyAlgorithms(endpoint, options),
-            append: [],
-            remove: [],
-          },
+          // An exact list, in OpenSSH's order: the types known for this host first.
+          serverHostKey: hostKeyAlgorithms(endpoint, entries),
         },
         hostVerifier: (key: Buffer) => {
-          hostKeyProblem = checkHostKey(endpoint, key, options);
+          hostKeyProblem = checkHostKey(endpoint, key, entries, options);
           return hostKeyProblem === undefined;
         },
         authHandler: (_left, _partial, next) => next(remaining.shift() ?? (false as never)),
@@ -330,36 +283,6 @@ export class HostConnection {
     this.client.end();
     this.jump?.close();
   }
-}
-
-/**
- * Like OpenSSH, ask first for the key types already recorded for this host, so a host known by
- * its RSA key is not refused as unknown because it would rather offer ED25519.
- */
-function preferredHostKeyAlgorithms(
-  endpoint: SshEndpoint,
-  options: SshOptions,
-): ServerHostKeyAlgorithm[] {
-  return knownKeyTypes(options.knownHosts, endpoint.address, endpoint.port).flatMap((type) =>
-    type === 'ssh-rsa'
-      ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']
-      : [type as ServerHostKeyAlgorithm],
-  );
-}
-
-/** undefined when the key is known (or newly recorded under accept-new); else why not. */
-function checkHostKey(endpoint: SshEndpoint, key: Buffer, options: SshOptions): string | undefined {
-  options.onHostKey?.(endpoint, key);
-  const verdict = verifyHostKey(options.knownHosts, endpoint.address, endpoint.port, key);
-  if (verdict.kind === 'known') return undefined;
-  if (verdict.kind === 'unknown' && options.acceptNewInto) {
-    appendKnownHost(options.acceptNewInto, knownHostsLine(endpoint.address, endpoint.port, key));
-    return undefined;
-  }
-  return hostKeyMessage(verdict, endpoint.address, endpoint.port, {
-    target: endpoint.name,
-    home: homedir(),
-  });
 }
 
 /** One connection per host for a whole run. */

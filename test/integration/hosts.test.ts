@@ -119,7 +119,7 @@ describe('svc hosts', () => {
     const { code, stdout, stderr } = svc(['hosts', 'web', '--json']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toEqual([
+    expect(JSON.parse(stdout)).toMatchObject([
       {
         name: 'web1',
         group: 'web',
@@ -136,7 +136,7 @@ describe('svc hosts', () => {
         address: 'web2.example.com',
         port: 2200,
         user: me,
-        identityFiles: [],
+        defaultIdentities: true,
         vars: { region: 'eu' },
         source: 'inventory',
       },

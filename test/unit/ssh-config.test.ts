@@ -1,4 +1,4 @@
-// ~/.ssh/config through the ssh-config package, checked against OpenSSH itself: for every host
+// ~/.ssh/config through core/ssh-config.ts, checked against OpenSSH itself: for every host
 // below, `ssh -G -F file host` must say the same HostName, User, Port and ProxyJump.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -126,7 +126,7 @@ describe('loadSshConfig', () => {
   const lookup = loadSshConfig({ file: join(dir, 'config'), ...LOCAL });
 
   it('resolves an alias: HostName, User, Port, IdentityFile (accumulated), ProxyJump', () => {
-    expect(lookup('alias')).toEqual({
+    expect(lookup('alias')).toMatchObject({
       hostName: '203.0.113.7',
       user: 'deploy',
       port: 2222,
@@ -142,11 +142,13 @@ describe('loadSshConfig', () => {
   it('expands %r and %p with the user and port given explicitly, which win', () => {
     const entry = lookup('alias', { user: 'root', port: 22 });
     expect(entry.identityFiles[1]).toBe(`${HOME}/.ssh/keys/203.0.113.7_22_root_alias_me_${HOME}_%`);
-    expect(entry.user).toBe('deploy');
+    // As with ssh -l: the user given is set before the config is read, so User is never obtained.
+    expect(entry.user).toBeUndefined();
+    expect(entry.port).toBeUndefined();
   });
 
   it('takes the first value obtained for each setting (wildcards before the specific block)', () => {
-    expect(lookup('db.internal')).toEqual({
+    expect(lookup('db.internal')).toMatchObject({
       hostName: 'db.internal',
       user: 'ops',
       port: 5432,
@@ -186,10 +188,11 @@ describe('loadSshConfig', () => {
       '.ssh/config.d/a': 'Host box\n  HostName box.example.com\n',
     });
     const entry = loadSshConfig({ ...LOCAL, home })('box');
-    expect(entry).toEqual({
+    expect(entry).toMatchObject({
       hostName: 'box.example.com',
       identityFiles: [`${home}/.ssh/id_laptop`],
     });
+    expect(entry.user).toBeUndefined();
   });
 
   it('expands ${VAR} in IdentityFile from the environment given', () => {
@@ -199,31 +202,34 @@ describe('loadSshConfig', () => {
       '/keys/h1',
     ]);
     expect(() => loadSshConfig({ ...LOCAL, file })('h1')).toThrow(
-      `${file}: IdentityFile \${KEYS}/%h: environment variable KEYS is not set`,
+      `${file}: IdentityFile \${KEYS}/%h (for h1): environment variable KEYS is not set`,
     );
   });
 
   it('takes a missing file as an empty config', () => {
-    expect(loadSshConfig({ ...LOCAL, file: join(root, 'nope') })('Host.Example')).toEqual({
-      hostName: 'host.example',
-      identityFiles: [],
-    });
+    const entry = loadSshConfig({ ...LOCAL, file: join(root, 'nope') })('Host.Example');
+    expect(entry).toMatchObject({ hostName: 'host.example', identityFilesConfigured: false });
+    // OpenSSH's default identity files and known_hosts files.
+    expect(entry.identityFiles[0]).toBe(`${HOME}/.ssh/id_rsa`);
+    expect(entry.hostKeys?.userFiles).toEqual([
+      `${HOME}/.ssh/known_hosts`,
+      `${HOME}/.ssh/known_hosts2`,
+    ]);
   });
 
   it.each([
     [
       'Host *\n  IdentityFile ~/.ssh/%z\n',
-      'IdentityFile ~/.ssh/%z: unknown or unsupported token %z',
+      ': IdentityFile ~/.ssh/%z (for h1): unknown or unsupported token %z',
     ],
-    ['Host *\n  Port ssh\n', 'Port ssh (for h1) is not a port number'],
-    ['Host *\n  Port 70000\n', 'Port 70000 (for h1) is not a port number'],
-    ['Host "unclosed\n', 'cannot parse: Unexpected line break at unclosed'],
-    ['Include {dir}/config\n', 'Include nested too deeply'],
-    [
-      'Match user x\n  Include {dir}/other\n',
-      'Include inside a Match block is not supported by svc',
-    ],
-  ])('refuses %j naming the file', (text, message) => {
+    ['Host *\n  Port ssh\n', ':2: Port ssh is not a port number'],
+    ['Host *\n  Port 70000\n', ':2: Port 70000 is not a port number'],
+    ['Host "unclosed\n', ':1: unterminated quote'],
+    ['Include {dir}/config\n', ':1: Include nested too deeply'],
+    ['Match user\n', ':1: Match user needs a value'],
+    ['Match all host x\n', ':1: Match all cannot be combined with other attributes'],
+    ['Match color red\n', ':1: unsupported Match attribute color'],
+  ])('refuses %j naming the file and line', (text, message) => {
     const file = join(files({ config: text }), 'config');
     let error: unknown;
     try {
@@ -232,6 +238,6 @@ describe('loadSshConfig', () => {
       error = caught;
     }
     expect(error).toBeInstanceOf(SvcError);
-    expect((error as Error).message).toBe(`${file}: ${message}`);
+    expect((error as Error).message).toBe(`${file}${message}`);
   });
 });

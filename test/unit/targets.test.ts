@@ -178,6 +178,7 @@ describe('resolveTarget: the sandbox', () => {
         port: 22,
         user: 'deploy',
         identityFiles: ['/state/id_ed25519'],
+        identitiesOnly: true,
         vars: {},
         source: 'sandbox',
       })),

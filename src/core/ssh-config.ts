@@ -1,0 +1,408 @@
+// ssh_config(5) resolved as OpenSSH 9.2's readconf.c and ssh.c resolve it: Host and Match blocks
+// (host, originalhost, user, localuser, canonical, final, exec, all, each negatable), the first
+// value obtained wins, IdentityFile accumulates, and a second pass over the files when a
+// `Match final` was seen or CanonicalizeHostname is on. Pure: files come in as text, and the two
+// effects a config can ask for (reading an Include, running a Match exec) are callbacks.
+// test/reliability/ssh-differential.test.ts holds this to `ssh -G`.
+import { SvcError } from './errors.js';
+import { expandTokens, type SshTokens } from './ssh-tokens.js';
+
+export interface ConfigLine {
+  /** The keyword, lower case. */
+  keyword: string;
+  args: string[];
+  file: string;
+  line: number;
+}
+
+export interface SshConfigEffects {
+  /** The files an Include argument names (already globbed and sorted), with their text. */
+  include(argument: string, from: string): { file: string; text: string }[];
+  /** Runs a Match exec command (already %-expanded) with the user's shell; true on exit 0. */
+  exec(command: string): boolean;
+}
+
+export interface SshConfigRequest {
+  /** The host as given on the command line (OpenSSH's host_arg, %n). */
+  host: string;
+  /** A user and port given explicitly (-l, user@, -p): set before the config, so they win. */
+  user?: string;
+  port?: number;
+  localUser: string;
+  /** For %l / %L. */
+  localHost: string;
+  home: string;
+  uid: string;
+}
+
+/** What the config says, before the path options are expanded (ssh -G prints IdentityFile so). */
+export interface SshSettings {
+  hostName: string;
+  /** Given or configured; absent means the local user. */
+  user?: string;
+  /** Given or configured; absent means 22. */
+  port?: number;
+  proxyJump?: string;
+  /** Raw IdentityFile values, in order, duplicates dropped; OpenSSH's defaults when none. */
+  identityFiles: string[];
+  identityFilesConfigured: boolean;
+  identitiesOnly: boolean;
+  identityAgent?: string;
+  userKnownHostsFiles: string[];
+  globalKnownHostsFiles: string[];
+  hostKeyAlias?: string;
+  hashKnownHosts: boolean;
+  revokedHostKeys?: string;
+  hostKeyAlgorithms?: string;
+}
+
+export const DEFAULT_IDENTITY_FILES = [
+  '~/.ssh/id_rsa',
+  '~/.ssh/id_ecdsa',
+  '~/.ssh/id_ecdsa_sk',
+  '~/.ssh/id_ed25519',
+  '~/.ssh/id_ed25519_sk',
+  '~/.ssh/id_xmss',
+  '~/.ssh/id_dsa',
+];
+export const DEFAULT_USER_KNOWN_HOSTS = ['~/.ssh/known_hosts', '~/.ssh/known_hosts2'];
+export const DEFAULT_GLOBAL_KNOWN_HOSTS = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
+const MAX_INCLUDE_DEPTH = 16;
+
+/** OpenSSH's argv_split: whitespace separates, quotes group, a backslash escapes, # ends. */
+function splitArgs(text: string, where: string): string[] {
+  const args: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    while (i < text.length && /[ \t]/.test(text[i]!)) i++;
+    if (i >= text.length || text[i] === '#') break;
+    let arg = '';
+    let quote: string | undefined;
+    for (; i < text.length; i++) {
+      const c = text[i]!;
+      if (quote === undefined && /[ \t]/.test(c)) break;
+      if (c === '\\' && i + 1 < text.length && /["'\\ \t]/.test(text[i + 1]!)) arg += text[++i];
+      else if (quote === undefined && (c === '"' || c === "'")) quote = c;
+      else if (c === quote) quote = undefined;
+      else arg += c;
+    }
+    if (quote !== undefined) throw new SvcError(`${where}: unterminated quote`);
+    args.push(arg);
+  }
+  return args;
+}
+
+/** The lines of one config file: keyword (before whitespace or `=`) and its arguments. */
+export function parseSshConfigText(text: string, file: string): ConfigLine[] {
+  const lines: ConfigLine[] = [];
+  text.split('\n').forEach((raw, index) => {
+    const content = raw.replace(/\r$/, '').trim();
+    if (content === '' || content.startsWith('#')) return;
+    const match = /^([^\s=]+)\s*(?:=\s*)?(.*)$/.exec(content)!;
+    const where = `${file}:${index + 1}`;
+    lines.push({
+      keyword: match[1]!.toLowerCase(),
+      args: splitArgs(match[2]!, where),
+      file,
+      line: index + 1,
+    });
+  });
+  return lines;
+}
+
+/** OpenSSH's match_pattern: `*` any run, `?` exactly one character; case as given. */
+export function matchPattern(text: string, pattern: string): boolean {
+  const source = pattern.replace(/[*?]|[^*?]+/g, (part) =>
+    part === '*' ? '.*' : part === '?' ? '.' : part.replace(/[.+^${}()|[\]\\/-]/g, '\\$&'),
+  );
+  return new RegExp(`^${source}$`, 's').test(text);
+}
+
+/** OpenSSH's match_pattern_list == 1: some pattern matches and no negated one does. */
+export function matchPatternList(text: string, list: string, lower: boolean): boolean {
+  const subject = lower ? text.toLowerCase() : text;
+  let matched = false;
+  for (const raw of list.split(',')) {
+    const negated = raw.startsWith('!');
+    const pattern = lower ? raw.slice(negated ? 1 : 0).toLowerCase() : raw.slice(negated ? 1 : 0);
+    if (!matchPattern(subject, pattern)) continue;
+    if (negated) return false;
+    matched = true;
+  }
+  return matched;
+}
+
+interface State {
+  hostName?: string;
+  user?: string;
+  port?: number;
+  proxyJump?: string;
+  identityFiles: string[];
+  identitiesOnly?: boolean;
+  identityAgent?: string;
+  userKnownHostsFiles?: string[];
+  globalKnownHostsFiles?: string[];
+  hostKeyAlias?: string;
+  hashKnownHosts?: boolean;
+  revokedHostKeys?: string;
+  hostKeyAlgorithms?: string;
+  canonicalize?: boolean;
+}
+
+interface Pass {
+  request: SshConfigRequest;
+  effects: SshConfigEffects;
+  /** The name Host lines match: host_arg on the first pass, the HostName on the final one. */
+  host: string;
+  final: boolean;
+  wantFinal: boolean;
+}
+
+function yesNo(line: ConfigLine): boolean {
+  const value = line.args[0]?.toLowerCase();
+  if (value === 'yes' || value === 'true') return true;
+  if (value === 'no' || value === 'false') return false;
+  throw new SvcError(`${line.file}:${line.line}: ${line.keyword} must be yes or no`);
+}
+
+function portNumber(text: string, where: string): number {
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : 0;
+  if (port < 1 || port > 65535) throw new SvcError(`${where}: Port ${text} is not a port number`);
+  return port;
+}
+
+/** Evaluates a Match line as match_cfg_line does (no short cut except before exec). */
+function matchLine(line: ConfigLine, state: State, pass: Pass): boolean {
+  const where = `${line.file}:${line.line}`;
+  const { request } = pass;
+  const host = pass.final
+    ? state.hostName!
+    : state.hostName !== undefined
+      ? expandTokens(state.hostName, { h: request.host }, `${where}: HostName`)
+      : request.host;
+  const user = state.user ?? request.localUser;
+  let result = true;
+  let attributes = 0;
+  const args = [...line.args];
+  while (args.length > 0) {
+    const raw = args.shift()!;
+    const negate = raw.startsWith('!');
+    const attribute = (negate ? raw.slice(1) : raw).toLowerCase();
+    if (attribute === 'all') {
+      if (attributes > 1 || args.length > 0)
+        throw new SvcError(`${where}: Match all cannot be combined with other attributes`);
+      return result && !negate;
+    }
+    attributes++;
+    const judge = (matched: boolean) => {
+      if (matched === negate) result = false;
+    };
+    if (attribute === 'canonical' || attribute === 'final') {
+      if (attribute === 'final') pass.wantFinal = true;
+      judge(pass.final);
+      continue;
+    }
+    const criteria = args.shift();
+    if (criteria === undefined) throw new SvcError(`${where}: Match ${attribute} needs a value`);
+    switch (attribute) {
+      case 'host':
+        judge(matchPatternList(host, criteria, true));
+        break;
+      case 'originalhost':
+        judge(matchPatternList(request.host, criteria, true));
+        break;
+      case 'user':
+        judge(matchPatternList(user, criteria, false));
+        break;
+      case 'localuser':
+        judge(matchPatternList(request.localUser, criteria, false));
+        break;
+      case 'exec': {
+        if (!result) break; // OpenSSH skips the command once an earlier criterion failed
+        const tokens = settingTokens(state, request, host, `${where}: Match exec`);
+        judge(pass.effects.exec(expandTokens(criteria, tokens, `${where}: Match exec`)));
+        break;
+      }
+      default:
+        throw new SvcError(`${where}: unsupported Match attribute ${attribute}`);
+    }
+  }
+  if (attributes === 0) throw new SvcError(`${where}: Match needs at least one attribute`);
+  return result;
+}
+
+/** Applies one option line; the first value obtained wins. */
+function apply(line: ConfigLine, state: State): void {
+  const where = `${line.file}:${line.line}`;
+  const first = line.args[0];
+  if (first === undefined) throw new SvcError(`${where}: ${line.keyword} needs a value`);
+  switch (line.keyword) {
+    case 'hostname':
+      state.hostName ??= first;
+      break;
+    case 'user':
+      state.user ??= first;
+      break;
+    case 'port':
+      state.port ??= portNumber(first, where);
+      break;
+    case 'proxyjump':
+      state.proxyJump ??= first;
+      break;
+    case 'identityfile':
+      if (!state.identityFiles.includes(first)) state.identityFiles.push(first);
+      break;
+    case 'identitiesonly':
+      state.identitiesOnly ??= yesNo(line);
+      break;
+    case 'identityagent':
+      state.identityAgent ??= first;
+      break;
+    case 'userknownhostsfile':
+      state.userKnownHostsFiles ??= first.toLowerCase() === 'none' ? [] : [...line.args];
+      break;
+    case 'globalknownhostsfile':
+      state.globalKnownHostsFiles ??= first.toLowerCase() === 'none' ? [] : [...line.args];
+      break;
+    case 'hostkeyalias':
+      state.hostKeyAlias ??= first.toLowerCase();
+      break;
+    case 'hashknownhosts':
+      state.hashKnownHosts ??= yesNo(line);
+      break;
+    case 'revokedhostkeys':
+      state.revokedHostKeys ??= first;
+      break;
+    case 'hostkeyalgorithms':
+      state.hostKeyAlgorithms ??= first;
+      break;
+    case 'canonicalizehostname':
+      state.canonicalize ??= first.toLowerCase() !== 'no';
+      break;
+  }
+}
+
+function readLines(
+  lines: readonly ConfigLine[],
+  state: State,
+  pass: Pass,
+  active: boolean,
+  neverMatch: boolean,
+  depth: number,
+): void {
+  for (const line of lines) {
+    if (line.keyword === 'host') {
+      active = false;
+      if (neverMatch) continue;
+      for (const arg of line.args) {
+        const negated = arg.startsWith('!');
+        if (!matchPattern(pass.host, negated ? arg.slice(1) : arg)) continue;
+        if (negated) {
+          active = false;
+          break;
+        }
+        active = true;
+      }
+    } else if (line.keyword === 'match') {
+      const matched = matchLine(line, state, pass);
+      active = neverMatch ? false : matched;
+    } else if (line.keyword === 'include') {
+      if (depth >= MAX_INCLUDE_DEPTH)
+        throw new SvcError(`${line.file}:${line.line}: Include nested too deeply`);
+      for (const argument of line.args) {
+        for (const { file, text } of pass.effects.include(argument, line.file)) {
+          const included = parseSshConfigText(text, file);
+          readLines(included, state, pass, active, neverMatch || !active, depth + 1);
+        }
+      }
+    } else if (active) apply(line, state);
+  }
+}
+
+function settingTokens(
+  state: State,
+  request: SshConfigRequest,
+  hostName: string,
+  what: string,
+): SshTokens {
+  return {
+    d: request.home,
+    h: hostName,
+    i: request.uid,
+    k: state.hostKeyAlias ?? hostName,
+    L: request.localHost.split('.')[0]!,
+    l: request.localHost,
+    n: request.host,
+    p: String(request.port ?? state.port ?? 22),
+    r: request.user ?? state.user ?? request.localUser,
+    u: request.localUser,
+    what,
+  };
+}
+
+/** The settings for one host from the config file's lines (see SshConfigEffects for Include). */
+export function resolveSshConfig(
+  root: readonly ConfigLine[],
+  request: SshConfigRequest,
+  effects: SshConfigEffects,
+): SshSettings {
+  const state: State = {
+    identityFiles: [],
+    ...(request.user !== undefined ? { user: request.user } : {}),
+    ...(request.port !== undefined ? { port: request.port } : {}),
+  };
+  const pass: Pass = { request, effects, host: request.host, final: false, wantFinal: false };
+  readLines(root, state, pass, true, false, 0);
+  // ssh.c: the HostName (with %h) replaces the host, lower-cased, before the final pass.
+  const hostName = (
+    state.hostName === undefined
+      ? request.host
+      : expandTokens(state.hostName, { h: request.host }, `HostName for ${request.host}`)
+  ).toLowerCase();
+  state.hostName = hostName;
+  if (pass.wantFinal || state.canonicalize) {
+    readLines(root, state, { ...pass, host: hostName, final: true }, true, false, 0);
+  }
+  const proxyJump =
+    state.proxyJump === undefined || state.proxyJump.toLowerCase() === 'none'
+      ? undefined
+      : state.proxyJump;
+  const configured = state.identityFiles.length > 0;
+  return {
+    hostName,
+    ...(state.user !== undefined ? { user: state.user } : {}),
+    ...(state.port !== undefined ? { port: state.port } : {}),
+    ...(proxyJump !== undefined ? { proxyJump } : {}),
+    identityFiles: configured ? state.identityFiles : [...DEFAULT_IDENTITY_FILES],
+    identityFilesConfigured: configured,
+    identitiesOnly: state.identitiesOnly ?? false,
+    ...(state.identityAgent !== undefined ? { identityAgent: state.identityAgent } : {}),
+    userKnownHostsFiles: state.userKnownHostsFiles ?? [...DEFAULT_USER_KNOWN_HOSTS],
+    globalKnownHostsFiles: state.globalKnownHostsFiles ?? [...DEFAULT_GLOBAL_KNOWN_HOSTS],
+    ...(state.hostKeyAlias !== undefined ? { hostKeyAlias: state.hostKeyAlias } : {}),
+    hashKnownHosts: state.hashKnownHosts ?? false,
+    ...(state.revokedHostKeys !== undefined ? { revokedHostKeys: state.revokedHostKeys } : {}),
+    ...(state.hostKeyAlgorithms !== undefined
+      ? { hostKeyAlgorithms: state.hostKeyAlgorithms }
+      : {}),
+  };
+}
+
+/** The %-tokens of the resolved settings (for IdentityFile, UserKnownHostsFile, ...). */
+export function pathTokens(settings: SshSettings, request: SshConfigRequest): SshTokens {
+  return {
+    ...settingTokens(
+      {
+        identityFiles: [],
+        ...(settings.hostKeyAlias !== undefined ? { hostKeyAlias: settings.hostKeyAlias } : {}),
+      },
+      {
+        ...request,
+        user: settings.user ?? request.localUser,
+        port: settings.port ?? 22,
+      },
+      settings.hostName,
+      'path',
+    ),
+  };
+}

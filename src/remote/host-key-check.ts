@@ -1,0 +1,90 @@
+// Host-key checking for one endpoint, as OpenSSH checks it: the entries of the endpoint's
+// known_hosts files (core/known-hosts.ts decides), the exact algorithm list to offer
+// (core/host-key-algorithms.ts orders it), and accept-new's write to the first
+// UserKnownHostsFile, with the name hashed under HashKnownHosts.
+import { randomBytes } from 'node:crypto';
+import { homedir } from 'node:os';
+import type { ServerHostKeyAlgorithm } from 'ssh2';
+import { SvcError } from '../core/errors.js';
+import { orderHostKeyAlgorithms, SSH2_HOST_KEY_ALGORITHMS } from '../core/host-key-algorithms.js';
+import {
+  hostKeyMessage,
+  knownHostsRecord,
+  knownKeyTypes,
+  verifyHostKey,
+  type KnownHostEntry,
+} from '../core/known-hosts.js';
+import type { HostKeyPolicy } from '../core/targets.js';
+import { appendKnownHost, defaultHostKeyPolicy, loadHostKeyEntries } from './known-hosts-store.js';
+
+interface Endpoint {
+  name: string;
+  address: string;
+  port: number;
+  hostKeys?: HostKeyPolicy;
+}
+
+export function policyOf(endpoint: Endpoint): HostKeyPolicy {
+  return endpoint.hostKeys ?? defaultHostKeyPolicy();
+}
+
+/** Every entry that counts for the endpoint (throws when RevokedHostKeys cannot be read). */
+export function hostKeyEntries(endpoint: Endpoint): KnownHostEntry[] {
+  return loadHostKeyEntries(policyOf(endpoint));
+}
+
+/** The exact server host key algorithm list for ssh2, in OpenSSH's order. */
+export function hostKeyAlgorithms(
+  endpoint: Endpoint,
+  entries: readonly KnownHostEntry[],
+): ServerHostKeyAlgorithm[] {
+  const policy = policyOf(endpoint);
+  const known = knownKeyTypes(entries, endpoint.address, endpoint.port, {
+    ...(policy.alias !== undefined ? { alias: policy.alias } : {}),
+  });
+  const list = orderHostKeyAlgorithms(known, policy.algorithms);
+  if (list.length === 0) {
+    throw new SvcError(
+      `${endpoint.name}: HostKeyAlgorithms ${policy.algorithms ?? ''} leaves no algorithm svc can verify (it has ${[...SSH2_HOST_KEY_ALGORITHMS].join(', ')})`,
+    );
+  }
+  return list as ServerHostKeyAlgorithm[];
+}
+
+/** The line accept-new or svc trust appends for this host and key. */
+export function recordLine(endpoint: Endpoint, key: Buffer): string {
+  const policy = policyOf(endpoint);
+  return knownHostsRecord(endpoint.address, endpoint.port, key, {
+    ...(policy.alias !== undefined ? { alias: policy.alias } : {}),
+    ...(policy.hash ? { hashSalt: randomBytes(20) } : {}),
+  });
+}
+
+/** undefined when the key is known (or newly recorded under accept-new); else why not. */
+export function checkHostKey<E extends Endpoint>(
+  endpoint: E,
+  key: Buffer,
+  entries: readonly KnownHostEntry[],
+  options: { acceptNew?: boolean; onHostKey?: (endpoint: E, key: Buffer) => void },
+): string | undefined {
+  options.onHostKey?.(endpoint, key);
+  const policy = policyOf(endpoint);
+  const verdict = verifyHostKey(entries, endpoint.address, endpoint.port, key, {
+    ...(policy.alias !== undefined ? { alias: policy.alias } : {}),
+  });
+  if (verdict.kind === 'known') return undefined;
+  const writeTo = policy.userFiles[0];
+  if (verdict.kind === 'unknown' && options.acceptNew && writeTo !== undefined) {
+    appendKnownHost(writeTo, recordLine(endpoint, key));
+    return undefined;
+  }
+  return hostKeyMessage(
+    verdict,
+    policy.alias ?? endpoint.address,
+    policy.alias ? 22 : endpoint.port,
+    {
+      target: endpoint.name,
+      home: homedir(),
+    },
+  );
+}

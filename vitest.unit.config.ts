@@ -1,0 +1,10 @@
+// The unit tests alone (pure code, no hosts): what the mutation run executes against each
+// mutant of src/core. `npx vitest run -c vitest.unit.config.ts` runs the same set by hand.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/unit/**/*.test.ts'],
+    testTimeout: 30_000,
+  },
+});
