@@ -5,10 +5,22 @@
 // masked by binding /bin/false over them: present but failing, as a busybox variant lacking an
 // option would be. Nothing outside the namespace is touched. The sandbox hosts run the same
 // script through svc in service-logs.test.ts and lifecycle.test.ts.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOGS_EXIT, logsScript } from '../../src/core/logs-script.js';
 import { shellCommand } from '../../src/core/quote.js';
@@ -161,3 +173,132 @@ describe.skipIf(process.getuid?.() !== 0)('svc logs reads as the service user', 
     30_000,
   );
 });
+
+// A busybox host (ash, busybox id, test and tail) in a chroot on this machine. Debian's busybox
+// has setpriv without --reuid, chroot without --userspec and no su: with busybox alone no switcher
+// works, and svc logs says so instead of reading as root. With util-linux setpriv added (as an
+// Alpine host with util-linux has it), the log is read as the user, and -f stops on its stdin.
+describe.skipIf(process.getuid?.() !== 0 || !existsSync('/usr/bin/busybox'))(
+  'svc logs on a busybox root',
+  () => {
+    let root = '';
+    const libs = (binary: string) =>
+      execFileSync('ldd', [binary], { encoding: 'utf8' })
+        .split('\n')
+        .map((line) => /(\/\S+) \(0x/.exec(line)?.[1])
+        .filter((lib): lib is string => lib !== undefined);
+    const install = (from: string, to = from) => {
+      mkdirSync(dirname(join(root, to)), { recursive: true });
+      copyFileSync(from, join(root, to));
+    };
+    const host = (path: string) => join(root, path);
+
+    beforeAll(() => {
+      root = mkdtempSync(join(tmpdir(), 'svc-logs-busybox-'));
+      chmodSync(root, 0o755);
+      install('/usr/bin/busybox', '/bin/busybox');
+      execFileSync('chmod', ['0755', host('/bin/busybox')]);
+      for (const applet of execFileSync('busybox', ['--list'], { encoding: 'utf8' }).split('\n'))
+        if (applet && applet !== 'busybox') symlinkSync('busybox', host(`/bin/${applet}`));
+      for (const lib of [...libs('/usr/bin/busybox'), ...libs('/usr/bin/setpriv')]) install(lib);
+      mkdirSync(host('/etc'));
+      mkdirSync(host('/dev'));
+      execFileSync('mknod', ['-m', '0666', host('/dev/null'), 'c', '1', '3']);
+      writeFileSync(
+        host('/etc/passwd'),
+        'root:x:0:0::/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n',
+      );
+      writeFileSync(host('/etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
+      mkdirSync(host('/tmp'), { mode: 0o1777 });
+      mkdirSync(host('/var/log'), { recursive: true });
+      mkdirSync(host(`/var/log/${NAME}`), { mode: 0o750 });
+      chownSync(host(`/var/log/${NAME}`), 65534, 65534);
+    });
+    afterAll(() => {
+      if (root) rmSync(root, { recursive: true, force: true });
+    });
+
+    /** The log: the user's own 0600 file, a root-only file, or a link to one. */
+    function plant(kind: 'own' | 'rootOnly' | 'link'): void {
+      rmSync(host(LOG), { force: true });
+      if (kind === 'link') {
+        writeFileSync(host('/secret'), `${SECRET}\n`, { mode: 0o600 });
+        symlinkSync('/secret', host(LOG));
+        return;
+      }
+      writeFileSync(host(LOG), kind === 'own' ? 'one\ntwo\nthree\n' : `${SECRET}\n`, {
+        mode: 0o600,
+      });
+      if (kind === 'own') chownSync(host(LOG), 65534, 65534);
+    }
+
+    function withSetpriv(present: boolean): void {
+      rmSync(host('/usr/bin/setpriv'), { force: true });
+      if (present) install('/usr/bin/setpriv');
+    }
+
+    function run(follow = false) {
+      writeFileSync(host('/logs.sh'), logsScript(manifest, 2, follow));
+      const result = spawnSync('chroot', [root, '/bin/sh', '/logs.sh'], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+    }
+
+    it('busybox alone cannot switch users: one line, nothing read as root', () => {
+      withSetpriv(false);
+      plant('own');
+      expect(run()).toEqual({
+        code: LOGS_EXIT.noSwitcher,
+        stdout: '',
+        stderr:
+          'cannot read the log as nobody: none of setpriv, runuser, su, chroot --userspec can switch to that user on this host\n',
+      });
+    });
+
+    it('with util-linux setpriv: reads as the user under ash and busybox tail; refuses the rest', () => {
+      withSetpriv(true);
+      plant('own');
+      expect(run()).toEqual({ code: 0, stdout: 'two\nthree\n', stderr: '' });
+      plant('rootOnly');
+      expect(run()).toMatchObject({ code: LOGS_EXIT.unreadable, stdout: '' });
+      plant('link');
+      expect(run()).toMatchObject({ code: LOGS_EXIT.refused, stdout: '' });
+    });
+
+    it('-f under ash and busybox tail -F stops when its stdin ends, leaving nothing running', async () => {
+      withSetpriv(true);
+      plant('own');
+      writeFileSync(host('/logs.sh'), logsScript(manifest, 1, true));
+      const child = spawn('chroot', [root, '/bin/sh', '/logs.sh'], { stdio: 'pipe' });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+      const waitFor = async (text: string) => {
+        for (let i = 0; i < 100 && !stdout.includes(text); i++)
+          await new Promise((resolve) => setTimeout(resolve, 100));
+      };
+      await waitFor('three');
+      writeFileSync(host(LOG), 'four\n', { flag: 'a' });
+      await waitFor('four');
+      expect(stdout).toBe('three\nfour\n');
+      const inRoot = () =>
+        readdirSync('/proc').filter((pid) => {
+          try {
+            return /^\d+$/.test(pid) && readlinkSync(`/proc/${pid}/root`) === root;
+          } catch {
+            return false;
+          }
+        });
+      expect(inRoot().length).toBeGreaterThan(0);
+      child.stdin.end();
+      expect(await exited, stderr).toBe(0);
+      for (let i = 0; i < 50 && inRoot().length > 0; i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(inRoot()).toEqual([]);
+    }, 30_000);
+  },
+);
