@@ -20,7 +20,7 @@ export const LOGS_EXIT = {
 } as const;
 
 // Each candidate is probed with `id -u` as the user: a tool that is missing, or a variant that
-// lacks an option (busybox setpriv has no --clear-groups, busybox chroot no --userspec), or one
+// lacks an option (busybox setpriv has no --reuid, busybox chroot no --userspec), or one
 // that did not really switch, prints something else and the next is tried. The chosen command
 // prefix is left in "$@". su runs `exec "$0" "$@"` so the argv after the user name is passed as
 // words, never as shell text; `--` ends su's options (util-linux su reads options after the user).

@@ -1,6 +1,6 @@
 // `HOST | line` for the output of several hosts on one terminal. A stream, so `svc logs -f` can
 // run for hours: it holds at most the unfinished last line (cut at MAX_LINE), never the output.
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 
 /** A longer line is passed on in pieces of this size, each prefixed: memory stays bounded. */
 export const MAX_LINE = 64 * 1024;
@@ -45,24 +45,37 @@ export class PrefixedLines extends Transform {
   }
 }
 
-/** One wait for 'drain' per destination, however many sources wait on it. */
+/** One wait for 'drain' (or the end) per destination, however many sources wait on it. */
 const drains = new WeakMap<NodeJS.WritableStream, Promise<void>>();
+
+function drained(destination: NodeJS.WritableStream): Promise<void> {
+  let wait = drains.get(destination);
+  if (!wait) {
+    wait = new Promise((resolve) => {
+      const done = () => {
+        destination.off('drain', done);
+        destination.off('close', done);
+        resolve();
+      };
+      destination.on('drain', done);
+      destination.on('close', done);
+    });
+    drains.set(destination, wait);
+    void wait.then(() => drains.delete(destination));
+  }
+  return wait;
+}
 
 /**
  * Writes `source` into `destination` (process.stdout, shared by every host) with backpressure,
  * without `pipe`: a pipe per host would add listeners to stdout, past Node's warning at ten hosts.
- * `destination` is never ended.
+ * `destination` is never ended. Once it is gone (`svc logs -f | head`), the rest is read and
+ * dropped, so the source still ends and the command can finish.
  */
-export function writeThrough(source: Readable, destination: NodeJS.WritableStream): void {
+export function writeThrough(source: Readable, destination: Writable): void {
   source.on('data', (chunk: Buffer) => {
-    if (destination.write(chunk)) return;
+    if (destination.destroyed || destination.write(chunk)) return;
     source.pause();
-    let drained = drains.get(destination);
-    if (!drained) {
-      drained = new Promise((resolve) => destination.once('drain', () => resolve()));
-      drains.set(destination, drained);
-      void drained.then(() => drains.delete(destination));
-    }
-    void drained.then(() => source.resume());
+    void drained(destination).then(() => source.resume());
   });
 }

@@ -4,6 +4,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { holdLock, lockState } from '../helpers/lock.js';
@@ -46,6 +47,7 @@ interface Follower {
   /** VmRSS when the first output arrived (node loaded, connection open). */
   startRssKb: number;
   exited: Promise<number | null>;
+  stdout: Readable;
 }
 
 function vmRssKb(pid: number): number {
@@ -76,6 +78,7 @@ function follow(): Follower {
     maxRssKb: 0,
     startRssKb: 0,
     exited: new Promise((resolve) => child.once('close', (code) => resolve(code))),
+    stdout: child.stdout,
   };
   const sampler = setInterval(() => {
     follower.maxRssKb = Math.max(follower.maxRssKb, vmRssKb(follower.pid));
@@ -226,6 +229,16 @@ describe('lifecycle', () => {
     expect(await eventually(() => followersOnHost() === '', 10), followersOnHost()).toBe(true);
     onHost(`truncate -s 0 ${LOG}`);
   }, 400_000);
+
+  it('logs -f | head: the reader going away ends svc, and its tail on the host', async () => {
+    const follower = follow();
+    await until(() => follower.bytes > 0, 30, `the first line (${follower.stderr})`);
+    follower.stdout.destroy();
+    // The next line svc writes meets the closed pipe.
+    onHost(`runuser -u api-orders -- sh -c 'echo after-the-reader-left >> ${LOG}'`);
+    expect(await follower.exited, follower.stderr).toBe(0);
+    expect(await eventually(() => followersOnHost() === '', 10), followersOnHost()).toBe(true);
+  }, 60_000);
 
   it('logs -f: Ctrl-C on a quiet log ends it at once; svc killed outright leaves no tail either', async () => {
     // Stopped, the service writes nothing (no health checks): a tail left behind would never hit
