@@ -6,14 +6,7 @@
 // services a deploy started later, so `down` needs no pids but its own. Why --kill-child: if svc
 // dies before it learns the holder's pid, killing the recorded `unshare` still ends the host.
 import { spawn } from 'node:child_process';
-import {
-  closeSync,
-  copyFileSync,
-  existsSync,
-  openSync,
-  readFileSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SvcError } from '../core/errors.js';
 import { HOST_STATE_MOUNT, LOGIN_USERS_SCRIPT, monitrc, sshdConfig } from './files.js';
@@ -90,12 +83,15 @@ function tail(file: string): string {
 export async function startLightHost(
   paths: SandboxPaths,
   record: HostRecord,
+  /** The sandbox key's public half, as svc derived it from the key it created. */
   clientPublicKey: string,
+  /** True once `up` was interrupted: stop waiting, the caller tears the host down. */
+  stopWaiting: () => boolean = () => false,
 ): Promise<HostRecord> {
   const dir = hostDir(paths, record.name);
   writeFileSync(join(dir, 'sshd_config'), sshdConfig(record.address));
   writeFileSync(join(dir, 'monitrc'), monitrc(), { mode: 0o600 });
-  copyFileSync(clientPublicKey, join(dir, 'authorized_keys'));
+  writeFileSync(join(dir, 'authorized_keys'), `${clientPublicKey.trim()}\n`, { mode: 0o600 });
   const log = join(dir, 'host.log');
   const fd = openSync(log, 'a', 0o600);
   const argv = [
@@ -133,9 +129,10 @@ export async function startLightHost(
   writeRecord(paths, record);
 
   const ready = await waitUntil(
-    () => existsSync(join(dir, 'ready')) || !isAlive(unshare),
+    () => existsSync(join(dir, 'ready')) || !isAlive(unshare) || stopWaiting(),
     READY_TIMEOUT_MS,
   );
+  if (stopWaiting()) throw new SvcError(`${record.name}: start interrupted`);
   if (!ready || !isAlive(unshare)) {
     throw new SvcError(
       `${record.name}: did not come up: ${tail(log) || 'no output'} (log: ${log})`,
