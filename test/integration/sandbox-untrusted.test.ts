@@ -107,7 +107,7 @@ describe.skipIf(skip)('svc sandbox down: a tampered state directory', () => {
   });
 
   afterAll(async () => {
-    for (const child of children) if (child.pid) process.kill(child.pid, 'SIGKILL');
+    for (const child of children) child.kill('SIGKILL'); // by pid, only if not reaped yet
     spawnSync('ip', ['netns', 'del', victimNetns]);
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     await sbx?.down();
