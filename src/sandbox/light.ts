@@ -15,12 +15,13 @@ import { hostDir, writeRecord, type HostRecord, type SandboxPaths } from './stat
 
 /**
  * What a host's root may do: the capabilities root keeps on an ordinary container (Docker's
- * default set, without MKNOD). Not CAP_SYS_ADMIN (mount, umount, setns: undo the read-only
- * mounts below), SYS_MODULE, SYS_RAWIO, SYS_PTRACE (reach the holder, which keeps every
- * capability), DAC_READ_SEARCH (open_by_handle_at: any file of a filesystem it can see), SYS_TIME,
- * MKNOD (a block device of the machine's disk), and the rest. sshd and monit start with only these
- * in their bounding set, so nothing they start (a deploy's `sudo`, an install step, a service)
- * can ever gain another.
+ * default set, without MKNOD, with SYS_PTRACE: root reads /proc/PID/cwd of a service user's
+ * process, as on a real host). Not CAP_SYS_ADMIN (mount, umount, setns: undo the read-only mounts
+ * below), SYS_MODULE, SYS_RAWIO, DAC_READ_SEARCH (open_by_handle_at: any file of a filesystem it
+ * can see), SYS_TIME, MKNOD (a block device of the machine's disk), and the rest. sshd and monit
+ * start with only these in their bounding set, so nothing they start (a deploy's `sudo`, an
+ * install step, a service) can ever gain another; and the holder itself drops to them once the
+ * host is up, so no process in the host has more, and ptrace gains nothing.
  */
 export const HOST_CAPABILITIES = [
   'chown',
@@ -35,6 +36,7 @@ export const HOST_CAPABILITIES = [
   'net_bind_service',
   'net_raw',
   'sys_chroot',
+  'sys_ptrace',
   'audit_write',
 ] as const;
 
@@ -57,6 +59,8 @@ state=$1 name=$2 s=${HOST_STATE_MOUNT}
 for m in $(awk '$5 ~ /^\\/run\\// { print $5 }' /proc/self/mountinfo | sort -r); do
   umount -l "$m" 2>/dev/null || true
 done
+# Mount points on the machine's own root, made (as before) while it is still writable here.
+for dir in /home /srv /root /tmp; do [ -d "$dir" ] || mkdir -p "$dir"; done
 # Every mount inherited from the machine read-only, per mount (remount,bind: this namespace's
 # copy only, never the filesystem itself). /proc is the host's own; the mounts made below are new,
 # so writable where meant to be. A mount that cannot be made read-only stops the host.
@@ -116,9 +120,9 @@ until monit status >/dev/null 2>&1; do
 done
 : > "$s/ready"
 mount -o remount,bind,ro "$s"
-set +e
-# PID 1 of the namespace: wait reaps every child, orphans included, until killed.
-while :; do wait; sleep 1; done
+# PID 1 of the namespace, now with no more capabilities than the rest of the host: it reaps every
+# child, orphans included (each \`sleep\` ends in a wait for any child), until killed.
+exec setpriv --bounding-set "$caps" --inh-caps -all -- sh -c 'while :; do wait; sleep 1; done'
 `;
 
 const READY_TIMEOUT_MS = 20_000;
@@ -194,12 +198,16 @@ export async function startLightHost(
   const holderPid = childrenOf(unshare.pid)[0];
   const holder = holderPid === undefined ? undefined : recordProcess(holderPid, 'holder');
   if (!holder) throw new SvcError(`${record.name}: its first process is gone (log: ${log})`);
-  const daemons = childrenOf(holder.pid)
-    .map((pid) => {
-      const comm = readProcStat(pid)?.comm;
-      return comm === 'sshd' || comm === 'monit' ? recordProcess(pid, comm) : undefined;
-    })
-    .filter((p) => p !== undefined);
+  const findDaemons = () =>
+    childrenOf(holder.pid)
+      .map((pid) => {
+        const comm = readProcStat(pid)?.comm;
+        return comm === 'sshd' || comm === 'monit' ? recordProcess(pid, comm) : undefined;
+      })
+      .filter((p) => p !== undefined);
+  // Each is started through setpriv, which execs it: wait (briefly) until both have.
+  await waitUntil(() => findDaemons().length === 2, 2_000, 20);
+  const daemons = findDaemons();
   record = { ...record, processes: [unshare, holder, ...daemons] };
   writeRecord(paths, record);
   if (daemons.length !== 2) {

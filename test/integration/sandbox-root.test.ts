@@ -65,13 +65,13 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('svc sandbox: root in a li
     expect(existsSync(join(sbx.stateDir, 'hosts', 'sbx-1', 'planted'))).toBe(false);
   });
 
-  it('has no CAP_SYS_ADMIN (nor may anything it starts gain it), and a /dev without disks', () => {
+  it('has no CAP_SYS_ADMIN (nor may anything it starts gain it, nor any process to ptrace with it), and a /dev without disks', () => {
     const result = sbx.ssh(
       'sbx-1',
-      "grep CapBnd /proc/self/status; sudo -n grep CapBnd /proc/self/status; find /dev -type b | wc -l; ls /dev | tr '\\n' ' '",
+      "grep CapBnd /proc/self/status; sudo -n grep CapBnd /proc/self/status; grep CapBnd /proc/1/status; find /dev -type b | wc -l; ls /dev | tr '\\n' ' '",
     );
-    const [bounding, viaSudo, blockDevices, devices] = result.stdout.split('\n');
-    for (const line of [bounding!, viaSudo!]) {
+    const [bounding, viaSudo, pid1, blockDevices, devices] = result.stdout.split('\n');
+    for (const line of [bounding!, viaSudo!, pid1!]) {
       const mask = BigInt(`0x${line.split(/\s+/)[1]}`);
       expect(mask & (1n << 21n)).toBe(0n); // CAP_SYS_ADMIN
       expect(mask & (1n << 16n)).toBe(0n); // CAP_SYS_MODULE

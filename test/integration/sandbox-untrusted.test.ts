@@ -293,7 +293,7 @@ describe.skipIf(skip)('svc sandbox up: interrupted midway', () => {
       if (unsupported) throw new Error(unsupported);
       const stateDir = mkdtempSync(join(tmpdir(), 'svc-sandbox-test-'));
       try {
-        const up = spawn(SVC, ['sandbox', 'up', '4', '--state-dir', stateDir, '--net', drawNet()], {
+        const up = spawn(SVC, ['sandbox', 'up', '8', '--state-dir', stateDir, '--net', drawNet()], {
           stdio: ['ignore', 'ignore', 'pipe'],
         });
         let stderr = '';
@@ -314,6 +314,7 @@ describe.skipIf(skip)('svc sandbox up: interrupted midway', () => {
         }
         expect(caught).toBe(true);
         const snapshot = snapshotSandbox(stateDir);
+        expect(up.exitCode).toBeNull(); // still starting hosts
         up.kill(signal);
         // Whatever it recorded after the snapshot is checked through the hash (netns, links).
         expect(await exited).toBe(130);
