@@ -40,7 +40,8 @@ export function targetContext(
   return {
     inventory: manifest?.hosts,
     sandbox: loadSandboxInventory(env),
-    sshConfig: loadSshConfig(),
+    // SVC_SSH_CONFIG is ssh's -F: that file only, without /etc/ssh/ssh_config.
+    sshConfig: loadSshConfig(env.SVC_SSH_CONFIG ? { file: env.SVC_SSH_CONFIG } : {}),
     defaultUser: userInfo().username,
   };
 }
