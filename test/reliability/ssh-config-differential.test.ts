@@ -566,6 +566,10 @@ describe('without -F: ~/.ssh/config, then /etc/ssh/ssh_config (in a private moun
         SVC_SANDBOX_DIR: join(dir, 'no-sandbox'),
       };
       delete env.SVC_SSH_CONFIG;
+      // The namespace really shows the scratch files (else both tools would fail alike, and agree).
+      const [command, ...rest] = run.wrap(['cat', '/etc/ssh/ssh_config', `${pwHome}/.ssh/config`]);
+      const shown = spawnSync(command!, rest, { encoding: 'utf8' });
+      expect(shown.stdout, shown.stderr).toBe(`${c.system?.ssh_config ?? ''}${c.config}`);
       const ssh = opensshSays(run, c, env);
       const svc = await svcSays(run, c, pwHome, { ...env, PWD: dir });
       expect(svc).toEqual(ssh);
