@@ -11,7 +11,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
@@ -709,6 +709,66 @@ describe('recording host keys', () => {
       );
       expect(result.stderr).toContain(`svc does not support ${keyword}`);
     }
+  });
+
+  it("without -F, /etc/ssh/ssh_config's HashKnownHosts yes (Debian's default) hashes what is recorded, as ssh accept-new does", async () => {
+    // Each tool in a private mount namespace: scratch directories over /etc/ssh and over ~/.ssh
+    // of the passwd home (ssh's ~; svc gets it as $HOME). The machine's files are not touched.
+    const pwHome = userInfo().homedir;
+    const recorded: Record<string, string> = {};
+    for (const tool of ['ssh', 'svc']) {
+      const dir = join(work, `system-hash-${tool}`);
+      const etc = join(dir, 'etc-ssh');
+      const dotSsh = join(dir, 'dot-ssh');
+      mkdirSync(etc, { recursive: true });
+      mkdirSync(dotSsh, { recursive: true });
+      writeFileSync(join(etc, 'ssh_config'), 'Host *\n  HashKnownHosts yes\n');
+      writeFileSync(
+        join(dotSsh, 'config'),
+        `Host *\n  IdentityFile ${sbx.host('sbx-1').keyFile}\n  GlobalKnownHostsFile ${join(dir, 'global')}\n  BatchMode yes\n`,
+      );
+      const mounts = `mount --bind "$1" /etc/ssh && mount --bind "$2" ${pwHome}/.ssh && shift 2 && exec "$@"`;
+      const argv =
+        tool === 'ssh'
+          ? [
+              'ssh',
+              '-o',
+              'StrictHostKeyChecking=accept-new',
+              '-p',
+              '2222',
+              `root@${sbx.host('sbx-1').address}`,
+              'true',
+            ]
+          : [SVC, 'trust', target()];
+      const e: NodeJS.ProcessEnv = {
+        ...process.env,
+        HOME: pwHome,
+        NO_COLOR: '1',
+        SVC_SANDBOX_DIR: join(dir, 'no-sandbox'),
+      };
+      delete e.SSH_AUTH_SOCK;
+      delete e.SVC_SSH_CONFIG;
+      // The namespace really shows the scratch file (else both would record alike, and agree).
+      const shown = spawnSync(
+        'unshare',
+        ['-m', 'sh', '-c', mounts, 'sh', etc, dotSsh, 'cat', '/etc/ssh/ssh_config'],
+        { encoding: 'utf8' },
+      );
+      expect(shown.stdout, shown.stderr).toBe('Host *\n  HashKnownHosts yes\n');
+      const result = spawnSync('unshare', ['-m', 'sh', '-c', mounts, 'sh', etc, dotSsh, ...argv], {
+        env: e,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(result.status, `${tool}: ${result.stderr}`).toBe(0);
+      recorded[tool] = readFileSync(join(dotSsh, 'known_hosts'), 'utf8');
+    }
+    const hashed = (text: string) =>
+      text
+        .trim()
+        .split('\n')
+        .map((line) => line.startsWith('|1|'));
+    expect(hashed(recorded.svc!)).toEqual(hashed(recorded.ssh!));
   });
 
   it('HashKnownHosts yes: svc trust writes a hashed line that ssh-keygen -F finds and ssh accepts', async () => {
