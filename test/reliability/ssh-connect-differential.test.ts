@@ -727,7 +727,8 @@ describe('recording host keys', () => {
         join(dotSsh, 'config'),
         `Host *\n  IdentityFile ${sbx.host('sbx-1').keyFile}\n  GlobalKnownHostsFile ${join(dir, 'global')}\n  BatchMode yes\n`,
       );
-      const mounts = `mount --bind "$1" /etc/ssh && mount --bind "$2" ${pwHome}/.ssh && shift 2 && exec "$@"`;
+      // An empty tmpfs over the passwd home first: a machine without ~/.ssh runs this alike.
+      const mounts = `mount --bind "$1" /etc/ssh && mount -t tmpfs svc-home ${pwHome} && mkdir -m 0700 ${pwHome}/.ssh && mount --bind "$2" ${pwHome}/.ssh && shift 2 && exec "$@"`;
       const argv =
         tool === 'ssh'
           ? [
