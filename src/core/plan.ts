@@ -2,6 +2,7 @@
 // plan can be checked against fixture facts, and `svc deploy` applies exactly what was shown.
 import { createTwoFilesPatch } from 'diff';
 import { gatePath, parentChainProblems, type GateContext } from './write-gate.js';
+import { resolvedPath } from './parent-chain.js';
 import type { HostFacts, PathFact } from './facts.js';
 import { MAX_DIFF_BYTES } from './facts.js';
 import { RECORDS_ROOT } from './fact-request.js';
@@ -431,6 +432,39 @@ class HostPlanner {
   }
 }
 
+/**
+ * The host's directories as they will be once this plan has made its own: a directory the plan
+ * creates or gives to another user (dir { owner: www-data }) is that user's to change from then
+ * on, during the same deploy, so root must not write below it either. Keyed by where the host
+ * resolves each one, as the D records are.
+ */
+function withPlannedDirs(
+  facts: HostFacts,
+  operations: readonly Operation[],
+  changed: ReadonlySet<string>,
+): HostFacts {
+  const dirs = new Map(facts.dirs);
+  for (const op of operations) {
+    if (op.kind !== 'dir') continue;
+    const path = resolveHome(op.path, facts);
+    const where = resolvedPath(facts, path);
+    // Unchanged (or refused) ones are as the host reports them.
+    if (where === undefined || !changed.has(path)) continue;
+    // A directory the host already has keeps its owner unless the plan changes it (update).
+    if (op.ensureOnly && facts.dirs.has(where)) continue;
+    const id = (name: string, known: number | undefined) => (name === 'root' ? 0 : (known ?? -1));
+    dirs.set(where, {
+      path: where,
+      mode: op.mode,
+      uid: id(op.owner, facts.users.get(op.owner)?.uid),
+      gid: id(op.group, facts.groups.get(op.group)),
+      owner: op.owner,
+      group: op.group,
+    });
+  }
+  return { ...facts, dirs };
+}
+
 /** `allowed`: the --allow-path values, sensitive paths this plan may write from config/. */
 export function planHost(
   host: string,
@@ -459,7 +493,15 @@ export function planHost(
     .filter((change) => change.action === 'create' || change.action === 'update')
     .filter((change) => ['dir', 'link', 'file', 'release'].includes(change.kind))
     .map((change) => change.target);
-  parentChainProblems(planner.gateContext, writes);
+  const plannedDirs = new Set(
+    planner.changes
+      .filter((change) => change.kind === 'dir' && change.action !== 'delete')
+      .map((change) => change.target),
+  );
+  parentChainProblems(
+    { ...planner.gateContext, facts: withPlannedDirs(facts, operations, plannedDirs) },
+    writes,
+  );
   return {
     host,
     changes: planner.changes,

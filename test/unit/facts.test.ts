@@ -205,6 +205,51 @@ describe('the fact script and parseFacts', () => {
     expect(text.match(/^D\t/gm)!.length).toBe(new Set(dirs).size);
   });
 
+  it('reports, per path, the directory holding each link on its way, hop by hop (review 2, points 2-3)', () => {
+    const tree = join(root, 'holders');
+    mkdirSync(join(tree, 'opt'), { recursive: true });
+    mkdirSync(join(tree, 'srv', 'app', 'sub'), { recursive: true });
+    mkdirSync(join(tree, 'real', 'sub'), { recursive: true });
+    mkdirSync(join(tree, 'userdir'));
+    symlinkSync(join(tree, 'srv', 'app'), join(tree, 'opt', 'app'));
+    writeFileSync(join(tree, 'opt', 'other.conf'), 'same\n');
+    // A link inside another link's target: srv/a -> userdir/x -> real.
+    symlinkSync(join(tree, 'real'), join(tree, 'userdir', 'x'));
+    symlinkSync('../userdir/x', join(tree, 'srv', 'a'));
+    const held: FactRequest = {
+      ...request,
+      paths: [
+        { path: join(tree, 'opt', 'app', 'sub', 'app.conf') },
+        { path: join(tree, 'opt', 'other.conf') },
+        { path: join(tree, 'srv', 'a', 'sub', 'app.conf') },
+      ],
+    };
+    const facts = parseFacts(run(factScript(held)), held, 'local');
+    expect(facts.linkHolders.get(join(tree, 'opt', 'app', 'sub', 'app.conf'))).toEqual([
+      join(tree, 'opt'),
+    ]);
+    expect(facts.linkHolders.get(join(tree, 'opt', 'other.conf'))).toBeUndefined();
+    expect(facts.linkHolders.get(join(tree, 'srv', 'a', 'sub', 'app.conf'))).toEqual([
+      join(tree, 'srv'),
+      join(tree, 'userdir'),
+    ]);
+    expect(facts.resolved.get(join(tree, 'srv', 'a', 'sub', 'app.conf'))).toBe(
+      join(tree, 'real', 'sub', 'app.conf'),
+    );
+    for (const dir of [join(tree, 'opt'), join(tree, 'userdir'), join(tree, 'real', 'sub')])
+      expect(facts.dirs.has(dir)).toBe(true);
+  });
+
+  it('a link loop resolves to nothing (bounded), not a hang', () => {
+    const tree = join(root, 'loop');
+    mkdirSync(tree);
+    symlinkSync(join(tree, 'b'), join(tree, 'a'));
+    symlinkSync(join(tree, 'a'), join(tree, 'b'));
+    const looped: FactRequest = { ...request, paths: [{ path: join(tree, 'a', 'f') }] };
+    const facts = parseFacts(run(factScript(looped)), looped, 'local');
+    expect(facts.resolved.get(join(tree, 'a', 'f'))).toBeUndefined();
+  });
+
   it('refuses malformed svc records', () => {
     mkdirSync(join(root, 'svc', 'api-orders'), { recursive: true });
     writeFileSync(request.recordsFile, '{"files": "not a list"}');
