@@ -13,6 +13,7 @@ import {
   installFile,
   move,
   moveLink,
+  checkPrivateDir,
   privateDir,
   restoreFile,
   temporaryName,
@@ -163,10 +164,11 @@ function staleSection(input: ApplyInput): string {
 /** The upload comes first, before the lock: a connection that stalls mid-upload holds no lock. */
 function stageSection(service: string): string {
   return [
-    privateDir(STATE_DIR),
+    privateDir(STATE_DIR, false),
     // svc's own state, whatever made it: root's alone (the plan has said whether it was).
     shellCommand(['chown', '-h', 'root:root', '--', STATE_DIR]),
     shellCommand(['chmod', '0700', '--', STATE_DIR]),
+    checkPrivateDir(STATE_DIR),
     privateDir(LOCKS_DIR),
     `stage=$(mktemp -d ${q(`${STATE_DIR}/stage.${service}.`)}"$$.XXXXXX")`,
     `tar -xzf - -C "$stage" --no-same-owner`,

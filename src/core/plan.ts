@@ -1,7 +1,7 @@
 // The planner: operations + facts -> the changes that would make the host match. Pure, so a
 // plan can be checked against fixture facts, and `svc deploy` applies exactly what was shown.
 import { createTwoFilesPatch } from 'diff';
-import { gatePath, parentChainProblems, type GateContext } from './write-gate.js';
+import { gatePath, isSvcState, parentChainProblems, type GateContext } from './write-gate.js';
 import { resolvedPath } from './parent-chain.js';
 import type { HostFacts, PathFact } from './facts.js';
 import { MAX_DIFF_BYTES } from './facts.js';
@@ -46,7 +46,6 @@ export interface HostPlan {
   factsDigest: string;
 }
 
-const isSvcState = (path: string) => path === RECORDS_ROOT || path.startsWith(`${RECORDS_ROOT}/`);
 const octal = (mode: number) => mode.toString(8).padStart(4, '0');
 const resolveHome = (path: string, facts: HostFacts) =>
   path.startsWith('~/') ? `${facts.login.home}/${path.slice(2)}` : path;
@@ -178,7 +177,7 @@ class HostPlanner {
 
   dir(op: DirOperation): void {
     const path = resolveHome(op.path, this.facts);
-    if (op.step !== undefined && !gatePath(this.gateContext, path, 'directory')) return;
+    if (op.step !== undefined && !gatePath(this.gateContext, path, 'directory', op)) return;
     const fact = this.fact(path);
     const detail = `${octal(op.mode)} ${op.owner}:${op.group}`;
     if (fact.type === 'absent')

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  checkPrivateDir,
   copy,
   emitDirCreates,
   dirCreate,
@@ -201,5 +202,37 @@ describe('the commands, against a planted link (real sh, scratch tree)', () => {
     emitDirCreates(fresh);
     sh(fresh.join('\n'));
     expect(lstatSync(join(dir, 'a', 'b')).mode & 0o777).toBe(0o750);
+  });
+
+  it("svc's state directories: verified root's alone, not just made (review 2, point 5)", () => {
+    const said = (dir: string) =>
+      execFileSync(
+        'sh',
+        ['-c', `set -eu\nsay() { printf '%s\\n' "$*"; }\n${checkPrivateDir(dir)}\necho OK`],
+        { encoding: 'utf8' },
+      );
+    const run = (dir: string) => {
+      try {
+        return said(dir);
+      } catch (error) {
+        return String((error as { stdout: string }).stdout);
+      }
+    };
+    const state = join(root, 'state');
+    for (const [name, mode] of [
+      ['group-writable', 0o770],
+      ['other-writable', 0o707],
+      ['sticky-world', 0o1777],
+    ] as const) {
+      mkdirSync(join(state, name), { recursive: true });
+      execFileSync('chmod', [mode.toString(8), join(state, name)]);
+      expect(run(join(state, name))).toMatch(/^FAIL\t.* is not root's own private directory/);
+    }
+    mkdirSync(join(state, 'real'));
+    symlinkSync(join(state, 'real'), join(state, 'link'));
+    expect(run(join(state, 'link'))).toMatch(/^FAIL\t/);
+    expect(run(join(state, 'absent'))).toMatch(/^FAIL\t/);
+    // Owned by uid 0 and writable by root alone (the root directory is): passes.
+    expect(run('/')).toBe('OK\n');
   });
 });

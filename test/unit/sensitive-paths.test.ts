@@ -498,6 +498,27 @@ describe("a project playbook's dir and link steps", () => {
     expect(plan.problems).toEqual([expect.stringContaining(problem)]);
   });
 
+  // Review 2, point 5: svc's own state is nobody's to hand out, for every step kind, any flag.
+  it.each([
+    '- dir: { path: /var/lib/svc, mode: "0755", owner: nobody }',
+    '- dir: { path: /var/lib/svc/locks, mode: "0777" }',
+    '- link: { path: /var/lib/svc/app, target: /tmp }',
+  ])('refuses %s, also with --allow-path', (step) => {
+    const allow = ['/var/lib/svc', '/var/lib/svc/locks', '/var/lib/svc/app'];
+    const plan = planHost('web1', projectOps(`${step}\n`), facts(), 'digest', allow);
+    expect(plan.problems).toEqual([expect.stringContaining("is in /var/lib/svc, svc's own state")]);
+  });
+
+  it('refuses a step that resolves into /var/lib/svc through a link on the host', () => {
+    const hostFacts = facts([], { resolved: new Map([['/srv/state/x', '/var/lib/svc/x']]) });
+    const plan = planHost('web1', projectOps('- dir: { path: /srv/state/x }\n'), hostFacts, 'd');
+    expect(plan.problems).toEqual([
+      expect.stringContaining(
+        '/srv/state/x on web1 resolves to /var/lib/svc/x, which is in /var/lib/svc',
+      ),
+    ]);
+  });
+
   it("passes svc's own steps, also for a root login (~/service is the login's own)", () => {
     const rootFacts = facts([], { login: { user: 'root', home: '/root' } });
     const plan = planHost('web1', projectOps('', 'root', '/root'), rootFacts, 'digest');
