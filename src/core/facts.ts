@@ -140,12 +140,21 @@ enc() {
     *) enc="=$1" ;;
   esac
 }
+# File content is read without following a link or waiting on a FIFO (dd's nofollow, nonblock):
+# another user could swap the file for one between the test above and the read, and root would
+# read /etc/shadow into the plan, or hang. Without GNU dd (busybox), the read is re-checked
+# immediately before, a narrower window (docs/RELIABILITY.md).
+if dd if=/dev/null of=/dev/null iflag=nofollow,nonblock count=0 2>/dev/null; then
+  rd() { dd if="$1" iflag=nofollow,nonblock bs=65536 2>/dev/null; }
+else
+  rd() { if [ -f "$1" ] && [ ! -L "$1" ] && [ ! -p "$1" ]; then cat -- "$1"; fi; }
+fi
 path_fact() {
   if [ -L "$2" ]; then t=link; elif [ -d "$2" ]; then t=dir; elif [ -f "$2" ]; then t=file;
   elif [ -e "$2" ]; then t=other; else printf 'P\t%s\tabsent\n' "$1"; return; fi
   set -- "$1" "$2" "$3" "$t" $(stat -c '%a %U %G %s' -- "$2")
   sum=-; enc=-
-  if [ "$4" = file ]; then sum=$(sha256sum < "$2"); sum=${expand('sum%% *')}; fi
+  if [ "$4" = file ]; then sum=$(rd "$2" | sha256sum); sum=${expand('sum%% *')}; fi
   if [ "$4" = link ]; then
     # Exact, trailing newlines included: the . stops $(...) from stripping them.
     # A link gone meanwhile reads as an empty target, which the parser refuses.
@@ -153,7 +162,7 @@ path_fact() {
   fi
   printf 'P\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$4" "$5" "$6" "$7" "$8" "$sum" "$enc"
   if [ "$4" = file ] && [ -n "$3" ] && [ "$sum" != "$3" ] && [ "$8" -le ${MAX_DIFF_BYTES} ]; then
-    printf 'C\t%s\t%s\n' "$1" "$(b64 < "$2")"
+    printf 'C\t%s\t%s\n' "$1" "$(rd "$2" | b64)"
   fi
 }
 # The directories on the way to a path, each once (D), the directories holding a link on its way
@@ -265,7 +274,7 @@ if [ -f "$list" ] && [ ! -L "$list" ]; then
   while IFS= read -r f; do
     case $f in /*) ;; *) continue ;; esac
     if [ -L "$f" ]; then t=link; elif [ -f "$f" ]; then t=file; elif [ -e "$f" ]; then t=other; else t=absent; fi
-    sum=-; [ "$t" != file ] || { sum=$(sha256sum < "$f"); sum=${expand('sum%% *')}; }
+    sum=-; [ "$t" != file ] || { sum=$(rd "$f" | sha256sum); sum=${expand('sum%% *')}; }
     enc "$f"; printf 'W\t%s\t%s\t%s\n' "$enc" "$t" "$sum"
   done < "$list"
 fi

@@ -2,7 +2,7 @@
 // plan can be checked against fixture facts, and `svc deploy` applies exactly what was shown.
 import { createTwoFilesPatch } from 'diff';
 import { gatePath, isSvcState, parentChainProblems, type GateContext } from './write-gate.js';
-import { resolvedPath } from './parent-chain.js';
+import { resolvedPath, unsafeDirs } from './parent-chain.js';
 import type { HostFacts, PathFact } from './facts.js';
 import { MAX_DIFF_BYTES } from './facts.js';
 import { RECORDS_ROOT } from './fact-request.js';
@@ -497,10 +497,14 @@ export function planHost(
       .filter((change) => change.kind === 'dir' && change.action !== 'delete')
       .map((change) => change.target),
   );
-  parentChainProblems(
-    { ...planner.gateContext, facts: withPlannedDirs(facts, operations, plannedDirs) },
-    writes,
-  );
+  const combined = withPlannedDirs(facts, operations, plannedDirs);
+  parentChainProblems({ ...planner.gateContext, facts: combined }, writes);
+  // What the host sent for a file below a directory another user can change may not be that
+  // file: a link planted there could have led the read to any file root can read. Never shown.
+  for (const change of planner.changes) {
+    if (change.diff !== undefined && unsafeDirs(combined, [change.target]).length > 0)
+      change.diff = "(not shown: a directory on its way is not root's alone)";
+  }
   return {
     host,
     changes: planner.changes,

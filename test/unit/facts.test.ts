@@ -12,6 +12,7 @@ import {
   type FactRequest,
 } from '../../src/core/facts.js';
 import { FactsError, parseFacts } from '../../src/core/facts-parse.js';
+import { shellQuote as q } from '../../src/core/quote.js';
 import { sha256Hex } from '../../src/core/release.js';
 
 const root = mkdtempSync(join(tmpdir(), 'svc-facts-'));
@@ -238,6 +239,52 @@ describe('the fact script and parseFacts', () => {
     );
     for (const dir of [join(tree, 'opt'), join(tree, 'userdir'), join(tree, 'real', 'sub')])
       expect(facts.dirs.has(dir)).toBe(true);
+  });
+
+  describe('a file swapped between its test and its read (review 2, point 4)', () => {
+    // The hostile user's move, made deterministic: a stat first on PATH that, once it has
+    // reported on the file, replaces it (with a link to a secret, or a FIFO).
+    const realStat = execFileSync('sh', ['-c', 'command -v stat'], { encoding: 'utf8' }).trim();
+    const swapped = (swap: string) => {
+      const tree = join(root, `swap-${swap.split(' ')[0]}`);
+      const bin = join(tree, 'bin');
+      mkdirSync(bin, { recursive: true });
+      const target = join(tree, 'app.conf');
+      writeFileSync(target, 'old\n');
+      writeFileSync(join(tree, 'secret'), 'root:$6$secret-hash:19000::::::\n');
+      writeFileSync(
+        join(bin, 'stat'),
+        `#!/bin/sh\n${q(realStat)} "$@"; rc=$?\nfor a; do last=$a; done\n` +
+          `if [ "$last" = ${q(target)} ] && [ ! -e ${q(`${target}.done`)} ]; then : > ${q(`${target}.done`)}; rm -f ${q(target)}; ${swap}; fi\nexit $rc\n`,
+        { mode: 0o755 },
+      );
+      const swapRequest: FactRequest = {
+        ...request,
+        paths: [{ path: target, compareWith: sha256Hex('new\n') }],
+      };
+      const text = execFileSync('sh', ['-s'], {
+        input: factScript(swapRequest),
+        encoding: 'utf8',
+        timeout: 15_000,
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+      });
+      return { text, target, secret: join(tree, 'secret') };
+    };
+
+    it('a link to a secret planted after the test: its content is never read', () => {
+      const tree = join(root, 'swap-ln');
+      const { text } = swapped(`ln -s ${q(join(tree, 'secret'))} ${q(join(tree, 'app.conf'))}`);
+      expect(text).not.toContain(
+        Buffer.from('root:$6$secret-hash').toString('base64').slice(0, 16),
+      );
+      expect(text).not.toContain(sha256Hex('root:$6$secret-hash:19000::::::\n'));
+    });
+
+    it('a FIFO planted after the test: the fact script does not hang', () => {
+      const tree = join(root, 'swap-mkfifo');
+      const { text } = swapped(`mkfifo ${q(join(tree, 'app.conf'))}`);
+      expect(text).toMatch(/\nE\tsvc-facts\n$/);
+    });
   });
 
   it('a link loop resolves to nothing (bounded), not a hang', () => {

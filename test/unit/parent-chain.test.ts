@@ -212,3 +212,36 @@ describe('POSIX ACLs (review 2, point 6)', () => {
     ]);
   });
 });
+
+describe('content under an untrusted directory (review 2, point 4)', () => {
+  it('is never shown as a diff, even with --allow-path accepting the directory', () => {
+    const content = new TextEncoder().encode('root:$6$secret-hash:19000::::::\n');
+    const hostFacts = withDirs(
+      [...rootChain.slice(0, 2), dir('/etc/app', 0o2775, 'root', 'staff')],
+      {
+        paths: new Map([
+          [
+            '/etc/app/app.conf',
+            {
+              path: '/etc/app/app.conf',
+              type: 'file',
+              mode: 0o644,
+              owner: 'root',
+              group: 'root',
+              size: content.length,
+              sha256: 'a'.repeat(64),
+              content,
+            },
+          ],
+        ]),
+        installed: ['/etc/app/app.conf'],
+      },
+    );
+    for (const allowed of [[], ['/etc/app']]) {
+      const plan = planHost('web1', appConf, hostFacts, 'd', allowed);
+      const change = plan.changes.find((c) => c.target === '/etc/app/app.conf')!;
+      expect(change.diff).toBe("(not shown: a directory on its way is not root's alone)");
+      expect(JSON.stringify(plan)).not.toContain('secret-hash');
+    }
+  });
+});
