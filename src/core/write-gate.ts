@@ -73,9 +73,10 @@ export function gatePath(
     return false;
   }
   const rule = (candidate: string) =>
-    what === 'file'
+    (what === 'file'
       ? sensitiveRule(candidate, ctx.serviceName)
-      : homeWaiver(ctx, candidate, sensitiveDirRule(candidate, ctx.serviceName));
+      : homeWaiver(ctx, candidate, sensitiveDirRule(candidate, ctx.serviceName))) ??
+    loginHomeRule(ctx.facts.login.home, candidate, what !== 'file');
   let ok = true;
   for (const candidate of resolved === path ? [path] : [path, resolved]) {
     const matched = rule(candidate);
@@ -93,6 +94,21 @@ export function gatePath(
     ok = false;
   }
   return ok;
+}
+
+/**
+ * The SSH login user runs sudo: its shell startup files (~/.profile, ~/.bashrc, ~/.config/...)
+ * and ~/bin (on its PATH) decide what runs as root next time, wherever its home is (the list's
+ * /home/*\/.* and /root/** cover only the usual homes). For a directory step, the home itself
+ * too: a mode on it hands out all of them.
+ */
+function loginHomeRule(home: string, path: string, isDir: boolean): string | undefined {
+  if (home === '/' || home === '') return undefined;
+  if (isDir && path === home) return '~ (the login home)';
+  if (!path.startsWith(`${home}/`)) return undefined;
+  const below = path.slice(home.length + 1).split('/');
+  if (below[0] === 'bin') return '~/bin/**';
+  return below.some((part) => part.startsWith('.')) ? '~/.*' : undefined;
 }
 
 /**
