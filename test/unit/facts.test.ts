@@ -343,6 +343,31 @@ describe('the fact script and parseFacts', () => {
       (text: string) => text.replace(/^A\t0\t.*$/m, 'A\t0\t=x'),
     ],
     ['a resolution for another path', (text: string) => text.replace(/^A\t0\t/m, 'A\t1\t')],
+    // Review 2, point 7: a lying host's paths, decoded, must be canonical and printable.
+    [
+      'a resolution with a control character',
+      (text: string) => text.replace(/^A\t0\t.*$/m, 'A\t0\t2f6574630a2f78'),
+    ],
+    [
+      'a resolution that is not canonical',
+      (text: string) => text.replace(/^A\t0\t.*$/m, 'A\t0\t=/etc/../tmp/x'),
+    ],
+    [
+      'a directory record with a non-canonical path',
+      (text: string) => text.replace(/^D\t=\/\t/m, 'D\t=/etc//\t'),
+    ],
+    [
+      'a directory record without its ACL mark',
+      (text: string) => text.replace(/^(D\t.*)\t[-+]$/m, '$1'),
+    ],
+    [
+      'a link-holder record for another path',
+      (text: string) => text.replace(/^A\t0\t/m, 'K\t1\t=/etc\nA\t0\t'),
+    ],
+    [
+      'a link-holder record with a relative path',
+      (text: string) => text.replace(/^A\t0\t/m, 'K\t0\t=etc\nA\t0\t'),
+    ],
     ['a missing resolution', (text: string) => text.replace(/^A\t0\t.*\n/m, '')],
     [
       'an installed file with a bad hash',
