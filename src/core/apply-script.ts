@@ -311,7 +311,7 @@ function releaseCommands(
           `say "STEP	installing: ${install.join(' ').replace(/["$`\\]/g, '')}"`,
           `(cd ${q(partial)} && ${shellCommand(install)}) </dev/null 3>&- 9>&- || { rm -rf -- ${q(partial)}; say "FAIL	the install step failed"; exit 1; }`,
           // What the install step made belongs to root like the rest (tar unpacked it as root).
-          shellCommand(['chown', '-R', 'root:root', '--', partial]),
+          shellCommand(['chown', '-R', '-h', 'root:root', '--', partial]),
         ]
       : []),
     move(partial, path),

@@ -218,6 +218,17 @@ describe('every chmod, chown, mkdir, rm and redirection in the apply script', ()
     ['a first deploy', script(facts())],
     ['a project playbook with dir and link steps', script(facts(), CONFIG, projectOps(facts()))],
     ['a pinned-release rollback', script(pinned)],
+    [
+      'a release with an install step',
+      script(
+        facts(),
+        CONFIG,
+        resolveHomePaths(
+          operations(CONFIG, { ...manifest, install: ['npm', 'ci'] }),
+          '/home/deploy',
+        ),
+      ),
+    ],
     ['an adopted file given back', script(updated)],
     ['a deletion', script(withRecordedFile(deployedFacts(), '/etc/gone'))],
   ];
