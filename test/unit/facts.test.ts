@@ -287,6 +287,26 @@ describe('the fact script and parseFacts', () => {
     });
   });
 
+  it('marks a directory whose ls -ld shows a POSIX ACL (review 2, point 6)', () => {
+    const tree = join(root, 'acl');
+    mkdirSync(join(tree, 'granted'), { recursive: true });
+    // setfacl -m u:4242:rwx, written as the kernel's xattr (no acl package needed): header 2, then
+    // user::rwx, user:4242:rwx, group::r-x, mask::rwx, other::r-x.
+    execFileSync('python3', [
+      '-c',
+      `import os,struct
+e=lambda t,p,i=0xffffffff: struct.pack('<HHI',t,p,i)
+os.setxattr(${JSON.stringify(join(tree, 'granted'))},'system.posix_acl_access',struct.pack('<I',2)+e(1,7)+e(2,7,4242)+e(4,5)+e(0x10,7)+e(0x20,5))`,
+    ]);
+    expect(execFileSync('ls', ['-ld', join(tree, 'granted')], { encoding: 'utf8' })).toMatch(
+      /^.{10}\+/,
+    );
+    const acl: FactRequest = { ...request, paths: [{ path: join(tree, 'granted', 'f') }] };
+    const facts = parseFacts(run(factScript(acl)), acl, 'local');
+    expect(facts.dirs.get(join(tree, 'granted'))!.acl).toBe(true);
+    expect(facts.dirs.get(tree)!.acl).toBeUndefined();
+  });
+
   it('a link loop resolves to nothing (bounded), not a hang', () => {
     const tree = join(root, 'loop');
     mkdirSync(tree);
