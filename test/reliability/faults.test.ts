@@ -173,9 +173,9 @@ describe('the SSH connection cut in the middle of each apply step', () => {
     ['overlay', 'install', 'case "$*" in *.svc-new*) true ;; *) false ;; esac'],
     ['unit install (monit reload)', 'monit', '[ "$1" = reload ]'],
     ['switch of current', 'mv', 'case "$*" in */current) true ;; *) false ;; esac'],
-    // Under init: monit the deploy restarts through the launcher, whose start waits 2 s to
-    // confirm the process lives: the cut falls in that wait.
-    ['restart', 'sleep', '[ "$1" = 2 ]'],
+    // Under init: monit the deploy restarts through the launcher, in the background, while the
+    // gate polls for the new process: the cut falls in the gate's first poll after it.
+    ['restart', 'sleep', '[ "$1" = 0.05 ]'],
     ['health check', 'curl', 'true'],
   ];
 
