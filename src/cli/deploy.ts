@@ -11,6 +11,7 @@ import { parseCount, rollout } from '../remote/rollout.js';
 import { colorEnabled, palette } from '../ui/color.js';
 import { hostProgress } from '../ui/progress.js';
 import { formatFooter, formatHostOutcome } from '../core/plan-format.js';
+import { svcCommand } from './invoked-as.js';
 import {
   addPlanOptions,
   planTarget,
@@ -260,14 +261,32 @@ function report(
     const paint = palette(colorEnabled(process.stdout));
     process.stdout.write(`\n${table(rows)}`);
     if (failed.length > 0)
-      process.stdout.write(
-        paint.red(
-          `${failed.length} host(s) not deployed: ${failed.join(', ')} (svc deploy ${target} --retry-failed)\n`,
-        ),
-      );
+      process.stdout.write(paint.red(`${notDeployedLine(rows, failed, target, svcCommand())}\n`));
   }
   if (aborted) return EXIT.interrupted;
   return failed.length > 0 ? EXIT.error : EXIT.ok;
+}
+
+/**
+ * What to do about the hosts not deployed. A refused host (its plan has a problem: wrong init
+ * system, files svc did not make) stays refused on a retry, so it is pointed at its reason; only
+ * hosts a retry can help (locked, lost connection, failed health check) get --retry-failed.
+ */
+export function notDeployedLine(
+  rows: readonly Row[],
+  failed: readonly string[],
+  target: string,
+  svc: string,
+): string {
+  const refused = rows.filter((row) => row.status === 'refused').map((row) => row.host);
+  const retryable = failed.filter((host) => !refused.includes(host));
+  const hints = [
+    ...(refused.length > 0
+      ? [`${refused.join(', ')}: fix what the plan says above, then ${svc} deploy ${target}`]
+      : []),
+    ...(retryable.length > 0 ? [`${svc} deploy ${target} --retry-failed`] : []),
+  ];
+  return `${failed.length} host(s) not deployed: ${failed.join(', ')} (${hints.join('; ')})`;
 }
 
 const EXAMPLES = `

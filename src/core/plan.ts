@@ -253,13 +253,15 @@ class HostPlanner {
       op.init
     ];
     if (needs !== undefined && this.facts.init !== needs) {
-      this.problems.push(
-        `svc.yaml says init: ${op.init}, but ${this.host} runs ${this.facts.init === 'none' ? 'no init system svc knows' : this.facts.init}`,
-      );
+      this.problems.push(initMismatch(op.init, this.host, this.facts.init));
       return;
     }
     if (op.init === 'monit' && !this.facts.monit.installed) {
-      this.problems.push(`svc.yaml says init: monit, but monit is not installed on ${this.host}`);
+      const other =
+        this.facts.init === 'none' ? '' : `, or set init: ${this.facts.init} in svc.yaml`;
+      this.problems.push(
+        `svc.yaml says init: monit, but monit is not installed on ${this.host}: install monit there${other}`,
+      );
       return;
     }
     const changed = op.dependsOn.filter((path) => this.changedPaths.has(path));
@@ -486,4 +488,18 @@ export function summarize(changes: readonly Change[]): PlanSummary {
     else summary.restart++;
   }
   return summary;
+}
+
+/**
+ * The refusal for a host whose init system is not the one svc.yaml names, with the fix in the
+ * same line: no retry helps, so it says what does (another init:, or a host that runs it).
+ */
+export function initMismatch(wanted: string, host: string, found: string): string {
+  const runs = found === 'none' ? `no ${wanted} (no init system svc knows)` : found;
+  const fix =
+    found === 'none'
+      ? `set init: monit in svc.yaml, or deploy to a host that runs ${wanted}`
+      : `set init: ${found} (or init: monit) in svc.yaml, or deploy to a host that runs ${wanted}`;
+  const sandbox = wanted === 'systemd' ? ' (a sandbox one: svc sandbox up --systemd)' : '';
+  return `svc.yaml says init: ${wanted}, but ${host} runs ${runs}: ${fix}${sandbox}`;
 }

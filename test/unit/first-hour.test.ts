@@ -1,0 +1,64 @@
+// Pure pieces of the first hour (issue 10 sections 2 and 4): which sandbox hosts `up` makes, the
+// closing line of a deploy that left hosts undeployed, how a hint writes svc.
+import { describe, expect, it } from 'vitest';
+import { notDeployedLine } from '../../src/cli/deploy.js';
+import { commandFor } from '../../src/core/invoked-as.js';
+import { chooseSandboxKind } from '../../src/core/sandbox-kind.js';
+
+const summary = { create: 1, update: 0, delete: 0, restart: 0 };
+
+describe('chooseSandboxKind', () => {
+  it('follows a flag, else the project here', () => {
+    expect(chooseSandboxKind({ systemd: true }, { init: 'monit' }).kind).toBe('systemd');
+    expect(chooseSandboxKind({ light: true }, { init: 'systemd' }).kind).toBe('light');
+    expect(chooseSandboxKind({}, { init: 'systemd' })).toMatchObject({ kind: 'systemd' });
+    expect(chooseSandboxKind({}, { init: 'systemd' }).note).toContain('init: systemd');
+    expect(chooseSandboxKind({}, { init: 'monit' })).toEqual({ kind: 'light' });
+    expect(chooseSandboxKind({}, undefined)).toEqual({ kind: 'light' });
+  });
+});
+
+describe('notDeployedLine', () => {
+  it('never offers --retry-failed for a refused host', () => {
+    const line = notDeployedLine(
+      [{ host: 'sbx-1', status: 'refused', summary, seconds: 0, message: 'init' }],
+      ['sbx-1'],
+      'sandbox',
+      'svc',
+    );
+    expect(line).not.toContain('--retry-failed');
+    expect(line).toBe(
+      '1 host(s) not deployed: sbx-1 (sbx-1: fix what the plan says above, then svc deploy sandbox)',
+    );
+  });
+
+  it('offers --retry-failed for hosts a retry can help, with the command as run', () => {
+    const line = notDeployedLine(
+      [
+        { host: 'sbx-1', status: 'refused', summary, seconds: 0 },
+        { host: 'sbx-2', status: 'locked', summary, seconds: 0 },
+      ],
+      ['sbx-1', 'sbx-2'],
+      'sandbox',
+      'bin/svc',
+    );
+    expect(line).toContain('bin/svc deploy sandbox --retry-failed');
+    expect(line).toContain('sbx-1: fix what the plan says above');
+  });
+});
+
+describe('commandFor', () => {
+  const script = '/home/u/svc/bin/svc';
+  it('is svc when PATH finds this very svc', () => {
+    expect(commandFor({ script, scriptReal: script, onPathReal: script }, '/home/u/svc')).toBe(
+      'svc',
+    );
+  });
+  it('is the path as typed from the directory the hint runs in, when PATH finds another or none', () => {
+    const none = { script, scriptReal: script, onPathReal: undefined };
+    expect(commandFor(none, '/home/u/svc')).toBe('bin/svc');
+    expect(commandFor(none, '/home/u/svc/api-orders')).toBe('../bin/svc');
+    expect(commandFor({ ...none, onPathReal: '/usr/bin/svc' }, '/home/u/svc')).toBe('bin/svc');
+    expect(commandFor(none, '/tmp/x/y/z')).toBe(script);
+  });
+});
