@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { checkServiceName, shownText, USER_PATTERN, type Kind } from './naming.js';
 import { SANDBOX_GROUP } from './sandbox-inventory.js';
-import { closest, didYouMean } from './suggest.js';
+import { closest } from './suggest.js';
 
 export const INIT_SYSTEMS = ['systemd', 'openrc', 'upstart', 'monit'] as const;
 export type InitSystem = (typeof INIT_SYSTEMS)[number];
