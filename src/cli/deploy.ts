@@ -75,7 +75,7 @@ async function confirm(count: number, yes: boolean): Promise<void> {
   }
 }
 
-function table(rows: readonly Row[]): string {
+function table(rows: readonly Row[], shownAbove: ReadonlySet<string>): string {
   const cells = rows.map((row) => {
     const changes =
       'summary' in row
@@ -94,8 +94,11 @@ function table(rows: readonly Row[]): string {
       .map((text, column) => text.padEnd(widths[column]!))
       .join('  ')
       .trimEnd();
+  // A host that could not be planned (unreachable, say) had its one line above, with the plans.
   const notes = rows.flatMap((row) =>
-    'message' in row && row.message ? [`  ${row.host}: ${row.message}`] : [],
+    'message' in row && row.message && !shownAbove.has(row.host)
+      ? [`  ${row.host}: ${row.message}`]
+      : [],
   );
   return (
     [line(header), ...cells.map(line), ...(notes.length > 0 ? ['', ...notes] : [])].join('\n') +
@@ -158,6 +161,7 @@ export async function runDeploy(
   try {
     let rows: Row[];
     let projectDir: string;
+    let shownAbove = new Set<string>();
     if (pipelined(flags)) {
       const progress = json ? undefined : hostProgress([], process.stderr, true);
       const options = applyOptions(target, flags, controller.signal, (host, step) =>
@@ -188,11 +192,13 @@ export async function runDeploy(
           },
       );
       projectDir = run.project.dir;
+      shownAbove = planFailures(run.planned);
     } else {
       const run = await planTarget(target, flags, pinRelease);
       pool = run.pool;
       projectDir = run.project.dir;
       const planned = selectHosts(run, flags.retryFailed === true);
+      shownAbove = planFailures(planned);
       const outcomes = planned.map((host) => host.outcome);
       if (json) for (const outcome of outcomes) emit({ event: 'plan', ...outcome });
       else printPlans(run.project.manifest.name, outcomes, false);
@@ -225,11 +231,17 @@ export async function runDeploy(
         if (row.status === 'skipped') progress?.done(row.host, 'skipped', false);
       await progress?.finished;
     }
-    return report(rows, target, projectDir, json, emit, controller.signal.aborted);
+    return report(rows, target, projectDir, json, emit, controller.signal.aborted, shownAbove);
   } finally {
     process.off('SIGINT', interrupt);
     await pool?.closeAll();
   }
+}
+
+function planFailures(planned: readonly PlannedHost[]): Set<string> {
+  return new Set(
+    planned.filter((host) => host.outcome.status === 'failed').map((host) => host.host.name),
+  );
 }
 
 function selectHosts(run: PlanRun, retryFailed: boolean): PlannedHost[] {
@@ -249,6 +261,7 @@ function report(
   json: boolean,
   emit: (event: object) => void,
   aborted: boolean,
+  shownAbove: ReadonlySet<string>,
 ): number {
   const failed = rows
     .filter((row) => row.status !== 'deployed' && row.status !== 'unchanged')
@@ -259,7 +272,7 @@ function report(
     emit({ event: 'summary', hosts: rows.length, failed });
   } else {
     const paint = palette(colorEnabled(process.stdout));
-    process.stdout.write(`\n${table(rows)}`);
+    process.stdout.write(`\n${table(rows, shownAbove)}`);
     if (failed.length > 0)
       process.stdout.write(paint.red(`${notDeployedLine(rows, failed, target, svcCommand())}\n`));
   }

@@ -2,6 +2,7 @@
 // shape of every lifecycle command. A host that fails is reported with its reason; the others
 // still run.
 import { resolve } from 'node:path';
+import { connectProblem } from '../core/connect-problem.js';
 import { SvcError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest.js';
 import { resolveTarget, type HostSpec } from '../core/targets.js';
@@ -35,8 +36,17 @@ export async function forEachHost<T>(
         try {
           return { host, ok: true, value: await work(await pool.get(host), host, manifest) };
         } catch (error) {
-          if (error instanceof SvcError)
-            return { host, ok: false, error: error.message.replace(`${host.name}: `, '') };
+          if (error instanceof SvcError) {
+            const problem = connectProblem(error.message);
+            return {
+              host,
+              ok: false,
+              error:
+                problem === undefined
+                  ? error.message.replace(`${host.name}: `, '')
+                  : `${host.address}:${host.port}: ${problem}`,
+            };
+          }
           throw error;
         }
       },

@@ -139,7 +139,7 @@ describe('host keys', () => {
       expect(result.code).toBe(1);
       expect(result.stdout).toMatch(
         new RegExp(
-          `sbx-2: HOST KEY OF ${address.replaceAll('.', '\\.')} HAS CHANGED .*known_hosts:\\d+ has another`,
+          `sbx-2 \\(deploy@${address.replaceAll('.', '\\.')}:22\\): HOST KEY OF ${address.replaceAll('.', '\\.')} HAS CHANGED .*known_hosts:\\d+ has another`,
         ),
       );
       expect(result.stdout).toContain('sbx-1 (deploy@');
