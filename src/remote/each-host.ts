@@ -9,6 +9,7 @@ import { resolveTarget, type HostSpec } from '../core/targets.js';
 import { readManifestFile } from '../project/read.js';
 import { mapLimit } from './plan-hosts.js';
 import { parallelism, sshOptions, targetContext, type ConnectFlags } from './run-context.js';
+import { checkBareWords } from './target-words.js';
 import { ConnectionPool, type HostConnection } from './ssh.js';
 
 export interface EachHostFlags extends ConnectFlags {
@@ -27,6 +28,7 @@ export async function forEachHost<T>(
   const manifest = readManifestFile(resolve(flags.dir ?? '.'));
   const ctx = targetContext(manifest);
   const hosts = resolveTarget(target, ctx);
+  await checkBareWords(hosts, ctx);
   const pool = new ConnectionPool(sshOptions(flags, ctx, undefined));
   try {
     const results = await mapLimit(

@@ -190,3 +190,31 @@ describe('an unreachable host', () => {
     ]);
   });
 });
+
+describe('a bare word as TARGET', () => {
+  it('that is no group, alias or resolvable name says so, and connects nowhere', async () => {
+    projectWith((yaml) => yaml);
+    const empty = join(cwd, 'empty-home');
+    mkdirSync(empty);
+    const result = await svcAsync(['deploy', 'webservers', '--yes'], {
+      HOME: empty,
+      SVC_SANDBOX_DIR: join(cwd, 'no-sandbox'),
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      'svc: error: target "webservers": not an inventory group, an ~/.ssh/config alias or a host name that resolves (svc.yaml has no hosts: section)\n',
+    );
+  });
+
+  it('that resolves (localhost, from /etc/hosts) is still a host', async () => {
+    projectWith((yaml) => yaml);
+    const closed = await loopbackServer(() => undefined);
+    await closed.close();
+    const empty = join(cwd, 'empty-home');
+    mkdirSync(empty);
+    const result = await svcAsync(['plan', `localhost:${closed.port}`], { HOME: empty });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`localhost (root@localhost:${closed.port}): `);
+  });
+});

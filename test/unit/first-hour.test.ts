@@ -4,6 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { notDeployedLine } from '../../src/cli/deploy.js';
 import { commandFor } from '../../src/core/invoked-as.js';
 import { chooseSandboxKind } from '../../src/core/sandbox-kind.js';
+import {
+  isBareWord,
+  resolveTarget,
+  unknownWordMessage,
+  type TargetContext,
+} from '../../src/core/targets.js';
 
 const summary = { create: 1, update: 0, delete: 0, restart: 0 };
 
@@ -60,5 +66,29 @@ describe('commandFor', () => {
     expect(commandFor(none, '/home/u/svc/api-orders')).toBe('../bin/svc');
     expect(commandFor({ ...none, onPathReal: '/usr/bin/svc' }, '/home/u/svc')).toBe('bin/svc');
     expect(commandFor(none, '/tmp/x/y/z')).toBe(script);
+  });
+});
+
+describe('bare words as targets', () => {
+  const ctx = (inventory?: Record<string, unknown>): TargetContext => ({
+    ...(inventory && { inventory: inventory as TargetContext['inventory'] }),
+    sshConfig: (host) => ({ hostName: host.toLowerCase(), identityFiles: [] }),
+    defaultUser: 'me',
+  });
+  it('a literal word with no dot is a bare word; an address, an FQDN or an alias is not', () => {
+    const [word] = resolveTarget('webservers', ctx());
+    expect(isBareWord(word!)).toBe(true);
+    expect(isBareWord(resolveTarget('web.example.com', ctx())[0]!)).toBe(false);
+    expect(isBareWord(resolveTarget('10.0.0.9', ctx())[0]!)).toBe(false);
+    const aliased: TargetContext = {
+      ...ctx(),
+      sshConfig: () => ({ hostName: '10.0.0.9', identityFiles: [] }),
+    };
+    expect(isBareWord(resolveTarget('web1', aliased)[0]!)).toBe(false);
+  });
+  it('the refusal offers the group meant', () => {
+    const inventory = { web: { hosts: { web1: { address: '10.0.0.1' } } } };
+    expect(unknownWordMessage('wbe', ctx(inventory))).toContain('(did you mean web?)');
+    expect(unknownWordMessage('webservers', ctx(inventory))).toContain('(the groups are web)');
   });
 });
