@@ -11,6 +11,7 @@ import { parseCount, rollout } from '../remote/rollout.js';
 import { colorEnabled, palette } from '../ui/color.js';
 import { hostProgress } from '../ui/progress.js';
 import { formatFooter, formatHostOutcome } from '../core/plan-format.js';
+import { hostLayout, liveReleaseOf } from '../core/layout.js';
 import { svcCommand } from './invoked-as.js';
 import {
   addPlanOptions,
@@ -162,6 +163,7 @@ export async function runDeploy(
     let rows: Row[];
     let projectDir: string;
     let shownAbove = new Set<string>();
+    let live = new Map<string, string>();
     if (pipelined(flags)) {
       const progress = json ? undefined : hostProgress([], process.stderr, true);
       const options = applyOptions(target, flags, controller.signal, (host, step) =>
@@ -193,12 +195,14 @@ export async function runDeploy(
       );
       projectDir = run.project.dir;
       shownAbove = planFailures(run.planned);
+      live = liveReleases(run.planned, run.project.manifest.name);
     } else {
       const run = await planTarget(target, flags, pinRelease);
       pool = run.pool;
       projectDir = run.project.dir;
       const planned = selectHosts(run, flags.retryFailed === true);
       shownAbove = planFailures(planned);
+      live = liveReleases(planned, run.project.manifest.name);
       const outcomes = planned.map((host) => host.outcome);
       if (json) for (const outcome of outcomes) emit({ event: 'plan', ...outcome });
       else printPlans(run.project.manifest.name, outcomes, false);
@@ -231,11 +235,43 @@ export async function runDeploy(
         if (row.status === 'skipped') progress?.done(row.host, 'skipped', false);
       await progress?.finished;
     }
-    return report(rows, target, projectDir, json, emit, controller.signal.aborted, shownAbove);
+    return report(
+      withLiveRelease(rows, live),
+      target,
+      projectDir,
+      json,
+      emit,
+      controller.signal.aborted,
+      shownAbove,
+    );
   } finally {
     process.off('SIGINT', interrupt);
     await pool?.closeAll();
   }
+}
+
+/** Each planned host's live release, as its facts read the current link before the deploy. */
+function liveReleases(planned: readonly PlannedHost[], service: string): Map<string, string> {
+  const layout = hostLayout(service);
+  const live = new Map<string, string>();
+  for (const host of planned) {
+    const id = liveReleaseOf(host.context?.facts.paths.get(layout.current), layout);
+    if (id !== undefined) live.set(host.host.name, id);
+  }
+  return live;
+}
+
+/**
+ * A host this run changed nothing on still has its live release, and the table says which: only
+ * a host whose deploy went live (or was cut short, when svc cannot know) says another or none.
+ */
+function withLiveRelease(rows: readonly Row[], live: ReadonlyMap<string, string>): Row[] {
+  const untouched = new Set(['unchanged', 'refused', 'locked', 'stale']);
+  return rows.map((row) =>
+    'release' in row || !untouched.has(row.status) || !live.has(row.host)
+      ? row
+      : { ...row, release: live.get(row.host)! },
+  );
 }
 
 function planFailures(planned: readonly PlannedHost[]): Set<string> {

@@ -104,6 +104,13 @@ export function formatFooter(outcomes: readonly HostOutcome[], paint: Paint): st
         `${blocked.length} host(s) have problems deploy would refuse: ${blocked.map((plan) => plan.host).join(', ')}`,
       ),
     );
+  // Said once here, not on every host: the count is of things already right, not a change.
+  if (planned.some((plan) => plan.unchanged > 0))
+    lines.push(
+      paint.dim(
+        '"in place": users, directories, files, links and services svc manages that already are as svc.yaml wants; left as they are.',
+      ),
+    );
   if (failed.length > 0)
     lines.push(
       paint.red(

@@ -257,8 +257,11 @@ class HostPlanner {
       return;
     }
     if (op.init === 'monit' && !this.facts.monit.installed) {
+      const init = this.facts.init;
       const other =
-        this.facts.init === 'none' ? '' : `, or set init: ${this.facts.init} in svc.yaml`;
+        init === 'none'
+          ? ''
+          : `, or use init: ${init} (svc.yaml and config/, as svc new --init ${init} makes them)`;
       this.problems.push(
         `svc.yaml says init: monit, but monit is not installed on ${this.host}: install monit there${other}`,
       );
@@ -492,14 +495,13 @@ export function summarize(changes: readonly Change[]): PlanSummary {
 
 /**
  * The refusal for a host whose init system is not the one svc.yaml names, with the fix in the
- * same line: no retry helps, so it says what does (another init:, or a host that runs it).
+ * same line: no retry helps, so it says what does: a host that runs it, or another init: (whose
+ * config/ files differ too, so it points at svc new, which writes both).
  */
 export function initMismatch(wanted: string, host: string, found: string): string {
   const runs = found === 'none' ? `no ${wanted} (no init system svc knows)` : found;
-  const fix =
-    found === 'none'
-      ? `set init: monit in svc.yaml, or deploy to a host that runs ${wanted}`
-      : `set init: ${found} (or init: monit) in svc.yaml, or deploy to a host that runs ${wanted}`;
   const sandbox = wanted === 'systemd' ? ' (a sandbox one: svc sandbox up --systemd)' : '';
-  return `svc.yaml says init: ${wanted}, but ${host} runs ${runs}: ${fix}${sandbox}`;
+  const other = found === 'none' ? 'monit' : `${found} or monit`;
+  const flag = found === 'none' ? 'monit' : found;
+  return `svc.yaml says init: ${wanted}, but ${host} runs ${runs}: deploy to a host that runs ${wanted}${sandbox}, or use init: ${other} (svc.yaml and config/, as svc new --init ${flag} makes them)`;
 }

@@ -68,4 +68,11 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('the first examples, every
     expect(status.code, `${status.stdout}\n${status.stderr}`).toBe(0);
     expect(status.stdout).toMatch(/running/);
   }, 180_000);
+
+  it('deploying again: the table names the live release, and "in place" is explained once', async () => {
+    const again = await svcIn(project, ['deploy', 'sandbox', '--yes'], env);
+    expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
+    expect(again.stdout).toMatch(/^sbx-1 +unchanged +[0-9a-f]{12} /m);
+    expect(again.stdout.match(/"in place": /g)).toHaveLength(1);
+  }, 120_000);
 });
