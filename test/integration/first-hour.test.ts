@@ -76,3 +76,50 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('the first examples, every
     expect(again.stdout.match(/"in place": /g)).toHaveLength(1);
   }, 120_000);
 });
+
+describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')(
+  'an init: systemd project on light hosts',
+  () => {
+    const work = mkdtempSync(join(tmpdir(), 'svc-first-light-'));
+    const stateDir = join(work, 'sandbox');
+    const project = join(work, 'api-light');
+    let env: NodeJS.ProcessEnv = {};
+    let up: CommandResult | undefined;
+
+    beforeAll(async () => {
+      const unsupported = sandboxSupport();
+      if (unsupported) throw new Error(unsupported);
+      const created = await svcIn(work, ['new', 'api-light', '--yes'], process.env);
+      expect(created.code, created.stderr).toBe(0);
+      for (let attempt = 0; attempt < 6; attempt++) {
+        env = { ...process.env, SVC_SANDBOX_DIR: stateDir, SVC_SANDBOX_NET: drawNet() };
+        up = await svcIn(project, ['sandbox', 'up', '--light'], env);
+        if (up.code === 0 || !/already (routed|used)/.test(up.stderr)) break;
+      }
+    }, 120_000);
+
+    afterAll(async () => {
+      const down = await svcIn(work, ['sandbox', 'down'], env);
+      rmSync(work, { recursive: true, force: true });
+      if (down.code !== 0) throw new Error(`svc sandbox down failed: ${down.stderr}`);
+    }, 90_000);
+
+    it('deploy refuses naming the fix, and never suggests --retry-failed', async () => {
+      expect(up?.code, up?.stderr).toBe(0);
+      expect(readInventoryFile(stateDir).hosts.map((host) => host.kind)).toEqual(['light']);
+      const deploy = await svcIn(project, ['deploy', 'sandbox', '--yes'], env);
+      expect(deploy.code).toBe(1);
+      expect(deploy.stdout).toContain('svc sandbox up --systemd');
+      expect(deploy.stdout).toContain('init: monit');
+      expect(deploy.stdout).not.toContain('--retry-failed');
+    }, 120_000);
+
+    it('a plain sandbox up here says the hosts are the wrong kind and what to do', async () => {
+      const again = await svcIn(project, ['sandbox', 'up'], env);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toBe(
+        'svc: error: the sandbox has light hosts, but svc.yaml here says init: systemd: svc sandbox down, then svc sandbox up (systemd hosts); or svc sandbox up --light to keep them\n',
+      );
+    });
+  },
+);
