@@ -2,7 +2,9 @@
 // closing line of a deploy that left hosts undeployed, how a hint writes svc.
 import { describe, expect, it } from 'vitest';
 import { notDeployedLine } from '../../src/cli/deploy.js';
+import { connectProblem } from '../../src/core/connect-problem.js';
 import { commandFor } from '../../src/core/invoked-as.js';
+import { liveReleaseOf } from '../../src/core/layout.js';
 import { chooseSandboxKind } from '../../src/core/sandbox-kind.js';
 import {
   isBareWord,
@@ -90,5 +92,55 @@ describe('bare words as targets', () => {
     const inventory = { web: { hosts: { web1: { address: '10.0.0.1' } } } };
     expect(unknownWordMessage('wbe', ctx(inventory))).toContain('(did you mean web?)');
     expect(unknownWordMessage('webservers', ctx(inventory))).toContain('(the groups are web)');
+  });
+});
+
+describe('connectProblem', () => {
+  it.each([
+    [
+      'sbx-9 (deploy@10.0.0.9:22): connect failed: connect ECONNREFUSED 10.0.0.9:22',
+      'connection refused: is sshd running there?',
+    ],
+    [
+      'sbx-9 (deploy@10.0.0.9:22): connect timed out after 10 s',
+      'timed out after 10 s: is the address right, and the host up?',
+    ],
+    [
+      'sbx-9 (deploy@10.0.0.9:22): connect failed: Connection lost before handshake',
+      'the connection closed before the ssh handshake: is it sshd on that port?',
+    ],
+    [
+      'sbx-9 (deploy@10.0.0.9:22): no ssh-agent (SSH_AUTH_SOCK) and no usable identity file',
+      'no ssh-agent and no identity file: ssh-add a key or set IdentityFile',
+    ],
+    [
+      'sbx-9 (deploy@10.0.0.9:22): connect failed: getaddrinfo ENOTFOUND nohost',
+      'the name does not resolve: is it spelt right, or missing from ~/.ssh/config?',
+    ],
+  ])('%s', (message, expected) => {
+    expect(connectProblem(message)).toBe(expected);
+  });
+  it('leaves what is not about connecting alone', () => {
+    expect(
+      connectProblem('sbx-9 (deploy@10.0.0.9:22): deploying: the connection was lost (ECONNRESET)'),
+    ).toBeUndefined();
+  });
+});
+
+describe('liveReleaseOf', () => {
+  const layout = { releases: '/var/www/api-x/releases' };
+  it('reads the id the current link points at, relative or absolute', () => {
+    expect(liveReleaseOf({ type: 'link', target: 'releases/31ebb2b9f78f' }, layout)).toBe(
+      '31ebb2b9f78f',
+    );
+    expect(
+      liveReleaseOf({ type: 'link', target: '/var/www/api-x/releases/31ebb2b9f78f' }, layout),
+    ).toBe('31ebb2b9f78f');
+  });
+  it('is undefined with no link, or one svc did not make', () => {
+    expect(liveReleaseOf(undefined, layout)).toBeUndefined();
+    expect(liveReleaseOf({ type: 'absent' }, layout)).toBeUndefined();
+    expect(liveReleaseOf({ type: 'link', target: '/etc' }, layout)).toBeUndefined();
+    expect(liveReleaseOf({ type: 'link', target: 'releases/../x' }, layout)).toBeUndefined();
   });
 });
