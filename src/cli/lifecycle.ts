@@ -1,11 +1,11 @@
 // The lifecycle commands: status, start, stop, restart, logs, releases and unlock. Each runs one
 // small script per host over the same transport as deploy.
+import { finished } from 'node:stream/promises';
 import { Command } from 'commander';
 import { EXIT, SvcError } from '../core/errors.js';
 import type { ControlAction } from '../core/init-control.js';
 import {
   controlScript,
-  logsScript,
   parseReleases,
   parseStatus,
   releasesScript,
@@ -14,12 +14,14 @@ import {
   unlockScript,
   type ServiceStatus,
 } from '../core/lifecycle.js';
+import { logsScript } from '../core/logs-script.js';
 import {
   forEachHost,
   runChecked,
   type EachHostFlags,
   type HostOutcomeOf,
 } from '../remote/each-host.js';
+import { PrefixedLines, writeThrough } from '../ui/prefixed-lines.js';
 
 type Flags = EachHostFlags & { json?: boolean };
 
@@ -135,7 +137,9 @@ export function controlCommand(action: ControlAction): Command {
 
 export function logsCommand(): Command {
   return withHostOptions(new Command('logs'))
-    .description('the service log from /var/log/NAME on each host')
+    .description(
+      'the service log from /var/log/NAME on each host, read as the service user (a link there is refused)',
+    )
     .option('-n, --lines <n>', 'lines to show (default 100)')
     .option('-f, --follow', 'keep printing new lines until Ctrl-C')
     .action(async (target: string, flags: Flags & { lines?: string; follow?: boolean }) => {
@@ -144,28 +148,40 @@ export function logsCommand(): Command {
         throw new SvcError(
           `--lines: must be a whole number from 1 to 100000 (got ${JSON.stringify(flags.lines)})`,
         );
+      const follow = flags.follow === true;
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once('SIGINT', stop);
+      // A reader that went away (`svc logs -f | head`) ends the run as Ctrl-C does.
+      process.stdout.on('error', stop);
       try {
         const { results } = await forEachHost(target, flags, async (connection, host, manifest) => {
-          const result = await connection.run(
-            logsScript(manifest, lines, flags.follow === true),
-            'reading logs',
-            {
+          // Streamed, never collected: -f runs for hours in the memory of one unfinished line.
+          const output = new PrefixedLines(`${host.name} | `);
+          writeThrough(output, process.stdout);
+          let result;
+          try {
+            result = await connection.run(logsScript(manifest, lines, follow), 'reading logs', {
               signal: controller.signal,
-              timeoutMs: flags.follow ? 2 ** 31 - 1 : undefined,
-              onLine: (line) => process.stdout.write(`${host.name} | ${line}\n`),
-            },
-          );
-          if (result.code !== 0 && !controller.signal.aborted)
+              stdout: output,
+              holdStdin: follow,
+              timeoutMs: follow ? 2 ** 31 - 1 : undefined,
+            });
+          } finally {
+            output.end();
+            await finished(output).catch(() => undefined);
+          }
+          if (result.code !== 0 && !controller.signal.aborted) {
+            const said = result.stderr.toString('utf8').trim().split('\n').at(-1);
             throw new SvcError(
-              `${host.name}: ${result.stderr.toString().trim() || `exit ${result.code}`}`,
+              `${host.name}: ${said || `reading the log failed (exit ${result.code})`}`,
             );
+          }
         });
-        process.exitCode = controller.signal.aborted ? EXIT.ok : reportFailures(results);
+        process.exitCode = reportFailures(results);
       } finally {
         process.off('SIGINT', stop);
+        process.stdout.off('error', stop);
       }
     });
 }

@@ -119,12 +119,13 @@ function runList(flags: StateFlags & { json?: boolean }): void {
 
 async function runDown(flags: StateFlags): Promise<void> {
   requireRoot();
-  const paths = openStateDir(stateDirOf(flags), false);
+  const paths = openStateDir(stateDirOf(flags), false, true);
   if (!paths) {
     process.stdout.write(`no sandbox in ${stateDirOf(flags)}\n`);
     return;
   }
   const result = await downSandbox(paths);
+  for (const line of result.ignored) process.stdout.write(`${line}\n`);
   const names = result.removed.length > 0 ? result.removed.join(', ') : 'no hosts';
   process.stdout.write(`removed ${names} and their namespaces, links and mounts\n`);
   if (!result.stateRemoved) {

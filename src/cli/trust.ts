@@ -7,7 +7,12 @@ import { homedir } from 'node:os';
 import { SvcError } from '../core/errors.js';
 import { hostKeyMessage, keyTypeLabel, verifyHostKey } from '../core/known-hosts.js';
 import { fetchHostKey } from '../remote/host-key.js';
-import { hostKeyEntries, policyOf, recordLine } from '../remote/host-key-check.js';
+import {
+  hostKeyEntries,
+  policyOf,
+  recordingBlocked,
+  recordLine,
+} from '../remote/host-key-check.js';
 import { appendKnownHost } from '../remote/known-hosts-store.js';
 import { resolveHosts, timeoutMs } from '../remote/run-context.js';
 import { readManifestIfPresent } from '../project/read.js';
@@ -30,9 +35,13 @@ export async function runTrust(
     const alias = policy.alias !== undefined ? { alias: policy.alias } : {};
     const verdict = verifyHostKey(entries, host.address, host.port, key, alias);
     const file = policy.userFiles[0];
+    const blocked = verdict.kind === 'unknown' ? recordingBlocked(host) : undefined;
     const label = keyTypeLabel(verdict.kind === 'known' ? verdict.entry.keyType : verdict.keyType);
     if (verdict.kind === 'known') {
       process.stdout.write(`${host.name}: already trusted (${label})\n`);
+    } else if (blocked !== undefined) {
+      refused++;
+      process.stderr.write(`svc: error: ${blocked}\n`);
     } else if (verdict.kind === 'unknown' && file !== undefined) {
       appendKnownHost(file, recordLine(host, key));
       process.stdout.write(

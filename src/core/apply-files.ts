@@ -76,8 +76,25 @@ export function moveLink(path: string, target: string): string {
  * A root-only directory of svc's own (/var/lib/svc/...): kept if it is a directory, made if
  * nothing is there; a link there makes mkdir fail.
  */
-export function privateDir(dir: string): string {
-  return `[ -d ${q(dir)} ] && [ ! -L ${q(dir)} ] || mkdir -m 0700 -- ${q(dir)}`;
+export function privateDir(dir: string, check = true): string {
+  const made = `[ -d ${q(dir)} ] && [ ! -L ${q(dir)} ] || mkdir -m 0700 -- ${q(dir)}`;
+  return check ? `${made}\n${checkPrivateDir(dir)}` : made;
+}
+
+/**
+ * svc's state directories (/var/lib/svc, locks/, NAME/, adopted/) must be root's alone before
+ * root writes its lock, holder note or records there: a directory, not a link, owned by uid 0,
+ * writable by neither group nor others. Anything else is refused with one line, never repaired
+ * silently: someone else has had a hand in svc's state.
+ */
+export function checkPrivateDir(dir: string): string {
+  const name = dir.replace(/["$`\\]/g, '');
+  return [
+    `if [ -L ${q(dir)} ] || [ ! -d ${q(dir)} ]; then svc_state=bad; else`,
+    `  case $(stat -c '%u %a' -- ${q(dir)}) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac`,
+    'fi',
+    `[ "$svc_state" = ok ] || { say "FAIL	${name} is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }`,
+  ].join('\n');
 }
 
 /** A directory whose mode or owner changes: only while it is a directory, not a link to one. */

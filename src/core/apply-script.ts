@@ -13,6 +13,7 @@ import {
   installFile,
   move,
   moveLink,
+  checkPrivateDir,
   privateDir,
   restoreFile,
   temporaryName,
@@ -163,10 +164,11 @@ function staleSection(input: ApplyInput): string {
 /** The upload comes first, before the lock: a connection that stalls mid-upload holds no lock. */
 function stageSection(service: string): string {
   return [
-    privateDir(STATE_DIR),
+    privateDir(STATE_DIR, false),
     // svc's own state, whatever made it: root's alone (the plan has said whether it was).
     shellCommand(['chown', '-h', 'root:root', '--', STATE_DIR]),
     shellCommand(['chmod', '0700', '--', STATE_DIR]),
+    checkPrivateDir(STATE_DIR),
     privateDir(LOCKS_DIR),
     `stage=$(mktemp -d ${q(`${STATE_DIR}/stage.${service}.`)}"$$.XXXXXX")`,
     `tar -xzf - -C "$stage" --no-same-owner`,
@@ -309,7 +311,7 @@ function releaseCommands(
           `say "STEP	installing: ${install.join(' ').replace(/["$`\\]/g, '')}"`,
           `(cd ${q(partial)} && ${shellCommand(install)}) </dev/null 3>&- 9>&- || { rm -rf -- ${q(partial)}; say "FAIL	the install step failed"; exit 1; }`,
           // What the install step made belongs to root like the rest (tar unpacked it as root).
-          shellCommand(['chown', '-R', 'root:root', '--', partial]),
+          shellCommand(['chown', '-R', '-h', 'root:root', '--', partial]),
         ]
       : []),
     move(partial, path),

@@ -43,6 +43,22 @@ function decodeText(field: string): string | undefined {
   return HEX.test(field) ? hexText(field) : undefined;
 }
 
+/**
+ * A directory path a host reports (D, K, A records) as svc would write it: absolute, no empty,
+ * `.` or `..` part, no trailing slash, no control character. A host that reports anything else
+ * is lying or broken; the chain checks would compare the wrong strings.
+ */
+export function canonicalPath(path: string | undefined): path is string {
+  if (path === undefined || !path.startsWith('/')) return false;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(path)) return false;
+  if (path === '/') return true;
+  return path
+    .slice(1)
+    .split('/')
+    .every((part) => part !== '' && part !== '.' && part !== '..');
+}
+
 function base64ToBytes(text: string): Uint8Array {
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
@@ -149,21 +165,33 @@ export function parseFacts(output: string, request: FactRequest, host: string): 
   const paths = new Map<string, PathFact>();
   const resolved = new Map<string, string | undefined>();
   const dirs = new Map<string, DirFact>();
+  const linkHolders = new Map<string, string[]>();
   request.paths.forEach((_, index) => {
     const fact = readPathFact(reader, request, index, home!);
     paths.set(fact.path, fact);
-    while (reader.peek('D')) {
-      const dir = readDirFact(reader);
-      dirs.set(dir.path, dir);
+    const holders: string[] = [];
+    while (reader.peek('D') || reader.peek('K')) {
+      if (reader.peek('D')) {
+        const dir = readDirFact(reader);
+        dirs.set(dir.path, dir);
+        continue;
+      }
+      const [holderIndex, holderField] = reader.next('K', 2);
+      const holder = decodeText(holderField!);
+      reader.check(
+        holderIndex === String(index) && canonicalPath(holder),
+        `bad link-holder record for ${fact.path}`,
+      );
+      holders.push(holder!);
     }
     const [resolvedIndex, resolvedField] = reader.next('A', 2);
     const where = resolvedField === '-' ? undefined : decodeText(resolvedField!);
     reader.check(
-      resolvedIndex === String(index) &&
-        (resolvedField === '-' || (where !== undefined && where.startsWith('/'))),
+      resolvedIndex === String(index) && (resolvedField === '-' || canonicalPath(where)),
       `bad resolution record for ${fact.path}`,
     );
     resolved.set(fact.path, where);
+    if (holders.length > 0) linkHolders.set(fact.path, holders);
   });
   const users = new Map<string, UserFact | undefined>();
   for (const name of request.users) users.set(name, readUser(reader, name));
@@ -202,16 +230,17 @@ export function parseFacts(output: string, request: FactRequest, host: string): 
     claimed,
     resolved,
     dirs,
+    linkHolders,
   };
 }
 
 /** D: a directory on the way to a requested path: mode, uid, gid, owner and group names. */
 function readDirFact(reader: Reader): DirFact {
-  const [pathField, mode, uid, gid, owner, group] = reader.next('D', 6);
+  const [pathField, mode, uid, gid, owner, group, acl] = reader.next('D', 7);
   const path = decodeText(pathField!);
   reader.check(
-    path !== undefined &&
-      path.startsWith('/') &&
+    canonicalPath(path) &&
+      (acl === '+' || acl === '-') &&
       /^[0-7]{3,4}$/.test(mode!) &&
       DECIMAL.test(uid!) &&
       DECIMAL.test(gid!) &&
@@ -226,6 +255,7 @@ function readDirFact(reader: Reader): DirFact {
     gid: Number(gid),
     owner: owner!,
     group: group!,
+    ...(acl === '+' && { acl: true }),
   };
 }
 

@@ -63,6 +63,11 @@ export interface HostFacts {
    * records): root must not write below one that another user can change (plan.ts).
    */
   dirs: Map<string, DirFact>;
+  /**
+   * For each requested path with a link on its way: the directories holding those links, each
+   * hop included (K records). Whoever can change one can move the link (parent-chain.ts).
+   */
+  linkHolders: Map<string, string[]>;
 }
 
 /** A real directory (no link) on the way to a path svc writes. */
@@ -73,6 +78,8 @@ export interface DirFact {
   gid: number;
   owner: string;
   group: string;
+  /** ls marks it as having a POSIX ACL (+): write may be granted beyond what the mode shows. */
+  acl?: boolean;
 }
 
 export interface ReleaseRecord {
@@ -113,7 +120,7 @@ export interface FactRequest {
   pidfile: string;
 }
 
-export const FACTS_VERSION = '4';
+export const FACTS_VERSION = '5';
 /** Files larger than this are compared by hash only; the diff says so. */
 export const MAX_DIFF_BYTES = 256 * 1024;
 
@@ -133,12 +140,21 @@ enc() {
     *) enc="=$1" ;;
   esac
 }
+# File content is read without following a link or waiting on a FIFO (dd's nofollow, nonblock):
+# another user could swap the file for one between the test above and the read, and root would
+# read /etc/shadow into the plan, or hang. Without GNU dd (busybox), the read is re-checked
+# immediately before, a narrower window (docs/RELIABILITY.md).
+if dd if=/dev/null of=/dev/null iflag=nofollow,nonblock count=0 2>/dev/null; then
+  rd() { dd if="$1" iflag=nofollow,nonblock bs=65536 2>/dev/null; }
+else
+  rd() { if [ -f "$1" ] && [ ! -L "$1" ] && [ ! -p "$1" ]; then cat -- "$1"; fi; }
+fi
 path_fact() {
   if [ -L "$2" ]; then t=link; elif [ -d "$2" ]; then t=dir; elif [ -f "$2" ]; then t=file;
   elif [ -e "$2" ]; then t=other; else printf 'P\t%s\tabsent\n' "$1"; return; fi
   set -- "$1" "$2" "$3" "$t" $(stat -c '%a %U %G %s' -- "$2")
   sum=-; enc=-
-  if [ "$4" = file ]; then sum=$(sha256sum < "$2"); sum=${expand('sum%% *')}; fi
+  if [ "$4" = file ]; then sum=$(rd "$2" | sha256sum); sum=${expand('sum%% *')}; fi
   if [ "$4" = link ]; then
     # Exact, trailing newlines included: the . stops $(...) from stripping them.
     # A link gone meanwhile reads as an empty target, which the parser refuses.
@@ -146,13 +162,15 @@ path_fact() {
   fi
   printf 'P\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$4" "$5" "$6" "$7" "$8" "$sum" "$enc"
   if [ "$4" = file ] && [ -n "$3" ] && [ "$sum" != "$3" ] && [ "$8" -le ${MAX_DIFF_BYTES} ]; then
-    printf 'C\t%s\t%s\n' "$1" "$(b64 < "$2")"
+    printf 'C\t%s\t%s\n' "$1" "$(rd "$2" | b64)"
   fi
 }
-# The directories on the way to a path, each once (D), then where the path resolves (A): the
-# deepest existing ancestor through every link, and the rest as written. Where a link is on the
-# way, the directory holding the link is reported too: whoever can change it can move the link.
-seen_dirs= last_a= last_r=
+# The directories on the way to a path, each once (D), the directories holding a link on its way
+# (K: whoever can change one can move the link), then where the path resolves (A). The path is
+# resolved one link at a time (readlink, one level, at most 40), so a link met inside another
+# link's target is seen too; past the deepest existing directory the rest is as written. D also says whether
+# ls marks the directory as having an ACL (+), which can grant write beyond its mode.
+seen_dirs=
 dir_facts() {
   d=$1
   while :; do
@@ -163,36 +181,44 @@ $d
 $d
 "
     s=$(stat -c '%a %u %g %U %G' -- "$d") || return 0
+    acl=-
+    case $(ls -ld -- "$d" 2>/dev/null) in ??????????+*) acl=+ ;; esac
     set -- $s
-    enc "$d"; printf 'D\t%s\t%s\t%s\t%s\t%s\t%s\n' "$enc" "$1" "$2" "$3" "$4" "$5"
+    enc "$d"; printf 'D\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$enc" "$1" "$2" "$3" "$4" "$5" "$acl"
     [ "$d" != / ] || return 0
     d=${expand('d%/*')}; [ -n "$d" ] || d=/
   done
 }
 chain_fact() {
-  if [ "$2" = / ]; then printf 'A\t%s\t=/\n' "$1"; return; fi
-  a=$2; rest=
-  while :; do
-    rest=/${expand('a##*/')}$rest; a=${expand('a%/*')}; [ -n "$a" ] || a=/
-    [ "$a" != / ] && [ ! -e "$a" ] && [ ! -L "$a" ] || break
+  i=$1 cur= have= todo=${expand('2#/')} hops=0 gone= held="
+"
+  while [ -n "$todo" ]; do
+    c=${expand('todo%%/*')}
+    case $todo in */*) todo=${expand('todo#*/')} ;; *) todo= ;; esac
+    case $c in '' | .) continue ;; ..) cur=${expand('cur%/*')}; continue ;; esac
+    next=$cur/$c
+    # The path itself is not followed: svc replaces a link there or refuses (its P record).
+    if [ -n "$gone" ] || [ -z "$todo" ]; then cur=$next
+    elif [ -L "$next" ]; then
+      hops=$((hops + 1))
+      if [ $hops -gt 40 ] || ! t=$(readlink -- "$next" && echo .); then printf 'A\t%s\t-\n' "$i"; return; fi
+      t=${expand('t%?.')}
+      if [ -z "$t" ]; then printf 'A\t%s\t-\n' "$i"; return; fi
+      case $held in *"
+${expand('cur:-/')}
+"*) ;; *)
+        held="$held${expand('cur:-/')}
+"
+        dir_facts "${expand('cur:-/')}"; enc "${expand('cur:-/')}"; printf 'K\t%s\t%s\n' "$i" "$enc" ;;
+      esac
+      case $t in /*) cur= ;; esac
+      t=${expand('t#/')}; todo=$t${expand('todo:+/$todo')}
+    elif [ -d "$next" ]; then cur=$next; have=$next
+    elif [ -e "$next" ]; then cur=$next
+    else cur=$next; gone=1; fi
   done
-  # Paths share parents: one readlink per parent, not per path.
-  if [ "$a" = "$last_a" ]; then r=$last_r
-  elif ! r=$(readlink -f -- "$a") || [ -z "$r" ]; then printf 'A\t%s\t-\n' "$1"; return
-  else last_a=$a; last_r=$r; fi
-  if [ -d "$r" ]; then dir_facts "$r"; else d=${expand('r%/*')}; dir_facts "${expand('d:-/')}"; fi
-  if [ "$r" != "$a" ]; then
-    q=$a
-    while [ -n "$q" ] && [ "$q" != / ]; do
-      if [ -L "$q" ]; then
-        p=${expand('q%/*')}
-        if p=$(readlink -f -- "${expand('p:-/')}") && [ -n "$p" ]; then dir_facts "$p"; fi
-      fi
-      q=${expand('q%/*')}
-    done
-  fi
-  [ "$r" != / ] || r=
-  enc "$r$rest"; printf 'A\t%s\t%s\n' "$1" "$enc"
+  dir_facts "${expand('have:-/')}"
+  enc "${expand('cur:-/')}"; printf 'A\t%s\t%s\n' "$i" "$enc"
 }
 user_fact() {
   if line=$(getent passwd "$1"); then enc "$line"; printf 'U\t%s\t%s\n' "$1" "$enc"
@@ -248,7 +274,7 @@ if [ -f "$list" ] && [ ! -L "$list" ]; then
   while IFS= read -r f; do
     case $f in /*) ;; *) continue ;; esac
     if [ -L "$f" ]; then t=link; elif [ -f "$f" ]; then t=file; elif [ -e "$f" ]; then t=other; else t=absent; fi
-    sum=-; [ "$t" != file ] || { sum=$(sha256sum < "$f"); sum=${expand('sum%% *')}; }
+    sum=-; [ "$t" != file ] || { sum=$(rd "$f" | sha256sum); sum=${expand('sum%% *')}; }
     enc "$f"; printf 'W\t%s\t%s\t%s\n' "$enc" "$t" "$sum"
   done < "$list"
 fi

@@ -71,16 +71,18 @@ function parseHosts(field: string): HostPatterns | string {
     const [salt64, hash64, ...rest] = field.slice(HASH_MAGIC.length).split('|');
     const salt = salt64 === undefined ? undefined : decodeBase64(salt64);
     const hash = hash64 === undefined ? undefined : decodeBase64(hash64);
-    if (rest.length > 0 || salt === undefined || hash === undefined || hash.length !== 20) {
-      return 'hashed host is not |1|salt|hash';
+    // hostfile.c takes a hashed name only with a 20-byte salt and a 20-byte SHA-1 HMAC.
+    if (rest.length > 0 || salt?.length !== 20 || hash?.length !== 20) {
+      return 'hashed host is not |1|salt|hash (20-byte salt and hash)';
     }
     return { kind: 'hashed', salt, hash };
   }
+  // An empty pattern (`a,,b`, `host,`) is kept: like OpenSSH's match_pattern_list it matches no
+  // name, and the rest of the line still counts (dropping the line would hide a pinned key).
   const patterns = field.split(',').map((part) => ({
     pattern: part.startsWith('!') ? part.slice(1) : part,
     negated: part.startsWith('!'),
   }));
-  if (patterns.some(({ pattern }) => pattern === '')) return 'empty host pattern';
   return { kind: 'patterns', patterns };
 }
 
@@ -94,19 +96,24 @@ export function scanKnownHosts(text: string, file: string): KnownHostsText {
     const content = lines[index]!.replace(/\r$/, '').trim();
     if (content === '' || content.startsWith('#')) continue;
     const problem = (reason: string) => malformed.push({ file, line, reason });
-    const fields = content.split(/[ \t]+/);
+    let rest = content;
     let marker: KnownHostEntry['marker'];
-    if (fields[0]!.startsWith('@')) {
-      const name = fields.shift();
+    if (rest.startsWith('@')) {
+      // hostfile.c's check_markers: the marker ends at the first space of the line (a tab only
+      // when there is no space), so `@revoked<TAB>host key` is an unknown marker: ssh skips it.
+      const space = rest.indexOf(' ');
+      const end = space >= 0 ? space : rest.indexOf('\t');
+      const name = end >= 0 ? rest.slice(0, end) : rest;
       if (name === '@revoked') marker = 'revoked';
       else if (name === '@cert-authority') marker = 'cert-authority';
       else {
-        problem(`unknown marker ${name}`);
+        problem(`unknown marker ${JSON.stringify(name)}`);
         continue;
       }
+      rest = rest.slice(name.length).trimStart();
     }
     // A fourth field and beyond is the comment.
-    const [hostField, keyType, key64] = fields;
+    const [hostField, keyType, key64] = rest.split(/[ \t]+/);
     if (hostField === undefined || keyType === undefined || key64 === undefined) {
       problem('expected hosts, key type and key');
       continue;
@@ -266,7 +273,8 @@ export function knownHostsRecord(
 
 /**
  * A RevokedHostKeys file of public keys (`type base64 [comment]` lines) as @revoked entries. A
- * binary KRL is not read by svc: the caller refuses rather than guess.
+ * binary KRL is not read by svc: the caller refuses rather than guess. A line that is not a key
+ * is in `malformed`: ssh then refuses every connection ("invalid format"), and so must the caller.
  */
 export function parseRevokedKeys(text: string, file: string): KnownHostsText {
   const asKnownHosts = text

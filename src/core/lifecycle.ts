@@ -1,6 +1,6 @@
-// The lifecycle commands' remote scripts (status, start, stop, restart, logs, releases, unlock)
-// and the parsers of their output. Pure: every value is shell-quoted here, and output that does
-// not have the expected shape is an error.
+// The lifecycle commands' remote scripts (status, start, stop, restart, releases, unlock; logs is
+// logs-script.ts) and the parsers of their output. Pure: every value is shell-quoted here, and
+// output that does not have the expected shape is an error.
 import { lockPaths, PROC_START } from './apply-script.js';
 import { serviceControl, type ControlAction } from './init-control.js';
 import { hostLayout } from './layout.js';
@@ -120,12 +120,6 @@ export function controlScript(manifest: Manifest, action: ControlAction): string
     `field pid "$(main_pid)"`,
     '',
   ].join('\n');
-}
-
-export function logsScript(manifest: Manifest, lines: number, follow: boolean): string {
-  const log = hostLayout(manifest.name).logFile;
-  const tail = shellCommand(['tail', '-n', String(lines), ...(follow ? ['-F'] : []), '--', log]);
-  return `set -eu\nif [ ! -e ${q(log)} ]; then echo ${q(`no log yet: ${log}`)} >&2; exit 3; fi\nexec ${tail}\n`;
 }
 
 /** The releases on the host, the current one, and svc's history of them. */

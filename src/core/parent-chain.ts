@@ -14,6 +14,10 @@ import type { DirFact, HostFacts } from './facts.js';
  */
 export function untrustedReason(dir: DirFact, login: string): string | undefined {
   const mode = `${dir.mode.toString(8).padStart(4, '0')} ${dir.owner}:${dir.group}`;
+  // An ACL entry can grant write to anyone whatever the mode says (stat shows the ACL mask): the
+  // facts say only that there is one, so a directory with one is not trusted.
+  if (dir.acl)
+    return `marked with a POSIX ACL (+ in ls -ld), which can let other users write it whatever its mode says (${mode}; setfacl -b removes it)`;
   const ownerTrusted = dir.uid === 0 || dir.owner === login;
   if (!ownerTrusted) return `owned by ${dir.owner} (${mode})`;
   if (dir.mode & 0o002)
@@ -25,7 +29,7 @@ export function untrustedReason(dir: DirFact, login: string): string | undefined
 
 /** Whether a reason may be accepted with --allow-path DIR: only a root-owned, group-writable one. */
 export function acceptable(dir: DirFact): boolean {
-  return dir.uid === 0 && (dir.mode & 0o002) === 0;
+  return dir.uid === 0 && (dir.mode & 0o002) === 0 && !dir.acl;
 }
 
 const isBelow = (path: string, dir: string) =>
@@ -37,17 +41,17 @@ export function resolvedPath(facts: HostFacts, path: string): string | undefined
 }
 
 /**
- * The reported directories on the way to `path`: the ancestors of where it resolves, and, when a
- * link is on the way, the directories holding such links (reported for no path's resolved chain).
+ * The reported directories on the way to `path`: the ancestors of where it resolves, and each
+ * directory holding a link on its way (K records, every hop) with its own ancestors.
  */
 export function chainOf(facts: HostFacts, path: string): DirFact[] {
   const resolved = resolvedPath(facts, path) ?? path;
   const all = [...facts.dirs.values()];
-  const ancestors = all.filter((dir) => isBelow(resolved, dir.path));
-  if (resolved === path) return ancestors;
-  const onSomeChain = (dir: DirFact) =>
-    [...facts.resolved.values()].some((where) => where !== undefined && isBelow(where, dir.path));
-  return [...ancestors, ...all.filter((dir) => !onSomeChain(dir))];
+  const chain = new Set(all.filter((dir) => isBelow(resolved, dir.path)));
+  for (const holder of facts.linkHolders.get(path) ?? []) {
+    for (const dir of all) if (dir.path === holder || isBelow(holder, dir.path)) chain.add(dir);
+  }
+  return [...chain];
 }
 
 export interface UnsafeDir {

@@ -1,7 +1,8 @@
 // The planner: operations + facts -> the changes that would make the host match. Pure, so a
 // plan can be checked against fixture facts, and `svc deploy` applies exactly what was shown.
 import { createTwoFilesPatch } from 'diff';
-import { gatePath, parentChainProblems, type GateContext } from './write-gate.js';
+import { gatePath, isSvcState, parentChainProblems, type GateContext } from './write-gate.js';
+import { resolvedPath, unsafeDirs } from './parent-chain.js';
 import type { HostFacts, PathFact } from './facts.js';
 import { MAX_DIFF_BYTES } from './facts.js';
 import { RECORDS_ROOT } from './fact-request.js';
@@ -45,7 +46,6 @@ export interface HostPlan {
   factsDigest: string;
 }
 
-const isSvcState = (path: string) => path === RECORDS_ROOT || path.startsWith(`${RECORDS_ROOT}/`);
 const octal = (mode: number) => mode.toString(8).padStart(4, '0');
 const resolveHome = (path: string, facts: HostFacts) =>
   path.startsWith('~/') ? `${facts.login.home}/${path.slice(2)}` : path;
@@ -177,7 +177,7 @@ class HostPlanner {
 
   dir(op: DirOperation): void {
     const path = resolveHome(op.path, this.facts);
-    if (op.step !== undefined && !gatePath(this.gateContext, path, 'directory')) return;
+    if (op.step !== undefined && !gatePath(this.gateContext, path, 'directory', op)) return;
     const fact = this.fact(path);
     const detail = `${octal(op.mode)} ${op.owner}:${op.group}`;
     if (fact.type === 'absent')
@@ -436,6 +436,39 @@ class HostPlanner {
   }
 }
 
+/**
+ * The host's directories as they will be once this plan has made its own: a directory the plan
+ * creates or gives to another user (dir { owner: www-data }) is that user's to change from then
+ * on, during the same deploy, so root must not write below it either. Keyed by where the host
+ * resolves each one, as the D records are.
+ */
+function withPlannedDirs(
+  facts: HostFacts,
+  operations: readonly Operation[],
+  changed: ReadonlySet<string>,
+): HostFacts {
+  const dirs = new Map(facts.dirs);
+  for (const op of operations) {
+    if (op.kind !== 'dir') continue;
+    const path = resolveHome(op.path, facts);
+    const where = resolvedPath(facts, path);
+    // Unchanged (or refused) ones are as the host reports them.
+    if (where === undefined || !changed.has(path)) continue;
+    // A directory the host already has keeps its owner unless the plan changes it (update).
+    if (op.ensureOnly && facts.dirs.has(where)) continue;
+    const id = (name: string, known: number | undefined) => (name === 'root' ? 0 : (known ?? -1));
+    dirs.set(where, {
+      path: where,
+      mode: op.mode,
+      uid: id(op.owner, facts.users.get(op.owner)?.uid),
+      gid: id(op.group, facts.groups.get(op.group)),
+      owner: op.owner,
+      group: op.group,
+    });
+  }
+  return { ...facts, dirs };
+}
+
 /** `allowed`: the --allow-path values, sensitive paths this plan may write from config/. */
 export function planHost(
   host: string,
@@ -464,7 +497,19 @@ export function planHost(
     .filter((change) => change.action === 'create' || change.action === 'update')
     .filter((change) => ['dir', 'link', 'file', 'release'].includes(change.kind))
     .map((change) => change.target);
-  parentChainProblems(planner.gateContext, writes);
+  const plannedDirs = new Set(
+    planner.changes
+      .filter((change) => change.kind === 'dir' && change.action !== 'delete')
+      .map((change) => change.target),
+  );
+  const combined = withPlannedDirs(facts, operations, plannedDirs);
+  parentChainProblems({ ...planner.gateContext, facts: combined }, writes);
+  // What the host sent for a file below a directory another user can change may not be that
+  // file: a link planted there could have led the read to any file root can read. Never shown.
+  for (const change of planner.changes) {
+    if (change.diff !== undefined && unsafeDirs(combined, [change.target]).length > 0)
+      change.diff = "(not shown: a directory on its way is not root's alone)";
+  }
   return {
     host,
     changes: planner.changes,

@@ -5,6 +5,7 @@
 // effects a config can ask for (reading an Include, running a Match exec) are callbacks.
 // test/reliability/ssh-differential.test.ts holds this to `ssh -G`.
 import { SvcError } from './errors.js';
+import { SSH_CONFIG_KEYWORDS } from './ssh-config-keywords.js';
 import { expandTokens, type SshTokens } from './ssh-tokens.js';
 
 export interface ConfigLine {
@@ -15,9 +16,16 @@ export interface ConfigLine {
   line: number;
 }
 
+/** One config file ssh reads for a host: ~/.ssh/config (or -F's file), then /etc/ssh/ssh_config. */
+export interface ConfigSource {
+  lines: readonly ConfigLine[];
+  /** ssh's SSHCONF_USERCONF: a relative Include is under ~/.ssh (else under /etc/ssh). */
+  user: boolean;
+}
+
 export interface SshConfigEffects {
   /** The files an Include argument names (already globbed and sorted), with their text. */
-  include(argument: string, from: string): { file: string; text: string }[];
+  include(argument: string, from: string, user: boolean): { file: string; text: string }[];
   /** Runs a Match exec command (already %-expanded) with the user's shell; true on exit 0. */
   exec(command: string): boolean;
 }
@@ -137,6 +145,10 @@ interface State {
   user?: string;
   port?: number;
   proxyJump?: string;
+  /** ProxyCommand / KnownHostsCommand as first set, with where, to refuse them by name. */
+  proxyCommand?: { value: string; where: string };
+  knownHostsCommand?: { value: string; where: string };
+  ignoreUnknown?: string;
   identityFiles: string[];
   identitiesOnly?: boolean;
   identityAgent?: string;
@@ -231,11 +243,53 @@ function matchLine(line: ConfigLine, state: State, pass: Pass): boolean {
   return result;
 }
 
+/** Keywords svc applies whose empty argument ssh rejects ("Missing argument"), active or not. */
+const NEEDS_ARGUMENT = new Set([
+  'hostname',
+  'user',
+  'port',
+  'identityfile',
+  'identitiesonly',
+  'identityagent',
+  'userknownhostsfile',
+  'globalknownhostsfile',
+  'hostkeyalias',
+  'hashknownhosts',
+  'revokedhostkeys',
+  'hostkeyalgorithms',
+  'canonicalizehostname',
+  'ignoreunknown',
+]);
+
+/**
+ * What ssh checks on every line, in a matching block or not: the keyword exists (or IgnoreUnknown,
+ * as set by an earlier line, names it), and the options svc applies have a non-empty argument.
+ */
+function checkLine(line: ConfigLine, state: State): void {
+  const where = `${line.file}:${line.line}`;
+  if (
+    !SSH_CONFIG_KEYWORDS.has(line.keyword) &&
+    !(
+      state.ignoreUnknown !== undefined && matchPatternList(line.keyword, state.ignoreUnknown, true)
+    )
+  ) {
+    throw new SvcError(
+      `${where}: Bad configuration option ${line.keyword} (ssh refuses it too; IgnoreUnknown lists keywords to skip)`,
+    );
+  }
+  const first = line.args[0];
+  if (NEEDS_ARGUMENT.has(line.keyword) && (first === undefined || first === ''))
+    throw new SvcError(`${where}: ${line.keyword} needs a value`);
+}
+
 /** Applies one option line; the first value obtained wins. */
 function apply(line: ConfigLine, state: State): void {
   const where = `${line.file}:${line.line}`;
   const first = line.args[0];
-  if (first === undefined) throw new SvcError(`${where}: ${line.keyword} needs a value`);
+  if (first === undefined) {
+    if (!SSH_CONFIG_KEYWORDS.has(line.keyword)) return; // ignored by IgnoreUnknown
+    throw new SvcError(`${where}: ${line.keyword} needs a value`);
+  }
   switch (line.keyword) {
     case 'hostname':
       state.hostName ??= first;
@@ -247,7 +301,18 @@ function apply(line: ConfigLine, state: State): void {
       state.port ??= portNumber(first, where);
       break;
     case 'proxyjump':
-      state.proxyJump ??= first;
+      // readconf.c: ProxyJump and ProxyCommand exclude each other; the first one set wins.
+      if (state.proxyCommand === undefined) state.proxyJump ??= first;
+      break;
+    case 'proxycommand':
+      if (state.proxyJump === undefined)
+        state.proxyCommand ??= { value: line.args.join(' '), where };
+      break;
+    case 'knownhostscommand':
+      state.knownHostsCommand ??= { value: line.args.join(' '), where };
+      break;
+    case 'ignoreunknown':
+      state.ignoreUnknown ??= first;
       break;
     case 'identityfile':
       if (!state.identityFiles.includes(first)) state.identityFiles.push(first);
@@ -289,8 +354,10 @@ function readLines(
   active: boolean,
   neverMatch: boolean,
   depth: number,
+  user: boolean,
 ): void {
   for (const line of lines) {
+    checkLine(line, state);
     if (line.keyword === 'host') {
       active = false;
       if (neverMatch) continue;
@@ -310,9 +377,9 @@ function readLines(
       if (depth >= MAX_INCLUDE_DEPTH)
         throw new SvcError(`${line.file}:${line.line}: Include nested too deeply`);
       for (const argument of line.args) {
-        for (const { file, text } of pass.effects.include(argument, line.file)) {
+        for (const { file, text } of pass.effects.include(argument, line.file, user)) {
           const included = parseSshConfigText(text, file);
-          readLines(included, state, pass, active, neverMatch || !active, depth + 1);
+          readLines(included, state, pass, active, neverMatch || !active, depth + 1, user);
         }
       }
     } else if (active) apply(line, state);
@@ -340,19 +407,29 @@ function settingTokens(
   };
 }
 
-/** The settings for one host from the config file's lines (see SshConfigEffects for Include). */
+/**
+ * The settings for one host from the config files' lines, read in order, each starting outside
+ * any Host block (see SshConfigEffects for Include). A plain list of lines is one user file.
+ */
 export function resolveSshConfig(
-  root: readonly ConfigLine[],
+  sources: readonly ConfigLine[] | readonly ConfigSource[],
   request: SshConfigRequest,
   effects: SshConfigEffects,
 ): SshSettings {
+  const roots: readonly ConfigSource[] =
+    sources.length > 0 && 'lines' in sources[0]!
+      ? (sources as readonly ConfigSource[])
+      : [{ lines: sources as readonly ConfigLine[], user: true }];
+  const readAll = (pass: Pass) => {
+    for (const root of roots) readLines(root.lines, state, pass, true, false, 0, root.user);
+  };
   const state: State = {
     identityFiles: [],
     ...(request.user !== undefined ? { user: request.user } : {}),
     ...(request.port !== undefined ? { port: request.port } : {}),
   };
   const pass: Pass = { request, effects, host: request.host, final: false, wantFinal: false };
-  readLines(root, state, pass, true, false, 0);
+  readAll(pass);
   // ssh.c: the HostName (with %h) replaces the host, lower-cased, before the final pass.
   const hostName = (
     state.hostName === undefined
@@ -361,7 +438,18 @@ export function resolveSshConfig(
   ).toLowerCase();
   state.hostName = hostName;
   if (pass.wantFinal || state.canonicalize) {
-    readLines(root, state, { ...pass, host: hostName, final: true }, true, false, 0);
+    readAll({ ...pass, host: hostName, final: true });
+  }
+  // svc connects with ssh2 directly (or through ProxyJump) and reads known_hosts itself: a
+  // ProxyCommand or KnownHostsCommand it ignored would mean another route or another key source.
+  for (const [name, set] of [
+    ['ProxyCommand', state.proxyCommand],
+    ['KnownHostsCommand', state.knownHostsCommand],
+  ] as const) {
+    if (set !== undefined && set.value.toLowerCase() !== 'none')
+      throw new SvcError(
+        `${set.where}: ${name} is set for ${request.host}, and svc does not support ${name}${name === 'ProxyCommand' ? ' (ProxyJump it does)' : ''}: refusing rather than connect another way`,
+      );
   }
   const proxyJump =
     state.proxyJump === undefined || state.proxyJump.toLowerCase() === 'none'
@@ -381,7 +469,10 @@ export function resolveSshConfig(
     globalKnownHostsFiles: state.globalKnownHostsFiles ?? [...DEFAULT_GLOBAL_KNOWN_HOSTS],
     ...(state.hostKeyAlias !== undefined ? { hostKeyAlias: state.hostKeyAlias } : {}),
     hashKnownHosts: state.hashKnownHosts ?? false,
-    ...(state.revokedHostKeys !== undefined ? { revokedHostKeys: state.revokedHostKeys } : {}),
+    // ssh.c clears RevokedHostKeys none (first value wins, so a later file name stays unused).
+    ...(state.revokedHostKeys !== undefined && state.revokedHostKeys.toLowerCase() !== 'none'
+      ? { revokedHostKeys: state.revokedHostKeys }
+      : {}),
     ...(state.hostKeyAlgorithms !== undefined
       ? { hostKeyAlgorithms: state.hostKeyAlgorithms }
       : {}),

@@ -3,8 +3,13 @@
 // Pure; problems and warnings go to the planner's lists.
 import type { HostFacts } from './facts.js';
 import { acceptable, resolvedPath, unsafeDirs } from './parent-chain.js';
+import { RECORDS_ROOT } from './fact-request.js';
 import { shellQuote } from './quote.js';
 import { sensitiveDirRule, sensitiveRule } from './sensitive-paths.js';
+
+/** /var/lib/svc and everything below it. */
+export const isSvcState = (path: string) =>
+  path === RECORDS_ROOT || path.startsWith(`${RECORDS_ROOT}/`);
 
 export interface GateContext {
   host: string;
@@ -30,6 +35,8 @@ export function gatePath(
   ctx: GateContext,
   path: string,
   what: 'file' | 'directory' | 'link',
+  /** For a directory: the mode and owner it is given. */
+  dir?: { mode: number; owner: string; group: string },
 ): boolean {
   const below = ctx.plannedLinks.find((link) => path.startsWith(`${link}/`));
   if (below !== undefined) {
@@ -39,6 +46,26 @@ export function gatePath(
     return false;
   }
   const resolved = resolvedPath(ctx.facts, path);
+  // svc's records decide what a later deploy deletes, its locks who deploys: no project step may
+  // make, hand out or link anything there, whatever flag.
+  // The one exception: the default playbook's own step for the service's records directory,
+  // exactly as svc makes it (root's, 0700), which a project's copy of that playbook keeps.
+  const ownRecords =
+    what === 'directory' &&
+    path === resolved &&
+    path === `${RECORDS_ROOT}/${ctx.serviceName}` &&
+    dir?.owner === 'root' &&
+    dir.group === 'root' &&
+    dir.mode === 0o700;
+  const state = [path, resolved].find(
+    (candidate) => candidate !== undefined && isSvcState(candidate),
+  );
+  if (state !== undefined && !ownRecords) {
+    ctx.problems.push(
+      `${path} on ${ctx.host}${state === path ? '' : ` resolves to ${state}, which`} is in ${RECORDS_ROOT}, svc's own state (records, locks); no ${what} from the project may be there, whatever --allow-path says`,
+    );
+    return false;
+  }
   if (resolved === undefined) {
     ctx.problems.push(
       `${path} on ${ctx.host}: the host could not resolve the directories on its way (a link loop?); svc does not write there`,
@@ -46,9 +73,10 @@ export function gatePath(
     return false;
   }
   const rule = (candidate: string) =>
-    what === 'file'
+    (what === 'file'
       ? sensitiveRule(candidate, ctx.serviceName)
-      : homeWaiver(ctx, candidate, sensitiveDirRule(candidate, ctx.serviceName));
+      : homeWaiver(ctx, candidate, sensitiveDirRule(candidate, ctx.serviceName))) ??
+    loginHomeRule(ctx.facts.login.home, candidate, what !== 'file');
   let ok = true;
   for (const candidate of resolved === path ? [path] : [path, resolved]) {
     const matched = rule(candidate);
@@ -66,6 +94,21 @@ export function gatePath(
     ok = false;
   }
   return ok;
+}
+
+/**
+ * The SSH login user runs sudo: its shell startup files (~/.profile, ~/.bashrc, ~/.config/...)
+ * and ~/bin (on its PATH) decide what runs as root next time, wherever its home is (the list's
+ * /home/*\/.* and /root/** cover only the usual homes). For a directory step, the home itself
+ * too: a mode on it hands out all of them.
+ */
+function loginHomeRule(home: string, path: string, isDir: boolean): string | undefined {
+  if (home === '/' || home === '') return undefined;
+  if (isDir && path === home) return '~ (the login home)';
+  if (!path.startsWith(`${home}/`)) return undefined;
+  const below = path.slice(home.length + 1).split('/');
+  if (below[0] === 'bin') return '~/bin/**';
+  return below.some((part) => part.startsWith('.')) ? '~/.*' : undefined;
 }
 
 /**

@@ -15,7 +15,12 @@ import {
   type KnownHostEntry,
 } from '../core/known-hosts.js';
 import type { HostKeyPolicy } from '../core/targets.js';
-import { appendKnownHost, defaultHostKeyPolicy, loadHostKeyEntries } from './known-hosts-store.js';
+import {
+  appendKnownHost,
+  defaultHostKeyPolicy,
+  firstUnparsedKnownHostsLine,
+  loadHostKeyEntries,
+} from './known-hosts-store.js';
 
 interface Endpoint {
   name: string;
@@ -60,6 +65,18 @@ export function recordLine(endpoint: Endpoint, key: Buffer): string {
   });
 }
 
+/**
+ * Why a new key must not be recorded for the endpoint now, or undefined: a line of its known_hosts
+ * files that svc could not parse (see firstUnparsedKnownHostsLine). One line naming file:line.
+ */
+export function recordingBlocked(endpoint: Endpoint): string | undefined {
+  const bad = firstUnparsedKnownHostsLine(policyOf(endpoint));
+  if (bad === undefined) return undefined;
+  const home = homedir();
+  const file = bad.file.startsWith(`${home}/`) ? `~${bad.file.slice(home.length)}` : bad.file;
+  return `${file}:${bad.line}: svc cannot parse this known_hosts line (${bad.reason}), so it will not record a key for ${endpoint.name} that the line might contradict: fix or remove the line first`;
+}
+
 /** undefined when the key is known (or newly recorded under accept-new); else why not. */
 export function checkHostKey<E extends Endpoint>(
   endpoint: E,
@@ -75,6 +92,8 @@ export function checkHostKey<E extends Endpoint>(
   if (verdict.kind === 'known') return undefined;
   const writeTo = policy.userFiles[0];
   if (verdict.kind === 'unknown' && options.acceptNew && writeTo !== undefined) {
+    const blocked = recordingBlocked(endpoint);
+    if (blocked !== undefined) return blocked;
     appendKnownHost(writeTo, recordLine(endpoint, key));
     return undefined;
   }

@@ -18,6 +18,7 @@ import {
   scanKnownHosts,
   type KnownHostEntry,
   type KnownHostsText,
+  type MalformedKnownHostsLine,
 } from '../core/known-hosts.js';
 import { SANDBOX_KNOWN_HOSTS_FILE, sandboxStateDir } from '../core/sandbox-inventory.js';
 import { DEFAULT_GLOBAL_KNOWN_HOSTS } from '../core/ssh-config.js';
@@ -63,12 +64,7 @@ export function loadHostKeyEntries(
   policy: HostKeyPolicy,
   env: Env = process.env,
 ): KnownHostEntry[] {
-  const files = [
-    ...policy.userFiles,
-    ...policy.globalFiles,
-    join(sandboxStateDir(env), SANDBOX_KNOWN_HOSTS_FILE),
-  ];
-  const entries = loadKnownHosts(files);
+  const entries = loadKnownHosts(checkedKnownHostsFiles(policy, env));
   if (policy.revokedFile === undefined) return entries;
   let data: Buffer;
   try {
@@ -83,7 +79,37 @@ export function loadHostKeyEntries(
       `${policy.revokedFile}: RevokedHostKeys is a binary KRL, which svc cannot read: refusing to connect`,
     );
   }
-  return [...entries, ...parseRevokedKeys(data.toString('utf8'), policy.revokedFile).entries];
+  const revoked = parseRevokedKeys(data.toString('utf8'), policy.revokedFile);
+  const bad = revoked.malformed[0];
+  if (bad !== undefined) {
+    // ssh refuses every connection when a line of the file is not a key ("invalid format"):
+    // skipping it could let through the very key it was meant to revoke.
+    throw new SvcError(
+      `${bad.file}:${bad.line}: RevokedHostKeys line is not a public key (${bad.reason}): refusing to connect, as ssh does`,
+    );
+  }
+  return [...entries, ...revoked.entries];
+}
+
+/** The known_hosts files whose entries count under a policy, in the order they are read. */
+export function checkedKnownHostsFiles(policy: HostKeyPolicy, env: Env = process.env): string[] {
+  return [
+    ...policy.userFiles,
+    ...policy.globalFiles,
+    join(sandboxStateDir(env), SANDBOX_KNOWN_HOSTS_FILE),
+  ];
+}
+
+/**
+ * The first line of the checked known_hosts files that svc could not parse, if any. ssh skips such
+ * lines; svc skips them too when verifying, but never records a new key while one exists: it might
+ * be the host's pinned key in a form svc misreads, and a second key would then be trusted beside it.
+ */
+export function firstUnparsedKnownHostsLine(
+  policy: HostKeyPolicy,
+  env: Env = process.env,
+): MalformedKnownHostsLine | undefined {
+  return readKnownHostsFiles(checkedKnownHostsFiles(policy, env)).malformed[0];
 }
 
 /** Entries and malformed lines of every file that exists; a missing file is an empty one. */

@@ -33,6 +33,19 @@ export function loadSandboxInventory(env: Env = process.env): SandboxInventory |
   }
 }
 
+/**
+ * SVC_SSH_CONFIG is ssh's -F: that file only, without /etc/ssh/ssh_config; `none` is no file at
+ * all; a missing file is refused, as ssh -F refuses it.
+ */
+function sshConfigFile(env: Env): { file?: string } {
+  const file = env.SVC_SSH_CONFIG;
+  if (file === undefined || file === '') return {};
+  if (file.toLowerCase() === 'none') return { file: '/dev/null' };
+  if (!existsSync(file))
+    throw new SvcError(`SVC_SSH_CONFIG: ${file}: no such file (ssh -F refuses it too)`);
+  return { file };
+}
+
 export function targetContext(
   manifest: Manifest | undefined,
   env: Env = process.env,
@@ -40,7 +53,7 @@ export function targetContext(
   return {
     inventory: manifest?.hosts,
     sandbox: loadSandboxInventory(env),
-    sshConfig: loadSshConfig(),
+    sshConfig: loadSshConfig(sshConfigFile(env)),
     defaultUser: userInfo().username,
   };
 }

@@ -18,9 +18,20 @@ import { expandPath } from '../core/ssh-tokens.js';
 import type { SshConfigEntry, SshConfigGiven, SshConfigLookup } from '../core/targets.js';
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** The system-wide file ssh reads after the user's (Debian's includes ssh_config.d/*.conf). */
+export const SYSTEM_SSH_CONFIG = '/etc/ssh/ssh_config';
+
+/** ssh's own directory: a relative Include in the system file is under it. */
+const SYSTEM_SSH_DIR = '/etc/ssh';
+
 export interface SshConfigOptions {
-  /** The config file; default ~/.ssh/config. A missing file is an empty config. */
+  /**
+   * The config file, as ssh's -F: that file only, no system file. Default: ~/.ssh/config, then
+   * `systemFile`, as ssh reads them without -F. A missing file is an empty config.
+   */
   file?: string;
+  /** The system-wide file read after ~/.ssh/config when `file` is not given; for tests. */
+  systemFile?: string;
   home?: string;
   /** The local user name (%u, and the default remote user for %r). */
   localUser?: string;
@@ -111,6 +122,8 @@ export function loadSshConfig(options: SshConfigOptions = {}): SshConfigLookup {
   const env = options.env ?? process.env;
   const home = options.home ?? homedir();
   const file = options.file ?? join(home, '.ssh', 'config');
+  const systemFile =
+    options.file === undefined ? (options.systemFile ?? SYSTEM_SSH_CONFIG) : undefined;
   const localUser = options.localUser ?? defaultLocalUser(env);
   const localHost = options.localHost ?? hostname();
   const texts = new Map<string, ConfigLine[]>();
@@ -119,13 +132,19 @@ export function loadSshConfig(options: SshConfigOptions = {}): SshConfigLookup {
     if (!parsed) texts.set(path, (parsed = parseSshConfigText(readText(path), path)));
     return parsed;
   };
-  const root = lines(file);
+  const roots = [
+    { lines: lines(file), user: true },
+    ...(systemFile !== undefined ? [{ lines: lines(systemFile), user: false }] : []),
+  ];
   const effects = {
-    // Include: ~ is home, a relative path is under ~/.ssh, wildcards expand, sorted.
-    include: (argument: string) => {
+    // Include: ~ is home, a relative path is under ~/.ssh (/etc/ssh in the system file),
+    // wildcards expand, sorted.
+    include: (argument: string, _from: string, user: boolean) => {
       const expanded =
         argument === '~' || argument.startsWith('~/') ? home + argument.slice(1) : argument;
-      const path = isAbsolute(expanded) ? expanded : join(home, '.ssh', expanded);
+      const path = isAbsolute(expanded)
+        ? expanded
+        : join(user ? join(home, '.ssh') : SYSTEM_SSH_DIR, expanded);
       return expandIncludePath(path).map((included) => ({
         file: included,
         text: readText(included),
@@ -143,7 +162,7 @@ export function loadSshConfig(options: SshConfigOptions = {}): SshConfigLookup {
       home,
       uid: String(process.getuid?.() ?? ''),
     };
-    const settings = resolveSshConfig(root, request, effects);
+    const settings = resolveSshConfig(roots, request, effects);
     const tokens = pathTokens(settings, request);
     const path = (value: string, what: string) =>
       expandPath(value, tokens, home, env, `${file}: ${what} ${value} (for ${host})`);

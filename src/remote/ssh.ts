@@ -53,7 +53,21 @@ export interface RunOptions {
   /** Aborting sends SIGINT to the remote command (Ctrl-C), which then cleans up and exits. */
   signal?: AbortSignal;
   timeoutMs?: number;
+  /**
+   * stdout is piped here as it arrives, with backpressure (a slow reader closes the SSH window),
+   * and not kept: result.stdout is empty. Not ended: the caller ends it. For output of any size.
+   */
+  stdout?: NodeJS.WritableStream;
+  /**
+   * Keep the command's stdin open after the script (read by exact length, as with `input`) until
+   * `signal` aborts: the end of stdin tells the script that svc is gone, also when svc is killed
+   * or the connection drops. Not with `input`.
+   */
+  holdStdin?: boolean;
 }
+
+/** With RunOptions.stdout, at most this much of stderr is kept (the first bytes: the reason). */
+const STREAMED_STDERR_LIMIT = 64 * 1024;
 
 export interface RunResult {
   code: number;
@@ -185,7 +199,8 @@ export class HostConnection {
   run(script: string, step: string, options: RunOptions = {}): Promise<RunResult> {
     const root = this.endpoint.user === 'root';
     const body = Buffer.from(script);
-    const shell = options.input
+    const exact = options.input !== undefined || options.holdStdin === true;
+    const shell = exact
       ? `sh -c ${shellQuote(`umask 077; f=$(mktemp) || exit 70; head -c ${body.length} > "$f" && exec sh "$f"`)}`
       : 'sh -s';
     const command = root ? shell : `sudo -n ${shell}`;
@@ -201,6 +216,7 @@ export class HostConnection {
         }
         const stdout: Buffer[] = [];
         const stderr: Buffer[] = [];
+        let stderrBytes = 0;
         let pending = '';
         const timer = setTimeout(() => {
           channel.close();
@@ -210,17 +226,27 @@ export class HostConnection {
             ),
           );
         }, timeoutMs);
-        channel.on('data', (chunk: Buffer) => {
-          stdout.push(chunk);
-          if (!options.onLine) return;
-          pending += chunk.toString('utf8');
-          const lines = pending.split('\n');
-          pending = lines.pop()!;
-          for (const line of lines) options.onLine(line);
+        if (options.stdout) channel.pipe(options.stdout, { end: false });
+        else
+          channel.on('data', (chunk: Buffer) => {
+            stdout.push(chunk);
+            if (!options.onLine) return;
+            pending += chunk.toString('utf8');
+            const lines = pending.split('\n');
+            pending = lines.pop()!;
+            for (const line of lines) options.onLine(line);
+          });
+        channel.stderr.on('data', (chunk: Buffer) => {
+          if (options.stdout && stderrBytes >= STREAMED_STDERR_LIMIT) return;
+          stderr.push(chunk);
+          stderrBytes += chunk.length;
         });
-        channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-        const interrupt = () => channel.signal('INT');
-        options.signal?.addEventListener('abort', interrupt, { once: true });
+        const interrupt = () => {
+          channel.signal('INT');
+          if (options.holdStdin) channel.end();
+        };
+        if (options.signal?.aborted) queueMicrotask(interrupt);
+        else options.signal?.addEventListener('abort', interrupt, { once: true });
         channel.once('close', () => options.signal?.removeEventListener('abort', interrupt));
         channel.on('close', (code: number | null | undefined, signal?: string) => {
           clearTimeout(timer);
@@ -247,7 +273,8 @@ export class HostConnection {
           }
           resolve(result);
         });
-        channel.end(options.input ? Buffer.concat([body, options.input]) : body);
+        if (options.holdStdin) channel.write(body);
+        else channel.end(options.input ? Buffer.concat([body, options.input]) : body);
       });
     });
   }

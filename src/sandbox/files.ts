@@ -12,7 +12,8 @@ export const SANDBOX_USERS = ['root', 'deploy'] as const;
 
 /**
  * The light host's whole sshd configuration (sshd -f reads only this). UsePAM yes, as Debian ships
- * it: the machine's PAM stack works unchanged in the host's namespaces, and only with PAM does
+ * it: the machine's PAM stack works in the host's namespaces (pam_loginuid made optional there, see
+ * light.ts), and only with PAM does
  * sshd let a key log in to an account whose password is locked (`!`, what useradd leaves), as on
  * a real Debian host. No PidFile: svc records sshd's pid itself.
  */

@@ -128,3 +128,65 @@ export function stateDirProblem(realStateDir: string): string | undefined {
 export function nspawnBindPath(path: string): string {
   return path.replaceAll('\\', '\\\\').replaceAll(':', '\\:');
 }
+
+/** The cgroup systemd host N runs in (below every hierarchy's root); its processes are inside it. */
+export function hostCgroup(hash: string, n: number): string {
+  return `svc-sandbox-${machineName(hash, n)}`;
+}
+
+/** Whether a process whose cgroup paths are `paths` runs in cgroup `name` or below it. */
+export function inCgroup(paths: readonly string[], name: string): boolean {
+  return paths.some((path) => path === `/${name}` || path.startsWith(`/${name}/`));
+}
+
+/** What lstat says of a directory, for the checks below. */
+export interface DirFacts {
+  path: string;
+  uid: number;
+  mode: number;
+  isDirectory: boolean;
+  isSymbolicLink: boolean;
+}
+
+const octal = (mode: number) => `0${(mode & 0o7777).toString(8)}`;
+
+/**
+ * svc sandbox runs as root and acts on what its state directory says (which processes to end,
+ * which key the hosts accept), so only the caller may be able to change it: the directory owned
+ * by the caller and closed to everyone else, and no directory above it writable by another user
+ * (who could rename it away and put their own in its place), except with the sticky bit, as /tmp.
+ * `ancestors` run from the parent up to /.
+ */
+export function stateDirTrustProblem(
+  dir: DirFacts,
+  ancestors: readonly DirFacts[],
+  uid: number,
+): string | undefined {
+  const fix = 'svc sandbox runs as root and acts on what is in it; choose another --state-dir';
+  if (dir.isSymbolicLink || !dir.isDirectory) {
+    return `state directory ${dir.path} is not a directory: ${fix}`;
+  }
+  if (dir.uid !== uid) {
+    return `state directory ${dir.path} is owned by uid ${dir.uid}, not by you (uid ${uid}): ${fix}`;
+  }
+  if ((dir.mode & 0o077) !== 0) {
+    return `state directory ${dir.path} is open to other users (mode ${octal(dir.mode)}): chmod 700 it, or choose another --state-dir`;
+  }
+  for (const parent of ancestors) {
+    if (parent.uid !== 0 && parent.uid !== uid) {
+      return `state directory ${dir.path}: ${parent.path} above it is owned by uid ${parent.uid}, who could replace it: ${fix}`;
+    }
+    if ((parent.mode & 0o022) !== 0 && (parent.mode & 0o1000) === 0) {
+      return `state directory ${dir.path}: ${parent.path} above it is writable by other users (mode ${octal(parent.mode)}), who could replace it: ${fix}`;
+    }
+  }
+  return undefined;
+}
+
+/** OpenSSH's SHA256 fingerprint of a public key line ("TYPE BASE64 [COMMENT]"). */
+export function keyFingerprint(publicKey: string): string {
+  const blob = publicKey.trim().split(/\s+/)[1];
+  if (!blob) throw new Error('not an OpenSSH public key');
+  const digest = createHash('sha256').update(Buffer.from(blob, 'base64')).digest('base64');
+  return `SHA256:${digest.replace(/=+$/, '')}`;
+}

@@ -1,6 +1,8 @@
 // Processes the sandbox started, and nothing else. A pid alone is not an identity (the kernel
-// reuses pids), so every record carries the process's start time from /proc/PID/stat; a process
-// is "ours" only while both match. Nothing here looks a process up by name.
+// reuses pids, and start times repeat after a reboot), so every record carries the process's start
+// time from /proc/PID/stat and the boot id; a process is "ours" only while all three match. Nothing
+// here looks a process up by name. (teardown.ts also checks it is inside the host: a record is
+// read from the state directory, so it is a claim, not a proof.)
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,6 +14,8 @@ export interface ProcessRecord {
   start: string;
   /** What it is, for messages: unshare, holder, sshd, monit, nspawn, leader. */
   role: string;
+  /** /proc/sys/kernel/random/boot_id when it was recorded: a start time means nothing across boots. */
+  boot: string;
 }
 
 export interface ProcStat {
@@ -45,16 +49,36 @@ export function readProcStat(pid: number): ProcStat | undefined {
   }
 }
 
+let bootIdCache: string | undefined;
+/** This boot of the machine (a fresh random id per boot). */
+export function bootId(): string {
+  bootIdCache ??= readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  return bootIdCache;
+}
+
 /** Record a process we just started (or found as a child of one we started). */
 export function recordProcess(pid: number, role: string): ProcessRecord | undefined {
   const stat = readProcStat(pid);
-  return stat && { pid, start: stat.start, role };
+  return stat && { pid, start: stat.start, role, boot: bootId() };
 }
 
 /** Still running, and still the process we recorded. A zombie has finished: it only awaits reaping. */
 export function isAlive(record: ProcessRecord): boolean {
+  if (record.boot !== bootId()) return false;
   const stat = readProcStat(record.pid);
   return stat !== undefined && stat.start === record.start && !['Z', 'X', 'x'].includes(stat.state);
+}
+
+/** The cgroup paths of a process, one per hierarchy (/proc/PID/cgroup: ID:CONTROLLERS:PATH). */
+export function cgroupsOf(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split(':').slice(2).join(':'));
+  } catch {
+    return [];
+  }
 }
 
 export function childrenOf(pid: number): number[] {

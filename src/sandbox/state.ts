@@ -4,6 +4,7 @@
 import {
   closeSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -14,7 +15,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { SvcError } from '../core/errors.js';
 import {
@@ -23,7 +24,13 @@ import {
   SANDBOX_KNOWN_HOSTS_FILE,
   type SandboxInventory,
 } from '../core/sandbox-inventory.js';
-import { hostNumber, stateDirHash, stateDirProblem } from './names.js';
+import {
+  hostNumber,
+  stateDirHash,
+  stateDirProblem,
+  stateDirTrustProblem,
+  type DirFacts,
+} from './names.js';
 import { isAlive, recordProcess, type ProcessRecord } from './proc.js';
 
 export interface SandboxPaths {
@@ -51,30 +58,92 @@ export function sandboxPaths(realDir: string): SandboxPaths {
   };
 }
 
-/** Resolve (and for `up`, create) the state directory; names are derived from its real path. */
-export function openStateDir(dir: string, create: boolean): SandboxPaths | undefined {
+function dirFacts(path: string): DirFacts {
+  const stat = lstatSync(path);
+  return {
+    path,
+    uid: stat.uid,
+    mode: stat.mode,
+    isDirectory: stat.isDirectory(),
+    isSymbolicLink: stat.isSymbolicLink(),
+  };
+}
+
+/** hosts/ and every hosts/sbx-N must be real directories: a link would redirect deletes and writes. */
+function linkProblem(paths: SandboxPaths): string | undefined {
+  const isRealDir = (path: string) => {
+    const facts = dirFacts(path);
+    return facts.isDirectory && !facts.isSymbolicLink;
+  };
+  const never = 'svc never follows a link in its state directory; remove it';
+  if (!existsSync(paths.hosts) && !isSymlink(paths.hosts)) return undefined;
+  if (!isRealDir(paths.hosts)) return `${paths.hosts} is not a directory (a link?): ${never}`;
+  for (const name of readdirSync(paths.hosts)) {
+    if (hostNumber(name) === undefined) continue;
+    const dir = join(paths.hosts, name);
+    if (!isRealDir(dir)) return `${dir} is not a directory (a link?): ${never}`;
+  }
+  return undefined;
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Resolve (and for `up`, create) the state directory; names are derived from its real path.
+ * `trusted`: `up` and `down`, which act as root on what the directory says, also refuse one another
+ * user could change and links inside it (`list` only reads).
+ */
+export function openStateDir(
+  dir: string,
+  create: boolean,
+  trusted = create,
+): SandboxPaths | undefined {
   const absolute = resolve(dir);
   // Checked before creating it (nothing made in a refused place) and after (a symlink's target).
-  const refuse = (path: string) => {
-    const problem = stateDirProblem(path);
+  const refuse = (problem: string | undefined) => {
     if (problem) throw new SvcError(problem);
   };
-  refuse(absolute);
+  refuse(stateDirProblem(absolute));
   if (create) mkdirSync(absolute, { recursive: true, mode: 0o700 });
   else if (!existsSync(absolute)) return undefined;
   const real = realpathSync(absolute);
-  refuse(real);
-  return sandboxPaths(real);
+  refuse(stateDirProblem(real));
+  const paths = sandboxPaths(real);
+  if (trusted) {
+    const ancestors: DirFacts[] = [];
+    for (let parent = dirname(real); ; parent = dirname(parent)) {
+      ancestors.push(dirFacts(parent));
+      if (parent === '/') break;
+    }
+    refuse(stateDirTrustProblem(dirFacts(real), ancestors, process.getuid?.() ?? 0));
+    refuse(linkProblem(paths));
+  }
+  return paths;
 }
 
 export function hostDir(paths: SandboxPaths, name: string): string {
   return join(paths.hosts, name);
 }
 
+/** Remove a host's directory; a link in its place is removed itself, never what it points to. */
+export function removeHostDir(paths: SandboxPaths, name: string): void {
+  const dir = hostDir(paths, name);
+  if (isSymlink(paths.hosts)) return;
+  if (isSymlink(dir)) rmSync(dir, { force: true });
+  else rmSync(dir, { recursive: true, force: true });
+}
+
 const processSchema = z.strictObject({
   pid: z.number().int(),
   start: z.string(),
   role: z.string(),
+  boot: z.string(),
 });
 
 const settingsSchema = z.strictObject({
@@ -82,6 +151,8 @@ const settingsSchema = z.strictObject({
   net: z.string(),
   kind: z.enum(['light', 'systemd']),
   user: z.enum(['root', 'deploy']),
+  /** SHA256 fingerprint of the client key svc generated: a key in the directory is used only if it matches. */
+  key: z.string().optional(),
 });
 export type SandboxSettings = z.infer<typeof settingsSchema>;
 
@@ -99,10 +170,14 @@ const recordSchema = z.strictObject({
 });
 export type HostRecord = z.infer<typeof recordSchema>;
 
-/** Write a file whole or not at all: a reader never sees half of it. */
+/**
+ * Write a file whole or not at all: a reader never sees half of it. The temporary file is created
+ * new (O_EXCL does not follow a link left in its place), and rename replaces a link, not its target.
+ */
 export function writeFileAtomic(file: string, text: string, mode = 0o600): void {
   const temp = `${file}.tmp-${process.pid}`;
-  writeFileSync(temp, text, { mode });
+  rmSync(temp, { force: true });
+  writeFileSync(temp, text, { mode, flag: 'wx' });
   renameSync(temp, file);
 }
 
@@ -140,12 +215,13 @@ export function writeRecord(paths: SandboxPaths, record: HostRecord): void {
 export function readRecords(paths: SandboxPaths): { name: string; record?: HostRecord }[] {
   let names: string[];
   try {
+    if (isSymlink(paths.hosts)) return [];
     names = readdirSync(paths.hosts);
   } catch {
     return [];
   }
   return names
-    .filter((name) => hostNumber(name) !== undefined)
+    .filter((name) => hostNumber(name) !== undefined && !isSymlink(hostDir(paths, name)))
     .sort((x, y) => hostNumber(x)! - hostNumber(y)!)
     .map((name) => {
       const record = readJson(join(hostDir(paths, name), 'record.json'), recordSchema);

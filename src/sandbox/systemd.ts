@@ -5,7 +5,6 @@
 import { spawn } from 'node:child_process';
 import {
   closeSync,
-  copyFileSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -24,7 +23,7 @@ import {
   setupUnit,
   sshdDropIn,
 } from './files.js';
-import { nspawnBindPath, ROOT_BIND_PARENT, rootBindDir } from './names.js';
+import { hostCgroup, machineName, nspawnBindPath, ROOT_BIND_PARENT, rootBindDir } from './names.js';
 import {
   childrenOf,
   execute,
@@ -109,6 +108,7 @@ async function inHost(leader: number, argv: string[], timeoutMs = 30_000) {
 export async function startSystemdHost(
   paths: SandboxPaths,
   record: HostRecord,
+  /** The sandbox key's public half, as svc derived it from the key it created. */
   clientPublicKey: string,
   root: string,
 ): Promise<SystemdBoot> {
@@ -117,7 +117,7 @@ export async function startSystemdHost(
   writeFileSync(join(dir, 'monitrc'), monitrc(), { mode: 0o600 });
   writeFileSync(join(dir, 'setup.sh'), SYSTEMD_HOST_SCRIPT);
   writeFileSync(join(dir, SETUP_UNIT), setupUnit(record.name));
-  copyFileSync(clientPublicKey, join(dir, 'authorized_keys'));
+  writeFileSync(join(dir, 'authorized_keys'), `${clientPublicKey.trim()}\n`, { mode: 0o600 });
   const log = join(dir, 'host.log');
   const fd = openSync(log, 'a', 0o600);
   const argv = [
@@ -147,7 +147,7 @@ export async function startSystemdHost(
     {
       detached: true,
       stdio: ['ignore', fd, fd],
-      env: { ...process.env, SVC_CGROUP: cgroupName(record.machine ?? record.name) },
+      env: { ...process.env, SVC_CGROUP: hostCgroup(paths.hash, record.n) },
     },
   );
   closeSync(fd);
@@ -212,16 +212,15 @@ function findLeader(nspawn: ProcessRecord): ProcessRecord | undefined {
 }
 
 /** nspawn leaves its (empty) propagation directory when /run is not a tmpfs, as on this machine kind. */
-export function removeNspawnLeftovers(machine: string): void {
-  rmSync(`/run/systemd/nspawn/propagate/${machine}`, { recursive: true, force: true });
+export function removeNspawnLeftovers(hash: string, n: number): void {
+  // Both names derived here, never read from a record: a record is the state directory's word.
+  rmSync(`/run/systemd/nspawn/propagate/${machineName(hash, n)}`, { recursive: true, force: true });
   // The container's cgroups, deepest first (rmdir is how a cgroup is removed; its files are not).
-  for (const hierarchy of CGROUP_HIERARCHIES) removeCgroup(join(hierarchy, cgroupName(machine)));
+  for (const hierarchy of CGROUP_HIERARCHIES) removeCgroup(join(hierarchy, hostCgroup(hash, n)));
 }
 
 /** The cgroup hierarchies nspawn uses on this kind of machine (hybrid: name=systemd + unified). */
 const CGROUP_HIERARCHIES = ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified', '/sys/fs/cgroup'];
-
-const cgroupName = (machine: string) => `svc-sandbox-${machine}`;
 
 /** sh: move this shell into cgroup $SVC_CGROUP of every hierarchy that takes processes. */
 const JOIN_OWN_CGROUP = String.raw`for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do

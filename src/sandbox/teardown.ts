@@ -1,13 +1,25 @@
-// Ending hosts: only processes svc recorded (checked by pid AND start time), then the kernel
-// objects named after this state directory, then the state. Works from whatever a crash left:
-// a record without inventory, an inventory without records, a namespace without either.
+// Ending hosts: only processes svc recorded (checked by pid, start time and boot id) that are
+// also inside the host, then the kernel objects named after this state directory, then the state.
+// Works from whatever a crash left: a record without inventory, an inventory without records, a
+// namespace without either. The state directory is read as untrusted: nothing in it names a path,
+// a namespace or a process that `down` acts on without that being checked.
 import { readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SvcError } from '../core/errors.js';
 import type { SandboxHost } from '../core/sandbox-inventory.js';
-import { hostNumber, netnsName, netnsPrefix, parseNet, vethName } from './names.js';
+import {
+  hostCgroup,
+  hostNumber,
+  inCgroup,
+  netnsName,
+  netnsPrefix,
+  parseNet,
+  vethName,
+} from './names.js';
 import { listNetns, listOwnVeths, removeNetns, removeVeth } from './network.js';
 import {
+  cgroupsOf,
+  isAlive,
   livePidsInNetns,
   netnsOf,
   recordProcess,
@@ -18,10 +30,10 @@ import {
 } from './proc.js';
 import {
   acquireLock,
-  hostDir,
   readInventory,
   readRecords,
   readSettings,
+  removeHostDir,
   type HostRecord,
   type SandboxPaths,
   type SandboxSettings,
@@ -31,16 +43,14 @@ import { releaseRootBind, removeNspawnLeftovers, stopSystemdHost } from './syste
 const EXIT_TIMEOUT_MS = 5_000;
 
 /**
- * An inventory lists pids without start times. Such a pid is taken as ours only while the process
- * is still inside the host's network namespace: a recycled pid would not be.
+ * Whether a process is one of host N's: inside its network namespace (a light host's processes,
+ * and a systemd host's container) or in its cgroup (systemd-nspawn itself). Both are named after
+ * the state directory's hash and the host number, so a record naming any other process, however
+ * well it matches that process's pid, start time and boot id, is not obeyed.
  */
-function verifiedByNetns(pids: readonly number[], netns: string): ProcessRecord[] {
-  const inode = netnsInode(netns);
-  if (inode === undefined) return [];
-  return pids
-    .filter((pid) => netnsOf(pid) === `net:[${inode}]`)
-    .map((pid) => recordProcess(pid, 'inventory'))
-    .filter((p) => p !== undefined);
+function belongsToHost(pid: number, netnsInodeNow: number | undefined, cgroup: string): boolean {
+  if (netnsInodeNow !== undefined && netnsOf(pid) === `net:[${netnsInodeNow}]`) return true;
+  return inCgroup(cgroupsOf(pid), cgroup);
 }
 
 function killQuietly(pid: number): void {
@@ -73,21 +83,50 @@ export interface HostToRemove {
   inventory?: SandboxHost;
 }
 
-/** Tear one host down; returns the problems left (a process that would not end). */
+export interface TeardownResult {
+  /** A process of the host that would not end: the host's directory is kept for another try. */
+  problems: string[];
+  /** Recorded processes that are not this host's: left alone. */
+  ignored: string[];
+}
+
+function settingsVeth(settings: SandboxSettings | undefined, n: number): string | undefined {
+  try {
+    return settings ? vethName(parseNet(settings.net), n) : undefined;
+  } catch {
+    return undefined; // the sweep by link alias in downSandbox still finds it
+  }
+}
+
+/**
+ * Tear one host down. Every name and path comes from the state directory's hash and the host
+ * number, never from the record (netns, veth, machine there are ignored): the record only says
+ * which processes may be running, and each is checked to be inside the host before it is signalled.
+ */
 export async function teardownHost(
   paths: SandboxPaths,
   host: HostToRemove,
   settings: SandboxSettings | undefined,
-): Promise<string[]> {
+): Promise<TeardownResult> {
   const n = hostNumber(host.name)!;
-  const netns = host.record?.netns ?? host.inventory?.netns ?? netnsName(paths.hash, n);
-  const veth = host.record?.veth ?? (settings ? vethName(parseNet(settings.net), n) : undefined);
-  const processes = host.record
-    ? host.record.processes
-    : verifiedByNetns(host.inventory?.pids ?? [], netns);
+  const netns = netnsName(paths.hash, n);
+  const veth = settingsVeth(settings, n);
+  const inode = netnsInode(netns);
+  const cgroup = hostCgroup(paths.hash, n);
+  // The inventory lists pids without start times: the process now running under that pid.
+  const claimed: ProcessRecord[] = [
+    ...(host.record?.processes ?? []),
+    ...(host.inventory?.pids ?? []).map((pid) => recordProcess(pid, 'inventory')),
+  ].filter((p) => p !== undefined && isAlive(p)) as ProcessRecord[];
+  const processes = claimed.filter((p) => belongsToHost(p.pid, inode, cgroup));
+  const ignored = claimed
+    .filter((p) => !processes.includes(p))
+    .map(
+      (p) =>
+        `${host.name}: the record names pid ${p.pid} (${p.role}), which is not a process of this sandbox; left alone`,
+    );
   const kind = host.record?.kind ?? host.inventory?.kind ?? 'light';
   let signalled: ProcessRecord[] = [...processes];
-  const inode = netnsInode(netns);
   if (kind === 'systemd') signalled = await stopSystemdHost(processes);
   else stopLightHost(processes);
   const alive = await waitForExit(signalled, EXIT_TIMEOUT_MS);
@@ -101,13 +140,18 @@ export async function teardownHost(
   }
   if (alive.length > 0) {
     // Keep the record: a later `down` can try again.
-    return [`${host.name}: ${alive.map((p) => `${p.role} pid ${p.pid}`).join(', ')} did not end`];
+    return {
+      problems: [
+        `${host.name}: ${alive.map((p) => `${p.role} pid ${p.pid}`).join(', ')} did not end`,
+      ],
+      ignored,
+    };
   }
   if (veth) await removeVeth(veth, paths.hash);
   await removeNetns(netns);
-  if (host.record?.machine) removeNspawnLeftovers(host.record.machine);
-  rmSync(hostDir(paths, host.name), { recursive: true, force: true });
-  return [];
+  if (kind === 'systemd') removeNspawnLeftovers(paths.hash, n);
+  removeHostDir(paths, host.name);
+  return { problems: [], ignored };
 }
 
 /** Every host this state directory knows of, by record and by inventory. */
@@ -153,6 +197,8 @@ export interface DownResult {
   removed: string[];
   /** False when the state directory held files svc did not put there (they are kept). */
   stateRemoved: boolean;
+  /** One line per recorded process that was not the sandbox's, and so was left alone. */
+  ignored: string[];
 }
 
 export async function downSandbox(paths: SandboxPaths): Promise<DownResult> {
@@ -161,9 +207,8 @@ export async function downSandbox(paths: SandboxPaths): Promise<DownResult> {
   try {
     const settings = readSettings(paths);
     const hosts = hostsToRemove(paths);
-    const problems = (
-      await Promise.all(hosts.map((host) => teardownHost(paths, host, settings)))
-    ).flat();
+    const results = await Promise.all(hosts.map((host) => teardownHost(paths, host, settings)));
+    const problems = results.flatMap((result) => result.problems);
     // A crash between creating a kernel object and recording it cannot happen (records come
     // first), but a record can be lost; these names carry this state directory's tag.
     for (const netns of await listNetns()) {
@@ -174,7 +219,11 @@ export async function downSandbox(paths: SandboxPaths): Promise<DownResult> {
     await releaseRootBind(paths.hash);
     const stateRemoved = removeState(paths);
     released = true;
-    return { removed: hosts.map((host) => host.name), stateRemoved };
+    return {
+      removed: hosts.map((host) => host.name),
+      stateRemoved,
+      ignored: results.flatMap((result) => result.ignored),
+    };
   } finally {
     if (!released) release();
   }

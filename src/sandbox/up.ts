@@ -1,18 +1,21 @@
 // `svc sandbox up`: decide (plan-up.ts), then start the missing hosts in parallel, and only when
-// every one answers SSH write known_hosts and inventory.json. A failed `up` removes the hosts it
-// started; a killed one leaves records that `down` (or the next `up`) cleans.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+// every one answers SSH write known_hosts and inventory.json. A failed or interrupted (SIGINT,
+// SIGTERM, SIGHUP) `up` removes the hosts it started; one killed with SIGKILL leaves records that
+// `down` (or the next `up`) cleans.
+import { existsSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SvcError } from '../core/errors.js';
 import type { SandboxHost, SandboxInventory } from '../core/sandbox-inventory.js';
 import { buildInventory, HOST_KEY_FILE, inventoryHost, knownHostsLine } from './files.js';
+import { catchInterrupts, interrupted, type Interrupt } from './interrupt.js';
 import { startLightHost } from './light.js';
 import {
   hostAddress,
   hostName,
   hostNumber,
+  keyFingerprint,
   machineName,
   netnsName,
   parseNet,
@@ -68,9 +71,45 @@ function sshBanner(address: string): Promise<boolean> {
   });
 }
 
-async function ensureClientKey(paths: SandboxPaths): Promise<void> {
-  if (existsSync(paths.key) && existsSync(`${paths.key}.pub`)) return;
+function lstatOrUndefined(path: string) {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The client key every host accepts for root. Only a key svc generated itself is used: its
+ * fingerprint is recorded in sandbox.json when it is made, and a key found later must be a plain
+ * file of the caller's, closed to others, with that fingerprint. Anything else (a key another user
+ * planted, a link) is refused rather than trusted with root on the hosts. Returns the public key.
+ */
+async function ensureClientKey(
+  paths: SandboxPaths,
+  recorded: string | undefined,
+): Promise<{ publicKey: string; fingerprint: string }> {
+  const found = lstatOrUndefined(paths.key);
+  if (found || lstatOrUndefined(`${paths.key}.pub`)) {
+    const refuse = (why: string) =>
+      new SvcError(
+        `${paths.key}: ${why}; svc uses only a key it created: remove it and its .pub, or run svc sandbox down`,
+      );
+    if (!recorded) throw refuse(`no fingerprint of it is recorded in ${paths.settings}`);
+    if (!found?.isFile()) throw refuse('not a plain file');
+    if (found.uid !== (process.getuid?.() ?? 0) || (found.mode & 0o077) !== 0) {
+      throw refuse(`owned by uid ${found.uid} with mode 0${(found.mode & 0o777).toString(8)}`);
+    }
+    // The public half from the private key itself: a .pub beside it proves nothing.
+    const publicKey = (await run(['ssh-keygen', '-y', '-P', '', '-f', paths.key])).stdout.trim();
+    const fingerprint = keyFingerprint(publicKey);
+    if (fingerprint !== recorded)
+      throw refuse(`its fingerprint ${fingerprint} is not the recorded ${recorded}`);
+    return { publicKey, fingerprint };
+  }
   await run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'svc-sandbox', '-f', paths.key]);
+  const publicKey = readFileSync(`${paths.key}.pub`, 'utf8').trim();
+  return { publicKey, fingerprint: keyFingerprint(publicKey) };
 }
 
 async function startHost(
@@ -78,12 +117,16 @@ async function startHost(
   settings: SandboxSettings,
   net: Net,
   n: number,
-  root: string | undefined,
+  start: { root: string | undefined; publicKey: string; interrupt: Interrupt },
   notes: string[],
 ): Promise<HostRecord> {
+  const { root, publicKey, interrupt } = start;
+  interrupt.check();
   const name = hostName(n);
   const dir = hostDir(paths, name);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirSync(paths.hosts, { recursive: true, mode: 0o700 });
+  // Not recursive: a fresh directory of ours (teardown removed any earlier one), never one found.
+  mkdirSync(dir, { mode: 0o700 });
   let record: HostRecord = {
     version: 1,
     name,
@@ -97,6 +140,7 @@ async function startHost(
   };
   writeRecord(paths, record);
   await createNetwork(record, net, n, paths.hash);
+  interrupt.check();
   await run([
     'ssh-keygen',
     '-q',
@@ -109,8 +153,9 @@ async function startHost(
     '-f',
     join(dir, HOST_KEY_FILE),
   ]);
+  interrupt.check();
   if (root) {
-    const boot = await startSystemdHost(paths, record, `${paths.key}.pub`, root);
+    const boot = await startSystemdHost(paths, record, publicKey, root);
     record = boot.record;
     if (boot.state === 'degraded') {
       notes.push(
@@ -118,9 +163,16 @@ async function startHost(
       );
     }
   } else {
-    record = await startLightHost(paths, record, `${paths.key}.pub`);
+    record = await startLightHost(paths, record, publicKey, () => interrupt.signal !== undefined);
   }
-  if (!(await waitUntil(() => sshBanner(record.address), SSH_TIMEOUT_MS, 100))) {
+  interrupt.check();
+  const answered = await waitUntil(
+    async () => interrupt.signal !== undefined || (await sshBanner(record.address)),
+    SSH_TIMEOUT_MS,
+    100,
+  );
+  interrupt.check();
+  if (!answered) {
     throw new SvcError(`${name}: sshd on ${record.address}:22 did not answer`);
   }
   return record;
@@ -169,72 +221,102 @@ export async function upSandbox(stateDir: string, request: UpRequest): Promise<U
   const started = performance.now();
   const paths = openStateDir(stateDir, true)!;
   const release = acquireLock(paths);
+  const interrupt = catchInterrupts();
   try {
-    const entries = readRecords(paths);
-    const settings = decideSettings(readSettings(paths), request, entries.length > 0, paths.dir);
-    const net = parseNet(settings.net, request.net === undefined ? 'net' : '--net');
-    writeSettings(paths, settings);
-    await ensureClientKey(paths);
-
-    const listed = new Set(readInventory(paths, false)?.hosts.map((host) => host.name));
-    const existing = entries.map(({ name, record }) => ({
-      n: hostNumber(name)!,
-      record,
-      healthy:
-        listed.has(name) &&
-        record !== undefined &&
-        record.processes.length > 0 &&
-        record.processes.every(isAlive),
-    }));
-    const plan = planHosts(request.count, existing);
-    for (const n of plan.replace) {
-      const problems = await teardownHost(
-        paths,
-        { name: hostName(n), record: existing.find((e) => e.n === n)?.record },
-        settings,
-      );
-      if (problems.length > 0) throw new SvcError(problems.join('\n'));
-    }
-    const toStart = [...plan.replace, ...plan.create].sort((x, y) => x - y);
-    await checkSubnetsFree(net, toStart);
-    const root =
-      settings.kind === 'systemd' && toStart.length > 0
-        ? await ensureRootBind(paths.hash)
-        : undefined;
-    const notes: string[] = [];
-    const results = await pool(toStart, PARALLEL, (n) =>
-      startHost(paths, settings, net, n, root, notes),
-    );
-    const failure = results.find((result) => result.status === 'rejected');
-    const kept = existing.filter((e) => plan.keep.includes(e.n)).map((e) => e.record!);
-    if (failure) {
-      // Leave no half of this `up` behind: remove every host it started, then report the first error.
-      const records = new Map(readRecords(paths).map((entry) => [entry.name, entry.record]));
-      await Promise.all(
-        toStart.map((n) => {
-          const name = hostName(n);
-          return teardownHost(paths, { name, record: records.get(name) }, settings);
-        }),
-      );
-      if (existsSync(paths.inventory)) writeInventory(paths, settings, kept);
-      if (root && kept.length === 0) await releaseRootBind(paths.hash);
-      throw failure.reason;
-    }
-    const added = results.map((result) => (result as PromiseFulfilledResult<HostRecord>).value);
-    const inventory = writeInventory(
-      paths,
-      settings,
-      [...kept, ...added].sort((x, y) => x.n - y.n),
-    );
-    return {
-      stateDir: paths.dir,
-      inventory,
-      added: added.map((record) => record.name),
-      kept: kept.map((record) => record.name),
-      elapsedMs: performance.now() - started,
-      notes,
-    };
+    return await upLocked(paths, request, started, interrupt);
   } finally {
+    interrupt.dispose();
     release();
   }
+}
+
+/** Tear down the hosts this `up` started (by their records, wherever they got to). */
+async function removeStarted(
+  paths: SandboxPaths,
+  settings: SandboxSettings,
+  numbers: readonly number[],
+): Promise<void> {
+  const records = new Map(readRecords(paths).map((entry) => [entry.name, entry.record]));
+  await Promise.all(
+    numbers.map((n) => {
+      const name = hostName(n);
+      return teardownHost(paths, { name, record: records.get(name) }, settings);
+    }),
+  );
+}
+
+async function upLocked(
+  paths: SandboxPaths,
+  request: UpRequest,
+  started: number,
+  interrupt: Interrupt,
+): Promise<UpResult> {
+  const entries = readRecords(paths);
+  const previous = readSettings(paths);
+  const decided = decideSettings(previous, request, entries.length > 0, paths.dir);
+  const net = parseNet(decided.net, request.net === undefined ? 'net' : '--net');
+  const key = await ensureClientKey(paths, previous?.key);
+  const settings: SandboxSettings = { ...decided, key: key.fingerprint };
+  writeSettings(paths, settings);
+
+  const listed = new Set(readInventory(paths, false)?.hosts.map((host) => host.name));
+  const existing = entries.map(({ name, record }) => ({
+    n: hostNumber(name)!,
+    record,
+    healthy:
+      listed.has(name) &&
+      record !== undefined &&
+      record.processes.length > 0 &&
+      record.processes.every(isAlive),
+  }));
+  const plan = planHosts(request.count, existing);
+  for (const n of plan.replace) {
+    const { problems } = await teardownHost(
+      paths,
+      { name: hostName(n), record: existing.find((e) => e.n === n)?.record },
+      settings,
+    );
+    if (problems.length > 0) throw new SvcError(problems.join('\n'));
+  }
+  const toStart = [...plan.replace, ...plan.create].sort((x, y) => x - y);
+  const kept = existing.filter((e) => plan.keep.includes(e.n)).map((e) => e.record!);
+  let root: string | undefined;
+  let failure: unknown;
+  let added: HostRecord[] = [];
+  try {
+    interrupt.check();
+    await checkSubnetsFree(net, toStart);
+    if (settings.kind === 'systemd' && toStart.length > 0) root = await ensureRootBind(paths.hash);
+    const notes: string[] = [];
+    const results = await pool(toStart, PARALLEL, (n) =>
+      startHost(paths, settings, net, n, { root, publicKey: key.publicKey, interrupt }, notes),
+    );
+    failure = results.find((result) => result.status === 'rejected')?.reason;
+    if (failure === undefined) {
+      added = results.map((result) => (result as PromiseFulfilledResult<HostRecord>).value);
+      interrupt.check();
+      const inventory = writeInventory(
+        paths,
+        settings,
+        [...kept, ...added].sort((x, y) => x.n - y.n),
+      );
+      return {
+        stateDir: paths.dir,
+        inventory,
+        added: added.map((record) => record.name),
+        kept: kept.map((record) => record.name),
+        elapsedMs: performance.now() - started,
+        notes,
+      };
+    }
+  } catch (error) {
+    failure = error;
+  }
+  // Leave no half of this `up` behind: remove every host it started, then report the first error
+  // (or the interruption, whichever error a host start happened to see first).
+  await removeStarted(paths, settings, toStart);
+  if (existsSync(paths.inventory)) writeInventory(paths, settings, kept);
+  if (root && kept.length === 0) await releaseRootBind(paths.hash);
+  if (interrupt.signal) throw interrupted(interrupt.signal);
+  throw failure;
 }

@@ -78,6 +78,7 @@ export function facts(paths: PathFact[] = [], overrides: Partial<HostFacts> = {}
     recordedNow: new Map(),
     resolved: new Map(),
     dirs: new Map(),
+    linkHolders: new Map(),
     ...overrides,
   };
 }

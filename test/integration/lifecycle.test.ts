@@ -1,12 +1,14 @@
 // The lifecycle commands on a real sandbox host (init: monit): status, stop with killproc
-// semantics on a process that ignores TERM, start, restart, logs, releases, rollback, unlock.
-import { execFileSync } from 'node:child_process';
+// semantics on a process that ignores TERM, start, restart, logs (and -f: streamed in bounded
+// memory, ended by Ctrl-C or svc's death with nothing left on the host), releases, rollback, unlock.
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { Readable } from 'node:stream';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { holdLock, lockState } from '../helpers/lock.js';
-import { runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
+import { eventually, runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
 
 let sbx: Sandbox;
 let work: string;
@@ -14,6 +16,92 @@ let project: string;
 
 const svc = (args: string[]) =>
   runSvc([...args, '--dir', project], { ...sbx.env, HOME: join(work, 'home') });
+
+const LOG = '/var/log/api-orders/api-orders.log';
+
+/** Like onHost, without blocking the event loop: a running `svc logs -f` is read meanwhile. */
+function onHostAsync(command: string): Promise<string> {
+  const [file, ...args] = sbx.sshArgs('sbx-1', 'root');
+  return new Promise((resolve, reject) =>
+    execFile(file!, [...args, command], { maxBuffer: 1 << 20 }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${command}: ${stderr}`)) : resolve(stdout),
+    ),
+  );
+}
+
+/** The service user's tail processes on the host, and the -f watcher (pgrep prints nothing). */
+const followersOnHost = () =>
+  sbx.ssh('sbx-1', "pgrep -u api-orders -x tail; pgrep -f 'cat >/dev/null; kill'", { user: 'root' })
+    .stdout;
+
+interface Follower {
+  pid: number;
+  /** Bytes received so far on stdout; only the last 4 KiB are kept, as `tail`. */
+  bytes: number;
+  tail: string;
+  /** Whether the line END-OF-FLOOD came through. */
+  floodEnded: boolean;
+  stderr: string;
+  /** The largest VmRSS of the svc process seen, in kB, sampled every 100 ms. */
+  maxRssKb: number;
+  /** VmRSS when the first output arrived (node loaded, connection open). */
+  startRssKb: number;
+  exited: Promise<number | null>;
+  stdout: Readable;
+}
+
+function vmRssKb(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** Followers a failed test left running: killed after each test. */
+const running = new Set<ChildProcess>();
+
+/** `svc logs sandbox -f -n 1`, consumed as fast as it comes, counting, never collecting. */
+function follow(): Follower {
+  const child = spawn(SVC, ['logs', 'sandbox', '-f', '-n', '1', '--dir', project], {
+    env: { ...sbx.env, HOME: join(work, 'home'), NO_COLOR: '1', SVC_DEBUG: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  child.once('close', () => running.delete(child));
+  const follower: Follower = {
+    pid: child.pid!,
+    bytes: 0,
+    tail: '',
+    floodEnded: false,
+    stderr: '',
+    maxRssKb: 0,
+    startRssKb: 0,
+    exited: new Promise((resolve) => child.once('close', (code) => resolve(code))),
+    stdout: child.stdout,
+  };
+  const sampler = setInterval(() => {
+    follower.maxRssKb = Math.max(follower.maxRssKb, vmRssKb(follower.pid));
+  }, 100);
+  void follower.exited.then(() => clearInterval(sampler));
+  child.stdout.on('data', (chunk: Buffer) => {
+    if (follower.bytes === 0) follower.startRssKb = vmRssKb(follower.pid);
+    follower.bytes += chunk.length;
+    const text = follower.tail.slice(-64) + chunk.toString('latin1');
+    follower.floodEnded ||= text.includes('sbx-1 | END-OF-FLOOD\n');
+    follower.tail = (follower.tail + chunk.toString('latin1')).slice(-4096);
+  });
+  child.stderr.on('data', (chunk: Buffer) => (follower.stderr += chunk.toString()));
+  return follower;
+}
+
+async function until(check: () => boolean, seconds: number, what: string): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 function onHost(command: string): string {
   const result = sbx.ssh('sbx-1', command, { user: 'root' });
@@ -69,6 +157,10 @@ beforeAll(async () => {
   expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
 }, 120_000);
 
+afterEach(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 afterAll(async () => {
   await sbx?.down();
   if (work) rmSync(work, { recursive: true, force: true });
@@ -119,6 +211,68 @@ describe('lifecycle', () => {
     expect(lines).toHaveLength(3);
     for (const line of lines) expect(line).toMatch(/^sbx-1 \| /);
   });
+
+  it('logs -f streams 512 MiB in bounded memory, then Ctrl-C ends it: exit 0, no tail left on the host', async () => {
+    const follower = follow();
+    await until(() => follower.bytes > 0, 30, `the first line (${follower.stderr})`);
+    // 32 rounds of 16 MiB of 100-byte lines, written as the service user, the way a busy service
+    // writes. The old svc kept every chunk (and a string of each line): its RSS grew by over 1 GiB
+    // for half this. Streamed, it grows by what V8 has not collected yet (about 80 MiB here, the
+    // same for 900 MiB): a quarter of the data is the bound, far from holding it.
+    const line = 'x'.repeat(99);
+    const lines = 32 * 167_772;
+    await onHostAsync(
+      `runuser -u api-orders -- sh -c 'for i in $(seq 32); do yes ${line} | head -n 167772; sleep 0.2; done >> ${LOG}; echo END-OF-FLOOD >> ${LOG}'`,
+    );
+    await until(() => follower.floodEnded, 300, `the end of the flood (${follower.bytes} bytes)`);
+    // Every line arrived, each with its host prefix.
+    expect(follower.bytes).toBeGreaterThan(lines * `sbx-1 | ${line}\n`.length);
+    expect(follower.tail).toContain(`sbx-1 | ${line}\n`);
+    const grewMb = (follower.maxRssKb - follower.startRssKb) / 1024;
+    expect(grewMb, `RSS ${follower.startRssKb} kB -> ${follower.maxRssKb} kB`).toBeLessThan(128);
+    process.kill(follower.pid, 'SIGINT');
+    expect(await follower.exited, follower.stderr).toBe(0);
+    expect(follower.stderr).toBe('');
+    expect(await eventually(() => followersOnHost() === '', 10), followersOnHost()).toBe(true);
+    onHost(`truncate -s 0 ${LOG}`);
+  }, 400_000);
+
+  it('logs -f | head: the reader going away ends svc, and its tail on the host', async () => {
+    const follower = follow();
+    await until(() => follower.bytes > 0, 30, `the first line (${follower.stderr})`);
+    follower.stdout.destroy();
+    // The next line svc writes meets the closed pipe.
+    onHost(`runuser -u api-orders -- sh -c 'echo after-the-reader-left >> ${LOG}'`);
+    expect(await follower.exited, follower.stderr).toBe(0);
+    expect(await eventually(() => followersOnHost() === '', 10), followersOnHost()).toBe(true);
+  }, 60_000);
+
+  it('logs -f: Ctrl-C on a quiet log ends it at once; svc killed outright leaves no tail either', async () => {
+    // Stopped, the service writes nothing (no health checks): a tail left behind would never hit
+    // a closed pipe, so only svc's own ending can stop it.
+    expect((await svc(['stop', 'sandbox'])).code).toBe(0);
+    try {
+      await quietFollowers();
+    } finally {
+      expect((await svc(['start', 'sandbox'])).code).toBe(0);
+    }
+  }, 120_000);
+
+  async function quietFollowers(): Promise<void> {
+    const quiet = follow();
+    await until(() => quiet.bytes > 0, 30, `the first line (${quiet.stderr})`);
+    expect(followersOnHost()).not.toBe('');
+    process.kill(quiet.pid, 'SIGINT');
+    expect(await quiet.exited, quiet.stderr).toBe(0);
+    expect(await eventually(() => followersOnHost() === '', 10), followersOnHost()).toBe(true);
+
+    // SIGKILL: svc cannot say goodbye; its connection closes, which ends tail's watcher on the host.
+    const killed = follow();
+    await until(() => killed.bytes > 0, 30, `the first line (${killed.stderr})`);
+    process.kill(killed.pid, 'SIGKILL');
+    await killed.exited;
+    expect(await eventually(() => followersOnHost() === '', 10), followersOnHost()).toBe(true);
+  }
 
   it('rollback returns to the previous good release and serves it; with none it refuses', async () => {
     const refused = await svc(['rollback', 'sandbox', '--yes']);

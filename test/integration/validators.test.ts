@@ -698,7 +698,7 @@ describe('logrotate -d', () => {
 });
 
 describe('logrotate bounds the log by size', () => {
-  // logrotate's own decision, in debug mode (it changes nothing): a log rotated an hour ago is
+  // logrotate's own decision, in debug mode (it changes nothing): a log rotated this hour is
   // rotated again once it passes 100 MB, and not before. Sparse files: nothing is really written.
   it('rotates a 101 MB log within the week, not a 1 MB one', () => {
     const [c] = CASES.filter((c) => c.name === 'api-orc');
@@ -713,8 +713,10 @@ describe('logrotate bounds the log by size', () => {
     expect(text).toContain(`/var/log/${c!.name}/*.log {`);
     writeFileSync(conf, text.replace(`/var/log/${c!.name}/`, `${logs}/`));
     const log = join(logs, `${c!.name}.log`);
-    const hourAgo = new Date(Date.now() - 3_600_000);
-    const stamp = `${hourAgo.getFullYear()}-${hourAgo.getMonth() + 1}-${hourAgo.getDate()}-${hourAgo.getHours()}:0:0`;
+    // Last rotated earlier this hour, today: an hour ago can be yesterday, and on the night from
+    // Saturday to Sunday logrotate's weekly rule would then rotate any log (a new week began).
+    const now = new Date();
+    const stamp = `${now.getFullYear()}-${now.getMonth() + 1}-${now.getDate()}-${now.getHours()}:0:0`;
     const state = join(dir, 'state');
     const decision = (size: number) => {
       writeFileSync(log, '');

@@ -13,6 +13,7 @@ import { lockState } from '../helpers/lock.js';
 import { eventually, runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
 import {
   cutConnections,
+  hostAdmin,
   pauseAt,
   reached,
   removePauses,
@@ -242,7 +243,7 @@ describe('a full disk', () => {
     const host = 'sbx-3';
     const before = current(host);
     const used = Number(root(sbx, host, 'df -k --output=used /var/www | tail -n 1').trim());
-    root(sbx, host, `mount -o remount,size=${used + 64}k /var/www`);
+    hostAdmin(sbx, host, `mount -o remount,size=${used + 64}k /var/www`);
     writeFileSync(join(project, 'big.bin'), Buffer.alloc(512 * 1024, 7));
     try {
       const result = await deploy(host);
@@ -250,7 +251,7 @@ describe('a full disk', () => {
       expect(resultOf(result.stdout, host).message).toMatch(/No space left on device/);
       await expectConsistent(host, [before]);
     } finally {
-      root(sbx, host, 'mount -o remount,size=64m /var/www');
+      hostAdmin(sbx, host, 'mount -o remount,size=64m /var/www');
     }
     await expectConverges(host);
     rmSync(join(project, 'big.bin'));
@@ -263,7 +264,7 @@ describe('a full disk', () => {
     const before = root(sbx, host, `cat /etc/default/${NAME}`);
     const pidBefore = root(sbx, host, `cat /run/${NAME}.pid`);
     // A small filesystem over /etc/default holding what was there, filled to the brim.
-    root(
+    hostAdmin(
       sbx,
       host,
       'cp -a /etc/default /tmp/default.keep && mount -t tmpfs -o size=64k tmpfs /etc/default && cp -a /tmp/default.keep/. /etc/default/ && (dd if=/dev/zero of=/etc/default/filler bs=4k 2>/dev/null || true)',
@@ -278,7 +279,7 @@ describe('a full disk', () => {
       expect(root(sbx, host, `cat /run/${NAME}.pid`)).toBe(pidBefore);
       await expectConsistent(host, [current(host)]);
     } finally {
-      root(sbx, host, 'umount /etc/default && rm -rf /tmp/default.keep');
+      hostAdmin(sbx, host, 'umount /etc/default && rm -rf /tmp/default.keep');
       writeFileSync(envFile, original);
     }
     await expectConverges(host);

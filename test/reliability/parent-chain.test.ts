@@ -5,6 +5,8 @@
 //   exactly it; a world-writable one (sticky or not) never;
 // - a link on the host (/srv/conf -> /etc) does not lead a config/ file or a project playbook's
 //   link step around the sensitive list;
+// - a directory the plan itself gives to the service user, and a link inside another link's
+//   target in a directory that user owns, are refused the same way (review 2, points 1 and 3);
 // - a link planted at a destination during the apply (between the stale check and the rename)
 //   or at PATH.svc-old before a rollback is replaced, never written through: the file it points
 //   at is untouched.
@@ -143,6 +145,53 @@ describe('a link on the way to a sensitive path (sbx-1)', () => {
     const plain = await deploy(host);
     expect(plain.code, plain.stdout + plain.stderr).toBe(0);
   }, 90_000);
+});
+
+// Review 2, points 1 and 3: a directory the plan itself gives to the service user, and a link
+// met inside another link's target, on a real host.
+describe('what the plan hands out, and links inside links (sbx-1)', () => {
+  const host = 'sbx-1';
+  afterAll(() => {
+    rmSync(config('srv'), { recursive: true, force: true });
+    rmSync(join(project, 'playbooks'), { recursive: true, force: true });
+    root(sbx, host, 'rm -rf /srv/data /srv/a /srv/userdir /srv/real');
+  });
+
+  it('a directory the project playbook gives to the service user: root does not write below it', async () => {
+    const playbook = readFileSync(join(__dirname, '..', '..', 'playbooks', 'deploy.yaml'), 'utf8');
+    mkdirSync(join(project, 'playbooks'), { recursive: true });
+    writeFileSync(
+      join(project, 'playbooks', 'deploy.yaml'),
+      playbook.replace(
+        '- overlay: { from: config }',
+        "- dir: { path: '/srv/data', mode: '0755', owner: '<%- it.user %>' }\n- overlay: { from: config }",
+      ),
+    );
+    writeConfig('srv/data/sub/app.conf', 'x\n');
+    const result = await deploy(host);
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toContain(
+      `/srv/data on ${host} is owned by ${NAME} (0755 ${NAME}:${NAME}), and root would write below it (/srv/data/sub`,
+    );
+    expect(exists(host, '/srv/data/sub/app.conf')).toBe(false);
+    rmSync(join(project, 'playbooks'), { recursive: true, force: true });
+    rmSync(config('srv'), { recursive: true, force: true });
+  }, 60_000);
+
+  it("a link inside another link's target, in a directory the service user owns: a plan problem naming it", async () => {
+    root(
+      sbx,
+      host,
+      `mkdir -p /srv/real/sub && install -d -m 0755 -o ${NAME} -g ${NAME} /srv/userdir && ln -sfn /srv/real /srv/userdir/x && ln -sfn /srv/userdir/x /srv/a`,
+    );
+    writeConfig('srv/a/sub/app.conf', 'x\n');
+    const plan = await svc(['plan', host]);
+    expect(plan.code, plan.stdout).toBe(1);
+    expect(plan.stdout).toContain(
+      `/srv/userdir on ${host} is owned by ${NAME} (0755 ${NAME}:${NAME}), and root would write below it (/srv/a/sub/app.conf)`,
+    );
+    rmSync(config('srv'), { recursive: true, force: true });
+  }, 60_000);
 });
 
 describe('links planted at a destination (sbx-2)', () => {

@@ -228,6 +228,44 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1').each([
     expect(fingerprint(VICTIM)).toMatch(/^root:root 600 regular file/);
     expect(onHost(`cat ${VICTIM}`)).toBe(VICTIM_TEXT);
   });
+
+  // `svc logs` (issue 9, point 7) runs as root on the host; it must read the log as the service
+  // user, or a link there would print any file on the host to whoever runs svc logs.
+  it('svc logs prints the service’s own log', async () => {
+    // Just rotated, the log may be empty: a line of the service user's own.
+    asServiceUser(['sh', '-c', `echo svc-logs-probe >> ${LOG}`]);
+    const result = await svc(['logs', 'sandbox', '-n', '50']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`${HOST} | svc-logs-probe\n`);
+  });
+
+  describe('svc logs with a link planted as the log', () => {
+    const refused = `svc: error: ${HOST}: ${LOG} is a symbolic link, not a log: svc logs does not follow links in the service user's directory\n`;
+
+    it.each([
+      ['/etc/shadow', 'root:'],
+      [VICTIM, VICTIM_TEXT.trim()],
+    ])('-> %s: nothing of it printed, one line saying why, exit 1', async (target, content) => {
+      asServiceUser(['ln', '-sfn', target, LOG]);
+      for (const follow of [[], ['-f']]) {
+        const result = await svc(['logs', 'sandbox', '-n', '5', ...follow]);
+        expect(result.stdout).not.toContain(content);
+        expect(result.stdout).toBe('');
+        expect(result.stderr).toBe(refused);
+        expect(result.code).toBe(1);
+      }
+    });
+
+    it('a root-only file in its place (a hard link would look so): not readable by the service user', async () => {
+      onHost(`rm -f ${LOG} && cp ${VICTIM} ${LOG} && chmod 0600 ${LOG}`);
+      const result = await svc(['logs', 'sandbox', '-n', '5']);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe(
+        `svc: error: ${HOST}: ${LOG} is not readable by ${NAME}: svc logs reads it as the service user, never as root\n`,
+      );
+      expect(result.code).toBe(1);
+    });
+  });
 });
 
 // The same wrapper, on this machine, without a sandbox: run as an unprivileged user (nobody) the

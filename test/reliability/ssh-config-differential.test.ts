@@ -5,14 +5,21 @@
 // (expanded: ssh -G prints IdentityFile unexpanded, so ssh itself expands each one, as the value
 // of UserKnownHostsFile, which takes the same ~ and %-tokens), UserKnownHostsFile,
 // GlobalKnownHostsFile (including the default /etc/ssh paths, which are only printed, never
-// read or written), HostKeyAlias and IdentitiesOnly. OpenSSH's answers are never written down.
+// read or written), HostKeyAlias, IdentitiesOnly, RevokedHostKeys, HashKnownHosts,
+// HostKeyAlgorithms (svc's expansion of its value) and IdentityAgent; a config ssh refuses, svc must
+// refuse naming the same line. OpenSSH's answers are never written down. svc gets the file as
+// SVC_SSH_CONFIG, which is ssh's -F (that file only). The SYSTEM_CASES run both tools without -F,
+// each in a private mount namespace where a scratch directory is bind-mounted over /etc/ssh and
+// another over ~/.ssh of the passwd home (which ssh uses; svc is given it as $HOME): the machine's
+// own files are never read or written.
 // ssh takes ~ from the passwd entry and svc from $HOME: both are shown as ~ before comparing.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSvc } from '../helpers/sandbox.js';
+import { configuredHostKeyAlgorithms } from '../../src/core/host-key-algorithms.js';
+import { runSvc, SVC } from '../helpers/sandbox.js';
 
 interface Case {
   name: string;
@@ -22,6 +29,8 @@ interface Case {
   config: string;
   /** Other files under the case directory ({dir}), e.g. for Include or Match exec. */
   files?: Record<string, string>;
+  /** SYSTEM_CASES: the files of /etc/ssh (ssh_config, ssh_config.d/...). */
+  system?: Record<string, string>;
 }
 
 const ME = userInfo().username;
@@ -230,6 +239,118 @@ const CASES: Case[] = [
     host: 'app3.prod',
     config: 'Match host *.prod,!app9.prod\n  User prod\n',
   },
+  // Review findings: keywords ssh refuses, and the host-key options compared.
+  { name: 'an unknown keyword', host: 'x', config: 'Host x\n  Frobnicate yes\n' },
+  {
+    name: 'a misspelt keyword in a block that does not match',
+    host: 'x',
+    config: 'Host other\n  HostNmae other.example.com\nHost x\n  User fine\n',
+  },
+  {
+    name: 'IgnoreUnknown before the unknown keyword',
+    host: 'x',
+    config: 'IgnoreUnknown frob*,Other\nHost x\n  Frobnicate yes\n  User ignored-ok\n',
+  },
+  {
+    name: 'IgnoreUnknown after the unknown keyword',
+    host: 'x',
+    config: 'Frobnicate yes\nIgnoreUnknown frob*\n',
+  },
+  {
+    name: 'IgnoreUnknown in a block that does not match',
+    host: 'x',
+    config: 'Host other\n  IgnoreUnknown frob*\nHost *\n  Frobnicate yes\n',
+  },
+  { name: 'HostName ""', host: 'x', config: 'Host x\n  HostName ""\n' },
+  { name: 'User "" where no block matches', host: 'x', config: 'Host other\n  User ""\n' },
+  {
+    name: 'RevokedHostKeys none wins over a later file',
+    host: 'x',
+    config: 'Host x\n  RevokedHostKeys none\nHost *\n  RevokedHostKeys ~/revoked\n',
+  },
+  {
+    name: 'RevokedHostKeys with ~ and %-tokens',
+    host: 'x',
+    config: 'Host x\n  RevokedHostKeys ~/revoked-%h\n',
+  },
+  {
+    name: 'HashKnownHosts and IdentityAgent',
+    host: 'x',
+    config: 'Host x\n  HashKnownHosts yes\n  IdentityAgent ~/agent-%h.sock\n',
+  },
+  { name: 'IdentityAgent none', host: 'x', config: 'Host x\n  IdentityAgent none\n' },
+  {
+    name: 'HostKeyAlgorithms +ssh-rsa',
+    host: 'x',
+    config: 'Host x\n  HostKeyAlgorithms +ssh-rsa\n',
+  },
+  {
+    name: 'HostKeyAlgorithms ^ and - with a wildcard',
+    host: 'x',
+    config: 'Host x\n  HostKeyAlgorithms ^rsa-sha2-256\nHost *\n  HostKeyAlgorithms -ecdsa*\n',
+  },
+  {
+    name: 'HostKeyAlgorithms - with a wildcard',
+    host: 'x',
+    config: 'Host x\n  HostKeyAlgorithms -ecdsa*,ssh-ed25519\n',
+  },
+  {
+    name: 'ProxyCommand none, then ProxyJump',
+    host: 'x',
+    config: 'Host x\n  ProxyCommand none\nHost *\n  ProxyJump jump.example.com\n',
+  },
+];
+
+/**
+ * ssh without -F: the user's file, then /etc/ssh/ssh_config. `config` is ~/.ssh/config (of the
+ * passwd home, in the namespace); `system` the files of /etc/ssh.
+ */
+const SYSTEM_CASES: Case[] = [
+  {
+    name: 'system file: read after the user file, the first value wins',
+    host: 'sys',
+    config: 'Host sys\n  User fromuser\n',
+    system: { ssh_config: 'Host sys\n  User fromsystem\n  Port 2301\n' },
+  },
+  {
+    name: "system file: Debian's Include of ssh_config.d/*.conf, relative to /etc/ssh",
+    host: 'sys',
+    config: '',
+    system: {
+      ssh_config: 'Include ssh_config.d/*.conf\nHost *\n  HashKnownHosts yes\n',
+      'ssh_config.d/10-a.conf': 'Host sys\n  HostName sys.example.com\n  Port 2302\n',
+    },
+  },
+  {
+    name: 'system file: RevokedHostKeys, GlobalKnownHostsFile, HostKeyAlgorithms',
+    host: 'sys',
+    config: 'Host *\n  GlobalKnownHostsFile ~/.ssh/global-user\n',
+    system: {
+      ssh_config:
+        'Host *\n  RevokedHostKeys /etc/ssh/revoked_keys\n  GlobalKnownHostsFile /etc/ssh/g1\n  HostKeyAlgorithms -ssh-ed25519\n  IdentityAgent none\n',
+    },
+  },
+  {
+    name: 'system file: Match and Host blocks',
+    host: 'sys',
+    config: '',
+    system: {
+      ssh_config:
+        'Match originalhost sys\n  HostName real.example.com\nHost real.example.com\n  User never\nMatch host real.example.com\n  Port 2303\n',
+    },
+  },
+  {
+    name: 'system file: an unknown keyword there',
+    host: 'sys',
+    config: 'Host sys\n  User fromuser\n',
+    system: { ssh_config: 'Host *\n  Frobnicate yes\n' },
+  },
+  {
+    name: 'system file: IgnoreUnknown in the user file covers it',
+    host: 'sys',
+    config: 'IgnoreUnknown Frobnicate\n',
+    system: { ssh_config: 'Host *\n  Frobnicate yes\n' },
+  },
 ];
 
 const pwHome = userInfo().homedir;
@@ -247,12 +368,34 @@ function tilde(path: string, home: string): string {
   return path === home ? '~' : path.startsWith(`${home}/`) ? `~${path.slice(home.length)}` : path;
 }
 
-function sshG(config: string, c: Case, env: NodeJS.ProcessEnv, extra: string[] = []) {
-  const args = ['-G', '-F', config, ...extra];
+/** How each tool is run: with -F (SVC_SSH_CONFIG), or in a namespace without it. */
+interface Runner {
+  /** The command line for ssh or svc (argv), with its environment. */
+  wrap(argv: string[]): string[];
+  config?: string;
+}
+
+/** The line number a refusal names (ssh: "FILE line N:" / "FILE: line N:"; svc: "FILE:N:"). */
+function refusedAt(stderr: string, tool: 'ssh' | 'svc'): Resolved {
+  const line = tool === 'ssh' ? /line (\d+)/.exec(stderr) : /:(\d+):/.exec(stderr);
+  return { refused: line ? `line ${line[1]}` : `no line in: ${stderr.trim()}` } as Resolved;
+}
+
+function sshG(
+  run: Runner,
+  c: Case,
+  env: NodeJS.ProcessEnv,
+  extra: string[] = [],
+): { refused?: string; all: (key: string) => string[]; one: (key: string) => string | undefined } {
+  const args = ['-G', ...(run.config ? ['-F', run.config] : []), ...extra];
   if (c.user) args.push('-l', c.user);
   if (c.port) args.push('-p', String(c.port));
-  const result = spawnSync('ssh', [...args, c.host], { encoding: 'utf8', env });
-  expect(result.status, result.stderr).toBe(0);
+  const [command, ...rest] = run.wrap(['ssh', ...args, c.host]);
+  const result = spawnSync(command!, rest, { encoding: 'utf8', env });
+  if (result.status !== 0) {
+    const refused = refusedAt(result.stderr, 'ssh').refused;
+    return { refused, all: () => [], one: () => undefined };
+  }
   const lines = result.stdout.split('\n').map((line) => line.split(' '));
   const all = (key: string) =>
     lines.filter(([k]) => k === key).map(([, ...value]) => value.join(' '));
@@ -269,21 +412,27 @@ interface Resolved {
   globalKnownHostsFiles: string[];
   hostKeyAlias?: string;
   identitiesOnly?: string;
+  revokedHostKeys?: string;
+  hashKnownHosts?: string;
+  hostKeyAlgorithms?: string;
+  identityAgent?: string;
+  refused?: string;
 }
 
-function opensshSays(config: string, c: Case, env: NodeJS.ProcessEnv): Resolved {
-  const g = sshG(config, c, env);
+function opensshSays(run: Runner, c: Case, env: NodeJS.ProcessEnv): Resolved {
+  const g = sshG(run, c, env);
+  if (g.refused !== undefined) return { refused: g.refused } as Resolved;
   const files = (value: string | undefined) =>
     (value ?? '').split(' ').filter((file) => file !== '' && file !== 'none');
-  // ssh's own expansion of each IdentityFile: the same text as UserKnownHostsFile.
-  const expanded = g
-    .all('identityfile')
-    .map((raw) =>
-      tilde(
-        sshG(config, c, env, ['-o', `UserKnownHostsFile=${raw}`]).one('userknownhostsfile')!,
-        pwHome,
-      ),
+  // ssh's own expansion of a path it prints unexpanded: the same text as UserKnownHostsFile.
+  const expand = (raw: string) =>
+    tilde(
+      sshG(run, c, env, ['-o', `UserKnownHostsFile=${raw}`]).one('userknownhostsfile')!,
+      pwHome,
     );
+  const expanded = g.all('identityfile').map(expand);
+  const revoked = g.one('revokedhostkeys');
+  const agent = g.one('identityagent');
   return {
     hostName: g.one('hostname'),
     port: g.one('port'),
@@ -294,6 +443,10 @@ function opensshSays(config: string, c: Case, env: NodeJS.ProcessEnv): Resolved 
     globalKnownHostsFiles: files(g.one('globalknownhostsfile')).map((file) => tilde(file, pwHome)),
     hostKeyAlias: g.one('hostkeyalias'),
     identitiesOnly: g.one('identitiesonly'),
+    revokedHostKeys: revoked === undefined ? undefined : expand(revoked),
+    hashKnownHosts: g.one('hashknownhosts'),
+    hostKeyAlgorithms: g.one('hostkeyalgorithms'),
+    identityAgent: agent === undefined ? undefined : tilde(agent, pwHome),
   };
 }
 
@@ -304,13 +457,35 @@ interface HostJson {
   proxyJump?: string;
   identityFiles: string[];
   identitiesOnly?: boolean;
-  hostKeys?: { userFiles: string[]; globalFiles: string[]; alias?: string };
+  identityAgent?: string;
+  hostKeys?: {
+    userFiles: string[];
+    globalFiles: string[];
+    alias?: string;
+    hash: boolean;
+    revokedFile?: string;
+    algorithms?: string;
+  };
 }
 
-async function svcSays(c: Case, home: string, env: NodeJS.ProcessEnv): Promise<Resolved> {
+async function svcSays(
+  run: Runner,
+  c: Case,
+  home: string,
+  env: NodeJS.ProcessEnv,
+): Promise<Resolved> {
   const target = `${c.user ? `${c.user}@` : ''}${c.host}${c.port ? `:${c.port}` : ''}`;
-  const result = await runSvc(['hosts', target, '--json'], env);
-  if (result.code !== 0) return { hostName: `svc failed: ${result.stderr.trim()}` } as Resolved;
+  const svcEnv = run.config ? { ...env, SVC_SSH_CONFIG: run.config } : env;
+  const [command, ...rest] = run.wrap([SVC, 'hosts', target, '--json']);
+  const result =
+    command === SVC
+      ? await runSvc(rest, svcEnv)
+      : spawnSync(command!, rest, {
+          encoding: 'utf8',
+          env: { ...svcEnv, NO_COLOR: '1', SVC_DEBUG: '' },
+        });
+  const code = 'code' in result ? result.code : result.status;
+  if (code !== 0) return refusedAt(result.stderr, 'svc');
   const [spec] = JSON.parse(result.stdout) as HostJson[];
   return {
     hostName: spec!.address,
@@ -319,9 +494,17 @@ async function svcSays(c: Case, home: string, env: NodeJS.ProcessEnv): Promise<R
     proxyJump: spec!.proxyJump,
     identityFiles: spec!.identityFiles.map((file) => tilde(file, home)),
     userKnownHostsFiles: (spec!.hostKeys?.userFiles ?? []).map((file) => tilde(file, home)),
-    globalKnownHostsFiles: spec!.hostKeys?.globalFiles ?? [],
+    globalKnownHostsFiles: (spec!.hostKeys?.globalFiles ?? []).map((file) => tilde(file, home)),
     hostKeyAlias: spec!.hostKeys?.alias,
     identitiesOnly: spec!.identitiesOnly ? 'yes' : 'no',
+    revokedHostKeys:
+      spec!.hostKeys?.revokedFile === undefined
+        ? undefined
+        : tilde(spec!.hostKeys.revokedFile, home),
+    hashKnownHosts: spec!.hostKeys?.hash ? 'yes' : 'no',
+    // svc's own expansion of HostKeyAlgorithms (before it is narrowed to what ssh2 has).
+    hostKeyAlgorithms: configuredHostKeyAlgorithms(spec!.hostKeys?.algorithms).join(','),
+    identityAgent: spec!.identityAgent === undefined ? undefined : tilde(spec!.identityAgent, home),
   };
 }
 
@@ -348,8 +531,48 @@ describe('ssh_config resolved as ssh -G resolves it', () => {
         HOME: home,
         SVC_SANDBOX_DIR: join(dir, 'no-sandbox'),
       };
-      const ssh = opensshSays(config, c, env);
-      const svc = await svcSays(c, home, { ...env, PWD: dir });
+      const run: Runner = { wrap: (argv) => argv, config };
+      const ssh = opensshSays(run, c, env);
+      const svc = await svcSays(run, c, home, { ...env, PWD: dir });
+      expect(svc).toEqual(ssh);
+    },
+    30_000,
+  );
+});
+
+describe('without -F: ~/.ssh/config, then /etc/ssh/ssh_config (in a private mount namespace)', () => {
+  it.each(SYSTEM_CASES.map((c, index) => [c.name, c, index] as const))(
+    '%s',
+    async (_name, c, index) => {
+      const dir = join(work, `system-${index}`);
+      const etc = join(dir, 'etc-ssh');
+      const dotSsh = join(dir, 'dot-ssh');
+      mkdirSync(etc, { recursive: true });
+      mkdirSync(dotSsh, { recursive: true });
+      for (const [name, text] of Object.entries(c.system ?? {})) {
+        mkdirSync(join(etc, name, '..'), { recursive: true });
+        writeFileSync(join(etc, name), text);
+      }
+      writeFileSync(join(dotSsh, 'config'), c.config);
+      // Both tools see the scratch directories at the real paths, and only inside unshare -m:
+      // the mounts vanish with the namespace, and nothing is written to /etc or ~. The passwd
+      // home gets an empty tmpfs first, so a machine without ~/.ssh (a fresh CI box) runs alike.
+      const mounts = `mount --bind "$1" /etc/ssh && mount -t tmpfs svc-home ${pwHome} && mkdir -m 0700 ${pwHome}/.ssh && mount --bind "$2" ${pwHome}/.ssh && shift 2 && exec "$@"`;
+      const run: Runner = {
+        wrap: (argv) => ['unshare', '-m', 'sh', '-c', mounts, 'sh', etc, dotSsh, ...argv],
+      };
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        HOME: pwHome,
+        SVC_SANDBOX_DIR: join(dir, 'no-sandbox'),
+      };
+      delete env.SVC_SSH_CONFIG;
+      // The namespace really shows the scratch files (else both tools would fail alike, and agree).
+      const [command, ...rest] = run.wrap(['cat', '/etc/ssh/ssh_config', `${pwHome}/.ssh/config`]);
+      const shown = spawnSync(command!, rest, { encoding: 'utf8' });
+      expect(shown.stdout, shown.stderr).toBe(`${c.system?.ssh_config ?? ''}${c.config}`);
+      const ssh = opensshSays(run, c, env);
+      const svc = await svcSays(run, c, pwHome, { ...env, PWD: dir });
       expect(svc).toEqual(ssh);
     },
     30_000,

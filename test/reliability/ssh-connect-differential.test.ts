@@ -2,12 +2,16 @@
 // case is run through the real `ssh` (StrictHostKeyChecking=yes, BatchMode=yes) and through bin/svc
 // (`svc releases`, which connects and reads) against real sshd's on a sandbox host: port 22 (the
 // sandbox's, an ED25519 host key only) and port 2222 (a second sshd started here with RSA, ECDSA
-// and ED25519 host keys). OpenSSH's answer is never written down: it is run. Each case has its own
-// directory: the ssh_config (ssh -F, and svc's $HOME/.ssh/config), the known_hosts files, keys;
-// every path in the config is explicit, so neither tool reads the machine's ~/.ssh or /etc/ssh.
+// and ED25519 host keys). OpenSSH's answer is never written down: it is run. Both answers are
+// compared as a class of decision (connects, unknown key, changed key, revoked, config error,
+// authentication failed), read from ssh's stderr and svc's message, so a refusal for the wrong
+// reason fails. Each case has its own directory: the ssh_config (ssh -F, and svc's SVC_SSH_CONFIG,
+// which is -F), the known_hosts files, keys; every path in the config is explicit, so neither tool
+// reads the machine's ~/.ssh or /etc/ssh.
+import { createHmac, randomBytes } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
@@ -29,6 +33,9 @@ interface Case {
   /** No IdentityFile in the common block (the key comes from an agent, or nowhere). */
   noIdentityFile?: boolean;
 }
+
+/** A hashed known_hosts name for {A} whose salt is `saltBytes` long (ssh wants exactly 20). */
+const HASHED_SALT = (saltBytes: number) => `{hashed${saltBytes}}`;
 
 const KH = 'home/.ssh/known_hosts';
 const P = '[{A}]:2222';
@@ -313,6 +320,68 @@ const CASES: Case[] = [
     config: 'Host *\n  IdentityAgent {good}\n  IdentityFile {dir}/no-such-key\n',
     files: { [KH]: '{A} {sbx}' },
   },
+  // The review's findings (2026-12): lines svc read differently from ssh.
+  {
+    name: 'an empty host pattern in the middle: the line still pins another key',
+    host: '{A}',
+    files: { [KH]: 'x.example,,{A} {other}' },
+  },
+  {
+    name: 'a trailing comma: the line still pins the key',
+    host: '{A}',
+    files: { [KH]: '{A}, {sbx}' },
+  },
+  {
+    name: 'a hashed entry with a 16-byte salt is ignored',
+    host: '{A}',
+    files: { [KH]: `${HASHED_SALT(16)} {sbx}` },
+  },
+  {
+    name: 'a hashed entry with a 20-byte salt (made here) is read',
+    host: '{A}',
+    files: { [KH]: `${HASHED_SALT(20)} {sbx}` },
+  },
+  {
+    name: '@revoked followed by a tab is not a marker',
+    host: '{A}',
+    files: { [KH]: '{A} {sbx}', global: '@revoked\t{A} {sbx}' },
+  },
+  {
+    name: 'RevokedHostKeys with a line that is not a key',
+    host: '{A}',
+    config: 'Host *\n  RevokedHostKeys {dir}/revoked\n',
+    files: { [KH]: '{A} {sbx}', revoked: '{other}\nthis is not a key' },
+  },
+  {
+    name: 'RevokedHostKeys none',
+    host: '{A}',
+    config: 'Host *\n  RevokedHostKeys none\n',
+    files: { [KH]: '{A} {sbx}' },
+  },
+  {
+    name: 'an unknown keyword in the config',
+    host: '{A}',
+    config: 'Host *\n  Frobnicate yes\n',
+    files: { [KH]: '{A} {sbx}' },
+  },
+  {
+    name: 'a misspelt keyword in a block that does not match',
+    host: '{A}',
+    config: 'Host elsewhere\n  HostNmae {A}\n',
+    files: { [KH]: '{A} {sbx}' },
+  },
+  {
+    name: 'IgnoreUnknown names the unknown keyword',
+    host: '{A}',
+    config: 'IgnoreUnknown frobnicate\nHost *\n  Frobnicate yes\n',
+    files: { [KH]: '{A} {sbx}' },
+  },
+  {
+    name: 'HostName ""',
+    host: 'empty',
+    config: 'Host empty\n  HostName ""\n',
+    files: { [KH]: '{A} {sbx}' },
+  },
   {
     name: 'IdentitiesOnly yes: the agent key is used for the identity file',
     host: '{A}',
@@ -410,7 +479,13 @@ afterAll(async () => {
 
 function fill(text: string, dir: string): string {
   const host = sbx.host('sbx-1');
+  const hashed = (saltBytes: number) => {
+    const salt = randomBytes(saltBytes);
+    const hash = createHmac('sha1', salt).update(host.address).digest('base64');
+    return `|1|${salt.toString('base64')}|${hash}`;
+  };
   return text
+    .replace(/\{hashed(\d+)\}/g, (_, bytes: string) => hashed(Number(bytes)))
     .replaceAll('{dir}', dir)
     .replaceAll('{home}', join(dir, 'home'))
     .replaceAll('{A}', host.address)
@@ -441,7 +516,12 @@ function prepare(c: Case, index: number): { dir: string; config: string } {
 }
 
 function env(c: Case, dir: string): NodeJS.ProcessEnv {
-  const base: NodeJS.ProcessEnv = { ...process.env, HOME: join(dir, 'home') };
+  const base: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOME: join(dir, 'home'),
+    // ssh -F: this file only, not /etc/ssh/ssh_config.
+    SVC_SSH_CONFIG: join(dir, 'home', '.ssh', 'config'),
+  };
   delete base.SSH_AUTH_SOCK;
   // svc's own sandbox known_hosts stays out of it: an empty state directory.
   base.SVC_SANDBOX_DIR = join(dir, 'no-sandbox');
@@ -449,7 +529,32 @@ function env(c: Case, dir: string): NodeJS.ProcessEnv {
   return base;
 }
 
-function sshConnects(c: Case, dir: string, config: string): boolean {
+type Decision = 'connects' | 'unknown' | 'changed' | 'revoked' | 'config' | 'auth' | 'other';
+
+/** The class of ssh's decision, from its exit status and stderr. */
+function sshDecision(status: number | null, stderr: string): Decision {
+  if (status === 0) return 'connects';
+  if (/Bad configuration option|Missing argument|bad configuration options/.test(stderr))
+    return 'config';
+  if (/REVOKED|revoked/.test(stderr)) return 'revoked';
+  if (/HAS CHANGED|has changed/.test(stderr)) return 'changed';
+  if (/host key is known for|Host key verification failed/.test(stderr)) return 'unknown';
+  if (/Permission denied|Too many authentication failures/.test(stderr)) return 'auth';
+  return 'other';
+}
+
+/** The class of svc's decision, from its exit code and message. */
+function svcDecision(code: number, stderr: string): Decision {
+  if (code === 0) return 'connects';
+  if (/Bad configuration option|needs a value/.test(stderr)) return 'config';
+  if (/REVOKED|RevokedHostKeys/.test(stderr)) return 'revoked';
+  if (/HAS CHANGED/.test(stderr)) return 'changed';
+  if (/is unknown/.test(stderr)) return 'unknown';
+  if (/authentication failed|Too many authentication failures/.test(stderr)) return 'auth';
+  return 'other';
+}
+
+function sshSays(c: Case, dir: string, config: string): { decision: Decision; stderr: string } {
   const host = fill(c.host, dir);
   const args = ['-F', config, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes'];
   if (c.user) args.push('-l', c.user);
@@ -459,14 +564,18 @@ function sshConnects(c: Case, dir: string, config: string): boolean {
     encoding: 'utf8',
     timeout: 60_000,
   });
-  return result.status === 0;
+  return { decision: sshDecision(result.status, result.stderr), stderr: result.stderr };
 }
 
-async function svcConnects(c: Case, dir: string): Promise<{ ok: boolean; stderr: string }> {
+function sshConnects(c: Case, dir: string, config: string): boolean {
+  return sshSays(c, dir, config).decision === 'connects';
+}
+
+async function svcSays(c: Case, dir: string): Promise<{ decision: Decision; stderr: string }> {
   const host = fill(c.host, dir);
   const target = `${c.user ? `${c.user}@` : ''}${host}${c.port ? `:${c.port}` : ''}`;
   const result = await runSvc(['releases', target, '--dir', project], env(c, dir));
-  return { ok: result.code === 0, stderr: result.stderr };
+  return { decision: svcDecision(result.code, result.stderr), stderr: result.stderr };
 }
 
 describe('connect or refuse, as ssh decides', () => {
@@ -478,12 +587,17 @@ describe('connect or refuse, as ssh decides', () => {
     '%s',
     async (_name, c, index) => {
       const { dir, config } = prepare(c, index);
-      const ssh = sshConnects(c, dir, config);
-      const svc = await svcConnects(c, dir);
+      const ssh = sshSays(c, dir, config);
+      const svc = await svcSays(c, dir);
+      // Neither tool may end in a class the mapping does not know (the mapping would be stale).
+      expect(ssh.decision, ssh.stderr).not.toBe('other');
       expect(
-        { connects: svc.ok, ...(svc.ok === ssh ? {} : { svcSaid: svc.stderr.trim() }) },
-        `ssh ${ssh ? 'connects' : 'refuses'}`,
-      ).toEqual({ connects: ssh });
+        {
+          decision: svc.decision,
+          ...(svc.decision === ssh.decision ? {} : { svcSaid: svc.stderr.trim() }),
+        },
+        `ssh: ${ssh.decision}: ${ssh.stderr.trim()}`,
+      ).toEqual({ decision: ssh.decision });
     },
     90_000,
   );
@@ -532,6 +646,130 @@ describe('recording host keys', () => {
     const accept = await runSvc(['releases', target(), '--dir', project, '--accept-new'], e);
     expect(accept.code).not.toBe(0);
     expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('a pin on a line with an empty host pattern: svc trust and --accept-new refuse, nothing added, as ssh accept-new', async () => {
+    const { c, dir, file, env: e } = pinned('trust-empty-pattern', `x.example,,${P} {otherRsa}`);
+    const before = readFileSync(file, 'utf8');
+    const ssh = spawnSync(
+      'ssh',
+      [
+        '-F',
+        join(dir, 'home', '.ssh', 'config'),
+        '-o',
+        'StrictHostKeyChecking=accept-new',
+        '-p',
+        '2222',
+        fill(c.host, dir),
+        'true',
+      ],
+      { env: e, encoding: 'utf8' },
+    );
+    expect(sshDecision(ssh.status, ssh.stderr), ssh.stderr).toBe('changed');
+    const trust = await runSvc(['trust', target()], e);
+    expect(trust.code).toBe(1);
+    expect(svcDecision(trust.code, trust.stderr), trust.stderr).toBe('changed');
+    const accept = await runSvc(['releases', target(), '--dir', project, '--accept-new'], e);
+    expect(svcDecision(accept.code, accept.stderr), accept.stderr).toBe('changed');
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('a known_hosts line svc cannot parse: svc trust and --accept-new refuse to record, naming file:line', async () => {
+    const { file, env: e } = pinned('trust-unparsed', `# a comment\n@revoked\t${P} {otherRsa}`);
+    const before = readFileSync(file, 'utf8');
+    for (const args of [
+      ['trust', target()],
+      ['releases', target(), '--dir', project, '--accept-new'],
+    ]) {
+      const result = await runSvc(args, e);
+      expect(result.code, args[0]).not.toBe(0);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toContain(
+        '~/.ssh/known_hosts:2: svc cannot parse this known_hosts line',
+      );
+    }
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('ProxyCommand and KnownHostsCommand: refused in one line naming file:line, never ignored', async () => {
+    for (const [keyword, value] of [
+      ['ProxyCommand', 'nc %h %p'],
+      ['KnownHostsCommand', '/bin/cat {dir}/kh'],
+    ]) {
+      const { dir, env: e } = pinned(
+        `unsupported-${keyword}`,
+        `${P} {ed}`,
+        `Host *\n  ${keyword} ${value}\n`,
+      );
+      const result = await runSvc(['releases', target(), '--dir', project], e);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toContain(
+        `${join(dir, 'home', '.ssh', 'config')}:2: ${keyword} is set`,
+      );
+      expect(result.stderr).toContain(`svc does not support ${keyword}`);
+    }
+  });
+
+  it("without -F, /etc/ssh/ssh_config's HashKnownHosts yes (Debian's default) hashes what is recorded, as ssh accept-new does", async () => {
+    // Each tool in a private mount namespace: scratch directories over /etc/ssh and over ~/.ssh
+    // of the passwd home (ssh's ~; svc gets it as $HOME). The machine's files are not touched.
+    const pwHome = userInfo().homedir;
+    const recorded: Record<string, string> = {};
+    for (const tool of ['ssh', 'svc']) {
+      const dir = join(work, `system-hash-${tool}`);
+      const etc = join(dir, 'etc-ssh');
+      const dotSsh = join(dir, 'dot-ssh');
+      mkdirSync(etc, { recursive: true });
+      mkdirSync(dotSsh, { recursive: true });
+      writeFileSync(join(etc, 'ssh_config'), 'Host *\n  HashKnownHosts yes\n');
+      writeFileSync(
+        join(dotSsh, 'config'),
+        `Host *\n  IdentityFile ${sbx.host('sbx-1').keyFile}\n  GlobalKnownHostsFile ${join(dir, 'global')}\n  BatchMode yes\n`,
+      );
+      // An empty tmpfs over the passwd home first: a machine without ~/.ssh runs this alike.
+      const mounts = `mount --bind "$1" /etc/ssh && mount -t tmpfs svc-home ${pwHome} && mkdir -m 0700 ${pwHome}/.ssh && mount --bind "$2" ${pwHome}/.ssh && shift 2 && exec "$@"`;
+      const argv =
+        tool === 'ssh'
+          ? [
+              'ssh',
+              '-o',
+              'StrictHostKeyChecking=accept-new',
+              '-p',
+              '2222',
+              `root@${sbx.host('sbx-1').address}`,
+              'true',
+            ]
+          : [SVC, 'trust', target()];
+      const e: NodeJS.ProcessEnv = {
+        ...process.env,
+        HOME: pwHome,
+        NO_COLOR: '1',
+        SVC_SANDBOX_DIR: join(dir, 'no-sandbox'),
+      };
+      delete e.SSH_AUTH_SOCK;
+      delete e.SVC_SSH_CONFIG;
+      // The namespace really shows the scratch file (else both would record alike, and agree).
+      const shown = spawnSync(
+        'unshare',
+        ['-m', 'sh', '-c', mounts, 'sh', etc, dotSsh, 'cat', '/etc/ssh/ssh_config'],
+        { encoding: 'utf8' },
+      );
+      expect(shown.stdout, shown.stderr).toBe('Host *\n  HashKnownHosts yes\n');
+      const result = spawnSync('unshare', ['-m', 'sh', '-c', mounts, 'sh', etc, dotSsh, ...argv], {
+        env: e,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(result.status, `${tool}: ${result.stderr}`).toBe(0);
+      recorded[tool] = readFileSync(join(dotSsh, 'known_hosts'), 'utf8');
+    }
+    const hashed = (text: string) =>
+      text
+        .trim()
+        .split('\n')
+        .map((line) => line.startsWith('|1|'));
+    expect(hashed(recorded.svc!)).toEqual(hashed(recorded.ssh!));
   });
 
   it('HashKnownHosts yes: svc trust writes a hashed line that ssh-keygen -F finds and ssh accepts', async () => {

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  checkPrivateDir,
   copy,
   emitDirCreates,
   dirCreate,
@@ -26,6 +27,8 @@ import {
   restoreFile,
 } from '../../src/core/apply-files.js';
 import { buildApply, type ApplyInput } from '../../src/core/apply-script.js';
+import { expandPlaybook } from '../../src/core/expand.js';
+import { parsePlaybook } from '../../src/core/playbook.js';
 import { buildFactRequest } from '../../src/core/fact-request.js';
 import type { HostFacts } from '../../src/core/facts.js';
 import { resolveHomePaths } from '../../src/core/operations.js';
@@ -41,8 +44,11 @@ import {
   withRecordedFile,
 } from '../helpers/plan-fixtures.js';
 
-function script(hostFacts: HostFacts, config = CONFIG): string {
-  const ops = resolveHomePaths(operations(config), hostFacts.login.home);
+function script(
+  hostFacts: HostFacts,
+  config = CONFIG,
+  ops = resolveHomePaths(operations(config), hostFacts.login.home),
+): string {
   const plan = planHost('web1', ops, hostFacts, 'f'.repeat(64));
   expect(plan.problems).toEqual([]);
   const input: ApplyInput = {
@@ -118,6 +124,138 @@ describe('every cp, mv, ln and install in the apply script', () => {
     ]);
     for (const old of ['cp -p -- a b', 'mv -f -- a b', 'ln -sfn -- t l', 'install -d -m 0700 x'])
       expect(noFollow(old)).toBe(false);
+  });
+});
+
+/** Review 2, point 8: the other commands that write, and every redirection, at command position. */
+function otherWrites(text: string): string[] {
+  const found: string[] = [];
+  const re = /(?:^|[;&|{(]|\bthen|\bdo|\belse)\s*(chmod|chown|mkdir|rm)\s+([^;&|\n]*)/gm;
+  for (const line of text.split('\n')) {
+    if (/^\s*#/.test(line)) continue;
+    for (const match of line.matchAll(re)) found.push(`${match[1]} ${match[2]}`);
+  }
+  return found;
+}
+
+/** Every `>`/`>>` redirection target outside heredoc bodies and quotes (fd dups excluded). */
+function redirections(text: string): string[] {
+  const found: string[] = [];
+  let heredoc: string | undefined;
+  for (const line of text.split('\n')) {
+    if (heredoc !== undefined) {
+      if (line === heredoc) heredoc = undefined;
+      continue;
+    }
+    const start = /<<-?\s*'?([A-Za-z0-9_]+)'?/.exec(line);
+    if (start) heredoc = start[1];
+    if (/^\s*#/.test(line)) continue;
+    // Drop single-quoted text (data, node -e programs): no redirection lives in it.
+    const code = line.replace(/'[^']*'/g, "''");
+    for (const match of code.matchAll(/\d?>>?\s*(?!&)("[^"]*"|[^\s;&|)]+)/g)) found.push(match[1]!);
+  }
+  return found;
+}
+
+/**
+ * The forms root may use: chown -h (never the link's target), chmod only of a path the script
+ * has just checked is no link, mkdir that fails on anything there (-m) or makes parents (-p, of
+ * directories the plan checked), rm with --; a redirection only into svc's verified private
+ * state (/var/lib/svc/...), its own mktemp output, the holder note in locks/, or /dev/null.
+ */
+function safeWrite(command: string, text: string): boolean {
+  const words = command.split(/\s+/);
+  const [name] = words;
+  const target = words.at(-1)!;
+  switch (name) {
+    case 'chown':
+      return words.includes('-h');
+    case 'chmod':
+      return text.includes(`[ ! -L ${target} ]`);
+    case 'mkdir':
+      return words.includes('--') && (words.includes('-m') || words.includes('-p'));
+    case 'rm':
+      return words.includes('--');
+    default:
+      return false;
+  }
+}
+const PRIVATE_TARGETS = ['"$holder"', '"$output"', '/dev/null'];
+const safeRedirection = (target: string) =>
+  PRIVATE_TARGETS.includes(target) || /^'?\/var\/lib\/svc\//.test(target);
+
+describe('every chmod, chown, mkdir, rm and redirection in the apply script', () => {
+  const projectOps = (hostFacts: HostFacts) => {
+    const playbook = readFileSync(new URL('../../playbooks/deploy.yaml', import.meta.url), 'utf8');
+    const extra = [
+      '- dir: { path: /srv/data, mode: "0750" }',
+      '- link: { path: /srv/app, target: /var/www/api-orders/current }',
+    ].join('\n');
+    const expanded = expandPlaybook(
+      parsePlaybook(`${playbook}${extra}\n`, 'playbooks/deploy.yaml'),
+      {
+        manifest,
+        host: { name: 'web1', login: 'deploy', vars: {} },
+        config: CONFIG,
+        release: { id: 'abc123abc123', files: 1, bytes: 1 },
+        playbookFile: 'playbooks/deploy.yaml',
+        projectPlaybook: true,
+      },
+    );
+    return resolveHomePaths(expanded, hostFacts.login.home);
+  };
+  // A rollback to a release already on the host (svc rollback --to): current moves back.
+  const pinned = deployedFacts();
+  pinned.paths.set('/var/www/api-orders/current', {
+    path: '/var/www/api-orders/current',
+    type: 'link',
+    target: 'releases/fedcba987654',
+  });
+  pinned.releases = ['abc123abc123', 'fedcba987654'];
+  const updated = withRecordedFile(deployedFacts(), '/etc/x');
+  updated.adopted.add('/etc/x');
+  const scripts: [string, string][] = [
+    ['a first deploy', script(facts())],
+    ['a project playbook with dir and link steps', script(facts(), CONFIG, projectOps(facts()))],
+    ['a pinned-release rollback', script(pinned)],
+    [
+      'a release with an install step',
+      script(
+        facts(),
+        CONFIG,
+        resolveHomePaths(
+          operations(CONFIG, { ...manifest, install: ['npm', 'ci'] }),
+          '/home/deploy',
+        ),
+      ),
+    ],
+    ['an adopted file given back', script(updated)],
+    ['a deletion', script(withRecordedFile(deployedFacts(), '/etc/gone'))],
+  ];
+
+  it.each(scripts)('uses only the safe forms: %s', (_, text) => {
+    const commands = otherWrites(text);
+    expect(commands.length).toBeGreaterThan(3);
+    for (const command of commands) expect(safeWrite(command, text), command).toBe(true);
+    const targets = redirections(text);
+    expect(targets.length).toBeGreaterThan(0);
+    for (const target of targets) expect(safeRedirection(target), target).toBe(true);
+  });
+
+  it('the scan finds what it looks for (unsafe forms fail it)', () => {
+    expect(otherWrites('chown root:root -- /etc/x\nif a; then chmod 0644 -- /x; fi')).toEqual([
+      'chown root:root -- /etc/x',
+      'chmod 0644 -- /x',
+    ]);
+    expect(safeWrite('chown root:root -- /etc/x', '')).toBe(false);
+    expect(safeWrite("chmod 0644 -- '/x'", '')).toBe(false);
+    expect(safeWrite("chmod 0644 -- '/x'", "[ ! -L '/x' ]")).toBe(true);
+    expect(safeWrite('rm -f /x', '')).toBe(false);
+    expect(
+      redirections(`printf x > /etc/x\necho 'a > b' >> "$f" 2>/dev/null\ncat <<'E'\n> /no\nE`),
+    ).toEqual(['/etc/x', '"$f"', '/dev/null']);
+    expect(safeRedirection('/etc/x')).toBe(false);
+    expect(safeRedirection('"$f"')).toBe(false);
   });
 });
 
@@ -201,5 +339,37 @@ describe('the commands, against a planted link (real sh, scratch tree)', () => {
     emitDirCreates(fresh);
     sh(fresh.join('\n'));
     expect(lstatSync(join(dir, 'a', 'b')).mode & 0o777).toBe(0o750);
+  });
+
+  it("svc's state directories: verified root's alone, not just made (review 2, point 5)", () => {
+    const said = (dir: string) =>
+      execFileSync(
+        'sh',
+        ['-c', `set -eu\nsay() { printf '%s\\n' "$*"; }\n${checkPrivateDir(dir)}\necho OK`],
+        { encoding: 'utf8' },
+      );
+    const run = (dir: string) => {
+      try {
+        return said(dir);
+      } catch (error) {
+        return String((error as { stdout: string }).stdout);
+      }
+    };
+    const state = join(root, 'state');
+    for (const [name, mode] of [
+      ['group-writable', 0o770],
+      ['other-writable', 0o707],
+      ['sticky-world', 0o1777],
+    ] as const) {
+      mkdirSync(join(state, name), { recursive: true });
+      execFileSync('chmod', [mode.toString(8), join(state, name)]);
+      expect(run(join(state, name))).toMatch(/^FAIL\t.* is not root's own private directory/);
+    }
+    mkdirSync(join(state, 'real'));
+    symlinkSync(join(state, 'real'), join(state, 'link'));
+    expect(run(join(state, 'link'))).toMatch(/^FAIL\t/);
+    expect(run(join(state, 'absent'))).toMatch(/^FAIL\t/);
+    // Owned by uid 0 and writable by root alone (the root directory is): passes.
+    expect(run('/')).toBe('OK\n');
   });
 });

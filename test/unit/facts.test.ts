@@ -12,6 +12,7 @@ import {
   type FactRequest,
 } from '../../src/core/facts.js';
 import { FactsError, parseFacts } from '../../src/core/facts-parse.js';
+import { shellQuote as q } from '../../src/core/quote.js';
 import { sha256Hex } from '../../src/core/release.js';
 
 const root = mkdtempSync(join(tmpdir(), 'svc-facts-'));
@@ -205,6 +206,117 @@ describe('the fact script and parseFacts', () => {
     expect(text.match(/^D\t/gm)!.length).toBe(new Set(dirs).size);
   });
 
+  it('reports, per path, the directory holding each link on its way, hop by hop (review 2, points 2-3)', () => {
+    const tree = join(root, 'holders');
+    mkdirSync(join(tree, 'opt'), { recursive: true });
+    mkdirSync(join(tree, 'srv', 'app', 'sub'), { recursive: true });
+    mkdirSync(join(tree, 'real', 'sub'), { recursive: true });
+    mkdirSync(join(tree, 'userdir'));
+    symlinkSync(join(tree, 'srv', 'app'), join(tree, 'opt', 'app'));
+    writeFileSync(join(tree, 'opt', 'other.conf'), 'same\n');
+    // A link inside another link's target: srv/a -> userdir/x -> real.
+    symlinkSync(join(tree, 'real'), join(tree, 'userdir', 'x'));
+    symlinkSync('../userdir/x', join(tree, 'srv', 'a'));
+    const held: FactRequest = {
+      ...request,
+      paths: [
+        { path: join(tree, 'opt', 'app', 'sub', 'app.conf') },
+        { path: join(tree, 'opt', 'other.conf') },
+        { path: join(tree, 'srv', 'a', 'sub', 'app.conf') },
+      ],
+    };
+    const facts = parseFacts(run(factScript(held)), held, 'local');
+    expect(facts.linkHolders.get(join(tree, 'opt', 'app', 'sub', 'app.conf'))).toEqual([
+      join(tree, 'opt'),
+    ]);
+    expect(facts.linkHolders.get(join(tree, 'opt', 'other.conf'))).toBeUndefined();
+    expect(facts.linkHolders.get(join(tree, 'srv', 'a', 'sub', 'app.conf'))).toEqual([
+      join(tree, 'srv'),
+      join(tree, 'userdir'),
+    ]);
+    expect(facts.resolved.get(join(tree, 'srv', 'a', 'sub', 'app.conf'))).toBe(
+      join(tree, 'real', 'sub', 'app.conf'),
+    );
+    for (const dir of [join(tree, 'opt'), join(tree, 'userdir'), join(tree, 'real', 'sub')])
+      expect(facts.dirs.has(dir)).toBe(true);
+  });
+
+  describe('a file swapped between its test and its read (review 2, point 4)', () => {
+    // The hostile user's move, made deterministic: a stat first on PATH that, once it has
+    // reported on the file, replaces it (with a link to a secret, or a FIFO).
+    const realStat = execFileSync('sh', ['-c', 'command -v stat'], { encoding: 'utf8' }).trim();
+    const swapped = (swap: string) => {
+      const tree = join(root, `swap-${swap.split(' ')[0]}`);
+      const bin = join(tree, 'bin');
+      mkdirSync(bin, { recursive: true });
+      const target = join(tree, 'app.conf');
+      writeFileSync(target, 'old\n');
+      writeFileSync(join(tree, 'secret'), 'root:$6$secret-hash:19000::::::\n');
+      writeFileSync(
+        join(bin, 'stat'),
+        `#!/bin/sh\n${q(realStat)} "$@"; rc=$?\nfor a; do last=$a; done\n` +
+          `if [ "$last" = ${q(target)} ] && [ ! -e ${q(`${target}.done`)} ]; then : > ${q(`${target}.done`)}; rm -f ${q(target)}; ${swap}; fi\nexit $rc\n`,
+        { mode: 0o755 },
+      );
+      const swapRequest: FactRequest = {
+        ...request,
+        paths: [{ path: target, compareWith: sha256Hex('new\n') }],
+      };
+      const text = execFileSync('sh', ['-s'], {
+        input: factScript(swapRequest),
+        encoding: 'utf8',
+        timeout: 15_000,
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+      });
+      return { text, target, secret: join(tree, 'secret') };
+    };
+
+    it('a link to a secret planted after the test: its content is never read', () => {
+      const tree = join(root, 'swap-ln');
+      const { text } = swapped(`ln -s ${q(join(tree, 'secret'))} ${q(join(tree, 'app.conf'))}`);
+      expect(text).not.toContain(
+        Buffer.from('root:$6$secret-hash').toString('base64').slice(0, 16),
+      );
+      expect(text).not.toContain(sha256Hex('root:$6$secret-hash:19000::::::\n'));
+    });
+
+    it('a FIFO planted after the test: the fact script does not hang', () => {
+      const tree = join(root, 'swap-mkfifo');
+      const { text } = swapped(`mkfifo ${q(join(tree, 'app.conf'))}`);
+      expect(text).toMatch(/\nE\tsvc-facts\n$/);
+    });
+  });
+
+  it('marks a directory whose ls -ld shows a POSIX ACL (review 2, point 6)', () => {
+    const tree = join(root, 'acl');
+    mkdirSync(join(tree, 'granted'), { recursive: true });
+    // setfacl -m u:4242:rwx, written as the kernel's xattr (no acl package needed): header 2, then
+    // user::rwx, user:4242:rwx, group::r-x, mask::rwx, other::r-x.
+    execFileSync('python3', [
+      '-c',
+      `import os,struct
+e=lambda t,p,i=0xffffffff: struct.pack('<HHI',t,p,i)
+os.setxattr(${JSON.stringify(join(tree, 'granted'))},'system.posix_acl_access',struct.pack('<I',2)+e(1,7)+e(2,7,4242)+e(4,5)+e(0x10,7)+e(0x20,5))`,
+    ]);
+    expect(execFileSync('ls', ['-ld', join(tree, 'granted')], { encoding: 'utf8' })).toMatch(
+      /^.{10}\+/,
+    );
+    const acl: FactRequest = { ...request, paths: [{ path: join(tree, 'granted', 'f') }] };
+    const facts = parseFacts(run(factScript(acl)), acl, 'local');
+    expect(facts.dirs.get(join(tree, 'granted'))!.acl).toBe(true);
+    expect(facts.dirs.get(tree)!.acl).toBeUndefined();
+  });
+
+  it('a link loop resolves to nothing (bounded), not a hang', () => {
+    const tree = join(root, 'loop');
+    mkdirSync(tree);
+    symlinkSync(join(tree, 'b'), join(tree, 'a'));
+    symlinkSync(join(tree, 'a'), join(tree, 'b'));
+    const looped: FactRequest = { ...request, paths: [{ path: join(tree, 'a', 'f') }] };
+    const facts = parseFacts(run(factScript(looped)), looped, 'local');
+    expect(facts.resolved.get(join(tree, 'a', 'f'))).toBeUndefined();
+  });
+
   it('refuses malformed svc records', () => {
     mkdirSync(join(root, 'svc', 'api-orders'), { recursive: true });
     writeFileSync(request.recordsFile, '{"files": "not a list"}');
@@ -251,6 +363,31 @@ describe('the fact script and parseFacts', () => {
       (text: string) => text.replace(/^A\t0\t.*$/m, 'A\t0\t=x'),
     ],
     ['a resolution for another path', (text: string) => text.replace(/^A\t0\t/m, 'A\t1\t')],
+    // Review 2, point 7: a lying host's paths, decoded, must be canonical and printable.
+    [
+      'a resolution with a control character',
+      (text: string) => text.replace(/^A\t0\t.*$/m, 'A\t0\t2f6574630a2f78'),
+    ],
+    [
+      'a resolution that is not canonical',
+      (text: string) => text.replace(/^A\t0\t.*$/m, 'A\t0\t=/etc/../tmp/x'),
+    ],
+    [
+      'a directory record with a non-canonical path',
+      (text: string) => text.replace(/^D\t=\/\t/m, 'D\t=/etc//\t'),
+    ],
+    [
+      'a directory record without its ACL mark',
+      (text: string) => text.replace(/^(D\t.*)\t[-+]$/m, '$1'),
+    ],
+    [
+      'a link-holder record for another path',
+      (text: string) => text.replace(/^A\t0\t/m, 'K\t1\t=/etc\nA\t0\t'),
+    ],
+    [
+      'a link-holder record with a relative path',
+      (text: string) => text.replace(/^A\t0\t/m, 'K\t0\t=etc\nA\t0\t'),
+    ],
     ['a missing resolution', (text: string) => text.replace(/^A\t0\t.*\n/m, '')],
     [
       'an installed file with a bad hash',

@@ -12,6 +12,7 @@ import {
   knownHostsLine,
   knownKeyTypes,
   parseKnownHosts,
+  parseRevokedKeys,
   scanKnownHosts,
   verifyHostKey,
   type KnownHostEntry,
@@ -145,17 +146,39 @@ describe('parseKnownHosts', () => {
       `|1|bad|hash ${ed1.text}`,
       `a,,b ${ed1.text}`,
       `ok.example.com ${ed1.text}`,
+      `@revoked\th ${ed1.text}`,
+      `|1|${Buffer.alloc(16).toString('base64')}|${Buffer.alloc(20).toString('base64')} ${ed1.text}`,
     ].join('\r\n');
     const { entries: good, malformed } = scanKnownHosts(text, 'kh');
-    expect(good.map((e) => e.line)).toEqual([7]);
+    expect(good.map((e) => e.line)).toEqual([6, 7]);
+    const twenty = 'hashed host is not |1|salt|hash (20-byte salt and hash)';
     expect(malformed).toEqual([
       { file: 'kh', line: 1, reason: 'expected hosts, key type and key' },
-      { file: 'kh', line: 2, reason: 'unknown marker @nonsense' },
+      { file: 'kh', line: 2, reason: 'unknown marker "@nonsense"' },
       { file: 'kh', line: 3, reason: 'key is not of type ssh-rsa' },
       { file: 'kh', line: 4, reason: 'key is not base64' },
-      { file: 'kh', line: 5, reason: 'hashed host is not |1|salt|hash' },
-      { file: 'kh', line: 6, reason: 'empty host pattern' },
+      { file: 'kh', line: 5, reason: twenty },
+      // The marker runs to the first space, as in hostfile.c: "@revoked<TAB>h" is no marker.
+      { file: 'kh', line: 8, reason: 'unknown marker "@revoked\\th"' },
+      { file: 'kh', line: 9, reason: twenty },
     ]);
+  });
+
+  it('skips an empty host pattern but keeps the line: a pinned key stays pinned', () => {
+    for (const hosts of ['a,,b', 'b,', ',b', '!,b']) {
+      const pinned = parseKnownHosts(`${hosts} ${ed1.text}\n`, 'kh');
+      expect(verifyHostKey(pinned, 'b', 22, ed2.blob).kind, hosts).toBe('changed');
+      expect(verifyHostKey(pinned, 'b', 22, ed1.blob).kind, hosts).toBe('known');
+    }
+  });
+
+  it('reads RevokedHostKeys lines that are not keys as malformed (the caller refuses)', () => {
+    const { entries: keys, malformed } = parseRevokedKeys(
+      `# revoked\n${ed1.text} old\nnot a key\n`,
+      'rk',
+    );
+    expect(keys.map((e) => [e.line, e.marker])).toEqual([[2, 'revoked']]);
+    expect(malformed.map((m) => m.line)).toEqual([3]);
   });
 });
 

@@ -97,10 +97,151 @@ describe('planHost and the directories on the way', () => {
         dir('/srv/app', 0o755),
         dir('/opt', 0o755, 'api-orders'),
       ],
-      { resolved: new Map([[path, '/srv/app/app.conf']]) },
+      {
+        resolved: new Map([[path, '/srv/app/app.conf']]),
+        linkHolders: new Map([[path, ['/opt']]]),
+      },
     );
     expect(chainOf(hostFacts, path).map((d) => d.path)).toEqual(['/', '/srv', '/srv/app', '/opt']);
     const plan = planHost('web1', operations([file('opt/app/app.conf', 'x\n')]), hostFacts, 'd');
     expect(plan.problems).toEqual([expect.stringMatching(/^\/opt on web1 is owned by api-orders/)]);
+  });
+});
+
+describe('the directories the plan itself makes or gives away (review 2, point 1)', () => {
+  const withUserDir = (path: string, owner = 'www-data') => [
+    ...operations([file('opt/data/sub/app.conf', 'x\n')]).filter((op) => op.kind !== 'service'),
+    { kind: 'dir' as const, path, mode: 0o755, owner, group: owner, step: 'deploy.yaml#1' },
+  ];
+
+  it('a directory the plan gives to another user, root writing below it: a problem naming it', () => {
+    const ops = withUserDir('/opt/data');
+    const plan = planHost('web1', ops, withDirs([dir('/', 0o755), dir('/opt', 0o755)]), 'd');
+    expect(plan.problems).toContainEqual(
+      expect.stringMatching(
+        /^\/opt\/data on web1 is owned by www-data \(0755 www-data:www-data\), and root would write below it \(\/opt\/data\/sub/,
+      ),
+    );
+  });
+
+  it('an existing root directory the plan chowns to another user: the same', () => {
+    const ops = withUserDir('/opt/data');
+    const hostFacts = withDirs([dir('/', 0o755), dir('/opt', 0o755), dir('/opt/data', 0o755)], {
+      paths: new Map([
+        [
+          '/opt/data',
+          { path: '/opt/data', type: 'dir', mode: 0o755, owner: 'root', group: 'root' },
+        ],
+      ]),
+    });
+    const plan = planHost('web1', ops, hostFacts, 'd');
+    expect(plan.problems).toContainEqual(
+      expect.stringMatching(/^\/opt\/data on web1 is owned by www-data/),
+    );
+  });
+
+  it('a project dir step below the service user dir /var/log/NAME on a first deploy: a problem', () => {
+    const ops = [
+      ...operations([]),
+      {
+        kind: 'dir' as const,
+        path: '/var/log/api-orders/archive',
+        mode: 0o755,
+        owner: 'root',
+        group: 'root',
+        step: 'deploy.yaml#9',
+      },
+    ];
+    const plan = planHost(
+      'web1',
+      ops,
+      withDirs([dir('/', 0o755), dir('/var', 0o755), dir('/var/log', 0o755)]),
+      'd',
+    );
+    expect(plan.problems).toContainEqual(
+      expect.stringMatching(
+        /^\/var\/log\/api-orders on web1 is owned by api-orders .*\(\/var\/log\/api-orders\/archive\)/,
+      ),
+    );
+  });
+
+  it('a directory the plan gives to root or the login user is trusted', () => {
+    const plan = planHost(
+      'web1',
+      withUserDir('/opt/data', 'deploy'),
+      withDirs([dir('/', 0o755), dir('/opt', 0o755)]),
+      'd',
+    );
+    expect(plan.problems).toEqual([]);
+  });
+});
+
+describe('link holders are per path (review 2, point 2)', () => {
+  it('a link-holding directory stays on the chain when another path lies in it', () => {
+    // /opt/app -> /srv/app, /opt owned by another user; /opt/other.conf is requested too.
+    const hostFacts = withDirs(
+      [
+        dir('/', 0o755),
+        dir('/srv', 0o755),
+        dir('/srv/app', 0o755),
+        dir('/opt', 0o755, 'api-orders'),
+      ],
+      {
+        resolved: new Map([
+          ['/opt/app/app.conf', '/srv/app/app.conf'],
+          ['/opt/other.conf', '/opt/other.conf'],
+        ]),
+        linkHolders: new Map([['/opt/app/app.conf', ['/opt']]]),
+      },
+    );
+    expect(chainOf(hostFacts, '/opt/app/app.conf').map((d) => d.path)).toContain('/opt');
+  });
+});
+
+describe('POSIX ACLs (review 2, point 6)', () => {
+  it('a directory with an ACL is untrusted, and not acceptable with --allow-path', () => {
+    const withAcl = { ...dir('/etc/app', 0o755), acl: true };
+    expect(untrustedReason(withAcl, 'deploy')).toBe(
+      'marked with a POSIX ACL (+ in ls -ld), which can let other users write it whatever its mode says (0755 root:root; setfacl -b removes it)',
+    );
+    const plan = planHost('web1', appConf, withDirs([...rootChain.slice(0, 2), withAcl]), 'd', [
+      '/etc/app',
+    ]);
+    expect(plan.problems).toEqual([
+      expect.stringMatching(/^\/etc\/app on web1 is marked with a POSIX ACL/),
+    ]);
+  });
+});
+
+describe('content under an untrusted directory (review 2, point 4)', () => {
+  it('is never shown as a diff, even with --allow-path accepting the directory', () => {
+    const content = new TextEncoder().encode('root:$6$secret-hash:19000::::::\n');
+    const hostFacts = withDirs(
+      [...rootChain.slice(0, 2), dir('/etc/app', 0o2775, 'root', 'staff')],
+      {
+        paths: new Map([
+          [
+            '/etc/app/app.conf',
+            {
+              path: '/etc/app/app.conf',
+              type: 'file',
+              mode: 0o644,
+              owner: 'root',
+              group: 'root',
+              size: content.length,
+              sha256: 'a'.repeat(64),
+              content,
+            },
+          ],
+        ]),
+        installed: ['/etc/app/app.conf'],
+      },
+    );
+    for (const allowed of [[], ['/etc/app']]) {
+      const plan = planHost('web1', appConf, hostFacts, 'd', allowed);
+      const change = plan.changes.find((c) => c.target === '/etc/app/app.conf')!;
+      expect(change.diff).toBe("(not shown: a directory on its way is not root's alone)");
+      expect(JSON.stringify(plan)).not.toContain('secret-hash');
+    }
   });
 });

@@ -1,9 +1,16 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SvcError } from '../../src/core/errors.js';
 import {
   hostAddress,
+  hostCgroup,
   hostName,
   hostNumber,
+  inCgroup,
+  keyFingerprint,
   machineAddress,
   netnsName,
   netnsPrefix,
@@ -12,6 +19,7 @@ import {
   parseNet,
   stateDirHash,
   stateDirProblem,
+  stateDirTrustProblem,
   subnet,
   vethName,
 } from '../../src/sandbox/names.js';
@@ -147,5 +155,64 @@ describe('routes', () => {
     });
     expect(conflictingRoute(routes, '10.231.2.0/24')).toBeUndefined();
     expect(parseRoutes('')).toEqual([]);
+  });
+});
+
+describe('stateDirTrustProblem', () => {
+  const facts = (path: string, uid: number, mode: number) => ({
+    path,
+    uid,
+    mode: 0o40000 | mode,
+    isDirectory: true,
+    isSymbolicLink: false,
+  });
+  const parents = [facts('/tmp', 0, 0o1777), facts('/', 0, 0o755)];
+
+  it('accepts a directory of the caller, closed to others, under sticky /tmp or root-owned dirs', () => {
+    expect(stateDirTrustProblem(facts('/tmp/s', 0, 0o700), parents, 0)).toBeUndefined();
+    expect(
+      stateDirTrustProblem(
+        facts('/home/u/s', 1000, 0o700),
+        [facts('/home/u', 1000, 0o755), facts('/home', 0, 0o755), facts('/', 0, 0o755)],
+        1000,
+      ),
+    ).toBeUndefined();
+  });
+
+  it.each([
+    [facts('/tmp/s', 0, 0o777), parents, 'is open to other users (mode 0777)'],
+    [facts('/tmp/s', 0, 0o750), parents, 'is open to other users (mode 0750)'],
+    [facts('/tmp/s', 1000, 0o700), parents, 'is owned by uid 1000, not by you (uid 0)'],
+    [facts('/x/s', 0, 0o700), [facts('/x', 0, 0o777)], '/x above it is writable by other users'],
+    [facts('/x/s', 0, 0o700), [facts('/x', 1000, 0o755)], '/x above it is owned by uid 1000'],
+    [{ ...facts('/tmp/s', 0, 0o700), isSymbolicLink: true }, parents, 'is not a directory'],
+  ])('refuses %j', (dir, ancestors, message) => {
+    expect(stateDirTrustProblem(dir, ancestors, 0)).toContain(message);
+  });
+});
+
+describe('keyFingerprint', () => {
+  it('is what ssh-keygen -l says (differential, against the real tool)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'svc-fp-'));
+    try {
+      const key = join(dir, 'k');
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+      const listed = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${key}.pub`], {
+        encoding: 'utf8',
+      }).split(' ')[1];
+      expect(keyFingerprint(readFileSync(`${key}.pub`, 'utf8'))).toBe(listed);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('hostCgroup and inCgroup', () => {
+  it('matches the host cgroup and below it, not a sibling with the same prefix', () => {
+    const name = hostCgroup('0123abcd', 1);
+    expect(name).toBe('svc-sandbox-svc-0123abcd-sbx-1');
+    expect(inCgroup([`/${name}/payload`], name)).toBe(true);
+    expect(inCgroup([`/${name}`], name)).toBe(true);
+    expect(inCgroup([`/${name}0/payload`, '/user.slice'], name)).toBe(false);
   });
 });

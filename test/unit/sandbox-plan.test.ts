@@ -151,13 +151,13 @@ describe('inventory', () => {
     processes:
       kind === 'light'
         ? [
-            { pid: 100 + n, start: '1', role: 'unshare' },
-            { pid: 200 + n, start: '1', role: 'holder' },
-            { pid: 300 + n, start: '1', role: 'sshd' },
+            { pid: 100 + n, start: '1', role: 'unshare', boot: 'b' },
+            { pid: 200 + n, start: '1', role: 'holder', boot: 'b' },
+            { pid: 300 + n, start: '1', role: 'sshd', boot: 'b' },
           ]
         : [
-            { pid: 100 + n, start: '1', role: 'nspawn' },
-            { pid: 200 + n, start: '1', role: 'leader' },
+            { pid: 100 + n, start: '1', role: 'nspawn', boot: 'b' },
+            { pid: 200 + n, start: '1', role: 'leader', boot: 'b' },
           ],
   });
 

@@ -498,6 +498,27 @@ describe("a project playbook's dir and link steps", () => {
     expect(plan.problems).toEqual([expect.stringContaining(problem)]);
   });
 
+  // Review 2, point 5: svc's own state is nobody's to hand out, for every step kind, any flag.
+  it.each([
+    '- dir: { path: /var/lib/svc, mode: "0755", owner: nobody }',
+    '- dir: { path: /var/lib/svc/locks, mode: "0777" }',
+    '- link: { path: /var/lib/svc/app, target: /tmp }',
+  ])('refuses %s, also with --allow-path', (step) => {
+    const allow = ['/var/lib/svc', '/var/lib/svc/locks', '/var/lib/svc/app'];
+    const plan = planHost('web1', projectOps(`${step}\n`), facts(), 'digest', allow);
+    expect(plan.problems).toEqual([expect.stringContaining("is in /var/lib/svc, svc's own state")]);
+  });
+
+  it('refuses a step that resolves into /var/lib/svc through a link on the host', () => {
+    const hostFacts = facts([], { resolved: new Map([['/srv/state/x', '/var/lib/svc/x']]) });
+    const plan = planHost('web1', projectOps('- dir: { path: /srv/state/x }\n'), hostFacts, 'd');
+    expect(plan.problems).toEqual([
+      expect.stringContaining(
+        '/srv/state/x on web1 resolves to /var/lib/svc/x, which is in /var/lib/svc',
+      ),
+    ]);
+  });
+
   it("passes svc's own steps, also for a root login (~/service is the login's own)", () => {
     const rootFacts = facts([], { login: { user: 'root', home: '/root' } });
     const plan = planHost('web1', projectOps('', 'root', '/root'), rootFacts, 'digest');
@@ -525,5 +546,147 @@ describe("a project playbook's dir and link steps", () => {
     expect(plan.problems).toEqual([
       '/srv/alias/evil on web1 lies below /srv/alias, a link this plan makes; svc does not write through a link',
     ]);
+  });
+});
+
+// Review 2, point 7: every entry pinned by name, each with a path it (and no entry before it)
+// matches, so a removed or reordered entry fails here by name.
+const PINNED: Record<string, string> = {
+  '/etc/passwd': '/etc/passwd',
+  '/etc/shadow': '/etc/shadow',
+  '/etc/group': '/etc/group',
+  '/etc/gshadow': '/etc/gshadow',
+  '/etc/passwd-': '/etc/passwd-',
+  '/etc/shadow-': '/etc/shadow-',
+  '/etc/gshadow-': '/etc/gshadow-',
+  '/etc/subuid': '/etc/subuid',
+  '/etc/subgid': '/etc/subgid',
+  '/etc/nsswitch.conf': '/etc/nsswitch.conf',
+  '/etc/hosts': '/etc/hosts',
+  '/etc/resolv.conf': '/etc/resolv.conf',
+  '/etc/polkit-1/**': '/etc/polkit-1/rules.d/49-x.rules',
+  '/usr/share/polkit-1/**': '/usr/share/polkit-1/rules.d/49-x.rules',
+  '/etc/dbus-1/**': '/etc/dbus-1/system.d/x.conf',
+  '/usr/share/dbus-1/**': '/usr/share/dbus-1/system-services/x.service',
+  '/etc/pam.d/**': '/etc/pam.d/sshd',
+  '/etc/security/**': '/etc/security/limits.conf',
+  '/etc/sudoers': '/etc/sudoers',
+  '/etc/sudoers.d/**': '/etc/sudoers.d/x',
+  '/etc/doas.conf': '/etc/doas.conf',
+  '/etc/sudo.conf': '/etc/sudo.conf',
+  '/etc/ssh/**': '/etc/ssh/sshd_config',
+  '/etc/default/ssh': '/etc/default/ssh',
+  '**/.ssh/**': '/var/lib/x/.ssh/authorized_keys',
+  '/root/**': '/root/notes.txt',
+  '/home/*/.*': '/home/deploy/.profile',
+  '/home/*/.*/**': '/home/deploy/.config/autostart/x.desktop',
+  '/etc/ld.so.preload': '/etc/ld.so.preload',
+  '/etc/ld.so.conf': '/etc/ld.so.conf',
+  '/etc/ld.so.conf.d/**': '/etc/ld.so.conf.d/x.conf',
+  '/etc/ld.so.cache': '/etc/ld.so.cache',
+  '/usr/local/lib/python3*/**.pth': '/usr/local/lib/python3.11/dist-packages/x.pth',
+  '/usr/local/lib/python3*/sitecustomize.py': '/usr/local/lib/python3.11/sitecustomize.py',
+  '/usr/local/lib/python3*/**/sitecustomize.py':
+    '/usr/local/lib/python3.11/dist-packages/sitecustomize.py',
+  '/etc/environment': '/etc/environment',
+  '/etc/profile': '/etc/profile',
+  '/etc/profile.d/**': '/etc/profile.d/x.sh',
+  '/etc/bash.bashrc': '/etc/bash.bashrc',
+  '/boot/**': '/boot/grub/grub.cfg',
+  '/etc/rc.local': '/etc/rc.local',
+  '/etc/rc.d/**': '/etc/rc.d/rc.local',
+  '/etc/rc*.d/**': '/etc/rc3.d/S01x',
+  '/etc/inittab': '/etc/inittab',
+  '/etc/anacrontab': '/etc/anacrontab',
+  '/etc/crontab': '/etc/crontab',
+  '/etc/cron.*': '/etc/cron.allow',
+  '/etc/cron.*/**': '/etc/cron.d/x',
+  '/var/spool/cron/**': '/var/spool/cron/crontabs/root',
+  '/etc/systemd/**': '/etc/systemd/system/x.service',
+  '/lib/systemd/**': '/lib/systemd/system/x.service',
+  '/usr/lib/systemd/**': '/usr/lib/systemd/system/x.service',
+  '/usr/local/lib/systemd/**': '/usr/local/lib/systemd/system/x.service',
+  '/etc/init.d/*': '/etc/init.d/ssh',
+  '/etc/init/*': '/etc/init/ssh.conf',
+  '/etc/tmpfiles.d/**': '/etc/tmpfiles.d/x.conf',
+  '/etc/udev/rules.d/**': '/etc/udev/rules.d/99-x.rules',
+  '/etc/modprobe.d/**': '/etc/modprobe.d/x.conf',
+  '/etc/modules-load.d/**': '/etc/modules-load.d/x.conf',
+  '/etc/modules': '/etc/modules',
+  '/etc/fstab': '/etc/fstab',
+  '/etc/sysconfig/**': '/etc/sysconfig/network-scripts/ifcfg-eth0',
+  '/etc/update-motd.d/**': '/etc/update-motd.d/99-x',
+  '/etc/sysctl.conf': '/etc/sysctl.conf',
+  '/etc/sysctl.d/**': '/etc/sysctl.d/99-x.conf',
+  '/etc/NetworkManager/dispatcher.d/**': '/etc/NetworkManager/dispatcher.d/x',
+  '/etc/network/if-*.d/**': '/etc/network/if-up.d/x',
+  '/etc/logrotate.conf': '/etc/logrotate.conf',
+  '/etc/logrotate.d/**': '/etc/logrotate.d/rsyslog',
+  '/etc/monitrc': '/etc/monitrc',
+  '/etc/monit/**': '/etc/monit/conf.d/other',
+  '/usr/local/lib/svc/**': '/usr/local/lib/svc/api-other/ctl',
+  '/run/**': '/run/sshd.pid',
+  '/var/run/**': '/var/run/sshd.pid',
+  '/usr/local/bin/**': '/usr/local/bin/x',
+  '/usr/local/sbin/**': '/usr/local/sbin/x',
+  '/etc/apt/**': '/etc/apt/sources.list',
+  '/etc/dpkg/**': '/etc/dpkg/dpkg.cfg',
+  '/etc/yum.repos.d/**': '/etc/yum.repos.d/x.repo',
+  '/etc/yum/**': '/etc/yum/pluginconf.d/x.conf',
+  '/etc/dnf/**': '/etc/dnf/dnf.conf',
+  '/etc/apk/**': '/etc/apk/repositories',
+  '/usr/local/share/ca-certificates/**': '/usr/local/share/ca-certificates/evil.crt',
+  '/bin/**': '/bin/sh',
+  '/sbin/**': '/sbin/init',
+  '/usr/bin/**': '/usr/bin/sudo',
+  '/usr/sbin/**': '/usr/sbin/sshd',
+  '/lib/**': '/lib/x86_64-linux-gnu/libc.so.6',
+  '/lib64/**': '/lib64/ld-linux-x86-64.so.2',
+  '/usr/lib/**': '/usr/lib/os-release',
+};
+
+describe('every sensitive entry, pinned by name', () => {
+  it('the table names exactly the list', () => {
+    expect(Object.keys(PINNED).sort()).toEqual([...SENSITIVE_PATHS].sort());
+  });
+
+  it.each(Object.entries(PINNED))('%s flags %s', (pattern, path) => {
+    expect(sensitiveRule(path, SERVICE)).toBe(pattern);
+  });
+});
+
+describe("the login user's home, wherever it is", () => {
+  const at = (home: string) => facts([], { login: { user: 'deploy', home } });
+  it.each([
+    ['/srv/deploy/.profile', '~/.*'],
+    ['/srv/deploy/.config/fish/config.fish', '~/.*'],
+    ['/srv/deploy/bin/sudo', '~/bin/**'],
+    ['/home/deploy/bin/sudo', '~/bin/**'],
+  ])('config/ may not write %s (%s)', (path, rule) => {
+    const home = path.startsWith('/srv/') ? '/srv/deploy' : '/home/deploy';
+    const plan = planHost('web1', operations([file(path.slice(1), 'x\n')]), at(home), 'd');
+    expect(plan.problems).toContainEqual(expect.stringContaining(`is a sensitive file (${rule})`));
+  });
+
+  it('nor may a directory step hand out the home itself', () => {
+    const plan = planHost(
+      'web1',
+      [{ kind: 'dir', path: '/srv/deploy', mode: 0o777, owner: 'root', group: 'root', step: 'x' }],
+      at('/srv/deploy'),
+      'd',
+    );
+    expect(plan.problems).toEqual([
+      expect.stringContaining('is a sensitive directory (~ (the login home))'),
+    ]);
+  });
+
+  it('the rest of the home is the login user’s own', () => {
+    const plan = planHost(
+      'web1',
+      operations([file('srv/deploy/app/x.conf', 'x\n')]),
+      at('/srv/deploy'),
+      'd',
+    );
+    expect(plan.problems).toEqual([]);
   });
 });

@@ -229,6 +229,24 @@ describe('loadSshConfig', () => {
     ['Match user\n', ':1: Match user needs a value'],
     ['Match all host x\n', ':1: Match all cannot be combined with other attributes'],
     ['Match color red\n', ':1: unsupported Match attribute color'],
+    [
+      'Host other\n  HostNmae x\n',
+      ':2: Bad configuration option hostnmae (ssh refuses it too; IgnoreUnknown lists keywords to skip)',
+    ],
+    [
+      'Frobnicate yes\nIgnoreUnknown frob*\n',
+      ':1: Bad configuration option frobnicate (ssh refuses it too; IgnoreUnknown lists keywords to skip)',
+    ],
+    ['Host *\n  HostName ""\n', ':2: hostname needs a value'],
+    ['Host other\n  User ""\n', ':2: user needs a value'],
+    [
+      'Host *\n  ProxyCommand nc %h %p\n',
+      ':2: ProxyCommand is set for h1, and svc does not support ProxyCommand (ProxyJump it does): refusing rather than connect another way',
+    ],
+    [
+      'Host *\n  KnownHostsCommand /bin/true\n',
+      ':2: KnownHostsCommand is set for h1, and svc does not support KnownHostsCommand: refusing rather than connect another way',
+    ],
   ])('refuses %j naming the file and line', (text, message) => {
     const file = join(files({ config: text }), 'config');
     let error: unknown;
@@ -239,5 +257,44 @@ describe('loadSshConfig', () => {
     }
     expect(error).toBeInstanceOf(SvcError);
     expect((error as Error).message).toBe(`${file}${message}`);
+  });
+});
+
+describe('loadSshConfig: the rest of what ssh reads', () => {
+  it('skips keywords IgnoreUnknown names, from the line after it', () => {
+    const file = join(files({ config: 'IgnoreUnknown Frob*,x\nFrobnicate 1\nUser u\n' }), 'config');
+    expect(loadSshConfig({ ...LOCAL, file })('h1').user).toBe('u');
+  });
+
+  it('takes RevokedHostKeys none as unset, also over a later value', () => {
+    const text = 'Host h1\n  RevokedHostKeys none\nHost *\n  RevokedHostKeys /k\n';
+    const file = join(files({ config: text }), 'config');
+    expect(loadSshConfig({ ...LOCAL, file })('h1').hostKeys?.revokedFile).toBeUndefined();
+    expect(loadSshConfig({ ...LOCAL, file })('h2').hostKeys?.revokedFile).toBe('/k');
+  });
+
+  it('takes ProxyCommand none as no proxy, and then ignores ProxyJump as ssh does', () => {
+    const text = 'Host h1\n  ProxyCommand none\nHost *\n  ProxyJump j\n';
+    const file = join(files({ config: text }), 'config');
+    expect(loadSshConfig({ ...LOCAL, file })('h1').proxyJump).toBeUndefined();
+    expect(loadSshConfig({ ...LOCAL, file })('h2').proxyJump).toBe('j');
+  });
+
+  it('reads the system file after ~/.ssh/config without -F, the first value winning', () => {
+    const dir = files({
+      'home/.ssh/config': 'Host h1\n  User fromuser\n',
+      system: 'Host *\n  User fromsystem\n  Port 2200\n  HashKnownHosts yes\n',
+    });
+    const lookup = loadSshConfig({
+      ...LOCAL,
+      home: join(dir, 'home'),
+      systemFile: join(dir, 'system'),
+    });
+    expect(lookup('h1')).toMatchObject({ user: 'fromuser', port: 2200 });
+    expect(lookup('h1').hostKeys?.hash).toBe(true);
+    // -F: that file only.
+    const only = loadSshConfig({ ...LOCAL, file: join(dir, 'home/.ssh/config') })('h1');
+    expect(only.port).toBeUndefined();
+    expect(only.hostKeys?.hash).toBe(false);
   });
 });

@@ -54,6 +54,19 @@ export function root(sbx: Sandbox, host: string, command: string, input?: string
   return result.stdout;
 }
 
+/**
+ * A command as the machine's root inside the host's namespaces (nsenter into its holder): for
+ * faults the host's own root may not cause, like remounting a filesystem (it has no CAP_SYS_ADMIN).
+ */
+export function hostAdmin(sbx: Sandbox, host: string, command: string): string {
+  const holder = String(sbx.host(host).pid);
+  return execFileSync(
+    'nsenter',
+    ['-t', holder, '-m', '-u', '-i', '-n', '-p', '--', 'sh', '-c', command],
+    { encoding: 'utf8' },
+  );
+}
+
 interface HostRecordFile {
   veth: string;
   processes: { pid: number; role: string }[];
