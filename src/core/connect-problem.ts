@@ -26,7 +26,7 @@ const PROBLEMS: ReadonlyArray<[RegExp, (match: RegExpMatchArray) => string]> = [
   ],
   [
     /Connection lost before handshake|ECONNRESET/,
-    () => 'the connection closed before the ssh handshake: is it sshd on that port?',
+    () => 'the connection closed before the ssh handshake: is the host up, and sshd on that port?',
   ],
 ];
 

@@ -107,7 +107,7 @@ describe('connectProblem', () => {
     ],
     [
       'sbx-9 (deploy@10.0.0.9:22): connect failed: Connection lost before handshake',
-      'the connection closed before the ssh handshake: is it sshd on that port?',
+      'the connection closed before the ssh handshake: is the host up, and sshd on that port?',
     ],
     [
       'sbx-9 (deploy@10.0.0.9:22): no ssh-agent (SSH_AUTH_SOCK) and no usable identity file',
