@@ -11,6 +11,8 @@ import { parseCount, rollout } from '../remote/rollout.js';
 import { colorEnabled, palette } from '../ui/color.js';
 import { hostProgress } from '../ui/progress.js';
 import { formatFooter, formatHostOutcome } from '../core/plan-format.js';
+import { hostLayout, liveReleaseOf } from '../core/layout.js';
+import { svcCommand } from './invoked-as.js';
 import {
   addPlanOptions,
   planTarget,
@@ -74,7 +76,7 @@ async function confirm(count: number, yes: boolean): Promise<void> {
   }
 }
 
-function table(rows: readonly Row[]): string {
+function table(rows: readonly Row[], shownAbove: ReadonlySet<string>): string {
   const cells = rows.map((row) => {
     const changes =
       'summary' in row
@@ -93,8 +95,11 @@ function table(rows: readonly Row[]): string {
       .map((text, column) => text.padEnd(widths[column]!))
       .join('  ')
       .trimEnd();
+  // A host that could not be planned (unreachable, say) had its one line above, with the plans.
   const notes = rows.flatMap((row) =>
-    'message' in row && row.message ? [`  ${row.host}: ${row.message}`] : [],
+    'message' in row && row.message && !shownAbove.has(row.host)
+      ? [`  ${row.host}: ${row.message}`]
+      : [],
   );
   return (
     [line(header), ...cells.map(line), ...(notes.length > 0 ? ['', ...notes] : [])].join('\n') +
@@ -157,6 +162,8 @@ export async function runDeploy(
   try {
     let rows: Row[];
     let projectDir: string;
+    let shownAbove = new Set<string>();
+    let live = new Map<string, string>();
     if (pipelined(flags)) {
       const progress = json ? undefined : hostProgress([], process.stderr, true);
       const options = applyOptions(target, flags, controller.signal, (host, step) =>
@@ -187,11 +194,15 @@ export async function runDeploy(
           },
       );
       projectDir = run.project.dir;
+      shownAbove = planFailures(run.planned);
+      live = liveReleases(run.planned, run.project.manifest.name);
     } else {
       const run = await planTarget(target, flags, pinRelease);
       pool = run.pool;
       projectDir = run.project.dir;
       const planned = selectHosts(run, flags.retryFailed === true);
+      shownAbove = planFailures(planned);
+      live = liveReleases(planned, run.project.manifest.name);
       const outcomes = planned.map((host) => host.outcome);
       if (json) for (const outcome of outcomes) emit({ event: 'plan', ...outcome });
       else printPlans(run.project.manifest.name, outcomes, false);
@@ -224,11 +235,49 @@ export async function runDeploy(
         if (row.status === 'skipped') progress?.done(row.host, 'skipped', false);
       await progress?.finished;
     }
-    return report(rows, target, projectDir, json, emit, controller.signal.aborted);
+    return report(
+      withLiveRelease(rows, live),
+      target,
+      projectDir,
+      json,
+      emit,
+      controller.signal.aborted,
+      shownAbove,
+    );
   } finally {
     process.off('SIGINT', interrupt);
     await pool?.closeAll();
   }
+}
+
+/** Each planned host's live release, as its facts read the current link before the deploy. */
+function liveReleases(planned: readonly PlannedHost[], service: string): Map<string, string> {
+  const layout = hostLayout(service);
+  const live = new Map<string, string>();
+  for (const host of planned) {
+    const id = liveReleaseOf(host.context?.facts.paths.get(layout.current), layout);
+    if (id !== undefined) live.set(host.host.name, id);
+  }
+  return live;
+}
+
+/**
+ * A host this run changed nothing on still has its live release, and the table says which: only
+ * a host whose deploy went live (or was cut short, when svc cannot know) says another or none.
+ */
+function withLiveRelease(rows: readonly Row[], live: ReadonlyMap<string, string>): Row[] {
+  const untouched = new Set(['unchanged', 'refused', 'locked', 'stale']);
+  return rows.map((row) =>
+    'release' in row || !untouched.has(row.status) || !live.has(row.host)
+      ? row
+      : { ...row, release: live.get(row.host)! },
+  );
+}
+
+function planFailures(planned: readonly PlannedHost[]): Set<string> {
+  return new Set(
+    planned.filter((host) => host.outcome.status === 'failed').map((host) => host.host.name),
+  );
 }
 
 function selectHosts(run: PlanRun, retryFailed: boolean): PlannedHost[] {
@@ -248,6 +297,7 @@ function report(
   json: boolean,
   emit: (event: object) => void,
   aborted: boolean,
+  shownAbove: ReadonlySet<string>,
 ): number {
   const failed = rows
     .filter((row) => row.status !== 'deployed' && row.status !== 'unchanged')
@@ -258,16 +308,34 @@ function report(
     emit({ event: 'summary', hosts: rows.length, failed });
   } else {
     const paint = palette(colorEnabled(process.stdout));
-    process.stdout.write(`\n${table(rows)}`);
+    process.stdout.write(`\n${table(rows, shownAbove)}`);
     if (failed.length > 0)
-      process.stdout.write(
-        paint.red(
-          `${failed.length} host(s) not deployed: ${failed.join(', ')} (svc deploy ${target} --retry-failed)\n`,
-        ),
-      );
+      process.stdout.write(paint.red(`${notDeployedLine(rows, failed, target, svcCommand())}\n`));
   }
   if (aborted) return EXIT.interrupted;
   return failed.length > 0 ? EXIT.error : EXIT.ok;
+}
+
+/**
+ * What to do about the hosts not deployed. A refused host (its plan has a problem: wrong init
+ * system, files svc did not make) stays refused on a retry, so it is pointed at its reason; only
+ * hosts a retry can help (locked, lost connection, failed health check) get --retry-failed.
+ */
+export function notDeployedLine(
+  rows: readonly Row[],
+  failed: readonly string[],
+  target: string,
+  svc: string,
+): string {
+  const refused = rows.filter((row) => row.status === 'refused').map((row) => row.host);
+  const retryable = failed.filter((host) => !refused.includes(host));
+  const hints = [
+    ...(refused.length > 0
+      ? [`${refused.join(', ')}: fix what the plan says above, then ${svc} deploy ${target}`]
+      : []),
+    ...(retryable.length > 0 ? [`${svc} deploy ${target} --retry-failed`] : []),
+  ];
+  return `${failed.length} host(s) not deployed: ${failed.join(', ')} (${hints.join('; ')})`;
 }
 
 const EXAMPLES = `

@@ -38,7 +38,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .addHelpText(
       'after',
-      `\nExamples:\n  $ svc new api-orders --yes\n  $ svc help new\n${EXIT_CODES_HELP}`,
+      `\nExamples:\n  $ svc new api-orders --yes\n  $ cd api-orders && svc sandbox up    a local test host of the kind svc.yaml needs (root)\n  $ svc deploy sandbox --yes\n  $ svc help new\n${EXIT_CODES_HELP}`,
     )
     .exitOverride()
     .configureOutput({ outputError: () => undefined });

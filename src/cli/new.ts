@@ -22,6 +22,7 @@ import { renderProject, type RenderedFile } from '../scaffold/render.js';
 import { collectAnswers } from '../scaffold/wizard.js';
 import { checkTarget, writeProject } from '../scaffold/write.js';
 import { palette, colorEnabled } from '../ui/color.js';
+import { svcCommand } from './invoked-as.js';
 import { SVC_VERSION } from './version.js';
 
 export interface NewFlags {
@@ -123,7 +124,11 @@ export async function runNew(name: string, flags: NewFlags, io: NewIo): Promise<
   ]);
   io.out.write(`${paint.green('Created')} ${paint.bold(name)} in ${shownDir}/:\n`);
   io.out.write(describeFiles(dir, files).join('\n') + '\n');
-  io.out.write(`\nNext: cd ${shownDir} && svc plan HOST\n`);
+  const svc = svcCommand(dir);
+  io.out.write(
+    `\nNext: cd ${shownDir} && ${svc} plan HOST\n` +
+      `  or try it on a local test host (root): cd ${shownDir} && ${svc} sandbox up && ${svc} deploy sandbox --yes\n`,
+  );
 }
 
 const EXAMPLES = `

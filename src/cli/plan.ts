@@ -1,5 +1,6 @@
 // `svc plan TARGET` (and `svc deploy TARGET --dry-run`): read each host's real state over SSH in
 // one round trip, and show what a deploy would change. Never writes to a host.
+import { checkBareWords } from '../remote/target-words.js';
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { EXIT } from '../core/errors.js';
@@ -69,6 +70,7 @@ export async function planTarget(
   const parallel = parallelism(flags.parallel);
   const ctx = targetContext(project.manifest);
   const hosts = resolveTarget(target, ctx);
+  await checkBareWords(hosts, ctx);
   const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
   const pool = new ConnectionPool(sshOptions(flags, ctx, interactive ? askPassphrase : undefined));
   const input: PlanInput = {

@@ -1,7 +1,11 @@
 // `svc sandbox up|list|down`: local test hosts (network + mount namespaces with a real sshd and
 // monit, or systemd-nspawn hosts booting real systemd) recorded as the inventory group `sandbox`.
 import { Command, Option } from 'commander';
+import { SvcError } from '../core/errors.js';
 import { sandboxStateDir } from '../core/sandbox-inventory.js';
+import { chooseSandboxKind } from '../core/sandbox-kind.js';
+import type { Manifest } from '../core/manifest.js';
+import { readManifestIfPresent } from '../project/read.js';
 import { listSandbox, type ListedHost } from '../sandbox/list.js';
 import { parseHostCount, parseNet } from '../sandbox/names.js';
 import { requireRoot } from '../sandbox/requirements.js';
@@ -15,6 +19,7 @@ interface StateFlags {
 }
 interface UpFlags extends StateFlags {
   systemd?: boolean;
+  light?: boolean;
   user?: 'root' | 'deploy';
   net?: string;
 }
@@ -53,11 +58,28 @@ export function hostTable(hosts: readonly ListedHost[]): string {
     .join('\n');
 }
 
+/** The project in the current directory, if there is a readable one: it only picks a default. */
+function projectHere(): Manifest | undefined {
+  try {
+    return readManifestIfPresent(process.cwd());
+  } catch {
+    return undefined;
+  }
+}
+
 async function runUp(countText: string | undefined, flags: UpFlags): Promise<void> {
   const count = countText === undefined ? 1 : parseHostCount(countText);
+  if (flags.systemd && flags.light) throw new SvcError('--systemd and --light: choose one');
+  const choice = chooseSandboxKind(flags, flags.systemd || flags.light ? undefined : projectHere());
+  const running = choice.note ? listSandbox(stateDirOf(flags)).hosts : [];
+  if (running.some((host) => host.kind !== choice.kind))
+    throw new SvcError(
+      `the sandbox has ${running[0]!.kind} hosts, but svc.yaml here says init: ${choice.kind}: ` +
+        `svc sandbox down, then svc sandbox up (${choice.kind} hosts); or svc sandbox up --light to keep them`,
+    );
   const result = await upSandbox(stateDirOf(flags), {
     count,
-    kind: flags.systemd ? 'systemd' : 'light',
+    kind: choice.kind,
     net: netOf(flags),
     user: flags.user,
   });
@@ -70,6 +92,7 @@ async function runUp(countText: string | undefined, flags: UpFlags): Promise<voi
     `${paint.green(`${result.inventory.hosts.length} ${kind} host(s) up`)} in ${seconds}s ` +
       `(${result.added.length} started, ${result.kept.length} already running)\n`,
   );
+  if (choice.note) process.stdout.write(`${paint.yellow('note:')} ${choice.note}\n`);
   for (const note of result.notes) process.stdout.write(`${paint.yellow('note:')} ${note}\n`);
   const first = result.inventory.hosts[0];
   if (first) {
@@ -120,12 +143,14 @@ const EXAMPLES = `
 Examples:
   $ svc sandbox up 3                    three light hosts sbx-1..3 on 10.231.N.2
   $ svc sandbox up --systemd            one host booting real systemd (systemd-nspawn)
+  $ svc sandbox up --light              light hosts (sshd and monit, no systemd)
   $ svc sandbox list --json
   $ svc sandbox down                    end the hosts' processes, remove everything
 
 Each host accepts the sandbox key for root and for deploy (passwordless sudo); svc logs in as
 deploy unless --user root. The state directory holds inventory.json (the target group \`sandbox\`,
-hosts sbx-1..N) and known_hosts, which svc reads from there.`;
+hosts sbx-1..N) and known_hosts, which svc reads from there. Without --systemd or --light, the
+hosts are the kind the project in the current directory needs (systemd for init: systemd).`;
 
 export function sandboxCommand(): Command {
   const sandbox = new Command('sandbox')
@@ -135,7 +160,11 @@ export function sandboxCommand(): Command {
     .command('up')
     .description('start hosts sbx-1..N (or add the missing ones)')
     .argument('[count]', 'how many hosts (1-254)', undefined)
-    .option('--systemd', 'hosts boot real systemd as PID 1 (systemd-nspawn)')
+    .option(
+      '--systemd',
+      'hosts boot real systemd as PID 1 (systemd-nspawn); the default when ./svc.yaml says init: systemd',
+    )
+    .option('--light', 'light hosts: sshd and monit, no systemd (the default otherwise)')
     .addOption(
       new Option(
         '--user <user>',

@@ -31,3 +31,23 @@ export function hostLayout(name: string): HostLayout {
     records: `/var/lib/svc/${name}`,
   };
 }
+
+/**
+ * The release `current` points at (`releases/ID`, or the absolute path to it), from the facts'
+ * reading of the link: the live release. undefined when there is none or it is not svc's shape.
+ */
+export function liveReleaseOf(
+  currentLink: { type: string; target?: string } | undefined,
+  layout: Pick<HostLayout, 'releases'>,
+): string | undefined {
+  if (currentLink?.type !== 'link' || currentLink.target === undefined) return undefined;
+  const target = currentLink.target;
+  const id = target.startsWith(`${layout.releases}/`)
+    ? target.slice(layout.releases.length + 1)
+    : target.startsWith('releases/')
+      ? target.slice('releases/'.length)
+      : undefined;
+  return id !== undefined && /^[A-Za-z0-9._-]+$/.test(id) && id !== '.' && id !== '..'
+    ? id
+    : undefined;
+}

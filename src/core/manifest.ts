@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { checkServiceName, shownText, USER_PATTERN, type Kind } from './naming.js';
 import { SANDBOX_GROUP } from './sandbox-inventory.js';
-import { didYouMean } from './suggest.js';
+import { closest } from './suggest.js';
 
 export const INIT_SYSTEMS = ['systemd', 'openrc', 'upstart', 'monit'] as const;
 export type InitSystem = (typeof INIT_SYSTEMS)[number];
@@ -305,22 +305,50 @@ function knownKeysAt(path: readonly PropertyKey[]): string[] {
 
 function schemaProblems(data: unknown, issues: readonly z.core.$ZodIssue[]): ManifestProblem[] {
   const problems: ManifestProblem[] = [];
+  const missing = new Set(
+    issues
+      .filter((issue) => issue.path.length > 0 && valueAt(data, issue.path) === undefined)
+      .map((issue) => issue.path.map(String).join('.')),
+  );
+  // A misspelt required key is one mistake: its "unknown key" line says the key is required, and
+  // the key it was meant to be gets no "is required" line of its own.
+  const explained = new Set<string>();
   for (const issue of issues) {
     const keys = issue.path.map(String);
     const path = keys.join('.');
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeysAt(issue.path);
       for (const key of issue.keys) {
-        const message = `unknown key${didYouMean(key, known)}`;
-        problems.push({ path: path ? `${path}.${key}` : key, keys: [...keys, key], message });
+        const meant = closest(key, known);
+        const meantPath = path ? `${path}.${meant}` : meant;
+        const required = meantPath !== undefined && missing.has(meantPath);
+        if (required) explained.add(meantPath);
+        const hint =
+          meant === undefined
+            ? ''
+            : ` (did you mean ${meant}?${required ? ' it is required' : ''})`;
+        problems.push({
+          path: path ? `${path}.${key}` : key,
+          keys: [...keys, key],
+          message: `unknown key${hint}`,
+        });
       }
     } else if (issue.path.length > 0 && valueAt(data, issue.path) === undefined) {
       problems.push({ path, keys, message: 'is required' });
+    } else if (issue.code === 'invalid_value' && typeof valueAt(data, issue.path) === 'string') {
+      const choices = issue.values.filter((value): value is string => typeof value === 'string');
+      // Stricter than for keys: a value that is another real word (init: runit) is no typo.
+      const given = valueAt(data, issue.path) as string;
+      const meant = closest(given, choices, Math.max(1, Math.floor(given.length / 4)));
+      const hint = meant === undefined ? '' : ` (did you mean ${meant}?)`;
+      problems.push({ path, keys, message: `${issue.message}${hint}` });
     } else {
       problems.push({ path, keys, message: issue.message });
     }
   }
-  return problems;
+  return problems.filter(
+    (problem) => !(problem.message === 'is required' && explained.has(problem.path)),
+  );
 }
 
 export type ManifestResult =

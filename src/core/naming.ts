@@ -58,7 +58,13 @@ export function checkServiceName(name: string): NameCheck {
     return { ok: true, kind: name.slice(0, name.indexOf('-')) as Kind };
   }
   const suggestion = suggestServiceName(name);
-  const hint = suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`;
+  const bare = bareKind(name);
+  const hint =
+    bare !== undefined
+      ? ` (a name goes after ${bare}-: ${EXAMPLE_NAMES[bare]}, say)`
+      : suggestion === undefined
+        ? ''
+        : ` (did you mean ${suggestion}?)`;
   const why = nameProblem(name);
   // A name too long to show whole is shown cut, with its length: no need to say it twice.
   const aside = why === undefined || [...name].length > NAME_SHOWN ? '' : ` (${why})`;
@@ -67,6 +73,21 @@ export function checkServiceName(name: string): NameCheck {
     problem: `${why === undefined ? '' : `${why}; `}${NAME_RULE}${hint}`,
     message: `invalid service name ${quoted(name, NAME_SHOWN)}${aside}: ${NAME_RULE}${hint}`,
   };
+}
+
+const EXAMPLE_NAMES: Record<Kind, string> = {
+  api: 'api-orders',
+  www: 'www-shop',
+  service: 'service-mailer',
+};
+
+/** `api`, `api-`, `API_`: a kind with no name after it, which no guess can complete. */
+function bareKind(name: string): Kind | undefined {
+  const word = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return KINDS.find((kind) => kind === word);
 }
 
 /** Turns a near-miss into a valid name: `orders` -> `api-orders`, `API_Orders` -> `api-orders`. */
@@ -79,7 +100,7 @@ export function suggestServiceName(name: string): string | undefined {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
-  if (words === '') return undefined;
+  if (words === '' || bareKind(words) !== undefined) return undefined;
   const hasKind = KINDS.some((kind) => words.startsWith(`${kind}-`));
   const candidate = (hasKind ? words : `api-${words}`).slice(0, NAME_MAX_LENGTH).replace(/-+$/, '');
   return candidate !== name && NAME_PATTERN.test(candidate) ? candidate : undefined;

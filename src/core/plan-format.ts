@@ -74,7 +74,8 @@ export function summaryLine(summary: PlanSummary): string {
 
 export function formatHostOutcome(outcome: HostOutcome, paint: Paint): string {
   const title = paint.bold(`${outcome.host} (${hostLogin(outcome)})`);
-  if (outcome.status === 'failed') return `${title}\n  ${paint.red(`failed: ${outcome.error}`)}\n`;
+  // One line, said once: the footer and deploy's table name the host without repeating why.
+  if (outcome.status === 'failed') return `${title}: ${paint.red(outcome.error)}\n`;
   const { plan } = outcome;
   const lines = [title];
   if (plan.changes.length === 0 && plan.problems.length === 0)
@@ -103,13 +104,19 @@ export function formatFooter(outcomes: readonly HostOutcome[], paint: Paint): st
         `${blocked.length} host(s) have problems deploy would refuse: ${blocked.map((plan) => plan.host).join(', ')}`,
       ),
     );
-  if (failed.length > 0) {
-    lines.push(paint.red(`${failed.length} host(s) failed:`));
-    for (const outcome of failed)
-      lines.push(
-        paint.red(`  ${outcome.host}: ${outcome.status === 'failed' ? outcome.error : ''}`),
-      );
-  }
+  // Said once here, not on every host: the count is of things already right, not a change.
+  if (planned.some((plan) => plan.unchanged > 0))
+    lines.push(
+      paint.dim(
+        '"in place": users, directories, files, links and services svc manages that already are as svc.yaml wants; left as they are.',
+      ),
+    );
+  if (failed.length > 0)
+    lines.push(
+      paint.red(
+        `${failed.length} host(s) failed: ${failed.map((outcome) => outcome.host).join(', ')} (why: above)`,
+      ),
+    );
   return `${lines.join('\n')}\n`;
 }
 

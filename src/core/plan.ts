@@ -253,13 +253,18 @@ class HostPlanner {
       op.init
     ];
     if (needs !== undefined && this.facts.init !== needs) {
-      this.problems.push(
-        `svc.yaml says init: ${op.init}, but ${this.host} runs ${this.facts.init === 'none' ? 'no init system svc knows' : this.facts.init}`,
-      );
+      this.problems.push(initMismatch(op.init, this.host, this.facts.init));
       return;
     }
     if (op.init === 'monit' && !this.facts.monit.installed) {
-      this.problems.push(`svc.yaml says init: monit, but monit is not installed on ${this.host}`);
+      const init = this.facts.init;
+      const other =
+        init === 'none'
+          ? ''
+          : `, or use init: ${init} (svc.yaml and config/, as svc new --init ${init} makes them)`;
+      this.problems.push(
+        `svc.yaml says init: monit, but monit is not installed on ${this.host}: install monit there${other}`,
+      );
       return;
     }
     const changed = op.dependsOn.filter((path) => this.changedPaths.has(path));
@@ -531,4 +536,17 @@ export function summarize(changes: readonly Change[]): PlanSummary {
     else summary.restart++;
   }
   return summary;
+}
+
+/**
+ * The refusal for a host whose init system is not the one svc.yaml names, with the fix in the
+ * same line: no retry helps, so it says what does: a host that runs it, or another init: (whose
+ * config/ files differ too, so it points at svc new, which writes both).
+ */
+export function initMismatch(wanted: string, host: string, found: string): string {
+  const runs = found === 'none' ? `no ${wanted} (no init system svc knows)` : found;
+  const sandbox = wanted === 'systemd' ? ' (a sandbox one: svc sandbox up --systemd)' : '';
+  const other = found === 'none' ? 'monit' : `${found} or monit`;
+  const flag = found === 'none' ? 'monit' : found;
+  return `svc.yaml says init: ${wanted}, but ${host} runs ${runs}: deploy to a host that runs ${wanted}${sandbox}, or use init: ${other} (svc.yaml and config/, as svc new --init ${flag} makes them)`;
 }

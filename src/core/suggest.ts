@@ -17,8 +17,11 @@ export function editDistance(a: string, b: string): number {
 }
 
 /** The closest candidate within a distance that still reads as a typo, or undefined. */
-export function closest(input: string, candidates: readonly string[]): string | undefined {
-  const limit = Math.max(2, Math.floor(input.length / 3));
+export function closest(
+  input: string,
+  candidates: readonly string[],
+  limit = Math.max(2, Math.floor(input.length / 3)),
+): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {

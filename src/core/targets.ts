@@ -4,6 +4,7 @@
 // applies to groups and inventory hosts as well. Precedence, highest first: the TARGET's user@ and
 // :port, the inventory's fields, ~/.ssh/config, the defaults (port 22, the local user).
 import { SvcError } from './errors.js';
+import { closest } from './suggest.js';
 import type { Manifest } from './manifest.js';
 import { SANDBOX_GROUP, type SandboxHost, type SandboxInventory } from './sandbox-inventory.js';
 
@@ -299,4 +300,30 @@ export function resolveTarget(target: string, ctx: TargetContext): HostSpec[] {
 export function hostLogin(spec: Pick<HostSpec, 'user' | 'address' | 'port'>): string {
   const address = spec.address.includes(':') ? `[${spec.address}]` : spec.address;
   return `${spec.user}@${address}:${spec.port}`;
+}
+
+/**
+ * A host taken as written that is a bare word (no dot, no address): `webservers`. Such a word is
+ * more often a group name svc does not know than a host, so the caller checks that it resolves.
+ */
+export function isBareWord(spec: HostSpec): boolean {
+  return (
+    spec.source === 'literal' && /^[A-Za-z0-9_-]+$/.test(spec.name) && !/^\d+$/.test(spec.name)
+  );
+}
+
+/** What a bare word that is no group, alias or resolvable name is told, with what there is. */
+export function unknownWordMessage(word: string, ctx: TargetContext): string {
+  const groups = [
+    ...Object.keys(ctx.inventory ?? {}),
+    ...(ctx.sandbox && ctx.sandbox.hosts.length > 0 ? [SANDBOX_GROUP] : []),
+  ];
+  const meant = closest(word, groups);
+  const known =
+    meant !== undefined
+      ? `did you mean ${meant}?`
+      : groups.length > 0
+        ? `the groups are ${groups.join(', ')}`
+        : 'svc.yaml has no hosts: section';
+  return `target "${word}": not an inventory group, an ~/.ssh/config alias or a host name that resolves (${known})`;
 }

@@ -2,12 +2,14 @@
 // shape of every lifecycle command. A host that fails is reported with its reason; the others
 // still run.
 import { resolve } from 'node:path';
+import { connectProblem } from '../core/connect-problem.js';
 import { SvcError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest.js';
 import { resolveTarget, type HostSpec } from '../core/targets.js';
 import { readManifestFile } from '../project/read.js';
 import { mapLimit } from './plan-hosts.js';
 import { parallelism, sshOptions, targetContext, type ConnectFlags } from './run-context.js';
+import { checkBareWords } from './target-words.js';
 import { ConnectionPool, type HostConnection } from './ssh.js';
 
 export interface EachHostFlags extends ConnectFlags {
@@ -26,6 +28,7 @@ export async function forEachHost<T>(
   const manifest = readManifestFile(resolve(flags.dir ?? '.'));
   const ctx = targetContext(manifest);
   const hosts = resolveTarget(target, ctx);
+  await checkBareWords(hosts, ctx);
   const pool = new ConnectionPool(sshOptions(flags, ctx, undefined));
   try {
     const results = await mapLimit(
@@ -35,8 +38,17 @@ export async function forEachHost<T>(
         try {
           return { host, ok: true, value: await work(await pool.get(host), host, manifest) };
         } catch (error) {
-          if (error instanceof SvcError)
-            return { host, ok: false, error: error.message.replace(`${host.name}: `, '') };
+          if (error instanceof SvcError) {
+            const problem = connectProblem(error.message);
+            return {
+              host,
+              ok: false,
+              error:
+                problem === undefined
+                  ? error.message.replace(`${host.name}: `, '')
+                  : `${host.address}:${host.port}: ${problem}`,
+            };
+          }
           throw error;
         }
       },

@@ -1,6 +1,7 @@
 // Plans every host of a run: for each, one connection, one fact-gathering round trip, then the
 // pure planner. Hosts are planned in parallel (bounded); a host that fails is reported with its
 // reason and the others still get their plans.
+import { connectProblem } from '../core/connect-problem.js';
 import { SvcError } from '../core/errors.js';
 import { expandPlaybook } from '../core/expand.js';
 import { buildFactRequest } from '../core/fact-request.js';
@@ -153,7 +154,11 @@ async function planOne(
     if (error instanceof SvcError || error instanceof FactsError) {
       return {
         host,
-        outcome: { ...who, status: 'failed', error: withoutHostPrefix(error.message, host.name) },
+        outcome: {
+          ...who,
+          status: 'failed',
+          error: connectProblem(error.message) ?? withoutHostPrefix(error.message, host.name),
+        },
       };
     }
     throw error;

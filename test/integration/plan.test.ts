@@ -139,7 +139,7 @@ describe('host keys', () => {
       expect(result.code).toBe(1);
       expect(result.stdout).toMatch(
         new RegExp(
-          `sbx-2: HOST KEY OF ${address.replaceAll('.', '\\.')} HAS CHANGED .*known_hosts:\\d+ has another`,
+          `sbx-2 \\(deploy@${address.replaceAll('.', '\\.')}:22\\): HOST KEY OF ${address.replaceAll('.', '\\.')} HAS CHANGED .*known_hosts:\\d+ has another`,
         ),
       );
       expect(result.stdout).toContain('sbx-1 (deploy@');
@@ -163,7 +163,7 @@ describe('host keys', () => {
       const refused = await plan(['sbx-1']);
       expect(refused.code).toBe(1);
       expect(refused.stdout).toMatch(
-        /sbx-1: host key of [\d.]+ is unknown \(ED25519 SHA256:[A-Za-z0-9+/]{43}\): check it, then run svc trust sbx-1 or pass --accept-new/,
+        /sbx-1 \(deploy@[\d.]+:22\): host key of [\d.]+ is unknown \(ED25519 SHA256:[A-Za-z0-9+/]{43}\): check it, then run svc trust sbx-1 or pass --accept-new/,
       );
       const accepted = await plan(['sbx-1', '--accept-new']);
       expect(accepted.code, accepted.stdout).toBe(0);
@@ -197,7 +197,9 @@ describe('sudo', () => {
     const result = await plan(['nopw@sbx-2']);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(
-      'sbx-2: sudo wants a password for nopw; svc needs passwordless sudo (NOPASSWD) or a root login',
+      'sbx-2 (nopw@' +
+        sbx.host('sbx-2').address +
+        ':22): sudo wants a password for nopw; svc needs passwordless sudo (NOPASSWD) or a root login',
     );
   });
 });
@@ -265,7 +267,9 @@ describe('timeouts name the host and the step', () => {
     try {
       const result = await plan([`root@127.0.0.1:${port}`, '--connect-timeout', '1']);
       expect(result.code).toBe(1);
-      expect(result.stdout).toContain(`127.0.0.1: connect timed out after 1 s`);
+      expect(result.stdout).toContain(
+        `127.0.0.1 (root@127.0.0.1:${port}): timed out after 1 s: is the address right, and the host up?`,
+      );
     } finally {
       silent.close();
       rmSync(keyDir, { recursive: true, force: true });
@@ -283,7 +287,9 @@ describe('timeouts name the host and the step', () => {
     try {
       const result = await plan(['sbx-2', '--command-timeout', '1']);
       expect(result.code).toBe(1);
-      expect(result.stdout).toContain('  sbx-2: gathering facts did not finish within 1 s\n');
+      expect(result.stdout).toMatch(
+        /^sbx-2 \(deploy@[\d.]+:22\): gathering facts did not finish within 1 s$/m,
+      );
     } finally {
       sbx.ssh('sbx-2', 'rm -f /usr/local/bin/getent', { user: 'root' });
     }

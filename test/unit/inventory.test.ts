@@ -141,14 +141,12 @@ describe('hosts: in svc.yaml', () => {
     expect(problems(hosts)).toEqual([line]);
   });
 
-  it('suggests the key meant, and still says what is missing', () => {
+  it('suggests the key meant, and says it is required, in one line (issue 10)', () => {
     expect(problems('  web:\n    host: { web1: { address: a } }\n')).toEqual([
-      'svc.yaml: hosts.web.host: unknown key (did you mean hosts?)',
-      'svc.yaml: hosts.web.hosts: is required',
+      'svc.yaml: hosts.web.host: unknown key (did you mean hosts? it is required)',
     ]);
     expect(problems('  web:\n    hosts:\n      web1: { adress: a.example }\n')).toEqual([
-      'svc.yaml: hosts.web.hosts.web1.adress: unknown key (did you mean address?)',
-      'svc.yaml: hosts.web.hosts.web1.address: is required',
+      'svc.yaml: hosts.web.hosts.web1.adress: unknown key (did you mean address? it is required)',
     ]);
   });
 

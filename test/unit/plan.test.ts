@@ -206,7 +206,7 @@ describe('planHost', () => {
   it('refuses a host whose init system is not the manifest one', () => {
     const plan = planHost('web1', operations(), facts([], { init: 'none' }), 'digest');
     expect(plan.problems).toEqual([
-      'svc.yaml says init: systemd, but web1 runs no init system svc knows',
+      'svc.yaml says init: systemd, but web1 runs no systemd (no init system svc knows): deploy to a host that runs systemd (a sandbox one: svc sandbox up --systemd), or use init: monit (svc.yaml and config/, as svc new --init monit makes them)',
     ]);
     expect(actions(plan)).not.toContain('start service api-orders');
   });

@@ -1,0 +1,21 @@
+// How to write svc in a hint the user can paste: `svc` when that is what their shell finds, else
+// the path they ran it by (bin/svc in a checkout), made right for the directory the hint runs in.
+import { isAbsolute, relative } from 'node:path';
+
+export interface Invocation {
+  /** The script as run (process.argv[1]), absolute. */
+  script: string;
+  /** Its real path (links resolved), or undefined when it cannot be known. */
+  scriptReal: string | undefined;
+  /** The real path of the `svc` the shell's PATH finds, or undefined when there is none. */
+  onPathReal: string | undefined;
+}
+
+/** `svc`, or the script's path relative to `from` (absolute when that reads worse). */
+export function commandFor(invocation: Invocation, from: string): string {
+  if (invocation.onPathReal !== undefined && invocation.onPathReal === invocation.scriptReal)
+    return 'svc';
+  const path = relative(from, invocation.script);
+  if (path === '' || isAbsolute(path) || path.startsWith('../../..')) return invocation.script;
+  return path.includes('/') ? path : `./${path}`;
+}
