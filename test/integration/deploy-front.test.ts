@@ -16,8 +16,8 @@ let project: string;
 let address: string;
 let appPort: number;
 
-const deploy = () =>
-  runSvc(['deploy', 'sandbox', '--yes', '--dir', project], {
+const deploy = (flags: string[] = []) =>
+  runSvc(['deploy', 'sandbox', '--yes', '--dir', project, ...flags], {
     ...sbx.env,
     HOME: join(work, 'home'),
   });
@@ -123,6 +123,30 @@ describe('a node www- site behind nginx', () => {
       expect.stringMatching(/^[1-9]\d*$/),
     ]);
   });
+
+  it('a release that fails its health gate with a changed site: both put back, visitors still served', async () => {
+    const site = join(project, 'config', 'etc', 'nginx', 'sites-enabled', 'www-shop.conf');
+    const server = join(project, 'server.js');
+    const [goodSite, goodServer] = [readFileSync(site, 'utf8'), readFileSync(server, 'utf8')];
+    writeFileSync(site, goodSite.replace('server_name _;', 'server_name _; # broken release'));
+    writeFileSync(server, `process.exit(3);\n${goodServer}`);
+    try {
+      const result = await deploy(['--health-timeout', '5']);
+      expect(result.code, result.stdout + result.stderr).toBe(1);
+      expect(result.stdout).toMatch(/sbx-1 +rolled back/);
+      const onHost = sbx.ssh(
+        'sbx-1',
+        'grep -c "# broken release" /etc/nginx/sites-enabled/www-shop.conf',
+        { user: 'root' },
+      );
+      expect(onHost.stdout.trim()).toBe('0');
+      const page = await visit('/');
+      expect([page.status, page.headers.get('x-frame-options')]).toEqual([200, 'SAMEORIGIN']);
+    } finally {
+      writeFileSync(site, goodSite);
+      writeFileSync(server, goodServer);
+    }
+  }, 120_000);
 
   it('a host without nginx: a change to the site fails the deploy and is not left in place', async () => {
     const site = join(project, 'config', 'etc', 'nginx', 'sites-enabled', 'www-shop.conf');
