@@ -3,7 +3,7 @@
 import { SvcError } from './errors.js';
 import { helperScripts } from './helper-scripts.js';
 import { hostLayout } from './layout.js';
-import type { Manifest } from './manifest.js';
+import { hasFront, processPort, type Manifest } from './manifest.js';
 import type { FileOperation, Operation } from './operations.js';
 import type { Step } from './playbook.js';
 import type { LocalFile } from './release.js';
@@ -92,8 +92,9 @@ function overlayOperations(input: ExpandInput, data: object): Operation[] {
 }
 
 /**
- * A static site is served by nginx: reload it (after `nginx -t`) when the site file changes. New
- * content needs no reload: `current` moves under nginx's root.
+ * A static site is served by nginx, and a node www- site has it in front: reload it (after
+ * `nginx -t`) when the site file changes. New content needs no reload: `current` moves under
+ * nginx's root, and the process behind it restarts on its own port.
  */
 function nginxOperation(operations: readonly Operation[]): Operation[] {
   const sites = operations.flatMap((op) =>
@@ -194,6 +195,7 @@ export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Oper
             init: manifest.init,
             dependsOn: inputs.map((op) => (op as { path: string }).path),
           });
+          if (hasFront(manifest)) operations.push(...nginxOperation(operations));
         } else {
           operations.push(...nginxOperation(operations));
         }
@@ -211,10 +213,12 @@ export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Oper
         break;
       case 'health':
         operations.push(
+          // A site behind nginx is gated on its process's own port: the deploy's question is
+          // whether the new process answers, which nginx (up all along) cannot tell.
           manifest.port !== undefined
             ? {
                 kind: 'health',
-                url: `http://127.0.0.1:${manifest.port}${manifest.health ?? '/'}`,
+                url: `http://127.0.0.1:${processPort(manifest)}${manifest.health ?? '/'}`,
                 timeoutSeconds: step.args.timeout,
               }
             : { kind: 'health', pidfile: layout.pidfile, timeoutSeconds: step.args.timeout },

@@ -170,6 +170,12 @@ const manifestSchema = z.strictObject({
     .max(200, err('must be at most 200 characters'))
     .regex(SINGLE_LINE, err('must be a single line without control characters')),
   port: portSchema.optional(),
+  /**
+   * A node www- site: the loopback-only port its process listens on, behind nginx on `port`.
+   * `svc new` writes it (appPortFor); a node www- svc.yaml without it is a site from before the
+   * front, its process still listening on `port` itself.
+   */
+  appPort: portSchema.optional(),
   health: z
     .string(err('must be a URL path such as /ok'))
     .max(200, err('must be at most 200 characters'))
@@ -258,6 +264,12 @@ function crossFieldProblems(manifest: Manifest): ManifestProblem[] {
     add('command', 'is required for a service that runs a process');
   if (!runsProcess && manifest.init !== undefined)
     add('init', 'a static site runs no process of its own (nginx serves it)');
+  if (manifest.appPort !== undefined) {
+    if (kind !== 'www' || manifest.runtime !== 'node')
+      add('appPort', 'only a node www- site has one: its process behind nginx');
+    else if (manifest.appPort === manifest.port)
+      add('appPort', 'must differ from port: nginx listens on port and proxies to appPort');
+  }
   if (manifest.alert !== undefined && !manifest.monit)
     add('alert', 'monit sends the alerts: it needs monit: true');
   if (manifest.init === 'monit' && !manifest.monit) {
@@ -375,6 +387,24 @@ export function formatProblems(file: string, problems: readonly ManifestProblem[
       ? `${file}: ${keys.map((key) => shownText(key, 64)).join('.')}: ${message}`
       : `${file}: ${message}`,
   );
+}
+
+/**
+ * The app port `svc new` gives a node www- site: port + 10000 (8080 -> 18080), or port - 10000
+ * when that would pass 65535. Only the default: svc.yaml's appPort is what counts.
+ */
+export function appPortFor(port: number): number {
+  return port + 10000 <= 65535 ? port + 10000 : port - 10000;
+}
+
+/** A node www- site with nginx in front: its process listens on appPort, loopback only. */
+export function hasFront(manifest: Pick<Manifest, 'appPort'>): boolean {
+  return manifest.appPort !== undefined;
+}
+
+/** The port the service's own process answers on (its health), if it serves HTTP. */
+export function processPort(manifest: Pick<Manifest, 'port' | 'appPort'>): number | undefined {
+  return manifest.appPort ?? manifest.port;
 }
 
 export function kindOf(manifest: Pick<Manifest, 'name'>): Kind {

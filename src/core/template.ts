@@ -50,6 +50,7 @@ export function manifestTemplateValues(manifest: Manifest): Record<string, unkno
     description: manifest.description,
     runtime: manifest.runtime,
     port: manifest.port,
+    appPort: manifest.appPort,
     health: manifest.health,
     init: manifest.init,
     monit: manifest.monit,

@@ -8,7 +8,7 @@ import {
   type Manifest,
 } from '../core/manifest.js';
 import { SvcError } from '../core/errors.js';
-import { kindOf } from '../core/manifest.js';
+import { appPortFor, hasFront, kindOf } from '../core/manifest.js';
 import type { Answers } from './answers.js';
 
 /** Choices made only by flags, never asked: `--alert EMAIL`. */
@@ -28,6 +28,10 @@ export function manifestFromAnswers(
     name: answers.name,
     description: answers.description,
     ...(answers.port !== undefined && { port: answers.port }),
+    // A node www- site sits behind nginx: nginx on `port`, the process on appPort, loopback only.
+    ...(answers.kind === 'www' &&
+      runsProcess &&
+      answers.port !== undefined && { appPort: appPortFor(answers.port) }),
     ...(answers.health !== undefined && { health: answers.health }),
     runtime: answers.runtime,
     ...(runsProcess && { init: answers.init }),
@@ -83,6 +87,13 @@ export function projectFiles(manifest: Manifest): ProjectFile[] {
     files.push({ path: app, template: `app/node/${app}.ejs`, mode: 0o644 });
     files.push({ path: config(layout.envFile), template: 'config/env.ejs', mode: 0o600 });
     files.push(...unitFiles(manifest));
+    if (hasFront(manifest)) {
+      files.push({
+        path: config(`/etc/nginx/sites-enabled/${name}.conf`),
+        template: 'config/nginx-front.conf.ejs',
+        mode: 0o644,
+      });
+    }
   }
   if (manifest.monit) {
     files.push({

@@ -73,14 +73,16 @@ const CASES: Case[] = [
 ];
 
 const isStatic = (c: Case) => c.runtime === 'static';
+/** A www- site: nginx serves it (static) or stands in front of its node process. */
+const hasNginxSite = (c: Case) => c.name.startsWith('www-');
 const withInit = (init: Init) => CASES.filter((c) => c.init === init);
 
 /** The files under config/ that project.ts writes for a case, each with its validator below. */
 function configFiles(c: Case): Record<string, number> {
   const n = c.name;
   const files: Record<string, number> = {};
-  if (isStatic(c)) files[`config/etc/nginx/sites-enabled/${n}.conf`] = 0o644;
-  else files[`config/etc/default/${n}`] = 0o600;
+  if (hasNginxSite(c)) files[`config/etc/nginx/sites-enabled/${n}.conf`] = 0o644;
+  if (!isStatic(c)) files[`config/etc/default/${n}`] = 0o600;
   if (c.init === 'systemd') files[`config/etc/systemd/system/${n}.service`] = 0o644;
   if (c.init === 'openrc') files[`config/etc/init.d/${n}`] = 0o755;
   if (c.init === 'upstart') files[`config/etc/init/${n}.conf`] = 0o644;
@@ -98,7 +100,12 @@ const projectDir = (c: Case) => join(root, 'projects', c.name);
 const file = (c: Case, path: string) => join(projectDir(c), path);
 const pwnedMarker = () => join(root, 'pwned-marker');
 
-function manifest(c: Case): { description: string; command?: string[]; port?: number } {
+function manifest(c: Case): {
+  description: string;
+  command?: string[];
+  port?: number;
+  appPort?: number;
+} {
   return parseYaml(readFileSync(file(c, 'svc.yaml'), 'utf8')) as ReturnType<typeof manifest>;
 }
 
@@ -642,7 +649,7 @@ describe('upstart jobs', () => {
 });
 
 describe('nginx -t', () => {
-  it.each(CASES.filter(isStatic))('$name', (c) => {
+  it.each(CASES.filter(hasNginxSite))('$name', (c) => {
     const dir = join(root, 'nginx', c.name);
     mkdirSync(dir, { recursive: true });
     const conf = join(dir, 'nginx.conf');
@@ -678,6 +685,11 @@ describe('nginx -t', () => {
       `${c.name}.access.log`,
       `${c.name}.error.log`,
     ]);
+    // Both kinds listen on the public port, IPv4 and IPv6; a node site proxies to its appPort.
+    const { port, appPort } = manifest(c);
+    const listens = site.match(/^\s*listen\b.*$/gm)!.map((line) => line.trim());
+    expect(listens).toEqual([`listen ${port};`, `listen [::]:${port};`]);
+    if (!isStatic(c)) expect(site).toContain(`server 127.0.0.1:${appPort};`);
   });
 });
 
@@ -740,8 +752,12 @@ describe('env files', () => {
     const path = file(c, `config/etc/default/${c.name}`);
     const env = sourceEnvFile(path);
     expect(env.get('NODE_ENV')).toBe('production');
-    const port = manifest(c).port;
-    expect(env.get('PORT')).toBe(port === undefined ? undefined : String(port));
+    const { port, appPort } = manifest(c);
+    // A node www- site's process listens on appPort, loopback only: nginx has the public port.
+    const listens = c.name.startsWith('www-') ? appPort : port;
+    if (c.name.startsWith('www-')) expect(appPort).toBe(port! + 10000);
+    expect(env.get('PORT')).toBe(listens === undefined ? undefined : String(listens));
+    expect(env.get('HOST')).toBe(c.name.startsWith('www-') ? '127.0.0.1' : undefined);
     if (c.hostile) {
       const greeting = run('sh', ['-c', 'set -a; . "$1"; printf %s "$GREETING"', 'sh', path], {});
       expect(greeting.stderr).toBe('');

@@ -148,6 +148,25 @@ describe('parseManifest', () => {
     ).toMatch(/alert: monit sends the alerts/);
   });
 
+  it('takes appPort for a node www- site only, never equal to port', () => {
+    const site = GOOD.replace('name: api-orders', 'name: www-shop').replace(
+      '/etc/default/api-orders',
+      '/etc/default/www-shop',
+    );
+    expect(
+      parseManifest(bytes(site.replace('port: 3000', 'port: 80\nappPort: 10080'))).appPort,
+    ).toBe(10080);
+    expect(problems(site.replace('port: 3000', 'port: 80\nappPort: 80'))).toEqual([
+      'svc.yaml: appPort: must differ from port: nginx listens on port and proxies to appPort',
+    ]);
+    expect(problems(site.replace('port: 3000', 'port: 80\nappPort: 70000'))).toEqual([
+      'svc.yaml: appPort: must be an integer between 1 and 65535',
+    ]);
+    expect(problems(withLine(/^port: 3000$/m, 'port: 3000\nappPort: 13000'))).toEqual([
+      'svc.yaml: appPort: only a node www- site has one: its process behind nginx',
+    ]);
+  });
+
   it('says which field is missing', () => {
     expect(problems(withLine(/user: api-orders\n/, ''))).toEqual(['svc.yaml: user: is required']);
   });

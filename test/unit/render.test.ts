@@ -68,6 +68,27 @@ describe('projectFiles', () => {
     expect(files.some((file) => file.includes('logrotate'))).toBe(false);
   });
 
+  it('gives a node www- site nginx in front: svc.yaml appPort, the site, loopback-only server', () => {
+    const m = manifest({ name: 'www-shop', kind: 'www', port: 8080 });
+    expect(m.appPort).toBe(18080);
+    expect(paths(m)).toContain('644 config/etc/nginx/sites-enabled/www-shop.conf');
+    const rendered = renderProject(m, projectFiles(m));
+    const content = (end: string) => rendered.find((file) => file.path.endsWith(end))!.content;
+    expect(content('server.js')).toContain("const host = process.env.HOST ?? '127.0.0.1';");
+    expect(content('/etc/default/www-shop')).toMatch(/^HOST=127\.0\.0\.1\nPORT=18080$/m);
+    expect(content('monit/conf.d/www-shop')).toContain('host 127.0.0.1 port 18080 protocol http');
+    const site = content('.conf');
+    expect(site).toMatch(/upstream svc_www_shop_app \{\n\s+server 127\.0\.0\.1:18080;/);
+    expect(site).toContain('proxy_pass http://svc_www_shop_app;');
+    // nginx closes an idle upstream connection before the server does (keepAliveTimeout 65 s).
+    expect(site).toContain('keepalive_timeout 60s;');
+    expect(content('server.js')).toContain('server.keepAliveTimeout = 65_000;');
+    // An api- server still listens on every address: no front of its own.
+    const api = manifest({ name: 'api-orders', kind: 'api' });
+    expect(api.appPort).toBeUndefined();
+    expect(paths(api).some((file) => file.includes('nginx'))).toBe(false);
+  });
+
   it('gives a service- worker worker.js and leaves monit out when asked', () => {
     const files = paths(manifest({ name: 'service-mailer', kind: 'service', monit: false }));
     expect(files).toContain('644 worker.js');
@@ -86,6 +107,7 @@ describe('templateData', () => {
     expect(Object.keys(data).sort()).toEqual(
       [
         'alert',
+        'appPort',
         'command',
         'configFiles',
         'description',
