@@ -599,6 +599,16 @@ function activation(input: ApplyInput): Activation {
   } else {
     return { start, rollback: [], undoBefore: [], undoService: [] };
   }
+  if (service !== undefined && nginx !== undefined) {
+    // A node www- site's front changed with its service (a first deploy, say): nginx must load
+    // it as well, and get the old site back if the release is rolled back.
+    start.push(
+      `nginx -t || { say "FAIL	nginx -t refused the site"; rollback; }`,
+      'reload_nginx',
+      `say "STEP	nginx reloaded"`,
+    );
+    undoService.push('if nginx -t; then reload_nginx; fi');
+  }
   start.push(
     `if ! ${healthCheck(health, input.healthTimeoutSeconds)}; then rollback; fi`,
     `say "STEP	healthy"`,

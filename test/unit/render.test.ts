@@ -76,6 +76,17 @@ describe('projectFiles', () => {
     const content = (end: string) => rendered.find((file) => file.path.endsWith(end))!.content;
     expect(content('server.js')).toContain("const host = process.env.HOST ?? '127.0.0.1';");
     expect(content('/etc/default/www-shop')).toMatch(/^HOST=127\.0\.0\.1\nPORT=18080$/m);
+    // The project's own env cannot expose the process: svc's HOST and PORT come last (the last
+    // assignment wins for sh and for systemd's EnvironmentFile=).
+    const exposed = { ...m, env: { HOST: '0.0.0.0', GREETING: 'hi' } };
+    const env = renderProject(exposed, projectFiles(exposed)).find((file) =>
+      file.path.endsWith('/etc/default/www-shop'),
+    )!.content;
+    expect(env.trimEnd().split('\n').slice(-3)).toEqual([
+      'GREETING=hi',
+      'HOST=127.0.0.1',
+      'PORT=18080',
+    ]);
     expect(content('monit/conf.d/www-shop')).toContain('host 127.0.0.1 port 18080 protocol http');
     const site = content('.conf');
     expect(site).toMatch(/upstream svc_www_shop_app \{\n\s+server 127\.0\.0\.1:18080;/);
