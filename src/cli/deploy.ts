@@ -10,7 +10,7 @@ import { loadLastRun, saveLastRun } from '../remote/last-run.js';
 import { parseCount, rollout } from '../remote/rollout.js';
 import { colorEnabled, palette } from '../ui/color.js';
 import { hostProgress } from '../ui/progress.js';
-import { formatFooter, formatHostOutcome } from '../core/plan-format.js';
+import { formatFooter, formatPlans } from '../core/plan-format.js';
 import { hostLayout, liveReleaseOf } from '../core/layout.js';
 import { svcCommand } from './invoked-as.js';
 import {
@@ -172,18 +172,18 @@ export async function runDeploy(
       const results = new Map<string, HostResult>();
       const paint = palette(colorEnabled(process.stdout));
       const run = await planTarget(target, flags, pinRelease, async (host, context) => {
+        // Programs get each host's plan as it is made; people get the plan grouped (identical hosts
+        // once) after the run, above the result table: streaming it would repeat it per host.
         if (json) emit({ event: 'plan', ...host.outcome });
-        else process.stdout.write(`${formatHostOutcome(host.outcome, paint)}\n`);
         if (controller.signal.aborted) return;
         results.set(host.host.name, await applyHost(context.input, host, context.pool, options));
       });
       pool = run.pool;
+      const outcomes = run.planned.map((host) => host.outcome);
       if (!json)
         process.stdout.write(
-          formatFooter(
-            run.planned.map((host) => host.outcome),
-            paint,
-          ),
+          formatPlans(outcomes, paint, { diff: flags.diff === true }) +
+            formatFooter(outcomes, paint),
         );
       rows = run.planned.map(
         (host) =>
@@ -205,7 +205,7 @@ export async function runDeploy(
       live = liveReleases(planned, run.project.manifest.name);
       const outcomes = planned.map((host) => host.outcome);
       if (json) for (const outcome of outcomes) emit({ event: 'plan', ...outcome });
-      else printPlans(run.project.manifest.name, outcomes, false);
+      else printPlans(run.project.manifest.name, outcomes, false, flags.diff === true);
       if (flags.dryRun) return EXIT.ok;
       const work = planned.filter(
         (host) => host.outcome.status === 'planned' && host.outcome.plan.changes.length > 0,

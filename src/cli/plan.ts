@@ -4,12 +4,7 @@ import { checkBareWords } from '../remote/target-words.js';
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { EXIT } from '../core/errors.js';
-import {
-  formatFooter,
-  formatHostOutcome,
-  planDocument,
-  type HostOutcome,
-} from '../core/plan-format.js';
+import { formatFooter, formatPlans, planDocument, type HostOutcome } from '../core/plan-format.js';
 import { readProject, type Project } from '../project/read.js';
 import { planHosts, type PlanInput, type PlannedHost } from '../remote/plan-hosts.js';
 import {
@@ -26,6 +21,7 @@ import { colorEnabled, palette } from '../ui/color.js';
 
 export interface PlanFlags extends ConnectFlags {
   json?: boolean;
+  diff?: boolean;
   detailedExitcode?: boolean;
   parallel?: string;
   dir?: string;
@@ -92,13 +88,18 @@ export async function planTarget(
   }
 }
 
-export function printPlans(service: string, outcomes: readonly HostOutcome[], json: boolean): void {
+export function printPlans(
+  service: string,
+  outcomes: readonly HostOutcome[],
+  json: boolean,
+  diff = false,
+): void {
   if (json) {
     process.stdout.write(`${JSON.stringify(planDocument(service, outcomes), null, 2)}\n`);
     return;
   }
   const paint = palette(colorEnabled(process.stdout));
-  for (const outcome of outcomes) process.stdout.write(`${formatHostOutcome(outcome, paint)}\n`);
+  process.stdout.write(formatPlans(outcomes, paint, { diff }));
   process.stdout.write(formatFooter(outcomes, paint));
 }
 
@@ -106,7 +107,7 @@ export async function runPlan(target: string, flags: PlanFlags): Promise<number>
   const run = await planTarget(target, flags);
   await run.pool.closeAll();
   const outcomes = run.planned.map((planned) => planned.outcome);
-  printPlans(run.project.manifest.name, outcomes, flags.json === true);
+  printPlans(run.project.manifest.name, outcomes, flags.json === true, flags.diff === true);
   return exitCodeFor(outcomes, flags.detailedExitcode === true);
 }
 
@@ -117,6 +118,10 @@ export function addPlanOptions(command: Command): Command {
       'a group or host of the inventory, sandbox, [user@]host[:port] or an ~/.ssh/config alias; comma-separated for several',
     )
     .option('--json', 'print the plan as one JSON document (docs/PLAN-JSON.md)')
+    .option(
+      '--diff',
+      'show new files in full (by default a new file is one line: mode, owner, size); secrets never',
+    )
     .option(
       '--detailed-exitcode',
       'exit 0 when nothing would change, 2 when something would, 1 on error or problems',
@@ -147,6 +152,7 @@ const EXAMPLES = `
 Examples:
   $ svc plan sandbox                      every sandbox host (svc sandbox up)
   $ svc plan web --json                   a group of svc.yaml hosts:, as JSON
+  $ svc plan sandbox --diff               new files in full, not one line each
   $ svc plan deploy@203.0.113.10:2222
   $ svc plan web1,web2 --detailed-exitcode`;
 

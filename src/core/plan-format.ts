@@ -3,6 +3,13 @@
 import type { Change, HostPlan, PlanSummary } from './plan.js';
 import { summarize } from './plan.js';
 import { hostLogin } from './targets.js';
+import { groupOutcomes, hostList } from './plan-groups.js';
+
+/** How much of each change to show; `diff` is `--diff`. */
+export interface ShowOptions {
+  /** A new file's whole content as a diff; without it a new file is one line (mode, owner, size). */
+  diff?: boolean;
+}
 
 export interface Paint {
   green(text: string): string;
@@ -37,14 +44,24 @@ function colorFor(change: Change, paint: Paint): (text: string) => string {
   return paint.yellow;
 }
 
-function changeLines(change: Change, paint: Paint): string[] {
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  return `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+function changeLines(change: Change, paint: Paint, show: ShowOptions): string[] {
   const color = colorFor(change, paint);
+  // A new file is all "+" lines: long and unreviewable at scale, so by default it is one line.
+  const folded = change.action === 'create' && change.size !== undefined && show.diff !== true;
   const verb =
     change.kind === 'service' || change.kind === 'monit'
       ? `${change.action} ${change.kind}`
       : change.kind;
   const head = `  ${color(`${SYMBOL[change.action]} ${verb.padEnd(8)}`)} ${change.target}`;
-  const detail = change.detail ? `  ${paint.dim(change.detail)}` : '';
+  const described = folded
+    ? `${change.detail ?? ''} ${formatSize(change.size ?? 0)}`.trim()
+    : change.detail;
+  const detail = described ? `  ${paint.dim(described)}` : '';
   const lines = [`${head}${detail}`];
   // A create needs no "absent"; every other change says why.
   const reasons = change.reasons.filter((reason) => reason !== 'absent');
@@ -55,7 +72,7 @@ function changeLines(change: Change, paint: Paint): string[] {
     lines.push(`      ${paint.yellow(note)}`);
   }
   for (const warning of change.warnings ?? []) lines.push(`      ${paint.yellow(`! ${warning}`)}`);
-  if (change.diff) {
+  if (change.diff && !folded) {
     for (const line of change.diff.split('\n')) {
       const painted = line.startsWith('+')
         ? paint.green(line)
@@ -72,20 +89,44 @@ export function summaryLine(summary: PlanSummary): string {
   return `${summary.create} to create, ${summary.update} to update, ${summary.delete} to delete, ${summary.restart} to (re)start or reload`;
 }
 
-export function formatHostOutcome(outcome: HostOutcome, paint: Paint): string {
-  const title = paint.bold(`${outcome.host} (${hostLogin(outcome)})`);
+export function formatHostOutcome(
+  outcome: HostOutcome,
+  paint: Paint,
+  show: ShowOptions = {},
+  title = paint.bold(`${outcome.host} (${hostLogin(outcome)})`),
+): string {
   // One line, said once: the footer and deploy's table name the host without repeating why.
   if (outcome.status === 'failed') return `${title}: ${paint.red(outcome.error)}\n`;
   const { plan } = outcome;
   const lines = [title];
   if (plan.changes.length === 0 && plan.problems.length === 0)
     lines.push(`  ${paint.green('no changes')} (${plan.unchanged} in place)`);
-  for (const change of plan.changes) lines.push(...changeLines(change, paint));
+  for (const change of plan.changes) lines.push(...changeLines(change, paint, show));
   for (const problem of plan.problems) lines.push(`  ${paint.red(`✗ ${problem}`)}`);
   for (const warning of plan.warnings) lines.push(`  ${paint.yellow(`! ${warning}`)}`);
   if (plan.changes.length > 0)
     lines.push(`  Plan: ${summaryLine(summarize(plan.changes))}; ${plan.unchanged} in place.`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Every host's plan, hosts with identical plans shown once under their list
+ * (`sbx-1..sbx-10: identical`); a host whose plan differs is shown on its own.
+ */
+export function formatPlans(
+  outcomes: readonly HostOutcome[],
+  paint: Paint,
+  show: ShowOptions = {},
+): string {
+  return groupOutcomes(outcomes)
+    .map(({ outcomes: members }) => {
+      const first = members[0]!;
+      if (members.length === 1) return `${formatHostOutcome(first, paint, show)}\n`;
+      const names = hostList(members.map((member) => member.host));
+      const title = `${paint.bold(names)}: identical (${members.length} hosts)`;
+      return `${formatHostOutcome(first, paint, show, title)}\n`;
+    })
+    .join('');
 }
 
 export function formatFooter(outcomes: readonly HostOutcome[], paint: Paint): string {

@@ -28,6 +28,8 @@ export interface Change {
   detail?: string;
   /** Unified diff of a file's content; never present for a secret file. */
   diff?: string;
+  /** Bytes of a new file's content: its one-line summary when the diff is not shown. */
+  size?: number;
   /** A secret file's content differs: shown only as "(sensitive value changed)". */
   sensitive?: boolean;
   /** Something the user must decide before deploy applies this (e.g. --adopt). */
@@ -233,6 +235,7 @@ class HostPlanner {
         target: op.path,
         reasons: [`from ${op.source}`],
         detail,
+        size: op.content.length,
         ...content(undefined, 0),
       });
     }
