@@ -558,14 +558,15 @@ function activation(input: ApplyInput): Activation {
       gateBegin(manifest, 'always'),
       // In the background: the gate watches the new process while the command runs (monit's
       // launcher confirms a start only 2 s later; a death is seen within a poll of it).
-      'service_control &',
+      'service_control & control_pid=$!',
       // monit acts asynchronously and can drop an action that arrives while it re-reads its
       // checks: no new process by half the timeout, ask once more before giving up. A process
-      // that died is not asked again: it is rolled back at once (see health-gate.ts).
+      // that died is not asked again: it is rolled back at once (see health-gate.ts). Nor is a
+      // request still running (an old process slow to stop): two at once would start twice.
       'started=0',
       `wait_new_pid ${pidfile} "$old_pid" ${firstWait} || started=$?`,
       'if [ "$started" = 1 ]; then',
-      '  service_control &',
+      '  proc_alive "$control_pid" || { service_control & control_pid=$!; }',
       '  started=0',
       `  wait_new_pid ${pidfile} "$old_pid" ${input.healthTimeoutSeconds - firstWait} || started=$?`,
       'fi',

@@ -53,9 +53,12 @@ log_size() {
   case $size in ''|*[!0-9]*) size=0 ;; esac
 }
 # The log's last lines written since gate_begin (from its start if it was set aside or rotated).
+# Bounded before root's side reads it: only a regular file (a FIFO would hang undo, a link to
+# /dev/zero would never end), at most its last 64 KiB; sent: the last 4 KiB (the crash is last).
 log_tail() {
   log_size; from=$gate_offset; [ "$size" -ge "$from" ] || from=0
-  as_service tail -c "+$((from + 1))" -- "$gate_log" 2>/dev/null | tail -n ${LOG_TAIL_LINES} | head -c 4096
+  [ "$size" -le $((from + 65536)) ] || from=$((size - 65536))
+  as_service sh -c '[ -f "$1" ] && exec tail -c "+$2" -- "$1"' sh "$gate_log" "$((from + 1))" 2>/dev/null | head -c 65536 | tail -n ${LOG_TAIL_LINES} | tail -c 4096
 }
 gate_pidfile= gate_unit= gate_log= gate_uid= gate_gid= gate_offset=0
 before_pid= began_cs=0 sd_before=0 seen_pid= seen_start= seen_cs=0 exit_how= exit_ds=
@@ -64,7 +67,7 @@ before_pid= began_cs=0 sd_before=0 seen_pid= seen_start= seen_cs=0 exit_how= exi
 gate_begin() {
   gate_pidfile=$1 gate_unit=$2 gate_log=$3
   gate_uid=$(id -u -- "$4" 2>/dev/null) || gate_uid=
-  gate_gid=$(id -g -- "$4" 2>/dev/null) || gate_uid=
+  gate_gid=$(id -g -- "$4" 2>/dev/null) || gate_gid=
   read_pid "$1"; before_pid=$pid
   seen_pid= seen_start= exit_how= exit_ds=
   uptime_cs; began_cs=$up_cs

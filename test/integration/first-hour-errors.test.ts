@@ -19,9 +19,21 @@ beforeEach(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** bin/svc run asynchronously (the test's own loopback servers must keep answering meanwhile). */
+/**
+ * Name lookups from /etc/hosts only: the machine's resolver is never asked (no query leaves the
+ * machine), inside a private mount namespace that sees its own /etc/nsswitch.conf.
+ */
+function filesOnlyResolver(argv: string[]): [string, string[]] {
+  const nss = join(cwd, 'nsswitch.conf');
+  writeFileSync(nss, 'passwd: files\ngroup: files\nhosts: files\n');
+  const mount = 'mount --bind "$1" /etc/nsswitch.conf && shift && exec "$@"';
+  return ['unshare', ['-m', 'sh', '-c', mount, 'sh', nss, ...argv]];
+}
+
 function svcAsync(args: string[], env: NodeJS.ProcessEnv = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(SVC, args, {
+    const [command, argv] = filesOnlyResolver([SVC, ...args]);
+    const child = spawn(command, argv, {
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1', CI: '1', SVC_DEBUG: '', ...env },
@@ -35,7 +47,8 @@ function svcAsync(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 function svc(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const result = spawnSync(SVC, args, {
+  const [command, argv] = filesOnlyResolver([SVC, ...args]);
+  const result = spawnSync(command, argv, {
     cwd,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -146,4 +146,11 @@ describe('buildApply', () => {
     expect(restored).toBeLessThan(firstLine(lines, 'systemctl restart api-orders'));
     expect(lines.join('\n')).not.toContain('systemctl stop');
   });
+
+  it('asks for a start again only once its first request has ended (never two at once)', () => {
+    const { script } = bundle(facts());
+    expect(script).toContain('service_control & control_pid=$!');
+    expect(script).toContain('proc_alive "$control_pid" || { service_control & control_pid=$!; }');
+    expect(script.match(/service_control &/g)).toHaveLength(2);
+  });
 });

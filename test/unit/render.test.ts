@@ -91,6 +91,9 @@ describe('projectFiles', () => {
     const site = content('.conf');
     expect(site).toMatch(/upstream svc_www_shop_app \{\n\s+server 127\.0\.0\.1:18080;/);
     expect(site).toContain('proxy_pass http://svc_www_shop_app;');
+    // The outermost hop: a client's own X-Forwarded-For is replaced, not appended to.
+    expect(site).toContain('proxy_set_header X-Forwarded-For $remote_addr;');
+    expect(site).not.toContain('$proxy_add_x_forwarded_for');
     // nginx closes an idle upstream connection before the server does (keepAliveTimeout 65 s).
     expect(site).toContain('keepalive_timeout 60s;');
     expect(content('server.js')).toContain('server.keepAliveTimeout = 65_000;');
@@ -251,6 +254,19 @@ describe('where each unit opens the log', () => {
       expect(unit, init).not.toContain('--output');
       expect(unit.replace(shellQuote(LOG_WRAPPER_SCRIPT), ''), init).not.toContain('>>');
     }
+  });
+
+  it('monit launcher: one action at a time (flock), a lock the service never inherits', () => {
+    const launcher = unitOf('monit');
+    const lock = launcher.indexOf('flock 8');
+    expect(launcher).toContain('exec 8<>/run/api-orders.pid.lock\n');
+    expect(lock).toBeGreaterThan(0);
+    expect(lock).toBeLessThan(launcher.indexOf('\nstart() {'));
+    // Closed in the subshell before start-stop-daemon, and the marker not in the service's env.
+    const start = launcher.slice(launcher.indexOf('\nstart() {'));
+    expect(start.indexOf('exec 8>&-')).toBeGreaterThan(0);
+    expect(start.indexOf('exec 8>&-')).toBeLessThan(start.indexOf('start-stop-daemon --start'));
+    expect(start).toContain('unset SVC_CTL_LOCKED');
   });
 
   it('OpenRC: command /bin/sh with the wrapper quoted twice, no output_log or error_log', () => {
