@@ -57,6 +57,7 @@ describe('parseTargetItem, exactly', () => {
     ['::1', { host: '::1', bracketed: false }],
     ['fe80::1', { host: 'fe80::1', bracketed: false }],
     ['web:65535', { host: 'web', port: 65535, bracketed: false }],
+    ['web:1', { host: 'web', port: 1, bracketed: false }],
     ['_web', { host: '_web', bracketed: false }],
     ['w.e-b_1', { host: 'w.e-b_1', bracketed: false }],
     ['u.s-e_r@web:22', { user: 'u.s-e_r', host: 'web', port: 22, bracketed: false }],
