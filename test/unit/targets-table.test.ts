@@ -46,6 +46,14 @@ describe('parseTargetItem, exactly', () => {
       '[::1]:99999',
       'target "[::1]:99999": port must be an integer between 1 and 65535 (got "99999")',
     ],
+    // The URL parser alone would take these as IPv6 with a path: only hex digits, : and . are
+    // ever handed to it, from the first character to the last.
+    ['::1]/x', 'target "::1]/x": no host'],
+    ['::1]/x[::1', 'target "::1]/x[::1": no host'],
+    [
+      'fe80::1]:22/x',
+      'target "fe80::1]:22/x": port must be an integer between 1 and 65535 (got ":1]:22/x")',
+    ],
   ])('%j is refused', (item, message) => {
     expect(refusal(item)).toBe(message);
   });
