@@ -97,8 +97,6 @@ function isIpv6(text: string): boolean {
   try {
     new URL(`ssh://[${text}]/`);
     return true;
-    // Stryker disable next-line BlockStatement: equivalent; an empty catch returns undefined, which
-    // every caller reads as false.
   } catch {
     return false;
   }
