@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DIGESTED_FACTS_FILTER,
   digestedFacts,
@@ -15,39 +15,60 @@ import { FactsError, parseFacts } from '../../src/core/facts-parse.js';
 import { shellQuote as q } from '../../src/core/quote.js';
 import { sha256Hex } from '../../src/core/release.js';
 
-const root = mkdtempSync(join(tmpdir(), 'svc-facts-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+// Everything is made in beforeAll: a failure there fails the tests rather than skipping them.
+let root: string;
+let request: FactRequest;
+let output: string;
+afterAll(() => {
+  if (root !== undefined) rmSync(root, { recursive: true, force: true });
+});
 
-mkdirSync(join(root, 'dir with space'), { mode: 0o750 });
-writeFileSync(join(root, 'file'), 'old content\n', { mode: 0o640 });
-writeFileSync(join(root, "it's $(secret)"), 'SECRET=1\n', { mode: 0o600 });
-symlinkSync('/etc/shadow\nx', join(root, 'link'));
-symlinkSync('releases/abc123', join(root, 'plain-link'));
-symlinkSync('ends-with-newline\n', join(root, 'newline-link'));
+/**
+ * The fact script with its init detection (PID 1, /run/systemd, initctl) replaced by a fixed
+ * answer, so what these tests see does not depend on the machine they run on (with systemd the
+ * script would also ask systemctl about the service).
+ */
+const INIT_DETECTION = /^comm=\n[\s\S]*?^else init=none; fi\n/m;
+function script(request: FactRequest, init = 'none'): string {
+  const text = factScript(request);
+  if (!INIT_DETECTION.test(text))
+    throw new Error('the fact script no longer detects init as expected');
+  return text.replace(INIT_DETECTION, `init=${init}\n`);
+}
+
+const run = (text: string) => execFileSync('sh', ['-s'], { input: text, encoding: 'utf8' });
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'svc-facts-'));
+  mkdirSync(join(root, 'dir with space'), { mode: 0o750 });
+  writeFileSync(join(root, 'file'), 'old content\n', { mode: 0o640 });
+  writeFileSync(join(root, "it's $(secret)"), 'SECRET=1\n', { mode: 0o600 });
+  symlinkSync('/etc/shadow\nx', join(root, 'link'));
+  symlinkSync('releases/abc123', join(root, 'plain-link'));
+  symlinkSync('ends-with-newline\n', join(root, 'newline-link'));
+  request = {
+    service: 'api-orders',
+    loginUser: login,
+    paths: [
+      { path: join(root, 'dir with space') },
+      { path: join(root, 'file'), compareWith: sha256Hex('new content\n') },
+      { path: join(root, "it's $(secret)") },
+      { path: join(root, 'link') },
+      { path: join(root, 'absent') },
+      { path: join(root, 'plain-link') },
+      { path: join(root, 'newline-link') },
+    ],
+    users: [login, 'svc-no-such-user'],
+    groups: ['svc-no-such-group'],
+    recordsFile: join(root, 'svc', 'api-orders', 'installed.json'),
+    recordsRoot: join(root, 'svc'),
+    releasesDir: join(root, 'releases'),
+    pidfile: join(root, 'pid'),
+  };
+  output = run(script(request));
+});
 
 const login = userInfo().username;
-const request: FactRequest = {
-  service: 'api-orders',
-  loginUser: login,
-  paths: [
-    { path: join(root, 'dir with space') },
-    { path: join(root, 'file'), compareWith: sha256Hex('new content\n') },
-    { path: join(root, "it's $(secret)") },
-    { path: join(root, 'link') },
-    { path: join(root, 'absent') },
-    { path: join(root, 'plain-link') },
-    { path: join(root, 'newline-link') },
-  ],
-  users: [login, 'svc-no-such-user'],
-  groups: ['svc-no-such-group'],
-  recordsFile: join(root, 'svc', 'api-orders', 'installed.json'),
-  recordsRoot: join(root, 'svc'),
-  releasesDir: join(root, 'releases'),
-  pidfile: join(root, 'pid'),
-};
-
-const run = (script: string) => execFileSync('sh', ['-s'], { input: script, encoding: 'utf8' });
-const output = run(factScript(request));
 
 describe('the fact script and parseFacts', () => {
   it('reports type, mode, owner, hash and link target of every path', () => {
@@ -68,6 +89,11 @@ describe('the fact script and parseFacts', () => {
     expect(facts.users.get(login)?.name).toBe(login);
     expect(facts.groups.get('svc-no-such-group')).toBeUndefined();
     expect(facts.installed).toBeUndefined();
+  });
+
+  it.each(['none', 'openrc', 'upstart'])('reads the init system the host reports (%s)', (init) => {
+    expect(output).toMatch(/^I\tnone$/m);
+    expect(parseFacts(run(script(request, init)), request, 'local').init).toBe(init);
   });
 
   it('sends content only for a file that differs and was asked for', () => {
@@ -95,7 +121,7 @@ describe('the fact script and parseFacts', () => {
       }),
     );
     try {
-      const facts = parseFacts(run(factScript(ours)), ours, 'local');
+      const facts = parseFacts(run(script(ours)), ours, 'local');
       expect(facts.installed).toEqual(['/etc/x']);
       expect(facts.history).toEqual(history);
       expect(facts.claimed).toEqual(
@@ -127,7 +153,7 @@ describe('the fact script and parseFacts', () => {
     );
     writeFileSync(join(own, 'installed.list'), files.map((path) => `${path}\n`).join(''));
     try {
-      const facts = parseFacts(run(factScript(request)), request, 'local');
+      const facts = parseFacts(run(script(request)), request, 'local');
       expect(facts.installedSha256.get(files[0]!)).toBe('e'.repeat(64));
       expect(facts.adopted).toEqual(new Set([files[0]]));
       expect(facts.recordedNow).toEqual(
@@ -185,7 +211,7 @@ describe('the fact script and parseFacts', () => {
         { path: join(tree, 'etc', 'init.d') },
       ],
     };
-    const text = run(factScript(chained));
+    const text = run(script(chained));
     const facts = parseFacts(text, chained, 'local');
     expect([...facts.resolved.values()]).toEqual([
       join(tree, 'etc', 'init.d', 'x'),
@@ -225,7 +251,7 @@ describe('the fact script and parseFacts', () => {
         { path: join(tree, 'srv', 'a', 'sub', 'app.conf') },
       ],
     };
-    const facts = parseFacts(run(factScript(held)), held, 'local');
+    const facts = parseFacts(run(script(held)), held, 'local');
     expect(facts.linkHolders.get(join(tree, 'opt', 'app', 'sub', 'app.conf'))).toEqual([
       join(tree, 'opt'),
     ]);
@@ -244,7 +270,10 @@ describe('the fact script and parseFacts', () => {
   describe('a file swapped between its test and its read (review 2, point 4)', () => {
     // The hostile user's move, made deterministic: a stat first on PATH that, once it has
     // reported on the file, replaces it (with a link to a secret, or a FIFO).
-    const realStat = execFileSync('sh', ['-c', 'command -v stat'], { encoding: 'utf8' }).trim();
+    let realStat: string;
+    beforeAll(() => {
+      realStat = execFileSync('sh', ['-c', 'command -v stat'], { encoding: 'utf8' }).trim();
+    });
     const swapped = (swap: string) => {
       const tree = join(root, `swap-${swap.split(' ')[0]}`);
       const bin = join(tree, 'bin');
@@ -263,7 +292,7 @@ describe('the fact script and parseFacts', () => {
         paths: [{ path: target, compareWith: sha256Hex('new\n') }],
       };
       const text = execFileSync('sh', ['-s'], {
-        input: factScript(swapRequest),
+        input: script(swapRequest),
         encoding: 'utf8',
         timeout: 15_000,
         env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
@@ -302,7 +331,7 @@ os.setxattr(${JSON.stringify(join(tree, 'granted'))},'system.posix_acl_access',s
       /^.{10}\+/,
     );
     const acl: FactRequest = { ...request, paths: [{ path: join(tree, 'granted', 'f') }] };
-    const facts = parseFacts(run(factScript(acl)), acl, 'local');
+    const facts = parseFacts(run(script(acl)), acl, 'local');
     expect(facts.dirs.get(join(tree, 'granted'))!.acl).toBe(true);
     expect(facts.dirs.get(tree)!.acl).toBeUndefined();
   });
@@ -313,7 +342,7 @@ os.setxattr(${JSON.stringify(join(tree, 'granted'))},'system.posix_acl_access',s
     symlinkSync(join(tree, 'b'), join(tree, 'a'));
     symlinkSync(join(tree, 'a'), join(tree, 'b'));
     const looped: FactRequest = { ...request, paths: [{ path: join(tree, 'a', 'f') }] };
-    const facts = parseFacts(run(factScript(looped)), looped, 'local');
+    const facts = parseFacts(run(script(looped)), looped, 'local');
     expect(facts.resolved.get(join(tree, 'a', 'f'))).toBeUndefined();
   });
 
@@ -321,7 +350,7 @@ os.setxattr(${JSON.stringify(join(tree, 'granted'))},'system.posix_acl_access',s
     mkdirSync(join(root, 'svc', 'api-orders'), { recursive: true });
     writeFileSync(request.recordsFile, '{"files": "not a list"}');
     try {
-      expect(() => parseFacts(run(factScript(request)), request, 'web1')).toThrow(
+      expect(() => parseFacts(run(script(request)), request, 'web1')).toThrow(
         'svc records on the host are malformed',
       );
     } finally {

@@ -24,8 +24,11 @@ import {
   readKnownHostsFiles,
 } from '../../src/remote/known-hosts-store.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'svc-known-hosts-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// Made in beforeAll, so a failure there fails every test instead of skipping the file's tests.
+let dir: string;
+afterAll(() => {
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+});
 
 interface Key {
   pubFile: string;
@@ -81,6 +84,7 @@ const L = {
 };
 
 beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'svc-known-hosts-'));
   ed1 = makeKey('ed1', 'ed25519');
   ed2 = makeKey('ed2', 'ed25519');
   ed3 = makeKey('ed3', 'ed25519');

@@ -3,11 +3,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tarArchive } from '../../src/core/tar.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'svc-tar-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// Made in beforeAll, so a failure there (tarArchive throwing) fails the tests, not skips them.
+let dir: string;
+afterAll(() => {
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+});
 
 const text = (value: string) => new TextEncoder().encode(value);
 const longPath = `${'deep/'.repeat(30)}file.txt`;
@@ -31,8 +34,12 @@ const TARS: Record<string, (archive: string, out: string) => string[]> = {
 };
 
 describe('tarArchive', () => {
-  const archive = join(dir, 'a.tar');
-  writeFileSync(archive, tarArchive(entries));
+  let archive: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'svc-tar-'));
+    archive = join(dir, 'a.tar');
+    writeFileSync(archive, tarArchive(entries));
+  });
 
   it('lists every entry as GNU tar reads it', () => {
     const listing = execFileSync('tar', ['-tf', archive], { encoding: 'utf8' }).trim().split('\n');
