@@ -360,6 +360,44 @@ function healthCheck(health: HealthOperation | undefined, timeout: number): stri
     : `wait_healthy pid ${q(health.pidfile!)} ${timeout}`;
 }
 
+// env_port FILE: the port an environment file gives the process (its last PORT= line, digits
+// only) into $port, empty when it gives none. The file is root's (/etc/default), read by root.
+const ENV_PORT = String.raw`env_port() {
+  port=$(sed -n 's/^PORT="\{0,1\}\([0-9][0-9]*\)"\{0,1\}[[:space:]]*$/\1/p' "$1" 2>/dev/null | tail -n 1) || port=
+}
+# port_free PORT TRIES: wait until no TCP socket listens on PORT (the kernel's own tables: nginx
+# closes a port it no longer needs only once its master has re-read its configuration, after the
+# reload command returned); 1 when it is still taken after TRIES tenths of a second.
+port_free() {
+  hexport=$(printf '%04X' "$1"); tries=0
+  while grep -Eq "^ *[0-9]+: [0-9A-F]+:$hexport [0-9A-F]+:0000 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
+    tries=$((tries + 1)); [ "$tries" -le "$2" ] || return 1; sleep 0.1
+  done
+}`;
+
+/**
+ * The rollback's health check: the previous release's own URL. When this deploy changed the
+ * environment file, the previous release's port is the one in the file undo put back (a site
+ * moving behind nginx went from `port` to appPort): the new release's URL would ask a port
+ * nothing listens on any more. The file is secret, so the plan never read it: the host does.
+ */
+function previousHealthCheck(
+  input: ApplyInput,
+  health: HealthOperation | undefined,
+  timeout: number,
+): string {
+  const envFile = hostLayout(input.manifest.name).envFile;
+  const envChanged = input.plan.changes.some(
+    (change) => change.kind === 'file' && change.target === envFile,
+  );
+  if (health?.url === undefined || !envChanged) return healthCheck(health, timeout);
+  const path = health.url.replace(/^http:\/\/127\.0\.0\.1:\d+/, '');
+  return [
+    `{ env_port ${q(envFile)}; if [ -n "$port" ]; then`,
+    `wait_healthy url "http://127.0.0.1:$port"${q(path)} ${timeout}; else ${healthCheck(health, timeout)}; fi; }`,
+  ].join(' ');
+}
+
 /** The files svc answers for after this deploy, each with the sha256 it installed. */
 interface InstalledFiles {
   files: string[];
@@ -608,7 +646,23 @@ function activation(input: ApplyInput): Activation {
       'reload_nginx',
       `say "STEP	nginx reloaded"`,
     );
-    undoService.push('if nginx -t; then reload_nginx; fi');
+    // Undo puts back the previous arrangement of ports. A site this deploy put behind nginx
+    // (its site file is new) served on `port` itself before: nginx must let go of that port
+    // before the previous release starts on it, so nginx goes first. Otherwise (a front that
+    // was already there, or one this deploy removed) the service goes first: a new release
+    // still holding `port` must stop before nginx can take it back.
+    const site = nginx.target;
+    const siteIsNew = plan.changes.some(
+      (change) => change.kind === 'file' && change.target === site && change.action === 'create',
+    );
+    const nginxBack = 'if nginx -t; then reload_nginx; fi';
+    const envFile = q(hostLayout(manifest.name).envFile);
+    if (siteIsNew)
+      undoService.unshift(
+        nginxBack,
+        `env_port ${envFile}; [ -z "$port" ] || port_free "$port" 100`,
+      );
+    else undoService.push(nginxBack);
   }
   start.push(
     `if ! ${healthCheck(health, input.healthTimeoutSeconds)}; then rollback; fi`,
@@ -635,7 +689,7 @@ function activation(input: ApplyInput): Activation {
         ? [
             'back=0',
             `wait_new_pid ${q(hostLayout(manifest.name).pidfile)} "\${rb_old-}" ${previousBack} || back=$?`,
-            `[ "$back" != 0 ] || ${healthCheck(health, previousBack)} || back=$?`,
+            `[ "$back" != 0 ] || ${previousHealthCheck(input, health, previousBack)} || back=$?`,
             `case $back in 0) say "ROLLEDBACK	healthy" ;; 2) say "ROLLEDBACK	exited	$exit_how	$exit_ds" ;; *) say "ROLLEDBACK	unhealthy	${previousBack}" ;; esac`,
           ].join('\n')
         : `if ${healthCheck(health, previousBack)}; then say "ROLLEDBACK	healthy"; else say "ROLLEDBACK	unhealthy	${previousBack}"; fi`,
@@ -729,6 +783,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     PRELUDE,
     MONIT_WAIT,
     NGINX_RELOAD,
+    ENV_PORT,
     HEALTH,
     stageSection(input.manifest.name),
     lockSection(input),
