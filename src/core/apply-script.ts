@@ -20,6 +20,7 @@ import {
   updateDir,
 } from './apply-files.js';
 import { gateBegin, HEALTH } from './health-gate.js';
+import { FRONT, frontConflictLine, frontGateLine, type FrontCheck } from './nginx-front.js';
 import { initControl } from './init-control.js';
 import { hostLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
@@ -551,10 +552,34 @@ function undoAfterFirst(init: Manifest['init']): string[] {
       : [];
 }
 
-const NGINX_RELOAD = String.raw`reload_nginx() {
-  if [ -d /run/systemd/system ]; then systemctl reload-or-restart nginx
-  elif [ -s /run/nginx.pid ] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then nginx -s reload
-  else nginx </dev/null >/dev/null 2>&1 3>&- 9>&-; fi # a daemon holding our pipes (or the lock) would keep them
+// reload_nginx: nginx takes up its configuration, or 1. A reload is asynchronous (`nginx -s
+// reload` returns at once, whatever comes of it): nginx has taken the configuration up once its
+// master runs a worker that was not there before; one it could not apply (a port another process
+// holds) leaves the old workers serving the old one, and nothing else says so. Then the old
+// workers are given a moment to go, so that what answers next is the new configuration.
+const NGINX_RELOAD = String.raw`nginx_workers() {
+  workers=; master=
+  [ -r /run/nginx.pid ] && read -r master < /run/nginx.pid || return 0
+  case $master in ''|*[!0-9]*) return 0 ;; esac
+  if [ -r "/proc/$master/task/$master/children" ]; then read -r workers < "/proc/$master/task/$master/children" || :
+  else workers=$(awk -v m="$master" '$4 == m { print $1 }' /proc/[0-9]*/stat 2>/dev/null | tr '\n' ' '); fi
+}
+reload_nginx() {
+  nginx_workers; old_workers=$workers
+  if [ -d /run/systemd/system ]; then systemctl reload-or-restart nginx || return 1
+  elif [ -s /run/nginx.pid ] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then nginx -s reload || return 1
+  else nginx </dev/null >/dev/null 2>&1 3>&- 9>&-; return; fi # a daemon holding our pipes (or the lock) would keep them
+  tries=0
+  while :; do
+    nginx_workers
+    for w in $workers; do case " $old_workers " in *" $w "*) ;; *) tries=; break ;; esac; done
+    [ -n "$tries" ] || break
+    tries=$((tries + 1)); [ "$tries" -le 100 ] || return 1; sleep 0.1
+  done
+  tries=0
+  for w in $old_workers; do
+    while proc_alive "$w" && [ "$tries" -le 30 ]; do tries=$((tries + 1)); sleep 0.1; done
+  done
 }`;
 
 /** The service (or nginx for a static site) taking up the new version, health-gated. */
@@ -578,6 +603,12 @@ function activation(input: ApplyInput): Activation {
   start.push(...registerUnit(manifest, changed));
   const service = plan.changes.find((change) => change.kind === 'service');
   const nginx = plan.changes.find((change) => change.kind === 'nginx');
+  const front = frontCheck(input, health);
+  // A catch-all site beside another site's default_server is refused before nginx takes it up.
+  const reloadNginx = [
+    ...(front ? [frontConflictLine(front)].filter((line) => line !== undefined) : []),
+    `reload_nginx || { say "FAIL	nginx did not take up the new configuration (a port another process holds?): see the host's /var/log/nginx/error.log"; exit 1; }`,
+  ];
   let undoService: string[];
   let undoBefore: string[] = [];
   if (service !== undefined && manifest.init !== undefined) {
@@ -631,7 +662,7 @@ function activation(input: ApplyInput): Activation {
   } else if (nginx !== undefined) {
     start.push(
       `nginx -t || { say "FAIL	nginx -t refused the site"; exit 1; }`,
-      'reload_nginx',
+      ...reloadNginx,
       `say "STEP	nginx reloaded"`,
     );
     undoService = ['nginx -t', 'reload_nginx'];
@@ -643,7 +674,7 @@ function activation(input: ApplyInput): Activation {
     // it as well, and get the old site back if the release is rolled back.
     start.push(
       `nginx -t || { say "FAIL	nginx -t refused the site"; rollback; }`,
-      'reload_nginx',
+      ...reloadNginx,
       `say "STEP	nginx reloaded"`,
     );
     // Undo puts back the previous arrangement of ports. A site this deploy put behind nginx
@@ -666,6 +697,9 @@ function activation(input: ApplyInput): Activation {
   }
   start.push(
     `if ! ${healthCheck(health, input.healthTimeoutSeconds)}; then rollback; fi`,
+    // The process answers: so must nginx, for the Host its visitors send (the gate above asked
+    // the process's own port, which no visitor reaches).
+    ...(front ? [frontGateLine(front)] : []),
     `say "STEP	healthy"`,
   );
   const timeout = input.healthTimeoutSeconds;
@@ -698,6 +732,28 @@ function activation(input: ApplyInput): Activation {
     `exit ${EXIT_UNHEALTHY}`,
   ];
   return { start, rollback, undoBefore, undoService };
+}
+
+/** A site served through nginx on `port` (a static site, a node www- site's front): what to check. */
+function frontCheck(
+  input: ApplyInput,
+  health: HealthOperation | undefined,
+): FrontCheck | undefined {
+  const { manifest } = input;
+  const nginxOp = input.operations.find((op) => op.kind === 'nginx');
+  const site =
+    nginxOp?.kind === 'nginx'
+      ? input.operations.find((op) => op.kind === 'file' && op.path === nginxOp.site)
+      : undefined;
+  if (site?.kind !== 'file' || manifest.port === undefined || health?.url === undefined)
+    return undefined;
+  return {
+    name: manifest.name,
+    site: site.path,
+    text: new TextDecoder().decode(site.content),
+    port: manifest.port,
+    path: manifest.health ?? '/',
+  };
 }
 
 /**
@@ -785,6 +841,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     NGINX_RELOAD,
     ENV_PORT,
     HEALTH,
+    FRONT,
     stageSection(input.manifest.name),
     lockSection(input),
     staleSection(input),

@@ -45,7 +45,7 @@ describe('rolling back an upgrade that puts nginx in front of a node www- site',
     const paths = [manifest, site, env, check, server];
     const [withFront, siteText, envText, checkText, goodServer] = paths.map((path) =>
       readFileSync(path, 'utf8'),
-    );
+    ) as [string, string, string, string, string];
     // Before the front: no appPort, no nginx site; the process listens on port 8080 itself.
     writeFileSync(manifest, withFront.replace(/^appPort:.*\n/m, ''));
     unlinkSync(site);

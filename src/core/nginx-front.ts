@@ -1,0 +1,79 @@
+// What a deploy checks of a site's nginx server on the host: that the requests its visitors send
+// reach it. nginx hands a request to the server whose server_name matches its Host, else to the
+// port's default_server (else the first server on the port): a catch-all site (server_name _)
+// beside the stock Debian `default` site, which is default_server on port 80, is never reached,
+// while nginx -t passes and the process behind it answers on its own port. Pure text: the sh
+// functions, and the lines that call them.
+import { shellQuote as q } from './quote.js';
+
+/** The server_name of a site file's first server block (its names, in order); [] when none. */
+export function serverNames(site: string): string[] {
+  const withoutComments = site.replace(/#[^\n]*/g, '');
+  const match = /(?:^|[\s;{}])server_name\s+([^;]*);/.exec(withoutComments);
+  return match ? match[1]!.trim().split(/\s+/).filter(Boolean) : [];
+}
+
+/**
+ * The Host header a visitor of the site sends: its first plain name; undefined for a catch-all
+ * site (no server_name, `_`, or only wildcard and regex names), which gets any Host.
+ */
+export function visitorHost(site: string): string | undefined {
+  return serverNames(site).find((name) => /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(name));
+}
+
+export const FRONT = String.raw`# default_elsewhere PORT SITE: an enabled nginx file other than SITE whose listen on PORT is the
+# port's default_server (the first found) into $other, empty when none.
+default_elsewhere() {
+  other=
+  for f in /etc/nginx/sites-enabled/* /etc/nginx/conf.d/*.conf; do
+    [ -f "$f" ] && [ "$f" != "$2" ] || continue
+    if grep -Eq "^[[:space:]]*listen[[:space:]]+([^;#]*:)?$1([[:space:]][^;#]*)?[[:space:]]default_server" "$f"; then other=$f; return 0; fi
+  done
+}
+# front_ok URL HOST: a 200 from URL asked with that Host header (the client's default when empty).
+front_ok() {
+  if [ -z "$2" ]; then http_ok "$1"; return; fi
+  if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null --max-time 2 -H "Host: $2" "$1"
+  elif command -v wget >/dev/null 2>&1; then wget -q -O /dev/null -T 2 --header "Host: $2" "$1"
+  else node -e 'require("http").get(process.argv[1],{timeout:2000,headers:{host:process.argv[2]}},r=>process.exit(r.statusCode===200?0:1)).on("error",()=>process.exit(1))' "$1" "$2"; fi
+}
+# wait_front URL HOST TENTHS: front_ok within TENTHS tenths of a second (nginx takes up a reload
+# after the reload command returned).
+wait_front() {
+  tries=0
+  until front_ok "$1" "$2"; do
+    tries=$((tries + 1)); [ "$tries" -le "$3" ] || return 1; sleep 0.1
+  done
+}`;
+
+export interface FrontCheck {
+  name: string;
+  /** The site file svc installs. */
+  site: string;
+  /** Its content, for the Host its visitors send. */
+  text: string;
+  /** The port nginx listens on for the site. */
+  port: number;
+  /** The health path, asked through nginx as a visitor would. */
+  path: string;
+}
+
+/**
+ * Before nginx reloads: a catch-all site refused when another site is default_server on its
+ * port (nginx would give that one its visitors), naming the file and the fix.
+ */
+export function frontConflictLine(check: FrontCheck): string | undefined {
+  if (visitorHost(check.text) !== undefined) return undefined;
+  return [
+    `default_elsewhere ${check.port} ${q(check.site)}`,
+    `if [ -n "$other" ]; then say "FAIL	$other is the default_server on port ${check.port}, so nginx gives ${check.name}'s visitors that site, not ${check.name}: remove it from the host (rm $other) or give ${check.name}'s site a server_name"; exit 1; fi`,
+  ].join('\n');
+}
+
+/** After the process answers on its own port: the same health path through nginx, as visitors ask. */
+export function frontGateLine(check: FrontCheck): string {
+  const host = visitorHost(check.text) ?? '';
+  const url = `http://127.0.0.1:${check.port}${check.path}`;
+  const asked = host === '' ? '' : ` (Host: ${host})`;
+  return `wait_front ${q(url)} ${q(host)} 100 || { say "FAIL	${check.name} answers on its own port but not through nginx on port ${check.port}: ${url.replace(/["$`\\]/g, '')}${asked} did not answer 200 (another nginx site takes its requests, or nginx did not take up the site)"; exit 1; }`;
+}

@@ -1,0 +1,114 @@
+// A node www- site whose nginx front takes port 80 on a host with a stock Debian nginx: its
+// `default` site is the default_server on port 80, so a catch-all front (server_name _) would never
+// be reached, while the process itself answers on appPort. The deploy must say so (naming the
+// default site and the fix) instead of reporting a site healthy that visitors never reach.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
+
+let sbx: Sandbox;
+let work: string;
+let project: string;
+
+const deploy = () =>
+  runSvc(['deploy', 'sandbox', '--yes', '--dir', project], {
+    ...sbx.env,
+    HOME: join(work, 'home'),
+  });
+
+/** What a visitor gets on port 80 of the host, asked on the host itself. */
+const visit = () =>
+  sbx.ssh('sbx-1', "curl -s -w ' %{http_code}' http://127.0.0.1:80/ok", { user: 'root' }).stdout;
+
+beforeAll(async () => {
+  sbx = await startSandbox({ count: 1 });
+  work = mkdtempSync(join(tmpdir(), 'svc-front-default-'));
+  project = join(work, 'www-shop');
+  execFileSync(
+    SVC,
+    [
+      'new',
+      'www-shop',
+      '--runtime',
+      'node',
+      '--init',
+      'monit',
+      '--port',
+      '80',
+      '--yes',
+      '--dir',
+      project,
+    ],
+    { env: { ...process.env, CI: '1' } },
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await sbx?.down();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('a node www- front on port 80 beside nginx’s default site', () => {
+  it('the deploy fails naming the default site and the fix; nothing is left in place', async () => {
+    const stock = sbx.ssh('sbx-1', 'grep -c default_server /etc/nginx/sites-enabled/default', {
+      user: 'root',
+    });
+    expect(Number(stock.stdout.trim()), 'the host has the stock default site').toBeGreaterThan(0);
+    const result = await deploy();
+    expect(result.code, result.stdout + result.stderr).not.toBe(0);
+    expect(result.stdout + result.stderr).toContain(
+      '/etc/nginx/sites-enabled/default is the default_server on port 80',
+    );
+    expect(result.stdout + result.stderr).toMatch(/remove it|server_name/);
+    const left = sbx.ssh('sbx-1', 'ls /etc/nginx/sites-enabled', { user: 'root' });
+    expect(left.stdout).toBe('default\n');
+  }, 120_000);
+
+  it('with the default site removed, the deploy succeeds and visitors on port 80 reach node', async () => {
+    sbx.ssh('sbx-1', 'rm /etc/nginx/sites-enabled/default', { user: 'root' });
+    const result = await deploy();
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(visit()).toBe('ok\n 200');
+  }, 120_000);
+
+  it('a site nginx does not serve on port (it listens elsewhere): the deploy fails saying so, the site is put back', async () => {
+    const site = join(project, 'config', 'etc', 'nginx', 'sites-enabled', 'www-shop.conf');
+    const good = readFileSync(site, 'utf8');
+    writeFileSync(site, good.replaceAll(':80;', ':8081;').replace('listen 80;', 'listen 8081;'));
+    try {
+      const result = await deploy();
+      expect(result.code, result.stdout + result.stderr).not.toBe(0);
+      expect(result.stdout + result.stderr).toContain(
+        'www-shop answers on its own port but not through nginx on port 80',
+      );
+      expect(visit()).toBe('ok\n 200');
+    } finally {
+      writeFileSync(site, good);
+    }
+  }, 120_000);
+
+  it('a site nginx cannot take up (its port is held by another process): the deploy says so', async () => {
+    const site = join(project, 'config', 'etc', 'nginx', 'sites-enabled', 'www-shop.conf');
+    const good = readFileSync(site, 'utf8');
+    const holder = sbx.ssh(
+      'sbx-1',
+      `setsid node -e "require('net').createServer().listen(8082, () => console.log('held'))" >/tmp/holder.out 2>&1 & echo $!; for i in 1 2 3 4 5 6 7 8 9 10; do grep -q held /tmp/holder.out && break; sleep 0.5; done`,
+      { user: 'root' },
+    );
+    writeFileSync(site, good.replaceAll(':80;', ':8082;').replace('listen 80;', 'listen 8082;'));
+    try {
+      const result = await deploy();
+      expect(result.code, result.stdout + result.stderr).not.toBe(0);
+      expect(result.stdout + result.stderr).toContain(
+        'nginx did not take up the new configuration',
+      );
+      expect(visit()).toBe('ok\n 200');
+    } finally {
+      writeFileSync(site, good);
+      sbx.ssh('sbx-1', `kill ${holder.stdout.trim()}`, { user: 'root' });
+    }
+  }, 120_000);
+});
