@@ -2,6 +2,10 @@
 // of a raw `connect ECONNREFUSED 10.0.0.9:22` or ssh2's "Connection lost before handshake".
 // ssh.ts words its errors for the log; the callers that report a host's result map them here.
 
+/** A lookup that failed for now (getaddrinfo's EAI_AGAIN), said the same for a target and a host. */
+export const TEMPORARY_DNS_FAILURE =
+  'looking the name up failed for now (temporary DNS failure, EAI_AGAIN): check the network and /etc/resolv.conf, then try again';
+
 const PROBLEMS: ReadonlyArray<[RegExp, (match: RegExpMatchArray) => string]> = [
   [
     /no ssh-agent \(SSH_AUTH_SOCK\) and no usable identity file/,
@@ -20,8 +24,11 @@ const PROBLEMS: ReadonlyArray<[RegExp, (match: RegExpMatchArray) => string]> = [
     /EHOSTUNREACH|ENETUNREACH/,
     () => 'no route to the host: is the address right, and the host up?',
   ],
+  // EAI_AGAIN: the resolver could not answer now (no network, no DNS server reachable): the name
+  // may well exist, and the same command can work once DNS does.
+  [/EAI_AGAIN/, () => TEMPORARY_DNS_FAILURE],
   [
-    /ENOTFOUND|EAI_AGAIN|EAI_NONAME/,
+    /ENOTFOUND|EAI_NONAME/,
     () => 'the name does not resolve: is it spelt right, or missing from ~/.ssh/config?',
   ],
   [
