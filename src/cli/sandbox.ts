@@ -1,6 +1,7 @@
 // `svc sandbox up|list|down`: local test hosts (network + mount namespaces with a real sshd and
 // monit, or systemd-nspawn hosts booting real systemd) recorded as the inventory group `sandbox`.
 import { Command, Option } from 'commander';
+import { svcCommand } from './invoked-as.js';
 import { SvcError } from '../core/errors.js';
 import { sandboxStateDir } from '../core/sandbox-inventory.js';
 import { chooseSandboxKind } from '../core/sandbox-kind.js';
@@ -72,11 +73,14 @@ async function runUp(countText: string | undefined, flags: UpFlags): Promise<voi
   if (flags.systemd && flags.light) throw new SvcError('--systemd and --light: choose one');
   const choice = chooseSandboxKind(flags, flags.systemd || flags.light ? undefined : projectHere());
   const running = choice.note ? listSandbox(stateDirOf(flags)).hosts : [];
-  if (running.some((host) => host.kind !== choice.kind))
+  if (running.some((host) => host.kind !== choice.kind)) {
+    // svc as the user ran it (bin/svc in a checkout), so the fix can be pasted.
+    const svc = svcCommand();
     throw new SvcError(
       `the sandbox has ${running[0]!.kind} hosts, but svc.yaml here says init: ${choice.kind}: ` +
-        `svc sandbox down, then svc sandbox up (${choice.kind} hosts); or svc sandbox up --light to keep them`,
+        `${svc} sandbox down, then ${svc} sandbox up (${choice.kind} hosts); or ${svc} sandbox up --light to keep them`,
     );
+  }
   const result = await upSandbox(stateDirOf(flags), {
     count,
     kind: choice.kind,

@@ -117,8 +117,9 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')(
     it('a plain sandbox up here says the hosts are the wrong kind and what to do', async () => {
       const again = await svcIn(project, ['sandbox', 'up'], env);
       expect(again.code).toBe(1);
+      // svc was run by its absolute path (not on PATH): the fix names it so, to be pasted.
       expect(again.stderr).toBe(
-        'svc: error: the sandbox has light hosts, but svc.yaml here says init: systemd: svc sandbox down, then svc sandbox up (systemd hosts); or svc sandbox up --light to keep them\n',
+        `svc: error: the sandbox has light hosts, but svc.yaml here says init: systemd: ${SVC} sandbox down, then ${SVC} sandbox up (systemd hosts); or ${SVC} sandbox up --light to keep them\n`,
       );
     });
   },
