@@ -352,7 +352,19 @@ const MONIT_WAIT = String.raw`monit_has() { # name yes|no tries
   done
 }
 monit_ready() { monit_has "$1" yes 400; }
-monit_gone() { monit_has "$1" no 600; }`;
+monit_gone() { monit_has "$1" no 600; }
+# monit_checked NAME: monit has checked the service since it started (15 s at most). A check monit
+# just loaded was looked at in the cycle its reload began, before the deploy started the process:
+# until its next cycle it says "Does not exist". Another reload makes that cycle now.
+monit_checked() {
+  monit reload || return 1
+  tries=0
+  while :; do
+    state=$(monit status "$1" 2>/dev/null | sed -n 's/^  status *//p' | head -n 1)
+    case $state in ''|'Does not exist'|Initializing*) ;; *) return 0 ;; esac
+    tries=$((tries + 1)); [ "$tries" -le 150 ] || return 1; sleep 0.1
+  done
+}`;
 
 function healthCheck(health: HealthOperation | undefined, timeout: number): string {
   if (health === undefined) return 'true';
@@ -701,6 +713,12 @@ function activation(input: ApplyInput): Activation {
     // the process's own port, which no visitor reaches).
     ...(front ? [frontGateLine(front)] : []),
     `say "STEP	healthy"`,
+    // Healthy is healthy: a monit that has not looked yet is said, not failed on.
+    ...(monitChanged && service !== undefined
+      ? [
+          `monit_checked ${q(manifest.name)} || say "WARNING	monit has not checked ${manifest.name} since it started yet: its next cycle will (svc status shows monit's word until then)"`,
+        ]
+      : []),
   );
   const timeout = input.healthTimeoutSeconds;
   // The release that served before gets at least 30 s: it is known good, the question is only
