@@ -1,0 +1,128 @@
+// svc deploy end to end on OpenRC hosts: light sandbox hosts with Debian 12's OpenRC (0.45)
+// unpacked into them (test/helpers/openrc.ts), so the generated /etc/init.d script runs under the
+// real openrc-run, rc-service and supervise-daemon. The host's PID 1 is the sandbox's, not
+// openrc; OpenRC's state lives in the host's own /run.
+//
+// Needs root, a built dist/ and the OpenRC .deb files (scripts/fetch-openrc, run by .ci/run).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
+
+const NAME = 'api-orc';
+const PORT = 3217;
+const HOST = 'sbx-1';
+
+describe('svc deploy on an OpenRC host', () => {
+  let sbx: Sandbox | undefined;
+  let work = '';
+  let project = '';
+
+  const sandbox = (): Sandbox => {
+    if (!sbx) throw new Error('the sandbox did not start');
+    return sbx;
+  };
+  const svc = (args: string[]) =>
+    runSvc([...args, '--dir', project], { ...sandbox().env, HOME: join(work, 'home') });
+
+  /** A command on the host as root; it must succeed. Returns its stdout. */
+  function onHost(command: string): string {
+    const result = sandbox().ssh(HOST, command, { user: 'root' });
+    expect(result.code, `${command}: ${result.stderr}`).toBe(0);
+    return result.stdout;
+  }
+
+  /** What the host says about the service, in one round trip. */
+  interface ServiceState {
+    /** rc-service's word: started, stopped, crashed, ... */
+    status: string;
+    /** The pid in the pidfile ('' without one). */
+    pidfile: string;
+    /** The pids of the service's program (node), space-separated. */
+    node: string;
+    /** The body of GET /ok, '' when it does not answer 200. */
+    ok: string;
+  }
+
+  function state(): ServiceState {
+    const script = [
+      `echo "status=$(rc-service ${NAME} status 2>&1 | sed -n 's/.*status: //p')"`,
+      `echo "pidfile=$(cat /run/${NAME}.pid 2>/dev/null)"`,
+      `echo "node=$(pgrep -u ${NAME} -x node | tr '\\n' ' ')"`,
+      `echo "ok=$(curl -fsS --max-time 2 http://127.0.0.1:${PORT}/ok 2>/dev/null)"`,
+    ].join('\n');
+    return Object.fromEntries(
+      onHost(script)
+        .split('\n')
+        .filter((line) => line.includes('='))
+        .map((line) => [
+          line.slice(0, line.indexOf('=')),
+          line.slice(line.indexOf('=') + 1).trim(),
+        ]),
+    ) as unknown as ServiceState;
+  }
+
+  /** The one node process of the service, answering /ok. */
+  const serving = (s: ServiceState) =>
+    s.status === 'started' && /^[1-9]\d*$/.test(s.node) && s.ok === 'ok';
+
+  async function waitFor(check: (s: ServiceState) => boolean, seconds: number) {
+    let last = state();
+    await eventually(() => check((last = state())), seconds);
+    return last;
+  }
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'svc-deploy-openrc-'));
+    project = join(work, NAME);
+    execFileSync(
+      SVC,
+      ['new', NAME, '--yes', '--init', 'openrc', '--port', String(PORT), '--dir', project],
+      { env: { ...process.env, CI: '1' } },
+    );
+    expect(readFileSync(join(project, 'svc.yaml'), 'utf8')).toMatch(/^monit: true$/m);
+    sbx = await startSandbox({ count: 1, openrc: true, user: 'deploy' });
+  }, 180_000);
+
+  afterAll(async () => {
+    try {
+      await sbx?.down();
+    } finally {
+      if (work) rmSync(work, { recursive: true, force: true });
+    }
+  }, 150_000);
+
+  it('the host runs OpenRC (softlevel default) under a PID 1 that is not openrc', () => {
+    const out = onHost(
+      'cat /proc/1/comm; cat /run/openrc/softlevel; echo; cat /lib/rc/version; command -v supervise-daemon',
+    ).split('\n');
+    expect(out[0]).not.toMatch(/openrc|init/);
+    expect(out[1]).toBe('default');
+    expect(out[2]).toMatch(/^0\.45/);
+    expect(out[3]).toMatch(/supervise-daemon$/);
+  });
+
+  let release = '';
+
+  it('deploys; openrc-run runs the service as its user, in the default runlevel; svc status gives its pid', async () => {
+    const result = await svc(['deploy', 'sandbox', '--yes']);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const now = await waitFor(serving, 15);
+    expect(now, onHost(`tail -5 /var/log/${NAME}/${NAME}.log`)).toMatchObject({
+      status: 'started',
+      ok: 'ok',
+    });
+    expect(onHost(`rc-update show default | grep -c '${NAME} '`).trim()).toBe('1');
+    expect(onHost(`ps -o user= -p ${now.node}`).trim()).toBe(NAME);
+    release = onHost(`readlink /var/www/${NAME}/current`)
+      .trim()
+      .replace(/^releases\//, '');
+    expect(onHost(`readlink /proc/${now.node}/cwd`).trim()).toBe(
+      `/var/www/${NAME}/releases/${release}`,
+    );
+    const status = await svc(['status', 'sandbox']);
+    expect(status.stdout).toMatch(new RegExp(`^${HOST} +${release} +running +${now.node} `, 'm'));
+  }, 120_000);
+});
