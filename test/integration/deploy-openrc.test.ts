@@ -125,4 +125,62 @@ describe('svc deploy on an OpenRC host', () => {
     const status = await svc(['status', 'sandbox']);
     expect(status.stdout).toMatch(new RegExp(`^${HOST} +${release} +running +${now.node} `, 'm'));
   }, 120_000);
+
+  it('supervise-daemon runs it: the pidfile is the supervisor, root, and the service is its child', () => {
+    const now = state();
+    expect(serving(now)).toBe(true);
+    const [supervisor, child, parent] = onHost(
+      `ps -o user=,args= -p ${now.pidfile}; cat /run/openrc/options/${NAME}/child_pid; echo; ps -o ppid= -p ${now.node}`,
+    )
+      .trim()
+      .split('\n')
+      .map((line) => line.trim());
+    expect(supervisor).toMatch(new RegExp(`^root +supervise-daemon ${NAME} --start `));
+    expect(child).toBe(now.node);
+    expect(parent).toBe(now.pidfile);
+  });
+
+  it('a crash is restarted by supervise-daemon, without monit', async () => {
+    onHost(`monit unmonitor ${NAME}`);
+    expect(await eventually(() => /Not monitored/.test(onHost(`monit summary ${NAME}`)), 20)).toBe(
+      true,
+    );
+    try {
+      const before = state();
+      expect(serving(before)).toBe(true);
+      onHost(`kill -KILL ${before.node}`);
+      const after = await waitFor((s) => serving(s) && s.node !== before.node, 15);
+      expect(after, onHost(`tail -5 /var/log/${NAME}/${NAME}.log`)).toMatchObject({
+        status: 'started',
+        ok: 'ok',
+        pidfile: before.pidfile,
+      });
+      expect(after.node).not.toBe(before.node);
+      // Still unmonitored: it was supervise-daemon, not monit.
+      expect(onHost(`monit summary ${NAME}`)).toMatch(/Not monitored/);
+      const status = await svc(['status', 'sandbox']);
+      expect(status.stdout).toMatch(
+        new RegExp(`^${HOST} +${release} +running +${after.node} `, 'm'),
+      );
+    } finally {
+      onHost(`monit monitor ${NAME}`);
+    }
+  }, 60_000);
+
+  it('stop ends the service and its supervisor and removes the pidfile; start brings it back', async () => {
+    const before = state();
+    const stop = await svc(['stop', 'sandbox']);
+    expect(stop.code, stop.stdout + stop.stderr).toBe(0);
+    const stopped = state();
+    expect(stopped).toMatchObject({ status: 'stopped', pidfile: '', node: '', ok: '' });
+    expect(onHost(`ps -p ${before.pidfile} >/dev/null && echo alive || echo gone`).trim()).toBe(
+      'gone',
+    );
+    expect(onHost(`test -e /run/${NAME}.pid && echo kept || echo removed`).trim()).toBe('removed');
+    const start = await svc(['start', 'sandbox']);
+    expect(start.code, start.stdout + start.stderr).toBe(0);
+    const now = await waitFor(serving, 15);
+    expect(serving(now)).toBe(true);
+    expect(start.stdout).toContain(`${HOST}: running (pid ${now.node})`);
+  }, 90_000);
 });
