@@ -5,7 +5,7 @@
 //
 // Needs root, a built dist/ and the OpenRC .deb files (scripts/fetch-openrc, run by .ci/run).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -167,6 +167,37 @@ describe('svc deploy on an OpenRC host', () => {
     }
   }, 60_000);
 
+  it('gives up on a service that crashes at once: at most 5 restarts within 60 s, then stopped', async () => {
+    // The generated script, as a second service whose program cannot start (a module that is
+    // not there): its own pidfile, the same log.
+    const crashy = 'orc-crashy';
+    const log = `/var/log/${NAME}/${NAME}.log`;
+    const count = () => Number(onHost(`grep -c 'Cannot find module' ${log} || true`).trim());
+    onHost(
+      `sed -e 's#/run/${NAME}\\.pid#/run/${crashy}.pid#' -e "s# server\\.js'\\$# missing.js'#" /etc/init.d/${NAME} > /etc/init.d/${crashy} && chmod 0755 /etc/init.d/${crashy}`,
+    );
+    expect(onHost(`grep -c missing.js /etc/init.d/${crashy}`).trim()).toBe('1');
+    const before = count();
+    try {
+      onHost(`rc-service ${crashy} start >/dev/null 2>&1`);
+      // 1 start and 5 respawns 2 s apart: about 10 s, then the supervisor gives up.
+      const stopped = () =>
+        /status: stopped/.test(onHost(`rc-service ${crashy} status 2>&1 || true`));
+      expect(await eventually(stopped, 30)).toBe(true);
+      expect(count() - before).toBe(6);
+      expect(onHost(`test -e /run/${crashy}.pid && echo kept || echo removed`).trim()).toBe(
+        'removed',
+      );
+      // And it stays given up.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      expect(count() - before).toBe(6);
+    } finally {
+      sandbox().ssh(HOST, `rc-service ${crashy} stop; rm -f /etc/init.d/${crashy}`, {
+        user: 'root',
+      });
+    }
+  }, 60_000);
+
   it('stop ends the service and its supervisor and removes the pidfile; start brings it back', async () => {
     const before = state();
     const stop = await svc(['stop', 'sandbox']);
@@ -183,4 +214,66 @@ describe('svc deploy on an OpenRC host', () => {
     expect(serving(now)).toBe(true);
     expect(start.stdout).toContain(`${HOST}: running (pid ${now.node})`);
   }, 90_000);
+
+  it('stops as the script says: TERM, then KILL once the stop timeout (retry) has passed', async () => {
+    // A release whose server ignores SIGTERM. svc.yaml's stopTimeout does not re-render config/
+    // (the script was rendered by `svc new`), so the script's retry is lowered alongside.
+    const stubborn = [
+      "import { createServer } from 'node:http';",
+      'const log = (message) => process.stdout.write(`${new Date().toISOString()} ${message}\\n`);',
+      "createServer((request, response) => response.end('ok\\n')).listen(Number(process.env.PORT), '0.0.0.0');",
+      "process.on('SIGTERM', () => log('SIGTERM ignored'));",
+      '',
+    ].join('\n');
+    const edits: Record<string, (text: string) => string> = {
+      'svc.yaml': (text) => text.replace(/^stopTimeout: 30$/m, 'stopTimeout: 3'),
+      [`config/etc/init.d/${NAME}`]: (text) =>
+        text.replace(/^retry=TERM\/30\/KILL\/5$/m, 'retry=TERM/3/KILL/5'),
+      'server.js': () => stubborn,
+    };
+    const saved = new Map<string, string>();
+    try {
+      for (const [path, edit] of Object.entries(edits)) {
+        const before = readFileSync(join(project, path), 'utf8');
+        const after = edit(before);
+        expect(after, `the edit of ${path} changed nothing`).not.toBe(before);
+        saved.set(path, before);
+        writeFileSync(join(project, path), after);
+      }
+      const result = await svc(['deploy', 'sandbox', '--yes', '--health-timeout', '15']);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      const now = await waitFor(serving, 15);
+      expect(serving(now)).toBe(true);
+      // monit would start it again behind our back: stop watching first, then time the stop.
+      const stop = onHost(
+        [
+          `monit unmonitor ${NAME}`,
+          'tries=0',
+          `until monit summary ${NAME} | grep -q 'Not monitored'; do`,
+          '  tries=$((tries + 1)); [ "$tries" -le 100 ] || { echo "monit still watches" >&2; exit 1; }',
+          '  sleep 0.2',
+          'done',
+          'started=$(date +%s%N)',
+          `rc-service ${NAME} stop >/dev/null 2>&1`,
+          'ended=$(date +%s%N)',
+          'echo "$(( (ended - started) / 1000000 ))"',
+          `kill -0 ${now.node} 2>/dev/null && echo alive || echo gone`,
+          `test -e /run/${NAME}.pid && echo kept || echo removed`,
+        ].join('\n'),
+      );
+      const [millis, survivor, pidfile] = stop.trim().split('\n');
+      const seconds = Number(millis) / 1000;
+      expect(survivor).toBe('gone');
+      expect(pidfile).toBe('removed');
+      // Most of the 3 s stop timeout, far less than the 30 s it replaced.
+      expect(seconds).toBeGreaterThanOrEqual(2.5);
+      expect(seconds).toBeLessThan(15);
+      // It got TERM first (and ignored it), then the supervisor killed it.
+      expect(onHost(`cat /var/log/${NAME}/${NAME}.log`)).toContain('SIGTERM ignored');
+      expect(state()).toMatchObject({ status: 'stopped', node: '', pidfile: '' });
+    } finally {
+      for (const [path, before] of saved) writeFileSync(join(project, path), before);
+      sandbox().ssh(HOST, `monit monitor ${NAME}`, { user: 'root' });
+    }
+  }, 150_000);
 });
