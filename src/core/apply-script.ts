@@ -22,7 +22,7 @@ import {
 import { gateBegin, HEALTH } from './health-gate.js';
 import { FRONT, frontConflictLine, frontGateLine, type FrontCheck } from './nginx-front.js';
 import { initControl } from './init-control.js';
-import { hostLayout } from './layout.js';
+import { hostLayout, servicePidFile } from './layout.js';
 import type { Manifest } from './manifest.js';
 import type { FileOperation, HealthOperation, Operation } from './operations.js';
 import type { Change, HostPlan } from './plan.js';
@@ -625,6 +625,10 @@ function activation(input: ApplyInput): Activation {
   let undoBefore: string[] = [];
   if (service !== undefined && manifest.init !== undefined) {
     const pidfile = q(hostLayout(manifest.name).pidfile);
+    // The service's own pid: the pidfile, except under OpenRC, where that is supervise-daemon's
+    // and the child's pid is in OpenRC's state (layout.ts). Whether to start or restart is asked
+    // of the pidfile (a supervisor waiting to respawn its child is up); what is watched, the child.
+    const servicePid = q(servicePidFile(manifest.name, manifest.init));
     const control = (action: 'start' | 'restart') =>
       `${shellCommand(startCommand(manifest, action))} </dev/null 3>&- 9>&- || true`;
     const firstWait = Math.ceil(input.healthTimeoutSeconds / 2);
@@ -634,6 +638,7 @@ function activation(input: ApplyInput): Activation {
       // For a start any live process will do (monit may have started it on its own already).
       `read_pid ${pidfile}`,
       `if [ -n "$pid" ] && proc_alive "$pid"; then old_pid=$pid; action=restart; else old_pid=; action=start; fi`,
+      ...(servicePid !== pidfile ? [`read_pid ${servicePid}; old_pid=$pid`] : []),
       `service_control() { if [ "$action" = restart ]; then ${control('restart')}; else ${control('start')}; fi; }`,
       ...resetStartLimit(manifest),
       gateBegin(manifest, 'always'),
@@ -645,11 +650,11 @@ function activation(input: ApplyInput): Activation {
       // that died is not asked again: it is rolled back at once (see health-gate.ts). Nor is a
       // request still running (an old process slow to stop): two at once would start twice.
       'started=0',
-      `wait_new_pid ${pidfile} "$old_pid" ${firstWait} || started=$?`,
+      `wait_new_pid ${servicePid} "$old_pid" ${firstWait} || started=$?`,
       'if [ "$started" = 1 ]; then',
       '  proc_alive "$control_pid" || { service_control & control_pid=$!; }',
       '  started=0',
-      `  wait_new_pid ${pidfile} "$old_pid" ${input.healthTimeoutSeconds - firstWait} || started=$?`,
+      `  wait_new_pid ${servicePid} "$old_pid" ${input.healthTimeoutSeconds - firstWait} || started=$?`,
       'fi',
       '[ "$started" = 0 ] || rollback',
       `say "STEP	\${action}ed ${manifest.name}"`,
@@ -667,7 +672,7 @@ function activation(input: ApplyInput): Activation {
         ...registerUnit(manifest, changed),
         // The previous release's start is measured like the new one's (health-gate.ts).
         ...resetStartLimit(manifest),
-        `read_pid ${pidfile}; rb_old=$pid; ${gateBegin(manifest, 'recorded')}`,
+        `read_pid ${servicePid}; rb_old=$pid; ${gateBegin(manifest, 'recorded')}`,
         `${shellCommand(restartPrevious(manifest))} </dev/null 3>&- 9>&-`,
       ];
     }
@@ -740,7 +745,7 @@ function activation(input: ApplyInput): Activation {
       : service !== undefined
         ? [
             'back=0',
-            `wait_new_pid ${q(hostLayout(manifest.name).pidfile)} "\${rb_old-}" ${previousBack} || back=$?`,
+            `wait_new_pid ${q(servicePidFile(manifest.name, manifest.init))} "\${rb_old-}" ${previousBack} || back=$?`,
             `[ "$back" != 0 ] || ${previousHealthCheck(input, health, previousBack)} || back=$?`,
             `case $back in 0) say "ROLLEDBACK	healthy" ;; 2) say "ROLLEDBACK	exited	$exit_how	$exit_ds" ;; *) say "ROLLEDBACK	unhealthy	${previousBack}" ;; esac`,
           ].join('\n')

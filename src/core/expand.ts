@@ -2,7 +2,7 @@
 // files arrive as data, and string values are rendered with the fixed EJS options.
 import { SvcError } from './errors.js';
 import { helperScripts } from './helper-scripts.js';
-import { hostLayout } from './layout.js';
+import { hostLayout, servicePidFile } from './layout.js';
 import { hasFront, processPort, type Manifest } from './manifest.js';
 import type { FileOperation, Operation } from './operations.js';
 import type { Step } from './playbook.js';
@@ -221,7 +221,11 @@ export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Oper
                 url: `http://127.0.0.1:${processPort(manifest)}${manifest.health ?? '/'}`,
                 timeoutSeconds: step.args.timeout,
               }
-            : { kind: 'health', pidfile: layout.pidfile, timeoutSeconds: step.args.timeout },
+            : {
+                kind: 'health',
+                pidfile: servicePidFile(manifest.name, manifest.init),
+                timeoutSeconds: step.args.timeout,
+              },
         );
         break;
     }

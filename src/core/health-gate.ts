@@ -4,11 +4,12 @@
 //
 // How a death is seen: under systemd, from the unit's own record (ExecMainStartTimestamp after the
 // one it had before this start, and an ExecMainExitTimestamp after that), with the exit status
-// systemd gives. Under the others (monit's launcher, OpenRC, upstart), from the pidfile: a pid
+// systemd gives. Under the others (monit's launcher, OpenRC, upstart), from the service's pid
+// (the pidfile; under OpenRC supervise-daemon's record of its child, layout.ts): a pid
 // other than the one it held before this start that is gone (or a zombie) when first seen, or a
 // process seen alive that is gone since; no exit status is known then, and none is invented.
 import { expand } from './facts.js';
-import { hostLayout } from './layout.js';
+import { hostLayout, servicePidFile } from './layout.js';
 import type { Manifest } from './manifest.js';
 import { shellQuote as q } from './quote.js';
 
@@ -151,6 +152,7 @@ wait_healthy() { # kind target seconds
 export function gateBegin(manifest: Manifest, watch: 'always' | 'recorded'): string {
   const layout = hostLayout(manifest.name);
   const unit = manifest.init === 'systemd' ? manifest.name : '';
-  const pidfile = unit === '' && watch === 'always' ? layout.pidfile : '';
+  const pidfile =
+    unit === '' && watch === 'always' ? servicePidFile(manifest.name, manifest.init) : '';
   return `gate_begin ${q(pidfile)} ${q(unit)} ${q(layout.logFile)} ${q(manifest.user)}`;
 }

@@ -1,5 +1,6 @@
 // Where a service lives on a host. One place computes these paths so that templates, the planner
 // and the lifecycle commands agree.
+import type { InitSystem } from './manifest.js';
 
 export interface HostLayout {
   root: string;
@@ -30,6 +31,17 @@ export function hostLayout(name: string): HostLayout {
     launcher: `/usr/local/lib/svc/${name}/ctl`,
     records: `/var/lib/svc/${name}`,
   };
+}
+
+/**
+ * Where root reads the pid of the service's own process (the health gate, crash detection,
+ * `svc status`). Under OpenRC the service runs under supervise-daemon, whose pidfile holds the
+ * supervisor's pid; the child's is kept in OpenRC's own state (rc_service_value `child_pid`),
+ * written by the root supervisor under root's /run/openrc and removed when the service stops.
+ * Never a file the service user can write. Elsewhere the pidfile is the service's.
+ */
+export function servicePidFile(name: string, init: InitSystem | undefined): string {
+  return init === 'openrc' ? `/run/openrc/options/${name}/child_pid` : hostLayout(name).pidfile;
 }
 
 /**

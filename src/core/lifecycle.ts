@@ -3,7 +3,7 @@
 // output that does not have the expected shape is an error.
 import { lockPaths, PROC_START } from './apply-script.js';
 import { serviceControl, type ControlAction } from './init-control.js';
-import { hostLayout } from './layout.js';
+import { hostLayout, servicePidFile } from './layout.js';
 import type { Manifest } from './manifest.js';
 import { shellCommand, shellQuote as q } from './quote.js';
 
@@ -29,7 +29,8 @@ function preamble(manifest: Manifest): string {
     HELPERS,
     `name=${q(manifest.name)}`,
     `init=${q(manifest.init ?? 'none')}`,
-    `pidfile=${q(layout.pidfile)}`,
+    // The service's own pid (under OpenRC not the pidfile, which is its supervisor's).
+    `pidfile=${q(servicePidFile(manifest.name, manifest.init))}`,
     `current=${q(layout.current)}`,
   ].join('\n');
 }

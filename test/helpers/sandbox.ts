@@ -30,6 +30,7 @@ import {
   type SandboxHost,
   type SandboxInventory,
 } from '../../src/core/sandbox-inventory.js';
+import { installOpenrc } from './openrc.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const SVC = join(REPO, 'bin', 'svc');
@@ -37,6 +38,8 @@ export const SVC = join(REPO, 'bin', 'svc');
 export interface SandboxOptions {
   count: number;
   systemd?: boolean;
+  /** Light hosts made OpenRC hosts (Debian's OpenRC unpacked into them; see openrc.ts). */
+  openrc?: boolean;
   /** The login user written to the inventory (default deploy). */
   user?: 'root' | 'deploy';
 }
@@ -145,7 +148,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     return found;
   };
   const sshArgs = (name: string, user?: string) => sshArgv(inventory, host(name), user);
-  return {
+  const sandbox: Sandbox = {
     stateDir,
     net,
     get inventory() {
@@ -170,6 +173,15 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     },
     down,
   };
+  if (options.openrc) {
+    try {
+      installOpenrc(sandbox);
+    } catch (error) {
+      await down().catch(() => undefined);
+      throw error;
+    }
+  }
+  return sandbox;
 }
 
 export function readInventoryFile(stateDir: string): SandboxInventory {

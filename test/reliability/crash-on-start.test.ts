@@ -1,5 +1,6 @@
 // A release that crashes on start (issue 10, section 1), on real sandbox hosts: a light host where
-// monit supervises (init: monit) and a host booting real systemd (init: systemd). The deploy
+// monit supervises (init: monit), a host booting real systemd (init: systemd), and a light host
+// running Debian's OpenRC, where supervise-daemon respawns it (init: openrc, test/helpers/openrc.ts). The deploy
 // notices the death within a poll of it (not the health timeout later), says how the process
 // exited with the service's own log line, rolls back to the previous release and says it is live
 // and healthy (the table names it), and the next deploy does not wait behind a stuck monit.
@@ -15,9 +16,10 @@ const PORT = 3211;
 const CRASH_LINE = 'crash-test: cannot open the database (on purpose)';
 
 describe.each([
-  { kind: 'monit', systemd: false },
-  { kind: 'systemd', systemd: true },
-])('a release that exits at once, init: $kind', ({ kind, systemd }) => {
+  { kind: 'monit', systemd: false, openrc: false },
+  { kind: 'systemd', systemd: true, openrc: false },
+  { kind: 'openrc', systemd: false, openrc: true },
+])('a release that exits at once, init: $kind', ({ kind, systemd, openrc }) => {
   let sbx: Sandbox;
   let work: string;
   let project: string;
@@ -45,7 +47,7 @@ describe.each([
   };
 
   beforeAll(async () => {
-    sbx = await startSandbox({ count: 1, systemd });
+    sbx = await startSandbox({ count: 1, systemd, openrc });
     work = mkdtempSync(join(tmpdir(), `svc-crash-${kind}-`));
     project = join(work, NAME);
     execFileSync(

@@ -269,12 +269,14 @@ describe('where each unit opens the log', () => {
     expect(start).toContain('unset SVC_CTL_LOCKED');
   });
 
-  it('OpenRC: command /bin/sh with the wrapper quoted twice, no output_log or error_log', () => {
+  it('OpenRC: supervise-daemon runs /bin/sh with the wrapper quoted twice, no output_log or error_log', () => {
     const unit = unitOf('openrc');
+    expect(unit).toContain('\nsupervisor=supervise-daemon\n');
     expect(unit).toContain('\ncommand=/bin/sh\n');
     expect(unit).toContain(`\ncommand_args=${shellQuote(shellCommand(argv.slice(1)))}\n`);
     expect(unit).not.toMatch(/^(output|error)_log=/m);
-    expect(unit).toMatch(/^stop\(\) \{$/m);
+    // supervise-daemon's own stop (openrc-run's), by the supervisor's pidfile: no stop() of ours.
+    expect(unit).not.toMatch(/^stop\(\)/m);
   });
 
   it('logrotate works as the service user on its own directory', () => {

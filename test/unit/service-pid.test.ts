@@ -1,0 +1,98 @@
+// Where root reads the service's own pid, per init system: under OpenRC the pidfile is
+// supervise-daemon's, so the health gate, crash detection and `svc status` read OpenRC's record
+// of its child (root's /run/openrc), while start-or-restart is still asked of the pidfile (a
+// supervisor waiting to respawn its child is up). Elsewhere the pidfile is the service's.
+import { describe, expect, it } from 'vitest';
+import { buildApply, type ApplyInput } from '../../src/core/apply-script.js';
+import { buildFactRequest } from '../../src/core/fact-request.js';
+import { servicePidFile } from '../../src/core/layout.js';
+import { controlScript, statusScript } from '../../src/core/lifecycle.js';
+import type { InitSystem, Manifest } from '../../src/core/manifest.js';
+import { resolveHomePaths } from '../../src/core/operations.js';
+import { planHost } from '../../src/core/plan.js';
+import { facts, file, manifest, operations } from '../helpers/plan-fixtures.js';
+
+const PIDFILE = '/run/api-orders.pid';
+const CHILD = '/run/openrc/options/api-orders/child_pid';
+
+const CASES: [InitSystem | undefined, string][] = [
+  ['openrc', CHILD],
+  ['systemd', PIDFILE],
+  ['upstart', PIDFILE],
+  ['monit', PIDFILE],
+  [undefined, PIDFILE],
+];
+
+function applyScript(init: InitSystem): string {
+  const m: Manifest = { ...manifest, init };
+  const unit = {
+    openrc: 'etc/init.d/api-orders',
+    systemd: 'etc/systemd/system/api-orders.service',
+    upstart: 'etc/init/api-orders.conf',
+    monit: 'usr/local/lib/svc/api-orders/ctl',
+  }[init];
+  const config = [file('etc/default/api-orders', 'X=1\n', 0o600), file(unit, '#!/bin/sh\n', 0o755)];
+  const hostFacts = facts([], { init: init === 'monit' ? 'none' : init });
+  const ops = resolveHomePaths(operations(config, m), hostFacts.login.home);
+  const input: ApplyInput = {
+    manifest: m,
+    operations: ops,
+    plan: planHost('web1', ops, hostFacts, 'f'.repeat(64)),
+    facts: hostFacts,
+    factRequest: buildFactRequest(m, ops, 'deploy'),
+    holder: '{"who":"test"}',
+    lockWaitSeconds: 0,
+    healthTimeoutSeconds: 5,
+    now: '2026-11-27T00:00:00.000Z',
+    nonce: 'n0nce',
+  };
+  return buildApply(input, [{ path: 'server.js', mode: 0o644, content: new Uint8Array() }]).script;
+}
+
+describe('the service pid', () => {
+  it.each(CASES)('%s: read from %s', (init, path) => {
+    expect(servicePidFile('api-orders', init)).toBe(path);
+  });
+
+  it.each(CASES)('%s: svc status and start|stop|restart read %s', (init, path) => {
+    const m = { ...manifest, init };
+    const scripts = [statusScript(m), ...(init ? [controlScript(m, 'restart')] : [])];
+    for (const script of scripts) {
+      expect(script.split('\n')).toContain(`pidfile=${path}`);
+    }
+  });
+
+  it.each(CASES.filter(([init]) => init !== undefined))(
+    '%s: the deploy asks the pidfile whether to restart, and watches %s',
+    (init, path) => {
+      const lines = applyScript(init!).split('\n');
+      const decide = lines.indexOf(`read_pid ${PIDFILE}`);
+      expect(decide).toBeGreaterThanOrEqual(0);
+      expect(lines[decide + 1]).toMatch(
+        /^if \[ -n "\$pid" \] && proc_alive "\$pid"; then old_pid=\$pid; action=restart;/,
+      );
+      // Under OpenRC the old pid the new one must differ from is the child's.
+      if (path === CHILD) expect(lines[decide + 2]).toBe(`read_pid ${CHILD}; old_pid=$pid`);
+      else expect(lines.join('\n')).not.toContain('child_pid');
+      expect(
+        lines.filter((l) => l.includes('wait_new_pid ')).map((l) => l.trim().split(' ')[1]),
+      ).toEqual(expect.arrayContaining([path]));
+      for (const line of lines.filter((l) => /^\s*wait_new_pid /.test(l))) {
+        expect(line.trim().split(' ')[1]).toBe(path);
+      }
+      const gate = lines.find((l) => l.startsWith('gate_begin '));
+      if (init === 'systemd')
+        expect(gate).toBe(`gate_begin '' api-orders /var/log/api-orders/api-orders.log api-orders`);
+      else expect(gate).toBe(`gate_begin ${path} '' /var/log/api-orders/api-orders.log api-orders`);
+    },
+  );
+
+  it.each(CASES.filter(([init]) => init !== undefined))(
+    '%s: a worker (no port) is health-checked by %s',
+    (init, path) => {
+      const m: Manifest = { ...manifest, init, port: undefined, health: undefined };
+      const health = operations([], m).find((op) => op.kind === 'health');
+      expect(health).toMatchObject({ kind: 'health', pidfile: path });
+    },
+  );
+});
