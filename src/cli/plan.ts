@@ -77,6 +77,7 @@ export async function planTarget(
     config: project.config,
     release: project.release,
     allowPaths,
+    ...(flags.diff === true && { diff: true }),
     ...(pinRelease && { pinRelease }),
   };
   try {
