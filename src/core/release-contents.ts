@@ -99,7 +99,8 @@ function fileDiff(
     '',
     { context: 3 },
   );
-  return patch.split('\n').slice(1).join('\n').trimEnd();
+  // From the --- line on: the Index and ==== lines above it say nothing a reader needs here.
+  return patch.slice(patch.indexOf('\n---') + 1).trimEnd();
 }
 
 /** The new release (its project files) against the live one, as the host reported it. */
