@@ -146,8 +146,11 @@ describe('a release change against the live release', () => {
   });
 
   it('after deploying B, its own list is the one compared with, and A made before reads as unknown', async () => {
-    const deployed = await svc(['deploy', 'sbx-1', '--yes']);
+    // With --diff: the stale check runs the fact script again, live content (Z records) and all.
+    const deployed = await svc(['deploy', 'sbx-1', '--yes', '--diff']);
     expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
+    expect(deployed.stdout).toContain('        +TWO');
+    expect(deployed.stdout).not.toContain(SECRET_B);
     write('notes.txt', 'one\nTWO\nthree\nfour\n');
     // sbx-2 still runs A: its list removed, as a release made by an svc before this change.
     const removed = sbx.ssh('sbx-2', `rm /var/lib/svc/api-orders/releases/${releaseA}`, {
