@@ -26,8 +26,9 @@ export interface ReleaseFileSize {
 
 export interface ChangedReleaseFile extends ReleaseFileSize {
   sizeBefore: number;
-  sha256: string;
-  sha256Before: string;
+  /** Both absent for a secret name: a hash of a short secret can be guessed back. */
+  sha256?: string;
+  sha256Before?: string;
   /** Both set only when the mode changed. */
   mode?: string;
   modeBefore?: string;
@@ -127,16 +128,16 @@ export function releaseContents(
     added: diff.added.map(size),
     removed: diff.removed.map(size),
     changed: diff.changed.map(({ before, after }) => {
+      const secret = isSecretReleasePath(after.path);
       const changed: ChangedReleaseFile = {
         path: after.path,
         size: after.size,
         sizeBefore: before.size,
-        sha256: after.sha256,
-        sha256Before: before.sha256,
+        ...(!secret && { sha256: after.sha256, sha256Before: before.sha256 }),
       };
       if (before.mode !== after.mode)
         Object.assign(changed, { mode: octal(after.mode), modeBefore: octal(before.mode) });
-      if (isSecretReleasePath(after.path)) changed.sensitive = true;
+      if (secret) changed.sensitive = true;
       else if (live.diff && before.sha256 !== after.sha256)
         changed.diff = fileDiff(
           before,

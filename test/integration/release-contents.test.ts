@@ -139,8 +139,12 @@ describe('a release change against the live release', () => {
         ['notes.txt', 14, 14, undefined],
         ['tool.sh', 10, 10, '0755'],
       ]);
-      expect(contents.changed[0]).toMatchObject({ sensitive: true });
-      expect(contents.changed[0]).not.toHaveProperty('diff');
+      expect(contents.changed[0]).toEqual({
+        path: '.env',
+        size: ENV_SIZE,
+        sizeBefore: ENV_SIZE,
+        sensitive: true,
+      });
       expect(contents.changed[1]!.diff).toContain('-two\n+TWO');
     }
   });

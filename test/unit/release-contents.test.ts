@@ -85,6 +85,8 @@ describe('releaseContents', () => {
       ['.env', undefined, true],
       ['run', undefined, undefined],
     ]);
+    // Not even a hash of a secret: a short one could be guessed back from it.
+    expect(changed[0]).toEqual({ path: '.env', size: 4, sizeBefore: 4, sensitive: true });
   });
 
   const cap = MAX_RELEASE_DIFF_BYTES;
