@@ -77,6 +77,7 @@ export async function planTarget(
     config: project.config,
     release: project.release,
     allowPaths,
+    ...(flags.diff === true && { diff: true }),
     ...(pinRelease && { pinRelease }),
   };
   try {
@@ -120,7 +121,7 @@ export function addPlanOptions(command: Command): Command {
     .option('--json', 'print the plan as one JSON document (docs/PLAN-JSON.md)')
     .option(
       '--diff',
-      'show new files in full (by default a new file is one line: mode, owner, size); secrets never',
+      'show new files in full (by default a new file is one line: mode, owner, size) and the diff of each changed text file of a new release against the live one; secrets never',
     )
     .option(
       '--detailed-exitcode',
@@ -152,7 +153,7 @@ const EXAMPLES = `
 Examples:
   $ svc plan sandbox                      every sandbox host (svc sandbox up)
   $ svc plan web --json                   a group of svc.yaml hosts:, as JSON
-  $ svc plan sandbox --diff               new files in full, not one line each
+  $ svc plan sandbox --diff               new files in full, release files' diffs
   $ svc plan deploy@203.0.113.10:2222
   $ svc plan web1,web2 --detailed-exitcode`;
 

@@ -24,10 +24,11 @@ import { FRONT, frontConflictLine, frontGateLine, type FrontCheck } from './ngin
 import { initControl } from './init-control.js';
 import { hostLayout, servicePidFile } from './layout.js';
 import type { Manifest } from './manifest.js';
-import type { FileOperation, HealthOperation, Operation } from './operations.js';
+import type { FileOperation, HealthOperation, Operation, ReleaseOperation } from './operations.js';
 import type { Change, HostPlan } from './plan.js';
 import { shellCommand, shellQuote as q } from './quote.js';
 import { sha256Hex } from './release.js';
+import { forgetReleaseFiles, recordReleaseFiles, releaseFilesEntry } from './release-record.js';
 import type { TarEntry } from './tar.js';
 
 export const EXIT_LOCKED = 75;
@@ -289,18 +290,15 @@ function changeCommands(change: Change, ctx: Context, index: number): string[] {
     case 'release':
       return change.action === 'delete' || op?.kind !== 'release'
         ? []
-        : releaseCommands(change.target, op.install, ctx);
+        : releaseCommands(change.target, op, ctx);
     default:
       return [];
   }
 }
 
 /** A release is copied next to its final name, then renamed: never a half-made release directory. */
-function releaseCommands(
-  path: string,
-  install: readonly string[] | undefined,
-  ctx: Context,
-): string[] {
+function releaseCommands(path: string, op: ReleaseOperation, ctx: Context): string[] {
+  const install = op.install;
   const partial = `${path.slice(0, path.lastIndexOf('/') + 1)}.${path.slice(path.lastIndexOf('/') + 1)}.partial`;
   // A copy cut short (a full disk) must not keep holding the space: undo removes it.
   ctx.rollback.push(shellCommand(['rm', '-rf', '--', partial]));
@@ -319,6 +317,8 @@ function releaseCommands(
         ]
       : []),
     move(partial, path),
+    // What it holds, for later plans to compare with (release-record.ts); kept with the release.
+    ...(op.local ? recordReleaseFiles(ctx.input.manifest.name, op.id) : []),
   ];
 }
 
@@ -834,8 +834,10 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
   const releaseChange = input.plan.changes.find(
     (change) => change.kind === 'release' && change.action === 'create',
   );
-  if (releaseChange)
+  if (releaseChange) {
     entries.push(...releaseFiles.map((file) => ({ ...file, path: `release/${file.path}` })));
+    entries.push(...releaseFilesEntry(input.operations.find((op) => op.kind === 'release')));
+  }
   for (const change of input.plan.changes) {
     // A delete, or an adopted file's original going back, ships nothing.
     if (change.kind !== 'file' || !files.has(change.target) || ctx.overlayIndex.has(change.target))
@@ -852,7 +854,13 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
   const prunes: string[] = [];
   input.plan.changes.forEach((change, index) => {
     if (change.kind === 'release' && change.action === 'delete')
-      prunes.push(shellCommand(['rm', '-rf', '--', change.target]));
+      prunes.push(
+        shellCommand(['rm', '-rf', '--', change.target]),
+        forgetReleaseFiles(
+          input.manifest.name,
+          change.target.slice(change.target.lastIndexOf('/') + 1),
+        ),
+      );
     else body.push(...changeCommands(change, ctx, index));
   });
   emitDirCreates(body);

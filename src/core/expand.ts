@@ -14,7 +14,7 @@ export interface ExpandInput {
   manifest: Manifest;
   host: { name: string; login: string; vars: Readonly<Record<string, string | number | boolean>> };
   config: readonly LocalFile[];
-  release: { id: string; files: number; bytes: number };
+  release: { id: string; files: number; bytes: number; local?: readonly LocalFile[] };
   playbookFile: string;
   /** The playbook is the project's own (playbooks/NAME.yaml): its dir and link steps are gated. */
   projectPlaybook?: boolean;
@@ -175,6 +175,7 @@ export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Oper
           bytes: input.release.bytes,
           keep: step.args.keep,
           ...(manifest.install && { install: [...manifest.install] }),
+          ...(input.release.local && { local: input.release.local }),
         });
         break;
       case 'overlay':

@@ -3,6 +3,7 @@ import type { FactRequest, PathRequest } from './facts.js';
 import { hostLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
 import type { Operation } from './operations.js';
+import { liveReleaseRequest } from './release-facts.js';
 
 export const RECORDS_FILE = 'installed.json';
 export const RECORDS_ROOT = '/var/lib/svc';
@@ -11,6 +12,8 @@ export function buildFactRequest(
   manifest: Manifest,
   operations: readonly Operation[],
   loginUser: string,
+  /** --diff: ask for the live content of the new release's changed text files too. */
+  diff = false,
 ): FactRequest {
   const layout = hostLayout(manifest.name);
   const paths: PathRequest[] = [];
@@ -27,6 +30,7 @@ export function buildFactRequest(
         : { path: op.path },
     );
   }
+  const release = operations.find((op) => op.kind === 'release');
   const users = [...new Set(operations.flatMap((op) => (op.kind === 'user' ? [op.name] : [])))];
   return {
     service: manifest.name,
@@ -38,5 +42,18 @@ export function buildFactRequest(
     recordsRoot: RECORDS_ROOT,
     releasesDir: layout.releases,
     pidfile: layout.pidfile,
+    // What the live release holds, to say what the new one changes (a rollback ships no files).
+    ...(release?.kind === 'release' &&
+      release.local !== undefined && {
+        liveRelease: liveReleaseRequest(
+          {
+            currentLink: layout.current,
+            releasesDir: layout.releases,
+            listsDir: `${layout.records}/releases`,
+          },
+          release.local,
+          diff,
+        ),
+      }),
   };
 }

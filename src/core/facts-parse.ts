@@ -13,6 +13,7 @@ import type {
   UserFact,
 } from './facts.js';
 import { FACTS_VERSION } from './facts.js';
+import { readLiveRelease } from './release-facts.js';
 
 export class FactsError extends Error {
   constructor(message: string) {
@@ -204,6 +205,7 @@ export function parseFacts(output: string, request: FactRequest, host: string): 
     );
     groups.set(name, gid === '-' ? undefined : Number(gid));
   }
+  const liveRelease = request.liveRelease && readLiveRelease(reader, request.liveRelease);
   const [end] = reader.next('E', 1);
   reader.check(end === 'svc-facts' && reader.atEnd(), 'trailing output after the end marker');
 
@@ -231,6 +233,7 @@ export function parseFacts(output: string, request: FactRequest, host: string): 
     resolved,
     dirs,
     linkHolders,
+    ...(liveRelease && { liveRelease }),
   };
 }
 

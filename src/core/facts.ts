@@ -2,6 +2,7 @@
 // parsed strictly. Output that is malformed, truncated or out of order is an error: a wrong plan
 // is worse than no plan.
 import { shellQuote } from './quote.js';
+import { liveReleaseScript, type LiveRelease, type LiveReleaseRequest } from './release-facts.js';
 
 export type PathType = 'absent' | 'file' | 'dir' | 'link' | 'other';
 export type InitKind = 'systemd' | 'openrc' | 'upstart' | 'none';
@@ -68,6 +69,8 @@ export interface HostFacts {
    * hop included (K records). Whoever can change one can move the link (parent-chain.ts).
    */
   linkHolders: Map<string, string[]>;
+  /** The live release and its recorded file list (V, Z records), when the request asked. */
+  liveRelease?: LiveRelease;
 }
 
 /** A real directory (no link) on the way to a path svc writes. */
@@ -118,9 +121,11 @@ export interface FactRequest {
   recordsRoot: string;
   releasesDir: string;
   pidfile: string;
+  /** What the live release holds (release-facts.ts): asked when a release with files is planned. */
+  liveRelease?: LiveReleaseRequest;
 }
 
-export const FACTS_VERSION = '5';
+export const FACTS_VERSION = '6';
 /** Files larger than this are compared by hash only; the diff says so. */
 export const MAX_DIFF_BYTES = 256 * 1024;
 
@@ -351,6 +356,7 @@ export function factScript(request: FactRequest): string {
   });
   for (const user of request.users) lines.push(`user_fact ${shellQuote(user)}`);
   for (const group of request.groups) lines.push(`group_fact ${shellQuote(group)}`);
+  if (request.liveRelease) lines.push(liveReleaseScript(request.liveRelease));
   lines.push(`printf 'E\\tsvc-facts\\n'`);
   return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,7 @@
 // Operations: what a host should look like, as data. The playbook expands into these; the
 // planner compares them with the host's facts. Paths under the SSH login user's home are written
 // `~/...` and resolved against the home the facts report.
+import type { LocalFile } from './release.js';
 
 export interface Ownership {
   owner: string;
@@ -54,6 +55,8 @@ export interface ReleaseOperation {
   keep: number;
   /** Run inside the new release before it is renamed into place (svc.yaml `install:`). */
   install?: string[];
+  /** The project files it is made of (absent for a rollback's release): its recorded file list. */
+  local?: readonly LocalFile[];
 }
 
 export interface ServiceOperation {

@@ -4,6 +4,7 @@ import type { Change, HostPlan, PlanSummary } from './plan.js';
 import { summarize } from './plan.js';
 import { hostLogin } from './targets.js';
 import { groupOutcomes, hostList } from './plan-groups.js';
+import { releaseContentsLines } from './release-contents-text.js';
 
 /** How much of each change to show; `diff` is `--diff`. */
 export interface ShowOptions {
@@ -72,6 +73,7 @@ function changeLines(change: Change, paint: Paint, show: ShowOptions): string[] 
     lines.push(`      ${paint.yellow(note)}`);
   }
   for (const warning of change.warnings ?? []) lines.push(`      ${paint.yellow(`! ${warning}`)}`);
+  if (change.contents) lines.push(...releaseContentsLines(change.contents, paint));
   if (change.diff && !folded) {
     for (const line of change.diff.split('\n')) {
       const painted = line.startsWith('+')
@@ -204,6 +206,7 @@ export function planDocument(service: string, outcomes: readonly HostOutcome[]):
               ...(change.diff !== undefined && { diff: change.diff }),
               ...(change.sensitive && { sensitive: true }),
               ...(change.warnings && { warnings: change.warnings }),
+              ...(change.contents && { contents: change.contents }),
             })),
           },
     ),

@@ -6,6 +6,7 @@ import { resolvedPath, unsafeDirs } from './parent-chain.js';
 import type { HostFacts, PathFact } from './facts.js';
 import { MAX_DIFF_BYTES } from './facts.js';
 import { RECORDS_ROOT } from './fact-request.js';
+import { attachReleaseContents, type ReleaseContents } from './release-contents.js';
 import type {
   DirOperation,
   FileOperation,
@@ -34,6 +35,8 @@ export interface Change {
   sensitive?: boolean;
   /** Something the user must decide before deploy applies this (e.g. --adopt). */
   warnings?: string[];
+  /** A release change: its files against the live release's (release-contents.ts). */
+  contents?: ReleaseContents;
 }
 
 export interface HostPlan {
@@ -496,6 +499,7 @@ export function planHost(
   for (const op of operations) planner.operation(op);
   planner.deletions(operations);
   planner.prune(operations);
+  attachReleaseContents(planner.changes, operations, facts.liveRelease);
   const writes = planner.changes
     .filter((change) => change.action === 'create' || change.action === 'update')
     .filter((change) => ['dir', 'link', 'file', 'release'].includes(change.kind))

@@ -26,6 +26,8 @@ export interface PlanInput {
   release: readonly LocalFile[];
   /** --allow-path: sensitive host paths (core/sensitive-paths.ts) config/ may write. */
   allowPaths?: readonly string[];
+  /** --diff: the host also sends the live content of the release's changed text files. */
+  diff?: boolean;
   /**
    * Rollback: deploy a release already on the host instead of the project's files. Returns the
    * release ID for a host (or throws SvcError when it has none to go to).
@@ -64,7 +66,7 @@ export function hostOperations(
   const release =
     pinned !== undefined
       ? { id: pinned, files: 0, bytes: 0 }
-      : { id: releaseId(input.release), files: input.release.length, bytes };
+      : { id: releaseId(input.release), files: input.release.length, bytes, local: input.release };
   return expandPlaybook(input.steps, {
     manifest: input.manifest,
     host: { name: host.name, login: host.user, vars: host.vars },
@@ -124,7 +126,7 @@ async function planOne(
     const connection = await pool.get(host);
     const pinned = input.pinRelease ? await input.pinRelease(host, connection) : undefined;
     const operations = hostOperations(input, host, pinned);
-    const request = buildFactRequest(input.manifest, operations, host.user);
+    const request = buildFactRequest(input.manifest, operations, host.user, input.diff);
     const result = await runReadOnly(pool, host, factScript(request), 'gathering facts');
     if (result.code !== 0) {
       throw new SvcError(

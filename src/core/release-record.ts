@@ -1,0 +1,39 @@
+// The apply script's part in recording a release's file list (release-files.ts): shipped in the
+// tar stream beside the release, written into svc's root-only state when the release is made
+// (a temporary name, then a rename), removed when the release is pruned.
+import { copy, move, privateDir } from './apply-files.js';
+import { hostLayout } from './layout.js';
+import type { ReleaseOperation } from './operations.js';
+import { shellCommand, shellQuote as q } from './quote.js';
+import { releaseFilesOf, releaseFilesText } from './release-files.js';
+import type { TarEntry } from './tar.js';
+
+/** The list's name in the tar stream (beside release/... and overlay/N). */
+export const RELEASE_FILES_ENTRY = 'release-files';
+
+/** /var/lib/svc/NAME/releases: one list per release, named by its ID. */
+export const releaseListsDir = (service: string) => `${hostLayout(service).records}/releases`;
+
+/** The tar entry of a new release's list; none for a release without its files (a rollback). */
+export function releaseFilesEntry(op: ReleaseOperation | undefined): TarEntry[] {
+  if (op?.local === undefined) return [];
+  const text = releaseFilesText(releaseFilesOf(op.local));
+  return [{ path: RELEASE_FILES_ENTRY, mode: 0o600, content: new TextEncoder().encode(text) }];
+}
+
+/** After the release directory got its name: its list into place. */
+export function recordReleaseFiles(service: string, id: string): string[] {
+  const dir = releaseListsDir(service);
+  const temporary = `${dir}/.${id}.svc-new`;
+  return [
+    privateDir(hostLayout(service).records),
+    privateDir(dir),
+    shellCommand(['rm', '-f', '--', temporary]),
+    copy(`"$stage/${RELEASE_FILES_ENTRY}"`, q(temporary)),
+    move(temporary, `${dir}/${id}`),
+  ];
+}
+
+/** A pruned release's list goes with it. */
+export const forgetReleaseFiles = (service: string, id: string) =>
+  shellCommand(['rm', '-f', '--', `${releaseListsDir(service)}/${id}`]);

@@ -1,0 +1,108 @@
+// The apply script records a new release's file list in svc's root-only state once the release
+// has its name, ships the list in the tar stream, and removes a pruned release's list with it.
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { buildApply, type ApplyInput } from '../../src/core/apply-script.js';
+import { buildFactRequest } from '../../src/core/fact-request.js';
+import type { HostFacts } from '../../src/core/facts.js';
+import { resolveHomePaths, type Operation } from '../../src/core/operations.js';
+import { planHost } from '../../src/core/plan.js';
+import { releaseFilesOf, releaseFilesText } from '../../src/core/release-files.js';
+import {
+  recordReleaseFiles,
+  releaseFilesEntry,
+  RELEASE_FILES_ENTRY,
+} from '../../src/core/release-record.js';
+import { deployedFacts, facts, file, manifest, operations } from '../helpers/plan-fixtures.js';
+
+const SERVER = file('server.js', 'x');
+
+function bundle(hostFacts: HostFacts, withFiles = true) {
+  const ops: Operation[] = resolveHomePaths(operations(), hostFacts.login.home).map((op) =>
+    op.kind === 'release' && withFiles ? { ...op, local: [SERVER] } : op,
+  );
+  const plan = planHost('web1', ops, hostFacts, 'f'.repeat(64));
+  const input: ApplyInput = {
+    manifest,
+    operations: ops,
+    plan,
+    facts: hostFacts,
+    factRequest: buildFactRequest(manifest, ops, 'deploy'),
+    holder: '{"who":"test"}',
+    lockWaitSeconds: 0,
+    healthTimeoutSeconds: 5,
+    now: '2026-11-27T00:00:00.000Z',
+    nonce: 'n0nce',
+  };
+  return buildApply(input, [{ path: 'server.js', mode: 0o644, content: SERVER.content }]);
+}
+
+const lines = (script: string) => script.split('\n');
+
+describe('recording a release file list', () => {
+  it('ships the list beside the release, and writes it after the release got its name', () => {
+    const { script, entries } = bundle(facts());
+    expect(() => execFileSync('sh', ['-n'], { input: script })).not.toThrow();
+    expect(entries.map((entry) => entry.path)).toEqual([
+      'release/server.js',
+      RELEASE_FILES_ENTRY,
+      'overlay/0',
+      'overlay/1',
+      'overlay/2',
+    ]);
+    const list = entries.find((entry) => entry.path === RELEASE_FILES_ENTRY)!;
+    expect(list.mode).toBe(0o600);
+    expect(new TextDecoder().decode(list.content)).toBe(releaseFilesText(releaseFilesOf([SERVER])));
+    const all = lines(script);
+    const renamed = all.indexOf(
+      'mv -f -T -- /var/www/api-orders/releases/.abc123abc123.partial /var/www/api-orders/releases/abc123abc123',
+    );
+    const written = all.indexOf(
+      'mv -f -T -- /var/lib/svc/api-orders/releases/.abc123abc123.svc-new /var/lib/svc/api-orders/releases/abc123abc123',
+    );
+    expect(renamed).toBeGreaterThan(0);
+    expect(written).toBeGreaterThan(renamed);
+    expect(all.slice(renamed + 1, written + 1).join('\n')).toBe(
+      recordReleaseFiles('api-orders', 'abc123abc123').join('\n'),
+    );
+  });
+
+  it('the list goes to a temporary name in a root-only directory, then is renamed', () => {
+    expect(recordReleaseFiles('api-orders', 'abc123abc123')).toEqual([
+      expect.stringContaining('mkdir -m 0700 -- /var/lib/svc/api-orders'),
+      expect.stringContaining('mkdir -m 0700 -- /var/lib/svc/api-orders/releases'),
+      'rm -f -- /var/lib/svc/api-orders/releases/.abc123abc123.svc-new',
+      'cp -p -P -T --remove-destination -- "$stage/release-files" /var/lib/svc/api-orders/releases/.abc123abc123.svc-new',
+      'mv -f -T -- /var/lib/svc/api-orders/releases/.abc123abc123.svc-new /var/lib/svc/api-orders/releases/abc123abc123',
+    ]);
+  });
+
+  it('a release without its files (a rollback) ships and records no list', () => {
+    const { script, entries } = bundle(facts(), false);
+    expect(entries.map((entry) => entry.path)).not.toContain(RELEASE_FILES_ENTRY);
+    expect(script).not.toContain('/var/lib/svc/api-orders/releases/');
+    expect(releaseFilesEntry(undefined)).toEqual([]);
+  });
+
+  it('a redeploy of a release already there records nothing', () => {
+    const { script, entries } = bundle(deployedFacts());
+    expect(entries.map((entry) => entry.path)).not.toContain(RELEASE_FILES_ENTRY);
+    expect(script).not.toContain('$stage/release-files');
+  });
+
+  it('a pruned release takes its list with it', () => {
+    const old = ['000000000001', '000000000002', '000000000003', '000000000004', '000000000005'];
+    const host = deployedFacts();
+    host.releases = [...old, 'abc123abc123'];
+    host.history = old.map((id) => ({ id, status: 'good', at: '2026-01-01T00:00:00Z' }));
+    const { script } = bundle({
+      ...host,
+      paths: new Map([...host.paths].filter(([path]) => !path.includes('abc123abc123'))),
+    });
+    const all = lines(script);
+    const removed = all.indexOf('rm -rf -- /var/www/api-orders/releases/000000000001');
+    expect(removed).toBeGreaterThan(0);
+    expect(all[removed + 1]).toBe('rm -f -- /var/lib/svc/api-orders/releases/000000000001');
+    expect(script).not.toContain('releases/000000000002\n');
+  });
+});
