@@ -294,6 +294,28 @@ describe('all hosts', () => {
     );
   });
 
+  it('passes --diff on to the plan a group shares', () => {
+    const file: Change = {
+      action: 'create',
+      kind: 'file',
+      target: '/srv/a',
+      reasons: [],
+      size: 2,
+      diff: '+x',
+    };
+    const outcomes = [planned('web1', { changes: [file] }), planned('web2', { changes: [file] })];
+    expect(formatPlans(outcomes, paint, { diff: true }).split('\n').slice(0, 3)).toEqual([
+      'b(web1, web2): identical (2 hosts)',
+      '  g(+ file    ) /srv/a',
+      '      g(+x)',
+    ]);
+    expect(formatPlans([outcomes[0]!], paint, { diff: true }).split('\n').slice(0, 3)).toEqual([
+      'b(web1 (deploy@10.0.0.1:22))',
+      '  g(+ file    ) /srv/a',
+      '      g(+x)',
+    ]);
+  });
+
   const footers: [string, HostOutcome[], string[]][] = [
     [
       'no hosts',
