@@ -1191,3 +1191,54 @@ describe('directories this plan makes count for what root writes below them', ()
     expect(byTarget['/srv/ok.html']!.diff).toContain('-<p>old</p>\n+<p>hi</p>');
   });
 });
+
+describe('whose own files are not sensitive, and links this plan makes', () => {
+  const svcFile = (path: string) => fileOp(path, 'x\n');
+  it.each([
+    [
+      "the service's own unit",
+      [
+        { kind: 'service', name: 'app', init: 'systemd', dependsOn: [] },
+        svcFile('/etc/systemd/system/app.service'),
+      ],
+      [],
+    ],
+    [
+      "a static site's own monit check (no service: the check's name)",
+      [
+        { kind: 'monit', name: 'site', check: '/etc/monit/conf.d/site' },
+        svcFile('/etc/monit/conf.d/site'),
+      ],
+      [],
+    ],
+    [
+      "another service's unit",
+      [
+        { kind: 'service', name: 'app', init: 'systemd', dependsOn: [] },
+        svcFile('/etc/systemd/system/other.service'),
+      ],
+      [
+        '/etc/systemd/system/other.service on web1 is a sensitive file (/etc/systemd/**); svc writes it only with --allow-path /etc/systemd/system/other.service',
+      ],
+    ],
+    [
+      "another site's monit check",
+      [
+        { kind: 'monit', name: 'site', check: '/etc/monit/conf.d/site' },
+        svcFile('/etc/monit/conf.d/other'),
+      ],
+      [
+        '/etc/monit/conf.d/other on web1 is a sensitive file (/etc/monit/**); svc writes it only with --allow-path /etc/monit/conf.d/other',
+      ],
+    ],
+    [
+      'a file below a link this plan makes in the login home',
+      [linkOp('~/service/app', '/srv/app'), svcFile('/home/deploy/service/app/x')],
+      [
+        '/home/deploy/service/app/x on web1 lies below /home/deploy/service/app, a link this plan makes; svc does not write through a link',
+      ],
+    ],
+  ] as [string, Operation[], string[]][])('%s', (_, ops, problems) => {
+    expect(plan(ops, facts()).problems).toEqual(problems);
+  });
+});
