@@ -2,8 +2,8 @@
 // outputs, each with the exact status or error line; the status, releases and unlock scripts run
 // by a real sh against a scratch copy of the layout (only the path variables are moved there), so
 // what the parser expects is what the script prints.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -294,6 +294,65 @@ describe('the scripts, run by a real sh', () => {
     expect(stopHolderScript({ ...base, name }, 7, "1'2")).toContain(
       `if [ "$start" = '1'\\''2' ]; then kill -TERM 7; fi`,
     );
+  });
+});
+
+describe('stopping the deploy that holds the lock, by a real sh', () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'svc-holder-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const startOf = (pid: number) => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[19]!;
+  };
+  const script = (pid: number, start: string) => {
+    const { lockFile } = lockPaths('svc-holder');
+    return stopHolderScript({ ...base, name: 'svc-holder' }, pid, start).replaceAll(
+      lockFile,
+      `${dir}/holder.lock`,
+    );
+  };
+
+  it.each([
+    ['its start time matches: TERM, and the lock is waited for', true, 'SIGTERM'],
+    ['another start time (a reused pid): left alone', false, null],
+  ] as const)('%s', async (_, same, signal) => {
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const exited = new Promise<string | null>((resolve) =>
+      child.on('exit', (_code, sig) => resolve(sig)),
+    );
+    try {
+      const pid = child.pid!;
+      const start = same ? startOf(pid) : `${startOf(pid)}1`;
+      // Held for a moment by another process: the script waits for it (one round of its loop).
+      const holder = spawn('flock', [`${dir}/holder.lock`, 'sleep', '1.5'], { stdio: 'ignore' });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const output = execFileSync('sh', ['-c', script(pid, start)], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(output).toBe('RELEASED\n');
+      await new Promise((resolve) => holder.on('exit', resolve));
+      if (signal !== null) expect(await exited).toBe(signal);
+      else expect(readFileSync(`/proc/${pid}/stat`, 'utf8')).toContain('(sleep)');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('every script ends its last line', () => {
+    const manifest = { ...base };
+    for (const text of [
+      statusScript(manifest),
+      releasesScript(manifest),
+      unlockScript(manifest),
+      stopHolderScript(manifest, 1, '2'),
+      controlScript(manifest, 'start'),
+    ])
+      expect(text.endsWith('\n')).toBe(true);
   });
 });
 
