@@ -21,6 +21,7 @@ describe('hostList', () => {
     [['db', 'web1', 'web2', 'web3', 'web4', 'x'], 'db, web1..web4, x'],
     [['web0', 'web1', 'web2'], 'web0..web2'],
     [['web08', 'web09', 'web10'], 'web08, web09, web10'],
+    [['web01', 'web2', 'web3'], 'web01, web2, web3'],
     [['web1', 'web2', 'web3', 'web04', 'web05', 'web06'], 'web1..web3, web04, web05, web06'],
   ])('%j is %s', (names, text) => {
     expect(hostList(names)).toBe(text);
