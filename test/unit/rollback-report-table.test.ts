@@ -55,6 +55,14 @@ describe('rollbackReport', () => {
       'old',
     ],
     [
+      'a status word inside other text is not repeated',
+      { EXITED: ['nostatus 1', '3'], ROLLEDBACK: ['healthy'] },
+      'new',
+      'old',
+      'release new exited 0.3 s after start; the previous release is serving again: release old is live and healthy',
+      'old',
+    ],
+    [
       'EXITED without fields',
       { EXITED: [], ROLLEDBACK: ['healthy'] },
       'new',
