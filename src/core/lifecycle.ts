@@ -66,7 +66,9 @@ const KEYS = ['release', 'pid', 'uptime', 'health', 'monit'] as const;
 
 function decodeFields(output: string, host: string): Record<(typeof KEYS)[number], string> {
   const values: Record<string, string> = {};
-  for (const line of output.trim().split('\n')) {
+  // Only newlines are trimmed: the last field's empty value ends its line with a tab ("monit\t"
+  // on a host without monit), which trim() would cut off, leaving a line without a value.
+  for (const line of output.replace(/^\n+|\n+$/g, '').split('\n')) {
     const [key, hex, extra] = line.split('\t');
     if (
       !KEYS.includes(key as (typeof KEYS)[number]) ||
