@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkPrivateDir,
   copy,
@@ -96,22 +96,30 @@ const noFollow = (command: string): boolean => {
 };
 
 describe('every cp, mv, ln and install in the apply script', () => {
-  const updated = withRecordedFile(deployedFacts(), '/etc/x');
-  updated.adopted.add('/etc/x');
-  const changed = deployedFacts();
-  changed.installed = changed.installed!.filter((path) => path !== '/etc/default/api-orders');
-  const scripts: [string, string][] = [
-    ['a first deploy', script(facts())],
+  // Built inside each test (a throw is a failure there, not a skipped file).
+  const updated = () => {
+    const hostFacts = withRecordedFile(deployedFacts(), '/etc/x');
+    hostFacts.adopted.add('/etc/x');
+    return hostFacts;
+  };
+  const changed = () => {
+    const hostFacts = deployedFacts();
+    hostFacts.installed = hostFacts.installed!.filter((path) => path !== '/etc/default/api-orders');
+    return hostFacts;
+  };
+  const scripts: [string, () => string][] = [
+    ['a first deploy', () => script(facts())],
     [
       'an update, adopting a file',
-      script(changed, [...CONFIG.slice(1), file('etc/default/api-orders', 'NEW=1\n', 0o600)]),
+      () =>
+        script(changed(), [...CONFIG.slice(1), file('etc/default/api-orders', 'NEW=1\n', 0o600)]),
     ],
-    ['an adopted file given back, a release moving', script(updated)],
-    ['a deletion', script(withRecordedFile(deployedFacts(), '/etc/gone'))],
+    ['an adopted file given back, a release moving', () => script(updated())],
+    ['a deletion', () => script(withRecordedFile(deployedFacts(), '/etc/gone'))],
   ];
 
-  it.each(scripts)('carries the no-follow form: %s', (_, text) => {
-    const commands = fileCommands(text);
+  it.each(scripts)('carries the no-follow form: %s', (_, build) => {
+    const commands = fileCommands(build());
     expect(commands.length).toBeGreaterThan(3);
     for (const command of commands) expect(noFollow(command), command).toBe(true);
   });
@@ -205,35 +213,47 @@ describe('every chmod, chown, mkdir, rm and redirection in the apply script', ()
     return resolveHomePaths(expanded, hostFacts.login.home);
   };
   // A rollback to a release already on the host (svc rollback --to): current moves back.
-  const pinned = deployedFacts();
-  pinned.paths.set('/var/www/api-orders/current', {
-    path: '/var/www/api-orders/current',
-    type: 'link',
-    target: 'releases/fedcba987654',
-  });
-  pinned.releases = ['abc123abc123', 'fedcba987654'];
-  const updated = withRecordedFile(deployedFacts(), '/etc/x');
-  updated.adopted.add('/etc/x');
-  const scripts: [string, string][] = [
-    ['a first deploy', script(facts())],
-    ['a project playbook with dir and link steps', script(facts(), CONFIG, projectOps(facts()))],
-    ['a pinned-release rollback', script(pinned)],
+  const pinned = () => {
+    const hostFacts = deployedFacts();
+    hostFacts.paths.set('/var/www/api-orders/current', {
+      path: '/var/www/api-orders/current',
+      type: 'link',
+      target: 'releases/fedcba987654',
+    });
+    hostFacts.releases = ['abc123abc123', 'fedcba987654'];
+    return hostFacts;
+  };
+  const updated = () => {
+    const hostFacts = withRecordedFile(deployedFacts(), '/etc/x');
+    hostFacts.adopted.add('/etc/x');
+    return hostFacts;
+  };
+  // Built inside each test (a throw is a failure there, not a skipped file).
+  const scripts: [string, () => string][] = [
+    ['a first deploy', () => script(facts())],
+    [
+      'a project playbook with dir and link steps',
+      () => script(facts(), CONFIG, projectOps(facts())),
+    ],
+    ['a pinned-release rollback', () => script(pinned())],
     [
       'a release with an install step',
-      script(
-        facts(),
-        CONFIG,
-        resolveHomePaths(
-          operations(CONFIG, { ...manifest, install: ['npm', 'ci'] }),
-          '/home/deploy',
+      () =>
+        script(
+          facts(),
+          CONFIG,
+          resolveHomePaths(
+            operations(CONFIG, { ...manifest, install: ['npm', 'ci'] }),
+            '/home/deploy',
+          ),
         ),
-      ),
     ],
-    ['an adopted file given back', script(updated)],
-    ['a deletion', script(withRecordedFile(deployedFacts(), '/etc/gone'))],
+    ['an adopted file given back', () => script(updated())],
+    ['a deletion', () => script(withRecordedFile(deployedFacts(), '/etc/gone'))],
   ];
 
-  it.each(scripts)('uses only the safe forms: %s', (_, text) => {
+  it.each(scripts)('uses only the safe forms: %s', (_, build) => {
+    const text = build();
     const commands = otherWrites(text);
     expect(commands.length).toBeGreaterThan(3);
     for (const command of commands) expect(safeWrite(command, text), command).toBe(true);
@@ -260,8 +280,13 @@ describe('every chmod, chown, mkdir, rm and redirection in the apply script', ()
 });
 
 describe('the commands, against a planted link (real sh, scratch tree)', () => {
-  const root = mkdtempSync(join(tmpdir(), 'svc-nofollow-'));
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  let root = '';
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'svc-nofollow-'));
+  });
+  afterAll(() => {
+    if (root !== '') rmSync(root, { recursive: true, force: true });
+  });
   const sh = (text: string) =>
     execFileSync('sh', ['-c', `set -eu\nsay() { :; }\n${text}`], { encoding: 'utf8' });
 
