@@ -1,7 +1,8 @@
 // A scratch host for running generated scripts for real: a real sh (dash), real coreutils, tar,
 // flock, useradd and setpriv, as root, inside a private mount and pid namespace (unshare) where
-// /var, /run, /home, /etc and /usr/local/sbin are scratch directories of this host (so its state
-// lasts from one session to the next, like a real host's). Only the programs that would touch
+// /var, /run, /home and /usr/local/sbin are scratch directories of this host, and /etc this
+// machine's with the host's changes in a scratch overlay (so its state lasts from one session to
+// the next, like a real host's). Only the programs that would touch
 // the machine's real services are stand-ins, first in the scripts' PATH (/usr/local/sbin):
 // systemctl, monit, nginx and curl. They record their argv in a calls file and act on the
 // scratch tree (a "started" service is a sleeping process with its pid in /run/NAME.pid).
@@ -41,7 +42,7 @@ exit 0`,
   curl: String.raw`! grep -q /bin/false /etc/systemd/system/api-orders.service 2>/dev/null`,
 };
 
-const SCRATCH = ['var', 'run', 'home', 'etc', 'sbin'] as const;
+const SCRATCH = ['var', 'run', 'home', 'sbin'] as const;
 
 export class ScratchHost {
   private constructor(readonly dir: string) {}
@@ -49,13 +50,11 @@ export class ScratchHost {
   /** A fresh host: an empty /var, /run and /home, a copy of /etc, the login user `deploy`. */
   static create(): ScratchHost {
     const host = new ScratchHost(mkdtempSync(join(tmpdir(), 'svc-apply-run-')));
-    for (const name of ['var', 'run', 'home', 'sbin']) mkdirSync(join(host.dir, name));
+    for (const name of [...SCRATCH, 'etc', 'etc-work']) mkdirSync(join(host.dir, name));
     for (const [name, body] of Object.entries(STUBS)) {
       const text = `#!/bin/sh\nprintf '%s\\n' "${name} $*" >> /run/svc-test-calls\n${body}\n`;
       writeFileSync(join(host.dir, 'sbin', name), text, { mode: 0o755 });
     }
-    const copied = spawnSync('cp', ['-a', '/etc', join(host.dir, 'etc')]);
-    if (copied.status !== 0) throw new Error(`copying /etc failed: ${copied.stderr}`);
     host.sh(
       'mkdir -p /var/lib /var/log /var/tmp /etc/default /etc/systemd/system /etc/monit/conf.d\n' +
         'useradd --create-home --home-dir /home/deploy --shell /bin/sh deploy',
@@ -65,12 +64,27 @@ export class ScratchHost {
 
   /** Runs sh text in a session on this host; its stdout (a failure throws with stderr). */
   sh(text: string, input?: Buffer | string): string {
-    const mounts = SCRATCH.map(
-      (name) => `mount --bind ${this.dir}/${name} ${name === 'sbin' ? '/usr/local/sbin' : `/${name}`}`,
-    ).join('\n');
+    const mounts = [
+      ...SCRATCH.map(
+        (name) =>
+          `mount --bind ${this.dir}/${name} ${name === 'sbin' ? '/usr/local/sbin' : `/${name}`}`,
+      ),
+      // /etc: this machine's, with this host's changes (users, config files) on top.
+      `mount -t overlay overlay -o lowerdir=/etc,upperdir=${this.dir}/etc,workdir=${this.dir}/etc-work /etc`,
+    ].join('\n');
     const run = spawnSync(
       'unshare',
-      ['-m', '-p', '-f', '--mount-proc', '--propagation', 'private', 'sh', '-c', `set -e\n${mounts}\nset +e\n${text}`],
+      [
+        '-m',
+        '-p',
+        '-f',
+        '--mount-proc',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        `set -e\n${mounts}\nset +e\n${text}`,
+      ],
       { encoding: 'utf8', timeout: 120_000, ...(input !== undefined && { input }) },
     );
     if (run.status !== 0) throw new Error(`a session on the scratch host failed: ${run.stderr}`);
@@ -79,7 +93,10 @@ export class ScratchHost {
 
   /** Runs an apply script the way svc does: a temporary file, the gzipped tar on stdin. */
   apply(bundle: ApplyBundle, before = ''): StepResult {
-    const script = join(tmpdir(), `tmp.svc-apply-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    const script = join(
+      tmpdir(),
+      `tmp.svc-apply-${process.pid}-${Math.random().toString(36).slice(2)}`,
+    );
     const input = join(this.dir, 'input.tgz');
     writeFileSync(script, bundle.script);
     writeFileSync(input, gzipSync(tarArchive(bundle.entries)));
@@ -111,7 +128,7 @@ export class ScratchHost {
 
   /** `find` of paths on the host: "PATH TYPE MODE OWNER:GROUP[ -> LINK]" per entry. */
   tree(...paths: string[]): string[] {
-    return this.sh(`find ${paths.join(' ')} -printf '%p %y %m %u:%g -> %l\\n' 2>/dev/null`)
+    return this.sh(`find ${paths.join(' ')} -printf '%p %y %m %u:%g -> %l\\n' 2>/dev/null; true`)
       .split('\n')
       .filter((line) => line !== '')
       .map((line) => line.replace(/ -> $/, ''))
