@@ -64,6 +64,13 @@ export class ScratchHost {
 
   /** Runs sh text in a session on this host; its stdout (a failure throws with stderr). */
   sh(text: string, input?: Buffer | string): string {
+    const run = this.run(text, input);
+    if (run.code !== 0) throw new Error(`a session on the scratch host failed: ${run.stderr}`);
+    return run.stdout;
+  }
+
+  /** Runs sh text in a session on this host: its exit code, stdout and stderr. */
+  run(text: string, input?: Buffer | string): { code: number; stdout: string; stderr: string } {
     const mounts = [
       ...SCRATCH.map(
         (name) =>
@@ -87,8 +94,7 @@ export class ScratchHost {
       ],
       { encoding: 'utf8', timeout: 120_000, ...(input !== undefined && { input }) },
     );
-    if (run.status !== 0) throw new Error(`a session on the scratch host failed: ${run.stderr}`);
-    return run.stdout;
+    return { code: run.status ?? -1, stdout: run.stdout, stderr: run.stderr };
   }
 
   /** Runs an apply script the way svc does: a temporary file, the gzipped tar on stdin. */
