@@ -71,7 +71,7 @@ const CASES: Record<string, Case> = {
       ...manifest,
       files: {
         '/etc/app/a.conf': { mode: '0640', owner: 'svc' },
-        '/etc/app/b.conf': { group: 'g', secret: true },
+        '/etc/app/b.conf': { mode: '0600', group: 'g', secret: true },
       },
     } as Manifest,
     config(
@@ -225,7 +225,7 @@ const EXPECTED: Record<keyof typeof CASES, unknown> = {
       source: 'config/etc/app/b.conf.ejs',
       content: 'name=api-orders',
       sha256: 'of content',
-      mode: 493,
+      mode: 0o600,
       owner: 'root',
       group: 'g',
       secret: true,
