@@ -207,10 +207,7 @@ const SCENARIOS: Record<string, Scenario> = {
     },
   },
   'user-group-exists': {
-    facts: () =>
-      facts([], {
-        groups: new Map([['api-orders', { name: 'api-orders', gid: 990 }]]),
-      } as Partial<HostFacts>),
+    facts: () => facts([], { groups: new Map([['api-orders', 990]]) }),
   },
   'no-sha256-recorded': {
     facts: () => {
