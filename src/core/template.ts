@@ -20,6 +20,7 @@ function refuseInclude(): never {
 const BASE_OPTIONS: Options = Object.freeze({
   strict: true,
   localsName: 'it',
+  // Stryker disable next-line BooleanLiteral: EJS forces _with off whenever strict is on (ejs.js: `if (options.strict) options._with = false`); said here for the reader
   _with: false,
   async: false,
   cache: false,
