@@ -75,7 +75,13 @@ export function parsePlaybook(source: string, file: string): Step[] {
   const doc = parseDocument(source, { uniqueKeys: true, strict: true });
   if (doc.errors.length > 0)
     throw new SvcError(`${file}: ${doc.errors[0]!.message.split('\n')[0]}`);
-  const data: unknown = doc.toJS({ maxAliasCount: 50 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 50 });
+  } catch {
+    // yaml throws a bare ReferenceError for a billion-laughs document: name the file instead.
+    throw new SvcError(`${file}: its YAML aliases expand too far (an alias bomb?)`);
+  }
   if (!Array.isArray(data)) throw new SvcError(`${file}: a playbook is a list of steps`);
   return data.map((raw, index) => parseStep(raw, `${file}: ${index + 1}`));
 }

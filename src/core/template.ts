@@ -20,6 +20,7 @@ function refuseInclude(): never {
 const BASE_OPTIONS: Options = Object.freeze({
   strict: true,
   localsName: 'it',
+  // Stryker disable next-line BooleanLiteral: EJS forces _with off whenever strict is on (ejs.js: `if (options.strict) options._with = false`); said here for the reader
   _with: false,
   async: false,
   cache: false,
@@ -28,7 +29,7 @@ const BASE_OPTIONS: Options = Object.freeze({
   includer: refuseInclude,
 });
 const HTML_OPTIONS: Options = Object.freeze({ ...BASE_OPTIONS });
-const OTHER_OPTIONS: Options = Object.freeze({ ...BASE_OPTIONS, escape: refuseHtmlEscape });
+const OTHER_OPTIONS: Options = Object.freeze({ ...BASE_OPTIONS });
 
 /** A frozen, null-prototype copy of exactly the given keys: the only values a template sees. */
 export function templateDataOf(values: Record<string, unknown>): object {
@@ -39,7 +40,11 @@ export function templateDataOf(values: Record<string, unknown>): object {
 
 /** Renders template source; `html` decides whether `<%=` is allowed. `filename` is for errors. */
 export function renderText(source: string, data: object, html: boolean, filename: string): string {
-  return ejs.render(source, data, { ...(html ? HTML_OPTIONS : OTHER_OPTIONS), filename });
+  if (html) return ejs.render(source, data, { ...HTML_OPTIONS, filename });
+  // EJS also passes the file name through `escape` when it reports an error (with its line): that
+  // call is let through, or every error in a template would read as a refused `<%=`.
+  const escape = (value: unknown) => (value === filename ? filename : refuseHtmlEscape());
+  return ejs.render(source, data, { ...OTHER_OPTIONS, filename, escape });
 }
 
 /** What every template sees of a manifest (scaffolds, config/*.ejs, playbooks add their own). */

@@ -18,7 +18,8 @@ const dir = (path: string, mode: number, owner = 'root', group = owner): DirFact
 const rootChain = ['/', '/etc', '/etc/app'].map((path) => dir(path, 0o755));
 const withDirs = (dirs: DirFact[], extra: Partial<HostFacts> = {}) =>
   facts([], { dirs: new Map(dirs.map((d) => [d.path, d])), ...extra });
-const appConf = operations([...CONFIG, file('etc/app/app.conf', 'x\n')]);
+// Expanded inside each test (a mutation run then sees which tests ran the expander).
+const appConf = () => operations([...CONFIG, file('etc/app/app.conf', 'x\n')]);
 
 describe('untrustedReason', () => {
   it.each([
@@ -44,13 +45,13 @@ describe('untrustedReason', () => {
 
 describe('planHost and the directories on the way', () => {
   it('plans as usual when only root can change them', () => {
-    const plan = planHost('web1', appConf, withDirs(rootChain), 'digest');
+    const plan = planHost('web1', appConf(), withDirs(rootChain), 'digest');
     expect(plan.problems).toEqual([]);
   });
 
   it('a directory the service user owns: a problem naming it, with no way to allow it', () => {
     const dirs = [...rootChain.slice(0, 2), dir('/etc/app', 0o755, 'api-orders')];
-    const plan = planHost('web1', appConf, withDirs(dirs), 'digest', ['/etc/app']);
+    const plan = planHost('web1', appConf(), withDirs(dirs), 'digest', ['/etc/app']);
     expect(plan.problems).toEqual([
       "/etc/app on web1 is owned by api-orders (0755 api-orders:api-orders), and root would write below it (/etc/app/app.conf): another user could plant a link there; make it root's alone (chown root:root, chmod go-w)",
     ]);
@@ -58,13 +59,13 @@ describe('planHost and the directories on the way', () => {
 
   it('a root directory writable by another group: a problem, or a warning with --allow-path naming exactly it', () => {
     const dirs = [...rootChain.slice(0, 2), dir('/etc/app', 0o2775, 'root', 'staff')];
-    const refused = planHost('web1', appConf, withDirs(dirs), 'digest', ['/etc', '/etc/app/']);
+    const refused = planHost('web1', appConf(), withDirs(dirs), 'digest', ['/etc', '/etc/app/']);
     expect(refused.problems).toEqual([
       expect.stringMatching(
         /^\/etc\/app on web1 is writable by group staff \(2775 root:staff\), .* or accept it with --allow-path \/etc\/app$/,
       ),
     ]);
-    const allowed = planHost('web1', appConf, withDirs(dirs), 'digest', ['/etc/app']);
+    const allowed = planHost('web1', appConf(), withDirs(dirs), 'digest', ['/etc/app']);
     expect(allowed.problems).toEqual([]);
     expect(allowed.warnings).toEqual([
       '/etc/app is writable by group staff (2775 root:staff); root writes below it (/etc/app/app.conf) because of --allow-path',
@@ -73,7 +74,7 @@ describe('planHost and the directories on the way', () => {
 
   it('names each directory once, with how many paths are below it', () => {
     const dirs = [dir('/', 0o755), dir('/etc', 0o777)];
-    const plan = planHost('web1', appConf, withDirs(dirs), 'digest');
+    const plan = planHost('web1', appConf(), withDirs(dirs), 'digest');
     expect(plan.problems).toEqual([
       expect.stringMatching(
         /^\/etc on web1 is writable by every user \(0777 root:root\), and root would write below it \(\/etc\/default and \d+ more\)/,
@@ -204,7 +205,7 @@ describe('POSIX ACLs (review 2, point 6)', () => {
     expect(untrustedReason(withAcl, 'deploy')).toBe(
       'marked with a POSIX ACL (+ in ls -ld), which can let other users write it whatever its mode says (0755 root:root; setfacl -b removes it)',
     );
-    const plan = planHost('web1', appConf, withDirs([...rootChain.slice(0, 2), withAcl]), 'd', [
+    const plan = planHost('web1', appConf(), withDirs([...rootChain.slice(0, 2), withAcl]), 'd', [
       '/etc/app',
     ]);
     expect(plan.problems).toEqual([
@@ -238,7 +239,7 @@ describe('content under an untrusted directory (review 2, point 4)', () => {
       },
     );
     for (const allowed of [[], ['/etc/app']]) {
-      const plan = planHost('web1', appConf, hostFacts, 'd', allowed);
+      const plan = planHost('web1', appConf(), hostFacts, 'd', allowed);
       const change = plan.changes.find((c) => c.target === '/etc/app/app.conf')!;
       expect(change.diff).toBe("(not shown: a directory on its way is not root's alone)");
       expect(JSON.stringify(plan)).not.toContain('secret-hash');

@@ -1,0 +1,160 @@
+// The apply script's file commands, case by case: the temporary names, how runs of directories
+// are grouped into commands, and the one-line refusals with their text made safe for sh.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import {
+  CP,
+  MV,
+  checkPrivateDir,
+  createLink,
+  dirCreate,
+  emitDirCreates,
+  privateDir,
+  temporaryName,
+  updateDir,
+} from '../../src/core/apply-files.js';
+
+describe('temporaryName', () => {
+  it.each([
+    ['/etc/app/app.conf', '/etc/app/.app.conf.svc-new'],
+    ['/top', '/.top.svc-new'],
+    ['/a/b/c', '/a/b/.c.svc-new'],
+  ])('%s -> %s', (path, name) => {
+    expect(temporaryName(path)).toBe(name);
+  });
+});
+
+describe('emitDirCreates', () => {
+  const emit = (lines: string[]) => {
+    emitDirCreates(lines);
+    return lines;
+  };
+  it.each([
+    ['nothing to make', ['echo a', 'echo b'], ['echo a', 'echo b']],
+    [
+      'one directory',
+      [dirCreate('/srv/a/b', 0o750, 'app', 'grp')],
+      ['mkdir -p -- /srv/a', 'mkdir -m 0750 -- /srv/a/b', 'chown -h app:grp -- /srv/a/b'],
+    ],
+    [
+      'a run with one mode and owner: one mkdir, parents that are not in the run',
+      [
+        'echo before',
+        dirCreate('/srv/a', 0o755, 'root', 'root'),
+        dirCreate('/srv/a/b', 0o755, 'root', 'root'),
+        'echo after',
+      ],
+      [
+        'echo before',
+        'mkdir -p -- /srv',
+        'mkdir -m 0755 -- /srv/a /srv/a/b',
+        'chown -h root:root -- /srv/a /srv/a/b',
+        'echo after',
+      ],
+    ],
+    [
+      'a directory at the root: its parent is /, already there',
+      [dirCreate('/srv', 0o755, 'root', 'root')],
+      ['mkdir -p -- /', 'mkdir -m 0755 -- /srv', 'chown -h root:root -- /srv'],
+    ],
+    [
+      'a different mode starts a new run',
+      [dirCreate('/a/x', 0o755, 'root', 'root'), dirCreate('/a/y', 0o700, 'root', 'root')],
+      [
+        'mkdir -p -- /a',
+        'mkdir -m 0755 -- /a/x',
+        'chown -h root:root -- /a/x',
+        'mkdir -p -- /a',
+        'mkdir -m 0700 -- /a/y',
+        'chown -h root:root -- /a/y',
+      ],
+    ],
+    [
+      'a different owner starts a new run',
+      [dirCreate('/a/x', 0o755, 'root', 'root'), dirCreate('/a/y', 0o755, 'app', 'root')],
+      [
+        'mkdir -p -- /a',
+        'mkdir -m 0755 -- /a/x',
+        'chown -h root:root -- /a/x',
+        'mkdir -p -- /a',
+        'mkdir -m 0755 -- /a/y',
+        'chown -h app:root -- /a/y',
+      ],
+    ],
+    [
+      'a different group starts a new run',
+      [dirCreate('/a/x', 0o755, 'root', 'root'), dirCreate('/a/y', 0o755, 'root', 'app')],
+      [
+        'mkdir -p -- /a',
+        'mkdir -m 0755 -- /a/x',
+        'chown -h root:root -- /a/x',
+        'mkdir -p -- /a',
+        'mkdir -m 0755 -- /a/y',
+        'chown -h root:app -- /a/y',
+      ],
+    ],
+    [
+      'a hostile name stays one word',
+      [dirCreate("/a/it's $(x)", 0o755, 'root', 'root')],
+      [
+        'mkdir -p -- /a',
+        "mkdir -m 0755 -- '/a/it'\\''s $(x)'",
+        "chown -h root:root -- '/a/it'\\''s $(x)'",
+      ],
+    ],
+  ])('%s', (_, lines, expected) => {
+    expect(emit([...lines])).toEqual(expected);
+  });
+});
+
+describe('the refusals and commands', () => {
+  it('privateDir without the check: made if missing, kept if a directory', () => {
+    expect(privateDir('/var/lib/svc', false)).toBe(
+      '[ -d /var/lib/svc ] && [ ! -L /var/lib/svc ] || mkdir -m 0700 -- /var/lib/svc',
+    );
+    expect(privateDir('/var/lib/svc')).toBe(
+      `${privateDir('/var/lib/svc', false)}\n${checkPrivateDir('/var/lib/svc')}`,
+    );
+  });
+
+  /** Runs sh text with say() printing: exit code and what was said. */
+  const said = (text: string) => {
+    const run = spawnSync('sh', ['-c', `say() { printf '%s\\n' "$*"; }\n${text}\necho reached`], {
+      encoding: 'utf8',
+    });
+    return { code: run.status, out: run.stdout };
+  };
+
+  it.each([
+    ['/nonexistent/svc', '/nonexistent/svc'],
+    ['/nonexistent/"$x`y\\z', '/nonexistent/xyz'],
+  ])('checkPrivateDir of a missing %s: one line naming %s, exit 1', (dir, shown) => {
+    expect(said(checkPrivateDir(dir))).toEqual({
+      code: 1,
+      out: `FAIL\t${shown} is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there\n`,
+    });
+  });
+
+  it.each([
+    ['/nonexistent/data', '/nonexistent/data'],
+    ['/nonexistent/"$x`y\\z', '/nonexistent/xyz'],
+  ])('updateDir of a missing %s: one line naming %s, exit 1', (path, shown) => {
+    const [check, chown, chmod] = updateDir(path, 0o2750, 'app', 'grp');
+    expect(said(check!)).toEqual({ code: 1, out: `FAIL\t${shown} is no longer a directory\n` });
+    expect(chown).toMatch(/^chown -h app:grp -- /);
+    expect(chmod).toMatch(/^chmod 2750 -- /);
+  });
+
+  it('updateDir and checkPrivateDir pass a real directory of root (/)', () => {
+    expect(said(checkPrivateDir('/'))).toEqual({ code: 0, out: 'reached\n' });
+    expect(said(updateDir('/', 0o755, 'root', 'root')[0]!)).toEqual({ code: 0, out: 'reached\n' });
+  });
+
+  it('the no-follow forms', () => {
+    expect([CP, MV, createLink('/a/l', 'releases/x')]).toEqual([
+      'cp -p -P -T --remove-destination --',
+      'mv -f -T --',
+      'ln -s -T -- releases/x /a/l',
+    ]);
+  });
+});
