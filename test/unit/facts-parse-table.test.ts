@@ -204,6 +204,8 @@ describe('parseFacts: a well-formed output', () => {
     [hex('ünï'), 'ünï'],
     ['', ''],
     ['3d', '='],
+    // Bytes that are not UTF-8 become U+FFFD, never an exception.
+    ['ff', '\ufffd'],
   ])('decodes the hostname %j as %j', (field, hostname) => {
     expect(parse(withLine(3, `H\t${field}`)).hostname).toBe(hostname);
   });
@@ -854,6 +856,13 @@ describe('parseFacts: each corruption alone, with its exact error', () => {
       GOOD.slice(0, -1),
       31,
       'output ended early, expected a E record',
+    ],
+    // Past the R record every record kind is optional until P: none may be read from nothing.
+    [
+      'output cut after the records',
+      GOOD.slice(0, 7),
+      8,
+      'output ended early, expected a P record',
     ],
     [
       'output cut before the resolution',
