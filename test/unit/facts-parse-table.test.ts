@@ -400,6 +400,18 @@ const CORRUPT: [string, number, string, string][] = [
     'svc records on the host are malformed (sha256)',
   ],
   [
+    'a bad sha256 after a good one',
+    7,
+    `R\t${b64(JSON.stringify({ files: ['/etc/x', '/etc/y'], sha256: [sum('a'), sum('g')] }))}`,
+    'svc records on the host are malformed (sha256)',
+  ],
+  [
+    'a sha256 in a list of its own',
+    7,
+    `R\t${b64(JSON.stringify({ files: ['/etc/x'], sha256: [[sum('a')]] }))}`,
+    'svc records on the host are malformed (sha256)',
+  ],
+  [
     'a sha256 that is a number',
     7,
     `R\t${b64(JSON.stringify({ files: ['/etc/x'], sha256: [1] }))}`,
