@@ -49,9 +49,11 @@ export function gatePath(
   // svc's records decide what a later deploy deletes, its locks who deploys: no project step may
   // make, hand out or link anything there, whatever flag.
   // The one exception: the default playbook's own step for the service's records directory,
-  // exactly as svc makes it (root's, 0700), which a project's copy of that playbook keeps.
+  // exactly as svc makes it (root's, 0700), which a project's copy of that playbook keeps. A plan
+  // with no service has no records directory (else /var/lib/svc/undefined would pass as one).
   const ownRecords =
     what === 'directory' &&
+    ctx.serviceName !== undefined &&
     path === resolved &&
     path === `${RECORDS_ROOT}/${ctx.serviceName}` &&
     dir?.owner === 'root' &&
