@@ -197,6 +197,10 @@ describe('scanKnownHosts: each malformed line alone', () => {
     ['a key that is not base64', 'h ssh-ed25519 not*base64', 'key is not base64'],
     ['base64 of a wrong length', 'h ssh-ed25519 QUJD', 'key is not of type ssh-ed25519'],
     ['unpadded base64', 'h ssh-ed25519 QUJDRA', 'key is not base64'],
+    ['base64 after a bad first character', 'h ssh-ed25519 *AAA', 'key is not base64'],
+    ['base64 before a bad last character', 'h ssh-ed25519 AAA*', 'key is not base64'],
+    ['padding inside', 'h ssh-ed25519 AA=A', 'key is not base64'],
+    ['three padding characters', 'h ssh-ed25519 A===', 'key is not base64'],
     ['a key of another type', line('h', ED1, 'ssh-rsa'), 'key is not of type ssh-rsa'],
     ['a hashed host without hash', `|1|${salt} ssh-ed25519 ${b64(ED1)}`, twenty],
     ['a hashed host with a third part', `|1|${salt}|${hash}|x ssh-ed25519 ${b64(ED1)}`, twenty],
@@ -263,6 +267,12 @@ describe('scanKnownHosts: each malformed line alone', () => {
       },
     ]);
     expect(entries[0]).not.toHaveProperty('marker');
+  });
+
+  it('takes runs of blanks between fields as one', () => {
+    const [entry] = parseKnownHosts(`h  \t ssh-ed25519 \t  ${b64(ED1)}   comment`, 'kh');
+    expect(entry!.keyType).toBe('ssh-ed25519');
+    expect(entry!.key).toEqual(ED1);
   });
 
   it('ends a marker at a tab only when the line has no space', () => {
