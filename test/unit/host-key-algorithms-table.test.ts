@@ -52,6 +52,12 @@ describe('configuredHostKeyAlgorithms equals ssh -G', () => {
     '^ssh-ed25519,rsa-sha2-512',
     '^*nistp384*',
     '^ssh-rsa*',
+    '+ssh-dss,ssh-rsa',
+    '^rsa-sha2-256,rsa-sha2-512',
+    '^ssh-rsa,ssh-ed25519',
+    'ssh-ed25519*',
+    'rsa-sha2-512,ssh-ed25519,rsa-sha2-512',
+    'ssh-ed25519,,rsa-sha2-512,',
   ])('%s', (value) => {
     expect(configuredHostKeyAlgorithms(value)).toEqual(fromOpenSsh(value));
   });
