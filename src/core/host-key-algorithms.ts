@@ -25,14 +25,42 @@ export const OPENSSH_HOST_KEY_ALGORITHMS = [
   'rsa-sha2-256',
 ];
 
-/** Every host key algorithm OpenSSH 9.2 knows (what `+` and `^` may name). */
+/** Every host key algorithm OpenSSH 9.2 knows, in its own order (`ssh -Q HostKeyAlgorithms`). */
 const OPENSSH_ALL = [
-  ...OPENSSH_HOST_KEY_ALGORITHMS,
-  'ssh-rsa',
+  'ssh-ed25519',
+  'ssh-ed25519-cert-v01@openssh.com',
+  'sk-ssh-ed25519@openssh.com',
+  'sk-ssh-ed25519-cert-v01@openssh.com',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp256-cert-v01@openssh.com',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp384-cert-v01@openssh.com',
+  'ecdsa-sha2-nistp521',
+  'ecdsa-sha2-nistp521-cert-v01@openssh.com',
+  'sk-ecdsa-sha2-nistp256@openssh.com',
+  'sk-ecdsa-sha2-nistp256-cert-v01@openssh.com',
+  'webauthn-sk-ecdsa-sha2-nistp256@openssh.com',
   'ssh-dss',
-  'ssh-rsa-cert-v01@openssh.com',
   'ssh-dss-cert-v01@openssh.com',
+  'ssh-rsa',
+  'ssh-rsa-cert-v01@openssh.com',
+  'rsa-sha2-256',
+  'rsa-sha2-256-cert-v01@openssh.com',
+  'rsa-sha2-512',
+  'rsa-sha2-512-cert-v01@openssh.com',
 ];
+
+/**
+ * kex_assemble_names: each name of a list, in the list's order, stands for every algorithm it
+ * matches as a pattern (in OPENSSH_ALL's order), each algorithm once.
+ */
+function expandNames(names: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const pattern of names)
+    for (const alg of OPENSSH_ALL)
+      if (matchPatternList(alg, pattern, false) && !out.includes(alg)) out.push(alg);
+  return out;
+}
 
 /** The server host key algorithms ssh2 can verify. */
 export const SSH2_HOST_KEY_ALGORITHMS = new Set([
@@ -59,22 +87,16 @@ export function algorithmKeyType(algorithm: string): string {
 export function configuredHostKeyAlgorithms(value: string | undefined): string[] {
   if (value === undefined) return [...OPENSSH_HOST_KEY_ALGORITHMS];
   const list = value.slice(/^[+^-]/.test(value) ? 1 : 0);
-  const named = (pool: readonly string[]) =>
-    pool.filter((alg) => matchPatternList(alg, list, false));
+  const names = list.split(',');
   switch (value[0]) {
     case '+':
-      return [
-        ...OPENSSH_HOST_KEY_ALGORITHMS,
-        ...named(OPENSSH_ALL).filter((a) => !OPENSSH_HOST_KEY_ALGORITHMS.includes(a)),
-      ];
+      return expandNames([...OPENSSH_HOST_KEY_ALGORITHMS, ...names]);
     case '-':
       return OPENSSH_HOST_KEY_ALGORITHMS.filter((alg) => !matchPatternList(alg, list, false));
-    case '^': {
-      const front = named(OPENSSH_ALL);
-      return [...front, ...OPENSSH_HOST_KEY_ALGORITHMS.filter((a) => !front.includes(a))];
-    }
+    case '^':
+      return expandNames([...names, ...OPENSSH_HOST_KEY_ALGORITHMS]);
     default:
-      return list.split(',').filter((alg) => alg !== '');
+      return expandNames(names);
   }
 }
 

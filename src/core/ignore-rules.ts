@@ -74,7 +74,13 @@ function matches(rule: IgnorePattern, base: string, path: string, isDir: boolean
   if (base !== '' && !path.startsWith(`${base}/`)) return false;
   const name = base === '' ? path : path.slice(base.length + 1);
   const pattern = rule.pattern.startsWith('/') ? rule.pattern.slice(1) : rule.pattern;
-  return wildmatch(pattern, name, true);
+  // dir.c's match_pathname compares the text before the first wildcard as text and wildmatches
+  // only the rest, where a `**` that followed that text stands at the start: git's `a**/c`
+  // matches `ab/x/c`, as the whole pattern would not.
+  const wild = pattern.search(/[*?[\\]/);
+  const prefix = wild === -1 ? pattern.length : wild;
+  if (name.slice(0, prefix) !== pattern.slice(0, prefix)) return false;
+  return wildmatch(pattern.slice(prefix), name.slice(prefix), true);
 }
 
 /** The pattern that decides for `path`, if any: the last match in the first level that has one. */

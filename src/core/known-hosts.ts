@@ -191,7 +191,8 @@ const KEY_LABELS: Record<string, string> = {
 
 /** The short name ssh-keygen -l shows in parentheses: ED25519, RSA, ECDSA, ... */
 export function keyTypeLabel(keyType: string): string {
-  return KEY_LABELS[keyType] ?? keyType;
+  // Own keys only: a known_hosts line may name any type, `constructor` or `toString` included.
+  return Object.hasOwn(KEY_LABELS, keyType) ? KEY_LABELS[keyType]! : keyType;
 }
 
 /**

@@ -156,8 +156,25 @@ export function sensitiveRule(path: string, service: string | undefined): string
   return SENSITIVE.find(({ re }) => re.test(path))?.pattern;
 }
 
-/** The text of a pattern before its first wildcard: a directory above it holds what it matches. */
-const staticPrefix = (pattern: string) => pattern.slice(0, pattern.search(/\*|$/));
+/**
+ * Whether directory `path` lies above what an absolute `pattern` matches: each of its components
+ * matches the pattern's, until the pattern's `**` (which anything below can meet). Component by
+ * component, so `/usr/local/lib/python3.11/dist-packages` holds `/usr/local/lib/python3*\/**.pth`
+ * and `/home/deploy` holds `/home/*\/.*`. `**\/.ssh/**` is left to the path's own checks: every
+ * directory would hold it.
+ */
+function holdsMatches(pattern: string, path: string): boolean {
+  if (!pattern.startsWith('/')) return false;
+  const want = pattern.slice(1).split('/');
+  const have = path === '/' ? [] : path.slice(1).split('/');
+  for (const [index, part] of have.entries()) {
+    const wanted = want[index];
+    if (wanted === undefined) return false;
+    if (wanted.includes('**')) return true;
+    if (!globToRegExp(wanted).test(part)) return false;
+  }
+  return have.length < want.length;
+}
 
 /**
  * The rule that makes a directory (or a link standing where one could be) sensitive: the path
@@ -168,10 +185,7 @@ export function sensitiveDirRule(path: string, service: string | undefined): str
   return (
     sensitiveRule(path, service) ??
     sensitiveRule(`${path}/x`, service) ??
-    SENSITIVE_PATHS.find((pattern) => {
-      const prefix = staticPrefix(pattern);
-      return prefix !== '' && (path === '/' || prefix.startsWith(`${path}/`));
-    })
+    SENSITIVE_PATHS.find((pattern) => holdsMatches(pattern, path))
   );
 }
 

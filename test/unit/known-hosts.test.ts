@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   fingerprintSha256,
   hostKeyMessage,
@@ -61,6 +61,7 @@ function makeKey(name: string, type: string, bits?: number): Key {
 
 let ed1: Key, ed2: Key, ed3: Key, ecdsa: Key, rsa: Key, revoked: Key;
 let entries: KnownHostEntry[];
+let fixtureText: string;
 let hashedLines: string[];
 const FILE = '/home/me/.ssh/known_hosts';
 
@@ -116,7 +117,13 @@ beforeAll(() => {
     `q?.example.com ${ed1.text}`,
     ...hashedLines,
   ].join('\n');
-  entries = parseKnownHosts(`${text}\n`, FILE);
+  fixtureText = `${text}\n`;
+});
+
+// Parsed in each test, not in beforeAll: what runs outside a test counts for every test (a mutation
+// run then runs the whole suite for each such mutant), and a parse error fails the test it breaks.
+beforeEach(() => {
+  entries = parseKnownHosts(fixtureText, FILE);
 });
 
 describe('parseKnownHosts', () => {

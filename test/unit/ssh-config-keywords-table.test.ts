@@ -1,0 +1,95 @@
+// Every ssh_config keyword svc accepts is one OpenSSH accepts, and the other way round for the
+// near misses below (issue 17): all are asked of the real `ssh -G` at once, each on a line of a block
+// that does not apply (`Host nomatch`, so no value is used). ssh says "Bad configuration
+// option: KEYWORD" for a keyword it does not know, and so must svc.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSshConfigText, resolveSshConfig } from '../../src/core/ssh-config.js';
+import { SSH_CONFIG_KEYWORDS } from '../../src/core/ssh-config-keywords.js';
+
+const NEAR_MISSES = [
+  'frobnicate',
+  'ports',
+  'hostnames',
+  'identityfiles',
+  'userknownhostfile',
+  'proxyjumps',
+  'knownhosts',
+  'sshversion',
+  'hostkeyalgorithm',
+  'matchs',
+  'includes',
+  'port2',
+];
+const ASKED = [...SSH_CONFIG_KEYWORDS, ...NEAR_MISSES];
+
+/** Keywords that open a block or read another file: asked in a file of their own each. */
+const STRUCTURAL = new Set(['host', 'match', 'include']);
+
+let dir: string;
+/** keyword -> whether ssh -G knows it */
+const openSsh = new Map<string, boolean>();
+
+/**
+ * The keywords ssh -G calls bad, asked in files of `Host nomatch` then one `KEYWORD x` line each.
+ * ssh reads on after an unknown keyword, naming each ("FILE: line N: Bad configuration option:
+ * K"), and ends with "terminating, N bad configuration options"; a few values stop it at once
+ * (PermitRemoteOpen x): that keyword it knows, and the rest is asked again.
+ */
+function badForSsh(keywords: readonly string[], name: string): Set<string> {
+  const bad = new Set<string>();
+  let rest = [...keywords];
+  for (let round = 0; rest.length > 0; round++) {
+    const file = join(dir, `${name}-${round}`);
+    writeFileSync(file, `Host nomatch\n${rest.map((k) => `  ${k} x\n`).join('')}`);
+    const run = spawnSync('ssh', ['-G', '-F', file, 'target'], { encoding: 'utf8' });
+    for (const match of run.stderr.matchAll(/Bad configuration option: (\S+)/g)) bad.add(match[1]!);
+    if (run.status === 0 || run.stderr.includes('terminating,')) break;
+    const lines = [...run.stderr.matchAll(/ line (\d+)\b/g)].map((match) => Number(match[1]));
+    const stoppedAt = lines.at(-1);
+    if (stoppedAt === undefined)
+      throw new Error(`ssh -G stopped without naming a line: ${run.stderr}`);
+    rest = rest.slice(stoppedAt - 1); // line 1 is Host: keyword i is on line i + 2
+  }
+  return bad;
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'svc-ssh-keywords-'));
+  const plain = ASKED.filter((k) => !STRUCTURAL.has(k));
+  const bad = badForSsh(plain, 'all');
+  for (const k of plain) openSsh.set(k, !bad.has(k));
+  for (const k of STRUCTURAL) openSsh.set(k, !badForSsh([k], k).has(k));
+});
+
+afterAll(() => {
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Whether svc reads the same line without "Bad configuration option". */
+function svcKnows(keyword: string): boolean {
+  const lines = parseSshConfigText(`Host nomatch\n  ${keyword} x\n`, 'config');
+  const request = { host: 'x', localUser: 'me', localHost: 'box', home: '/home/me', uid: '1000' };
+  const effects = { include: () => [], exec: () => false };
+  try {
+    resolveSshConfig(lines, request, effects);
+    return true;
+  } catch (error) {
+    // another complaint (`Match x` has no value) is about a keyword svc knows
+    return !String(error).includes(`Bad configuration option ${keyword}`);
+  }
+}
+
+describe('ssh_config keywords: svc knows what ssh -G knows', () => {
+  it('ssh answered for every keyword asked, and refused every near miss', () => {
+    expect(openSsh.size).toBe(ASKED.length);
+    for (const keyword of NEAR_MISSES) expect(openSsh.get(keyword), keyword).toBe(false);
+  });
+
+  it.each(ASKED)('%s', (keyword) => {
+    expect(svcKnows(keyword)).toBe(openSsh.get(keyword));
+  });
+});
