@@ -4,6 +4,8 @@
 import { connectProblem } from '../core/connect-problem.js';
 import { SvcError } from '../core/errors.js';
 import { expandPlaybook } from '../core/expand.js';
+import type { EnvironmentInput } from '../core/env-file.js';
+import { DEFAULT_ENVIRONMENT } from '../core/environment-name.js';
 import { buildFactRequest } from '../core/fact-request.js';
 import { digestedFacts, factScript, type FactRequest, type HostFacts } from '../core/facts.js';
 import { parseFacts, FactsError } from '../core/facts-parse.js';
@@ -31,10 +33,14 @@ export interface PlanInput {
    * release ID for a host (or throws SvcError when it has none to go to).
    */
   pinRelease?: (host: PlannableHost, connection: HostConnection) => Promise<string>;
+  /** Each environment of the run, its values and resolved secrets (cli/plan.ts, before connecting). */
+  environments?: ReadonlyMap<string, EnvironmentInput>;
 }
 
 export interface PlannableHost extends SshEndpoint {
   vars: Readonly<Record<string, string | number | boolean>>;
+  /** The environment it is deployed as (core/environments.ts); absent: `default`. */
+  environment?: string;
 }
 
 /** Runs `work` over items with at most `limit` at a time, keeping the input order in the result. */
@@ -72,6 +78,7 @@ export function hostOperations(
     release,
     playbookFile: input.playbookFile,
     ...(input.projectPlaybook && { projectPlaybook: true }),
+    environment: input.environments?.get(host.environment ?? DEFAULT_ENVIRONMENT),
   });
 }
 
