@@ -18,6 +18,7 @@ import { checkAllowPath } from '../core/sensitive-paths.js';
 import { resolveTarget } from '../core/targets.js';
 import { checkEnvironments, environmentOf } from '../core/environments.js';
 import { resolveEnvironments } from '../project/secrets.js';
+import { ownEnvFileWarnings } from '../project/env-file-check.js';
 import { ConnectionPool } from '../remote/ssh.js';
 import { colorEnabled, palette } from '../ui/color.js';
 
@@ -77,6 +78,9 @@ export async function planTarget(
     project.manifest,
     hosts.map((host) => host.environment),
   );
+  const warnings = ownEnvFileWarnings(dir, project.manifest, project.config, [
+    ...environments.keys(),
+  ]);
   await checkBareWords(hosts, ctx);
   const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
   const pool = new ConnectionPool(sshOptions(flags, ctx, interactive ? askPassphrase : undefined));
@@ -89,6 +93,7 @@ export async function planTarget(
     release: project.release,
     allowPaths,
     environments,
+    warnings,
     ...(pinRelease && { pinRelease }),
   };
   try {

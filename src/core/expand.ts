@@ -105,6 +105,24 @@ function overlayOperations(input: ExpandInput, data: object): Operation[] {
 }
 
 /**
+ * A config/ env file of its own (`source`, e.g. config/etc/default/NAME) cannot carry what svc
+ * resolves per environment: with secrets: or the group's env: set, it is refused in one line.
+ */
+export function checkOwnEnvFile(manifest: Manifest, source: string, environment: string): void {
+  const group = manifest.hosts?.[environment]?.env;
+  const asks =
+    (manifest.secrets ?? []).length > 0
+      ? 'secrets:'
+      : group !== undefined
+        ? `hosts.${environment}.env:`
+        : undefined;
+  if (asks !== undefined)
+    throw new SvcError(
+      `${source}: svc writes ${hostLayout(manifest.name).envFile} itself from svc.yaml env:, the group's env: and secrets: (${asks} is set); move its values to svc.yaml and delete it`,
+    );
+}
+
+/**
  * The env file svc renders for a service that runs a process, unless config/ ships its own (a
  * project from before `secrets:`, which keeps working as long as it asks for nothing svc would
  * have to put in that file).
@@ -116,13 +134,7 @@ function envFileOperation(input: ExpandInput, config: readonly FileOperation[]):
   const own = config.find((file) => file.path === path);
   const environment = environmentOf(input);
   if (own !== undefined) {
-    const group = manifest.hosts?.[environment.name]?.env;
-    const asks =
-      (manifest.secrets ?? []).length > 0 ? 'secrets:' : group && `hosts.${environment.name}.env:`;
-    if (asks)
-      throw new SvcError(
-        `${own.source}: svc writes ${path} itself from svc.yaml env:, the group's env: and secrets: (${asks} is set); move its values to svc.yaml and delete it`,
-      );
+    checkOwnEnvFile(manifest, own.source, environment.name);
     return [];
   }
   const content = new TextEncoder().encode(renderEnvFile(manifest, environment));

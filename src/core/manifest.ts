@@ -350,6 +350,8 @@ function environmentProblems(manifest: Manifest): ManifestProblem[] {
           );
     }
   });
+  if (secrets.length > 0 && manifest.runtime === 'static')
+    add(['secrets'], 'a static site runs no process of its own: nothing would read them');
   if (manifest.secretsCommand !== undefined && secrets.length === 0)
     add(['secretsCommand'], 'has no secrets: to resolve (list the keys in secrets:)');
   return problems;

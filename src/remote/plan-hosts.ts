@@ -35,6 +35,8 @@ export interface PlanInput {
   pinRelease?: (host: PlannableHost, connection: HostConnection) => Promise<string>;
   /** Each environment of the run, its values and resolved secrets (cli/plan.ts, before connecting). */
   environments?: ReadonlyMap<string, EnvironmentInput>;
+  /** Warnings about the project itself, on every host's plan (a tracked env file with values). */
+  warnings?: readonly string[];
 }
 
 export interface PlannableHost extends SshEndpoint {
@@ -152,6 +154,7 @@ async function planOne(
     // What the project itself may not ship (setuid files) is a problem on every host.
     const shipped = { ...input, release: pinned === undefined ? input.release : [] };
     plan.problems.unshift(...projectProblems(shipped));
+    plan.warnings.unshift(...(input.warnings ?? []));
     return {
       host,
       outcome: { ...who, status: 'planned', plan },
