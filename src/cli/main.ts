@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, SvcError } from '../core/errors.js';
 import { deployCommand } from './deploy.js';
 import { hostsCommand } from './hosts.js';
+import { secretsCommand } from './secrets.js';
 import {
   controlCommand,
   logsCommand,
@@ -57,6 +58,7 @@ export function buildProgram(): Command {
     rollbackCommand(),
     trustCommand(),
     hostsCommand(),
+    secretsCommand(),
   ]) {
     program.addCommand(command.copyInheritedSettings(program));
   }

@@ -16,7 +16,7 @@ import {
   type GivenAnswers,
   type QuestionId,
 } from '../scaffold/answers.js';
-import { manifestFromAnswers, projectFiles } from '../scaffold/project.js';
+import { manifestFromAnswers, projectFiles, secretValuesOf } from '../scaffold/project.js';
 import type { Prompter } from '../scaffold/prompter.js';
 import { renderProject, type RenderedFile } from '../scaffold/render.js';
 import { collectAnswers } from '../scaffold/wizard.js';
@@ -35,6 +35,7 @@ export interface NewFlags {
   alert?: string;
   user?: string;
   env?: string[];
+  secret?: string[];
   dir?: string;
   yes?: boolean;
   force?: boolean;
@@ -103,8 +104,12 @@ export async function runNew(name: string, flags: NewFlags, io: NewIo): Promise<
     yes: flags.yes === true,
     prompter: io.prompter,
   });
-  const manifest = manifestFromAnswers(answers, SVC_VERSION, { alert });
-  const files = renderProject(manifest, projectFiles(manifest));
+  const extra = {
+    alert,
+    ...(flags.secret !== undefined && { secrets: parseEnvFlags(flags.secret, '--secret') }),
+  };
+  const manifest = manifestFromAnswers(answers, SVC_VERSION, extra);
+  const files = renderProject(manifest, projectFiles(manifest), secretValuesOf(answers, extra));
   const paint = palette(colorEnabled(io.out));
 
   if (flags.dryRun) {
@@ -160,7 +165,12 @@ export function newCommand(): Command {
     .option('--user <user>', 'Linux user the service runs as (default: NAME)')
     .option(
       '--env <KEY=VALUE>',
-      'environment variable; repeat for more',
+      'environment variable (svc.yaml env:, or secrets: when the key looks secret); repeat for more',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
+      '--secret <KEY=VALUE>',
+      'a secret: KEY in svc.yaml secrets:, VALUE in .svc/secrets/default (0600); repeat for more',
       (value: string, previous: string[] = []) => [...previous, value],
     )
     .option('--dir <dir>', 'where to write the project (default: ./NAME)')

@@ -16,6 +16,9 @@ import {
 } from '../remote/run-context.js';
 import { checkAllowPath } from '../core/sensitive-paths.js';
 import { resolveTarget } from '../core/targets.js';
+import { checkEnvironments, environmentOf } from '../core/environments.js';
+import { resolveEnvironments } from '../project/secrets.js';
+import { ownEnvFileWarnings } from '../project/env-file-check.js';
 import { ConnectionPool } from '../remote/ssh.js';
 import { colorEnabled, palette } from '../ui/color.js';
 
@@ -65,7 +68,19 @@ export async function planTarget(
   const playbook = loadPlaybook(dir, 'deploy');
   const parallel = parallelism(flags.parallel);
   const ctx = targetContext(project.manifest);
-  const hosts = resolveTarget(target, ctx);
+  const resolved = resolveTarget(target, ctx);
+  // Environments and secrets are settled before anything is looked up or connected to: a missing
+  // secret is one line and no host has been contacted.
+  checkEnvironments(target, project.manifest, ctx, resolved);
+  const hosts = resolved.map((spec) => ({ ...spec, environment: environmentOf(spec) }));
+  const environments = await resolveEnvironments(
+    dir,
+    project.manifest,
+    hosts.map((host) => host.environment),
+  );
+  const warnings = ownEnvFileWarnings(dir, project.manifest, project.config, [
+    ...environments.keys(),
+  ]);
   await checkBareWords(hosts, ctx);
   const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
   const pool = new ConnectionPool(sshOptions(flags, ctx, interactive ? askPassphrase : undefined));
@@ -78,6 +93,8 @@ export async function planTarget(
     release: project.release,
     allowPaths,
     ...(flags.diff === true && { diff: true }),
+    environments,
+    warnings,
     ...(pinRelease && { pinRelease }),
   };
   try {

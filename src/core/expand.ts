@@ -9,6 +9,7 @@ import type { Step } from './playbook.js';
 import type { LocalFile } from './release.js';
 import { installedMode, sha256Hex } from './release.js';
 import { manifestTemplateValues, renderText, templateDataOf } from './template.js';
+import { renderEnvFile, type EnvironmentInput } from './env-file.js';
 
 export interface ExpandInput {
   manifest: Manifest;
@@ -18,15 +19,26 @@ export interface ExpandInput {
   playbookFile: string;
   /** The playbook is the project's own (playbooks/NAME.yaml): its dir and link steps are gated. */
   projectPlaybook?: boolean;
+  /** The environment the host is deployed as; absent: `default`, svc.yaml's env: and no secrets. */
+  environment?: EnvironmentInput;
 }
 
 /** Overlay files that a change to does not restart the service (monit, logrotate and nginx read them). */
 const NOT_A_SERVICE_INPUT = [/^\/etc\/monit\//, /^\/etc\/logrotate\.d\//, /^\/etc\/nginx\//];
 
+function environmentOf(input: ExpandInput): EnvironmentInput {
+  return input.environment ?? { name: 'default', env: input.manifest.env, secrets: [] };
+}
+
+// Templates see the environment's values, never its secrets: a config/*.ejs may render to a
+// world-readable file, and the env file is the one place a secret goes.
 function templateValues(input: ExpandInput): Record<string, unknown> {
   const { manifest, host, release } = input;
+  const environment = environmentOf(input);
   return {
     ...manifestTemplateValues(manifest),
+    env: Object.entries(environment.env),
+    environment: environment.name,
     login: host.login,
     host: host.name,
     vars: { ...host.vars },
@@ -73,6 +85,7 @@ function overlayOperations(input: ExpandInput, data: object): Operation[] {
       secret: meta?.secret ?? false,
     };
   });
+  files.push(...envFileOperation(input, files));
   const parents = [
     ...new Set(files.map((file) => file.path.slice(0, file.path.lastIndexOf('/')) || '/')),
   ];
@@ -88,6 +101,55 @@ function overlayOperations(input: ExpandInput, data: object): Operation[] {
         ensureOnly: true,
       })),
     ...files,
+  ];
+}
+
+/**
+ * A config/ env file of its own (`source`, e.g. config/etc/default/NAME) cannot carry what svc
+ * resolves per environment: with secrets: or the group's env: set, it is refused in one line.
+ */
+export function checkOwnEnvFile(manifest: Manifest, source: string, environment: string): void {
+  const group = manifest.hosts?.[environment]?.env;
+  const asks =
+    (manifest.secrets ?? []).length > 0
+      ? 'secrets:'
+      : group !== undefined
+        ? `hosts.${environment}.env:`
+        : undefined;
+  if (asks !== undefined)
+    throw new SvcError(
+      `${source}: svc writes ${hostLayout(manifest.name).envFile} itself from svc.yaml env:, the group's env: and secrets: (${asks} is set); move its values to svc.yaml and delete it`,
+    );
+}
+
+/**
+ * The env file svc renders for a service that runs a process, unless config/ ships its own (a
+ * project from before `secrets:`, which keeps working as long as it asks for nothing svc would
+ * have to put in that file).
+ */
+function envFileOperation(input: ExpandInput, config: readonly FileOperation[]): FileOperation[] {
+  const { manifest } = input;
+  if (manifest.init === undefined) return [];
+  const path = hostLayout(manifest.name).envFile;
+  const own = config.find((file) => file.path === path);
+  const environment = environmentOf(input);
+  if (own !== undefined) {
+    checkOwnEnvFile(manifest, own.source, environment.name);
+    return [];
+  }
+  const content = new TextEncoder().encode(renderEnvFile(manifest, environment));
+  return [
+    {
+      kind: 'file',
+      path,
+      source: `svc (env file: ${environment.name})`,
+      content,
+      sha256: sha256Hex(content),
+      mode: 0o600,
+      owner: 'root',
+      group: 'root',
+      secret: true,
+    },
   ];
 }
 

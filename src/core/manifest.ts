@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { checkServiceName, shownText, USER_PATTERN, type Kind } from './naming.js';
 import { SANDBOX_GROUP } from './sandbox-inventory.js';
+import { DEFAULT_ENVIRONMENT } from './environment-name.js';
 import { closest } from './suggest.js';
 
 export const INIT_SYSTEMS = ['systemd', 'openrc', 'upstart', 'monit'] as const;
@@ -99,6 +100,10 @@ const inventoryName = (what: string) =>
         `must be a ${what} name: lowercase letters, digits, . _ and -, starting with a letter or digit`,
       ),
     );
+const envSchema = z.record(
+  z.string(),
+  z.string(err('must be a string (quote numbers and booleans)')),
+);
 const varsSchema = keyedRecord(
   z
     .string()
@@ -128,6 +133,8 @@ const inventoryHostSchema = z.strictObject(
 const inventoryGroupSchema = z.strictObject(
   {
     vars: varsSchema.optional(),
+    /** This environment's values over svc.yaml's env: (docs: Secrets and environments). */
+    env: envSchema.optional(),
     hosts: keyedRecord(
       inventoryName('host').refine(
         (name) => !/^sbx-\d+$/.test(name),
@@ -137,13 +144,18 @@ const inventoryGroupSchema = z.strictObject(
       'must be a mapping of host names to hosts',
     ),
   },
-  err('must be a mapping with hosts: and optionally vars:'),
+  err('must be a mapping with hosts: and optionally vars:, env:'),
 );
 const inventorySchema = keyedRecord(
-  inventoryName('group').refine(
-    (name) => name !== SANDBOX_GROUP,
-    err(`is reserved: ${SANDBOX_GROUP} is the group of the sandbox's hosts`),
-  ),
+  inventoryName('group')
+    .refine(
+      (name) => name !== SANDBOX_GROUP,
+      err(`is reserved: ${SANDBOX_GROUP} is the group of the sandbox's hosts`),
+    )
+    .refine(
+      (name) => name !== DEFAULT_ENVIRONMENT,
+      err(`is reserved: ${DEFAULT_ENVIRONMENT} is the environment of hosts outside any group`),
+    ),
   inventoryGroupSchema,
   'must be a mapping of group names to groups',
 ).superRefine((groups, ctx) => {
@@ -224,7 +236,18 @@ const manifestSchema = z.strictObject({
     .int(err('must be a whole number of seconds between 1 and 3600'))
     .min(1, err('must be a whole number of seconds between 1 and 3600'))
     .max(3600, err('must be a whole number of seconds between 1 and 3600')),
-  env: z.record(z.string(), z.string(err('must be a string (quote numbers and booleans)'))),
+  env: envSchema,
+  /** Keys whose values are resolved on the deployer at plan/deploy time, never written here. */
+  secrets: z
+    .array(z.string(err('must be a variable name')), err('must be a list of variable names'))
+    .optional(),
+  /** Run once per secret not found earlier: `pass show svc/{env}/{key}`; stdout is the value. */
+  secretsCommand: z
+    .string(err('must be a command line'))
+    .min(1, err('must not be empty'))
+    .max(1000, err('must be at most 1000 characters'))
+    .regex(SINGLE_LINE, err('must be a single line without control characters'))
+    .optional(),
   files: z.record(z.string(), fileSchema),
   generator: z.strictObject({ svc: z.string(err('must be a string')) }),
   hosts: inventorySchema.optional(),
@@ -278,12 +301,7 @@ function crossFieldProblems(manifest: Manifest): ManifestProblem[] {
   if (manifest.command !== undefined && !manifest.command[0]!.startsWith('/')) {
     add('command.0', 'must be an absolute path, e.g. /usr/bin/node', ['command', '0']);
   }
-  for (const key of Object.keys(manifest.env)) {
-    if (!ENV_KEY.test(key))
-      add(`env.${key}`, 'must be an upper-case variable name (A-Z, 0-9, _)', ['env', key]);
-    else if (isReservedEnvKey(key))
-      add(`env.${key}`, 'is reserved: the init script sets it', ['env', key]);
-  }
+  problems.push(...environmentProblems(manifest));
   for (const path of Object.keys(manifest.files)) {
     if (!path.startsWith('/') || path.split('/').some((part) => part === '..' || part === '.')) {
       add(`files.${path}`, 'must be an absolute host path without . or .. components', [
@@ -292,6 +310,50 @@ function crossFieldProblems(manifest: Manifest): ManifestProblem[] {
       ]);
     }
   }
+  return problems;
+}
+
+/** env:, each group's env: and secrets: name variables of one env file: each key once. */
+function environmentProblems(manifest: Manifest): ManifestProblem[] {
+  const problems: ManifestProblem[] = [];
+  const add = (keys: string[], message: string) =>
+    problems.push({ path: keys.join('.'), keys, message });
+  const keyProblem = (key: string) =>
+    !ENV_KEY.test(key)
+      ? 'must be an upper-case variable name (A-Z, 0-9, _)'
+      : isReservedEnvKey(key)
+        ? 'is reserved: the init script sets it'
+        : undefined;
+  const envKeys = (keys: string[], env: Record<string, string>) => {
+    for (const key of Object.keys(env)) {
+      const problem = keyProblem(key);
+      if (problem !== undefined) add([...keys, key], problem);
+    }
+  };
+  envKeys(['env'], manifest.env);
+  for (const [group, { env }] of Object.entries(manifest.hosts ?? {}))
+    if (env !== undefined) envKeys(['hosts', group, 'env'], env);
+  const secrets = manifest.secrets ?? [];
+  secrets.forEach((key, index) => {
+    const keys = ['secrets', String(index)];
+    const problem = keyProblem(key);
+    if (problem !== undefined) add(keys, `${shownText(key, 64)} ${problem}`);
+    else if (secrets.indexOf(key) !== index) add(keys, `${key} is listed twice`);
+    else if (Object.hasOwn(manifest.env, key))
+      add(keys, `${key} is both in env: and in secrets:; a key is a value or a secret, not both`);
+    else {
+      for (const [group, { env }] of Object.entries(manifest.hosts ?? {}))
+        if (env !== undefined && Object.hasOwn(env, key))
+          add(
+            keys,
+            `${key} is both in hosts.${group}.env: and in secrets:; a key is a value or a secret, not both`,
+          );
+    }
+  });
+  if (secrets.length > 0 && manifest.runtime === 'static')
+    add(['secrets'], 'a static site runs no process of its own: nothing would read them');
+  if (manifest.secretsCommand !== undefined && secrets.length === 0)
+    add(['secretsCommand'], 'has no secrets: to resolve (list the keys in secrets:)');
   return problems;
 }
 

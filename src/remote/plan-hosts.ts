@@ -4,6 +4,8 @@
 import { connectProblem } from '../core/connect-problem.js';
 import { SvcError } from '../core/errors.js';
 import { expandPlaybook } from '../core/expand.js';
+import type { EnvironmentInput } from '../core/env-file.js';
+import { DEFAULT_ENVIRONMENT } from '../core/environment-name.js';
 import { buildFactRequest } from '../core/fact-request.js';
 import { digestedFacts, factScript, type FactRequest, type HostFacts } from '../core/facts.js';
 import { parseFacts, FactsError } from '../core/facts-parse.js';
@@ -33,10 +35,16 @@ export interface PlanInput {
    * release ID for a host (or throws SvcError when it has none to go to).
    */
   pinRelease?: (host: PlannableHost, connection: HostConnection) => Promise<string>;
+  /** Each environment of the run, its values and resolved secrets (cli/plan.ts, before connecting). */
+  environments?: ReadonlyMap<string, EnvironmentInput>;
+  /** Warnings about the project itself, on every host's plan (a tracked env file with values). */
+  warnings?: readonly string[];
 }
 
 export interface PlannableHost extends SshEndpoint {
   vars: Readonly<Record<string, string | number | boolean>>;
+  /** The environment it is deployed as (core/environments.ts); absent: `default`. */
+  environment?: string;
 }
 
 /** Runs `work` over items with at most `limit` at a time, keeping the input order in the result. */
@@ -74,6 +82,7 @@ export function hostOperations(
     release,
     playbookFile: input.playbookFile,
     ...(input.projectPlaybook && { projectPlaybook: true }),
+    environment: input.environments?.get(host.environment ?? DEFAULT_ENVIRONMENT),
   });
 }
 
@@ -147,6 +156,7 @@ async function planOne(
     // What the project itself may not ship (setuid files) is a problem on every host.
     const shipped = { ...input, release: pinned === undefined ? input.release : [] };
     plan.problems.unshift(...projectProblems(shipped));
+    plan.warnings.unshift(...(input.warnings ?? []));
     return {
       host,
       outcome: { ...who, status: 'planned', plan },

@@ -111,12 +111,52 @@ export function parseEnvAssignment(text: string): [string, string] | string {
   return [key, text.slice(equals + 1)];
 }
 
-export function parseEnvFlags(values: readonly string[]): Record<string, string> {
+export function parseEnvFlags(values: readonly string[], flag = '--env'): Record<string, string> {
   const env: Record<string, string> = {};
   for (const text of values) {
     const parsed = parseEnvAssignment(text);
-    if (typeof parsed === 'string') throw flagError('--env', parsed, text);
+    // The value is not shown: it may be a secret.
+    if (typeof parsed === 'string') throw new SvcError(`${flag}: ${parsed}`);
     env[parsed[0]] = parsed[1];
   }
   return env;
+}
+
+/** Name parts that make a key a secret by default: DB_PASSWORD, STRIPE_KEY, GITHUB_TOKEN, ... */
+export const SECRET_KEY_PARTS = [
+  'PASSWORD',
+  'PASSWD',
+  'PASS',
+  'PWD',
+  'SECRET',
+  'TOKEN',
+  'KEY',
+  'APIKEY',
+  'CREDENTIAL',
+  'CREDENTIALS',
+  'PRIVATE',
+  'AUTH',
+  'DSN',
+  'SALT',
+] as const;
+
+/** Whether `svc new --env KEY=VALUE` treats KEY as a secret: one of its _-separated parts is. */
+export function looksSecret(key: string): boolean {
+  return key.split('_').some((part) => (SECRET_KEY_PARTS as readonly string[]).includes(part));
+}
+
+/** --env values split into svc.yaml env: and secrets (with --secret's, which always are). */
+export function splitSecrets(
+  env: Readonly<Record<string, string>>,
+  secrets: Readonly<Record<string, string>> = {},
+): { env: Record<string, string>; secrets: Record<string, string> } {
+  const plain: Record<string, string> = {};
+  const secret: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (Object.hasOwn(secrets, key))
+      throw new SvcError(`--secret: ${key} is also given with --env; give it once`);
+    if (looksSecret(key)) secret[key] = value;
+    else plain[key] = value;
+  }
+  return { env: plain, secrets: { ...secret, ...secrets } };
 }

@@ -9,11 +9,22 @@ import {
 } from '../core/manifest.js';
 import { SvcError } from '../core/errors.js';
 import { appPortFor, hasFront, kindOf } from '../core/manifest.js';
-import type { Answers } from './answers.js';
+import { splitSecrets, type Answers } from './answers.js';
+import { DEFAULT_ENVIRONMENT } from '../core/environment-name.js';
+import { secretsFilePath } from '../core/secrets.js';
 
-/** Choices made only by flags, never asked: `--alert EMAIL`. */
+/** Choices made only by flags, never asked: `--alert EMAIL`, `--secret KEY=VALUE`. */
 export interface ExtraChoices {
   alert?: string;
+  secrets?: Record<string, string>;
+}
+
+/** Where `svc new` puts secret values: the local secrets file of the default environment. */
+export const NEW_SECRETS_FILE = secretsFilePath(DEFAULT_ENVIRONMENT);
+
+/** The secrets `svc new` writes to NEW_SECRETS_FILE: secret-looking --env keys and --secret. */
+export function secretValuesOf(answers: Answers, extra: ExtraChoices = {}): Record<string, string> {
+  return splitSecrets(answers.env, extra.secrets).secrets;
 }
 
 export function manifestFromAnswers(
@@ -21,8 +32,9 @@ export function manifestFromAnswers(
   svcVersion: string,
   extra: ExtraChoices = {},
 ): Manifest {
-  const layout = hostLayout(answers.name);
   const runsProcess = answers.runtime === 'node';
+  // Values go to svc.yaml env:, secrets only by name: their values stay in .svc/secrets/default.
+  const { env, secrets } = splitSecrets(answers.env, extra.secrets);
   const data: Record<string, unknown> = {
     schema: MANIFEST_SCHEMA_VERSION,
     name: answers.name,
@@ -42,10 +54,9 @@ export function manifestFromAnswers(
       command: ['/usr/bin/node', answers.kind === 'service' ? 'worker.js' : 'server.js'],
     }),
     stopTimeout: 30,
-    env: answers.env,
-    files: runsProcess
-      ? { [layout.envFile]: { mode: '0600', owner: 'root', group: 'root', secret: true } }
-      : {},
+    env,
+    ...(Object.keys(secrets).length > 0 && { secrets: Object.keys(secrets) }),
+    files: {},
     generator: { svc: svcVersion },
   };
   const result = validateManifest(data);
@@ -65,7 +76,6 @@ export interface ProjectFile {
 export function projectFiles(manifest: Manifest): ProjectFile[] {
   const name = manifest.name;
   const kind = kindOf(manifest);
-  const layout = hostLayout(name);
   const config = (hostPath: string) => `config${hostPath}`;
   const files: ProjectFile[] = [
     { path: 'svc.yaml', mode: 0o644 },
@@ -85,7 +95,7 @@ export function projectFiles(manifest: Manifest): ProjectFile[] {
   } else {
     const app = kind === 'service' ? 'worker.js' : 'server.js';
     files.push({ path: app, template: `app/node/${app}.ejs`, mode: 0o644 });
-    files.push({ path: config(layout.envFile), template: 'config/env.ejs', mode: 0o600 });
+    // No config/etc/default/NAME: svc renders the env file at deploy time (core/env-file.ts).
     files.push(...unitFiles(manifest));
     if (hasFront(manifest)) {
       files.push({
@@ -95,6 +105,7 @@ export function projectFiles(manifest: Manifest): ProjectFile[] {
       });
     }
   }
+  if ((manifest.secrets ?? []).length > 0) files.push({ path: NEW_SECRETS_FILE, mode: 0o600 });
   if (manifest.monit) {
     files.push({
       path: config(`/etc/monit/conf.d/${name}`),

@@ -7,7 +7,7 @@ import type { Manifest } from '../core/manifest.js';
 import { QuoteError } from '../core/quote.js';
 import { SvcError } from '../core/errors.js';
 import { stringifyManifest } from '../core/manifest-file.js';
-import { projectFiles, type ProjectFile } from './project.js';
+import { NEW_SECRETS_FILE, projectFiles, type ProjectFile } from './project.js';
 import { withLog } from './log-wrapper.js';
 
 export const SCAFFOLDS_DIR = fileURLToPath(new URL('../../scaffolds/', import.meta.url));
@@ -47,21 +47,29 @@ export interface RenderedFile extends ProjectFile {
   content: string;
 }
 
-/**
- * svc.yaml is committed and ships in every release (world-readable on the host): the values of
- * --env, which may be secrets, live only in the environment file (mode 0600, root's), never here.
- */
-function withoutEnvValues(manifest: Manifest): Manifest {
-  return { ...manifest, env: {} };
+/** The local secrets file: KEY=VALUE lines (core/secrets.ts parseSecretsFile reads them back). */
+function secretsFileText(secrets: Readonly<Record<string, string>>): string {
+  const lines = Object.entries(secrets).map(([key, value]) => `${key}=${value}`);
+  return `# svc: secret values for the default environment; never commit this file (.gitignore has .svc/).\n${lines.join('\n')}\n`;
 }
 
-export function renderProject(manifest: Manifest, files: readonly ProjectFile[]): RenderedFile[] {
+/**
+ * svc.yaml is committed and ships in every release (world-readable on the host): it names
+ * secrets but never holds their values, which go to .svc/secrets/default (0600, git-ignored).
+ */
+export function renderProject(
+  manifest: Manifest,
+  files: readonly ProjectFile[],
+  secrets: Readonly<Record<string, string>> = {},
+): RenderedFile[] {
   const data = templateData(manifest);
   return files.map((file) => ({
     ...file,
     content:
-      file.template === undefined
-        ? stringifyManifest(withoutEnvValues(manifest))
-        : renderTemplate(file.template, data),
+      file.path === NEW_SECRETS_FILE
+        ? secretsFileText(secrets)
+        : file.template === undefined
+          ? stringifyManifest(manifest)
+          : renderTemplate(file.template, data),
   }));
 }

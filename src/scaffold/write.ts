@@ -38,10 +38,15 @@ export function checkTarget(dir: string, force: boolean): TargetState {
   return state;
 }
 
+/** .svc/ holds local secrets: its directories are the user's alone. */
+function dirMode(path: string): number {
+  return path.startsWith('.svc/') ? 0o700 : 0o755;
+}
+
 function writeFiles(root: string, files: readonly RenderedFile[]): void {
   for (const file of files) {
     const path = join(root, file.path);
-    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+    mkdirSync(dirname(path), { recursive: true, mode: dirMode(file.path) });
     writeFileSync(path, file.content, { mode: file.mode });
     chmodSync(path, file.mode); // the umask may have narrowed it
   }
@@ -50,7 +55,7 @@ function writeFiles(root: string, files: readonly RenderedFile[]): void {
 function writeInPlace(root: string, files: readonly RenderedFile[]): void {
   for (const file of files) {
     const path = join(root, file.path);
-    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+    mkdirSync(dirname(path), { recursive: true, mode: dirMode(file.path) });
     const temporary = join(dirname(path), `.${basename(path)}.svc-new-${process.pid}`);
     writeFileSync(temporary, file.content, { mode: file.mode });
     chmodSync(temporary, file.mode);

@@ -1,6 +1,7 @@
 // The real bin/svc, as a user runs it: exit codes, one-line errors, nothing written on error.
 import { spawnSync } from 'node:child_process';
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -89,7 +90,7 @@ describe('svc new refuses bad input with one line and writes nothing', () => {
     ],
     [
       ['new', 'api-orders', '--yes', '--env', 'lower=x'],
-      'svc: error: --env: lower must be an upper-case variable name (A-Z, 0-9, _) (got "lower=x")',
+      'svc: error: --env: lower must be an upper-case variable name (A-Z, 0-9, _)',
     ],
     [
       ['new', 'api-orders', '--yes', '--user', 'Root'],
@@ -158,9 +159,10 @@ describe('svc new writes a project', () => {
   it('--dry-run lists every file with its mode and writes nothing', () => {
     const { code, stdout } = svc(['new', 'api-orders', '--yes', '--init', 'openrc', '--dry-run']);
     expect(code).toBe(0);
-    expect(stdout).toContain('Would write 9 files to api-orders/');
+    expect(stdout).toContain('Would write 8 files to api-orders/');
     expect(stdout).toContain('  0755  config/etc/init.d/api-orders\n');
-    expect(stdout).toContain('  0600  config/etc/default/api-orders\n');
+    // svc renders the env file at deploy time: no values file in the project.
+    expect(stdout).not.toContain('config/etc/default/');
     expect(tree(cwd)).toEqual([]);
   });
 
@@ -173,6 +175,8 @@ describe('svc new writes a project', () => {
       'out/orders',
       '--env',
       'GREETING=hello world',
+      '--env',
+      'DB_PASSWORD=value-of-db-password',
       '--port',
       '3100',
     ]);
@@ -182,13 +186,17 @@ describe('svc new writes a project', () => {
     expect(manifest).toMatchObject({
       name: 'api-orders',
       port: 3100,
-      // --env values may be secrets: only the 0600 environment file holds them.
-      env: {},
+      // A value goes to env:; a secret-looking key to secrets:, its value to .svc/secrets/default.
+      env: { GREETING: 'hello world' },
+      secrets: ['DB_PASSWORD'],
     });
-    expect(readFileSync(join(dir, 'config/etc/default/api-orders'), 'utf8')).toContain(
-      'GREETING="hello world"',
+    expect(readFileSync(join(dir, 'svc.yaml'), 'utf8')).not.toContain('value-of-db-password');
+    expect(readFileSync(join(dir, '.svc/secrets/default'), 'utf8')).toContain(
+      'DB_PASSWORD=value-of-db-password\n',
     );
-    expect(statSync(join(dir, 'config/etc/default/api-orders')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, '.svc/secrets/default')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, '.svc/secrets')).mode & 0o777).toBe(0o700);
+    expect(existsSync(join(dir, 'config/etc/default'))).toBe(false);
     expect(statSync(dir).mode & 0o777).toBe(0o755);
     // No staging directory is left beside the project.
     expect(readdirSync(join(cwd, 'out'))).toEqual(['orders']);

@@ -6,7 +6,7 @@
 //
 // Needs root, a built dist/ and systemd-container (see .ci/run). SVC_SKIP_SANDBOX=1 skips it.
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -285,7 +285,16 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('svc deploy on systemd hos
 
   it('a changed environment file restarts the service with it, never showing its content', async () => {
     const before = HOSTS.map((host) => state(host).pid);
-    appendFileSync(join(project, 'config/etc/default', NAME), `FOO=bar\nTOKEN=${SECRET}\n`);
+    // A value in svc.yaml env:, a secret by name in secrets:, its value in .svc/secrets/default.
+    const yaml = join(project, 'svc.yaml');
+    writeFileSync(
+      yaml,
+      readFileSync(yaml, 'utf8').replace(/^env: \{\}$/m, 'env: { FOO: bar }\nsecrets: [TOKEN]'),
+    );
+    mkdirSync(join(project, '.svc', 'secrets'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(project, '.svc', 'secrets', 'default'), `TOKEN=${SECRET}\n`, {
+      mode: 0o600,
+    });
     const result = await deploy();
     const output = result.stdout + result.stderr;
     expect(result.code, output).toBe(0);

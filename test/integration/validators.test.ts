@@ -25,6 +25,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { systemdCommand } from '../../src/core/quote.js';
+import { renderEnvFile } from '../../src/core/env-file.js';
+import { parseManifest } from '../../src/core/manifest-file.js';
 import { withLog } from '../../src/scaffold/log-wrapper.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -82,7 +84,6 @@ function configFiles(c: Case): Record<string, number> {
   const n = c.name;
   const files: Record<string, number> = {};
   if (hasNginxSite(c)) files[`config/etc/nginx/sites-enabled/${n}.conf`] = 0o644;
-  if (!isStatic(c)) files[`config/etc/default/${n}`] = 0o600;
   if (c.init === 'systemd') files[`config/etc/systemd/system/${n}.service`] = 0o644;
   if (c.init === 'openrc') files[`config/etc/init.d/${n}`] = 0o755;
   if (c.init === 'upstart') files[`config/etc/init/${n}.conf`] = 0o644;
@@ -107,6 +108,17 @@ function manifest(c: Case): {
   appPort?: number;
 } {
   return parseYaml(readFileSync(file(c, 'svc.yaml'), 'utf8')) as ReturnType<typeof manifest>;
+}
+
+/**
+ * The env file svc renders at deploy time from this project's svc.yaml (default environment, no
+ * secrets), written beside the projects for the parsers below.
+ */
+function envFile(c: Case): string {
+  const data = parseManifest(readFileSync(file(c, 'svc.yaml')));
+  const path = join(root, `${c.name}.env`);
+  writeFileSync(path, renderEnvFile(data, { name: 'default', env: data.env, secrets: [] }));
+  return path;
 }
 
 /** The description a case was generated with, as svc recorded it. */
@@ -737,7 +749,7 @@ describe('logrotate bounds the log by size', () => {
 
 describe('env files', () => {
   it.each(CASES.filter((c) => !isStatic(c)))('$name: sh reads every value back', (c) => {
-    const path = file(c, `config/etc/default/${c.name}`);
+    const path = envFile(c);
     const env = sourceEnvFile(path);
     expect(env.get('NODE_ENV')).toBe('production');
     const { port, appPort } = manifest(c);
@@ -767,7 +779,7 @@ describe('env files', () => {
   // file must use a form both parsers agree on; systemd's own parser checks that here.
   it('systemd reads the hostile values as sh does', () => {
     const [c] = CASES.filter((c) => c.hostile && c.init === 'systemd');
-    const env = systemdEnvFile(file(c!, `config/etc/default/${c!.name}`));
+    const env = systemdEnvFile(envFile(c!));
     expect(env.get('MULTI')).toBe(HOSTILE_MULTI);
     expect(env.get('GREETING')).toBe(HOSTILE_GREETING);
   });

@@ -247,7 +247,7 @@ describe('2. manifests: svc.yaml and the field or line at fault, before any conn
     ],
     [
       'a wrong nested type',
-      edit((t) => t.replace(/mode: "0600"/, 'mode: 600')),
+      edit((t) => t.replace(/^files: \{\}$/m, 'files: { /etc/default/api-x: { mode: 600 } }')),
       () => 'svc.yaml: files./etc/default/api-x.mode: must be an octal mode',
     ],
     [
@@ -257,7 +257,12 @@ describe('2. manifests: svc.yaml and the field or line at fault, before any conn
     ],
     [
       'an unknown nested key',
-      edit((t) => t.replace(/secret: true/, 'secert: true')),
+      edit((t) =>
+        t.replace(
+          /^files: \{\}$/m,
+          'files: { /etc/default/api-x: { mode: "0600", secert: true } }',
+        ),
+      ),
       () => 'svc.yaml: files./etc/default/api-x.secert: unknown key (did you mean secret?)',
     ],
     [
@@ -398,7 +403,7 @@ describe('3. config overlays from a project you were handed: refused before any 
     [
       'a symbolic link to an absolute path',
       (d) => {
-        rmSync(config(d, 'etc', 'default', NAME));
+        mkdirSync(config(d, 'etc', 'default'), { recursive: true });
         symlinkSync('/etc/shadow', config(d, 'etc', 'default', NAME));
       },
       `config/etc/default/${NAME}: a symbolic link`,
@@ -410,7 +415,10 @@ describe('3. config overlays from a project you were handed: refused before any 
     ],
     [
       'a symbolic link inside config/',
-      (d) => symlinkSync(NAME, config(d, 'etc', 'default', 'other')),
+      (d) => {
+        mkdirSync(config(d, 'etc', 'default'), { recursive: true });
+        symlinkSync(NAME, config(d, 'etc', 'default', 'other'));
+      },
       'config/etc/default/other: a symbolic link',
     ],
     [

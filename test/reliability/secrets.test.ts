@@ -14,7 +14,8 @@ import { root } from './helpers/faults.js';
 const NAME = 'api-orders';
 const FIRST = `first-${process.pid}-${Math.random().toString(36).slice(2)}`;
 const SECOND = `second-${process.pid}-${Math.random().toString(36).slice(2)}`;
-const ENV_FILE = join('config', 'etc', 'default', NAME);
+// svc new puts a secret-looking --env key in secrets:, its value in the local secrets file.
+const ENV_FILE = join('.svc', 'secrets', 'default');
 let sbx: Sandbox;
 let work: string;
 let project: string;

@@ -83,7 +83,7 @@ describe('hosts: in svc.yaml', () => {
       '  sandbox: { hosts: { a: { address: a.example } } }\n',
       "svc.yaml: hosts.sandbox: is reserved: sandbox is the group of the sandbox's hosts",
     ],
-    ['  web: 3\n', 'svc.yaml: hosts.web: must be a mapping with hosts: and optionally vars:'],
+    ['  web: 3\n', 'svc.yaml: hosts.web: must be a mapping with hosts: and optionally vars:, env:'],
     ['  web: { vars: {} }\n', 'svc.yaml: hosts.web.hosts: is required'],
     [
       '  web: { hosts: [] }\n',

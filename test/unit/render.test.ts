@@ -1,3 +1,4 @@
+import { renderEnvFile } from '../../src/core/env-file.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -33,14 +34,13 @@ const paths = (m: Manifest) =>
   projectFiles(m).map((file) => `${file.mode.toString(8)} ${file.path}`);
 
 describe('projectFiles', () => {
-  it('gives an api- project a server, an env file, its unit, monit and logrotate', () => {
+  it('gives an api- project a server, its unit, monit and logrotate (svc renders the env file)', () => {
     expect(paths(manifest({ name: 'api-orders', kind: 'api' }))).toEqual([
       '644 svc.yaml',
       '644 package.json',
       '644 README.md',
       '644 .gitignore',
       '644 server.js',
-      '600 config/etc/default/api-orders',
       '644 config/etc/systemd/system/api-orders.service',
       '644 config/etc/monit/conf.d/api-orders',
       '644 config/etc/logrotate.d/api-orders',
@@ -75,13 +75,13 @@ describe('projectFiles', () => {
     const rendered = renderProject(m, projectFiles(m));
     const content = (end: string) => rendered.find((file) => file.path.endsWith(end))!.content;
     expect(content('server.js')).toContain("const host = process.env.HOST ?? '127.0.0.1';");
-    expect(content('/etc/default/www-shop')).toMatch(/^HOST=127\.0\.0\.1\nPORT=18080$/m);
     // The project's own env cannot expose the process: svc's HOST and PORT come last (the last
     // assignment wins for sh and for systemd's EnvironmentFile=).
-    const exposed = { ...m, env: { HOST: '0.0.0.0', GREETING: 'hi' } };
-    const env = renderProject(exposed, projectFiles(exposed)).find((file) =>
-      file.path.endsWith('/etc/default/www-shop'),
-    )!.content;
+    const env = renderEnvFile(m, {
+      name: 'default',
+      env: { HOST: '0.0.0.0', GREETING: 'hi' },
+      secrets: [],
+    });
     expect(env.trimEnd().split('\n').slice(-3)).toEqual([
       'GREETING=hi',
       'HOST=127.0.0.1',

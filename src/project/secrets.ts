@@ -1,0 +1,219 @@
+// Resolving secrets on the deployer's machine, before any host is contacted: for each key of
+// svc.yaml `secrets:`, in order, (1) svc's own environment, (2) .svc/secrets/ENV (yours, 0600),
+// (3) svc.yaml `secretsCommand`, run without a shell. Every problem is collected and raised as
+// one SvcError, one line per key, none with a value in it.
+import { execFile } from 'node:child_process';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { SvcError } from '../core/errors.js';
+import type { Manifest } from '../core/manifest.js';
+import type { EnvironmentInput } from '../core/env-file.js';
+import { environmentValues } from '../core/environments.js';
+import {
+  commandFailure,
+  commandValue,
+  MAX_SECRET_BYTES,
+  MAX_SECRETS_FILE_BYTES,
+  missingSecretLine,
+  parseSecretsFile,
+  secretsCommandArgv,
+  secretsFilePath,
+  secretsFileRefusal,
+  secretValueProblem,
+  SECRETS_COMMAND_TIMEOUT_MS,
+  type CommandEnd,
+  type SecretSource,
+} from '../core/secrets.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface ResolvedSecret {
+  key: string;
+  source: SecretSource;
+  /** Where it came from, for `svc secrets`: `$DB_PASSWORD`, `.svc/secrets/staging`, ... */
+  where: string;
+  value: string;
+}
+
+/** The file's values, `missing` when there is none; refused files throw (one line). */
+function readSecretsFile(dir: string, shown: string): Map<string, string> | 'missing' {
+  let fd: number;
+  try {
+    // O_NOFOLLOW: the file itself is checked, never what a link there points to.
+    fd = openSync(
+      join(dir, shown),
+      constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+    );
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'missing';
+    if (code === 'ELOOP')
+      throw new SvcError(`${shown}: is a symbolic link; secrets are read from a regular file only`);
+    throw new SvcError(`${shown}: cannot be read (${code ?? 'error'})`);
+  }
+  try {
+    const stat = fstatSync(fd);
+    const refusal = secretsFileRefusal(
+      shown,
+      { isFile: stat.isFile(), mode: stat.mode, uid: stat.uid },
+      process.getuid?.() ?? stat.uid,
+    );
+    if (refusal !== undefined) throw new SvcError(refusal);
+    if (stat.size > MAX_SECRETS_FILE_BYTES)
+      throw new SvcError(`${shown}: larger than ${MAX_SECRETS_FILE_BYTES / 1024} KiB`);
+    const buffer = Buffer.alloc(stat.size);
+    let read = 0;
+    while (read < buffer.length) {
+      const n = readSync(fd, buffer, read, buffer.length - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return parseSecretsFile(buffer.subarray(0, read).toString('utf8'), shown);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Runs secretsCommand for one key: its stdout, or how it failed (its output is never kept). */
+function runSecretsCommand(
+  argv: readonly string[],
+  dir: string,
+  env: Env,
+  extra: Record<string, string>,
+): Promise<{ value: string } | { end: CommandEnd }> {
+  return new Promise((resolve) => {
+    execFile(
+      argv[0]!,
+      argv.slice(1),
+      {
+        cwd: dir,
+        env: { ...env, ...extra },
+        timeout: SECRETS_COMMAND_TIMEOUT_MS,
+        killSignal: 'SIGKILL',
+        maxBuffer: MAX_SECRET_BYTES + 2,
+        encoding: 'utf8',
+        windowsHide: true,
+      },
+      (error, stdout) => {
+        if (error === null) return resolve({ value: commandValue(stdout) });
+        const failure = error as NodeJS.ErrnoException & {
+          killed?: boolean;
+          signal?: NodeJS.Signals | null;
+          code?: number | string;
+        };
+        if (failure.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER')
+          return resolve({ end: { kind: 'too-much-output' } });
+        if (typeof failure.code === 'string')
+          return resolve({ end: { kind: 'not-started', reason: `${argv[0]}: ${failure.code}` } });
+        if (failure.killed && failure.signal === 'SIGKILL')
+          return resolve({ end: { kind: 'timeout' } });
+        if (failure.signal) return resolve({ end: { kind: 'signal', signal: failure.signal } });
+        resolve({ end: { kind: 'exit', status: Number(failure.code ?? 1) } });
+      },
+    ).stdin?.end();
+  });
+}
+
+/**
+ * Every secret of one environment, resolved; throws one SvcError listing every key that is not,
+ * and why. The command runs once per key per call (the caller calls once per environment).
+ */
+export async function resolveSecrets(
+  dir: string,
+  manifest: Manifest,
+  environment: string,
+  env: Env = process.env,
+): Promise<ResolvedSecret[]> {
+  const { resolved, problems } = await lookUpSecrets(dir, manifest, environment, env);
+  if (problems.length > 0) throw new SvcError(problems.map((problem) => problem.line).join('\n'));
+  return resolved;
+}
+
+/** Each key resolved, or its one-line problem (a refused secrets file throws: it is not per key). */
+export async function lookUpSecrets(
+  dir: string,
+  manifest: Manifest,
+  environment: string,
+  env: Env = process.env,
+): Promise<{ resolved: ResolvedSecret[]; problems: { key: string; line: string }[] }> {
+  const keys = manifest.secrets ?? [];
+  const shownFile = secretsFilePath(environment);
+  let file: Map<string, string> | 'missing' | undefined;
+  const resolved: ResolvedSecret[] = [];
+  const problems: { key: string; line: string }[] = [];
+  for (const key of keys) {
+    let found: Omit<ResolvedSecret, 'key'> | undefined;
+    const fromEnv = env[key];
+    // An empty value is unset: CI systems pass a secret they do not have as an empty string.
+    if (fromEnv !== undefined && fromEnv !== '')
+      found = { source: 'environment', where: `$${key}`, value: fromEnv };
+    if (found === undefined) {
+      file ??= readSecretsFile(dir, shownFile);
+      const value = file === 'missing' ? undefined : file.get(key);
+      if (value !== undefined && value !== '') found = { source: 'file', where: shownFile, value };
+    }
+    if (found === undefined && manifest.secretsCommand !== undefined) {
+      const argv = secretsCommandArgv(manifest.secretsCommand, environment, key);
+      const ran = await runSecretsCommand(argv, dir, env, {
+        SVC_SECRET_ENV: environment,
+        SVC_SECRET_KEY: key,
+      });
+      if ('end' in ran) {
+        problems.push({ key, line: commandFailure(key, environment, ran.end) });
+        continue;
+      }
+      if (ran.value !== '')
+        found = { source: 'command', where: 'secretsCommand', value: ran.value };
+    }
+    if (found === undefined) {
+      problems.push({
+        key,
+        line: missingSecretLine(
+          key,
+          environment,
+          { path: shownFile, state: file === 'missing' ? 'missing' : 'without-key' },
+          manifest.secretsCommand !== undefined,
+        ),
+      });
+      continue;
+    }
+    const problem = secretValueProblem(found.value);
+    if (problem !== undefined) {
+      problems.push({
+        key,
+        line: `secret ${key} (${environment}, from ${found.where}): ${problem}`,
+      });
+      continue;
+    }
+    resolved.push({ key, ...found });
+  }
+  return { resolved, problems };
+}
+
+/** Each environment the run's hosts are deployed as, with its values and secrets resolved. */
+export async function resolveEnvironments(
+  dir: string,
+  manifest: Manifest,
+  names: readonly string[],
+  env: Env = process.env,
+): Promise<Map<string, EnvironmentInput>> {
+  const environments = new Map<string, EnvironmentInput>();
+  const problems: string[] = [];
+  for (const name of new Set(names)) {
+    let secrets: ResolvedSecret[];
+    try {
+      secrets = await resolveSecrets(dir, manifest, name, env);
+    } catch (error) {
+      if (!(error instanceof SvcError)) throw error;
+      problems.push(error.message);
+      continue;
+    }
+    environments.set(name, {
+      name,
+      env: environmentValues(manifest, name),
+      secrets: secrets.map(({ key, value }) => ({ key, value })),
+    });
+  }
+  if (problems.length > 0) throw new SvcError(problems.join('\n'));
+  return environments;
+}
