@@ -209,6 +209,14 @@ const EXPECTED: Record<keyof typeof CASES, unknown> = {
       ensureOnly: true,
     },
     {
+      kind: 'dir',
+      path: '/etc/default',
+      mode: 493,
+      owner: 'root',
+      group: 'root',
+      ensureOnly: true,
+    },
+    {
       kind: 'file',
       path: '/etc/app/a.conf',
       source: 'config/etc/app/a.conf',
@@ -225,7 +233,7 @@ const EXPECTED: Record<keyof typeof CASES, unknown> = {
       source: 'config/etc/app/b.conf.ejs',
       content: 'name=api-orders',
       sha256: 'of content',
-      mode: 0o600,
+      mode: 384,
       owner: 'root',
       group: 'g',
       secret: true,
@@ -251,6 +259,18 @@ const EXPECTED: Record<keyof typeof CASES, unknown> = {
       owner: 'root',
       group: 'root',
       secret: false,
+    },
+    {
+      kind: 'file',
+      path: '/etc/default/api-orders',
+      source: 'svc (env file: default)',
+      content:
+        "# /etc/default/api-orders: the environment of api-orders (default), written by svc.\n# Mode 0600, owned by root: it holds secrets. Edit svc.yaml env:, the group's env: or the\n# secrets' sources instead; the next deploy rewrites this file.\nPORT=3000\nNODE_ENV=production\n",
+      sha256: 'of content',
+      mode: 384,
+      owner: 'root',
+      group: 'root',
+      secret: true,
     },
   ],
   service: [
@@ -350,6 +370,18 @@ const EXPECTED: Record<keyof typeof CASES, unknown> = {
       secret: false,
     },
     {
+      kind: 'file',
+      path: '/etc/default/api-orders',
+      source: 'svc (env file: default)',
+      content:
+        "# /etc/default/api-orders: the environment of api-orders (default), written by svc.\n# Mode 0600, owned by root: it holds secrets. Edit svc.yaml env:, the group's env: or the\n# secrets' sources instead; the next deploy rewrites this file.\nNODE_ENV=production\nHOST=127.0.0.1\nPORT=3001\n",
+      sha256: 'of content',
+      mode: 384,
+      owner: 'root',
+      group: 'root',
+      secret: true,
+    },
+    {
       kind: 'link',
       path: '/var/www/api-orders/current',
       target: 'x',
@@ -366,6 +398,7 @@ const EXPECTED: Record<keyof typeof CASES, unknown> = {
       dependsOn: [
         '/var/www/api-orders/releases/r1',
         '/etc/default/a',
+        '/etc/default/api-orders',
         '/var/www/api-orders/current',
       ],
     },
@@ -385,6 +418,14 @@ const EXPECTED: Record<keyof typeof CASES, unknown> = {
       ensureOnly: true,
     },
     {
+      kind: 'dir',
+      path: '/etc/default',
+      mode: 493,
+      owner: 'root',
+      group: 'root',
+      ensureOnly: true,
+    },
+    {
       kind: 'file',
       path: '/etc/nginx/sites-enabled/a',
       source: 'config/etc/nginx/sites-enabled/a',
@@ -396,10 +437,22 @@ const EXPECTED: Record<keyof typeof CASES, unknown> = {
       secret: false,
     },
     {
+      kind: 'file',
+      path: '/etc/default/api-orders',
+      source: 'svc (env file: default)',
+      content:
+        "# /etc/default/api-orders: the environment of api-orders (default), written by svc.\n# Mode 0600, owned by root: it holds secrets. Edit svc.yaml env:, the group's env: or the\n# secrets' sources instead; the next deploy rewrites this file.\nPORT=3000\nNODE_ENV=production\n",
+      sha256: 'of content',
+      mode: 384,
+      owner: 'root',
+      group: 'root',
+      secret: true,
+    },
+    {
       kind: 'service',
       name: 'api-orders',
       init: 'systemd',
-      dependsOn: [],
+      dependsOn: ['/etc/default/api-orders'],
     },
   ],
   static: [

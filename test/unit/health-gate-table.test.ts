@@ -94,10 +94,10 @@ describe('gate_begin', () => {
       "gate_begin '' api-orders /var/log/api-orders/api-orders.log api-orders",
     ],
     [
-      'openrc, forward: the pidfile',
+      "openrc, forward: supervise-daemon's child pid",
       { init: 'openrc' as const },
       'always',
-      "gate_begin /run/api-orders.pid '' /var/log/api-orders/api-orders.log api-orders",
+      "gate_begin /run/openrc/options/api-orders/child_pid '' /var/log/api-orders/api-orders.log api-orders",
     ],
     [
       'openrc, rollback: nothing watched',
@@ -115,7 +115,7 @@ describe('gate_begin', () => {
       'another user, quoted',
       { init: 'openrc' as const, user: "o'neil" },
       'always',
-      "gate_begin /run/api-orders.pid '' /var/log/api-orders/api-orders.log 'o'\\''neil'",
+      "gate_begin /run/openrc/options/api-orders/child_pid '' /var/log/api-orders/api-orders.log 'o'\\''neil'",
     ],
   ] as const)('%s', (_, change, watch, line) => {
     expect(gateBegin({ ...base, ...change }, watch)).toBe(line);

@@ -5,10 +5,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockPaths } from '../../src/core/apply-script.js';
-import { hostLayout } from '../../src/core/layout.js';
+import { hostLayout, servicePidFile } from '../../src/core/layout.js';
 import {
   controlScript,
   parseReleases,
@@ -190,18 +190,20 @@ describe('the scripts, run by a real sh', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   /** The script with each layout path moved below the scratch dir. */
-  const moved = (script: string, name: string) => {
+  const moved = (script: string, name: string, init: Manifest['init'] = 'openrc') => {
     const layout = hostLayout(name);
     const { lockFile, holderFile } = lockPaths(name);
     let text = script;
-    for (const path of [
+    // A Set: under every init system but OpenRC the service's pid file is the pidfile itself.
+    for (const path of new Set([
       layout.releases,
       layout.current,
+      servicePidFile(name, init),
       layout.pidfile,
       layout.records,
       lockFile,
       holderFile,
-    ])
+    ]))
       text = text.replaceAll(path, `${dir}${path}`);
     return text;
   };
@@ -223,8 +225,10 @@ describe('the scripts, run by a real sh', () => {
     const layout = hostLayout(manifest.name);
     mkdirSync(`${dir}${layout.releases}/abc123abc123`, { recursive: true });
     symlinkSync('releases/abc123abc123', `${dir}${layout.current}`);
-    mkdirSync(`${dir}/run`, { recursive: true });
-    writeFileSync(`${dir}${layout.pidfile}`, `${process.pid}\n`);
+    // Under OpenRC the service's own pid is supervise-daemon's child_pid, not the pidfile.
+    const pidfile = servicePidFile(manifest.name, manifest.init);
+    mkdirSync(`${dir}${dirname(pidfile)}`, { recursive: true });
+    writeFileSync(`${dir}${pidfile}`, `${process.pid}\n`);
     const parsed = parseStatus(run(moved(statusScript(manifest), manifest.name)), 'h', manifest);
     expect(parsed).toMatchObject({
       release: 'abc123abc123',
@@ -413,7 +417,7 @@ describe('controlScript', () => {
     expect(lines.slice(at, at + 4)).toEqual([
       'name=api-orders',
       'init=openrc',
-      'pidfile=/run/api-orders.pid',
+      'pidfile=/run/openrc/options/api-orders/child_pid',
       'current=/var/www/api-orders/current',
     ]);
   });

@@ -52,10 +52,53 @@ monit_has() { # name yes|no tries
 }
 monit_ready() { monit_has "$1" yes 400; }
 monit_gone() { monit_has "$1" no 600; }
+# monit_checked NAME: monit has checked the service since it started (15 s at most). A check monit
+# just loaded was looked at in the cycle its reload began, before the deploy started the process:
+# until its next cycle it says "Does not exist". Another reload makes that cycle now.
+monit_checked() {
+  monit reload || return 1
+  tries=0
+  while :; do
+    state=$(monit status "$1" 2>/dev/null | sed -n 's/^  status *//p' | head -n 1)
+    case $state in ''|'Does not exist'|Initializing*) ;; *) return 0 ;; esac
+    tries=$((tries + 1)); [ "$tries" -le 150 ] || return 1; sleep 0.1
+  done
+}
+nginx_workers() {
+  workers=; master=
+  [ -r /run/nginx.pid ] && read -r master < /run/nginx.pid || return 0
+  case $master in ''|*[!0-9]*) return 0 ;; esac
+  if [ -r "/proc/$master/task/$master/children" ]; then read -r workers < "/proc/$master/task/$master/children" || :
+  else workers=$(awk -v m="$master" '$4 == m { print $1 }' /proc/[0-9]*/stat 2>/dev/null | tr '\n' ' '); fi
+}
 reload_nginx() {
-  if [ -d /run/systemd/system ]; then systemctl reload-or-restart nginx
-  elif [ -s /run/nginx.pid ] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then nginx -s reload
-  else nginx </dev/null >/dev/null 2>&1 3>&- 9>&-; fi # a daemon holding our pipes (or the lock) would keep them
+  nginx_workers; old_workers=$workers
+  if [ -d /run/systemd/system ]; then systemctl reload-or-restart nginx || return 1
+  elif [ -s /run/nginx.pid ] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then nginx -s reload || return 1
+  else nginx </dev/null >/dev/null 2>&1 3>&- 9>&-; return; fi # a daemon holding our pipes (or the lock) would keep them
+  tries=0
+  while :; do
+    nginx_workers
+    for w in $workers; do case " $old_workers " in *" $w "*) ;; *) tries=; break ;; esac; done
+    [ -n "$tries" ] || break
+    tries=$((tries + 1)); [ "$tries" -le 100 ] || return 1; sleep 0.1
+  done
+  tries=0
+  for w in $old_workers; do
+    while proc_alive "$w" && [ "$tries" -le 30 ]; do tries=$((tries + 1)); sleep 0.1; done
+  done
+}
+env_port() {
+  port=$(sed -n 's/^PORT="\{0,1\}\([0-9][0-9]*\)"\{0,1\}[[:space:]]*$/\1/p' "$1" 2>/dev/null | tail -n 1) || port=
+}
+# port_free PORT TRIES: wait until no TCP socket listens on PORT (the kernel's own tables: nginx
+# closes a port it no longer needs only once its master has re-read its configuration, after the
+# reload command returned); 1 when it is still taken after TRIES tenths of a second.
+port_free() {
+  hexport=$(printf '%04X' "$1"); tries=0
+  while grep -Eq "^ *[0-9]+: [0-9A-F]+:$hexport [0-9A-F]+:0000 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
+    tries=$((tries + 1)); [ "$tries" -le "$2" ] || return 1; sleep 0.1
+  done
 }
 http_ok() {
   if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null --max-time 2 "$1"
@@ -182,6 +225,30 @@ wait_healthy() { # kind target seconds
     ! gate_died || return 2
     uptime_s; [ "$up_s" -lt "$end" ] || return 1
     sleep 0.1
+  done
+}
+# default_elsewhere PORT SITE: an enabled nginx file other than SITE whose listen on PORT is the
+# port's default_server (the first found) into $other, empty when none.
+default_elsewhere() {
+  other=
+  for f in /etc/nginx/sites-enabled/* /etc/nginx/conf.d/*.conf; do
+    [ -f "$f" ] && [ "$f" != "$2" ] || continue
+    if grep -Eq "^[[:space:]]*listen[[:space:]]+([^;#]*:)?$1([[:space:]][^;#]*)?[[:space:]]default_server" "$f"; then other=$f; return 0; fi
+  done
+}
+# front_ok URL HOST: a 200 from URL asked with that Host header (the client's default when empty).
+front_ok() {
+  if [ -z "$2" ]; then http_ok "$1"; return; fi
+  if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null --max-time 2 -H "Host: $2" "$1"
+  elif command -v wget >/dev/null 2>&1; then wget -q -O /dev/null -T 2 --header "Host: $2" "$1"
+  else node -e 'require("http").get(process.argv[1],{timeout:2000,headers:{host:process.argv[2]}},r=>process.exit(r.statusCode===200?0:1)).on("error",()=>process.exit(1))' "$1" "$2"; fi
+}
+# wait_front URL HOST TENTHS: front_ok within TENTHS tenths of a second (nginx takes up a reload
+# after the reload command returned).
+wait_front() {
+  tries=0
+  until front_ok "$1" "$2"; do
+    tries=$((tries + 1)); [ "$tries" -le "$3" ] || return 1; sleep 0.1
   done
 }
 [ -d /var/lib/svc ] && [ ! -L /var/lib/svc ] || mkdir -m 0700 -- /var/lib/svc
@@ -324,7 +391,7 @@ pidfile=/run/api-orders.pid
 records=/var/lib/svc/api-orders/installed.json
 records_root=/var/lib/svc
 releases=/var/www/api-orders/releases
-printf 'B\tsvc-facts\t5\n'
+printf 'B\tsvc-facts\t6\n'
 claims() { grep -F -o -e '"/var/www/api-orders"' -e '"/var/log/api-orders"' -e '"/var/www/api-orders/releases/abc123abc123"' -e '"/var/www/api-orders/current"' -e '"/etc/default"' -e '"/etc/systemd/system"' -e '"/etc/monit/conf.d"' -e '"/etc/default/api-orders"' -e '"/etc/systemd/system/api-orders.service"' -e '"/etc/monit/conf.d/api-orders"' -e '"/home/deploy/service/api-orders"' -- "$1" 2>/dev/null || :; }
 comm=
 [ ! -r /proc/1/comm ] || read -r comm < /proc/1/comm || :
