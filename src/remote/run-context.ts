@@ -15,6 +15,7 @@ import {
   type SandboxInventory,
 } from '../core/sandbox-inventory.js';
 import { resolveTarget, type HostSpec, type TargetContext } from '../core/targets.js';
+import { openStateDir } from '../sandbox/state.js';
 import { loadSshConfig } from './ssh-config.js';
 import type { SshOptions } from './ssh.js';
 
@@ -22,15 +23,27 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 export const BUNDLED_PLAYBOOKS = fileURLToPath(new URL('../../playbooks/', import.meta.url));
 
-/** The sandbox's hosts, when `svc sandbox up` has made some. */
+/**
+ * The sandbox's hosts, when `svc sandbox up` has made some. The state directory is trusted only as
+ * `up` and `down` trust it (the caller's own, closed to others, no links in it), and the key and
+ * known_hosts file are always the directory's own: a planted inventory.json must not point svc at
+ * a key or a known_hosts file someone else wrote (that would "verify" a host it never saw).
+ */
 export function loadSandboxInventory(env: Env = process.env): SandboxInventory | undefined {
-  const file = join(sandboxStateDir(env), SANDBOX_INVENTORY_FILE);
-  if (!existsSync(file)) return undefined;
+  if (!existsSync(join(sandboxStateDir(env), SANDBOX_INVENTORY_FILE))) return undefined;
+  const paths = openStateDir(sandboxStateDir(env), false, true);
+  if (paths === undefined) return undefined;
+  let inventory: SandboxInventory;
   try {
-    return parseSandboxInventory(readFileSync(file, 'utf8'), file);
+    inventory = parseSandboxInventory(readFileSync(paths.inventory, 'utf8'), paths.inventory);
   } catch (error) {
     throw new SvcError((error as Error).message);
   }
+  return {
+    ...inventory,
+    knownHostsFile: paths.knownHosts,
+    hosts: inventory.hosts.map((host) => ({ ...host, keyFile: paths.key })),
+  };
 }
 
 /**

@@ -74,7 +74,8 @@ beforeEach(() => {
   home = join(dir, 'home');
   sandboxDir = join(dir, 'sandbox');
   cwd = join(dir, 'project');
-  for (const path of [join(home, '.ssh'), sandboxDir, cwd]) mkdirSync(path, { recursive: true });
+  for (const path of [join(home, '.ssh'), cwd]) mkdirSync(path, { recursive: true });
+  mkdirSync(sandboxDir, { mode: 0o700 }); // as svc sandbox up makes it: svc trusts no other
   writeFileSync(join(home, '.ssh', 'config'), SSH_CONFIG);
   writeFileSync(join(sandboxDir, 'inventory.json'), JSON.stringify(SANDBOX(sandboxDir)));
 });

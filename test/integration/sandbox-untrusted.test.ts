@@ -331,3 +331,77 @@ describe.skipIf(skip)('svc sandbox up: interrupted midway', () => {
     },
   );
 });
+
+// `svc deploy sandbox` reads inventory.json too: a planted one must not point svc at a key or a
+// known_hosts file someone else wrote (a known_hosts with the attacker's key would "verify" the
+// attacker's host), and a state directory others can change is refused as `up` refuses it.
+describe.skipIf(skip)(
+  'the group sandbox: inventory.json is trusted only as up and down trust it',
+  () => {
+    let sbx: Sandbox;
+    let project: string;
+    let scratch: string;
+    beforeAll(async () => {
+      sbx = await startSandbox({ count: 1 });
+      scratch = mkdtempSync(join(tmpdir(), 'svc-planted-'));
+      project = join(scratch, 'api-planted');
+      const made = await runSvc(
+        ['new', 'api-planted', '--yes', '--init', 'monit', '--dir', project],
+        process.env,
+      );
+      expect(made.code).toBe(0);
+    }, 120_000);
+    afterAll(async () => {
+      if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+      await sbx?.down();
+    });
+
+    it('keyFile and knownHostsFile are the state directory own, whatever inventory.json says', async () => {
+      const inventoryFile = join(sbx.stateDir, 'inventory.json');
+      const original = readFileSync(inventoryFile, 'utf8');
+      const plantedKey = join(scratch, 'planted_key');
+      expect(
+        spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', plantedKey]).status,
+      ).toBe(0);
+      // The planted known_hosts vouches for the attacker's key at the sandbox host's address.
+      const host = sbx.host('sbx-1');
+      const plantedKnownHosts = join(scratch, 'planted_known_hosts');
+      const attackerKey = readFileSync(`${plantedKey}.pub`, 'utf8')
+        .split(' ')
+        .slice(0, 2)
+        .join(' ');
+      writeFileSync(plantedKnownHosts, `${host.address} ${attackerKey}\n`);
+      const planted = JSON.parse(original) as {
+        knownHostsFile: string;
+        hosts: { keyFile: string }[];
+      };
+      planted.knownHostsFile = plantedKnownHosts;
+      for (const entry of planted.hosts) entry.keyFile = plantedKey;
+      writeFileSync(inventoryFile, JSON.stringify(planted));
+      try {
+        // With the planted files the host's real key would not match and the planted key would
+        // not log in: the plan works only because svc used the sandbox's own key and known_hosts.
+        const result = await runSvc(['plan', 'sandbox', '--dir', project], sbx.env);
+        expect(result.stderr).toBe('');
+        expect(result.code).toBe(0);
+        expect(result.stdout).toContain('sbx-1');
+      } finally {
+        writeFileSync(inventoryFile, original);
+      }
+    });
+
+    it('a state directory open to other users is refused in one line, before any connection', async () => {
+      chmodSync(sbx.stateDir, 0o755);
+      try {
+        const result = await runSvc(['plan', 'sandbox', '--dir', project], sbx.env);
+        expect(result).toMatchObject({
+          code: 1,
+          stdout: '',
+          stderr: `svc: error: state directory ${sbx.stateDir} is open to other users (mode 0755): chmod 700 it, or choose another --state-dir\n`,
+        });
+      } finally {
+        chmodSync(sbx.stateDir, 0o700);
+      }
+    });
+  },
+);
