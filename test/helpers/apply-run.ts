@@ -34,8 +34,14 @@ const STUBS: Record<string, string> = {
   stop) if [ -s /run/$2.pid ]; then kill "$(cat /run/$2.pid)" 2>/dev/null || :; rm -f /run/$2.pid; fi ;;
 esac
 exit 0`,
-  // monit has a check loaded while its file is there.
+  // monit has a check loaded while its file is there, and (as real monit's status) says OK then.
   monit: String.raw`if [ "$1" = summary ]; then [ -f "/etc/monit/conf.d/$2" ]; exit; fi
+if [ "$1" = status ]; then
+  [ -f "/etc/monit/conf.d/$2" ] || { echo "Service '$2' not found"; exit 1; }
+  printf "Process '%s'
+  status                       OK
+" "$2"; exit 0
+fi
 exit 0`,
   nginx: 'exit 0',
   // The service answers while its unit does not say ExecStart=/bin/false.

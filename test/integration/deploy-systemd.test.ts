@@ -310,9 +310,11 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('svc deploy on systemd hos
       const environment = onHost(host, `tr '\\0' '\\n' < /proc/${now.pid}/environ`).split('\n');
       expect(environment).toContain('FOO=bar');
       expect(environment).toContain(`TOKEN=${SECRET}`);
-      // Only the environment changed: the same release serves.
-      expect(now.current).toBe(firstRelease);
+      // svc.yaml ships in the release, so editing its env: made a new release.
+      expect(now.current).not.toBe(firstRelease);
     }
+    // The release the next tests expect to find serving (and roll back to).
+    firstRelease = state(HOSTS[0]!).current;
   }, 150_000);
 
   it('rolls a release that fails its health check back; the previous release serves again', async () => {

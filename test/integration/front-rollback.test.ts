@@ -39,17 +39,16 @@ describe('rolling back an upgrade that puts nginx in front of a node www- site',
   it('the previous release serves on its own port again, and is reported healthy', async () => {
     const manifest = join(project, 'svc.yaml');
     const site = join(project, 'config', 'etc', 'nginx', 'sites-enabled', 'www-shop.conf');
-    const env = join(project, 'config', 'etc', 'default', 'www-shop');
     const check = join(project, 'config', 'etc', 'monit', 'conf.d', 'www-shop');
     const server = join(project, 'server.js');
-    const paths = [manifest, site, env, check, server];
-    const [withFront, siteText, envText, checkText, goodServer] = paths.map((path) =>
+    const paths = [manifest, site, check, server];
+    const [withFront, siteText, checkText, goodServer] = paths.map((path) =>
       readFileSync(path, 'utf8'),
-    ) as [string, string, string, string, string];
-    // Before the front: no appPort, no nginx site; the process listens on port 8080 itself.
+    ) as [string, string, string, string];
+    // Before the front: no appPort, no nginx site; the process listens on port 8080 itself (svc
+    // writes the env file: PORT=8080 without appPort, HOST=127.0.0.1 and PORT=18080 with it).
     writeFileSync(manifest, withFront.replace(/^appPort:.*\n/m, ''));
     unlinkSync(site);
-    writeFileSync(env, envText.replace('HOST=127.0.0.1\n', '').replace('PORT=18080', 'PORT=8080'));
     writeFileSync(check, checkText.replaceAll('port 18080', 'port 8080'));
     const before = await deploy();
     expect(before.code, before.stdout + before.stderr).toBe(0);
@@ -61,7 +60,6 @@ describe('rolling back an upgrade that puts nginx in front of a node www- site',
     // The upgrade: appPort and the front, with a release that exits at once.
     writeFileSync(manifest, withFront);
     writeFileSync(site, siteText);
-    writeFileSync(env, envText);
     writeFileSync(check, checkText);
     writeFileSync(server, `process.exit(3);\n${goodServer}`);
     const result = await deploy(['--health-timeout', '5']);

@@ -131,6 +131,10 @@ const EXPECTED = {
       'systemctl enable --quiet api-orders',
       'systemctl reset-failed -- api-orders',
       'systemctl start api-orders',
+      // The check is new: monit is reloaded again once the service is healthy, and asked until
+      // it has looked at the running process (so svc status right after says OK).
+      'monit reload',
+      'monit status api-orders',
     ],
     left: false,
     tree: [

@@ -34,16 +34,19 @@ const deploy = (target: string, args: string[] = []) =>
   svc(['deploy', target, '--yes', '--json', ...args]);
 
 /**
- * A new version of everything a deploy touches: the release (a VERSION file), the overlay (a
- * comment in the env file) and the monit check (a comment: monit reload), so every step runs.
+ * A new version of everything a deploy touches: the release (a VERSION file), the env file svc
+ * writes (a value in svc.yaml's env:) and the monit check (a comment: monit reload), so every
+ * step runs.
  */
 function newVersion(label: string): void {
   writeFileSync(join(project, 'VERSION'), `${label}\n`);
-  for (const file of [join('etc', 'default', NAME), join('etc', 'monit', 'conf.d', NAME)]) {
-    const path = join(project, 'config', file);
-    const text = readFileSync(path, 'utf8').replace(/^# version: .*\n/m, '');
-    writeFileSync(path, `${text}# version: ${label}\n`);
-  }
+  const manifest = join(project, 'svc.yaml');
+  const yaml = readFileSync(manifest, 'utf8').replace(/^env: .*$/m, `env: { VERSION: ${label} }`);
+  if (!yaml.includes(`VERSION: ${label}`)) throw new Error('svc.yaml has no one-line env: to edit');
+  writeFileSync(manifest, yaml);
+  const check = join(project, 'config', 'etc', 'monit', 'conf.d', NAME);
+  const text = readFileSync(check, 'utf8').replace(/^# version: .*\n/m, '');
+  writeFileSync(check, `${text}# version: ${label}\n`);
 }
 
 const current = (host: string) =>
@@ -261,8 +264,11 @@ describe('a full disk', () => {
 
   it('/etc full: the new file cannot be written, the old one stays whole', async () => {
     const host = 'sbx-3';
-    const envFile = join(project, 'config', 'etc', 'default', NAME);
-    const original = readFileSync(envFile, 'utf8');
+    // The env file svc writes grows by a long value in svc.yaml's env:.
+    const manifest = join(project, 'svc.yaml');
+    const original = readFileSync(manifest, 'utf8');
+    const grown = original.replace(/^env: \{ (.*) \}$/m, `env: { $1, EXTRA: ${'x'.repeat(8192)} }`);
+    expect(grown).not.toBe(original);
     const before = root(sbx, host, `cat /etc/default/${NAME}`);
     const pidBefore = root(sbx, host, `cat /run/${NAME}.pid`);
     // A small filesystem over /etc/default holding what was there, filled to the brim.
@@ -271,7 +277,7 @@ describe('a full disk', () => {
       host,
       'cp -a /etc/default /tmp/default.keep && mount -t tmpfs -o size=64k tmpfs /etc/default && cp -a /tmp/default.keep/. /etc/default/ && (dd if=/dev/zero of=/etc/default/filler bs=4k 2>/dev/null || true)',
     );
-    writeFileSync(envFile, `${original}EXTRA='${'x'.repeat(8192)}'\n`);
+    writeFileSync(manifest, grown);
     try {
       const result = await deploy(host);
       expect(result.code).not.toBe(0);
@@ -282,7 +288,7 @@ describe('a full disk', () => {
       await expectConsistent(host, [current(host)]);
     } finally {
       hostAdmin(sbx, host, 'umount /etc/default && rm -rf /tmp/default.keep');
-      writeFileSync(envFile, original);
+      writeFileSync(manifest, original);
     }
     await expectConverges(host);
   }, 120_000);
