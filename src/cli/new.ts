@@ -3,7 +3,7 @@
 import { Command, Option } from 'commander';
 import { resolve, relative } from 'node:path';
 import { SvcError } from '../core/errors.js';
-import { INIT_SYSTEMS, RUNTIMES } from '../core/manifest.js';
+import { INIT_SYSTEMS, RUNTIMES, type Manifest } from '../core/manifest.js';
 import { checkServiceName, type Kind } from '../core/naming.js';
 import {
   checkTextFlag,
@@ -117,6 +117,7 @@ export async function runNew(name: string, flags: NewFlags, io: NewIo): Promise<
       `${paint.bold(`Would write ${files.length} files to ${shownDir}/`)} (dry run, nothing written):\n`,
     );
     io.out.write(describeFiles(dir, files).join('\n') + '\n');
+    io.out.write(whereValuesGo(manifest));
     return;
   }
   // listr2 and inquirer load only when used: they are a third of svc's start-up time.
@@ -129,11 +130,30 @@ export async function runNew(name: string, flags: NewFlags, io: NewIo): Promise<
   ]);
   io.out.write(`${paint.green('Created')} ${paint.bold(name)} in ${shownDir}/:\n`);
   io.out.write(describeFiles(dir, files).join('\n') + '\n');
+  io.out.write(whereValuesGo(manifest));
   const svc = svcCommand(dir);
   io.out.write(
     `\nNext: cd ${shownDir} && ${svc} plan HOST\n` +
       `  or try it on a local test host (root): cd ${shownDir} && ${svc} sandbox up && ${svc} deploy sandbox --yes\n`,
   );
+}
+
+/**
+ * Which --env/--secret keys went where (names only): svc.yaml is committed and ships in every
+ * release, the secrets file is neither, and the user should know which is which.
+ */
+function whereValuesGo(manifest: Manifest): string {
+  const plain = Object.keys(manifest.env);
+  const secret = manifest.secrets ?? [];
+  const lines = [
+    ...(plain.length > 0
+      ? [`Values in svc.yaml env: (committed, shipped in each release): ${plain.join(', ')}`]
+      : []),
+    ...(secret.length > 0
+      ? [`Secrets in .svc/secrets/default (0600, git-ignored): ${secret.join(', ')}`]
+      : []),
+  ];
+  return lines.length > 0 ? `\n${lines.join('\n')}\n` : '';
 }
 
 const EXAMPLES = `

@@ -140,9 +140,25 @@ export const SECRET_KEY_PARTS = [
   'SALT',
 ] as const;
 
-/** Whether `svc new --env KEY=VALUE` treats KEY as a secret: one of its _-separated parts is. */
-export function looksSecret(key: string): boolean {
-  return key.split('_').some((part) => (SECRET_KEY_PARTS as readonly string[]).includes(part));
+/** Words that make a key secret when a part ends with them (DBPASSWORD, APITOKEN, MYSECRET). */
+const SECRET_KEY_SUFFIXES = ['PASSWORD', 'PASSWD', 'SECRET', 'TOKEN', 'APIKEY', 'CREDENTIALS'];
+
+/** A URL carrying a password (`postgres://user:pw@db/x`): its value is a secret, whatever its key. */
+const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/?#@\s]*:[^/?#@\s]*@/i;
+
+/**
+ * Whether `svc new --env KEY=VALUE` treats the pair as a secret: one of KEY's _-separated parts is
+ * a secret word or ends with a long one (DBPASSWORD, not TOKENS_PER_MINUTE), or VALUE is a URL with a password in it
+ * (DATABASE_URL=postgres://u:pw@db/x). svc.yaml is committed and ships in every release, so when
+ * in doubt a value goes to the secrets file.
+ */
+export function looksSecret(key: string, value = ''): boolean {
+  const parts = key.toUpperCase().split('_');
+  return (
+    parts.some((part) => (SECRET_KEY_PARTS as readonly string[]).includes(part)) ||
+    parts.some((part) => SECRET_KEY_SUFFIXES.some((word) => part.endsWith(word))) ||
+    URL_WITH_PASSWORD.test(value)
+  );
 }
 
 /** --env values split into svc.yaml env: and secrets (with --secret's, which always are). */
@@ -155,7 +171,7 @@ export function splitSecrets(
   for (const [key, value] of Object.entries(env)) {
     if (Object.hasOwn(secrets, key))
       throw new SvcError(`--secret: ${key} is also given with --env; give it once`);
-    if (looksSecret(key)) secret[key] = value;
+    if (looksSecret(key, value)) secret[key] = value;
     else plain[key] = value;
   }
   return { env: plain, secrets: { ...secret, ...secrets } };

@@ -201,4 +201,31 @@ describe('svc new writes a project', () => {
     // No staging directory is left beside the project.
     expect(readdirSync(join(cwd, 'out'))).toEqual(['orders']);
   });
+
+  it('sends a URL with a password to the secrets whatever its key, and says where each key went', () => {
+    const { code, stdout } = svc([
+      'new',
+      'api-orders',
+      '--yes',
+      '--env',
+      'DATABASE_URL=postgres://app:url-password@db/orders',
+      '--env',
+      'QUEUE=mail',
+    ]);
+    expect(code).toBe(0);
+    const dir = join(cwd, 'api-orders');
+    expect(parseManifest(readFileSync(join(dir, 'svc.yaml')))).toMatchObject({
+      env: { QUEUE: 'mail' },
+      secrets: ['DATABASE_URL'],
+    });
+    expect(readFileSync(join(dir, 'svc.yaml'), 'utf8')).not.toContain('url-password');
+    expect(readFileSync(join(dir, '.svc/secrets/default'), 'utf8')).toContain(
+      'DATABASE_URL=postgres://app:url-password@db/orders\n',
+    );
+    expect(stdout).not.toContain('url-password');
+    expect(stdout).toContain(
+      '\nValues in svc.yaml env: (committed, shipped in each release): QUEUE\n' +
+        'Secrets in .svc/secrets/default (0600, git-ignored): DATABASE_URL\n',
+    );
+  });
 });

@@ -36,8 +36,42 @@ describe('a key that looks secret', () => {
     ['TOKENS_PER_MINUTE', false],
     ['AUTHOR', false],
     ['QUEUE', false],
+    // A part ending with a long secret word (review of issue 15).
+    ['DBPASSWORD', true],
+    ['APITOKEN', true],
+    ['MYSECRET', true],
+    ['SMTPPASSWD', true],
+    ['STRIPEAPIKEY', true],
+    ['GCPCREDENTIALS', true],
+    ['db_password', true],
+    ['TOKENIZER_MODEL', false],
+    ['SECRETARY_NAME', false],
   ])('%s: %s', (key, secret) => {
     expect(looksSecret(key)).toBe(secret);
+  });
+
+  // svc.yaml is committed and ships in every release: a URL with a password is a secret whatever
+  // its key is called.
+  it.each<[string, string, boolean]>([
+    ['DATABASE_URL', 'postgres://u:hunter2@db/x', true],
+    ['REDIS_URL', 'redis://:pw@cache:6379/0', true],
+    ['MONGO_URI', 'mongodb+srv://app:s3cr%40t@cluster0.example.net/db', true],
+    ['AMQP', 'amqp://guest:guest@mq', true],
+    ['DATABASE_URL', 'postgres://u@db/x', false],
+    ['SITE_URL', 'https://example.com/a:b@c', false],
+    ['SITE_URL', 'https://example.com/?q=a:b@c', false],
+    ['SITE_URL', 'https://example.com#x:y@z', false],
+    ['NOTE', 'user:pw@host', false],
+    ['HOME_PAGE', 'https://example.com', false],
+  ])('%s=%s: %s', (key, value, secret) => {
+    expect(looksSecret(key, value)).toBe(secret);
+  });
+
+  it('sends a URL with a password to the secrets, whatever its key', () => {
+    expect(splitSecrets({ DATABASE_URL: 'postgres://u:pw@db/x', QUEUE: 'mail' })).toEqual({
+      env: { QUEUE: 'mail' },
+      secrets: { DATABASE_URL: 'postgres://u:pw@db/x' },
+    });
   });
 
   it.each<[Record<string, string>, Record<string, string>, object]>([
