@@ -7,6 +7,7 @@ import type { HostFacts, PathFact } from './facts.js';
 import { MAX_DIFF_BYTES } from './facts.js';
 import { RECORDS_ROOT } from './fact-request.js';
 import { attachReleaseContents, type ReleaseContents } from './release-contents.js';
+import { isTextContent } from './release-facts.js';
 import type {
   DirOperation,
   FileOperation,
@@ -73,16 +74,6 @@ function ownershipReasons(
   return reasons;
 }
 
-function isText(bytes: Uint8Array): boolean {
-  if (bytes.includes(0)) return false;
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function fileDiff(
   op: FileOperation,
   before: Uint8Array | undefined,
@@ -92,7 +83,7 @@ function fileDiff(
     return `(larger than ${MAX_DIFF_BYTES / 1024} KiB: compared by sha256 only)`;
   if (before === undefined && beforeSize > 0) return '(content differs; the host did not send it)';
   const old = before ?? new Uint8Array();
-  if (!isText(old) || !isText(op.content)) return '(binary content differs)';
+  if (!isTextContent(old) || !isTextContent(op.content)) return '(binary content differs)';
   const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   const patch = createTwoFilesPatch(
     before ? op.path : '/dev/null',
