@@ -149,10 +149,10 @@ function pipelined(flags: DeployFlags): boolean {
 export async function runDeploy(
   target: string,
   flags: DeployFlags,
-  pinRelease?: PlanInput['pinRelease'],
+  rollback?: PlanInput['rollback'],
 ): Promise<number> {
   checkDeployFlags(flags);
-  if (flags.dryRun && !pinRelease) return runPlan(target, flags);
+  if (flags.dryRun && !rollback) return runPlan(target, flags);
   const json = flags.json === true;
   const emit = (event: object) => json && process.stdout.write(`${JSON.stringify(event)}\n`);
   const controller = new AbortController();
@@ -171,7 +171,7 @@ export async function runDeploy(
       );
       const results = new Map<string, HostResult>();
       const paint = palette(colorEnabled(process.stdout));
-      const run = await planTarget(target, flags, pinRelease, async (host, context) => {
+      const run = await planTarget(target, flags, rollback, async (host, context) => {
         // Programs get each host's plan as it is made; people get the plan grouped (identical hosts
         // once) after the run, above the result table: streaming it would repeat it per host.
         if (json) emit({ event: 'plan', ...host.outcome });
@@ -197,7 +197,7 @@ export async function runDeploy(
       shownAbove = planFailures(run.planned);
       live = liveReleases(run.planned, run.project.manifest.name);
     } else {
-      const run = await planTarget(target, flags, pinRelease);
+      const run = await planTarget(target, flags, rollback);
       pool = run.pool;
       projectDir = run.project.dir;
       const planned = selectHosts(run, flags.retryFailed === true);

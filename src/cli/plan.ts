@@ -59,7 +59,7 @@ export interface PlanRun {
 export async function planTarget(
   target: string,
   flags: PlanFlags,
-  pinRelease?: PlanInput['pinRelease'],
+  rollback?: PlanInput['rollback'],
   then?: (planned: PlannedHost, run: Omit<PlanRun, 'planned'>) => Promise<void>,
 ): Promise<PlanRun> {
   const allowPaths = (flags.allowPath ?? []).map(checkAllowPath);
@@ -95,7 +95,7 @@ export async function planTarget(
     ...(flags.diff === true && { diff: true }),
     environments,
     warnings,
-    ...(pinRelease && { pinRelease }),
+    ...(rollback && { rollback }),
   };
   try {
     const each = then && ((planned: PlannedHost) => then(planned, { project, input, pool }));

@@ -28,7 +28,13 @@ import type { FileOperation, HealthOperation, Operation, ReleaseOperation } from
 import type { Change, HostPlan } from './plan.js';
 import { shellCommand, shellQuote as q } from './quote.js';
 import { sha256Hex } from './release.js';
-import { forgetReleaseFiles, recordReleaseFiles, releaseFilesEntry } from './release-record.js';
+import {
+  prunedReleases,
+  pruneRelease,
+  recordReleaseFiles,
+  releaseFilesEntry,
+} from './release-record.js';
+import { retainedHistory } from './release-retention.js';
 import type { TarEntry } from './tar.js';
 
 export const EXIT_LOCKED = 75;
@@ -452,6 +458,9 @@ function recordsJson(
 ): string {
   const history = [...input.facts.history];
   if (releaseId !== undefined) history.push({ id: releaseId, status, at: input.now });
+  // Pruning runs only after a healthy deploy: then the pruned releases are gone.
+  const pruned = new Set(status === 'good' ? prunedReleases(input.plan) : []);
+  const present = [...input.facts.releases, ...(releaseId === undefined ? [] : [releaseId])];
   const hashed = installed.sha256.every((sum) => sum !== undefined);
   const records: ServiceRecords = {
     version: 1,
@@ -461,7 +470,10 @@ function recordsJson(
     // svc installs them again.
     ...(hashed && { sha256: installed.sha256 as string[] }),
     adopted: installed.adopted,
-    history: history.slice(-20),
+    history: retainedHistory(
+      history,
+      present.filter((id) => !pruned.has(id)),
+    ),
   };
   return JSON.stringify(records);
 }
@@ -854,13 +866,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
   const prunes: string[] = [];
   input.plan.changes.forEach((change, index) => {
     if (change.kind === 'release' && change.action === 'delete')
-      prunes.push(
-        shellCommand(['rm', '-rf', '--', change.target]),
-        forgetReleaseFiles(
-          input.manifest.name,
-          change.target.slice(change.target.lastIndexOf('/') + 1),
-        ),
-      );
+      prunes.push(pruneRelease(input.manifest.name, change.target));
     else body.push(...changeCommands(change, ctx, index));
   });
   emitDirCreates(body);

@@ -15,7 +15,14 @@ export interface ExpandInput {
   manifest: Manifest;
   host: { name: string; login: string; vars: Readonly<Record<string, string | number | boolean>> };
   config: readonly LocalFile[];
-  release: { id: string; files: number; bytes: number; local?: readonly LocalFile[] };
+  release: {
+    id: string;
+    files: number;
+    bytes: number;
+    local?: readonly LocalFile[];
+    /** A rollback's: a release already on the host (operations.ts ReleaseOperation.pinned). */
+    pinned?: boolean;
+  };
   playbookFile: string;
   /** The playbook is the project's own (playbooks/NAME.yaml): its dir and link steps are gated. */
   projectPlaybook?: boolean;
@@ -238,6 +245,7 @@ export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Oper
           keep: step.args.keep,
           ...(manifest.install && { install: [...manifest.install] }),
           ...(input.release.local && { local: input.release.local }),
+          ...(input.release.pinned === true && { pinned: true as const }),
         });
         break;
       case 'overlay':

@@ -21,6 +21,9 @@ export function buildFactRequest(
   for (const op of operations) {
     if (op.kind !== 'dir' && op.kind !== 'link' && op.kind !== 'file' && op.kind !== 'release')
       continue;
+    // A rollback's release is found in the release list: the request must not depend on which
+    // release the rollback picks, since it is picked from these very facts (rollback-choice.ts).
+    if (op.kind === 'release' && op.pinned === true) continue;
     if (seen.has(op.path)) continue;
     seen.add(op.path);
     // A secret file's content never leaves the host: it is compared by sha256 alone.

@@ -57,6 +57,11 @@ export interface ReleaseOperation {
   install?: string[];
   /** The project files it is made of (absent for a rollback's release): its recorded file list. */
   local?: readonly LocalFile[];
+  /**
+   * A rollback's release, already on the host: whether it is there is read from the release
+   * list (X records), so the fact request is the same whichever release the rollback picks.
+   */
+  pinned?: true;
 }
 
 export interface ServiceOperation {

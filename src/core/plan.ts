@@ -8,6 +8,8 @@ import { MAX_DIFF_BYTES } from './facts.js';
 import { RECORDS_ROOT } from './fact-request.js';
 import { attachReleaseContents, type ReleaseContents } from './release-contents.js';
 import { isTextContent } from './release-facts.js';
+import { liveReleaseOf } from './layout.js';
+import { releasesToPrune } from './release-retention.js';
 import type {
   DirOperation,
   FileOperation,
@@ -316,7 +318,6 @@ class HostPlanner {
       case 'file':
         return this.file(op);
       case 'release': {
-        const fact = this.fact(op.path);
         const bad = this.facts.history.find(
           (entry) => entry.id === op.id && entry.status === 'bad',
         );
@@ -324,6 +325,11 @@ class HostPlanner {
           this.warnings.push(
             `release ${op.id} failed its health check on ${this.host} at ${bad.at}`,
           );
+        if (op.pinned === true) {
+          if (this.facts.releases.includes(op.id)) return void this.unchanged++;
+          return void this.problems.push(pinnedReleaseMissing(op.id, this.host));
+        }
+        const fact = this.fact(op.path);
         if (fact.type === 'dir') return void this.unchanged++;
         if (fact.type !== 'absent') return this.wrongType(op.path, fact, 'a release directory');
         const kib = Math.max(1, Math.round(op.bytes / 1024));
@@ -355,36 +361,29 @@ class HostPlanner {
     }
   }
 
-  /** Releases beyond `keep`, oldest first; never the one being deployed, the current or the previous. */
+  /** Releases to delete after the deploy (release-retention.ts decides which and why). */
   prune(operations: readonly Operation[]): void {
     const release = operations.find((op) => op.kind === 'release');
     if (release === undefined || release.kind !== 'release') return;
     const releasesDir = release.path.slice(0, release.path.lastIndexOf('/'));
-    const order = this.facts.history.map((entry) => entry.id);
-    const rank = (id: string) => (order.includes(id) ? order.lastIndexOf(id) : -1);
-    const present = [...new Set([...this.facts.releases, release.id])].sort(
-      (a, b) => rank(a) - rank(b) || (a < b ? -1 : 1),
+    const live = liveReleaseOf(
+      this.facts.paths.get(`${releasesDir.replace(/\/releases$/, '')}/current`),
+      { releases: releasesDir },
     );
-    const current = this.facts.paths
-      .get(`${releasesDir.replace(/\/releases$/, '')}/current`)
-      ?.target?.replace(/^releases\//, '');
-    const good = this.facts.history
-      .filter((entry) => entry.status === 'good')
-      .map((entry) => entry.id);
-    const previous = good.filter((id) => id !== current).at(-1);
-    const protectedIds = new Set([release.id, current, previous]);
-    let excess = present.length - release.keep;
-    for (const id of present) {
-      if (excess <= 0) break;
-      if (protectedIds.has(id)) continue;
+    const pruned = releasesToPrune({
+      present: this.facts.releases,
+      history: this.facts.history,
+      live,
+      deploying: release.id,
+      keep: release.keep,
+    });
+    for (const { id, reason } of pruned)
       this.add({
         action: 'delete',
         kind: 'release',
         target: `${releasesDir}/${id}`,
-        reasons: [`keeping the last ${release.keep} releases`],
+        reasons: [reason],
       });
-      excess--;
-    }
   }
 
   /**
@@ -535,6 +534,9 @@ export function summarize(changes: readonly Change[]): PlanSummary {
   }
   return summary;
 }
+
+/** A rollback's release that the host does not have (rollback-choice.ts says more, and first). */
+export const pinnedReleaseMissing = (id: string, host: string) => `release ${id} is not on ${host}`;
 
 /**
  * The refusal for a host whose init system is not the one svc.yaml names, with the fix in the

@@ -4,6 +4,7 @@
 import { copy, move, privateDir } from './apply-files.js';
 import { hostLayout } from './layout.js';
 import type { ReleaseOperation } from './operations.js';
+import type { HostPlan } from './plan.js';
 import { shellCommand, shellQuote as q } from './quote.js';
 import { releaseFilesOf, releaseFilesText } from './release-files.js';
 import type { TarEntry } from './tar.js';
@@ -37,3 +38,28 @@ export function recordReleaseFiles(service: string, id: string): string[] {
 /** A pruned release's list goes with it. */
 export const forgetReleaseFiles = (service: string, id: string) =>
   shellCommand(['rm', '-f', '--', `${releaseListsDir(service)}/${id}`]);
+
+/** The IDs of the releases a plan prunes (its release deletions). */
+export function prunedReleases(plan: Pick<HostPlan, 'changes'>): string[] {
+  return plan.changes
+    .filter((change) => change.kind === 'release' && change.action === 'delete')
+    .map((change) => change.target.slice(change.target.lastIndexOf('/') + 1));
+}
+
+/**
+ * Deleting a release the plan prunes (after the deploy is healthy), with its list. The plan never
+ * names what `current` points at (release-retention.ts), but a plan is only as right as the
+ * records it read: the host checks again, by where `current` resolves now, in whatever form the
+ * link is written (relative, absolute, through other links), and keeps the release it leads into.
+ */
+export function pruneRelease(service: string, path: string): string {
+  const id = path.slice(path.lastIndexOf('/') + 1);
+  const current = hostLayout(service).current;
+  return [
+    `live=$(readlink -f -- ${q(current)} 2>/dev/null) || live=`,
+    `gone=$(readlink -f -- ${q(path)} 2>/dev/null) || gone=`,
+    `if [ -n "$gone" ] && case "$live/" in "$gone"/*) true ;; *) false ;; esac; then`,
+    `  say ${q(`WARNING\tkept release ${id}: current points into it, whatever the records say`)}`,
+    `else ${shellCommand(['rm', '-rf', '--', path])}; ${forgetReleaseFiles(service, id)}; fi`,
+  ].join('\n');
+}

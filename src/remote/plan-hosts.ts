@@ -11,12 +11,18 @@ import { digestedFacts, factScript, type FactRequest, type HostFacts } from '../
 import { parseFacts, FactsError } from '../core/facts-parse.js';
 import type { Manifest } from '../core/manifest.js';
 import { resolveHomePaths, type Operation } from '../core/operations.js';
-import { planHost } from '../core/plan.js';
+import { pinnedReleaseMissing, planHost } from '../core/plan.js';
+import { hostLayout, liveReleaseOf } from '../core/layout.js';
+import {
+  chooseRollback,
+  type RollbackChoice,
+  type RollbackRequest,
+} from '../core/rollback-choice.js';
 import { projectProblems } from '../core/project-problems.js';
 import type { HostOutcome } from '../core/plan-format.js';
 import type { Step } from '../core/playbook.js';
 import { releaseId, sha256Hex, type LocalFile } from '../core/release.js';
-import type { ConnectionPool, HostConnection, RunResult, SshEndpoint } from './ssh.js';
+import type { ConnectionPool, RunResult, SshEndpoint } from './ssh.js';
 
 export interface PlanInput {
   manifest: Manifest;
@@ -31,10 +37,10 @@ export interface PlanInput {
   /** --diff: the host also sends the live content of the release's changed text files. */
   diff?: boolean;
   /**
-   * Rollback: deploy a release already on the host instead of the project's files. Returns the
-   * release ID for a host (or throws SvcError when it has none to go to).
+   * Rollback: deploy a release already on the hosts instead of the project's files, one release
+   * for all of them, chosen from their facts (core/rollback-choice.ts).
    */
-  pinRelease?: (host: PlannableHost, connection: HostConnection) => Promise<string>;
+  rollback?: RollbackRequest;
   /** Each environment of the run, its values and resolved secrets (cli/plan.ts, before connecting). */
   environments?: ReadonlyMap<string, EnvironmentInput>;
   /** Warnings about the project itself, on every host's plan (a tracked env file with values). */
@@ -73,7 +79,7 @@ export function hostOperations(
   const bytes = input.release.reduce((sum, file) => sum + file.content.length, 0);
   const release =
     pinned !== undefined
-      ? { id: pinned, files: 0, bytes: 0 }
+      ? { id: pinned, files: 0, bytes: 0, pinned: true }
       : { id: releaseId(input.release), files: input.release.length, bytes, local: input.release };
   return expandPlaybook(input.steps, {
     manifest: input.manifest,
@@ -125,55 +131,180 @@ export interface PlannedHost {
   context?: { operations: Operation[]; facts: HostFacts; request: FactRequest };
 }
 
+type Who = Pick<PlannedHost['outcome'], 'host' | 'address' | 'port' | 'user'>;
+
+const whoOf = (host: PlannableHost): Who => ({
+  host: host.name,
+  address: host.address,
+  port: host.port,
+  user: host.user,
+});
+
+/** A host that could not be planned: its reason, for SvcError and FactsError; anything else throws. */
+function failedHost(host: PlannableHost, error: unknown): PlannedHost {
+  if (error instanceof SvcError || error instanceof FactsError) {
+    return {
+      host,
+      outcome: {
+        ...whoOf(host),
+        status: 'failed',
+        error: connectProblem(error.message) ?? withoutHostPrefix(error.message, host.name),
+      },
+    };
+  }
+  throw error;
+}
+
+interface Gathered {
+  request: FactRequest;
+  output: string;
+  facts: HostFacts;
+}
+
+/** The one read-only round trip: the fact script for `request`, its output parsed. */
+async function gather(
+  host: PlannableHost,
+  pool: ConnectionPool,
+  request: FactRequest,
+): Promise<Gathered> {
+  await pool.get(host);
+  const result = await runReadOnly(pool, host, factScript(request), 'gathering facts');
+  if (result.code !== 0) {
+    throw new SvcError(
+      `gathering facts failed (exit ${result.code}): ${firstLine(result.stderr) || 'no message'}`,
+    );
+  }
+  const output = result.stdout.toString('utf8');
+  return { request, output, facts: parseFacts(output, request, host.name) };
+}
+
+/** The pure planner over gathered facts, with what the project itself may not ship. */
+function planGathered(
+  input: PlanInput,
+  host: PlannableHost,
+  operations: Operation[],
+  gathered: Gathered,
+  pinned: string | undefined,
+): PlannedHost {
+  const { facts, output, request } = gathered;
+  // From here on every path is absolute: the facts told us the login user's home.
+  const resolved = resolveHomePaths(operations, facts.login.home);
+  const plan = planHost(
+    host.name,
+    resolved,
+    facts,
+    sha256Hex(digestedFacts(output)),
+    input.allowPaths,
+  );
+  // What the project itself may not ship (setuid files) is a problem on every host.
+  const shipped = { ...input, release: pinned === undefined ? input.release : [] };
+  plan.problems.unshift(...projectProblems(shipped));
+  plan.warnings.unshift(...(input.warnings ?? []));
+  return {
+    host,
+    outcome: { ...whoOf(host), status: 'planned', plan },
+    context: { operations: resolved, facts, request },
+  };
+}
+
 async function planOne(
   input: PlanInput,
   host: PlannableHost,
   pool: ConnectionPool,
 ): Promise<PlannedHost> {
-  const who = { host: host.name, address: host.address, port: host.port, user: host.user };
   try {
-    const connection = await pool.get(host);
-    const pinned = input.pinRelease ? await input.pinRelease(host, connection) : undefined;
-    const operations = hostOperations(input, host, pinned);
+    const operations = hostOperations(input, host);
     const request = buildFactRequest(input.manifest, operations, host.user, input.diff);
-    const result = await runReadOnly(pool, host, factScript(request), 'gathering facts');
-    if (result.code !== 0) {
-      throw new SvcError(
-        `gathering facts failed (exit ${result.code}): ${firstLine(result.stderr) || 'no message'}`,
-      );
-    }
-    const output = result.stdout.toString('utf8');
-    const facts = parseFacts(output, request, host.name);
-    // From here on every path is absolute: the facts told us the login user's home.
-    const resolved = resolveHomePaths(operations, facts.login.home);
-    const plan = planHost(
-      host.name,
-      resolved,
-      facts,
-      sha256Hex(digestedFacts(output)),
-      input.allowPaths,
-    );
-    // What the project itself may not ship (setuid files) is a problem on every host.
-    const shipped = { ...input, release: pinned === undefined ? input.release : [] };
-    plan.problems.unshift(...projectProblems(shipped));
-    plan.warnings.unshift(...(input.warnings ?? []));
-    return {
-      host,
-      outcome: { ...who, status: 'planned', plan },
-      context: { operations: resolved, facts, request },
-    };
+    return planGathered(input, host, operations, await gather(host, pool, request), undefined);
   } catch (error) {
-    if (error instanceof SvcError || error instanceof FactsError) {
-      return {
-        host,
-        outcome: {
-          ...who,
-          status: 'failed',
-          error: connectProblem(error.message) ?? withoutHostPrefix(error.message, host.name),
-        },
-      };
+    return failedHost(host, error);
+  }
+}
+
+/** The release a rollback's facts are asked with before one is chosen (see planRollback). */
+const UNCHOSEN = '000000000000';
+
+/**
+ * A rollback: every host's facts first (one round trip each), then one release chosen over all
+ * of them, then each host's plan from the facts already read. The fact request does not depend on
+ * the release (a pinned release is found in the release list), unless config/ templates name the
+ * release (`it.release`): then a host whose request changed is asked again with it.
+ */
+async function planRollback(
+  input: PlanInput,
+  rollback: RollbackRequest,
+  hosts: readonly PlannableHost[],
+  pool: ConnectionPool,
+  parallel: number,
+  then?: (planned: PlannedHost) => Promise<void>,
+): Promise<PlannedHost[]> {
+  const guess = rollback.to ?? UNCHOSEN;
+  const gathered = await mapLimit(hosts, parallel, async (host) => {
+    try {
+      const operations = hostOperations(input, host, guess);
+      return await gather(host, pool, buildFactRequest(input.manifest, operations, host.user));
+    } catch (error) {
+      return failedHost(host, error);
     }
-    throw error;
+  });
+  const layout = hostLayout(input.manifest.name);
+  const read = hosts.flatMap((host, index) => {
+    const got = gathered[index]!;
+    return 'facts' in got
+      ? [
+          {
+            host: host.name,
+            live: liveReleaseOf(got.facts.paths.get(layout.current), layout),
+            present: got.facts.releases,
+            history: got.facts.history,
+          },
+        ]
+      : [];
+  });
+  const choice = chooseRollback(read, rollback);
+  return mapLimit(
+    hosts.map((host, index) => ({ host, got: gathered[index]! })),
+    parallel,
+    async ({ host, got }) => {
+      const planned = await rollbackPlan(input, host, got, choice, pool);
+      if (then) await then(planned);
+      return planned;
+    },
+  );
+}
+
+/** One host's rollback plan, from its facts (read again only when the request changed). */
+async function rollbackPlan(
+  input: PlanInput,
+  host: PlannableHost,
+  got: Gathered | PlannedHost,
+  choice: RollbackChoice,
+  pool: ConnectionPool,
+): Promise<PlannedHost> {
+  if (!('facts' in got)) return got;
+  const release = choice.release;
+  const problem = choice.problems.get(host.name);
+  if (release === undefined) return failedHost(host, new SvcError(problem ?? 'no release'));
+  try {
+    const operations = hostOperations(input, host, release);
+    const request = buildFactRequest(input.manifest, operations, host.user);
+    const same = JSON.stringify(request) === JSON.stringify(got.request);
+    const planned = planGathered(
+      input,
+      host,
+      operations,
+      same ? got : await gather(host, pool, request),
+      release,
+    );
+    if (problem !== undefined && planned.outcome.status === 'planned') {
+      // The choice's line says it better than the planner's own.
+      const { plan } = planned.outcome;
+      const missing = pinnedReleaseMissing(release, host.name);
+      plan.problems = [...plan.problems.filter((line) => line !== missing), problem];
+    }
+    return planned;
+  } catch (error) {
+    return failedHost(host, error);
   }
 }
 
@@ -188,6 +319,7 @@ export function planHosts(
   parallel: number,
   then?: (planned: PlannedHost) => Promise<void>,
 ): Promise<PlannedHost[]> {
+  if (input.rollback) return planRollback(input, input.rollback, hosts, pool, parallel, then);
   return mapLimit(hosts, parallel, async (host) => {
     const planned = await planOne(input, host, pool);
     if (then) await then(planned);

@@ -905,21 +905,21 @@ describe('pruning old releases', () => {
         ['b', 'c'],
       ],
       [
-        'never the current nor the previous good one, even when oldest',
+        'never the live one, the last healthy one before the new; the rest oldest first',
         releaseOp('new'),
         { releases: ['a', 'b', 'c', 'd'], history: history(['a', 'good'], ['b', 'good']) },
         [current('b')],
-        ['c', 'd'],
+        ['c', 'd', 'a'],
       ],
       [
-        'the previous one is the newest good one other than the current, not a bad one',
+        'a bad one goes and does not count; the live one stays, also beyond keep',
         releaseOp('new', { keep: 1 }),
         {
           releases: ['a', 'b', 'c'],
           history: history(['a', 'good'], ['b', 'bad'], ['c', 'good']),
         },
         [current('c')],
-        ['b'],
+        ['a', 'b'],
       ],
       [
         'the one being deployed is counted once when already present',
@@ -931,7 +931,7 @@ describe('pruning old releases', () => {
       [
         'history decides the age: a redeployed release is as new as its last deploy',
         releaseOp('new'),
-        { releases: ['a', 'b'], history: history(['a', 'bad'], ['b', 'bad'], ['a', 'bad']) },
+        { releases: ['a', 'b'], history: history(['a', 'good'], ['b', 'good'], ['a', 'good']) },
         [],
         ['b'],
       ],
@@ -940,7 +940,7 @@ describe('pruning old releases', () => {
         releaseOp('new', { keep: 3 }),
         {
           releases: ['x', 'y', 'z', 'a'],
-          history: history(['x', 'bad'], ['y', 'bad'], ['z', 'bad']),
+          history: history(['x', 'good'], ['y', 'good'], ['z', 'good']),
         },
         [],
         ['a', 'x'],
@@ -964,14 +964,44 @@ describe('pruning old releases', () => {
     const result = plan(op ? [op] : [], facts(paths, overrides));
     expect(result.problems).toEqual([]);
     const deletions = result.changes.filter((change) => change.action === 'delete');
+    const bad = new Set(
+      (overrides.history ?? []).filter((entry) => entry.status === 'bad').map((entry) => entry.id),
+    );
     expect(deletions).toStrictEqual(
       deleted.map((id) => ({
         action: 'delete',
         kind: 'release',
         target: `/var/www/app/releases/${id}`,
-        reasons: [`keeping the last ${op?.keep} releases`],
+        reasons: [
+          bad.has(id)
+            ? 'it failed its health check (a bad release does not count toward keep)'
+            : `keeping the last ${op?.keep} releases`,
+        ],
       })),
     );
+  });
+
+  it('`current` written as the absolute path still names the live release', () => {
+    const absolute: PathFact = {
+      path: '/var/www/app/current',
+      type: 'link',
+      target: '/var/www/app/releases/a',
+    };
+    const result = plan([releaseOp('new')], facts([absolute], { releases: ['a', 'b', 'c'] }));
+    expect(result.changes.map((change) => change.target)).toEqual([
+      '/var/www/app/releases/new',
+      '/var/www/app/releases/b',
+      '/var/www/app/releases/c',
+    ]);
+  });
+
+  it("a rollback's release is looked up in the release list, not asked as a path", () => {
+    const pinned = releaseOp('a', { pinned: true });
+    expect(plan([pinned], facts([], { releases: ['a'] })).problems).toEqual([]);
+    expect(plan([pinned], facts([], { releases: ['a'] })).changes).toEqual([]);
+    expect(plan([pinned], facts([], { releases: ['b'] })).problems).toEqual([
+      'release a is not on web1',
+    ]);
   });
 });
 

@@ -100,9 +100,10 @@ describe('recording a release file list', () => {
       paths: new Map([...host.paths].filter(([path]) => !path.includes('abc123abc123'))),
     });
     const all = lines(script);
-    const removed = all.indexOf('rm -rf -- /var/www/api-orders/releases/000000000001');
-    expect(removed).toBeGreaterThan(0);
-    expect(all[removed + 1]).toBe('rm -f -- /var/lib/svc/api-orders/releases/000000000001');
+    // Unless `current` leads into it when the host comes to it (pruneRelease's guard).
+    expect(all).toContain(
+      'else rm -rf -- /var/www/api-orders/releases/000000000001; rm -f -- /var/lib/svc/api-orders/releases/000000000001; fi',
+    );
     expect(script).not.toContain('releases/000000000002\n');
   });
 });

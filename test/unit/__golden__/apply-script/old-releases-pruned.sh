@@ -554,10 +554,19 @@ printf '%s' '/etc/default/api-orders
 ' > /var/lib/svc/api-orders/installed.list.svc-new
 mv -f -T -- /var/lib/svc/api-orders/installed.json.svc-new /var/lib/svc/api-orders/installed.json
 mv -f -T -- /var/lib/svc/api-orders/installed.list.svc-new /var/lib/svc/api-orders/installed.list
-rm -rf -- /var/www/api-orders/releases/r1
-rm -f -- /var/lib/svc/api-orders/releases/r1
-rm -rf -- /var/www/api-orders/releases/r2
-rm -f -- /var/lib/svc/api-orders/releases/r2
-rm -rf -- /var/www/api-orders/releases/r3
-rm -f -- /var/lib/svc/api-orders/releases/r3
+live=$(readlink -f -- /var/www/api-orders/current 2>/dev/null) || live=
+gone=$(readlink -f -- /var/www/api-orders/releases/r1 2>/dev/null) || gone=
+if [ -n "$gone" ] && case "$live/" in "$gone"/*) true ;; *) false ;; esac; then
+  say 'WARNING	kept release r1: current points into it, whatever the records say'
+else rm -rf -- /var/www/api-orders/releases/r1; rm -f -- /var/lib/svc/api-orders/releases/r1; fi
+live=$(readlink -f -- /var/www/api-orders/current 2>/dev/null) || live=
+gone=$(readlink -f -- /var/www/api-orders/releases/r2 2>/dev/null) || gone=
+if [ -n "$gone" ] && case "$live/" in "$gone"/*) true ;; *) false ;; esac; then
+  say 'WARNING	kept release r2: current points into it, whatever the records say'
+else rm -rf -- /var/www/api-orders/releases/r2; rm -f -- /var/lib/svc/api-orders/releases/r2; fi
+live=$(readlink -f -- /var/www/api-orders/current 2>/dev/null) || live=
+gone=$(readlink -f -- /var/www/api-orders/releases/r3 2>/dev/null) || gone=
+if [ -n "$gone" ] && case "$live/" in "$gone"/*) true ;; *) false ;; esac; then
+  say 'WARNING	kept release r3: current points into it, whatever the records say'
+else rm -rf -- /var/www/api-orders/releases/r3; rm -f -- /var/lib/svc/api-orders/releases/r3; fi
 say "DONE	def456def456"
