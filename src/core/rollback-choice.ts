@@ -38,8 +38,10 @@ function healthyAt(host: HostReleases, id: string): string | undefined {
 }
 
 /**
- * Without --to: the newest release (by when it was last recorded live and healthy, the latest of
- * the hosts) that was live and healthy on every host, other than one live on all of them.
+ * Without --to: the newest release that was live and healthy on every host, other than one live
+ * on all of them. Newest by when it was last recorded healthy on the host that saw it least
+ * recently: a release one host went back to alone is not newer, for the others, than the one they
+ * all served since.
  */
 export function newestHealthyEverywhere(hosts: readonly HostReleases[]): string | undefined {
   const ids = new Set(hosts.flatMap((host) => host.history.map((entry) => entry.id)));
@@ -48,7 +50,7 @@ export function newestHealthyEverywhere(hosts: readonly HostReleases[]): string 
     if (hosts.every((host) => host.live === id)) continue;
     const times = hosts.map((host) => healthyAt(host, id));
     if (times.some((at) => at === undefined)) continue;
-    const at = (times as string[]).reduce((a, b) => (a > b ? a : b));
+    const at = (times as string[]).reduce((a, b) => (a < b ? a : b));
     if (best === undefined || at > best.at || (at === best.at && id > best.id)) best = { id, at };
   }
   return best?.id;

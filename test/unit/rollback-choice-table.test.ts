@@ -131,6 +131,16 @@ describe('chooseRollback', () => {
       {},
     ],
     [
+      'one host went back to C alone, then both to B: E, which both served since C',
+      [
+        host('h1', 'B', 'A B C E', 'A:g@1 B:g@2 C:g@3 E:g@4 C:g@5 B:g@6'),
+        host('h2', 'B', 'A B C E', 'A:g@1 B:g@2 C:g@3 E:g@4 B:g@6'),
+      ],
+      {},
+      'E',
+      {},
+    ],
+    [
       '--to a release every host has',
       [host('h1', 'C', 'A B C', 'A:g@1 B:g@2 C:g@3'), host('h2', 'C', 'A B C', '')],
       { to: 'A' },
