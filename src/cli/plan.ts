@@ -7,6 +7,7 @@ import { EXIT } from '../core/errors.js';
 import { formatFooter, formatPlans, planDocument, type HostOutcome } from '../core/plan-format.js';
 import { readProject, type Project } from '../project/read.js';
 import { planHosts, type PlanInput, type PlannedHost } from '../remote/plan-hosts.js';
+import { planRollback } from '../remote/plan-rollback.js';
 import {
   loadPlaybook,
   parallelism,
@@ -99,7 +100,10 @@ export async function planTarget(
   };
   try {
     const each = then && ((planned: PlannedHost) => then(planned, { project, input, pool }));
-    return { project, input, planned: await planHosts(input, hosts, pool, parallel, each), pool };
+    const planned = input.rollback
+      ? await planRollback(input, input.rollback, hosts, pool, parallel, each)
+      : await planHosts(input, hosts, pool, parallel, each);
+    return { project, input, planned, pool };
   } catch (error) {
     await pool.closeAll();
     throw error;

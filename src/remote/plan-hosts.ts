@@ -11,13 +11,8 @@ import { digestedFacts, factScript, type FactRequest, type HostFacts } from '../
 import { parseFacts, FactsError } from '../core/facts-parse.js';
 import type { Manifest } from '../core/manifest.js';
 import { resolveHomePaths, type Operation } from '../core/operations.js';
-import { pinnedReleaseMissing, planHost } from '../core/plan.js';
-import { hostLayout, liveReleaseOf } from '../core/layout.js';
-import {
-  chooseRollback,
-  type RollbackChoice,
-  type RollbackRequest,
-} from '../core/rollback-choice.js';
+import { planHost } from '../core/plan.js';
+import type { RollbackRequest } from '../core/rollback-choice.js';
 import { projectProblems } from '../core/project-problems.js';
 import type { HostOutcome } from '../core/plan-format.js';
 import type { Step } from '../core/playbook.js';
@@ -141,7 +136,7 @@ const whoOf = (host: PlannableHost): Who => ({
 });
 
 /** A host that could not be planned: its reason, for SvcError and FactsError; anything else throws. */
-function failedHost(host: PlannableHost, error: unknown): PlannedHost {
+export function failedHost(host: PlannableHost, error: unknown): PlannedHost {
   if (error instanceof SvcError || error instanceof FactsError) {
     return {
       host,
@@ -155,14 +150,14 @@ function failedHost(host: PlannableHost, error: unknown): PlannedHost {
   throw error;
 }
 
-interface Gathered {
+export interface Gathered {
   request: FactRequest;
   output: string;
   facts: HostFacts;
 }
 
 /** The one read-only round trip: the fact script for `request`, its output parsed. */
-async function gather(
+export async function gather(
   host: PlannableHost,
   pool: ConnectionPool,
   request: FactRequest,
@@ -179,7 +174,7 @@ async function gather(
 }
 
 /** The pure planner over gathered facts, with what the project itself may not ship. */
-function planGathered(
+export function planGathered(
   input: PlanInput,
   host: PlannableHost,
   operations: Operation[],
@@ -221,93 +216,6 @@ async function planOne(
   }
 }
 
-/** The release a rollback's facts are asked with before one is chosen (see planRollback). */
-const UNCHOSEN = '000000000000';
-
-/**
- * A rollback: every host's facts first (one round trip each), then one release chosen over all
- * of them, then each host's plan from the facts already read. The fact request does not depend on
- * the release (a pinned release is found in the release list), unless config/ templates name the
- * release (`it.release`): then a host whose request changed is asked again with it.
- */
-async function planRollback(
-  input: PlanInput,
-  rollback: RollbackRequest,
-  hosts: readonly PlannableHost[],
-  pool: ConnectionPool,
-  parallel: number,
-  then?: (planned: PlannedHost) => Promise<void>,
-): Promise<PlannedHost[]> {
-  const guess = rollback.to ?? UNCHOSEN;
-  const gathered = await mapLimit(hosts, parallel, async (host) => {
-    try {
-      const operations = hostOperations(input, host, guess);
-      return await gather(host, pool, buildFactRequest(input.manifest, operations, host.user));
-    } catch (error) {
-      return failedHost(host, error);
-    }
-  });
-  const layout = hostLayout(input.manifest.name);
-  const read = hosts.flatMap((host, index) => {
-    const got = gathered[index]!;
-    return 'facts' in got
-      ? [
-          {
-            host: host.name,
-            live: liveReleaseOf(got.facts.paths.get(layout.current), layout),
-            present: got.facts.releases,
-            history: got.facts.history,
-          },
-        ]
-      : [];
-  });
-  const choice = chooseRollback(read, rollback);
-  return mapLimit(
-    hosts.map((host, index) => ({ host, got: gathered[index]! })),
-    parallel,
-    async ({ host, got }) => {
-      const planned = await rollbackPlan(input, host, got, choice, pool);
-      if (then) await then(planned);
-      return planned;
-    },
-  );
-}
-
-/** One host's rollback plan, from its facts (read again only when the request changed). */
-async function rollbackPlan(
-  input: PlanInput,
-  host: PlannableHost,
-  got: Gathered | PlannedHost,
-  choice: RollbackChoice,
-  pool: ConnectionPool,
-): Promise<PlannedHost> {
-  if (!('facts' in got)) return got;
-  const release = choice.release;
-  const problem = choice.problems.get(host.name);
-  if (release === undefined) return failedHost(host, new SvcError(problem ?? 'no release'));
-  try {
-    const operations = hostOperations(input, host, release);
-    const request = buildFactRequest(input.manifest, operations, host.user);
-    const same = JSON.stringify(request) === JSON.stringify(got.request);
-    const planned = planGathered(
-      input,
-      host,
-      operations,
-      same ? got : await gather(host, pool, request),
-      release,
-    );
-    if (problem !== undefined && planned.outcome.status === 'planned') {
-      // The choice's line says it better than the planner's own.
-      const { plan } = planned.outcome;
-      const missing = pinnedReleaseMissing(release, host.name);
-      plan.problems = [...plan.problems.filter((line) => line !== missing), problem];
-    }
-    return planned;
-  } catch (error) {
-    return failedHost(host, error);
-  }
-}
-
 /**
  * Plans every host, at most `parallel` at once. `then`, when given, runs for each host as soon as
  * its own plan is ready (deploy --yes applies it there), before that worker takes the next host.
@@ -319,7 +227,6 @@ export function planHosts(
   parallel: number,
   then?: (planned: PlannedHost) => Promise<void>,
 ): Promise<PlannedHost[]> {
-  if (input.rollback) return planRollback(input, input.rollback, hosts, pool, parallel, then);
   return mapLimit(hosts, parallel, async (host) => {
     const planned = await planOne(input, host, pool);
     if (then) await then(planned);
