@@ -73,6 +73,21 @@ describe('buildFactRequest', () => {
     expect(request.loginUser).toBe('root');
   });
 
+  it("a rollback's pinned release is not asked as a path: the request is the same whichever is picked", () => {
+    const pinned = (id: string) =>
+      OPERATIONS.map((op) =>
+        op.kind === 'release'
+          ? { ...op, id, path: `/var/www/api-orders/releases/${id}`, pinned: true as const }
+          : op,
+      );
+    const a = buildFactRequest(manifest, pinned('aaaaaaaaaaaa'), 'deploy');
+    expect(a).toStrictEqual(buildFactRequest(manifest, pinned('bbbbbbbbbbbb'), 'deploy'));
+    expect(a.paths.map((path) => path.path)).not.toContain(
+      '/var/www/api-orders/releases/aaaaaaaaaaaa',
+    );
+    expect(a.releasesDir).toBe('/var/www/api-orders/releases');
+  });
+
   it('names the records file and root as the docs do', () => {
     expect([RECORDS_FILE, RECORDS_ROOT]).toStrictEqual(['installed.json', '/var/lib/svc']);
   });
