@@ -106,4 +106,34 @@ describe('recording a release file list', () => {
     );
     expect(script).not.toContain('releases/000000000002\n');
   });
+
+  it('the records keep the mark of every release still on the host, past 20 deploys', () => {
+    const host = deployedFacts();
+    // 'old00000000b' failed its gate first of all, then 24 good deploys of ten releases.
+    const ids = Array.from({ length: 10 }, (_, index) => `r0000000000${index}`);
+    host.releases = ['old00000000b', ...ids.slice(-3), 'abc123abc123'];
+    host.history = [
+      { id: 'old00000000b', status: 'bad', at: 't0' },
+      ...Array.from({ length: 24 }, (_, index) => ({
+        id: ids[index % 10]!,
+        status: 'good' as const,
+        at: `t${index + 1}`,
+      })),
+    ];
+    const { script } = bundle({
+      ...host,
+      paths: new Map([...host.paths].filter(([path]) => !path.includes('abc123abc123'))),
+    });
+    // Twice: the rollback function's records (a failed gate), then the healthy deploy's.
+    const written = [
+      ...script.matchAll(/' '(\{.*\})' > \/var\/lib\/svc\/api-orders\/installed\.json\.svc-new$/gm),
+    ].map((match) => (JSON.parse(match[1]!) as { history: { id: string }[] }).history);
+    const last20 = Array.from({ length: 20 }, (_, index) => ids[(index + 4) % 10]);
+    expect(written.map((history) => history.map((entry) => entry.id))).toEqual([
+      // Nothing pruned: the bad release is still there, and so is its mark.
+      ['old00000000b', ...last20],
+      // The healthy deploy prunes the bad release: its mark goes with it.
+      last20,
+    ]);
+  });
 });
