@@ -173,4 +173,32 @@ describe('retention and rollback with failed releases in the history', () => {
     const back = await svc(['rollback', 'sandbox', '--dry-run']);
     expect(back.stdout).toContain(`-> releases/${id.E}`);
   }, 180_000);
+
+  it('records that lie and an absolute current, keep 2: the release live before the deploy stays', async () => {
+    // sbx-1's records now call B, the live release, bad; its current is the absolute path.
+    onHost(
+      'sbx-1',
+      [
+        `sed -i 's/"id":"${id.B}","status":"good"/"id":"${id.B}","status":"bad"/g' /var/lib/svc/${NAME}/installed.json`,
+        `ln -s /var/www/${NAME}/releases/${id.B} /var/www/${NAME}/current.lie`,
+        `mv -T /var/www/${NAME}/current.lie /var/www/${NAME}/current`,
+      ].join(' && '),
+    );
+    expect(history('sbx-1').filter((entry) => entry.startsWith(id.B!))).toEqual([
+      `${id.B}:bad`,
+      `${id.B}:bad`,
+    ]);
+    // And keep 2 from now on: only what must stay, stays.
+    const playbook = join(project, 'playbooks', 'deploy.yaml');
+    writeFileSync(
+      playbook,
+      readFileSync(playbook, 'utf8').replace('release: { keep: 4 }', 'release: { keep: 2 }'),
+    );
+    writeFileSync(join(project, 'VERSION'), 'G\n');
+    await deploy('G', 0);
+    expect(current('sbx-1')).toBe(id.G);
+    // B was live (whatever the records say), C the last healthy before G by them.
+    expect(releases('sbx-1')).toEqual(ids('B', 'C', 'G'));
+    expect(releases('sbx-2')).toEqual(ids('B', 'G'));
+  }, 120_000);
 });
