@@ -17,23 +17,27 @@ export function secretsFilePath(environment: string): string {
   return `${SECRETS_DIR}/${environment}`;
 }
 
-const KEY_LINE = /^([A-Z_][A-Z0-9_]*)=(.*)$/s;
+// `export KEY=VALUE` too: files people already have are often also sourced by a shell.
+const KEY_LINE = /^(?:export[ \t]+)?([A-Z_][A-Z0-9_]*)=(.*)$/s;
+const BOM = '\uFEFF';
 
 /**
- * `KEY=VALUE` lines, `#` comments and blank lines. The value is the rest of the line exactly (no
- * quotes are removed: what is written is what the service gets). A bad line is named by number.
+ * `KEY=VALUE` or `export KEY=VALUE` lines, `#` comments and blank lines; a BOM an editor put
+ * before line 1 is not part of it. The value is the rest of the line exactly (no quotes are
+ * removed: what is written is what the service gets). A bad line is named by number.
  */
 export function parseSecretsFile(text: string, file: string): Map<string, string> {
   const values = new Map<string, string>();
   const firstLine = new Map<string, number>();
-  text.split('\n').forEach((raw, index) => {
+  const body = text.startsWith(BOM) ? text.slice(BOM.length) : text;
+  body.split('\n').forEach((raw, index) => {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     const number = index + 1;
     if (line.trim() === '' || line.trimStart().startsWith('#')) return;
     const match = KEY_LINE.exec(line);
     if (match === null)
       throw new SvcError(
-        `${file}:${number}: not KEY=VALUE (each line is KEY=VALUE or a # comment)`,
+        `${file}:${number}: not KEY=VALUE (each line is KEY=VALUE, export KEY=VALUE or a # comment)`,
       );
     const key = match[1]!;
     const first = firstLine.get(key);
@@ -43,6 +47,34 @@ export function parseSecretsFile(text: string, file: string): Map<string, string
     values.set(key, match[2]!);
   });
   return values;
+}
+
+/**
+ * The file's bytes as text, a leading BOM kept for parseSecretsFile; bytes that are not UTF-8
+ * are refused naming the first such line (never replaced: a value would silently change).
+ */
+export function decodeSecretsFile(bytes: Uint8Array, file: string): string {
+  const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  try {
+    return strict.decode(bytes);
+  } catch {
+    // A newline byte never occurs inside a multi-byte character: each line decodes on its own.
+    let start = 0;
+    let line = 1;
+    for (;;) {
+      const end = bytes.indexOf(0x0a, start);
+      const stop = end === -1 ? bytes.length : end;
+      try {
+        strict.decode(bytes.subarray(start, stop));
+      } catch {
+        break;
+      }
+      if (end === -1) break;
+      start = end + 1;
+      line += 1;
+    }
+    throw new SvcError(`${file}:${line}: not valid UTF-8; save ${file} as UTF-8`);
+  }
 }
 
 export interface SecretsFileStatus {

@@ -12,6 +12,7 @@ import { environmentValues } from '../core/environments.js';
 import {
   commandFailure,
   commandValue,
+  decodeSecretsFile,
   MAX_SECRET_BYTES,
   MAX_SECRETS_FILE_BYTES,
   missingSecretLine,
@@ -68,7 +69,7 @@ function readSecretsFile(dir: string, shown: string): Map<string, string> | 'mis
       if (n === 0) break;
       read += n;
     }
-    return parseSecretsFile(buffer.subarray(0, read).toString('utf8'), shown);
+    return parseSecretsFile(decodeSecretsFile(buffer.subarray(0, read), shown), shown);
   } finally {
     closeSync(fd);
   }
