@@ -2,7 +2,6 @@
 // svc.yaml `secrets:`, in order, (1) svc's own environment, (2) .svc/secrets/ENV (yours, 0600),
 // (3) svc.yaml `secretsCommand`, run without a shell. Every problem is collected and raised as
 // one SvcError, one line per key, none with a value in it.
-import { execFile } from 'node:child_process';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { SvcError } from '../core/errors.js';
@@ -13,7 +12,6 @@ import {
   commandFailure,
   commandValue,
   decodeSecretsFile,
-  MAX_SECRET_BYTES,
   MAX_SECRETS_FILE_BYTES,
   missingSecretLine,
   parseSecretsFile,
@@ -21,10 +19,9 @@ import {
   secretsFilePath,
   secretsFileRefusal,
   secretValueProblem,
-  SECRETS_COMMAND_TIMEOUT_MS,
-  type CommandEnd,
   type SecretSource,
 } from '../core/secrets.js';
+import { runSecretsCommand } from './secrets-command.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -75,46 +72,6 @@ function readSecretsFile(dir: string, shown: string): Map<string, string> | 'mis
   }
 }
 
-/** Runs secretsCommand for one key: its stdout, or how it failed (its output is never kept). */
-function runSecretsCommand(
-  argv: readonly string[],
-  dir: string,
-  env: Env,
-  extra: Record<string, string>,
-): Promise<{ value: string } | { end: CommandEnd }> {
-  return new Promise((resolve) => {
-    execFile(
-      argv[0]!,
-      argv.slice(1),
-      {
-        cwd: dir,
-        env: { ...env, ...extra },
-        timeout: SECRETS_COMMAND_TIMEOUT_MS,
-        killSignal: 'SIGKILL',
-        maxBuffer: MAX_SECRET_BYTES + 2,
-        encoding: 'utf8',
-        windowsHide: true,
-      },
-      (error, stdout) => {
-        if (error === null) return resolve({ value: commandValue(stdout) });
-        const failure = error as NodeJS.ErrnoException & {
-          killed?: boolean;
-          signal?: NodeJS.Signals | null;
-          code?: number | string;
-        };
-        if (failure.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER')
-          return resolve({ end: { kind: 'too-much-output' } });
-        if (typeof failure.code === 'string')
-          return resolve({ end: { kind: 'not-started', reason: `${argv[0]}: ${failure.code}` } });
-        if (failure.killed && failure.signal === 'SIGKILL')
-          return resolve({ end: { kind: 'timeout' } });
-        if (failure.signal) return resolve({ end: { kind: 'signal', signal: failure.signal } });
-        resolve({ end: { kind: 'exit', status: Number(failure.code ?? 1) } });
-      },
-    ).stdin?.end();
-  });
-}
-
 /**
  * Every secret of one environment, resolved; throws one SvcError listing every key that is not,
  * and why. The command runs once per key per call (the caller calls once per environment).
@@ -155,7 +112,8 @@ export async function lookUpSecrets(
     }
     if (found === undefined && manifest.secretsCommand !== undefined) {
       const argv = secretsCommandArgv(manifest.secretsCommand, environment, key);
-      const ran = await runSecretsCommand(argv, dir, env, {
+      const ran = await runSecretsCommand(argv, dir, {
+        ...env,
         SVC_SECRET_ENV: environment,
         SVC_SECRET_KEY: key,
       });
@@ -163,8 +121,8 @@ export async function lookUpSecrets(
         problems.push({ key, line: commandFailure(key, environment, ran.end) });
         continue;
       }
-      if (ran.value !== '')
-        found = { source: 'command', where: 'secretsCommand', value: ran.value };
+      const value = commandValue(ran.stdout.toString('utf8'));
+      if (value !== '') found = { source: 'command', where: 'secretsCommand', value };
     }
     if (found === undefined) {
       problems.push({
@@ -180,9 +138,14 @@ export async function lookUpSecrets(
     }
     const problem = secretValueProblem(found.value);
     if (problem !== undefined) {
+      // `pass show` prints the whole entry: the password, then lines of notes (README).
+      const hint =
+        found.source === 'command' && /[\r\n]/.test(found.value)
+          ? ' (secretsCommand must print the value alone: for a pass entry, its first line only)'
+          : '';
       problems.push({
         key,
-        line: `secret ${key} (${environment}, from ${found.where}): ${problem}`,
+        line: `secret ${key} (${environment}, from ${found.where}): ${problem}${hint}`,
       });
       continue;
     }
