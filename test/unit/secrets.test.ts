@@ -61,7 +61,10 @@ describe('the secrets file', () => {
 
   it.each([
     ['lower=x', `${F}:1: not KEY=VALUE (each line is KEY=VALUE, export KEY=VALUE or a # comment)`],
-    ['A=1\nhunter2', `${F}:2: not KEY=VALUE (each line is KEY=VALUE, export KEY=VALUE or a # comment)`],
+    [
+      'A=1\nhunter2',
+      `${F}:2: not KEY=VALUE (each line is KEY=VALUE, export KEY=VALUE or a # comment)`,
+    ],
     [' A=1', `${F}:1: not KEY=VALUE (each line is KEY=VALUE, export KEY=VALUE or a # comment)`],
     ['A =1', `${F}:1: not KEY=VALUE (each line is KEY=VALUE, export KEY=VALUE or a # comment)`],
     ['9A=1', `${F}:1: not KEY=VALUE (each line is KEY=VALUE, export KEY=VALUE or a # comment)`],
