@@ -121,7 +121,18 @@ export async function lookUpSecrets(
         problems.push({ key, line: commandFailure(key, environment, ran.end) });
         continue;
       }
-      const value = commandValue(ran.stdout.toString('utf8'));
+      let text: string;
+      try {
+        // Never replaced: a value with U+FFFD in it would be deployed as a wrong secret.
+        text = new TextDecoder('utf-8', { fatal: true }).decode(ran.stdout);
+      } catch {
+        problems.push({
+          key,
+          line: `secret ${key} (${environment}): secretsCommand printed bytes that are not UTF-8`,
+        });
+        continue;
+      }
+      const value = commandValue(text);
       if (value !== '') found = { source: 'command', where: 'secretsCommand', value };
     }
     if (found === undefined) {

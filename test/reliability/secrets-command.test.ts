@@ -269,6 +269,14 @@ describe('a pass entry with notes after the password', () => {
     ]);
   });
 
+  it('output that is not UTF-8 is refused, never replaced', async () => {
+    const { resolved, problems } = await resolveWith(`sh -c 'printf "caf\\351\\n"'`);
+    expect(resolved).toEqual([]);
+    expect(problems.map((problem) => problem.line)).toEqual([
+      'secret DB_PASSWORD (default): secretsCommand printed bytes that are not UTF-8',
+    ]);
+  });
+
   it("the README's form still fails when pass does", async () => {
     rmSync(join(work, 'store', 'svc', 'default', 'DB_PASSWORD'));
     const { problems } = await resolveWith(README_FORM);
