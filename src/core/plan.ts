@@ -7,6 +7,7 @@ import type { HostFacts, PathFact } from './facts.js';
 import { MAX_DIFF_BYTES } from './facts.js';
 import { RECORDS_ROOT } from './fact-request.js';
 import { attachReleaseContents, type ReleaseContents } from './release-contents.js';
+import type { SecretOrigin } from './env-file.js';
 import type {
   DirOperation,
   FileOperation,
@@ -49,6 +50,8 @@ export interface HostPlan {
   warnings: string[];
   /** Identifies the facts the plan was made from: deploy refuses a stale plan. */
   factsDigest: string;
+  /** The environment the host is deployed as and where each secret came from; never a value. */
+  environment?: { name: string; secrets: SecretOrigin[] };
 }
 
 const octal = (mode: number) => mode.toString(8).padStart(4, '0');
