@@ -73,6 +73,11 @@ export function secretsFileRefusal(
   return undefined;
 }
 
+/** Why svc will not read a secrets file git tracks: its values are in the repository already. */
+export function trackedSecretsFileRefusal(file: string): string {
+  return `${file}: git tracks it, so its values are in the repository; run git rm --cached ${file}, then change those values`;
+}
+
 /**
  * Splits secretsCommand into words as sh would split plain text: blanks separate, '...' is literal,
  * "..." is literal but for \" and \\, a \ outside quotes takes the next character. Nothing is

@@ -9,6 +9,7 @@ import { SvcError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest.js';
 import type { EnvironmentInput } from '../core/env-file.js';
 import { environmentValues } from '../core/environments.js';
+import { refuseTrackedSecretsFile } from './secrets-tracked.js';
 import {
   commandFailure,
   commandValue,
@@ -158,6 +159,7 @@ export async function lookUpSecrets(
     if (fromEnv !== undefined)
       found = { source: 'environment', where: `$${fromEnv.variable}`, value: fromEnv.value };
     if (found === undefined) {
+      if (file === undefined) refuseTrackedSecretsFile(dir, shownFile);
       file ??= readSecretsFile(dir, shownFile);
       const value = file === 'missing' ? undefined : file.get(key);
       if (value !== undefined && value !== '') found = { source: 'file', where: shownFile, value };
