@@ -18,7 +18,7 @@ export function planKey(plan: HostPlan): string {
     plan.problems,
     plan.warnings,
     plan.unchanged,
-    plan.environment,
+    ...(plan.environment ? [plan.environment] : []),
   ]);
 }
 
