@@ -35,7 +35,12 @@ export async function runSecrets(target: string, flags: { dir?: string }): Promi
     );
     for (const key of keys) {
       const found = resolved.find((secret) => secret.key === key);
-      rows.push([environment, key, found ? `${found.source} (${found.where})` : 'missing']);
+      // Not found, or refused (a plain $KEY in a run of several environments): the line below says which.
+      rows.push([
+        environment,
+        key,
+        found ? `${found.source} (${found.where})` : 'not resolved (below)',
+      ]);
     }
     // A plain $KEY refused in a run of several environments is one line, said once.
     for (const problem of problems) lines.add(problem.line);

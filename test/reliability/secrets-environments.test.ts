@@ -157,6 +157,8 @@ describe.sequential('secrets and environments on two hosts', () => {
         'svc: error: secret DB_PASSWORD: $DB_PASSWORD is set, but this run deploys several environments (staging, production) and it would go to each; set DB_PASSWORD__STAGING, DB_PASSWORD__PRODUCTION instead and unset DB_PASSWORD\n',
       );
       expect(result.code, command).toBe(1);
+      if (command === 'secrets')
+        expect(result.stdout).toMatch(/^staging +DB_PASSWORD +not resolved \(below\)$/m);
     }
   });
 
