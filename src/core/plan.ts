@@ -8,6 +8,7 @@ import { MAX_DIFF_BYTES } from './facts.js';
 import { RECORDS_ROOT } from './fact-request.js';
 import { attachReleaseContents, type ReleaseContents } from './release-contents.js';
 import { isTextContent } from './release-facts.js';
+import type { SecretOrigin } from './env-file.js';
 import type {
   DirOperation,
   FileOperation,
@@ -50,6 +51,8 @@ export interface HostPlan {
   warnings: string[];
   /** Identifies the facts the plan was made from: deploy refuses a stale plan. */
   factsDigest: string;
+  /** The environment the host is deployed as and where each secret came from; never a value. */
+  environment?: { name: string; secrets: SecretOrigin[] };
 }
 
 const octal = (mode: number) => mode.toString(8).padStart(4, '0');
