@@ -11,6 +11,7 @@ import {
   parseInitFlag,
   parsePortFlag,
   parseRuntimeFlag,
+  parseSecretFlags,
   QUESTION_FLAGS,
   questionsFor,
   type GivenAnswers,
@@ -20,6 +21,7 @@ import { manifestFromAnswers, projectFiles, secretValuesOf } from '../scaffold/p
 import type { Prompter } from '../scaffold/prompter.js';
 import { renderProject, type RenderedFile } from '../scaffold/render.js';
 import { collectAnswers } from '../scaffold/wizard.js';
+import type { SecretInput } from '../ui/secret-input.js';
 import { checkTarget, writeProject } from '../scaffold/write.js';
 import { palette, colorEnabled } from '../ui/color.js';
 import { svcCommand } from './invoked-as.js';
@@ -47,6 +49,8 @@ export interface NewIo {
   out: NodeJS.WriteStream;
   /** Absent when stdin or stdout is not a terminal. */
   prompter?: Prompter;
+  /** Where `--secret KEY` (no `=VALUE`) values come from; absent: such a flag is refused. */
+  secretInput?: SecretInput;
 }
 
 /** Flags -> answers already given, each checked with the rule its question uses. */
@@ -80,6 +84,17 @@ function refuseInapplicableFlags(kind: Kind, given: GivenAnswers): void {
   }
 }
 
+/** `--secret KEY` needs somewhere to read from; stdin holds one value only. */
+function checkSecretInput(keys: readonly string[], input: SecretInput | undefined): void {
+  if (keys.length === 0) return;
+  if (input === undefined)
+    throw new SvcError(`--secret: ${keys[0]} has no value; give it as KEY=VALUE`);
+  if (!input.terminal && keys.length > 1)
+    throw new SvcError(
+      `--secret: ${keys.join(', ')} all want a value from stdin, which holds one; give one KEY alone per run, or run on a terminal`,
+    );
+}
+
 function describeFiles(dir: string, files: readonly RenderedFile[]): string[] {
   return files.map((file) => `  ${file.mode.toString(8).padStart(4, '0')}  ${file.path}`);
 }
@@ -93,6 +108,8 @@ export async function runNew(name: string, flags: NewFlags, io: NewIo): Promise<
     flags.alert === undefined ? undefined : checkTextFlag('--alert', 'alert', flags.alert);
   if (alert !== undefined && given.monit === false)
     throw new SvcError('--alert: monit sends the alerts; it cannot go with --no-monit');
+  const secretFlags = parseSecretFlags(flags.secret ?? []);
+  checkSecretInput(secretFlags.toRead, io.secretInput);
   const dir = resolve(io.cwd, flags.dir ?? name);
   const shownDir = relative(io.cwd, dir) || '.';
   const state = checkTarget(dir, flags.force === true);
@@ -104,9 +121,17 @@ export async function runNew(name: string, flags: NewFlags, io: NewIo): Promise<
     yes: flags.yes === true,
     prompter: io.prompter,
   });
+  // A dry run writes no value, so it reads none (no prompt, stdin left alone).
+  const read: Record<string, string> = {};
+  for (const key of secretFlags.toRead)
+    read[key] = flags.dryRun ? '' : await io.secretInput!.read(key);
   const extra = {
     alert,
-    ...(flags.secret !== undefined && { secrets: parseEnvFlags(flags.secret, '--secret') }),
+    ...(flags.secret !== undefined && {
+      secrets: Object.fromEntries(
+        secretFlags.order.map((key) => [key, read[key] ?? secretFlags.given[key]!]),
+      ),
+    }),
   };
   const manifest = manifestFromAnswers(answers, SVC_VERSION, extra);
   const files = renderProject(manifest, projectFiles(manifest), secretValuesOf(answers, extra));
@@ -162,6 +187,8 @@ Examples:
   $ svc new api-orders --yes                take every default
   $ svc new www-shop --runtime static --port 8080 --yes
   $ svc new service-mailer --init openrc --no-monit --env QUEUE=mail --yes
+  $ svc new api-orders --yes --secret DB_PASSWORD
+                                            ask for its value (not shown)
   $ svc new api-orders --yes --dry-run      list the files, write nothing`;
 
 export function newCommand(): Command {
@@ -185,12 +212,15 @@ export function newCommand(): Command {
     .option('--user <user>', 'Linux user the service runs as (default: NAME)')
     .option(
       '--env <KEY=VALUE>',
-      'environment variable (svc.yaml env:, or secrets: when the key looks secret); repeat for more',
+      'environment variable (svc.yaml env:, or secrets: when the key looks secret; a value on ' +
+        'the command line is visible to other local users: use --secret KEY for secrets); repeat for more',
       (value: string, previous: string[] = []) => [...previous, value],
     )
     .option(
-      '--secret <KEY=VALUE>',
-      'a secret: KEY in svc.yaml secrets:, VALUE in .svc/secrets/default (0600); repeat for more',
+      '--secret <KEY[=VALUE]>',
+      'a secret: KEY in svc.yaml secrets:, its value in .svc/secrets/default (0600); KEY alone ' +
+        'reads the value from a hidden prompt, or from stdin when not a terminal (KEY=VALUE is ' +
+        "visible to other local users in ps and stays in your shell's history); repeat for more",
       (value: string, previous: string[] = []) => [...previous, value],
     )
     .option('--dir <dir>', 'where to write the project (default: ./NAME)')
@@ -204,6 +234,7 @@ export function newCommand(): Command {
         cwd: process.cwd(),
         out: process.stdout,
         prompter: interactive ? (await import('../ui/inquirer.js')).terminalPrompter() : undefined,
+        secretInput: (await import('../ui/secret-input.js')).processSecretInput(),
       });
     });
 }

@@ -10,6 +10,7 @@ import { attachReleaseContents, type ReleaseContents } from './release-contents.
 import { isTextContent } from './release-facts.js';
 import { liveReleaseOf } from './layout.js';
 import { releasesToPrune } from './release-retention.js';
+import type { SecretOrigin } from './env-file.js';
 import type {
   DirOperation,
   FileOperation,
@@ -52,6 +53,8 @@ export interface HostPlan {
   warnings: string[];
   /** Identifies the facts the plan was made from: deploy refuses a stale plan. */
   factsDigest: string;
+  /** The environment the host is deployed as and where each secret came from; never a value. */
+  environment?: { name: string; secrets: SecretOrigin[] };
 }
 
 const octal = (mode: number) => mode.toString(8).padStart(4, '0');

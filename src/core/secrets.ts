@@ -2,6 +2,7 @@
 // plan/deploy time. The decisions here are pure; reading the file and running the command are the
 // edge's (project/secrets.ts). No message built here ever contains a value: a secrets file line
 // that does not parse is named by its number, a command that fails by its exit status.
+import { qualifiedSecretVariable } from './environment-name.js';
 import { SvcError } from './errors.js';
 
 export const SECRETS_DIR = '.svc/secrets';
@@ -17,23 +18,27 @@ export function secretsFilePath(environment: string): string {
   return `${SECRETS_DIR}/${environment}`;
 }
 
-const KEY_LINE = /^([A-Z_][A-Z0-9_]*)=(.*)$/s;
+// `export KEY=VALUE` too: files people already have are often also sourced by a shell.
+const KEY_LINE = /^(?:export[ \t]+)?([A-Z_][A-Z0-9_]*)=(.*)$/s;
+const BOM = '\uFEFF';
 
 /**
- * `KEY=VALUE` lines, `#` comments and blank lines. The value is the rest of the line exactly (no
- * quotes are removed: what is written is what the service gets). A bad line is named by number.
+ * `KEY=VALUE` or `export KEY=VALUE` lines, `#` comments and blank lines; a BOM an editor put
+ * before line 1 is not part of it. The value is the rest of the line exactly (no quotes are
+ * removed: what is written is what the service gets). A bad line is named by number.
  */
 export function parseSecretsFile(text: string, file: string): Map<string, string> {
   const values = new Map<string, string>();
   const firstLine = new Map<string, number>();
-  text.split('\n').forEach((raw, index) => {
+  const body = text.startsWith(BOM) ? text.slice(BOM.length) : text;
+  body.split('\n').forEach((raw, index) => {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     const number = index + 1;
     if (line.trim() === '' || line.trimStart().startsWith('#')) return;
     const match = KEY_LINE.exec(line);
     if (match === null)
       throw new SvcError(
-        `${file}:${number}: not KEY=VALUE (each line is KEY=VALUE or a # comment)`,
+        `${file}:${number}: not KEY=VALUE (each line is KEY=VALUE, export KEY=VALUE or a # comment)`,
       );
     const key = match[1]!;
     const first = firstLine.get(key);
@@ -43,6 +48,36 @@ export function parseSecretsFile(text: string, file: string): Map<string, string
     values.set(key, match[2]!);
   });
   return values;
+}
+
+/**
+ * The file's bytes as text, a leading BOM kept for parseSecretsFile; bytes that are not UTF-8
+ * are refused naming the first such line (never replaced: a value would silently change).
+ */
+export function decodeSecretsFile(bytes: Uint8Array, file: string): string {
+  const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  try {
+    return strict.decode(bytes);
+  } catch {
+    // A newline byte never occurs inside a multi-byte character: each line decodes on its own.
+    let start = 0;
+    let line = 1;
+    for (;;) {
+      const end = bytes.indexOf(0x0a, start);
+      const stop = end === -1 ? bytes.length : end;
+      try {
+        strict.decode(bytes.subarray(start, stop));
+      } catch {
+        break;
+      }
+      // Not reached: the whole text failed to decode, so one of its lines fails before the last.
+      // Stryker disable next-line ConditionalExpression,BlockStatement: unreachable guard
+      if (end === -1) break;
+      start = end + 1;
+      line += 1;
+    }
+    throw new SvcError(`${file}:${line}: not valid UTF-8; save ${file} as UTF-8`);
+  }
 }
 
 export interface SecretsFileStatus {
@@ -70,6 +105,11 @@ export function secretsFileRefusal(
     return `${file}: permissions ${octal} are too open (others may read it); run chmod 600 ${file}`;
   }
   return undefined;
+}
+
+/** Why svc will not read a secrets file git tracks: its values are in the repository already. */
+export function trackedSecretsFileRefusal(file: string): string {
+  return `${file}: git tracks it, so its values are in the repository; run git rm --cached ${file}, then change those values`;
 }
 
 /**
@@ -166,15 +206,51 @@ export function commandFailure(key: string, environment: string, end: CommandEnd
   }
 }
 
+/** The variables of svc's environment that may hold KEY for ENVIRONMENT, in the order read. */
+export function secretVariables(
+  key: string,
+  environment: string,
+  deployed: readonly string[],
+): string[] {
+  const qualified = qualifiedSecretVariable(key, environment);
+  return new Set(deployed).size > 1 ? [qualified] : [qualified, key];
+}
+
+/**
+ * A key's value from svc's environment. `KEY__ENV` (qualifiedSecretVariable) is read first; the
+ * plain `KEY` only when the run deploys one environment: exported for a run that deploys several,
+ * it would land in all of them (CI exports production's, then deploys staging too), so it is
+ * refused in one line naming the qualified spelling. An empty value is unset: CI systems pass a
+ * secret they do not have as an empty string.
+ */
+export function secretFromEnvironment(
+  key: string,
+  environment: string,
+  deployed: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): { variable: string; value: string } | { refusal: string } | undefined {
+  const set = (name: string) => env[name] !== undefined && env[name] !== '';
+  const several = [...new Set(deployed)];
+  if (several.length > 1 && set(key)) {
+    const spelled = several.map((name) => qualifiedSecretVariable(key, name)).join(', ');
+    return {
+      refusal: `secret ${key}: $${key} is set, but this run deploys several environments (${several.join(', ')}) and it would go to each; set ${spelled} instead and unset ${key}`,
+    };
+  }
+  const variable = secretVariables(key, environment, several).find(set);
+  return variable === undefined ? undefined : { variable, value: env[variable]! };
+}
+
 /** What a missing secret is told: the key, and every place svc looked, in order. */
 export function missingSecretLine(
   key: string,
   environment: string,
   file: { path: string; state: 'missing' | 'without-key' },
   hasCommand: boolean,
+  variables: readonly string[] = [key],
 ): string {
   const places = [
-    `not in svc's environment ($${key})`,
+    `not in svc's environment (${variables.map((name) => `$${name}`).join(' or ')})`,
     file.state === 'missing' ? `no file ${file.path}` : `not in ${file.path}`,
     hasCommand ? 'secretsCommand printed nothing' : 'no secretsCommand in svc.yaml',
   ];

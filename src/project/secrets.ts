@@ -2,35 +2,36 @@
 // svc.yaml `secrets:`, in order, (1) svc's own environment, (2) .svc/secrets/ENV (yours, 0600),
 // (3) svc.yaml `secretsCommand`, run without a shell. Every problem is collected and raised as
 // one SvcError, one line per key, none with a value in it.
-import { execFile } from 'node:child_process';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { SvcError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest.js';
 import type { EnvironmentInput } from '../core/env-file.js';
 import { environmentValues } from '../core/environments.js';
+import { refuseTrackedSecretsFile } from './secrets-tracked.js';
 import {
   commandFailure,
   commandValue,
-  MAX_SECRET_BYTES,
+  decodeSecretsFile,
   MAX_SECRETS_FILE_BYTES,
   missingSecretLine,
   parseSecretsFile,
+  secretFromEnvironment,
+  secretVariables,
   secretsCommandArgv,
   secretsFilePath,
   secretsFileRefusal,
   secretValueProblem,
-  SECRETS_COMMAND_TIMEOUT_MS,
-  type CommandEnd,
   type SecretSource,
 } from '../core/secrets.js';
+import { runSecretsCommand } from './secrets-command.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 export interface ResolvedSecret {
   key: string;
   source: SecretSource;
-  /** Where it came from, for `svc secrets`: `$DB_PASSWORD`, `.svc/secrets/staging`, ... */
+  /** Where it came from, for `svc secrets` and the plan: `$DB_PASSWORD__STAGING`, `.svc/secrets/staging`, ... */
   where: string;
   value: string;
 }
@@ -68,50 +69,10 @@ function readSecretsFile(dir: string, shown: string): Map<string, string> | 'mis
       if (n === 0) break;
       read += n;
     }
-    return parseSecretsFile(buffer.subarray(0, read).toString('utf8'), shown);
+    return parseSecretsFile(decodeSecretsFile(buffer.subarray(0, read), shown), shown);
   } finally {
     closeSync(fd);
   }
-}
-
-/** Runs secretsCommand for one key: its stdout, or how it failed (its output is never kept). */
-function runSecretsCommand(
-  argv: readonly string[],
-  dir: string,
-  env: Env,
-  extra: Record<string, string>,
-): Promise<{ value: string } | { end: CommandEnd }> {
-  return new Promise((resolve) => {
-    execFile(
-      argv[0]!,
-      argv.slice(1),
-      {
-        cwd: dir,
-        env: { ...env, ...extra },
-        timeout: SECRETS_COMMAND_TIMEOUT_MS,
-        killSignal: 'SIGKILL',
-        maxBuffer: MAX_SECRET_BYTES + 2,
-        encoding: 'utf8',
-        windowsHide: true,
-      },
-      (error, stdout) => {
-        if (error === null) return resolve({ value: commandValue(stdout) });
-        const failure = error as NodeJS.ErrnoException & {
-          killed?: boolean;
-          signal?: NodeJS.Signals | null;
-          code?: number | string;
-        };
-        if (failure.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER')
-          return resolve({ end: { kind: 'too-much-output' } });
-        if (typeof failure.code === 'string')
-          return resolve({ end: { kind: 'not-started', reason: `${argv[0]}: ${failure.code}` } });
-        if (failure.killed && failure.signal === 'SIGKILL')
-          return resolve({ end: { kind: 'timeout' } });
-        if (failure.signal) return resolve({ end: { kind: 'signal', signal: failure.signal } });
-        resolve({ end: { kind: 'exit', status: Number(failure.code ?? 1) } });
-      },
-    ).stdin?.end();
-  });
 }
 
 /**
@@ -123,18 +84,23 @@ export async function resolveSecrets(
   manifest: Manifest,
   environment: string,
   env: Env = process.env,
+  deployed: readonly string[] = [environment],
 ): Promise<ResolvedSecret[]> {
-  const { resolved, problems } = await lookUpSecrets(dir, manifest, environment, env);
+  const { resolved, problems } = await lookUpSecrets(dir, manifest, environment, env, deployed);
   if (problems.length > 0) throw new SvcError(problems.map((problem) => problem.line).join('\n'));
   return resolved;
 }
 
-/** Each key resolved, or its one-line problem (a refused secrets file throws: it is not per key). */
+/**
+ * Each key resolved, or its one-line problem (a refused secrets file throws: it is not per key).
+ * `deployed`: every environment of the run; with more than one, a plain $KEY is refused.
+ */
 export async function lookUpSecrets(
   dir: string,
   manifest: Manifest,
   environment: string,
   env: Env = process.env,
+  deployed: readonly string[] = [environment],
 ): Promise<{ resolved: ResolvedSecret[]; problems: { key: string; line: string }[] }> {
   const keys = manifest.secrets ?? [];
   const shownFile = secretsFilePath(environment);
@@ -143,18 +109,23 @@ export async function lookUpSecrets(
   const problems: { key: string; line: string }[] = [];
   for (const key of keys) {
     let found: Omit<ResolvedSecret, 'key'> | undefined;
-    const fromEnv = env[key];
-    // An empty value is unset: CI systems pass a secret they do not have as an empty string.
-    if (fromEnv !== undefined && fromEnv !== '')
-      found = { source: 'environment', where: `$${key}`, value: fromEnv };
+    const fromEnv = secretFromEnvironment(key, environment, deployed, env);
+    if (fromEnv !== undefined && 'refusal' in fromEnv) {
+      problems.push({ key, line: fromEnv.refusal });
+      continue;
+    }
+    if (fromEnv !== undefined)
+      found = { source: 'environment', where: `$${fromEnv.variable}`, value: fromEnv.value };
     if (found === undefined) {
+      if (file === undefined) refuseTrackedSecretsFile(dir, shownFile);
       file ??= readSecretsFile(dir, shownFile);
       const value = file === 'missing' ? undefined : file.get(key);
       if (value !== undefined && value !== '') found = { source: 'file', where: shownFile, value };
     }
     if (found === undefined && manifest.secretsCommand !== undefined) {
       const argv = secretsCommandArgv(manifest.secretsCommand, environment, key);
-      const ran = await runSecretsCommand(argv, dir, env, {
+      const ran = await runSecretsCommand(argv, dir, {
+        ...env,
         SVC_SECRET_ENV: environment,
         SVC_SECRET_KEY: key,
       });
@@ -162,8 +133,19 @@ export async function lookUpSecrets(
         problems.push({ key, line: commandFailure(key, environment, ran.end) });
         continue;
       }
-      if (ran.value !== '')
-        found = { source: 'command', where: 'secretsCommand', value: ran.value };
+      let text: string;
+      try {
+        // Never replaced: a value with U+FFFD in it would be deployed as a wrong secret.
+        text = new TextDecoder('utf-8', { fatal: true }).decode(ran.stdout);
+      } catch {
+        problems.push({
+          key,
+          line: `secret ${key} (${environment}): secretsCommand printed bytes that are not UTF-8`,
+        });
+        continue;
+      }
+      const value = commandValue(text);
+      if (value !== '') found = { source: 'command', where: 'secretsCommand', value };
     }
     if (found === undefined) {
       problems.push({
@@ -173,15 +155,21 @@ export async function lookUpSecrets(
           environment,
           { path: shownFile, state: file === 'missing' ? 'missing' : 'without-key' },
           manifest.secretsCommand !== undefined,
+          secretVariables(key, environment, deployed),
         ),
       });
       continue;
     }
     const problem = secretValueProblem(found.value);
     if (problem !== undefined) {
+      // `pass show` prints the whole entry: the password, then lines of notes (README).
+      const hint =
+        found.source === 'command' && /[\r\n]/.test(found.value)
+          ? ' (secretsCommand must print the value alone: for a pass entry, its first line only)'
+          : '';
       problems.push({
         key,
-        line: `secret ${key} (${environment}, from ${found.where}): ${problem}`,
+        line: `secret ${key} (${environment}, from ${found.where}): ${problem}${hint}`,
       });
       continue;
     }
@@ -199,10 +187,11 @@ export async function resolveEnvironments(
 ): Promise<Map<string, EnvironmentInput>> {
   const environments = new Map<string, EnvironmentInput>();
   const problems: string[] = [];
-  for (const name of new Set(names)) {
+  const deployed = [...new Set(names)];
+  for (const name of deployed) {
     let secrets: ResolvedSecret[];
     try {
-      secrets = await resolveSecrets(dir, manifest, name, env);
+      secrets = await resolveSecrets(dir, manifest, name, env, deployed);
     } catch (error) {
       if (!(error instanceof SvcError)) throw error;
       problems.push(error.message);
@@ -212,8 +201,11 @@ export async function resolveEnvironments(
       name,
       env: environmentValues(manifest, name),
       secrets: secrets.map(({ key, value }) => ({ key, value })),
+      sources: secrets.map(({ key, source, where }) => ({ key, source, from: where })),
     });
   }
-  if (problems.length > 0) throw new SvcError(problems.join('\n'));
+  // A plain $KEY refused in a run of several environments is the same line for each: said once.
+  const lines = new Set(problems.flatMap((problem) => problem.split('\n')));
+  if (lines.size > 0) throw new SvcError([...lines].join('\n'));
   return environments;
 }

@@ -195,6 +195,9 @@ export function planGathered(
   const shipped = { ...input, release: pinned === undefined ? input.release : [] };
   plan.problems.unshift(...projectProblems(shipped));
   plan.warnings.unshift(...(input.warnings ?? []));
+  const sources = input.environments?.get(host.environment ?? DEFAULT_ENVIRONMENT)?.sources;
+  if (sources !== undefined && sources.length > 0)
+    plan.environment = { name: host.environment ?? DEFAULT_ENVIRONMENT, secrets: [...sources] };
   return {
     host,
     outcome: { ...whoOf(host), status: 'planned', plan },

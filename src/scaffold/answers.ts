@@ -9,6 +9,7 @@ import {
   type InitSystem,
   type Runtime,
 } from '../core/manifest.js';
+import { secretValueProblem } from '../core/secrets.js';
 import type { Kind } from '../core/naming.js';
 
 export interface Answers {
@@ -99,16 +100,32 @@ export function parseChoiceFlag<T extends string>(
 export const parseInitFlag = (value: string) => parseChoiceFlag('--init', value, INIT_SYSTEMS);
 export const parseRuntimeFlag = (value: string) => parseChoiceFlag('--runtime', value, RUNTIMES);
 
+/** Why KEY cannot be a variable svc new writes, or undefined. */
+function envKeyProblem(key: string): string | undefined {
+  if (!/^[A-Z_][A-Z0-9_]*$/.test(key))
+    return `${key} must be an upper-case variable name (A-Z, 0-9, _)`;
+  if (isReservedEnvKey(key)) return `${key} is reserved: the init script sets it`;
+  if (key === 'PORT') return 'PORT is set from --port';
+  return undefined;
+}
+
+/**
+ * Why a value cannot go where svc new puts it, without the value: svc.yaml env: and the secrets
+ * file both end up as one line of the host's env file, and the secrets file is read back line by
+ * line (a newline in a value would be a line, and a key, of its own).
+ */
+export function envValueProblem(key: string, value: string): string | undefined {
+  const problem = secretValueProblem(value);
+  return problem === undefined ? undefined : `${key} ${problem}`;
+}
+
 /** `KEY=VALUE` -> [KEY, VALUE]; the problem as text, or the pair. */
 export function parseEnvAssignment(text: string): [string, string] | string {
   const equals = text.indexOf('=');
   if (equals <= 0) return 'must be KEY=VALUE';
   const key = text.slice(0, equals);
-  if (!/^[A-Z_][A-Z0-9_]*$/.test(key))
-    return `${key} must be an upper-case variable name (A-Z, 0-9, _)`;
-  if (isReservedEnvKey(key)) return `${key} is reserved: the init script sets it`;
-  if (key === 'PORT') return 'PORT is set from --port';
-  return [key, text.slice(equals + 1)];
+  const value = text.slice(equals + 1);
+  return envKeyProblem(key) ?? envValueProblem(key, value) ?? [key, value];
 }
 
 export function parseEnvFlags(values: readonly string[], flag = '--env'): Record<string, string> {
@@ -120,6 +137,35 @@ export function parseEnvFlags(values: readonly string[], flag = '--env'): Record
     env[parsed[0]] = parsed[1];
   }
   return env;
+}
+
+/**
+ * `--secret KEY=VALUE` and `--secret KEY`: the values given, and the keys whose value is to be
+ * read (a hidden prompt, or stdin), in order. A value on the command line is visible to other
+ * local users (`ps`) and stays in shell history; KEY alone keeps it off both.
+ */
+export function parseSecretFlags(values: readonly string[]): {
+  given: Record<string, string>;
+  toRead: string[];
+  /** Every key in the order given: svc.yaml lists them so. */
+  order: string[];
+} {
+  const given: Record<string, string> = {};
+  const toRead: string[] = [];
+  for (const text of values) {
+    if (text.includes('=')) {
+      Object.assign(given, parseEnvFlags([text], '--secret'));
+      continue;
+    }
+    const problem = text === '' ? 'must be KEY=VALUE or KEY' : envKeyProblem(text);
+    if (problem !== undefined) throw new SvcError(`--secret: ${problem}`);
+    if (toRead.includes(text)) throw new SvcError(`--secret: ${text} is given twice`);
+    toRead.push(text);
+  }
+  for (const key of toRead)
+    if (Object.hasOwn(given, key)) throw new SvcError(`--secret: ${key} is given twice`);
+  const order = [...new Set(values.map((text) => text.split('=')[0]!))];
+  return { given, toRead, order };
 }
 
 /** Name parts that make a key a secret by default: DB_PASSWORD, STRIPE_KEY, GITHUB_TOKEN, ... */

@@ -60,12 +60,14 @@ describe('the secrets file', () => {
   });
 
   it.each([
-    ['lower=x', `${F}:1: not KEY=VALUE (each line is KEY=VALUE or a # comment)`],
-    ['A=1\nhunter2', `${F}:2: not KEY=VALUE (each line is KEY=VALUE or a # comment)`],
-    ['export A=1', `${F}:1: not KEY=VALUE (each line is KEY=VALUE or a # comment)`],
-    [' A=1', `${F}:1: not KEY=VALUE (each line is KEY=VALUE or a # comment)`],
-    ['A =1', `${F}:1: not KEY=VALUE (each line is KEY=VALUE or a # comment)`],
-    ['9A=1', `${F}:1: not KEY=VALUE (each line is KEY=VALUE or a # comment)`],
+    ['lower=x', `${F}:1: not KEY=VALUE (each line is KEY=VALUE, export KEY=VALUE or a # comment)`],
+    [
+      'A=1\nhunter2',
+      `${F}:2: not KEY=VALUE (each line is KEY=VALUE, export KEY=VALUE or a # comment)`,
+    ],
+    [' A=1', `${F}:1: not KEY=VALUE (each line is KEY=VALUE, export KEY=VALUE or a # comment)`],
+    ['A =1', `${F}:1: not KEY=VALUE (each line is KEY=VALUE, export KEY=VALUE or a # comment)`],
+    ['9A=1', `${F}:1: not KEY=VALUE (each line is KEY=VALUE, export KEY=VALUE or a # comment)`],
     ['A=1\n#\nA=2', `${F}:3: A is set twice (first on line 1)`],
   ])('%j is refused: %s', (text, line) => {
     expect(thrown(() => parseSecretsFile(text, F))).toBe(line);
