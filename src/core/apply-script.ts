@@ -616,9 +616,7 @@ function activation(input: ApplyInput): Activation {
   const service = plan.changes.find((change) => change.kind === 'service');
   const nginx = plan.changes.find((change) => change.kind === 'nginx');
   const front = frontCheck(input, health);
-  // A catch-all site beside another site's default_server is refused before nginx takes it up.
   const reloadNginx = [
-    ...(front ? [frontConflictLine(front)].filter((line) => line !== undefined) : []),
     `reload_nginx || { say "FAIL	nginx did not take up the new configuration (a port another process holds?): see the host's /var/log/nginx/error.log"; exit 1; }`,
   ];
   let undoService: string[];
@@ -757,6 +755,18 @@ function activation(input: ApplyInput): Activation {
   return { start, rollback, undoBefore, undoService };
 }
 
+/**
+ * A catch-all site that nginx would not give its visitors is refused before anything is applied
+ * (nginx-front.ts): the running release and nginx are left as they are.
+ */
+function frontConflict(input: ApplyInput): string[] {
+  if (!input.plan.changes.some((change) => change.kind === 'nginx')) return [];
+  const health = input.operations.find((op): op is HealthOperation => op.kind === 'health');
+  const front = frontCheck(input, health);
+  const line = front && frontConflictLine(front);
+  return line === undefined ? [] : [line];
+}
+
 /** A site served through nginx on `port` (a static site, a node www- site's front): what to check. */
 function frontCheck(
   input: ApplyInput,
@@ -876,6 +886,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     stageSection(input.manifest.name),
     lockSection(input),
     staleSection(input),
+    ...frontConflict(input),
     // undo: every change put back, best effort (each line may fail without stopping the rest).
     // The service is touched again only if this run had begun to activate it: a failure while
     // writing files leaves the running release alone.

@@ -21,13 +21,17 @@ export function visitorHost(site: string): string | undefined {
   return serverNames(site).find((name) => /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(name));
 }
 
-export const FRONT = String.raw`# default_elsewhere PORT SITE: an enabled nginx file other than SITE whose listen on PORT is the
-# port's default_server (the first found) into $other, empty when none.
-default_elsewhere() {
+export const FRONT = String.raw`# listener_elsewhere PORT SITE DEFAULT: the first enabled nginx file other than SITE (in nginx's
+# include order, conf.d before sites-enabled) with a listen on PORT into $other, empty when none;
+# DEFAULT=1: only a listen that is the port's default_server. Comments go and the lines are joined
+# first: a one-line server block, or a listen written over several lines, counts too.
+listener_elsewhere() {
   other=
-  for f in /etc/nginx/sites-enabled/* /etc/nginx/conf.d/*.conf; do
+  if [ "$3" = 1 ]; then re="(^|[;{} ])listen +([^; ]*:)?$1( [^;]*)? default_server[ ;]"
+  else re="(^|[;{} ])listen +([^; ]*:)?$1[ ;]"; fi
+  for f in /etc/nginx/conf.d/*.conf /etc/nginx/sites-enabled/*; do
     [ -f "$f" ] && [ "$f" != "$2" ] || continue
-    if grep -Eq "^[[:space:]]*listen[[:space:]]+([^;#]*:)?$1([[:space:]][^;#]*)?[[:space:]]default_server" "$f"; then other=$f; return 0; fi
+    if sed 's/#.*//' "$f" | tr '\n\t\r' '   ' | grep -Eq "$re"; then other=$f; return 0; fi
   done
 }
 # front_ok URL HOST: a 200 from URL asked with that Host header (the client's default when empty).
@@ -58,16 +62,45 @@ export interface FrontCheck {
   path: string;
 }
 
+/** The parameters of each of the site's listen directives on `port` (comments removed). */
+export function listensOn(site: string, port: number): string[][] {
+  const text = site.replace(/#[^\n]*/g, '');
+  const listens = [...text.matchAll(/(?:^|[\s;{}])listen\s+([^;]*);/g)].map((match) =>
+    match[1]!.trim().split(/\s+/),
+  );
+  return listens.filter(([address]) => new RegExp(`^(?:\\S*:)?${port}$`).test(address!));
+}
+
+/** Every listen of the site on `port` says default_server: nginx gives it every unnamed Host. */
+export function isDefaultOn(site: string, port: number): boolean {
+  const listens = listensOn(site, port);
+  return listens.length > 0 && listens.every((params) => params.includes('default_server'));
+}
+
 /**
- * Before nginx reloads: a catch-all site refused when another site is default_server on its
- * port (nginx would give that one its visitors), naming the file and the fix.
+ * Before anything is applied: a catch-all site refused where nginx would give its visitors
+ * another site. A site that is default_server on its port loses them only to another
+ * default_server there (nginx -t refuses that too, with a less helpful line); one that is not
+ * loses them to any other server on the port that nginx reads first or that is default_server,
+ * so any other listen on the port is refused (naming the file and the fixes).
  */
 export function frontConflictLine(check: FrontCheck): string | undefined {
   if (visitorHost(check.text) !== undefined) return undefined;
-  return [
-    `default_elsewhere ${check.port} ${q(check.site)}`,
-    `if [ -n "$other" ]; then say "FAIL	$other is the default_server on port ${check.port}, so nginx gives ${check.name}'s visitors that site, not ${check.name}: remove it from the host (rm $other) or give ${check.name}'s site a server_name"; exit 1; fi`,
-  ].join('\n');
+  const { name, port } = check;
+  const fail = (why: string) => `if [ -n "$other" ]; then say "FAIL	$other ${why}"; exit 1; fi`;
+  return isDefaultOn(check.text, port)
+    ? [
+        `listener_elsewhere ${port} ${q(check.site)} 1`,
+        fail(
+          `is the default_server on port ${port}, so nginx gives ${name}'s visitors that site, not ${name}: remove it from the host (rm $other) or give ${name}'s site a server_name`,
+        ),
+      ].join('\n')
+    : [
+        `listener_elsewhere ${port} ${q(check.site)} 0`,
+        fail(
+          `also listens on port ${port}, and ${name}'s site is not the port's default_server, so nginx may give ${name}'s visitors that site (the default_server, else the first server nginx reads, gets every Host no server_name names): add default_server to the listen lines of ${name}'s site on port ${port}, or remove it from the host (rm $other)`,
+        ),
+      ].join('\n');
 }
 
 /** After the process answers on its own port: the same health path through nginx, as visitors ask. */

@@ -74,10 +74,67 @@ describe('a node www- front on port 80 beside nginx’s default site', () => {
     expect(visit()).toBe('ok\n 200');
   }, 120_000);
 
+  // Another server on port 80, and www-shop's site with or without default_server (as svc new
+  // wrote it before: without): whatever svc decides, a deploy it reports good must be one whose
+  // visitors real nginx gives www-shop (an unknown Host, as a visitor typing the address sends).
+  const other = (listen: string) =>
+    `server { listen ${listen}; server_name other.example; return 200 "other site\\n"; }\n`;
+  const multiLine =
+    'server {\n  listen 80;\n  server_name other.example;\n  return 200 "other site\\n";\n}\n';
+  it.each([
+    ['conf.d/other.conf', multiLine, false, 'refused'],
+    ['conf.d/other.conf', other('80 default_server'), false, 'refused'],
+    [
+      'sites-enabled/zz-other',
+      other('[::]:80 ipv6only=on; listen 80 default_server'),
+      true,
+      'refused',
+    ],
+    ['conf.d/other.conf', other('80'), true, 'deployed'],
+  ] as const)(
+    'another server in %s (%j), the site default_server: %s: %s',
+    async (file, text, siteDefault, expected) => {
+      const site = join(project, 'config', 'etc', 'nginx', 'sites-enabled', 'www-shop.conf');
+      const good = readFileSync(site, 'utf8');
+      const path = `/etc/nginx/${file}`;
+      sbx.ssh('sbx-1', `cat > ${path}`, { user: 'root', input: text });
+      const variant = siteDefault ? good : good.replaceAll(' default_server;', ';');
+      writeFileSync(site, `${variant}# ${file} ${siteDefault}\n`);
+      const pid = () => sbx.ssh('sbx-1', 'cat /run/www-shop.pid', { user: 'root' }).stdout;
+      const running = pid();
+      try {
+        const result = await deploy();
+        const said = result.stdout + result.stderr;
+        const ask = (host: string) =>
+          sbx.ssh('sbx-1', `curl -s -H 'Host: ${host}' http://127.0.0.1:80/ok`, { user: 'root' })
+            .stdout;
+        if (result.code === 0) expect(ask('127.0.0.1'), said).toBe('ok\n');
+        expect(result.code === 0 ? 'deployed' : 'refused', said).toBe(expected);
+        if (expected === 'refused') {
+          expect(said).toContain(`${path} `);
+          // Nothing applied: the host's site is the one before, and serves as before.
+          const installed = sbx.ssh('sbx-1', 'cat /etc/nginx/sites-enabled/www-shop.conf', {
+            user: 'root',
+          }).stdout;
+          expect(installed).not.toContain(`# ${file}`);
+          expect(pid(), 'the release running before was not restarted').toBe(running);
+          expect(ask('127.0.0.1')).toBe('ok\n');
+        } else expect(ask('other.example')).toBe('other site\n');
+      } finally {
+        sbx.ssh('sbx-1', `rm -f ${path}`, { user: 'root' });
+        writeFileSync(site, good);
+      }
+    },
+    120_000,
+  );
+
   it('a site nginx does not serve on port (it listens elsewhere): the deploy fails saying so, the site is put back', async () => {
     const site = join(project, 'config', 'etc', 'nginx', 'sites-enabled', 'www-shop.conf');
     const good = readFileSync(site, 'utf8');
-    writeFileSync(site, good.replaceAll(':80;', ':8081;').replace('listen 80;', 'listen 8081;'));
+    writeFileSync(
+      site,
+      good.replace(/(listen (?:\[::\]:)?)80 /g, (_, listen: string) => `${listen}8081 `),
+    );
     try {
       const result = await deploy();
       expect(result.code, result.stdout + result.stderr).not.toBe(0);
@@ -98,7 +155,10 @@ describe('a node www- front on port 80 beside nginx’s default site', () => {
       `setsid node -e "require('net').createServer().listen(8082, () => console.log('held'))" >/tmp/holder.out 2>&1 & echo $!; for i in 1 2 3 4 5 6 7 8 9 10; do grep -q held /tmp/holder.out && break; sleep 0.5; done`,
       { user: 'root' },
     );
-    writeFileSync(site, good.replaceAll(':80;', ':8082;').replace('listen 80;', 'listen 8082;'));
+    writeFileSync(
+      site,
+      good.replace(/(listen (?:\[::\]:)?)80 /g, (_, listen: string) => `${listen}8082 `),
+    );
     try {
       const result = await deploy();
       expect(result.code, result.stdout + result.stderr).not.toBe(0);

@@ -232,13 +232,17 @@ wait_healthy() { # kind target seconds
     sleep 0.1
   done
 }
-# default_elsewhere PORT SITE: an enabled nginx file other than SITE whose listen on PORT is the
-# port's default_server (the first found) into $other, empty when none.
-default_elsewhere() {
+# listener_elsewhere PORT SITE DEFAULT: the first enabled nginx file other than SITE (in nginx's
+# include order, conf.d before sites-enabled) with a listen on PORT into $other, empty when none;
+# DEFAULT=1: only a listen that is the port's default_server. Comments go and the lines are joined
+# first: a one-line server block, or a listen written over several lines, counts too.
+listener_elsewhere() {
   other=
-  for f in /etc/nginx/sites-enabled/* /etc/nginx/conf.d/*.conf; do
+  if [ "$3" = 1 ]; then re="(^|[;{} ])listen +([^; ]*:)?$1( [^;]*)? default_server[ ;]"
+  else re="(^|[;{} ])listen +([^; ]*:)?$1[ ;]"; fi
+  for f in /etc/nginx/conf.d/*.conf /etc/nginx/sites-enabled/*; do
     [ -f "$f" ] && [ "$f" != "$2" ] || continue
-    if grep -Eq "^[[:space:]]*listen[[:space:]]+([^;#]*:)?$1([[:space:]][^;#]*)?[[:space:]]default_server" "$f"; then other=$f; return 0; fi
+    if sed 's/#.*//' "$f" | tr '\n\t\r' '   ' | grep -Eq "$re"; then other=$f; return 0; fi
   done
 }
 # front_ok URL HOST: a 200 from URL asked with that Host header (the client's default when empty).
@@ -488,6 +492,8 @@ SVC_EOF_n0nce
 digest=${digest%% *}
 if [ "$digest" != ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff ]; then say "STALE"; exit 76; fi
 say "STEP	facts unchanged since the plan"
+listener_elsewhere 3000 /etc/nginx/sites-enabled/api-orders 0
+if [ -n "$other" ]; then say "FAIL	$other also listens on port 3000, and api-orders's site is not the port's default_server, so nginx may give api-orders's visitors that site (the default_server, else the first server nginx reads, gets every Host no server_name names): add default_server to the listen lines of api-orders's site on port 3000, or remove it from the host (rm $other)"; exit 1; fi
 undo() {
 { [ "$activated" != 1 ] || { rm -f -- /etc/monit/conf.d/api-orders; }; } || say "WARNING	undo step 1 failed"
 { [ "$activated" != 1 ] || { monit reload && monit_gone api-orders; }; } || say "WARNING	undo step 2 failed"
@@ -576,8 +582,6 @@ fi
 [ "$started" = 0 ] || rollback
 say "STEP	${action}ed api-orders"
 nginx -t || { say "FAIL	nginx -t refused the site"; rollback; }
-default_elsewhere 3000 /etc/nginx/sites-enabled/api-orders
-if [ -n "$other" ]; then say "FAIL	$other is the default_server on port 3000, so nginx gives api-orders's visitors that site, not api-orders: remove it from the host (rm $other) or give api-orders's site a server_name"; exit 1; fi
 reload_nginx || { say "FAIL	nginx did not take up the new configuration (a port another process holds?): see the host's /var/log/nginx/error.log"; exit 1; }
 say "STEP	nginx reloaded"
 if ! wait_healthy url http://127.0.0.1:3001/ok 5; then rollback; fi

@@ -228,13 +228,17 @@ wait_healthy() { # kind target seconds
     sleep 0.1
   done
 }
-# default_elsewhere PORT SITE: an enabled nginx file other than SITE whose listen on PORT is the
-# port's default_server (the first found) into $other, empty when none.
-default_elsewhere() {
+# listener_elsewhere PORT SITE DEFAULT: the first enabled nginx file other than SITE (in nginx's
+# include order, conf.d before sites-enabled) with a listen on PORT into $other, empty when none;
+# DEFAULT=1: only a listen that is the port's default_server. Comments go and the lines are joined
+# first: a one-line server block, or a listen written over several lines, counts too.
+listener_elsewhere() {
   other=
-  for f in /etc/nginx/sites-enabled/* /etc/nginx/conf.d/*.conf; do
+  if [ "$3" = 1 ]; then re="(^|[;{} ])listen +([^; ]*:)?$1( [^;]*)? default_server[ ;]"
+  else re="(^|[;{} ])listen +([^; ]*:)?$1[ ;]"; fi
+  for f in /etc/nginx/conf.d/*.conf /etc/nginx/sites-enabled/*; do
     [ -f "$f" ] && [ "$f" != "$2" ] || continue
-    if grep -Eq "^[[:space:]]*listen[[:space:]]+([^;#]*:)?$1([[:space:]][^;#]*)?[[:space:]]default_server" "$f"; then other=$f; return 0; fi
+    if sed 's/#.*//' "$f" | tr '\n\t\r' '   ' | grep -Eq "$re"; then other=$f; return 0; fi
   done
 }
 # front_ok URL HOST: a 200 from URL asked with that Host header (the client's default when empty).
