@@ -21,6 +21,9 @@ export function visitorHost(site: string): string | undefined {
   return serverNames(site).find((name) => /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(name));
 }
 
+/** How long nginx has to answer for the site once the process does. */
+export const FRONT_SECONDS = 10;
+
 export const FRONT = String.raw`# listener_elsewhere PORT SITE DEFAULT: the first enabled nginx file other than SITE (in nginx's
 # include order, conf.d before sites-enabled) with a listen on PORT into $other, empty when none;
 # DEFAULT=1: only a listen that is the port's default_server. Comments go and the lines are joined
@@ -34,19 +37,12 @@ listener_elsewhere() {
     if sed 's/#.*//' "$f" | tr '\n\t\r' '   ' | grep -Eq "$re"; then other=$f; return 0; fi
   done
 }
-# front_ok URL HOST: a 200 from URL asked with that Host header (the client's default when empty).
-front_ok() {
-  if [ -z "$2" ]; then http_ok "$1"; return; fi
-  if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null --max-time 2 -H "Host: $2" "$1"
-  elif command -v wget >/dev/null 2>&1; then wget -q -O /dev/null -T 2 --header "Host: $2" "$1"
-  else node -e 'require("http").get(process.argv[1],{timeout:2000,headers:{host:process.argv[2]}},r=>process.exit(r.statusCode===200?0:1)).on("error",()=>process.exit(1))' "$1" "$2"; fi
-}
-# wait_front URL HOST TENTHS: front_ok within TENTHS tenths of a second (nginx takes up a reload
-# after the reload command returned).
+# wait_front URL HOST SECONDS: http_ok within SECONDS by the clock, as wait_healthy (nginx takes up
+# a reload after the reload command returned; each ask may take its 2 s).
 wait_front() {
-  tries=0
-  until front_ok "$1" "$2"; do
-    tries=$((tries + 1)); [ "$tries" -le "$3" ] || return 1; sleep 0.1
+  uptime_s; end=$((up_s + $3))
+  until http_ok "$1" "$2"; do
+    uptime_s; [ "$up_s" -lt "$end" ] || return 1; sleep 0.1
   done
 }`;
 
@@ -108,5 +104,5 @@ export function frontGateLine(check: FrontCheck): string {
   const host = visitorHost(check.text) ?? '';
   const url = `http://127.0.0.1:${check.port}${check.path}`;
   const asked = host === '' ? '' : ` (Host: ${host})`;
-  return `wait_front ${q(url)} ${q(host)} 100 || { say "FAIL	${check.name} answers on its own port but not through nginx on port ${check.port}: ${url.replace(/["$`\\]/g, '')}${asked} did not answer 200 (another nginx site takes its requests, or nginx did not take up the site)"; exit 1; }`;
+  return `wait_front ${q(url)} ${q(host)} ${FRONT_SECONDS} || { say "FAIL	${check.name} answers on its own port but not through nginx on port ${check.port}: ${url.replace(/["$`\\]/g, '')}${asked} did not answer 200 (another nginx site takes its requests, or nginx did not take up the site)"; exit 1; }`;
 }

@@ -171,4 +171,30 @@ describe('a node www- front on port 80 beside nginx’s default site', () => {
       sbx.ssh('sbx-1', `kill ${holder.stdout.trim()}`, { user: 'root' });
     }
   }, 120_000);
+
+  it('a release that accepts requests through nginx and never answers them: the deploy ends within the front gate’s 10 s (ceiling 60 s)', async () => {
+    const server = join(project, 'server.js');
+    const good = readFileSync(server, 'utf8');
+    // Its own port answers the health check; what nginx passes on (X-Real-IP set) hangs.
+    writeFileSync(
+      server,
+      good.replace(
+        'function answer(request, response) {',
+        "function answer(request, response) {\n  if (request.headers['x-real-ip']) return;",
+      ),
+    );
+    try {
+      const began = Date.now();
+      const result = await deploy();
+      const took = Date.now() - began;
+      expect(result.code, result.stdout + result.stderr).not.toBe(0);
+      expect(result.stdout + result.stderr).toContain(
+        'www-shop answers on its own port but not through nginx on port 80',
+      );
+      expect(took).toBeLessThan(60_000);
+      expect(visit()).toBe('ok\n 200');
+    } finally {
+      writeFileSync(server, good);
+    }
+  }, 150_000);
 });
