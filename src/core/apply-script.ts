@@ -617,7 +617,9 @@ function activation(input: ApplyInput): Activation {
   const nginx = plan.changes.find((change) => change.kind === 'nginx');
   const front = frontCheck(input, health);
   const reloadNginx = [
-    `reload_nginx || { say "FAIL	nginx did not take up the new configuration (a port another process holds?): see the host's /var/log/nginx/error.log"; exit 1; }`,
+    // The service may already run the new release: a rollback puts the previous one back,
+    // checks it and records this one bad, as a failed health check does.
+    `reload_nginx || { say "FAIL	nginx did not take up the new configuration (a port another process holds?): see the host's /var/log/nginx/error.log"; rollback; }`,
   ];
   let undoService: string[];
   let undoBefore: string[] = [];

@@ -99,10 +99,13 @@ export function frontConflictLine(check: FrontCheck): string | undefined {
       ].join('\n');
 }
 
-/** After the process answers on its own port: the same health path through nginx, as visitors ask. */
+/**
+ * After the process answers on its own port: the same health path through nginx, as visitors ask;
+ * a release they cannot reach is rolled back.
+ */
 export function frontGateLine(check: FrontCheck): string {
   const host = visitorHost(check.text) ?? '';
   const url = `http://127.0.0.1:${check.port}${check.path}`;
   const asked = host === '' ? '' : ` (Host: ${host})`;
-  return `wait_front ${q(url)} ${q(host)} ${FRONT_SECONDS} || { say "FAIL	${check.name} answers on its own port but not through nginx on port ${check.port}: ${url.replace(/["$`\\]/g, '')}${asked} did not answer 200 (another nginx site takes its requests, or nginx did not take up the site)"; exit 1; }`;
+  return `wait_front ${q(url)} ${q(host)} ${FRONT_SECONDS} || { say "FAIL	${check.name} answers on its own port but not through nginx on port ${check.port}: ${url.replace(/["$`\\]/g, '')}${asked} did not answer 200 (another nginx site takes its requests, or nginx did not take up the site)"; rollback; }`;
 }

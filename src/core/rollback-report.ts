@@ -48,7 +48,13 @@ export function rollbackReport(
 ): RollbackReport {
   const died = fields('EXITED');
   // Stryker disable next-line StringLiteral: any default works that exited() refuses as a status or a time, as '' is
-  const what = died ? exited(died[0] ?? '', died[1] ?? '') : 'failed its health check';
+  // A failure the script named (nginx did not take the site up, visitors do not reach it).
+  const failed = fields('FAIL');
+  const what = died
+    ? exited(died[0] ?? '', died[1] ?? '')
+    : failed
+      ? `failed: ${visible(failed.join(' '))}`
+      : 'failed its health check';
   // Stryker disable next-line ArrayDeclaration: a default whose first field is no known word reads as [] does (the switch's default)
   const back = fields('ROLLEDBACK') ?? [];
   const prev = previous ?? '?';

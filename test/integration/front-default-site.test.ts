@@ -19,6 +19,28 @@ const deploy = () =>
     HOME: join(work, 'home'),
   });
 
+/** The release history's last entry on the host: the release and what it was recorded as. */
+const lastRecorded = () => {
+  const records = sbx.ssh('sbx-1', 'cat /var/lib/svc/www-shop/installed.json', { user: 'root' });
+  const history = (JSON.parse(records.stdout) as { history: { id: string; status: string }[] })
+    .history;
+  return history.at(-1)!.status;
+};
+
+/**
+ * A rolled-back deploy: said so, the previous release live and healthy, and a new release (not
+ * a change of the site alone) recorded bad.
+ */
+const expectRolledBack = (
+  result: { code: number; stdout: string; stderr: string },
+  newRelease = false,
+) => {
+  expect(result.code, result.stdout + result.stderr).toBe(1);
+  expect(result.stdout).toMatch(/sbx-1 +rolled back/);
+  expect(result.stdout + result.stderr).toContain('is live and healthy');
+  expect(lastRecorded()).toBe(newRelease ? 'bad' : 'good');
+};
+
 /** What a visitor gets on port 80 of the host, asked on the host itself. */
 const visit = () =>
   sbx.ssh('sbx-1', "curl -s -w ' %{http_code}' http://127.0.0.1:80/ok", { user: 'root' }).stdout;
@@ -137,10 +159,10 @@ describe('a node www- front on port 80 beside nginx’s default site', () => {
     );
     try {
       const result = await deploy();
-      expect(result.code, result.stdout + result.stderr).not.toBe(0);
       expect(result.stdout + result.stderr).toContain(
         'www-shop answers on its own port but not through nginx on port 80',
       );
+      expectRolledBack(result);
       expect(visit()).toBe('ok\n 200');
     } finally {
       writeFileSync(site, good);
@@ -161,10 +183,10 @@ describe('a node www- front on port 80 beside nginx’s default site', () => {
     );
     try {
       const result = await deploy();
-      expect(result.code, result.stdout + result.stderr).not.toBe(0);
       expect(result.stdout + result.stderr).toContain(
         'nginx did not take up the new configuration',
       );
+      expectRolledBack(result);
       expect(visit()).toBe('ok\n 200');
     } finally {
       writeFileSync(site, good);
@@ -187,10 +209,10 @@ describe('a node www- front on port 80 beside nginx’s default site', () => {
       const began = Date.now();
       const result = await deploy();
       const took = Date.now() - began;
-      expect(result.code, result.stdout + result.stderr).not.toBe(0);
       expect(result.stdout + result.stderr).toContain(
         'www-shop answers on its own port but not through nginx on port 80',
       );
+      expectRolledBack(result, true);
       expect(took).toBeLessThan(60_000);
       expect(visit()).toBe('ok\n 200');
     } finally {

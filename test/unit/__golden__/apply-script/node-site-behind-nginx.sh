@@ -591,10 +591,10 @@ fi
 [ "$started" = 0 ] || rollback
 say "STEP	${action}ed api-orders"
 nginx -t || { say "FAIL	nginx -t refused the site"; rollback; }
-reload_nginx || { say "FAIL	nginx did not take up the new configuration (a port another process holds?): see the host's /var/log/nginx/error.log"; exit 1; }
+reload_nginx || { say "FAIL	nginx did not take up the new configuration (a port another process holds?): see the host's /var/log/nginx/error.log"; rollback; }
 say "STEP	nginx reloaded"
 if ! wait_healthy url http://127.0.0.1:3001/ok 5; then rollback; fi
-wait_front http://127.0.0.1:3000/ok '' 10 || { say "FAIL	api-orders answers on its own port but not through nginx on port 3000: http://127.0.0.1:3000/ok did not answer 200 (another nginx site takes its requests, or nginx did not take up the site)"; exit 1; }
+wait_front http://127.0.0.1:3000/ok '' 10 || { say "FAIL	api-orders answers on its own port but not through nginx on port 3000: http://127.0.0.1:3000/ok did not answer 200 (another nginx site takes its requests, or nginx did not take up the site)"; rollback; }
 say "STEP	healthy"
 monit_checked api-orders || say "WARNING	monit has not checked api-orders since it started yet: its next cycle will (svc status shows monit's word until then)"
 applying=0

@@ -536,10 +536,10 @@ mv -f -T -- /etc/nginx/sites-enabled/.api-orders.svc-new /etc/nginx/sites-enable
 say "STEP	files in place"
 activated=1
 nginx -t || { say "FAIL	nginx -t refused the site"; exit 1; }
-reload_nginx || { say "FAIL	nginx did not take up the new configuration (a port another process holds?): see the host's /var/log/nginx/error.log"; exit 1; }
+reload_nginx || { say "FAIL	nginx did not take up the new configuration (a port another process holds?): see the host's /var/log/nginx/error.log"; rollback; }
 say "STEP	nginx reloaded"
 if ! wait_healthy url http://127.0.0.1:3001/ok 5; then rollback; fi
-wait_front http://127.0.0.1:3000/ok '' 10 || { say "FAIL	api-orders answers on its own port but not through nginx on port 3000: http://127.0.0.1:3000/ok did not answer 200 (another nginx site takes its requests, or nginx did not take up the site)"; exit 1; }
+wait_front http://127.0.0.1:3000/ok '' 10 || { say "FAIL	api-orders answers on its own port but not through nginx on port 3000: http://127.0.0.1:3000/ok did not answer 200 (another nginx site takes its requests, or nginx did not take up the site)"; rollback; }
 say "STEP	healthy"
 applying=0
 [ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders

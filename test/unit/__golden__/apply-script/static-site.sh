@@ -535,7 +535,7 @@ ln -s -T -- /var/www/api-orders/current /home/deploy/service/api-orders
 say "STEP	files in place"
 activated=1
 nginx -t || { say "FAIL	nginx -t refused the site"; exit 1; }
-reload_nginx || { say "FAIL	nginx did not take up the new configuration (a port another process holds?): see the host's /var/log/nginx/error.log"; exit 1; }
+reload_nginx || { say "FAIL	nginx did not take up the new configuration (a port another process holds?): see the host's /var/log/nginx/error.log"; rollback; }
 say "STEP	nginx reloaded"
 if ! wait_healthy pid /run/api-orders.pid 5; then rollback; fi
 say "STEP	healthy"
