@@ -682,7 +682,7 @@ function activation(input: ApplyInput): Activation {
       ...reloadNginx,
       `say "STEP	nginx reloaded"`,
     );
-    undoService = ['nginx -t', 'reload_nginx'];
+    undoService = ['nginx -t && reload_nginx'];
   } else {
     return { start, rollback: [], undoBefore: [], undoService: [] };
   }
@@ -703,7 +703,8 @@ function activation(input: ApplyInput): Activation {
     const siteIsNew = plan.changes.some(
       (change) => change.kind === 'file' && change.target === site && change.action === 'create',
     );
-    const nginxBack = 'if nginx -t; then reload_nginx; fi';
+    // A site nginx -t refuses is not reloaded, and undo says so (its step fails).
+    const nginxBack = 'nginx -t && reload_nginx';
     const envFile = q(hostLayout(manifest.name).envFile);
     if (siteIsNew)
       undoService.unshift(

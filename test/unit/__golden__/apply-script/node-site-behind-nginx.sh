@@ -519,7 +519,7 @@ undo() {
 { rm -f -- /etc/default/.api-orders.svc-new; } || say "WARNING	undo step 13 failed"
 { rm -f -- /var/www/api-orders/current; } || say "WARNING	undo step 14 failed"
 { rm -rf -- /var/www/api-orders/releases/.abc123abc123.partial; } || say "WARNING	undo step 15 failed"
-{ [ "$activated" != 1 ] || { if nginx -t; then reload_nginx; fi; }; } || say "WARNING	undo step 16 failed"
+{ [ "$activated" != 1 ] || { nginx -t && reload_nginx; }; } || say "WARNING	undo step 16 failed"
 { [ "$activated" != 1 ] || { env_port /etc/default/api-orders; [ -z "$port" ] || port_free "$port" 100; }; } || say "WARNING	undo step 17 failed"
 { [ "$activated" != 1 ] || { systemctl daemon-reload; }; } || say "WARNING	undo step 18 failed"
 }

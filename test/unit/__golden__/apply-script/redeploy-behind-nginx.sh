@@ -502,8 +502,7 @@ if [ -n "$other" ]; then say "FAIL	$other also listens on port 3000, and api-ord
 undo() {
 { rm -f -- /etc/nginx/sites-enabled/api-orders; } || say "WARNING	undo step 1 failed"
 { rm -f -- /etc/nginx/sites-enabled/.api-orders.svc-new; } || say "WARNING	undo step 2 failed"
-{ [ "$activated" != 1 ] || { nginx -t; }; } || say "WARNING	undo step 3 failed"
-{ [ "$activated" != 1 ] || { reload_nginx; }; } || say "WARNING	undo step 4 failed"
+{ [ "$activated" != 1 ] || { nginx -t && reload_nginx; }; } || say "WARNING	undo step 3 failed"
 }
 rollback() {
 trap '' INT TERM HUP

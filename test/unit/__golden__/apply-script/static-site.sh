@@ -492,8 +492,7 @@ undo() {
 { rm -f -- /etc/nginx/sites-enabled/.api-orders.svc-new; } || say "WARNING	undo step 3 failed"
 { rm -f -- /var/www/api-orders/current; } || say "WARNING	undo step 4 failed"
 { rm -rf -- /var/www/api-orders/releases/.abc123abc123.partial; } || say "WARNING	undo step 5 failed"
-{ [ "$activated" != 1 ] || { nginx -t; }; } || say "WARNING	undo step 6 failed"
-{ [ "$activated" != 1 ] || { reload_nginx; }; } || say "WARNING	undo step 7 failed"
+{ [ "$activated" != 1 ] || { nginx -t && reload_nginx; }; } || say "WARNING	undo step 6 failed"
 }
 rollback() {
 trap '' INT TERM HUP
