@@ -115,8 +115,10 @@ export function liveReleaseScript(request: LiveReleaseRequest): string {
     'if [ -n "$rel_list" ]; then',
     `awk -v cap=${MAX_RELEASE_DIFF_BYTES} -v budget=${RELEASE_DIFF_BUDGET} 'BEGIN { FS = "\\t" }`,
     'NR == FNR { idx[$3] = $1; sum[$3] = $2; next }',
-    'FNR > 1 && $1 == "file" && ($5 in sum) && sum[$5] != $4 && $3 + 0 <= cap { total += $3; if (total > budget) exit; print idx[$5] }',
-    `' - "$rel_list" <<'SVC_RELEASE_CANDIDATES' | sort -n | while read -r i; do rel_content "$i"; done`,
+    // A path the list has twice (a list the parser then calls unreadable) is asked once, and
+    // sort -u keeps each index once: a Z record repeated would fail the host's whole facts.
+    'FNR > 1 && $1 == "file" && ($5 in sum) && !seen[$5]++ && sum[$5] != $4 && $3 + 0 <= cap { total += $3; if (total > budget) exit; print idx[$5] }',
+    `' - "$rel_list" <<'SVC_RELEASE_CANDIDATES' | sort -n -u | while read -r i; do rel_content "$i"; done`,
     table,
     'SVC_RELEASE_CANDIDATES',
     'fi',

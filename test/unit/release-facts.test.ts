@@ -161,6 +161,21 @@ describe('the recorded list of the live release', () => {
     );
   });
 
+  it('a list with a path twice, also with --diff (the host asks its content once): unknown, saying so', () => {
+    release('abababababab', A);
+    const text = releaseFilesText(releaseFilesOf(A)).split('\n');
+    // a.txt's line twice, and in order: its recorded hash differs from B's a.txt.
+    writeFileSync(
+      join(root, 'lists', 'abababababab'),
+      [text[0], text[1], ...text.slice(1)].join('\n'),
+    );
+    current('releases/abababababab');
+    for (const diff of [false, true])
+      expect(gather(request(B, diff)).facts.liveRelease?.unknown).toBe(
+        'its recorded file list is unreadable: line 3: a.txt is out of order or listed twice',
+      );
+  });
+
   it('a list that does not parse: unknown, saying where', () => {
     release('eeeeeeeeeeee', A);
     writeFileSync(join(root, 'lists', 'eeeeeeeeeeee'), 'svc-release-files\t1\nfile\t0644\n');
