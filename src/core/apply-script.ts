@@ -569,17 +569,36 @@ function undoAfterFirst(init: Manifest['init']): string[] {
 // master runs a worker that was not there before; one it could not apply (a port another process
 // holds) leaves the old workers serving the old one, and nothing else says so. Then the old
 // workers are given a moment to go, so that what answers next is the new configuration.
-const NGINX_RELOAD = String.raw`nginx_workers() {
-  workers=; master=
-  [ -r /run/nginx.pid ] && read -r master < /run/nginx.pid || return 0
-  case $master in ''|*[!0-9]*) return 0 ;; esac
+// The master is systemd's MainPID of nginx.service under systemd, else the pid in the file nginx's
+// own configuration names (its pid directive, from nginx -T, read once per reload), else Debian's
+// /run/nginx.pid. A process's parent is read after the last ")" of its stat: its name (between
+// the parentheses) may hold spaces, digits and ")" itself.
+export const NGINX_RELOAD = String.raw`nginx_pidfile() {
+  ngx_pidfile=$(nginx -T 2>/dev/null | sed -n 's/^[[:space:]]*pid[[:space:]][[:space:]]*\([^;[:space:]]*\)[[:space:]]*;.*/\1/p' | head -n 1) || ngx_pidfile=
+  [ -n "$ngx_pidfile" ] || ngx_pidfile=/run/nginx.pid
+}
+nginx_master() {
+  master=
+  if [ -d /run/systemd/system ]; then master=$(systemctl show -p MainPID --value nginx 2>/dev/null) || master=; fi
+  case $master in ''|0|*[!0-9]*) master=; { read -r master < "$ngx_pidfile"; } 2>/dev/null || : ;; esac
+  case $master in ''|*[!0-9]*) master= ;; esac
+}
+# ps_children PID: the pids whose parent is PID (every process's stat, parsed after its name).
+ps_children() {
+  awk -v m="$1" '{ pid = $1; sub(/^.*\) /, ""); if ($2 == m) print pid }' /proc/[0-9]*/stat 2>/dev/null | tr '\n' ' '
+}
+nginx_workers() {
+  workers=
+  nginx_master
+  [ -n "$master" ] || return 0
   if [ -r "/proc/$master/task/$master/children" ]; then read -r workers < "/proc/$master/task/$master/children" || :
-  else workers=$(awk -v m="$master" '$4 == m { print $1 }' /proc/[0-9]*/stat 2>/dev/null | tr '\n' ' '); fi
+  else workers=$(ps_children "$master"); fi
 }
 reload_nginx() {
+  nginx_pidfile
   nginx_workers; old_workers=$workers
   if [ -d /run/systemd/system ]; then systemctl reload-or-restart nginx || return 1
-  elif [ -s /run/nginx.pid ] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then nginx -s reload || return 1
+  elif [ -n "$master" ] && kill -0 "$master" 2>/dev/null; then nginx -s reload || return 1
   else nginx </dev/null >/dev/null 2>&1 3>&- 9>&-; return; fi # a daemon holding our pipes (or the lock) would keep them
   tries=0
   while :; do

@@ -69,17 +69,32 @@ monit_checked() {
     tries=$((tries + 1)); [ "$tries" -le 150 ] || return 1; sleep 0.1
   done
 }
+nginx_pidfile() {
+  ngx_pidfile=$(nginx -T 2>/dev/null | sed -n 's/^[[:space:]]*pid[[:space:]][[:space:]]*\([^;[:space:]]*\)[[:space:]]*;.*/\1/p' | head -n 1) || ngx_pidfile=
+  [ -n "$ngx_pidfile" ] || ngx_pidfile=/run/nginx.pid
+}
+nginx_master() {
+  master=
+  if [ -d /run/systemd/system ]; then master=$(systemctl show -p MainPID --value nginx 2>/dev/null) || master=; fi
+  case $master in ''|0|*[!0-9]*) master=; { read -r master < "$ngx_pidfile"; } 2>/dev/null || : ;; esac
+  case $master in ''|*[!0-9]*) master= ;; esac
+}
+# ps_children PID: the pids whose parent is PID (every process's stat, parsed after its name).
+ps_children() {
+  awk -v m="$1" '{ pid = $1; sub(/^.*\) /, ""); if ($2 == m) print pid }' /proc/[0-9]*/stat 2>/dev/null | tr '\n' ' '
+}
 nginx_workers() {
-  workers=; master=
-  [ -r /run/nginx.pid ] && read -r master < /run/nginx.pid || return 0
-  case $master in ''|*[!0-9]*) return 0 ;; esac
+  workers=
+  nginx_master
+  [ -n "$master" ] || return 0
   if [ -r "/proc/$master/task/$master/children" ]; then read -r workers < "/proc/$master/task/$master/children" || :
-  else workers=$(awk -v m="$master" '$4 == m { print $1 }' /proc/[0-9]*/stat 2>/dev/null | tr '\n' ' '); fi
+  else workers=$(ps_children "$master"); fi
 }
 reload_nginx() {
+  nginx_pidfile
   nginx_workers; old_workers=$workers
   if [ -d /run/systemd/system ]; then systemctl reload-or-restart nginx || return 1
-  elif [ -s /run/nginx.pid ] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then nginx -s reload || return 1
+  elif [ -n "$master" ] && kill -0 "$master" 2>/dev/null; then nginx -s reload || return 1
   else nginx </dev/null >/dev/null 2>&1 3>&- 9>&-; return; fi # a daemon holding our pipes (or the lock) would keep them
   tries=0
   while :; do
