@@ -13,6 +13,7 @@ import {
   type ReleaseFile,
 } from './release-files.js';
 import {
+  isDiffCandidate,
   isTextContent,
   MAX_RELEASE_DIFF_BYTES,
   RELEASE_DIFF_BUDGET,
@@ -52,8 +53,9 @@ const octal = (mode: number) => mode.toString(8).padStart(4, '0');
 const KIB = MAX_RELEASE_DIFF_BYTES / 1024;
 
 /**
- * The paths whose live content the host may have sent: as its awk picks them (the recorded
- * list's order, differing hash, recorded size within the cap) until the budget is spent.
+ * The paths whose live content the host may have sent: as its awk picks them among the
+ * candidates (the recorded list's order, differing hash, recorded size within the cap) until the
+ * budget is spent.
  */
 function withinBudget(
   live: readonly ReleaseFile[],
@@ -121,7 +123,9 @@ export function releaseContents(
   const files = releaseFilesOf(next);
   const local = new Map(next.map((file) => [file.path, file]));
   const diff = diffReleaseFiles(live.files, files);
-  const budgeted = withinBudget(live.files, new Map(files.map((file) => [file.path, file.sha256])));
+  // Only the files the host was asked about (release-facts.ts isDiffCandidate) count.
+  const asked = next.filter(isDiffCandidate);
+  const budgeted = withinBudget(live.files, new Map(asked.map((file) => [file.path, file.sha256])));
   const size = (file: ReleaseFile) => ({ path: file.path, size: file.size });
   return {
     live: liveId,

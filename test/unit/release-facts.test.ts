@@ -248,6 +248,43 @@ describe('--diff: the live content of changed text files, in the same round trip
     );
   });
 
+  it('a live copy grown since it was recorded: at most its recorded size and a byte is read, and it is not shown', () => {
+    release('jjjjjjjjjjjj', A);
+    // a.txt was 8 bytes when recorded; now 200 KiB (within the cap).
+    writeFileSync(join(root, 'releases', 'jjjjjjjjjjjj', 'a.txt'), 'g'.repeat(200 * 1024));
+    current('releases/jjjjjjjjjjjj');
+    const { facts } = gather(request(B, true));
+    expect(facts.liveRelease!.content.get('a.txt')?.length).toBe(9);
+    expect(releaseContents(facts.liveRelease!, 'j', B).changed[0]!.diff).toBe(
+      '(the live copy is not what svc recorded: not shown)',
+    );
+  });
+
+  it('the budget counts only the files the host was asked about (not binary or secret ones)', () => {
+    const size = 250 * 1024;
+    // Changed binaries and a secret, each within the cap, before the text file in path order:
+    // over the budget together, but never asked for.
+    const binary = (byte: number) => new Uint8Array(size).fill(0).map((_, i) => (i ? byte : 0));
+    const before = [
+      ...['a1.bin', 'a2.bin', 'a3.bin', 'a4.bin'].map((name) => local(name, binary(1))),
+      local('a5.pem', 'k'.repeat(size)),
+      local('z.txt', 'one\n'),
+    ];
+    release('kkkkkkkkkkkk', before);
+    unlinkSync(join(root, 'releases', 'kkkkkkkkkkkk', 'z.txt'));
+    current('releases/kkkkkkkkkkkk');
+    const next = [
+      ...['a1.bin', 'a2.bin', 'a3.bin', 'a4.bin'].map((name) => local(name, binary(2))),
+      local('a5.pem', 'K'.repeat(size)),
+      local('z.txt', 'two\n'),
+    ];
+    const { facts } = gather(request(next, true));
+    const changed = releaseContents(facts.liveRelease!, 'k', next).changed;
+    expect(changed.find((file) => file.path === 'z.txt')!.diff).toBe(
+      '(the live copy is missing or not a regular file: compared by sha256 only)',
+    );
+  });
+
   it('stops at the byte budget, in the list order, as the plan expects', () => {
     const size = 250 * 1024;
     const names = ['f1', 'f2', 'f3', 'f4', 'f5'];
