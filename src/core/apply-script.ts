@@ -28,7 +28,12 @@ import type { FileOperation, HealthOperation, Operation, ReleaseOperation } from
 import type { Change, HostPlan } from './plan.js';
 import { shellCommand, shellQuote as q } from './quote.js';
 import { sha256Hex } from './release.js';
-import { forgetReleaseFiles, recordReleaseFiles, releaseFilesEntry } from './release-record.js';
+import {
+  forgetReleaseFiles,
+  recordMissingReleaseFiles,
+  recordReleaseFiles,
+  releaseFilesEntry,
+} from './release-record.js';
 import type { TarEntry } from './tar.js';
 
 export const EXIT_LOCKED = 75;
@@ -866,10 +871,17 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
   const releaseChange = input.plan.changes.find(
     (change) => change.kind === 'release' && change.action === 'create',
   );
+  const releaseOp = input.operations.find((op) => op.kind === 'release');
   if (releaseChange) {
     entries.push(...releaseFiles.map((file) => ({ ...file, path: `release/${file.path}` })));
-    entries.push(...releaseFilesEntry(input.operations.find((op) => op.kind === 'release')));
+    entries.push(...releaseFilesEntry(releaseOp));
   }
+  // The release is on the host already: its list too, unless a deploy died before recording it.
+  const listBackfill =
+    !releaseChange && releaseOp?.kind === 'release' && releaseOp.local !== undefined
+      ? [recordMissingReleaseFiles(input.manifest.name, releaseOp.id, releaseOp.path)]
+      : [];
+  if (listBackfill.length > 0) entries.push(...releaseFilesEntry(releaseOp));
   for (const change of input.plan.changes) {
     // A delete, or an adopted file's original going back, ships nothing.
     if (change.kind !== 'file' || !files.has(change.target) || ctx.overlayIndex.has(change.target))
@@ -932,6 +944,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     // Past this point a failure undoes what was applied (see cleanup in the prelude).
     'applying=1',
     ...body,
+    ...listBackfill,
     `say "STEP	files in place"`,
     'activated=1',
     ...service.start,
