@@ -13,8 +13,8 @@ import {
   type ReleaseFile,
 } from './release-files.js';
 
-/** A file larger than this is compared by hash only (the same cap as a config file's diff). */
-export const MAX_RELEASE_DIFF_BYTES = 256 * 1024;
+/** A file larger than this is compared by hash only: a config file's, and a release file's. */
+export const MAX_DIFF_BYTES = 256 * 1024;
 /** At most this much live content per host and plan: the rest is compared by hash only. */
 export const RELEASE_DIFF_BUDGET = 1024 * 1024;
 
@@ -58,7 +58,7 @@ export function isTextContent(bytes: Uint8Array): boolean {
 /** A file of the new release whose live content --diff may ask for: text, not secret, within the cap. */
 export function isDiffCandidate(file: LocalFile): boolean {
   return (
-    file.content.length <= MAX_RELEASE_DIFF_BYTES &&
+    file.content.length <= MAX_DIFF_BYTES &&
     !isSecretReleasePath(file.path) &&
     isTextContent(file.content)
   );
@@ -121,7 +121,7 @@ export function liveReleaseScript(request: LiveReleaseRequest): string {
     // the budget counts what is read, not only what the list says.
     `if [ -f "$f" ] && [ ! -L "$f" ]; then printf 'Z\\t%s\\t%s\\n' "$1" "$(rd "$f" | head -c $(($2 + 1)) | b64)"; fi\n}`,
     'if [ -n "$rel_list" ]; then',
-    `awk -v cap=${MAX_RELEASE_DIFF_BYTES} -v budget=${RELEASE_DIFF_BUDGET} 'BEGIN { FS = "\\t" }`,
+    `awk -v cap=${MAX_DIFF_BYTES} -v budget=${RELEASE_DIFF_BUDGET} 'BEGIN { FS = "\\t" }`,
     'NR == FNR { idx[$3] = $1; sum[$3] = $2; next }',
     // A path the list has twice (a list the parser then calls unreadable) is asked once, and
     // sort -u keeps each index once: a Z record repeated would fail the host's whole facts.

@@ -66,7 +66,8 @@ export function releaseFilesOf(files: readonly LocalFile[]): ReleaseFile[] {
     .sort(byPath);
 }
 
-const octal = (mode: number) => mode.toString(8).padStart(4, '0');
+/** A mode as the list and the plan write it: four octal digits (0644). */
+export const octal = (mode: number) => mode.toString(8).padStart(4, '0');
 
 /** The recorded form: the header, then `file TAB mode TAB size TAB sha256 TAB path` per file. */
 export function releaseFilesText(files: readonly ReleaseFile[]): string {

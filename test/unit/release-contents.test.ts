@@ -18,7 +18,7 @@ import {
   MAX_LISTED,
   releaseContentsLines,
 } from '../../src/core/release-contents-text.js';
-import { MAX_RELEASE_DIFF_BYTES, type LiveRelease } from '../../src/core/release-facts.js';
+import { MAX_DIFF_BYTES, type LiveRelease } from '../../src/core/release-facts.js';
 import { releaseFilesOf } from '../../src/core/release-files.js';
 import { facts as hostFacts, operations as fixtureOperations } from '../helpers/plan-fixtures.js';
 
@@ -89,7 +89,7 @@ describe('releaseContents', () => {
     expect(changed[0]).toEqual({ path: '.env', size: 4, sizeBefore: 4, sensitive: true });
   });
 
-  const cap = MAX_RELEASE_DIFF_BYTES;
+  const cap = MAX_DIFF_BYTES;
   const binary = new Uint8Array([0, 1]);
   it.each<[string, LocalFile, LocalFile, Record<string, string | Uint8Array>, string]>([
     [

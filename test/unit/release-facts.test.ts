@@ -11,7 +11,7 @@ import { sha256Hex, type LocalFile } from '../../src/core/release.js';
 import { releaseContents } from '../../src/core/release-contents.js';
 import {
   liveReleaseRequest,
-  MAX_RELEASE_DIFF_BYTES,
+  MAX_DIFF_BYTES,
   RELEASE_DIFF_BUDGET,
 } from '../../src/core/release-facts.js';
 import { releaseFilesOf, releaseFilesText } from '../../src/core/release-files.js';
@@ -188,7 +188,7 @@ describe('the recorded list of the live release', () => {
 
 describe('--diff: the live content of changed text files, in the same round trip', () => {
   it('is sent only for text files whose hash differs, and shown as a unified diff', () => {
-    const big = 'y'.repeat(MAX_RELEASE_DIFF_BYTES + 1);
+    const big = 'y'.repeat(MAX_DIFF_BYTES + 1);
     const liveFiles = [...A, local('big.txt', big), local('bin.dat', new Uint8Array([0, 1, 2]))];
     release('ffffffffffff', liveFiles);
     current('releases/ffffffffffff');
