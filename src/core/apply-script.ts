@@ -31,6 +31,7 @@ import { sha256Hex } from './release.js';
 import {
   prunedReleases,
   pruneRelease,
+  recordMissingReleaseFiles,
   recordReleaseFiles,
   releaseFilesEntry,
 } from './release-record.js';
@@ -581,17 +582,36 @@ function undoAfterFirst(init: Manifest['init']): string[] {
 // master runs a worker that was not there before; one it could not apply (a port another process
 // holds) leaves the old workers serving the old one, and nothing else says so. Then the old
 // workers are given a moment to go, so that what answers next is the new configuration.
-const NGINX_RELOAD = String.raw`nginx_workers() {
-  workers=; master=
-  [ -r /run/nginx.pid ] && read -r master < /run/nginx.pid || return 0
-  case $master in ''|*[!0-9]*) return 0 ;; esac
+// The master is systemd's MainPID of nginx.service under systemd, else the pid in the file nginx's
+// own configuration names (its pid directive, from nginx -T, read once per reload), else Debian's
+// /run/nginx.pid. A process's parent is read after the last ")" of its stat: its name (between
+// the parentheses) may hold spaces, digits and ")" itself.
+export const NGINX_RELOAD = String.raw`nginx_pidfile() {
+  ngx_pidfile=$(nginx -T 2>/dev/null | sed -n 's/^[[:space:]]*pid[[:space:]][[:space:]]*\([^;[:space:]]*\)[[:space:]]*;.*/\1/p' | head -n 1) || ngx_pidfile=
+  [ -n "$ngx_pidfile" ] || ngx_pidfile=/run/nginx.pid
+}
+nginx_master() {
+  master=
+  if [ -d /run/systemd/system ]; then master=$(systemctl show -p MainPID --value nginx 2>/dev/null) || master=; fi
+  case $master in ''|0|*[!0-9]*) master=; { read -r master < "$ngx_pidfile"; } 2>/dev/null || : ;; esac
+  case $master in ''|*[!0-9]*) master= ;; esac
+}
+# ps_children PID: the pids whose parent is PID (every process's stat, parsed after its name).
+ps_children() {
+  awk -v m="$1" '{ pid = $1; sub(/^.*\) /, ""); if ($2 == m) print pid }' /proc/[0-9]*/stat 2>/dev/null | tr '\n' ' '
+}
+nginx_workers() {
+  workers=
+  nginx_master
+  [ -n "$master" ] || return 0
   if [ -r "/proc/$master/task/$master/children" ]; then read -r workers < "/proc/$master/task/$master/children" || :
-  else workers=$(awk -v m="$master" '$4 == m { print $1 }' /proc/[0-9]*/stat 2>/dev/null | tr '\n' ' '); fi
+  else workers=$(ps_children "$master"); fi
 }
 reload_nginx() {
+  nginx_pidfile
   nginx_workers; old_workers=$workers
   if [ -d /run/systemd/system ]; then systemctl reload-or-restart nginx || return 1
-  elif [ -s /run/nginx.pid ] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then nginx -s reload || return 1
+  elif [ -n "$master" ] && kill -0 "$master" 2>/dev/null; then nginx -s reload || return 1
   else nginx </dev/null >/dev/null 2>&1 3>&- 9>&-; return; fi # a daemon holding our pipes (or the lock) would keep them
   tries=0
   while :; do
@@ -628,10 +648,10 @@ function activation(input: ApplyInput): Activation {
   const service = plan.changes.find((change) => change.kind === 'service');
   const nginx = plan.changes.find((change) => change.kind === 'nginx');
   const front = frontCheck(input, health);
-  // A catch-all site beside another site's default_server is refused before nginx takes it up.
   const reloadNginx = [
-    ...(front ? [frontConflictLine(front)].filter((line) => line !== undefined) : []),
-    `reload_nginx || { say "FAIL	nginx did not take up the new configuration (a port another process holds?): see the host's /var/log/nginx/error.log"; exit 1; }`,
+    // The service may already run the new release: a rollback puts the previous one back,
+    // checks it and records this one bad, as a failed health check does.
+    `reload_nginx || { say "FAIL	nginx did not take up the new configuration (a port another process holds?): see the host's /var/log/nginx/error.log"; rollback; }`,
   ];
   let undoService: string[];
   let undoBefore: string[] = [];
@@ -694,7 +714,7 @@ function activation(input: ApplyInput): Activation {
       ...reloadNginx,
       `say "STEP	nginx reloaded"`,
     );
-    undoService = ['nginx -t', 'reload_nginx'];
+    undoService = ['nginx -t && reload_nginx'];
   } else {
     return { start, rollback: [], undoBefore: [], undoService: [] };
   }
@@ -715,7 +735,8 @@ function activation(input: ApplyInput): Activation {
     const siteIsNew = plan.changes.some(
       (change) => change.kind === 'file' && change.target === site && change.action === 'create',
     );
-    const nginxBack = 'if nginx -t; then reload_nginx; fi';
+    // A site nginx -t refuses is not reloaded, and undo says so (its step fails).
+    const nginxBack = 'nginx -t && reload_nginx';
     const envFile = q(hostLayout(manifest.name).envFile);
     if (siteIsNew)
       undoService.unshift(
@@ -767,6 +788,18 @@ function activation(input: ApplyInput): Activation {
     `exit ${EXIT_UNHEALTHY}`,
   ];
   return { start, rollback, undoBefore, undoService };
+}
+
+/**
+ * A catch-all site that nginx would not give its visitors is refused before anything is applied
+ * (nginx-front.ts): the running release and nginx are left as they are.
+ */
+function frontConflict(input: ApplyInput): string[] {
+  if (!input.plan.changes.some((change) => change.kind === 'nginx')) return [];
+  const health = input.operations.find((op): op is HealthOperation => op.kind === 'health');
+  const front = frontCheck(input, health);
+  const line = front && frontConflictLine(front);
+  return line === undefined ? [] : [line];
 }
 
 /** A site served through nginx on `port` (a static site, a node www- site's front): what to check. */
@@ -846,10 +879,17 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
   const releaseChange = input.plan.changes.find(
     (change) => change.kind === 'release' && change.action === 'create',
   );
+  const releaseOp = input.operations.find((op) => op.kind === 'release');
   if (releaseChange) {
     entries.push(...releaseFiles.map((file) => ({ ...file, path: `release/${file.path}` })));
-    entries.push(...releaseFilesEntry(input.operations.find((op) => op.kind === 'release')));
+    entries.push(...releaseFilesEntry(releaseOp));
   }
+  // The release is on the host already: its list too, unless a deploy died before recording it.
+  const listBackfill =
+    !releaseChange && releaseOp?.kind === 'release' && releaseOp.local !== undefined
+      ? [recordMissingReleaseFiles(input.manifest.name, releaseOp.id, releaseOp.path)]
+      : [];
+  if (listBackfill.length > 0) entries.push(...releaseFilesEntry(releaseOp));
   for (const change of input.plan.changes) {
     // A delete, or an adopted file's original going back, ships nothing.
     if (change.kind !== 'file' || !files.has(change.target) || ctx.overlayIndex.has(change.target))
@@ -882,6 +922,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     stageSection(input.manifest.name),
     lockSection(input),
     staleSection(input),
+    ...frontConflict(input),
     // undo: every change put back, best effort (each line may fail without stopping the rest).
     // The service is touched again only if this run had begun to activate it: a failure while
     // writing files leaves the running release alone.
@@ -905,6 +946,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     // Past this point a failure undoes what was applied (see cleanup in the prelude).
     'applying=1',
     ...body,
+    ...listBackfill,
     `say "STEP	files in place"`,
     'activated=1',
     ...service.start,

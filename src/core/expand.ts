@@ -4,6 +4,7 @@ import { SvcError } from './errors.js';
 import { helperScripts } from './helper-scripts.js';
 import { hostLayout, servicePidFile } from './layout.js';
 import { hasFront, processPort, type Manifest } from './manifest.js';
+import { listensOn } from './nginx-front.js';
 import type { FileOperation, Operation } from './operations.js';
 import type { Step } from './playbook.js';
 import type { LocalFile } from './release.js';
@@ -162,14 +163,22 @@ function envFileOperation(input: ExpandInput, config: readonly FileOperation[]):
 
 /**
  * A static site is served by nginx, and a node www- site has it in front: reload it (after
- * `nginx -t`) when the site file changes. New content needs no reload: `current` moves under
- * nginx's root, and the process behind it restarts on its own port.
+ * `nginx -t`) when any of its nginx files changes. New content needs no reload: `current` moves
+ * under nginx's root, and the process behind it restarts on its own port. The site (what the
+ * deploy checks visitors reach, nginx-front.ts) is the file with a server listening on `port`,
+ * one under sites-enabled/ first; else the first under sites-enabled/: never a conf.d/ snippet
+ * (a rate limit zone, say) that only sorts first.
  */
-function nginxOperation(operations: readonly Operation[]): Operation[] {
-  const sites = operations.flatMap((op) =>
-    op.kind === 'file' && op.path.startsWith('/etc/nginx/') ? [op.path] : [],
+function nginxOperation(operations: readonly Operation[], port: number | undefined): Operation[] {
+  const files = operations.filter(
+    (op): op is FileOperation => op.kind === 'file' && op.path.startsWith('/etc/nginx/'),
   );
-  return sites.length === 0 ? [] : [{ kind: 'nginx', site: sites[0]!, dependsOn: sites }];
+  if (files.length === 0) return [];
+  const enabled = files.filter((op) => op.path.startsWith('/etc/nginx/sites-enabled/'));
+  const serves = (op: FileOperation) =>
+    port !== undefined && listensOn(new TextDecoder().decode(op.content), port).length > 0;
+  const site = enabled.find(serves) ?? files.find(serves) ?? enabled[0] ?? files[0]!;
+  return [{ kind: 'nginx', site: site.path, dependsOn: files.map((op) => op.path) }];
 }
 
 /** ~/script/NAME and its scripts, owned by the login user who runs them. */
@@ -266,9 +275,9 @@ export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Oper
             init: manifest.init,
             dependsOn: inputs.map((op) => (op as { path: string }).path),
           });
-          if (hasFront(manifest)) operations.push(...nginxOperation(operations));
+          if (hasFront(manifest)) operations.push(...nginxOperation(operations, manifest.port));
         } else {
-          operations.push(...nginxOperation(operations));
+          operations.push(...nginxOperation(operations, manifest.port));
         }
         break;
       case 'scripts':

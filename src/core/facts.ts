@@ -2,7 +2,12 @@
 // parsed strictly. Output that is malformed, truncated or out of order is an error: a wrong plan
 // is worse than no plan.
 import { shellQuote } from './quote.js';
-import { liveReleaseScript, type LiveRelease, type LiveReleaseRequest } from './release-facts.js';
+import {
+  liveReleaseScript,
+  MAX_DIFF_BYTES,
+  type LiveRelease,
+  type LiveReleaseRequest,
+} from './release-facts.js';
 
 export type PathType = 'absent' | 'file' | 'dir' | 'link' | 'other';
 export type InitKind = 'systemd' | 'openrc' | 'upstart' | 'none';
@@ -126,8 +131,8 @@ export interface FactRequest {
 }
 
 export const FACTS_VERSION = '6';
-/** Files larger than this are compared by hash only; the diff says so. */
-export const MAX_DIFF_BYTES = 256 * 1024;
+/** Files larger than this are compared by hash only (release-facts.ts: one cap for both). */
+export { MAX_DIFF_BYTES };
 
 /** `${expr}` for the sh scripts below: written through this, String.raw can carry it. */
 export const expand = (expression: string) => '${' + expression + '}';

@@ -16,10 +16,26 @@ import { shellQuote as q } from './quote.js';
 /** Lines of the service's log sent back when a start fails: its last lines from this start. */
 export const LOG_TAIL_LINES = 20;
 
-export const HEALTH = String.raw`http_ok() {
-  if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null --max-time 2 "$1"
-  elif command -v wget >/dev/null 2>&1; then wget -q -O /dev/null -T 2 "$1"
-  else node -e 'require("http").get(process.argv[1],{timeout:2000},r=>process.exit(r.statusCode===200?0:1)).on("error",()=>process.exit(1))' "$1"; fi
+export const HEALTH = String.raw`# http_ok URL [HOST]: URL itself answers 200 within 2 s, asked with that Host header when one is
+# given. Exactly 200 whatever the client: a redirect is neither followed (its Location may name
+# another machine) nor taken for an answer, nor is a 204. The client is chosen once: curl, else
+# GNU wget (busybox's follows redirects, always), else node; each bounded by its own clock.
+http_client=
+http_ok() {
+  if [ -z "$http_client" ]; then
+    if command -v curl >/dev/null 2>&1; then http_client=curl
+    elif wget --version 2>/dev/null | grep -q '^GNU Wget'; then http_client=wget
+    else http_client=node; fi
+  fi
+  case $http_client in
+    curl)
+      if [ -n "${'$'}{2-}" ]; then set -- "$1" -H "Host: $2"; else set -- "$1"; fi
+      [ "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 2 "$@")" = 200 ] ;;
+    wget)
+      if [ -n "${'$'}{2-}" ]; then set -- "$1" --header "Host: $2"; else set -- "$1"; fi
+      [ "$(wget -S -O /dev/null -T 2 -t 1 --max-redirect=0 "$@" 2>&1 | awk '$1 ~ /^HTTP\// { print $2; exit }')" = 200 ] ;;
+    *) node -e 'const h=process.argv[2],r=require("http").get(process.argv[1],h?{headers:{host:h}}:{},s=>process.exit(s.statusCode===200?0:1));r.on("error",()=>process.exit(1));setTimeout(()=>{r.destroy();process.exit(1)},2000)' "$1" "${'$'}{2-}" ;;
+  esac
 }
 # Hundredths of a second since boot into $up_cs (the shell's own read, no process).
 uptime_cs() {

@@ -21,28 +21,28 @@ export function visitorHost(site: string): string | undefined {
   return serverNames(site).find((name) => /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(name));
 }
 
-export const FRONT = String.raw`# default_elsewhere PORT SITE: an enabled nginx file other than SITE whose listen on PORT is the
-# port's default_server (the first found) into $other, empty when none.
-default_elsewhere() {
+/** How long nginx has to answer for the site once the process does. */
+export const FRONT_SECONDS = 10;
+
+export const FRONT = String.raw`# listener_elsewhere PORT SITE DEFAULT: the first enabled nginx file other than SITE (in nginx's
+# include order, conf.d before sites-enabled) with a listen on PORT into $other, empty when none;
+# DEFAULT=1: only a listen that is the port's default_server. Comments go and the lines are joined
+# first: a one-line server block, or a listen written over several lines, counts too.
+listener_elsewhere() {
   other=
-  for f in /etc/nginx/sites-enabled/* /etc/nginx/conf.d/*.conf; do
+  if [ "$3" = 1 ]; then re="(^|[;{} ])listen +([^; ]*:)?$1( [^;]*)? default_server[ ;]"
+  else re="(^|[;{} ])listen +([^; ]*:)?$1[ ;]"; fi
+  for f in /etc/nginx/conf.d/*.conf /etc/nginx/sites-enabled/*; do
     [ -f "$f" ] && [ "$f" != "$2" ] || continue
-    if grep -Eq "^[[:space:]]*listen[[:space:]]+([^;#]*:)?$1([[:space:]][^;#]*)?[[:space:]]default_server" "$f"; then other=$f; return 0; fi
+    if sed 's/#.*//' "$f" | tr '\n\t\r' '   ' | grep -Eq "$re"; then other=$f; return 0; fi
   done
 }
-# front_ok URL HOST: a 200 from URL asked with that Host header (the client's default when empty).
-front_ok() {
-  if [ -z "$2" ]; then http_ok "$1"; return; fi
-  if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null --max-time 2 -H "Host: $2" "$1"
-  elif command -v wget >/dev/null 2>&1; then wget -q -O /dev/null -T 2 --header "Host: $2" "$1"
-  else node -e 'require("http").get(process.argv[1],{timeout:2000,headers:{host:process.argv[2]}},r=>process.exit(r.statusCode===200?0:1)).on("error",()=>process.exit(1))' "$1" "$2"; fi
-}
-# wait_front URL HOST TENTHS: front_ok within TENTHS tenths of a second (nginx takes up a reload
-# after the reload command returned).
+# wait_front URL HOST SECONDS: http_ok within SECONDS by the clock, as wait_healthy (nginx takes up
+# a reload after the reload command returned; each ask may take its 2 s).
 wait_front() {
-  tries=0
-  until front_ok "$1" "$2"; do
-    tries=$((tries + 1)); [ "$tries" -le "$3" ] || return 1; sleep 0.1
+  uptime_s; end=$((up_s + $3))
+  until http_ok "$1" "$2"; do
+    uptime_s; [ "$up_s" -lt "$end" ] || return 1; sleep 0.1
   done
 }`;
 
@@ -58,22 +58,54 @@ export interface FrontCheck {
   path: string;
 }
 
+/** The parameters of each of the site's listen directives on `port` (comments removed). */
+export function listensOn(site: string, port: number): string[][] {
+  const text = site.replace(/#[^\n]*/g, '');
+  const listens = [...text.matchAll(/(?:^|[\s;{}])listen\s+([^;]*);/g)].map((match) =>
+    match[1]!.trim().split(/\s+/),
+  );
+  return listens.filter(([address]) => new RegExp(`^(?:\\S*:)?${port}$`).test(address!));
+}
+
+/** Every listen of the site on `port` says default_server: nginx gives it every unnamed Host. */
+export function isDefaultOn(site: string, port: number): boolean {
+  const listens = listensOn(site, port);
+  return listens.length > 0 && listens.every((params) => params.includes('default_server'));
+}
+
 /**
- * Before nginx reloads: a catch-all site refused when another site is default_server on its
- * port (nginx would give that one its visitors), naming the file and the fix.
+ * Before anything is applied: a catch-all site refused where nginx would give its visitors
+ * another site. A site that is default_server on its port loses them only to another
+ * default_server there (nginx -t refuses that too, with a less helpful line); one that is not
+ * loses them to any other server on the port that nginx reads first or that is default_server,
+ * so any other listen on the port is refused (naming the file and the fixes).
  */
 export function frontConflictLine(check: FrontCheck): string | undefined {
   if (visitorHost(check.text) !== undefined) return undefined;
-  return [
-    `default_elsewhere ${check.port} ${q(check.site)}`,
-    `if [ -n "$other" ]; then say "FAIL	$other is the default_server on port ${check.port}, so nginx gives ${check.name}'s visitors that site, not ${check.name}: remove it from the host (rm $other) or give ${check.name}'s site a server_name"; exit 1; fi`,
-  ].join('\n');
+  const { name, port } = check;
+  const fail = (why: string) => `if [ -n "$other" ]; then say "FAIL	$other ${why}"; exit 1; fi`;
+  return isDefaultOn(check.text, port)
+    ? [
+        `listener_elsewhere ${port} ${q(check.site)} 1`,
+        fail(
+          `is the default_server on port ${port}, so nginx gives ${name}'s visitors that site, not ${name}: remove it from the host (rm $other) or give ${name}'s site a server_name`,
+        ),
+      ].join('\n')
+    : [
+        `listener_elsewhere ${port} ${q(check.site)} 0`,
+        fail(
+          `also listens on port ${port}, and ${name}'s site is not the port's default_server, so nginx may give ${name}'s visitors that site (the default_server, else the first server nginx reads, gets every Host no server_name names): add default_server to the listen lines of ${name}'s site on port ${port}, or remove it from the host (rm $other)`,
+        ),
+      ].join('\n');
 }
 
-/** After the process answers on its own port: the same health path through nginx, as visitors ask. */
+/**
+ * After the process answers on its own port: the same health path through nginx, as visitors ask;
+ * a release they cannot reach is rolled back.
+ */
 export function frontGateLine(check: FrontCheck): string {
   const host = visitorHost(check.text) ?? '';
   const url = `http://127.0.0.1:${check.port}${check.path}`;
   const asked = host === '' ? '' : ` (Host: ${host})`;
-  return `wait_front ${q(url)} ${q(host)} 100 || { say "FAIL	${check.name} answers on its own port but not through nginx on port ${check.port}: ${url.replace(/["$`\\]/g, '')}${asked} did not answer 200 (another nginx site takes its requests, or nginx did not take up the site)"; exit 1; }`;
+  return `wait_front ${q(url)} ${q(host)} ${FRONT_SECONDS} || { say "FAIL	${check.name} answers on its own port but not through nginx on port ${check.port}: ${url.replace(/["$`\\]/g, '')}${asked} did not answer 200 (another nginx site takes its requests, or nginx did not take up the site)"; rollback; }`;
 }

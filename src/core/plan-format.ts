@@ -5,6 +5,7 @@ import { summarize } from './plan.js';
 import { hostLogin } from './targets.js';
 import { groupOutcomes, hostList } from './plan-groups.js';
 import { releaseContentsLines } from './release-contents-text.js';
+import { escapeControls } from './visible.js';
 
 /** How much of each change to show; `diff` is `--diff`. */
 export interface ShowOptions {
@@ -75,7 +76,8 @@ function changeLines(change: Change, paint: Paint, show: ShowOptions): string[] 
   for (const warning of change.warnings ?? []) lines.push(`      ${paint.yellow(`! ${warning}`)}`);
   if (change.contents) lines.push(...releaseContentsLines(change.contents, paint));
   if (change.diff && !folded) {
-    for (const line of change.diff.split('\n')) {
+    // A live file's content came from the host: its control characters are shown escaped.
+    for (const line of change.diff.split('\n').map(escapeControls)) {
       const painted = line.startsWith('+')
         ? paint.green(line)
         : line.startsWith('-')

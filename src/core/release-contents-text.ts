@@ -1,7 +1,10 @@
 // A release change's contents as plan text: one summary line against the live release, then
 // the paths with sizes (at most MAX_LISTED, then "... and N more"), and with --diff each changed
 // text file's diff under its line.
+// Every path and diff line came from the host (its recorded list, its live files): shown with
+// control and bidi characters escaped, so a host cannot move the cursor or reorder the plan.
 import type { ReleaseContents } from './release-contents.js';
+import { escapeControls as shown } from './visible.js';
 
 export interface ContentsPaint {
   green(text: string): string;
@@ -21,7 +24,7 @@ export function formatBytes(bytes: number): string {
 export function releaseContentsLines(contents: ReleaseContents, paint: ContentsPaint): string[] {
   if (contents.unknown !== undefined)
     return [
-      `${INDENT}${paint.dim(`files: live release ${contents.live} unknown: ${contents.unknown}`)}`,
+      `${INDENT}${paint.dim(`files: live release ${contents.live} unknown: ${shown(contents.unknown)}`)}`,
     ];
   const { added, changed, removed } = contents;
   if (added.length + changed.length + removed.length === 0)
@@ -31,7 +34,7 @@ export function releaseContentsLines(contents: ReleaseContents, paint: ContentsP
   ];
   const entries: string[][] = [
     ...added.map((file) => [
-      `${INDENT}${paint.green(`+ ${file.path}`)}  ${paint.dim(formatBytes(file.size))}`,
+      `${INDENT}${paint.green(`+ ${shown(file.path)}`)}  ${paint.dim(formatBytes(file.size))}`,
     ]),
     ...changed.map((file) => {
       const sizes =
@@ -39,13 +42,14 @@ export function releaseContentsLines(contents: ReleaseContents, paint: ContentsP
           ? formatBytes(file.size)
           : `${formatBytes(file.sizeBefore)} -> ${formatBytes(file.size)}`;
       const mode = file.mode !== undefined ? `, mode ${file.modeBefore} -> ${file.mode}` : '';
-      const head = `${INDENT}${paint.yellow(`~ ${file.path}`)}  ${paint.dim(`${sizes}${mode}`)}`;
+      const head = `${INDENT}${paint.yellow(`~ ${shown(file.path)}`)}  ${paint.dim(`${sizes}${mode}`)}`;
       if (file.sensitive)
         return [head, `${INDENT}  ${paint.yellow('(sensitive: content not shown)')}`];
       if (file.diff === undefined) return [head];
       return [
         head,
-        ...file.diff.split('\n').map((line) => {
+        ...file.diff.split('\n').map((text) => {
+          const line = shown(text);
           const painted = line.startsWith('+')
             ? paint.green(line)
             : line.startsWith('-')
@@ -56,7 +60,7 @@ export function releaseContentsLines(contents: ReleaseContents, paint: ContentsP
       ];
     }),
     ...removed.map((file) => [
-      `${INDENT}${paint.red(`- ${file.path}`)}  ${paint.dim(formatBytes(file.size))}`,
+      `${INDENT}${paint.red(`- ${shown(file.path)}`)}  ${paint.dim(formatBytes(file.size))}`,
     ]),
   ];
   for (const entry of entries.slice(0, MAX_LISTED)) lines.push(...entry);

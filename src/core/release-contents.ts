@@ -9,12 +9,14 @@ import { sha256Hex, type LocalFile } from './release.js';
 import {
   diffReleaseFiles,
   isSecretReleasePath,
+  octal,
   releaseFilesOf,
   type ReleaseFile,
 } from './release-files.js';
 import {
+  isDiffCandidate,
   isTextContent,
-  MAX_RELEASE_DIFF_BYTES,
+  MAX_DIFF_BYTES,
   RELEASE_DIFF_BUDGET,
   type LiveRelease,
 } from './release-facts.js';
@@ -48,12 +50,12 @@ export interface ReleaseContents {
   removed: ReleaseFileSize[];
 }
 
-const octal = (mode: number) => mode.toString(8).padStart(4, '0');
-const KIB = MAX_RELEASE_DIFF_BYTES / 1024;
+const KIB = MAX_DIFF_BYTES / 1024;
 
 /**
- * The paths whose live content the host may have sent: as its awk picks them (the recorded
- * list's order, differing hash, recorded size within the cap) until the budget is spent.
+ * The paths whose live content the host may have sent: as its awk picks them among the
+ * candidates (the recorded list's order, differing hash, recorded size within the cap) until the
+ * budget is spent.
  */
 function withinBudget(
   live: readonly ReleaseFile[],
@@ -63,7 +65,7 @@ function withinBudget(
   let total = 0;
   for (const file of live) {
     const sum = next.get(file.path);
-    if (sum === undefined || sum === file.sha256 || file.size > MAX_RELEASE_DIFF_BYTES) continue;
+    if (sum === undefined || sum === file.sha256 || file.size > MAX_DIFF_BYTES) continue;
     total += file.size;
     if (total > RELEASE_DIFF_BUDGET) break;
     paths.add(file.path);
@@ -79,7 +81,7 @@ function fileDiff(
   budgeted: boolean,
 ): string {
   if (!isTextContent(after.content)) return '(binary content differs)';
-  if (after.content.length > MAX_RELEASE_DIFF_BYTES || before.size > MAX_RELEASE_DIFF_BYTES)
+  if (after.content.length > MAX_DIFF_BYTES || before.size > MAX_DIFF_BYTES)
     return `(larger than ${KIB} KiB: compared by sha256 only)`;
   if (sent === undefined)
     return budgeted
@@ -121,7 +123,9 @@ export function releaseContents(
   const files = releaseFilesOf(next);
   const local = new Map(next.map((file) => [file.path, file]));
   const diff = diffReleaseFiles(live.files, files);
-  const budgeted = withinBudget(live.files, new Map(files.map((file) => [file.path, file.sha256])));
+  // Only the files the host was asked about (release-facts.ts isDiffCandidate) count.
+  const asked = next.filter(isDiffCandidate);
+  const budgeted = withinBudget(live.files, new Map(asked.map((file) => [file.path, file.sha256])));
   const size = (file: ReleaseFile) => ({ path: file.path, size: file.size });
   return {
     live: liveId,

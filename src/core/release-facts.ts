@@ -13,8 +13,8 @@ import {
   type ReleaseFile,
 } from './release-files.js';
 
-/** A file larger than this is compared by hash only (the same cap as a config file's diff). */
-export const MAX_RELEASE_DIFF_BYTES = 256 * 1024;
+/** A file larger than this is compared by hash only: a config file's, and a release file's. */
+export const MAX_DIFF_BYTES = 256 * 1024;
 /** At most this much live content per host and plan: the rest is compared by hash only. */
 export const RELEASE_DIFF_BUDGET = 1024 * 1024;
 
@@ -55,6 +55,15 @@ export function isTextContent(bytes: Uint8Array): boolean {
   }
 }
 
+/** A file of the new release whose live content --diff may ask for: text, not secret, within the cap. */
+export function isDiffCandidate(file: LocalFile): boolean {
+  return (
+    file.content.length <= MAX_DIFF_BYTES &&
+    !isSecretReleasePath(file.path) &&
+    isTextContent(file.content)
+  );
+}
+
 /** What to ask about the live release; candidates only with --diff. */
 export function liveReleaseRequest(
   paths: { currentLink: string; releasesDir: string; listsDir: string },
@@ -62,10 +71,7 @@ export function liveReleaseRequest(
   diff: boolean,
 ): LiveReleaseRequest {
   const candidates = diff
-    ? release
-        .filter((file) => file.content.length <= MAX_RELEASE_DIFF_BYTES)
-        .filter((file) => !isSecretReleasePath(file.path) && isTextContent(file.content))
-        .map((file) => ({ path: file.path, sha256: file.sha256 }))
+    ? release.filter(isDiffCandidate).map((file) => ({ path: file.path, sha256: file.sha256 }))
     : [];
   return { ...paths, candidates, diff };
 }
@@ -99,8 +105,8 @@ export function liveReleaseScript(request: LiveReleaseRequest): string {
     .map((candidate, index) => `${index}) p=${shellQuote(candidate.path)} ;;`)
     .join('\n');
   // Candidates as `index TAB sha256 TAB encoded path`, the list's own encoding: awk matches the
-  // path field as is, prints the index of each file whose recorded hash differs and whose
-  // recorded size fits, and stops at the budget (in the list's path order).
+  // path field as is, prints the index and recorded size of each file whose recorded hash
+  // differs and whose recorded size fits, and stops at the budget (in the list's path order).
   const table = request.candidates
     .map(
       (candidate, index) => `${index}\t${candidate.sha256}\t${encodeReleasePath(candidate.path)}`,
@@ -111,12 +117,16 @@ export function liveReleaseScript(request: LiveReleaseRequest): string {
     'f=$rel_dir/$id/$p',
     // A file only, read without following a link (rd); what it holds is checked against the
     // recorded sha256 before anything of it is shown.
-    `if [ -f "$f" ] && [ ! -L "$f" ]; then printf 'Z\\t%s\\t%s\\n' "$1" "$(rd "$f" | head -c ${MAX_RELEASE_DIFF_BYTES + 1} | b64)"; fi\n}`,
+    // At most the recorded size and a byte (a copy grown since shows as not what svc recorded):
+    // the budget counts what is read, not only what the list says.
+    `if [ -f "$f" ] && [ ! -L "$f" ]; then printf 'Z\\t%s\\t%s\\n' "$1" "$(rd "$f" | head -c $(($2 + 1)) | b64)"; fi\n}`,
     'if [ -n "$rel_list" ]; then',
-    `awk -v cap=${MAX_RELEASE_DIFF_BYTES} -v budget=${RELEASE_DIFF_BUDGET} 'BEGIN { FS = "\\t" }`,
+    `awk -v cap=${MAX_DIFF_BYTES} -v budget=${RELEASE_DIFF_BUDGET} 'BEGIN { FS = "\\t" }`,
     'NR == FNR { idx[$3] = $1; sum[$3] = $2; next }',
-    'FNR > 1 && $1 == "file" && ($5 in sum) && sum[$5] != $4 && $3 + 0 <= cap { total += $3; if (total > budget) exit; print idx[$5] }',
-    `' - "$rel_list" <<'SVC_RELEASE_CANDIDATES' | sort -n | while read -r i; do rel_content "$i"; done`,
+    // A path the list has twice (a list the parser then calls unreadable) is asked once, and
+    // sort -u keeps each index once: a Z record repeated would fail the host's whole facts.
+    'FNR > 1 && $1 == "file" && ($5 in sum) && !seen[$5]++ && sum[$5] != $4 && $3 + 0 <= cap { total += $3; if (total > budget) exit; print idx[$5], $3 + 0 }',
+    `' - "$rel_list" <<'SVC_RELEASE_CANDIDATES' | sort -n -u | while read -r i size; do rel_content "$i" "$size"; done`,
     table,
     'SVC_RELEASE_CANDIDATES',
     'fi',

@@ -5,6 +5,7 @@
 // the same, and a list that does not parse reads as "contents unknown", never as a guess.
 import type { LocalFile } from './release.js';
 import { installedMode } from './release.js';
+import { CONTROL } from './visible.js';
 
 export interface ReleaseFile {
   /** Relative to the release root, '/'-separated. */
@@ -41,10 +42,12 @@ function decodeReleasePath(field: string): string | undefined {
   }
 }
 
-/** A release path as svc ships one: relative, no empty, `.` or `..` part, no control character. */
+/**
+ * A release path as svc ships one: relative, no empty, `.` or `..` part, no control character (C0,
+ * DEL or C1: the names project/read.ts refuses).
+ */
 export function isReleasePath(path: string): boolean {
-  // eslint-disable-next-line no-control-regex
-  if (path === '' || /[\u0000-\u001f\u007f]/.test(path)) return false;
+  if (path === '' || CONTROL.test(path)) return false;
   return path.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
 }
 
@@ -63,7 +66,8 @@ export function releaseFilesOf(files: readonly LocalFile[]): ReleaseFile[] {
     .sort(byPath);
 }
 
-const octal = (mode: number) => mode.toString(8).padStart(4, '0');
+/** A mode as the list and the plan write it: four octal digits (0644). */
+export const octal = (mode: number) => mode.toString(8).padStart(4, '0');
 
 /** The recorded form: the header, then `file TAB mode TAB size TAB sha256 TAB path` per file. */
 export function releaseFilesText(files: readonly ReleaseFile[]): string {

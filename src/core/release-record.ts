@@ -63,3 +63,13 @@ export function pruneRelease(service: string, path: string): string {
     `else ${shellCommand(['rm', '-rf', '--', path])}; ${forgetReleaseFiles(service, id)}; fi`,
   ].join('\n');
 }
+
+/**
+ * A release already on the host whose list is missing (a deploy that died between renaming the
+ * release and its list) gets it from this deploy, which ships the same files: else every later
+ * plan would call it a release an older svc made.
+ */
+export function recordMissingReleaseFiles(service: string, id: string, release: string): string {
+  const list = `${releaseListsDir(service)}/${id}`;
+  return `if [ -d ${q(release)} ] && [ ! -L ${q(release)} ] && [ ! -e ${q(list)} ]; then\n${recordReleaseFiles(service, id).join('\n')}\nfi`;
+}

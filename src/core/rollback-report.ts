@@ -1,6 +1,9 @@
 // What svc says about a deploy the host rolled back: why the new release failed (it exited, with
 // its status when the init system knows it, or it did not answer in time), the service's own log
 // lines from that start, and what is live now. Pure: it reads the apply script's protocol lines.
+import { visible } from './visible.js';
+
+export { visible };
 
 /** How many of the log's lines are shown, and how long each may be. */
 const MAX_LINES = 20;
@@ -10,14 +13,6 @@ export interface RollbackReport {
   /** The release that is live after the rollback, when there is one. */
   live?: string;
   message: string;
-}
-
-/** Control characters shown as \xNN: a log line cannot move the cursor or recolour the terminal. */
-export function visible(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) =>
-    char === '\t' ? '  ' : `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
 }
 
 /** The log's text: its last lines, each made visible and cut to a screen's width or so. */
@@ -48,7 +43,13 @@ export function rollbackReport(
 ): RollbackReport {
   const died = fields('EXITED');
   // Stryker disable next-line StringLiteral: any default works that exited() refuses as a status or a time, as '' is
-  const what = died ? exited(died[0] ?? '', died[1] ?? '') : 'failed its health check';
+  // A failure the script named (nginx did not take the site up, visitors do not reach it).
+  const failed = fields('FAIL');
+  const what = died
+    ? exited(died[0] ?? '', died[1] ?? '')
+    : failed
+      ? `failed: ${visible(failed.join(' '))}`
+      : 'failed its health check';
   // Stryker disable next-line ArrayDeclaration: a default whose first field is no known word reads as [] does (the switch's default)
   const back = fields('ROLLEDBACK') ?? [];
   const prev = previous ?? '?';

@@ -10,6 +10,7 @@ import { MANIFEST_FILE, parseManifest } from '../core/manifest-file.js';
 import type { Manifest } from '../core/manifest.js';
 import { shownText } from '../core/naming.js';
 import { sha256Hex, type LocalFile } from '../core/release.js';
+import { CONTROL } from '../core/visible.js';
 import { releaseRules, type WalkRules } from './release-rules.js';
 import { describeOther, lstatIfPresent, readRegularFile } from './regular-file.js';
 
@@ -26,8 +27,6 @@ export interface Project {
 
 /** Far beyond any svc.yaml (parseManifest allows 256 KiB): not worth reading to say so. */
 const MAX_READ_MANIFEST_BYTES = 64 * 1024 * 1024;
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 export function readManifestFile(dir: string): Manifest {
   const file = join(dir, MANIFEST_FILE);

@@ -7,7 +7,7 @@ import { buildApply, EXIT_LOCKED, EXIT_STALE, EXIT_UNHEALTHY } from '../core/app
 import type { PlanSummary } from '../core/plan.js';
 import { summarize } from '../core/plan.js';
 import { releaseEntries } from '../core/release.js';
-import { rollbackReport } from '../core/rollback-report.js';
+import { rollbackReport, visible } from '../core/rollback-report.js';
 import { tarArchive } from '../core/tar.js';
 import type { PlanInput, PlannedHost } from './plan-hosts.js';
 import type { ConnectionPool, RunResult } from './ssh.js';
@@ -144,7 +144,7 @@ export async function applyHost(
   // Undo steps that failed, a previous deploy that never finished: said, never fatal.
   const warnings = lines
     .filter((line) => line.startsWith('WARNING\t'))
-    .map((line) => line.slice(8));
+    .map((line) => visible(line.slice(8)));
   switch (result.code) {
     case 0:
       return finish('deployed', {
@@ -164,9 +164,13 @@ export async function applyHost(
         bundle.previousId,
         decodeHex(field('LOG') ?? ''),
       );
-      // The table names the release that is live now, not the one that failed.
+      // The table names the release that is live now, not the one that failed. An undo step
+      // that failed (nginx -t refusing the site put back, say) is said with it.
       return finish('rolled back', {
-        message: report.message,
+        message:
+          warnings.length > 0
+            ? `${report.message}\n    warnings: ${warnings.join('; ')}`
+            : report.message,
         ...(report.live !== undefined && { release: report.live }),
       });
     }

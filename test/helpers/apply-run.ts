@@ -45,7 +45,8 @@ fi
 exit 0`,
   nginx: 'exit 0',
   // The service answers while its unit does not say ExecStart=/bin/false.
-  curl: String.raw`! grep -q /bin/false /etc/systemd/system/api-orders.service 2>/dev/null`,
+  // curl -w %{http_code}: the status it got (000 when nothing answered).
+  curl: String.raw`if grep -q /bin/false /etc/systemd/system/api-orders.service 2>/dev/null; then printf 000; exit 7; fi; printf 200`,
 };
 
 const SCRATCH = ['var', 'run', 'home', 'sbin'] as const;

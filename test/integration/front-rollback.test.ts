@@ -75,4 +75,22 @@ describe('rolling back an upgrade that puts nginx in front of a node www- site',
     );
     expect(now.stdout).toBe('ok\n 200default\n');
   }, 180_000);
+
+  it('the site put back that nginx -t refuses (a broken file beside it) is not reloaded, and the undo says so', async () => {
+    // The host as the rollback above left it; the same upgrade again (its release still exits).
+    sbx.ssh('sbx-1', 'echo "this is not nginx;" > /etc/nginx/conf.d/broken.conf', { user: 'root' });
+    try {
+      const result = await deploy(['--health-timeout', '5']);
+      expect(result.code, result.stdout + result.stderr).toBe(1);
+      expect(result.stdout).toMatch(/sbx-1 +rolled back/);
+      expect(result.stdout + result.stderr).toMatch(/warnings: undo step \d+ failed/);
+      // The previous release serves all the same: nginx never took port 8080.
+      const now = sbx.ssh('sbx-1', "curl -s -w ' %{http_code}' http://127.0.0.1:8080/ok", {
+        user: 'root',
+      });
+      expect(now.stdout).toBe('ok\n 200');
+    } finally {
+      sbx.ssh('sbx-1', 'rm -f /etc/nginx/conf.d/broken.conf', { user: 'root' });
+    }
+  }, 180_000);
 });

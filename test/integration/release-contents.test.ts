@@ -173,4 +173,27 @@ describe('a release change against the live release', () => {
       `      files: live release ${releaseA} unknown: no file list is recorded for it (an older svc made it)\n`,
     );
   }, 120_000);
+
+  it('a release on the host without its list (its deploy died before recording it) gets one when a deploy makes it live', async () => {
+    const list = (id: string) => `/var/lib/svc/api-orders/releases/${id}`;
+    const live = () =>
+      /releases\/([0-9a-f]{12})/.exec(
+        sbx.ssh('sbx-1', 'readlink /var/www/api-orders/current').stdout,
+      )![1]!;
+    const releaseB = live();
+    // C (notes.txt with "four", written above) goes live; B's list is lost, B stays on the host.
+    const toC = await svc(['deploy', 'sbx-1', '--yes']);
+    expect(toC.code, toC.stdout + toC.stderr).toBe(0);
+    expect(live()).not.toBe(releaseB);
+    sbx.ssh('sbx-1', `rm ${list(releaseB)}`, { user: 'root' });
+    // Back to B's files: the deploy moves current to the B on the host (nothing to copy).
+    write('notes.txt', 'one\nTWO\nthree\n');
+    const toB = await svc(['deploy', 'sbx-1', '--yes']);
+    expect(toB.code, toB.stdout + toB.stderr).toBe(0);
+    expect(live()).toBe(releaseB);
+    expect(sbx.ssh('sbx-1', `test -f ${list(releaseB)}`, { user: 'root' }).code).toBe(0);
+    write('notes.txt', 'one\nTWO\nthree\nfour\n');
+    const plan = await svc(['plan', 'sbx-1']);
+    expect(plan.stdout).toContain(`files against live release ${releaseB}: + 0 added, ~ 1 changed`);
+  }, 180_000);
 });

@@ -41,4 +41,39 @@ describe('expand: a node www- site behind nginx', () => {
     expect(of(ops, 'health')[0]!.url).toBe('http://127.0.0.1:8080/ok');
     expect(of(ops, 'nginx')).toEqual([]);
   });
+
+  it.each([
+    // conf.d/ sorts first: a rate limit zone is not the site.
+    [['etc/nginx/conf.d/ratelimit.conf', 'etc/nginx/sites-enabled/www-shop.conf'], SITE],
+    // The file with a server on `port`, one in sites-enabled/ first.
+    [['etc/nginx/sites-enabled/a-redirect.conf', 'etc/nginx/sites-enabled/www-shop.conf'], SITE],
+    [
+      ['etc/nginx/conf.d/www-shop.conf', 'etc/nginx/sites-enabled/a-redirect.conf'],
+      '/etc/nginx/conf.d/www-shop.conf',
+    ],
+    // None on `port`: the first under sites-enabled/.
+    [
+      ['etc/nginx/conf.d/ratelimit.conf', 'etc/nginx/sites-enabled/b.conf'],
+      '/etc/nginx/sites-enabled/b.conf',
+    ],
+    [['etc/nginx/conf.d/ratelimit.conf'], '/etc/nginx/conf.d/ratelimit.conf'],
+  ])('the site checked among %j: %s', (paths, expected) => {
+    const texts: Record<string, string> = {
+      'etc/nginx/conf.d/ratelimit.conf':
+        'limit_req_zone $binary_remote_addr zone=one:10m rate=1r/s;\n',
+      'etc/nginx/sites-enabled/a-redirect.conf': 'server { listen 8081; return 301 https://x/; }\n',
+      'etc/nginx/sites-enabled/b.conf': 'server { listen 9000; }\n',
+      'etc/nginx/sites-enabled/www-shop.conf': 'server { listen 8080 default_server; }\n',
+      'etc/nginx/conf.d/www-shop.conf': 'server { listen [::]:8080; }\n',
+    };
+    const ops = operations(
+      [
+        ...CONFIG.filter((f) => !f.path.includes('default') && !f.path.includes('nginx')),
+        ...paths.map((path) => file(path, texts[path]!)),
+      ],
+      site,
+    );
+    const [nginx] = of(ops, 'nginx');
+    expect(nginx?.kind === 'nginx' && nginx.site).toBe(expected);
+  });
 });

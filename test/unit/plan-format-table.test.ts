@@ -133,6 +133,23 @@ describe('one change', () => {
       ],
     ],
     [
+      'an updated file whose live content holds control and bidi characters: shown escaped',
+      {
+        action: 'update',
+        kind: 'file',
+        target: '/srv/a',
+        reasons: ['content changed'],
+        diff: '-\u001b[2J\u009b31m\n+new\u2066',
+      },
+      false,
+      [
+        '  y(~ file    ) /srv/a',
+        '      d(content changed)',
+        '      r(-\\x1b[2J\\x9b31m)',
+        '      g(+new\\u2066)',
+      ],
+    ],
+    [
       'a new secret: said not shown',
       {
         action: 'create',

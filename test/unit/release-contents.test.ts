@@ -18,7 +18,7 @@ import {
   MAX_LISTED,
   releaseContentsLines,
 } from '../../src/core/release-contents-text.js';
-import { MAX_RELEASE_DIFF_BYTES, type LiveRelease } from '../../src/core/release-facts.js';
+import { MAX_DIFF_BYTES, type LiveRelease } from '../../src/core/release-facts.js';
 import { releaseFilesOf } from '../../src/core/release-files.js';
 import { facts as hostFacts, operations as fixtureOperations } from '../helpers/plan-fixtures.js';
 
@@ -89,7 +89,7 @@ describe('releaseContents', () => {
     expect(changed[0]).toEqual({ path: '.env', size: 4, sizeBefore: 4, sensitive: true });
   });
 
-  const cap = MAX_RELEASE_DIFF_BYTES;
+  const cap = MAX_DIFF_BYTES;
   const binary = new Uint8Array([0, 1]);
   it.each<[string, LocalFile, LocalFile, Record<string, string | Uint8Array>, string]>([
     [
@@ -326,6 +326,30 @@ describe('releaseContentsLines', () => {
         '         same',
         '      <r>- r</r>  <d>0 B</d>',
       ],
+    ],
+    [
+      'what the host sent, shown with control and bidi characters escaped',
+      contents({
+        added: [{ path: 'a\u202eb', size: 1 }],
+        changed: [changedFile('d', { diff: '--- d\n+++ d\n@@ -1 +1 @@\n-\u001b[2J\n+\tb\r' })],
+        removed: [{ path: 'r\u009b31m', size: 0 }],
+      }),
+      [
+        '      files against live release aaaaaaaaaaaa: <g>+ 1 added</g>, <y>~ 1 changed</y>, <r>- 1 removed</r>',
+        '      <g>+ a\\u202eb</g>  <d>1 B</d>',
+        '      <y>~ d</y>  <d>10 B</d>',
+        '        <r>--- d</r>',
+        '        <g>+++ d</g>',
+        '        @@ -1 +1 @@',
+        '        <r>-\\x1b[2J</r>',
+        '        <g>+\tb\\x0d</g>',
+        '      <r>- r\\x9b31m</r>  <d>0 B</d>',
+      ],
+    ],
+    [
+      'an unknown list whose reason holds a control character',
+      contents({ unknown: 'line 2: \u001b]0;x' }),
+      ['      <d>files: live release aaaaaaaaaaaa unknown: line 2: \\x1b]0;x</d>'],
     ],
   ])('%s', (_, given, lines) => {
     expect(releaseContentsLines(given, mark)).toEqual(lines);

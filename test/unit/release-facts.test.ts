@@ -11,7 +11,7 @@ import { sha256Hex, type LocalFile } from '../../src/core/release.js';
 import { releaseContents } from '../../src/core/release-contents.js';
 import {
   liveReleaseRequest,
-  MAX_RELEASE_DIFF_BYTES,
+  MAX_DIFF_BYTES,
   RELEASE_DIFF_BUDGET,
 } from '../../src/core/release-facts.js';
 import { releaseFilesOf, releaseFilesText } from '../../src/core/release-files.js';
@@ -161,6 +161,21 @@ describe('the recorded list of the live release', () => {
     );
   });
 
+  it('a list with a path twice, also with --diff (the host asks its content once): unknown, saying so', () => {
+    release('abababababab', A);
+    const text = releaseFilesText(releaseFilesOf(A)).split('\n');
+    // a.txt's line twice, and in order: its recorded hash differs from B's a.txt.
+    writeFileSync(
+      join(root, 'lists', 'abababababab'),
+      [text[0], text[1], ...text.slice(1)].join('\n'),
+    );
+    current('releases/abababababab');
+    for (const diff of [false, true])
+      expect(gather(request(B, diff)).facts.liveRelease?.unknown).toBe(
+        'its recorded file list is unreadable: line 3: a.txt is out of order or listed twice',
+      );
+  });
+
   it('a list that does not parse: unknown, saying where', () => {
     release('eeeeeeeeeeee', A);
     writeFileSync(join(root, 'lists', 'eeeeeeeeeeee'), 'svc-release-files\t1\nfile\t0644\n');
@@ -173,7 +188,7 @@ describe('the recorded list of the live release', () => {
 
 describe('--diff: the live content of changed text files, in the same round trip', () => {
   it('is sent only for text files whose hash differs, and shown as a unified diff', () => {
-    const big = 'y'.repeat(MAX_RELEASE_DIFF_BYTES + 1);
+    const big = 'y'.repeat(MAX_DIFF_BYTES + 1);
     const liveFiles = [...A, local('big.txt', big), local('bin.dat', new Uint8Array([0, 1, 2]))];
     release('ffffffffffff', liveFiles);
     current('releases/ffffffffffff');
@@ -229,6 +244,43 @@ describe('--diff: the live content of changed text files, in the same round trip
     const { output, facts } = gather(request(B, true));
     expect(output).not.toMatch(/^Z\t/m);
     expect(releaseContents(facts.liveRelease!, 'h', B).changed[0]!.diff).toBe(
+      '(the live copy is missing or not a regular file: compared by sha256 only)',
+    );
+  });
+
+  it('a live copy grown since it was recorded: at most its recorded size and a byte is read, and it is not shown', () => {
+    release('jjjjjjjjjjjj', A);
+    // a.txt was 8 bytes when recorded; now 200 KiB (within the cap).
+    writeFileSync(join(root, 'releases', 'jjjjjjjjjjjj', 'a.txt'), 'g'.repeat(200 * 1024));
+    current('releases/jjjjjjjjjjjj');
+    const { facts } = gather(request(B, true));
+    expect(facts.liveRelease!.content.get('a.txt')?.length).toBe(9);
+    expect(releaseContents(facts.liveRelease!, 'j', B).changed[0]!.diff).toBe(
+      '(the live copy is not what svc recorded: not shown)',
+    );
+  });
+
+  it('the budget counts only the files the host was asked about (not binary or secret ones)', () => {
+    const size = 250 * 1024;
+    // Changed binaries and a secret, each within the cap, before the text file in path order:
+    // over the budget together, but never asked for.
+    const binary = (byte: number) => new Uint8Array(size).fill(0).map((_, i) => (i ? byte : 0));
+    const before = [
+      ...['a1.bin', 'a2.bin', 'a3.bin', 'a4.bin'].map((name) => local(name, binary(1))),
+      local('a5.pem', 'k'.repeat(size)),
+      local('z.txt', 'one\n'),
+    ];
+    release('kkkkkkkkkkkk', before);
+    unlinkSync(join(root, 'releases', 'kkkkkkkkkkkk', 'z.txt'));
+    current('releases/kkkkkkkkkkkk');
+    const next = [
+      ...['a1.bin', 'a2.bin', 'a3.bin', 'a4.bin'].map((name) => local(name, binary(2))),
+      local('a5.pem', 'K'.repeat(size)),
+      local('z.txt', 'two\n'),
+    ];
+    const { facts } = gather(request(next, true));
+    const changed = releaseContents(facts.liveRelease!, 'k', next).changed;
+    expect(changed.find((file) => file.path === 'z.txt')!.diff).toBe(
       '(the live copy is missing or not a regular file: compared by sha256 only)',
     );
   });

@@ -134,6 +134,10 @@ describe('isReleasePath', () => {
     ['a/..', false],
     ['a\u0000b', false],
     ['a\u007fb', false],
+    // C1: U+009B is a one-character CSI to a terminal; the names project/read.ts refuses.
+    ['a\u009b31mb', false],
+    ['a\u0085b', false],
+    ['a\u00a0b', true],
     ['a\u001fb', false],
   ])('%j: %s', (path, ok) => {
     expect(isReleasePath(path)).toBe(ok);

@@ -9,6 +9,7 @@ import { resolveHomePaths, type Operation } from '../../src/core/operations.js';
 import { planHost } from '../../src/core/plan.js';
 import { releaseFilesOf, releaseFilesText } from '../../src/core/release-files.js';
 import {
+  recordMissingReleaseFiles,
   recordReleaseFiles,
   releaseFilesEntry,
   RELEASE_FILES_ENTRY,
@@ -84,10 +85,23 @@ describe('recording a release file list', () => {
     expect(releaseFilesEntry(undefined)).toEqual([]);
   });
 
-  it('a redeploy of a release already there records nothing', () => {
+  it('a redeploy of a release already there records its list only where the host lacks it', () => {
     const { script, entries } = bundle(deployedFacts());
-    expect(entries.map((entry) => entry.path)).not.toContain(RELEASE_FILES_ENTRY);
-    expect(script).not.toContain('$stage/release-files');
+    expect(() => execFileSync('sh', ['-n'], { input: script })).not.toThrow();
+    expect(entries.map((entry) => entry.path)).toContain(RELEASE_FILES_ENTRY);
+    const guarded = recordMissingReleaseFiles(
+      'api-orders',
+      'abc123abc123',
+      '/var/www/api-orders/releases/abc123abc123',
+    );
+    expect(guarded.split('\n')[0]).toBe(
+      'if [ -d /var/www/api-orders/releases/abc123abc123 ] && [ ! -L /var/www/api-orders/releases/abc123abc123 ] && [ ! -e /var/lib/svc/api-orders/releases/abc123abc123 ]; then',
+    );
+    // Before the service is touched: with the files, not after a restart that may roll back.
+    const all = script.indexOf(guarded);
+    expect(all).toBeGreaterThan(0);
+    expect(all).toBeLessThan(script.indexOf('say "STEP\tfiles in place"'));
+    expect(script.split('$stage/release-files')).toHaveLength(2);
   });
 
   it('a pruned release takes its list with it', () => {

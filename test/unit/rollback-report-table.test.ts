@@ -23,6 +23,25 @@ describe('rollbackReport', () => {
       'old',
     ],
     [
+      'a failure the script named (visitors do not reach it through nginx), its text made visible',
+      {
+        FAIL: ['www-shop answers on its own port but not through nginx\u009b31m', 'x'],
+        ROLLEDBACK: ['healthy'],
+      },
+      'new',
+      'old',
+      'release new failed: www-shop answers on its own port but not through nginx\\x9b31m x; the previous release is serving again: release old is live and healthy',
+      'old',
+    ],
+    [
+      'a death said and a failure named: the death is what is said',
+      { EXITED: ['status 3'], FAIL: ['nginx -t refused the site'], ROLLEDBACK: ['healthy'] },
+      'new',
+      'old',
+      'release new exited (status 3); the previous release is serving again: release old is live and healthy',
+      'old',
+    ],
+    [
       'exited with a status, no time',
       { EXITED: ['status 3'], ROLLEDBACK: ['healthy'] },
       'new',

@@ -68,17 +68,32 @@ monit_checked() {
     tries=$((tries + 1)); [ "$tries" -le 150 ] || return 1; sleep 0.1
   done
 }
+nginx_pidfile() {
+  ngx_pidfile=$(nginx -T 2>/dev/null | sed -n 's/^[[:space:]]*pid[[:space:]][[:space:]]*\([^;[:space:]]*\)[[:space:]]*;.*/\1/p' | head -n 1) || ngx_pidfile=
+  [ -n "$ngx_pidfile" ] || ngx_pidfile=/run/nginx.pid
+}
+nginx_master() {
+  master=
+  if [ -d /run/systemd/system ]; then master=$(systemctl show -p MainPID --value nginx 2>/dev/null) || master=; fi
+  case $master in ''|0|*[!0-9]*) master=; { read -r master < "$ngx_pidfile"; } 2>/dev/null || : ;; esac
+  case $master in ''|*[!0-9]*) master= ;; esac
+}
+# ps_children PID: the pids whose parent is PID (every process's stat, parsed after its name).
+ps_children() {
+  awk -v m="$1" '{ pid = $1; sub(/^.*\) /, ""); if ($2 == m) print pid }' /proc/[0-9]*/stat 2>/dev/null | tr '\n' ' '
+}
 nginx_workers() {
-  workers=; master=
-  [ -r /run/nginx.pid ] && read -r master < /run/nginx.pid || return 0
-  case $master in ''|*[!0-9]*) return 0 ;; esac
+  workers=
+  nginx_master
+  [ -n "$master" ] || return 0
   if [ -r "/proc/$master/task/$master/children" ]; then read -r workers < "/proc/$master/task/$master/children" || :
-  else workers=$(awk -v m="$master" '$4 == m { print $1 }' /proc/[0-9]*/stat 2>/dev/null | tr '\n' ' '); fi
+  else workers=$(ps_children "$master"); fi
 }
 reload_nginx() {
+  nginx_pidfile
   nginx_workers; old_workers=$workers
   if [ -d /run/systemd/system ]; then systemctl reload-or-restart nginx || return 1
-  elif [ -s /run/nginx.pid ] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then nginx -s reload || return 1
+  elif [ -n "$master" ] && kill -0 "$master" 2>/dev/null; then nginx -s reload || return 1
   else nginx </dev/null >/dev/null 2>&1 3>&- 9>&-; return; fi # a daemon holding our pipes (or the lock) would keep them
   tries=0
   while :; do
@@ -104,10 +119,26 @@ port_free() {
     tries=$((tries + 1)); [ "$tries" -le "$2" ] || return 1; sleep 0.1
   done
 }
+# http_ok URL [HOST]: URL itself answers 200 within 2 s, asked with that Host header when one is
+# given. Exactly 200 whatever the client: a redirect is neither followed (its Location may name
+# another machine) nor taken for an answer, nor is a 204. The client is chosen once: curl, else
+# GNU wget (busybox's follows redirects, always), else node; each bounded by its own clock.
+http_client=
 http_ok() {
-  if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null --max-time 2 "$1"
-  elif command -v wget >/dev/null 2>&1; then wget -q -O /dev/null -T 2 "$1"
-  else node -e 'require("http").get(process.argv[1],{timeout:2000},r=>process.exit(r.statusCode===200?0:1)).on("error",()=>process.exit(1))' "$1"; fi
+  if [ -z "$http_client" ]; then
+    if command -v curl >/dev/null 2>&1; then http_client=curl
+    elif wget --version 2>/dev/null | grep -q '^GNU Wget'; then http_client=wget
+    else http_client=node; fi
+  fi
+  case $http_client in
+    curl)
+      if [ -n "${2-}" ]; then set -- "$1" -H "Host: $2"; else set -- "$1"; fi
+      [ "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 2 "$@")" = 200 ] ;;
+    wget)
+      if [ -n "${2-}" ]; then set -- "$1" --header "Host: $2"; else set -- "$1"; fi
+      [ "$(wget -S -O /dev/null -T 2 -t 1 --max-redirect=0 "$@" 2>&1 | awk '$1 ~ /^HTTP\// { print $2; exit }')" = 200 ] ;;
+    *) node -e 'const h=process.argv[2],r=require("http").get(process.argv[1],h?{headers:{host:h}}:{},s=>process.exit(s.statusCode===200?0:1));r.on("error",()=>process.exit(1));setTimeout(()=>{r.destroy();process.exit(1)},2000)' "$1" "${2-}" ;;
+  esac
 }
 # Hundredths of a second since boot into $up_cs (the shell's own read, no process).
 uptime_cs() {
@@ -231,28 +262,25 @@ wait_healthy() { # kind target seconds
     sleep 0.1
   done
 }
-# default_elsewhere PORT SITE: an enabled nginx file other than SITE whose listen on PORT is the
-# port's default_server (the first found) into $other, empty when none.
-default_elsewhere() {
+# listener_elsewhere PORT SITE DEFAULT: the first enabled nginx file other than SITE (in nginx's
+# include order, conf.d before sites-enabled) with a listen on PORT into $other, empty when none;
+# DEFAULT=1: only a listen that is the port's default_server. Comments go and the lines are joined
+# first: a one-line server block, or a listen written over several lines, counts too.
+listener_elsewhere() {
   other=
-  for f in /etc/nginx/sites-enabled/* /etc/nginx/conf.d/*.conf; do
+  if [ "$3" = 1 ]; then re="(^|[;{} ])listen +([^; ]*:)?$1( [^;]*)? default_server[ ;]"
+  else re="(^|[;{} ])listen +([^; ]*:)?$1[ ;]"; fi
+  for f in /etc/nginx/conf.d/*.conf /etc/nginx/sites-enabled/*; do
     [ -f "$f" ] && [ "$f" != "$2" ] || continue
-    if grep -Eq "^[[:space:]]*listen[[:space:]]+([^;#]*:)?$1([[:space:]][^;#]*)?[[:space:]]default_server" "$f"; then other=$f; return 0; fi
+    if sed 's/#.*//' "$f" | tr '\n\t\r' '   ' | grep -Eq "$re"; then other=$f; return 0; fi
   done
 }
-# front_ok URL HOST: a 200 from URL asked with that Host header (the client's default when empty).
-front_ok() {
-  if [ -z "$2" ]; then http_ok "$1"; return; fi
-  if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null --max-time 2 -H "Host: $2" "$1"
-  elif command -v wget >/dev/null 2>&1; then wget -q -O /dev/null -T 2 --header "Host: $2" "$1"
-  else node -e 'require("http").get(process.argv[1],{timeout:2000,headers:{host:process.argv[2]}},r=>process.exit(r.statusCode===200?0:1)).on("error",()=>process.exit(1))' "$1" "$2"; fi
-}
-# wait_front URL HOST TENTHS: front_ok within TENTHS tenths of a second (nginx takes up a reload
-# after the reload command returned).
+# wait_front URL HOST SECONDS: http_ok within SECONDS by the clock, as wait_healthy (nginx takes up
+# a reload after the reload command returned; each ask may take its 2 s).
 wait_front() {
-  tries=0
-  until front_ok "$1" "$2"; do
-    tries=$((tries + 1)); [ "$tries" -le "$3" ] || return 1; sleep 0.1
+  uptime_s; end=$((up_s + $3))
+  until http_ok "$1" "$2"; do
+    uptime_s; [ "$up_s" -lt "$end" ] || return 1; sleep 0.1
   done
 }
 [ -d /var/lib/svc ] && [ ! -L /var/lib/svc ] || mkdir -m 0700 -- /var/lib/svc
