@@ -37,6 +37,7 @@ const SYMBOL = {
   restart: '↻',
   start: '↻',
   reload: '↻',
+  switch: '⇄',
 } as const;
 
 function colorFor(change: Change, paint: Paint): (text: string) => string {
@@ -73,6 +74,7 @@ function changeLines(change: Change, paint: Paint, show: ShowOptions): string[] 
     lines.push(`      ${paint.yellow(note)}`);
   }
   for (const warning of change.warnings ?? []) lines.push(`      ${paint.yellow(`! ${warning}`)}`);
+  (change.steps ?? []).forEach((step, index) => lines.push(`      ${index + 1}. ${step}`));
   if (change.contents) lines.push(...releaseContentsLines(change.contents, paint));
   if (change.diff && !folded) {
     for (const line of change.diff.split('\n')) {
@@ -207,6 +209,7 @@ export function planDocument(service: string, outcomes: readonly HostOutcome[]):
               ...(change.sensitive && { sensitive: true }),
               ...(change.warnings && { warnings: change.warnings }),
               ...(change.contents && { contents: change.contents }),
+              ...(change.steps && { steps: change.steps }),
             })),
           },
     ),

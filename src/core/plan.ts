@@ -8,6 +8,7 @@ import { MAX_DIFF_BYTES } from './facts.js';
 import { RECORDS_ROOT } from './fact-request.js';
 import { attachReleaseContents, type ReleaseContents } from './release-contents.js';
 import { isTextContent } from './release-facts.js';
+import { planSwitch } from './cutover-plan.js';
 import type {
   DirOperation,
   FileOperation,
@@ -17,7 +18,7 @@ import type {
   ServiceOperation,
 } from './operations.js';
 
-export type Action = 'create' | 'update' | 'delete' | 'restart' | 'start' | 'reload';
+export type Action = 'create' | 'update' | 'delete' | 'restart' | 'start' | 'reload' | 'switch';
 
 export interface Change {
   action: Action;
@@ -38,6 +39,8 @@ export interface Change {
   warnings?: string[];
   /** A release change: its files against the live release's (release-contents.ts). */
   contents?: ReleaseContents;
+  /** A switch: the steps it takes, in order (`start slot b with release X`, ...). */
+  steps?: string[];
 }
 
 export interface HostPlan {
@@ -265,6 +268,13 @@ class HostPlanner {
       return;
     }
     const changed = op.dependsOn.filter((path) => this.changedPaths.has(path));
+    if (op.cutover !== undefined) {
+      const planned = planSwitch(op, op.cutover, this.facts, this.host, changed);
+      this.problems.push(...planned.problems);
+      if (planned.change !== undefined) this.add(planned.change);
+      else if (planned.problems.length === 0) this.unchanged++;
+      return;
+    }
     if (!this.facts.service.active) {
       this.add({ action: 'start', kind: 'service', target: op.name, reasons: ['not running'] });
     } else if (changed.length > 0) {
