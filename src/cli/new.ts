@@ -94,13 +94,21 @@ function cutoverFlag(kind: Kind, given: GivenAnswers, flags: NewFlags): Cutover 
   const cutover = flags.cutover as Cutover;
   if (cutover === 'restart') return cutover;
   if (kind === 'service' || given.runtime === 'static')
-    throw new SvcError('--cutover switch: needs a process that answers HTTP (api-, or www- --runtime node)');
+    throw new SvcError(
+      '--cutover switch: needs a process that answers HTTP (api-, or www- --runtime node)',
+    );
   if (kind === 'www' && given.runtime === undefined)
-    throw new SvcError('--cutover switch: give --runtime node too (a static site has no process to switch)');
+    throw new SvcError(
+      '--cutover switch: give --runtime node too (a static site has no process to switch)',
+    );
   if (given.init !== undefined && given.init !== 'systemd')
-    throw new SvcError(`--cutover switch: is built for --init systemd only so far (not ${given.init}); use --cutover restart`);
+    throw new SvcError(
+      `--cutover switch: is built for --init systemd only so far (not ${given.init}); use --cutover restart`,
+    );
   if (given.monit === true)
-    throw new SvcError('--cutover switch: goes without a monit check so far (monit would watch a pidfile no slot writes); use --no-monit');
+    throw new SvcError(
+      '--cutover switch: goes without a monit check so far (monit would watch a pidfile no slot writes); use --no-monit',
+    );
   given.init = 'systemd';
   given.monit = false;
   return cutover;

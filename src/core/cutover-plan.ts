@@ -53,9 +53,7 @@ export function planSwitch(
       kind: 'service',
       target: name,
       reasons:
-        live.state === 'none'
-          ? ['no slot serves yet']
-          : changed.map((path) => `${path} changed`),
+        live.state === 'none' ? ['no slot serves yet'] : changed.map((path) => `${path} changed`),
       steps: switchSteps(cutover, live),
     },
   };

@@ -86,9 +86,7 @@ export function upstreamText(name: string, slot: Slot): string {
 }
 
 export type LiveSlot =
-  | { state: 'none' }
-  | { state: 'live'; slot: Slot; idle: Slot }
-  | { state: 'unknown'; why: string };
+  { state: 'none' } | { state: 'live'; slot: Slot; idle: Slot } | { state: 'unknown'; why: string };
 
 const upstreamSha = (name: string, slot: Slot) =>
   sha256Hex(new TextEncoder().encode(upstreamText(name, slot)));

@@ -369,7 +369,7 @@ function cutoverProblems(manifest: Manifest, kind: Kind): ManifestProblem[] {
     );
   for (const key of ['PORT', 'HOST'])
     if (Object.hasOwn(manifest.env, key))
-      add(['env', key], "is set by svc for each slot under cutover: switch; remove it from env:");
+      add(['env', key], 'is set by svc for each slot under cutover: switch; remove it from env:');
   return problems;
 }
 
