@@ -108,7 +108,7 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('cutover under load (syste
       (kind) => `${kind} ${samples.filter((sample) => sample.kind === kind).length}`,
     );
     const retried = samples.filter((sample) => sample.retried).length;
-    return `${samples.length} requests (${kinds.join(', ')}), ${problems.length} failed; ${retried} sent again after nginx closed their idle keep-alive connection`;
+    return `${samples.length} requests (${kinds.join(', ')}), ${problems.length} failed; ${retried} sent again on a new connection after the server closed their idle keep-alive one`;
   };
 
   beforeAll(async () => {
