@@ -15,8 +15,12 @@ import { runSvc, sandboxSupport, startSandbox, SVC, type Sandbox } from '../help
 import { sampleProblem, startLoad, type DeployRecord, type Sample } from '../helpers/load.js';
 
 const HEADER = 'x-release';
-/** The releases deployed while the load runs, in order; `crash` exits at start. */
-const SEQUENCE = ['r2', 'r1', 'r2', 'crash', 'r1', 'r2', 'r1'];
+/**
+ * What happens while the load runs, in order: releases deployed (`crash` exits at start, `sick`
+ * runs but never answers its health path), and `rollback` (svc rollback: back to the release live
+ * before the last one).
+ */
+const SEQUENCE = ['r2', 'r1', 'r2', 'crash', 'r1', 'sick', 'r2', 'rollback', 'r2'];
 const LOAD = {
   path: '/',
   slowPath: '/slow',
@@ -32,7 +36,7 @@ const LOAD = {
  * The scaffold's server.js, made to say which release answers (a header on every response, from
  * release-id.txt in the release) and to answer /slow after 2 s; `crash`: it exits at start.
  */
-function patchServer(original: string, crash: boolean): string {
+function patchServer(original: string, release: string): string {
   const patched = original
     .replace(
       "import { createServer } from 'node:http';",
@@ -51,7 +55,12 @@ function patchServer(original: string, crash: boolean): string {
       "    if (request.url === '/slow') setTimeout(() => answer(request, response), 2000);\n    else answer(request, response);\n  } catch",
     );
   expect(patched.match(/RELEASE|\/slow/g)?.length, 'the server.js patch applied').toBe(4);
-  return crash ? `process.exit(3);\n${patched}` : patched;
+  if (release === 'sick') {
+    // Answers everything but its health path (404): a release nginx must never be sent to.
+    expect(patched).toContain('const HEALTH_PATH = "/ok";');
+    return patched.replace('const HEALTH_PATH = "/ok";', 'const HEALTH_PATH = "/not-ok";');
+  }
+  return release === 'crash' ? `process.exit(3);\n${patched}` : patched;
 }
 
 describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('cutover under load (systemd, nginx)', () => {
@@ -77,18 +86,35 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('cutover under load (syste
   /** Makes the project's next release `release`, deploys it, and records what came of it. */
   async function deploy(project: string, name: string, release: string): Promise<DeployRecord> {
     writeFileSync(join(project, 'release-id.txt'), `${release}\n`);
-    writeFileSync(join(project, 'server.js'), patchServer(server.get(name)!, release === 'crash'));
+    writeFileSync(join(project, 'server.js'), patchServer(server.get(name)!, release));
     const startedAt = Date.now();
-    const result = await runSvc(['deploy', 'sandbox', '--yes', '--dir', project], {
+    const result = await runSvc(
+      ['deploy', 'sandbox', '--yes', '--dir', project, '--health-timeout', '8'],
+      { ...sandbox().env, HOME: join(work, 'home') },
+    );
+    const record = { release, startedAt, endedAt: Date.now(), live: result.code === 0 };
+    const output = result.stdout + result.stderr;
+    if (release === 'crash') {
+      expect(result.code, output).not.toBe(0);
+      expect(output).toMatch(/exited \(status 3\)/);
+    } else if (release === 'sick') {
+      expect(result.code, output).not.toBe(0);
+      expect(output).toMatch(/failed its health check/);
+    } else expect(result.code, output).toBe(0);
+    return record;
+  }
+
+  /** svc rollback: the release live before the last live one goes live again. */
+  async function rollback(project: string, deploys: DeployRecord[]): Promise<DeployRecord> {
+    const live = deploys.filter((deploy) => deploy.live);
+    const back = live.at(-2)!.release;
+    const startedAt = Date.now();
+    const result = await runSvc(['rollback', 'sandbox', '--yes', '--dir', project], {
       ...sandbox().env,
       HOME: join(work, 'home'),
     });
-    const record = { release, startedAt, endedAt: Date.now(), live: result.code === 0 };
-    if (release === 'crash') {
-      expect(result.code, result.stdout + result.stderr).not.toBe(0);
-      expect(result.stdout + result.stderr).toMatch(/exited \(status 3\)/);
-    } else expect(result.code, result.stdout + result.stderr).toBe(0);
-    return record;
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    return { release: back, startedAt, endedAt: Date.now(), live: true };
   }
 
   /** The sequence deployed under the load; the samples and the deploys. */
@@ -96,7 +122,12 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('cutover under load (syste
     const deploys = [await deploy(project, name, 'r1')];
     const load = startLoad({ ...LOAD, host: address, port });
     try {
-      for (const release of SEQUENCE) deploys.push(await deploy(project, name, release));
+      for (const step of SEQUENCE)
+        deploys.push(
+          step === 'rollback'
+            ? await rollback(project, deploys)
+            : await deploy(project, name, step),
+        );
     } finally {
       await load.stop();
     }
