@@ -183,6 +183,46 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('cutover under load (syste
     );
   }, 600_000);
 
+  it('switch: nginx refusing the new upstream puts the old one back; the live slot serves on', async () => {
+    const name = 'api-switch';
+    const project = join(work, name);
+    const root = (command: string) => sandbox().ssh('sbx-1', command, { user: 'root' });
+    const upstream = `/var/lib/svc/${name}/upstream.conf`;
+    const before = root(`cat ${upstream}`).stdout;
+    const live = before.includes(':13000;') ? 13000 : 23000;
+    const idle = live === 13000 ? 23000 : 13000;
+    const answering = () =>
+      root(`curl -fsS -D - -o /dev/null --max-time 3 http://127.0.0.1:3000/`).stdout.match(
+        /^x-release: (\S+)/im,
+      )?.[1];
+    const was = answering();
+    expect(was).toMatch(/^r[12]$/);
+    // nginx -t fails from now on (another file of nginx's), while the running nginx serves on.
+    expect(root('echo "this is not nginx;" > /etc/nginx/conf.d/zz-svc-test-broken.conf').code).toBe(
+      0,
+    );
+    try {
+      writeFileSync(join(project, 'release-id.txt'), 'r3\n');
+      writeFileSync(join(project, 'server.js'), patchServer(server.get(name)!, 'r3'));
+      const result = await runSvc(['deploy', 'sandbox', '--yes', '--dir', project], {
+        ...sandbox().env,
+        HOME: join(work, 'home'),
+      });
+      const output = result.stdout + result.stderr;
+      expect(result.code, output).not.toBe(0);
+      expect(output).toMatch(/rolled back/);
+      expect(root(`cat ${upstream}`).stdout).toBe(before);
+      expect(
+        root(`systemctl is-active ${name}@${idle}; systemctl is-active ${name}@${live}`)
+          .stdout.split('\n')
+          .slice(0, 2),
+      ).toEqual(['inactive', 'active']);
+      expect(answering()).toBe(was);
+    } finally {
+      root('rm -f /etc/nginx/conf.d/zz-svc-test-broken.conf');
+    }
+  }, 120_000);
+
   it('restart: the same load and releases, for comparison', async () => {
     const name = 'api-restart';
     const project = newProject(name, ['--port', '3100']);
