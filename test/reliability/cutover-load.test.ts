@@ -223,6 +223,23 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('cutover under load (syste
     }
   }, 120_000);
 
+  it('switch: svc status and svc restart speak of the live slot', async () => {
+    const name = 'api-switch';
+    const project = join(work, name);
+    const env = { ...sandbox().env, HOME: join(work, 'home') };
+    const root = (command: string) => sandbox().ssh('sbx-1', command, { user: 'root' }).stdout;
+    const slot = root(`cat /var/lib/svc/${name}/upstream.conf`).match(/:(\d+);/)![1];
+    const mainPid = () => root(`systemctl show -p MainPID --value ${name}@${slot}`).trim();
+    const before = mainPid();
+    const status = await runSvc(['status', 'sandbox', '--dir', project], env);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(new RegExp(`^sbx-1 +\\S+ +running +${before} +\\S+ +200 `, 'm'));
+    const restart = await runSvc(['restart', 'sandbox', '--dir', project], env);
+    expect(restart.code, restart.stderr).toBe(0);
+    expect(mainPid()).not.toBe(before);
+    expect(restart.stdout).toContain(`running (pid ${mainPid()})`);
+  }, 120_000);
+
   it('restart: the same load and releases, for comparison', async () => {
     const name = 'api-restart';
     const project = newProject(name, ['--port', '3100']);

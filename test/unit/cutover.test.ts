@@ -1,7 +1,12 @@
 // cutover: switch (issue 11) in the pure core: svc.yaml's rules, the slot ports, which slot the
 // host serves from, what the plan says (the steps, or the one problem and its fix), the env file
 // without PORT and HOST, and the apply script's switch as text.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { controlScript, statusScript } from '../../src/core/lifecycle.js';
 import {
   derivedSlotPorts,
   liveSlot,
@@ -344,5 +349,28 @@ describe('the apply script of a switch', () => {
     const text = script([]);
     expect(text).toContain('systemctl start -- api-orders@13000.service');
     expect(text).not.toContain('drain_port ');
+  });
+});
+
+describe('svc status|start|stop|restart under switch', () => {
+  // The preamble's own lines, run by the real sh and sed against the upstream file svc writes.
+  it.each([A, B])('names the live slot $name unit from the upstream file', (slot) => {
+    const dir = mkdtempSync(join(tmpdir(), 'svc-cutover-'));
+    try {
+      const upstream = join(dir, 'upstream.conf');
+      writeFileSync(upstream, upstreamText('api-orders', slot));
+      const lines = statusScript(SWITCH)
+        .split('\n')
+        .filter((line) => /^(name=|slot=|\[ -z "\$slot" \])/.test(line))
+        .map((line) => line.replace(upstreamFile('api-orders'), upstream));
+      expect(lines).toHaveLength(3);
+      const result = spawnSync('sh', ['-c', `${lines.join('\n')}\nprintf %s "$name"`], {
+        encoding: 'utf8',
+      });
+      expect(result.stdout).toBe(`api-orders@${slot.port}`);
+      expect(controlScript(SWITCH, 'restart')).toContain('systemctl restart -- "$name"');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
