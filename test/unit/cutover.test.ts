@@ -22,6 +22,7 @@ import { renderEnvFile } from '../../src/core/env-file.js';
 import type { PathFact } from '../../src/core/facts.js';
 import { formatProblems, validateManifest, type Manifest } from '../../src/core/manifest.js';
 import { planHost } from '../../src/core/plan.js';
+import { formatHostOutcome, planDocument } from '../../src/core/plan-format.js';
 import { sha256Hex } from '../../src/core/release.js';
 import { facts, file, manifest, operations } from '../helpers/plan-fixtures.js';
 
@@ -38,6 +39,7 @@ const upstreamFact = (text: string): PathFact => ({
   sha256: sha256Hex(new TextEncoder().encode(text)),
 });
 const [A, B] = slotsOf(SWITCH);
+const id = (text: string) => text;
 
 function lines(change: Record<string, unknown>): string[] {
   const data: Record<string, unknown> = { ...SWITCH, ...change };
@@ -372,5 +374,38 @@ describe('svc status|start|stop|restart under switch', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a switch in the plan text and JSON', () => {
+  const plan = planHost('web1', operations(CONFIG, SWITCH), facts([NGINX]), 'digest');
+  const outcome = {
+    host: 'web1',
+    address: '10.0.0.1',
+    port: 22,
+    user: 'deploy',
+    status: 'planned' as const,
+    plan,
+  };
+  const plain = { green: id, yellow: id, red: id, bold: id, dim: id };
+
+  it('numbers the steps under the change', () => {
+    const text = formatHostOutcome(outcome, plain);
+    expect(text).toContain(
+      [
+        '  ⇄ switch service api-orders',
+        '      no slot serves yet',
+        '      1. start slot a (127.0.0.1:13000) with release abc123abc123, gate its health there',
+        '      2. switch: nginx on port 3000 to slot a (nginx -t, reload)',
+      ].join('\n'),
+    );
+  });
+
+  it('carries them in the JSON document', () => {
+    const doc = planDocument('api-orders', [outcome]) as {
+      hosts: { changes: { action: string; steps?: string[] }[] }[];
+    };
+    const change = doc.hosts[0]!.changes.find((c) => c.action === 'switch');
+    expect(change?.steps).toEqual(plan.changes.find((c) => c.action === 'switch')!.steps);
   });
 });
