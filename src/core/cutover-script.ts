@@ -80,6 +80,8 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
     // drain a killed deploy did not finish) is stopped before the new release takes the port.
     `${quiet(['systemctl', 'stop', '--', unit])} || :`,
     `${shellCommand(['systemctl', 'reset-failed', '--', unit])} 2>/dev/null || :`,
+    // Another process on the slot's port would answer the health check in the release's place.
+    `port_free ${next.port} 50 || { say "FAIL	port ${next.port} (slot ${next.name}) is held by another process: free it, or give svc.yaml slotPorts"; exit 1; }`,
     `gate_begin '' ${q(unit)} ${q(layout.logFile)} ${q(manifest.user)}`,
     `${quiet(['systemctl', 'start', '--', unit])} || :`,
     'started=0',

@@ -240,6 +240,35 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('cutover under load (syste
     expect(restart.stdout).toContain(`running (pid ${mainPid()})`);
   }, 120_000);
 
+  it('switch: an idle slot port another process holds is refused before the release starts', async () => {
+    const name = 'api-switch';
+    const project = join(work, name);
+    const root = (command: string) => sandbox().ssh('sbx-1', command, { user: 'root' });
+    const upstream = `/var/lib/svc/${name}/upstream.conf`;
+    const before = root(`cat ${upstream}`).stdout;
+    const idle = before.includes(':13000;') ? 23000 : 13000;
+    // A process answering 200 to everything on the idle slot's port: it would pass the gate.
+    const squat = root(
+      `systemd-run --unit svc-test-squat /usr/bin/node -e 'require("http").createServer((q, s) => s.end("squat")).listen(${idle}, "127.0.0.1")' && for i in $(seq 50); do curl -fsS -o /dev/null http://127.0.0.1:${idle}/ok && exit 0; sleep 0.1; done; exit 1`,
+    );
+    expect(squat.code, squat.stderr).toBe(0);
+    try {
+      writeFileSync(join(project, 'release-id.txt'), 'r4\n');
+      writeFileSync(join(project, 'server.js'), patchServer(server.get(name)!, 'r4'));
+      const result = await runSvc(['deploy', 'sandbox', '--yes', '--dir', project], {
+        ...sandbox().env,
+        HOME: join(work, 'home'),
+      });
+      const output = result.stdout + result.stderr;
+      expect(result.code, output).not.toBe(0);
+      expect(output).toContain(`port ${idle} (slot `);
+      expect(output).toContain('is held by another process');
+      expect(root(`cat ${upstream}`).stdout).toBe(before);
+    } finally {
+      root('systemctl stop svc-test-squat');
+    }
+  }, 120_000);
+
   it('restart: the same load and releases, for comparison', async () => {
     const name = 'api-restart';
     const project = newProject(name, ['--port', '3100']);

@@ -554,6 +554,7 @@ switched=0
 systemctl daemon-reload
 systemctl stop -- api-orders@23000.service </dev/null 3>&- 9>&- || :
 systemctl reset-failed -- api-orders@23000.service 2>/dev/null || :
+port_free 23000 50 || { say "FAIL	port 23000 (slot b) is held by another process: free it, or give svc.yaml slotPorts"; exit 1; }
 gate_begin '' api-orders@23000.service /var/log/api-orders/api-orders.log api-orders
 systemctl start -- api-orders@23000.service </dev/null 3>&- 9>&- || :
 started=0

@@ -552,6 +552,7 @@ switched=0
 systemctl daemon-reload
 systemctl stop -- api-orders@13000.service </dev/null 3>&- 9>&- || :
 systemctl reset-failed -- api-orders@13000.service 2>/dev/null || :
+port_free 13000 50 || { say "FAIL	port 13000 (slot a) is held by another process: free it, or give svc.yaml slotPorts"; exit 1; }
 gate_begin '' api-orders@13000.service /var/log/api-orders/api-orders.log api-orders
 systemctl start -- api-orders@13000.service </dev/null 3>&- 9>&- || :
 started=0
