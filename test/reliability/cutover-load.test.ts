@@ -223,7 +223,7 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('cutover under load (syste
     }
   }, 120_000);
 
-  it('switch: svc status and svc restart speak of the live slot', async () => {
+  it('switch: svc status, svc restart and ~/script/NAME/status speak of the live slot', async () => {
     const name = 'api-switch';
     const project = join(work, name);
     const env = { ...sandbox().env, HOME: join(work, 'home') };
@@ -238,6 +238,10 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('cutover under load (syste
     expect(restart.code, restart.stderr).toBe(0);
     expect(mainPid()).not.toBe(before);
     expect(restart.stdout).toContain(`running (pid ${mainPid()})`);
+    // The helper script a person runs on the host (as the login user, through sudo).
+    const helper = sandbox().ssh('sbx-1', `~/script/${name}/status`);
+    expect(helper.code, helper.stderr).toBe(0);
+    expect(helper.stdout).toContain(`${name}@${slot}.service`);
   }, 120_000);
 
   it('switch: an idle slot port another process holds is refused before the release starts', async () => {

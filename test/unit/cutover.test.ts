@@ -7,9 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { controlScript, statusScript } from '../../src/core/lifecycle.js';
+import { helperScripts } from '../../src/core/helper-scripts.js';
+import { shellCommand } from '../../src/core/quote.js';
 import {
   derivedSlotPorts,
   liveSlot,
+  liveSlotSystemctl,
   NGINX_BINARY,
   slotsOf,
   switchSteps,
@@ -407,5 +410,42 @@ describe('a switch in the plan text and JSON', () => {
     };
     const change = doc.hosts[0]!.changes.find((c) => c.action === 'switch');
     expect(change?.steps).toEqual(plan.changes.find((c) => c.action === 'switch')!.steps);
+  });
+});
+
+describe('the helper scripts under switch', () => {
+  // The argv the scripts exec, run by the real sh and sed, with a systemctl that prints its words.
+  it.each([
+    [A, ['restart'], 'restart -- api-orders@13000'],
+    [B, ['status', '--no-pager'], 'status --no-pager -- api-orders@23000'],
+  ])('acts on the live slot %#', (slot, action, expected) => {
+    const dir = mkdtempSync(join(tmpdir(), 'svc-cutover-'));
+    try {
+      const upstream = join(dir, 'upstream.conf');
+      writeFileSync(upstream, upstreamText('api-orders', slot));
+      writeFileSync(join(dir, 'systemctl'), '#!/bin/sh\necho "$@"\n', { mode: 0o755 });
+      const argv = liveSlotSystemctl('api-orders', action).map((word) =>
+        word === upstreamFile('api-orders') ? upstream : word,
+      );
+      const result = spawnSync(argv[0]!, argv.slice(1), {
+        encoding: 'utf8',
+        env: { PATH: `${dir}:/usr/bin:/bin` },
+      });
+      expect(result.stdout.trim()).toBe(expected);
+      expect(helperScripts(SWITCH, 'deploy').restart).toContain(
+        shellCommand(['sudo', '-n', ...liveSlotSystemctl('api-orders', ['restart'])]),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says so when no slot is live', () => {
+    const argv = liveSlotSystemctl('api-orders', ['start']).map((word) =>
+      word === upstreamFile('api-orders') ? '/nonexistent/upstream.conf' : word,
+    );
+    const result = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('api-orders: no live slot (no deploy has switched yet)');
   });
 });
