@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { resolve, relative } from 'node:path';
 import { SvcError } from '../core/errors.js';
+import { CUTOVERS, type Cutover } from '../core/cutover.js';
 import { INIT_SYSTEMS, RUNTIMES, type Manifest } from '../core/manifest.js';
 import { checkServiceName, type Kind } from '../core/naming.js';
 import {
@@ -35,6 +36,7 @@ export interface NewFlags {
   init?: string;
   monit?: boolean;
   alert?: string;
+  cutover?: string;
   user?: string;
   env?: string[];
   secret?: string[];
@@ -95,6 +97,38 @@ function checkSecretInput(keys: readonly string[], input: SecretInput | undefine
     );
 }
 
+/**
+ * --cutover switch: only for a process that answers HTTP (api-, node www-), under systemd (the one
+ * init system the switch is built for yet), and without a monit check (monit would watch a pidfile
+ * no slot writes). Checked before any question is asked.
+ */
+function cutoverFlag(kind: Kind, given: GivenAnswers, flags: NewFlags): Cutover | undefined {
+  if (flags.cutover === undefined) return undefined;
+  if (!(CUTOVERS as readonly string[]).includes(flags.cutover))
+    throw new SvcError(`--cutover: must be one of ${CUTOVERS.join(', ')}`);
+  const cutover = flags.cutover as Cutover;
+  if (cutover === 'restart') return cutover;
+  if (kind === 'service' || given.runtime === 'static')
+    throw new SvcError(
+      '--cutover switch: needs a process that answers HTTP (api-, or www- --runtime node)',
+    );
+  if (kind === 'www' && given.runtime === undefined)
+    throw new SvcError(
+      '--cutover switch: give --runtime node too (a static site has no process to switch)',
+    );
+  if (given.init !== undefined && given.init !== 'systemd')
+    throw new SvcError(
+      `--cutover switch: is built for --init systemd only so far (not ${given.init}); use --cutover restart`,
+    );
+  if (given.monit === true)
+    throw new SvcError(
+      '--cutover switch: goes without a monit check so far (monit would watch a pidfile no slot writes); use --no-monit',
+    );
+  given.init = 'systemd';
+  given.monit = false;
+  return cutover;
+}
+
 function describeFiles(dir: string, files: readonly RenderedFile[]): string[] {
   return files.map((file) => `  ${file.mode.toString(8).padStart(4, '0')}  ${file.path}`);
 }
@@ -110,6 +144,7 @@ export async function runNew(name: string, flags: NewFlags, io: NewIo): Promise<
     throw new SvcError('--alert: monit sends the alerts; it cannot go with --no-monit');
   const secretFlags = parseSecretFlags(flags.secret ?? []);
   checkSecretInput(secretFlags.toRead, io.secretInput);
+  const cutover = cutoverFlag(checked.kind, given, flags);
   const dir = resolve(io.cwd, flags.dir ?? name);
   const shownDir = relative(io.cwd, dir) || '.';
   const state = checkTarget(dir, flags.force === true);
@@ -127,6 +162,7 @@ export async function runNew(name: string, flags: NewFlags, io: NewIo): Promise<
     read[key] = flags.dryRun ? '' : await io.secretInput!.read(key);
   const extra = {
     alert,
+    ...(cutover !== undefined && { cutover }),
     ...(flags.secret !== undefined && {
       secrets: Object.fromEntries(
         secretFlags.order.map((key) => [key, read[key] ?? secretFlags.given[key]!]),
@@ -209,6 +245,10 @@ export function newCommand(): Command {
     .option('--monit', 'add a monit check (default)')
     .option('--no-monit', 'no monit check')
     .option('--alert <email>', "where monit sends this service's alerts (svc.yaml alert:)")
+    .option(
+      '--cutover <how>',
+      'restart (default) or switch: nginx in front, two slots, a health-gated switch (systemd, no monit)',
+    )
     .option('--user <user>', 'Linux user the service runs as (default: NAME)')
     .option(
       '--env <KEY=VALUE>',

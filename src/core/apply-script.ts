@@ -20,6 +20,7 @@ import {
   updateDir,
 } from './apply-files.js';
 import { gateBegin, HEALTH } from './health-gate.js';
+import { DRAIN, switchActivation } from './cutover-script.js';
 import { FRONT, frontConflictLine, frontGateLine, type FrontCheck } from './nginx-front.js';
 import { initControl } from './init-control.js';
 import { hostLayout, servicePidFile } from './layout.js';
@@ -538,6 +539,8 @@ interface Activation {
   undoBefore: string[];
   /** What undo() runs after the files are back: put the previous version into service. */
   undoService: string[];
+  /** After the records: what may take its time once the deploy has succeeded (a drain). */
+  after?: string[];
 }
 
 /**
@@ -633,6 +636,21 @@ function activation(input: ApplyInput): Activation {
     plan.changes.filter((change) => change.kind === 'file').map((change) => change.target),
   );
   const health = input.operations.find((op): op is HealthOperation => op.kind === 'health');
+  const serviceOp = input.operations.find((op) => op.kind === 'service');
+  if (
+    serviceOp?.kind === 'service' &&
+    serviceOp.cutover !== undefined &&
+    plan.changes.some((change) => change.kind === 'service' && change.action === 'switch')
+  )
+    return switchActivation({
+      manifest,
+      cutover: serviceOp.cutover,
+      facts: input.facts,
+      changes: plan.changes,
+      healthTimeoutSeconds: input.healthTimeoutSeconds,
+      front: frontCheck(input, health),
+      recordBad: writeRecords(input, 'bad', newCurrent(input), previousFiles(input)),
+    });
   const start: string[] = [];
   const monitChanged = plan.changes.some(
     (change) => change.kind === 'monit' && change.action === 'reload',
@@ -919,6 +937,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     ENV_PORT,
     HEALTH,
     FRONT,
+    ...(service.after !== undefined && service.after.length > 0 ? [DRAIN] : []),
     stageSection(input.manifest.name),
     lockSection(input),
     staleSection(input),
@@ -954,6 +973,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     writeRecords(input, 'good', releaseId, deployedFiles(input)),
     ...dropAdoptedCopies(input),
     ...prunes,
+    ...(service.after ?? []),
     `say "DONE	${releaseId ?? '-'}"`,
     '',
   ].join('\n');

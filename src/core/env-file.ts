@@ -26,7 +26,7 @@ export interface SecretOrigin {
 }
 
 export function renderEnvFile(
-  manifest: Pick<Manifest, 'name' | 'port' | 'appPort'>,
+  manifest: Pick<Manifest, 'name' | 'port' | 'appPort' | 'cutover'>,
   environment: EnvironmentInput,
 ): string {
   const path = hostLayout(manifest.name).envFile;
@@ -36,12 +36,14 @@ export function renderEnvFile(
     "# secrets' sources instead; the next deploy rewrites this file.",
   ];
   // Behind nginx, HOST and PORT come last so that no entry can expose the process directly.
-  if (manifest.appPort === undefined && manifest.port !== undefined)
+  // Under cutover: switch each slot's unit sets them (Environment=): none here, which would win.
+  const slots = manifest.cutover === 'switch';
+  if (!slots && manifest.appPort === undefined && manifest.port !== undefined)
     lines.push(envFileLine('PORT', String(manifest.port)));
   if (!Object.hasOwn(environment.env, 'NODE_ENV')) lines.push('NODE_ENV=production');
   for (const [key, value] of Object.entries(environment.env)) lines.push(envFileLine(key, value));
   for (const { key, value } of environment.secrets) lines.push(envFileLine(key, value));
-  if (manifest.appPort !== undefined) {
+  if (!slots && manifest.appPort !== undefined) {
     lines.push(envFileLine('HOST', '127.0.0.1'));
     lines.push(envFileLine('PORT', String(manifest.appPort)));
   }

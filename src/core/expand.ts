@@ -11,6 +11,7 @@ import type { LocalFile } from './release.js';
 import { installedMode, sha256Hex } from './release.js';
 import { manifestTemplateValues, renderText, templateDataOf } from './template.js';
 import { renderEnvFile, type EnvironmentInput } from './env-file.js';
+import { DEFAULT_DRAIN_SECONDS, isSwitch, slotsOf, slotTemplateUnit } from './cutover.js';
 
 export interface ExpandInput {
   manifest: Manifest;
@@ -274,6 +275,18 @@ export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Oper
             name: manifest.name,
             init: manifest.init,
             dependsOn: inputs.map((op) => (op as { path: string }).path),
+            ...(isSwitch(manifest) &&
+              manifest.port !== undefined && {
+                cutover: {
+                  slots: slotsOf(manifest),
+                  port: manifest.port,
+                  drainSeconds: manifest.drainTimeout ?? DEFAULT_DRAIN_SECONDS,
+                  release: input.release.id,
+                  templateUnit: operations.some(
+                    (op) => op.kind === 'file' && op.path === slotTemplateUnit(manifest.name),
+                  ),
+                },
+              }),
           });
           if (hasFront(manifest)) operations.push(...nginxOperation(operations, manifest.port));
         } else {

@@ -4,6 +4,7 @@ import { hostLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
 import type { Operation } from './operations.js';
 import { liveReleaseRequest } from './release-facts.js';
+import { NGINX_BINARY, upstreamFile } from './cutover.js';
 
 export const RECORDS_FILE = 'installed.json';
 export const RECORDS_ROOT = '/var/lib/svc';
@@ -32,6 +33,15 @@ export function buildFactRequest(
         ? { path: op.path, compareWith: op.sha256 }
         : { path: op.path },
     );
+  }
+  // cutover: switch: which slot nginx serves (the upstream file's sha256), and whether nginx is
+  // there at all: plain path facts, in the stale-plan digest like the rest.
+  if (operations.some((op) => op.kind === 'service' && op.cutover !== undefined)) {
+    for (const path of [upstreamFile(manifest.name), NGINX_BINARY])
+      if (!seen.has(path)) {
+        seen.add(path);
+        paths.push({ path });
+      }
   }
   const release = operations.find((op) => op.kind === 'release');
   const users = [...new Set(operations.flatMap((op) => (op.kind === 'user' ? [op.name] : [])))];

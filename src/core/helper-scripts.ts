@@ -4,6 +4,7 @@ import { serviceControl } from './init-control.js';
 import { hostLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
 import { shellCommand } from './quote.js';
+import { isSwitch, liveSlotSystemctl } from './cutover.js';
 
 export const HELPER_SCRIPTS = ['start', 'stop', 'restart', 'status', 'logs'] as const;
 
@@ -30,6 +31,22 @@ export function helperScripts(
   const sudo = login === 'root' ? [] : ['sudo', '-n'];
   const script = (what: string, argv: string[]) =>
     `#!/bin/sh\n# ${manifest.name}: ${what}. Written by svc deploy; svc start|stop|... TARGET does the same from afar.\nexec ${shellCommand([...sudo, ...argv])} "$@"\n`;
+  if (isSwitch(manifest)) {
+    // cutover: switch: the live slot's unit, NAME@PORT (cutover.ts).
+    const slot = (action: string[]) => liveSlotSystemctl(manifest.name, action);
+    return {
+      start: script('start its live slot', slot(['start'])),
+      stop: script('stop its live slot: TERM, the stop timeout, then KILL', slot(['stop'])),
+      restart: script('restart its live slot', slot(['restart'])),
+      status: script('is its live slot running?', slot(['status', '--no-pager'])),
+      logs: script('its log (add -f to follow)', [
+        'tail',
+        '-n',
+        '100',
+        hostLayout(manifest.name).logFile,
+      ]),
+    };
+  }
   return {
     start: script('start it', serviceControl(init, manifest.monit, 'start', manifest.name)),
     stop: script(

@@ -6,6 +6,7 @@ import { serviceControl, type ControlAction } from './init-control.js';
 import { hostLayout, servicePidFile } from './layout.js';
 import type { Manifest } from './manifest.js';
 import { shellCommand, shellQuote as q } from './quote.js';
+import { isSwitch, upstreamFile } from './cutover.js';
 
 const HELPERS = String.raw`set -eu
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -28,6 +29,14 @@ function preamble(manifest: Manifest): string {
   return [
     HELPERS,
     `name=${q(manifest.name)}`,
+    // cutover: switch: the live slot's unit, NAME@PORT, from the upstream file nginx reads.
+    ...(isSwitch(manifest)
+      ? [
+          String.raw`slot=$(sed -n 's/^server 127\.0\.0\.1:\([0-9][0-9]*\);$/\1/p' ` +
+            `${q(upstreamFile(manifest.name))} 2>/dev/null | head -n 1)`,
+          `[ -z "$slot" ] || name=${q(`${manifest.name}@`)}"$slot"`,
+        ]
+      : []),
     `init=${q(manifest.init ?? 'none')}`,
     // The service's own pid (under OpenRC not the pidfile, which is its supervisor's).
     `pidfile=${q(servicePidFile(manifest.name, manifest.init))}`,
@@ -108,9 +117,10 @@ export function parseStatus(output: string, host: string, manifest: Manifest): S
  */
 export function controlScript(manifest: Manifest, action: ControlAction): string {
   if (manifest.init === undefined) throw new Error(`${manifest.name} runs no process of its own`);
-  const command = shellCommand(
-    serviceControl(manifest.init, manifest.monit, action, manifest.name),
-  );
+  // cutover: switch: the live slot's unit ($name, from the preamble), in place.
+  const command = isSwitch(manifest)
+    ? `systemctl ${action} -- "$name"`
+    : shellCommand(serviceControl(manifest.init, manifest.monit, action, manifest.name));
   const wait = manifest.stopTimeout + 15;
   return [
     preamble(manifest),

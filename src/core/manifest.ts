@@ -6,6 +6,7 @@ import { checkServiceName, shownText, USER_PATTERN, type Kind } from './naming.j
 import { SANDBOX_GROUP } from './sandbox-inventory.js';
 import { DEFAULT_ENVIRONMENT, qualifiedVariableClash } from './environment-name.js';
 import { closest } from './suggest.js';
+import { CUTOVERS, derivedSlotPorts } from './cutover.js';
 
 export const INIT_SYSTEMS = ['systemd', 'openrc', 'upstart', 'monit'] as const;
 export type InitSystem = (typeof INIT_SYSTEMS)[number];
@@ -188,6 +189,22 @@ const manifestSchema = z.strictObject({
    * front, its process still listening on `port` itself.
    */
   appPort: portSchema.optional(),
+  /**
+   * How a deploy replaces the running release: restart it in place (the default), or switch
+   * nginx on `port` from one slot to the other (core/cutover.ts).
+   */
+  cutover: z.enum(CUTOVERS, err(`must be one of ${CUTOVERS.join(', ')}`)).optional(),
+  /** cutover: switch: how long requests in flight on the old slot may take before it is stopped. */
+  drainTimeout: z
+    .number(err('must be a whole number of seconds between 1 and 3600'))
+    .int(err('must be a whole number of seconds between 1 and 3600'))
+    .min(1, err('must be a whole number of seconds between 1 and 3600'))
+    .max(3600, err('must be a whole number of seconds between 1 and 3600'))
+    .optional(),
+  /** cutover: switch: the two slots' loopback ports, when the derived ones (port+10000, ...) clash. */
+  slotPorts: z
+    .tuple([portSchema, portSchema], err('must be two ports, e.g. [13000, 23000]'))
+    .optional(),
   health: z
     .string(err('must be a URL path such as /ok'))
     .max(200, err('must be at most 200 characters'))
@@ -293,6 +310,7 @@ function crossFieldProblems(manifest: Manifest): ManifestProblem[] {
     else if (manifest.appPort === manifest.port)
       add('appPort', 'must differ from port: nginx listens on port and proxies to appPort');
   }
+  problems.push(...cutoverProblems(manifest, kind));
   if (manifest.alert !== undefined && !manifest.monit)
     add('alert', 'monit sends the alerts: it needs monit: true');
   if (manifest.init === 'monit' && !manifest.monit) {
@@ -310,6 +328,48 @@ function crossFieldProblems(manifest: Manifest): ManifestProblem[] {
       ]);
     }
   }
+  return problems;
+}
+
+/** cutover:, drainTimeout: and slotPorts: belong together, and the slots' ports may not clash. */
+function cutoverProblems(manifest: Manifest, kind: Kind): ManifestProblem[] {
+  const problems: ManifestProblem[] = [];
+  const add = (keys: string[], message: string) =>
+    problems.push({ path: keys.join('.'), keys, message });
+  const switching = manifest.cutover === 'switch';
+  if (!switching) {
+    if (manifest.drainTimeout !== undefined)
+      add(['drainTimeout'], 'only cutover: switch drains a slot; it needs cutover: switch');
+    if (manifest.slotPorts !== undefined)
+      add(['slotPorts'], 'only cutover: switch has slots; it needs cutover: switch');
+    return problems;
+  }
+  if (kind === 'service' || manifest.runtime !== 'node' || manifest.port === undefined) {
+    add(
+      ['cutover'],
+      'switch needs a process that answers HTTP on a port (api-, or a node www- site); use restart',
+    );
+    return problems;
+  }
+  const [a, b] = manifest.slotPorts ?? derivedSlotPorts(manifest.port);
+  if (manifest.appPort !== undefined)
+    add(
+      ['appPort'],
+      `is not used with cutover: switch (the process listens on its slots' ports, ${a} and ${b}); remove it`,
+    );
+  if (manifest.slotPorts !== undefined) {
+    if (a === b) add(['slotPorts'], 'must be two different ports');
+    if (a === manifest.port || b === manifest.port)
+      add(['slotPorts'], `must differ from port (${manifest.port}): nginx listens there`);
+  }
+  if (manifest.monit)
+    add(
+      ['monit'],
+      'must be false with cutover: switch so far: monit would watch a pidfile no slot writes (systemd restarts a slot that crashes)',
+    );
+  for (const key of ['PORT', 'HOST'])
+    if (Object.hasOwn(manifest.env, key))
+      add(['env', key], 'is set by svc for each slot under cutover: switch; remove it from env:');
   return problems;
 }
 
@@ -464,9 +524,12 @@ export function appPortFor(port: number): number {
   return port + 10000 <= 65535 ? port + 10000 : port - 10000;
 }
 
-/** A node www- site with nginx in front: its process listens on appPort, loopback only. */
-export function hasFront(manifest: Pick<Manifest, 'appPort'>): boolean {
-  return manifest.appPort !== undefined;
+/**
+ * nginx in front of the process: a node www- site with appPort (its process on appPort, loopback
+ * only), or any cutover: switch service (its slots on their loopback ports).
+ */
+export function hasFront(manifest: Pick<Manifest, 'appPort' | 'cutover'>): boolean {
+  return manifest.appPort !== undefined || manifest.cutover === 'switch';
 }
 
 /** The port the service's own process answers on (its health), if it serves HTTP. */

@@ -1,6 +1,7 @@
 // Operations: what a host should look like, as data. The playbook expands into these; the
 // planner compares them with the host's facts. Paths under the SSH login user's home are written
 // `~/...` and resolved against the home the facts report.
+import type { Slot } from './cutover.js';
 import type { LocalFile } from './release.js';
 
 export interface Ownership {
@@ -70,6 +71,19 @@ export interface ServiceOperation {
   init: 'systemd' | 'openrc' | 'upstart' | 'monit';
   /** Paths whose change means the running service must restart. */
   dependsOn: string[];
+  /** cutover: switch: the slots a deploy moves between, instead of a restart (core/cutover.ts). */
+  cutover?: SwitchCutover;
+}
+
+export interface SwitchCutover {
+  slots: [Slot, Slot];
+  /** The public port nginx listens on. */
+  port: number;
+  drainSeconds: number;
+  /** The release the new slot starts with: the plan names it. */
+  release: string;
+  /** config/ ships the template unit the slots are instances of (NAME@.service). */
+  templateUnit: boolean;
 }
 
 export interface MonitOperation {

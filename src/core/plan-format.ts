@@ -38,6 +38,7 @@ const SYMBOL = {
   restart: '↻',
   start: '↻',
   reload: '↻',
+  switch: '⇄',
 } as const;
 
 function colorFor(change: Change, paint: Paint): (text: string) => string {
@@ -74,6 +75,7 @@ function changeLines(change: Change, paint: Paint, show: ShowOptions): string[] 
     lines.push(`      ${paint.yellow(note)}`);
   }
   for (const warning of change.warnings ?? []) lines.push(`      ${paint.yellow(`! ${warning}`)}`);
+  (change.steps ?? []).forEach((step, index) => lines.push(`      ${index + 1}. ${step}`));
   if (change.contents) lines.push(...releaseContentsLines(change.contents, paint));
   if (change.diff && !folded) {
     // A live file's content came from the host: its control characters are shown escaped.
@@ -217,6 +219,7 @@ export function planDocument(service: string, outcomes: readonly HostOutcome[]):
               ...(change.sensitive && { sensitive: true }),
               ...(change.warnings && { warnings: change.warnings }),
               ...(change.contents && { contents: change.contents }),
+              ...(change.steps && { steps: change.steps }),
             })),
           },
     ),

@@ -11,6 +11,7 @@ import { isTextContent } from './release-facts.js';
 import { liveReleaseOf } from './layout.js';
 import { releasesToPrune } from './release-retention.js';
 import type { SecretOrigin } from './env-file.js';
+import { planSwitch } from './cutover-plan.js';
 import type {
   DirOperation,
   FileOperation,
@@ -20,7 +21,7 @@ import type {
   ServiceOperation,
 } from './operations.js';
 
-export type Action = 'create' | 'update' | 'delete' | 'restart' | 'start' | 'reload';
+export type Action = 'create' | 'update' | 'delete' | 'restart' | 'start' | 'reload' | 'switch';
 
 export interface Change {
   action: Action;
@@ -41,6 +42,8 @@ export interface Change {
   warnings?: string[];
   /** A release change: its files against the live release's (release-contents.ts). */
   contents?: ReleaseContents;
+  /** A switch: the steps it takes, in order (`start slot b with release X`, ...). */
+  steps?: string[];
 }
 
 export interface HostPlan {
@@ -270,6 +273,13 @@ class HostPlanner {
       return;
     }
     const changed = op.dependsOn.filter((path) => this.changedPaths.has(path));
+    if (op.cutover !== undefined) {
+      const planned = planSwitch(op, op.cutover, this.facts, this.host, changed);
+      this.problems.push(...planned.problems);
+      if (planned.change !== undefined) this.add(planned.change);
+      else if (planned.problems.length === 0) this.unchanged++;
+      return;
+    }
     if (!this.facts.service.active) {
       this.add({ action: 'start', kind: 'service', target: op.name, reasons: ['not running'] });
     } else if (changed.length > 0) {

@@ -122,6 +122,9 @@ function ownUnitPatterns(service: string): string[] {
   return [
     `/etc/systemd/system/${service}.service`,
     `/etc/systemd/system/${service}.service.d/*`,
+    // cutover: switch: the template unit whose instances are the slots (NAME@PORT.service).
+    `/etc/systemd/system/${service}@.service`,
+    `/etc/systemd/system/${service}@.service.d/*`,
     `/etc/systemd/system/${service}.socket`,
     `/etc/systemd/system/${service}.timer`,
     `/etc/init.d/${service}`,

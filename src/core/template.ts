@@ -4,6 +4,7 @@
 // would look like quoting while protecting nothing: a template calls its format's quoter instead,
 // `<%- it.q.sh(x) %>`, or rendering fails.
 import ejs, { type Options } from 'ejs';
+import { cutoverOf, isSwitch, slotsOf, upstreamFile } from './cutover.js';
 import { hostLayout } from './layout.js';
 import { kindOf, type Manifest } from './manifest.js';
 import { quoters } from './quote.js';
@@ -56,6 +57,10 @@ export function manifestTemplateValues(manifest: Manifest): Record<string, unkno
     runtime: manifest.runtime,
     port: manifest.port,
     appPort: manifest.appPort,
+    cutover: cutoverOf(manifest),
+    // cutover: switch: where nginx reads which slot is live, and the slots' ports.
+    upstreamFile: upstreamFile(manifest.name),
+    slotPorts: isSwitch(manifest) ? slotsOf(manifest).map((slot) => slot.port) : undefined,
     health: manifest.health,
     init: manifest.init,
     monit: manifest.monit,

@@ -12,10 +12,13 @@ import { appPortFor, hasFront, kindOf } from '../core/manifest.js';
 import { splitSecrets, type Answers } from './answers.js';
 import { DEFAULT_ENVIRONMENT } from '../core/environment-name.js';
 import { secretsFilePath } from '../core/secrets.js';
+import { isSwitch, slotTemplateUnit, type Cutover } from '../core/cutover.js';
 
 /** Choices made only by flags, never asked: `--alert EMAIL`, `--secret KEY=VALUE`. */
 export interface ExtraChoices {
   alert?: string;
+  /** --cutover: switch puts nginx in front of two slots (core/cutover.ts). */
+  cutover?: Cutover;
   secrets?: Record<string, string>;
 }
 
@@ -41,8 +44,11 @@ export function manifestFromAnswers(
     description: answers.description,
     ...(answers.port !== undefined && { port: answers.port }),
     // A node www- site sits behind nginx: nginx on `port`, the process on appPort, loopback only.
+    ...(extra.cutover !== undefined && { cutover: extra.cutover }),
+    // Under cutover: switch the process listens on its slots' ports instead (core/cutover.ts).
     ...(answers.kind === 'www' &&
       runsProcess &&
+      extra.cutover !== 'switch' &&
       answers.port !== undefined && { appPort: appPortFor(answers.port) }),
     ...(answers.health !== undefined && { health: answers.health }),
     runtime: answers.runtime,
@@ -129,6 +135,14 @@ function unitFiles(manifest: Manifest): ProjectFile[] {
   const name = manifest.name;
   switch (manifest.init) {
     case 'systemd':
+      if (isSwitch(manifest))
+        return [
+          {
+            path: `config${slotTemplateUnit(name)}`,
+            template: 'config/systemd-slot.service.ejs',
+            mode: 0o644,
+          },
+        ];
       return [
         {
           path: `config/etc/systemd/system/${name}.service`,

@@ -12,6 +12,7 @@ import {
   type ApplyInput,
 } from '../../src/core/apply-script.js';
 import { expandPlaybook } from '../../src/core/expand.js';
+import { NGINX_BINARY, slotsOf, upstreamFile, upstreamText } from '../../src/core/cutover.js';
 import { buildFactRequest } from '../../src/core/fact-request.js';
 import type { HostFacts } from '../../src/core/facts.js';
 import type { InitSystem, Manifest } from '../../src/core/manifest.js';
@@ -28,6 +29,16 @@ import {
   manifest,
   withRecordedFile,
 } from '../helpers/plan-fixtures.js';
+
+const NGINX_FACT = { path: NGINX_BINARY, type: 'file' as const, mode: 0o755 };
+const SWITCH_MANIFEST = { ...manifest, cutover: 'switch', monit: false } as Manifest;
+const SWITCH_CONFIG = [
+  file('etc/systemd/system/api-orders@.service', '[Service]\nExecStart=/usr/bin/node server.js\n'),
+  file(
+    'etc/nginx/sites-enabled/api-orders.conf',
+    'upstream svc_api_orders_app { include "/var/lib/svc/api-orders/upstream.conf"; }\n',
+  ),
+];
 
 interface Scenario {
   facts: () => HostFacts;
@@ -147,6 +158,33 @@ const SCENARIOS: Record<string, Scenario> = {
       runtime: 'static',
     } as Manifest,
     config: [SITE],
+  },
+  // cutover: switch (cutover-script.ts): the first slot, then a switch from slot a to b.
+  'switch-first-slot': {
+    facts: () => facts([NGINX_FACT]),
+    manifest: SWITCH_MANIFEST,
+    config: SWITCH_CONFIG,
+  },
+  'switch-a-to-b': {
+    facts: () => {
+      const live = deployedFacts();
+      live.service = { active: false };
+      live.paths.set(NGINX_FACT.path, NGINX_FACT);
+      const upstream = upstreamFile('api-orders');
+      const text = upstreamText('api-orders', slotsOf(SWITCH_MANIFEST)[0]);
+      live.paths.set(upstream, {
+        path: upstream,
+        type: 'file',
+        mode: 0o644,
+        owner: 'root',
+        group: 'root',
+        sha256: sha256Hex(new TextEncoder().encode(text)),
+      });
+      return live;
+    },
+    manifest: SWITCH_MANIFEST,
+    config: SWITCH_CONFIG,
+    release: 'def456def456',
   },
   'node-site-behind-nginx': {
     facts: () => facts(),

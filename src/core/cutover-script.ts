@@ -1,0 +1,143 @@
+// The apply script's part for cutover: switch under systemd (see cutover.ts). The live slot keeps
+// serving throughout: the new release starts in the idle slot (NAME@PORT.service), is gated on
+// that slot's own port (a death is seen from systemd's record within a poll, the log's tail sent
+// back), and only then does nginx get the new upstream file (nginx -t first; the old file goes
+// back if nginx refuses it). The old slot is drained after the deploy is recorded: no connection
+// left to its port (the old nginx workers finished their requests), at most drainTimeout, then
+// stopped through its unit (TERM, TimeoutStopSec, KILL) and disabled. A bad release is stopped
+// and disabled; the slot that served before was never touched. Pure text, every value quoted.
+import {
+  liveSlot,
+  nextSlot,
+  slotPidfile,
+  slotTemplateUnit,
+  slotUnit,
+  upstreamFile,
+  upstreamText,
+} from './cutover.js';
+import { move, restoreFile } from './apply-files.js';
+import type { HostFacts } from './facts.js';
+import { hostLayout } from './layout.js';
+import type { Manifest } from './manifest.js';
+import { frontGateLine, type FrontCheck } from './nginx-front.js';
+import type { SwitchCutover } from './operations.js';
+import type { Change } from './plan.js';
+import { shellCommand, shellQuote as q } from './quote.js';
+
+/**
+ * drain_port PORT SECONDS: wait until no TCP connection to PORT is established (the kernel's
+ * table: state 01, PORT the local end), at most SECONDS; 1 when some are left then. After nginx
+ * reloaded, only its old workers still talk to the old slot, each finishing its requests.
+ */
+export const DRAIN = String.raw`drain_port() {
+  hexport=$(printf '%04X' "$1"); tries=0
+  while grep -Eq "^ *[0-9]+: [0-9A-F]+:$hexport [0-9A-F]+:[0-9A-F]{4} 01 " /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
+    tries=$((tries + 1)); [ "$tries" -le $(($2 * 10)) ] || return 1; sleep 0.1
+  done
+}`;
+
+export interface SwitchInput {
+  manifest: Manifest;
+  cutover: SwitchCutover;
+  facts: HostFacts;
+  changes: readonly Change[];
+  healthTimeoutSeconds: number;
+  front: FrontCheck | undefined;
+  /** The records line for a rolled-back release (apply-script.ts writes it). */
+  recordBad: string;
+}
+
+export interface SwitchActivation {
+  start: string[];
+  rollback: string[];
+  undoBefore: string[];
+  undoService: string[];
+  /** After the deploy is recorded: drain the old slot, stop and disable it. */
+  after: string[];
+}
+
+const quiet = (argv: string[]) => `${shellCommand(argv)} </dev/null 3>&- 9>&-`;
+
+export function switchActivation(input: SwitchInput): SwitchActivation {
+  const { manifest, cutover } = input;
+  const name = manifest.name;
+  const live = liveSlot(name, cutover.slots, input.facts);
+  const next = nextSlot(cutover.slots, live);
+  const unit = slotUnit(name, next);
+  const upstream = upstreamFile(name);
+  const path = manifest.health ?? '/';
+  const url = `http://127.0.0.1:${next.port}${path}`;
+  const timeout = input.healthTimeoutSeconds;
+  const unitChanged = input.changes.some(
+    (change) => change.kind === 'file' && change.target === slotTemplateUnit(name),
+  );
+  const layout = hostLayout(name);
+  const reload = `reload_nginx || { say "FAIL	nginx did not take up the new configuration: see the host's /var/log/nginx/error.log"; rollback; }`;
+  const start = [
+    'switched=0',
+    ...(unitChanged ? ['systemctl daemon-reload'] : []),
+    // The idle slot gets no requests (nginx names the live one): whatever still runs there (a
+    // drain a killed deploy did not finish) is stopped before the new release takes the port.
+    `${quiet(['systemctl', 'stop', '--', unit])} || :`,
+    `${shellCommand(['systemctl', 'reset-failed', '--', unit])} 2>/dev/null || :`,
+    // Another process on the slot's port would answer the health check in the release's place.
+    `port_free ${next.port} 50 || { say "FAIL	port ${next.port} (slot ${next.name}) is held by another process: free it, or give svc.yaml slotPorts"; exit 1; }`,
+    `gate_begin '' ${q(unit)} ${q(layout.logFile)} ${q(manifest.user)}`,
+    `${quiet(['systemctl', 'start', '--', unit])} || :`,
+    'started=0',
+    `wait_new_pid ${q(slotPidfile(name, next))} '' ${timeout} || started=$?`,
+    '[ "$started" = 0 ] || rollback',
+    `if ! wait_healthy url ${q(url)} ${timeout}; then rollback; fi`,
+    `say "STEP	slot ${next.name} (port ${next.port}) started and healthy"`,
+    // The switch: a new upstream file, renamed into place (the old one kept to put back).
+    `if [ -f ${q(upstream)} ]; then cp -p -- ${q(upstream)} "$stage/upstream.before"; fi`,
+    `rm -f -- ${q(`${upstream}.svc-new`)}`,
+    `printf '%s' ${q(upstreamText(name, next))} > ${q(`${upstream}.svc-new`)}`,
+    move(`${upstream}.svc-new`, upstream),
+    'switched=1',
+    `nginx -t || { say "FAIL	nginx -t refused the configuration with slot ${next.name}"; rollback; }`,
+    reload,
+    // What visitors reach: the health path through nginx on the public port.
+    ...(input.front ? [frontGateLine(input.front)] : []),
+    `say "STEP	switched nginx on port ${cutover.port} to slot ${next.name}"`,
+    `${shellCommand(['systemctl', 'enable', '--quiet', '--', unit])} || :`,
+    `say "STEP	healthy"`,
+  ];
+  // Undo, before the files go back: nginx back to the slot that served (it never stopped), then
+  // the new slot stopped. A first deploy has no slot to go back to: its upstream file goes.
+  const putBack = [
+    `if [ -f "$stage/upstream.before" ]; then ${restoreFile('"$stage/upstream.before"', upstream)}; else rm -f -- ${q(upstream)}; fi`,
+    'if nginx -t; then reload_nginx; fi',
+  ].join('; ');
+  const undoBefore = [
+    `[ "\${switched-0}" != 1 ] || { ${putBack}; }`,
+    `${quiet(['systemctl', 'stop', '--', unit])}`,
+    `${shellCommand(['systemctl', 'disable', '--quiet', '--', unit])} 2>/dev/null || :`,
+  ];
+  // After the files are back: systemd and nginx read what was put back.
+  const undoService = [
+    ...(unitChanged ? ['systemctl daemon-reload'] : []),
+    'if nginx -t; then reload_nginx; fi',
+  ];
+  const rollback = [
+    `if [ -n "$exit_ds" ]; then say "EXITED	$exit_how	$exit_ds"; fi`,
+    `say "LOG	$(log_tail | hex)"`,
+    'undo',
+    live.state === 'live'
+      ? `if wait_healthy url ${q(`http://127.0.0.1:${live.slot.port}${path}`)} 10; then say "ROLLEDBACK	healthy"; else say "ROLLEDBACK	unhealthy	10"; fi`
+      : `say "ROLLEDBACK	none"`,
+    input.recordBad,
+    'exit 77',
+  ];
+  const after =
+    live.state === 'live'
+      ? [
+          `say "STEP	draining slot ${live.slot.name} (port ${live.slot.port}, up to ${cutover.drainSeconds} s)"`,
+          `drain_port ${live.slot.port} ${cutover.drainSeconds} || say "WARNING	slot ${live.slot.name} still had connections after ${cutover.drainSeconds} s (drainTimeout): stopping it"`,
+          `${quiet(['systemctl', 'stop', '--', slotUnit(name, live.slot)])} || say "WARNING	slot ${live.slot.name} did not stop cleanly"`,
+          `${shellCommand(['systemctl', 'disable', '--quiet', '--', slotUnit(name, live.slot)])} 2>/dev/null || :`,
+          `say "STEP	slot ${live.slot.name} drained and stopped"`,
+        ]
+      : [];
+  return { start, rollback, undoBefore, undoService, after };
+}

@@ -1,0 +1,163 @@
+// A bounded HTTP load generator for the cutover tests: only to the address it is given (a
+// sandbox host's), at most `maxRequests` requests, for at most `seconds`, stopped earlier by
+// stop(). Three kinds of worker run at once: keep-alive (one agent reusing its connections), new
+// connections (a connection per request), and slow requests (`slowPath`, answered after 2 s).
+// Every response is recorded with the release its header names and when it was asked and answered.
+//
+// A request sent on a reused keep-alive connection that the server closed as idle meanwhile (nginx
+// closes its idle connections when it reloads; HTTP lets a server do so at any time) fails with
+// ECONNRESET before any byte of an answer: such a request is sent once more on a new connection,
+// as curl, Go's net/http and browsers do (RFC 9112 9.3.1), and counted (`retried`). Nothing else
+// is retried. Each worker sends at most one request per 10 ms, so a refusing server is not asked
+// thousands of times a second and the counts of two runs compare.
+import { Agent, request } from 'node:http';
+
+export interface LoadOptions {
+  host: string;
+  port: number;
+  path: string;
+  slowPath: string;
+  /** The response header that names the release that answered. */
+  header: string;
+  maxRequests: number;
+  seconds: number;
+  keepAliveWorkers: number;
+  newConnectionWorkers: number;
+  slowWorkers: number;
+}
+
+export interface Sample {
+  kind: 'keep-alive' | 'new-connection' | 'slow';
+  startedAt: number;
+  endedAt: number;
+  status?: number;
+  release?: string;
+  error?: string;
+  /** Sent again on a new connection after its reused idle connection was closed under it. */
+  retried?: boolean;
+}
+
+export interface Load {
+  /** Ends the workers after their current request; resolves with every sample. */
+  stop(): Promise<Sample[]>;
+  samples: Sample[];
+}
+
+export function startLoad(options: LoadOptions): Load {
+  const samples: Sample[] = [];
+  const deadline = Date.now() + options.seconds * 1000;
+  let stopped = false;
+  let issued = 0;
+  const keepAlive = new Agent({ keepAlive: true, maxSockets: options.keepAliveWorkers });
+  const fresh = new Agent({ keepAlive: false });
+
+  const one = (
+    kind: Sample['kind'],
+    agent: Agent,
+    path: string,
+    sample: Sample = { kind, startedAt: Date.now(), endedAt: 0 },
+  ): Promise<void> =>
+    new Promise((resolve) => {
+      const done = () => {
+        sample.endedAt = Date.now();
+        samples.push(sample);
+        resolve();
+      };
+      const req = request(
+        { host: options.host, port: options.port, path, agent, timeout: 10_000 },
+        (res) => {
+          sample.status = res.statusCode;
+          const named = res.headers[options.header];
+          if (typeof named === 'string') sample.release = named;
+          res.resume();
+          res.on('end', done);
+          res.on('error', (error) => {
+            sample.error = error.message;
+            done();
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('timed out after 10 s')));
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        if (
+          req.reusedSocket &&
+          error.code === 'ECONNRESET' &&
+          sample.status === undefined &&
+          !sample.retried
+        ) {
+          sample.retried = true;
+          // On a new connection: another idle one from the pool may be closing as well.
+          resolve(one(kind, fresh, path, sample));
+          return;
+        }
+        sample.error = `${error.code ?? error.message}${sample.retried ? ' (sent again)' : ''}${req.reusedSocket ? ' (reused connection)' : ''}`;
+        done();
+      });
+      req.end();
+    });
+
+  const worker = async (kind: Sample['kind'], agent: Agent, path: string) => {
+    while (!stopped && issued < options.maxRequests && Date.now() < deadline) {
+      issued++;
+      const began = Date.now();
+      await one(kind, agent, path);
+      const rest = 10 - (Date.now() - began);
+      if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
+    }
+  };
+  const workers = [
+    ...Array.from({ length: options.keepAliveWorkers }, () =>
+      worker('keep-alive', keepAlive, options.path),
+    ),
+    ...Array.from({ length: options.newConnectionWorkers }, () =>
+      worker('new-connection', fresh, options.path),
+    ),
+    ...Array.from({ length: options.slowWorkers }, () => worker('slow', fresh, options.slowPath)),
+  ];
+  const all = Promise.all(workers);
+  return {
+    samples,
+    async stop() {
+      stopped = true;
+      await all;
+      keepAlive.destroy();
+      fresh.destroy();
+      return samples;
+    },
+  };
+}
+
+/** A deploy as the load saw it: the release it asked for, when, and whether it went live. */
+export interface DeployRecord {
+  release: string;
+  startedAt: number;
+  endedAt: number;
+  live: boolean;
+}
+
+/**
+ * Why a sample is wrong, or undefined: it failed, or the release that answered it was not one
+ * that was live (healthy) at some moment while it was being answered. A deploy that went live is
+ * counted live from the moment it began (its gate passed before it ended) until the next deploy
+ * that went live ended (its drain of this one is over by then).
+ */
+export function sampleProblem(
+  sample: Sample,
+  deploys: readonly DeployRecord[],
+): string | undefined {
+  if (sample.error !== undefined) return `${sample.kind}: ${sample.error}`;
+  if (sample.status !== 200) return `${sample.kind}: status ${sample.status}`;
+  if (sample.release === undefined) return `${sample.kind}: no release header`;
+  const live = deploys.filter((deploy) => deploy.live);
+  const fits = live.some((deploy, index) => {
+    const retired = live[index + 1]?.endedAt ?? Number.POSITIVE_INFINITY;
+    return (
+      deploy.release === sample.release &&
+      deploy.startedAt <= sample.endedAt &&
+      retired >= sample.startedAt
+    );
+  });
+  return fits
+    ? undefined
+    : `${sample.kind}: answered by release ${sample.release}, not live between ${sample.startedAt} and ${sample.endedAt}`;
+}
