@@ -54,13 +54,15 @@ function changeLines(change: Change, paint: Paint, show: ShowOptions): string[] 
   const color = colorFor(change, paint);
   // A new file is all "+" lines: long and unreviewable at scale, so by default it is one line.
   const folded = change.action === 'create' && change.size !== undefined && show.diff !== true;
+  // A secret's size is never shown, whatever a caller put in the change: it tells a value's length.
+  const size = change.sensitive === true ? '' : formatSize(change.size ?? 0);
   const verb =
     change.kind === 'service' || change.kind === 'monit'
       ? `${change.action} ${change.kind}`
       : change.kind;
   const head = `  ${color(`${SYMBOL[change.action]} ${verb.padEnd(8)}`)} ${change.target}`;
   const described = folded
-    ? `${change.detail ?? ''} ${formatSize(change.size ?? 0)}`.trim()
+    ? `${change.detail ?? ''} ${size}`.trim()
     : change.detail;
   const detail = described ? `  ${paint.dim(described)}` : '';
   const lines = [`${head}${detail}`];

@@ -29,7 +29,8 @@ export interface Change {
   detail?: string;
   /** Unified diff of a file's content; never present for a secret file. */
   diff?: string;
-  /** Bytes of a new file's content: its one-line summary when the diff is not shown. */
+  /** Bytes of a new file's content: its one-line summary when the diff is not shown. Never for a
+   *  secret file: a size tells a secret's length. */
   size?: number;
   /** A secret file's content differs: shown only as "(sensitive value changed)". */
   sensitive?: boolean;
@@ -238,7 +239,8 @@ class HostPlanner {
         target: op.path,
         reasons: [`from ${op.source}`],
         detail,
-        size: op.content.length,
+        // A secret file's size would tell its values' length: it is said to be new, no more.
+        ...(!op.secret && { size: op.content.length }),
         ...content(undefined, 0),
       });
     }

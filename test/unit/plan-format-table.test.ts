@@ -133,7 +133,7 @@ describe('one change', () => {
       ],
     ],
     [
-      'a new secret: said not shown',
+      'a new secret: said not shown, its size neither (even when a change carries one)',
       {
         action: 'create',
         kind: 'file',
@@ -145,7 +145,7 @@ describe('one change', () => {
       },
       false,
       [
-        '  g(+ file    ) /srv/env  d(0600 root:root 30 B)',
+        '  g(+ file    ) /srv/env  d(0600 root:root)',
         '      y((sensitive: content not shown))',
       ],
     ],
