@@ -14,6 +14,8 @@ export function buildFactRequest(
   loginUser: string,
   /** --diff: ask for the live content of the new release's changed text files too. */
   diff = false,
+  /** The run's random salt (facts.ts FactRequest.salt); the edge makes it. */
+  salt = '',
 ): FactRequest {
   const layout = hostLayout(manifest.name);
   const paths: PathRequest[] = [];
@@ -42,6 +44,7 @@ export function buildFactRequest(
     recordsRoot: RECORDS_ROOT,
     releasesDir: layout.releases,
     pidfile: layout.pidfile,
+    salt,
     // What the live release holds, to say what the new one changes (a rollback ships no files).
     ...(release?.kind === 'release' &&
       release.local !== undefined && {

@@ -2,6 +2,7 @@
 // parsed strictly. Output that is malformed, truncated or out of order is an error: a wrong plan
 // is worse than no plan.
 import { shellQuote } from './quote.js';
+import { sha256Hex } from './release.js';
 import { liveReleaseScript, type LiveRelease, type LiveReleaseRequest } from './release-facts.js';
 
 export type PathType = 'absent' | 'file' | 'dir' | 'link' | 'other';
@@ -123,6 +124,11 @@ export interface FactRequest {
   pidfile: string;
   /** What the live release holds (release-facts.ts): asked when a release with files is planned. */
   liveRelease?: LiveReleaseRequest;
+  /**
+   * A random value of this run (the edge makes it; it is never printed): it salts the facts
+   * digest and the env file's per-line hashes, so neither is an offline oracle for a secret.
+   */
+  salt: string;
 }
 
 export const FACTS_VERSION = '6';
@@ -329,6 +335,16 @@ export function digestedFacts(output: string): string {
  * say (it is on the way to /var/lib/svc/NAME); the apply script makes it root's 0700 either way.
  */
 const STATE_DIR_RECORD = 'D\t=/var/lib/svc\t';
+
+/**
+ * The digest a plan carries and the apply script recomputes on the host (stale check). The facts
+ * hold the env file's plain sha256 (P, W records and svc's records): a digest of them alone would
+ * let anyone holding a `--json` plan or a log try short secrets offline. Salted with the run's
+ * random value, which stays in svc's memory and the apply script's stdin, it tells nothing.
+ */
+export function factsDigest(output: string, salt: string): string {
+  return sha256Hex(`${salt}\n${digestedFacts(output)}`);
+}
 
 /** The same filter in sh, for the apply script's stale check (literal tabs in the patterns). */
 export const DIGESTED_FACTS_FILTER = `grep -v -e '^S\t' -e '^${STATE_DIR_RECORD}'`;

@@ -1,13 +1,14 @@
 // Plans every host of a run: for each, one connection, one fact-gathering round trip, then the
 // pure planner. Hosts are planned in parallel (bounded); a host that fails is reported with its
 // reason and the others still get their plans.
+import { randomBytes } from 'node:crypto';
 import { connectProblem } from '../core/connect-problem.js';
 import { SvcError } from '../core/errors.js';
 import { expandPlaybook } from '../core/expand.js';
 import type { EnvironmentInput } from '../core/env-file.js';
 import { DEFAULT_ENVIRONMENT } from '../core/environment-name.js';
 import { buildFactRequest } from '../core/fact-request.js';
-import { digestedFacts, factScript, type FactRequest, type HostFacts } from '../core/facts.js';
+import { factScript, factsDigest, type FactRequest, type HostFacts } from '../core/facts.js';
 import { parseFacts, FactsError } from '../core/facts-parse.js';
 import type { Manifest } from '../core/manifest.js';
 import { resolveHomePaths, type Operation } from '../core/operations.js';
@@ -15,7 +16,7 @@ import { planHost } from '../core/plan.js';
 import { projectProblems } from '../core/project-problems.js';
 import type { HostOutcome } from '../core/plan-format.js';
 import type { Step } from '../core/playbook.js';
-import { releaseId, sha256Hex, type LocalFile } from '../core/release.js';
+import { releaseId, type LocalFile } from '../core/release.js';
 import type { ConnectionPool, HostConnection, RunResult, SshEndpoint } from './ssh.js';
 
 export interface PlanInput {
@@ -135,7 +136,10 @@ async function planOne(
     const connection = await pool.get(host);
     const pinned = input.pinRelease ? await input.pinRelease(host, connection) : undefined;
     const operations = hostOperations(input, host, pinned);
-    const request = buildFactRequest(input.manifest, operations, host.user, input.diff);
+    // A fresh random salt per host and run: the digest and the env file's line hashes it salts
+    // are no oracle for a secret (core/facts.ts factsDigest).
+    const salt = randomBytes(16).toString('hex');
+    const request = buildFactRequest(input.manifest, operations, host.user, input.diff, salt);
     const result = await runReadOnly(pool, host, factScript(request), 'gathering facts');
     if (result.code !== 0) {
       throw new SvcError(
@@ -150,7 +154,7 @@ async function planOne(
       host.name,
       resolved,
       facts,
-      sha256Hex(digestedFacts(output)),
+      factsDigest(output, request.salt),
       input.allowPaths,
     );
     // What the project itself may not ship (setuid files) is a problem on every host.

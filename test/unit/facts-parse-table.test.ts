@@ -23,6 +23,7 @@ const REQUEST: FactRequest = {
   recordsFile: '/var/lib/svc/api-orders/installed.json',
   recordsRoot: '/var/lib/svc',
   releasesDir: '/var/www/api-orders/releases',
+  salt: '',
   pidfile: '/run/api-orders.pid',
 };
 
