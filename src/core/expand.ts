@@ -9,7 +9,7 @@ import type { Step } from './playbook.js';
 import type { LocalFile } from './release.js';
 import { installedMode, sha256Hex } from './release.js';
 import { manifestTemplateValues, renderText, templateDataOf } from './template.js';
-import { renderEnvFile, type EnvironmentInput } from './env-file.js';
+import { envFileLines, renderEnvFile, type EnvironmentInput } from './env-file.js';
 
 export interface ExpandInput {
   manifest: Manifest;
@@ -149,6 +149,7 @@ function envFileOperation(input: ExpandInput, config: readonly FileOperation[]):
       owner: 'root',
       group: 'root',
       secret: true,
+      envLines: envFileLines(manifest, environment),
     },
   ];
 }

@@ -1,4 +1,5 @@
 // Which facts a host's operations need: one request, answered by one script in one round trip.
+import type { EnvLine } from './env-file.js';
 import type { FactRequest, PathRequest } from './facts.js';
 import { hostLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
@@ -7,6 +8,12 @@ import { liveReleaseRequest } from './release-facts.js';
 
 export const RECORDS_FILE = 'installed.json';
 export const RECORDS_ROOT = '/var/lib/svc';
+
+/** The keys whose lines the host may send as they are: svc.yaml's values, never a secret's. */
+function plainEnvKeys(lines: readonly EnvLine[]): string[] {
+  const secret = new Set(lines.filter((line) => line.secret).map((line) => line.key));
+  return [...new Set(lines.map((line) => line.key))].filter((key) => !secret.has(key));
+}
 
 export function buildFactRequest(
   manifest: Manifest,
@@ -25,11 +32,14 @@ export function buildFactRequest(
       continue;
     if (seen.has(op.path)) continue;
     seen.add(op.path);
-    // A secret file's content never leaves the host: it is compared by sha256 alone.
+    // A secret file's content never leaves the host: it is compared by sha256 alone, or for the
+    // env file svc renders line by line, svc.yaml's own lines as they are, the others hashed.
     paths.push(
       op.kind === 'file' && !op.secret
         ? { path: op.path, compareWith: op.sha256 }
-        : { path: op.path },
+        : op.kind === 'file' && op.envLines !== undefined
+          ? { path: op.path, envKeys: plainEnvKeys(op.envLines) }
+          : { path: op.path },
     );
   }
   const release = operations.find((op) => op.kind === 'release');

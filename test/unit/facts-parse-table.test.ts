@@ -82,6 +82,7 @@ const withLine = (n: number, line: string) => GOOD.map((old, i) => (i === n - 1 
 const withRecords = (records: unknown) => withLine(7, `R\t${b64(JSON.stringify(records))}`);
 
 const EXPECTED: HostFacts = {
+  salt: '',
   hostname: 'web one',
   login: { user: 'deploy', home: '/home/deploy' },
   init: 'openrc',

@@ -198,9 +198,12 @@ describe('the fact script and parseFacts', () => {
     );
   });
 
-  it('salts the digest with the run\'s random value: no offline oracle for a secret, same on the host', () => {
+  it("salts the digest with the run's random value: no offline oracle for a secret, same on the host", () => {
     const plain = sha256Hex(digestedFacts(output));
-    const envChanged = output.replace(/^(P\t2\t.*\t)([0-9a-f]{64})(\t)/m, (_, a, _sum, b) => a + '0'.repeat(64) + b);
+    const envChanged = output.replace(
+      /^(P\t2\t.*\t)([0-9a-f]{64})(\t)/m,
+      (_, a, _sum, b) => a + '0'.repeat(64) + b,
+    );
     expect(envChanged).not.toBe(output);
     const cases: [string, string, string, boolean][] = [
       // [what, digest a, digest b, equal]

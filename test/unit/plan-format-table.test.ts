@@ -144,10 +144,7 @@ describe('one change', () => {
         sensitive: true,
       },
       false,
-      [
-        '  g(+ file    ) /srv/env  d(0600 root:root)',
-        '      y((sensitive: content not shown))',
-      ],
+      ['  g(+ file    ) /srv/env  d(0600 root:root)', '      y((sensitive: content not shown))'],
     ],
     [
       'a changed secret',

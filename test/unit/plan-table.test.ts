@@ -308,7 +308,7 @@ describe('files', () => {
       },
     ],
     [
-      'absent secret: created, never diffed, no size (it tells a value\'s length)',
+      "absent secret: created, never diffed, no size (it tells a value's length)",
       fileOp('/srv/app.env', 'TOKEN=x\n', { secret: true }),
       undefined,
       {},
