@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { SvcError } from '../core/errors.js';
 import { parseReleases, releasesScript, type ReleaseRow } from '../core/lifecycle.js';
 import type { Manifest } from '../core/manifest.js';
+import { parseReleaseManifests, releaseManifestsScript } from '../core/rollback-environment.js';
 import { runChecked } from '../remote/each-host.js';
 import type { PlanInput } from '../remote/plan-hosts.js';
 import { readManifestFile } from '../project/read.js';
@@ -34,13 +35,18 @@ export function rollbackTarget(
   return previous.id;
 }
 
+/**
+ * The release each host goes back to, with its own svc.yaml (its env: and secrets: list), read in
+ * the same round trip as the release list.
+ */
 function pinTo(manifest: Manifest, to: string | undefined): PlanInput['pinRelease'] {
-  return async (host, connection) =>
-    rollbackTarget(
-      parseReleases(await runChecked(connection, releasesScript(manifest), 'listing releases')),
-      host.name,
-      to,
-    );
+  return async (host, connection) => {
+    const script = releasesScript(manifest) + releaseManifestsScript(manifest);
+    const output = await runChecked(connection, script, 'listing releases');
+    const id = rollbackTarget(parseReleases(output), host.name, to);
+    const manifestYaml = parseReleaseManifests(output).get(id);
+    return { id, ...(manifestYaml !== undefined && { manifestYaml }) };
+  };
 }
 
 export function rollbackCommand(): Command {

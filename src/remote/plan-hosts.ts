@@ -7,7 +7,9 @@ import { SvcError } from '../core/errors.js';
 import { expandPlaybook } from '../core/expand.js';
 import type { EnvironmentInput } from '../core/env-file.js';
 import { DEFAULT_ENVIRONMENT } from '../core/environment-name.js';
+import { environmentValues } from '../core/environments.js';
 import { buildFactRequest } from '../core/fact-request.js';
+import { rollbackEnvironment } from '../core/rollback-environment.js';
 import { factScript, factsDigest, type FactRequest, type HostFacts } from '../core/facts.js';
 import { parseFacts, FactsError } from '../core/facts-parse.js';
 import type { Manifest } from '../core/manifest.js';
@@ -33,13 +35,19 @@ export interface PlanInput {
   diff?: boolean;
   /**
    * Rollback: deploy a release already on the host instead of the project's files. Returns the
-   * release ID for a host (or throws SvcError when it has none to go to).
+   * release for a host (or throws SvcError when it has none to go to).
    */
-  pinRelease?: (host: PlannableHost, connection: HostConnection) => Promise<string>;
+  pinRelease?: (host: PlannableHost, connection: HostConnection) => Promise<PinnedRelease>;
   /** Each environment of the run, its values and resolved secrets (cli/plan.ts, before connecting). */
   environments?: ReadonlyMap<string, EnvironmentInput>;
   /** Warnings about the project itself, on every host's plan (a tracked env file with values). */
   warnings?: readonly string[];
+}
+
+/** A release a rollback goes back to, with its own svc.yaml as the host has it (absent: none). */
+export interface PinnedRelease {
+  id: string;
+  manifestYaml?: Uint8Array;
 }
 
 export interface PlannableHost extends SshEndpoint {
@@ -66,10 +74,25 @@ export async function mapLimit<T, R>(
   return results;
 }
 
+/** The environment a host is deployed as, from this checkout (absent: svc.yaml's env: alone). */
+function hostEnvironment(input: PlanInput, host: PlannableHost): EnvironmentInput {
+  const name = host.environment ?? DEFAULT_ENVIRONMENT;
+  return (
+    input.environments?.get(name) ?? {
+      name,
+      env: environmentValues(input.manifest, name),
+      secrets: [],
+    }
+  );
+}
+
 export function hostOperations(
   input: PlanInput,
   host: PlannableHost,
   pinned?: string,
+  environment: EnvironmentInput | undefined = input.environments?.get(
+    host.environment ?? DEFAULT_ENVIRONMENT,
+  ),
 ): Operation[] {
   const bytes = input.release.reduce((sum, file) => sum + file.content.length, 0);
   const release =
@@ -83,7 +106,7 @@ export function hostOperations(
     release,
     playbookFile: input.playbookFile,
     ...(input.projectPlaybook && { projectPlaybook: true }),
-    environment: input.environments?.get(host.environment ?? DEFAULT_ENVIRONMENT),
+    environment,
   });
 }
 
@@ -134,8 +157,18 @@ async function planOne(
   const who = { host: host.name, address: host.address, port: host.port, user: host.user };
   try {
     const connection = await pool.get(host);
-    const pinned = input.pinRelease ? await input.pinRelease(host, connection) : undefined;
-    const operations = hostOperations(input, host, pinned);
+    const pin = input.pinRelease ? await input.pinRelease(host, connection) : undefined;
+    const pinned = pin?.id;
+    // A rollback restores the environment the release ran with (its own svc.yaml), its secrets'
+    // values as resolved for this run (core/rollback-environment.ts).
+    const rolledBack =
+      pin && rollbackEnvironment(pin.id, pin.manifestYaml, hostEnvironment(input, host));
+    const operations = hostOperations(
+      input,
+      host,
+      pinned,
+      rolledBack?.environment ?? hostEnvironment(input, host),
+    );
     // A fresh random salt per host and run: the digest and the env file's line hashes it salts
     // are no oracle for a secret (core/facts.ts factsDigest).
     const salt = randomBytes(16).toString('hex');
@@ -160,7 +193,7 @@ async function planOne(
     // What the project itself may not ship (setuid files) is a problem on every host.
     const shipped = { ...input, release: pinned === undefined ? input.release : [] };
     plan.problems.unshift(...projectProblems(shipped));
-    plan.warnings.unshift(...(input.warnings ?? []));
+    plan.warnings.unshift(...(input.warnings ?? []), ...(rolledBack?.warnings ?? []));
     return {
       host,
       outcome: { ...who, status: 'planned', plan },
