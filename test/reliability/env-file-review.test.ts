@@ -147,14 +147,14 @@ describe.sequential('the env file on a sandbox host', () => {
     const b = await svc(['deploy', 'production', '--yes']);
     expect(b.code, b.stdout + b.stderr).toBe(0);
     expect(seen()).toEqual({ X: '2', token: 'set' });
-    // What the rollback would do to the env file, said before it is done.
+    // What the rollback would do to the env file, said before it is done (checked after).
     const dry = await svc(['rollback', 'production', '--dry-run']);
     expect(dry.code, dry.stdout + dry.stderr).toBe(0);
-    expect(dry.stdout).toContain('      -X=2\n      +X=1\n');
-    expect(dry.stdout).toContain('      - TOKEN (sensitive value removed)\n');
     const back = await svc(['rollback', 'production', '--yes']);
     expect(back.code, back.stdout + back.stderr).toBe(0);
     expect(seen()).toEqual({ X: '1', token: 'unset' });
+    expect(dry.stdout).toContain('      -X=2\n      +X=1\n');
+    expect(dry.stdout).toContain('      - TOKEN (sensitive value removed)\n');
     expect(root(sbx, HOST, `grep -c TOKEN ${ENV_FILE} || true`).trim()).toBe('0');
   }, 300_000);
 
