@@ -23,14 +23,27 @@ export async function runSecrets(target: string, flags: { dir?: string }): Promi
     return EXIT.ok;
   }
   const rows: string[][] = [['ENVIRONMENT', 'KEY', 'SOURCE']];
-  const lines: string[] = [];
-  for (const environment of new Set(hosts.map(environmentOf))) {
-    const { resolved, problems } = await lookUpSecrets(dir, manifest, environment);
+  const lines = new Set<string>();
+  const deployed = [...new Set(hosts.map(environmentOf))];
+  for (const environment of deployed) {
+    const { resolved, problems } = await lookUpSecrets(
+      dir,
+      manifest,
+      environment,
+      process.env,
+      deployed,
+    );
     for (const key of keys) {
       const found = resolved.find((secret) => secret.key === key);
-      rows.push([environment, key, found ? `${found.source} (${found.where})` : 'missing']);
+      // Not found, or refused (a plain $KEY in a run of several environments): the line below says which.
+      rows.push([
+        environment,
+        key,
+        found ? `${found.source} (${found.where})` : 'not resolved (below)',
+      ]);
     }
-    lines.push(...problems.map((problem) => problem.line));
+    // A plain $KEY refused in a run of several environments is one line, said once.
+    for (const problem of problems) lines.add(problem.line);
   }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   const text = rows.map((row) =>
@@ -46,7 +59,7 @@ export async function runSecrets(target: string, flags: { dir?: string }): Promi
       .join('')}`,
   );
   for (const line of lines) process.stderr.write(`svc: error: ${line}\n`);
-  return lines.length > 0 ? EXIT.error : EXIT.ok;
+  return lines.size > 0 ? EXIT.error : EXIT.ok;
 }
 
 export function secretsCommand(): Command {

@@ -5,6 +5,7 @@
 import { hostLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
 import { envFileLine } from './quote.js';
+import type { SecretSource } from './secrets.js';
 
 export interface EnvironmentInput {
   /** The inventory group the host is deployed as, or `default`. */
@@ -13,6 +14,15 @@ export interface EnvironmentInput {
   env: Readonly<Record<string, string>>;
   /** In svc.yaml's `secrets:` order; values already checked (secretValueProblem). */
   secrets: readonly { key: string; value: string }[];
+  /** Where each secret came from (`$DB_PASSWORD__STAGING`, `.svc/secrets/staging`, ...), for the plan: never a value. */
+  sources?: readonly SecretOrigin[];
+}
+
+export interface SecretOrigin {
+  key: string;
+  source: SecretSource;
+  /** The variable (`$NAME`), the file, or `secretsCommand`. */
+  from: string;
 }
 
 /** One KEY=VALUE line of the env file; `secret` when its value came from svc.yaml `secrets:`. */

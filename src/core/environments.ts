@@ -5,9 +5,11 @@
 //     unique across groups, the schema says so);
 //   - anything else (an address, an ~/.ssh/config alias, the sandbox): as `default`, svc.yaml's
 //     env: alone and .svc/secrets/default.
-// Two ways one machine could get two environments are refused in one line, when the project
-// uses environments at all (secrets:, or a group with env:): a TARGET reaching the same
-// address:port through two groups, and an address given directly that the inventory lists.
+// Three ways one machine could get two environments are refused in one line, when the project
+// uses environments at all (secrets:, or a group with env:): one address:port listed under two
+// groups (whatever the TARGET: each deploy would rewrite the other's env file), a TARGET reaching
+// the same address:port through two groups, and an address given directly that the inventory
+// lists.
 import { DEFAULT_ENVIRONMENT } from './environment-name.js';
 import { SvcError } from './errors.js';
 import type { Manifest } from './manifest.js';
@@ -58,6 +60,18 @@ export function checkEnvironments(
     for (const spec of resolveTarget(group, ctx)) {
       const at = endpoint(spec);
       listed.set(at, [...(listed.get(at) ?? []), { name: spec.name, group }]);
+    }
+  }
+  // One machine in two groups would get each group's env file in turn, whichever was deployed
+  // last: refused whatever the TARGET. Machines are compared where they connect, after
+  // ~/.ssh/config (HostName, Port: what `ssh -G` says), so two aliases of one machine are one.
+  for (const [at, entries] of listed) {
+    const other = entries.find((entry) => entry.group !== entries[0]!.group);
+    if (other !== undefined) {
+      const first = entries[0]!;
+      throw new SvcError(
+        `svc.yaml: hosts: ${first.name} (group ${first.group}) and ${other.name} (group ${other.group}) are one machine, ${at}; it would get ${first.group}'s and ${other.group}'s environment in turn: list it in one group only`,
+      );
     }
   }
   // Each item on its own: resolveTarget keeps a machine's first appearance only.

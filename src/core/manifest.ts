@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { checkServiceName, shownText, USER_PATTERN, type Kind } from './naming.js';
 import { SANDBOX_GROUP } from './sandbox-inventory.js';
-import { DEFAULT_ENVIRONMENT } from './environment-name.js';
+import { DEFAULT_ENVIRONMENT, qualifiedVariableClash } from './environment-name.js';
 import { closest } from './suggest.js';
 
 export const INIT_SYSTEMS = ['systemd', 'openrc', 'upstart', 'monit'] as const;
@@ -350,6 +350,11 @@ function environmentProblems(manifest: Manifest): ManifestProblem[] {
           );
     }
   });
+  // Only when every key is well-formed: a bad key is its own problem above.
+  if (problems.length === 0) {
+    const clash = qualifiedVariableClash(secrets, Object.keys(manifest.hosts ?? {}));
+    if (clash !== undefined) add(['secrets'], clash);
+  }
   if (secrets.length > 0 && manifest.runtime === 'static')
     add(['secrets'], 'a static site runs no process of its own: nothing would read them');
   if (manifest.secretsCommand !== undefined && secrets.length === 0)

@@ -101,6 +101,12 @@ export function summaryLine(summary: PlanSummary): string {
   return `${summary.create} to create, ${summary.update} to update, ${summary.delete} to delete, ${summary.restart} to (re)start or reload`;
 }
 
+/** Where each secret of the host's environment came from, never a value. */
+export function secretsLine(environment: NonNullable<HostPlan['environment']>): string {
+  const each = environment.secrets.map(({ key, from }) => `${key} from ${from}`);
+  return `secrets (${environment.name}): ${each.join(', ')}`;
+}
+
 export function formatHostOutcome(
   outcome: HostOutcome,
   paint: Paint,
@@ -111,6 +117,7 @@ export function formatHostOutcome(
   if (outcome.status === 'failed') return `${title}: ${paint.red(outcome.error)}\n`;
   const { plan } = outcome;
   const lines = [title];
+  if (plan.environment !== undefined) lines.push(`  ${paint.dim(secretsLine(plan.environment))}`);
   if (plan.changes.length === 0 && plan.problems.length === 0)
     lines.push(`  ${paint.green('no changes')} (${plan.unchanged} in place)`);
   for (const change of plan.changes) lines.push(...changeLines(change, paint, show));
@@ -207,6 +214,7 @@ export function planDocument(service: string, outcomes: readonly HostOutcome[]):
             unchanged: outcome.plan.unchanged,
             problems: outcome.plan.problems,
             warnings: outcome.plan.warnings,
+            ...(outcome.plan.environment && { environment: outcome.plan.environment }),
             changes: outcome.plan.changes.map((change) => ({
               action: change.action,
               kind: change.kind,

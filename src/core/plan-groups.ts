@@ -9,11 +9,17 @@ export interface PlanGroup {
 }
 
 /**
- * What makes two plans the same for a reader: every change (with its diff), problem, warning and
- * the count in place. The host name and facts digest are left out: they always differ.
+ * What makes two plans the same for a reader: every change (with its diff), problem, warning, the
+ * count in place and where the secrets came from. The host name and facts digest are left out: they always differ.
  */
 export function planKey(plan: HostPlan): string {
-  return JSON.stringify([plan.changes, plan.problems, plan.warnings, plan.unchanged]);
+  return JSON.stringify([
+    plan.changes,
+    plan.problems,
+    plan.warnings,
+    plan.unchanged,
+    ...(plan.environment ? [plan.environment] : []),
+  ]);
 }
 
 /** Planned hosts with identical plans share a group (first appearance decides order); a failed host stands alone. */

@@ -8,6 +8,8 @@ import { MAX_DIFF_BYTES } from './facts.js';
 import { RECORDS_ROOT } from './fact-request.js';
 import { attachReleaseContents, type ReleaseContents } from './release-contents.js';
 import { envChanges, type EnvKeyChange } from './env-diff.js';
+import { isTextContent } from './release-facts.js';
+import type { SecretOrigin } from './env-file.js';
 import type {
   DirOperation,
   FileOperation,
@@ -53,6 +55,8 @@ export interface HostPlan {
   warnings: string[];
   /** Identifies the facts the plan was made from: deploy refuses a stale plan. */
   factsDigest: string;
+  /** The environment the host is deployed as and where each secret came from; never a value. */
+  environment?: { name: string; secrets: SecretOrigin[] };
 }
 
 const octal = (mode: number) => mode.toString(8).padStart(4, '0');
@@ -77,16 +81,6 @@ function ownershipReasons(
   return reasons;
 }
 
-function isText(bytes: Uint8Array): boolean {
-  if (bytes.includes(0)) return false;
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function fileDiff(
   op: FileOperation,
   before: Uint8Array | undefined,
@@ -96,7 +90,7 @@ function fileDiff(
     return `(larger than ${MAX_DIFF_BYTES / 1024} KiB: compared by sha256 only)`;
   if (before === undefined && beforeSize > 0) return '(content differs; the host did not send it)';
   const old = before ?? new Uint8Array();
-  if (!isText(old) || !isText(op.content)) return '(binary content differs)';
+  if (!isTextContent(old) || !isTextContent(op.content)) return '(binary content differs)';
   const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   const patch = createTwoFilesPatch(
     before ? op.path : '/dev/null',

@@ -87,6 +87,9 @@ export function rollbackEnvironment(
         const value = resolved.get(key);
         return value === undefined ? [] : [{ key, value }];
       }),
+      ...(current.sources && {
+        sources: current.sources.filter((origin) => wanted.includes(origin.key)),
+      }),
     },
     warnings: left.map(
       (key) =>

@@ -2,6 +2,7 @@
 // plan/deploy time. The decisions here are pure; reading the file and running the command are the
 // edge's (project/secrets.ts). No message built here ever contains a value: a secrets file line
 // that does not parse is named by its number, a command that fails by its exit status.
+import { qualifiedSecretVariable } from './environment-name.js';
 import { SvcError } from './errors.js';
 
 export const SECRETS_DIR = '.svc/secrets';
@@ -70,6 +71,11 @@ export function secretsFileRefusal(
     return `${file}: permissions ${octal} are too open (others may read it); run chmod 600 ${file}`;
   }
   return undefined;
+}
+
+/** Why svc will not read a secrets file git tracks: its values are in the repository already. */
+export function trackedSecretsFileRefusal(file: string): string {
+  return `${file}: git tracks it, so its values are in the repository; run git rm --cached ${file}, then change those values`;
 }
 
 /**
@@ -166,15 +172,51 @@ export function commandFailure(key: string, environment: string, end: CommandEnd
   }
 }
 
+/** The variables of svc's environment that may hold KEY for ENVIRONMENT, in the order read. */
+export function secretVariables(
+  key: string,
+  environment: string,
+  deployed: readonly string[],
+): string[] {
+  const qualified = qualifiedSecretVariable(key, environment);
+  return new Set(deployed).size > 1 ? [qualified] : [qualified, key];
+}
+
+/**
+ * A key's value from svc's environment. `KEY__ENV` (qualifiedSecretVariable) is read first; the
+ * plain `KEY` only when the run deploys one environment: exported for a run that deploys several,
+ * it would land in all of them (CI exports production's, then deploys staging too), so it is
+ * refused in one line naming the qualified spelling. An empty value is unset: CI systems pass a
+ * secret they do not have as an empty string.
+ */
+export function secretFromEnvironment(
+  key: string,
+  environment: string,
+  deployed: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): { variable: string; value: string } | { refusal: string } | undefined {
+  const set = (name: string) => env[name] !== undefined && env[name] !== '';
+  const several = [...new Set(deployed)];
+  if (several.length > 1 && set(key)) {
+    const spelled = several.map((name) => qualifiedSecretVariable(key, name)).join(', ');
+    return {
+      refusal: `secret ${key}: $${key} is set, but this run deploys several environments (${several.join(', ')}) and it would go to each; set ${spelled} instead and unset ${key}`,
+    };
+  }
+  const variable = secretVariables(key, environment, several).find(set);
+  return variable === undefined ? undefined : { variable, value: env[variable]! };
+}
+
 /** What a missing secret is told: the key, and every place svc looked, in order. */
 export function missingSecretLine(
   key: string,
   environment: string,
   file: { path: string; state: 'missing' | 'without-key' },
   hasCommand: boolean,
+  variables: readonly string[] = [key],
 ): string {
   const places = [
-    `not in svc's environment ($${key})`,
+    `not in svc's environment (${variables.map((name) => `$${name}`).join(' or ')})`,
     file.state === 'missing' ? `no file ${file.path}` : `not in ${file.path}`,
     hasCommand ? 'secretsCommand printed nothing' : 'no secretsCommand in svc.yaml',
   ];

@@ -9,6 +9,7 @@ import { SvcError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest.js';
 import type { EnvironmentInput } from '../core/env-file.js';
 import { environmentValues } from '../core/environments.js';
+import { refuseTrackedSecretsFile } from './secrets-tracked.js';
 import {
   commandFailure,
   commandValue,
@@ -16,6 +17,8 @@ import {
   MAX_SECRETS_FILE_BYTES,
   missingSecretLine,
   parseSecretsFile,
+  secretFromEnvironment,
+  secretVariables,
   secretsCommandArgv,
   secretsFilePath,
   secretsFileRefusal,
@@ -30,7 +33,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 export interface ResolvedSecret {
   key: string;
   source: SecretSource;
-  /** Where it came from, for `svc secrets`: `$DB_PASSWORD`, `.svc/secrets/staging`, ... */
+  /** Where it came from, for `svc secrets` and the plan: `$DB_PASSWORD__STAGING`, `.svc/secrets/staging`, ... */
   where: string;
   value: string;
 }
@@ -123,18 +126,23 @@ export async function resolveSecrets(
   manifest: Manifest,
   environment: string,
   env: Env = process.env,
+  deployed: readonly string[] = [environment],
 ): Promise<ResolvedSecret[]> {
-  const { resolved, problems } = await lookUpSecrets(dir, manifest, environment, env);
+  const { resolved, problems } = await lookUpSecrets(dir, manifest, environment, env, deployed);
   if (problems.length > 0) throw new SvcError(problems.map((problem) => problem.line).join('\n'));
   return resolved;
 }
 
-/** Each key resolved, or its one-line problem (a refused secrets file throws: it is not per key). */
+/**
+ * Each key resolved, or its one-line problem (a refused secrets file throws: it is not per key).
+ * `deployed`: every environment of the run; with more than one, a plain $KEY is refused.
+ */
 export async function lookUpSecrets(
   dir: string,
   manifest: Manifest,
   environment: string,
   env: Env = process.env,
+  deployed: readonly string[] = [environment],
 ): Promise<{ resolved: ResolvedSecret[]; problems: { key: string; line: string }[] }> {
   const keys = manifest.secrets ?? [];
   const shownFile = secretsFilePath(environment);
@@ -143,11 +151,15 @@ export async function lookUpSecrets(
   const problems: { key: string; line: string }[] = [];
   for (const key of keys) {
     let found: Omit<ResolvedSecret, 'key'> | undefined;
-    const fromEnv = env[key];
-    // An empty value is unset: CI systems pass a secret they do not have as an empty string.
-    if (fromEnv !== undefined && fromEnv !== '')
-      found = { source: 'environment', where: `$${key}`, value: fromEnv };
+    const fromEnv = secretFromEnvironment(key, environment, deployed, env);
+    if (fromEnv !== undefined && 'refusal' in fromEnv) {
+      problems.push({ key, line: fromEnv.refusal });
+      continue;
+    }
+    if (fromEnv !== undefined)
+      found = { source: 'environment', where: `$${fromEnv.variable}`, value: fromEnv.value };
     if (found === undefined) {
+      if (file === undefined) refuseTrackedSecretsFile(dir, shownFile);
       file ??= readSecretsFile(dir, shownFile);
       const value = file === 'missing' ? undefined : file.get(key);
       if (value !== undefined && value !== '') found = { source: 'file', where: shownFile, value };
@@ -173,6 +185,7 @@ export async function lookUpSecrets(
           environment,
           { path: shownFile, state: file === 'missing' ? 'missing' : 'without-key' },
           manifest.secretsCommand !== undefined,
+          secretVariables(key, environment, deployed),
         ),
       });
       continue;
@@ -199,10 +212,11 @@ export async function resolveEnvironments(
 ): Promise<Map<string, EnvironmentInput>> {
   const environments = new Map<string, EnvironmentInput>();
   const problems: string[] = [];
-  for (const name of new Set(names)) {
+  const deployed = [...new Set(names)];
+  for (const name of deployed) {
     let secrets: ResolvedSecret[];
     try {
-      secrets = await resolveSecrets(dir, manifest, name, env);
+      secrets = await resolveSecrets(dir, manifest, name, env, deployed);
     } catch (error) {
       if (!(error instanceof SvcError)) throw error;
       problems.push(error.message);
@@ -212,8 +226,11 @@ export async function resolveEnvironments(
       name,
       env: environmentValues(manifest, name),
       secrets: secrets.map(({ key, value }) => ({ key, value })),
+      sources: secrets.map(({ key, source, where }) => ({ key, source, from: where })),
     });
   }
-  if (problems.length > 0) throw new SvcError(problems.join('\n'));
+  // A plain $KEY refused in a run of several environments is the same line for each: said once.
+  const lines = new Set(problems.flatMap((problem) => problem.split('\n')));
+  if (lines.size > 0) throw new SvcError([...lines].join('\n'));
   return environments;
 }

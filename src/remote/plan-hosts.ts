@@ -163,12 +163,8 @@ async function planOne(
     // values as resolved for this run (core/rollback-environment.ts).
     const rolledBack =
       pin && rollbackEnvironment(pin.id, pin.manifestYaml, hostEnvironment(input, host));
-    const operations = hostOperations(
-      input,
-      host,
-      pinned,
-      rolledBack?.environment ?? hostEnvironment(input, host),
-    );
+    const environment = rolledBack?.environment ?? hostEnvironment(input, host);
+    const operations = hostOperations(input, host, pinned, environment);
     // A fresh random salt per host and run: the digest and the env file's line hashes it salts
     // are no oracle for a secret (core/facts.ts factsDigest).
     const salt = randomBytes(16).toString('hex');
@@ -194,6 +190,9 @@ async function planOne(
     const shipped = { ...input, release: pinned === undefined ? input.release : [] };
     plan.problems.unshift(...projectProblems(shipped));
     plan.warnings.unshift(...(input.warnings ?? []), ...(rolledBack?.warnings ?? []));
+    const sources = environment.sources;
+    if (sources !== undefined && sources.length > 0)
+      plan.environment = { name: host.environment ?? DEFAULT_ENVIRONMENT, secrets: [...sources] };
     return {
       host,
       outcome: { ...who, status: 'planned', plan },

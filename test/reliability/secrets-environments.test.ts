@@ -128,20 +128,38 @@ describe.sequential('secrets and environments on two hosts', () => {
 
   it('svc secrets names each source, never a value', async () => {
     const result = await svc(['secrets', 'staging,production'], {
-      DB_PASSWORD: VALUES.staging.DB_PASSWORD,
+      DB_PASSWORD__STAGING: VALUES.staging.DB_PASSWORD,
     });
     expect(result.code, result.stderr).toBe(0);
-    // With $DB_PASSWORD exported, it wins for both: the environment is first.
+    // $DB_PASSWORD__STAGING is staging's alone: production goes on to its own sources.
     expect(result.stdout.split('\n').map((line) => line.replace(/ +/g, ' '))).toEqual([
       'ENVIRONMENT KEY SOURCE',
-      'staging DB_PASSWORD environment ($DB_PASSWORD)',
+      'staging DB_PASSWORD environment ($DB_PASSWORD__STAGING)',
       'staging STRIPE_KEY file (.svc/secrets/staging)',
-      'production DB_PASSWORD environment ($DB_PASSWORD)',
+      'production DB_PASSWORD command (secretsCommand)',
       'production STRIPE_KEY file (.svc/secrets/production)',
       '',
     ]);
-    const production = await svc(['secrets', 'production']);
-    expect(production.stdout).toMatch(/production +DB_PASSWORD +command \(secretsCommand\)/);
+    // A run of one environment reads the plain $DB_PASSWORD too (after the qualified one).
+    const staging = await svc(['secrets', 'staging'], { DB_PASSWORD: VALUES.staging.DB_PASSWORD });
+    expect(staging.stdout).toMatch(/staging +DB_PASSWORD +environment \(\$DB_PASSWORD\)/);
+  });
+
+  it("a plain $DB_PASSWORD while staging and production are both deployed: one line, not production's value in staging", async () => {
+    for (const args of [
+      ['secrets', 'staging,production'],
+      ['plan', 'staging,production'],
+      ['deploy', 'staging,production', '--yes'],
+    ]) {
+      const result = await svc(args, { DB_PASSWORD: VALUES.production.DB_PASSWORD });
+      const command = args[0];
+      expect(result.stderr, command).toBe(
+        'svc: error: secret DB_PASSWORD: $DB_PASSWORD is set, but this run deploys several environments (staging, production) and it would go to each; set DB_PASSWORD__STAGING, DB_PASSWORD__PRODUCTION instead and unset DB_PASSWORD\n',
+      );
+      expect(result.code, command).toBe(1);
+      if (command === 'secrets')
+        expect(result.stdout).toMatch(/^staging +DB_PASSWORD +not resolved \(below\)$/m);
+    }
   });
 
   it('deploys each group with its own values; ps on the hosts never shows one', async () => {
@@ -167,6 +185,52 @@ describe.sequential('secrets and environments on two hosts', () => {
       expect(root(sbx, host, `stat -c '%U:%G %a' /etc/default/${NAME}`)).toBe('root:root 600\n');
     }
   }, 240_000);
+
+  it('one run of both groups: each reads its own $DB_PASSWORD__ENV; the plan names every source', async () => {
+    const both = await svc(['plan', 'staging,production', '--json'], {
+      DB_PASSWORD__STAGING: VALUES.staging.DB_PASSWORD,
+      DB_PASSWORD__PRODUCTION: unique('new-prod'),
+    });
+    expect(both.code, both.stderr).toBe(0);
+    const plan = JSON.parse(both.stdout) as {
+      hosts: {
+        host: string;
+        environment: unknown;
+        changes: { target: string; sensitive?: boolean }[];
+      }[];
+    };
+    const envFile = (index: number) =>
+      plan.hosts[index]!.changes.filter((change) => change.target === `/etc/default/${NAME}`);
+    // Staging's value is the one deployed: no change. Production's new one is production's only.
+    expect(envFile(0)).toEqual([]);
+    expect(envFile(1)).toMatchObject([{ sensitive: true }]);
+    expect(plan.hosts.map((host) => host.environment)).toEqual([
+      {
+        name: 'staging',
+        secrets: [
+          { key: 'DB_PASSWORD', source: 'environment', from: '$DB_PASSWORD__STAGING' },
+          { key: 'STRIPE_KEY', source: 'file', from: '.svc/secrets/staging' },
+        ],
+      },
+      {
+        name: 'production',
+        secrets: [
+          { key: 'DB_PASSWORD', source: 'environment', from: '$DB_PASSWORD__PRODUCTION' },
+          { key: 'STRIPE_KEY', source: 'file', from: '.svc/secrets/production' },
+        ],
+      },
+    ]);
+    const text = await svc(['plan', 'staging,production'], {
+      DB_PASSWORD__STAGING: VALUES.staging.DB_PASSWORD,
+    });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(
+      '  secrets (staging): DB_PASSWORD from $DB_PASSWORD__STAGING, STRIPE_KEY from .svc/secrets/staging\n',
+    );
+    expect(text.stdout).toContain(
+      '  secrets (production): DB_PASSWORD from secretsCommand, STRIPE_KEY from .svc/secrets/production\n',
+    );
+  }, 120_000);
 
   it('a redeploy with the same secrets changes nothing; a changed secret is "(sensitive value changed)"', async () => {
     const same = await svc(['plan', 'production']);
@@ -210,22 +274,45 @@ describe.sequential('secrets and environments on two hosts', () => {
       expect(elsewhere).toBe('');
     }
   });
+
+  it('a secrets file git tracks is refused in one line before any host is contacted; untracked, it is used', async () => {
+    const git = (...args: string[]) => execFileSync('git', ['-C', project, ...args]);
+    const env = { DB_PASSWORD: VALUES.staging.DB_PASSWORD };
+    git('add', '-f', '.svc/secrets/staging');
+    const refused = await svc(['plan', 'staging'], env);
+    expect(refused.stderr).toBe(
+      'svc: error: .svc/secrets/staging: git tracks it, so its values are in the repository; run git rm --cached .svc/secrets/staging, then change those values\n',
+    );
+    expect(refused.stdout).toBe('');
+    expect(refused.code).toBe(1);
+    git('rm', '-q', '--cached', '.svc/secrets/staging');
+    const planned = await svc(['plan', 'staging'], env);
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(planned.stdout).toContain('STRIPE_KEY from .svc/secrets/staging');
+  }, 120_000);
 });
 
 describe('refusals before any connection', () => {
-  let server: Server;
+  // Two listeners (production's web1, and a port for a second group): each counts a connection.
+  const servers: Server[] = [];
   let connections = 0;
   let dir: string;
   let home: string;
   let port = 0;
+  let otherPort = 0;
 
   beforeAll(async () => {
-    server = createServer((socket) => {
-      connections++;
-      socket.destroy();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as { port: number }).port;
+    const listen = async () => {
+      const server = createServer((socket) => {
+        connections++;
+        socket.destroy();
+      });
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return (server.address() as { port: number }).port;
+    };
+    port = await listen();
+    otherPort = await listen();
     dir = mkdtempSync(join(tmpdir(), 'svc-refusals-'));
     home = join(dir, 'home');
     const project = join(dir, NAME);
@@ -254,12 +341,12 @@ describe('refusals before any connection', () => {
   }, 60_000);
 
   afterAll(() => {
-    server?.close();
+    for (const server of servers) server.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const plan = (env: NodeJS.ProcessEnv = {}) =>
-    runSvc(['plan', 'production', '--dir', join(dir, NAME)], {
+  const plan = (env: NodeJS.ProcessEnv = {}, target = 'production') =>
+    runSvc(['plan', target, '--dir', join(dir, NAME)], {
       ...process.env,
       HOME: home,
       ...env,
@@ -273,7 +360,7 @@ describe('refusals before any connection', () => {
     const result = await plan();
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      "svc: error: secret DB_PASSWORD (production): not found: not in svc's environment ($DB_PASSWORD), no file .svc/secrets/production, no secretsCommand in svc.yaml\n",
+      "svc: error: secret DB_PASSWORD (production): not found: not in svc's environment ($DB_PASSWORD__PRODUCTION or $DB_PASSWORD), no file .svc/secrets/production, no secretsCommand in svc.yaml\n",
     );
     expect(connections).toBe(0);
   });
@@ -305,6 +392,55 @@ describe('refusals before any connection', () => {
     expect(result.stdout + result.stderr).not.toContain('printed-value');
     expect(result.code).toBe(1);
     expect(connections).toBe(0);
+  });
+
+  it('a plain $DB_PASSWORD for a run of two environments: one line naming $DB_PASSWORD__ENV', async () => {
+    const yaml = readFileSync(join(dir, NAME, 'svc.yaml'), 'utf8');
+    setYaml(
+      /^hosts:\n/m,
+      `hosts:\n  staging:\n    hosts:\n      stg1: { address: 127.0.0.1, port: ${otherPort} }\n`,
+    );
+    const result = await plan({ DB_PASSWORD: 'plain-value' }, 'staging,production');
+    expect(result.stderr).toBe(
+      'svc: error: secret DB_PASSWORD: $DB_PASSWORD is set, but this run deploys several environments (staging, production) and it would go to each; set DB_PASSWORD__STAGING, DB_PASSWORD__PRODUCTION instead and unset DB_PASSWORD\n',
+    );
+    expect(result.code).toBe(1);
+    expect(connections).toBe(0);
+    writeFileSync(join(dir, NAME, 'svc.yaml'), yaml);
+  });
+
+  it('one machine under two groups (an ~/.ssh/config alias of it in one): one line naming both', async () => {
+    const yaml = readFileSync(join(dir, NAME, 'svc.yaml'), 'utf8');
+    const config = join(dir, 'ssh_config');
+    writeFileSync(config, `Host web-alias\n  HostName 127.0.0.1\n  Port ${port}\n`);
+    setYaml(/^hosts:\n/m, `hosts:\n  staging:\n    hosts:\n      stg1: { address: web-alias }\n`);
+    for (const target of ['production', 'staging']) {
+      const result = await plan({ DB_PASSWORD: 'x', SVC_SSH_CONFIG: config }, target);
+      expect(result.stderr, target).toBe(
+        `svc: error: svc.yaml: hosts: stg1 (group staging) and web1 (group production) are one machine, 127.0.0.1:${port}; it would get staging's and production's environment in turn: list it in one group only\n`,
+      );
+      expect(result.code).toBe(1);
+    }
+    expect(connections).toBe(0);
+    writeFileSync(join(dir, NAME, 'svc.yaml'), yaml);
+  });
+
+  it('a secrets file git tracks: one line naming it and git rm --cached', async () => {
+    const project = join(dir, NAME);
+    mkdirSync(join(project, '.svc', 'secrets'), { recursive: true });
+    writeFileSync(join(project, '.svc', 'secrets', 'production'), 'DB_PASSWORD=x\n', {
+      mode: 0o600,
+    });
+    execFileSync('git', ['-C', project, 'init', '-q']);
+    execFileSync('git', ['-C', project, 'add', '-f', '.svc/secrets/production']);
+    const result = await plan();
+    expect(result.stderr).toBe(
+      'svc: error: .svc/secrets/production: git tracks it, so its values are in the repository; run git rm --cached .svc/secrets/production, then change those values\n',
+    );
+    expect(result.code).toBe(1);
+    expect(connections).toBe(0);
+    rmSync(join(project, '.git'), { recursive: true, force: true });
+    rmSync(join(project, '.svc', 'secrets', 'production'));
   });
 
   it('the listener does count a connection (the checks above can fail)', async () => {

@@ -95,7 +95,9 @@ const withGroups: Manifest = {
   hosts: {
     staging: group({ LOG_LEVEL: 'debug' }, '10.0.0.1'),
     production: { hosts: { web1: { address: '10.0.0.2' }, web2: { address: '10.0.0.3' } } },
-    shared: group(undefined, '10.0.0.2'),
+    // web1's address on another port: another machine (another sshd), until a TARGET's :port
+    // makes them one.
+    shared: { hosts: { 'h-10.0.0.2': { address: '10.0.0.2', port: 2222 } } },
   },
 };
 const ctx = (m: Manifest): TargetContext => ({
@@ -161,13 +163,15 @@ describe('the environment a host is deployed as', () => {
       'root@10.0.0.1:22',
       'target "root@10.0.0.1:22": 10.0.0.1 is h-10.0.0.1 of group staging in svc.yaml; deploy it by that name so it gets staging\'s environment',
     ],
+    ['production,shared', 'accepted'],
+    ['web1,h-10.0.0.2', 'accepted'],
     [
-      'production,shared',
-      'target "production,shared": 10.0.0.2:22 is reached as production and shared; a host is deployed as one environment at a time',
+      'web1:2222,shared',
+      'target "web1:2222,shared": 10.0.0.2:2222 is reached as production and shared; a host is deployed as one environment at a time',
     ],
     [
-      'web1,h-10.0.0.2',
-      'target "web1,h-10.0.0.2": 10.0.0.2:22 is reached as production and shared; a host is deployed as one environment at a time',
+      'h-10.0.0.2:22,web1',
+      'target "h-10.0.0.2:22,web1": 10.0.0.2:22 is reached as shared and production; a host is deployed as one environment at a time',
     ],
   ])('%s: %s', (target, line) => {
     expect(refusal(target)).toBe(line);
@@ -180,7 +184,7 @@ describe('the environment a host is deployed as', () => {
       hosts: { ...withGroups.hosts, staging: group(undefined, '10.0.0.1') },
     };
     expect(usesEnvironments(plain)).toBe(false);
-    expect(refusal('production,shared', plain)).toBe('accepted');
+    expect(refusal('web1:2222,shared', plain)).toBe('accepted');
     expect(refusal('10.0.0.3', plain)).toBe('accepted');
     expect(usesEnvironments({ ...plain, secrets: ['A'] })).toBe(true);
     expect(usesEnvironments({ ...plain, secrets: [] })).toBe(false);

@@ -64,6 +64,7 @@ describe('planKey and groupOutcomes', () => {
       { problems: ['p'] },
       { warnings: ['w'] },
       { unchanged: 2 },
+      { environment: { name: 'staging', secrets: [] } },
     ])
       expect(planKey(plan('a', extra))).not.toBe(planKey(plan('a')));
   });

@@ -104,6 +104,20 @@ describe('rollbackEnvironment', () => {
     expect(rollbackEnvironment(ID, release, CURRENT)).toStrictEqual(expected);
   });
 
+  it("keeps the sources of the secrets it sends, for the plan's line, and only those", () => {
+    const withSources: EnvironmentInput = {
+      ...CURRENT,
+      sources: [
+        { key: 'DB_PASSWORD', source: 'file', from: '.svc/secrets/production' },
+        { key: 'STRIPE_KEY', source: 'command', from: 'secretsCommand' },
+      ],
+    };
+    const result = rollbackEnvironment(ID, yaml('env: {}\nsecrets: [DB_PASSWORD]\n'), withSources);
+    expect(result.environment.sources).toStrictEqual([
+      { key: 'DB_PASSWORD', source: 'file', from: '.svc/secrets/production' },
+    ]);
+  });
+
   it('never takes secretsCommand from the release (it would run on this machine)', () => {
     const result = rollbackEnvironment(
       ID,
