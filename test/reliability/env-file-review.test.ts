@@ -102,8 +102,17 @@ describe.sequential('the env file on a sandbox host', () => {
 
   it('deployed by address, then planned via the group with the same values: no change, no restart', async () => {
     const address = sbx.host(HOST).address;
-    const first = await svc(['deploy', `deploy@${address}`, '--yes', '--accept-new']);
+    const first = await svc(['deploy', `deploy@${address}`, '--yes', '--json', '--accept-new']);
     expect(first.code, first.stdout + first.stderr).toBe(0);
+    // deploy --json's plan event carries the changes as they are: the new env file has no size.
+    const events = first.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { event: string; plan?: { changes: object[] } });
+    const planned = events.find((event) => event.event === 'plan')!.plan!.changes;
+    const created = planned.find((change) => (change as { target: string }).target === ENV_FILE);
+    expect(created).toMatchObject({ action: 'create', sensitive: true });
+    expect(created).not.toHaveProperty('size');
     expect(seen()).toEqual({ X: '1', token: 'unset' });
     const again = await svc(['plan', 'production']);
     expect(again.code, again.stdout + again.stderr).toBe(0);
