@@ -165,7 +165,8 @@ function staleSection(input: ApplyInput): string {
   // The fact script is read by a child sh from a here-document: no temporary file to write, run
   // and remove.
   return [
-    `digest=$(sh -s <<'SVC_EOF_${input.nonce}' | ${DIGESTED_FACTS_FILTER} | sha256sum`,
+    // The salt line first, as factsDigest hashes it (hex: the filter never drops it).
+    `digest=$({ printf '%s\\n' ${q(input.factRequest.salt)}; sh -s <<'SVC_EOF_${input.nonce}' | ${DIGESTED_FACTS_FILTER}; } | sha256sum`,
     `${factScript(input.factRequest)}SVC_EOF_${input.nonce}`,
     ')',
     'digest=${digest%% *}',

@@ -10,7 +10,7 @@ import type { Step } from './playbook.js';
 import type { LocalFile } from './release.js';
 import { installedMode, sha256Hex } from './release.js';
 import { manifestTemplateValues, renderText, templateDataOf } from './template.js';
-import { renderEnvFile, type EnvironmentInput } from './env-file.js';
+import { envFileLines, renderEnvFile, type EnvironmentInput } from './env-file.js';
 import { DEFAULT_DRAIN_SECONDS, isSwitch, slotsOf, slotTemplateUnit } from './cutover.js';
 
 export interface ExpandInput {
@@ -158,6 +158,7 @@ function envFileOperation(input: ExpandInput, config: readonly FileOperation[]):
       owner: 'root',
       group: 'root',
       secret: true,
+      envLines: envFileLines(manifest, environment),
     },
   ];
 }

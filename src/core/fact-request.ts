@@ -1,4 +1,5 @@
 // Which facts a host's operations need: one request, answered by one script in one round trip.
+import type { EnvLine } from './env-file.js';
 import type { FactRequest, PathRequest } from './facts.js';
 import { hostLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
@@ -9,12 +10,20 @@ import { NGINX_BINARY, upstreamFile } from './cutover.js';
 export const RECORDS_FILE = 'installed.json';
 export const RECORDS_ROOT = '/var/lib/svc';
 
+/** The keys whose lines the host may send as they are: svc.yaml's values, never a secret's. */
+function plainEnvKeys(lines: readonly EnvLine[]): string[] {
+  const secret = new Set(lines.filter((line) => line.secret).map((line) => line.key));
+  return [...new Set(lines.map((line) => line.key))].filter((key) => !secret.has(key));
+}
+
 export function buildFactRequest(
   manifest: Manifest,
   operations: readonly Operation[],
   loginUser: string,
   /** --diff: ask for the live content of the new release's changed text files too. */
   diff = false,
+  /** The run's random salt (facts.ts FactRequest.salt); the edge makes it. */
+  salt = '',
 ): FactRequest {
   const layout = hostLayout(manifest.name);
   const paths: PathRequest[] = [];
@@ -27,11 +36,14 @@ export function buildFactRequest(
     if (op.kind === 'release' && op.pinned === true) continue;
     if (seen.has(op.path)) continue;
     seen.add(op.path);
-    // A secret file's content never leaves the host: it is compared by sha256 alone.
+    // A secret file's content never leaves the host: it is compared by sha256 alone, or for the
+    // env file svc renders line by line, svc.yaml's own lines as they are, the others hashed.
     paths.push(
       op.kind === 'file' && !op.secret
         ? { path: op.path, compareWith: op.sha256 }
-        : { path: op.path },
+        : op.kind === 'file' && op.envLines !== undefined
+          ? { path: op.path, envKeys: plainEnvKeys(op.envLines) }
+          : { path: op.path },
     );
   }
   // cutover: switch: which slot nginx serves (the upstream file's sha256), and whether nginx is
@@ -55,6 +67,7 @@ export function buildFactRequest(
     recordsRoot: RECORDS_ROOT,
     releasesDir: layout.releases,
     pidfile: layout.pidfile,
+    salt,
     // What the live release holds, to say what the new one changes (a rollback ships no files).
     ...(release?.kind === 'release' &&
       release.local !== undefined && {

@@ -14,6 +14,7 @@ import type {
 } from './facts.js';
 import { FACTS_VERSION } from './facts.js';
 import { readLiveRelease } from './release-facts.js';
+import type { FoundEnvLine } from './env-diff.js';
 
 export class FactsError extends Error {
   constructor(message: string) {
@@ -213,6 +214,7 @@ export function parseFacts(output: string, request: FactRequest, host: string): 
   reader.check(end === 'svc-facts' && reader.atEnd(), 'trailing output after the end marker');
 
   return {
+    salt: request.salt,
     hostname: hostname!,
     login: { user: login!, home: home! },
     init: init as InitKind,
@@ -311,7 +313,27 @@ function readPathFact(reader: Reader, request: FactRequest, index: number, home:
     );
     fact.content = base64ToBytes(content!);
   }
+  if (requested.envKeys !== undefined && type === 'file')
+    fact.envLines = readEnvLines(reader, index, path);
   return fact;
+}
+
+/** N records: the env file's lines, each the line itself (=) or its salted sha256 (#). */
+function readEnvLines(reader: Reader, index: number, path: string): FoundEnvLine[] {
+  const lines: FoundEnvLine[] = [];
+  while (reader.peek('N')) {
+    const [lineIndex, keyField, kind, value] = reader.next('N', 4);
+    const key = decodeText(keyField!);
+    const plain = kind === '=' ? decodeText(value!) : undefined;
+    reader.check(
+      lineIndex === String(index) &&
+        key !== undefined &&
+        (kind === '=' ? plain !== undefined : kind === '#' && SHA256.test(value!)),
+      `bad env file line record for ${path}`,
+    );
+    lines.push(kind === '=' ? { key: key!, plain: plain! } : { key: key!, hash: value! });
+  }
+  return lines;
 }
 
 function readUser(reader: Reader, name: string): UserFact | undefined {

@@ -2,6 +2,9 @@
 // parsed strictly. Output that is malformed, truncated or out of order is an error: a wrong plan
 // is worse than no plan.
 import { shellQuote } from './quote.js';
+import { ENV_PLAIN_MARK, ENV_SECRET_MARK } from './env-file.js';
+import type { FoundEnvLine } from './env-diff.js';
+import { sha256Hex } from './release.js';
 import {
   liveReleaseScript,
   MAX_DIFF_BYTES,
@@ -24,6 +27,8 @@ export interface PathFact {
   target?: string;
   /** For a file whose sha256 differs from the expected one: its content, for the diff. */
   content?: Uint8Array;
+  /** The env file svc renders (PathRequest.envKeys): each KEY=VALUE line, plain or hashed. */
+  envLines?: FoundEnvLine[];
 }
 
 export interface UserFact {
@@ -76,6 +81,8 @@ export interface HostFacts {
   linkHolders: Map<string, string[]>;
   /** The live release and its recorded file list (V, Z records), when the request asked. */
   liveRelease?: LiveRelease;
+  /** The run's salt of the env file's line hashes (FactRequest.salt); absent: ''. */
+  salt?: string;
 }
 
 /** A real directory (no link) on the way to a path svc writes. */
@@ -112,6 +119,11 @@ export interface PathRequest {
   path: string;
   /** Fetch the content when the file's sha256 differs from this (and it is not secret). */
   compareWith?: string;
+  /**
+   * The env file svc renders: one N record per KEY=VALUE line, the line itself for these keys in
+   * the file's plain part (ENV_PLAIN_MARK), sha256(salt, line) for every other line.
+   */
+  envKeys?: string[];
 }
 
 export interface FactRequest {
@@ -128,9 +140,14 @@ export interface FactRequest {
   pidfile: string;
   /** What the live release holds (release-facts.ts): asked when a release with files is planned. */
   liveRelease?: LiveReleaseRequest;
+  /**
+   * A random value of this run (the edge makes it; it is never printed): it salts the facts
+   * digest and the env file's per-line hashes, so neither is an offline oracle for a secret.
+   */
+  salt: string;
 }
 
-export const FACTS_VERSION = '6';
+export const FACTS_VERSION = '7';
 /** Files larger than this are compared by hash only (release-facts.ts: one cap for both). */
 export { MAX_DIFF_BYTES };
 
@@ -174,6 +191,28 @@ path_fact() {
   if [ "$4" = file ] && [ -n "$3" ] && [ "$sum" != "$3" ] && [ "$8" -le ${MAX_DIFF_BYTES} ]; then
     printf 'C\t%s\t%s\n' "$1" "$(rd "$2" | b64)"
   fi
+}
+# The env file's lines (N records), comments and blank lines left out: a line of a key in $3 (svc.yaml's
+# own values) after the plain mark as it is, any other line as sha256 of the run's salt and the
+# line, so that no secret leaves the host and its hash tells nothing without the salt.
+env_fact() {
+  [ -f "$2" ] && [ ! -L "$2" ] || return 0
+  rd "$2" | {
+    zone=hash
+    while IFS= read -r line || [ -n "$line" ]; do
+      case $line in
+        "$env_plain_mark") zone=plain; continue ;;
+        "$env_secret_mark") zone=hash; continue ;;
+        '' | '#'*) continue ;;
+      esac
+      key=${expand('line%%=*')}
+      shown=0
+      case $key in '' | *[!A-Za-z0-9_]*) ;; *) case " $3 " in *" $key "*) [ $zone = hash ] || shown=1 ;; esac ;; esac
+      enc "$key"; k=$enc
+      if [ $shown = 1 ]; then enc "$line"; printf 'N\t%s\t%s\t=\t%s\n' "$1" "$k" "$enc"
+      else sum=$(printf '%s\n%s' "$salt" "$line" | sha256sum); printf 'N\t%s\t%s\t#\t%s\n' "$1" "$k" "${expand('sum%% *')}"; fi
+    done
+  }
 }
 # The directories on the way to a path, each once (D), the directories holding a link on its way
 # (K: whoever can change one can move the link), then where the path resolves (A). The path is
@@ -335,6 +374,16 @@ export function digestedFacts(output: string): string {
  */
 const STATE_DIR_RECORD = 'D\t=/var/lib/svc\t';
 
+/**
+ * The digest a plan carries and the apply script recomputes on the host (stale check). The facts
+ * hold the env file's plain sha256 (P, W records and svc's records): a digest of them alone would
+ * let anyone holding a `--json` plan or a log try short secrets offline. Salted with the run's
+ * random value, which stays in svc's memory and the apply script's stdin, it tells nothing.
+ */
+export function factsDigest(output: string, salt: string): string {
+  return sha256Hex(`${salt}\n${digestedFacts(output)}`);
+}
+
 /** The same filter in sh, for the apply script's stale check (literal tabs in the patterns). */
 export const DIGESTED_FACTS_FILTER = `grep -v -e '^S\t' -e '^${STATE_DIR_RECORD}'`;
 
@@ -348,6 +397,9 @@ export function factScript(request: FactRequest): string {
     `records=${shellQuote(request.recordsFile)}`,
     `records_root=${shellQuote(request.recordsRoot)}`,
     `releases=${shellQuote(request.releasesDir)}`,
+    `salt=${shellQuote(request.salt)}`,
+    `env_plain_mark=${shellQuote(ENV_PLAIN_MARK)}`,
+    `env_secret_mark=${shellQuote(ENV_SECRET_MARK)}`,
     `printf 'B\\tsvc-facts\\t${FACTS_VERSION}\\n'`,
     claimsFunction(request),
     SCRIPT_HOST,
@@ -357,6 +409,8 @@ export function factScript(request: FactRequest): string {
       ? `"$login_home"/${shellQuote(request.path.slice(2))}`
       : shellQuote(request.path);
     lines.push(`path_fact ${index} ${path} ${shellQuote(request.compareWith ?? '')}`);
+    if (request.envKeys !== undefined)
+      lines.push(`env_fact ${index} ${path} ${shellQuote(request.envKeys.join(' '))}`);
     lines.push(`chain_fact ${index} ${path}`);
   });
   for (const user of request.users) lines.push(`user_fact ${shellQuote(user)}`);

@@ -2,6 +2,7 @@
 // planner compares them with the host's facts. Paths under the SSH login user's home are written
 // `~/...` and resolved against the home the facts report.
 import type { Slot } from './cutover.js';
+import type { EnvLine } from './env-file.js';
 import type { LocalFile } from './release.js';
 
 export interface Ownership {
@@ -37,6 +38,8 @@ export interface FileOperation extends Ownership {
   mode: number;
   /** Never shown: the plan says "(sensitive value changed)". */
   secret: boolean;
+  /** The env file svc renders: its lines, compared one by one on the host (env-diff.ts). */
+  envLines?: readonly EnvLine[];
 }
 
 export interface UserOperation {

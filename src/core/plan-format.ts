@@ -6,6 +6,7 @@ import { hostLogin } from './targets.js';
 import { groupOutcomes, hostList } from './plan-groups.js';
 import { releaseContentsLines } from './release-contents-text.js';
 import { escapeControls } from './visible.js';
+import { envChangeLines } from './env-diff.js';
 
 /** How much of each change to show; `diff` is `--diff`. */
 export interface ShowOptions {
@@ -56,20 +57,29 @@ function changeLines(change: Change, paint: Paint, show: ShowOptions): string[] 
   const color = colorFor(change, paint);
   // A new file is all "+" lines: long and unreviewable at scale, so by default it is one line.
   const folded = change.action === 'create' && change.size !== undefined && show.diff !== true;
+  // A secret's size is never shown, whatever a caller put in the change: it tells a value's length.
+  const size = change.sensitive === true ? '' : formatSize(change.size ?? 0);
   const verb =
     change.kind === 'service' || change.kind === 'monit'
       ? `${change.action} ${change.kind}`
       : change.kind;
   const head = `  ${color(`${SYMBOL[change.action]} ${verb.padEnd(8)}`)} ${change.target}`;
-  const described = folded
-    ? `${change.detail ?? ''} ${formatSize(change.size ?? 0)}`.trim()
-    : change.detail;
+  const described = folded ? `${change.detail ?? ''} ${size}`.trim() : change.detail;
   const detail = described ? `  ${paint.dim(described)}` : '';
   const lines = [`${head}${detail}`];
   // A create needs no "absent"; every other change says why.
   const reasons = change.reasons.filter((reason) => reason !== 'absent');
   if (reasons.length > 0) lines.push(`      ${paint.dim(reasons.join('; '))}`);
-  if (change.sensitive) {
+  if (change.env !== undefined) {
+    for (const line of envChangeLines(change.env)) {
+      const painted = line.startsWith('+')
+        ? paint.green(line)
+        : line.startsWith('-')
+          ? paint.red(line)
+          : paint.yellow(line);
+      lines.push(`      ${painted}`);
+    }
+  } else if (change.sensitive) {
     const note =
       change.action === 'create' ? '(sensitive: content not shown)' : '(sensitive value changed)';
     lines.push(`      ${paint.yellow(note)}`);
@@ -217,6 +227,7 @@ export function planDocument(service: string, outcomes: readonly HostOutcome[]):
               ...(change.detail !== undefined && { detail: change.detail }),
               ...(change.diff !== undefined && { diff: change.diff }),
               ...(change.sensitive && { sensitive: true }),
+              ...(change.env && { env: change.env }),
               ...(change.warnings && { warnings: change.warnings }),
               ...(change.contents && { contents: change.contents }),
               ...(change.steps && { steps: change.steps }),

@@ -7,6 +7,7 @@ import type { HostFacts, PathFact } from './facts.js';
 import { MAX_DIFF_BYTES } from './facts.js';
 import { RECORDS_ROOT } from './fact-request.js';
 import { attachReleaseContents, type ReleaseContents } from './release-contents.js';
+import { envChanges, type EnvKeyChange } from './env-diff.js';
 import { isTextContent } from './release-facts.js';
 import { liveReleaseOf } from './layout.js';
 import { releasesToPrune } from './release-retention.js';
@@ -34,10 +35,13 @@ export interface Change {
   detail?: string;
   /** Unified diff of a file's content; never present for a secret file. */
   diff?: string;
-  /** Bytes of a new file's content: its one-line summary when the diff is not shown. */
+  /** Bytes of a new file's content: its one-line summary when the diff is not shown. Never for a
+   *  secret file: a size tells a secret's length. */
   size?: number;
   /** A secret file's content differs: shown only as "(sensitive value changed)". */
   sensitive?: boolean;
+  /** The env file's changed keys (env-diff.ts): values of svc.yaml's keys, a secret's name only. */
+  env?: EnvKeyChange[];
   /** Something the user must decide before deploy applies this (e.g. --adopt). */
   warnings?: string[];
   /** A release change: its files against the live release's (release-contents.ts). */
@@ -237,16 +241,27 @@ class HostPlanner {
         target: op.path,
         reasons: [`from ${op.source}`],
         detail,
-        size: op.content.length,
+        // A secret file's size would tell its values' length: it is said to be new, no more.
+        ...(!op.secret && { size: op.content.length }),
         ...content(undefined, 0),
       });
     }
     if (fact.type !== 'file') return this.wrongType(op.path, fact, 'a file');
-    const reasons = fact.sha256 !== op.sha256 ? ['content changed'] : [];
+    // The env file svc renders is compared line by line (comments are no content): what changed
+    // is said per key, a secret's only by name (env-diff.ts).
+    const env =
+      op.envLines !== undefined && fact.envLines !== undefined
+        ? envChanges(op.envLines, fact.envLines, this.facts.salt ?? '')
+        : undefined;
+    const differs = env !== undefined ? env.length > 0 : fact.sha256 !== op.sha256;
+    const reasons = differs ? ['content changed'] : [];
     reasons.push(...ownershipReasons(fact, op));
     if (reasons.length === 0) return void this.unchanged++;
     const change: Change = { action: 'update', kind: 'file', target: op.path, reasons, detail };
-    if (fact.sha256 !== op.sha256) Object.assign(change, content(fact.content, fact.size ?? 0));
+    if (env !== undefined && differs) {
+      change.env = env;
+      if (env.some((entry) => entry.sensitive)) change.sensitive = true;
+    } else if (differs) Object.assign(change, content(fact.content, fact.size ?? 0));
     if (!(this.facts.installed ?? []).includes(op.path)) {
       change.warnings = ['not created by svc: deploy overwrites it only with --adopt'];
     }

@@ -1,13 +1,15 @@
 // Plans every host of a run: for each, one connection, one fact-gathering round trip, then the
 // pure planner. Hosts are planned in parallel (bounded); a host that fails is reported with its
 // reason and the others still get their plans.
+import { randomBytes } from 'node:crypto';
 import { connectProblem } from '../core/connect-problem.js';
 import { SvcError } from '../core/errors.js';
 import { expandPlaybook } from '../core/expand.js';
 import type { EnvironmentInput } from '../core/env-file.js';
 import { DEFAULT_ENVIRONMENT } from '../core/environment-name.js';
+import { environmentValues } from '../core/environments.js';
 import { buildFactRequest } from '../core/fact-request.js';
-import { digestedFacts, factScript, type FactRequest, type HostFacts } from '../core/facts.js';
+import { factScript, factsDigest, type FactRequest, type HostFacts } from '../core/facts.js';
 import { parseFacts, FactsError } from '../core/facts-parse.js';
 import type { Manifest } from '../core/manifest.js';
 import { resolveHomePaths, type Operation } from '../core/operations.js';
@@ -16,7 +18,7 @@ import type { RollbackRequest } from '../core/rollback-choice.js';
 import { projectProblems } from '../core/project-problems.js';
 import type { HostOutcome } from '../core/plan-format.js';
 import type { Step } from '../core/playbook.js';
-import { releaseId, sha256Hex, type LocalFile } from '../core/release.js';
+import { releaseId, type LocalFile } from '../core/release.js';
 import type { ConnectionPool, RunResult, SshEndpoint } from './ssh.js';
 
 export interface PlanInput {
@@ -66,10 +68,33 @@ export async function mapLimit<T, R>(
   return results;
 }
 
+/** The environment a host is deployed as, from this checkout (absent: svc.yaml's env: alone). */
+export function hostEnvironment(input: PlanInput, host: PlannableHost): EnvironmentInput {
+  const name = host.environment ?? DEFAULT_ENVIRONMENT;
+  return (
+    input.environments?.get(name) ?? {
+      name,
+      env: environmentValues(input.manifest, name),
+      secrets: [],
+    }
+  );
+}
+
+/**
+ * A fresh random salt per host and run: the facts digest and the env file's line hashes it salts
+ * are no oracle for a secret (core/facts.ts factsDigest).
+ */
+export function newSalt(): string {
+  return randomBytes(16).toString('hex');
+}
+
 export function hostOperations(
   input: PlanInput,
   host: PlannableHost,
   pinned?: string,
+  environment: EnvironmentInput | undefined = input.environments?.get(
+    host.environment ?? DEFAULT_ENVIRONMENT,
+  ),
 ): Operation[] {
   const bytes = input.release.reduce((sum, file) => sum + file.content.length, 0);
   const release =
@@ -83,7 +108,7 @@ export function hostOperations(
     release,
     playbookFile: input.playbookFile,
     ...(input.projectPlaybook && { projectPlaybook: true }),
-    environment: input.environments?.get(host.environment ?? DEFAULT_ENVIRONMENT),
+    environment,
   });
 }
 
@@ -152,25 +177,45 @@ export function failedHost(host: PlannableHost, error: unknown): PlannedHost {
 
 export interface Gathered {
   request: FactRequest;
+  /** The fact script's own output (what the digest covers), without `extra`'s. */
   output: string;
   facts: HostFacts;
+  /** What `extra` printed after the facts' end marker (a rollback's release manifests). */
+  extraOutput: string;
 }
 
-/** The one read-only round trip: the fact script for `request`, its output parsed. */
+const FACTS_END = '\nE\tsvc-facts\n';
+
+/**
+ * The one read-only round trip: the fact script for `request`, its output parsed. `extra`, a
+ * read-only sh fragment, runs after it in the same round trip; its output (which must never hold
+ * the end marker line: base64 records cannot) is returned apart and is no part of the digest.
+ */
 export async function gather(
   host: PlannableHost,
   pool: ConnectionPool,
   request: FactRequest,
+  extra = '',
 ): Promise<Gathered> {
   await pool.get(host);
-  const result = await runReadOnly(pool, host, factScript(request), 'gathering facts');
+  const result = await runReadOnly(pool, host, factScript(request) + extra, 'gathering facts');
   if (result.code !== 0) {
     throw new SvcError(
       `gathering facts failed (exit ${result.code}): ${firstLine(result.stderr) || 'no message'}`,
     );
   }
-  const output = result.stdout.toString('utf8');
-  return { request, output, facts: parseFacts(output, request, host.name) };
+  const all = result.stdout.toString('utf8');
+  const end = extra === '' ? -1 : all.lastIndexOf(FACTS_END);
+  const output = end === -1 ? all : all.slice(0, end + FACTS_END.length);
+  const extraOutput = end === -1 ? '' : all.slice(end + FACTS_END.length);
+  return { request, output, facts: parseFacts(output, request, host.name), extraOutput };
+}
+
+/** How a rollback's environment differs from this checkout's (core/rollback-environment.ts). */
+export interface PlannedEnvironment {
+  environment: EnvironmentInput | undefined;
+  /** What the plan says about it (values not from the release, secrets left out). */
+  warnings: readonly string[];
 }
 
 /** The pure planner over gathered facts, with what the project itself may not ship. */
@@ -180,6 +225,11 @@ export function planGathered(
   operations: Operation[],
   gathered: Gathered,
   pinned: string | undefined,
+  /** The environment rendered (absent: this checkout's for the host). */
+  rendered: PlannedEnvironment = {
+    environment: input.environments?.get(host.environment ?? DEFAULT_ENVIRONMENT),
+    warnings: [],
+  },
 ): PlannedHost {
   const { facts, output, request } = gathered;
   // From here on every path is absolute: the facts told us the login user's home.
@@ -188,14 +238,15 @@ export function planGathered(
     host.name,
     resolved,
     facts,
-    sha256Hex(digestedFacts(output)),
+    factsDigest(output, request.salt),
     input.allowPaths,
   );
   // What the project itself may not ship (setuid files) is a problem on every host.
   const shipped = { ...input, release: pinned === undefined ? input.release : [] };
   plan.problems.unshift(...projectProblems(shipped));
-  plan.warnings.unshift(...(input.warnings ?? []));
-  const sources = input.environments?.get(host.environment ?? DEFAULT_ENVIRONMENT)?.sources;
+  plan.warnings.unshift(...(input.warnings ?? []), ...rendered.warnings);
+  // The secrets line names the environment actually rendered (a rollback's too).
+  const sources = rendered.environment?.sources;
   if (sources !== undefined && sources.length > 0)
     plan.environment = { name: host.environment ?? DEFAULT_ENVIRONMENT, secrets: [...sources] };
   return {
@@ -212,7 +263,7 @@ async function planOne(
 ): Promise<PlannedHost> {
   try {
     const operations = hostOperations(input, host);
-    const request = buildFactRequest(input.manifest, operations, host.user, input.diff);
+    const request = buildFactRequest(input.manifest, operations, host.user, input.diff, newSalt());
     return planGathered(input, host, operations, await gather(host, pool, request), undefined);
   } catch (error) {
     return failedHost(host, error);

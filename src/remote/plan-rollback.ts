@@ -1,5 +1,6 @@
 // `svc rollback`'s planning: every host's facts first (one round trip each), then one release
-// chosen over all of them (core/rollback-choice.ts), then each host's plan from the facts read.
+// chosen over all of them (core/rollback-choice.ts), then each host's plan from the facts read,
+// its env file rendered from the chosen release's own svc.yaml (core/rollback-environment.ts).
 import { SvcError } from '../core/errors.js';
 import { buildFactRequest } from '../core/fact-request.js';
 import { hostLayout, liveReleaseOf } from '../core/layout.js';
@@ -10,10 +11,17 @@ import {
   type RollbackRequest,
 } from '../core/rollback-choice.js';
 import {
+  parseReleaseManifests,
+  releaseManifestsScript,
+  rollbackEnvironment,
+} from '../core/rollback-environment.js';
+import {
   failedHost,
   gather,
+  hostEnvironment,
   hostOperations,
   mapLimit,
+  newSalt,
   planGathered,
   type Gathered,
   type PlanInput,
@@ -29,7 +37,9 @@ const UNCHOSEN = '000000000000';
  * A rollback: every host's facts first (one round trip each), then one release chosen over all
  * of them, then each host's plan from the facts already read. The fact request does not depend on
  * the release (a pinned release is found in the release list), unless config/ templates name the
- * release (`it.release`): then a host whose request changed is asked again with it.
+ * release (`it.release`), or the chosen release's own svc.yaml changes which env keys the env
+ * file has: then a host whose request changed is asked again with it. Each release's svc.yaml is
+ * read in the same first round trip (Y records after the facts).
  */
 export async function planRollback(
   input: PlanInput,
@@ -43,7 +53,8 @@ export async function planRollback(
   const gathered = await mapLimit(hosts, parallel, async (host) => {
     try {
       const operations = hostOperations(input, host, guess);
-      return await gather(host, pool, buildFactRequest(input.manifest, operations, host.user));
+      const request = buildFactRequest(input.manifest, operations, host.user, false, newSalt());
+      return await gather(host, pool, request, releaseManifestsScript(input.manifest));
     } catch (error) {
       return failedHost(host, error);
     }
@@ -87,8 +98,18 @@ async function rollbackPlan(
   const problem = choice.problems.get(host.name);
   if (release === undefined) return failedHost(host, new SvcError(problem ?? 'no release'));
   try {
-    const operations = hostOperations(input, host, release);
-    const request = buildFactRequest(input.manifest, operations, host.user);
+    // The environment the release ran with (its own svc.yaml), secrets' values of this run.
+    const manifestYaml = parseReleaseManifests(got.extraOutput).get(release);
+    const rendered = rollbackEnvironment(release, manifestYaml, hostEnvironment(input, host));
+    const operations = hostOperations(input, host, release, rendered.environment);
+    // The same salt: a request that asks the same is answered by the facts already read.
+    const request = buildFactRequest(
+      input.manifest,
+      operations,
+      host.user,
+      false,
+      got.request.salt,
+    );
     const same = JSON.stringify(request) === JSON.stringify(got.request);
     const planned = planGathered(
       input,
@@ -96,6 +117,7 @@ async function rollbackPlan(
       operations,
       same ? got : await gather(host, pool, request),
       release,
+      rendered,
     );
     if (problem !== undefined && planned.outcome.status === 'planned') {
       // The choice's line says it better than the planner's own.

@@ -8,13 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { buildApply, type ApplyInput } from '../../src/core/apply-script.js';
 import { expandPlaybook } from '../../src/core/expand.js';
 import { buildFactRequest } from '../../src/core/fact-request.js';
-import { digestedFacts, factScript } from '../../src/core/facts.js';
+import { factScript, factsDigest } from '../../src/core/facts.js';
 import { parseFacts } from '../../src/core/facts-parse.js';
 import type { Manifest } from '../../src/core/manifest.js';
 import { resolveHomePaths } from '../../src/core/operations.js';
 import { parsePlaybook } from '../../src/core/playbook.js';
 import { planHost } from '../../src/core/plan.js';
-import { sha256Hex, type LocalFile } from '../../src/core/release.js';
+import type { LocalFile } from '../../src/core/release.js';
 import { ScratchHost, unhex, type StepResult } from '../helpers/apply-run.js';
 import { CONFIG, file, manifest } from '../helpers/plan-fixtures.js';
 
@@ -41,11 +41,13 @@ function deploy(host: ScratchHost, options: Deploy = {}): StepResult & { script:
     release: { id: release, files: 1, bytes: 15 },
     playbookFile: 'playbooks/deploy.yaml',
   });
-  const request = buildFactRequest(forManifest, expanded, 'deploy');
+  // A salted digest, as svc makes one per run: the host's stale check must agree with it (every
+  // scenario but the stale one would be refused otherwise) and still see the env file change.
+  const request = buildFactRequest(forManifest, expanded, 'deploy', false, '5a17ed5a17ed');
   const output = host.sh(factScript(request));
   const facts = { ...parseFacts(output, request, 'web1'), init: 'systemd' as const };
   const ops = resolveHomePaths(expanded, facts.login.home);
-  const plan = planHost('web1', ops, facts, sha256Hex(digestedFacts(output)));
+  const plan = planHost('web1', ops, facts, factsDigest(output, request.salt));
   expect(plan.problems).toEqual([]);
   const bundle = buildApply(
     {

@@ -241,7 +241,7 @@ describe('the env file svc renders', () => {
     const text = renderEnvFile({ name: 'api-orders', ...over } as Manifest, environment);
     expect(text.split('\n').filter((line) => line !== '' && !line.startsWith('#'))).toEqual(lines);
     expect(text).toMatch(
-      /^# \/etc\/default\/api-orders: the environment of api-orders \(staging\), written by svc\.\n/,
+      /^# \/etc\/default\/api-orders: the environment of api-orders, written by svc\.\n/,
     );
     expect(text.endsWith('\n')).toBe(true);
   });

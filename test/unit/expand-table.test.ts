@@ -265,12 +265,16 @@ const EXPECTED: Record<keyof typeof CASES, unknown> = {
       path: '/etc/default/api-orders',
       source: 'svc (env file: default)',
       content:
-        "# /etc/default/api-orders: the environment of api-orders (default), written by svc.\n# Mode 0600, owned by root: it holds secrets. Edit svc.yaml env:, the group's env: or the\n# secrets' sources instead; the next deploy rewrites this file.\nPORT=3000\nNODE_ENV=production\n",
+        "# /etc/default/api-orders: the environment of api-orders, written by svc.\n# Mode 0600, owned by root: it holds secrets. Edit svc.yaml env:, the group's env: or the\n# secrets' sources instead; the next deploy rewrites this file.\n# svc: values from svc.yaml (plans show them)\nPORT=3000\nNODE_ENV=production\n",
       sha256: 'of content',
       mode: 384,
       owner: 'root',
       group: 'root',
       secret: true,
+      envLines: [
+        { key: 'PORT', line: 'PORT=3000', secret: false },
+        { key: 'NODE_ENV', line: 'NODE_ENV=production', secret: false },
+      ],
     },
   ],
   service: [
@@ -374,12 +378,17 @@ const EXPECTED: Record<keyof typeof CASES, unknown> = {
       path: '/etc/default/api-orders',
       source: 'svc (env file: default)',
       content:
-        "# /etc/default/api-orders: the environment of api-orders (default), written by svc.\n# Mode 0600, owned by root: it holds secrets. Edit svc.yaml env:, the group's env: or the\n# secrets' sources instead; the next deploy rewrites this file.\nNODE_ENV=production\nHOST=127.0.0.1\nPORT=3001\n",
+        "# /etc/default/api-orders: the environment of api-orders, written by svc.\n# Mode 0600, owned by root: it holds secrets. Edit svc.yaml env:, the group's env: or the\n# secrets' sources instead; the next deploy rewrites this file.\n# svc: values from svc.yaml (plans show them)\nNODE_ENV=production\nHOST=127.0.0.1\nPORT=3001\n",
       sha256: 'of content',
       mode: 384,
       owner: 'root',
       group: 'root',
       secret: true,
+      envLines: [
+        { key: 'NODE_ENV', line: 'NODE_ENV=production', secret: false },
+        { key: 'HOST', line: 'HOST=127.0.0.1', secret: false },
+        { key: 'PORT', line: 'PORT=3001', secret: false },
+      ],
     },
     {
       kind: 'link',
@@ -441,12 +450,16 @@ const EXPECTED: Record<keyof typeof CASES, unknown> = {
       path: '/etc/default/api-orders',
       source: 'svc (env file: default)',
       content:
-        "# /etc/default/api-orders: the environment of api-orders (default), written by svc.\n# Mode 0600, owned by root: it holds secrets. Edit svc.yaml env:, the group's env: or the\n# secrets' sources instead; the next deploy rewrites this file.\nPORT=3000\nNODE_ENV=production\n",
+        "# /etc/default/api-orders: the environment of api-orders, written by svc.\n# Mode 0600, owned by root: it holds secrets. Edit svc.yaml env:, the group's env: or the\n# secrets' sources instead; the next deploy rewrites this file.\n# svc: values from svc.yaml (plans show them)\nPORT=3000\nNODE_ENV=production\n",
       sha256: 'of content',
       mode: 384,
       owner: 'root',
       group: 'root',
       secret: true,
+      envLines: [
+        { key: 'PORT', line: 'PORT=3000', secret: false },
+        { key: 'NODE_ENV', line: 'NODE_ENV=production', secret: false },
+      ],
     },
     {
       kind: 'service',

@@ -63,6 +63,7 @@ describe('buildFactRequest', () => {
       recordsRoot: '/var/lib/svc',
       releasesDir: '/var/www/api-orders/releases',
       pidfile: '/run/api-orders.pid',
+      salt: '',
     });
   });
 

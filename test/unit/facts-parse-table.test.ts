@@ -23,6 +23,7 @@ const REQUEST: FactRequest = {
   recordsFile: '/var/lib/svc/api-orders/installed.json',
   recordsRoot: '/var/lib/svc',
   releasesDir: '/var/www/api-orders/releases',
+  salt: '',
   pidfile: '/run/api-orders.pid',
 };
 
@@ -81,6 +82,7 @@ const withLine = (n: number, line: string) => GOOD.map((old, i) => (i === n - 1 
 const withRecords = (records: unknown) => withLine(7, `R\t${b64(JSON.stringify(records))}`);
 
 const EXPECTED: HostFacts = {
+  salt: '',
   hostname: 'web one',
   login: { user: 'deploy', home: '/home/deploy' },
   init: 'openrc',

@@ -42,6 +42,7 @@ beforeAll(() => {
     recordsRoot: join(root, 'svc'),
     releasesDir: join(root, 'releases'),
     pidfile: join(root, 'pid'),
+    salt: '',
   };
 });
 afterAll(() => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DIGESTED_FACTS_FILTER,
   digestedFacts,
+  factsDigest,
   FACTS_VERSION,
   factScript,
   type FactRequest,
@@ -64,6 +65,7 @@ beforeAll(() => {
     recordsRoot: join(root, 'svc'),
     releasesDir: join(root, 'releases'),
     pidfile: join(root, 'pid'),
+    salt: '',
   };
   output = run(script(request));
 });
@@ -194,6 +196,31 @@ describe('the fact script and parseFacts', () => {
     expect(digestedFacts(withStateDir.replace('=/var/lib/svc\t', '=/var/lib/svcx\t'))).not.toBe(
       digestedFacts(output),
     );
+  });
+
+  it("salts the digest with the run's random value: no offline oracle for a secret, same on the host", () => {
+    const plain = sha256Hex(digestedFacts(output));
+    const envChanged = output.replace(
+      /^(P\t2\t.*\t)([0-9a-f]{64})(\t)/m,
+      (_, a, _sum, b) => a + '0'.repeat(64) + b,
+    );
+    expect(envChanged).not.toBe(output);
+    const cases: [string, string, string, boolean][] = [
+      // [what, digest a, digest b, equal]
+      ['same facts, same salt', factsDigest(output, 's1'), factsDigest(output, 's1'), true],
+      ['same facts, another salt', factsDigest(output, 's1'), factsDigest(output, 's2'), false],
+      ['not the unsalted digest', factsDigest(output, 's1'), plain, false],
+      ['not the unsalted digest, even unsalted', factsDigest(output, ''), plain, false],
+      ['a secret file changed', factsDigest(envChanged, 's1'), factsDigest(output, 's1'), false],
+    ];
+    for (const [what, a, b, equal] of cases) expect(a === b, what).toBe(equal);
+    // What the apply script's stale check computes on the host from the same output.
+    const onHost = execFileSync(
+      'sh',
+      ['-c', `{ printf '%s\\n' "$1"; ${DIGESTED_FACTS_FILTER}; } | sha256sum`, 'sh', 'a1b2c3'],
+      { input: output, encoding: 'utf8' },
+    ).split(' ')[0];
+    expect(onHost).toBe(factsDigest(output, 'a1b2c3'));
   });
 
   it('reports where each path resolves and every directory on the way, each once', () => {

@@ -150,7 +150,7 @@ describe('one change', () => {
       ],
     ],
     [
-      'a new secret: said not shown',
+      'a new secret: said not shown, its size neither (even when a change carries one)',
       {
         action: 'create',
         kind: 'file',
@@ -161,10 +161,7 @@ describe('one change', () => {
         sensitive: true,
       },
       false,
-      [
-        '  g(+ file    ) /srv/env  d(0600 root:root 30 B)',
-        '      y((sensitive: content not shown))',
-      ],
+      ['  g(+ file    ) /srv/env  d(0600 root:root)', '      y((sensitive: content not shown))'],
     ],
     [
       'a changed secret',

@@ -58,6 +58,7 @@ function request(next: LocalFile[], diff: boolean): FactRequest {
     recordsRoot: join(root, 'records'),
     releasesDir: join(root, 'releases'),
     pidfile: join(root, 'pid'),
+    salt: '',
     liveRelease: liveReleaseRequest(
       {
         currentLink: join(root, 'current'),

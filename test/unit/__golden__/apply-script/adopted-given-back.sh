@@ -310,7 +310,7 @@ done
 proc_start $$
 printf '%s\n%s %s\n' '{"who":"test"}' "$$" "$start" > "$holder"
 say "STEP	locked"
-digest=$(sh -s <<'SVC_EOF_n0nce' | grep -v -e '^S	' -e '^D	=/var/lib/svc	' | sha256sum
+digest=$({ printf '%s\n' ''; sh -s <<'SVC_EOF_n0nce' | grep -v -e '^S	' -e '^D	=/var/lib/svc	'; } | sha256sum
 set -u
 export LC_ALL=C
 hex() { od -An -v -tx1 | tr -d ' \n'; }
@@ -345,6 +345,28 @@ path_fact() {
   if [ "$4" = file ] && [ -n "$3" ] && [ "$sum" != "$3" ] && [ "$8" -le 262144 ]; then
     printf 'C\t%s\t%s\n' "$1" "$(rd "$2" | b64)"
   fi
+}
+# The env file's lines (N records), comments and blank lines left out: a line of a key in $3 (svc.yaml's
+# own values) after the plain mark as it is, any other line as sha256 of the run's salt and the
+# line, so that no secret leaves the host and its hash tells nothing without the salt.
+env_fact() {
+  [ -f "$2" ] && [ ! -L "$2" ] || return 0
+  rd "$2" | {
+    zone=hash
+    while IFS= read -r line || [ -n "$line" ]; do
+      case $line in
+        "$env_plain_mark") zone=plain; continue ;;
+        "$env_secret_mark") zone=hash; continue ;;
+        '' | '#'*) continue ;;
+      esac
+      key=${line%%=*}
+      shown=0
+      case $key in '' | *[!A-Za-z0-9_]*) ;; *) case " $3 " in *" $key "*) [ $zone = hash ] || shown=1 ;; esac ;; esac
+      enc "$key"; k=$enc
+      if [ $shown = 1 ]; then enc "$line"; printf 'N\t%s\t%s\t=\t%s\n' "$1" "$k" "$enc"
+      else sum=$(printf '%s\n%s' "$salt" "$line" | sha256sum); printf 'N\t%s\t%s\t#\t%s\n' "$1" "$k" "${sum%% *}"; fi
+    done
+  }
 }
 # The directories on the way to a path, each once (D), the directories holding a link on its way
 # (K: whoever can change one can move the link), then where the path resolves (A). The path is
@@ -419,7 +441,10 @@ pidfile=/run/api-orders.pid
 records=/var/lib/svc/api-orders/installed.json
 records_root=/var/lib/svc
 releases=/var/www/api-orders/releases
-printf 'B\tsvc-facts\t6\n'
+salt=''
+env_plain_mark='# svc: values from svc.yaml (plans show them)'
+env_secret_mark='# svc: secrets (plans never show them)'
+printf 'B\tsvc-facts\t7\n'
 claims() { grep -F -o -e '"/var/www/api-orders"' -e '"/var/log/api-orders"' -e '"/var/www/api-orders/releases/abc123abc123"' -e '"/var/www/api-orders/current"' -e '"/etc/default"' -e '"/etc/systemd/system"' -e '"/etc/monit/conf.d"' -e '"/etc/default/api-orders"' -e '"/etc/systemd/system/api-orders.service"' -e '"/etc/monit/conf.d/api-orders"' -e '"/home/deploy/service/api-orders"' -- "$1" 2>/dev/null || :; }
 comm=
 [ ! -r /proc/1/comm ] || read -r comm < /proc/1/comm || :
