@@ -3,7 +3,7 @@
 # entry: release/server.js 644 2d711642b726
 # entry: overlay/0 600 661a97ceb118
 # entry: overlay/1 600 96bd6c85b71d
-# entry: overlay/2 600 e4bdcc8dc095
+# entry: overlay/2 600 3ae60a5c43d2
 set -eu
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 umask 022
@@ -314,7 +314,7 @@ done
 proc_start $$
 printf '%s\n%s %s\n' '{"who":"test"}' "$$" "$start" > "$holder"
 say "STEP	locked"
-digest=$(sh -s <<'SVC_EOF_n0nce' | grep -v -e '^S	' -e '^D	=/var/lib/svc	' | sha256sum
+digest=$({ printf '%s\n' ''; sh -s <<'SVC_EOF_n0nce' | grep -v -e '^S	' -e '^D	=/var/lib/svc	'; } | sha256sum
 set -u
 export LC_ALL=C
 hex() { od -An -v -tx1 | tr -d ' \n'; }
@@ -349,6 +349,28 @@ path_fact() {
   if [ "$4" = file ] && [ -n "$3" ] && [ "$sum" != "$3" ] && [ "$8" -le 262144 ]; then
     printf 'C\t%s\t%s\n' "$1" "$(rd "$2" | b64)"
   fi
+}
+# The env file's lines (N records), comments and blank lines left out: a line of a key in $3 (svc.yaml's
+# own values) after the plain mark as it is, any other line as sha256 of the run's salt and the
+# line, so that no secret leaves the host and its hash tells nothing without the salt.
+env_fact() {
+  [ -f "$2" ] && [ ! -L "$2" ] || return 0
+  rd "$2" | {
+    zone=hash
+    while IFS= read -r line || [ -n "$line" ]; do
+      case $line in
+        "$env_plain_mark") zone=plain; continue ;;
+        "$env_secret_mark") zone=hash; continue ;;
+        '' | '#'*) continue ;;
+      esac
+      key=${line%%=*}
+      shown=0
+      case $key in '' | *[!A-Za-z0-9_]*) ;; *) case " $3 " in *" $key "*) [ $zone = hash ] || shown=1 ;; esac ;; esac
+      enc "$key"; k=$enc
+      if [ $shown = 1 ]; then enc "$line"; printf 'N\t%s\t%s\t=\t%s\n' "$1" "$k" "$enc"
+      else sum=$(printf '%s\n%s' "$salt" "$line" | sha256sum); printf 'N\t%s\t%s\t#\t%s\n' "$1" "$k" "${sum%% *}"; fi
+    done
+  }
 }
 # The directories on the way to a path, each once (D), the directories holding a link on its way
 # (K: whoever can change one can move the link), then where the path resolves (A). The path is
@@ -423,7 +445,10 @@ pidfile=/run/api-orders.pid
 records=/var/lib/svc/api-orders/installed.json
 records_root=/var/lib/svc
 releases=/var/www/api-orders/releases
-printf 'B\tsvc-facts\t6\n'
+salt=''
+env_plain_mark='# svc: values from svc.yaml (plans show them)'
+env_secret_mark='# svc: secrets (plans never show them)'
+printf 'B\tsvc-facts\t7\n'
 claims() { grep -F -o -e '"/var/www/api-orders"' -e '"/var/log/api-orders"' -e '"/var/www/api-orders/releases/abc123abc123"' -e '"/var/www/api-orders/current"' -e '"/etc/systemd/system"' -e '"/etc/nginx/sites-enabled"' -e '"/etc/default"' -e '"/etc/systemd/system/api-orders@.service"' -e '"/etc/nginx/sites-enabled/api-orders.conf"' -e '"/etc/default/api-orders"' -e '"/home/deploy/service/api-orders"' -e '"/var/lib/svc/api-orders/upstream.conf"' -e '"/usr/sbin/nginx"' -- "$1" 2>/dev/null || :; }
 comm=
 [ ! -r /proc/1/comm ] || read -r comm < /proc/1/comm || :
@@ -501,6 +526,7 @@ chain_fact 7 /etc/systemd/system/api-orders@.service
 path_fact 8 /etc/nginx/sites-enabled/api-orders.conf 96bd6c85b71d0d15612a58d962e37fd32b713c766aa6d54f9cf091a64b9ebfed
 chain_fact 8 /etc/nginx/sites-enabled/api-orders.conf
 path_fact 9 /etc/default/api-orders ''
+env_fact 9 /etc/default/api-orders NODE_ENV
 chain_fact 9 /etc/default/api-orders
 path_fact 10 /home/deploy/service/api-orders ''
 chain_fact 10 /home/deploy/service/api-orders
@@ -611,7 +637,7 @@ fi
 [ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc/api-orders is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
 rm -f -- /var/lib/svc/api-orders/installed.json.svc-new /var/lib/svc/api-orders/installed.list.svc-new
 printf '%s
-' '{"version":1,"service":"api-orders","files":["/etc/systemd/system/api-orders@.service","/etc/nginx/sites-enabled/api-orders.conf","/etc/default/api-orders"],"sha256":["661a97ceb1188684324700c19396dd74eff0d0f4dbc445816ce05bb62f6e7d18","96bd6c85b71d0d15612a58d962e37fd32b713c766aa6d54f9cf091a64b9ebfed","e4bdcc8dc0953e8f3190e293c3f9331192f5ee3c0c6d44d5f53d8f20a7cfd552"],"adopted":[],"history":[{"id":"abc123abc123","status":"good","at":"2026-11-27T00:00:00.000Z"}]}' > /var/lib/svc/api-orders/installed.json.svc-new
+' '{"version":1,"service":"api-orders","files":["/etc/systemd/system/api-orders@.service","/etc/nginx/sites-enabled/api-orders.conf","/etc/default/api-orders"],"sha256":["661a97ceb1188684324700c19396dd74eff0d0f4dbc445816ce05bb62f6e7d18","96bd6c85b71d0d15612a58d962e37fd32b713c766aa6d54f9cf091a64b9ebfed","3ae60a5c43d2196594b0da12b39ce1a7c9b57a0381d3463b2e31a58fa017fc75"],"adopted":[],"history":[{"id":"abc123abc123","status":"good","at":"2026-11-27T00:00:00.000Z"}]}' > /var/lib/svc/api-orders/installed.json.svc-new
 printf '%s' '/etc/systemd/system/api-orders@.service
 /etc/nginx/sites-enabled/api-orders.conf
 /etc/default/api-orders
