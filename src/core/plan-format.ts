@@ -121,9 +121,11 @@ export function formatHostOutcome(
   if (outcome.status === 'failed') return `${title}: ${paint.red(outcome.error)}\n`;
   const { plan } = outcome;
   const lines = [title];
-  if (plan.environment !== undefined) lines.push(`  ${paint.dim(secretsLine(plan.environment))}`);
+  // A host with nothing to do says so on the line under its name (a glance down a grouped plan
+  // reads each host's state there); where its secrets come from follows.
   if (plan.changes.length === 0 && plan.problems.length === 0)
     lines.push(`  ${paint.green('no changes')} (${plan.unchanged} in place)`);
+  if (plan.environment !== undefined) lines.push(`  ${paint.dim(secretsLine(plan.environment))}`);
   for (const change of plan.changes) lines.push(...changeLines(change, paint, show));
   for (const problem of plan.problems) lines.push(`  ${paint.red(`✗ ${problem}`)}`);
   for (const warning of plan.warnings) lines.push(`  ${paint.yellow(`! ${warning}`)}`);

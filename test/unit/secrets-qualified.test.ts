@@ -253,6 +253,24 @@ describe("the plan names each secret's source, never its value", () => {
       ...(environment && { environment }),
     },
   });
+  // With changes, the secrets line heads them; without, it follows "no changes".
+  const withChange = (given: HostOutcome): HostOutcome =>
+    given.status === 'planned'
+      ? {
+          ...given,
+          plan: {
+            ...given.plan,
+            changes: [
+              {
+                action: 'update',
+                kind: 'file',
+                target: '/etc/default/a',
+                reasons: ['content changed'],
+              },
+            ],
+          },
+        }
+      : given;
   const production = {
     name: 'production',
     secrets: [
@@ -265,9 +283,13 @@ describe("the plan names each secret's source, never its value", () => {
   it.each<[HostOutcome, string]>([
     [
       outcome('web1', production),
-      'web1\n  secrets (production): DB_PASSWORD from $DB_PASSWORD__PRODUCTION, STRIPE_KEY from .svc/secrets/production, API_TOKEN from secretsCommand\n  no changes (3 in place)\n',
+      'web1\n  no changes (3 in place)\n  secrets (production): DB_PASSWORD from $DB_PASSWORD__PRODUCTION, STRIPE_KEY from .svc/secrets/production, API_TOKEN from secretsCommand\n',
     ],
     [outcome('web1'), 'web1\n  no changes (3 in place)\n'],
+    [
+      withChange(outcome('web1', production)),
+      'web1\n  secrets (production): DB_PASSWORD from $DB_PASSWORD__PRODUCTION, STRIPE_KEY from .svc/secrets/production, API_TOKEN from secretsCommand\n  ~ file     /etc/default/a\n      content changed\n  Plan: 0 to create, 1 to update, 0 to delete, 0 to (re)start or reload; 3 in place.\n',
+    ],
   ])('text %#', (given, text) => {
     expect(formatHostOutcome(given, plain, {}, 'web1')).toBe(text);
   });
