@@ -685,10 +685,14 @@ describe('nginx -t', () => {
       `${c.name}.access.log`,
       `${c.name}.error.log`,
     ]);
-    // Both kinds listen on the public port, IPv4 and IPv6; a node site proxies to its appPort.
+    // Both kinds listen on the public port, IPv4 and IPv6, as its default_server (every Host no
+    // other site names is this one's); a node site proxies to its appPort.
     const { port, appPort } = manifest(c);
     const listens = site.match(/^\s*listen\b.*$/gm)!.map((line) => line.trim());
-    expect(listens).toEqual([`listen ${port};`, `listen [::]:${port};`]);
+    expect(listens).toEqual([
+      `listen ${port} default_server;`,
+      `listen [::]:${port} default_server;`,
+    ]);
     if (!isStatic(c)) expect(site).toContain(`server 127.0.0.1:${appPort};`);
   });
 });
