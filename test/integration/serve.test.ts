@@ -250,15 +250,15 @@ describe('www- static site under nginx', () => {
     // The generated site listens on every interface; this copy differs only in listening on
     // loopback, so that nothing outside the machine can reach the test server.
     const site = readFileSync(join(dir, `config/etc/nginx/sites-enabled/${name}.conf`), 'utf8');
-    const listen = `    listen ${port};\n`;
-    const listen6 = `    listen [::]:${port};\n`;
+    const listen = `    listen ${port} default_server;\n`;
+    const listen6 = `    listen [::]:${port} default_server;\n`;
     for (const line of [listen, listen6])
       if (!site.includes(line)) throw new Error(`site has no "${line.trim()}":\n${site}`);
     writeFileSync(
       join(run, 'site.conf'),
       site
-        .replace(listen, `    listen ${HOST}:${port};\n`)
-        .replace(listen6, `    listen [::1]:${port};\n`),
+        .replace(listen, `    listen ${HOST}:${port} default_server;\n`)
+        .replace(listen6, `    listen [::1]:${port} default_server;\n`),
     );
     const conf = join(run, 'nginx.conf');
     writeFileSync(
