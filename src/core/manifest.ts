@@ -101,9 +101,17 @@ const inventoryName = (what: string) =>
         `must be a ${what} name: lowercase letters, digits, . _ and -, starting with a letter or digit`,
       ),
     );
+// One line per value: the env file is read line by line (systemd, sh, svc's own comparison).
 const envSchema = z.record(
   z.string(),
-  z.string(err('must be a string (quote numbers and booleans)')),
+  z
+    .string(err('must be a string (quote numbers and booleans)'))
+    .refine(
+      (value) => !/[\n\r\0]/.test(value),
+      err(
+        'must be one line: the env file holds one line per value (no line break, carriage return or NUL)',
+      ),
+    ),
 );
 const varsSchema = keyedRecord(
   z

@@ -124,6 +124,19 @@ describe('env values', () => {
     ]);
   });
 
+  // The env file holds one line per value (and svc compares it line by line): a line break in
+  // a value would make a second line, read as another KEY=VALUE by whoever parses it.
+  it.each([
+    ['a line break', '"a\\nB=2"'],
+    ['a carriage return', '"a\\rB=2"'],
+    ['a NUL', '"a\\0b"'],
+    ['a trailing newline (a YAML block scalar)', '|\n    line\n'],
+  ])('%s is refused', (_kind, value) => {
+    expect(problems(manifestWithEnv(`\n  FOO: ${value}`))).toEqual([
+      'svc.yaml: env.FOO: must be one line: the env file holds one line per value (no line break, carriage return or NUL)',
+    ]);
+  });
+
   it.each([
     ['a quoted number', '"1"', '1'],
     ['an empty string', '""', ''],
