@@ -79,8 +79,10 @@ nginx_master() {
   case $master in ''|*[!0-9]*) master= ;; esac
 }
 # ps_children PID: the pids whose parent is PID (every process's stat, parsed after its name).
+# cat, not awk over the files: a process that ends between the glob and the read makes mawk
+# (Debian's awk) stop at its file; cat says so and goes on to the next.
 ps_children() {
-  awk -v m="$1" '{ pid = $1; sub(/^.*\) /, ""); if ($2 == m) print pid }' /proc/[0-9]*/stat 2>/dev/null | tr '\n' ' '
+  cat /proc/[0-9]*/stat 2>/dev/null | awk -v m="$1" '{ pid = $1; sub(/^.*\) /, ""); if ($2 == m) print pid }' | tr '\n' ' '
 }
 nginx_workers() {
   workers=
