@@ -5,24 +5,13 @@
 // changes on purpose: run the reliability scenarios, read the diff, then `npx vitest run -u
 // test/unit/apply-script-golden.test.ts`.
 import { describe, expect, it } from 'vitest';
-import {
-  buildApply,
-  lockPaths,
-  adoptedCopy,
-  type ApplyInput,
-} from '../../src/core/apply-script.js';
-import { expandPlaybook } from '../../src/core/expand.js';
+import { buildApply, lockPaths, adoptedCopy } from '../../src/core/apply-script.js';
 import { NGINX_BINARY, slotsOf, upstreamFile, upstreamText } from '../../src/core/cutover.js';
-import { buildFactRequest } from '../../src/core/fact-request.js';
-import type { HostFacts } from '../../src/core/facts.js';
 import type { InitSystem, Manifest } from '../../src/core/manifest.js';
-import { resolveHomePaths } from '../../src/core/operations.js';
-import { parsePlaybook } from '../../src/core/playbook.js';
-import { planHost } from '../../src/core/plan.js';
-import { sha256Hex, type LocalFile } from '../../src/core/release.js';
+import { sha256Hex } from '../../src/core/release.js';
+import { applyInput, RELEASE_FILES, type Scenario } from '../helpers/apply-input.js';
 import {
   CONFIG,
-  PLAYBOOK,
   deployedFacts,
   facts,
   file,
@@ -40,43 +29,10 @@ const SWITCH_CONFIG = [
   ),
 ];
 
-interface Scenario {
-  facts: () => HostFacts;
-  config?: LocalFile[];
-  manifest?: Manifest;
-  release?: string;
-  playbook?: string;
-  input?: Partial<ApplyInput>;
-}
-
 function generate(scenario: Scenario): string {
-  const forManifest = scenario.manifest ?? manifest;
-  const hostFacts = scenario.facts();
-  const expanded = expandPlaybook(parsePlaybook(scenario.playbook ?? PLAYBOOK, 'deploy.yaml'), {
-    manifest: forManifest,
-    host: { name: 'web1', login: 'deploy', vars: {} },
-    config: scenario.config ?? CONFIG,
-    release: { id: scenario.release ?? 'abc123abc123', files: 1, bytes: 1 },
-    playbookFile: 'deploy.yaml',
-  });
-  const ops = resolveHomePaths(expanded, hostFacts.login.home);
-  const plan = planHost('web1', ops, hostFacts, 'f'.repeat(64));
-  const bundle = buildApply(
-    {
-      manifest: forManifest,
-      operations: ops,
-      plan,
-      facts: hostFacts,
-      factRequest: buildFactRequest(forManifest, ops, 'deploy'),
-      holder: '{"who":"test"}',
-      lockWaitSeconds: 3,
-      healthTimeoutSeconds: 5,
-      now: '2026-11-27T00:00:00.000Z',
-      nonce: 'n0nce',
-      ...scenario.input,
-    },
-    [{ path: 'server.js', mode: 0o644, content: new TextEncoder().encode('x') }],
-  );
+  const input = applyInput(scenario);
+  const { plan } = input;
+  const bundle = buildApply(input, RELEASE_FILES);
   const entries = bundle.entries.map(
     (entry) => `${entry.path} ${entry.mode.toString(8)} ${sha256Hex(entry.content).slice(0, 12)}`,
   );
