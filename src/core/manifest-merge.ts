@@ -28,10 +28,8 @@ export function mergeData(
   keys: string[] = [],
 ): DataChange[] {
   if (isDeepStrictEqual(ours, theirs) || isDeepStrictEqual(base, theirs)) return [];
-  if (isDeepStrictEqual(base, ours))
-    return theirs === undefined
-      ? [{ keys, kind: 'delete' }]
-      : [{ keys, kind: 'set', value: theirs }];
+  // Mappings are merged key by key even where the user changed nothing: one changed key is then
+  // one changed node, and the comments around the others stay.
   if (isMapping(ours) && isMapping(theirs) && (base === undefined || isMapping(base))) {
     const before = base ?? {};
     const names = [...new Set([...Object.keys(ours), ...Object.keys(theirs)])];
@@ -39,6 +37,10 @@ export function mergeData(
       mergeData(before[name], ours[name], theirs[name], [...keys, name]),
     );
   }
+  if (isDeepStrictEqual(base, ours))
+    return theirs === undefined
+      ? [{ keys, kind: 'delete' }]
+      : [{ keys, kind: 'set', value: theirs }];
   return [{ keys, kind: 'conflict', ours, theirs }];
 }
 

@@ -63,7 +63,7 @@ describe('an updated project deploys', () => {
       { cwd: project, out: sink, scaffoldsDir: changedScaffolds(join(work, 'scaffolds-next')) },
     );
     expect(code, out).toBe(0);
-    expect(out).toMatch(new RegExp(`^ {2}merged {4}${MONIT}$`, 'm'));
+    expect(out).toContain(`\n  merged     ${MONIT}\n`);
     git('add', '-A');
     git('commit', '-qm', 'svc update --port 4000');
 

@@ -16,6 +16,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,6 +68,8 @@ async function update(dir: string, flags: UpdateFlags = {}, scaffolds = next) {
   return { code, out };
 }
 
+/** One line of the report: the outcome in a column as wide as the longest. */
+const row = (outcome: string, path: string) => `\n  ${outcome.padEnd(9)}  ${path}\n`;
 const read = (dir: string, path: string) => readFileSync(join(dir, path), 'utf8');
 const append = (dir: string, path: string, text: string) =>
   writeFileSync(join(dir, path), read(dir, path) + text);
@@ -188,7 +191,7 @@ describe('svc update', () => {
     const result = spawnSync(SVC, ['update'], { cwd: dir, encoding: 'utf8' });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^ {2}unchanged {2}svc\.yaml$/m);
+    expect(result.stdout).toContain(row('unchanged', 'svc.yaml'));
     expect(result.stdout).not.toMatch(/^ {2}(updated|merged|conflict|kept)/m);
     expect(git(dir, 'status', '--porcelain')).toBe('');
   });
@@ -201,8 +204,8 @@ describe('svc update', () => {
       expect(read(dir, file.path), file.path).toBe(file.content);
       expect(read(dir, `.svc/scaffold/files/${file.path}`), file.path).toBe(file.content);
     }
-    expect(out).toMatch(new RegExp(`^ {2}updated {3}${UNIT}$`, 'm'));
-    expect(out).toMatch(new RegExp(`^ {2}updated {3}${LOGROTATE}$`, 'm'));
+    expect(out).toContain(row('updated', UNIT));
+    expect(out).toContain(row('updated', LOGROTATE));
     expect(read(dir, UNIT)).toContain('RestartSec=3\n');
     // The update changed the three files the scaffold changed, and the record: nothing else.
     const changed = git(dir, 'status', '--porcelain').split('\n').filter(Boolean);
@@ -226,8 +229,8 @@ describe('svc update', () => {
     commit(dir, 'my edits');
     const { code, out } = await update(dir);
     expect(code, out).toBe(0);
-    expect(out).toMatch(new RegExp(`^ {2}merged {4}${UNIT}$`, 'm'));
-    expect(out).toMatch(new RegExp(`^ {2}merged {4}${MONIT}$`, 'm'));
+    expect(out).toContain(row('merged', UNIT));
+    expect(out).toContain(row('merged', MONIT));
     const unit = read(dir, UNIT);
     expect(unit).toContain('After=network-online.target postgresql.service\n');
     expect(unit).toContain('RestartSec=3\n');
@@ -246,7 +249,7 @@ describe('svc update', () => {
     expect(read(dir, UNIT)).toContain(
       `<<<<<<< project\nRestartSec=5\n=======\nRestartSec=3\n>>>>>>> svc ${SVC_VERSION}\n`,
     );
-    expect(out).toMatch(new RegExp(`^ {2}conflict {2}${UNIT} \\(1 conflict\\)$`, 'm'));
+    expect(out).toContain(row('conflict', `${UNIT} (1 conflict)`));
     expect(out).toContain(`Conflicts in 1 file (resolve each <<<<<<< project`);
     expect(out.trimEnd().split('\n')).toContain(`  ${UNIT}`);
     commit(dir, 'with markers');
@@ -273,7 +276,7 @@ describe('svc update', () => {
     const { code, out } = await update(dir);
     expect(code, out).toBe(0);
     expect(existsSync(join(dir, LOGROTATE))).toBe(false);
-    expect(out).toContain(`kept       ${LOGROTATE} (you deleted it; it stays deleted)`);
+    expect(out).toContain(row('kept', `${LOGROTATE} (you deleted it; it stays deleted)`));
   });
 
   it("--port 4000: svc.yaml, the unit, the monit check and the nginx site follow; the user's monit test stays", async () => {
@@ -294,6 +297,26 @@ describe('svc update', () => {
     for (const file of nextRender(dir, 4000).filter((f) => f.path !== MONIT))
       expect(read(dir, file.path), file.path).toBe(file.content);
     validate(dir);
+  });
+
+  it('--dry-run reports per file and writes nothing', async () => {
+    const dir = project();
+    const { code, out } = await update(dir, { dryRun: true });
+    expect(code, out).toBe(0);
+    expect(out).toContain('(dry run, nothing written)');
+    expect(out).toContain(row('updated', UNIT));
+    expect(git(dir, 'status', '--porcelain')).toBe('');
+  });
+
+  it('--init openrc: the systemd unit is removed, the OpenRC script added (0755)', async () => {
+    const dir = project();
+    const { code, out } = await update(dir, { init: 'openrc' });
+    expect(code, out).toBe(0);
+    expect(out).toContain(row('removed', UNIT));
+    expect(out).toContain(row('added', `config/etc/init.d/${NAME}`));
+    expect(existsSync(join(dir, UNIT))).toBe(false);
+    expect(statSync(join(dir, `config/etc/init.d/${NAME}`)).mode & 0o777).toBe(0o755);
+    expect(read(dir, MONIT)).toContain(`/sbin/rc-service ${NAME} start`);
   });
 
   it('refuses bad input in one line, writing nothing', async () => {
