@@ -319,6 +319,44 @@ describe('svc update', () => {
     expect(read(dir, MONIT)).toContain(`/sbin/rc-service ${NAME} start`);
   });
 
+  it("svc.yaml merges as data: the user's comment and env: stay, --port follows, a hand-edited port conflicts", async () => {
+    const dir = project();
+    edit(
+      join(dir, 'svc.yaml'),
+      'port: 8080\n',
+      '# the shop, behind the load balancer\nport: 8080\n',
+    );
+    edit(join(dir, 'svc.yaml'), 'env: {}\n', 'env:\n  LOG_LEVEL: debug # until launch\n');
+    commit(dir, 'my svc.yaml');
+    const { code, out } = await update(dir, { port: '4000' });
+    expect(code, out).toBe(0);
+    expect(out).toContain(row('merged', 'svc.yaml'));
+    const text = read(dir, 'svc.yaml');
+    expect(text).toContain('# the shop, behind the load balancer\nport: 4000\n');
+    expect(text).toContain('env:\n  LOG_LEVEL: debug # until launch\n');
+    expect(parseYaml(text)).toMatchObject({
+      port: 4000,
+      appPort: 14000,
+      env: { LOG_LEVEL: 'debug' },
+    });
+    commit(dir, 'port 4000');
+
+    // The user edits the port by hand: the generated files do not follow, and svc says so.
+    edit(join(dir, 'svc.yaml'), 'port: 4000\n', 'port: 4100\n');
+    commit(dir, 'port by hand');
+    const drift = await update(dir);
+    expect(drift.out).toContain(
+      'note: svc.yaml differs from the answers the generated files follow (port 4000 -> 4100)',
+    );
+    // ... and --port 4200 then is a conflict in svc.yaml, around that key.
+    const clash = await update(dir, { port: '4200' });
+    expect(clash.code).toBe(1);
+    expect(clash.out).toContain(row('conflict', 'svc.yaml (1 conflict; keys port)'));
+    expect(read(dir, 'svc.yaml')).toContain(
+      `# the shop, behind the load balancer\n<<<<<<< project\nport: 4100\n=======\nport: 4200\n>>>>>>> svc ${SVC_VERSION}\nappPort: 14200\n`,
+    );
+  });
+
   it('refuses bad input in one line, writing nothing', async () => {
     const dir = project();
     await expect(update(dir, { port: '0' })).rejects.toThrow(
@@ -332,6 +370,9 @@ describe('svc update', () => {
       `${dir}: uncommitted changes (notes.txt); commit them first, so that git diff shows exactly what svc update did, or pass --force`,
     );
     expect(git(dir, 'status', '--porcelain')).toBe('?? notes.txt\n');
+    // --force runs anyway.
+    expect((await update(dir, { force: true })).code).toBe(0);
+    expect(read(dir, UNIT)).toContain('RestartSec=3\n');
   });
 
   it('a project without a record: says how to adopt; --adopt records, then updates merge', async () => {
