@@ -6,7 +6,7 @@
 //
 // Needs root (nginx -t in a private mount namespace), git, monit, nginx and systemd-analyze, and
 // a built dist/ (npm run build).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   cpSync,
@@ -393,6 +393,37 @@ describe('svc update', () => {
     expect(read(dir, MONIT)).toContain('with timeout 15 seconds');
     expect(read(dir, MONIT).endsWith(EXTRA_MONIT_TEST)).toBe(true);
   });
+
+  it('Ctrl-C at any moment: the project as it was, or wholly updated; nothing left behind', async () => {
+    const dir = project();
+    const state = () =>
+      listFiles(dir)
+        .filter((path) => !path.startsWith('.git/'))
+        .map((path) => `${path}\n${read(dir, path)}`);
+    const before = state();
+    const started = Date.now();
+    expect(spawnSync(SVC, ['update', '--port', '4000'], { cwd: dir }).status).toBe(0);
+    const took = Date.now() - started;
+    const after = state();
+    expect(after).not.toEqual(before);
+    const outcomes = new Set<string>();
+    for (let attempt = 0; attempt < 12; attempt++) {
+      git(dir, 'reset', '-q', '--hard');
+      git(dir, 'clean', '-qfdx');
+      const child = spawn(SVC, ['update', '--port', '4000'], { cwd: dir, stdio: 'ignore' });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      // From at once to as long as a whole update took: some land before, some while writing.
+      await new Promise((resolve) => setTimeout(resolve, (took * attempt) / 10));
+      child.kill('SIGINT');
+      await exited;
+      const now = state();
+      expect([before, after]).toContainEqual(now);
+      outcomes.add(
+        now === before || JSON.stringify(now) === JSON.stringify(before) ? 'old' : 'new',
+      );
+    }
+    console.info(`Ctrl-C outcomes: ${[...outcomes].join(', ')}`);
+  }, 60_000);
 
   it('a write that fails leaves the project and the record as they were', () => {
     const dir = project();
