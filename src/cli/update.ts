@@ -190,6 +190,16 @@ export async function runUpdate(flags: UpdateFlags, io: UpdateIo): Promise<numbe
   io.out.write(driftNote(manifestUpdate?.write ?? ours, answers));
   const conflicts = updates.some((update) => update.outcome === 'conflict') ? 1 : 0;
   if (flags.dryRun) return conflicts;
+  const nothingToDo =
+    updates.every((update) => update.write === undefined && !update.remove) &&
+    existing.record.svc === SVC_VERSION &&
+    changes.length === 0 &&
+    render.files.length === existing.files.size &&
+    render.files.every((file) => existing.files.get(file.path) === file.content);
+  if (nothingToDo) {
+    io.out.write(`Up to date with svc ${SVC_VERSION}'s scaffold: nothing written.\n`);
+    return conflicts;
+  }
   const modeOf = (path: string) => {
     const stat = lstatIfPresent(join(dir, path));
     return stat === undefined ? theirs.get(path)!.mode : stat.mode & 0o7777;

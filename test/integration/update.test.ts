@@ -192,6 +192,9 @@ describe('svc update', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(row('unchanged', 'svc.yaml'));
+    expect(result.stdout).toContain(
+      `Up to date with svc ${SVC_VERSION}'s scaffold: nothing written.`,
+    );
     expect(result.stdout).not.toMatch(/^ {2}(updated|merged|conflict|kept)/m);
     expect(git(dir, 'status', '--porcelain')).toBe('');
   });
