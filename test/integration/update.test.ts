@@ -428,6 +428,18 @@ describe('svc update', () => {
     console.info(`Ctrl-C outcomes: ${[...outcomes].join(', ')}`);
   }, 60_000);
 
+  it('--adopt in a project whose .gitignore still ignores .svc/ says how to have the record committed', async () => {
+    const dir = project();
+    rmSync(join(dir, '.svc'), { recursive: true });
+    writeFileSync(join(dir, '.gitignore'), 'node_modules/\n.svc/\n*.log\n');
+    commit(dir, 'an old project');
+    const { out } = await update(dir, { adopt: true }, SCAFFOLDS_DIR);
+    expect(out).toContain(
+      'note: git ignores .svc/scaffold/ here (a .gitignore line `.svc/`?): make it `.svc/*` followed by `!.svc/scaffold/`, so the record is committed',
+    );
+    expect(out).toContain('counted as your edits: .gitignore');
+  });
+
   it('a write that fails leaves the project and the record as they were', () => {
     const dir = project();
     const snapshot = () =>
