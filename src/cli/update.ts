@@ -20,7 +20,7 @@ import { lstatIfPresent, readOptionalProjectFile } from '../project/regular-file
 import { gitIgnores, uncommittedPaths } from '../project/git-status.js';
 import { readRecord, recordFiles, renderScaffold } from '../scaffold/record.js';
 import { SCAFFOLDS_DIR, type RenderedFile } from '../scaffold/render.js';
-import { writeUpdate, type FileWrite } from '../scaffold/update-write.js';
+import { refuseLinkedParents, writeUpdate, type FileWrite } from '../scaffold/update-write.js';
 import { answersWithFlags, type AnswerFlags } from './update-answers.js';
 import { SVC_VERSION } from './version.js';
 
@@ -147,6 +147,7 @@ export async function runUpdate(flags: UpdateFlags, io: UpdateIo): Promise<numbe
   const ours = readManifestText(dir);
   if (!flags.force && hasConflictMarkers(ours)) throw leftoverMarkers(MANIFEST_FILE);
   parseManifest(new TextEncoder().encode(ours)); // the user's svc.yaml must be valid to merge into
+  refuseLinkedParents(dir, RECORD_ANSWERS); // .svc/ and .svc/scaffold/ themselves
   if (flags.adopt) return adopt(dir, io, flags);
   const existing = readRecord(dir);
   if (existing === undefined)
@@ -163,6 +164,7 @@ export async function runUpdate(flags: UpdateFlags, io: UpdateIo): Promise<numbe
     // svc never generates into .git/ or .svc/ (the secrets file is never recorded): a record that
     // names such a path was not written by svc, and is not followed there.
     if (path.startsWith('.git/') || path.startsWith('.svc/')) continue;
+    refuseLinkedParents(dir, path);
     const mine = readText(dir, path);
     if (mine !== undefined && !flags.force && hasConflictMarkers(mine)) throw leftoverMarkers(path);
     const options = { svcVersion: SVC_VERSION, conflictStyle: style, manifestPath: MANIFEST_FILE };

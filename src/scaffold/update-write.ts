@@ -4,6 +4,7 @@
 // deleted). SIGINT is held meanwhile: Ctrl-C while staging removes what was staged and leaves the
 // project as it was; Ctrl-C while renaming waits for the renames, which take no time.
 import {
+  lstatSync,
   chmodSync,
   mkdirSync,
   mkdtempSync,
@@ -13,8 +14,31 @@ import {
   existsSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { InterruptedError } from '../core/errors.js';
+import { InterruptedError, SvcError } from '../core/errors.js';
 import { RECORD_DIR } from '../core/scaffold-record.js';
+
+/**
+ * Refuses a path whose directories inside the project are not all real directories: a link there
+ * (a cloned repository can hold one: `config/etc` -> /etc) would have svc, often root, write
+ * outside the project.
+ */
+export function refuseLinkedParents(dir: string, path: string): void {
+  const parts = path.split('/').slice(0, -1);
+  for (let i = 1; i <= parts.length; i++) {
+    const prefix = parts.slice(0, i).join('/');
+    let isLink = false;
+    try {
+      isLink = lstatSync(join(dir, prefix)).isSymbolicLink();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new SvcError(`${prefix}: ${(error as Error).message}`);
+    }
+    if (isLink)
+      throw new SvcError(
+        `${prefix}: a symbolic link; svc update reads and writes ${path} only through the project's own directories`,
+      );
+  }
+}
 
 export interface FileWrite {
   /** '/'-separated, relative to the project. */

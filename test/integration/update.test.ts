@@ -17,6 +17,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -438,6 +439,21 @@ describe('svc update', () => {
       'note: git ignores .svc/scaffold/ here (a .gitignore line `.svc/`?): make it `.svc/*` followed by `!.svc/scaffold/`, so the record is committed',
     );
     expect(out).toContain('counted as your edits: .gitignore');
+  });
+
+  it('a directory of the project that is a link (config/etc/monit -> elsewhere) is refused, nothing written', async () => {
+    const dir = project();
+    const outside = join(work, `outside-${++count}`);
+    cpSync(join(dir, 'config/etc/monit'), outside, { recursive: true });
+    rmSync(join(dir, 'config/etc/monit'), { recursive: true });
+    symlinkSync(outside, join(dir, 'config/etc/monit'));
+    commit(dir, 'monit elsewhere');
+    const was = read(outside, `conf.d/${NAME}`);
+    await expect(update(dir)).rejects.toThrow(
+      `config/etc/monit: a symbolic link; svc update reads and writes ${MONIT} only through the project's own directories`,
+    );
+    expect(read(outside, `conf.d/${NAME}`)).toBe(was);
+    expect(git(dir, 'status', '--porcelain')).toBe('');
   });
 
   it('a write that fails leaves the project and the record as they were', () => {
