@@ -366,8 +366,8 @@ describe('svc update', () => {
     await expect(update(dir, { port: '0' })).rejects.toThrow(
       '--port: must be an integer between 1 and 65535 (got "0")',
     );
-    await expect(update(dir, { init: 'openrc', cutover: 'switch' })).rejects.toThrow(
-      '--cutover switch: is built for --init systemd only so far (not openrc); use --cutover restart',
+    await expect(update(dir, { cutover: 'sideways' })).rejects.toThrow(
+      '--cutover: must be one of restart, switch',
     );
     writeFileSync(join(dir, 'notes.txt'), 'mine\n');
     await expect(update(dir)).rejects.toThrow(

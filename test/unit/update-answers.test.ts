@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { answersWithFlags, type AnswerFlags } from '../../src/cli/update-answers.js';
 import type { RecordedAnswers } from '../../src/core/scaffold-record.js';
+import { cutoverOf } from '../../src/core/cutover.js';
 
 const api: RecordedAnswers = {
   name: 'api-x',
@@ -13,6 +14,7 @@ const api: RecordedAnswers = {
   init: 'systemd',
   monit: true,
   user: 'api-x',
+  cutover: 'restart',
 };
 const site: RecordedAnswers = {
   name: 'www-x',
@@ -33,6 +35,12 @@ const worker: RecordedAnswers = {
 };
 
 describe('answersWithFlags', () => {
+  it('keeps a project made without cutover: on restart, whatever the default for new projects', async () => {
+    const old: RecordedAnswers = { ...api };
+    delete old.cutover;
+    expect(cutoverOf(await answersWithFlags(old, {}, '0.0.0-test'))).toBe('restart');
+  });
+
   it.each<[string, RecordedAnswers, AnswerFlags, RecordedAnswers]>([
     ['no flags: the recorded answers', api, {}, api],
     ['--port', api, { port: '4000' }, { ...api, port: 4000 }],
@@ -81,10 +89,10 @@ describe('answersWithFlags', () => {
       '--no-monit: this project was made with --alert ops@example.com, and monit is what sends the alerts',
     ],
     [
-      '--monit on a cutover: switch project',
-      { ...api, monit: false, cutover: 'switch' },
-      { monit: true },
-      '--cutover switch: goes without a monit check so far',
+      '--cutover switch on a worker',
+      worker,
+      { cutover: 'switch' },
+      '--cutover switch: needs a process that answers HTTP (api-, or www- --runtime node)',
     ],
   ])('refuses %s', async (_, recorded, flags, message) => {
     await expect(answersWithFlags(recorded, flags, '0.0.0-test')).rejects.toThrow(message);
