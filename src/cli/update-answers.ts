@@ -61,8 +61,10 @@ export async function answersWithFlags(
       ...(how !== undefined && { cutover: how }),
     });
   let manifest = build(cutover);
-  // A project keeps its cutover when a newer svc changes the default for new projects.
-  if (flags.cutover === undefined && cutoverOf(manifest) !== cutoverOf(recorded))
+  // A process that answers HTTP keeps its cutover when a newer svc changes the default for new
+  // projects (a static site or a worker had none to keep: it gets the default).
+  const hadCutover = recorded.runtime === 'node' && recorded.port !== undefined;
+  if (flags.cutover === undefined && hadCutover && cutoverOf(manifest) !== cutoverOf(recorded))
     manifest = build(cutoverOf(recorded));
   return answersOfManifest(manifest);
 }
