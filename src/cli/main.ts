@@ -18,6 +18,7 @@ import { planCommand } from './plan.js';
 import { rollbackCommand } from './rollback.js';
 import { sandboxCommand } from './sandbox.js';
 import { trustCommand } from './trust.js';
+import { updateCommand } from './update.js';
 import { SVC_VERSION } from './version.js';
 
 const EXIT_CODES_HELP = `
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   // Each command inherits exitOverride and the quiet error output: main's catch reports errors.
   for (const command of [
     newCommand(),
+    updateCommand(),
     planCommand(),
     deployCommand(),
     statusCommand(),

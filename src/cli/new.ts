@@ -22,6 +22,7 @@ import { manifestFromAnswers, projectFiles, secretValuesOf } from '../scaffold/p
 import type { Prompter } from '../scaffold/prompter.js';
 import { renderProject, type RenderedFile } from '../scaffold/render.js';
 import { collectAnswers } from '../scaffold/wizard.js';
+import { newRecordFiles, RECORD_NOTE } from '../scaffold/record.js';
 import type { SecretInput } from '../ui/secret-input.js';
 import { checkTarget, writeProject } from '../scaffold/write.js';
 import { palette, colorEnabled } from '../ui/color.js';
@@ -71,7 +72,7 @@ export function givenFromFlags(flags: NewFlags): GivenAnswers {
 }
 
 /** A flag for a question this kind never asks is a mistake worth saying, not ignoring. */
-function refuseInapplicableFlags(kind: Kind, given: GivenAnswers): void {
+export function refuseInapplicableFlags(kind: Kind, given: GivenAnswers): void {
   const applicable = new Set(questionsFor(kind, given.runtime));
   for (const id of Object.keys(given) as QuestionId[]) {
     if (applicable.has(id)) continue;
@@ -102,7 +103,7 @@ function checkSecretInput(keys: readonly string[], input: SecretInput | undefine
  * init system the switch is built for yet), and without a monit check (monit would watch a pidfile
  * no slot writes). Checked before any question is asked.
  */
-function cutoverFlag(kind: Kind, given: GivenAnswers, flags: NewFlags): Cutover | undefined {
+export function cutoverFlag(kind: Kind, given: GivenAnswers, flags: NewFlags): Cutover | undefined {
   if (flags.cutover === undefined) return undefined;
   if (!(CUTOVERS as readonly string[]).includes(flags.cutover))
     throw new SvcError(`--cutover: must be one of ${CUTOVERS.join(', ')}`);
@@ -171,6 +172,7 @@ export async function runNew(name: string, flags: NewFlags, io: NewIo): Promise<
   };
   const manifest = manifestFromAnswers(answers, SVC_VERSION, extra);
   const files = renderProject(manifest, projectFiles(manifest), secretValuesOf(answers, extra));
+  const record = newRecordFiles(manifest, SVC_VERSION); // for svc update: scaffold/record.ts
   const paint = palette(colorEnabled(io.out));
 
   if (flags.dryRun) {
@@ -178,7 +180,7 @@ export async function runNew(name: string, flags: NewFlags, io: NewIo): Promise<
       `${paint.bold(`Would write ${files.length} files to ${shownDir}/`)} (dry run, nothing written):\n`,
     );
     io.out.write(describeFiles(dir, files).join('\n') + '\n');
-    io.out.write(whereValuesGo(manifest));
+    io.out.write(RECORD_NOTE + whereValuesGo(manifest));
     return;
   }
   // listr2 and inquirer load only when used: they are a third of svc's start-up time.
@@ -186,12 +188,12 @@ export async function runNew(name: string, flags: NewFlags, io: NewIo): Promise<
   await runSteps([
     {
       title: `Write ${files.length} files to ${shownDir}/`,
-      run: () => writeProject(dir, files, state),
+      run: () => writeProject(dir, [...files, ...record], state),
     },
   ]);
   io.out.write(`${paint.green('Created')} ${paint.bold(name)} in ${shownDir}/:\n`);
   io.out.write(describeFiles(dir, files).join('\n') + '\n');
-  io.out.write(whereValuesGo(manifest));
+  io.out.write(RECORD_NOTE + whereValuesGo(manifest));
   const svc = svcCommand(dir);
   io.out.write(
     `\nNext: cd ${shownDir} && ${svc} plan HOST\n` +

@@ -26,7 +26,7 @@ export interface GitCheckout {
  * svc's environment without any GIT_* variable: they would point git at another repository (svc
  * run from a hook), at other configuration, or stop its search for the work tree.
  */
-function gitEnv(): NodeJS.ProcessEnv {
+export function gitEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env))
     if (!name.startsWith('GIT_')) env[name] = value;

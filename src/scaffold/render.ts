@@ -1,6 +1,7 @@
 // Renders the bundled EJS templates under scaffolds/ (and only those) with core/template.ts's
 // fixed options and an allow-listed data object.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { manifestTemplateValues, renderText, templateDataOf } from '../core/template.js';
 import type { Manifest } from '../core/manifest.js';
@@ -27,8 +28,12 @@ export function templateData(manifest: Manifest): object {
 
 export const renderSource = renderText;
 
-export function renderTemplate(template: string, data: object): string {
-  const filename = `${SCAFFOLDS_DIR}${template}`;
+export function renderTemplate(
+  template: string,
+  data: object,
+  scaffoldsDir = SCAFFOLDS_DIR,
+): string {
+  const filename = join(scaffoldsDir, template);
   const source = readFileSync(filename, 'utf8');
   try {
     return renderSource(source, data, template.endsWith('.html.ejs'), filename);
@@ -61,6 +66,7 @@ export function renderProject(
   manifest: Manifest,
   files: readonly ProjectFile[],
   secrets: Readonly<Record<string, string>> = {},
+  scaffoldsDir = SCAFFOLDS_DIR,
 ): RenderedFile[] {
   const data = templateData(manifest);
   return files.map((file) => ({
@@ -70,6 +76,6 @@ export function renderProject(
         ? secretsFileText(secrets)
         : file.template === undefined
           ? stringifyManifest(manifest)
-          : renderTemplate(file.template, data),
+          : renderTemplate(file.template, data, scaffoldsDir),
   }));
 }

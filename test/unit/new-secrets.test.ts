@@ -126,7 +126,10 @@ describe('svc new with secrets', () => {
     expect(others.map((file) => file.path)).toEqual([]);
     const yaml = files.find((file) => file.path === 'svc.yaml')!.content;
     expect(parseManifest(new TextEncoder().encode(yaml))).toEqual(manifest);
-    expect(files.find((file) => file.path === '.gitignore')!.content).toMatch(/^\.svc\/$/m);
+    // .svc/ is ignored but for svc update's record (update.test.ts asks git itself).
+    expect(files.find((file) => file.path === '.gitignore')!.content).toMatch(
+      /^\.svc\/\*\n!\.svc\/scaffold\/$/m,
+    );
   });
 
   it('writes no secrets file when there are none', () => {

@@ -1,0 +1,110 @@
+// Puts `svc update`'s result on disk, all or nothing, as `svc new` does (write.ts): every new text
+// is first written to a temporary file beside its target and the new record to a staging
+// directory; only when all of that is written are they renamed into place (and removed files
+// deleted). SIGINT is held meanwhile: Ctrl-C while staging removes what was staged and leaves the
+// project as it was; Ctrl-C while renaming waits for the renames, which take no time.
+import {
+  lstatSync,
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { InterruptedError, SvcError } from '../core/errors.js';
+import { RECORD_DIR } from '../core/scaffold-record.js';
+
+/**
+ * Refuses a path whose directories inside the project are not all real directories: a link there
+ * (a cloned repository can hold one: `config/etc` -> /etc) would have svc, often root, write
+ * outside the project.
+ */
+export function refuseLinkedParents(dir: string, path: string): void {
+  const parts = path.split('/').slice(0, -1);
+  for (let i = 1; i <= parts.length; i++) {
+    const prefix = parts.slice(0, i).join('/');
+    let isLink = false;
+    try {
+      isLink = lstatSync(join(dir, prefix)).isSymbolicLink();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new SvcError(`${prefix}: ${(error as Error).message}`);
+    }
+    if (isLink)
+      throw new SvcError(
+        `${prefix}: a symbolic link; svc update reads and writes ${path} only through the project's own directories`,
+      );
+  }
+}
+
+export interface FileWrite {
+  /** '/'-separated, relative to the project. */
+  path: string;
+  content: string;
+  mode: number;
+}
+
+export interface UpdateWrites {
+  writes: readonly FileWrite[];
+  removes: readonly string[];
+  /** The whole new record, paths relative to RECORD_DIR's parent's parent (the project). */
+  record: readonly FileWrite[];
+}
+
+/** .svc/ holds local secrets: its directories are the user's alone (as write.ts). */
+function dirMode(path: string): number {
+  return path.startsWith('.svc/') ? 0o700 : 0o755;
+}
+
+function writeOne(path: string, file: FileWrite): void {
+  writeFileSync(path, file.content, { mode: file.mode });
+  chmodSync(path, file.mode); // the umask may have narrowed it
+}
+
+export function writeUpdate(dir: string, update: UpdateWrites): void {
+  let interrupted = false;
+  const hold = () => {
+    interrupted = true;
+  };
+  process.on('SIGINT', hold);
+  const staged: Array<{ temporary: string; target: string }> = [];
+  let staging: string | undefined;
+  try {
+    try {
+      for (const file of update.writes) {
+        const target = join(dir, file.path);
+        mkdirSync(dirname(target), { recursive: true, mode: dirMode(file.path) });
+        const temporary = join(dirname(target), `.${basename(target)}.svc-update-${process.pid}`);
+        staged.push({ temporary, target });
+        writeOne(temporary, file);
+      }
+      const recordParent = join(dir, dirname(RECORD_DIR));
+      mkdirSync(recordParent, { recursive: true, mode: 0o700 });
+      staging = mkdtempSync(join(recordParent, `.${basename(RECORD_DIR)}.svc-update-`));
+      for (const file of update.record) {
+        const inside = file.path.slice(RECORD_DIR.length + 1);
+        const path = join(staging, inside);
+        mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+        writeOne(path, file);
+      }
+      chmodSync(staging, 0o700);
+      if (interrupted) throw new InterruptedError();
+    } catch (error) {
+      for (const { temporary } of staged) rmSync(temporary, { force: true });
+      if (staging !== undefined) rmSync(staging, { recursive: true, force: true });
+      throw error;
+    }
+    for (const { temporary, target } of staged) renameSync(temporary, target);
+    for (const path of update.removes) rmSync(join(dir, path), { force: true });
+    const record = join(dir, RECORD_DIR);
+    const old = `${staging}.old`;
+    if (existsSync(record)) renameSync(record, old);
+    renameSync(staging, record);
+    rmSync(old, { recursive: true, force: true });
+  } finally {
+    process.off('SIGINT', hold);
+  }
+}
