@@ -266,6 +266,15 @@ const SCENARIOS: Record<string, Scenario> = {
     } as Manifest,
     config: [file('etc/default/api-orders', 'SECRET=changed\n', 0o600), ...CONFIG.slice(1)],
   },
+  // cutover: switch: the commands before `current` moves, so before the idle slot starts.
+  'release-every-switch': {
+    facts: () => facts([NGINX_FACT]),
+    manifest: {
+      ...SWITCH_MANIFEST,
+      release: { run: [['node', 'migrate.js']], on: 'every' },
+    } as Manifest,
+    config: SWITCH_CONFIG,
+  },
   'release-first': {
     facts: deployedFacts,
     release: 'def456def456',
