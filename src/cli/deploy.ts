@@ -330,8 +330,11 @@ function liveReleases(planned: readonly PlannedHost[], service: string): Map<str
  */
 function withLiveRelease(rows: readonly Row[], live: ReadonlyMap<string, string>): Row[] {
   const untouched = new Set(['unchanged', 'refused', 'locked', 'stale']);
+  // A host whose release commands failed was never switched: its live release is as it was.
+  const leftAsItWas = (row: Row) =>
+    untouched.has(row.status) || ('releaseFailed' in row && row.releaseFailed === true);
   return rows.map((row) =>
-    'release' in row || !untouched.has(row.status) || !live.has(row.host)
+    'release' in row || !leftAsItWas(row) || !live.has(row.host)
       ? row
       : { ...row, release: live.get(row.host)! },
   );

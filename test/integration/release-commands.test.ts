@@ -151,6 +151,10 @@ describe('release commands', () => {
         '      first line\n' +
         '      red \\x1b[31m!\n',
     );
+    // The table names the release still live on the failed host.
+    expect(failed.stdout).toMatch(
+      new RegExp(`\\nsbx-1 +failed +${before['sbx-1']![0]!.slice(9)} `),
+    );
     expect(failed.stdout).toMatch(/\nsbx-2 +skipped /);
     expect(failed.stdout).toContain('sbx-2: not started: the release commands failed on sbx-1');
     for (const host of HOSTS) expect([live(host), pid(host)]).toEqual(before[host]);
