@@ -142,6 +142,21 @@ describe('svc exec', () => {
     );
   });
 
+  it('a host without a live release: 125 and why, nothing run', async () => {
+    const current = `/var/www/${NAME}/current`;
+    expect(sbx.ssh('sbx-2', `mv ${current} ${current}.away`, { user: 'root' }).code).toBe(0);
+    try {
+      const result = await svc(['exec', 'sandbox', '--host', 'sbx-2', '--', 'echo', 'ran']);
+      expect(result.code).toBe(125);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe(
+        `svc exec: no live release: ${current} does not exist (deploy first)\n`,
+      );
+    } finally {
+      sbx.ssh('sbx-2', `mv ${current}.away ${current}`, { user: 'root' });
+    }
+  });
+
   it('on a terminal, one host gets a pseudo-terminal: a shell there is interactive', async () => {
     const session = new PtySession(
       ['exec', 'sandbox', '--dir', project, '--host', 'sbx-1', '--', '/bin/sh', '-i'],
