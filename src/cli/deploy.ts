@@ -18,7 +18,7 @@ import {
   planTarget,
   printPlans,
   releaseHosts,
-  releaseLineFor,
+  releasePlanFor,
   runPlan,
   type PlanFlags,
   type PlanRun,
@@ -224,7 +224,7 @@ export async function runDeploy(
           outcomes,
           false,
           flags.diff === true,
-          releaseLineFor(run, planned, adopt),
+          releasePlanFor(run, planned, adopt),
         );
       if (flags.dryRun) return EXIT.ok;
       const work = planned.filter(

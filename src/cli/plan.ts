@@ -22,7 +22,13 @@ import { resolveEnvironments } from '../project/secrets.js';
 import { ownEnvFileWarnings } from '../project/env-file-check.js';
 import { ConnectionPool } from '../remote/ssh.js';
 import { refusal } from '../remote/apply-host.js';
-import { makesReleaseLive, releaseCommandsOf, releasePlanLine } from '../core/release-commands.js';
+import {
+  makesReleaseLive,
+  releaseCommandsOf,
+  releasePlan,
+  releasePlanLine,
+  type ReleasePlan,
+} from '../core/release-commands.js';
 import { colorEnabled, palette } from '../ui/color.js';
 
 export interface PlanFlags extends ConnectFlags {
@@ -117,16 +123,18 @@ export function printPlans(
   outcomes: readonly HostOutcome[],
   json: boolean,
   diff = false,
-  releaseLine?: string,
+  release?: ReleasePlan,
 ): void {
   if (json) {
-    process.stdout.write(`${JSON.stringify(planDocument(service, outcomes), null, 2)}\n`);
+    const document = planDocument(service, outcomes);
+    const withRelease = release === undefined ? document : { ...document, release };
+    process.stdout.write(`${JSON.stringify(withRelease, null, 2)}\n`);
     return;
   }
   const paint = palette(colorEnabled(process.stdout));
   process.stdout.write(formatPlans(outcomes, paint, { diff }));
   process.stdout.write(formatFooter(outcomes, paint));
-  if (releaseLine !== undefined) process.stdout.write(`${releaseLine}\n`);
+  if (release !== undefined) process.stdout.write(`${releasePlanLine(release)}\n`);
 }
 
 /**
@@ -148,14 +156,14 @@ export function releaseHosts(
   );
 }
 
-/** The plan's line about release commands (release-commands.ts), when any would run. */
-export function releaseLineFor(
+/** Where release commands run (release-commands.ts), when any would. */
+export function releasePlanFor(
   run: Pick<PlanRun, 'input'>,
   planned: readonly PlannedHost[],
   adopt: boolean,
-): string | undefined {
+): ReleasePlan | undefined {
   const due = new Set(releaseHosts(run, planned, adopt));
-  return releasePlanLine(
+  return releasePlan(
     releaseCommandsOf(run.input.manifest),
     planned.map((host) => ({ host: host.host.name, due: due.has(host) })),
   );
@@ -170,7 +178,7 @@ export async function runPlan(target: string, flags: PlanFlags): Promise<number>
     outcomes,
     flags.json === true,
     flags.diff === true,
-    releaseLineFor(run, run.planned, true),
+    releasePlanFor(run, run.planned, true),
   );
   return exitCodeFor(outcomes, flags.detailedExitcode === true);
 }

@@ -183,21 +183,38 @@ export function releaseFailure(
   ].join('\n');
 }
 
+/** Where a deploy runs its release commands: for the plan's line and `svc plan --json`. */
+export interface ReleasePlan {
+  commands: number;
+  on: ReleaseCommands['on'];
+  /** The hosts that run them: the first host whose deploy makes the release live, or each. */
+  hosts: string[];
+}
+
 /**
- * The plan's line about release commands, or undefined when no host's deploy runs them.
- * `hosts`: each host in deploy order, with whether its deploy makes a release live.
+ * Where the release commands run, or undefined when no host's deploy runs them. `hosts`: each
+ * host in deploy order, with whether its deploy makes a release live.
  */
-export function releasePlanLine(
+export function releasePlan(
   commands: ReleaseCommands | undefined,
   hosts: readonly { host: string; due: boolean }[],
-): string | undefined {
+): ReleasePlan | undefined {
   if (commands === undefined) return undefined;
-  const due = hosts.filter((host) => host.due);
+  const due = hosts.filter((host) => host.due).map((host) => host.host);
   if (due.length === 0) return undefined;
-  const count = `release commands: ${commands.run.length}`;
-  return commands.on === 'first'
-    ? `${count}, on the first host (${due[0]!.host})`
-    : `${count}, on each host before its own cutover (${due.map((host) => host.host).join(', ')})`;
+  return {
+    commands: commands.run.length,
+    on: commands.on,
+    hosts: commands.on === 'first' ? due.slice(0, 1) : due,
+  };
+}
+
+/** The plan's line about release commands. */
+export function releasePlanLine(plan: ReleasePlan): string {
+  const count = `release commands: ${plan.commands}`;
+  return plan.on === 'first'
+    ? `${count}, on the first host (${plan.hosts[0]})`
+    : `${count}, on each host before its own cutover (${plan.hosts.join(', ')})`;
 }
 
 /**

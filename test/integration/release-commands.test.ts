@@ -99,6 +99,8 @@ describe('release commands', () => {
     newRelease();
     const plan = await svc(['plan', 'sandbox']);
     expect(plan.stdout).toContain('release commands: 1, on the first host (sbx-1)\n');
+    const json = JSON.parse((await svc(['plan', 'sandbox', '--json'])).stdout) as object;
+    expect(json).toMatchObject({ release: { commands: 1, on: 'first', hosts: ['sbx-1'] } });
     const deployed = await svc(['deploy', 'sandbox', '--yes']);
     expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
     const release = live('sbx-1');

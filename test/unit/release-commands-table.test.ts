@@ -10,6 +10,7 @@ import {
   releaseCommandsOf,
   releaseEnvFile,
   releaseFailure,
+  releasePlan,
   releasePlanLine,
   releaseSeconds,
   shownCommand,
@@ -208,12 +209,20 @@ describe("the plan's line", () => {
       'release commands: 2, on each host before its own cutover (h1, h3)',
     ],
   ])('%s', (_name, commands, hosts, expected) => {
-    expect(
-      releasePlanLine(
-        commands,
-        hosts.map(([host, due]) => ({ host, due })),
-      ),
-    ).toBe(expected);
+    const plan = releasePlan(
+      commands,
+      hosts.map(([host, due]) => ({ host, due })),
+    );
+    expect(plan && releasePlanLine(plan)).toBe(expected);
+  });
+
+  it('in svc plan --json: how many, where, on which hosts', () => {
+    const hosts = [
+      { host: 'h1', due: true },
+      { host: 'h2', due: true },
+    ];
+    expect(releasePlan(first, hosts)).toEqual({ commands: 2, on: 'first', hosts: ['h1'] });
+    expect(releasePlan(every, hosts)).toEqual({ commands: 2, on: 'every', hosts: ['h1', 'h2'] });
   });
 });
 
