@@ -17,10 +17,17 @@ import {
   addPlanOptions,
   planTarget,
   printPlans,
+  releaseHosts,
+  releasePlanFor,
   runPlan,
   type PlanFlags,
   type PlanRun,
 } from './plan.js';
+import { resolve } from 'node:path';
+import type { HostPlan } from '../core/plan.js';
+import { releaseCommandsOf } from '../core/release-commands.js';
+import { readManifestFile } from '../project/read.js';
+import { runReleasePhase } from '../remote/release-phase.js';
 
 export interface DeployFlags extends PlanFlags {
   dryRun?: boolean;
@@ -136,9 +143,12 @@ function applyOptions(
  * With --yes and no batches to hold hosts back, each host is applied as soon as its own plan is
  * ready (and shown): no host waits for the slowest plan. Otherwise: all plans, confirm, rollout.
  */
-function pipelined(flags: DeployFlags): boolean {
+function pipelined(flags: DeployFlags, releaseCommands: boolean): boolean {
   return (
     flags.yes === true &&
+    // Release commands run before any host changes (on: first) or stop the hosts not yet
+    // started (on: every): the deploy needs every plan first.
+    !releaseCommands &&
     !flags.dryRun &&
     !flags.retryFailed &&
     flags.batch === undefined &&
@@ -164,7 +174,9 @@ export async function runDeploy(
     let projectDir: string;
     let shownAbove = new Set<string>();
     let live = new Map<string, string>();
-    if (pipelined(flags)) {
+    const releaseCommands =
+      !rollback && readManifestFile(resolve(flags.dir ?? '.')).release !== undefined;
+    if (pipelined(flags, releaseCommands)) {
       const progress = json ? undefined : hostProgress([], process.stderr, true);
       const options = applyOptions(target, flags, controller.signal, (host, step) =>
         json ? emit({ event: 'step', host, step }) : progress?.step(host, step),
@@ -204,8 +216,16 @@ export async function runDeploy(
       shownAbove = planFailures(planned);
       live = liveReleases(planned, run.project.manifest.name);
       const outcomes = planned.map((host) => host.outcome);
+      const adopt = flags.adopt === true;
       if (json) for (const outcome of outcomes) emit({ event: 'plan', ...outcome });
-      else printPlans(run.project.manifest.name, outcomes, false, flags.diff === true);
+      else
+        printPlans(
+          run.project.manifest.name,
+          outcomes,
+          false,
+          flags.diff === true,
+          releasePlanFor(run, planned, adopt),
+        );
       if (flags.dryRun) return EXIT.ok;
       const work = planned.filter(
         (host) => host.outcome.status === 'planned' && host.outcome.plan.changes.length > 0,
@@ -215,8 +235,7 @@ export async function runDeploy(
       const options = applyOptions(target, flags, controller.signal, (host, step) =>
         json ? emit({ event: 'step', host, step }) : progress?.step(host, step),
       );
-      const applyAndReport = async (host: PlannedHost) => {
-        const result = await applyHost(run.input, host, run.pool, options);
+      const reported = (result: HostResult) => {
         progress?.done(
           result.host,
           result.status,
@@ -224,13 +243,38 @@ export async function runDeploy(
         );
         return result;
       };
-      rows = await rollout(planned, applyAndReport, {
-        batchSize: parseCount('--batch', flags.batch, planned.length, planned.length, 1),
-        parallel: parseCount('--parallel', flags.parallel, planned.length, 10, 1),
-        maxFail: parseCount('--max-fail', flags.maxFail, planned.length, planned.length, 0),
-        signal: controller.signal,
-        failedBefore: (host) => host.outcome.status === 'failed',
-      });
+      // release: { on: first }: the first host prepares the release and runs the commands
+      // before any host changes; if they fail, no host is deployed.
+      const phase = await firstHostPhase(run, planned, adopt, options);
+      if (phase?.ok === false) {
+        const first = phase.result.host;
+        rows = [];
+        for (const host of planned)
+          rows.push(
+            host.host.name === first
+              ? reported(phase.result)
+              : host.outcome.status === 'failed'
+                ? reported(await applyHost(run.input, host, run.pool, options))
+                : {
+                    host: host.host.name,
+                    status: 'skipped',
+                    message: `not started: the release commands failed on ${first}`,
+                  },
+          );
+      } else {
+        const afterPhase = new Map<string, HostPlan>(phase?.ok ? [[phase.host, phase.plan]] : []);
+        const applyAndReport = async (host: PlannedHost) =>
+          reported(
+            await applyHost(run.input, host, run.pool, options, afterPhase.get(host.host.name)),
+          );
+        rows = await rollout(planned, applyAndReport, {
+          batchSize: parseCount('--batch', flags.batch, planned.length, planned.length, 1),
+          parallel: parseCount('--parallel', flags.parallel, planned.length, 10, 1),
+          maxFail: parseCount('--max-fail', flags.maxFail, planned.length, planned.length, 0),
+          signal: controller.signal,
+          failedBefore: (host) => host.outcome.status === 'failed',
+        });
+      }
       for (const row of rows)
         if (row.status === 'skipped') progress?.done(row.host, 'skipped', false);
       await progress?.finished;
@@ -250,6 +294,25 @@ export async function runDeploy(
   }
 }
 
+/**
+ * release: { on: first }: the release phase on the first host whose deploy makes the release
+ * live (remote/release-phase.ts), or undefined when there is none to run.
+ */
+async function firstHostPhase(
+  run: PlanRun,
+  planned: readonly PlannedHost[],
+  adopt: boolean,
+  options: ApplyOptions,
+): Promise<
+  { ok: true; host: string; plan: HostPlan } | { ok: false; result: HostResult } | undefined
+> {
+  if (releaseCommandsOf(run.input.manifest)?.on !== 'first') return undefined;
+  const [first] = releaseHosts(run, planned, adopt);
+  if (first === undefined) return undefined;
+  const outcome = await runReleasePhase(run.input, first, run.pool, options);
+  return outcome.ok ? { ok: true, host: first.host.name, plan: outcome.plan } : outcome;
+}
+
 /** Each planned host's live release, as its facts read the current link before the deploy. */
 function liveReleases(planned: readonly PlannedHost[], service: string): Map<string, string> {
   const layout = hostLayout(service);
@@ -267,8 +330,11 @@ function liveReleases(planned: readonly PlannedHost[], service: string): Map<str
  */
 function withLiveRelease(rows: readonly Row[], live: ReadonlyMap<string, string>): Row[] {
   const untouched = new Set(['unchanged', 'refused', 'locked', 'stale']);
+  // A host whose release commands failed was never switched: its live release is as it was.
+  const leftAsItWas = (row: Row) =>
+    untouched.has(row.status) || ('releaseFailed' in row && row.releaseFailed === true);
   return rows.map((row) =>
-    'release' in row || !untouched.has(row.status) || !live.has(row.host)
+    'release' in row || !leftAsItWas(row) || !live.has(row.host)
       ? row
       : { ...row, release: live.get(row.host)! },
   );

@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, SvcError } from '../core/errors.js';
 import { deployCommand } from './deploy.js';
+import { execCommand } from './exec.js';
 import { hostsCommand } from './hosts.js';
 import { secretsCommand } from './secrets.js';
 import {
@@ -55,6 +56,7 @@ export function buildProgram(): Command {
     controlCommand('stop'),
     controlCommand('restart'),
     logsCommand(),
+    execCommand(),
     releasesCommand(),
     unlockCommand(),
     rollbackCommand(),

@@ -21,6 +21,14 @@ import { checkEnvironments, environmentOf } from '../core/environments.js';
 import { resolveEnvironments } from '../project/secrets.js';
 import { ownEnvFileWarnings } from '../project/env-file-check.js';
 import { ConnectionPool } from '../remote/ssh.js';
+import { refusal } from '../remote/apply-host.js';
+import {
+  makesReleaseLive,
+  releaseCommandsOf,
+  releasePlan,
+  releasePlanLine,
+  type ReleasePlan,
+} from '../core/release-commands.js';
 import { colorEnabled, palette } from '../ui/color.js';
 
 export interface PlanFlags extends ConnectFlags {
@@ -115,21 +123,63 @@ export function printPlans(
   outcomes: readonly HostOutcome[],
   json: boolean,
   diff = false,
+  release?: ReleasePlan,
 ): void {
   if (json) {
-    process.stdout.write(`${JSON.stringify(planDocument(service, outcomes), null, 2)}\n`);
+    const document = planDocument(service, outcomes);
+    const withRelease = release === undefined ? document : { ...document, release };
+    process.stdout.write(`${JSON.stringify(withRelease, null, 2)}\n`);
     return;
   }
   const paint = palette(colorEnabled(process.stdout));
   process.stdout.write(formatPlans(outcomes, paint, { diff }));
   process.stdout.write(formatFooter(outcomes, paint));
+  if (release !== undefined) process.stdout.write(`${releasePlanLine(release)}\n`);
+}
+
+/**
+ * The hosts whose deploy makes a release live (so release commands are due), in deploy order:
+ * planned, nothing that refuses them, and `current` moving. None for a rollback.
+ */
+export function releaseHosts(
+  run: Pick<PlanRun, 'input'>,
+  planned: readonly PlannedHost[],
+  adopt: boolean,
+): PlannedHost[] {
+  if (run.input.rollback !== undefined || run.input.manifest.release === undefined) return [];
+  return planned.filter(
+    (host) =>
+      host.outcome.status === 'planned' &&
+      host.context !== undefined &&
+      refusal(host, adopt) === undefined &&
+      makesReleaseLive(run.input.manifest.name, host.outcome.plan.changes, host.context.operations),
+  );
+}
+
+/** Where release commands run (release-commands.ts), when any would. */
+export function releasePlanFor(
+  run: Pick<PlanRun, 'input'>,
+  planned: readonly PlannedHost[],
+  adopt: boolean,
+): ReleasePlan | undefined {
+  const due = new Set(releaseHosts(run, planned, adopt));
+  return releasePlan(
+    releaseCommandsOf(run.input.manifest),
+    planned.map((host) => ({ host: host.host.name, due: due.has(host) })),
+  );
 }
 
 export async function runPlan(target: string, flags: PlanFlags): Promise<number> {
   const run = await planTarget(target, flags);
   await run.pool.closeAll();
   const outcomes = run.planned.map((planned) => planned.outcome);
-  printPlans(run.project.manifest.name, outcomes, flags.json === true, flags.diff === true);
+  printPlans(
+    run.project.manifest.name,
+    outcomes,
+    flags.json === true,
+    flags.diff === true,
+    releasePlanFor(run, run.planned, true),
+  );
   return exitCodeFor(outcomes, flags.detailedExitcode === true);
 }
 

@@ -37,6 +37,7 @@ import {
   releaseFilesEntry,
 } from './release-record.js';
 import { retainedHistory } from './release-retention.js';
+import { everyHostRelease, RELEASE_RUN } from './release-commands.js';
 import type { TarEntry } from './tar.js';
 
 export const EXIT_LOCKED = 75;
@@ -82,7 +83,7 @@ export const PROC_START = String.raw`proc_start() {
   shift 19 && start=$1
 }`;
 
-const PRELUDE = String.raw`set -eu
+export const PRELUDE = String.raw`set -eu
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 umask 022
 # Once it has its input, the script finishes (or undoes) what it began whatever becomes of svc's
@@ -126,7 +127,7 @@ trap 'exit 130' INT TERM HUP
  * ever left behind; the holder file only says who holds it. The lock file is never removed (a
  * waiter could then lock a file nobody else sees). Daemons this script starts get `9>&-`.
  */
-function lockSection(input: ApplyInput): string {
+export function lockSection(input: ApplyInput): string {
   const { lockFile, holderFile } = lockPaths(input.manifest.name);
   const stagePrefix = `${STATE_DIR}/stage.${input.manifest.name}.`;
   return [
@@ -161,7 +162,16 @@ export function lockPaths(service: string): { lockFile: string; holderFile: stri
 }
 
 /** Re-gathers the facts and compares their digest with the plan's: a changed host is refused. */
-function staleSection(input: ApplyInput): string {
+export function staleSection(input: ApplyInput): string {
+  return [
+    ...factsDigestLines(input),
+    `if [ "$digest" != ${q(input.plan.factsDigest)} ]; then say "STALE"; exit ${EXIT_STALE}; fi`,
+    `say "STEP	facts unchanged since the plan"`,
+  ].join('\n');
+}
+
+/** The digest of the facts as they are now, into $digest: what factsDigest computed for the plan. */
+export function factsDigestLines(input: Pick<ApplyInput, 'factRequest' | 'nonce'>): string[] {
   // The fact script is read by a child sh from a here-document: no temporary file to write, run
   // and remove.
   return [
@@ -170,13 +180,11 @@ function staleSection(input: ApplyInput): string {
     `${factScript(input.factRequest)}SVC_EOF_${input.nonce}`,
     ')',
     'digest=${digest%% *}',
-    `if [ "$digest" != ${q(input.plan.factsDigest)} ]; then say "STALE"; exit ${EXIT_STALE}; fi`,
-    `say "STEP	facts unchanged since the plan"`,
-  ].join('\n');
+  ];
 }
 
 /** The upload comes first, before the lock: a connection that stalls mid-upload holds no lock. */
-function stageSection(service: string): string {
+export function stageSection(service: string): string {
   return [
     privateDir(STATE_DIR, false),
     // svc's own state, whatever made it: root's alone (the plan has said whether it was).
@@ -190,7 +198,7 @@ function stageSection(service: string): string {
   ].join('\n');
 }
 
-interface Context {
+export interface Context {
   input: ApplyInput;
   files: Map<string, FileOperation>;
   overlayIndex: Map<string, number>;
@@ -259,7 +267,7 @@ function fileChange(change: Change, ctx: Context, index: number): string[] {
   ];
 }
 
-function changeCommands(change: Change, ctx: Context, index: number): string[] {
+export function changeCommands(change: Change, ctx: Context, index: number): string[] {
   const { input } = ctx;
   // Operations arrive with every `~/` resolved (plan-hosts.ts resolveHomePaths).
   const op = input.operations.find(
@@ -889,7 +897,7 @@ function previousRelease(input: ApplyInput): string | undefined {
 }
 
 /** A sh function; its lines are not indented, so heredoc terminators stay at column 0. */
-function shFunction(name: string, lines: readonly string[]): string {
+export function shFunction(name: string, lines: readonly string[]): string {
   return `${name}() {\n${lines.join('\n') || ':'}\n}`;
 }
 
@@ -928,7 +936,10 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
   }
   const body: string[] = [];
   const prunes: string[] = [];
+  // svc.yaml `release:` with `on: every`: the commands run here, before `current` moves.
+  const release = everyHostRelease(input, ctx.overlayIndex);
   input.plan.changes.forEach((change, index) => {
+    if (release !== undefined && change === release.before) body.push(...release.lines);
     if (change.kind === 'release' && change.action === 'delete')
       prunes.push(pruneRelease(input.manifest.name, change.target));
     else body.push(...changeCommands(change, ctx, index));
@@ -944,6 +955,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     HEALTH,
     FRONT,
     ...(service.after !== undefined && service.after.length > 0 ? [DRAIN] : []),
+    ...(release !== undefined ? [RELEASE_RUN] : []),
     stageSection(input.manifest.name),
     lockSection(input),
     staleSection(input),

@@ -13,6 +13,8 @@ export type InitSystem = (typeof INIT_SYSTEMS)[number];
 export const RUNTIMES = ['node', 'static'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
 export const MANIFEST_SCHEMA_VERSION = 1;
+/** Where release commands run: the first host of the deploy only, or each host. */
+export const RELEASE_ON = ['first', 'every'] as const;
 
 const ENV_KEY = /^[A-Z_][A-Z0-9_]*$/;
 /** Names a root shell sourcing the env file (OpenRC, the monit launcher) must not take. */
@@ -255,6 +257,41 @@ const manifestSchema = z.strictObject({
       err('must be a list of strings, e.g. [npm, ci, --omit=dev]'),
     )
     .min(1, err('must name a program'))
+    .optional(),
+  /**
+   * Release commands (migrations): run in a new release, as the service user with the service's
+   * environment, before any traffic moves (core/release-commands.ts).
+   */
+  release: z
+    .strictObject(
+      {
+        run: z
+          .array(
+            z
+              .array(
+                z
+                  .string(err('must be a string'))
+                  .refine((word) => !word.includes('\0'), err('must not contain a NUL byte')),
+                err('must be a command: a list of words, e.g. [node, migrate.js]'),
+              )
+              .min(1, err('must name a program'))
+              .refine(
+                (argv) => argv[0] !== '',
+                err('must name a program (its first word is empty)'),
+              ),
+            err('must be a list of commands, each a list of words, e.g. [[node, migrate.js]]'),
+          )
+          .min(1, err('must list at least one command')),
+        on: z.enum(RELEASE_ON, err(`must be one of ${RELEASE_ON.join(', ')}`)).optional(),
+        timeout: z
+          .number(err('must be a whole number of seconds between 1 and 86400'))
+          .int(err('must be a whole number of seconds between 1 and 86400'))
+          .min(1, err('must be a whole number of seconds between 1 and 86400'))
+          .max(86400, err('must be a whole number of seconds between 1 and 86400'))
+          .optional(),
+      },
+      err('must be a mapping with run: and optionally on:, timeout:'),
+    )
     .optional(),
   stopTimeout: z
     .number(err('must be a whole number of seconds between 1 and 3600'))

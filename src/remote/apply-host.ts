@@ -4,7 +4,13 @@ import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { SvcError } from '../core/errors.js';
 import { buildApply, EXIT_LOCKED, EXIT_STALE, EXIT_UNHEALTHY } from '../core/apply-script.js';
-import type { PlanSummary } from '../core/plan.js';
+import type { HostPlan, PlanSummary } from '../core/plan.js';
+import {
+  EXIT_RELEASE_FAILED,
+  releaseCommandsOf,
+  releaseFailure,
+  releaseSeconds,
+} from '../core/release-commands.js';
 import { summarize } from '../core/plan.js';
 import { releaseEntries } from '../core/release.js';
 import { rollbackReport, visible } from '../core/rollback-report.js';
@@ -32,6 +38,8 @@ export interface HostResult {
   summary: PlanSummary;
   seconds: number;
   message?: string;
+  /** Its release commands failed (or could not run): the deploy starts no other host. */
+  releaseFailed?: boolean;
 }
 
 function decodeHex(hex: string): string {
@@ -39,7 +47,7 @@ function decodeHex(hex: string): string {
 }
 
 /** Why a host is not applied at all: problems, or files svc would overwrite without --adopt. */
-function refusal(planned: PlannedHost, adopt: boolean): string | undefined {
+export function refusal(planned: PlannedHost, adopt: boolean): string | undefined {
   if (planned.outcome.status !== 'planned') return planned.outcome.error;
   const { plan } = planned.outcome;
   if (plan.problems.length > 0) return plan.problems.join('; ');
@@ -79,11 +87,16 @@ function lostMessage(message: string, lines: readonly string[]): string {
   return `${why} after ${steps.at(-1)}; the host finishes or undoes the deploy on its own and frees the lock: run svc status or deploy again`;
 }
 
+/**
+ * `afterPhase`: the plan left to apply once the release phase ran on this host
+ * (remote/release-phase.ts); the result still counts the whole plan's changes.
+ */
 export async function applyHost(
   input: PlanInput,
   planned: PlannedHost,
   pool: ConnectionPool,
   options: ApplyOptions,
+  afterPhase?: HostPlan,
 ): Promise<HostResult> {
   const started = Date.now();
   const name = planned.host.name;
@@ -102,8 +115,9 @@ export async function applyHost(
     return finish(planned.outcome.status === 'failed' ? 'failed' : 'refused', { message: refused });
   if (planned.outcome.status !== 'planned' || planned.context === undefined)
     return finish('failed');
-  const { plan } = planned.outcome;
+  const plan = afterPhase ?? planned.outcome.plan;
   if (plan.changes.length === 0) return finish('unchanged');
+  const commands = releaseCommandsOf(input.manifest);
 
   const bundle = buildApply(
     {
@@ -128,7 +142,12 @@ export async function applyHost(
     result = await connection.run(bundle.script, 'deploying', {
       input: archive,
       signal: options.signal,
-      timeoutMs: (options.lockWaitSeconds + 2 * options.healthTimeoutSeconds + 300) * 1000,
+      timeoutMs:
+        (options.lockWaitSeconds +
+          2 * options.healthTimeoutSeconds +
+          (commands?.on === 'every' ? releaseSeconds(commands) : 0) +
+          300) *
+        1000,
       onLine: (line) => {
         lines.push(line);
         if (line.startsWith('STEP\t')) options.onStep?.(name, line.slice(5));
@@ -172,6 +191,14 @@ export async function applyHost(
             ? `${report.message}\n    warnings: ${warnings.join('; ')}`
             : report.message,
         ...(report.live !== undefined && { release: report.live }),
+      });
+    }
+    case EXIT_RELEASE_FAILED: {
+      // on: every: this host's commands failed before its cutover; undo put its files back.
+      const [index = '', how = '', output = ''] = (field('RELEASEFAIL') ?? '').split('\t');
+      return finish('failed', {
+        message: releaseFailure([index, how], commands!, decodeHex(output)),
+        releaseFailed: true,
       });
     }
     case 130:

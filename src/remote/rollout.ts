@@ -42,6 +42,8 @@ export interface RolloutOptions<T = never> {
 }
 
 type Skipped = { host: string; status: 'skipped'; message: string };
+/** Failures so far, and the host whose release commands failed (then no other host starts). */
+type Budget = { failures: number; releaseFailedOn?: string };
 
 /**
  * Applies host by host; hosts not started because of --max-fail or Ctrl-C are `skipped`.
@@ -57,7 +59,9 @@ export async function rollout<T extends { host: { name: string } }>(
   apply: (host: T) => Promise<HostResult>,
   options: RolloutOptions<T>,
 ): Promise<(HostResult | Skipped)[]> {
-  const budget = { failures: hosts.filter((host) => options.failedBefore?.(host)).length };
+  const budget: Budget = {
+    failures: hosts.filter((host) => options.failedBefore?.(host)).length,
+  };
   const results: (HostResult | Skipped)[] = [];
   for (const batch of batches(hosts, options.batchSize))
     results.push(...(await runBatch(batch, apply, options, budget)));
@@ -68,7 +72,7 @@ function runBatch<T extends { host: { name: string } }>(
   batch: readonly T[],
   apply: (host: T) => Promise<HostResult>,
   options: RolloutOptions<T>,
-  budget: { failures: number },
+  budget: Budget,
 ): Promise<(HostResult | Skipped)[]> {
   const results: (HostResult | Skipped)[] = new Array(batch.length);
   let next = 0;
@@ -76,9 +80,11 @@ function runBatch<T extends { host: { name: string } }>(
   const stopReason = () =>
     options.signal?.aborted
       ? 'interrupted'
-      : budget.failures > options.maxFail
-        ? `not started: more than ${options.maxFail} host(s) failed`
-        : undefined;
+      : budget.releaseFailedOn !== undefined
+        ? `not started: the release commands failed on ${budget.releaseFailedOn}`
+        : budget.failures > options.maxFail
+          ? `not started: more than ${options.maxFail} host(s) failed`
+          : undefined;
   const slots = () => Math.min(options.parallel, options.maxFail - budget.failures + 1);
   return new Promise((resolve, reject) => {
     const pump = () => {
@@ -95,6 +101,7 @@ function runBatch<T extends { host: { name: string } }>(
         apply(host).then((result) => {
           running--;
           if (!succeeded(result) && !options.failedBefore?.(host)) budget.failures++;
+          if (result.releaseFailed) budget.releaseFailedOn ??= result.host;
           results[index] = result;
           pump();
         }, reject);

@@ -203,6 +203,39 @@ const SCENARIOS: Record<string, Scenario> = {
   'user-group-exists': {
     facts: () => facts([], { groups: new Map([['api-orders', 990]]) }),
   },
+  // svc.yaml release: (release-commands.ts). on: every: the commands run in the new release
+  // before `current` moves, with the env file this deploy installs (still staged); on: first:
+  // the apply script runs none (the release phase did, on the first host only).
+  'release-every': {
+    facts: deployedFacts,
+    release: 'def456def456',
+    manifest: {
+      ...manifest,
+      release: {
+        run: [
+          ['node', 'migrate.js'],
+          ['sh', '-c', 'echo "$DB" $(id -u) \'q\''],
+        ],
+        on: 'every',
+        timeout: 30,
+      },
+    } as Manifest,
+    config: [file('etc/default/api-orders', 'SECRET=changed\n', 0o600), ...CONFIG.slice(1)],
+  },
+  // cutover: switch: the commands before `current` moves, so before the idle slot starts.
+  'release-every-switch': {
+    facts: () => facts([NGINX_FACT]),
+    manifest: {
+      ...SWITCH_MANIFEST,
+      release: { run: [['node', 'migrate.js']], on: 'every' },
+    } as Manifest,
+    config: SWITCH_CONFIG,
+  },
+  'release-first': {
+    facts: deployedFacts,
+    release: 'def456def456',
+    manifest: { ...manifest, release: { run: [['node', 'migrate.js']] } } as Manifest,
+  },
   'no-sha256-recorded': {
     facts: () => {
       const old = deployedFacts();

@@ -129,3 +129,35 @@ describe('rollout', () => {
     expect(batches([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
   });
 });
+
+describe('rollout after a host whose release commands failed', () => {
+  it('starts no other host, in this batch or the next, whatever --max-fail allows', async () => {
+    const started: string[] = [];
+    const rows = await rollout(
+      ['a', 'b', 'c', 'd'].map(host),
+      async ({ host: { name } }) => {
+        started.push(name);
+        return name === 'a'
+          ? { ...result(name, 'failed'), releaseFailed: true }
+          : result(name, 'deployed');
+      },
+      { batchSize: 2, parallel: 1, maxFail: 10 },
+    );
+    expect(started).toEqual(['a']);
+    expect(rows).toEqual([
+      { ...result('a', 'failed'), releaseFailed: true },
+      { host: 'b', status: 'skipped', message: 'not started: the release commands failed on a' },
+      { host: 'c', status: 'skipped', message: 'not started: the release commands failed on a' },
+      { host: 'd', status: 'skipped', message: 'not started: the release commands failed on a' },
+    ]);
+  });
+
+  it('an ordinary failure within --max-fail stops nothing', async () => {
+    const rows = await rollout(
+      ['a', 'b'].map(host),
+      async ({ host: { name } }) => result(name, name === 'a' ? 'failed' : 'deployed'),
+      { batchSize: 1, parallel: 1, maxFail: 10 },
+    );
+    expect(rows.map((row) => row.status)).toEqual(['failed', 'deployed']);
+  });
+});

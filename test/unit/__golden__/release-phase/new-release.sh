@@ -1,0 +1,589 @@
+# prepared: 0 release /var/www/api-orders/releases/def456def456
+# entry: release/server.js 644 2d711642b726
+set -eu
+export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+umask 022
+# Once it has its input, the script finishes (or undoes) what it began whatever becomes of svc's
+# connection: what commands print goes to a root-only file on the host (its tail is sent back when
+# something fails), and only the protocol goes to the channel (fd 3), each line from a subshell,
+# so a channel that is gone kills that subshell with SIGPIPE, never the script. (Ignoring SIGPIPE
+# instead would pass the ignoring on to the install step and the daemons started here.)
+output=$(mktemp)
+exec 3>&1 1>>"$output" 2>&1
+say() { (printf '%s\n' "$*" >&3) 2>/dev/null || :; }
+hex() { od -An -v -tx1 | tr -d ' \n'; }
+# Whole seconds since boot into $up_s, read by the shell itself: the polling loops below run while
+# other hosts' services start on the same CPUs, so they avoid a process per iteration.
+uptime_s() { IFS=. read -r up_s rest 2>/dev/null < /proc/uptime || up_s=$(date +%s); }
+proc_start() {
+  start=
+  { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 0
+  set -- ${stat##*) }
+  shift 19 && start=$1
+}
+stage=
+holder=
+applying=0
+activated=0
+# $0 is this script's temporary file (see remote/ssh.ts): it removes itself too. The lock needs no
+# removing: the kernel releases it with the last descriptor, also when this shell is killed.
+cleanup() {
+  status=$?
+  # A second signal (Ctrl-C again, svc unlock --force) must not cut the undo short.
+  trap '' INT TERM HUP
+  set +e
+  if [ "$applying" = 1 ] && [ "$status" -ne 0 ]; then applying=0; say "FAILED	undoing"; undo; fi
+  if [ "$status" -ne 0 ]; then say "OUTPUT	$(tail -c 2048 "$output" | hex)"; fi
+  case "$0" in /tmp/tmp.*) rm -f -- "$0" ;; esac
+  [ -z "$stage" ] || rm -rf -- "$stage"
+  [ -z "$holder" ] || rm -f -- "$holder"
+  rm -f -- "$output"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+sa_run='tool=$1 uid=$2 gid=$3 user=$4 dir=$5 envf=$6; shift 6
+enter='\''cd -- "$0" || exit 126; exec "$@"'\''
+case $tool in
+  setpriv) set -- setpriv --reuid="$uid" --regid="$gid" --init-groups -- /bin/sh -c "$enter" "$dir" "$@" ;;
+  runuser) set -- runuser -u "$user" -- /bin/sh -c "$enter" "$dir" "$@" ;;
+  su) set -- su -s /bin/sh -c "$enter" -- "$user" "$dir" "$@" ;;
+  chroot) set -- chroot --userspec="$uid:$gid" / /bin/sh -c "$enter" "$dir" "$@" ;;
+  *) exit 125 ;;
+esac
+# (a missing file would end sh with its own status: a dot script that cannot be read is fatal)
+if [ -n "$envf" ]; then [ -r "$envf" ] || exit 125; set -a; . "$envf"; set +a; fi
+exec "$@"'
+as_service_pick() {
+  sa_user=$1
+  sa_uid=$(id -u -- "$sa_user" 2>/dev/null) && sa_gid=$(id -g -- "$sa_user" 2>/dev/null) || return 1
+  sa_home=$(getent passwd "$sa_user" 2>/dev/null | cut -d: -f6) || sa_home=
+  [ -n "$sa_home" ] || sa_home=/
+  for sa_tool in setpriv runuser su chroot; do
+    [ "$(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin /bin/sh -c "$sa_run" sh "$sa_tool" "$sa_uid" "$sa_gid" "$sa_user" / '' id -u 2>/dev/null)" = "$sa_uid" ] && return 0
+  done
+  return 1
+}
+release_prepare() {
+  as_service_pick "$1" || { say "FAIL	release commands: $2"; exit 1; }
+}
+release_run() {
+  rc_i=$1 rc_n=$2 rc_limit=$3 rc_dir=$4 rc_env=$5; shift 5
+  say "STEP	release command $rc_i/$rc_n"
+  rc_out="$stage/release.out" rc_timed="$stage/release.timed-out"
+  rm -f -- "$rc_out" "$rc_timed"
+  # setsid execs in the same process (a background job of a non-interactive shell leads no
+  # process group): $! is the session's leader, and its process group is the command's.
+  setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "HOME=$sa_home" "USER=$sa_user" "LOGNAME=$sa_user" SHELL=/bin/sh /bin/sh -c "$sa_run" sh "$sa_tool" "$sa_uid" "$sa_gid" "$sa_user" "$rc_dir" "$rc_env" "$@" </dev/null >"$rc_out" 2>&1 3>&- 9>&- &
+  rc_pid=$!
+  trap 'kill -TERM "-$rc_pid" 2>/dev/null; exit 130' INT TERM HUP
+  (
+    rc_t=0
+    while [ "$rc_t" -lt "$rc_limit" ]; do sleep 1; kill -0 "$rc_pid" 2>/dev/null || exit 0; rc_t=$((rc_t + 1)); done
+    : > "$rc_timed"
+    kill -TERM "-$rc_pid" 2>/dev/null; sleep 5; kill -KILL "-$rc_pid" 2>/dev/null
+  ) </dev/null >/dev/null 2>&1 3>&- 9>&- &
+  rc_watch=$!
+  rc_status=0; wait "$rc_pid" || rc_status=$?
+  if [ -e "$rc_timed" ]; then wait "$rc_watch" || :; rc_how="timeout $rc_limit"
+  else
+    kill "$rc_watch" 2>/dev/null || :; wait "$rc_watch" 2>/dev/null || :; rc_how="status $rc_status"
+    # What it left running in its session ends with it (the group outlives its leader).
+    kill -TERM "-$rc_pid" 2>/dev/null || :
+  fi
+  trap 'exit 130' INT TERM HUP
+  if [ -e "$rc_timed" ] || [ "$rc_status" -ne 0 ]; then
+    say "RELEASEFAIL	$rc_i	$rc_how	$(tail -n 20 -- "$rc_out" | tail -c 4096 | hex)"
+    exit 78
+  fi
+  rm -f -- "$rc_out"
+}
+[ -d /var/lib/svc ] && [ ! -L /var/lib/svc ] || mkdir -m 0700 -- /var/lib/svc
+chown -h root:root -- /var/lib/svc
+chmod 0700 -- /var/lib/svc
+if [ -L /var/lib/svc ] || [ ! -d /var/lib/svc ]; then svc_state=bad; else
+  case $(stat -c '%u %a' -- /var/lib/svc) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
+fi
+[ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
+[ -d /var/lib/svc/locks ] && [ ! -L /var/lib/svc/locks ] || mkdir -m 0700 -- /var/lib/svc/locks
+if [ -L /var/lib/svc/locks ] || [ ! -d /var/lib/svc/locks ]; then svc_state=bad; else
+  case $(stat -c '%u %a' -- /var/lib/svc/locks) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
+fi
+[ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc/locks is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
+stage=$(mktemp -d /var/lib/svc/stage.api-orders."$$.XXXXXX")
+tar -xzf - -C "$stage" --no-same-owner
+say "STEP	received"
+command -v flock >/dev/null || { say "FAIL	flock (util-linux) is missing on the host"; exit 1; }
+exec 9>>/var/lib/svc/locks/api-orders.lock
+uptime_s; deadline=$((up_s + 3))
+until flock -n 9; do
+  uptime_s; if [ "$up_s" -ge "$deadline" ]; then say "LOCKED	$(head -c 4096 /var/lib/svc/locks/api-orders.holder 2>/dev/null | hex)"; exit 75; fi
+  sleep 1
+done
+holder=/var/lib/svc/locks/api-orders.holder
+if [ -s "$holder" ]; then say "WARNING	a previous deploy did not finish: $(head -n 1 "$holder" | head -c 300 | tr -d '\000-\037')"; fi
+for dir in /var/lib/svc/stage.api-orders.*; do
+  pid=${dir#/var/lib/svc/stage.api-orders.}; pid=${pid%%.*}
+  [ ! -d "$dir" ] || kill -0 "$pid" 2>/dev/null || rm -rf -- "$dir" || :
+done
+proc_start $$
+printf '%s\n%s %s\n' '{"who":"test"}' "$$" "$start" > "$holder"
+say "STEP	locked"
+digest=$({ printf '%s\n' ''; sh -s <<'SVC_EOF_n0nce' | grep -v -e '^S	' -e '^D	=/var/lib/svc	'; } | sha256sum
+set -u
+export LC_ALL=C
+hex() { od -An -v -tx1 | tr -d ' \n'; }
+b64() { base64 | tr -d '\n'; }
+enc() {
+  case $1 in
+    '' | *[!A-Za-z0-9._/@:+,-]*) enc=$(printf %s "$1" | hex) ;;
+    *) enc="=$1" ;;
+  esac
+}
+# File content is read without following a link or waiting on a FIFO (dd's nofollow, nonblock):
+# another user could swap the file for one between the test above and the read, and root would
+# read /etc/shadow into the plan, or hang. Without GNU dd (busybox), the read is re-checked
+# immediately before, a narrower window (docs/RELIABILITY.md).
+if dd if=/dev/null of=/dev/null iflag=nofollow,nonblock count=0 2>/dev/null; then
+  rd() { dd if="$1" iflag=nofollow,nonblock bs=65536 2>/dev/null; }
+else
+  rd() { if [ -f "$1" ] && [ ! -L "$1" ] && [ ! -p "$1" ]; then cat -- "$1"; fi; }
+fi
+path_fact() {
+  if [ -L "$2" ]; then t=link; elif [ -d "$2" ]; then t=dir; elif [ -f "$2" ]; then t=file;
+  elif [ -e "$2" ]; then t=other; else printf 'P\t%s\tabsent\n' "$1"; return; fi
+  set -- "$1" "$2" "$3" "$t" $(stat -c '%a %U %G %s' -- "$2")
+  sum=-; enc=-
+  if [ "$4" = file ]; then sum=$(rd "$2" | sha256sum); sum=${sum%% *}; fi
+  if [ "$4" = link ]; then
+    # Exact, trailing newlines included: the . stops $(...) from stripping them.
+    # A link gone meanwhile reads as an empty target, which the parser refuses.
+    target=$(readlink -- "$2" && echo .) || target=; target=${target%?.}; enc "$target"
+  fi
+  printf 'P\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$4" "$5" "$6" "$7" "$8" "$sum" "$enc"
+  if [ "$4" = file ] && [ -n "$3" ] && [ "$sum" != "$3" ] && [ "$8" -le 262144 ]; then
+    printf 'C\t%s\t%s\n' "$1" "$(rd "$2" | b64)"
+  fi
+}
+# The env file's lines (N records), comments and blank lines left out: a line of a key in $3 (svc.yaml's
+# own values) after the plain mark as it is, any other line as sha256 of the run's salt and the
+# line, so that no secret leaves the host and its hash tells nothing without the salt.
+env_fact() {
+  [ -f "$2" ] && [ ! -L "$2" ] || return 0
+  rd "$2" | {
+    zone=hash
+    while IFS= read -r line || [ -n "$line" ]; do
+      case $line in
+        "$env_plain_mark") zone=plain; continue ;;
+        "$env_secret_mark") zone=hash; continue ;;
+        '' | '#'*) continue ;;
+      esac
+      key=${line%%=*}
+      shown=0
+      case $key in '' | *[!A-Za-z0-9_]*) ;; *) case " $3 " in *" $key "*) [ $zone = hash ] || shown=1 ;; esac ;; esac
+      enc "$key"; k=$enc
+      if [ $shown = 1 ]; then enc "$line"; printf 'N\t%s\t%s\t=\t%s\n' "$1" "$k" "$enc"
+      else sum=$(printf '%s\n%s' "$salt" "$line" | sha256sum); printf 'N\t%s\t%s\t#\t%s\n' "$1" "$k" "${sum%% *}"; fi
+    done
+  }
+}
+# The directories on the way to a path, each once (D), the directories holding a link on its way
+# (K: whoever can change one can move the link), then where the path resolves (A). The path is
+# resolved one link at a time (readlink, one level, at most 40), so a link met inside another
+# link's target is seen too; past the deepest existing directory the rest is as written. D also says whether
+# ls marks the directory as having an ACL (+), which can grant write beyond its mode.
+seen_dirs=
+dir_facts() {
+  d=$1
+  while :; do
+    case $seen_dirs in *"
+$d
+"*) return 0 ;; esac
+    seen_dirs="$seen_dirs
+$d
+"
+    s=$(stat -c '%a %u %g %U %G' -- "$d") || return 0
+    acl=-
+    case $(ls -ld -- "$d" 2>/dev/null) in ??????????+*) acl=+ ;; esac
+    set -- $s
+    enc "$d"; printf 'D\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$enc" "$1" "$2" "$3" "$4" "$5" "$acl"
+    [ "$d" != / ] || return 0
+    d=${d%/*}; [ -n "$d" ] || d=/
+  done
+}
+chain_fact() {
+  i=$1 cur= have= todo=${2#/} hops=0 gone= held="
+"
+  while [ -n "$todo" ]; do
+    c=${todo%%/*}
+    case $todo in */*) todo=${todo#*/} ;; *) todo= ;; esac
+    case $c in '' | .) continue ;; ..) cur=${cur%/*}; continue ;; esac
+    next=$cur/$c
+    # The path itself is not followed: svc replaces a link there or refuses (its P record).
+    if [ -n "$gone" ] || [ -z "$todo" ]; then cur=$next
+    elif [ -L "$next" ]; then
+      hops=$((hops + 1))
+      if [ $hops -gt 40 ] || ! t=$(readlink -- "$next" && echo .); then printf 'A\t%s\t-\n' "$i"; return; fi
+      t=${t%?.}
+      if [ -z "$t" ]; then printf 'A\t%s\t-\n' "$i"; return; fi
+      case $held in *"
+${cur:-/}
+"*) ;; *)
+        held="$held${cur:-/}
+"
+        dir_facts "${cur:-/}"; enc "${cur:-/}"; printf 'K\t%s\t%s\n' "$i" "$enc" ;;
+      esac
+      case $t in /*) cur= ;; esac
+      t=${t#/}; todo=$t${todo:+/$todo}
+    elif [ -d "$next" ]; then cur=$next; have=$next
+    elif [ -e "$next" ]; then cur=$next
+    else cur=$next; gone=1; fi
+  done
+  dir_facts "${have:-/}"
+  enc "${cur:-/}"; printf 'A\t%s\t%s\n' "$i" "$enc"
+}
+user_fact() {
+  if line=$(getent passwd "$1"); then enc "$line"; printf 'U\t%s\t%s\n' "$1" "$enc"
+  else printf 'U\t%s\t-\n' "$1"; fi
+}
+group_fact() {
+  if line=$(getent group "$1"); then IFS=: read -r _ _ gid _ <<EOF
+$line
+EOF
+    printf 'G\t%s\t%s\n' "$1" "$gid"
+  else printf 'G\t%s\t-\n' "$1"; fi
+}
+
+login=deploy
+service=api-orders
+pidfile=/run/api-orders.pid
+records=/var/lib/svc/api-orders/installed.json
+records_root=/var/lib/svc
+releases=/var/www/api-orders/releases
+salt=''
+env_plain_mark='# svc: values from svc.yaml (plans show them)'
+env_secret_mark='# svc: secrets (plans never show them)'
+printf 'B\tsvc-facts\t7\n'
+claims() { grep -F -o -e '"/var/www/api-orders"' -e '"/var/log/api-orders"' -e '"/var/www/api-orders/releases/def456def456"' -e '"/var/www/api-orders/current"' -e '"/etc/default"' -e '"/etc/systemd/system"' -e '"/etc/monit/conf.d"' -e '"/etc/default/api-orders"' -e '"/etc/systemd/system/api-orders.service"' -e '"/etc/monit/conf.d/api-orders"' -e '"/home/deploy/service/api-orders"' -- "$1" 2>/dev/null || :; }
+comm=
+[ ! -r /proc/1/comm ] || read -r comm < /proc/1/comm || :
+if [ "$comm" = systemd ] || [ -d /run/systemd/system ]; then init=systemd
+elif [ -d /run/openrc ]; then init=openrc
+elif command -v initctl >/dev/null 2>&1 && initctl version 2>/dev/null | grep -q upstart; then init=upstart
+else init=none; fi
+printf 'I\t%s\n' "$init"
+if [ -r /proc/sys/kernel/hostname ]; then read -r host < /proc/sys/kernel/hostname; else host=$(hostname); fi
+enc "$host"; printf 'H\t%s\n' "$enc"
+login_home=
+if line=$(getent passwd "$login"); then IFS=: read -r _ _ _ _ _ login_home _ <<EOF
+$line
+EOF
+fi
+if [ -z "$login_home" ]; then echo "svc-facts: the login user $login has no home directory" >&2; exit 3; fi
+enc "$login_home"; printf 'L\t%s\t%s\n' "$login" "$enc"
+if command -v monit >/dev/null 2>&1; then
+  if monit summary >/dev/null 2>&1; then printf 'M\t1\t1\n'; else printf 'M\t1\t0\n'; fi
+else printf 'M\t0\t0\n'; fi
+active=0; pid=-
+if [ "$init" = systemd ]; then
+  if systemctl is-active --quiet "$service" 2>/dev/null; then active=1; pid=$(systemctl show -p MainPID --value "$service" | tr -cd 0-9); fi
+elif [ -r "$pidfile" ]; then
+  pid=$(head -c 32 "$pidfile" | tr -cd 0-9)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then active=1; else pid=-; fi
+fi
+[ -n "$pid" ] || pid=-
+printf 'S\t%s\t%s\n' "$active" "$pid"
+if [ -f "$records" ] && [ ! -L "$records" ]; then printf 'R\t%s\n' "$(head -c 1048576 "$records" | b64)"; else printf 'R\t-\n'; fi
+if [ -d "$releases" ] && [ ! -L "$releases" ]; then
+  for d in "$releases"/*; do
+    if [ -d "$d" ] && [ ! -L "$d" ]; then enc "${d##*/}"; printf 'X\t%s\n' "$enc"; fi
+  done
+fi
+# The files svc recorded for this service, and what each is now: a deletion only removes a file
+# whose content is still what svc installed (installed.list: the same paths, one per line).
+list=${records%/*}/installed.list
+if [ -f "$list" ] && [ ! -L "$list" ]; then
+  while IFS= read -r f; do
+    case $f in /*) ;; *) continue ;; esac
+    if [ -L "$f" ]; then t=link; elif [ -f "$f" ]; then t=file; elif [ -e "$f" ]; then t=other; else t=absent; fi
+    sum=-; [ "$t" != file ] || { sum=$(rd "$f" | sha256sum); sum=${sum%% *}; }
+    enc "$f"; printf 'W\t%s\t%s\t%s\n' "$enc" "$t" "$sum"
+  done < "$list"
+fi
+# Other services' claims, on the paths this plan writes only: a record of another service that
+# does not touch them is no part of the plan (nor of the digest that refuses a stale one).
+if command -v claims >/dev/null 2>&1; then
+  for f in "$records_root"/*/installed.json; do
+    [ -f "$f" ] && [ ! -L "$f" ] || continue
+    other=${f%/installed.json}; other=${other##*/}
+    [ "$other" = "$service" ] && continue
+    enc "$other"; other=$enc
+    claims "$f" | while IFS= read -r claim; do enc "$claim"; printf 'O\t%s\t%s\n' "$other" "$enc"; done
+  done
+fi
+
+path_fact 0 /var/www/api-orders ''
+chain_fact 0 /var/www/api-orders
+path_fact 1 /var/log/api-orders ''
+chain_fact 1 /var/log/api-orders
+path_fact 2 /var/www/api-orders/releases/def456def456 ''
+chain_fact 2 /var/www/api-orders/releases/def456def456
+path_fact 3 /var/www/api-orders/current ''
+chain_fact 3 /var/www/api-orders/current
+path_fact 4 /etc/default ''
+chain_fact 4 /etc/default
+path_fact 5 /etc/systemd/system ''
+chain_fact 5 /etc/systemd/system
+path_fact 6 /etc/monit/conf.d ''
+chain_fact 6 /etc/monit/conf.d
+path_fact 7 /etc/default/api-orders ''
+chain_fact 7 /etc/default/api-orders
+path_fact 8 /etc/systemd/system/api-orders.service 661a97ceb1188684324700c19396dd74eff0d0f4dbc445816ce05bb62f6e7d18
+chain_fact 8 /etc/systemd/system/api-orders.service
+path_fact 9 /etc/monit/conf.d/api-orders 573a4ab6e82c81e2313c5a2e41b971c48ceb47c19b8aaca175647c16029ee95a
+chain_fact 9 /etc/monit/conf.d/api-orders
+path_fact 10 /home/deploy/service/api-orders ''
+chain_fact 10 /home/deploy/service/api-orders
+user_fact api-orders
+printf 'E\tsvc-facts\n'
+SVC_EOF_n0nce
+)
+digest=${digest%% *}
+if [ "$digest" != ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff ]; then say "STALE"; exit 76; fi
+say "STEP	facts unchanged since the plan"
+undo() {
+{ rm -rf -- /var/www/api-orders/releases/.def456def456.partial; } || say "WARNING	undo step 1 failed"
+}
+applying=1
+if [ -e /var/www/api-orders/releases/.def456def456.partial ] || [ -L /var/www/api-orders/releases/.def456def456.partial ]; then rm -rf -- /var/www/api-orders/releases/.def456def456.partial; fi
+cp -a -T -- "$stage/release" /var/www/api-orders/releases/.def456def456.partial
+say "STEP	installing: npm ci"
+(cd /var/www/api-orders/releases/.def456def456.partial && npm ci) </dev/null 3>&- 9>&- || { rm -rf -- /var/www/api-orders/releases/.def456def456.partial; say "FAIL	the install step failed"; exit 1; }
+chown -R -h root:root -- /var/www/api-orders/releases/.def456def456.partial
+mv -f -T -- /var/www/api-orders/releases/.def456def456.partial /var/www/api-orders/releases/def456def456
+release_prepare api-orders 'cannot run as api-orders: it does not exist on this host, or none of setpriv, runuser, su, chroot can switch to it'
+release_run 1 2 60 /var/www/api-orders/releases/def456def456 "$(if [ -f /etc/default/api-orders ]; then printf %s /etc/default/api-orders; fi)" node migrate.js
+release_run 2 2 60 /var/www/api-orders/releases/def456def456 "$(if [ -f /etc/default/api-orders ]; then printf %s /etc/default/api-orders; fi)" sh -c 'echo '\''it'\'''\''s'\'''
+say "STEP	release commands done"
+applying=0
+digest=$({ printf '%s\n' ''; sh -s <<'SVC_EOF_n0nce' | grep -v -e '^S	' -e '^D	=/var/lib/svc	'; } | sha256sum
+set -u
+export LC_ALL=C
+hex() { od -An -v -tx1 | tr -d ' \n'; }
+b64() { base64 | tr -d '\n'; }
+enc() {
+  case $1 in
+    '' | *[!A-Za-z0-9._/@:+,-]*) enc=$(printf %s "$1" | hex) ;;
+    *) enc="=$1" ;;
+  esac
+}
+# File content is read without following a link or waiting on a FIFO (dd's nofollow, nonblock):
+# another user could swap the file for one between the test above and the read, and root would
+# read /etc/shadow into the plan, or hang. Without GNU dd (busybox), the read is re-checked
+# immediately before, a narrower window (docs/RELIABILITY.md).
+if dd if=/dev/null of=/dev/null iflag=nofollow,nonblock count=0 2>/dev/null; then
+  rd() { dd if="$1" iflag=nofollow,nonblock bs=65536 2>/dev/null; }
+else
+  rd() { if [ -f "$1" ] && [ ! -L "$1" ] && [ ! -p "$1" ]; then cat -- "$1"; fi; }
+fi
+path_fact() {
+  if [ -L "$2" ]; then t=link; elif [ -d "$2" ]; then t=dir; elif [ -f "$2" ]; then t=file;
+  elif [ -e "$2" ]; then t=other; else printf 'P\t%s\tabsent\n' "$1"; return; fi
+  set -- "$1" "$2" "$3" "$t" $(stat -c '%a %U %G %s' -- "$2")
+  sum=-; enc=-
+  if [ "$4" = file ]; then sum=$(rd "$2" | sha256sum); sum=${sum%% *}; fi
+  if [ "$4" = link ]; then
+    # Exact, trailing newlines included: the . stops $(...) from stripping them.
+    # A link gone meanwhile reads as an empty target, which the parser refuses.
+    target=$(readlink -- "$2" && echo .) || target=; target=${target%?.}; enc "$target"
+  fi
+  printf 'P\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$4" "$5" "$6" "$7" "$8" "$sum" "$enc"
+  if [ "$4" = file ] && [ -n "$3" ] && [ "$sum" != "$3" ] && [ "$8" -le 262144 ]; then
+    printf 'C\t%s\t%s\n' "$1" "$(rd "$2" | b64)"
+  fi
+}
+# The env file's lines (N records), comments and blank lines left out: a line of a key in $3 (svc.yaml's
+# own values) after the plain mark as it is, any other line as sha256 of the run's salt and the
+# line, so that no secret leaves the host and its hash tells nothing without the salt.
+env_fact() {
+  [ -f "$2" ] && [ ! -L "$2" ] || return 0
+  rd "$2" | {
+    zone=hash
+    while IFS= read -r line || [ -n "$line" ]; do
+      case $line in
+        "$env_plain_mark") zone=plain; continue ;;
+        "$env_secret_mark") zone=hash; continue ;;
+        '' | '#'*) continue ;;
+      esac
+      key=${line%%=*}
+      shown=0
+      case $key in '' | *[!A-Za-z0-9_]*) ;; *) case " $3 " in *" $key "*) [ $zone = hash ] || shown=1 ;; esac ;; esac
+      enc "$key"; k=$enc
+      if [ $shown = 1 ]; then enc "$line"; printf 'N\t%s\t%s\t=\t%s\n' "$1" "$k" "$enc"
+      else sum=$(printf '%s\n%s' "$salt" "$line" | sha256sum); printf 'N\t%s\t%s\t#\t%s\n' "$1" "$k" "${sum%% *}"; fi
+    done
+  }
+}
+# The directories on the way to a path, each once (D), the directories holding a link on its way
+# (K: whoever can change one can move the link), then where the path resolves (A). The path is
+# resolved one link at a time (readlink, one level, at most 40), so a link met inside another
+# link's target is seen too; past the deepest existing directory the rest is as written. D also says whether
+# ls marks the directory as having an ACL (+), which can grant write beyond its mode.
+seen_dirs=
+dir_facts() {
+  d=$1
+  while :; do
+    case $seen_dirs in *"
+$d
+"*) return 0 ;; esac
+    seen_dirs="$seen_dirs
+$d
+"
+    s=$(stat -c '%a %u %g %U %G' -- "$d") || return 0
+    acl=-
+    case $(ls -ld -- "$d" 2>/dev/null) in ??????????+*) acl=+ ;; esac
+    set -- $s
+    enc "$d"; printf 'D\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$enc" "$1" "$2" "$3" "$4" "$5" "$acl"
+    [ "$d" != / ] || return 0
+    d=${d%/*}; [ -n "$d" ] || d=/
+  done
+}
+chain_fact() {
+  i=$1 cur= have= todo=${2#/} hops=0 gone= held="
+"
+  while [ -n "$todo" ]; do
+    c=${todo%%/*}
+    case $todo in */*) todo=${todo#*/} ;; *) todo= ;; esac
+    case $c in '' | .) continue ;; ..) cur=${cur%/*}; continue ;; esac
+    next=$cur/$c
+    # The path itself is not followed: svc replaces a link there or refuses (its P record).
+    if [ -n "$gone" ] || [ -z "$todo" ]; then cur=$next
+    elif [ -L "$next" ]; then
+      hops=$((hops + 1))
+      if [ $hops -gt 40 ] || ! t=$(readlink -- "$next" && echo .); then printf 'A\t%s\t-\n' "$i"; return; fi
+      t=${t%?.}
+      if [ -z "$t" ]; then printf 'A\t%s\t-\n' "$i"; return; fi
+      case $held in *"
+${cur:-/}
+"*) ;; *)
+        held="$held${cur:-/}
+"
+        dir_facts "${cur:-/}"; enc "${cur:-/}"; printf 'K\t%s\t%s\n' "$i" "$enc" ;;
+      esac
+      case $t in /*) cur= ;; esac
+      t=${t#/}; todo=$t${todo:+/$todo}
+    elif [ -d "$next" ]; then cur=$next; have=$next
+    elif [ -e "$next" ]; then cur=$next
+    else cur=$next; gone=1; fi
+  done
+  dir_facts "${have:-/}"
+  enc "${cur:-/}"; printf 'A\t%s\t%s\n' "$i" "$enc"
+}
+user_fact() {
+  if line=$(getent passwd "$1"); then enc "$line"; printf 'U\t%s\t%s\n' "$1" "$enc"
+  else printf 'U\t%s\t-\n' "$1"; fi
+}
+group_fact() {
+  if line=$(getent group "$1"); then IFS=: read -r _ _ gid _ <<EOF
+$line
+EOF
+    printf 'G\t%s\t%s\n' "$1" "$gid"
+  else printf 'G\t%s\t-\n' "$1"; fi
+}
+
+login=deploy
+service=api-orders
+pidfile=/run/api-orders.pid
+records=/var/lib/svc/api-orders/installed.json
+records_root=/var/lib/svc
+releases=/var/www/api-orders/releases
+salt=''
+env_plain_mark='# svc: values from svc.yaml (plans show them)'
+env_secret_mark='# svc: secrets (plans never show them)'
+printf 'B\tsvc-facts\t7\n'
+claims() { grep -F -o -e '"/var/www/api-orders"' -e '"/var/log/api-orders"' -e '"/var/www/api-orders/releases/def456def456"' -e '"/var/www/api-orders/current"' -e '"/etc/default"' -e '"/etc/systemd/system"' -e '"/etc/monit/conf.d"' -e '"/etc/default/api-orders"' -e '"/etc/systemd/system/api-orders.service"' -e '"/etc/monit/conf.d/api-orders"' -e '"/home/deploy/service/api-orders"' -- "$1" 2>/dev/null || :; }
+comm=
+[ ! -r /proc/1/comm ] || read -r comm < /proc/1/comm || :
+if [ "$comm" = systemd ] || [ -d /run/systemd/system ]; then init=systemd
+elif [ -d /run/openrc ]; then init=openrc
+elif command -v initctl >/dev/null 2>&1 && initctl version 2>/dev/null | grep -q upstart; then init=upstart
+else init=none; fi
+printf 'I\t%s\n' "$init"
+if [ -r /proc/sys/kernel/hostname ]; then read -r host < /proc/sys/kernel/hostname; else host=$(hostname); fi
+enc "$host"; printf 'H\t%s\n' "$enc"
+login_home=
+if line=$(getent passwd "$login"); then IFS=: read -r _ _ _ _ _ login_home _ <<EOF
+$line
+EOF
+fi
+if [ -z "$login_home" ]; then echo "svc-facts: the login user $login has no home directory" >&2; exit 3; fi
+enc "$login_home"; printf 'L\t%s\t%s\n' "$login" "$enc"
+if command -v monit >/dev/null 2>&1; then
+  if monit summary >/dev/null 2>&1; then printf 'M\t1\t1\n'; else printf 'M\t1\t0\n'; fi
+else printf 'M\t0\t0\n'; fi
+active=0; pid=-
+if [ "$init" = systemd ]; then
+  if systemctl is-active --quiet "$service" 2>/dev/null; then active=1; pid=$(systemctl show -p MainPID --value "$service" | tr -cd 0-9); fi
+elif [ -r "$pidfile" ]; then
+  pid=$(head -c 32 "$pidfile" | tr -cd 0-9)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then active=1; else pid=-; fi
+fi
+[ -n "$pid" ] || pid=-
+printf 'S\t%s\t%s\n' "$active" "$pid"
+if [ -f "$records" ] && [ ! -L "$records" ]; then printf 'R\t%s\n' "$(head -c 1048576 "$records" | b64)"; else printf 'R\t-\n'; fi
+if [ -d "$releases" ] && [ ! -L "$releases" ]; then
+  for d in "$releases"/*; do
+    if [ -d "$d" ] && [ ! -L "$d" ]; then enc "${d##*/}"; printf 'X\t%s\n' "$enc"; fi
+  done
+fi
+# The files svc recorded for this service, and what each is now: a deletion only removes a file
+# whose content is still what svc installed (installed.list: the same paths, one per line).
+list=${records%/*}/installed.list
+if [ -f "$list" ] && [ ! -L "$list" ]; then
+  while IFS= read -r f; do
+    case $f in /*) ;; *) continue ;; esac
+    if [ -L "$f" ]; then t=link; elif [ -f "$f" ]; then t=file; elif [ -e "$f" ]; then t=other; else t=absent; fi
+    sum=-; [ "$t" != file ] || { sum=$(rd "$f" | sha256sum); sum=${sum%% *}; }
+    enc "$f"; printf 'W\t%s\t%s\t%s\n' "$enc" "$t" "$sum"
+  done < "$list"
+fi
+# Other services' claims, on the paths this plan writes only: a record of another service that
+# does not touch them is no part of the plan (nor of the digest that refuses a stale one).
+if command -v claims >/dev/null 2>&1; then
+  for f in "$records_root"/*/installed.json; do
+    [ -f "$f" ] && [ ! -L "$f" ] || continue
+    other=${f%/installed.json}; other=${other##*/}
+    [ "$other" = "$service" ] && continue
+    enc "$other"; other=$enc
+    claims "$f" | while IFS= read -r claim; do enc "$claim"; printf 'O\t%s\t%s\n' "$other" "$enc"; done
+  done
+fi
+
+path_fact 0 /var/www/api-orders ''
+chain_fact 0 /var/www/api-orders
+path_fact 1 /var/log/api-orders ''
+chain_fact 1 /var/log/api-orders
+path_fact 2 /var/www/api-orders/releases/def456def456 ''
+chain_fact 2 /var/www/api-orders/releases/def456def456
+path_fact 3 /var/www/api-orders/current ''
+chain_fact 3 /var/www/api-orders/current
+path_fact 4 /etc/default ''
+chain_fact 4 /etc/default
+path_fact 5 /etc/systemd/system ''
+chain_fact 5 /etc/systemd/system
+path_fact 6 /etc/monit/conf.d ''
+chain_fact 6 /etc/monit/conf.d
+path_fact 7 /etc/default/api-orders ''
+chain_fact 7 /etc/default/api-orders
+path_fact 8 /etc/systemd/system/api-orders.service 661a97ceb1188684324700c19396dd74eff0d0f4dbc445816ce05bb62f6e7d18
+chain_fact 8 /etc/systemd/system/api-orders.service
+path_fact 9 /etc/monit/conf.d/api-orders 573a4ab6e82c81e2313c5a2e41b971c48ceb47c19b8aaca175647c16029ee95a
+chain_fact 9 /etc/monit/conf.d/api-orders
+path_fact 10 /home/deploy/service/api-orders ''
+chain_fact 10 /home/deploy/service/api-orders
+user_fact api-orders
+printf 'E\tsvc-facts\n'
+SVC_EOF_n0nce
+)
+digest=${digest%% *}
+say "DIGEST	$digest"
