@@ -28,6 +28,7 @@ import {
   file,
   manifest,
   withRecordedFile,
+  SALT,
 } from '../helpers/plan-fixtures.js';
 
 const NGINX_FACT = { path: NGINX_BINARY, type: 'file' as const, mode: 0o755 };
@@ -67,7 +68,7 @@ function generate(scenario: Scenario): string {
       operations: ops,
       plan,
       facts: hostFacts,
-      factRequest: buildFactRequest(forManifest, ops, 'deploy'),
+      factRequest: buildFactRequest(forManifest, ops, 'deploy', false, SALT),
       holder: '{"who":"test"}',
       lockWaitSeconds: 3,
       healthTimeoutSeconds: 5,

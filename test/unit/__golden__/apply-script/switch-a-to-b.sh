@@ -322,7 +322,7 @@ done
 proc_start $$
 printf '%s\n%s %s\n' '{"who":"test"}' "$$" "$start" > "$holder"
 say "STEP	locked"
-digest=$({ printf '%s\n' ''; sh -s <<'SVC_EOF_n0nce' | grep -v -e '^S	' -e '^D	=/var/lib/svc	'; } | sha256sum
+digest=$({ printf '%s\n' 5a175a175a175a175a175a175a175a17; sh -s <<'SVC_EOF_n0nce' | grep -v -e '^S	' -e '^D	=/var/lib/svc	'; } | sha256sum
 set -u
 export LC_ALL=C
 hex() { od -An -v -tx1 | tr -d ' \n'; }
@@ -453,7 +453,7 @@ pidfile=/run/api-orders.pid
 records=/var/lib/svc/api-orders/installed.json
 records_root=/var/lib/svc
 releases=/var/www/api-orders/releases
-salt=''
+salt=5a175a175a175a175a175a175a175a17
 env_plain_mark='# svc: values from svc.yaml (plans show them)'
 env_secret_mark='# svc: secrets (plans never show them)'
 printf 'B\tsvc-facts\t7\n'
