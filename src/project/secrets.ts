@@ -4,7 +4,7 @@
 // one SvcError, one line per key, none with a value in it.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { SvcError } from '../core/errors.js';
+import { InterruptedError, SvcError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest.js';
 import type { EnvironmentInput } from '../core/env-file.js';
 import { environmentValues } from '../core/environments.js';
@@ -129,6 +129,8 @@ export async function lookUpSecrets(
         SVC_SECRET_ENV: environment,
         SVC_SECRET_KEY: key,
       });
+      // Ctrl-C: svc stops here, whatever the other keys would say.
+      if ('end' in ran && ran.end.kind === 'interrupted') throw new InterruptedError();
       if ('end' in ran) {
         problems.push({ key, line: commandFailure(key, environment, ran.end) });
         continue;
@@ -193,7 +195,7 @@ export async function resolveEnvironments(
     try {
       secrets = await resolveSecrets(dir, manifest, name, env, deployed);
     } catch (error) {
-      if (!(error instanceof SvcError)) throw error;
+      if (!(error instanceof SvcError) || error instanceof InterruptedError) throw error;
       problems.push(error.message);
       continue;
     }
