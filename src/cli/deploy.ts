@@ -15,6 +15,7 @@ import { hostLayout, liveReleaseOf } from '../core/layout.js';
 import { svcCommand } from './invoked-as.js';
 import {
   addPlanOptions,
+  exitCodeFor,
   planTarget,
   printPlans,
   releaseHosts,
@@ -226,7 +227,9 @@ export async function runDeploy(
           flags.diff === true,
           releasePlanFor(run, planned, adopt),
         );
-      if (flags.dryRun) return EXIT.ok;
+      // A rollback's dry run (a deploy's is runPlan's): the exit code `svc plan` gives, 1 when a
+      // host failed to plan or has a problem, not 0 whatever the hosts said.
+      if (flags.dryRun) return exitCodeFor(outcomes, flags.detailedExitcode === true);
       const work = planned.filter(
         (host) => host.outcome.status === 'planned' && host.outcome.plan.changes.length > 0,
       ).length;

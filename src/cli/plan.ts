@@ -82,10 +82,14 @@ export async function planTarget(
   // secret is one line and no host has been contacted.
   checkEnvironments(target, project.manifest, ctx, resolved);
   const hosts = resolved.map((spec) => ({ ...spec, environment: environmentOf(spec) }));
+  // A rollback needs only what its release's own svc.yaml names (known once it is chosen): a key
+  // that does not resolve fails only a host whose release needs it (plan-rollback.ts).
   const environments = await resolveEnvironments(
     dir,
     project.manifest,
     hosts.map((host) => host.environment),
+    process.env,
+    { unresolvedAllowed: rollback !== undefined },
   );
   const warnings = ownEnvFileWarnings(dir, project.manifest, project.config, [
     ...environments.keys(),

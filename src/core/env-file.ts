@@ -16,6 +16,11 @@ export interface EnvironmentInput {
   secrets: readonly { key: string; value: string }[];
   /** Where each secret came from (`$DB_PASSWORD__STAGING`, `.svc/secrets/staging`, ...), for the plan: never a value. */
   sources?: readonly SecretOrigin[];
+  /**
+   * A rollback's: keys this checkout names that did not resolve, each with its one-line problem.
+   * The host fails only if the release it goes back to needs one (rollback-environment.ts).
+   */
+  unresolved?: readonly { key: string; line: string }[];
 }
 
 export interface SecretOrigin {

@@ -16,15 +16,26 @@ function plainEnvKeys(lines: readonly EnvLine[]): string[] {
   return [...new Set(lines.map((line) => line.key))].filter((key) => !secret.has(key));
 }
 
+/**
+ * The salt is required, and never empty: without one the env file's per-line hashes and the
+ * plan's factsDigest are plain sha256 of `KEY=value` lines, an offline oracle for a short secret.
+ * A bug in svc, not the user's input, so a plain Error.
+ */
+export const MIN_SALT_LENGTH = 16;
+
 export function buildFactRequest(
   manifest: Manifest,
   operations: readonly Operation[],
   loginUser: string,
   /** --diff: ask for the live content of the new release's changed text files too. */
-  diff = false,
-  /** The run's random salt (facts.ts FactRequest.salt); the edge makes it. */
-  salt = '',
+  diff: boolean,
+  /** The run's random salt (facts.ts FactRequest.salt); the edge makes it (plan-hosts.ts newSalt). */
+  salt: string,
 ): FactRequest {
+  if (salt.length < MIN_SALT_LENGTH)
+    throw new Error(
+      `buildFactRequest: a salt of at least ${MIN_SALT_LENGTH} characters is required`,
+    );
   const layout = hostLayout(manifest.name);
   const paths: PathRequest[] = [];
   const seen = new Set<string>();

@@ -17,24 +17,32 @@ import { shellQuote as q } from './quote.js';
 export const LOG_TAIL_LINES = 20;
 
 export const HEALTH = String.raw`# http_ok URL [HOST]: URL itself answers 200 within 2 s, asked with that Host header when one is
-# given. Exactly 200 whatever the client: a redirect is neither followed (its Location may name
-# another machine) nor taken for an answer, nor is a 204. The client is chosen once: curl, else
-# GNU wget (busybox's follows redirects, always), else node; each bounded by its own clock.
+# given: a whole response (its head and body) within the 2 s, so a status line followed by
+# nothing, or by a head that never ends, is no answer. Exactly 200 whatever the client: a
+# redirect is neither followed (its Location may name another machine) nor taken for an answer,
+# nor is a 204. The client is chosen once: curl, else GNU wget (busybox's follows redirects,
+# always), else node; each bounded by a clock of its own (wget's -T is per read, so coreutils'
+# timeout bounds it as a whole).
 http_client=
+http_bound=
 http_ok() {
   if [ -z "$http_client" ]; then
     if command -v curl >/dev/null 2>&1; then http_client=curl
     elif wget --version 2>/dev/null | grep -q '^GNU Wget'; then http_client=wget
     else http_client=node; fi
+    if command -v timeout >/dev/null 2>&1; then http_bound='timeout 3'; fi
   fi
   case $http_client in
     curl)
       if [ -n "${'$'}{2-}" ]; then set -- "$1" -H "Host: $2"; else set -- "$1"; fi
-      [ "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 2 "$@")" = 200 ] ;;
+      # curl prints the status it read even when the transfer then times out (exit 28).
+      http_status=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 2 "$@") && [ "$http_status" = 200 ] ;;
     wget)
       if [ -n "${'$'}{2-}" ]; then set -- "$1" --header "Host: $2"; else set -- "$1"; fi
-      [ "$(wget -S -O /dev/null -T 2 -t 1 --max-redirect=0 "$@" 2>&1 | awk '$1 ~ /^HTTP\// { print $2; exit }')" = 200 ] ;;
-    *) node -e 'const h=process.argv[2],r=require("http").get(process.argv[1],h?{headers:{host:h}}:{},s=>process.exit(s.statusCode===200?0:1));r.on("error",()=>process.exit(1));setTimeout(()=>{r.destroy();process.exit(1)},2000)' "$1" "${'$'}{2-}" ;;
+      http_head=$($http_bound wget -S -O /dev/null -T 2 -t 1 --max-redirect=0 "$@" 2>&1) &&
+        [ "$(printf '%s
+' "$http_head" | awk '$1 ~ /^HTTP\// { print $2; exit }')" = 200 ] ;;
+    *) node -e 'const h=process.argv[2],r=require("http").get(process.argv[1],h?{headers:{host:h}}:{},s=>{s.resume();s.on("end",()=>process.exit(s.statusCode===200?0:1))});r.on("error",()=>process.exit(1));setTimeout(()=>{r.destroy();process.exit(1)},2000)' "$1" "${'$'}{2-}" ;;
   esac
 }
 # Hundredths of a second since boot into $up_cs (the shell's own read, no process).

@@ -412,9 +412,25 @@ function cutoverProblems(manifest: Manifest, kind: Kind): ManifestProblem[] {
       ['monit'],
       'must be false with cutover: switch so far: monit would watch a pidfile no slot writes (systemd restarts a slot that crashes)',
     );
-  for (const key of ['PORT', 'HOST'])
+  // Each slot's unit sets HOST and PORT (Environment=), and its EnvironmentFile= would win over
+  // them: from a group's env: or a secret too, HOST would open the slot beside nginx and PORT
+  // would put both slots on one port.
+  for (const key of ['PORT', 'HOST']) {
     if (Object.hasOwn(manifest.env, key))
       add(['env', key], 'is set by svc for each slot under cutover: switch; remove it from env:');
+    for (const [group, { env }] of Object.entries(manifest.hosts ?? {}))
+      if (env !== undefined && Object.hasOwn(env, key))
+        add(
+          ['hosts', group, 'env', key],
+          `is set by svc for each slot under cutover: switch; remove it from hosts.${group}.env:`,
+        );
+    const index = (manifest.secrets ?? []).indexOf(key);
+    if (index !== -1)
+      add(
+        ['secrets', String(index)],
+        `${key} is set by svc for each slot under cutover: switch; remove it from secrets:`,
+      );
+  }
   return problems;
 }
 

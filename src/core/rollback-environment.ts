@@ -49,6 +49,11 @@ export interface RollbackEnvironment {
   environment: EnvironmentInput;
   /** What the plan says about it: where the values came from when not from the release. */
   warnings: string[];
+  /**
+   * The problem lines of secrets this environment needs that did not resolve in this run
+   * (`current.unresolved`): the host is not rolled back. Absent when there is none.
+   */
+  unresolved?: string[];
 }
 
 /**
@@ -62,11 +67,18 @@ export function rollbackEnvironment(
   releaseYaml: Uint8Array | undefined,
   current: EnvironmentInput,
 ): RollbackEnvironment {
+  const unresolved = new Map((current.unresolved ?? []).map(({ key, line }) => [key, line]));
+  const missing = (keys: readonly string[]) => {
+    const lines = keys.flatMap((key) => unresolved.get(key) ?? []);
+    return lines.length > 0 ? { unresolved: lines } : {};
+  };
   const fallback = (why: string): RollbackEnvironment => ({
     environment: current,
     warnings: [
       `release ${id} ${why}: its env file is rendered from this checkout's svc.yaml (${current.name})`,
     ],
+    // This checkout's environment needs every key it names.
+    ...missing([...unresolved.keys()]),
   });
   if (releaseYaml === undefined) return fallback(`has no ${MANIFEST_FILE}`);
   let release: Manifest;
@@ -78,7 +90,9 @@ export function rollbackEnvironment(
   }
   const resolved = new Map(current.secrets.map((secret) => [secret.key, secret.value]));
   const wanted = release.secrets ?? [];
-  const left = wanted.filter((key) => !resolved.has(key));
+  // Named by the release but not by this checkout: left out, said. Named by both but not
+  // resolved in this run: this host is not rolled back (missing()).
+  const left = wanted.filter((key) => !resolved.has(key) && !unresolved.has(key));
   return {
     environment: {
       name: current.name,
@@ -95,5 +109,6 @@ export function rollbackEnvironment(
       (key) =>
         `release ${id} names secret ${key}, which this checkout's svc.yaml secrets: does not: it is left out of the env file (svc sends a host only the secrets svc.yaml names)`,
     ),
+    ...missing(wanted),
   };
 }

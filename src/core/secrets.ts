@@ -188,7 +188,9 @@ export type CommandEnd =
   | { kind: 'signal'; signal: string }
   | { kind: 'timeout' }
   | { kind: 'too-much-output' }
-  | { kind: 'not-started'; reason: string };
+  | { kind: 'not-started'; reason: string }
+  /** svc was asked to stop (Ctrl-C) while the command ran: svc ended it. */
+  | { kind: 'interrupted' };
 
 export function commandFailure(key: string, environment: string, end: CommandEnd): string {
   const head = `secret ${key} (${environment}): secretsCommand`;
@@ -203,6 +205,8 @@ export function commandFailure(key: string, environment: string, end: CommandEnd
       return `${head} printed more than ${MAX_SECRET_BYTES / 1024} KiB`;
     case 'not-started':
       return `${head} could not start: ${end.reason}`;
+    case 'interrupted':
+      return `${head} was interrupted`;
   }
 }
 

@@ -31,6 +31,12 @@ export const COMMAND_LIMITS: CommandLimits = {
 
 export type CommandResult = { stdout: Buffer } | { end: CommandEnd };
 
+/**
+ * The signals that would end svc while the command runs. The command's group is its own (see
+ * above), so the terminal's Ctrl-C no longer reaches it: svc ends it itself, then says so.
+ */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 /** Whether any process of group `pgid` is still there (zombies included: they are not ours). */
 function groupAlive(pgid: number): boolean {
   try {
@@ -61,7 +67,18 @@ export function runSecretsCommand(
   env: Env,
   limits: CommandLimits = COMMAND_LIMITS,
 ): Promise<CommandResult> {
-  return new Promise((resolve) => {
+  return new Promise((settle) => {
+    let interrupted = false;
+    const onSignal = () => {
+      interrupted = true;
+      finish(outcome());
+    };
+    // Held until the group is gone: a second Ctrl-C meanwhile must not end svc before it.
+    for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+    const resolve = (result: CommandResult) => {
+      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+      settle(result);
+    };
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: dir,
       env,
@@ -81,7 +98,7 @@ export function runSecretsCommand(
     const later = (ms: number, run: () => void) => timers.push(setTimeout(run, ms));
 
     /** Ends what is left of the group (TERM, then KILL), then resolves with `result`. */
-    const finish = (result: CommandResult) => {
+    function finish(result: CommandResult): void {
       if (settled) return;
       settled = true;
       for (const timer of timers) clearTimeout(timer);
@@ -99,9 +116,10 @@ export function runSecretsCommand(
         setTimeout(poll, 20);
       };
       poll();
-    };
+    }
 
     const outcome = (): CommandResult => {
+      if (interrupted) return { end: { kind: 'interrupted' } };
       if (overflow) return { end: { kind: 'too-much-output' } };
       if (timedOut) return { end: { kind: 'timeout' } };
       if (exit === undefined) return { end: { kind: 'timeout' } };

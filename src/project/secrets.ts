@@ -4,7 +4,7 @@
 // one SvcError, one line per key, none with a value in it.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { SvcError } from '../core/errors.js';
+import { InterruptedError, SvcError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest.js';
 import type { EnvironmentInput } from '../core/env-file.js';
 import { environmentValues } from '../core/environments.js';
@@ -129,6 +129,8 @@ export async function lookUpSecrets(
         SVC_SECRET_ENV: environment,
         SVC_SECRET_KEY: key,
       });
+      // Ctrl-C: svc stops here, whatever the other keys would say.
+      if ('end' in ran && ran.end.kind === 'interrupted') throw new InterruptedError();
       if ('end' in ran) {
         problems.push({ key, line: commandFailure(key, environment, ran.end) });
         continue;
@@ -178,30 +180,41 @@ export async function lookUpSecrets(
   return { resolved, problems };
 }
 
-/** Each environment the run's hosts are deployed as, with its values and secrets resolved. */
+/**
+ * Each environment the run's hosts are deployed as, with its values and secrets resolved. A key
+ * that does not resolve throws (every such line at once), unless `unresolvedAllowed`: a
+ * rollback needs only the keys its release's own svc.yaml names, known once the release is
+ * chosen, so each such key goes on its environment's `unresolved` and the rollback's plan of a
+ * host fails only when its release needs one (rollback-environment.ts). A refused secrets file
+ * still throws: it is no key's problem but the file's.
+ */
 export async function resolveEnvironments(
   dir: string,
   manifest: Manifest,
   names: readonly string[],
   env: Env = process.env,
+  { unresolvedAllowed = false }: { unresolvedAllowed?: boolean } = {},
 ): Promise<Map<string, EnvironmentInput>> {
   const environments = new Map<string, EnvironmentInput>();
   const problems: string[] = [];
   const deployed = [...new Set(names)];
   for (const name of deployed) {
-    let secrets: ResolvedSecret[];
+    let found: Awaited<ReturnType<typeof lookUpSecrets>>;
     try {
-      secrets = await resolveSecrets(dir, manifest, name, env, deployed);
+      found = await lookUpSecrets(dir, manifest, name, env, deployed);
     } catch (error) {
-      if (!(error instanceof SvcError)) throw error;
+      if (!(error instanceof SvcError) || error instanceof InterruptedError) throw error;
       problems.push(error.message);
       continue;
     }
+    const { resolved: secrets, problems: unresolved } = found;
+    if (!unresolvedAllowed) problems.push(...unresolved.map((problem) => problem.line));
     environments.set(name, {
       name,
       env: environmentValues(manifest, name),
       secrets: secrets.map(({ key, value }) => ({ key, value })),
       sources: secrets.map(({ key, source, where }) => ({ key, source, from: where })),
+      ...(unresolvedAllowed && unresolved.length > 0 && { unresolved }),
     });
   }
   // A plain $KEY refused in a run of several environments is the same line for each: said once.

@@ -263,7 +263,13 @@ async function planOne(
 ): Promise<PlannedHost> {
   try {
     const operations = hostOperations(input, host);
-    const request = buildFactRequest(input.manifest, operations, host.user, input.diff, newSalt());
+    const request = buildFactRequest(
+      input.manifest,
+      operations,
+      host.user,
+      input.diff === true,
+      newSalt(),
+    );
     return planGathered(input, host, operations, await gather(host, pool, request), undefined);
   } catch (error) {
     return failedHost(host, error);

@@ -101,6 +101,10 @@ async function rollbackPlan(
     // The environment the release ran with (its own svc.yaml), secrets' values of this run.
     const manifestYaml = parseReleaseManifests(got.extraOutput).get(release);
     const rendered = rollbackEnvironment(release, manifestYaml, hostEnvironment(input, host));
+    // A secret the release needs that did not resolve in this run: this host is not rolled back
+    // (the others are, as for any host that fails to plan).
+    if (rendered.unresolved !== undefined)
+      return failedHost(host, new SvcError(rendered.unresolved.join('\n')));
     const operations = hostOperations(input, host, release, rendered.environment);
     // The same salt: a request that asks the same is answered by the facts already read.
     const request = buildFactRequest(

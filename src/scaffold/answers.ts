@@ -134,6 +134,8 @@ export function parseEnvFlags(values: readonly string[], flag = '--env'): Record
     const parsed = parseEnvAssignment(text);
     // The value is not shown: it may be a secret.
     if (typeof parsed === 'string') throw new SvcError(`${flag}: ${parsed}`);
+    // Last-one-wins would keep a mistyped repeat without a word.
+    if (Object.hasOwn(env, parsed[0])) throw new SvcError(`${flag}: ${parsed[0]} is given twice`);
     env[parsed[0]] = parsed[1];
   }
   return env;
@@ -154,7 +156,9 @@ export function parseSecretFlags(values: readonly string[]): {
   const toRead: string[] = [];
   for (const text of values) {
     if (text.includes('=')) {
-      Object.assign(given, parseEnvFlags([text], '--secret'));
+      const [key, value] = Object.entries(parseEnvFlags([text], '--secret'))[0]!;
+      if (Object.hasOwn(given, key)) throw new SvcError(`--secret: ${key} is given twice`);
+      given[key] = value;
       continue;
     }
     const problem = text === '' ? 'must be KEY=VALUE or KEY' : envKeyProblem(text);

@@ -9,7 +9,7 @@ import { resolveHomePaths } from '../../src/core/operations.js';
 import { parsePlaybook } from '../../src/core/playbook.js';
 import { planHost } from '../../src/core/plan.js';
 import type { LocalFile } from '../../src/core/release.js';
-import { CONFIG, PLAYBOOK, manifest } from './plan-fixtures.js';
+import { CONFIG, PLAYBOOK, SALT, manifest } from './plan-fixtures.js';
 
 export interface Scenario {
   facts: () => HostFacts;
@@ -36,7 +36,7 @@ export function applyInput(scenario: Scenario): ApplyInput {
     operations: ops,
     plan: planHost('web1', ops, hostFacts, 'f'.repeat(64)),
     facts: hostFacts,
-    factRequest: buildFactRequest(forManifest, ops, 'deploy'),
+    factRequest: buildFactRequest(forManifest, ops, 'deploy', false, SALT),
     holder: '{"who":"test"}',
     lockWaitSeconds: 3,
     healthTimeoutSeconds: 5,

@@ -26,6 +26,9 @@ export const manifest: Manifest = {
   generator: { svc: '0.0.0' },
 };
 
+/** A fact request's salt in tests (buildFactRequest refuses none): 32 hex digits as newSalt makes. */
+export const SALT = '5a17'.repeat(8);
+
 export const PLAYBOOK = `
 - user: { name: "<%- it.user %>", home: "/var/db/<%- it.name %>" }
 - dir: { path: "/var/www/<%- it.name %>", mode: "0755" }

@@ -1,6 +1,8 @@
 // The monit-only launcher (init monit: config/usr/local/lib/svc/NAME/ctl) really run, with the
-// real start-stop-daemon: `ctl start` of a release that crashes at once fails (exit 1, saying
-// so), so monit sees the failed start at once; a good release starts, stays up and stops.
+// real start-stop-daemon: `ctl start` says started only once the process listens on its port (the
+// env file's PORT) on a socket of its own, and fails (exit 1, saying so) the moment the process
+// exits or when it has not listened within 8 s, so monit sees a failed start at once, however
+// long the crash took; a good release starts, stays up and stops.
 //
 // Runs as root in a private mount and network namespace (unshare): /run, /var/www and /var/log
 // are tmpfs there, so the pidfile, release and log never touch the machine's own directories,
@@ -45,27 +47,57 @@ interface Outcome {
   stop: string;
 }
 
+/** The port the env file gives the service: not svc.yaml's 3000, so the file is what counts. */
+const PORT = 4321;
+
 /**
- * Lays `release` out as the current release in a private namespace, runs `ctl start`, reports,
- * runs `ctl stop`, and kills whatever the pidfile still names so nothing outlives the namespace.
+ * Lays `release` out as the current release in a private namespace, with an env file giving it
+ * PORT, runs `ctl start`, reports, runs `ctl stop`, and kills whatever the pidfile still names so
+ * nothing outlives the namespace. `hold`: another process listens on PORT before the start.
  */
-function launch(release: string): Outcome {
+function launch(release: string, hold = false): Outcome {
   const ctl = join(project, `config/usr/local/lib/svc/${NAME}/ctl`);
   const script = [
     'set -u',
-    'mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/www && mount -t tmpfs tmpfs /var/log || exit 90',
+    'mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/www && mount -t tmpfs tmpfs /var/log && mount -t tmpfs tmpfs /etc/default || exit 90',
+    'ip link set lo up || exit 93',
     'mkdir -p "/var/www/$1/current" "/var/log/$1" && chown daemon:daemon "/var/log/$1" || exit 91',
     'cp "$2" "/var/www/$1/current/server.js" || exit 92',
+    '(umask 077 && printf "PORT=%s\\n" "$4" > "/etc/default/$1") || exit 94',
+    'holder=',
+    'if [ "$5" = hold ]; then',
+    `  "$6" -e "require('net').createServer().listen(Number(process.argv[1]))" "$4" & holder=$!`,
+    '  hex=$(printf %04X "$4"); n=0',
+    '  until cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -Eq ":$hex [0-9A-F]+:0000 0A "; do',
+    '    n=$((n + 1)); [ $n -lt 200 ] || exit 95; sleep 0.05',
+    '  done',
+    'fi',
     'sh "$3" start 2>/tmp/ctl-start.err; echo "start=$?"',
     'pid=$(cat "/run/$1.pid" 2>/dev/null)',
     'if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo alive=yes; else echo alive=no; fi',
     'sh "$3" stop >/dev/null 2>&1; echo "stopped=$?"',
     'if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo after=alive; kill -9 "$pid"; else echo after=gone; fi',
+    '[ -z "$holder" ] || kill -9 "$holder"',
     'echo "stderr=$(tr "\\n" " " </tmp/ctl-start.err)"',
   ].join('\n');
   const result = spawnSync(
     'unshare',
-    ['--mount', '--net', '--propagation', 'private', 'sh', '-c', script, 'sh', NAME, release, ctl],
+    [
+      '--mount',
+      '--net',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      script,
+      'sh',
+      NAME,
+      release,
+      ctl,
+      String(PORT),
+      hold ? 'hold' : '-',
+      process.execPath,
+    ],
     { encoding: 'utf8', timeout: 60_000 },
   );
   const fields = Object.fromEntries(
@@ -83,19 +115,47 @@ function launch(release: string): Outcome {
   };
 }
 
-describe('ctl start (init monit)', () => {
-  it('fails at once for a release that exits right after starting, saying so', () => {
-    const release = join(root, 'crash');
-    mkdirSync(release);
-    writeFileSync(join(release, 'server.js'), 'process.exit(3);\n');
-    const outcome = launch(join(release, 'server.js'));
+function release(name: string, source: string): string {
+  const dir = join(root, name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'server.js'), source);
+  return join(dir, 'server.js');
+}
+
+const LOG = `/var/log/${NAME}/${NAME}.log`;
+
+describe('ctl start (init monit): started means listening on its port', () => {
+  it('fails for a release that exits right after starting, saying so', () => {
+    const outcome = launch(release('crash', 'process.exit(3);\n'));
     expect(outcome.start, outcome.stderr).toBe(1);
-    expect(outcome.stderr).toContain('the service exited within 2 s of starting');
-    expect(outcome.stderr).toContain(`/var/log/${NAME}/${NAME}.log`);
+    expect(outcome.stderr).toContain(`the service exited before it listened on port ${PORT}`);
+    expect(outcome.stderr).toContain(LOG);
     expect(outcome.alive).toBe('no');
   });
 
-  it('starts a good release, which stays up, and stops it', () => {
+  // The flake this replaces: a release that takes more than 2 s to crash (node under load) was
+  // "started". No timing makes this pass now: it never listens, so it is never started.
+  it('fails for a release that exits 3 s after starting, without having listened', () => {
+    const outcome = launch(release('slow-crash', 'setTimeout(() => process.exit(3), 3000);\n'));
+    expect(outcome.start, outcome.stderr).toBe(1);
+    expect(outcome.stderr).toMatch(
+      new RegExp(
+        `exited before it listened on port ${PORT}|did not listen on port ${PORT} within 8 s`,
+      ),
+    );
+    expect(outcome.stderr).toContain(LOG);
+  });
+
+  it('fails for a release that stays up but never listens, while another process holds its port', () => {
+    const outcome = launch(release('deaf', 'setInterval(() => {}, 1000);\n'), true);
+    expect(outcome.start, outcome.stderr).toBe(1);
+    expect(outcome.stderr).toContain(
+      `the service did not listen on port ${PORT} within 8 s of starting (still starting, or listening elsewhere?)`,
+    );
+    expect(outcome.stderr).toContain(LOG);
+  });
+
+  it("starts a good release on the env file's port, which stays up, and stops it", () => {
     const outcome = launch(join(project, 'server.js'));
     expect(outcome, outcome.stderr).toMatchObject({ start: 0, alive: 'yes', stop: '0/gone' });
   });

@@ -594,11 +594,12 @@ describe('monit launcher (init monit)', () => {
     expect(text.split('\n')[0]).toBe('#!/bin/sh');
     expect(mode(path).toString(8)).toBe('755');
     expectShellSyntax(path, text);
-    // The liveness check after the start runs the real start-stop-daemon on a pidfile that
-    // does not exist here: stood in for by a check that passes (launcher.test.ts runs it).
-    const check = '/sbin/start-stop-daemon --status';
-    expect(text).toContain(check);
-    const stubbed = text.replace(check, 'true --status').replace(/^\tsleep 2$/m, '\t:');
+    // The wait after the start (the process listening on its port) runs the real
+    // start-stop-daemon on a pidfile that does not exist here: stood in for by a wait that
+    // passes (launcher.test.ts runs it).
+    expect(text).toContain('/sbin/start-stop-daemon --status');
+    expect(text).toMatch(/^\twait_started$/m);
+    const stubbed = text.replace(/^\twait_started$/m, '\t:');
     const argv = startStopDaemonArgs(stubbed, ['start']);
     expectStartThroughWrapper(c, argv);
     expect(argv).toContain('--background');

@@ -43,7 +43,7 @@ function deploy(host: ScratchHost, options: Deploy = {}): StepResult & { script:
   });
   // A salted digest, as svc makes one per run: the host's stale check must agree with it (every
   // scenario but the stale one would be refused otherwise) and still see the env file change.
-  const request = buildFactRequest(forManifest, expanded, 'deploy', false, '5a17ed5a17ed');
+  const request = buildFactRequest(forManifest, expanded, 'deploy', false, '5a17ed'.repeat(4));
   const output = host.sh(factScript(request));
   const facts = { ...parseFacts(output, request, 'web1'), init: 'systemd' as const };
   const ops = resolveHomePaths(expanded, facts.login.home);

@@ -5,7 +5,9 @@
 // - a changed svc.yaml env: value is diffed plainly; a secret is named, never valued;
 // - the factsDigest of two plans of the same host differs (salted per run): no offline oracle;
 // - deploy A (X=1), deploy B (X=2, a new secret), rollback: the service sees X=1 and no secret,
-//   the environment release A ran with (its own svc.yaml).
+//   the environment release A ran with (its own svc.yaml);
+// - with TOKEN gone from this machine, deploying B is refused but rolling back to A (which names
+//   no secret) goes ahead.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -165,6 +167,31 @@ describe.sequential('the env file on a sandbox host', () => {
     expect(dry.stdout).toContain('      -X=2\n      +X=1\n');
     expect(dry.stdout).toContain('      - TOKEN (sensitive value removed)\n');
     expect(root(sbx, HOST, `grep -c TOKEN ${ENV_FILE} || true`).trim()).toBe('0');
+  }, 300_000);
+
+  // This machine lost TOKEN (a new laptop, a CI job without it): a deploy of B needs it and is
+  // refused before any host is contacted, but a rollback to A, whose svc.yaml names no secret,
+  // needs nothing of it and goes ahead (it used to be refused like the deploy).
+  it('a rollback needs only the secrets its release names', async () => {
+    const again = await svc(['deploy', 'production', '--yes']);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(seen()).toEqual({ X: '2', token: 'set' });
+    const secrets = join(project, '.svc', 'secrets', 'production');
+    writeFileSync(secrets, '# TOKEN is not on this machine\n');
+    try {
+      const deploy = await svc(['deploy', 'production', '--dry-run']);
+      expect(deploy.code, deploy.stdout + deploy.stderr).toBe(1);
+      expect(deploy.stderr).toContain('secret TOKEN (production): not found');
+      const back = await svc(['rollback', 'production', '--yes']);
+      expect(back.code, back.stdout + back.stderr).toBe(0);
+      expect(seen()).toEqual({ X: '1', token: 'unset' });
+      // From A, the rollback's choice is B, which needs TOKEN: that host is not rolled back.
+      const toB = await svc(['rollback', 'production', '--dry-run']);
+      expect(toB.code, toB.stdout + toB.stderr).toBe(1);
+      expect(toB.stdout + toB.stderr).toContain('secret TOKEN (production): not found');
+    } finally {
+      writeFileSync(secrets, `TOKEN=${TOKEN}\n`);
+    }
   }, 300_000);
 
   it('no secret value in anything svc printed', () => {

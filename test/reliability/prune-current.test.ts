@@ -83,7 +83,7 @@ describe('an apply script whose plan prunes the release going live', () => {
       playbookFile: 'playbooks/deploy.yaml',
     });
     // A salted digest, as svc makes one per run: the host's stale check hashes the same salt first.
-    const request = buildFactRequest(manifest, expanded, 'deploy', false, '5a17ed5a17ed');
+    const request = buildFactRequest(manifest, expanded, 'deploy', false, '5a17ed'.repeat(4));
     const output = host.sh(factScript(request));
     const facts = { ...parseFacts(output, request, 'web1'), init: 'systemd' as const };
     const ops = resolveHomePaths(expanded, facts.login.home);

@@ -3,7 +3,8 @@
 // finishes is ended with everything it started (TERM to its process group, then KILL), proven by
 // pid; its stderr reaches the user's terminal and does not count toward the 64 KiB cap; a pass
 // entry with notes after the password is refused with a hint, and the README's first-line form
-// gives the password alone and still fails when pass does.
+// gives the password alone and still fails when pass does. Ctrl-C while it runs ends its group
+// and svc (130), under plan/secrets and deploy alike.
 // Needs `npm run build` first (bin/svc runs dist/).
 import { spawn } from 'node:child_process';
 import {
@@ -137,6 +138,68 @@ afterEach(() => {
 
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/**
+ * bin/svc with `args`, sent SIGINT (as a terminal's Ctrl-C) once the command has recorded its
+ * pids; resolves with how it ended and how long after the SIGINT.
+ */
+function interrupted(args: string[]): Promise<Run & { signal: NodeJS.Signals | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(SVC, [...args, '--dir', project], {
+      env: { ...process.env, HOME: join(work, 'home'), NO_COLOR: '1', SVC_DEBUG: '', PIDS: pids },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    started.push(child.pid!);
+    let stdout = '';
+    let stderr = '';
+    let sentAt = 0;
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const poll = setInterval(() => {
+      if (sentAt !== 0 || recordedPids().length < 2) return;
+      sentAt = Date.now();
+      child.kill('SIGINT');
+    }, 20);
+    const giveUp = setTimeout(
+      () => reject(new Error(`the command never started: ${stderr}`)),
+      20_000,
+    );
+    child.on('exit', (code, signal) => {
+      clearInterval(poll);
+      clearTimeout(giveUp);
+      const exitedAfter = Date.now() - sentAt;
+      setTimeout(() => resolve({ code, signal, stdout, stderr, exitedAfter }), 300);
+    });
+  });
+}
+
+describe('Ctrl-C while secretsCommand runs', () => {
+  // The command runs in a session of its own: the terminal's SIGINT reaches svc alone. svc ends
+  // the command's whole group, then stops (130): nothing runs on after it, and Ctrl-C is not held
+  // up until the command's own 30 s.
+  it.each([
+    ['svc secrets', ['secrets', '127.0.0.1']],
+    ['svc deploy', ['deploy', '127.0.0.1', '--yes']],
+  ])(
+    '%s: the command and what it started end with svc, which exits 130',
+    async (_, args) => {
+      useCommand(
+        script(
+          'waits',
+          'sleep 300 &\necho $! > "$PIDS/grandchild"\necho $$ > "$PIDS/child"\nwait\n',
+        ),
+      );
+      const run = await interrupted(args);
+      expect(run.stderr).toContain('interrupted');
+      expect({ code: run.code, signal: run.signal }).toStrictEqual({ code: 130, signal: null });
+      // TERM reaches both at once: well under the 2 s before KILL, far under the 30 s timeout.
+      expect(run.exitedAfter).toBeLessThan(5_000);
+      expect(recordedPids()).toHaveLength(2);
+      expect(await noneRunning(recordedPids())).toEqual([]);
+    },
+    60_000,
+  );
 });
 
 describe('secretsCommand as real processes', () => {

@@ -42,6 +42,7 @@ import {
   manifest,
   operations,
   withRecordedFile,
+  SALT,
 } from '../helpers/plan-fixtures.js';
 
 function script(
@@ -56,7 +57,7 @@ function script(
     operations: ops,
     plan,
     facts: hostFacts,
-    factRequest: buildFactRequest(manifest, ops, 'deploy'),
+    factRequest: buildFactRequest(manifest, ops, 'deploy', false, SALT),
     holder: '{}',
     lockWaitSeconds: 0,
     healthTimeoutSeconds: 5,

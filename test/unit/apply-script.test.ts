@@ -15,6 +15,7 @@ import {
   file,
   manifest,
   operations,
+  SALT,
 } from '../helpers/plan-fixtures.js';
 
 function bundle(hostFacts: HostFacts, config = CONFIG, forManifest: Manifest = manifest) {
@@ -25,7 +26,7 @@ function bundle(hostFacts: HostFacts, config = CONFIG, forManifest: Manifest = m
     operations: ops,
     plan,
     facts: hostFacts,
-    factRequest: buildFactRequest(manifest, ops, 'deploy'),
+    factRequest: buildFactRequest(manifest, ops, 'deploy', false, SALT),
     holder: '{"who":"test"}',
     lockWaitSeconds: 0,
     healthTimeoutSeconds: 5,

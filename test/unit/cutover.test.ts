@@ -27,7 +27,7 @@ import { formatProblems, validateManifest, type Manifest } from '../../src/core/
 import { planHost } from '../../src/core/plan.js';
 import { formatHostOutcome, planDocument } from '../../src/core/plan-format.js';
 import { sha256Hex } from '../../src/core/release.js';
-import { facts, file, manifest, operations } from '../helpers/plan-fixtures.js';
+import { SALT, facts, file, manifest, operations } from '../helpers/plan-fixtures.js';
 
 const SWITCH: Manifest = { ...manifest, cutover: 'switch', monit: false };
 const CONFIG = [
@@ -206,11 +206,11 @@ describe('the plan of a switch', () => {
     );
 
   it('asks the host for the upstream file and nginx', () => {
-    const request = buildFactRequest(SWITCH, operations(CONFIG, SWITCH), 'deploy');
+    const request = buildFactRequest(SWITCH, operations(CONFIG, SWITCH), 'deploy', false, SALT);
     expect(request.paths.map((path) => path.path)).toEqual(
       expect.arrayContaining([upstreamFile('api-orders'), NGINX_BINARY]),
     );
-    const restart = buildFactRequest(manifest, operations(), 'deploy');
+    const restart = buildFactRequest(manifest, operations(), 'deploy', false, SALT);
     expect(restart.paths.map((path) => path.path)).not.toContain(NGINX_BINARY);
   });
 
@@ -311,7 +311,7 @@ describe('the apply script of a switch', () => {
         operations: ops,
         plan,
         facts: hostFacts,
-        factRequest: buildFactRequest(SWITCH, ops, 'deploy'),
+        factRequest: buildFactRequest(SWITCH, ops, 'deploy', false, SALT),
         holder: '{}',
         lockWaitSeconds: 5,
         healthTimeoutSeconds: 30,

@@ -32,7 +32,7 @@ import { formatHostOutcome, planDocument } from '../../src/core/plan-format.js';
 import { sha256Hex } from '../../src/core/release.js';
 import { facts, manifest, operations } from '../helpers/plan-fixtures.js';
 
-const SALT = 'c0ffee';
+const SALT = 'c0ffee'.repeat(3);
 const plain = (key: string, value: string): EnvLine => ({
   key,
   line: `${key}=${value}`,

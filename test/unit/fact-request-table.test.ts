@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildFactRequest, RECORDS_FILE, RECORDS_ROOT } from '../../src/core/fact-request.js';
 import type { Operation } from '../../src/core/operations.js';
-import { manifest } from '../helpers/plan-fixtures.js';
+import { SALT, manifest } from '../helpers/plan-fixtures.js';
 
 const own = { owner: 'root', group: 'root' };
 const file = (path: string, sha256: string, secret = false): Operation => ({
@@ -45,7 +45,7 @@ const OPERATIONS: Operation[] = [
 
 describe('buildFactRequest', () => {
   it('asks for each written path once, the users made, and where the records live', () => {
-    expect(buildFactRequest(manifest, OPERATIONS, 'deploy')).toStrictEqual({
+    expect(buildFactRequest(manifest, OPERATIONS, 'deploy', false, SALT)).toStrictEqual({
       service: 'api-orders',
       loginUser: 'deploy',
       paths: [
@@ -63,12 +63,12 @@ describe('buildFactRequest', () => {
       recordsRoot: '/var/lib/svc',
       releasesDir: '/var/www/api-orders/releases',
       pidfile: '/run/api-orders.pid',
-      salt: '',
+      salt: SALT,
     });
   });
 
   it('asks for nothing but the host itself when there is nothing to write', () => {
-    const request = buildFactRequest(manifest, [], 'root');
+    const request = buildFactRequest(manifest, [], 'root', false, SALT);
     expect(request.paths).toStrictEqual([]);
     expect(request.users).toStrictEqual([]);
     expect(request.loginUser).toBe('root');
@@ -81,12 +81,31 @@ describe('buildFactRequest', () => {
           ? { ...op, id, path: `/var/www/api-orders/releases/${id}`, pinned: true as const }
           : op,
       );
-    const a = buildFactRequest(manifest, pinned('aaaaaaaaaaaa'), 'deploy');
-    expect(a).toStrictEqual(buildFactRequest(manifest, pinned('bbbbbbbbbbbb'), 'deploy'));
+    const a = buildFactRequest(manifest, pinned('aaaaaaaaaaaa'), 'deploy', false, SALT);
+    expect(a).toStrictEqual(
+      buildFactRequest(manifest, pinned('bbbbbbbbbbbb'), 'deploy', false, SALT),
+    );
     expect(a.paths.map((path) => path.path)).not.toContain(
       '/var/www/api-orders/releases/aaaaaaaaaaaa',
     );
     expect(a.releasesDir).toBe('/var/www/api-orders/releases');
+  });
+
+  // Unsalted, the env file's line hashes and the factsDigest are an offline oracle for a secret:
+  // there is no default, and a salt too short to be newSalt's is a bug in svc.
+  it.each([
+    ['', 'empty'],
+    ['c0ffee', 'six characters'],
+    ['5a17'.repeat(4).slice(1), 'one short of 16'],
+  ])('refuses the salt %j (%s)', (salt) => {
+    expect(() => buildFactRequest(manifest, OPERATIONS, 'deploy', false, salt)).toThrow(
+      'buildFactRequest: a salt of at least 16 characters is required',
+    );
+  });
+
+  it('takes a salt of 16 characters and carries it as given', () => {
+    const salt = '0123456789abcdef';
+    expect(buildFactRequest(manifest, OPERATIONS, 'deploy', false, salt).salt).toBe(salt);
   });
 
   it('names the records file and root as the docs do', () => {

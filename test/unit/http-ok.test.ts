@@ -2,7 +2,8 @@
 // with each client it may find on a host, alone in PATH: curl, GNU wget, node. Each must give the
 // same answer against the same real server: a pass for exactly 200, never for a 204 or a redirect
 // (whose Location is never asked: it may name another machine), the Host header sent when given,
-// and a server that accepts and never answers failing within the 2 s each ask has.
+// and a server that accepts and never answers, or answers a 200 it never finishes (a head that
+// trickles in, a body without end), failing within the 2 s each ask has.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -39,6 +40,21 @@ beforeAll(async () => {
         return response.writeHead(request.headers.host === 'shop.example' ? 200 : 404).end();
       case '/hang':
         return; // accepted, never answered
+      case '/trickle': {
+        // A status line, then a head that never ends: a header line every 0.5 s, forever.
+        const socket = request.socket;
+        socket.write('HTTP/1.1 200 OK\r\n');
+        const timer = setInterval(() => socket.write('X-Slow: 1\r\n'), 500);
+        socket.on('close', () => clearInterval(timer));
+        return;
+      }
+      case '/slow-body': {
+        // A whole 200 head, then a body that never ends: a chunk every 0.5 s, forever.
+        response.writeHead(200);
+        const timer = setInterval(() => response.write('x'), 500);
+        response.on('close', () => clearInterval(timer));
+        return;
+      }
       default:
         return response.writeHead(500).end();
     }
@@ -57,11 +73,14 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A PATH with this client and the tools the functions use (grep, awk), nothing else. */
+/**
+ * A PATH with this client and the tools the functions use (grep, awk, and coreutils' timeout,
+ * which every host svc deploys to has), nothing else.
+ */
 function pathWith(client: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'svc-http-ok-'));
   dirs.push(dir);
-  for (const tool of [client, '/usr/bin/grep', '/usr/bin/awk'])
+  for (const tool of [client, '/usr/bin/grep', '/usr/bin/awk', '/usr/bin/timeout'])
     symlinkSync(tool, join(dir, tool.slice(tool.lastIndexOf('/') + 1)));
   return dir;
 }
@@ -114,6 +133,19 @@ describe.each(CLIENTS)('http_ok with %s alone', (_, client) => {
     expect(result.code).not.toBe(null);
     expect(result.ms).toBeLessThan(8_000);
   });
+
+  // A 200 is a whole response within the 2 s: curl prints the status it read even when it then
+  // times out, and wget's -T 2 is per read, so a head trickling in held it without end.
+  it.each(['/trickle', '/slow-body'])(
+    '%s (a 200 status, then no end): fails within its 2 s (ceiling 8 s)',
+    async (url) => {
+      const result = await run(pathWith(client), `http_ok http://127.0.0.1:${port}${url}`);
+      expect(result.code).not.toBe(0);
+      expect(result.code).not.toBe(null);
+      expect(result.ms).toBeLessThan(8_000);
+    },
+    15_000,
+  );
 
   it('the front gate against it: fails within its 10 s by the clock (ceiling 25 s)', async () => {
     const line = frontGateLine({

@@ -37,6 +37,14 @@ describe('a value svc new cannot write', () => {
     expect(message).not.toContain('INJECTED');
   });
 
+  it.each<[string[], string, string]>([
+    [['QUEUE=mail', 'QUEUE=jobs'], '--env', '--env: QUEUE is given twice'],
+    [['A=1', 'B=2', 'A=1'], '--env', '--env: A is given twice'],
+    [['DB_PASSWORD=x', 'DB_PASSWORD=y'], '--secret', '--secret: DB_PASSWORD is given twice'],
+  ])('%j (%s) is refused: a key given twice', async (texts, flag, line) => {
+    expect(await thrown(() => parseEnvFlags(texts, flag))).toBe(line);
+  });
+
   it.each<[string, string]>([
     ['DB_PASSWORD=', ''],
     ['DB_PASSWORD==x=', '=x='],
@@ -53,7 +61,7 @@ describe('--secret KEY without a value', () => {
   it.each<[string[], ReturnType<typeof parseSecretFlags>]>([
     [['DB_PASSWORD'], { given: {}, toRead: ['DB_PASSWORD'], order: ['DB_PASSWORD'] }],
     [['B', 'A=1', 'C'], { given: { A: '1' }, toRead: ['B', 'C'], order: ['B', 'A', 'C'] }],
-    [['A=', 'A=x=y'], { given: { A: 'x=y' }, toRead: [], order: ['A'] }],
+    [['A=x=y'], { given: { A: 'x=y' }, toRead: [], order: ['A'] }],
   ])('%j', (flags, parsed) => {
     expect(parseSecretFlags(flags)).toEqual(parsed);
   });
@@ -66,6 +74,10 @@ describe('--secret KEY without a value', () => {
     [['A', 'A'], '--secret: A is given twice'],
     [['A', 'A=1'], '--secret: A is given twice'],
     [['A=1', 'A'], '--secret: A is given twice'],
+    // A repeat with a value is refused too: the last one would win without a word.
+    [['A=1', 'A=2'], '--secret: A is given twice'],
+    [['A=', 'A=x=y'], '--secret: A is given twice'],
+    [['A=1', 'B', 'A=1'], '--secret: A is given twice'],
   ])('%j is refused', async (flags, line) => {
     expect(await thrown(() => parseSecretFlags(flags))).toBe(line);
   });

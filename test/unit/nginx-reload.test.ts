@@ -1,15 +1,22 @@
 // How the apply script finds nginx's master and its workers (apply-script.ts NGINX_RELOAD), run
 // by a real sh against this machine's real /proc: a process's parent read from its stat after the
-// last ")" agrees with the kernel's own list of a process's children, also when a process names
-// itself "a) S PID x" (its name is between the parentheses of its stat line, spaces and all);
-// and the master's pidfile is the one nginx's configuration names.
+// last ")" gives exactly a parent's children (a parent of the test's own, whose children are
+// known), also when a process names itself "a) S PID x" (its name is between the parentheses of
+// its stat line, spaces and all); and the master's pidfile is the one nginx's configuration
+// names. A /proc entry that vanishes mid-scan: test/integration/nginx-reload-proc.test.ts.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NGINX_RELOAD } from '../../src/core/apply-script.js';
 
 const children: ChildProcess[] = [];
 afterAll(() => {
-  for (const child of children) child.kill('SIGKILL');
+  // Each in a group of its own: the group goes, grandchildren too.
+  for (const child of children)
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // gone already
+    }
 });
 
 const sh = (body: string, ...args: string[]) =>
@@ -27,44 +34,51 @@ const pids = (text: string) =>
     .sort((a, b) => a - b);
 
 describe('ps_children: the children of a process, from every stat', () => {
-  it('agree with the kernel’s list, a grandchild named "a) S <this pid> x" not among them', async () => {
-    // The grandchild (a subshell of a child) gives itself that name, then waits on its stdin.
-    const child = spawn(
+  // A parent of our own whose children are exactly known: nothing else starts or ends a child of
+  // it while the test reads (the vitest worker's own children change with other tests). Its
+  // children: a sleep and a subshell; the subshell's child (a grandchild) names itself
+  // "a) S <parent pid> x", which a parser that takes the 4th word of its stat reads as a child.
+  it('names exactly the parent’s children, not a grandchild named "a) S <parent pid> x"', async () => {
+    const parent = spawn(
       'sh',
       [
         '-c',
-        '( printf "a) S %s x" "$1" > /proc/self/comm; read -r line ); read -r line',
-        'sh',
-        String(process.pid),
+        [
+          'sleep 60 & c1=$!',
+          // A background job's stdin is /dev/null: the grandchild waits on a sleep of its own
+          // (not its last command, which dash would exec, renaming it).
+          '( ( printf "a) S %s x" "$$" > /proc/self/comm; sleep 60; : ) & echo "g $!"; wait ) & c2=$!',
+          'echo "c $c1 $c2"',
+          'read -r line',
+        ].join('\n'),
       ],
-      { stdio: ['pipe', 'ignore', 'ignore'] },
+      { stdio: ['pipe', 'pipe', 'ignore'], detached: true },
     );
-    children.push(child);
-    const named = async () => {
-      for (let i = 0; i < 100; i++) {
-        const found = execFileSync(
-          'sh',
-          ['-c', 'grep -l "^a) S" /proc/[0-9]*/comm 2>/dev/null || :'],
-          {
-            encoding: 'utf8',
-          },
-        );
-        if (found.trim() !== '') return found.trim().split('\n')[0]!.split('/')[2]!;
+    children.push(parent);
+    let out = '';
+    parent.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const known = async () => {
+      for (let i = 0; i < 200; i++) {
+        const c = /^c (\d+) (\d+)$/m.exec(out);
+        const g = /^g (\d+)$/m.exec(out);
+        if (c && g) {
+          const comm = execFileSync('cat', [`/proc/${g[1]}/comm`], { encoding: 'utf8' });
+          if (comm.startsWith('a) S'))
+            return { c1: Number(c[1]), c2: Number(c[2]), g: Number(g[1]) };
+        }
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      throw new Error('the grandchild never named itself');
+      throw new Error(`the parent never said its children: ${out}`);
     };
-    const grandchild = Number(await named());
-    const out = sh(
-      // Every thread's list: a test may run in a worker thread, whose children the main
-      // thread's own list (task/PID/children) does not name.
-      'cat /proc/"$1"/task/*/children; echo; echo "|"; ps_children "$1"',
-      String(process.pid),
-    );
-    const [kernel, parsed] = out.split('|') as [string, string];
-    expect(pids(parsed)).toEqual(pids(kernel));
-    expect(pids(parsed)).toContain(child.pid);
-    expect(pids(parsed)).not.toContain(grandchild);
+    const { c1, c2, g } = await known();
+    const found = sh('ps_children "$1"', String(parent.pid));
+    expect(pids(found)).toStrictEqual([c1, c2].sort((a, b) => a - b));
+    expect(pids(found)).not.toContain(g);
+    // The kernel's own list of a single-threaded sh says the same.
+    const kernel = execFileSync('cat', [`/proc/${parent.pid}/task/${parent.pid}/children`], {
+      encoding: 'utf8',
+    });
+    expect(pids(kernel)).toStrictEqual(pids(found));
   });
 });
 

@@ -18,6 +18,7 @@ import {
   facts,
   file,
   manifest,
+  SALT,
 } from '../helpers/plan-fixtures.js';
 
 const WITH_RELEASE = {
@@ -48,7 +49,7 @@ function generate(hostFacts: HostFacts, config: LocalFile[], release: string): s
       operations: ops,
       plan,
       facts: hostFacts,
-      factRequest: buildFactRequest(WITH_RELEASE, ops, 'deploy'),
+      factRequest: buildFactRequest(WITH_RELEASE, ops, 'deploy', false, SALT),
       holder: '{"who":"test"}',
       lockWaitSeconds: 3,
       healthTimeoutSeconds: 5,

@@ -14,7 +14,14 @@ import {
   releaseFilesEntry,
   RELEASE_FILES_ENTRY,
 } from '../../src/core/release-record.js';
-import { deployedFacts, facts, file, manifest, operations } from '../helpers/plan-fixtures.js';
+import {
+  SALT,
+  deployedFacts,
+  facts,
+  file,
+  manifest,
+  operations,
+} from '../helpers/plan-fixtures.js';
 
 const SERVER = file('server.js', 'x');
 
@@ -28,7 +35,7 @@ function bundle(hostFacts: HostFacts, withFiles = true) {
     operations: ops,
     plan,
     facts: hostFacts,
-    factRequest: buildFactRequest(manifest, ops, 'deploy'),
+    factRequest: buildFactRequest(manifest, ops, 'deploy', false, SALT),
     holder: '{"who":"test"}',
     lockWaitSeconds: 0,
     healthTimeoutSeconds: 5,

@@ -118,6 +118,46 @@ describe('rollbackEnvironment', () => {
     ]);
   });
 
+  // A rollback resolves secrets without throwing (its release may not need them all): a key this
+  // checkout names that did not resolve fails the host only when the release needs it.
+  const LINE = "secret STRIPE_KEY (production): not found: not in svc's environment";
+  const unresolvedCurrent: EnvironmentInput = {
+    ...CURRENT,
+    secrets: [{ key: 'DB_PASSWORD', value: 'now-pw' }],
+    unresolved: [{ key: 'STRIPE_KEY', line: LINE }],
+  };
+
+  it('a secret not resolved that the release does not name: no problem', () => {
+    const result = rollbackEnvironment(
+      ID,
+      yaml('env: {}\nsecrets: [DB_PASSWORD]\n'),
+      unresolvedCurrent,
+    );
+    expect(result).toStrictEqual({
+      environment: {
+        name: 'production',
+        env: {},
+        secrets: [{ key: 'DB_PASSWORD', value: 'now-pw' }],
+      },
+      warnings: [],
+    });
+  });
+
+  it('a secret not resolved that the release names: its line, and no warning about it', () => {
+    const result = rollbackEnvironment(
+      ID,
+      yaml('env: {}\nsecrets: [DB_PASSWORD, STRIPE_KEY]\n'),
+      unresolvedCurrent,
+    );
+    expect(result.unresolved).toStrictEqual([LINE]);
+    expect(result.warnings).toStrictEqual([]);
+  });
+
+  it("a release without svc.yaml takes this checkout's environment: every unresolved key counts", () => {
+    const result = rollbackEnvironment(ID, undefined, unresolvedCurrent);
+    expect(result.unresolved).toStrictEqual([LINE]);
+  });
+
   it('never takes secretsCommand from the release (it would run on this machine)', () => {
     const result = rollbackEnvironment(
       ID,

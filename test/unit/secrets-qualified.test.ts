@@ -228,6 +228,47 @@ describe('lookUpSecrets on a project directory (no file, no command)', () => {
       /^secret DB_PASSWORD: \$DB_PASSWORD is set, but this run deploys several environments \(staging, production\) and it would go to each; set DB_PASSWORD__STAGING, DB_PASSWORD__PRODUCTION instead and unset DB_PASSWORD$/,
     );
   });
+
+  describe('resolveEnvironments for a rollback (unresolvedAllowed)', () => {
+    const MISSING =
+      "secret DB_PASSWORD (production): not found: not in svc's environment ($DB_PASSWORD__PRODUCTION or $DB_PASSWORD), no file .svc/secrets/production, no secretsCommand in svc.yaml";
+
+    it('a key that does not resolve is carried on its environment, not thrown', async () => {
+      const environments = await resolveEnvironments(
+        dir,
+        project,
+        ['production'],
+        {},
+        {
+          unresolvedAllowed: true,
+        },
+      );
+      expect([...environments.values()]).toEqual([
+        {
+          name: 'production',
+          env: {},
+          secrets: [],
+          sources: [],
+          unresolved: [{ key: 'DB_PASSWORD', line: MISSING }],
+        },
+      ]);
+    });
+
+    it('a deploy (the default) still refuses it before any host is contacted', async () => {
+      await expect(resolveEnvironments(dir, project, ['production'], {})).rejects.toThrow(MISSING);
+    });
+
+    it('resolved keys carry no unresolved list', async () => {
+      const environments = await resolveEnvironments(
+        dir,
+        project,
+        ['production'],
+        { DB_PASSWORD__PRODUCTION: 'prd-value' },
+        { unresolvedAllowed: true },
+      );
+      expect(environments.get('production')).not.toHaveProperty('unresolved');
+    });
+  });
 });
 
 describe("the plan names each secret's source, never its value", () => {

@@ -172,6 +172,7 @@ describe('secretsCommand', () => {
       { kind: 'not-started', reason: 'pass: ENOENT' },
       'secretsCommand could not start: pass: ENOENT',
     ],
+    [{ kind: 'interrupted' }, 'secretsCommand was interrupted'],
   ])('%j', (end, rest) => {
     expect(commandFailure('DB_PASSWORD', 'staging', end)).toBe(
       `secret DB_PASSWORD (staging): ${rest}`,

@@ -10,7 +10,7 @@ import { controlScript, statusScript } from '../../src/core/lifecycle.js';
 import type { InitSystem, Manifest } from '../../src/core/manifest.js';
 import { resolveHomePaths } from '../../src/core/operations.js';
 import { planHost } from '../../src/core/plan.js';
-import { facts, file, manifest, operations } from '../helpers/plan-fixtures.js';
+import { SALT, facts, file, manifest, operations } from '../helpers/plan-fixtures.js';
 
 const PIDFILE = '/run/api-orders.pid';
 const CHILD = '/run/openrc/options/api-orders/child_pid';
@@ -39,7 +39,7 @@ function applyScript(init: InitSystem): string {
     operations: ops,
     plan: planHost('web1', ops, hostFacts, 'f'.repeat(64)),
     facts: hostFacts,
-    factRequest: buildFactRequest(m, ops, 'deploy'),
+    factRequest: buildFactRequest(m, ops, 'deploy', false, SALT),
     holder: '{"who":"test"}',
     lockWaitSeconds: 0,
     healthTimeoutSeconds: 5,

@@ -130,7 +130,7 @@ done
 proc_start $$
 printf '%s\n%s %s\n' '{"who":"test"}' "$$" "$start" > "$holder"
 say "STEP	locked"
-digest=$({ printf '%s\n' ''; sh -s <<'SVC_EOF_n0nce' | grep -v -e '^S	' -e '^D	=/var/lib/svc	'; } | sha256sum
+digest=$({ printf '%s\n' 5a175a175a175a175a175a175a175a17; sh -s <<'SVC_EOF_n0nce' | grep -v -e '^S	' -e '^D	=/var/lib/svc	'; } | sha256sum
 set -u
 export LC_ALL=C
 hex() { od -An -v -tx1 | tr -d ' \n'; }
@@ -261,7 +261,7 @@ pidfile=/run/api-orders.pid
 records=/var/lib/svc/api-orders/installed.json
 records_root=/var/lib/svc
 releases=/var/www/api-orders/releases
-salt=''
+salt=5a175a175a175a175a175a175a175a17
 env_plain_mark='# svc: values from svc.yaml (plans show them)'
 env_secret_mark='# svc: secrets (plans never show them)'
 printf 'B\tsvc-facts\t7\n'
@@ -374,7 +374,7 @@ release_run 1 2 60 /var/www/api-orders/releases/abc123abc123 "$stage/env" node m
 release_run 2 2 60 /var/www/api-orders/releases/abc123abc123 "$stage/env" sh -c 'echo '\''it'\'''\''s'\'''
 say "STEP	release commands done"
 applying=0
-digest=$({ printf '%s\n' ''; sh -s <<'SVC_EOF_n0nce' | grep -v -e '^S	' -e '^D	=/var/lib/svc	'; } | sha256sum
+digest=$({ printf '%s\n' 5a175a175a175a175a175a175a175a17; sh -s <<'SVC_EOF_n0nce' | grep -v -e '^S	' -e '^D	=/var/lib/svc	'; } | sha256sum
 set -u
 export LC_ALL=C
 hex() { od -An -v -tx1 | tr -d ' \n'; }
@@ -505,7 +505,7 @@ pidfile=/run/api-orders.pid
 records=/var/lib/svc/api-orders/installed.json
 records_root=/var/lib/svc
 releases=/var/www/api-orders/releases
-salt=''
+salt=5a175a175a175a175a175a175a175a17
 env_plain_mark='# svc: values from svc.yaml (plans show them)'
 env_secret_mark='# svc: secrets (plans never show them)'
 printf 'B\tsvc-facts\t7\n'
