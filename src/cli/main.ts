@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, SvcError } from '../core/errors.js';
 import { deployCommand } from './deploy.js';
+import { historyCommand } from './history.js';
 import { hostsCommand } from './hosts.js';
 import { secretsCommand } from './secrets.js';
 import {
@@ -54,6 +55,7 @@ export function buildProgram(): Command {
     controlCommand('restart'),
     logsCommand(),
     releasesCommand(),
+    historyCommand(),
     unlockCommand(),
     rollbackCommand(),
     trustCommand(),

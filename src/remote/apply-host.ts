@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { SvcError } from '../core/errors.js';
 import { buildApply, EXIT_LOCKED, EXIT_STALE, EXIT_UNHEALTHY } from '../core/apply-script.js';
+import type { HistoryWho } from '../core/history-record.js';
 import type { PlanSummary } from '../core/plan.js';
 import { summarize } from '../core/plan.js';
 import { releaseEntries } from '../core/release.js';
@@ -18,6 +19,8 @@ export interface ApplyOptions {
   healthTimeoutSeconds: number;
   /** Recorded in the lock: who, when, pid, command. */
   holder: object;
+  /** Recorded in the host's history: who deploys, with which svc. */
+  who?: HistoryWho;
   signal?: AbortSignal;
   onStep?: (host: string, step: string) => void;
 }
@@ -117,6 +120,7 @@ export async function applyHost(
       healthTimeoutSeconds: options.healthTimeoutSeconds,
       now: new Date().toISOString(),
       nonce: randomBytes(12).toString('hex'),
+      ...(options.who !== undefined && { who: options.who }),
     },
     releaseEntries(input.release),
   );
