@@ -20,7 +20,10 @@ import { SVC_VERSION } from './version.js';
 
 /** Who runs this svc, as a host's history records it. */
 export function localWho(): HistoryWho {
-  return { operator: historyOperator(userInfo().username, hostname()), version: historyVersion(SVC_VERSION) };
+  return {
+    operator: historyOperator(userInfo().username, hostname()),
+    version: historyVersion(SVC_VERSION),
+  };
 }
 
 const DEFAULT_LIMIT = 50;
@@ -29,14 +32,18 @@ function parseLimit(value: string | undefined): number {
   if (value === undefined) return DEFAULT_LIMIT;
   const limit = Number(value);
   if (!/^\d+$/.test(value) || limit < 1 || limit > 10_000)
-    throw new SvcError(`--limit: must be a whole number from 1 to 10000 (got ${JSON.stringify(value)})`);
+    throw new SvcError(
+      `--limit: must be a whole number from 1 to 10000 (got ${JSON.stringify(value)})`,
+    );
   return limit;
 }
 
 function duration(seconds: number | undefined): string {
   if (seconds === undefined) return '-';
   if (seconds < 120) return `${seconds}s`;
-  return seconds < 7200 ? `${Math.floor(seconds / 60)}m${seconds % 60}s` : `${Math.floor(seconds / 3600)}h`;
+  return seconds < 7200
+    ? `${Math.floor(seconds / 60)}m${seconds % 60}s`
+    : `${Math.floor(seconds / 3600)}h`;
 }
 
 /** `2026-12-06 08:01:02` (UTC, as every host records it). */
@@ -71,7 +78,7 @@ export function historyTable(records: readonly HostRecord[]): string {
 export function historyCommand(): Command {
   return new Command('history')
     .description(
-      "what was done to the service on each host (deploy, rollback, start, stop, restart, unlock --force), merged by time",
+      'what was done to the service on each host (deploy, rollback, start, stop, restart, unlock --force), merged by time',
     )
     .argument('<target>', 'hosts, as for svc plan')
     .option('--dir <dir>', 'the project directory (default: .)')

@@ -74,7 +74,16 @@ function statusTable(results: readonly HostOutcomeOf<ServiceStatus>[]): string {
         ]
       : [],
   );
-  const header = ['HOST', 'RELEASE', 'STATE', 'PID', 'UPTIME', 'HEALTH', 'MONIT', 'LAST DEPLOY (UTC)'];
+  const header = [
+    'HOST',
+    'RELEASE',
+    'STATE',
+    'PID',
+    'UPTIME',
+    'HEALTH',
+    'MONIT',
+    'LAST DEPLOY (UTC)',
+  ];
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => row[column]!.length)),
   );

@@ -895,7 +895,8 @@ function previousRelease(input: ApplyInput): string | undefined {
   return input.facts.paths.get(hostLayout(input.manifest.name).current)?.target;
 }
 
-const historyDirName = (input: ApplyInput) => historyDir(input.manifest.name).replace(/["$`\\]/g, '');
+const historyDirName = (input: ApplyInput) =>
+  historyDir(input.manifest.name).replace(/["$`\\]/g, '');
 
 /** A sh function; its lines are not indented, so heredoc terminators stay at column 0. */
 function shFunction(name: string, lines: readonly string[]): string {
@@ -957,10 +958,11 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     ...(service.after !== undefined && service.after.length > 0 ? [DRAIN] : []),
     stageSection(input.manifest.name),
     lockSection(input),
-    // The record begins under the lock, before anything is compared or changed: the run cannot
-    // go on without a history to record it in.
-    `${historyBegin(releaseOp?.kind === 'release' && releaseOp.pinned ? 'rollback' : 'deploy', input.who)} || { say "FAIL	svc cannot keep its history in ${historyDirName(input)} (not root's own private directory, or not writable)"; exit 1; }`,
     staleSection(input),
+    // The record begins under the lock, before anything is changed: the run cannot go on without
+    // a history to record it in. After the stale check: on a first deploy it makes
+    // /var/lib/svc/NAME, which the facts (a cutover's upstream file's parents) may look at.
+    `${historyBegin(releaseOp?.kind === 'release' && releaseOp.pinned ? 'rollback' : 'deploy', input.who)} || { say "FAIL	svc cannot keep its history in ${historyDirName(input)} (not root's own private directory, or not writable)"; exit 1; }`,
     ...frontConflict(input),
     // undo: every change put back, best effort (each line may fail without stopping the rest).
     // The service is touched again only if this run had begun to activate it: a failure while

@@ -16,7 +16,14 @@ import { CONTROL } from './visible.js';
 
 export const HISTORY_FORMAT = '1';
 
-export const HISTORY_ACTIONS = ['deploy', 'rollback', 'start', 'stop', 'restart', 'unlock'] as const;
+export const HISTORY_ACTIONS = [
+  'deploy',
+  'rollback',
+  'start',
+  'stop',
+  'restart',
+  'unlock',
+] as const;
 export type HistoryAction = (typeof HISTORY_ACTIONS)[number];
 
 /**
@@ -89,8 +96,18 @@ export function historyVersion(version: string): string {
 export function parseHistoryLine(line: string): HistoryRecord | undefined {
   const fields = line.split('\t');
   if (fields.length !== 10 || fields[0] !== HISTORY_FORMAT) return undefined;
-  const [, at, action, operator, svcVersion, before, after, result, seconds, reason] =
-    fields as [string, string, string, string, string, string, string, string, string, string];
+  const [, at, action, operator, svcVersion, before, after, result, seconds, reason] = fields as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   if (
     !AT.test(at) ||
     Number.isNaN(Date.parse(at)) ||
@@ -178,5 +195,7 @@ export function mergeHistories(
 
 /** The last deploy or rollback of a host's records, for `svc status`. */
 export function lastDeploy(records: readonly HistoryRecord[]): HistoryRecord | undefined {
-  return records.filter((record) => record.action === 'deploy' || record.action === 'rollback').at(-1);
+  return records
+    .filter((record) => record.action === 'deploy' || record.action === 'rollback')
+    .at(-1);
 }

@@ -33,8 +33,10 @@ const dollar = (expression: string) => '${' + expression + '}';
  */
 export function historyFunctions(service: string, limit = HISTORY_LIMIT): string {
   const tab = '\t';
+  const dir = q(historyDir(service));
+  const file = q(historyFile(service));
   return [
-    `hist_dir=${q(historyDir(service))}`,
+    `hist_records=${q(hostLayout(service).records)}`,
     `hist_current=${q(hostLayout(service).current)}`,
     'hist_open=0 hist_fail= hist_step= hist_pending=',
     // The release `current` points at: its ID, `-` when there is no link, `?` when it is not one.
@@ -58,7 +60,8 @@ export function historyFunctions(service: string, limit = HISTORY_LIMIT): string
     `hist_clean() { printf %s "$1" | tr '\\t\\r\\n' '   ' | tr -d '\\000-\\037\\177' | head -c ${REASON_MAX}; }`,
     // A directory of svc's state, made root's 0700 when missing; 1 when it is not root's alone.
     'hist_private() {',
-    '  [ -d "$1" ] && [ ! -L "$1" ] || mkdir -m 0700 -- "$1" || return 1',
+    // Two runs may make it at once: whichever mkdir loses, the directory is there to be checked.
+    '  [ -d "$1" ] || mkdir -m 0700 -- "$1" 2>/dev/null || :',
     '  [ -d "$1" ] && [ ! -L "$1" ] || return 1',
     `  case $(stat -c '%u %a' -- "$1") in '0 '*[2367]? | '0 '*[2367]) return 1 ;; '0 '*) return 0 ;; *) return 1 ;; esac`,
     '}',
@@ -67,27 +70,29 @@ export function historyFunctions(service: string, limit = HISTORY_LIMIT): string
     `  printf '${HISTORY_FORMAT}${tab}%s${tab}%s${tab}%s${tab}%s${tab}%s${tab}%s${tab}%s${tab}%s${tab}%s' "$hist_at" "$hist_action" "$hist_operator" "$hist_version" "$hist_before" "$4" "$1" "$2" "$3"`,
     '}',
     // hist_append LINE: under the history's lock, the pending records of runs that are gone first,
-    // then LINE; then the oldest lines past the limit go (a temporary name, renamed over).
+    // then LINE; then the oldest lines past the limit go (a temporary name, renamed over). Every
+    // path written is spelt out (apply-files.test.ts holds root's writes to svc's own state).
     'hist_append() {',
-    '  hist_file=$hist_dir/records',
-    '  if [ -L "$hist_file" ] || { [ -e "$hist_file" ] && [ ! -f "$hist_file" ]; }; then return 1; fi',
+    `  if [ -L ${file} ] || { [ -e ${file} ] && [ ! -f ${file} ]; }; then return 1; fi`,
     '  (',
     '    umask 077',
-    '    exec 8>>"$hist_dir/lock"',
+    `    exec 8>>${dir}/lock`,
     '    flock -w 30 8 || exit 1',
-    '    for hist_p in "$hist_dir"/pending.*; do',
+    `    for hist_p in ${dir}/pending.*; do`,
     '      [ -f "$hist_p" ] && [ ! -L "$hist_p" ] && [ "$hist_p" != "$hist_pending" ] || continue',
     '      { IFS= read -r hist_l; read -r hist_pid hist_pst; } < "$hist_p" || { rm -f -- "$hist_p"; continue; }',
     '      hist_started "$hist_pid"',
     '      if [ -n "$hist_st" ] && [ "$hist_st" = "$hist_pst" ]; then continue; fi',
-    `      printf '%s\\n' "$hist_l" >> "$hist_file" || exit 1`,
+    `      printf '%s\\n' "$hist_l" >> ${file} || exit 1`,
     '      rm -f -- "$hist_p"',
     '    done',
-    `    printf '%s\\n' "$1" >> "$hist_file" || exit 1`,
-    '    chmod 0600 -- "$hist_file"',
-    `    if [ "$(wc -l < "$hist_file")" -gt ${limit} ]; then`,
-    '      rm -f -- "$hist_file.svc-new"',
-    `      { tail -n ${limit} -- "$hist_file" > "$hist_file.svc-new" && mv -f -- "$hist_file.svc-new" "$hist_file"; } || rm -f -- "$hist_file.svc-new"`,
+    `    printf '%s\\n' "$1" >> ${file} || exit 1`,
+    // This run's pending record goes under the same lock: never folded in beside its real one.
+    '    [ -z "$hist_pending" ] || rm -f -- "$hist_pending"',
+    `    [ ! -L ${file} ] && chmod 0600 -- ${file}`,
+    `    if [ "$(wc -l < ${file})" -gt ${limit} ]; then`,
+    `      rm -f -- ${file}.svc-new`,
+    `      { tail -n ${limit} -- ${file} > ${file}.svc-new && mv -f -T -- ${file}.svc-new ${file}; } || rm -f -- ${file}.svc-new`,
     '    fi',
     '  )',
     '}',
@@ -97,12 +102,12 @@ export function historyFunctions(service: string, limit = HISTORY_LIMIT): string
     '  hist_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)',
     '  hist_t0=$(hist_now)',
     '  hist_release; hist_before=$hist_id',
-    `  hist_private "${dollar('hist_dir%/*/*')}" && hist_private "${dollar('hist_dir%/*')}" && hist_private "$hist_dir" || return 1`,
+    `  hist_private "${dollar('hist_records%/*')}" && hist_private "$hist_records" && hist_private ${dir} || return 1`,
     '  hist_started $$',
-    '  hist_pending=$hist_dir/pending.$$',
+    `  hist_pending=${dir}/pending.$$`,
     '  rm -f -- "$hist_pending" "$hist_pending.new" || return 1',
-    `  (umask 077; printf '%s\\n%s %s\\n' "$(hist_line interrupted - 'killed before it could record how it ended' '?')" "$$" "$hist_st" > "$hist_pending.new") || return 1`,
-    '  mv -f -- "$hist_pending.new" "$hist_pending" || return 1',
+    `  (umask 077; printf '%s\\n%s %s\\n' "$(hist_line interrupted - 'killed before it could record how it ended' '?')" "$$" "$hist_st" > ${dir}/pending."$$".new) || return 1`,
+    '  mv -f -T -- "$hist_pending.new" "$hist_pending" || return 1',
     '  hist_open=1',
     '}',
     // hist_end RESULT REASON: the record appended, the pending one dropped.
@@ -111,7 +116,6 @@ export function historyFunctions(service: string, limit = HISTORY_LIMIT): string
     '  hist_release',
     '  hist_append "$(hist_line "$1" "$(( $(hist_now) - hist_t0 ))" "$(hist_clean "$2")" "$hist_id")" || return 1',
     '  hist_open=0',
-    '  rm -f -- "$hist_pending"',
     '}',
     // hist_exit STATUS, from the EXIT trap: how a run that did not record its end ended.
     'hist_exit() {',
@@ -122,7 +126,6 @@ export function historyFunctions(service: string, limit = HISTORY_LIMIT): string
     `    77) if [ -z "$hist_fail" ] && [ -n "${dollar('exit_ds-')}" ]; then hist_fail="the new release exited${dollar('exit_how:+ ($exit_how)')} $((exit_ds / 10)) s after start"; fi`,
     `        hist_end 'rolled back' "${dollar('hist_fail:-the new release failed its health check')}" ;;`,
     `    130) hist_end interrupted 'interrupted (Ctrl-C or svc unlock --force): what it had applied was undone' ;;`,
-    `    76) hist_end failed 'the host changed since the plan was made (stale): nothing was applied' ;;`,
     `    *) hist_end failed "${dollar('hist_fail:-exit $1' + dollar('hist_step:+ after $hist_step'))}" ;;`,
     '  esac || :',
     '}',

@@ -141,7 +141,10 @@ describe('svc history', () => {
     expect(lines[0]).toMatch(/^TIME \(UTC\) +HOST +OPERATOR +ACTION +RELEASE +TOOK +RESULT$/);
     expect(lines).toHaveLength(17);
     expect(text.stdout).toMatch(
-      new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d +sbx-1 +${operator.replaceAll('.', '\\.')} +deploy +${second} → ${second} +\\d+s +failed: the install step failed$`, 'm'),
+      new RegExp(
+        `^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d +sbx-1 +${operator.replaceAll('.', '\\.')} +deploy +${second} → ${second} +\\d+s +failed: the install step failed$`,
+        'm',
+      ),
     );
 
     // --limit: the newest over all hosts.
@@ -153,7 +156,11 @@ describe('svc history', () => {
     expect(status.code, status.stderr).toBe(0);
     const hosts = (JSON.parse(status.stdout) as { hosts: { lastDeploy?: Row }[] }).hosts;
     for (const host of hosts)
-      expect(host.lastDeploy).toMatchObject({ action: 'rollback', result: 'deployed', after: first });
+      expect(host.lastDeploy).toMatchObject({
+        action: 'rollback',
+        result: 'deployed',
+        after: first,
+      });
     const table = await svc(['status', 'sandbox']);
     expect(table.stdout).toMatch(/ LAST DEPLOY \(UTC\)\n/);
     expect(table.stdout).toMatch(
@@ -177,8 +184,7 @@ describe('svc history', () => {
   it('rotation: past 1000 records the oldest go', async () => {
     const seeded = Array.from(
       { length: 1000 },
-      (_, i) =>
-        `1\t2026-01-01T00:00:00Z\tstart\tseed@x\t0.0.1\t-\t-\tdone\t${i}\t`,
+      (_, i) => `1\t2026-01-01T00:00:00Z\tstart\tseed@x\t0.0.1\t-\t-\tdone\t${i}\t`,
     ).join('\n');
     onHost('sbx-2', `printf '%s\\n' '${seeded}' > ${HISTORY}/records`);
     const restarted = await svc(['restart', 'sbx-2']);
@@ -215,7 +221,9 @@ describe('a deploy cut short still leaves its record', () => {
   async function installing(): Promise<number> {
     let pid = 0;
     const seen = await eventually(() => {
-      const note = sbx.ssh('sbx-1', 'cat /var/lib/svc/locks/api-orders.holder; pgrep -x sleep', { user: 'root' });
+      const note = sbx.ssh('sbx-1', 'cat /var/lib/svc/locks/api-orders.holder; pgrep -x sleep', {
+        user: 'root',
+      });
       const lines = note.stdout.split('\n');
       pid = Number(lines[1]?.split(' ')[0] ?? 0);
       return pid > 0 && lines.length > 3;
@@ -265,7 +273,9 @@ describe('a deploy cut short still leaves its record', () => {
     // The next run that writes folds it into the file, before its own record.
     expect((await svc(['restart', 'sbx-1'])).code).toBe(0);
     const lines = onHost('sbx-1', `tail -n 2 ${HISTORY}/records; ls ${HISTORY}`).split('\n');
-    expect(lines[0]).toMatch(/\tdeploy\t.*\tinterrupted\t-\tkilled before it could record how it ended$/);
+    expect(lines[0]).toMatch(
+      /\tdeploy\t.*\tinterrupted\t-\tkilled before it could record how it ended$/,
+    );
     expect(lines[1]).toMatch(/\trestart\t.*\tdone\t\d+\t$/);
     expect(lines.slice(2).filter((name) => name.startsWith('pending.'))).toEqual([]);
   }, 180_000);
@@ -283,7 +293,9 @@ describe('a deploy cut short still leaves its record', () => {
     }
     expect(
       await eventually(
-        () => sbx.ssh('sbx-1', 'test -e /var/lib/svc/locks/api-orders.holder', { user: 'root' }).code !== 0,
+        () =>
+          sbx.ssh('sbx-1', 'test -e /var/lib/svc/locks/api-orders.holder', { user: 'root' })
+            .code !== 0,
         90,
       ),
     ).toBe(true);

@@ -42,7 +42,9 @@ function service(limit?: number) {
   mkdirSync(join(base, 'var/www', name, 'releases'), { recursive: true });
   const layout = hostLayout(name);
   const moved = (text: string) =>
-    text.replaceAll(layout.records, `${base}${layout.records}`).replaceAll(layout.root, `${base}${layout.root}`);
+    text
+      .replaceAll(layout.records, `${base}${layout.records}`)
+      .replaceAll(layout.root, `${base}${layout.root}`);
   const dir = `${base}${layout.records}/history`;
   const run = (body: string) =>
     spawnSync('sh', ['-c', moved(`set -eu\n${historyFunctions(name, limit)}\n${body}`)], {
@@ -72,7 +74,7 @@ describe('a record, written and read back', () => {
     const result = h.run(
       [
         historyBegin('deploy', WHO),
-        `ln -sfn releases/bbbbbbbbbbbb ${join(h.base, hostLayout(h.name).current)}`,
+        `ln -sfn releases/bbbbbbbbbbbb ${hostLayout(h.name).current}`,
         `hist_end deployed ''`,
       ].join('\n'),
     );
@@ -80,7 +82,7 @@ describe('a record, written and read back', () => {
     const [text, ...rest] = h.lines();
     expect(rest).toEqual([]);
     expect(text).toMatch(
-      /^1\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\tdeploy\tana@laptop\t0\.4\.0\taaaaaaaaaaaa\tbbbbbbbbbbbb\tdeployed\t0\t$/,
+      /^1\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\tdeploy\tana@laptop\t0\.4\.0\taaaaaaaaaaaa\tbbbbbbbbbbbb\tdeployed\t\d+\t$/,
     );
     expect(statSync(`${h.dir}/records`).mode & 0o777).toBe(0o600);
     expect(statSync(`${h.dir}/lock`).mode & 0o777).toBe(0o600);
@@ -90,7 +92,11 @@ describe('a record, written and read back', () => {
     const { records, skipped } = h.read();
     expect(skipped).toBe(0);
     expect(records).toEqual([parseHistoryLine(text!)]);
-    expect(records[0]).toMatchObject({ before: 'aaaaaaaaaaaa', after: 'bbbbbbbbbbbb', operator: 'ana@laptop' });
+    expect(records[0]).toMatchObject({
+      before: 'aaaaaaaaaaaa',
+      after: 'bbbbbbbbbbbb',
+      operator: 'ana@laptop',
+    });
   });
 
   it('no history yet: an empty read; no release yet: `-`; a link elsewhere: `?`', () => {
@@ -99,7 +105,11 @@ describe('a record, written and read back', () => {
     expect(h.run(`${historyBegin('start')}\nhist_end done ''`).status).toBe(0);
     h.current('../../../etc');
     expect(h.run(`${historyBegin('stop')}\nhist_end unchanged ''`).status).toBe(0);
-    expect(h.read().records.map((r) => [r.action, r.operator, r.svcVersion, r.before, r.after, r.result])).toEqual([
+    expect(
+      h
+        .read()
+        .records.map((r) => [r.action, r.operator, r.svcVersion, r.before, r.after, r.result]),
+    ).toEqual([
       ['start', 'unknown', 'unknown', '-', '-', 'done'],
       ['stop', 'unknown', 'unknown', '?', '?', 'unchanged'],
     ]);
@@ -120,7 +130,11 @@ describe('a record, written and read back', () => {
     h.run(`${historyBegin('rollback')}\nhist_end 'rolled back' 'why'`);
     h.run(`${historyBegin('stop')}\nhist_end done ''`);
     const last = execFileSync('sh', ['-c', h.moved(lastDeployLine(h.name))], { encoding: 'utf8' });
-    expect(parseHistoryLine(last.trimEnd())).toMatchObject({ action: 'rollback', result: 'rolled back', reason: 'why' });
+    expect(parseHistoryLine(last.trimEnd())).toMatchObject({
+      action: 'rollback',
+      result: 'rolled back',
+      reason: 'why',
+    });
   });
 });
 
@@ -146,12 +160,18 @@ describe('rotation', () => {
 describe('runs at once', () => {
   it('twenty runs ending together, across a rotation: whole lines, the newest kept', () => {
     const h = service(15);
-    const one = h.moved(`set -eu\n${historyFunctions(h.name, 15)}\n${historyBegin('restart')}\nhist_end failed "run $1"`);
+    const one = h.moved(
+      `set -eu\n${historyFunctions(h.name, 15)}\n${historyBegin('restart')}\nhist_end failed "run $1"`,
+    );
     writeFileSync(`${h.base}/one.sh`, one);
-    const all = spawnSync('sh', ['-c', `for i in $(seq 20); do sh ${h.base}/one.sh $i & done; wait`], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const all = spawnSync(
+      'sh',
+      ['-c', `for i in $(seq 20); do sh ${h.base}/one.sh $i & done; wait`],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(all.status, all.stderr).toBe(0);
     const lines = h.lines();
     expect(lines).toHaveLength(15);
@@ -164,13 +184,37 @@ describe('runs at once', () => {
 
 describe('a run that does not end well', () => {
   it.each([
-    ['a health gate that failed, without a FAIL line', 'exit_how="status 1"; exit_ds=25; exit 77', 'rolled back', 'the new release exited (status 1) 2 s after start'],
+    [
+      'a health gate that failed, without a FAIL line',
+      'exit_how="status 1"; exit_ds=25; exit 77',
+      'rolled back',
+      'the new release exited (status 1) 2 s after start',
+    ],
     ['a gate that timed out', 'exit 77', 'rolled back', 'the new release failed its health check'],
-    ['a FAIL line said why', "hist_fail='nginx -t refused the site'; exit 77", 'rolled back', 'nginx -t refused the site'],
-    ['Ctrl-C', 'exit 130', 'interrupted', 'interrupted (Ctrl-C or svc unlock --force): what it had applied was undone'],
-    ['stale', 'exit 76', 'failed', 'the host changed since the plan was made (stale): nothing was applied'],
-    ['a failure with its reason', "hist_fail='the install step failed'; exit 1", 'failed', 'the install step failed'],
-    ['a failure after a step', "hist_step='files in place'; false", 'failed', 'exit 1 after files in place'],
+    [
+      'a FAIL line said why',
+      "hist_fail='nginx -t refused the site'; exit 77",
+      'rolled back',
+      'nginx -t refused the site',
+    ],
+    [
+      'Ctrl-C',
+      'exit 130',
+      'interrupted',
+      'interrupted (Ctrl-C or svc unlock --force): what it had applied was undone',
+    ],
+    [
+      'a failure with its reason',
+      "hist_fail='the install step failed'; exit 1",
+      'failed',
+      'the install step failed',
+    ],
+    [
+      'a failure after a step',
+      "hist_step='files in place'; false",
+      'failed',
+      'exit 1 after files in place',
+    ],
     ['a failure before any step', 'exit 3', 'failed', 'exit 3'],
   ])('%s', (_, body, result, reason) => {
     const h = service();
@@ -191,27 +235,47 @@ describe('a run that does not end well', () => {
     // A run that begins and is killed: no trap runs.
     const killed = h.run(`${historyBegin('deploy', WHO)}\nkill -KILL $$`);
     expect(killed.signal).toBe('SIGKILL');
-    expect(readdirSync(h.dir).filter((f) => f.startsWith('pending.'))).toHaveLength(1);
+    expect(readdirSync(h.dir).filter((f) => /^pending\.\d+$/.test(f))).toHaveLength(1);
     expect(h.read().records).toMatchObject([
-      { action: 'deploy', result: 'interrupted', after: '?', reason: 'killed before it could record how it ended' },
+      {
+        action: 'deploy',
+        result: 'interrupted',
+        after: '?',
+        reason: 'killed before it could record how it ended',
+      },
     ]);
     expect(h.read().records[0]!.seconds).toBeUndefined();
     // A run still going: running.
-    const going = h.moved(`set -eu\n${historyFunctions(h.name)}\n${historyBegin('restart')}\nexec sleep 30`);
-    const child = execFileSync('sh', ['-c', `sh -c '${going.replaceAll("'", "'\\''")}' >/dev/null 2>&1 & echo $!`], {
-      encoding: 'utf8',
-    });
+    const going = h.moved(
+      `set -eu\n${historyFunctions(h.name)}\n${historyBegin('restart')}\nexec sleep 30`,
+    );
+    const child = execFileSync(
+      'sh',
+      ['-c', `sh -c '${going.replaceAll("'", "'\\''")}' >/dev/null 2>&1 & echo $!`],
+      {
+        encoding: 'utf8',
+      },
+    );
     try {
       const deadline = Date.now() + 10_000;
-      while (readdirSync(h.dir).filter((f) => f.startsWith('pending.')).length < 2 && Date.now() < deadline);
-      expect(h.read().records.map((r) => `${r.action} ${r.result}`).sort()).toEqual(['deploy interrupted', 'restart running']);
+      while (
+        readdirSync(h.dir).filter((f) => /^pending\.\d+$/.test(f)).length < 2 &&
+        Date.now() < deadline
+      );
+      expect(
+        h
+          .read()
+          .records.map((r) => `${r.action} ${r.result}`)
+          .sort(),
+      ).toEqual(['deploy interrupted', 'restart running']);
       // The next run to write folds in the dead one, not the live one.
       expect(h.run(`${historyBegin('stop')}\nhist_end done ''`).status).toBe(0);
-      expect(h.lines().map((text) => `${parseHistoryLine(text)?.action} ${parseHistoryLine(text)?.result}`)).toEqual([
-        'deploy interrupted',
-        'stop done',
-      ]);
-      expect(readdirSync(h.dir).filter((f) => f.startsWith('pending.'))).toHaveLength(1);
+      expect(
+        h
+          .lines()
+          .map((text) => `${parseHistoryLine(text)?.action} ${parseHistoryLine(text)?.result}`),
+      ).toEqual(['deploy interrupted', 'stop done']);
+      expect(readdirSync(h.dir).filter((f) => /^pending\.\d+$/.test(f))).toHaveLength(1);
     } finally {
       process.kill(Number(child.trim()), 'SIGKILL');
     }
@@ -220,17 +284,26 @@ describe('a run that does not end well', () => {
 
 describe('root never writes through what another user controls', () => {
   it.each([
-    ['the history directory is a link', (dir: string) => {
-      mkdirSync(`${dir}-elsewhere`, { mode: 0o700 });
-      symlinkSync(`${dir}-elsewhere`, dir);
-    }],
-    ['the history directory is writable by others', (dir: string) => {
-      mkdirSync(dir, { mode: 0o700 });
-      chmodSync(dir, 0o733);
-    }],
-    ['the service directory is writable by its group', (dir: string) => {
-      chmodSync(join(dir, '..'), 0o770);
-    }],
+    [
+      'the history directory is a link',
+      (dir: string) => {
+        mkdirSync(`${dir}-elsewhere`, { mode: 0o700 });
+        symlinkSync(`${dir}-elsewhere`, dir);
+      },
+    ],
+    [
+      'the history directory is writable by others',
+      (dir: string) => {
+        mkdirSync(dir, { mode: 0o700 });
+        chmodSync(dir, 0o733);
+      },
+    ],
+    [
+      'the service directory is writable by its group',
+      (dir: string) => {
+        chmodSync(join(dir, '..'), 0o770);
+      },
+    ],
   ])('%s: refused, nothing written', (_, arrange) => {
     const h = service();
     mkdirSync(join(h.dir, '..'), { recursive: true, mode: 0o700 });
@@ -246,7 +319,9 @@ describe('root never writes through what another user controls', () => {
     chmodSync(join(h.dir, '..'), 0o700);
     writeFileSync(`${h.base}/target`, 'mine\n');
     symlinkSync(`${h.base}/target`, `${h.dir}/records`);
-    const run = h.run(`${historyBegin('deploy')}\nhist_end deployed '' || { echo refused; exit 9; }`);
+    const run = h.run(
+      `${historyBegin('deploy')}\nhist_end deployed '' || { echo refused; exit 9; }`,
+    );
     expect([run.status, run.stdout]).toEqual([9, 'refused\n']);
     expect(readFileSync(`${h.base}/target`, 'utf8')).toBe('mine\n');
   });
