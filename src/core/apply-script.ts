@@ -959,10 +959,10 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     stageSection(input.manifest.name),
     lockSection(input),
     staleSection(input),
-    // The record begins under the lock, before anything is changed: the run cannot go on without
-    // a history to record it in. After the stale check: on a first deploy it makes
-    // /var/lib/svc/NAME, which the facts (a cutover's upstream file's parents) may look at.
-    `${historyBegin(releaseOp?.kind === 'release' && releaseOp.pinned ? 'rollback' : 'deploy', input.who)} || { say "FAIL	svc cannot keep its history in ${historyDirName(input)} (not root's own private directory, or not writable)"; exit 1; }`,
+    // The record begins under the lock, after the stale check (a refused run changed nothing),
+    // before anything is changed: the run cannot go on without a history to record it in. On a
+    // first deploy /var/lib/svc/NAME is the plan's to make (`later`, history-script.ts).
+    `${historyBegin(releaseOp?.kind === 'release' && releaseOp.pinned ? 'rollback' : 'deploy', input.who, true)} || { say "FAIL	svc cannot keep its history in ${historyDirName(input)} (not root's own private directory, or not writable)"; exit 1; }`,
     ...frontConflict(input),
     // undo: every change put back, best effort (each line may fail without stopping the rest).
     // The service is touched again only if this run had begun to activate it: a failure while

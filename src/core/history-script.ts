@@ -72,7 +72,10 @@ export function historyFunctions(service: string, limit = HISTORY_LIMIT): string
     // hist_append LINE: under the history's lock, the pending records of runs that are gone first,
     // then LINE; then the oldest lines past the limit go (a temporary name, renamed over). Every
     // path written is spelt out (apply-files.test.ts holds root's writes to svc's own state).
+    // The directories, each made root's 0700 when missing and checked.
+    `hist_dirs() { hist_private "${dollar('hist_records%/*')}" && hist_private "$hist_records" && hist_private ${dir}; }`,
     'hist_append() {',
+    '  hist_dirs || return 1',
     `  if [ -L ${file} ] || { [ -e ${file} ] && [ ! -f ${file} ]; }; then return 1; fi`,
     '  (',
     '    umask 077',
@@ -102,7 +105,11 @@ export function historyFunctions(service: string, limit = HISTORY_LIMIT): string
     '  hist_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)',
     '  hist_t0=$(hist_now)',
     '  hist_release; hist_before=$hist_id',
-    `  hist_private "${dollar('hist_records%/*')}" && hist_private "$hist_records" && hist_private ${dir} || return 1`,
+    // later: a deploy whose plan makes /var/lib/svc/NAME (a first deploy: a mkdir that fails on
+    // anything there) leaves it to the plan; until it exists there is no pending record, and
+    // hist_end makes it if the deploy ended before it did.
+    `  if [ "${dollar('4-')}" = later ] && [ ! -e "$hist_records" ] && [ ! -L "$hist_records" ]; then hist_open=1; return 0; fi`,
+    '  hist_dirs || return 1',
     '  hist_started $$',
     `  hist_pending=${dir}/pending.$$`,
     '  rm -f -- "$hist_pending" "$hist_pending.new" || return 1',
@@ -132,9 +139,16 @@ export function historyFunctions(service: string, limit = HISTORY_LIMIT): string
   ].join('\n');
 }
 
-/** The shell words that start a record: hist_begin with the action and who acts, quoted. */
-export function historyBegin(action: HistoryAction, who: HistoryWho = UNKNOWN_WHO): string {
-  return `hist_begin ${action} ${q(who.operator)} ${q(who.version)}`;
+/**
+ * The shell words that start a record: hist_begin with the action and who acts, quoted. `later`:
+ * a deploy, whose plan may make /var/lib/svc/NAME itself.
+ */
+export function historyBegin(
+  action: HistoryAction,
+  who: HistoryWho = UNKNOWN_WHO,
+  later = false,
+): string {
+  return `hist_begin ${action} ${q(who.operator)} ${q(who.version)}${later ? ' later' : ''}`;
 }
 
 /**

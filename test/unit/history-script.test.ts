@@ -138,6 +138,49 @@ describe('a record, written and read back', () => {
   });
 });
 
+describe("a first deploy (`later`): /var/lib/svc/NAME is the plan's to make", () => {
+  it('no directory made and no pending record at the start; the end makes them and records', () => {
+    const h = service();
+    const records = `${h.base}${hostLayout(h.name).records}`;
+    // /var/lib/svc is there: the deploy's staging made it.
+    mkdirSync(join(records, '..'), { mode: 0o700 });
+    const run = h.run(
+      [
+        historyBegin('deploy', WHO, true),
+        `[ ! -e ${hostLayout(h.name).records} ] || exit 7`,
+        // The plan's own dir change: a mkdir that fails on anything there.
+        `mkdir -m 0700 -- ${hostLayout(h.name).records}`,
+        `hist_end deployed ''`,
+      ].join('\n'),
+    );
+    expect(run.status, run.stderr).toBe(0);
+    expect(h.read().records.map((r) => r.result)).toEqual(['deployed']);
+    expect(statSync(records).mode & 0o777).toBe(0o700);
+  });
+
+  it('ended before the plan made it: the end makes it', () => {
+    const h = service();
+    const run = h.run(
+      `trap 'hist_exit $?' EXIT\n${historyBegin('deploy', WHO, true)}\nhist_fail='the install step failed'; exit 1`,
+    );
+    expect(run.status).toBe(1);
+    expect(h.read().records.map((r) => [r.result, r.reason])).toEqual([
+      ['failed', 'the install step failed'],
+    ]);
+  });
+
+  it('once it exists, a deploy leaves its pending record as any run does', () => {
+    const h = service();
+    expect(h.run(`${historyBegin('start')}\nhist_end done ''`).status).toBe(0);
+    const run = h.run(`${historyBegin('deploy', WHO, true)}\nkill -KILL $$`);
+    expect(run.signal).toBe('SIGKILL');
+    expect(h.read().records.map((r) => [r.action, r.result])).toEqual([
+      ['start', 'done'],
+      ['deploy', 'interrupted'],
+    ]);
+  });
+});
+
 describe('rotation', () => {
   it('past the limit the oldest records go; the newest stay in order', () => {
     const h = service(5);

@@ -74,7 +74,9 @@ hist_private() {
 hist_line() {
   printf '1	%s	%s	%s	%s	%s	%s	%s	%s	%s' "$hist_at" "$hist_action" "$hist_operator" "$hist_version" "$hist_before" "$4" "$1" "$2" "$3"
 }
+hist_dirs() { hist_private "${hist_records%/*}" && hist_private "$hist_records" && hist_private /var/lib/svc/api-orders/history; }
 hist_append() {
+  hist_dirs || return 1
   if [ -L /var/lib/svc/api-orders/history/records ] || { [ -e /var/lib/svc/api-orders/history/records ] && [ ! -f /var/lib/svc/api-orders/history/records ]; }; then return 1; fi
   (
     umask 077
@@ -102,7 +104,8 @@ hist_begin() {
   hist_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   hist_t0=$(hist_now)
   hist_release; hist_before=$hist_id
-  hist_private "${hist_records%/*}" && hist_private "$hist_records" && hist_private /var/lib/svc/api-orders/history || return 1
+  if [ "${4-}" = later ] && [ ! -e "$hist_records" ] && [ ! -L "$hist_records" ]; then hist_open=1; return 0; fi
+  hist_dirs || return 1
   hist_started $$
   hist_pending=/var/lib/svc/api-orders/history/pending.$$
   rm -f -- "$hist_pending" "$hist_pending.new" || return 1
@@ -618,7 +621,7 @@ SVC_EOF_n0nce
 digest=${digest%% *}
 if [ "$digest" != ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff ]; then say "STALE"; exit 76; fi
 say "STEP	facts unchanged since the plan"
-hist_begin deploy unknown unknown || { say "FAIL	svc cannot keep its history in /var/lib/svc/api-orders/history (not root's own private directory, or not writable)"; exit 1; }
+hist_begin deploy unknown unknown later || { say "FAIL	svc cannot keep its history in /var/lib/svc/api-orders/history (not root's own private directory, or not writable)"; exit 1; }
 undo() {
 { ln -s -f -n -T -- releases/abc123abc123 /var/www/api-orders/current.svc-new; mv -f -T -- /var/www/api-orders/current.svc-new /var/www/api-orders/current; } || say "WARNING	undo step 1 failed"
 { rm -rf -- /var/www/api-orders/releases/.def456def456.partial; } || say "WARNING	undo step 2 failed"
