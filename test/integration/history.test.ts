@@ -178,7 +178,7 @@ describe('svc history', () => {
     const result = await svc(['history', 'sandbox,127.0.0.1:1', '--limit', '2']);
     expect(result.code).toBe(1);
     expect(result.stdout.trimEnd().split('\n')).toHaveLength(3);
-    expect(result.stderr).toMatch(/^svc: error: 127\.0\.0\.1:1: .+\n$/);
+    expect(result.stderr).toMatch(/^svc: error: 127\.0\.0\.1: .+\n$/);
   }, 60_000);
 
   it('rotation: past 1000 records the oldest go', async () => {
@@ -189,7 +189,8 @@ describe('svc history', () => {
     onHost('sbx-2', `printf '%s\\n' '${seeded}' > ${HISTORY}/records`);
     const restarted = await svc(['restart', 'sbx-2']);
     expect(restarted.code, restarted.stderr).toBe(0);
-    const lines = onHost('sbx-2', `cat ${HISTORY}/records`).trimEnd().split('\n');
+    // Not trimmed: a record without a reason ends with its tab.
+    const lines = onHost('sbx-2', `cat ${HISTORY}/records`).replace(/\n$/, '').split('\n');
     expect(lines).toHaveLength(1000);
     expect(lines[0]).toBe('1\t2026-01-01T00:00:00Z\tstart\tseed@x\t0.0.1\t-\t-\tdone\t1\t');
     expect(lines.at(-1)).toMatch(/\trestart\t.*\tdone\t\d+\t$/);
@@ -217,16 +218,24 @@ describe('a deploy cut short still leaves its record', () => {
     return { child, exited, output: () => output };
   }
 
-  /** The deploy's shell on the host, once it is installing (its pid from the lock's holder note). */
-  async function installing(): Promise<number> {
+  /**
+   * The deploy's shell on the host, once it is installing: the holder note names a live shell
+   * and its install step (`sleep SECONDS`, a length no other test uses) runs.
+   */
+  async function installing(seconds: number): Promise<number> {
     let pid = 0;
     const seen = await eventually(() => {
-      const note = sbx.ssh('sbx-1', 'cat /var/lib/svc/locks/api-orders.holder; pgrep -x sleep', {
-        user: 'root',
-      });
-      const lines = note.stdout.split('\n');
-      pid = Number(lines[1]?.split(' ')[0] ?? 0);
-      return pid > 0 && lines.length > 3;
+      const note = sbx.ssh(
+        'sbx-1',
+        `sed -n 2p /var/lib/svc/locks/api-orders.holder; pgrep -f '^sleep ${seconds}$' >/dev/null && echo installing`,
+        { user: 'root' },
+      ).stdout;
+      pid = Number(note.split(' ')[0]);
+      return (
+        note.endsWith('installing\n') &&
+        pid > 0 &&
+        sbx.ssh('sbx-1', `kill -0 ${pid}`, { user: 'root' }).code === 0
+      );
     }, 60);
     expect(seen).toBe(true);
     return pid;
@@ -238,7 +247,7 @@ describe('a deploy cut short still leaves its record', () => {
     const before = live('sbx-1');
     const run = slowDeploy(8);
     try {
-      await installing();
+      await installing(8);
       const unlocked = await svc(['unlock', 'sbx-1', '--force']);
       expect(unlocked.code, unlocked.stderr).toBe(0);
       expect(await run.exited, run.output()).toBe(1);
@@ -258,7 +267,7 @@ describe('a deploy cut short still leaves its record', () => {
   it('its shell killed outright on the host: interrupted, from the record it left when it began', async () => {
     const run = slowDeploy(6);
     try {
-      const pid = await installing();
+      const pid = await installing(6);
       onHost('sbx-1', `kill -KILL ${pid}`);
       await run.exited;
     } finally {
@@ -281,9 +290,9 @@ describe('a deploy cut short still leaves its record', () => {
   }, 180_000);
 
   it('svc itself killed (the connection cut): the host finishes on its own and records it', async () => {
-    const run = slowDeploy(4);
+    const run = slowDeploy(9);
     try {
-      await installing();
+      await installing(9);
       run.child.kill('SIGKILL');
       await run.exited;
       // Meanwhile: shown as running.
