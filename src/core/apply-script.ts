@@ -96,9 +96,9 @@ umask 022
 # instead would pass the ignoring on to the install step and the daemons started here.)
 output=$(mktemp)
 exec 3>&1 1>>"$output" 2>&1
-# The last FAIL and STEP are kept for the history's record (history-script.ts).
+# The last FAIL, STEP and EXITED are kept for the history's record (history-script.ts).
 say() {
-  case $* in "FAIL	"*) hist_fail=$*; hist_fail=${expand('hist_fail#FAIL?')} ;; "STEP	"*) hist_step=$*; hist_step=${expand('hist_step#STEP?')} ;; esac
+  case $* in "FAIL	"*) hist_fail=$*; hist_fail=${expand('hist_fail#FAIL?')} ;; "STEP	"*) hist_step=$*; hist_step=${expand('hist_step#STEP?')} ;; "EXITED	"*) hist_exited=$* ;; esac
   (printf '%s\n' "$*" >&3) 2>/dev/null || :
 }
 hex() { od -An -v -tx1 | tr -d ' \n'; }

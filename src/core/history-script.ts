@@ -38,7 +38,7 @@ export function historyFunctions(service: string, limit = HISTORY_LIMIT): string
   return [
     `hist_records=${q(hostLayout(service).records)}`,
     `hist_current=${q(hostLayout(service).current)}`,
-    'hist_open=0 hist_fail= hist_step= hist_pending=',
+    'hist_open=0 hist_fail= hist_step= hist_exited= hist_pending=',
     // The release `current` points at: its ID, `-` when there is no link, `?` when it is not one.
     'hist_release() {',
     '  hist_id=$(readlink -- "$hist_current" 2>/dev/null) || hist_id=',
@@ -129,8 +129,10 @@ export function historyFunctions(service: string, limit = HISTORY_LIMIT): string
     '  [ "$hist_open" = 1 ] || return 0',
     '  case $1 in',
     `    0) hist_end done '' ;;`,
-    // The gate's word on the new release (health-gate.ts) when no FAIL line said more.
-    `    77) if [ -z "$hist_fail" ] && [ -n "${dollar('exit_ds-')}" ]; then hist_fail="the new release exited${dollar('exit_how:+ ($exit_how)')} $((exit_ds / 10)) s after start"; fi`,
+    // The gate's word on the new release (the EXITED line: how, tenths of a second it lived; the
+    // undo's own gate reuses the gate's variables) when no FAIL line said more.
+    `    77) hist_x=${dollar('hist_exited#EXITED?')}; hist_how=${dollar('hist_x%%	*')}; hist_ds=${dollar('hist_x##*	')}`,
+    `        case $hist_ds in ''|*[!0-9]*) ;; *) [ -n "$hist_fail" ] || hist_fail="the new release exited${dollar('hist_how:+ ($hist_how)')} $((hist_ds / 10)).$((hist_ds % 10)) s after start" ;; esac`,
     `        hist_end 'rolled back' "${dollar('hist_fail:-the new release failed its health check')}" ;;`,
     `    130) hist_end interrupted 'interrupted (Ctrl-C or svc unlock --force): what it had applied was undone' ;;`,
     `    *) hist_end failed "${dollar('hist_fail:-exit $1' + dollar('hist_step:+ after $hist_step'))}" ;;`,

@@ -229,9 +229,15 @@ describe('a run that does not end well', () => {
   it.each([
     [
       'a health gate that failed, without a FAIL line',
-      'exit_how="status 1"; exit_ds=25; exit 77',
+      'hist_exited="EXITED	status 1	25"; exit 77',
       'rolled back',
-      'the new release exited (status 1) 2 s after start',
+      'the new release exited (status 1) 2.5 s after start',
+    ],
+    [
+      'a death under monit: no status known',
+      'hist_exited="EXITED		3"; exit 77',
+      'rolled back',
+      'the new release exited 0.3 s after start',
     ],
     ['a gate that timed out', 'exit 77', 'rolled back', 'the new release failed its health check'],
     [

@@ -11,9 +11,9 @@ umask 022
 # instead would pass the ignoring on to the install step and the daemons started here.)
 output=$(mktemp)
 exec 3>&1 1>>"$output" 2>&1
-# The last FAIL and STEP are kept for the history's record (history-script.ts).
+# The last FAIL, STEP and EXITED are kept for the history's record (history-script.ts).
 say() {
-  case $* in "FAIL	"*) hist_fail=$*; hist_fail=${hist_fail#FAIL?} ;; "STEP	"*) hist_step=$*; hist_step=${hist_step#STEP?} ;; esac
+  case $* in "FAIL	"*) hist_fail=$*; hist_fail=${hist_fail#FAIL?} ;; "STEP	"*) hist_step=$*; hist_step=${hist_step#STEP?} ;; "EXITED	"*) hist_exited=$* ;; esac
   (printf '%s\n' "$*" >&3) 2>/dev/null || :
 }
 hex() { od -An -v -tx1 | tr -d ' \n'; }
@@ -52,7 +52,7 @@ trap 'exit 130' INT TERM HUP
 
 hist_records=/var/lib/svc/api-orders
 hist_current=/var/www/api-orders/current
-hist_open=0 hist_fail= hist_step= hist_pending=
+hist_open=0 hist_fail= hist_step= hist_exited= hist_pending=
 hist_release() {
   hist_id=$(readlink -- "$hist_current" 2>/dev/null) || hist_id=
   hist_id=${hist_id#releases/}; hist_id=${hist_id#/var/www/api-orders/releases/}
@@ -123,7 +123,8 @@ hist_exit() {
   [ "$hist_open" = 1 ] || return 0
   case $1 in
     0) hist_end done '' ;;
-    77) if [ -z "$hist_fail" ] && [ -n "${exit_ds-}" ]; then hist_fail="the new release exited${exit_how:+ ($exit_how)} $((exit_ds / 10)) s after start"; fi
+    77) hist_x=${hist_exited#EXITED?}; hist_how=${hist_x%%	*}; hist_ds=${hist_x##*	}
+        case $hist_ds in ''|*[!0-9]*) ;; *) [ -n "$hist_fail" ] || hist_fail="the new release exited${hist_how:+ ($hist_how)} $((hist_ds / 10)).$((hist_ds % 10)) s after start" ;; esac
         hist_end 'rolled back' "${hist_fail:-the new release failed its health check}" ;;
     130) hist_end interrupted 'interrupted (Ctrl-C or svc unlock --force): what it had applied was undone' ;;
     *) hist_end failed "${hist_fail:-exit $1${hist_step:+ after $hist_step}}" ;;
