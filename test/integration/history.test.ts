@@ -181,6 +181,17 @@ describe('svc history', () => {
     expect(result.stderr).toMatch(/^svc: error: 127\.0\.0\.1: .+\n$/);
   }, 60_000);
 
+  it('--limit that is not a whole number from 1 to 10000: one line, exit 1, no host asked', async () => {
+    for (const limit of ['0', '10001', '1.5', 'x']) {
+      const result = await svc(['history', 'sandbox', '--limit', limit]);
+      expect([result.code, result.stdout, result.stderr]).toEqual([
+        1,
+        '',
+        `svc: error: --limit: must be a whole number from 1 to 10000 (got "${limit}")\n`,
+      ]);
+    }
+  });
+
   it('rotation: past 1000 records the oldest go', async () => {
     const seeded = Array.from(
       { length: 1000 },
