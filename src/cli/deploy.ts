@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { hostname, userInfo } from 'node:os';
 import { EXIT, InterruptedError, SvcError } from '../core/errors.js';
 import { applyHost, type ApplyOptions, type HostResult } from '../remote/apply-host.js';
+import { localWho } from './history.js';
 import type { PlanInput, PlannedHost } from '../remote/plan-hosts.js';
 import { loadLastRun, saveLastRun } from '../remote/last-run.js';
 import { parseCount, rollout } from '../remote/rollout.js';
@@ -135,6 +136,7 @@ function applyOptions(
     lockWaitSeconds: seconds('--lock-wait', flags.lockWait, 0),
     healthTimeoutSeconds: seconds('--health-timeout', flags.healthTimeout, 30),
     holder: holder(target),
+    who: localWho(),
     signal,
     onStep,
   };

@@ -15,6 +15,7 @@ import {
   type ServiceStatus,
 } from '../core/lifecycle.js';
 import { logsScript } from '../core/logs-script.js';
+import { localWho, shownTime } from './history.js';
 import {
   forEachHost,
   runChecked,
@@ -48,6 +49,14 @@ function uptime(seconds: number | undefined): string {
   return seconds < 172800 ? `${Math.floor(seconds / 3600)}h` : `${Math.floor(seconds / 86400)}d`;
 }
 
+/** The host history's last deploy or rollback: when, how it ended, who (svc history has more). */
+function lastDeployCell(status: ServiceStatus): string {
+  const last = status.lastDeploy;
+  if (last === undefined) return '-';
+  const what = last.action === 'rollback' ? `rollback ${last.result}` : last.result;
+  return `${shownTime(last.at)} ${what} by ${last.operator}`;
+}
+
 function statusTable(results: readonly HostOutcomeOf<ServiceStatus>[]): string {
   const rows = results.flatMap((result) =>
     result.ok
@@ -60,11 +69,21 @@ function statusTable(results: readonly HostOutcomeOf<ServiceStatus>[]): string {
             uptime(result.value.uptimeSeconds),
             result.value.health === undefined ? '-' : String(result.value.health),
             result.value.monit ?? '-',
+            lastDeployCell(result.value),
           ],
         ]
       : [],
   );
-  const header = ['HOST', 'RELEASE', 'STATE', 'PID', 'UPTIME', 'HEALTH', 'MONIT'];
+  const header = [
+    'HOST',
+    'RELEASE',
+    'STATE',
+    'PID',
+    'UPTIME',
+    'HEALTH',
+    'MONIT',
+    'LAST DEPLOY (UTC)',
+  ];
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => row[column]!.length)),
   );
@@ -82,7 +101,7 @@ function statusTable(results: readonly HostOutcomeOf<ServiceStatus>[]): string {
 
 export function statusCommand(): Command {
   return withHostOptions(new Command('status'))
-    .description('per host: release, running or not, pid, uptime, health check, monit')
+    .description('per host: release, running or not, pid, uptime, health check, monit, last deploy')
     .option('--json', 'one JSON document')
     .action(async (target: string, flags: Flags) => {
       const { results } = await forEachHost(target, flags, async (connection, host, manifest) =>
@@ -118,7 +137,7 @@ export function controlCommand(action: ControlAction): Command {
       const { results } = await forEachHost(target, flags, async (connection, _host, manifest) => {
         const output = await runChecked(
           connection,
-          controlScript(manifest, action),
+          controlScript(manifest, action, localWho()),
           `${action}ing ${manifest.name}`,
         );
         return output.includes('pid\t')
@@ -234,7 +253,7 @@ export function unlockCommand(): Command {
         }
         const stopped = await runChecked(
           connection,
-          stopHolderScript(manifest, holder.hostPid, holder.hostStart ?? ''),
+          stopHolderScript(manifest, holder.hostPid, holder.hostStart ?? '', localWho()),
           'stopping the lock holder',
         );
         if (!stopped.startsWith('RELEASED'))

@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, SvcError } from '../core/errors.js';
 import { deployCommand } from './deploy.js';
 import { execCommand } from './exec.js';
+import { historyCommand } from './history.js';
 import { hostsCommand } from './hosts.js';
 import { secretsCommand } from './secrets.js';
 import {
@@ -58,6 +59,7 @@ export function buildProgram(): Command {
     logsCommand(),
     execCommand(),
     releasesCommand(),
+    historyCommand(),
     unlockCommand(),
     rollbackCommand(),
     trustCommand(),

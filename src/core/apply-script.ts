@@ -38,6 +38,8 @@ import {
 } from './release-record.js';
 import { retainedHistory } from './release-retention.js';
 import { everyHostRelease, RELEASE_RUN } from './release-commands.js';
+import type { HistoryWho } from './history-record.js';
+import { historyBegin, historyDir, historyFunctions } from './history-script.js';
 import type { TarEntry } from './tar.js';
 
 export const EXIT_LOCKED = 75;
@@ -61,6 +63,8 @@ export interface ApplyInput {
   now: string;
   /** A random token for heredoc delimiters, so no content can end a heredoc early. */
   nonce: string;
+  /** Who deploys, for the host's history (history-record.ts); `unknown` when not said. */
+  who?: HistoryWho;
 }
 
 export interface ApplyBundle {
@@ -93,7 +97,11 @@ umask 022
 # instead would pass the ignoring on to the install step and the daemons started here.)
 output=$(mktemp)
 exec 3>&1 1>>"$output" 2>&1
-say() { (printf '%s\n' "$*" >&3) 2>/dev/null || :; }
+# The last FAIL, STEP and EXITED are kept for the history's record (history-script.ts).
+say() {
+  case $* in "FAIL	"*) hist_fail=$*; hist_fail=${expand('hist_fail#FAIL?')} ;; "STEP	"*) hist_step=$*; hist_step=${expand('hist_step#STEP?')} ;; "EXITED	"*) hist_exited=$* ;; esac
+  (printf '%s\n' "$*" >&3) 2>/dev/null || :
+}
 hex() { od -An -v -tx1 | tr -d ' \n'; }
 # Whole seconds since boot into $up_s, read by the shell itself: the polling loops below run while
 # other hosts' services start on the same CPUs, so they avoid a process per iteration.
@@ -111,6 +119,9 @@ cleanup() {
   trap '' INT TERM HUP
   set +e
   if [ "$applying" = 1 ] && [ "$status" -ne 0 ]; then applying=0; say "FAILED	undoing"; undo; fi
+  # After undo, so the record names the release live now; a run that recorded its end already
+  # (a deploy that succeeded) records nothing here.
+  hist_exit "$status"
   if [ "$status" -ne 0 ]; then say "OUTPUT	$(tail -c 2048 "$output" | hex)"; fi
   case "$0" in /tmp/tmp.*) rm -f -- "$0" ;; esac
   [ -z "$stage" ] || rm -rf -- "$stage"
@@ -896,6 +907,9 @@ function previousRelease(input: ApplyInput): string | undefined {
   return input.facts.paths.get(hostLayout(input.manifest.name).current)?.target;
 }
 
+const historyDirName = (input: ApplyInput) =>
+  historyDir(input.manifest.name).replace(/["$`\\]/g, '');
+
 /** A sh function; its lines are not indented, so heredoc terminators stay at column 0. */
 export function shFunction(name: string, lines: readonly string[]): string {
   return `${name}() {\n${lines.join('\n') || ':'}\n}`;
@@ -949,6 +963,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
   const releaseId = newCurrent(input);
   const script = [
     PRELUDE,
+    historyFunctions(input.manifest.name),
     MONIT_WAIT,
     NGINX_RELOAD,
     ENV_PORT,
@@ -959,6 +974,10 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     stageSection(input.manifest.name),
     lockSection(input),
     staleSection(input),
+    // The record begins under the lock, after the stale check (a refused run changed nothing),
+    // before anything is changed: the run cannot go on without a history to record it in. On a
+    // first deploy /var/lib/svc/NAME is the plan's to make (`later`, history-script.ts).
+    `${historyBegin(releaseOp?.kind === 'release' && releaseOp.pinned ? 'rollback' : 'deploy', input.who, true)} || { say "FAIL	svc cannot keep its history in ${historyDirName(input)} (not root's own private directory, or not writable)"; exit 1; }`,
     ...frontConflict(input),
     // undo: every change put back, best effort (each line may fail without stopping the rest).
     // The service is touched again only if this run had begun to activate it: a failure while
@@ -991,6 +1010,8 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     writeRecords(input, 'good', releaseId, deployedFiles(input)),
     ...dropAdoptedCopies(input),
     ...prunes,
+    // A deploy does not succeed without its record; a drain cut short after it undoes nothing.
+    `hist_end deployed '' || { say "FAIL	the deploy is live, but its record could not be appended to the history"; exit 1; }`,
     ...(service.after ?? []),
     `say "DONE	${releaseId ?? '-'}"`,
     '',

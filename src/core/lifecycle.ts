@@ -7,6 +7,14 @@ import { hostLayout, servicePidFile } from './layout.js';
 import type { Manifest } from './manifest.js';
 import { shellCommand, shellQuote as q } from './quote.js';
 import { isSwitch, upstreamFile } from './cutover.js';
+import {
+  lastDeploy,
+  parseHistoryLine,
+  UNKNOWN_WHO,
+  type HistoryRecord,
+  type HistoryWho,
+} from './history-record.js';
+import { historyBegin, historyDir, historyFunctions, lastDeployLine } from './history-script.js';
 
 const HELPERS = String.raw`set -eu
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -56,6 +64,8 @@ export function statusScript(manifest: Manifest): string {
     `if [ -n "$pid" ]; then field uptime "$(ps -o etimes= -p "$pid" | tr -cd 0-9)"; else field uptime ''; fi`,
     url ? `field health "$(http_code ${q(url)})"` : `field health ''`,
     `if command -v monit >/dev/null 2>&1; then field monit "$(monit status "$name" 2>/dev/null | sed -n 's/^  status *//p' | head -n 1)"; else field monit ''; fi`,
+    // The last deploy, from the history (history-script.ts), in the same round trip.
+    `field last "$(${lastDeployLine(manifest.name)})"`,
     '',
   ].join('\n');
 }
@@ -69,9 +79,11 @@ export interface ServiceStatus {
   health?: number;
   /** monit's word for the service ("OK", "Not monitored", ...), or undefined without monit. */
   monit?: string;
+  /** The last deploy or rollback the host's history records (none before the first). */
+  lastDeploy?: HistoryRecord;
 }
 
-const KEYS = ['release', 'pid', 'uptime', 'health', 'monit'] as const;
+const KEYS = ['release', 'pid', 'uptime', 'health', 'monit', 'last'] as const;
 
 function decodeFields(output: string, host: string): Record<(typeof KEYS)[number], string> {
   const values: Record<string, string> = {};
@@ -108,31 +120,68 @@ export function parseStatus(output: string, host: string, manifest: Manifest): S
     ...(/^\d+$/.test(values.uptime) && { uptimeSeconds: Number(values.uptime) }),
     ...(manifest.port !== undefined && { health }),
     ...(values.monit !== '' && { monit: values.monit }),
+    ...lastDeployOf(values.last),
   };
+}
+
+/** A history line that does not parse is no last deploy (svc history says it skipped one). */
+function lastDeployOf(line: string): { lastDeploy?: HistoryRecord } {
+  const record = lastDeploy([parseHistoryLine(line)].filter((r) => r !== undefined));
+  return record === undefined ? {} : { lastDeploy: record };
 }
 
 /**
  * start|stop|restart through the init system (or monit, when it watches the service), then wait
  * until the process is in the state asked for: stop means TERM, the stop timeout, then KILL.
  */
-export function controlScript(manifest: Manifest, action: ControlAction): string {
+export function controlScript(
+  manifest: Manifest,
+  action: ControlAction,
+  who: HistoryWho = UNKNOWN_WHO,
+): string {
   if (manifest.init === undefined) throw new Error(`${manifest.name} runs no process of its own`);
   // cutover: switch: the live slot's unit ($name, from the preamble), in place.
   const command = isSwitch(manifest)
     ? `systemctl ${action} -- "$name"`
     : shellCommand(serviceControl(manifest.init, manifest.monit, action, manifest.name));
   const wait = manifest.stopTimeout + 15;
+  const failing = (why: string) => `{ hist_fail=${q(why)}; echo "${why}" >&2; exit 1; }`;
   return [
     preamble(manifest),
+    ...historyStart(manifest, action, who),
     `before=$(main_pid)`,
+    // A start of a running service, a stop of a stopped one: recorded as unchanged.
+    action === 'restart'
+      ? 'hist_result=done'
+      : `if [ ${action === 'stop' ? '-z' : '-n'} "$before" ]; then hist_result=unchanged; else hist_result=done; fi`,
+    `hist_fail=${q(`the init system's ${action} failed`)}`,
     `${command} >&2`,
+    'hist_fail=',
     `end=$(( $(date +%s) + ${action === 'stop' ? wait : 60} ))`,
     action === 'stop'
-      ? `while [ -n "$(main_pid)" ]; do [ "$(date +%s)" -lt "$end" ] || { echo "still running after ${wait} s" >&2; exit 1; }; sleep 0.2; done`
-      : `while :; do now=$(main_pid); if [ -n "$now" ] && { [ ${action === 'restart' ? '"$now" != "$before"' : '-n "$now"'} ]; }; then break; fi; [ "$(date +%s)" -lt "$end" ] || { echo "not running after 60 s" >&2; exit 1; }; sleep 0.2; done`,
+      ? `while [ -n "$(main_pid)" ]; do [ "$(date +%s)" -lt "$end" ] || ${failing(`still running after ${wait} s`)}; sleep 0.2; done`
+      : `while :; do now=$(main_pid); if [ -n "$now" ] && { [ ${action === 'restart' ? '"$now" != "$before"' : '-n "$now"'} ]; }; then break; fi; [ "$(date +%s)" -lt "$end" ] || ${failing('not running after 60 s')}; sleep 0.2; done`,
+    `hist_end "$hist_result" '' || { echo "the ${action} is done, but its record could not be appended to ${historyDir(manifest.name)}" >&2; exit 1; }`,
     `field pid "$(main_pid)"`,
     '',
   ].join('\n');
+}
+
+/**
+ * The history's record of a lifecycle action (history-script.ts): begun before anything is done,
+ * ended by the script, or by its EXIT trap with how it ended.
+ */
+function historyStart(
+  manifest: Manifest,
+  action: ControlAction | 'unlock',
+  who: HistoryWho,
+): string[] {
+  return [
+    historyFunctions(manifest.name),
+    `trap 'hist_exit $?' EXIT`,
+    `trap 'exit 130' INT TERM HUP`,
+    `${historyBegin(action, who)} || { echo "svc cannot keep its history in ${historyDir(manifest.name)} (not root's own private directory, or not writable): nothing was done" >&2; exit 1; }`,
+  ];
 }
 
 /** The releases on the host, the current one, and svc's history of them. */
@@ -196,17 +245,25 @@ export function unlockScript(manifest: Manifest): string {
  * Stops the deploy holding the lock: TERM to its shell on the host (checked by start time, so a
  * reused pid is never hit), which undoes what it applied and exits; then waits for the lock.
  */
-export function stopHolderScript(manifest: Manifest, pid: number, start: string): string {
+export function stopHolderScript(
+  manifest: Manifest,
+  pid: number,
+  start: string,
+  who: HistoryWho = UNKNOWN_WHO,
+): string {
   const { lockFile } = lockPaths(manifest.name);
   return [
     'set -eu',
     PROC_START,
+    ...historyStart(manifest, 'unlock', who),
     `proc_start ${pid}`,
     `if [ "$start" = ${q(start)} ]; then kill -TERM ${pid}; fi`,
     'tries=0',
     `until flock -n ${q(lockFile)} true; do`,
-    '  tries=$((tries + 1)); [ "$tries" -le 60 ] || { echo HELD; exit 0; }; sleep 1',
+    `  tries=$((tries + 1)); [ "$tries" -le 60 ] || { hist_end failed 'the deploy still held the lock after 60 s' || :; echo HELD; exit 0; }; sleep 1`,
     'done',
+    // The stopped deploy recorded its own end (interrupted) as it exited, before the lock was free.
+    `hist_end done '' || echo "the deploy was stopped, but this unlock could not be recorded in ${historyDir(manifest.name)}" >&2`,
     'echo RELEASED',
     '',
   ].join('\n');

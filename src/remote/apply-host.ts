@@ -11,6 +11,7 @@ import {
   releaseFailure,
   releaseSeconds,
 } from '../core/release-commands.js';
+import type { HistoryWho } from '../core/history-record.js';
 import { summarize } from '../core/plan.js';
 import { releaseEntries } from '../core/release.js';
 import { rollbackReport, visible } from '../core/rollback-report.js';
@@ -24,6 +25,8 @@ export interface ApplyOptions {
   healthTimeoutSeconds: number;
   /** Recorded in the lock: who, when, pid, command. */
   holder: object;
+  /** Recorded in the host's history: who deploys, with which svc. */
+  who?: HistoryWho;
   signal?: AbortSignal;
   onStep?: (host: string, step: string) => void;
 }
@@ -131,6 +134,7 @@ export async function applyHost(
       healthTimeoutSeconds: options.healthTimeoutSeconds,
       now: new Date().toISOString(),
       nonce: randomBytes(12).toString('hex'),
+      ...(options.who !== undefined && { who: options.who }),
     },
     releaseEntries(input.release),
   );

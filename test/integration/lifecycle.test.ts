@@ -180,7 +180,7 @@ describe('lifecycle', () => {
     expect(host.release).toMatch(/^[0-9a-f]{12}$/);
     const text = await svc(['status', 'sandbox']);
     expect(text.stdout).toMatch(
-      /^HOST +RELEASE +STATE +PID +UPTIME +HEALTH +MONIT\nsbx-1 +[0-9a-f]{12} +running +\d+ /,
+      /^HOST +RELEASE +STATE +PID +UPTIME +HEALTH +MONIT +LAST DEPLOY \(UTC\)\nsbx-1 +[0-9a-f]{12} +running +\d+ /,
     );
   });
 

@@ -27,7 +27,8 @@ const status = (values: Record<string, string>) =>
   Object.entries(values)
     .map(([key, value]) => `${key}\t${hex(value)}`)
     .join('\n');
-const ALL = { release: 'abc', pid: '42', uptime: '7', health: '200', monit: 'OK' };
+const ALL = { release: 'abc', pid: '42', uptime: '7', health: '200', monit: 'OK', last: '' };
+const LAST = '1\t2026-12-06T08:01:02Z\tdeploy\tana@laptop\t0.4.0\t-\tabcabcabcabc\tdeployed\t9\t';
 const worker: Manifest = { ...base, port: undefined, health: undefined };
 const site: Manifest = { ...base, runtime: 'static', init: undefined, monit: false };
 
@@ -41,7 +42,7 @@ describe('parseStatus', () => {
     ],
     [
       'nothing running, no release, no monit',
-      status({ release: '', pid: '', uptime: '', health: '000', monit: '' }),
+      status({ release: '', pid: '', uptime: '', health: '000', monit: '', last: '' }),
       base,
       { release: '-', running: false, health: 0 },
     ],
@@ -71,9 +72,39 @@ describe('parseStatus', () => {
     ],
     [
       'lines in any order, around blank space',
-      `\n${status({ monit: 'Not monitored', health: '0', uptime: '', pid: '', release: 'r1' })}\n\n`,
+      `\n${status({ last: '', monit: 'Not monitored', health: '0', uptime: '', pid: '', release: 'r1' })}\n\n`,
       base,
       { release: 'r1', running: false, health: 0, monit: 'Not monitored' },
+    ],
+    [
+      "the history's last deploy",
+      status({ ...ALL, last: LAST }),
+      base,
+      {
+        release: 'abc',
+        running: true,
+        pid: 42,
+        uptimeSeconds: 7,
+        health: 200,
+        monit: 'OK',
+        lastDeploy: {
+          at: '2026-12-06T08:01:02Z',
+          action: 'deploy',
+          operator: 'ana@laptop',
+          svcVersion: '0.4.0',
+          before: '-',
+          after: 'abcabcabcabc',
+          result: 'deployed',
+          seconds: 9,
+          reason: '',
+        },
+      },
+    ],
+    [
+      'a last line that is not a record is no last deploy',
+      status({ ...ALL, last: LAST.replace('deploy\t', 'deploy\u001b\t') }),
+      base,
+      { release: 'abc', running: true, pid: 42, uptimeSeconds: 7, health: 200, monit: 'OK' },
     ],
   ];
   it.each(cases)('%s', (_, output, manifest, want) => {
@@ -111,8 +142,13 @@ describe('parseStatus', () => {
     ],
     [
       'a missing key',
-      status({ release: 'abc', pid: '42', uptime: '7', health: '200' }),
+      status({ release: 'abc', pid: '42', uptime: '7', health: '200', last: '' }),
       'web1: status output lacks monit',
+    ],
+    [
+      'no history field (an older script)',
+      status({ release: 'abc', pid: '42', uptime: '7', health: '200', monit: '' }),
+      'web1: status output lacks last',
     ],
     [
       'a missing first key',
@@ -308,16 +344,17 @@ describe('stopping the deploy that holds the lock, by a real sh', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  beforeAll(() => mkdirSync(`${dir}/var/lib`, { recursive: true }));
   const startOf = (pid: number) => {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[19]!;
   };
   const script = (pid: number, start: string) => {
     const { lockFile } = lockPaths('svc-holder');
-    return stopHolderScript({ ...base, name: 'svc-holder' }, pid, start).replaceAll(
-      lockFile,
-      `${dir}/holder.lock`,
-    );
+    // The history (under /var/lib/svc/svc-holder) is moved into the scratch directory too.
+    return stopHolderScript({ ...base, name: 'svc-holder' }, pid, start)
+      .replaceAll(lockFile, `${dir}/holder.lock`)
+      .replaceAll(hostLayout('svc-holder').records, `${dir}/var/lib/svc/svc-holder`);
   };
 
   it.each([
@@ -397,7 +434,7 @@ describe('controlScript', () => {
       expect(lines).toContain(command);
       expect(lines).toContain(end);
       expect(script).toContain(until);
-      expect(script).toContain(`echo "${failure}" >&2; exit 1`);
+      expect(script).toContain(`{ hist_fail='${failure}'; echo "${failure}" >&2; exit 1; }`);
       expect(lines.slice(-2)).toEqual(['field pid "$(main_pid)"', '']);
       expect(lines).toContain('before=$(main_pid)');
       execFileSync('sh', ['-n'], { input: script });

@@ -14,7 +14,11 @@ umask 022
 # instead would pass the ignoring on to the install step and the daemons started here.)
 output=$(mktemp)
 exec 3>&1 1>>"$output" 2>&1
-say() { (printf '%s\n' "$*" >&3) 2>/dev/null || :; }
+# The last FAIL, STEP and EXITED are kept for the history's record (history-script.ts).
+say() {
+  case $* in "FAIL	"*) hist_fail=$*; hist_fail=${hist_fail#FAIL?} ;; "STEP	"*) hist_step=$*; hist_step=${hist_step#STEP?} ;; "EXITED	"*) hist_exited=$* ;; esac
+  (printf '%s\n' "$*" >&3) 2>/dev/null || :
+}
 hex() { od -An -v -tx1 | tr -d ' \n'; }
 # Whole seconds since boot into $up_s, read by the shell itself: the polling loops below run while
 # other hosts' services start on the same CPUs, so they avoid a process per iteration.
@@ -37,6 +41,9 @@ cleanup() {
   trap '' INT TERM HUP
   set +e
   if [ "$applying" = 1 ] && [ "$status" -ne 0 ]; then applying=0; say "FAILED	undoing"; undo; fi
+  # After undo, so the record names the release live now; a run that recorded its end already
+  # (a deploy that succeeded) records nothing here.
+  hist_exit "$status"
   if [ "$status" -ne 0 ]; then say "OUTPUT	$(tail -c 2048 "$output" | hex)"; fi
   case "$0" in /tmp/tmp.*) rm -f -- "$0" ;; esac
   [ -z "$stage" ] || rm -rf -- "$stage"
@@ -46,6 +53,86 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
+hist_records=/var/lib/svc/api-orders
+hist_current=/var/www/api-orders/current
+hist_open=0 hist_fail= hist_step= hist_exited= hist_pending=
+hist_release() {
+  hist_id=$(readlink -- "$hist_current" 2>/dev/null) || hist_id=
+  hist_id=${hist_id#releases/}; hist_id=${hist_id#/var/www/api-orders/releases/}
+  case $hist_id in '') hist_id=- ;; *[!0-9a-f]*) hist_id='?' ;; *) [ ${#hist_id} -eq 12 ] || hist_id='?' ;; esac
+}
+hist_now() { IFS=. read -r hist_up hist_rest < /proc/uptime; printf %s "$hist_up"; }
+hist_started() {
+  hist_st=
+  { read -r hist_stat < "/proc/$1/stat"; } 2>/dev/null || return 0
+  set -- ${hist_stat##*) }
+  shift 19 && hist_st=$1
+}
+hist_clean() { printf %s "$1" | tr '\t\r\n' '   ' | tr -d '\000-\037\177' | head -c 300; }
+hist_private() {
+  [ -d "$1" ] || mkdir -m 0700 -- "$1" 2>/dev/null || :
+  [ -d "$1" ] && [ ! -L "$1" ] || return 1
+  case $(stat -c '%u %a' -- "$1") in '0 '*[2367]? | '0 '*[2367]) return 1 ;; '0 '*) return 0 ;; *) return 1 ;; esac
+}
+hist_line() {
+  printf '1	%s	%s	%s	%s	%s	%s	%s	%s	%s' "$hist_at" "$hist_action" "$hist_operator" "$hist_version" "$hist_before" "$4" "$1" "$2" "$3"
+}
+hist_dirs() { hist_private "${hist_records%/*}" && hist_private "$hist_records" && hist_private /var/lib/svc/api-orders/history; }
+hist_append() {
+  hist_dirs || return 1
+  if [ -L /var/lib/svc/api-orders/history/records ] || { [ -e /var/lib/svc/api-orders/history/records ] && [ ! -f /var/lib/svc/api-orders/history/records ]; }; then return 1; fi
+  (
+    umask 077
+    exec 8>>/var/lib/svc/api-orders/history/lock
+    flock -w 30 8 || exit 1
+    for hist_p in /var/lib/svc/api-orders/history/pending.*; do
+      [ -f "$hist_p" ] && [ ! -L "$hist_p" ] && [ "$hist_p" != "$hist_pending" ] || continue
+      { IFS= read -r hist_l; read -r hist_pid hist_pst; } < "$hist_p" || { rm -f -- "$hist_p"; continue; }
+      hist_started "$hist_pid"
+      if [ -n "$hist_st" ] && [ "$hist_st" = "$hist_pst" ]; then continue; fi
+      printf '%s\n' "$hist_l" >> /var/lib/svc/api-orders/history/records || exit 1
+      rm -f -- "$hist_p"
+    done
+    printf '%s\n' "$1" >> /var/lib/svc/api-orders/history/records || exit 1
+    [ -z "$hist_pending" ] || rm -f -- "$hist_pending"
+    [ ! -L /var/lib/svc/api-orders/history/records ] && chmod 0600 -- /var/lib/svc/api-orders/history/records
+    if [ "$(wc -l < /var/lib/svc/api-orders/history/records)" -gt 1000 ]; then
+      rm -f -- /var/lib/svc/api-orders/history/records.svc-new
+      { tail -n 1000 -- /var/lib/svc/api-orders/history/records > /var/lib/svc/api-orders/history/records.svc-new && mv -f -T -- /var/lib/svc/api-orders/history/records.svc-new /var/lib/svc/api-orders/history/records; } || rm -f -- /var/lib/svc/api-orders/history/records.svc-new
+    fi
+  )
+}
+hist_begin() {
+  hist_action=$1 hist_operator=$2 hist_version=$3
+  hist_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  hist_t0=$(hist_now)
+  hist_release; hist_before=$hist_id
+  if [ "${4-}" = later ] && [ ! -e "$hist_records" ] && [ ! -L "$hist_records" ]; then hist_open=1; return 0; fi
+  hist_dirs || return 1
+  hist_started $$
+  hist_pending=/var/lib/svc/api-orders/history/pending.$$
+  rm -f -- "$hist_pending" "$hist_pending.new" || return 1
+  (umask 077; printf '%s\n%s %s\n' "$(hist_line interrupted - 'killed before it could record how it ended' '?')" "$$" "$hist_st" > /var/lib/svc/api-orders/history/pending."$$".new) || return 1
+  mv -f -T -- "$hist_pending.new" "$hist_pending" || return 1
+  hist_open=1
+}
+hist_end() {
+  [ "$hist_open" = 1 ] || return 0
+  hist_release
+  hist_append "$(hist_line "$1" "$(( $(hist_now) - hist_t0 ))" "$(hist_clean "$2")" "$hist_id")" || return 1
+  hist_open=0
+}
+hist_exit() {
+  [ "$hist_open" = 1 ] || return 0
+  case $1 in
+    0) hist_end done '' ;;
+    77) hist_x=${hist_exited#EXITED?}; hist_how=${hist_x%%	*}; hist_ds=${hist_x##*	}
+        case $hist_ds in ''|*[!0-9]*) ;; *) [ -n "$hist_fail" ] || hist_fail="the new release exited${hist_how:+ ($hist_how)} $((hist_ds / 10)).$((hist_ds % 10)) s after start" ;; esac
+        hist_end 'rolled back' "${hist_fail:-the new release failed its health check}" ;;
+    130) hist_end interrupted 'interrupted (Ctrl-C or svc unlock --force): what it had applied was undone' ;;
+    *) hist_end failed "${hist_fail:-exit $1${hist_step:+ after $hist_step}}" ;;
+  esac || :
+}
 monit_has() { # name yes|no tries
   tries=0
   while :; do
@@ -546,6 +633,7 @@ SVC_EOF_n0nce
 digest=${digest%% *}
 if [ "$digest" != ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff ]; then say "STALE"; exit 76; fi
 say "STEP	facts unchanged since the plan"
+hist_begin deploy unknown unknown later || { say "FAIL	svc cannot keep its history in /var/lib/svc/api-orders/history (not root's own private directory, or not writable)"; exit 1; }
 undo() {
 { [ "$activated" != 1 ] || { rm -f -- /etc/monit/conf.d/api-orders; }; } || say "WARNING	undo step 1 failed"
 { [ "$activated" != 1 ] || { monit reload && monit_gone api-orders; }; } || say "WARNING	undo step 2 failed"
@@ -645,4 +733,5 @@ printf '%s' '/etc/default/api-orders
 ' > /var/lib/svc/api-orders/installed.list.svc-new
 mv -f -T -- /var/lib/svc/api-orders/installed.json.svc-new /var/lib/svc/api-orders/installed.json
 mv -f -T -- /var/lib/svc/api-orders/installed.list.svc-new /var/lib/svc/api-orders/installed.list
+hist_end deployed '' || { say "FAIL	the deploy is live, but its record could not be appended to the history"; exit 1; }
 say "DONE	abc123abc123"

@@ -11,7 +11,11 @@ umask 022
 # instead would pass the ignoring on to the install step and the daemons started here.)
 output=$(mktemp)
 exec 3>&1 1>>"$output" 2>&1
-say() { (printf '%s\n' "$*" >&3) 2>/dev/null || :; }
+# The last FAIL, STEP and EXITED are kept for the history's record (history-script.ts).
+say() {
+  case $* in "FAIL	"*) hist_fail=$*; hist_fail=${hist_fail#FAIL?} ;; "STEP	"*) hist_step=$*; hist_step=${hist_step#STEP?} ;; "EXITED	"*) hist_exited=$* ;; esac
+  (printf '%s\n' "$*" >&3) 2>/dev/null || :
+}
 hex() { od -An -v -tx1 | tr -d ' \n'; }
 # Whole seconds since boot into $up_s, read by the shell itself: the polling loops below run while
 # other hosts' services start on the same CPUs, so they avoid a process per iteration.
@@ -34,6 +38,9 @@ cleanup() {
   trap '' INT TERM HUP
   set +e
   if [ "$applying" = 1 ] && [ "$status" -ne 0 ]; then applying=0; say "FAILED	undoing"; undo; fi
+  # After undo, so the record names the release live now; a run that recorded its end already
+  # (a deploy that succeeded) records nothing here.
+  hist_exit "$status"
   if [ "$status" -ne 0 ]; then say "OUTPUT	$(tail -c 2048 "$output" | hex)"; fi
   case "$0" in /tmp/tmp.*) rm -f -- "$0" ;; esac
   [ -z "$stage" ] || rm -rf -- "$stage"
