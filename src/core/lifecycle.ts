@@ -24,7 +24,8 @@ http_code() {
   else node -e 'require("http").get(process.argv[1],{timeout:3000},r=>console.log(r.statusCode)).on("error",()=>console.log(0))' "$1"; fi
 }`;
 
-function preamble(manifest: Manifest): string {
+/** The helpers and the service's names, shared by these scripts and `svc top`'s (top-script.ts). */
+export function lifecyclePreamble(manifest: Manifest): string {
   const layout = hostLayout(manifest.name);
   return [
     HELPERS,
@@ -49,7 +50,7 @@ export function statusScript(manifest: Manifest): string {
   const url =
     manifest.port !== undefined ? `http://127.0.0.1:${manifest.port}${manifest.health ?? '/'}` : '';
   return [
-    preamble(manifest),
+    lifecyclePreamble(manifest),
     `field release "$(readlink "$current" 2>/dev/null | sed 's#^releases/##' || true)"`,
     `pid=$(main_pid)`,
     `field pid "$pid"`,
@@ -123,7 +124,7 @@ export function controlScript(manifest: Manifest, action: ControlAction): string
     : shellCommand(serviceControl(manifest.init, manifest.monit, action, manifest.name));
   const wait = manifest.stopTimeout + 15;
   return [
-    preamble(manifest),
+    lifecyclePreamble(manifest),
     `before=$(main_pid)`,
     `${command} >&2`,
     `end=$(( $(date +%s) + ${action === 'stop' ? wait : 60} ))`,
