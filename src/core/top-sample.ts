@@ -70,7 +70,7 @@ export function parseTopOutput(output: string, host: string): TopSample {
     const text = decodeHex(value);
     return text === '' ? undefined : text;
   };
-  const process = (line: string, fields: string[]): TopProcess => {
+  const processOf = (line: string, fields: string[]): TopProcess => {
     if (fields.length !== 6) throw bad(line, 'fields');
     return {
       pid: number(line, fields[1])!,
@@ -85,7 +85,7 @@ export function parseTopOutput(output: string, host: string): TopSample {
   const seen = new Set<string>();
   const order = ['K', 'T0', 'T', 'S', 'D', 'F', 'I', 'M', 'R', 'H'];
   const sample: Partial<TopSample> & { processes: TopProcess[] } = { processes: [] };
-  let firstProcesses: TopProcess[] = [];
+  const firstProcesses: TopProcess[] = [];
   let firstUptime: number | undefined;
   let last = -1;
   for (const line of lines.slice(1, -1)) {
@@ -97,7 +97,7 @@ export function parseTopOutput(output: string, host: string): TopSample {
       if (last !== place) throw bad(line, 'out of place');
       const list = tag === 'C' ? firstProcesses : sample.processes;
       if (list.length >= MAX_PROCESSES) throw bad(line, `more than ${MAX_PROCESSES} processes`);
-      list.push(process(line, fields));
+      list.push(processOf(line, fields));
       continue;
     }
     const index = order.indexOf(tag);

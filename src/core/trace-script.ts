@@ -16,8 +16,10 @@ export const TRACE_EXIT = { notRunning: 3, noTracer: 4 } as const;
 const MAX_TOUCHED = 2000;
 
 /**
- * strace's own lines: `PID syscall(FD<what>, ...` with -y naming each descriptor. Counts each
- * descriptor named first in a call (the one the call is about), prints the top 20 as
+ * strace's own lines: `PID syscall(FD<what>, ...` with -yy naming each descriptor (a TCP
+ * socket by its addresses). Counts each descriptor named first in a call (the one the call is
+ * about): a connection by its local address and peer address (the peer's port, different for
+ * each connection, left out), other sockets and pipes by kind; prints the top 20 as
  * `T count hex`; then the summary table (-C prints it after the calls) as `Y line`, hex. Every
  * text from the trace leaves hex-encoded: paths and addresses are the service's to choose.
  */
@@ -28,6 +30,8 @@ const AGGREGATE = String.raw`aggregate() {
     /^% time/ { summary = 1 }
     summary { print "Y\t" hex($0); next }
     { if (match($0, /\([0-9]+<[^>]*>/)) { k = substr($0, RSTART + 1, RLENGTH - 2); sub(/^[0-9]+</, "", k)
+        if (k ~ /^(TCP|TCPv6|UDP|UDPv6):\[.*->.*:[0-9]+\]$/) sub(/:[0-9]+\]$/, "]", k)
+        else if (k ~ /^(socket|pipe):\[[0-9]+\]$/) sub(/:\[[0-9]+\]$/, "", k)
         if ((k in n) || count < max) { if (!(k in n)) count++; n[k]++ } else other++ } }
     END { for (k in n) print n[k] "\t" hex(k) > "/dev/stderr"; if (other) print other "\t" hex("(others)") > "/dev/stderr" }
   ' 2>"$tmp/touched"
@@ -58,7 +62,7 @@ export function traceScript(manifest: Manifest, seconds: number): string {
     'agg_pid=$!',
     'set --; for p in $pids; do set -- "$@" -p "$p"; done',
     'exec 3<&0 </dev/null',
-    'strace -f -C -w -y -qq -o "$tmp/lines" "$@" 3<&- 2>"$tmp/err" &',
+    'strace -f -C -w -yy -qq -o "$tmp/lines" "$@" 3<&- 2>"$tmp/err" &',
     'st_pid=$!',
     // The watcher reads with sh's own read (no cat of its own): killed below, nothing of it stays
     // behind to signal a pid that may have been reused by then.

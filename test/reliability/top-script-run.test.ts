@@ -159,10 +159,11 @@ describe('the top script on a real process tree', () => {
   }, 40_000);
 
   it('a stopped service: no pid, no tree, nothing counted, the health URL unanswered', async () => {
+    // OpenRC without monit: no pid (no supervise-daemon child_pid), no source of restarts.
     const manifest: Manifest = {
       ...base,
       name: 'api-toptest-none',
-      init: 'monit',
+      init: 'openrc',
       monit: false,
       port: 1,
     };
@@ -174,14 +175,16 @@ describe('the top script on a real process tree', () => {
   });
 
   it('a command name with spaces, parentheses and a newline does not shift the fields', async () => {
-    // exec -a sets argv[0], and the kernel's comm follows the executable; prctl is what sets comm.
+    // node sets its own name (prctl PR_SET_NAME, 15 bytes at most) from process.title.
     const odd = spawn(
       process.execPath,
-      ['-e', "process.title = 'x) S 1 1 (y\\n'; setTimeout(() => {}, 60000)"],
+      ['-e', "process.title = 'x) S 1\\n1 (y'; setTimeout(() => {}, 60000)"],
       { stdio: 'ignore' },
     );
     try {
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      const named = () => readFileSync(`/proc/${odd.pid}/stat`, 'utf8').includes('(x) S 1\n1 (y) S ');
+      for (let waited = 0; waited < 100 && !named(); waited++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
       const name = 'api-toptest-odd';
       const layout = hostLayout(name);
       mkdirSync(dirname(`${dir}${layout.pidfile}`), { recursive: true });
@@ -199,7 +202,7 @@ describe('the top script on a real process tree', () => {
         `${dir}${layout.pidfile}`,
       );
       const comm = readFileSync(`/proc/${odd.pid}/stat`, 'utf8');
-      expect(comm).toContain('x) S 1 1 (y');
+      expect(comm).toContain('(x) S 1\n1 (y) S ');
       const sample = parseTopOutput(await run(script), 'local');
       expect(sample.processes[0]).toMatchObject({
         pid: odd.pid,

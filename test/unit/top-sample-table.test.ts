@@ -71,6 +71,9 @@ const FULL: TopSample = {
   health: { status: 200, ms: 4 },
 };
 
+// A worker has no health URL: its sample has no health key at all.
+const { health: _health, ...withoutHealth } = FULL;
+
 describe('parseTopOutput', () => {
   const cases: [string, string, TopSample][] = [
     ['everything reported', output(), FULL],
@@ -101,8 +104,7 @@ describe('parseTopOutput', () => {
       'a worker (no health URL), no monit, no restart count, no init word, no release',
       output({ h: 'H\t-\t-', m: 'M\t', r: 'R\t-', i: 'I\t', f: 'F\t\t-\t1700003600' }),
       {
-        ...FULL,
-        health: undefined,
+        ...withoutHealth,
         monit: undefined,
         restarts: undefined,
         initState: undefined,
@@ -205,7 +207,7 @@ describe('parseTopOutput', () => {
     [
       'a word longer than 256 bytes',
       output({ m: `M\t${'41'.repeat(257)}` }),
-      `web1: unexpected top output (not hex): "M\\t${'41'.repeat(38)}4"`,
+      `web1: unexpected top output (not hex): "M\\t${'41'.repeat(39)}"`,
     ],
     [
       'a latency without a status',
@@ -421,9 +423,9 @@ describe('the table', () => {
       'host',
     );
     expect(lines).toStrictEqual([
-      'HOST    STATE    MONIT   PID  UPTIME  RESTARTS  CPU%  RSS  THR  FDS  CONN  OK  MS  RELEASE      DEPLOYED',
+      'HOST    STATE    MONIT   PID  UPTIME  RESTARTS  CPU%  RSS  THR  FDS  CONN   OK  MS  RELEASE     DEPLOYED',
       'sbx-1   running  OK     4242      2h         1  12.3  52M   11   23     2  200   3  abc\\x1b[2J  90s ago',
-      'sbx-10  stopped  -         -       -         -     -    -    -    -     -  -    -  -            -',
+      'sbx-10  stopped  -         -       -         -     -    -    -    -     -    -   -  -           -',
     ]);
   });
 
@@ -450,6 +452,6 @@ describe('the table', () => {
         ],
         12_000,
       ),
-    ).toBe('not answering: sbx-10 (7s: no\\nanswer), sbx-2 (11s: the connection was lost)');
+    ).toBe('not answering: sbx-10 (7s: no\\x0aanswer), sbx-2 (11s: the connection was lost)');
   });
 });
