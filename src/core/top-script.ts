@@ -3,6 +3,7 @@
 // record per line (top-sample.ts parses them strictly). Every value from the manifest is
 // shell-quoted; everything the host or the service controls (release name, monit's word, the
 // init system's state) leaves the host hex-encoded, and everything else is a number.
+import { hostLayout } from './layout.js';
 import { lifecyclePreamble } from './lifecycle.js';
 import type { Manifest } from './manifest.js';
 import { shellQuote as q } from './quote.js';
@@ -47,18 +48,25 @@ const DESCRIPTORS = String.raw`descriptors() {
 }`;
 
 /**
- * Restarts since the service was last started on request (a deploy, svc start|restart):
- * systemd's NRestarts (reset by every explicit start), plus, when monit watches the service, the
- * restarts monit's log records after the last action on user request ("trying to restart" is
- * what monit logs when it restarts on its own). Read from the last 1 MiB of the log monitrc names.
+ * Restarts since the last deploy, by monit: `'NAME' trying to restart` lines in monit's log (the
+ * file monitrc's `set log` names; its last 1 MiB) stamped after the deploy finished (the mtime of
+ * svc's records, written once the deploy is healthy and done), except the one that follows a
+ * `restart on user request` (svc restart). A death, and a failed health check, both log it;
+ * the deploy's own start (before the records are written) and svc start do not count. Compared
+ * as ISO 8601 text in the host's own zone, to the second (strictly after); a log in another
+ * format (no ISO 8601 stamp on any line), or no deploy, is unknown (-). A line cut by the
+ * 1 MiB, or a message's continuation line, is skipped.
  */
 const MONIT_RESTARTS = String.raw`monit_restarts() {
   log=$(sed -n 's/^[[:space:]]*set[[:space:]][[:space:]]*log\(file\)\{0,1\}[[:space:]][[:space:]]*\(\/[^[:space:]]*\).*/\2/p' /etc/monit/monitrc /etc/monitrc 2>/dev/null | head -n 1)
-  [ -n "$log" ] && [ -f "$log" ] || { echo -; return; }
-  tail -c 1048576 "$log" | grep -F -- "'$name' " | awk '
-    / on user request/ { n = 0; next }
-    / trying to restart/ { n++ }
-    END { print n + 0 }'
+  deployed=$(stat -c %Y "$records" 2>/dev/null) && [ -n "$log" ] && [ -f "$log" ] || { echo -; return; }
+  since=$(date -d "@$deployed" +%Y-%m-%dT%H:%M:%S%z) || { echo -; return; }
+  tail -c 1048576 "$log" | grep -F -- "'$name' " | awk -v since="[$since]" -v who="'$name'" '
+    substr($0, 1, 6) !~ /^\[[0-9][0-9][0-9][0-9]-$/ { other++; next }
+    { iso++ }
+    index($0, who " restart on user request") { asked = 1; next }
+    index($0, who " trying to restart") { if (asked) asked = 0; else if (substr($0, 1, length(since)) > since) n++ }
+    END { print (other && !iso ? "-" : n + 0) }'
 }`;
 
 export interface TopScriptOptions {
@@ -79,6 +87,7 @@ export function topScript(manifest: Manifest, options: TopScriptOptions): string
     TREE,
     DESCRIPTORS,
     MONIT_RESTARTS,
+    `records=${q(`${hostLayout(manifest.name).records}/installed.json`)}`,
     `echo 'B ${TOP_FORMAT}'`,
     `printf 'K\\t%s\\t%s\\n' "$(getconf CLK_TCK 2>/dev/null || echo 100)" "$(getconf PAGESIZE 2>/dev/null || echo 4096)"`,
     'pid=$(main_pid)',

@@ -121,12 +121,18 @@ describe('svc top --once --json', () => {
       health: 200,
       threads: expect.any(Number),
     });
+    // The deploy's own start is no restart.
+    expect([one.restarts, two.restarts]).toStrictEqual([0, 0]);
     expect(one.release).toMatch(/^[0-9a-f]{12}$/);
     expect(one.deployedAgoSeconds).toBeGreaterThanOrEqual(0);
   }, 90_000);
 
   it('counts a restart when the process is killed and monit brings it back, on that host only', async () => {
+    // svc restart, asked for, is no restart of monit's.
+    const asked = await svc(['restart', 'sandbox']);
+    expect(asked.code, asked.stderr).toBe(0);
     const rows = await topOnce();
+    expect(rows['sbx-1']!.restarts).toBe(0);
     const { pid } = hostView('sbx-1');
     onHost('sbx-1', `kill -KILL ${pid}`);
     let now = rows;

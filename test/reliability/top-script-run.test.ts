@@ -11,6 +11,7 @@ import {
   readFileSync,
   rmSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -65,7 +66,7 @@ function children(pid: number): number[] {
 function moved(script: string): string {
   const layout = hostLayout(NAME);
   let text = script;
-  for (const path of [layout.current, layout.pidfile, '/etc/monit/monitrc'])
+  for (const path of [layout.current, layout.pidfile, layout.records, '/etc/monit/monitrc'])
     text = text.replaceAll(path, `${dir}${path}`);
   return text;
 }
@@ -75,7 +76,8 @@ function run(script: string): Promise<string> {
     execFile(
       'sh',
       ['-c', script],
-      { encoding: 'utf8', timeout: 30_000 },
+      // TZ=UTC: the host's zone, in which the script writes the deploy's time as monit would.
+      { encoding: 'utf8', timeout: 30_000, env: { ...process.env, TZ: 'UTC' } },
       (error, stdout, stderr) =>
         error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
     ),
@@ -101,16 +103,29 @@ beforeAll(async () => {
   writeFileSync(`${dir}${layout.pidfile}`, `${server.pid}\n`);
   mkdirSync(`${dir}/etc/monit`, { recursive: true });
   writeFileSync(`${dir}/etc/monit/monitrc`, `set daemon 5\n  set   log ${dir}/monit.log\n`);
-  // Restarts count from the last action on request; another service's lines never count.
+  // Restarts by monit since the deploy finished (the records' mtime, 07:00:30 UTC): not the
+  // deploy's own start before it, not one in the same second, not the one svc restart asks for,
+  // not another service's; a continuation line naming the service is skipped.
+  const records = `${dir}${hostLayout(NAME).records}/installed.json`;
+  mkdirSync(dirname(records), { recursive: true });
+  writeFileSync(records, '{}');
+  const finished = new Date('2026-12-06T07:00:30Z');
+  utimesSync(records, finished, finished);
+  const at = (time: string) => `[2026-12-06T${time}+0000]`;
   writeFileSync(
     `${dir}/monit.log`,
     [
-      `[2026-12-06T07:00:00+0000] info     : '${NAME}' trying to restart`,
-      `[2026-12-06T07:00:01+0000] info     : '${NAME}' restart on user request`,
-      `[2026-12-06T07:01:00+0000] error    : '${NAME}' process is not running`,
-      `[2026-12-06T07:01:00+0000] info     : '${NAME}' trying to restart`,
-      `[2026-12-06T07:01:05+0000] info     : '${NAME}2' trying to restart`,
-      `[2026-12-06T07:02:00+0000] info     : '${NAME}' trying to restart`,
+      `${at('06:59:00')} info     : '${NAME}' trying to restart`,
+      `${at('07:00:22')} error    : '${NAME}' process is not running`,
+      `${at('07:00:22')} info     : '${NAME}' trying to restart`,
+      `${at('07:00:30')} info     : '${NAME}' trying to restart`,
+      `${at('07:01:00')} error    : '${NAME}' process is not running`,
+      `${at('07:01:00')} info     : '${NAME}' trying to restart`,
+      `${at('07:01:05')} info     : '${NAME}2' trying to restart`,
+      `${at('07:01:30')} info     : '${NAME}' restart on user request`,
+      `${at('07:01:30')} info     : '${NAME}' trying to restart`,
+      ` continued: '${NAME}' trying to restart`,
+      `${at('07:02:00')} info     : '${NAME}' trying to restart`,
       '',
     ].join('\n'),
   );
@@ -182,7 +197,8 @@ describe('the top script on a real process tree', () => {
       { stdio: 'ignore' },
     );
     try {
-      const named = () => readFileSync(`/proc/${odd.pid}/stat`, 'utf8').includes('(x) S 1\n1 (y) S ');
+      const named = () =>
+        readFileSync(`/proc/${odd.pid}/stat`, 'utf8').includes('(x) S 1\n1 (y) S ');
       for (let waited = 0; waited < 100 && !named(); waited++)
         await new Promise((resolve) => setTimeout(resolve, 100));
       const name = 'api-toptest-odd';
