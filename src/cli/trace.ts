@@ -83,11 +83,16 @@ export function traceCommand(): Command {
                   );
               },
             });
+            const output = result.stdout.toString('utf8');
+            // Ctrl-C: the host stops the tracer and still sends what it saw; sudo may then end
+            // by the relayed signal rather than with the script's status. A whole report is kept.
+            if (controller.signal.aborted && output.endsWith('\nE\n'))
+              return { host, report: parseTraceOutput(output, host.name) };
             if (result.code !== 0) {
               const said = result.stderr.toString('utf8').trim().split('\n').at(-1);
               return { host, error: said || `tracing failed (exit ${result.code})` };
             }
-            return { host, report: parseTraceOutput(result.stdout.toString('utf8'), host.name) };
+            return { host, report: parseTraceOutput(output, host.name) };
           } catch (error) {
             const message = (error as Error).message;
             const problem = connectProblem(message);

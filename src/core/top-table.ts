@@ -66,7 +66,18 @@ const HEADER = [
   'DEPLOYED',
 ];
 /** Columns whose values line up on the right (numbers). */
-const RIGHT = new Set(['PID', 'UPTIME', 'RESTARTS', 'CPU%', 'RSS', 'THR', 'FDS', 'CONN', 'OK', 'MS']);
+const RIGHT = new Set([
+  'PID',
+  'UPTIME',
+  'RESTARTS',
+  'CPU%',
+  'RSS',
+  'THR',
+  'FDS',
+  'CONN',
+  'OK',
+  'MS',
+]);
 
 function cells(row: TopRow): string[] {
   const n = (value: number | undefined) => (value === undefined ? '-' : String(value));

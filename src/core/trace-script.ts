@@ -74,6 +74,10 @@ export function traceScript(manifest: Manifest, seconds: number): string {
     // A signal relayed by sshd (Ctrl-C) interrupts strace too; wait again until it has detached.
     `trap 'kill -TERM "$st_pid" 2>/dev/null' INT TERM HUP`,
     'set +e',
+    // strace, having detached and written its summary, ends itself with the signal it got, and sh
+    // reports that ("Terminated") on stderr, whose last line svc shows as a failure's reason:
+    // nothing from here on has anything else to say there (strace's own errors are in $tmp/err).
+    'exec 2>/dev/null',
     'while kill -0 "$st_pid" 2>/dev/null; do wait "$st_pid"; done',
     'kill "$watch_pid" "$timer_pid" 2>/dev/null',
     // A strace that never opened its output (it could not start) leaves aggregate waiting to

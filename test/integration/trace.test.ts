@@ -55,6 +55,7 @@ const detached = () => {
 function startTrace(seconds: number): {
   child: ChildProcess;
   stderr: () => string;
+  stdout: () => string;
   exited: Promise<number | null>;
 } {
   const child = spawn(SVC, ['trace', 'sandbox', '--seconds', String(seconds), '--dir', project], {
@@ -63,11 +64,12 @@ function startTrace(seconds: number): {
   });
   running.add(child);
   let stderr = '';
+  let stdout = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdout!.resume();
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const exited = new Promise<number | null>((done) => child.once('close', (code) => done(code)));
   void exited.then(() => running.delete(child));
-  return { child, stderr: () => stderr, exited };
+  return { child, stderr: () => stderr, stdout: () => stdout, exited };
 }
 
 beforeAll(async () => {
@@ -162,6 +164,8 @@ describe('svc trace', () => {
     trace.child.kill('SIGINT');
     expect(await trace.exited, trace.stderr()).toBe(0);
     expect(Date.now() - began).toBeLessThan(15_000);
+    // What it saw until then: the table.
+    expect(trace.stdout()).toMatch(/^sbx-1: strace, pids \d+[\s\S]*\n +SYSCALL +CALLS/);
     expect(await eventually(detached, 10), JSON.stringify(tracers())).toBe(true);
   }, 90_000);
 
