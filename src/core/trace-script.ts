@@ -17,7 +17,7 @@ const MAX_TOUCHED = 2000;
 
 /**
  * strace's own lines: `PID syscall(FD<what>, ...` with -yy naming each descriptor (a TCP
- * socket by its addresses). Counts each descriptor named first in a call (the one the call is
+ * socket by its addresses, `TCP:[a:p->b:q]`: the `->` is part of the name, not its end). Counts each descriptor named first in a call (the one the call is
  * about): a connection by its local address and peer address (the peer's port, different for
  * each connection, left out), other sockets and pipes by kind; prints the top 20 as
  * `T count hex`; then the summary table (-C prints it after the calls) as `Y line`, hex. Every
@@ -29,7 +29,7 @@ const AGGREGATE = String.raw`aggregate() {
     BEGIN { for (i = 0; i < 256; i++) ord[sprintf("%c", i)] = i; summary = 0 }
     /^% time/ { summary = 1 }
     summary { print "Y\t" hex($0); next }
-    { if (match($0, /\([0-9]+<[^>]*>/)) { k = substr($0, RSTART + 1, RLENGTH - 2); sub(/^[0-9]+</, "", k)
+    { if (match($0, /\([0-9]+<([^>]|->)*>/)) { k = substr($0, RSTART + 1, RLENGTH - 2); sub(/^[0-9]+</, "", k)
         if (k ~ /^(TCP|TCPv6|UDP|UDPv6):\[.*->.*:[0-9]+\]$/) sub(/:[0-9]+\]$/, "]", k)
         else if (k ~ /^(socket|pipe):\[[0-9]+\]$/) sub(/:\[[0-9]+\]$/, "", k)
         if ((k in n) || count < max) { if (!(k in n)) count++; n[k]++ } else other++ } }

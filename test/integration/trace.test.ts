@@ -140,7 +140,7 @@ describe('svc trace', () => {
     ).toBe(true);
     expect(report.total!.calls).toBeGreaterThan(10);
     expect(
-      report.touched.some((t) => /^TCP:/.test(t.what)),
+      report.touched.some((t) => /^TCP:\[[\d.]+:3000->[\d.]+\]$/.test(t.what)),
       JSON.stringify(report.touched),
     ).toBe(true);
     expect(report.open.some((o) => o.what === 'socket')).toBe(true);

@@ -72,7 +72,8 @@ const FULL: TopSample = {
 };
 
 // A worker has no health URL: its sample has no health key at all.
-const { health: _health, ...withoutHealth } = FULL;
+const withoutHealth: TopSample = { ...FULL };
+delete withoutHealth.health;
 
 describe('parseTopOutput', () => {
   const cases: [string, string, TopSample][] = [
