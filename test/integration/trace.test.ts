@@ -155,11 +155,14 @@ describe('svc trace', () => {
   }, 90_000);
 
   it('Ctrl-C ends the trace early with what it saw, and detaches', async () => {
+    load = startBoundedLoad();
     const trace = startTrace(60);
     expect(
       await eventually(() => tracers().tracerPids.some((p) => p !== 0), 20),
       trace.stderr(),
     ).toBe(true);
+    // Attached and seeing calls for a moment (an idle server may finish none in a short trace).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
     const began = Date.now();
     trace.child.kill('SIGINT');
     expect(await trace.exited, trace.stderr()).toBe(0);
