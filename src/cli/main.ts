@@ -19,6 +19,8 @@ import { newCommand } from './new.js';
 import { planCommand } from './plan.js';
 import { rollbackCommand } from './rollback.js';
 import { sandboxCommand } from './sandbox.js';
+import { topCommand } from './top.js';
+import { traceCommand } from './trace.js';
 import { trustCommand } from './trust.js';
 import { updateCommand } from './update.js';
 import { SVC_VERSION } from './version.js';
@@ -53,6 +55,8 @@ export function buildProgram(): Command {
     planCommand(),
     deployCommand(),
     statusCommand(),
+    topCommand(),
+    traceCommand(),
     controlCommand('start'),
     controlCommand('stop'),
     controlCommand('restart'),

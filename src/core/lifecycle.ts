@@ -32,7 +32,8 @@ http_code() {
   else node -e 'require("http").get(process.argv[1],{timeout:3000},r=>console.log(r.statusCode)).on("error",()=>console.log(0))' "$1"; fi
 }`;
 
-function preamble(manifest: Manifest): string {
+/** The helpers and the service's names, shared by these scripts and `svc top`'s (top-script.ts). */
+export function lifecyclePreamble(manifest: Manifest): string {
   const layout = hostLayout(manifest.name);
   return [
     HELPERS,
@@ -57,7 +58,7 @@ export function statusScript(manifest: Manifest): string {
   const url =
     manifest.port !== undefined ? `http://127.0.0.1:${manifest.port}${manifest.health ?? '/'}` : '';
   return [
-    preamble(manifest),
+    lifecyclePreamble(manifest),
     `field release "$(readlink "$current" 2>/dev/null | sed 's#^releases/##' || true)"`,
     `pid=$(main_pid)`,
     `field pid "$pid"`,
@@ -147,7 +148,7 @@ export function controlScript(
   const wait = manifest.stopTimeout + 15;
   const failing = (why: string) => `{ hist_fail=${q(why)}; echo "${why}" >&2; exit 1; }`;
   return [
-    preamble(manifest),
+    lifecyclePreamble(manifest),
     ...historyStart(manifest, action, who),
     `before=$(main_pid)`,
     // A start of a running service, a stop of a stopped one: recorded as unchanged.

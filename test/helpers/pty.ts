@@ -45,11 +45,18 @@ export class PtySession {
   private readonly exited: Promise<Exit>;
   private exit: Exit | undefined;
 
-  constructor(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
+  /**
+   * `then`: a shell command run on the same terminal after svc exits (say `stty -a`, to see the
+   * terminal svc left behind); without it svc is exec'd.
+   */
+  constructor(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}, then?: string) {
     // `script` gives the pty no size when its stdin is a pipe (0 columns); set one so prompts and
     // progress lay out as on a real terminal, then exec so svc is the session's process.
     const svc = [process.execPath, SVC, ...args].map(shellQuote).join(' ');
-    const command = `stty cols 100 rows 40 2>/dev/null; exec ${svc}`;
+    const command =
+      then === undefined
+        ? `stty cols 100 rows 40 2>/dev/null; exec ${svc}`
+        : `stty cols 100 rows 40 2>/dev/null; ${svc}; echo "svc-exit=$?"; ${then}`;
     this.child = spawn('script', ['-qec', command, '/dev/null'], {
       cwd,
       env: childEnv(env),
@@ -68,6 +75,11 @@ export class PtySession {
       });
     });
     this.exited.catch(() => undefined);
+  }
+
+  /** What the terminal was sent so far, escape sequences and all. */
+  get rawOutput(): string {
+    return this.raw;
   }
 
   /** What the terminal showed so far, without escape sequences. */

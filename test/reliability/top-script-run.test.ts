@@ -1,0 +1,231 @@
+// svc top's script run by a real sh on this machine against a real process tree (a node server
+// with a child, keeping three connections open and busy half of the time), with the layout's
+// paths and monitrc moved into a scratch directory. What it reports is held to what the kernel
+// says of the same processes, read here independently (/proc/PID/status, /proc/PID/fd).
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostLayout } from '../../src/core/layout.js';
+import type { Manifest } from '../../src/core/manifest.js';
+import { parseTopOutput, topRow } from '../../src/core/top-sample.js';
+import { topScript } from '../../src/core/top-script.js';
+import { manifest as base } from '../helpers/plan-fixtures.js';
+
+const NAME = 'api-toptest';
+
+// The server: a child that sleeps, three connections kept open, a busy loop half of each 100 ms.
+const SERVER = String.raw`
+const http = require('http');
+const { spawn } = require('child_process');
+spawn('sleep', ['600'], { stdio: 'ignore' });
+setInterval(() => { const end = Date.now() + 50; while (Date.now() < end); }, 100);
+const server = http.createServer((req, res) => res.end('ok'));
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\n'));
+`;
+
+let dir = '';
+let server: ChildProcess;
+let port = 0;
+const clients: Socket[] = [];
+
+function statusField(pid: number, field: string): number {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text)?.[1]);
+}
+
+function children(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        return (
+          readFileSync(`/proc/${entry}/stat`, 'utf8').replace(/.*\) /s, '').split(' ')[1] ===
+          String(pid)
+        );
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** The script with the pidfile, `current` and monitrc moved below the scratch directory. */
+function moved(script: string): string {
+  const layout = hostLayout(NAME);
+  let text = script;
+  for (const path of [layout.current, layout.pidfile, layout.records, '/etc/monit/monitrc'])
+    text = text.replaceAll(path, `${dir}${path}`);
+  return text;
+}
+
+function run(script: string): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(
+      'sh',
+      ['-c', script],
+      // TZ=UTC: the host's zone, in which the script writes the deploy's time as monit would.
+      { encoding: 'utf8', timeout: 30_000, env: { ...process.env, TZ: 'UTC' } },
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+    ),
+  );
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'svc-top-run-'));
+  server = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  port = await new Promise<number>((resolve, reject) => {
+    server.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+    server.once('exit', () => reject(new Error('the test server exited')));
+  });
+  for (let i = 0; i < 3; i++) {
+    const socket = connect(port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    clients.push(socket);
+  }
+  const layout = hostLayout(NAME);
+  mkdirSync(`${dir}${layout.releases}/abc123abc123`, { recursive: true });
+  symlinkSync('releases/abc123abc123', `${dir}${layout.current}`);
+  mkdirSync(dirname(`${dir}${layout.pidfile}`), { recursive: true });
+  writeFileSync(`${dir}${layout.pidfile}`, `${server.pid}\n`);
+  mkdirSync(`${dir}/etc/monit`, { recursive: true });
+  writeFileSync(`${dir}/etc/monit/monitrc`, `set daemon 5\n  set   log ${dir}/monit.log\n`);
+  // Restarts by monit since the deploy finished (the records' mtime, 07:00:30 UTC): not the
+  // deploy's own start before it, not one in the same second, not the one svc restart asks for,
+  // not another service's; a continuation line naming the service is skipped.
+  const records = `${dir}${hostLayout(NAME).records}/installed.json`;
+  mkdirSync(dirname(records), { recursive: true });
+  writeFileSync(records, '{}');
+  const finished = new Date('2026-12-06T07:00:30Z');
+  utimesSync(records, finished, finished);
+  const at = (time: string) => `[2026-12-06T${time}+0000]`;
+  writeFileSync(
+    `${dir}/monit.log`,
+    [
+      `${at('06:59:00')} info     : '${NAME}' trying to restart`,
+      `${at('07:00:22')} error    : '${NAME}' process is not running`,
+      `${at('07:00:22')} info     : '${NAME}' trying to restart`,
+      `${at('07:00:30')} info     : '${NAME}' trying to restart`,
+      `${at('07:01:00')} error    : '${NAME}' process is not running`,
+      `${at('07:01:00')} info     : '${NAME}' trying to restart`,
+      `${at('07:01:05')} info     : '${NAME}2' trying to restart`,
+      `${at('07:01:30')} info     : '${NAME}' restart on user request`,
+      `${at('07:01:30')} info     : '${NAME}' trying to restart`,
+      ` continued: '${NAME}' trying to restart`,
+      `${at('07:02:00')} info     : '${NAME}' trying to restart`,
+      '',
+    ].join('\n'),
+  );
+}, 30_000);
+
+afterAll(() => {
+  for (const socket of clients) socket.destroy();
+  if (server?.pid) {
+    for (const child of children(server.pid)) process.kill(child, 'SIGKILL');
+    server.kill('SIGKILL');
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the top script on a real process tree', () => {
+  it('reports the pid, tree, CPU, memory, descriptors, connections, restarts, health, release', async () => {
+    const manifest: Manifest = { ...base, name: NAME, init: 'monit', monit: true, port };
+    const pid = server.pid!;
+    const tree = [pid, ...children(pid)];
+    expect(tree).toHaveLength(2);
+    const sample = parseTopOutput(await run(moved(topScript(manifest, { gap: 1 }))), 'local');
+    const row = topRow('local', sample);
+
+    expect(row.pid).toBe(pid);
+    expect(sample.processes.map((p) => p.pid).sort()).toStrictEqual([...tree].sort());
+    expect(row.threads).toBe(tree.reduce((sum, p) => sum + statusField(p, 'Threads'), 0));
+    const rssKb = tree.reduce((sum, p) => sum + statusField(p, 'VmRSS'), 0);
+    expect(row.rssBytes! / 1024).toBeGreaterThan(rssKb * 0.8);
+    expect(row.rssBytes! / 1024).toBeLessThan(rssKb * 1.25);
+    const fds = tree.reduce((sum, p) => sum + readdirSync(`/proc/${p}/fd`).length, 0);
+    expect(Math.abs(row.fds! - fds), `${row.fds} vs ${fds}`).toBeLessThanOrEqual(2);
+    // The server's ends of the three connections; the clients' ends are this process's.
+    expect(row.connections).toBe(3);
+    // Busy 50 ms in 100: about half a core, less when the machine is loaded.
+    expect(row.cpuPercent).toBeGreaterThan(10);
+    expect(row.cpuPercent).toBeLessThan(80);
+    expect(row.restarts).toBe(2);
+    expect(row.health).toBe(200);
+    expect(row.healthMs).toBeGreaterThanOrEqual(0);
+    expect(row.release).toBe('abc123abc123');
+    const linkTime = Math.floor(lstatSync(`${dir}${hostLayout(NAME).current}`).mtimeMs / 1000);
+    expect(sample.deployedAt).toBe(linkTime);
+    expect(row.state).toBe('running');
+    expect(row.uptimeSeconds).toBeGreaterThanOrEqual(0);
+    expect(row.uptimeSeconds).toBeLessThan(120);
+  }, 40_000);
+
+  it('a stopped service: no pid, no tree, nothing counted, the health URL unanswered', async () => {
+    // OpenRC without monit: no pid (no supervise-daemon child_pid), no source of restarts.
+    const manifest: Manifest = {
+      ...base,
+      name: 'api-toptest-none',
+      init: 'openrc',
+      monit: false,
+      port: 1,
+    };
+    const sample = parseTopOutput(await run(topScript(manifest, { gap: 0 })), 'local');
+    expect(topRow('local', sample)).toMatchObject({ state: 'stopped', health: 0 });
+    expect(sample.pid).toBeUndefined();
+    expect(sample.processes).toStrictEqual([]);
+    expect(sample.restarts).toBeUndefined();
+  });
+
+  it('a command name with spaces, parentheses and a newline does not shift the fields', async () => {
+    // node sets its own name (prctl PR_SET_NAME, 15 bytes at most) from process.title.
+    const odd = spawn(
+      process.execPath,
+      ['-e', "process.title = 'x) S 1\\n1 (y'; setTimeout(() => {}, 60000)"],
+      { stdio: 'ignore' },
+    );
+    try {
+      const named = () =>
+        readFileSync(`/proc/${odd.pid}/stat`, 'utf8').includes('(x) S 1\n1 (y) S ');
+      for (let waited = 0; waited < 100 && !named(); waited++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      const name = 'api-toptest-odd';
+      const layout = hostLayout(name);
+      mkdirSync(dirname(`${dir}${layout.pidfile}`), { recursive: true });
+      writeFileSync(`${dir}${layout.pidfile}`, `${odd.pid}\n`);
+      const manifest: Manifest = {
+        ...base,
+        name,
+        init: 'monit',
+        monit: false,
+        port: undefined,
+        health: undefined,
+      };
+      const script = topScript(manifest, { gap: 0 }).replaceAll(
+        layout.pidfile,
+        `${dir}${layout.pidfile}`,
+      );
+      const comm = readFileSync(`/proc/${odd.pid}/stat`, 'utf8');
+      expect(comm).toContain('(x) S 1\n1 (y) S ');
+      const sample = parseTopOutput(await run(script), 'local');
+      expect(sample.processes[0]).toMatchObject({
+        pid: odd.pid,
+        threads: statusField(odd.pid!, 'Threads'),
+      });
+    } finally {
+      odd.kill('SIGKILL');
+    }
+  });
+});
