@@ -11,14 +11,25 @@
 // even when the run fails or the bench is interrupted.
 //
 //   npm run bench                                    # sandbox bench, then this one
-//   node bench/deploy.mjs                            # N = 1, 10, 50; 3 runs each
+//   node bench/deploy.mjs                            # N = 1, 10, 100; 3 runs each
 //   BENCH_HOSTS=1,10 node bench/deploy.mjs --runs 5 --out /tmp/deploy-bench.json
+//   node bench/deploy.mjs --hosts 10 --cpu-prof /tmp/prof   # + a CPU profile of svc at N=10
 //
-// Options: --hosts 1,10,50 (or env BENCH_HOSTS), --runs N (>= 3; --rounds too), --out FILE (JSON;
+// Options: --hosts 1,10,100 (or env BENCH_HOSTS), --runs N (>= 3; --rounds too), --out FILE (JSON;
 // default: stdout only), --login deploy|root (svc's login user; default deploy, through sudo -n;
 // the floor always logs in as root), --svc PATH (or env BENCH_SVC: the bin/svc to drive, default
 // this checkout's), --dump-floor FILE (write the floor script there, to read or rerun by hand),
-// --verbose (svc's own result table after each cold run).
+// --verbose (svc's own result table after each cold run), --cpu-prof DIR (after the timed runs,
+// one more cold deploy at the largest N under `node --cpu-prof`, its profile written to DIR and
+// summarised by group, module and function; see deploy/cpu-profile.mjs), --no-systemd (skip the
+// cutover comparison, which boots systemd hosts), --quiet-wait SECONDS (how long a timed run
+// waits for a quiet machine, default 60; 0 on a machine known to be busy).
+//
+// Besides the deploy table it reports start-up (svc --version, --help, plan, new --dry-run
+// against node -e 0, deploy/startup.mjs), svc's own CPU seconds per host and peak RSS
+// (/usr/bin/time), and what `cutover: switch` costs over `restart` per deploy at N=1 and N=10
+// when those are in --hosts (deploy/cutover.mjs). Its length: the N=100 runs take a few minutes
+// each; the cutover comparison boots up to 10 systemd hosts once per N.
 //
 // Round trips are counted from svc's own trace (SVC_TRACE_SSH=1: one stderr line per SSH connect
 // and per remote command); the floor is one connect and one command per host by construction.
@@ -33,16 +44,46 @@
 // The parts, in bench/deploy/: options (the command line), processes (children by pid), sandboxes
 // (up, down, Ctrl-C), machine (CPU time, a quiet machine), floor (the floor script and its run),
 // svc-deploy (svc deploy, traced), preflight (the layout check), runs (the timed runs at one N),
-// report (medians, table, targets).
+// report (medians, table, targets), startup, cutover, cpu-profile.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DUMP_FLOOR, HOSTS, LOGIN, OUT, RUNS, SERVICE, SVC } from './deploy/options.mjs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { formatSummary, summarize } from './deploy/cpu-profile.mjs';
+import { cutoverAt, cutoverProjects, formatCutover } from './deploy/cutover.mjs';
+import {
+  CPU_PROF,
+  CUTOVER,
+  DUMP_FLOOR,
+  HOSTS,
+  LOGIN,
+  OUT,
+  RUNS,
+  SERVICE,
+  SVC,
+} from './deploy/options.mjs';
 import { preflight } from './deploy/preflight.mjs';
 import { must, run, svcEnv } from './deploy/processes.mjs';
 import { median, printReport, targetsOf } from './deploy/report.mjs';
 import { runsAt } from './deploy/runs.mjs';
-import { activeSandboxes, sandboxDown, scratch } from './deploy/sandboxes.mjs';
+import { activeSandboxes, sandboxDown, scratch, withSandbox } from './deploy/sandboxes.mjs';
+import { formatStartup, startupTimes } from './deploy/startup.mjs';
+import { svcDeploy } from './deploy/svc-deploy.mjs';
+
+/** One cold deploy to n fresh hosts under `node --cpu-prof`: the profile's summary. */
+async function cpuProfile(n, project, dir) {
+  mkdirSync(dir, { recursive: true });
+  const before = new Set(readdirSync(dir));
+  await withSandbox(n, ({ stateDir }) =>
+    svcDeploy(stateDir, project, n, 'deployed', {
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${dir}`.trim(),
+    }),
+  );
+  const made = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && !before.has(f));
+  if (made.length !== 1) throw new Error(`--cpu-prof: expected one new profile in ${dir}`);
+  const file = join(dir, made[0]);
+  return { file, text: formatSummary(summarize(JSON.parse(readFileSync(file, 'utf8')))) };
+}
 
 async function main() {
   const sshVersion = (await run('ssh', ['-V'])).stderr.trim();
@@ -74,6 +115,7 @@ async function main() {
     const versions = [];
     for (let i = 0; i < RUNS; i++)
       versions.push(must(await run(SVC, ['--version']), 'svc --version').ms);
+    const startup = await startupTimes(work, Math.max(10, RUNS * 3));
 
     const rows = [];
     const profiles = [];
@@ -82,9 +124,22 @@ async function main() {
       rows.push(...at.rows);
       profiles.push(at.profile);
     }
-    const targets = targetsOf(rows);
+    const cutover = [];
+    if (CUTOVER) {
+      const projects = await cutoverProjects(SVC, work);
+      for (const n of HOSTS.filter((n) => n <= 10)) cutover.push(await cutoverAt(n, projects));
+    }
+    const profile = CPU_PROF ? await cpuProfile(Math.max(...HOSTS), project, CPU_PROF) : null;
+    const targets = targetsOf(rows, startup);
     const machine = { cpus: cpus().length, node: process.version, ssh: sshVersion };
     printReport({ rows, profiles, targets, runs: RUNS, versions, layout, spec, machine });
+    process.stdout.write(formatStartup(startup));
+    if (cutover.length > 0) process.stdout.write(formatCutover(cutover));
+    if (profile) {
+      process.stdout.write(
+        `\nCPU profile of svc, one cold deploy at N=${Math.max(...HOSTS)} (${profile.file}):\n${profile.text}\n`,
+      );
+    }
 
     if (OUT) {
       const document = {
@@ -100,6 +155,9 @@ async function main() {
         results: rows,
         profiles,
         targets,
+        startup,
+        cutover,
+        ...(profile && { cpuProfile: profile }),
       };
       writeFileSync(OUT, `${JSON.stringify(document, null, 2)}\n`);
       process.stderr.write(`wrote ${OUT}\n`);

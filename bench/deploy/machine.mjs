@@ -2,6 +2,7 @@
 // services), and a quiet machine before each timed run, since other work may share it.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { QUIET_WAIT_S } from './options.mjs';
 
 function cpuTicks() {
   const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
@@ -24,11 +25,12 @@ export async function measured(work) {
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Waits (up to 60 s) until the machine is at most 10% busy over 300 ms, so a run does not start
- * while the sandbox is still settling or someone else's work is running. Returns whether it was.
+ * Waits (up to --quiet-wait, 60 s) until the machine is at most 10% busy over 300 ms, so a run
+ * does not start while the sandbox is still settling or someone else's work is running. Returns
+ * whether it was.
  */
 export async function quiet() {
-  const deadline = performance.now() + 60_000;
+  const deadline = performance.now() + QUIET_WAIT_S * 1000;
   for (;;) {
     const before = cpuTicks();
     await sleep(300);

@@ -20,7 +20,7 @@ function option(name, fallback) {
   return value;
 }
 
-export const HOSTS = (option('--hosts', process.env.BENCH_HOSTS || '1,10,50') ?? '')
+export const HOSTS = (option('--hosts', process.env.BENCH_HOSTS || '1,10,100') ?? '')
   .split(',')
   .map((text) => text.trim())
   .filter(Boolean)
@@ -31,7 +31,17 @@ export const HOSTS = (option('--hosts', process.env.BENCH_HOSTS || '1,10,50') ??
   });
 // `npm run bench -- ARGS` hands ARGS to this script (the last in the chain): --rounds, the sandbox
 // bench's name for runs, is taken as --runs, and its --no-systemd is let through.
-const VALUED = ['--hosts', '--runs', '--rounds', '--out', '--login', '--svc', '--dump-floor'];
+const VALUED = [
+  '--hosts',
+  '--runs',
+  '--rounds',
+  '--out',
+  '--login',
+  '--svc',
+  '--dump-floor',
+  '--cpu-prof',
+  '--quiet-wait',
+];
 const FLAGS = ['--verbose', '--no-systemd'];
 process.argv.slice(2).forEach((arg, index, args) => {
   if (VALUED.includes(arg) || FLAGS.includes(arg) || VALUED.includes(args[index - 1])) return;
@@ -44,6 +54,13 @@ export const LOGIN = option('--login', 'deploy');
 if (LOGIN !== 'deploy' && LOGIN !== 'root') fail('--login: deploy or root');
 export const VERBOSE = process.argv.includes('--verbose');
 export const DUMP_FLOOR = option('--dump-floor', undefined);
+// A directory: one more cold deploy at the largest N runs under `node --cpu-prof`, summarised.
+export const CPU_PROF = option('--cpu-prof', undefined);
+// How long each timed run waits for a quiet machine before starting anyway (noted as suspect).
+export const QUIET_WAIT_S = Number(option('--quiet-wait', '60'));
+if (!(QUIET_WAIT_S >= 0)) fail('--quiet-wait: seconds, 0 or more');
+// The cutover comparison needs hosts booting systemd; the sandbox bench's --no-systemd skips it.
+export const CUTOVER = !process.argv.includes('--no-systemd');
 // Another checkout's bin/svc (a clean build of a commit, say, while src/ is being edited here).
 export const SVC = option('--svc', process.env.BENCH_SVC || join(REPO, 'bin', 'svc'));
 if (HOSTS.length === 0) fail('no host counts (--hosts or BENCH_HOSTS)');

@@ -1,5 +1,8 @@
 // Processes: every child is tracked by pid so a timeout or Ctrl-C ends exactly what we started.
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SVC, SVC_TIMEOUT_MS } from './options.mjs';
 
@@ -60,6 +63,34 @@ export function svcEnv(stateDir, extra = {}) {
 
 export async function svc(args, stateDir, extra) {
   return run(SVC, args, { env: svcEnv(stateDir, extra) });
+}
+
+// GNU time reports the CPU seconds (user + system) and the peak RSS of the process it runs (and
+// of any child it waited for): svc's own, apart from sshd and the hosts' commands.
+const TIME = '/usr/bin/time';
+let rusageFiles = 0;
+
+/**
+ * svc ARGS run under /usr/bin/time when the machine has it: the result gains `svcCpuSeconds`
+ * and `peakRssMb` (undefined without it).
+ */
+export async function svcMeasured(args, stateDir, extra) {
+  if (!existsSync(TIME)) return svc(args, stateDir, extra);
+  const file = join(tmpdir(), `svc-bench-rusage-${process.pid}-${rusageFiles++}`);
+  try {
+    const result = await run(TIME, ['-f', 'RUSAGE %U %S %M', '-o', file, SVC, ...args], {
+      env: svcEnv(stateDir, extra),
+    });
+    const match = /^RUSAGE ([\d.]+) ([\d.]+) (\d+)$/m.exec(readFileSync(file, 'utf8'));
+    if (!match) return result;
+    return {
+      ...result,
+      svcCpuSeconds: Number(match[1]) + Number(match[2]),
+      peakRssMb: Math.round(Number(match[3]) / 1024),
+    };
+  } finally {
+    rmSync(file, { force: true });
+  }
 }
 
 export function must(result, what) {

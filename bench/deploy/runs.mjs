@@ -29,6 +29,13 @@ function rowOf(n, mode, results, floorMedian) {
     connectsPerHost: span(results.flatMap((r) => [r.connects].flat())),
     execsPerHost: span(results.flatMap((r) => [r.execs].flat())),
     svcReported: svcRuns ? median(results.map((r) => r.reported)) : null,
+    // svc's own CPU seconds per host (median run) and its largest peak RSS over the runs
+    svcCpuPerHost:
+      results[0].svcCpuSeconds === undefined
+        ? null
+        : median(results.map((r) => r.svcCpuSeconds)) / n,
+    peakRssMb:
+      results[0].peakRssMb === undefined ? null : Math.max(...results.map((r) => r.peakRssMb)),
   };
 }
 

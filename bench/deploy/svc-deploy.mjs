@@ -1,7 +1,7 @@
 // svc deploy, traced: its result table, and per host the SSH connects, remote commands and the
 // time of each step line (SVC_TRACE_SSH=1).
 import { SERVICE } from './options.mjs';
-import { must, svc } from './processes.mjs';
+import { must, svcMeasured } from './processes.mjs';
 
 const SVC_STEPS = {
   locked: 'locked',
@@ -35,11 +35,11 @@ export function parseTable(stdout) {
   return rows;
 }
 
-export async function svcDeploy(stateDir, project, count, expect) {
-  const result = await svc(
+export async function svcDeploy(stateDir, project, count, expect, extraEnv = {}) {
+  const result = await svcMeasured(
     ['deploy', 'sandbox', '--yes', '--parallel', String(count), '--dir', project],
     stateDir,
-    { SVC_TRACE_SSH: '1' },
+    { SVC_TRACE_SSH: '1', ...extraEnv },
   );
   must(result, `svc deploy (${expect})`);
   const rows = parseTable(result.stdout);
@@ -86,5 +86,7 @@ export async function svcDeploy(stateDir, project, count, expect) {
     reported: Math.max(...rows.map((row) => row.seconds)),
     events,
     table: result.stdout.slice(result.stdout.lastIndexOf('HOST ')),
+    svcCpuSeconds: result.svcCpuSeconds,
+    peakRssMb: result.peakRssMb,
   };
 }
