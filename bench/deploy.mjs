@@ -106,7 +106,7 @@ async function main() {
     writeFileSync(scriptFile, script);
     process.stderr.write(
       `preflight: release ${spec.releaseId} (${spec.releaseFiles.length} files), floor script ${script.length} bytes; ` +
-        `layout ${layout.identical ? "identical to svc's (but svc's records: installed.json, locks/)" : 'DIFFERS'}\n`,
+        `layout ${layout.identical ? "identical to svc's (but svc's records under /var/lib/svc: installed.json, installed.list, releases/, locks/)" : 'DIFFERS'}\n`,
     );
     if (!layout.identical) {
       for (const line of layout.onlySvc) process.stderr.write(`  only svc:   ${line}\n`);

@@ -12,6 +12,9 @@ const GROUPS = [
   [/^\(garbage collector\)$/, 'GC'],
   [/^\(idle\)$/, 'idle (waiting on the network or hosts)'],
   [/^\(program\)$/, 'V8/Node native (program)'],
+  [/^\((writeBuffer|writev|write\w*String)\)$/, 'socket and pipe writes (native)'],
+  [/^\((openFileHandle|lstat|stat|fstat|open|close|read\w*)\)$/, 'file system (native)'],
+  [/^dist\/bundle\/|^bin\//, 'bundle runtime and module top level'],
   [/node_modules\/ssh2\/lib\/protocol\/(crypto|kex|keyParser)/, 'ssh2 crypto/kex'],
   [/node_modules\/ssh2\//, 'ssh2 protocol/streams'],
   [/^node:zlib|internal\/zlib|^zlib/, 'gzip (node:zlib)'],
@@ -94,7 +97,7 @@ export function summarize(profile) {
   for (const [id, ms] of self) {
     const frame = byId.get(id).callFrame;
     const module = moduleOf(frame);
-    const name = `${frame.functionName || '(anonymous)'} ${module}:${frame.lineNumber + 1}`;
+    const name = `${frame.functionName || '(anonymous)'} (${module})`;
     functions.set(name, (functions.get(name) ?? 0) + ms);
     modules.set(module, (modules.get(module) ?? 0) + ms);
     const group = groupOf(module);
@@ -109,7 +112,7 @@ export function summarize(profile) {
 export function formatSummary(summary, top = 20) {
   const busy = summary.total - (summary.groups.find(([g]) => g.startsWith('idle'))?.[1] ?? 0);
   const row = ([name, ms]) =>
-    `  ${ms.toFixed(0).padStart(7)} ms ${((ms / busy) * 100).toFixed(1).padStart(5)}%  ${name}`;
+    `  ${ms.toFixed(0).padStart(7)} ms ${name.startsWith('idle') || name.startsWith('(idle)') ? '     -' : `${((ms / busy) * 100).toFixed(1).padStart(5)}%`}  ${name}`;
   return [
     `profile span ${(summary.total / 1000).toFixed(2)} s, busy (not idle) ${(busy / 1000).toFixed(2)} s; shares are of busy time`,
     'by group:',

@@ -78,7 +78,8 @@ const BACKOFF =
  * scripts svc writes to ~/script/NAME are taken from a host svc deployed (see preflight).
  */
 export async function floorScript(project, spec) {
-  const { name, releaseId, releaseFiles, login, loginHome, port, health, helpersTar } = spec;
+  const { name, releaseId, releaseFiles, login, loginHome, port, health, helpersTar, envTar } =
+    spec;
   const configFiles = walkFiles(join(project, 'config'));
   const releaseTar = await tarBase64(project, releaseFiles);
   const configTar = await tarBase64(join(project, 'config'), configFiles);
@@ -121,6 +122,8 @@ export async function floorScript(project, spec) {
     `mkdir -p ${parents.map(sq).join(' ')}`,
     `base64 -d <<'${end}' | tar -xzf - -C / --no-same-owner --no-overwrite-dir`,
     `${configTar}${end}`,
+    // the environment file svc writes (taken from a host svc deployed, as the helper scripts)
+    ...(envTar ? [`base64 -d <<'${end}' | tar -xzf - -C /`, `${envTar}${end}`] : []),
     'echo "STEP $h files"',
     // start the way svc does: monit reload, wait until monit knows the check, monit start
     'monit reload </dev/null',
@@ -130,6 +133,13 @@ export async function floorScript(project, spec) {
     'echo "STEP $h started"',
     `${BACKOFF}; until curl -fsS -o /dev/null --max-time 2 ${sq(url)} </dev/null 2>/dev/null; do backoff 72; done`,
     'echo "STEP $h healthy"',
+    // As svc does once healthy (apply-script.ts monit_checked): one more reload, so monit checks
+    // the running process now rather than a cycle later, and `monit status` says what it found
+    // (svc status right after a deploy shows OK, not "Initializing"). Without it the hosts differ.
+    'monit reload </dev/null',
+    `${BACKOFF}; while :; do s=$(monit status ${sq(name)} 2>/dev/null </dev/null | sed -n 's/^  status *//p' | head -n 1); ` +
+      `case $s in ''|'Does not exist'|Initializing*) backoff 73 ;; *) break ;; esac; done`,
+    'echo "STEP $h monit checked"',
     '',
   ].join('\n');
 }

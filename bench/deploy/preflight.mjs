@@ -74,6 +74,12 @@ export async function preflight(project) {
       sbx1,
       `cd ${sq(loginHome)} && if [ -d script ]; then tar -czf - script | base64 -w 76; fi`,
     );
+    // The environment file svc writes from svc.yaml env: (root's, 0600): the floor ships the same
+    // bytes, mode and owner.
+    const envTar = await ssh(
+      sbx1,
+      `cd / && if [ -f etc/default/${sq(manifest.name)} ]; then tar -czf - etc/default/${sq(manifest.name)} | base64 -w 76; fi`,
+    );
     const spec = {
       name: manifest.name,
       releaseId,
@@ -83,6 +89,7 @@ export async function preflight(project) {
       port: manifest.port,
       health: manifest.health,
       helpersTar,
+      envTar,
     };
     const script = await floorScript(project, spec);
     must(
@@ -99,8 +106,7 @@ export async function preflight(project) {
     const onlyFloor = viaFloor.filter((line) => !viaSvc.includes(line));
     // svc's own bookkeeping, which the floor has no reason to write.
     const expected = (line) =>
-      line.includes(`/var/lib/svc/${manifest.name}/installed.json`) ||
-      line.includes('/var/lib/svc/locks');
+      /\/var\/lib\/svc\/(locks|[^/ ]+\/(installed\.json|installed\.list|releases))/.test(line);
     const layout = {
       identical: onlySvc.every(expected) && onlyFloor.length === 0,
       onlySvc,

@@ -46,6 +46,7 @@ export const FLOOR_ORDER = [
   'monit reloaded',
   'started',
   'healthy',
+  'monit checked',
   'exit',
 ];
 
