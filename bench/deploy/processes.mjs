@@ -95,7 +95,12 @@ export async function svcMeasured(args, stateDir, extra) {
 
 export function must(result, what) {
   if (result.code !== 0) {
-    const tail = `${result.stderr}\n${result.stdout}`.trim().split('\n').slice(-15).join('\n');
+    const lines = `${result.stderr}\n${result.stdout}`.trim().split('\n');
+    // The reasons (a host's error line, svc: error) come before the result table: keep them.
+    const reasons = lines
+      .slice(0, -15)
+      .filter((line) => /error|failed|timed out|refused/i.test(line));
+    const tail = [...reasons.slice(0, 10), ...lines.slice(-15)].join('\n');
     throw new Error(`${what} failed (exit ${result.code}):\n${tail}`);
   }
   return result;

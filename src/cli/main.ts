@@ -118,7 +118,8 @@ Environment:
   NO_COLOR   no colours in output
   SVC_DEBUG  1: print the stack of an error (like --verbose)`;
 
-const nameOf = (entry: CommandEntry): string => entry.term.split(' ')[0] ?? entry.term;
+/** A command's name and its alias, if any (`name|alias` in its term, as commander prints it). */
+const namesOf = (entry: CommandEntry): string[] => (entry.term.split(' ')[0] ?? '').split('|');
 
 /**
  * The command an argument list runs (`svc [--verbose] NAME ...`, or `svc help NAME`): the first
@@ -149,8 +150,9 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .configureOutput({ outputError: () => undefined });
   const word = commandWord(argv);
   for (const entry of COMMANDS) {
-    if (nameOf(entry) !== word) {
-      const stub = new Command(nameOf(entry)).description(entry.summary);
+    const [name = '', ...aliases] = namesOf(entry);
+    if (word === undefined || ![name, ...aliases].includes(word)) {
+      const stub = new Command(name).aliases(aliases).description(entry.summary);
       stubTerms.set(stub, entry.term);
       program.addCommand(stub);
       continue;
