@@ -27,7 +27,9 @@ export function sshArgs(inventory, host, user) {
     '-o',
     'IdentitiesOnly=yes',
     '-o',
-    'ConnectTimeout=10',
+    // svc and the floor alike wait 30 s for a host to answer (svc's default is 10 s): 100 hosts'
+    // sshds starting sessions at once on a busy 2-core machine can take longer than 10.
+    'ConnectTimeout=30',
     '-p',
     String(host.port),
     `${user}@${host.address}`,

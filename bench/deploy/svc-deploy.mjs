@@ -37,7 +37,18 @@ export function parseTable(stdout) {
 
 export async function svcDeploy(stateDir, project, count, expect, extraEnv = {}) {
   const result = await svcMeasured(
-    ['deploy', 'sandbox', '--yes', '--parallel', String(count), '--dir', project],
+    // --connect-timeout as the floor's ConnectTimeout (floor.mjs sshArgs).
+    [
+      'deploy',
+      'sandbox',
+      '--yes',
+      '--parallel',
+      String(count),
+      '--connect-timeout',
+      '30',
+      '--dir',
+      project,
+    ],
     stateDir,
     { SVC_TRACE_SSH: '1', ...extraEnv },
   );
