@@ -134,7 +134,8 @@ describe('svc history', () => {
         expect(record).toMatchObject({ operator, svcVersion: VERSION });
         expect(record.seconds).toBeGreaterThanOrEqual(0);
       }
-      expect(mine[3]!.seconds).toBeGreaterThanOrEqual(1);
+      // Whole seconds of uptime: a deploy that took 3 s reads 2 or 3, never 0.
+      expect(mine[0]!.seconds).toBeGreaterThanOrEqual(1);
     }
 
     const text = await svc(['history', 'sandbox']);

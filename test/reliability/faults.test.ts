@@ -299,7 +299,8 @@ describe('SIGKILL', () => {
     const host = 'sbx-4';
     const before = current(host);
     newVersion('svc-killed');
-    pauseAt(sbx, host, 'sleep', '[ "$1" = 2 ]', 3); // the launcher's start confirming the process
+    // The launcher's start waiting for the new process to listen (it holds the launcher's lock).
+    pauseAt(sbx, host, 'sleep', '[ "$1" = 0.1 ] && [ "${SVC_CTL_LOCKED-}" = 1 ]', 3);
     try {
       const child = spawn(SVC, ['deploy', host, '--yes', '--dir', project], {
         env: { ...env(), NO_COLOR: '1' },
