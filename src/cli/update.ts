@@ -16,7 +16,7 @@ import {
 } from '../core/scaffold-record.js';
 import { hasConflictMarkers, type ConflictStyle } from '../core/text-merge.js';
 import { OUTCOMES, updateFile, type FileUpdate } from '../core/update-plan.js';
-import { lstatIfPresent, readOptionalProjectFile } from '../project/regular-file.js';
+import { lstatIfPresent, readOptionalProjectFile, utf8Text } from '../project/regular-file.js';
 import { gitIgnores, uncommittedPaths } from '../project/git-status.js';
 import { readRecord, recordFiles, renderScaffold } from '../scaffold/record.js';
 import { SCAFFOLDS_DIR, type RenderedFile } from '../scaffold/render.js';
@@ -42,7 +42,8 @@ export interface UpdateIo {
 const CONFLICT_STYLES = ['markers', 'rej'] as const;
 
 function readText(dir: string, path: string): string | undefined {
-  return readOptionalProjectFile(join(dir, path), path)?.toString('utf8');
+  const bytes = readOptionalProjectFile(join(dir, path), path);
+  return bytes === undefined ? undefined : utf8Text(bytes, path);
 }
 
 const leftoverMarkers = (path: string) =>

