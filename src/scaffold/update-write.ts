@@ -60,7 +60,10 @@ function dirMode(path: string): number {
 }
 
 function writeOne(path: string, file: FileWrite): void {
-  writeFileSync(path, file.content, { mode: file.mode });
+  // A temporary name is predictable: whatever is there (a leftover, a planted link) is removed,
+  // and the file is created exclusively, so that no link is followed out of the project.
+  rmSync(path, { force: true });
+  writeFileSync(path, file.content, { mode: file.mode, flag: 'wx' });
   chmodSync(path, file.mode); // the umask may have narrowed it
 }
 

@@ -102,4 +102,18 @@ describe('svc update on odd projects', () => {
     );
     expect(snapshot(dir)).toEqual(was);
   });
+
+  it('a link planted where update stages svc.yaml is not written through; svc.yaml stays a file', async () => {
+    const dir = project();
+    const victim = join(work, `victim-${++count}`);
+    writeFileSync(victim, 'precious\n');
+    // The temporary name is .svc.yaml.svc-update-PID beside the target; a leftover or planted
+    // entry there must be replaced, not followed.
+    symlinkSync(victim, join(dir, `.svc.yaml.svc-update-${process.pid}`));
+    const { code } = await update(dir, { port: '4000', force: true });
+    expect(code).toBe(0);
+    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+    expect(lstatSync(join(dir, 'svc.yaml')).isFile()).toBe(true);
+    expect(readFileSync(join(dir, 'svc.yaml'), 'utf8')).toContain('port: 4000\n');
+  });
 });
