@@ -16,6 +16,7 @@ import {
 import { basename, dirname, join } from 'node:path';
 import { InterruptedError, SvcError } from '../core/errors.js';
 import { RECORD_DIR } from '../core/scaffold-record.js';
+import { lstatIfPresent } from '../project/regular-file.js';
 
 /**
  * Refuses a path whose directories inside the project are not all real directories: a link there
@@ -68,6 +69,13 @@ function writeOne(path: string, file: FileWrite): void {
 }
 
 export function writeUpdate(dir: string, update: UpdateWrites): void {
+  // A rename cannot replace a directory: one at a target (FILE.rej, which svc never read) is
+  // refused before anything is staged, not found half way through the renames.
+  for (const file of update.writes)
+    if (lstatIfPresent(join(dir, file.path))?.isDirectory())
+      throw new SvcError(
+        `${file.path}: a directory; svc update writes regular files only (move it away, then run it again)`,
+      );
   let interrupted = false;
   const hold = () => {
     interrupted = true;

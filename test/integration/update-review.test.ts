@@ -116,4 +116,21 @@ describe('svc update on odd projects', () => {
     expect(lstatSync(join(dir, 'svc.yaml')).isFile()).toBe(true);
     expect(readFileSync(join(dir, 'svc.yaml'), 'utf8')).toContain('port: 4000\n');
   });
+
+  it('--conflict rej where FILE.rej is a directory: refused naming it before anything is written', async () => {
+    const dir = project();
+    const monit = join(dir, MONIT);
+    writeFileSync(
+      monit,
+      readFileSync(monit, 'utf8').replace('with timeout 5 seconds', 'with timeout 9 seconds'),
+    );
+    mkdirSync(`${monit}.rej`);
+    writeFileSync(join(`${monit}.rej`, 'keep'), 'mine\n');
+    commit(dir);
+    const was = snapshot(dir);
+    await expect(update(dir, { port: '4000', conflict: 'rej' })).rejects.toThrow(
+      `${MONIT}.rej: a directory; svc update writes regular files only (move it away, then run it again)`,
+    );
+    expect(snapshot(dir)).toEqual(was);
+  });
 });
