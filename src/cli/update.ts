@@ -103,6 +103,9 @@ async function adopt(dir: string, io: UpdateIo, flags: UpdateFlags): Promise<num
   const manifest = parseManifest(new TextEncoder().encode(readManifestText(dir)));
   const answers = answersOfManifest(manifest);
   const files = renderScaffold(answers, SVC_VERSION, io.scaffoldsDir ?? SCAFFOLDS_DIR).files;
+  // As an update: a linked directory would have the comparison read outside the project, and
+  // the record made from it would be the base of updates that then refuse it.
+  for (const file of files) refuseLinkedParents(dir, file.path);
   const differ = files.filter((file) => readText(dir, file.path) !== file.content);
   io.out.write(
     `${flags.dryRun ? 'Would record' : 'Recorded'} svc ${SVC_VERSION}'s scaffold for this project's answers as the base of svc update, in ${RECORD_DIR}/: ${files.length} files, ${differ.length} of them different from yours (counted as your edits${differ.length > 0 ? `: ${differ.map((f) => f.path).join(', ')}` : ''}).\n`,

@@ -133,4 +133,19 @@ describe('svc update on odd projects', () => {
     );
     expect(snapshot(dir)).toEqual(was);
   });
+
+  it('--adopt in a project whose config/etc/monit is a link: refused naming it, nothing read there or recorded', async () => {
+    const dir = project();
+    rmSync(join(dir, '.svc'), { recursive: true });
+    const outside = join(work, `outside-${++count}`);
+    cpSync(join(dir, 'config/etc/monit'), outside, { recursive: true });
+    rmSync(join(dir, 'config/etc/monit'), { recursive: true });
+    symlinkSync(outside, join(dir, 'config/etc/monit'));
+    commit(dir);
+    const was = snapshot(dir);
+    await expect(update(dir, { adopt: true })).rejects.toThrow(
+      `config/etc/monit: a symbolic link; svc update reads and writes ${MONIT} only through the project's own directories`,
+    );
+    expect(snapshot(dir)).toEqual(was);
+  });
 });
