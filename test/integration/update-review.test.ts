@@ -148,4 +148,12 @@ describe('svc update on odd projects', () => {
     );
     expect(snapshot(dir)).toEqual(was);
   });
+
+  it('a rename staged in git is named whole in the refusal (both paths)', async () => {
+    const dir = project();
+    git(dir, 'mv', 'README.md', 'README-old.md');
+    await expect(update(dir)).rejects.toThrow(
+      `${dir}: uncommitted changes (README-old.md, README.md); commit them first`,
+    );
+  });
 });
