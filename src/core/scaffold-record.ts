@@ -13,6 +13,7 @@ import { parseDocument, stringify } from 'yaml';
 import { z } from 'zod';
 import { SvcError } from './errors.js';
 import { CUTOVERS } from './cutover.js';
+import { describeYamlError } from './manifest-file.js';
 import { INIT_SYSTEMS, RUNTIMES, fieldProblem, type Manifest } from './manifest.js';
 import { checkServiceName } from './naming.js';
 
@@ -80,7 +81,9 @@ export function recordAnswersText(record: ScaffoldRecord): string {
 export function parseRecordAnswers(text: string): ScaffoldRecord {
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0)
-    throw new SvcError(`${RECORD_ANSWERS}: ${doc.errors[0]!.message.split('\n')[0]}`);
+    throw new SvcError(
+      `${describeYamlError(doc.errors[0]!, doc, text, RECORD_ANSWERS)} (svc writes this file; restore it from git)`,
+    );
   let data: unknown;
   try {
     data = doc.toJS();

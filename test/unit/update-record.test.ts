@@ -69,4 +69,13 @@ describe("the record's answers.yaml, edited by hand", () => {
     for (const svc of ['0.1.0', '1.2.3-rc.1', '2.0.0+build.5'])
       expect(parseRecordAnswers(GOOD.replace('svc: 0.1.0', `svc: ${svc}`)).svc).toBe(svc);
   });
+
+  it('a key given twice: refused naming its line and the key', () => {
+    const text = `${GOOD}  port: 4000\n`;
+    const line = text.split('\n').length - 1;
+    const first = text.split('\n').indexOf('  port: 3000') + 1;
+    expect(refusal(text)).toBe(
+      `${FILE}:${line}:3: port: duplicate key (first on line ${first}) ${RESTORE}`,
+    );
+  });
 });
