@@ -12,6 +12,7 @@ import {
   answersOfManifest,
   RECORD_ANSWERS,
   RECORD_DIR,
+  recordIsNewer,
   type RecordedAnswers,
 } from '../core/scaffold-record.js';
 import { hasConflictMarkers, type ConflictStyle } from '../core/text-merge.js';
@@ -158,6 +159,10 @@ export async function runUpdate(flags: UpdateFlags, io: UpdateIo): Promise<numbe
     throw new SvcError(
       `${RECORD_ANSWERS}: not found: this project has no record of what svc generated (made before svc recorded one); run svc update --adopt to record the current scaffold as its base (every difference counts as your edit), commit it, and later updates merge from there`,
     );
+  if (!flags.force && recordIsNewer(existing.record.svc, SVC_VERSION))
+    throw new SvcError(
+      `${RECORD_ANSWERS}: made by svc ${existing.record.svc}, newer than this one (${SVC_VERSION}); an update would take the project back to svc ${SVC_VERSION}'s scaffold: run a newer svc, or pass --force`,
+    );
   if (!flags.dryRun && !flags.force) refuseUncommitted(dir);
   const answers = await answersWithFlags(existing.record.answers, flags, SVC_VERSION);
   const render = renderScaffold(answers, SVC_VERSION, io.scaffoldsDir ?? SCAFFOLDS_DIR);
@@ -267,7 +272,10 @@ export function updateCommand(): Command {
     )
     .option('--dir <dir>', 'the project (default: .)')
     .option('--dry-run', 'show what would change per file; write nothing')
-    .option('--force', 'run with uncommitted changes or leftover conflict markers')
+    .option(
+      '--force',
+      'run with uncommitted changes, leftover conflict markers, or a record from a newer svc',
+    )
     .addHelpText('after', EXAMPLES)
     .action(async (flags: UpdateFlags) => {
       process.exitCode = await runUpdate(flags, { cwd: process.cwd(), out: process.stdout });

@@ -130,3 +130,21 @@ export function answerChanges(before: RecordedAnswers, after: RecordedAnswers): 
     .filter((key) => before[key] !== after[key])
     .map((key) => `${key} ${shown(before[key])} -> ${shown(after[key])}`);
 }
+
+/** MAJOR.MINOR.PATCH of a version as numbers, or undefined when it does not start with one. */
+function versionCore(version: string): number[] | undefined {
+  const match = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
+  return match === null ? undefined : match.slice(1).map(Number);
+}
+
+/**
+ * Whether the record was made by a later svc than this one (by MAJOR.MINOR.PATCH; a version that
+ * has none is not compared): updating then would take the files back to an older scaffold.
+ */
+export function recordIsNewer(recorded: string, current: string): boolean {
+  const a = versionCore(recorded);
+  const b = versionCore(current);
+  if (a === undefined || b === undefined) return false;
+  const differs = a.findIndex((part, index) => part !== b[index]);
+  return differs !== -1 && a[differs]! > b[differs]!;
+}

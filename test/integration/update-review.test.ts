@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runUpdate, type UpdateFlags } from '../../src/cli/update.js';
+import { SVC_VERSION } from '../../src/cli/version.js';
 import { SVC } from '../helpers/sandbox.js';
 
 const NAME = 'www-shop';
@@ -155,5 +156,19 @@ describe('svc update on odd projects', () => {
     await expect(update(dir)).rejects.toThrow(
       `${dir}: uncommitted changes (README-old.md, README.md); commit them first`,
     );
+  });
+
+  it("a project recorded by a newer svc is not taken back to this svc's scaffold (unless --force)", async () => {
+    const dir = project();
+    const answers = join(dir, '.svc/scaffold/answers.yaml');
+    writeFileSync(answers, readFileSync(answers, 'utf8').replace(/^svc: .*$/m, 'svc: 99.0.0'));
+    commit(dir);
+    const was = snapshot(dir);
+    await expect(update(dir)).rejects.toThrow(
+      `.svc/scaffold/answers.yaml: made by svc 99.0.0, newer than this one (${SVC_VERSION}); an update would take the project back to svc ${SVC_VERSION}'s scaffold: run a newer svc, or pass --force`,
+    );
+    await expect(update(dir, { dryRun: true })).rejects.toThrow('made by svc 99.0.0');
+    expect(snapshot(dir)).toEqual(was);
+    expect((await update(dir, { force: true })).code).toBe(0);
   });
 });

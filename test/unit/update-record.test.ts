@@ -3,7 +3,11 @@
 // terminal unchecked.
 import { describe, expect, it } from 'vitest';
 import { SvcError } from '../../src/core/errors.js';
-import { parseRecordAnswers, recordAnswersText } from '../../src/core/scaffold-record.js';
+import {
+  parseRecordAnswers,
+  recordAnswersText,
+  recordIsNewer,
+} from '../../src/core/scaffold-record.js';
 
 const GOOD = recordAnswersText({
   svc: '0.1.0',
@@ -77,5 +81,21 @@ describe("the record's answers.yaml, edited by hand", () => {
     expect(refusal(text)).toBe(
       `${FILE}:${line}:3: port: duplicate key (first on line ${first}) ${RESTORE}`,
     );
+  });
+});
+
+describe('recordIsNewer: a record from a later svc than this one', () => {
+  it.each([
+    ['0.2.0', '0.1.0', true],
+    ['1.0.0', '0.9.9', true],
+    ['0.1.10', '0.1.9', true],
+    ['0.1.0', '0.1.0', false],
+    ['0.1.0', '0.2.0', false],
+    ['0.9.9', '1.0.0', false],
+    ['0.1.0-rc.1', '0.1.0', false],
+    ['dev', '0.1.0', false],
+    ['0.1.0', 'dev', false],
+  ])('%s recorded, %s running: %s', (recorded, current, newer) => {
+    expect(recordIsNewer(recorded, current)).toBe(newer);
   });
 });
