@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import { join, resolve } from 'node:path';
 import { SvcError } from '../core/errors.js';
+import { shownText } from '../core/naming.js';
 import { INIT_SYSTEMS, RUNTIMES } from '../core/manifest.js';
 import { MANIFEST_FILE, ManifestError, parseManifest } from '../core/manifest-file.js';
 import {
@@ -55,7 +56,11 @@ const leftoverMarkers = (path: string) =>
 function refuseUncommitted(dir: string): void {
   const dirty = uncommittedPaths(dir);
   if (dirty === undefined || dirty.length === 0) return;
-  const shown = dirty.slice(0, 3).join(', ') + (dirty.length > 3 ? `, ... (${dirty.length})` : '');
+  const shown =
+    dirty
+      .slice(0, 3)
+      .map((path) => shownText(path))
+      .join(', ') + (dirty.length > 3 ? `, ... (${dirty.length})` : '');
   throw new SvcError(
     `${dir}: uncommitted changes (${shown}); commit them first, so that git diff shows exactly what svc update did, or pass --force`,
   );
@@ -127,7 +132,7 @@ function report(updates: readonly FileUpdate[], style: ConflictStyle, version: s
         `${update.conflicts} conflict${update.conflicts > 1 ? 's' : ''}`,
       update.note,
     ].filter(Boolean);
-    return `  ${update.outcome.padEnd(width)}  ${update.path}${extra.length > 0 ? ` (${extra.join('; ')})` : ''}`;
+    return `  ${update.outcome.padEnd(width)}  ${shownText(update.path)}${extra.length > 0 ? ` (${extra.join('; ')})` : ''}`;
   });
   const conflicted = updates.filter((update) => update.outcome === 'conflict');
   if (conflicted.length > 0) {
@@ -138,7 +143,9 @@ function report(updates: readonly FileUpdate[], style: ConflictStyle, version: s
     lines.push(
       '',
       `Conflicts in ${conflicted.length} file${conflicted.length > 1 ? 's' : ''} (${how}, then commit):`,
-      ...conflicted.map((update) => `  ${update.path}${update.rej !== undefined ? '.rej' : ''}`),
+      ...conflicted.map(
+        (update) => `  ${shownText(`${update.path}${update.rej !== undefined ? '.rej' : ''}`)}`,
+      ),
     );
   }
   return `${lines.join('\n')}\n`;

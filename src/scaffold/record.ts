@@ -4,6 +4,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SvcError } from '../core/errors.js';
 import { kindOf } from '../core/manifest.js';
+import { shownText } from '../core/naming.js';
 import type { Manifest } from '../core/manifest.js';
 import {
   answersOfManifest,
@@ -81,7 +82,7 @@ function walk(dir: string, relative: string, into: Map<string, string>): void {
     const stat = lstatIfPresent(full)!;
     if (stat.isDirectory()) walk(dir, path, into);
     else {
-      const shown = `${RECORD_FILES}/${path}`;
+      const shown = shownText(`${RECORD_FILES}/${path}`); // a name there may hold anything
       into.set(path, utf8Text(readRegularFile(full, shown, stat), shown));
     }
   }

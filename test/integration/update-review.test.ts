@@ -171,4 +171,22 @@ describe('svc update on odd projects', () => {
     expect(snapshot(dir)).toEqual(was);
     expect((await update(dir, { force: true })).code).toBe(0);
   });
+
+  it('a file name with a terminal escape (in the record, or untracked) is shown quoted, never raw', async () => {
+    const dir = project();
+    const odd = '\u001b[2Jodd';
+    writeFileSync(join(dir, '.svc/scaffold/files', odd), 'x\n');
+    commit(dir);
+    const { out } = await update(dir);
+    expect(out).toContain('"\\u001b[2Jodd"');
+    expect(out).not.toContain('\u001b');
+    const other = project();
+    writeFileSync(join(other, odd), 'mine\n');
+    const refusal = await update(other).then(
+      () => '',
+      (error: Error) => error.message,
+    );
+    expect(refusal).toContain('uncommitted changes ("\\u001b[2Jodd")');
+    expect(refusal).not.toContain('\u001b');
+  });
 });
