@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import { join, resolve } from 'node:path';
 import { SvcError } from '../core/errors.js';
+import { shownText } from '../core/naming.js';
 import { INIT_SYSTEMS, RUNTIMES } from '../core/manifest.js';
 import { MANIFEST_FILE, ManifestError, parseManifest } from '../core/manifest-file.js';
 import {
@@ -12,11 +13,12 @@ import {
   answersOfManifest,
   RECORD_ANSWERS,
   RECORD_DIR,
+  recordIsNewer,
   type RecordedAnswers,
 } from '../core/scaffold-record.js';
 import { hasConflictMarkers, type ConflictStyle } from '../core/text-merge.js';
 import { OUTCOMES, updateFile, type FileUpdate } from '../core/update-plan.js';
-import { lstatIfPresent, readOptionalProjectFile } from '../project/regular-file.js';
+import { lstatIfPresent, readOptionalProjectFile, utf8Text } from '../project/regular-file.js';
 import { gitIgnores, uncommittedPaths } from '../project/git-status.js';
 import { readRecord, recordFiles, renderScaffold } from '../scaffold/record.js';
 import { SCAFFOLDS_DIR, type RenderedFile } from '../scaffold/render.js';
@@ -42,7 +44,8 @@ export interface UpdateIo {
 const CONFLICT_STYLES = ['markers', 'rej'] as const;
 
 function readText(dir: string, path: string): string | undefined {
-  return readOptionalProjectFile(join(dir, path), path)?.toString('utf8');
+  const bytes = readOptionalProjectFile(join(dir, path), path);
+  return bytes === undefined ? undefined : utf8Text(bytes, path);
 }
 
 const leftoverMarkers = (path: string) =>
@@ -53,7 +56,11 @@ const leftoverMarkers = (path: string) =>
 function refuseUncommitted(dir: string): void {
   const dirty = uncommittedPaths(dir);
   if (dirty === undefined || dirty.length === 0) return;
-  const shown = dirty.slice(0, 3).join(', ') + (dirty.length > 3 ? `, ... (${dirty.length})` : '');
+  const shown =
+    dirty
+      .slice(0, 3)
+      .map((path) => shownText(path))
+      .join(', ') + (dirty.length > 3 ? `, ... (${dirty.length})` : '');
   throw new SvcError(
     `${dir}: uncommitted changes (${shown}); commit them first, so that git diff shows exactly what svc update did, or pass --force`,
   );
@@ -102,6 +109,9 @@ async function adopt(dir: string, io: UpdateIo, flags: UpdateFlags): Promise<num
   const manifest = parseManifest(new TextEncoder().encode(readManifestText(dir)));
   const answers = answersOfManifest(manifest);
   const files = renderScaffold(answers, SVC_VERSION, io.scaffoldsDir ?? SCAFFOLDS_DIR).files;
+  // As an update: a linked directory would have the comparison read outside the project, and
+  // the record made from it would be the base of updates that then refuse it.
+  for (const file of files) refuseLinkedParents(dir, file.path);
   const differ = files.filter((file) => readText(dir, file.path) !== file.content);
   io.out.write(
     `${flags.dryRun ? 'Would record' : 'Recorded'} svc ${SVC_VERSION}'s scaffold for this project's answers as the base of svc update, in ${RECORD_DIR}/: ${files.length} files, ${differ.length} of them different from yours (counted as your edits${differ.length > 0 ? `: ${differ.map((f) => f.path).join(', ')}` : ''}).\n`,
@@ -122,7 +132,7 @@ function report(updates: readonly FileUpdate[], style: ConflictStyle, version: s
         `${update.conflicts} conflict${update.conflicts > 1 ? 's' : ''}`,
       update.note,
     ].filter(Boolean);
-    return `  ${update.outcome.padEnd(width)}  ${update.path}${extra.length > 0 ? ` (${extra.join('; ')})` : ''}`;
+    return `  ${update.outcome.padEnd(width)}  ${shownText(update.path)}${extra.length > 0 ? ` (${extra.join('; ')})` : ''}`;
   });
   const conflicted = updates.filter((update) => update.outcome === 'conflict');
   if (conflicted.length > 0) {
@@ -133,7 +143,9 @@ function report(updates: readonly FileUpdate[], style: ConflictStyle, version: s
     lines.push(
       '',
       `Conflicts in ${conflicted.length} file${conflicted.length > 1 ? 's' : ''} (${how}, then commit):`,
-      ...conflicted.map((update) => `  ${update.path}${update.rej !== undefined ? '.rej' : ''}`),
+      ...conflicted.map(
+        (update) => `  ${shownText(`${update.path}${update.rej !== undefined ? '.rej' : ''}`)}`,
+      ),
     );
   }
   return `${lines.join('\n')}\n`;
@@ -153,6 +165,10 @@ export async function runUpdate(flags: UpdateFlags, io: UpdateIo): Promise<numbe
   if (existing === undefined)
     throw new SvcError(
       `${RECORD_ANSWERS}: not found: this project has no record of what svc generated (made before svc recorded one); run svc update --adopt to record the current scaffold as its base (every difference counts as your edit), commit it, and later updates merge from there`,
+    );
+  if (!flags.force && recordIsNewer(existing.record.svc, SVC_VERSION))
+    throw new SvcError(
+      `${RECORD_ANSWERS}: made by svc ${existing.record.svc}, newer than this one (${SVC_VERSION}); an update would take the project back to svc ${SVC_VERSION}'s scaffold: run a newer svc, or pass --force`,
     );
   if (!flags.dryRun && !flags.force) refuseUncommitted(dir);
   const answers = await answersWithFlags(existing.record.answers, flags, SVC_VERSION);
@@ -263,7 +279,10 @@ export function updateCommand(): Command {
     )
     .option('--dir <dir>', 'the project (default: .)')
     .option('--dry-run', 'show what would change per file; write nothing')
-    .option('--force', 'run with uncommitted changes or leftover conflict markers')
+    .option(
+      '--force',
+      'run with uncommitted changes, leftover conflict markers, or a record from a newer svc',
+    )
     .addHelpText('after', EXAMPLES)
     .action(async (flags: UpdateFlags) => {
       process.exitCode = await runUpdate(flags, { cwd: process.cwd(), out: process.stdout });

@@ -109,7 +109,13 @@ function duplicateKey(doc: Document, text: string, offset: number): string | und
   return found;
 }
 
-function describeYamlError(error: YAMLError, doc: Document, text: string, file: string): string {
+/** One line for a YAML error in `file`: where, and for a duplicate key which key (answers.yaml too). */
+export function describeYamlError(
+  error: YAMLError,
+  doc: Document,
+  text: string,
+  file: string,
+): string {
   const where = at(file, text, error.pos[0]);
   switch (error.code) {
     case 'DUPLICATE_KEY':

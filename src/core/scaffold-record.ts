@@ -13,7 +13,9 @@ import { parseDocument, stringify } from 'yaml';
 import { z } from 'zod';
 import { SvcError } from './errors.js';
 import { CUTOVERS } from './cutover.js';
+import { describeYamlError } from './manifest-file.js';
 import { INIT_SYSTEMS, RUNTIMES, fieldProblem, type Manifest } from './manifest.js';
+import { checkServiceName } from './naming.js';
 
 export const RECORD_DIR = '.svc/scaffold';
 export const RECORD_ANSWERS = `${RECORD_DIR}/answers.yaml`;
@@ -44,7 +46,9 @@ const field =
     fieldProblem(name, value) === undefined;
 
 const answersSchema = z.strictObject({
-  name: z.string().refine(field('name'), 'must be a valid service name'),
+  // fieldProblem('name') only asks for a string: the rule is svc new's, so a hand-edited name is
+  // refused here, naming this file, not later as a bare name.
+  name: z.string().refine((name) => checkServiceName(name).ok, 'must be a valid service name'),
   description: z.string().refine(field('description'), 'must be one line of text'),
   runtime: z.enum(RUNTIMES),
   port: z.number().refine(field('port'), 'must be an integer between 1 and 65535').optional(),
@@ -55,7 +59,12 @@ const answersSchema = z.strictObject({
   alert: z.string().refine(field('alert'), 'must be a mail address').optional(),
   cutover: z.enum(CUTOVERS).optional(),
 });
-const recordSchema = z.strictObject({ svc: z.string().min(1), answers: answersSchema });
+// The version is printed in every report: a hand-edited one must not carry terminal escapes.
+const VERSION = /^[0-9A-Za-z][0-9A-Za-z.+-]*$/;
+const recordSchema = z.strictObject({
+  svc: z.string().regex(VERSION, 'must be a version (digits, letters, . + -)'),
+  answers: answersSchema,
+});
 
 const HEADER = ` What svc generated in this project, for \`svc update\`: svc's version and the answers the
  files in files/ were rendered from (files/ holds each one as svc wrote it, the base of the next
@@ -72,8 +81,19 @@ export function recordAnswersText(record: ScaffoldRecord): string {
 export function parseRecordAnswers(text: string): ScaffoldRecord {
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0)
-    throw new SvcError(`${RECORD_ANSWERS}: ${doc.errors[0]!.message.split('\n')[0]}`);
-  const parsed = recordSchema.safeParse(doc.toJS());
+    throw new SvcError(
+      `${describeYamlError(doc.errors[0]!, doc, text, RECORD_ANSWERS)} (svc writes this file; restore it from git)`,
+    );
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (error) {
+    // An alias to no anchor (or too many aliases) only shows when the document is resolved.
+    throw new SvcError(
+      `${RECORD_ANSWERS}: ${(error as Error).message.split('\n')[0]} (svc writes this file; restore it from git)`,
+    );
+  }
+  const parsed = recordSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
@@ -109,4 +129,22 @@ export function answerChanges(before: RecordedAnswers, after: RecordedAnswers): 
   return keys
     .filter((key) => before[key] !== after[key])
     .map((key) => `${key} ${shown(before[key])} -> ${shown(after[key])}`);
+}
+
+/** MAJOR.MINOR.PATCH of a version as numbers, or undefined when it does not start with one. */
+function versionCore(version: string): number[] | undefined {
+  const match = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
+  return match === null ? undefined : match.slice(1).map(Number);
+}
+
+/**
+ * Whether the record was made by a later svc than this one (by MAJOR.MINOR.PATCH; a version that
+ * has none is not compared): updating then would take the files back to an older scaffold.
+ */
+export function recordIsNewer(recorded: string, current: string): boolean {
+  const a = versionCore(recorded);
+  const b = versionCore(current);
+  if (a === undefined || b === undefined) return false;
+  const differs = a.findIndex((part, index) => part !== b[index]);
+  return differs !== -1 && a[differs]! > b[differs]!;
 }

@@ -56,7 +56,30 @@ function merged(texts: Required<Omit<FileTexts, 'path'>>, path: string, options:
   return { ...mergeText(base, ours, theirs, options.svcVersion, options.conflictStyle) };
 }
 
+/** Every line of the text ends with CRLF (an editor's or git's autocrlf), none with LF alone. */
+function allCrlf(text: string): boolean {
+  return text.includes('\r\n') && !/(^|[^\r])\n/.test(text);
+}
+
+/**
+ * A file the user keeps with CRLF line ends, where svc generates LF: line ends alone are no edit.
+ * It is merged as LF (else every line would differ and the whole file conflict) and what is
+ * written gets CRLF back, so that only the lines the update changed differ.
+ */
 export function updateFile(texts: FileTexts, options: UpdateOptions): FileUpdate {
+  const { ours, base, theirs } = texts;
+  if (ours === undefined || !allCrlf(ours) || base?.includes('\r') || theirs?.includes('\r'))
+    return updateLfFile(texts, options);
+  const update = updateLfFile({ ...texts, ours: ours.replaceAll('\r\n', '\n') }, options);
+  const crlf = (text: string) => text.replaceAll('\n', '\r\n');
+  return {
+    ...update,
+    ...(update.write !== undefined && { write: crlf(update.write) }),
+    ...(update.rej !== undefined && { rej: crlf(update.rej) }),
+  };
+}
+
+function updateLfFile(texts: FileTexts, options: UpdateOptions): FileUpdate {
   const { path, base, ours, theirs } = texts;
   if (theirs === undefined) {
     if (ours === undefined) return { path, outcome: 'removed', note: 'already gone' };

@@ -33,10 +33,16 @@ function git(dir: string, args: string[], okCodes: number[] = [0]): { code: numb
 export function uncommittedPaths(dir: string): string[] | undefined {
   if (readGitCheckout(dir) === undefined) return undefined;
   const { out } = git(dir, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--', '.']);
-  return out
-    .split('\0')
-    .filter((entry) => entry.length > 3)
-    .map((entry) => entry.slice(3));
+  // Each entry is `XY path`; a rename or copy (R or C in X or Y) is followed by its source path
+  // as an entry of its own, without the status.
+  const entries = out.split('\0').filter((entry) => entry !== '');
+  const paths: string[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    paths.push(entry.slice(3));
+    if (/[RC]/.test(entry.slice(0, 2)) && i + 1 < entries.length) paths.push(entries[++i]!);
+  }
+  return paths;
 }
 
 /** Whether git would ignore `path` (relative to dir); false outside a work tree. */

@@ -33,3 +33,19 @@ export function readOptionalProjectFile(path: string, shown: string): Buffer | u
   const stat = lstatIfPresent(path);
   return stat === undefined ? undefined : readRegularFile(path, shown, stat);
 }
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * A file's bytes as text for a merge, refused unless they are UTF-8: decoding other bytes would
+ * put U+FFFD in their place, and a merge would write that back over the user's own bytes.
+ */
+export function utf8Text(bytes: Buffer, shown: string): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw new SvcError(
+      `${shown}: not UTF-8 text; svc update merges text only (convert it to UTF-8, commit, and run it again)`,
+    );
+  }
+}

@@ -4,6 +4,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SvcError } from '../core/errors.js';
 import { kindOf } from '../core/manifest.js';
+import { shownText } from '../core/naming.js';
 import type { Manifest } from '../core/manifest.js';
 import {
   answersOfManifest,
@@ -19,6 +20,7 @@ import {
   lstatIfPresent,
   readOptionalProjectFile,
   readRegularFile,
+  utf8Text,
 } from '../project/regular-file.js';
 import { manifestFromAnswers, projectFiles } from './project.js';
 import { renderProject, SCAFFOLDS_DIR, type RenderedFile } from './render.js';
@@ -79,7 +81,10 @@ function walk(dir: string, relative: string, into: Map<string, string>): void {
     const full = join(dir, path);
     const stat = lstatIfPresent(full)!;
     if (stat.isDirectory()) walk(dir, path, into);
-    else into.set(path, readRegularFile(full, `${RECORD_FILES}/${path}`, stat).toString('utf8'));
+    else {
+      const shown = shownText(`${RECORD_FILES}/${path}`); // a name there may hold anything
+      into.set(path, utf8Text(readRegularFile(full, shown, stat), shown));
+    }
   }
 }
 
@@ -87,7 +92,7 @@ function walk(dir: string, relative: string, into: Map<string, string>): void {
 export function readRecord(projectDir: string): ProjectRecord | undefined {
   const answers = readOptionalProjectFile(join(projectDir, RECORD_ANSWERS), RECORD_ANSWERS);
   if (answers === undefined) return undefined;
-  const record = parseRecordAnswers(answers.toString('utf8'));
+  const record = parseRecordAnswers(utf8Text(answers, RECORD_ANSWERS));
   const files = new Map<string, string>();
   const root = join(projectDir, RECORD_FILES);
   const stat = lstatIfPresent(root);

@@ -16,6 +16,7 @@ import {
 import { basename, dirname, join } from 'node:path';
 import { InterruptedError, SvcError } from '../core/errors.js';
 import { RECORD_DIR } from '../core/scaffold-record.js';
+import { lstatIfPresent } from '../project/regular-file.js';
 
 /**
  * Refuses a path whose directories inside the project are not all real directories: a link there
@@ -60,11 +61,21 @@ function dirMode(path: string): number {
 }
 
 function writeOne(path: string, file: FileWrite): void {
-  writeFileSync(path, file.content, { mode: file.mode });
+  // A temporary name is predictable: whatever is there (a leftover, a planted link) is removed,
+  // and the file is created exclusively, so that no link is followed out of the project.
+  rmSync(path, { force: true });
+  writeFileSync(path, file.content, { mode: file.mode, flag: 'wx' });
   chmodSync(path, file.mode); // the umask may have narrowed it
 }
 
 export function writeUpdate(dir: string, update: UpdateWrites): void {
+  // A rename cannot replace a directory: one at a target (FILE.rej, which svc never read) is
+  // refused before anything is staged, not found half way through the renames.
+  for (const file of update.writes)
+    if (lstatIfPresent(join(dir, file.path))?.isDirectory())
+      throw new SvcError(
+        `${file.path}: a directory; svc update writes regular files only (move it away, then run it again)`,
+      );
   let interrupted = false;
   const hold = () => {
     interrupted = true;

@@ -82,6 +82,57 @@ describe('updateFile: one outcome per file', () => {
   });
 });
 
+describe('updateFile: a file the user keeps with CRLF line ends', () => {
+  const crlf = (text: string) => text.replaceAll('\n', '\r\n');
+  const cases: Array<[string, Omit<FileTexts, 'path'>, object]> = [
+    ['only the line ends changed', { base: B, ours: crlf(B), theirs: B }, { outcome: 'unchanged' }],
+    [
+      'the scaffold changed a line: updated, still CRLF',
+      { base: B, ours: crlf(B), theirs: B.replace('two', 'TWO') },
+      { outcome: 'updated', write: crlf(B.replace('two', 'TWO')) },
+    ],
+    [
+      'both changed, far apart: merged, still CRLF',
+      { base: B, ours: crlf(B.replace('six', 'SIX')), theirs: B.replace('one', 'ONE') },
+      { outcome: 'merged', write: crlf(B.replace('six', 'SIX').replace('one', 'ONE')) },
+    ],
+    [
+      'both changed the same line: one conflict, markers with CRLF too',
+      { base: B, ours: crlf(B.replace('three', 'mine')), theirs: B.replace('three', 'svc') },
+      {
+        outcome: 'conflict',
+        conflicts: 1,
+        write: crlf(
+          'one\ntwo\n<<<<<<< project\nmine\n=======\nsvc\n>>>>>>> svc 9.9.9\nfour\nfive\nsix\n',
+        ),
+      },
+    ],
+    [
+      'svc.yaml: merged as data, still CRLF',
+      {
+        base: 'name: api-x\nport: 3000\n',
+        ours: crlf('# mine\nname: api-x\nport: 3000\n'),
+        theirs: 'name: api-x\nport: 4000\n',
+      },
+      { outcome: 'merged', write: crlf('# mine\nname: api-x\nport: 4000\n') },
+    ],
+    [
+      'gone from the scaffold, untouched but for line ends',
+      { base: B, ours: crlf(B) },
+      { outcome: 'removed', remove: true },
+    ],
+    [
+      "mixed line ends are the user's text as it is",
+      { base: B, ours: `one\r\n${B.slice(4)}`, theirs: B.replace('six', 'SIX') },
+      { outcome: 'merged', write: `one\r\n${B.slice(4).replace('six', 'SIX')}` },
+    ],
+  ];
+  it.each(cases)('%s', (_, texts, expected) => {
+    const path = texts.base?.startsWith('name:') ? 'svc.yaml' : 'f';
+    expect(updateFile({ path, ...texts }, options)).toEqual({ path, ...expected });
+  });
+});
+
 describe('mergeText', () => {
   it('keeps a missing final newline, and puts markers on lines of their own', () => {
     const result = mergeText('a\nb', 'a\nmine', 'a\nsvc', '1');
