@@ -13,6 +13,7 @@ import { splitSecrets, type Answers } from './answers.js';
 import { DEFAULT_ENVIRONMENT } from '../core/environment-name.js';
 import { secretsFilePath } from '../core/secrets.js';
 import { isSwitch, slotTemplateUnit, type Cutover } from '../core/cutover.js';
+import { slotUnitFiles, upstartSlotsTask } from '../core/cutover-slots.js';
 
 /** Choices made only by flags, never asked: `--alert EMAIL`, `--secret KEY=VALUE`. */
 export interface ExtraChoices {
@@ -115,7 +116,8 @@ export function projectFiles(manifest: Manifest): ProjectFile[] {
   if (manifest.monit) {
     files.push({
       path: config(`/etc/monit/conf.d/${name}`),
-      template: 'config/monit.ejs',
+      // cutover: switch: a check per slot (core/cutover-slots.ts).
+      template: isSwitch(manifest) ? 'config/monit-slots.ejs' : 'config/monit.ejs',
       mode: 0o644,
     });
   }
@@ -132,17 +134,34 @@ export function projectFiles(manifest: Manifest): ProjectFile[] {
 }
 
 function unitFiles(manifest: Manifest): ProjectFile[] {
+  return isSwitch(manifest) ? slotFiles(manifest) : restartUnitFiles(manifest);
+}
+
+/**
+ * cutover: switch: the files that make the slots under each init system (core/cutover-slots.ts
+ * names them), and the slot launcher monit's checks call when monit watches.
+ */
+function slotFiles(manifest: Manifest): ProjectFile[] {
+  const name = manifest.name;
+  const template: Record<string, string> = {
+    [slotTemplateUnit(name)]: 'config/systemd-slot.service.ejs',
+    [`/etc/init.d/${name}`]: 'config/openrc-slot.ejs',
+    [`/etc/init/${name}.conf`]: 'config/upstart-slot.conf.ejs',
+    [upstartSlotsTask(name)]: 'config/upstart-slots.conf.ejs',
+    [hostLayout(name).launcher]: 'config/launcher-slots.sh.ejs',
+  };
+  const executable = new Set([`/etc/init.d/${name}`, hostLayout(name).launcher]);
+  return slotUnitFiles(manifest).map((path) => ({
+    path: `config${path}`,
+    template: template[path]!,
+    mode: executable.has(path) ? 0o755 : 0o644,
+  }));
+}
+
+function restartUnitFiles(manifest: Manifest): ProjectFile[] {
   const name = manifest.name;
   switch (manifest.init) {
     case 'systemd':
-      if (isSwitch(manifest))
-        return [
-          {
-            path: `config${slotTemplateUnit(name)}`,
-            template: 'config/systemd-slot.service.ejs',
-            mode: 0o644,
-          },
-        ];
       return [
         {
           path: `config/etc/systemd/system/${name}.service`,
