@@ -48,11 +48,11 @@ export const DRAIN = String.raw`drain_port() {
   done
 }`;
 
-export const SLOT_GONE = String.raw`# slot_monit ACTION CHECK: monit acts on its own time and refuses an action while another of
-# the same check's is pending ("try again later"): asked again for 5 s at most.
+export const SLOT_GONE = String.raw`# slot_monit [-g GROUP] ACTION [CHECK]: monit acts on its own time and refuses an action while
+# another of the same check's is pending ("try again later"): asked again for 5 s at most.
 slot_monit() {
   tries=0
-  until monit "$1" "$2" </dev/null 3>&- 9>&-; do
+  until monit "$@" </dev/null 3>&- 9>&-; do
     tries=$((tries + 1)); [ "$tries" -le 50 ] || return 1; sleep 0.1
   done
 }

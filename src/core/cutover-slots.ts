@@ -32,6 +32,11 @@ export function slotCheck(name: string, slot: Slot): string {
   return `${name}-${slot.name}`;
 }
 
+/** The monit group of both slots' checks: one action for both. */
+export function slotGroup(name: string): string {
+  return `${name}-slots`;
+}
+
 /** The OpenRC service of a slot: a symlink to /etc/init.d/NAME (RC_SVCNAME = NAME.a). */
 export function openrcSlotService(name: string, slot: Slot): string {
   return `${name}.${slot.name}`;
@@ -195,11 +200,14 @@ export function prepareSlots(
         (slot) =>
           `monit_ready ${q(slotCheck(name, slot))} || { say "FAIL	monit did not load the check for ${slotCheck(name, slot)}"; exit 1; }`,
       ),
-      // A check monit has just loaded is started by it: a slot svc has not marked stops being
-      // watched (the launcher refuses to start it meanwhile).
+      // monit starts a check it has just loaded once it has found it down for two cycles, and
+      // each action asked of it runs a cycle: so one action unwatches both slots (their group),
+      // and the slot svc marked (the live one) is watched again. The launcher refuses an
+      // unmarked slot meanwhile.
+      `slot_monit -g ${q(slotGroup(name))} unmonitor || :`,
       ...slots.map(
         (slot) =>
-          `[ -e ${q(slotMarker(name, slot))} ] || slot_monit unmonitor ${q(slotCheck(name, slot))} || :`,
+          `[ ! -e ${q(slotMarker(name, slot))} ] || slot_monit monitor ${q(slotCheck(name, slot))} || :`,
       ),
       `say "STEP	monit reloaded"`,
     );

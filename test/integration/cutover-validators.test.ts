@@ -236,6 +236,9 @@ describe('switch under each init system', () => {
       expect(check).toContain(`if failed host 127.0.0.1 port ${slot.port} protocol http`);
     }
     expect(check.match(/^ {2}onreboot laststate$/gm)).toHaveLength(2);
+    expect(check.match(new RegExp(`^ {2}group ${c.name}-slots$`, 'gm'))).toHaveLength(2);
+    // Not started at once on load: svc unmonitors the unmarked slot first.
+    expect(check.match(/^ {2}if does not exist for 2 cycles then restart$/gm)).toHaveLength(2);
     expect(check).not.toMatch(/^[^#]*\bunmonitor\b/m);
   });
 

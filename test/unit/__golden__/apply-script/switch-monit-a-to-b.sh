@@ -292,11 +292,11 @@ drain_port() {
     tries=$((tries + 1)); [ "$tries" -le $(($2 * 10)) ] || return 1; sleep 0.1
   done
 }
-# slot_monit ACTION CHECK: monit acts on its own time and refuses an action while another of
-# the same check's is pending ("try again later"): asked again for 5 s at most.
+# slot_monit [-g GROUP] ACTION [CHECK]: monit acts on its own time and refuses an action while
+# another of the same check's is pending ("try again later"): asked again for 5 s at most.
 slot_monit() {
   tries=0
-  until monit "$1" "$2" </dev/null 3>&- 9>&-; do
+  until monit "$@" </dev/null 3>&- 9>&-; do
     tries=$((tries + 1)); [ "$tries" -le 50 ] || return 1; sleep 0.1
   done
 }
@@ -639,8 +639,9 @@ switched=0
 monit reload
 monit_ready api-orders-a || { say "FAIL	monit did not load the check for api-orders-a"; exit 1; }
 monit_ready api-orders-b || { say "FAIL	monit did not load the check for api-orders-b"; exit 1; }
-[ -e /var/lib/svc/api-orders/slot-a.on ] || slot_monit unmonitor api-orders-a || :
-[ -e /var/lib/svc/api-orders/slot-b.on ] || slot_monit unmonitor api-orders-b || :
+slot_monit -g api-orders-slots unmonitor || :
+[ ! -e /var/lib/svc/api-orders/slot-a.on ] || slot_monit monitor api-orders-a || :
+[ ! -e /var/lib/svc/api-orders/slot-b.on ] || slot_monit monitor api-orders-b || :
 say "STEP	monit reloaded"
 if pid_ok /run/api-orders@23000.pid; then slot_monit stop api-orders-b || :; slot_gone /run/api-orders@23000.pid 45 || say "WARNING	slot b did not stop within 45 s"; fi
 port_free 23000 50 || { say "FAIL	port 23000 (slot b) is held by another process: free it, or give svc.yaml slotPorts"; exit 1; }
