@@ -236,7 +236,7 @@ export function newCommand(): Command {
     .option('--alert <email>', "where monit sends this service's alerts (svc.yaml alert:)")
     .option(
       '--cutover <how>',
-      'restart (default) or switch: nginx in front, two slots, a health-gated switch',
+      'switch (default for api- and node www-: nginx in front, two slots, a health-gated switch) or restart (in place)',
     )
     .option('--user <user>', 'Linux user the service runs as (default: NAME)')
     .option(

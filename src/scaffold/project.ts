@@ -31,6 +31,23 @@ export function secretValuesOf(answers: Answers, extra: ExtraChoices = {}): Reco
   return splitSecrets(answers.env, extra.secrets).secrets;
 }
 
+/**
+ * The cutover of a new project when --cutover is not given: switch for a process that answers
+ * HTTP on a port (api-, node www-), which every init system svc supports runs in slots
+ * (core/cutover-slots.ts); a worker or a static site has nothing to switch (svc.yaml says nothing,
+ * which is restart).
+ */
+export function defaultCutover(
+  answers: Pick<Answers, 'kind' | 'runtime' | 'port' | 'init'>,
+): Cutover | undefined {
+  return answers.kind !== 'service' &&
+    answers.runtime === 'node' &&
+    answers.port !== undefined &&
+    answers.init !== undefined
+    ? 'switch'
+    : undefined;
+}
+
 export function manifestFromAnswers(
   answers: Answers,
   svcVersion: string,
@@ -39,17 +56,18 @@ export function manifestFromAnswers(
   const runsProcess = answers.runtime === 'node';
   // Values go to svc.yaml env:, secrets only by name: their values stay in .svc/secrets/default.
   const { env, secrets } = splitSecrets(answers.env, extra.secrets);
+  const cutover = extra.cutover ?? defaultCutover(answers);
   const data: Record<string, unknown> = {
     schema: MANIFEST_SCHEMA_VERSION,
     name: answers.name,
     description: answers.description,
     ...(answers.port !== undefined && { port: answers.port }),
     // A node www- site sits behind nginx: nginx on `port`, the process on appPort, loopback only.
-    ...(extra.cutover !== undefined && { cutover: extra.cutover }),
+    ...(cutover !== undefined && { cutover }),
     // Under cutover: switch the process listens on its slots' ports instead (core/cutover.ts).
     ...(answers.kind === 'www' &&
       runsProcess &&
-      extra.cutover !== 'switch' &&
+      cutover !== 'switch' &&
       answers.port !== undefined && { appPort: appPortFor(answers.port) }),
     ...(answers.health !== undefined && { health: answers.health }),
     runtime: answers.runtime,

@@ -159,7 +159,7 @@ function run(
 }
 
 function generate(c: Case): void {
-  const args = ['new', c.name, '--yes', '--dir', projectDir(c)];
+  const args = ['new', c.name, '--yes', '--cutover', 'restart', '--dir', projectDir(c)];
   if (c.runtime) args.push('--runtime', c.runtime);
   if (c.init) args.push('--init', c.init);
   if (c.user) args.push('--user', c.user);
@@ -447,7 +447,18 @@ describe('svc new --alert', () => {
     const dir = join(root, 'projects', 'api-bad-alert');
     const result = run(
       process.execPath,
-      [SVC, 'new', 'api-bad-alert', '--yes', '--dir', dir, '--alert', alert],
+      [
+        SVC,
+        'new',
+        'api-bad-alert',
+        '--yes',
+        '--cutover',
+        'restart',
+        '--dir',
+        dir,
+        '--alert',
+        alert,
+      ],
       { ...process.env, NO_COLOR: '1' },
     );
     expect(result.status).toBe(1);
