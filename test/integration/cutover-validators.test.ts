@@ -396,3 +396,49 @@ describe('switch under each init system', () => {
     }
   });
 });
+
+describe('switch: a hostile description, quoted for each format', () => {
+  const HOSTILE = 'it\'s "quoted" $(reboot) `id` % $HOME \\ end';
+  const hostile = ['api-sw-hostile-orc', 'api-sw-hostile-ups'] as const;
+
+  beforeAll(() => {
+    for (const [name, init] of [
+      [hostile[0], 'openrc'],
+      [hostile[1], 'upstart'],
+    ] as const) {
+      const result = svcNew(name, [
+        '--user',
+        'daemon',
+        '--cutover',
+        'switch',
+        '--init',
+        init,
+        '--description',
+        HOSTILE,
+      ]);
+      if (result.status !== 0) throw new Error(`svc new ${name}: ${result.stderr}`);
+    }
+  });
+
+  it('OpenRC: sourced as a slot, the description is the value as given', () => {
+    const path = join(dir(hostile[0]), `config/etc/init.d/${hostile[0]}`);
+    const result = run('sh', [
+      '-c',
+      'RC_SVCNAME=$2; . "$1"; printf "%s" "$description"',
+      'sh',
+      path,
+      `${hostile[0]}.a`,
+    ]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(HOSTILE);
+  });
+
+  it('upstart: the job and the boot task carry it as upstart reads it', () => {
+    const read = (file: string) =>
+      parseUpstart(readFileSync(join(dir(hostile[1]), `config/etc/init/${file}`), 'utf8'));
+    const description = (job: ReturnType<typeof read>) =>
+      upstartUnquote(job.stanzas.find((s) => s.keyword === 'description')!.args);
+    expect(description(read(`${hostile[1]}.conf`))).toBe(HOSTILE);
+    expect(description(read(`${hostile[1]}-slots.conf`))).toBe(`${HOSTILE} (slots at boot)`);
+  });
+});
