@@ -20,7 +20,8 @@ import {
   updateDir,
 } from './apply-files.js';
 import { gateBegin, HEALTH } from './health-gate.js';
-import { DRAIN, switchActivation } from './cutover-script.js';
+import { DRAIN, SLOT_GONE, switchActivation } from './cutover-script.js';
+import { slotCheck } from './cutover-slots.js';
 import { FRONT, frontConflictLine, frontGateLine, type FrontCheck } from './nginx-front.js';
 import { initControl } from './init-control.js';
 import { hostLayout, servicePidFile } from './layout.js';
@@ -544,6 +545,8 @@ interface Activation {
   undoService: string[];
   /** After the records: what may take its time once the deploy has succeeded (a drain). */
   after?: string[];
+  /** A switch whose slots monit starts and stops: the script waits for them (slot_gone). */
+  slotsAsync?: boolean;
 }
 
 /**
@@ -634,6 +637,12 @@ reload_nginx() {
   done
 }`;
 
+/** The monit check file when monit watches the service (a switch's slots: both checks). */
+function monitCheckOf(operations: readonly Operation[]): { monitCheck?: string } {
+  const op = operations.find((operation) => operation.kind === 'monit');
+  return op?.kind === 'monit' ? { monitCheck: op.check } : {};
+}
+
 /** The service (or nginx for a static site) taking up the new version, health-gated. */
 function activation(input: ApplyInput): Activation {
   const { manifest, plan } = input;
@@ -652,6 +661,7 @@ function activation(input: ApplyInput): Activation {
       healthTimeoutSeconds: input.healthTimeoutSeconds,
       front: frontCheck(input, health),
       recordBad: writeRecords(input, 'bad', newCurrent(input), previousFiles(input)),
+      ...monitCheckOf(input.operations),
     });
   const start: string[] = [];
   const monitChanged = plan.changes.some(
@@ -659,9 +669,17 @@ function activation(input: ApplyInput): Activation {
     (change) => change.kind === 'monit' && change.action === 'reload',
   );
   if (monitChanged) {
+    // cutover: switch without a switch (only the check changed): the slots' checks.
+    const checks =
+      serviceOp?.kind === 'service' && serviceOp.cutover !== undefined
+        ? serviceOp.cutover.slots.map((slot) => slotCheck(manifest.name, slot))
+        : [manifest.name];
     start.push(
       'monit reload',
-      `monit_ready ${q(manifest.name)} || { say "FAIL	monit did not load the check for ${manifest.name}"; exit 1; }`,
+      ...checks.map(
+        (check) =>
+          `monit_ready ${q(check)} || { say "FAIL	monit did not load the check for ${check}"; exit 1; }`,
+      ),
       `say "STEP	monit reloaded"`,
     );
   }
@@ -944,6 +962,8 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     HEALTH,
     FRONT,
     ...(service.after !== undefined && service.after.length > 0 ? [DRAIN] : []),
+    // A switch whose slots monit starts and stops: it waits for them.
+    ...(service.after !== undefined && service.slotsAsync === true ? [SLOT_GONE] : []),
     stageSection(input.manifest.name),
     lockSection(input),
     staleSection(input),

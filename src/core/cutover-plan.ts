@@ -19,25 +19,21 @@ export function planSwitch(
   changed: readonly string[],
 ): SwitchPlan {
   const name = op.name;
-  if (op.init !== 'systemd')
-    return {
-      problems: [
-        `svc.yaml says cutover: switch, which svc runs under init: systemd only so far (not ${op.init}): use cutover: restart`,
-      ],
-    };
   const problems: string[] = [];
   if (facts.paths.get(NGINX_BINARY)?.type !== 'file')
     problems.push(
       `svc.yaml says cutover: switch, but nginx is not installed on ${host} (no ${NGINX_BINARY}): install it there (apt-get install nginx), or use cutover: restart`,
     );
-  if (!cutover.templateUnit)
+  if (!cutover.templateUnit) {
+    const missing = cutover.missingUnitFiles ?? [slotTemplateUnit(name)];
     problems.push(
-      `svc.yaml says cutover: switch, but config/ has no config${slotTemplateUnit(name)}: the slots are instances of that template unit (svc new ${name} --cutover switch writes one)`,
+      `svc.yaml says cutover: switch, but config/ has no ${missing.map((path) => `config${path}`).join(', ')}: the slots under init: ${op.init} need ${missing.length === 1 ? 'it' : 'them'} (svc new ${name} --cutover switch writes ${missing.length === 1 ? 'it' : 'them'})`,
     );
+  }
   // A process started the restart way (NAME.service) holds the public port nginx must take.
   if (facts.service.active)
     problems.push(
-      `${name} still runs as ${name}.service (cutover: restart) on ${host}${facts.service.pid ? `, pid ${facts.service.pid}` : ''}: stop it first (svc stop TARGET), then deploy the switch`,
+      `${name} still runs as ${op.init === 'systemd' ? `${name}.service` : `/run/${name}.pid`} (cutover: restart) on ${host}${facts.service.pid ? `, pid ${facts.service.pid}` : ''}: stop it first (svc stop TARGET), then deploy the switch`,
     );
   const live = liveSlot(name, cutover.slots, facts);
   if (live.state === 'unknown')

@@ -1,11 +1,12 @@
-// The apply script's part for cutover: switch under systemd (see cutover.ts). The live slot keeps
-// serving throughout: the new release starts in the idle slot (NAME@PORT.service), is gated on
-// that slot's own port (a death is seen from systemd's record within a poll, the log's tail sent
-// back), and only then does nginx get the new upstream file (nginx -t first; the old file goes
-// back if nginx refuses it). The old slot is drained after the deploy is recorded: no connection
-// left to its port (the old nginx workers finished their requests), at most drainTimeout, then
-// stopped through its unit (TERM, TimeoutStopSec, KILL) and disabled. A bad release is stopped
-// and disabled; the slot that served before was never touched. Pure text, every value quoted.
+// The apply script's part for cutover: switch (see cutover.ts; each init system's commands are
+// cutover-slots.ts). The live slot keeps serving throughout: the new release starts in the idle
+// slot, is gated on that slot's own port (a death is seen within a poll, from systemd's record or
+// the slot's pidfile, the log's tail sent back), and only then does nginx get the new upstream
+// file (nginx -t first; the old file goes back if nginx refuses it). The old slot is drained after
+// the deploy is recorded: no connection left to its port (the old nginx workers finished their
+// requests), at most drainTimeout, then unmarked and stopped through its init system or monit
+// (TERM, the stop timeout, KILL). A bad release is stopped and unmarked; the slot that served
+// before was never touched. Pure text, every value quoted.
 import {
   liveSlot,
   nextSlot,
@@ -14,7 +15,18 @@ import {
   slotUnit,
   upstreamFile,
   upstreamText,
+  type Slot,
 } from './cutover.js';
+import {
+  slotCheck,
+  disableSlot,
+  enableSlot,
+  prepareSlots,
+  slotControl,
+  slotControlIsAsync,
+  slotProcessPidfile,
+  unprepareSlots,
+} from './cutover-slots.js';
 import { move, restoreFile } from './apply-files.js';
 import type { HostFacts } from './facts.js';
 import { hostLayout } from './layout.js';
@@ -36,6 +48,23 @@ export const DRAIN = String.raw`drain_port() {
   done
 }`;
 
+export const SLOT_GONE = String.raw`# slot_monit [-g GROUP] ACTION [CHECK]: monit acts on its own time and refuses an action while
+# another of the same check's is pending ("try again later"): asked again for 5 s at most.
+slot_monit() {
+  tries=0
+  until monit "$@" </dev/null 3>&- 9>&-; do
+    tries=$((tries + 1)); [ "$tries" -le 50 ] || return 1; sleep 0.1
+  done
+}
+# slot_gone PIDFILE SECONDS: wait until the pidfile names no live process (monit stops a slot on
+# its own time, after the stop command returned); 1 when one is still there then.
+slot_gone() {
+  tries=0
+  while pid_ok "$1"; do
+    tries=$((tries + 1)); [ "$tries" -le $(($2 * 10)) ] || return 1; sleep 0.1
+  done
+}`;
+
 export interface SwitchInput {
   manifest: Manifest;
   cutover: SwitchCutover;
@@ -45,6 +74,8 @@ export interface SwitchInput {
   front: FrontCheck | undefined;
   /** The records line for a rolled-back release (apply-script.ts writes it). */
   recordBad: string;
+  /** The monit check file, when monit watches the slots (NAME-a, NAME-b). */
+  monitCheck?: string;
 }
 
 export interface SwitchActivation {
@@ -54,6 +85,8 @@ export interface SwitchActivation {
   undoService: string[];
   /** After the deploy is recorded: drain the old slot, stop and disable it. */
   after: string[];
+  /** monit starts and stops the slots: the script needs slot_gone (SLOT_GONE). */
+  slotsAsync: boolean;
 }
 
 const quiet = (argv: string[]) => `${shellCommand(argv)} </dev/null 3>&- 9>&-`;
@@ -63,29 +96,74 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
   const name = manifest.name;
   const live = liveSlot(name, cutover.slots, input.facts);
   const next = nextSlot(cutover.slots, live);
-  const unit = slotUnit(name, next);
   const upstream = upstreamFile(name);
   const path = manifest.health ?? '/';
   const url = `http://127.0.0.1:${next.port}${path}`;
   const timeout = input.healthTimeoutSeconds;
-  const unitChanged = input.changes.some(
-    (change) => change.kind === 'file' && change.target === slotTemplateUnit(name),
+  const changed = new Set(
+    input.changes.filter((change) => change.kind === 'file').map((change) => change.target),
   );
   const layout = hostLayout(name);
+  // Each init system's own commands for a slot (cutover-slots.ts); monit's, when it watches.
+  const systemd = manifest.init === 'systemd';
+  const unit = slotUnit(name, next);
+  const async = slotControlIsAsync(manifest);
+  const control = (slot: Slot, action: 'start' | 'stop') =>
+    async
+      ? `slot_monit ${action} ${q(slotCheck(name, slot))}`
+      : quiet(slotControl(manifest, slot, action));
+  const pidOf = (slot: Slot) => slotProcessPidfile(manifest, slot);
+  // monit acts on its own time: a stop asked of it is waited for (the process gone).
+  const gone = (slot: Slot) =>
+    async
+      ? [
+          `slot_gone ${q(pidOf(slot))} ${manifest.stopTimeout + 15} || say "WARNING	slot ${slot.name} did not stop within ${manifest.stopTimeout + 15} s"`,
+        ]
+      : [];
+  const stopSlot = (slot: Slot, failed: string) => [
+    `${control(slot, 'stop')} || ${failed}`,
+    ...gone(slot),
+  ];
   const reload = `reload_nginx || { say "FAIL	nginx did not take up the new configuration: see the host's /var/log/nginx/error.log"; rollback; }`;
+  const firstWait = Math.ceil(timeout / 2);
   const start = [
     'switched=0',
-    ...(unitChanged ? ['systemctl daemon-reload'] : []),
+    ...prepareSlots(manifest, cutover.slots, changed, input.monitCheck),
     // The idle slot gets no requests (nginx names the live one): whatever still runs there (a
     // drain a killed deploy did not finish) is stopped before the new release takes the port.
-    `${quiet(['systemctl', 'stop', '--', unit])} || :`,
-    `${shellCommand(['systemctl', 'reset-failed', '--', unit])} 2>/dev/null || :`,
+    // (monit: only a slot that runs; a stop it has not done yet would refuse the start below.)
+    ...(async
+      ? [`if pid_ok ${q(slotPidfile(name, next))}; then ${stopSlot(next, ':').join('; ')}; fi`]
+      : stopSlot(next, ':')),
+    ...(systemd
+      ? [`${shellCommand(['systemctl', 'reset-failed', '--', unit])} 2>/dev/null || :`]
+      : []),
     // Another process on the slot's port would answer the health check in the release's place.
     `port_free ${next.port} 50 || { say "FAIL	port ${next.port} (slot ${next.name}) is held by another process: free it, or give svc.yaml slotPorts"; exit 1; }`,
-    `gate_begin '' ${q(unit)} ${q(layout.logFile)} ${q(manifest.user)}`,
-    `${quiet(['systemctl', 'start', '--', unit])} || :`,
-    'started=0',
-    `wait_new_pid ${q(slotPidfile(name, next))} '' ${timeout} || started=$?`,
+    // Marked before it starts: the launcher (monit's programs) starts no slot svc did not mark.
+    ...enableSlot(manifest, next),
+    systemd
+      ? `gate_begin '' ${q(unit)} ${q(layout.logFile)} ${q(manifest.user)}`
+      : `gate_begin ${q(pidOf(next))} '' ${q(layout.logFile)} ${q(manifest.user)}`,
+    ...(async
+      ? [
+          // monit can drop an action that arrives while it re-reads its checks: no process by
+          // half the timeout, it is asked once more (as the restart way does, apply-script.ts).
+          `slot_start() { ${control(next, 'start')} || :; }`,
+          'slot_start & control_pid=$!',
+          'started=0',
+          `wait_new_pid ${q(pidOf(next))} '' ${firstWait} || started=$?`,
+          'if [ "$started" = 1 ]; then',
+          '  proc_alive "$control_pid" || { slot_start & control_pid=$!; }',
+          '  started=0',
+          `  wait_new_pid ${q(pidOf(next))} '' ${timeout - firstWait} || started=$?`,
+          'fi',
+        ]
+      : [
+          `${control(next, 'start')} || :`,
+          'started=0',
+          `wait_new_pid ${q(pidOf(next))} '' ${timeout} || started=$?`,
+        ]),
     '[ "$started" = 0 ] || rollback',
     `if ! wait_healthy url ${q(url)} ${timeout}; then rollback; fi`,
     `say "STEP	slot ${next.name} (port ${next.port}) started and healthy"`,
@@ -100,23 +178,26 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
     // What visitors reach: the health path through nginx on the public port.
     ...(input.front ? [frontGateLine(input.front)] : []),
     `say "STEP	switched nginx on port ${cutover.port} to slot ${next.name}"`,
-    `${shellCommand(['systemctl', 'enable', '--quiet', '--', unit])} || :`,
     `say "STEP	healthy"`,
   ];
   // Undo, before the files go back: nginx back to the slot that served (it never stopped), then
-  // the new slot stopped. A first deploy has no slot to go back to: its upstream file goes.
+  // the new slot unmarked and stopped. A first deploy has no slot to go back to: its upstream
+  // file goes.
   const putBack = [
     `if [ -f "$stage/upstream.before" ]; then ${restoreFile('"$stage/upstream.before"', upstream)}; else rm -f -- ${q(upstream)}; fi`,
     'if nginx -t; then reload_nginx; fi',
   ].join('; ');
   const undoBefore = [
     `[ "\${switched-0}" != 1 ] || { ${putBack}; }`,
-    `${quiet(['systemctl', 'stop', '--', unit])}`,
-    `${shellCommand(['systemctl', 'disable', '--quiet', '--', unit])} 2>/dev/null || :`,
+    ...disableSlot(manifest, next),
+    control(next, 'stop'),
+    ...gone(next),
   ];
-  // After the files are back: systemd and nginx read what was put back.
+  // After the files are back: the init system, monit and nginx read what was put back.
   const undoService = [
-    ...(unitChanged ? ['systemctl daemon-reload'] : []),
+    ...(systemd && changed.has(slotTemplateUnit(name)) ? ['systemctl daemon-reload'] : []),
+    ...(input.monitCheck !== undefined && changed.has(input.monitCheck) ? ['monit reload'] : []),
+    ...unprepareSlots(manifest, cutover.slots),
     'if nginx -t; then reload_nginx; fi',
   ];
   const rollback = [
@@ -129,15 +210,16 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
     input.recordBad,
     'exit 77',
   ];
+  // The old slot: unmarked first (neither monit nor a boot starts it again), then stopped.
   const after =
     live.state === 'live'
       ? [
           `say "STEP	draining slot ${live.slot.name} (port ${live.slot.port}, up to ${cutover.drainSeconds} s)"`,
           `drain_port ${live.slot.port} ${cutover.drainSeconds} || say "WARNING	slot ${live.slot.name} still had connections after ${cutover.drainSeconds} s (drainTimeout): stopping it"`,
-          `${quiet(['systemctl', 'stop', '--', slotUnit(name, live.slot)])} || say "WARNING	slot ${live.slot.name} did not stop cleanly"`,
-          `${shellCommand(['systemctl', 'disable', '--quiet', '--', slotUnit(name, live.slot)])} 2>/dev/null || :`,
+          ...disableSlot(manifest, live.slot),
+          ...stopSlot(live.slot, `say "WARNING	slot ${live.slot.name} did not stop cleanly"`),
           `say "STEP	slot ${live.slot.name} drained and stopped"`,
         ]
       : [];
-  return { start, rollback, undoBefore, undoService, after };
+  return { start, rollback, undoBefore, undoService, after, slotsAsync: async };
 }

@@ -132,22 +132,3 @@ export function switchSteps(
       : []),
   ];
 }
-
-/**
- * argv that runs `systemctl ACTION [ARGS] -- NAME@PORT` on the live slot, read from the upstream
- * file when it runs (as root: the file is in root's 0700 state directory); for a person's helper
- * scripts on the host. Exits 1 saying so when no slot is live.
- */
-export function liveSlotSystemctl(name: string, action: string[]): string[] {
-  return [
-    'sh',
-    '-c',
-    String.raw`slot=$(sed -n 's/^server 127\.0\.0\.1:\([0-9][0-9]*\);$/\1/p' "$1" | head -n 1); ` +
-      '[ -n "$slot" ] || { echo "$2: no live slot (no deploy has switched yet)" >&2; exit 1; }; ' +
-      'n=$2; shift 2; exec systemctl "$@" -- "$n@$slot"',
-    'sh',
-    upstreamFile(name),
-    name,
-    ...action,
-  ];
-}

@@ -11,7 +11,8 @@ import type { LocalFile } from './release.js';
 import { installedMode, sha256Hex } from './release.js';
 import { manifestTemplateValues, renderText, templateDataOf } from './template.js';
 import { envFileLines, renderEnvFile, type EnvironmentInput } from './env-file.js';
-import { DEFAULT_DRAIN_SECONDS, isSwitch, slotsOf, slotTemplateUnit } from './cutover.js';
+import { DEFAULT_DRAIN_SECONDS, isSwitch, slotsOf } from './cutover.js';
+import { slotUnitFiles } from './cutover-slots.js';
 
 export interface ExpandInput {
   manifest: Manifest;
@@ -208,6 +209,19 @@ function helperScriptOperations(input: ExpandInput): Operation[] {
   ];
 }
 
+/** Whether config/ ships every file the slots need (cutover-slots.ts), and which it lacks. */
+function slotFilesShipped(
+  manifest: Manifest,
+  operations: readonly Operation[],
+): { templateUnit: boolean; missingUnitFiles?: string[] } {
+  const missing = slotUnitFiles(manifest).filter(
+    (path) => !operations.some((op) => op.kind === 'file' && op.path === path),
+  );
+  return missing.length === 0
+    ? { templateUnit: true }
+    : { templateUnit: false, missingUnitFiles: missing };
+}
+
 export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Operation[] {
   const { manifest } = input;
   const layout = hostLayout(manifest.name);
@@ -283,9 +297,7 @@ export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Oper
                   port: manifest.port,
                   drainSeconds: manifest.drainTimeout ?? DEFAULT_DRAIN_SECONDS,
                   release: input.release.id,
-                  templateUnit: operations.some(
-                    (op) => op.kind === 'file' && op.path === slotTemplateUnit(manifest.name),
-                  ),
+                  ...slotFilesShipped(manifest, operations),
                 },
               }),
           });

@@ -370,11 +370,6 @@ function cutoverProblems(manifest: Manifest, kind: Kind): ManifestProblem[] {
     if (a === manifest.port || b === manifest.port)
       add(['slotPorts'], `must differ from port (${manifest.port}): nginx listens there`);
   }
-  if (manifest.monit)
-    add(
-      ['monit'],
-      'must be false with cutover: switch so far: monit would watch a pidfile no slot writes (systemd restarts a slot that crashes)',
-    );
   for (const key of ['PORT', 'HOST'])
     if (Object.hasOwn(manifest.env, key))
       add(['env', key], 'is set by svc for each slot under cutover: switch; remove it from env:');

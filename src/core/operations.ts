@@ -85,8 +85,10 @@ export interface SwitchCutover {
   drainSeconds: number;
   /** The release the new slot starts with: the plan names it. */
   release: string;
-  /** config/ ships the template unit the slots are instances of (NAME@.service). */
+  /** config/ ships every file the slots need under its init system (cutover-slots.ts). */
   templateUnit: boolean;
+  /** The host paths of those files config/ lacks (the plan names them). */
+  missingUnitFiles?: string[];
 }
 
 export interface MonitOperation {

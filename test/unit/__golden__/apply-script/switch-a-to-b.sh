@@ -553,18 +553,19 @@ listener_elsewhere 3000 /etc/nginx/sites-enabled/api-orders.conf 0
 if [ -n "$other" ]; then say "FAIL	$other also listens on port 3000, and api-orders's site is not the port's default_server, so nginx may give api-orders's visitors that site (the default_server, else the first server nginx reads, gets every Host no server_name names): add default_server to the listen lines of api-orders's site on port 3000, or remove it from the host (rm $other)"; exit 1; fi
 undo() {
 { [ "$activated" != 1 ] || { [ "${switched-0}" != 1 ] || { if [ -f "$stage/upstream.before" ]; then cp -p -P -T --remove-destination -- "$stage/upstream.before" /var/lib/svc/api-orders/upstream.conf.svc-old && mv -f -T -- /var/lib/svc/api-orders/upstream.conf.svc-old /var/lib/svc/api-orders/upstream.conf; else rm -f -- /var/lib/svc/api-orders/upstream.conf; fi; if nginx -t; then reload_nginx; fi; }; }; } || say "WARNING	undo step 1 failed"
-{ [ "$activated" != 1 ] || { systemctl stop -- api-orders@23000.service </dev/null 3>&- 9>&-; }; } || say "WARNING	undo step 2 failed"
+{ [ "$activated" != 1 ] || { rm -f -- /var/lib/svc/api-orders/slot-b.on; }; } || say "WARNING	undo step 2 failed"
 { [ "$activated" != 1 ] || { systemctl disable --quiet -- api-orders@23000.service 2>/dev/null || :; }; } || say "WARNING	undo step 3 failed"
-{ cp -p -P -T --remove-destination -- "$stage/backup.5" /etc/default/api-orders.svc-old && mv -f -T -- /etc/default/api-orders.svc-old /etc/default/api-orders; } || say "WARNING	undo step 4 failed"
-{ rm -f -- /etc/default/.api-orders.svc-new; } || say "WARNING	undo step 5 failed"
-{ rm -f -- /etc/nginx/sites-enabled/api-orders.conf; } || say "WARNING	undo step 6 failed"
-{ rm -f -- /etc/nginx/sites-enabled/.api-orders.conf.svc-new; } || say "WARNING	undo step 7 failed"
-{ rm -f -- /etc/systemd/system/api-orders@.service; } || say "WARNING	undo step 8 failed"
-{ rm -f -- /etc/systemd/system/.api-orders@.service.svc-new; } || say "WARNING	undo step 9 failed"
-{ ln -s -f -n -T -- releases/abc123abc123 /var/www/api-orders/current.svc-new; mv -f -T -- /var/www/api-orders/current.svc-new /var/www/api-orders/current; } || say "WARNING	undo step 10 failed"
-{ rm -rf -- /var/www/api-orders/releases/.def456def456.partial; } || say "WARNING	undo step 11 failed"
-{ [ "$activated" != 1 ] || { systemctl daemon-reload; }; } || say "WARNING	undo step 12 failed"
-{ [ "$activated" != 1 ] || { if nginx -t; then reload_nginx; fi; }; } || say "WARNING	undo step 13 failed"
+{ [ "$activated" != 1 ] || { systemctl stop -- api-orders@23000.service </dev/null 3>&- 9>&-; }; } || say "WARNING	undo step 4 failed"
+{ cp -p -P -T --remove-destination -- "$stage/backup.5" /etc/default/api-orders.svc-old && mv -f -T -- /etc/default/api-orders.svc-old /etc/default/api-orders; } || say "WARNING	undo step 5 failed"
+{ rm -f -- /etc/default/.api-orders.svc-new; } || say "WARNING	undo step 6 failed"
+{ rm -f -- /etc/nginx/sites-enabled/api-orders.conf; } || say "WARNING	undo step 7 failed"
+{ rm -f -- /etc/nginx/sites-enabled/.api-orders.conf.svc-new; } || say "WARNING	undo step 8 failed"
+{ rm -f -- /etc/systemd/system/api-orders@.service; } || say "WARNING	undo step 9 failed"
+{ rm -f -- /etc/systemd/system/.api-orders@.service.svc-new; } || say "WARNING	undo step 10 failed"
+{ ln -s -f -n -T -- releases/abc123abc123 /var/www/api-orders/current.svc-new; mv -f -T -- /var/www/api-orders/current.svc-new /var/www/api-orders/current; } || say "WARNING	undo step 11 failed"
+{ rm -rf -- /var/www/api-orders/releases/.def456def456.partial; } || say "WARNING	undo step 12 failed"
+{ [ "$activated" != 1 ] || { systemctl daemon-reload; }; } || say "WARNING	undo step 13 failed"
+{ [ "$activated" != 1 ] || { if nginx -t; then reload_nginx; fi; }; } || say "WARNING	undo step 14 failed"
 }
 rollback() {
 trap '' INT TERM HUP
@@ -613,6 +614,8 @@ systemctl daemon-reload
 systemctl stop -- api-orders@23000.service </dev/null 3>&- 9>&- || :
 systemctl reset-failed -- api-orders@23000.service 2>/dev/null || :
 port_free 23000 50 || { say "FAIL	port 23000 (slot b) is held by another process: free it, or give svc.yaml slotPorts"; exit 1; }
+: > /var/lib/svc/api-orders/slot-b.on
+systemctl enable --quiet -- api-orders@23000.service || :
 gate_begin '' api-orders@23000.service /var/log/api-orders/api-orders.log api-orders
 systemctl start -- api-orders@23000.service </dev/null 3>&- 9>&- || :
 started=0
@@ -631,7 +634,6 @@ nginx -t || { say "FAIL	nginx -t refused the configuration with slot b"; rollbac
 reload_nginx || { say "FAIL	nginx did not take up the new configuration: see the host's /var/log/nginx/error.log"; rollback; }
 wait_front http://127.0.0.1:3000/ok '' 10 || { say "FAIL	api-orders answers on its own port but not through nginx on port 3000: http://127.0.0.1:3000/ok did not answer 200 (another nginx site takes its requests, or nginx did not take up the site)"; rollback; }
 say "STEP	switched nginx on port 3000 to slot b"
-systemctl enable --quiet -- api-orders@23000.service || :
 say "STEP	healthy"
 applying=0
 [ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders
@@ -650,7 +652,8 @@ mv -f -T -- /var/lib/svc/api-orders/installed.json.svc-new /var/lib/svc/api-orde
 mv -f -T -- /var/lib/svc/api-orders/installed.list.svc-new /var/lib/svc/api-orders/installed.list
 say "STEP	draining slot a (port 13000, up to 30 s)"
 drain_port 13000 30 || say "WARNING	slot a still had connections after 30 s (drainTimeout): stopping it"
-systemctl stop -- api-orders@13000.service </dev/null 3>&- 9>&- || say "WARNING	slot a did not stop cleanly"
+rm -f -- /var/lib/svc/api-orders/slot-a.on
 systemctl disable --quiet -- api-orders@13000.service 2>/dev/null || :
+systemctl stop -- api-orders@13000.service </dev/null 3>&- 9>&- || say "WARNING	slot a did not stop cleanly"
 say "STEP	slot a drained and stopped"
 say "DONE	def456def456"
