@@ -21,6 +21,7 @@ import {
 } from './apply-files.js';
 import { gateBegin, HEALTH } from './health-gate.js';
 import { DRAIN, switchActivation } from './cutover-script.js';
+import { WARM } from './cutover-warm.js';
 import { FRONT, frontConflictLine, frontGateLine, type FrontCheck } from './nginx-front.js';
 import { initControl } from './init-control.js';
 import { hostLayout, servicePidFile } from './layout.js';
@@ -632,6 +633,13 @@ reload_nginx() {
   done
 }`;
 
+/** The plan switches slots (cutover: switch) rather than restarting the service. */
+function isSwitchActivation(input: ApplyInput): boolean {
+  return input.plan.changes.some(
+    (change) => change.kind === 'service' && change.action === 'switch',
+  );
+}
+
 /** The service (or nginx for a static site) taking up the new version, health-gated. */
 function activation(input: ApplyInput): Activation {
   const { manifest, plan } = input;
@@ -640,11 +648,7 @@ function activation(input: ApplyInput): Activation {
   );
   const health = input.operations.find((op): op is HealthOperation => op.kind === 'health');
   const serviceOp = input.operations.find((op) => op.kind === 'service');
-  if (
-    serviceOp?.kind === 'service' &&
-    serviceOp.cutover !== undefined &&
-    plan.changes.some((change) => change.kind === 'service' && change.action === 'switch')
-  )
+  if (serviceOp?.kind === 'service' && serviceOp.cutover !== undefined && isSwitchActivation(input))
     return switchActivation({
       manifest,
       cutover: serviceOp.cutover,
@@ -653,6 +657,12 @@ function activation(input: ApplyInput): Activation {
       healthTimeoutSeconds: input.healthTimeoutSeconds,
       front: frontCheck(input, health),
       recordBad: writeRecords(input, 'bad', newCurrent(input), previousFiles(input)),
+      lock: {
+        file: lockPaths(manifest.name).lockFile,
+        holder: lockPaths(manifest.name).holderFile,
+        // After a drain: long enough for a rollback that switched back meanwhile to finish.
+        waitSeconds: Math.max(input.lockWaitSeconds, 120),
+      },
     });
   const start: string[] = [];
   const monitChanged = plan.changes.some(
@@ -941,6 +951,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     HEALTH,
     FRONT,
     ...(service.after !== undefined && service.after.length > 0 ? [DRAIN] : []),
+    ...(isSwitchActivation(input) ? [WARM] : []),
     stageSection(input.manifest.name),
     lockSection(input),
     staleSection(input),

@@ -1,6 +1,7 @@
 // What the plan says about a cutover: switch service: the steps of the switch, or the one line
 // that says why it cannot happen on this host (and what fixes it). Pure.
 import { liveSlot, NGINX_BINARY, slotTemplateUnit, switchSteps } from './cutover.js';
+import { idleSlotNote, warmSlot, warmSteps } from './cutover-warm.js';
 import type { HostFacts } from './facts.js';
 import type { ServiceOperation, SwitchCutover } from './operations.js';
 import type { Change } from './plan.js';
@@ -46,6 +47,10 @@ export function planSwitch(
     );
   if (problems.length > 0 || live.state === 'unknown') return { problems };
   if (live.state === 'live' && changed.length === 0) return { problems };
+  // The idle slot may still run a release (kept warm, or a drain a killed deploy left): the very
+  // one going live, started with the same inputs, is switched to without a start.
+  const warm = warmSlot(cutover, live, facts.slots);
+  const note = warm === undefined ? idleSlotNote(live, facts.slots) : undefined;
   return {
     problems,
     change: {
@@ -54,7 +59,10 @@ export function planSwitch(
       target: name,
       reasons:
         live.state === 'none' ? ['no slot serves yet'] : changed.map((path) => `${path} changed`),
-      steps: switchSteps(cutover, live),
+      steps:
+        warm !== undefined
+          ? warmSteps(cutover, warm, live)
+          : [...(note === undefined ? [] : [note]), ...switchSteps(cutover, live)],
     },
   };
 }

@@ -15,7 +15,8 @@ import {
   upstreamFile,
   upstreamText,
 } from './cutover.js';
-import { move, restoreFile } from './apply-files.js';
+import { move, privateDir, restoreFile } from './apply-files.js';
+import { leaveLines, slotStartedLine, warmCheck, warmSlot } from './cutover-warm.js';
 import type { HostFacts } from './facts.js';
 import { hostLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
@@ -25,14 +26,20 @@ import type { Change } from './plan.js';
 import { shellCommand, shellQuote as q } from './quote.js';
 
 /**
- * drain_port PORT SECONDS: wait until no TCP connection to PORT is established (the kernel's
- * table: state 01, PORT the local end), at most SECONDS; 1 when some are left then. After nginx
- * reloaded, only its old workers still talk to the old slot, each finishing its requests.
+ * drain_port PORT SECONDS [UPSTREAM]: wait until no TCP connection to PORT is established (the
+ * kernel's table: state 01, PORT the local end), at most SECONDS by the clock (a count of polls
+ * would run long while other services start on the same CPUs); 1 when some are left then, 2 as
+ * soon as the UPSTREAM file names PORT again (a rollback switched back: nothing to drain; read by
+ * the shell itself). After nginx reloaded, only its old workers still talk to the old slot, each
+ * finishing its requests.
  */
 export const DRAIN = String.raw`drain_port() {
-  hexport=$(printf '%04X' "$1"); tries=0
+  hexport=$(printf '%04X' "$1"); uptime_s; end=$((up_s + $2))
   while grep -Eq "^ *[0-9]+: [0-9A-F]+:$hexport [0-9A-F]+:[0-9A-F]{4} 01 " /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
-    tries=$((tries + 1)); [ "$tries" -le $(($2 * 10)) ] || return 1; sleep 0.1
+    if [ -n "${'$'}{3-}" ] && [ -r "$3" ]; then
+      while IFS= read -r line; do [ "$line" != "server 127.0.0.1:$1;" ] || return 2; done < "$3"
+    fi
+    uptime_s; [ "$up_s" -lt "$end" ] || return 1; sleep 0.1
   done
 }`;
 
@@ -45,6 +52,8 @@ export interface SwitchInput {
   front: FrontCheck | undefined;
   /** The records line for a rolled-back release (apply-script.ts writes it). */
   recordBad: string;
+  /** The deploy lock, let go during a drain and taken again to stop the drained slot. */
+  lock: { file: string; holder: string; waitSeconds: number };
 }
 
 export interface SwitchActivation {
@@ -63,6 +72,8 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
   const name = manifest.name;
   const live = liveSlot(name, cutover.slots, input.facts);
   const next = nextSlot(cutover.slots, live);
+  // The idle slot already runs this release as the plan saw it: checked again, gated, no start.
+  const warm = warmSlot(cutover, live, input.facts.slots);
   const unit = slotUnit(name, next);
   const upstream = upstreamFile(name);
   const path = manifest.health ?? '/';
@@ -73,8 +84,7 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
   );
   const layout = hostLayout(name);
   const reload = `reload_nginx || { say "FAIL	nginx did not take up the new configuration: see the host's /var/log/nginx/error.log"; rollback; }`;
-  const start = [
-    'switched=0',
+  const startSlot = [
     ...(unitChanged ? ['systemctl daemon-reload'] : []),
     // The idle slot gets no requests (nginx names the live one): whatever still runs there (a
     // drain a killed deploy did not finish) is stopped before the new release takes the port.
@@ -89,6 +99,20 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
     '[ "$started" = 0 ] || rollback',
     `if ! wait_healthy url ${q(url)} ${timeout}; then rollback; fi`,
     `say "STEP	slot ${next.name} (port ${next.port}) started and healthy"`,
+    // What it was started with, for a later switch back to it without a start (cutover-warm.ts).
+    privateDir(layout.records),
+    slotStartedLine(name, next, slotPidfile(name, next)),
+  ];
+  const start = [
+    'switched=0',
+    ...(warm === undefined
+      ? ['warm=0', ...startSlot]
+      : [
+          ...warmCheck({ name, warm, releaseDir: `${layout.releases}/${warm.release}`, path }),
+          'if [ "$warm" != 1 ]; then',
+          ...startSlot,
+          'fi',
+        ]),
     // The switch: a new upstream file, renamed into place (the old one kept to put back).
     `if [ -f ${q(upstream)} ]; then cp -p -- ${q(upstream)} "$stage/upstream.before"; fi`,
     `rm -f -- ${q(`${upstream}.svc-new`)}`,
@@ -111,7 +135,8 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
   ].join('; ');
   const undoBefore = [
     `[ "\${switched-0}" != 1 ] || { ${putBack}; }`,
-    `${quiet(['systemctl', 'stop', '--', unit])}`,
+    // A warm slot ran before this deploy: it is left running, as it was.
+    `[ "\${warm-0}" = 1 ] || ${quiet(['systemctl', 'stop', '--', unit])}`,
     `${shellCommand(['systemctl', 'disable', '--quiet', '--', unit])} 2>/dev/null || :`,
   ];
   // After the files are back: systemd and nginx read what was put back.
@@ -131,13 +156,13 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
   ];
   const after =
     live.state === 'live'
-      ? [
-          `say "STEP	draining slot ${live.slot.name} (port ${live.slot.port}, up to ${cutover.drainSeconds} s)"`,
-          `drain_port ${live.slot.port} ${cutover.drainSeconds} || say "WARNING	slot ${live.slot.name} still had connections after ${cutover.drainSeconds} s (drainTimeout): stopping it"`,
-          `${quiet(['systemctl', 'stop', '--', slotUnit(name, live.slot)])} || say "WARNING	slot ${live.slot.name} did not stop cleanly"`,
-          `${shellCommand(['systemctl', 'disable', '--quiet', '--', slotUnit(name, live.slot)])} 2>/dev/null || :`,
-          `say "STEP	slot ${live.slot.name} drained and stopped"`,
-        ]
+      ? leaveLines({
+          name,
+          left: live.slot,
+          cutover,
+          upstream,
+          lock: input.lock,
+        })
       : [];
   return { start, rollback, undoBefore, undoService, after };
 }

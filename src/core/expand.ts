@@ -12,6 +12,7 @@ import { installedMode, sha256Hex } from './release.js';
 import { manifestTemplateValues, renderText, templateDataOf } from './template.js';
 import { envFileLines, renderEnvFile, type EnvironmentInput } from './env-file.js';
 import { DEFAULT_DRAIN_SECONDS, isSwitch, slotsOf, slotTemplateUnit } from './cutover.js';
+import { switchInputs } from './cutover-warm.js';
 
 export interface ExpandInput {
   manifest: Manifest;
@@ -286,6 +287,8 @@ export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Oper
                   templateUnit: operations.some(
                     (op) => op.kind === 'file' && op.path === slotTemplateUnit(manifest.name),
                   ),
+                  ...(manifest.keepWarm === true && { keepWarm: true }),
+                  inputs: switchInputs(manifest.name, operations),
                 },
               }),
           });

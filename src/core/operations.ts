@@ -87,6 +87,13 @@ export interface SwitchCutover {
   release: string;
   /** config/ ships the template unit the slots are instances of (NAME@.service). */
   templateUnit: boolean;
+  /** keepWarm: the slot nginx leaves keeps running (cutover-warm.ts); absent: false. */
+  keepWarm?: boolean;
+  /**
+   * sha256 of the env file and the template unit this deploy leaves on the host: a slot started
+   * with the same ones, running the same release, needs no start (cutover-warm.ts).
+   */
+  inputs?: { envSha256?: string; unitSha256?: string };
 }
 
 export interface MonitOperation {
