@@ -22,6 +22,7 @@ import {
 import { gateBegin, HEALTH } from './health-gate.js';
 import { DRAIN, switchActivation } from './cutover-script.js';
 import { WARM } from './cutover-warm.js';
+import { TAKE_PORT } from './cutover-migrate.js';
 import { FRONT, frontConflictLine, frontGateLine, type FrontCheck } from './nginx-front.js';
 import { initControl } from './init-control.js';
 import { hostLayout, servicePidFile } from './layout.js';
@@ -951,7 +952,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     HEALTH,
     FRONT,
     ...(service.after !== undefined && service.after.length > 0 ? [DRAIN] : []),
-    ...(isSwitchActivation(input) ? [WARM] : []),
+    ...(isSwitchActivation(input) ? [WARM, TAKE_PORT] : []),
     stageSection(input.manifest.name),
     lockSection(input),
     staleSection(input),

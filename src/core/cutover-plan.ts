@@ -1,7 +1,8 @@
 // What the plan says about a cutover: switch service: the steps of the switch, or the one line
 // that says why it cannot happen on this host (and what fixes it). Pure.
-import { liveSlot, NGINX_BINARY, slotTemplateUnit, switchSteps } from './cutover.js';
+import { liveSlot, NGINX_BINARY, slotTemplateUnit, switchSteps, type LiveSlot } from './cutover.js';
 import { idleSlotNote, warmSlot, warmSteps } from './cutover-warm.js';
+import { frontWasThere, isMigration, migrationSteps } from './cutover-migrate.js';
 import type { HostFacts } from './facts.js';
 import type { ServiceOperation, SwitchCutover } from './operations.js';
 import type { Change } from './plan.js';
@@ -35,12 +36,13 @@ export function planSwitch(
     problems.push(
       `svc.yaml says cutover: switch, but config/ has no config${slotTemplateUnit(name)}: the slots are instances of that template unit (svc new ${name} --cutover switch writes one)`,
     );
-  // A process started the restart way (NAME.service) holds the public port nginx must take.
-  if (facts.service.active)
-    problems.push(
-      `${name} still runs as ${name}.service (cutover: restart) on ${host}${facts.service.pid ? `, pid ${facts.service.pid}` : ''}: stop it first (svc stop TARGET), then deploy the switch`,
-    );
   const live = liveSlot(name, cutover.slots, facts);
+  // A process started the restart way (NAME.service) holds the public port nginx must take: on a
+  // first switch it is moved over (cutover-migrate.ts); beside a live slot it is nobody's.
+  if (facts.service.active && live.state === 'live')
+    problems.push(
+      `${name} still runs as ${name}.service (cutover: restart) on ${host}${facts.service.pid ? `, pid ${facts.service.pid}` : ''} beside the live slot ${live.slot.name}: stop it (systemctl stop ${name}.service there), then deploy`,
+    );
   if (live.state === 'unknown')
     problems.push(
       `${live.why}: svc cannot tell which slot serves ${name} on ${host}; remove the file to start from slot ${cutover.slots[0].name}`,
@@ -62,7 +64,23 @@ export function planSwitch(
       steps:
         warm !== undefined
           ? warmSteps(cutover, warm, live)
-          : [...(note === undefined ? [] : [note]), ...switchSteps(cutover, live)],
+          : isMigration(facts, live)
+            ? migrationPlanSteps(name, cutover, live, facts)
+            : [...(note === undefined ? [] : [note]), ...switchSteps(cutover, live)],
     },
   };
+}
+
+/** A migration's steps: the slot started and gated first, then the port taken from NAME.service. */
+function migrationPlanSteps(
+  name: string,
+  cutover: SwitchCutover,
+  live: LiveSlot,
+  facts: HostFacts,
+): string[] {
+  const [start] = switchSteps(cutover, live);
+  return [
+    start!,
+    ...migrationSteps(name, cutover.port, facts.service.pid, frontWasThere(cutover, facts)),
+  ];
 }

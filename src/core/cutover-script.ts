@@ -16,6 +16,13 @@ import {
   upstreamText,
 } from './cutover.js';
 import { move, privateDir, restoreFile } from './apply-files.js';
+import {
+  frontWasThere,
+  isMigration,
+  migratedLines,
+  migrationUndo,
+  takePortLines,
+} from './cutover-migrate.js';
 import { leaveLines, slotStartedLine, warmCheck, warmSlot } from './cutover-warm.js';
 import type { HostFacts } from './facts.js';
 import { hostLayout } from './layout.js';
@@ -74,6 +81,15 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
   const next = nextSlot(cutover.slots, live);
   // The idle slot already runs this release as the plan saw it: checked again, gated, no start.
   const warm = warmSlot(cutover, live, input.facts.slots);
+  // NAME.service (cutover: restart) still serves the port nginx is to take (cutover-migrate.ts).
+  const migration = isMigration(input.facts, live)
+    ? {
+        name,
+        port: cutover.port,
+        behindNginx: frontWasThere(cutover, input.facts),
+        stopSeconds: (manifest.stopTimeout ?? 30) + 10,
+      }
+    : undefined;
   const unit = slotUnit(name, next);
   const upstream = upstreamFile(name);
   const path = manifest.health ?? '/';
@@ -120,11 +136,12 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
     move(`${upstream}.svc-new`, upstream),
     'switched=1',
     `nginx -t || { say "FAIL	nginx -t refused the configuration with slot ${next.name}"; rollback; }`,
-    reload,
+    ...(migration === undefined ? [reload] : takePortLines(migration, reload)),
     // What visitors reach: the health path through nginx on the public port.
     ...(input.front ? [frontGateLine(input.front)] : []),
     `say "STEP	switched nginx on port ${cutover.port} to slot ${next.name}"`,
     `${shellCommand(['systemctl', 'enable', '--quiet', '--', unit])} || :`,
+    ...(migration === undefined ? [] : migratedLines(name)),
     `say "STEP	healthy"`,
   ];
   // Undo, before the files go back: nginx back to the slot that served (it never stopped), then
@@ -143,6 +160,7 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
   const undoService = [
     ...(unitChanged ? ['systemctl daemon-reload'] : []),
     'if nginx -t; then reload_nginx; fi',
+    ...(migration === undefined ? [] : migrationUndo(migration)),
   ];
   const rollback = [
     `if [ -n "$exit_ds" ]; then say "EXITED	$exit_how	$exit_ds"; fi`,
@@ -150,7 +168,10 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
     'undo',
     live.state === 'live'
       ? `if wait_healthy url ${q(`http://127.0.0.1:${live.slot.port}${path}`)} 10; then say "ROLLEDBACK	healthy"; else say "ROLLEDBACK	unhealthy	10"; fi`
-      : `say "ROLLEDBACK	none"`,
+      : migration !== undefined
+        ? // NAME.service serves the port again (migrationUndo): asked there, as before the deploy.
+          `if warm_healthy ${q(`http://127.0.0.1:${cutover.port}${path}`)} 30; then say "ROLLEDBACK	healthy"; else say "ROLLEDBACK	unhealthy	30"; fi`
+        : `say "ROLLEDBACK	none"`,
     input.recordBad,
     'exit 77',
   ];

@@ -184,6 +184,12 @@ function nginxOperation(operations: readonly Operation[], port: number | undefin
   return [{ kind: 'nginx', site: site.path, dependsOn: files.map((op) => op.path) }];
 }
 
+/** cutover: switch: the nginx site file that serves the public port (cutover-migrate.ts). */
+function frontSite(operations: readonly Operation[], port: number): { site?: string } {
+  const [nginx] = nginxOperation(operations, port);
+  return nginx?.kind === 'nginx' ? { site: nginx.site } : {};
+}
+
 /** ~/script/NAME and its scripts, owned by the login user who runs them. */
 function helperScriptOperations(input: ExpandInput): Operation[] {
   const login = input.host.login;
@@ -288,6 +294,7 @@ export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Oper
                     (op) => op.kind === 'file' && op.path === slotTemplateUnit(manifest.name),
                   ),
                   ...(manifest.keepWarm === true && { keepWarm: true }),
+                  ...frontSite(operations, manifest.port),
                   inputs: switchInputs(manifest.name, operations),
                 },
               }),

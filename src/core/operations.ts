@@ -87,6 +87,8 @@ export interface SwitchCutover {
   release: string;
   /** config/ ships the template unit the slots are instances of (NAME@.service). */
   templateUnit: boolean;
+  /** The nginx site file that serves `port`: was it there before (cutover-migrate.ts)? */
+  site?: string;
   /** keepWarm: the slot nginx leaves keeps running (cutover-warm.ts); absent: false. */
   keepWarm?: boolean;
   /**

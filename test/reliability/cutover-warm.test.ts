@@ -25,6 +25,7 @@ import {
   type Sandbox,
 } from '../helpers/sandbox.js';
 import { SVC } from '../helpers/sandbox.js';
+import { startLoad } from '../helpers/load.js';
 
 const NAME = 'api-warm';
 const PORT = 3300;
@@ -307,5 +308,74 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')(
       expect(answering()).toBe('r2');
       conn.socket.destroy();
     }, 240_000);
+
+    it('moves a live cutover: restart service to switch under load: one measured gap', async () => {
+      const name = 'api-move';
+      const port = 3400;
+      const restartDir = join(work, `${name}-restart`);
+      const switchDir = join(work, `${name}-switch`);
+      for (const [dir, flags] of [
+        [restartDir, []],
+        [switchDir, ['--cutover', 'switch']],
+      ] as const) {
+        execFileSync(
+          SVC,
+          ['new', name, '--yes', '--no-monit', '--dir', dir, '--port', `${port}`, ...flags],
+          {
+            env: { ...process.env, CI: '1' },
+          },
+        );
+        writeFileSync(join(dir, 'server.js.orig'), readFileSync(join(dir, 'server.js'), 'utf8'));
+        writeFileSync(join(dir, '.svcignore'), 'server.js.orig\n');
+      }
+      await deploy('m1', restartDir);
+      expect(root(`systemctl is-active ${name}.service`).stdout.trim()).toBe('active');
+      const plan = await runSvc(['plan', 'sandbox', '--dir', switchDir], env());
+      expect(plan.stdout, plan.stderr).toContain(`stop ${name}.service (cutover: restart`);
+      const load = startLoad({
+        host: address,
+        port,
+        path: '/',
+        slowPath: '/',
+        header: HEADER,
+        maxRequests: 20_000,
+        seconds: 120,
+        keepAliveWorkers: 2,
+        newConnectionWorkers: 2,
+        slowWorkers: 0,
+      });
+      let output = '';
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        output = await deploy('m2', switchDir);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      } finally {
+        await load.stop();
+      }
+      const gap = /no listener there for (\d+) ms/.exec(output)?.[1];
+      expect(gap, output).toBeDefined();
+      const failed = load.samples.filter(
+        (sample) => sample.error !== undefined || sample.status !== 200,
+      );
+      const kinds = [...new Set(failed.map((sample) => sample.error ?? `status ${sample.status}`))];
+      console.info(
+        `restart -> switch: ${load.samples.length} requests, ${failed.length} failed (${kinds.join(', ') || 'none'}); the host measured no listener on port ${port} for ${gap} ms`,
+      );
+      expect(load.samples.length).toBeGreaterThan(200);
+      // Only refused connections in the gap, never a wrong answer; and the gap is short.
+      expect(
+        failed.every((sample) => sample.error !== undefined),
+        kinds.join(', '),
+      ).toBe(true);
+      expect(Number(gap)).toBeLessThan(2000);
+      expect(failed.length).toBeLessThan(load.samples.length / 20);
+      const answered = new Set(load.samples.map((sample) => sample.release).filter(Boolean));
+      expect(answered).toEqual(new Set(['m1', 'm2']));
+      // Stopped, and no longer started at boot (no wants link left for it).
+      expect(root(`systemctl is-active ${name}.service`).stdout.trim()).toBe('inactive');
+      expect(root(`ls /etc/systemd/system/*.wants/`).stdout.split(/\s+/)).not.toContain(
+        `${name}.service`,
+      );
+    }, 300_000);
   },
 );

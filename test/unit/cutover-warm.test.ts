@@ -289,6 +289,40 @@ describe('the plan', () => {
       'drain slot a (up to 30 s), then stop it',
     ]);
   });
+
+  it('moves a live restart-mode service over: the slot first, then the port', () => {
+    const active = { service: { active: true, pid: 77 } };
+    expect(steps(SWITCH, hostFacts([], undefined, active))).toEqual([
+      'start slot a (127.0.0.1:13000) with release abc123abc123, gate its health there',
+      'stop api-orders.service (cutover: restart, pid 77; it serves port 3000 until then): SIGTERM, its requests in flight finish',
+      'nginx takes port 3000 the moment it is free: new connections are refused in between (the gap is measured and reported)',
+      'disable api-orders.service',
+    ]);
+  });
+
+  it('moves one already behind nginx (its site file there) without a gap', () => {
+    const site: PathFact = {
+      path: '/etc/nginx/sites-enabled/api-orders.conf',
+      type: 'file',
+      mode: 0o644,
+      sha256: 'e'.repeat(64),
+    };
+    const active = { service: { active: true, pid: 77 } };
+    expect(steps(SWITCH, hostFacts([site], undefined, active))?.slice(1)).toEqual([
+      'switch: nginx on port 3000 to slot a (nginx -t, reload)',
+      'stop api-orders.service (cutover: restart, pid 77; behind nginx already: no gap), then disable it',
+    ]);
+  });
+
+  it('refuses a restart-mode process beside a live slot', () => {
+    const active = { service: { active: true, pid: 77 } };
+    expect(
+      planHost('web1', ops(), hostFacts([upstreamFact(A!.port)], undefined, active), 'digest')
+        .problems,
+    ).toEqual([
+      'api-orders still runs as api-orders.service (cutover: restart) on web1, pid 77 beside the live slot a: stop it (systemctl stop api-orders.service there), then deploy',
+    ]);
+  });
 });
 
 describe('the apply script', () => {
@@ -359,6 +393,17 @@ describe('the apply script', () => {
     expect(text).not.toContain('drain_port 13000');
     expect(text).not.toContain('systemctl stop -- api-orders@13000.service');
     expect(text).toContain('systemctl disable --quiet -- api-orders@13000.service');
+  });
+
+  it('takes the port from a live NAME.service only after the slot is healthy and nginx -t passed', () => {
+    const text = script(SWITCH, hostFacts([], undefined, { service: { active: true, pid: 7 } }));
+    order(text, [
+      'wait_healthy url http://127.0.0.1:13000/ok 30',
+      'nginx -t ||',
+      'take_port 3000 api-orders.service 40',
+      'systemctl disable --quiet -- api-orders.service',
+    ]);
+    expect(text).toContain('systemctl start -- api-orders.service');
   });
 });
 

@@ -304,6 +304,27 @@ slot_started() {
   rm -f -- "$4.svc-new"
   printf '%s %s %s\n' "$pid" "$s_env" "$sha" > "$4.svc-new" && mv -f -- "$4.svc-new" "$4"
 }
+port_listening() {
+  hexport=$(printf '%04X' "$1")
+  grep -Eq "^ *[0-9]+: [0-9A-F]+:$hexport [0-9A-F]+:0000 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+take_port() {
+  gap_ms=
+  systemctl stop --no-block -- "$2" </dev/null 3>&- 9>&- || return 1
+  tries=0
+  while port_listening "$1"; do
+    tries=$((tries + 1)); [ "$tries" -le $(($3 * 100)) ] || return 1; sleep 0.01
+  done
+  uptime_cs; gap_from=$up_cs
+  reload_nginx & reload_pid=$!
+  tries=0
+  until port_listening "$1"; do
+    tries=$((tries + 1)); [ "$tries" -le 1000 ] || break; sleep 0.01
+  done
+  uptime_cs; gap_ms=$(((up_cs - gap_from) * 10))
+  wait "$reload_pid" || return 2
+  port_listening "$1" || return 3
+}
 [ -d /var/lib/svc ] && [ ! -L /var/lib/svc ] || mkdir -m 0700 -- /var/lib/svc
 chown -h root:root -- /var/lib/svc
 chmod 0700 -- /var/lib/svc
