@@ -22,6 +22,8 @@ import {
 import { gateBegin, HEALTH } from './health-gate.js';
 import { DRAIN, SLOT_GONE, switchActivation } from './cutover-script.js';
 import { slotCheck } from './cutover-slots.js';
+import { SLOT_STARTED, WARM } from './cutover-warm.js';
+import { TAKE_PORT } from './cutover-migrate.js';
 import { FRONT, frontConflictLine, frontGateLine, type FrontCheck } from './nginx-front.js';
 import { initControl } from './init-control.js';
 import { hostLayout, servicePidFile } from './layout.js';
@@ -643,6 +645,13 @@ function monitCheckOf(operations: readonly Operation[]): { monitCheck?: string }
   return op?.kind === 'monit' ? { monitCheck: op.check } : {};
 }
 
+/** The plan switches slots (cutover: switch) rather than restarting the service. */
+function isSwitchActivation(input: ApplyInput): boolean {
+  return input.plan.changes.some(
+    (change) => change.kind === 'service' && change.action === 'switch',
+  );
+}
+
 /** The service (or nginx for a static site) taking up the new version, health-gated. */
 function activation(input: ApplyInput): Activation {
   const { manifest, plan } = input;
@@ -652,7 +661,7 @@ function activation(input: ApplyInput): Activation {
   const serviceOp = input.operations.find((op) => op.kind === 'service');
   const cutover = serviceOp?.kind === 'service' ? serviceOp.cutover : undefined;
   // Only a service is switched (plan.ts planSwitch), and only one with a cutover.
-  if (cutover !== undefined && plan.changes.some((change) => change.action === 'switch'))
+  if (cutover !== undefined && isSwitchActivation(input))
     return switchActivation({
       manifest,
       cutover,
@@ -662,6 +671,12 @@ function activation(input: ApplyInput): Activation {
       front: frontCheck(input, health),
       recordBad: writeRecords(input, 'bad', newCurrent(input), previousFiles(input)),
       ...monitCheckOf(input.operations),
+      lock: {
+        file: lockPaths(manifest.name).lockFile,
+        holder: lockPaths(manifest.name).holderFile,
+        // After a drain: long enough for a rollback that switched back meanwhile to finish.
+        waitSeconds: Math.max(input.lockWaitSeconds, 120),
+      },
     });
   const start: string[] = [];
   const monitChanged = plan.changes.some(
@@ -964,6 +979,9 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     ...(service.after !== undefined && service.after.length > 0 ? [DRAIN] : []),
     // A switch whose slots monit starts and stops: it waits for them.
     ...(service.after !== undefined && service.slotsAsync === true ? [SLOT_GONE] : []),
+    ...(isSwitchActivation(input) ? [SLOT_STARTED] : []),
+    // A warm switch back and a restart service moved over: systemd's alone (cutover-plan.ts).
+    ...(isSwitchActivation(input) && input.manifest.init === 'systemd' ? [WARM, TAKE_PORT] : []),
     stageSection(input.manifest.name),
     lockSection(input),
     staleSection(input),

@@ -27,7 +27,15 @@ import {
   slotProcessPidfile,
   unprepareSlots,
 } from './cutover-slots.js';
-import { move, restoreFile } from './apply-files.js';
+import { move, privateDir, restoreFile } from './apply-files.js';
+import {
+  frontWasThere,
+  isMigration,
+  migratedLines,
+  migrationUndo,
+  takePortLines,
+} from './cutover-migrate.js';
+import { leaveLines, slotStartedLine, warmCheck, warmSlot } from './cutover-warm.js';
 import type { HostFacts } from './facts.js';
 import { hostLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
@@ -37,14 +45,20 @@ import type { Change } from './plan.js';
 import { shellCommand, shellQuote as q } from './quote.js';
 
 /**
- * drain_port PORT SECONDS: wait until no TCP connection to PORT is established (the kernel's
- * table: state 01, PORT the local end), at most SECONDS; 1 when some are left then. After nginx
- * reloaded, only its old workers still talk to the old slot, each finishing its requests.
+ * drain_port PORT SECONDS [UPSTREAM]: wait until no TCP connection to PORT is established (the
+ * kernel's table: state 01, PORT the local end), at most SECONDS by the clock (a count of polls
+ * would run long while other services start on the same CPUs); 1 when some are left then, 2 as
+ * soon as the UPSTREAM file names PORT again (a rollback switched back: nothing to drain; read by
+ * the shell itself). After nginx reloaded, only its old workers still talk to the old slot, each
+ * finishing its requests.
  */
 export const DRAIN = String.raw`drain_port() {
-  hexport=$(printf '%04X' "$1"); tries=0
+  hexport=$(printf '%04X' "$1"); uptime_s; end=$((up_s + $2))
   while grep -Eq "^ *[0-9]+: [0-9A-F]+:$hexport [0-9A-F]+:[0-9A-F]{4} 01 " /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
-    tries=$((tries + 1)); [ "$tries" -le $(($2 * 10)) ] || return 1; sleep 0.1
+    if [ -n "${'$'}{3-}" ] && [ -r "$3" ]; then
+      while IFS= read -r line; do [ "$line" != "server 127.0.0.1:$1;" ] || return 2; done < "$3"
+    fi
+    uptime_s; [ "$up_s" -lt "$end" ] || return 1; sleep 0.1
   done
 }`;
 
@@ -76,6 +90,8 @@ export interface SwitchInput {
   recordBad: string;
   /** The monit check file, when monit watches the slots (NAME-a, NAME-b). */
   monitCheck?: string;
+  /** The deploy lock, let go during a drain and taken again to stop the drained slot. */
+  lock: { file: string; holder: string; waitSeconds: number };
 }
 
 export interface SwitchActivation {
@@ -96,6 +112,21 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
   const name = manifest.name;
   const live = liveSlot(name, cutover.slots, input.facts);
   const next = nextSlot(cutover.slots, live);
+  const systemd = manifest.init === 'systemd';
+  // The idle slot already runs this release as the plan saw it: checked again, gated, no start.
+  // (Slot facts come from systemd alone: elsewhere no slot is warm, cutover-plan.ts.)
+  const warm = systemd ? warmSlot(cutover, live, input.facts.slots) : undefined;
+  // NAME.service (cutover: restart) still serves the port nginx is to take (cutover-migrate.ts;
+  // systemd only: the plan refuses it elsewhere).
+  const migration =
+    systemd && isMigration(input.facts, live)
+      ? {
+          name,
+          port: cutover.port,
+          behindNginx: frontWasThere(cutover, input.facts),
+          stopSeconds: (manifest.stopTimeout ?? 30) + 10,
+        }
+      : undefined;
   const upstream = upstreamFile(name);
   const path = manifest.health ?? '/';
   const url = `http://127.0.0.1:${next.port}${path}`;
@@ -105,7 +136,6 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
   );
   const layout = hostLayout(name);
   // Each init system's own commands for a slot (cutover-slots.ts); monit's, when it watches.
-  const systemd = manifest.init === 'systemd';
   const unit = slotUnit(name, next);
   const async = slotControlIsAsync(manifest);
   const control = (slot: Slot, action: 'start' | 'stop') =>
@@ -126,9 +156,7 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
   ];
   const reload = `reload_nginx || { say "FAIL	nginx did not take up the new configuration: see the host's /var/log/nginx/error.log"; rollback; }`;
   const firstWait = Math.ceil(timeout / 2);
-  const start = [
-    'switched=0',
-    ...prepareSlots(manifest, cutover.slots, changed, input.monitCheck),
+  const startSlot = [
     // The idle slot gets no requests (nginx names the live one): whatever still runs there (a
     // drain a killed deploy did not finish) is stopped before the new release takes the port.
     // (monit: only a slot that runs; a stop it has not done yet would refuse the start below.)
@@ -167,6 +195,21 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
     '[ "$started" = 0 ] || rollback',
     `if ! wait_healthy url ${q(url)} ${timeout}; then rollback; fi`,
     `say "STEP	slot ${next.name} (port ${next.port}) started and healthy"`,
+    // What it was started with, for a later switch back to it without a start (cutover-warm.ts).
+    privateDir(layout.records),
+    slotStartedLine(name, next, pidOf(next)),
+  ];
+  const start = [
+    'switched=0',
+    ...prepareSlots(manifest, cutover.slots, changed, input.monitCheck),
+    ...(warm === undefined
+      ? ['warm=0', ...startSlot]
+      : [
+          ...warmCheck({ name, warm, releaseDir: `${layout.releases}/${warm.release}`, path }),
+          'if [ "$warm" != 1 ]; then',
+          ...startSlot,
+          'fi',
+        ]),
     // The switch: a new upstream file, renamed into place (the old one kept to put back).
     `if [ -f ${q(upstream)} ]; then cp -p -- ${q(upstream)} "$stage/upstream.before"; fi`,
     `rm -f -- ${q(`${upstream}.svc-new`)}`,
@@ -174,10 +217,13 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
     move(`${upstream}.svc-new`, upstream),
     'switched=1',
     `nginx -t || { say "FAIL	nginx -t refused the configuration with slot ${next.name}"; rollback; }`,
-    reload,
+    ...(migration === undefined ? [reload] : takePortLines(migration, reload)),
     // What visitors reach: the health path through nginx on the public port.
     ...(input.front ? [frontGateLine(input.front)] : []),
     `say "STEP	switched nginx on port ${cutover.port} to slot ${next.name}"`,
+    // A warm slot was disabled when it was left: it is the live one now (at boot too).
+    ...(warm === undefined ? [] : [`if [ "$warm" = 1 ]; then ${enableSlot(manifest, next).join('; ')}; fi`]),
+    ...(migration === undefined ? [] : migratedLines(name)),
     `say "STEP	healthy"`,
   ];
   // Undo, before the files go back: nginx back to the slot that served (it never stopped), then
@@ -185,20 +231,21 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
   // file goes.
   const putBack = [
     `if [ -f "$stage/upstream.before" ]; then ${restoreFile('"$stage/upstream.before"', upstream)}; else rm -f -- ${q(upstream)}; fi`,
-    'if nginx -t; then reload_nginx; fi',
+    'nginx -t && reload_nginx',
   ].join('; ');
   const undoBefore = [
     `[ "\${switched-0}" != 1 ] || { ${putBack}; }`,
+    // A warm slot ran before this deploy: it is left running, as it was (disabled, as it was).
     ...disableSlot(manifest, next),
-    control(next, 'stop'),
-    ...gone(next),
+    `[ "\${warm-0}" = 1 ] || { ${stopSlot(next, ':').join('; ')}; }`,
   ];
   // After the files are back: the init system, monit and nginx read what was put back.
   const undoService = [
     ...(systemd && changed.has(slotTemplateUnit(name)) ? ['systemctl daemon-reload'] : []),
     ...(input.monitCheck !== undefined && changed.has(input.monitCheck) ? ['monit reload'] : []),
     ...unprepareSlots(manifest, cutover.slots),
-    'if nginx -t; then reload_nginx; fi',
+    'nginx -t && reload_nginx',
+    ...(migration === undefined ? [] : migrationUndo(migration)),
   ];
   const rollback = [
     `if [ -n "$exit_ds" ]; then say "EXITED	$exit_how	$exit_ds"; fi`,
@@ -206,20 +253,29 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
     'undo',
     live.state === 'live'
       ? `if wait_healthy url ${q(`http://127.0.0.1:${live.slot.port}${path}`)} 10; then say "ROLLEDBACK	healthy"; else say "ROLLEDBACK	unhealthy	10"; fi`
-      : `say "ROLLEDBACK	none"`,
+      : migration !== undefined
+        ? // NAME.service serves the port again (migrationUndo): asked there, as before the deploy.
+          `if warm_healthy ${q(`http://127.0.0.1:${cutover.port}${path}`)} 30; then say "ROLLEDBACK	healthy"; else say "ROLLEDBACK	unhealthy	30"; fi`
+        : `say "ROLLEDBACK	none"`,
     input.recordBad,
     'exit 77',
   ];
   // The old slot: unmarked first (neither monit nor a boot starts it again), then stopped.
   const after =
     live.state === 'live'
-      ? [
-          `say "STEP	draining slot ${live.slot.name} (port ${live.slot.port}, up to ${cutover.drainSeconds} s)"`,
-          `drain_port ${live.slot.port} ${cutover.drainSeconds} || say "WARNING	slot ${live.slot.name} still had connections after ${cutover.drainSeconds} s (drainTimeout): stopping it"`,
-          ...disableSlot(manifest, live.slot),
-          ...stopSlot(live.slot, `say "WARNING	slot ${live.slot.name} did not stop cleanly"`),
-          `say "STEP	slot ${live.slot.name} drained and stopped"`,
-        ]
+      ? leaveLines({
+          name,
+          left: live.slot,
+          cutover,
+          upstream,
+          lock: input.lock,
+          // The process drained: systemd's main pid of the unit, else the slot's own pidfile.
+          pidNow: systemd
+            ? `$(${shellCommand(['systemctl', 'show', '-p', 'MainPID', '--value', '--', slotUnit(name, live.slot)])} 2>/dev/null)`
+            : `$(read_pid ${q(pidOf(live.slot))}; echo "$pid")`,
+          disable: disableSlot(manifest, live.slot),
+          stop: stopSlot(live.slot, `say "WARNING	slot ${live.slot.name} did not stop cleanly"`),
+        })
       : [];
   return { start, rollback, undoBefore, undoService, after, slotsAsync: async };
 }

@@ -13,6 +13,7 @@ import { manifestTemplateValues, renderText, templateDataOf } from './template.j
 import { envFileLines, renderEnvFile, type EnvironmentInput } from './env-file.js';
 import { DEFAULT_DRAIN_SECONDS, isSwitch, slotsOf } from './cutover.js';
 import { slotUnitFiles } from './cutover-slots.js';
+import { switchInputs } from './cutover-warm.js';
 
 export interface ExpandInput {
   manifest: Manifest;
@@ -184,6 +185,12 @@ function nginxOperation(operations: readonly Operation[], port: number | undefin
   return [{ kind: 'nginx', site: site.path, dependsOn: files.map((op) => op.path) }];
 }
 
+/** cutover: switch: the nginx site file that serves the public port (cutover-migrate.ts). */
+function frontSite(operations: readonly Operation[], port: number): { site?: string } {
+  const [nginx] = nginxOperation(operations, port);
+  return nginx?.kind === 'nginx' ? { site: nginx.site } : {};
+}
+
 /** ~/script/NAME and its scripts, owned by the login user who runs them. */
 function helperScriptOperations(input: ExpandInput): Operation[] {
   const login = input.host.login;
@@ -298,6 +305,9 @@ export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Oper
                   drainSeconds: manifest.drainTimeout ?? DEFAULT_DRAIN_SECONDS,
                   release: input.release.id,
                   ...slotFilesShipped(manifest, operations),
+                  ...(manifest.keepWarm === true && { keepWarm: true }),
+                  ...frontSite(operations, manifest.port),
+                  inputs: switchInputs(manifest.name, operations),
                 },
               }),
           });

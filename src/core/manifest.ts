@@ -209,6 +209,11 @@ const manifestSchema = z.strictObject({
     .min(1, err('must be a whole number of seconds between 1 and 3600'))
     .max(3600, err('must be a whole number of seconds between 1 and 3600'))
     .optional(),
+  /**
+   * cutover: switch: the slot nginx leaves keeps running with the release it served (not drained
+   * and stopped), so `svc rollback` to that release switches back without a start.
+   */
+  keepWarm: z.boolean(err('must be true or false')).optional(),
   /** cutover: switch: the two slots' loopback ports, when the derived ones (port+10000, ...) clash. */
   slotPorts: z
     .tuple([portSchema, portSchema], err('must be two ports, e.g. [13000, 23000]'))
@@ -350,6 +355,8 @@ function cutoverProblems(manifest: Manifest, kind: Kind): ManifestProblem[] {
       add(['drainTimeout'], 'only cutover: switch drains a slot; it needs cutover: switch');
     if (manifest.slotPorts !== undefined)
       add(['slotPorts'], 'only cutover: switch has slots; it needs cutover: switch');
+    if (manifest.keepWarm !== undefined)
+      add(['keepWarm'], 'only cutover: switch has a slot to keep warm; it needs cutover: switch');
     return problems;
   }
   if (kind === 'service' || manifest.runtime !== 'node' || manifest.port === undefined) {

@@ -89,6 +89,15 @@ export interface SwitchCutover {
   templateUnit: boolean;
   /** The host paths of those files config/ lacks (the plan names them). */
   missingUnitFiles?: string[];
+  /** The nginx site file that serves `port`: was it there before (cutover-migrate.ts)? */
+  site?: string;
+  /** keepWarm: the slot nginx leaves keeps running (cutover-warm.ts); absent: false. */
+  keepWarm?: boolean;
+  /**
+   * sha256 of the env file and the template unit this deploy leaves on the host: a slot started
+   * with the same ones, running the same release, needs no start (cutover-warm.ts).
+   */
+  inputs?: { envSha256?: string; unitSha256?: string };
 }
 
 export interface MonitOperation {

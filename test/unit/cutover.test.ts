@@ -245,15 +245,6 @@ describe('the plan of a switch', () => {
       ],
     ],
     [
-      'a restart-mode process still running',
-      [NGINX],
-      SWITCH,
-      true,
-      [
-        'api-orders still runs as api-orders.service (cutover: restart) on web1, pid 77: stop it first (svc stop TARGET), then deploy the switch',
-      ],
-    ],
-    [
       'an upstream file naming neither slot',
       [NGINX, upstreamFact('server 127.0.0.1:9;\n')],
       SWITCH,
