@@ -46,7 +46,7 @@ export function planSwitch(
   // nobody's. The move stops and disables it through systemctl: other init systems are refused.
   if (facts.service.active && live.state === 'live')
     problems.push(
-      `${name} still runs the restart way (${restartUnit(op)}, cutover: restart) on ${host}${facts.service.pid ? `, pid ${facts.service.pid}` : ''} beside the live slot ${live.slot.name}: stop it there (${restartStop(op)}), then deploy`,
+      `${name} still runs as ${restartUnit(op)} (cutover: restart) on ${host}${facts.service.pid ? `, pid ${facts.service.pid}` : ''} beside the live slot ${live.slot.name}: stop it (${restartStop(op)} there), then deploy`,
     );
   else if (facts.service.active && !systemd)
     problems.push(

@@ -222,7 +222,9 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
     ...(input.front ? [frontGateLine(input.front)] : []),
     `say "STEP	switched nginx on port ${cutover.port} to slot ${next.name}"`,
     // A warm slot was disabled when it was left: it is the live one now (at boot too).
-    ...(warm === undefined ? [] : [`if [ "$warm" = 1 ]; then ${enableSlot(manifest, next).join('; ')}; fi`]),
+    ...(warm === undefined
+      ? []
+      : [`if [ "$warm" = 1 ]; then ${enableSlot(manifest, next).join('; ')}; fi`]),
     ...(migration === undefined ? [] : migratedLines(name)),
     `say "STEP	healthy"`,
   ];

@@ -364,7 +364,9 @@ describe('the apply script', () => {
       'reload_nginx ||',
     ]);
     // Undo leaves a slot that ran before this deploy running.
-    expect(text).toContain('[ "${warm-0}" = 1 ] || systemctl stop -- api-orders@23000.service');
+    expect(text).toContain(
+      '[ "${warm-0}" = 1 ] || { systemctl stop -- api-orders@23000.service </dev/null 3>&- 9>&- || :; }',
+    );
   });
 
   it('records what a started slot was started with', () => {

@@ -287,9 +287,12 @@ wait_front() {
   done
 }
 drain_port() {
-  hexport=$(printf '%04X' "$1"); tries=0
+  hexport=$(printf '%04X' "$1"); uptime_s; end=$((up_s + $2))
   while grep -Eq "^ *[0-9]+: [0-9A-F]+:$hexport [0-9A-F]+:[0-9A-F]{4} 01 " /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
-    tries=$((tries + 1)); [ "$tries" -le $(($2 * 10)) ] || return 1; sleep 0.1
+    if [ -n "${3-}" ] && [ -r "$3" ]; then
+      while IFS= read -r line; do [ "$line" != "server 127.0.0.1:$1;" ] || return 2; done < "$3"
+    fi
+    uptime_s; [ "$up_s" -lt "$end" ] || return 1; sleep 0.1
   done
 }
 # slot_monit [-g GROUP] ACTION [CHECK]: monit acts on its own time and refuses an action while
@@ -307,6 +310,13 @@ slot_gone() {
   while pid_ok "$1"; do
     tries=$((tries + 1)); [ "$tries" -le $(($2 * 10)) ] || return 1; sleep 0.1
   done
+}
+file_sha() { if [ -f "$1" ] && [ ! -L "$1" ]; then sha=$(sha256sum < "$1"); sha=${sha%% *}; else sha=-; fi; }
+slot_started() {
+  read_pid "$1"; [ -n "$pid" ] || return 0
+  file_sha "$2"; s_env=$sha; file_sha "$3"
+  rm -f -- "$4.svc-new"
+  printf '%s %s %s\n' "$pid" "$s_env" "$sha" > "$4.svc-new" && mv -f -- "$4.svc-new" "$4"
 }
 [ -d /var/lib/svc ] && [ ! -L /var/lib/svc ] || mkdir -m 0700 -- /var/lib/svc
 chown -h root:root -- /var/lib/svc
@@ -339,7 +349,7 @@ done
 proc_start $$
 printf '%s\n%s %s\n' '{"who":"test"}' "$$" "$start" > "$holder"
 say "STEP	locked"
-digest=$({ printf '%s\n' ''; sh -s <<'SVC_EOF_n0nce' | grep -v -e '^S	' -e '^D	=/var/lib/svc	'; } | sha256sum
+digest=$({ printf '%s\n' ''; sh -s <<'SVC_EOF_n0nce' | grep -v -e '^S	' -e '^T	' -e '^D	=/var/lib/svc	'; } | sha256sum
 set -u
 export LC_ALL=C
 hex() { od -An -v -tx1 | tr -d ' \n'; }
@@ -573,22 +583,21 @@ say "STEP	facts unchanged since the plan"
 listener_elsewhere 3000 /etc/nginx/sites-enabled/api-orders.conf 0
 if [ -n "$other" ]; then say "FAIL	$other also listens on port 3000, and api-orders's site is not the port's default_server, so nginx may give api-orders's visitors that site (the default_server, else the first server nginx reads, gets every Host no server_name names): add default_server to the listen lines of api-orders's site on port 3000, or remove it from the host (rm $other)"; exit 1; fi
 undo() {
-{ [ "$activated" != 1 ] || { [ "${switched-0}" != 1 ] || { if [ -f "$stage/upstream.before" ]; then cp -p -P -T --remove-destination -- "$stage/upstream.before" /var/lib/svc/api-orders/upstream.conf.svc-old && mv -f -T -- /var/lib/svc/api-orders/upstream.conf.svc-old /var/lib/svc/api-orders/upstream.conf; else rm -f -- /var/lib/svc/api-orders/upstream.conf; fi; if nginx -t; then reload_nginx; fi; }; }; } || say "WARNING	undo step 1 failed"
+{ [ "$activated" != 1 ] || { [ "${switched-0}" != 1 ] || { if [ -f "$stage/upstream.before" ]; then cp -p -P -T --remove-destination -- "$stage/upstream.before" /var/lib/svc/api-orders/upstream.conf.svc-old && mv -f -T -- /var/lib/svc/api-orders/upstream.conf.svc-old /var/lib/svc/api-orders/upstream.conf; else rm -f -- /var/lib/svc/api-orders/upstream.conf; fi; nginx -t && reload_nginx; }; }; } || say "WARNING	undo step 1 failed"
 { [ "$activated" != 1 ] || { rm -f -- /var/lib/svc/api-orders/slot-b.on; }; } || say "WARNING	undo step 2 failed"
-{ [ "$activated" != 1 ] || { slot_monit stop api-orders-b; }; } || say "WARNING	undo step 3 failed"
-{ [ "$activated" != 1 ] || { slot_gone /run/api-orders@23000.pid 45 || say "WARNING	slot b did not stop within 45 s"; }; } || say "WARNING	undo step 4 failed"
-{ cp -p -P -T --remove-destination -- "$stage/backup.7" /etc/default/api-orders.svc-old && mv -f -T -- /etc/default/api-orders.svc-old /etc/default/api-orders; } || say "WARNING	undo step 5 failed"
-{ rm -f -- /etc/default/.api-orders.svc-new; } || say "WARNING	undo step 6 failed"
-{ cp -p -P -T --remove-destination -- "$stage/backup.6" /etc/monit/conf.d/api-orders.svc-old && mv -f -T -- /etc/monit/conf.d/api-orders.svc-old /etc/monit/conf.d/api-orders; } || say "WARNING	undo step 7 failed"
-{ rm -f -- /etc/monit/conf.d/.api-orders.svc-new; } || say "WARNING	undo step 8 failed"
-{ rm -f -- /usr/local/lib/svc/api-orders/ctl; } || say "WARNING	undo step 9 failed"
-{ rm -f -- /usr/local/lib/svc/api-orders/.ctl.svc-new; } || say "WARNING	undo step 10 failed"
-{ rm -f -- /etc/nginx/sites-enabled/api-orders.conf; } || say "WARNING	undo step 11 failed"
-{ rm -f -- /etc/nginx/sites-enabled/.api-orders.conf.svc-new; } || say "WARNING	undo step 12 failed"
-{ ln -s -f -n -T -- releases/abc123abc123 /var/www/api-orders/current.svc-new; mv -f -T -- /var/www/api-orders/current.svc-new /var/www/api-orders/current; } || say "WARNING	undo step 13 failed"
-{ rm -rf -- /var/www/api-orders/releases/.def456def456.partial; } || say "WARNING	undo step 14 failed"
-{ [ "$activated" != 1 ] || { monit reload; }; } || say "WARNING	undo step 15 failed"
-{ [ "$activated" != 1 ] || { if nginx -t; then reload_nginx; fi; }; } || say "WARNING	undo step 16 failed"
+{ [ "$activated" != 1 ] || { [ "${warm-0}" = 1 ] || { slot_monit stop api-orders-b || :; slot_gone /run/api-orders@23000.pid 45 || say "WARNING	slot b did not stop within 45 s"; }; }; } || say "WARNING	undo step 3 failed"
+{ cp -p -P -T --remove-destination -- "$stage/backup.7" /etc/default/api-orders.svc-old && mv -f -T -- /etc/default/api-orders.svc-old /etc/default/api-orders; } || say "WARNING	undo step 4 failed"
+{ rm -f -- /etc/default/.api-orders.svc-new; } || say "WARNING	undo step 5 failed"
+{ cp -p -P -T --remove-destination -- "$stage/backup.6" /etc/monit/conf.d/api-orders.svc-old && mv -f -T -- /etc/monit/conf.d/api-orders.svc-old /etc/monit/conf.d/api-orders; } || say "WARNING	undo step 6 failed"
+{ rm -f -- /etc/monit/conf.d/.api-orders.svc-new; } || say "WARNING	undo step 7 failed"
+{ rm -f -- /usr/local/lib/svc/api-orders/ctl; } || say "WARNING	undo step 8 failed"
+{ rm -f -- /usr/local/lib/svc/api-orders/.ctl.svc-new; } || say "WARNING	undo step 9 failed"
+{ rm -f -- /etc/nginx/sites-enabled/api-orders.conf; } || say "WARNING	undo step 10 failed"
+{ rm -f -- /etc/nginx/sites-enabled/.api-orders.conf.svc-new; } || say "WARNING	undo step 11 failed"
+{ ln -s -f -n -T -- releases/abc123abc123 /var/www/api-orders/current.svc-new; mv -f -T -- /var/www/api-orders/current.svc-new /var/www/api-orders/current; } || say "WARNING	undo step 12 failed"
+{ rm -rf -- /var/www/api-orders/releases/.def456def456.partial; } || say "WARNING	undo step 13 failed"
+{ [ "$activated" != 1 ] || { monit reload; }; } || say "WARNING	undo step 14 failed"
+{ [ "$activated" != 1 ] || { nginx -t && reload_nginx; }; } || say "WARNING	undo step 15 failed"
 }
 rollback() {
 trap '' INT TERM HUP
@@ -643,6 +652,7 @@ slot_monit -g api-orders-slots unmonitor || :
 [ ! -e /var/lib/svc/api-orders/slot-a.on ] || slot_monit monitor api-orders-a || :
 [ ! -e /var/lib/svc/api-orders/slot-b.on ] || slot_monit monitor api-orders-b || :
 say "STEP	monit reloaded"
+warm=0
 if pid_ok /run/api-orders@23000.pid; then slot_monit stop api-orders-b || :; slot_gone /run/api-orders@23000.pid 45 || say "WARNING	slot b did not stop within 45 s"; fi
 port_free 23000 50 || { say "FAIL	port 23000 (slot b) is held by another process: free it, or give svc.yaml slotPorts"; exit 1; }
 : > /var/lib/svc/api-orders/slot-b.on
@@ -659,6 +669,12 @@ fi
 [ "$started" = 0 ] || rollback
 if ! wait_healthy url http://127.0.0.1:23000/ok 5; then rollback; fi
 say "STEP	slot b (port 23000) started and healthy"
+[ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders
+if [ -L /var/lib/svc/api-orders ] || [ ! -d /var/lib/svc/api-orders ]; then svc_state=bad; else
+  case $(stat -c '%u %a' -- /var/lib/svc/api-orders) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
+fi
+[ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc/api-orders is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
+slot_started /run/api-orders@23000.pid /etc/default/api-orders /etc/systemd/system/api-orders@.service /var/lib/svc/api-orders/slot.23000 || :
 if [ -f /var/lib/svc/api-orders/upstream.conf ]; then cp -p -- /var/lib/svc/api-orders/upstream.conf "$stage/upstream.before"; fi
 rm -f -- /var/lib/svc/api-orders/upstream.conf.svc-new
 printf '%s' '# api-orders: the live slot (b), written by svc at each switch.
@@ -688,9 +704,21 @@ printf '%s' '/etc/nginx/sites-enabled/api-orders.conf
 mv -f -T -- /var/lib/svc/api-orders/installed.json.svc-new /var/lib/svc/api-orders/installed.json
 mv -f -T -- /var/lib/svc/api-orders/installed.list.svc-new /var/lib/svc/api-orders/installed.list
 say "STEP	draining slot a (port 13000, up to 30 s)"
-drain_port 13000 30 || say "WARNING	slot a still had connections after 30 s (drainTimeout): stopping it"
-rm -f -- /var/lib/svc/api-orders/slot-a.on
-slot_monit stop api-orders-a || say "WARNING	slot a did not stop cleanly"
-slot_gone /run/api-orders@13000.pid 45 || say "WARNING	slot a did not stop within 45 s"
-say "STEP	slot a drained and stopped"
+drained_pid=$(read_pid /run/api-orders@13000.pid; echo "$pid") || drained_pid=
+if [ -n "$holder" ]; then cp -p -- "$holder" "$stage/holder" 2>/dev/null || :; rm -f -- "$holder"; fi
+holder=; exec 9>&-
+drain=0
+drain_port 13000 30 /var/lib/svc/api-orders/upstream.conf || drain=$?
+exec 9>>/var/lib/svc/locks/api-orders.lock
+if flock -w 120 9; then relocked=1; holder=/var/lib/svc/locks/api-orders.holder; cp -p -- "$stage/holder" "$holder" 2>/dev/null || :; else relocked=0; fi
+if [ "$relocked" != 1 ]; then say "WARNING	slot a left running: another deploy held the lock for 120 s (the next deploy stops it)"
+elif grep -q '^server 127\.0\.0\.1:13000;$' /var/lib/svc/api-orders/upstream.conf; then say "STEP	drain of slot a cancelled: nginx sends it requests again (a rollback switched back)"
+elif [ "$(read_pid /run/api-orders@13000.pid; echo "$pid")" != "$drained_pid" ]; then say "STEP	slot a runs another process since the drain began: left as it is"
+else
+  [ "$drain" = 0 ] || say "WARNING	slot a still had connections after 30 s (drainTimeout): stopping it"
+  rm -f -- /var/lib/svc/api-orders/slot-a.on
+  slot_monit stop api-orders-a || say "WARNING	slot a did not stop cleanly"
+  slot_gone /run/api-orders@13000.pid 45 || say "WARNING	slot a did not stop within 45 s"
+  say "STEP	slot a drained and stopped"
+fi
 say "DONE	def456def456"
