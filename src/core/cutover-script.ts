@@ -3,10 +3,13 @@
 // slot, is gated on that slot's own port (a death is seen within a poll, from systemd's record or
 // the slot's pidfile, the log's tail sent back), and only then does nginx get the new upstream
 // file (nginx -t first; the old file goes back if nginx refuses it). The old slot is drained after
-// the deploy is recorded: no connection left to its port (the old nginx workers finished their
-// requests), at most drainTimeout, then unmarked and stopped through its init system or monit
+// the deploy is recorded, without the deploy lock (cutover-warm.ts leaveLines): no connection left
+// to its port (the old nginx workers finished their requests), at most drainTimeout, then, unless
+// a rollback switched back meanwhile, unmarked and stopped through its init system or monit
 // (TERM, the stop timeout, KILL). A bad release is stopped and unmarked; the slot that served
-// before was never touched. Pure text, every value quoted.
+// before was never touched. A warm switch back (cutover-warm.ts) and the move of a live restart
+// service (cutover-migrate.ts) are systemd's alone: the plan refuses them elsewhere, and no line
+// here runs systemctl under another init system. Pure text, every value quoted.
 import {
   liveSlot,
   nextSlot,
@@ -262,7 +265,8 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
     input.recordBad,
     'exit 77',
   ];
-  // The old slot: unmarked first (neither monit nor a boot starts it again), then stopped.
+  // The old slot: drained without the lock; then unmarked first (neither monit nor a boot starts
+  // it again) and stopped; or, keepWarm, only unmarked and disabled.
   const after =
     live.state === 'live'
       ? leaveLines({

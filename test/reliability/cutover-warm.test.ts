@@ -315,7 +315,8 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')(
       const restartDir = join(work, `${name}-restart`);
       const switchDir = join(work, `${name}-switch`);
       for (const [dir, flags] of [
-        [restartDir, []],
+        // An api- project is switch by default (svc new): the restart one says so.
+        [restartDir, ['--cutover', 'restart']],
         [switchDir, ['--cutover', 'switch']],
       ] as const) {
         execFileSync(
