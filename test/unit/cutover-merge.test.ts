@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { slotsOf, upstreamFile, upstreamText, NGINX_BINARY } from '../../src/core/cutover.js';
 import { planSwitch } from '../../src/core/cutover-plan.js';
 import { switchActivation } from '../../src/core/cutover-script.js';
+import { buildFactRequest } from '../../src/core/fact-request.js';
+import { factScript } from '../../src/core/facts.js';
 import { slotControl, slotProcessPidfile, slotUnitFiles } from '../../src/core/cutover-slots.js';
 import type { SlotFact } from '../../src/core/cutover-warm.js';
 import type { HostFacts, PathFact } from '../../src/core/facts.js';
@@ -187,6 +189,17 @@ describe('no systemctl off systemd', () => {
         : shellCommand(slotControl(m, A!, 'stop')),
     );
     expect(after).toContain('drain_port 13000 30 /var/lib/svc/api-orders/upstream.conf');
+  });
+
+  it.each(OTHERS)('nor in the fact script under %s (monit: %s): no slot facts', (init, monit) => {
+    const m = switchOf(init, monit);
+    const config = [
+      file('etc/nginx/sites-enabled/api-orders.conf', 'upstream x { include y; }\n'),
+      ...slotUnitFiles(m).map((path) => file(path.slice(1), `# ${path}\n`)),
+    ];
+    const request = buildFactRequest(m, operations(config, m), 'deploy');
+    expect(request.slots).toBeUndefined();
+    expect(factScript(request)).not.toContain('slot_fact');
   });
 
   it('under systemd the slot is the unit, by its MainPID', () => {
