@@ -99,9 +99,8 @@ function checkSecretInput(keys: readonly string[], input: SecretInput | undefine
 }
 
 /**
- * --cutover switch: only for a process that answers HTTP (api-, node www-), under systemd (the one
- * init system the switch is built for yet), and without a monit check (monit would watch a pidfile
- * no slot writes). Checked before any question is asked.
+ * --cutover switch: only for a process that answers HTTP (api-, node www-); under every init
+ * system, with or without monit (core/cutover-slots.ts). Checked before any question is asked.
  */
 export function cutoverFlag(kind: Kind, given: GivenAnswers, flags: NewFlags): Cutover | undefined {
   if (flags.cutover === undefined) return undefined;
@@ -117,16 +116,6 @@ export function cutoverFlag(kind: Kind, given: GivenAnswers, flags: NewFlags): C
     throw new SvcError(
       '--cutover switch: give --runtime node too (a static site has no process to switch)',
     );
-  if (given.init !== undefined && given.init !== 'systemd')
-    throw new SvcError(
-      `--cutover switch: is built for --init systemd only so far (not ${given.init}); use --cutover restart`,
-    );
-  if (given.monit === true)
-    throw new SvcError(
-      '--cutover switch: goes without a monit check so far (monit would watch a pidfile no slot writes); use --no-monit',
-    );
-  given.init = 'systemd';
-  given.monit = false;
   return cutover;
 }
 
@@ -249,7 +238,7 @@ export function newCommand(): Command {
     .option('--alert <email>', "where monit sends this service's alerts (svc.yaml alert:)")
     .option(
       '--cutover <how>',
-      'restart (default) or switch: nginx in front, two slots, a health-gated switch (systemd, no monit)',
+      'switch (default for api- and node www-: nginx in front, two slots, a health-gated switch) or restart (in place)',
     )
     .option('--user <user>', 'Linux user the service runs as (default: NAME)')
     .option(

@@ -20,7 +20,10 @@ import {
   updateDir,
 } from './apply-files.js';
 import { gateBegin, HEALTH } from './health-gate.js';
-import { DRAIN, switchActivation } from './cutover-script.js';
+import { DRAIN, SLOT_GONE, switchActivation } from './cutover-script.js';
+import { slotCheck } from './cutover-slots.js';
+import { SLOT_STARTED, WARM } from './cutover-warm.js';
+import { TAKE_PORT } from './cutover-migrate.js';
 import { FRONT, frontConflictLine, frontGateLine, type FrontCheck } from './nginx-front.js';
 import { initControl } from './init-control.js';
 import { hostLayout, servicePidFile } from './layout.js';
@@ -563,6 +566,8 @@ interface Activation {
   undoService: string[];
   /** After the records: what may take its time once the deploy has succeeded (a drain). */
   after?: string[];
+  /** A switch whose slots monit starts and stops: the script waits for them (slot_gone). */
+  slotsAsync?: boolean;
 }
 
 /**
@@ -653,6 +658,19 @@ reload_nginx() {
   done
 }`;
 
+/** The monit check file when monit watches the service (a switch's slots: both checks). */
+function monitCheckOf(operations: readonly Operation[]): { monitCheck?: string } {
+  const op = operations.find((operation) => operation.kind === 'monit');
+  return op?.kind === 'monit' ? { monitCheck: op.check } : {};
+}
+
+/** The plan switches slots (cutover: switch) rather than restarting the service. */
+function isSwitchActivation(input: ApplyInput): boolean {
+  return input.plan.changes.some(
+    (change) => change.kind === 'service' && change.action === 'switch',
+  );
+}
+
 /** The service (or nginx for a static site) taking up the new version, health-gated. */
 function activation(input: ApplyInput): Activation {
   const { manifest, plan } = input;
@@ -662,7 +680,7 @@ function activation(input: ApplyInput): Activation {
   const serviceOp = input.operations.find((op) => op.kind === 'service');
   const cutover = serviceOp?.kind === 'service' ? serviceOp.cutover : undefined;
   // Only a service is switched (plan.ts planSwitch), and only one with a cutover.
-  if (cutover !== undefined && plan.changes.some((change) => change.action === 'switch'))
+  if (cutover !== undefined && isSwitchActivation(input))
     return switchActivation({
       manifest,
       cutover,
@@ -671,6 +689,13 @@ function activation(input: ApplyInput): Activation {
       healthTimeoutSeconds: input.healthTimeoutSeconds,
       front: frontCheck(input, health),
       recordBad: writeRecords(input, 'bad', newCurrent(input), previousFiles(input)),
+      ...monitCheckOf(input.operations),
+      lock: {
+        file: lockPaths(manifest.name).lockFile,
+        holder: lockPaths(manifest.name).holderFile,
+        // After a drain: long enough for a rollback that switched back meanwhile to finish.
+        waitSeconds: Math.max(input.lockWaitSeconds, 120),
+      },
     });
   const start: string[] = [];
   const monitChanged = plan.changes.some(
@@ -678,9 +703,17 @@ function activation(input: ApplyInput): Activation {
     (change) => change.kind === 'monit' && change.action === 'reload',
   );
   if (monitChanged) {
+    // cutover: switch without a switch (only the check changed): the slots' checks.
+    const checks =
+      serviceOp?.kind === 'service' && serviceOp.cutover !== undefined
+        ? serviceOp.cutover.slots.map((slot) => slotCheck(manifest.name, slot))
+        : [manifest.name];
     start.push(
       'monit reload',
-      `monit_ready ${q(manifest.name)} || { say "FAIL	monit did not load the check for ${manifest.name}"; exit 1; }`,
+      ...checks.map(
+        (check) =>
+          `monit_ready ${q(check)} || { say "FAIL	monit did not load the check for ${check}"; exit 1; }`,
+      ),
       `say "STEP	monit reloaded"`,
     );
   }
@@ -971,6 +1004,11 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     FRONT,
     ...(service.after !== undefined && service.after.length > 0 ? [DRAIN] : []),
     ...(release !== undefined ? [RELEASE_RUN] : []),
+    // A switch whose slots monit starts and stops: it waits for them.
+    ...(service.after !== undefined && service.slotsAsync === true ? [SLOT_GONE] : []),
+    ...(isSwitchActivation(input) ? [SLOT_STARTED] : []),
+    // A warm switch back and a restart service moved over: systemd's alone (cutover-plan.ts).
+    ...(isSwitchActivation(input) && input.manifest.init === 'systemd' ? [WARM, TAKE_PORT] : []),
     stageSection(input.manifest.name),
     lockSection(input),
     staleSection(input),

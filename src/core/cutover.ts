@@ -120,34 +120,29 @@ export function nextSlot(slots: readonly [Slot, Slot], live: LiveSlot): Slot {
 
 /** The steps a switch deploy takes, as the plan shows them. */
 export function switchSteps(
-  cutover: { slots: readonly [Slot, Slot]; port: number; drainSeconds: number; release: string },
+  cutover: {
+    slots: readonly [Slot, Slot];
+    port: number;
+    drainSeconds: number;
+    release: string;
+    keepWarm?: boolean;
+  },
   live: LiveSlot,
 ): string[] {
   const next = nextSlot(cutover.slots, live);
   return [
     `start slot ${next.name} (127.0.0.1:${next.port}) with release ${cutover.release}, gate its health there`,
     `switch: nginx on port ${cutover.port} to slot ${next.name} (nginx -t, reload)`,
-    ...(live.state === 'live'
-      ? [`drain slot ${live.slot.name} (up to ${cutover.drainSeconds} s), then stop it`]
-      : []),
+    ...(live.state === 'live' ? [leaveStep(cutover, live.slot)] : []),
   ];
 }
 
-/**
- * argv that runs `systemctl ACTION [ARGS] -- NAME@PORT` on the live slot, read from the upstream
- * file when it runs (as root: the file is in root's 0700 state directory); for a person's helper
- * scripts on the host. Exits 1 saying so when no slot is live.
- */
-export function liveSlotSystemctl(name: string, action: string[]): string[] {
-  return [
-    'sh',
-    '-c',
-    String.raw`slot=$(sed -n 's/^server 127\.0\.0\.1:\([0-9][0-9]*\);$/\1/p' "$1" | head -n 1); ` +
-      '[ -n "$slot" ] || { echo "$2: no live slot (no deploy has switched yet)" >&2; exit 1; }; ' +
-      'n=$2; shift 2; exec systemctl "$@" -- "$n@$slot"',
-    'sh',
-    upstreamFile(name),
-    name,
-    ...action,
-  ];
+/** What becomes of the slot nginx leaves: drained and stopped, or kept warm (keepWarm). */
+export function leaveStep(
+  cutover: { drainSeconds: number; keepWarm?: boolean },
+  slot: Slot,
+): string {
+  return cutover.keepWarm === true
+    ? `keep slot ${slot.name} running with the release it serves now (keepWarm: svc rollback switches back to it without a start)`
+    : `drain slot ${slot.name} (up to ${cutover.drainSeconds} s), then stop it`;
 }

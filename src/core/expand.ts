@@ -11,7 +11,9 @@ import type { LocalFile } from './release.js';
 import { installedMode, sha256Hex } from './release.js';
 import { manifestTemplateValues, renderText, templateDataOf } from './template.js';
 import { envFileLines, renderEnvFile, type EnvironmentInput } from './env-file.js';
-import { DEFAULT_DRAIN_SECONDS, isSwitch, slotsOf, slotTemplateUnit } from './cutover.js';
+import { DEFAULT_DRAIN_SECONDS, isSwitch, slotsOf } from './cutover.js';
+import { slotUnitFiles } from './cutover-slots.js';
+import { switchInputs } from './cutover-warm.js';
 
 export interface ExpandInput {
   manifest: Manifest;
@@ -183,6 +185,12 @@ function nginxOperation(operations: readonly Operation[], port: number | undefin
   return [{ kind: 'nginx', site: site.path, dependsOn: files.map((op) => op.path) }];
 }
 
+/** cutover: switch: the nginx site file that serves the public port (cutover-migrate.ts). */
+function frontSite(operations: readonly Operation[], port: number): { site?: string } {
+  const [nginx] = nginxOperation(operations, port);
+  return nginx?.kind === 'nginx' ? { site: nginx.site } : {};
+}
+
 /** ~/script/NAME and its scripts, owned by the login user who runs them. */
 function helperScriptOperations(input: ExpandInput): Operation[] {
   const login = input.host.login;
@@ -206,6 +214,19 @@ function helperScriptOperations(input: ExpandInput): Operation[] {
       };
     }),
   ];
+}
+
+/** Whether config/ ships every file the slots need (cutover-slots.ts), and which it lacks. */
+function slotFilesShipped(
+  manifest: Manifest,
+  operations: readonly Operation[],
+): { templateUnit: boolean; missingUnitFiles?: string[] } {
+  const missing = slotUnitFiles(manifest).filter(
+    (path) => !operations.some((op) => op.kind === 'file' && op.path === path),
+  );
+  return missing.length === 0
+    ? { templateUnit: true }
+    : { templateUnit: false, missingUnitFiles: missing };
 }
 
 export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Operation[] {
@@ -283,9 +304,10 @@ export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Oper
                   port: manifest.port,
                   drainSeconds: manifest.drainTimeout ?? DEFAULT_DRAIN_SECONDS,
                   release: input.release.id,
-                  templateUnit: operations.some(
-                    (op) => op.kind === 'file' && op.path === slotTemplateUnit(manifest.name),
-                  ),
+                  ...slotFilesShipped(manifest, operations),
+                  ...(manifest.keepWarm === true && { keepWarm: true }),
+                  ...frontSite(operations, manifest.port),
+                  inputs: switchInputs(manifest.name, operations),
                 },
               }),
           });

@@ -5,7 +5,8 @@ import { hostLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
 import type { Operation } from './operations.js';
 import { liveReleaseRequest } from './release-facts.js';
-import { NGINX_BINARY, upstreamFile } from './cutover.js';
+import { NGINX_BINARY, slotUnit, upstreamFile } from './cutover.js';
+import { slotRecord } from './cutover-warm.js';
 
 export const RECORDS_FILE = 'installed.json';
 export const RECORDS_ROOT = '/var/lib/svc';
@@ -67,6 +68,17 @@ export function buildFactRequest(
       }
   }
   const release = operations.find((op) => op.kind === 'release');
+  // Each slot as it runs (T records: running state, out of the digest), for a warm switch back.
+  // From systemd's unit state alone: under other init systems no slot is taken as warm.
+  const switching = operations.find((op) => op.kind === 'service' && op.cutover !== undefined);
+  const slots =
+    switching?.kind === 'service' && switching.cutover !== undefined && switching.init === 'systemd'
+      ? switching.cutover.slots.map((slot) => ({
+          unit: slotUnit(manifest.name, slot),
+          port: slot.port,
+          record: slotRecord(manifest.name, slot),
+        }))
+      : undefined;
   const users = [...new Set(operations.flatMap((op) => (op.kind === 'user' ? [op.name] : [])))];
   return {
     service: manifest.name,
@@ -79,6 +91,7 @@ export function buildFactRequest(
     releasesDir: layout.releases,
     pidfile: layout.pidfile,
     salt,
+    ...(slots && { slots }),
     // What the live release holds, to say what the new one changes (a rollback ships no files).
     ...(release?.kind === 'release' &&
       release.local !== undefined && {

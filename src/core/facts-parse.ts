@@ -14,6 +14,7 @@ import type {
 } from './facts.js';
 import { FACTS_VERSION } from './facts.js';
 import { readLiveRelease } from './release-facts.js';
+import type { SlotFact } from './cutover-warm.js';
 import type { FoundEnvLine } from './env-diff.js';
 
 export class FactsError extends Error {
@@ -210,6 +211,7 @@ export function parseFacts(output: string, request: FactRequest, host: string): 
     groups.set(name, gid === '-' ? undefined : Number(gid));
   }
   const liveRelease = request.liveRelease && readLiveRelease(reader, request.liveRelease);
+  const slots = request.slots && readSlots(reader, request.slots);
   const [end] = reader.next('E', 1);
   reader.check(end === 'svc-facts' && reader.atEnd(), 'trailing output after the end marker');
 
@@ -239,7 +241,36 @@ export function parseFacts(output: string, request: FactRequest, host: string): 
     dirs,
     linkHolders,
     ...(liveRelease && { liveRelease }),
+    ...(slots && { slots }),
   };
+}
+
+/** T: each slot asked for, in order: its main pid, the release it runs, what it started with. */
+function readSlots(
+  reader: Reader,
+  asked: NonNullable<FactRequest['slots']>,
+): Map<number, SlotFact> {
+  const slots = new Map<number, SlotFact>();
+  for (const { port } of asked) {
+    const [got, pid, releaseField, env, unit] = reader.next('T', 5);
+    const release = releaseField === '-' ? undefined : decodeText(releaseField!);
+    const sha = (field: string) => field === '-' || SHA256.test(field);
+    reader.check(
+      got === String(port) &&
+        (pid === '-' || DECIMAL.test(pid!)) &&
+        (releaseField === '-' || (release !== undefined && NAME.test(release))) &&
+        sha(env!) &&
+        sha(unit!),
+      `bad slot record for port ${port}`,
+    );
+    slots.set(port, {
+      ...(pid !== '-' && { pid: Number(pid) }),
+      ...(release !== undefined && { release }),
+      ...(env !== '-' && { envSha256: env! }),
+      ...(unit !== '-' && { unitSha256: unit! }),
+    });
+  }
+  return slots;
 }
 
 /** D: a directory on the way to a requested path: mode, uid, gid, owner and group names. */

@@ -5,6 +5,7 @@ import { shellQuote } from './quote.js';
 import { ENV_PLAIN_MARK, ENV_SECRET_MARK } from './env-file.js';
 import type { FoundEnvLine } from './env-diff.js';
 import { sha256Hex } from './release.js';
+import { SLOT_FACT, type SlotFact } from './cutover-warm.js';
 import {
   liveReleaseScript,
   MAX_DIFF_BYTES,
@@ -83,6 +84,8 @@ export interface HostFacts {
   liveRelease?: LiveRelease;
   /** The run's salt of the env file's line hashes (FactRequest.salt); absent: ''. */
   salt?: string;
+  /** cutover: switch: each slot by port, as its unit runs now (T records, cutover-warm.ts). */
+  slots?: Map<number, SlotFact>;
 }
 
 /** A real directory (no link) on the way to a path svc writes. */
@@ -140,6 +143,8 @@ export interface FactRequest {
   pidfile: string;
   /** What the live release holds (release-facts.ts): asked when a release with files is planned. */
   liveRelease?: LiveReleaseRequest;
+  /** cutover: switch: each slot's unit, port and start record (cutover-warm.ts), in slot order. */
+  slots?: { unit: string; port: number; record: string }[];
   /**
    * A random value of this run (the edge makes it; it is never printed): it salts the facts
    * digest and the env file's per-line hashes, so neither is an offline oracle for a secret.
@@ -355,14 +360,18 @@ function claimsFunction(request: FactRequest): string {
 }
 
 /**
- * What the stale-plan check hashes: the fact output without the service's running state (S), which
+ * What the stale-plan check hashes: the fact output without the service's running state (S, and
+ * each cutover slot's, T), which
  * a supervisor restarting a crashing service changes from one second to the next. The apply step
  * decides start or restart from the host as it finds it, so the plan does not depend on it.
  */
 export function digestedFacts(output: string): string {
   return output
     .split(/(?<=\n)/)
-    .filter((line) => !line.startsWith('S\t') && !line.startsWith(STATE_DIR_RECORD))
+    .filter(
+      (line) =>
+        !line.startsWith('S\t') && !line.startsWith('T\t') && !line.startsWith(STATE_DIR_RECORD),
+    )
     .join('');
 }
 
@@ -385,7 +394,7 @@ export function factsDigest(output: string, salt: string): string {
 }
 
 /** The same filter in sh, for the apply script's stale check (literal tabs in the patterns). */
-export const DIGESTED_FACTS_FILTER = `grep -v -e '^S\t' -e '^${STATE_DIR_RECORD}'`;
+export const DIGESTED_FACTS_FILTER = `grep -v -e '^S\t' -e '^T\t' -e '^${STATE_DIR_RECORD}'`;
 
 /** The read-only script that reports every fact a plan needs. Every value in it is shell-quoted. */
 export function factScript(request: FactRequest): string {
@@ -416,6 +425,11 @@ export function factScript(request: FactRequest): string {
   for (const user of request.users) lines.push(`user_fact ${shellQuote(user)}`);
   for (const group of request.groups) lines.push(`group_fact ${shellQuote(group)}`);
   if (request.liveRelease) lines.push(liveReleaseScript(request.liveRelease));
+  if (request.slots !== undefined && request.slots.length > 0) {
+    lines.push(SLOT_FACT);
+    for (const slot of request.slots)
+      lines.push(`slot_fact ${shellQuote(slot.unit)} ${slot.port} ${shellQuote(slot.record)}`);
+  }
   lines.push(`printf 'E\\tsvc-facts\\n'`);
   return `${lines.join('\n')}\n`;
 }

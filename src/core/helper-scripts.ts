@@ -4,7 +4,8 @@ import { serviceControl } from './init-control.js';
 import { hostLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
 import { shellCommand } from './quote.js';
-import { isSwitch, liveSlotSystemctl } from './cutover.js';
+import { isSwitch, slotsOf } from './cutover.js';
+import { liveSlotArgv } from './cutover-slots.js';
 
 export const HELPER_SCRIPTS = ['start', 'stop', 'restart', 'status', 'logs'] as const;
 
@@ -32,13 +33,14 @@ export function helperScripts(
   const script = (what: string, argv: string[]) =>
     `#!/bin/sh\n# ${manifest.name}: ${what}. Written by svc deploy; svc start|stop|... TARGET does the same from afar.\nexec ${shellCommand([...sudo, ...argv])} "$@"\n`;
   if (isSwitch(manifest)) {
-    // cutover: switch: the live slot's unit, NAME@PORT (cutover.ts).
-    const slot = (action: string[]) => liveSlotSystemctl(manifest.name, action);
+    // cutover: switch: the live slot, through monit or the init system (cutover-slots.ts).
+    const slot = (action: 'start' | 'stop' | 'restart' | 'status') =>
+      liveSlotArgv(manifest, slotsOf(manifest), action);
     return {
-      start: script('start its live slot', slot(['start'])),
-      stop: script('stop its live slot: TERM, the stop timeout, then KILL', slot(['stop'])),
-      restart: script('restart its live slot', slot(['restart'])),
-      status: script('is its live slot running?', slot(['status', '--no-pager'])),
+      start: script('start its live slot', slot('start')),
+      stop: script('stop its live slot: TERM, the stop timeout, then KILL', slot('stop')),
+      restart: script('restart its live slot', slot('restart')),
+      status: script('is its live slot running?', slot('status')),
       logs: script('its log (add -f to follow)', [
         'tail',
         '-n',

@@ -6,7 +6,14 @@ import { serviceControl, type ControlAction } from './init-control.js';
 import { hostLayout, servicePidFile } from './layout.js';
 import type { Manifest } from './manifest.js';
 import { shellCommand, shellQuote as q } from './quote.js';
-import { isSwitch, upstreamFile } from './cutover.js';
+import { isSwitch, slotsOf } from './cutover.js';
+import {
+  caseLiveSlot,
+  readLiveSlotPort,
+  slotCheck,
+  slotControl,
+  slotProcessPidfile,
+} from './cutover-slots.js';
 import {
   lastDeploy,
   parseHistoryLine,
@@ -38,18 +45,32 @@ export function lifecyclePreamble(manifest: Manifest): string {
   return [
     HELPERS,
     `name=${q(manifest.name)}`,
-    // cutover: switch: the live slot's unit, NAME@PORT, from the upstream file nginx reads.
-    ...(isSwitch(manifest)
-      ? [
-          String.raw`slot=$(sed -n 's/^server 127\.0\.0\.1:\([0-9][0-9]*\);$/\1/p' ` +
-            `${q(upstreamFile(manifest.name))} 2>/dev/null | head -n 1)`,
-          `[ -z "$slot" ] || name=${q(`${manifest.name}@`)}"$slot"`,
-        ]
-      : []),
     `init=${q(manifest.init ?? 'none')}`,
     // The service's own pid (under OpenRC not the pidfile, which is its supervisor's).
     `pidfile=${q(servicePidFile(manifest.name, manifest.init))}`,
+    // cutover: switch: the live slot, from the upstream file nginx reads: its instance ($name,
+    // NAME@PORT under systemd), its process's pidfile and its monit check (cutover-slots.ts).
+    ...(isSwitch(manifest) ? [liveSlotPreamble(manifest)] : []),
     `current=${q(layout.current)}`,
+  ].join('\n');
+}
+
+/** Shell: the live slot's instance, pidfile and monit check into $name, $pidfile and $check. */
+function liveSlotPreamble(manifest: Manifest): string {
+  const name = manifest.name;
+  return [
+    readLiveSlotPort(name),
+    caseLiveSlot(
+      slotsOf(manifest),
+      'slot_port',
+      (slot) =>
+        [
+          `name=${q(manifest.init === 'systemd' ? `${name}@${slot.port}` : name)}`,
+          `pidfile=${q(slotProcessPidfile(manifest, slot))}`,
+          `check=${q(slotCheck(name, slot))}`,
+        ].join(' '),
+      ':',
+    ),
   ].join('\n');
 }
 
@@ -64,7 +85,7 @@ export function statusScript(manifest: Manifest): string {
     `field pid "$pid"`,
     `if [ -n "$pid" ]; then field uptime "$(ps -o etimes= -p "$pid" | tr -cd 0-9)"; else field uptime ''; fi`,
     url ? `field health "$(http_code ${q(url)})"` : `field health ''`,
-    `if command -v monit >/dev/null 2>&1; then field monit "$(monit status "$name" 2>/dev/null | sed -n 's/^  status *//p' | head -n 1)"; else field monit ''; fi`,
+    `if command -v monit >/dev/null 2>&1; then field monit "$(monit status "\${check:-$name}" 2>/dev/null | sed -n 's/^  status *//p' | head -n 1)"; else field monit ''; fi`,
     // The last deploy, from the history (history-script.ts), in the same round trip.
     `field last "$(${lastDeployLine(manifest.name)})"`,
     '',
@@ -141,9 +162,14 @@ export function controlScript(
   who: HistoryWho = UNKNOWN_WHO,
 ): string {
   if (manifest.init === undefined) throw new Error(`${manifest.name} runs no process of its own`);
-  // cutover: switch: the live slot's unit ($name, from the preamble), in place.
+  // cutover: switch: the live slot (from the preamble), in place, through monit or its init.
   const command = isSwitch(manifest)
-    ? `systemctl ${action} -- "$name"`
+    ? caseLiveSlot(
+        slotsOf(manifest),
+        'slot_port',
+        (slot) => shellCommand(slotControl(manifest, slot, action)),
+        `echo ${q(`${manifest.name}: no live slot (no deploy has switched yet)`)} >&2; exit 1`,
+      )
     : shellCommand(serviceControl(manifest.init, manifest.monit, action, manifest.name));
   const wait = manifest.stopTimeout + 15;
   const failing = (why: string) => `{ hist_fail=${q(why)}; echo "${why}" >&2; exit 1; }`;
@@ -156,7 +182,11 @@ export function controlScript(
       ? 'hist_result=done'
       : `if [ ${action === 'stop' ? '-z' : '-n'} "$before" ]; then hist_result=unchanged; else hist_result=done; fi`,
     `hist_fail=${q(`the init system's ${action} failed`)}`,
-    `${command} >&2`,
+    isSwitch(manifest)
+      ? `{
+${command}
+} >&2`
+      : `${command} >&2`,
     'hist_fail=',
     `end=$(( $(date +%s) + ${action === 'stop' ? wait : 60} ))`,
     action === 'stop'

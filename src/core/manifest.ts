@@ -211,6 +211,11 @@ const manifestSchema = z.strictObject({
     .min(1, err('must be a whole number of seconds between 1 and 3600'))
     .max(3600, err('must be a whole number of seconds between 1 and 3600'))
     .optional(),
+  /**
+   * cutover: switch: the slot nginx leaves keeps running with the release it served (not drained
+   * and stopped), so `svc rollback` to that release switches back without a start.
+   */
+  keepWarm: z.boolean(err('must be true or false')).optional(),
   /** cutover: switch: the two slots' loopback ports, when the derived ones (port+10000, ...) clash. */
   slotPorts: z
     .tuple([portSchema, portSchema], err('must be two ports, e.g. [13000, 23000]'))
@@ -387,6 +392,8 @@ function cutoverProblems(manifest: Manifest, kind: Kind): ManifestProblem[] {
       add(['drainTimeout'], 'only cutover: switch drains a slot; it needs cutover: switch');
     if (manifest.slotPorts !== undefined)
       add(['slotPorts'], 'only cutover: switch has slots; it needs cutover: switch');
+    if (manifest.keepWarm !== undefined)
+      add(['keepWarm'], 'only cutover: switch has a slot to keep warm; it needs cutover: switch');
     return problems;
   }
   if (kind === 'service' || manifest.runtime !== 'node' || manifest.port === undefined) {
@@ -407,11 +414,6 @@ function cutoverProblems(manifest: Manifest, kind: Kind): ManifestProblem[] {
     if (a === manifest.port || b === manifest.port)
       add(['slotPorts'], `must differ from port (${manifest.port}): nginx listens there`);
   }
-  if (manifest.monit)
-    add(
-      ['monit'],
-      'must be false with cutover: switch so far: monit would watch a pidfile no slot writes (systemd restarts a slot that crashes)',
-    );
   // Each slot's unit sets HOST and PORT (Environment=), and its EnvironmentFile= would win over
   // them: from a group's env: or a secret too, HOST would open the slot beside nginx and PORT
   // would put both slots on one port.

@@ -85,8 +85,19 @@ export interface SwitchCutover {
   drainSeconds: number;
   /** The release the new slot starts with: the plan names it. */
   release: string;
-  /** config/ ships the template unit the slots are instances of (NAME@.service). */
+  /** config/ ships every file the slots need under its init system (cutover-slots.ts). */
   templateUnit: boolean;
+  /** The host paths of those files config/ lacks (the plan names them). */
+  missingUnitFiles?: string[];
+  /** The nginx site file that serves `port`: was it there before (cutover-migrate.ts)? */
+  site?: string;
+  /** keepWarm: the slot nginx leaves keeps running (cutover-warm.ts); absent: false. */
+  keepWarm?: boolean;
+  /**
+   * sha256 of the env file and the template unit this deploy leaves on the host: a slot started
+   * with the same ones, running the same release, needs no start (cutover-warm.ts).
+   */
+  inputs?: { envSha256?: string; unitSha256?: string };
 }
 
 export interface MonitOperation {

@@ -131,6 +131,8 @@ function ownUnitPatterns(service: string): string[] {
     // Red Hat's /etc/init.d is a link to rc.d/init.d: the same file, resolved
     `/etc/rc.d/init.d/${service}`,
     `/etc/init/${service}.conf`,
+    // cutover: switch under upstart: the boot task that starts the marked slots.
+    `/etc/init/${service}-slots.conf`,
     `/etc/logrotate.d/${service}`,
     `/etc/monit/conf.d/${service}`,
     `/usr/local/lib/svc/${service}/**`,

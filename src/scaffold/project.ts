@@ -13,6 +13,7 @@ import { splitSecrets, type Answers } from './answers.js';
 import { DEFAULT_ENVIRONMENT } from '../core/environment-name.js';
 import { secretsFilePath } from '../core/secrets.js';
 import { isSwitch, slotTemplateUnit, type Cutover } from '../core/cutover.js';
+import { slotUnitFiles, upstartSlotsTask } from '../core/cutover-slots.js';
 
 /** Choices made only by flags, never asked: `--alert EMAIL`, `--secret KEY=VALUE`. */
 export interface ExtraChoices {
@@ -30,6 +31,23 @@ export function secretValuesOf(answers: Answers, extra: ExtraChoices = {}): Reco
   return splitSecrets(answers.env, extra.secrets).secrets;
 }
 
+/**
+ * The cutover of a new project when --cutover is not given: switch for a process that answers
+ * HTTP on a port (api-, node www-), which every init system svc supports runs in slots
+ * (core/cutover-slots.ts); a worker or a static site has nothing to switch (svc.yaml says nothing,
+ * which is restart).
+ */
+export function defaultCutover(
+  answers: Pick<Answers, 'kind' | 'runtime' | 'port' | 'init'>,
+): Cutover | undefined {
+  return answers.kind !== 'service' &&
+    answers.runtime === 'node' &&
+    answers.port !== undefined &&
+    answers.init !== undefined
+    ? 'switch'
+    : undefined;
+}
+
 export function manifestFromAnswers(
   answers: Answers,
   svcVersion: string,
@@ -38,17 +56,18 @@ export function manifestFromAnswers(
   const runsProcess = answers.runtime === 'node';
   // Values go to svc.yaml env:, secrets only by name: their values stay in .svc/secrets/default.
   const { env, secrets } = splitSecrets(answers.env, extra.secrets);
+  const cutover = extra.cutover ?? defaultCutover(answers);
   const data: Record<string, unknown> = {
     schema: MANIFEST_SCHEMA_VERSION,
     name: answers.name,
     description: answers.description,
     ...(answers.port !== undefined && { port: answers.port }),
     // A node www- site sits behind nginx: nginx on `port`, the process on appPort, loopback only.
-    ...(extra.cutover !== undefined && { cutover: extra.cutover }),
+    ...(cutover !== undefined && { cutover }),
     // Under cutover: switch the process listens on its slots' ports instead (core/cutover.ts).
     ...(answers.kind === 'www' &&
       runsProcess &&
-      extra.cutover !== 'switch' &&
+      cutover !== 'switch' &&
       answers.port !== undefined && { appPort: appPortFor(answers.port) }),
     ...(answers.health !== undefined && { health: answers.health }),
     runtime: answers.runtime,
@@ -115,7 +134,8 @@ export function projectFiles(manifest: Manifest): ProjectFile[] {
   if (manifest.monit) {
     files.push({
       path: config(`/etc/monit/conf.d/${name}`),
-      template: 'config/monit.ejs',
+      // cutover: switch: a check per slot (core/cutover-slots.ts).
+      template: isSwitch(manifest) ? 'config/monit-slots.ejs' : 'config/monit.ejs',
       mode: 0o644,
     });
   }
@@ -132,17 +152,34 @@ export function projectFiles(manifest: Manifest): ProjectFile[] {
 }
 
 function unitFiles(manifest: Manifest): ProjectFile[] {
+  return isSwitch(manifest) ? slotFiles(manifest) : restartUnitFiles(manifest);
+}
+
+/**
+ * cutover: switch: the files that make the slots under each init system (core/cutover-slots.ts
+ * names them), and the slot launcher monit's checks call when monit watches.
+ */
+function slotFiles(manifest: Manifest): ProjectFile[] {
+  const name = manifest.name;
+  const template: Record<string, string> = {
+    [slotTemplateUnit(name)]: 'config/systemd-slot.service.ejs',
+    [`/etc/init.d/${name}`]: 'config/openrc-slot.ejs',
+    [`/etc/init/${name}.conf`]: 'config/upstart-slot.conf.ejs',
+    [upstartSlotsTask(name)]: 'config/upstart-slots.conf.ejs',
+    [hostLayout(name).launcher]: 'config/launcher-slots.sh.ejs',
+  };
+  const executable = new Set([`/etc/init.d/${name}`, hostLayout(name).launcher]);
+  return slotUnitFiles(manifest).map((path) => ({
+    path: `config${path}`,
+    template: template[path]!,
+    mode: executable.has(path) ? 0o755 : 0o644,
+  }));
+}
+
+function restartUnitFiles(manifest: Manifest): ProjectFile[] {
   const name = manifest.name;
   switch (manifest.init) {
     case 'systemd':
-      if (isSwitch(manifest))
-        return [
-          {
-            path: `config${slotTemplateUnit(name)}`,
-            template: 'config/systemd-slot.service.ejs',
-            mode: 0o644,
-          },
-        ];
       return [
         {
           path: `config/etc/systemd/system/${name}.service`,

@@ -159,8 +159,12 @@ describe('svc new writes a project', () => {
   it('--dry-run lists every file with its mode and writes nothing', () => {
     const { code, stdout } = svc(['new', 'api-orders', '--yes', '--init', 'openrc', '--dry-run']);
     expect(code).toBe(0);
-    expect(stdout).toContain('Would write 8 files to api-orders/');
+    // cutover: switch by default: the OpenRC script of the slots, the slot launcher monit's two
+    // checks call, and nginx's front.
+    expect(stdout).toContain('Would write 10 files to api-orders/');
     expect(stdout).toContain('  0755  config/etc/init.d/api-orders\n');
+    expect(stdout).toContain('  0755  config/usr/local/lib/svc/api-orders/ctl\n');
+    expect(stdout).toContain('  0644  config/etc/nginx/sites-enabled/api-orders.conf\n');
     // svc renders the env file at deploy time: no values file in the project.
     expect(stdout).not.toContain('config/etc/default/');
     expect(tree(cwd)).toEqual([]);

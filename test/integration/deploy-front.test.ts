@@ -51,7 +51,19 @@ beforeAll(async () => {
   project = join(work, 'www-shop');
   execFileSync(
     SVC,
-    ['new', 'www-shop', '--runtime', 'node', '--init', 'monit', '--yes', '--dir', project],
+    [
+      'new',
+      'www-shop',
+      '--runtime',
+      'node',
+      '--init',
+      'monit',
+      '--yes',
+      '--cutover',
+      'restart',
+      '--dir',
+      project,
+    ],
     { env: { ...process.env, CI: '1' } },
   );
   appPort = (parseYaml(readFileSync(join(project, 'svc.yaml'), 'utf8')) as { appPort: number })

@@ -37,9 +37,13 @@ beforeAll(async () => {
   sbx = await startSandbox({ count: 1 });
   work = mkdtempSync(join(tmpdir(), 'svc-modes-'));
   project = join(work, 'api-orders');
-  execFileSync(SVC, ['new', 'api-orders', '--yes', '--init', 'monit', '--dir', project], {
-    env: { ...process.env, CI: '1' },
-  });
+  execFileSync(
+    SVC,
+    ['new', 'api-orders', '--yes', '--cutover', 'restart', '--init', 'monit', '--dir', project],
+    {
+      env: { ...process.env, CI: '1' },
+    },
+  );
   put('bin/tool', '#!/bin/sh\necho tool\n', 0o4755);
   chmodSync(join(project, 'server.js'), 0o666);
   chmodSync(join(project, 'config/etc/logrotate.d/api-orders'), 0o666);

@@ -79,7 +79,19 @@ describe('svc deploy on an OpenRC host', () => {
     project = join(work, NAME);
     execFileSync(
       SVC,
-      ['new', NAME, '--yes', '--init', 'openrc', '--port', String(PORT), '--dir', project],
+      [
+        'new',
+        NAME,
+        '--yes',
+        '--cutover',
+        'restart',
+        '--init',
+        'openrc',
+        '--port',
+        String(PORT),
+        '--dir',
+        project,
+      ],
       { env: { ...process.env, CI: '1' } },
     );
     expect(readFileSync(join(project, 'svc.yaml'), 'utf8')).toMatch(/^monit: true$/m);

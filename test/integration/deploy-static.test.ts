@@ -25,7 +25,7 @@ beforeAll(async () => {
   sbx = await startSandbox({ count: 1 });
   work = mkdtempSync(join(tmpdir(), 'svc-static-'));
   project = join(work, 'www-shop');
-  execFileSync(SVC, ['new', 'www-shop', '--yes', '--dir', project], {
+  execFileSync(SVC, ['new', 'www-shop', '--yes', '--cutover', 'restart', '--dir', project], {
     env: { ...process.env, CI: '1' },
   });
 }, 120_000);

@@ -148,7 +148,7 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('svc deploy on systemd hos
     if (unsupported) throw new Error(unsupported);
     work = mkdtempSync(join(tmpdir(), 'svc-deploy-systemd-'));
     project = join(work, NAME);
-    execFileSync(SVC, ['new', NAME, '--yes', '--dir', project], {
+    execFileSync(SVC, ['new', NAME, '--yes', '--cutover', 'restart', '--dir', project], {
       env: { ...process.env, CI: '1' },
     });
     // The defaults are what this file tests: init systemd, a monit check.

@@ -61,6 +61,8 @@ beforeAll(async () => {
       '--port',
       '80',
       '--yes',
+      '--cutover',
+      'restart',
       '--dir',
       project,
     ],

@@ -25,7 +25,19 @@ beforeAll(async () => {
   project = join(work, 'www-shop');
   execFileSync(
     SVC,
-    ['new', 'www-shop', '--runtime', 'node', '--init', 'monit', '--yes', '--dir', project],
+    [
+      'new',
+      'www-shop',
+      '--runtime',
+      'node',
+      '--init',
+      'monit',
+      '--yes',
+      '--cutover',
+      'restart',
+      '--dir',
+      project,
+    ],
     { env: { ...process.env, CI: '1' } },
   );
 }, 120_000);

@@ -30,7 +30,20 @@ beforeAll(() => {
   project = join(root, NAME);
   execFileSync(
     process.execPath,
-    [SVC, 'new', NAME, '--yes', '--init', 'monit', '--user', 'daemon', '--dir', project],
+    [
+      SVC,
+      'new',
+      NAME,
+      '--yes',
+      '--cutover',
+      'restart',
+      '--init',
+      'monit',
+      '--user',
+      'daemon',
+      '--dir',
+      project,
+    ],
     { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
 });

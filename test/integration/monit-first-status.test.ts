@@ -36,7 +36,19 @@ describe('svc status right after a first monit deploy', () => {
       const project = join(work, name);
       execFileSync(
         SVC,
-        ['new', name, '--init', 'monit', '--port', port, '--yes', '--dir', project],
+        [
+          'new',
+          name,
+          '--init',
+          'monit',
+          '--port',
+          port,
+          '--yes',
+          '--cutover',
+          'restart',
+          '--dir',
+          project,
+        ],
         {
           env: { ...process.env, CI: '1' },
         },

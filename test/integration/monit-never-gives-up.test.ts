@@ -31,9 +31,13 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('monit never gives up', ()
     if (unsupported) throw new Error(unsupported);
     work = mkdtempSync(join(tmpdir(), 'svc-monit-'));
     const project = join(work, NAME);
-    execFileSync(SVC, ['new', NAME, '--yes', '--init', 'monit', '--dir', project], {
-      env: { ...process.env, CI: '1' },
-    });
+    execFileSync(
+      SVC,
+      ['new', NAME, '--yes', '--cutover', 'restart', '--init', 'monit', '--dir', project],
+      {
+        env: { ...process.env, CI: '1' },
+      },
+    );
     sbx = await startSandbox({ count: 1 });
     const deployed = await runSvc(['deploy', 'sandbox', '--yes', '--dir', project], {
       ...sbx.env,

@@ -25,10 +25,14 @@ interface Run {
 function svcNew(args: string[], stdin?: string): Promise<Run & { dir: string }> {
   const dir = join(root, `p${++count}`);
   return new Promise((resolve) => {
-    const child = spawn(SVC, ['new', 'api-orders', '--yes', '--dir', dir, ...args], {
-      env: { ...process.env, CI: '1', NO_COLOR: '1', HOME: join(root, 'home') },
-      stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      SVC,
+      ['new', 'api-orders', '--yes', '--cutover', 'restart', '--dir', dir, ...args],
+      {
+        env: { ...process.env, CI: '1', NO_COLOR: '1', HOME: join(root, 'home') },
+        stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      },
+    );
     if (stdin !== undefined) child.stdin!.end(stdin);
     let stdout = '';
     let stderr = '';
@@ -106,7 +110,18 @@ describe('svc new --secret KEY', () => {
     const dir = join(root, 'dry');
     const child = spawn(
       SVC,
-      ['new', 'api-orders', '--yes', '--dry-run', '--dir', dir, '--secret', 'DB_PASSWORD'],
+      [
+        'new',
+        'api-orders',
+        '--yes',
+        '--cutover',
+        'restart',
+        '--dry-run',
+        '--dir',
+        dir,
+        '--secret',
+        'DB_PASSWORD',
+      ],
       {
         env: { ...process.env, CI: '1', NO_COLOR: '1' },
         stdio: ['pipe', 'pipe', 'pipe'],
@@ -128,7 +143,7 @@ describe('svc new --secret KEY', () => {
         throw new Error('this test needs util-linux `script` on PATH');
       const cwd = mkdtempSync(join(root, 'tty-'));
       const session = new PtySession(
-        ['new', 'api-orders', '--yes', '--secret', 'DB_PASSWORD'],
+        ['new', 'api-orders', '--yes', '--cutover', 'restart', '--secret', 'DB_PASSWORD'],
         cwd,
         {
           HOME: join(root, 'home'),

@@ -32,7 +32,17 @@ beforeAll(async () => {
   writeFileSync(join(ssh, 'config'), `Host ${sbx.net}.*\n  IdentityFile ${key}\n  User deploy\n`);
   execFileSync(
     SVC,
-    ['new', 'api-orders', '--yes', '--init', 'monit', '--dir', join(work, 'api-orders')],
+    [
+      'new',
+      'api-orders',
+      '--yes',
+      '--cutover',
+      'restart',
+      '--init',
+      'monit',
+      '--dir',
+      join(work, 'api-orders'),
+    ],
     { env: { ...process.env, CI: '1' } },
   );
 }, 120_000);

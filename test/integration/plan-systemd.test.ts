@@ -14,9 +14,13 @@ let work: string;
 beforeAll(async () => {
   sbx = await startSandbox({ count: 1, systemd: true, user: 'root' });
   work = mkdtempSync(join(tmpdir(), 'svc-plan-systemd-'));
-  execFileSync(SVC, ['new', 'api-orders', '--yes', '--dir', join(work, 'api-orders')], {
-    env: { ...process.env, CI: '1' },
-  });
+  execFileSync(
+    SVC,
+    ['new', 'api-orders', '--yes', '--cutover', 'restart', '--dir', join(work, 'api-orders')],
+    {
+      env: { ...process.env, CI: '1' },
+    },
+  );
 }, 180_000);
 
 afterAll(async () => {

@@ -35,7 +35,19 @@ beforeAll(async () => {
   project = join(work, 'api-orders');
   execFileSync(
     SVC,
-    ['new', 'api-orders', '--yes', '--init', 'monit', '--dir', project, '--env', `TOKEN=${SECRET}`],
+    [
+      'new',
+      'api-orders',
+      '--yes',
+      '--cutover',
+      'restart',
+      '--init',
+      'monit',
+      '--dir',
+      project,
+      '--env',
+      `TOKEN=${SECRET}`,
+    ],
     {
       env: { ...process.env, CI: '1' },
     },

@@ -49,9 +49,13 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'svc-rcontents-'));
   home = join(work, 'home');
   project = join(work, 'api-orders');
-  execFileSync(SVC, ['new', 'api-orders', '--yes', '--init', 'monit', '--dir', project], {
-    env: { ...process.env, CI: '1' },
-  });
+  execFileSync(
+    SVC,
+    ['new', 'api-orders', '--yes', '--cutover', 'restart', '--init', 'monit', '--dir', project],
+    {
+      env: { ...process.env, CI: '1' },
+    },
+  );
   write('notes.txt', 'one\ntwo\nthree\n');
   write('old.txt', 'going away\n');
   write('tool.sh', 'echo tool\n');

@@ -359,7 +359,17 @@ describe.skipIf(skip)(
       scratch = mkdtempSync(join(tmpdir(), 'svc-planted-'));
       project = join(scratch, 'api-planted');
       const made = await runSvc(
-        ['new', 'api-planted', '--yes', '--init', 'monit', '--dir', project],
+        [
+          'new',
+          'api-planted',
+          '--yes',
+          '--cutover',
+          'restart',
+          '--init',
+          'monit',
+          '--dir',
+          project,
+        ],
         process.env,
       );
       expect(made.code).toBe(0);

@@ -47,10 +47,14 @@ async function freePort(): Promise<number> {
 /** `svc new NAME --yes` into a fresh directory; returns the project directory. */
 function generate(name: string, flags: string[]): string {
   const dir = join(root, name);
-  execFileSync(process.execPath, [SVC, 'new', name, '--yes', '--dir', dir, ...flags], {
-    env: { ...process.env, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  execFileSync(
+    process.execPath,
+    [SVC, 'new', name, '--yes', '--cutover', 'restart', '--dir', dir, ...flags],
+    {
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   return dir;
 }
 

@@ -68,10 +68,14 @@ interface Running {
 /** `svc new NAME`, then its server.js on a free loopback port, once it answers /ok. */
 async function startServer(name: string, flags: string[]): Promise<Running> {
   const dir = join(root, name);
-  execFileSync(process.execPath, [SVC, 'new', name, '--yes', '--dir', dir, ...flags], {
-    env: { ...process.env, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  execFileSync(
+    process.execPath,
+    [SVC, 'new', name, '--yes', '--cutover', 'restart', '--dir', dir, ...flags],
+    {
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const port = await freePort();
   const child = spawn(process.execPath, ['server.js'], {
     cwd: dir,

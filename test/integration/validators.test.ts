@@ -28,6 +28,7 @@ import { systemdCommand } from '../../src/core/quote.js';
 import { renderEnvFile } from '../../src/core/env-file.js';
 import { parseManifest } from '../../src/core/manifest-file.js';
 import { withLog } from '../../src/scaffold/log-wrapper.js';
+import { parseUpstart, upstartUnquote } from '../helpers/upstart.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const SVC = join(REPO, 'bin', 'svc');
@@ -158,7 +159,7 @@ function run(
 }
 
 function generate(c: Case): void {
-  const args = ['new', c.name, '--yes', '--dir', projectDir(c)];
+  const args = ['new', c.name, '--yes', '--cutover', 'restart', '--dir', projectDir(c)];
   if (c.runtime) args.push('--runtime', c.runtime);
   if (c.init) args.push('--init', c.init);
   if (c.user) args.push('--user', c.user);
@@ -272,97 +273,6 @@ function systemdEnvFile(path: string): Map<string, string> {
     env.set(line.slice(0, equals), value);
   }
   return env;
-}
-
-/** upstart (libnih) argument dequoting: inside "...", a backslash takes the next character as is. */
-function upstartUnquote(text: string): string {
-  if (!text.startsWith('"')) throw new Error(`not a double-quoted string: ${text}`);
-  let value = '';
-  let i = 1;
-  for (; i < text.length && text[i] !== '"'; i++) {
-    if (text[i] === '\\') i++;
-    if (i >= text.length) throw new Error(`trailing backslash: ${text}`);
-    value += text[i];
-  }
-  if (i >= text.length) throw new Error(`unterminated string: ${text}`);
-  if (text.slice(i + 1).trim() !== '') throw new Error(`text after the string: ${text}`);
-  return value;
-}
-
-// upstart stanzas (init(5)); longest first so `respawn limit` is not read as `respawn`.
-const UPSTART_STANZAS = [
-  'apparmor load',
-  'apparmor switch',
-  'author',
-  'chdir',
-  'chroot',
-  'console',
-  'description',
-  'emits',
-  'env',
-  'exec',
-  'expect',
-  'export',
-  'instance',
-  'kill signal',
-  'kill timeout',
-  'limit',
-  'manual',
-  'nice',
-  'normal exit',
-  'oom score',
-  'post-start',
-  'post-stop',
-  'pre-start',
-  'pre-stop',
-  'reload signal',
-  'respawn limit',
-  'respawn',
-  'script',
-  'setgid',
-  'setuid',
-  'start on',
-  'stop on',
-  'task',
-  'umask',
-  'usage',
-  'version',
-].sort((a, b) => b.length - a.length);
-
-interface UpstartJob {
-  stanzas: { keyword: string; args: string }[];
-  /** script ... end script blocks, by the stanza that opened them ('script', 'pre-start', ...). */
-  scripts: { owner: string; body: string }[];
-  problems: string[];
-}
-
-function parseUpstart(text: string): UpstartJob {
-  const job: UpstartJob = { stanzas: [], scripts: [], problems: [] };
-  let block: { owner: string; lines: string[] } | undefined;
-  for (const [index, line] of text.split('\n').entries()) {
-    if (block) {
-      if (line.trim() === 'end script') {
-        job.scripts.push({ owner: block.owner, body: block.lines.join('\n') });
-        block = undefined;
-      } else block.lines.push(line);
-      continue;
-    }
-    const trimmed = line.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
-    const keyword = UPSTART_STANZAS.find(
-      (stanza) => trimmed.startsWith(stanza) && /^([ \t]|$)/.test(trimmed.slice(stanza.length)),
-    );
-    if (keyword === undefined) {
-      job.problems.push(`line ${index + 1}: not an upstart stanza: ${trimmed}`);
-      continue;
-    }
-    const args = trimmed.slice(keyword.length).trim();
-    if ((keyword === 'script' && args === '') || args === 'script') {
-      block = { owner: keyword, lines: [] };
-    } else job.stanzas.push({ keyword, args });
-  }
-  if (block) job.problems.push(`${block.owner} script has no end script`);
-  return job;
 }
 
 function nginxConf(dir: string, site: string): string {
@@ -537,7 +447,18 @@ describe('svc new --alert', () => {
     const dir = join(root, 'projects', 'api-bad-alert');
     const result = run(
       process.execPath,
-      [SVC, 'new', 'api-bad-alert', '--yes', '--dir', dir, '--alert', alert],
+      [
+        SVC,
+        'new',
+        'api-bad-alert',
+        '--yes',
+        '--cutover',
+        'restart',
+        '--dir',
+        dir,
+        '--alert',
+        alert,
+      ],
       { ...process.env, NO_COLOR: '1' },
     );
     expect(result.status).toBe(1);

@@ -36,7 +36,17 @@ beforeAll(async () => {
   world = makeWorld('svc-bad-input-');
   listener = await ConnectionCounter.start();
   base = join(world.root, 'base');
-  const made = await svc(world, ['new', NAME, '--yes', '--init', 'monit', '--dir', base]);
+  const made = await svc(world, [
+    'new',
+    NAME,
+    '--yes',
+    '--cutover',
+    'restart',
+    '--init',
+    'monit',
+    '--dir',
+    base,
+  ]);
   expect(made.code, made.stderr).toBe(0);
 });
 
@@ -159,7 +169,11 @@ describe('1. names and flags: svc new writes nothing', () => {
     mkdirSync(join(around, 'work'), { recursive: true });
     writeFileSync(join(around, 'work', 'mine.txt'), 'mine');
     const before = snapshot(around);
-    const result = await svc(world, ['new', NAME, '--yes', '--dir', 'work'], around);
+    const result = await svc(
+      world,
+      ['new', NAME, '--yes', '--cutover', 'restart', '--dir', 'work'],
+      around,
+    );
     expectOneLine(result, 'directory is not empty; pass --force');
     expect(snapshot(around)).toEqual(before);
   });

@@ -52,7 +52,19 @@ describe.each([
     project = join(work, NAME);
     execFileSync(
       SVC,
-      ['new', NAME, '--yes', '--init', kind, '--port', String(PORT), '--dir', project],
+      [
+        'new',
+        NAME,
+        '--yes',
+        '--cutover',
+        'restart',
+        '--init',
+        kind,
+        '--port',
+        String(PORT),
+        '--dir',
+        project,
+      ],
       { env: { ...process.env, CI: '1' } },
     );
     good = readFileSync(join(project, 'server.js'), 'utf8');

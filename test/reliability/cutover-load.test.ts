@@ -275,7 +275,7 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('cutover under load (syste
 
   it('restart: the same load and releases, for comparison', async () => {
     const name = 'api-restart';
-    const project = newProject(name, ['--port', '3100']);
+    const project = newProject(name, ['--cutover', 'restart', '--port', '3100']);
     const { samples, deploys } = await underLoad(project, name, 3100);
     const problems = samples
       .map((sample) => sampleProblem(sample, deploys))

@@ -69,9 +69,13 @@ describe.sequential('the env file on a sandbox host', () => {
     work = mkdtempSync(join(tmpdir(), 'svc-env-review-'));
     project = join(work, NAME);
     const home = join(work, 'home');
-    execFileSync(SVC, ['new', NAME, '--yes', '--init', 'monit', '--dir', project], {
-      env: { ...process.env, CI: '1', HOME: home },
-    });
+    execFileSync(
+      SVC,
+      ['new', NAME, '--yes', '--cutover', 'restart', '--init', 'monit', '--dir', project],
+      {
+        env: { ...process.env, CI: '1', HOME: home },
+      },
+    );
     writeFileSync(join(project, 'server.js'), SERVER);
     yamlBase = readFileSync(join(project, 'svc.yaml'), 'utf8');
     if (!/^env: \{\}$/m.test(yamlBase)) throw new Error('svc new wrote no `env: {}` line');

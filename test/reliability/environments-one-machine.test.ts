@@ -104,9 +104,13 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'svc-one-machine-'));
   project = join(work, NAME);
   mkdirSync(join(work, 'home'));
-  execFileSync(SVC, ['new', NAME, '--yes', '--init', 'monit', '--dir', project], {
-    env: { ...process.env, CI: '1', HOME: join(work, 'home') },
-  });
+  execFileSync(
+    SVC,
+    ['new', NAME, '--yes', '--cutover', 'restart', '--init', 'monit', '--dir', project],
+    {
+      env: { ...process.env, CI: '1', HOME: join(work, 'home') },
+    },
+  );
   yaml = readFileSync(join(project, 'svc.yaml'), 'utf8');
 }, 60_000);
 

@@ -27,7 +27,7 @@ const tryOnHost = (command: string) => sbx.ssh('sbx-1', command, { user: 'root' 
 describe('a crashing first deploy on systemd', () => {
   it('leaves no process, no unit, no monit check and no files, and says so', async () => {
     const project = join(work, 'api-crash');
-    execFileSync(SVC, ['new', 'api-crash', '--yes', '--dir', project], {
+    execFileSync(SVC, ['new', 'api-crash', '--yes', '--cutover', 'restart', '--dir', project], {
       env: { ...process.env, CI: '1' },
     });
     const server = join(project, 'server.js');

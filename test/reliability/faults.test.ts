@@ -113,7 +113,19 @@ beforeAll(async () => {
   project = join(work, NAME);
   execFileSync(
     SVC,
-    ['new', NAME, '--yes', '--init', 'monit', '--dir', project, '--env', `TOKEN=${TOKEN}`],
+    [
+      'new',
+      NAME,
+      '--yes',
+      '--cutover',
+      'restart',
+      '--init',
+      'monit',
+      '--dir',
+      project,
+      '--env',
+      `TOKEN=${TOKEN}`,
+    ],
     { env: { ...process.env, CI: '1' } },
   );
   newVersion('base');

@@ -25,9 +25,13 @@ beforeAll(async () => {
   sbx = await startSandbox({ count: 2 });
   work = mkdtempSync(join(tmpdir(), 'svc-hostile-'));
   project = join(work, NAME);
-  execFileSync(SVC, ['new', NAME, '--yes', '--init', 'monit', '--dir', project], {
-    env: { ...process.env, CI: '1' },
-  });
+  execFileSync(
+    SVC,
+    ['new', NAME, '--yes', '--cutover', 'restart', '--init', 'monit', '--dir', project],
+    {
+      env: { ...process.env, CI: '1' },
+    },
+  );
   const first = await svc(['deploy', 'sandbox', '--yes']);
   expect(first.code, first.stdout + first.stderr).toBe(0);
 }, 120_000);

@@ -39,9 +39,25 @@ beforeAll(async () => {
   sbx = await startSandbox({ count: 2 });
   work = mkdtempSync(join(tmpdir(), 'svc-chain-'));
   project = join(work, NAME);
-  execFileSync(SVC, ['new', NAME, '--yes', '--init', 'monit', '--port', '3201', '--dir', project], {
-    env: { ...process.env, CI: '1' },
-  });
+  execFileSync(
+    SVC,
+    [
+      'new',
+      NAME,
+      '--yes',
+      '--cutover',
+      'restart',
+      '--init',
+      'monit',
+      '--port',
+      '3201',
+      '--dir',
+      project,
+    ],
+    {
+      env: { ...process.env, CI: '1' },
+    },
+  );
   // svc's own layout deploys as it is: /var/www, /var/log, /var/lib/svc, the login's home.
   for (const host of ['sbx-1', 'sbx-2']) {
     const first = await deploy(host);

@@ -21,7 +21,19 @@ function newProject(name: string, port: number): string {
   const dir = join(work, name);
   execFileSync(
     SVC,
-    ['new', name, '--yes', '--init', 'monit', '--port', String(port), '--dir', dir],
+    [
+      'new',
+      name,
+      '--yes',
+      '--cutover',
+      'restart',
+      '--init',
+      'monit',
+      '--port',
+      String(port),
+      '--dir',
+      dir,
+    ],
     {
       env: { ...process.env, CI: '1' },
     },

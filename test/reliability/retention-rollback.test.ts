@@ -63,7 +63,19 @@ describe('retention and rollback with failed releases in the history', () => {
     project = join(work, NAME);
     execFileSync(
       SVC,
-      ['new', NAME, '--yes', '--init', 'monit', '--port', String(PORT), '--dir', project],
+      [
+        'new',
+        NAME,
+        '--yes',
+        '--cutover',
+        'restart',
+        '--init',
+        'monit',
+        '--port',
+        String(PORT),
+        '--dir',
+        project,
+      ],
       { env: { ...process.env, CI: '1' } },
     );
     good = readFileSync(join(project, 'server.js'), 'utf8');

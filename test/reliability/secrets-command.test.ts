@@ -111,7 +111,7 @@ beforeAll(async () => {
   mkdirSync(join(work, 'bin'));
   mkdirSync(pids);
   const made = await new Promise<number | null>((resolve) =>
-    spawn(SVC, ['new', NAME, '--yes', '--dir', project], {
+    spawn(SVC, ['new', NAME, '--yes', '--cutover', 'restart', '--dir', project], {
       env: { ...process.env, CI: '1', HOME: join(work, 'home') },
       stdio: 'ignore',
     }).on('exit', resolve),

@@ -78,9 +78,13 @@ describe.sequential('secrets and environments on two hosts', () => {
     work = mkdtempSync(join(tmpdir(), 'svc-environments-'));
     project = join(work, NAME);
     const home = join(work, 'home');
-    execFileSync(SVC, ['new', NAME, '--yes', '--init', 'monit', '--dir', project], {
-      env: { ...process.env, CI: '1', HOME: home },
-    });
+    execFileSync(
+      SVC,
+      ['new', NAME, '--yes', '--cutover', 'restart', '--init', 'monit', '--dir', project],
+      {
+        env: { ...process.env, CI: '1', HOME: home },
+      },
+    );
     writeFileSync(join(project, 'server.js'), SERVER);
     // Inventory hosts are reached as ssh would reach them: the sandbox's key from ~/.ssh/config.
     mkdirSync(join(home, '.ssh'), { recursive: true, mode: 0o700 });
@@ -332,9 +336,13 @@ describe('refusals before any connection', () => {
       '-f',
       join(home, '.ssh', 'id_ed25519'),
     ]);
-    execFileSync(SVC, ['new', NAME, '--yes', '--init', 'monit', '--dir', project], {
-      env: { ...process.env, CI: '1', HOME: home },
-    });
+    execFileSync(
+      SVC,
+      ['new', NAME, '--yes', '--cutover', 'restart', '--init', 'monit', '--dir', project],
+      {
+        env: { ...process.env, CI: '1', HOME: home },
+      },
+    );
     const yaml = join(project, 'svc.yaml');
     writeFileSync(
       yaml,

@@ -34,7 +34,7 @@ function writeSecrets(bytes: Buffer): void {
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'svc-secrets-file-'));
   project = join(work, NAME);
-  execFileSync(SVC, ['new', NAME, '--yes', '--dir', project], {
+  execFileSync(SVC, ['new', NAME, '--yes', '--cutover', 'restart', '--dir', project], {
     env: { ...process.env, CI: '1', HOME: join(work, 'home') },
   });
   const yaml = join(project, 'svc.yaml');

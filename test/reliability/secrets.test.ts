@@ -55,7 +55,19 @@ beforeAll(async () => {
   project = join(work, NAME);
   execFileSync(
     SVC,
-    ['new', NAME, '--yes', '--init', 'monit', '--dir', project, '--env', `TOKEN=${FIRST}`],
+    [
+      'new',
+      NAME,
+      '--yes',
+      '--cutover',
+      'restart',
+      '--init',
+      'monit',
+      '--dir',
+      project,
+      '--env',
+      `TOKEN=${FIRST}`,
+    ],
     { env: { ...process.env, CI: '1', HOME: join(work, 'home') } },
   );
 }, 120_000);

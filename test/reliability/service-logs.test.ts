@@ -136,9 +136,13 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1').each([
     if (unsupported) throw new Error(unsupported);
     work = mkdtempSync(join(tmpdir(), `svc-logs-${init}-`));
     project = join(work, NAME);
-    execFileSync(SVC, ['new', NAME, '--yes', '--init', init, '--dir', project], {
-      env: { ...process.env, CI: '1' },
-    });
+    execFileSync(
+      SVC,
+      ['new', NAME, '--yes', '--cutover', 'restart', '--init', init, '--dir', project],
+      {
+        env: { ...process.env, CI: '1' },
+      },
+    );
     sbx = await startSandbox({ count: 1, systemd });
   }, 180_000);
 

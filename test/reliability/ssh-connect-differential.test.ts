@@ -459,9 +459,13 @@ beforeAll(async () => {
   keys.junk = startAgent('junk', junk);
   keys.good = startAgent('good', [host.keyFile]);
   project = join(work, 'project');
-  execFileSync(SVC, ['new', 'api-probe', '--yes', '--init', 'monit', '--dir', project], {
-    env: { ...process.env, CI: '1' },
-  });
+  execFileSync(
+    SVC,
+    ['new', 'api-probe', '--yes', '--cutover', 'restart', '--init', 'monit', '--dir', project],
+    {
+      env: { ...process.env, CI: '1' },
+    },
+  );
 }, 120_000);
 
 afterAll(async () => {

@@ -142,6 +142,33 @@ const SCENARIOS: Record<string, Scenario> = {
     config: SWITCH_CONFIG,
     release: 'def456def456',
   },
+  // cutover: switch under init: monit (cutover-slots.ts): monit's checks and the slot launcher.
+  'switch-monit-a-to-b': {
+    facts: () => {
+      const live = deployedFacts();
+      live.init = 'none';
+      live.service = { active: false };
+      live.paths.set(NGINX_FACT.path, NGINX_FACT);
+      const upstream = upstreamFile('api-orders');
+      const text = upstreamText('api-orders', slotsOf(SWITCH_MANIFEST)[0]);
+      live.paths.set(upstream, {
+        path: upstream,
+        type: 'file',
+        mode: 0o644,
+        owner: 'root',
+        group: 'root',
+        sha256: sha256Hex(new TextEncoder().encode(text)),
+      });
+      return live;
+    },
+    manifest: { ...SWITCH_MANIFEST, init: 'monit', monit: true } as Manifest,
+    config: [
+      SWITCH_CONFIG[1]!,
+      file('usr/local/lib/svc/api-orders/ctl', '#!/bin/sh\n', 0o755),
+      file('etc/monit/conf.d/api-orders', 'check process api-orders-a\n'),
+    ],
+    release: 'def456def456',
+  },
   'node-site-behind-nginx': {
     facts: () => facts(),
     manifest: { ...manifest, appPort: 3001 } as Manifest,

@@ -12,7 +12,6 @@ import { shellCommand } from '../../src/core/quote.js';
 import {
   derivedSlotPorts,
   liveSlot,
-  liveSlotSystemctl,
   NGINX_BINARY,
   slotsOf,
   switchSteps,
@@ -20,6 +19,7 @@ import {
   upstreamText,
 } from '../../src/core/cutover.js';
 import { buildApply } from '../../src/core/apply-script.js';
+import { liveSlotArgv } from '../../src/core/cutover-slots.js';
 import { buildFactRequest } from '../../src/core/fact-request.js';
 import { renderEnvFile } from '../../src/core/env-file.js';
 import type { PathFact } from '../../src/core/facts.js';
@@ -106,13 +106,9 @@ describe('svc.yaml: cutover, drainTimeout, slotPorts', () => {
         "svc.yaml: appPort: is not used with cutover: switch (the process listens on its slots' ports, 13000 and 23000); remove it",
       ],
     ],
-    [
-      'monit beside switch',
-      { monit: true },
-      [
-        'svc.yaml: monit: must be false with cutover: switch so far: monit would watch a pidfile no slot writes (systemd restarts a slot that crashes)',
-      ],
-    ],
+    // monit watches the slots (cutover-slots.ts): no longer refused.
+    ['monit beside switch', { monit: true }, []],
+    ['init: monit', { init: 'monit', monit: true }, []],
     [
       'PORT in env:',
       { env: { PORT: '1' } },
@@ -249,15 +245,6 @@ describe('the plan of a switch', () => {
       ],
     ],
     [
-      'a restart-mode process still running',
-      [NGINX],
-      SWITCH,
-      true,
-      [
-        'api-orders still runs as api-orders.service (cutover: restart) on web1, pid 77: stop it first (svc stop TARGET), then deploy the switch',
-      ],
-    ],
-    [
       'an upstream file naming neither slot',
       [NGINX, upstreamFact('server 127.0.0.1:9;\n')],
       SWITCH,
@@ -273,19 +260,7 @@ describe('the plan of a switch', () => {
   it('refuses a project without the template unit, naming the file and svc new', () => {
     const config = [CONFIG[1]!, file('etc/systemd/system/api-orders.service', '[Service]\n')];
     expect(plan([NGINX], SWITCH, config).problems).toEqual([
-      'svc.yaml says cutover: switch, but config/ has no config/etc/systemd/system/api-orders@.service: the slots are instances of that template unit (svc new api-orders --cutover switch writes one)',
-    ]);
-  });
-
-  it('refuses any init system but systemd, on a host that runs it', () => {
-    const openrc = planHost(
-      'web1',
-      operations(CONFIG, { ...SWITCH, init: 'openrc' }),
-      facts([NGINX], { init: 'openrc' }),
-      'digest',
-    );
-    expect(openrc.problems).toEqual([
-      'svc.yaml says cutover: switch, which svc runs under init: systemd only so far (not openrc): use cutover: restart',
+      'svc.yaml says cutover: switch, but config/ has no config/etc/systemd/system/api-orders@.service: the slots under init: systemd need it (svc new api-orders --cutover switch writes it)',
     ]);
   });
 });
@@ -326,14 +301,19 @@ describe('the apply script of a switch', () => {
     const text = script([upstreamFact(upstreamText('api-orders', A))]);
     const order = [
       'systemctl stop -- api-orders@23000.service',
+      // Marked and enabled before it starts (the launcher's guide when monit watches).
+      ': > /var/lib/svc/api-orders/slot-b.on',
+      'systemctl enable --quiet -- api-orders@23000.service',
       'systemctl start -- api-orders@23000.service',
       'wait_healthy url http://127.0.0.1:23000/ok 30',
       'nginx -t ||',
       'reload_nginx ||',
       'writeRecords-placeholder',
       'drain_port 13000 30',
-      'systemctl stop -- api-orders@13000.service',
+      // Unmarked and disabled first: nothing starts the drained slot again once it is stopped.
+      'rm -f -- /var/lib/svc/api-orders/slot-a.on',
       'systemctl disable --quiet -- api-orders@13000.service',
+      'systemctl stop -- api-orders@13000.service',
     ];
     const records = text.indexOf('installed.json.svc-new', text.indexOf('reload_nginx ||'));
     const at = order.map((needle) =>
@@ -358,22 +338,23 @@ describe('the apply script of a switch', () => {
 });
 
 describe('svc status|start|stop|restart under switch', () => {
-  // The preamble's own lines, run by the real sh and sed against the upstream file svc writes.
+  // The preamble, run by the real sh and sed against the upstream file svc writes.
   it.each([A, B])('names the live slot $name unit from the upstream file', (slot) => {
     const dir = mkdtempSync(join(tmpdir(), 'svc-cutover-'));
     try {
       const upstream = join(dir, 'upstream.conf');
       writeFileSync(upstream, upstreamText('api-orders', slot));
-      const lines = statusScript(SWITCH)
-        .split('\n')
-        .filter((line) => /^(name=|slot=|\[ -z "\$slot" \])/.test(line))
-        .map((line) => line.replace(upstreamFile('api-orders'), upstream));
-      expect(lines).toHaveLength(3);
-      const result = spawnSync('sh', ['-c', `${lines.join('\n')}\nprintf %s "$name"`], {
+      const text = statusScript(SWITCH);
+      const preamble = text
+        .slice(0, text.indexOf('\nfield release'))
+        .replace(upstreamFile('api-orders'), upstream);
+      const result = spawnSync('sh', ['-c', `${preamble}\nprintf '%s|%s' "$name" "$pidfile"`], {
         encoding: 'utf8',
       });
-      expect(result.stdout).toBe(`api-orders@${slot.port}`);
-      expect(controlScript(SWITCH, 'restart')).toContain('systemctl restart -- "$name"');
+      expect(result.stdout).toBe(`api-orders@${slot.port}|/run/api-orders@${slot.port}.pid`);
+      expect(controlScript(SWITCH, 'restart')).toContain(
+        `${slot.port}) systemctl restart -- api-orders@${slot.port}.service ;;`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -416,16 +397,16 @@ describe('a switch in the plan text and JSON', () => {
 describe('the helper scripts under switch', () => {
   // The argv the scripts exec, run by the real sh and sed, with a systemctl that prints its words.
   it.each([
-    [A, ['restart'], 'restart -- api-orders@13000'],
-    [B, ['status', '--no-pager'], 'status --no-pager -- api-orders@23000'],
+    [A, 'restart' as const, 'restart -- api-orders@13000.service'],
+    [B, 'status' as const, 'status --no-pager -- api-orders@23000.service'],
   ])('acts on the live slot %#', (slot, action, expected) => {
     const dir = mkdtempSync(join(tmpdir(), 'svc-cutover-'));
     try {
       const upstream = join(dir, 'upstream.conf');
       writeFileSync(upstream, upstreamText('api-orders', slot));
       writeFileSync(join(dir, 'systemctl'), '#!/bin/sh\necho "$@"\n', { mode: 0o755 });
-      const argv = liveSlotSystemctl('api-orders', action).map((word) =>
-        word === upstreamFile('api-orders') ? upstream : word,
+      const argv = liveSlotArgv(SWITCH, [A, B], action).map((word) =>
+        word.replace(upstreamFile('api-orders'), upstream),
       );
       const result = spawnSync(argv[0]!, argv.slice(1), {
         encoding: 'utf8',
@@ -433,7 +414,7 @@ describe('the helper scripts under switch', () => {
       });
       expect(result.stdout.trim()).toBe(expected);
       expect(helperScripts(SWITCH, 'deploy').restart).toContain(
-        shellCommand(['sudo', '-n', ...liveSlotSystemctl('api-orders', ['restart'])]),
+        shellCommand(['sudo', '-n', ...liveSlotArgv(SWITCH, [A, B], 'restart')]),
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -441,8 +422,8 @@ describe('the helper scripts under switch', () => {
   });
 
   it('says so when no slot is live', () => {
-    const argv = liveSlotSystemctl('api-orders', ['start']).map((word) =>
-      word === upstreamFile('api-orders') ? '/nonexistent/upstream.conf' : word,
+    const argv = liveSlotArgv(SWITCH, [A, B], 'start').map((word) =>
+      word.replace(upstreamFile('api-orders'), '/nonexistent/upstream.conf'),
     );
     const result = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
     expect(result.status).toBe(1);

@@ -14,7 +14,15 @@ import type { Answers } from '../../src/scaffold/answers.js';
 import { LOG_WRAPPER_SCRIPT, withLog } from '../../src/scaffold/log-wrapper.js';
 import { shellCommand, shellQuote, systemdCommand } from '../../src/core/quote.js';
 
-function manifest(overrides: Partial<Answers> & Pick<Answers, 'name' | 'kind'>): Manifest {
+/**
+ * A new project's manifest. `cutover: restart` unless asked: these tests are about each init
+ * system's own unit (new api- and node www- projects default to switch: 'the default cutover'
+ * below, and cutover-validators for the slot files).
+ */
+function manifest(
+  overrides: Partial<Answers> & Pick<Answers, 'name' | 'kind'>,
+  cutover: 'restart' | 'switch' | 'default' = 'restart',
+): Manifest {
   const base: Answers = {
     name: overrides.name,
     kind: overrides.kind,
@@ -27,11 +35,46 @@ function manifest(overrides: Partial<Answers> & Pick<Answers, 'name' | 'kind'>):
     user: overrides.name,
     env: {},
   };
-  return manifestFromAnswers({ ...base, ...overrides }, '0.0.0-test');
+  return manifestFromAnswers(
+    { ...base, ...overrides },
+    '0.0.0-test',
+    cutover === 'default' ? {} : { cutover },
+  );
 }
 
 const paths = (m: Manifest) =>
   projectFiles(m).map((file) => `${file.mode.toString(8)} ${file.path}`);
+
+describe('the default cutover', () => {
+  it.each([
+    ['api-orders', 'api', {}, 'switch'],
+    ['www-shop', 'www', {}, 'switch'],
+    ['api-orders', 'api', { init: 'openrc' }, 'switch'],
+    ['api-orders', 'api', { init: 'monit' }, 'switch'],
+    ['service-mailer', 'service', {}, undefined],
+    ['www-site', 'www', { runtime: 'static', init: undefined }, undefined],
+  ] as const)('%s %j: %s', (name, kind, overrides, expected) => {
+    const m = manifest({ name, kind, ...overrides }, 'default');
+    expect(m.cutover).toBe(expected);
+    // No appPort beside switch: the process listens on its slots' ports.
+    if (expected === 'switch') expect(m.appPort).toBeUndefined();
+  });
+
+  it('gives a new api- project the slot files of its init system', () => {
+    expect(paths(manifest({ name: 'api-orders', kind: 'api' }, 'default'))).toEqual([
+      '644 svc.yaml',
+      '644 package.json',
+      '644 README.md',
+      '644 .gitignore',
+      '644 server.js',
+      '644 config/etc/systemd/system/api-orders@.service',
+      '755 config/usr/local/lib/svc/api-orders/ctl',
+      '644 config/etc/nginx/sites-enabled/api-orders.conf',
+      '644 config/etc/monit/conf.d/api-orders',
+      '644 config/etc/logrotate.d/api-orders',
+    ]);
+  });
+});
 
 describe('projectFiles', () => {
   it('gives an api- project a server, its unit, monit and logrotate (svc renders the env file)', () => {

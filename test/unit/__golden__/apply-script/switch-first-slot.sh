@@ -380,6 +380,46 @@ wait_front() {
     uptime_s; [ "$up_s" -lt "$end" ] || return 1; sleep 0.1
   done
 }
+file_sha() { if [ -f "$1" ] && [ ! -L "$1" ]; then sha=$(sha256sum < "$1"); sha=${sha%% *}; else sha=-; fi; }
+slot_started() {
+  read_pid "$1"; [ -n "$pid" ] || return 0
+  file_sha "$2"; s_env=$sha; file_sha "$3"
+  rm -f -- "$4.svc-new"
+  printf '%s %s %s\n' "$pid" "$s_env" "$sha" > "$4.svc-new" && mv -f -- "$4.svc-new" "$4"
+}
+slot_warm() {
+  w_pid=$(systemctl show -p MainPID --value -- "$1" 2>/dev/null) || return 1
+  [ "$w_pid" = "$2" ] && proc_alive "$2" || return 1
+  w_cwd=$(stat -L -c '%d:%i' -- "/proc/$2/cwd" 2>/dev/null) || return 1
+  [ "$w_cwd" = "$(stat -c '%d:%i' -- "$3" 2>/dev/null)" ]
+}
+warm_healthy() {
+  uptime_s; end=$((up_s + $2))
+  until http_ok "$1"; do
+    uptime_s; [ "$up_s" -lt "$end" ] || return 1; sleep 0.1
+  done
+}
+port_listening() {
+  hexport=$(printf '%04X' "$1")
+  grep -Eq "^ *[0-9]+: [0-9A-F]+:$hexport [0-9A-F]+:0000 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+take_port() {
+  gap_ms=
+  systemctl stop --no-block -- "$2" </dev/null 3>&- 9>&- || return 1
+  tries=0
+  while port_listening "$1"; do
+    tries=$((tries + 1)); [ "$tries" -le $(($3 * 100)) ] || return 1; sleep 0.01
+  done
+  uptime_cs; gap_from=$up_cs
+  reload_nginx & reload_pid=$!
+  tries=0
+  until port_listening "$1"; do
+    tries=$((tries + 1)); [ "$tries" -le 1000 ] || break; sleep 0.01
+  done
+  uptime_cs; gap_ms=$(((up_cs - gap_from) * 10))
+  wait "$reload_pid" || return 2
+  port_listening "$1" || return 3
+}
 [ -d /var/lib/svc ] && [ ! -L /var/lib/svc ] || mkdir -m 0700 -- /var/lib/svc
 chown -h root:root -- /var/lib/svc
 chmod 0700 -- /var/lib/svc
@@ -411,7 +451,7 @@ done
 proc_start $$
 printf '%s\n%s %s\n' '{"who":"test"}' "$$" "$start" > "$holder"
 say "STEP	locked"
-digest=$({ printf '%s\n' 5a175a175a175a175a175a175a175a17; sh -s <<'SVC_EOF_n0nce' | grep -v -e '^S	' -e '^D	=/var/lib/svc	'; } | sha256sum
+digest=$({ printf '%s\n' 5a175a175a175a175a175a175a175a17; sh -s <<'SVC_EOF_n0nce' | grep -v -e '^S	' -e '^T	' -e '^D	=/var/lib/svc	'; } | sha256sum
 set -u
 export LC_ALL=C
 hex() { od -An -v -tx1 | tr -d ' \n'; }
@@ -632,6 +672,31 @@ chain_fact 11 /var/lib/svc/api-orders/upstream.conf
 path_fact 12 /usr/sbin/nginx ''
 chain_fact 12 /usr/sbin/nginx
 user_fact api-orders
+slot_fact() {
+  s_pid=-; s_rel=-; s_env=-; s_unit=-; s_state=
+  while IFS='=' read -r k v; do
+    case $k in MainPID) s_pid=$v ;; ActiveState) s_state=$v ;; esac
+  done <<EOF
+$(systemctl show -p MainPID -p ActiveState -- "$1" 2>/dev/null)
+EOF
+  case $s_state:$s_pid in active:[1-9]*) ;; *) s_pid=- ;; esac
+  case $s_pid in *[!0-9-]*) s_pid=- ;; esac
+  if [ "$s_pid" != - ] && cwd=$(stat -L -c '%d:%i' -- "/proc/$s_pid/cwd" 2>/dev/null); then
+    while read -r id n; do
+      [ "$id" = "$cwd" ] || continue
+      enc "${n##*/}"; s_rel=$enc
+    done <<EOF
+$(stat -c '%d:%i %n' -- "$releases"/* 2>/dev/null)
+EOF
+    if [ -f "$3" ] && [ ! -L "$3" ] && read -r r_pid r_env r_unit < "$3" && [ "$r_pid" = "$s_pid" ]; then
+      case $r_env in *[!0-9a-f]*) ;; *) [ ${#r_env} -ne 64 ] || s_env=$r_env ;; esac
+      case $r_unit in *[!0-9a-f]*) ;; *) [ ${#r_unit} -ne 64 ] || s_unit=$r_unit ;; esac
+    fi
+  fi
+  printf 'T\t%s\t%s\t%s\t%s\t%s\n' "$2" "$s_pid" "$s_rel" "$s_env" "$s_unit"
+}
+slot_fact api-orders@13000.service 13000 /var/lib/svc/api-orders/slot.13000
+slot_fact api-orders@23000.service 23000 /var/lib/svc/api-orders/slot.23000
 printf 'E\tsvc-facts\n'
 SVC_EOF_n0nce
 )
@@ -642,20 +707,21 @@ hist_begin deploy unknown unknown later || { say "FAIL	svc cannot keep its histo
 listener_elsewhere 3000 /etc/nginx/sites-enabled/api-orders.conf 0
 if [ -n "$other" ]; then say "FAIL	$other also listens on port 3000, and api-orders's site is not the port's default_server, so nginx may give api-orders's visitors that site (the default_server, else the first server nginx reads, gets every Host no server_name names): add default_server to the listen lines of api-orders's site on port 3000, or remove it from the host (rm $other)"; exit 1; fi
 undo() {
-{ [ "$activated" != 1 ] || { [ "${switched-0}" != 1 ] || { if [ -f "$stage/upstream.before" ]; then cp -p -P -T --remove-destination -- "$stage/upstream.before" /var/lib/svc/api-orders/upstream.conf.svc-old && mv -f -T -- /var/lib/svc/api-orders/upstream.conf.svc-old /var/lib/svc/api-orders/upstream.conf; else rm -f -- /var/lib/svc/api-orders/upstream.conf; fi; if nginx -t; then reload_nginx; fi; }; }; } || say "WARNING	undo step 1 failed"
-{ [ "$activated" != 1 ] || { systemctl stop -- api-orders@13000.service </dev/null 3>&- 9>&-; }; } || say "WARNING	undo step 2 failed"
+{ [ "$activated" != 1 ] || { [ "${switched-0}" != 1 ] || { if [ -f "$stage/upstream.before" ]; then cp -p -P -T --remove-destination -- "$stage/upstream.before" /var/lib/svc/api-orders/upstream.conf.svc-old && mv -f -T -- /var/lib/svc/api-orders/upstream.conf.svc-old /var/lib/svc/api-orders/upstream.conf; else rm -f -- /var/lib/svc/api-orders/upstream.conf; fi; nginx -t && reload_nginx; }; }; } || say "WARNING	undo step 1 failed"
+{ [ "$activated" != 1 ] || { rm -f -- /var/lib/svc/api-orders/slot-a.on; }; } || say "WARNING	undo step 2 failed"
 { [ "$activated" != 1 ] || { systemctl disable --quiet -- api-orders@13000.service 2>/dev/null || :; }; } || say "WARNING	undo step 3 failed"
-{ rm -f -- /home/deploy/service/api-orders; } || say "WARNING	undo step 4 failed"
-{ rm -f -- /etc/default/api-orders; } || say "WARNING	undo step 5 failed"
-{ rm -f -- /etc/default/.api-orders.svc-new; } || say "WARNING	undo step 6 failed"
-{ rm -f -- /etc/nginx/sites-enabled/api-orders.conf; } || say "WARNING	undo step 7 failed"
-{ rm -f -- /etc/nginx/sites-enabled/.api-orders.conf.svc-new; } || say "WARNING	undo step 8 failed"
-{ rm -f -- /etc/systemd/system/api-orders@.service; } || say "WARNING	undo step 9 failed"
-{ rm -f -- /etc/systemd/system/.api-orders@.service.svc-new; } || say "WARNING	undo step 10 failed"
-{ rm -f -- /var/www/api-orders/current; } || say "WARNING	undo step 11 failed"
-{ rm -rf -- /var/www/api-orders/releases/.abc123abc123.partial; } || say "WARNING	undo step 12 failed"
-{ [ "$activated" != 1 ] || { systemctl daemon-reload; }; } || say "WARNING	undo step 13 failed"
-{ [ "$activated" != 1 ] || { if nginx -t; then reload_nginx; fi; }; } || say "WARNING	undo step 14 failed"
+{ [ "$activated" != 1 ] || { [ "${warm-0}" = 1 ] || { systemctl stop -- api-orders@13000.service </dev/null 3>&- 9>&- || :; }; }; } || say "WARNING	undo step 4 failed"
+{ rm -f -- /home/deploy/service/api-orders; } || say "WARNING	undo step 5 failed"
+{ rm -f -- /etc/default/api-orders; } || say "WARNING	undo step 6 failed"
+{ rm -f -- /etc/default/.api-orders.svc-new; } || say "WARNING	undo step 7 failed"
+{ rm -f -- /etc/nginx/sites-enabled/api-orders.conf; } || say "WARNING	undo step 8 failed"
+{ rm -f -- /etc/nginx/sites-enabled/.api-orders.conf.svc-new; } || say "WARNING	undo step 9 failed"
+{ rm -f -- /etc/systemd/system/api-orders@.service; } || say "WARNING	undo step 10 failed"
+{ rm -f -- /etc/systemd/system/.api-orders@.service.svc-new; } || say "WARNING	undo step 11 failed"
+{ rm -f -- /var/www/api-orders/current; } || say "WARNING	undo step 12 failed"
+{ rm -rf -- /var/www/api-orders/releases/.abc123abc123.partial; } || say "WARNING	undo step 13 failed"
+{ [ "$activated" != 1 ] || { systemctl daemon-reload; }; } || say "WARNING	undo step 14 failed"
+{ [ "$activated" != 1 ] || { nginx -t && reload_nginx; }; } || say "WARNING	undo step 15 failed"
 }
 rollback() {
 trap '' INT TERM HUP
@@ -704,9 +770,12 @@ say "STEP	files in place"
 activated=1
 switched=0
 systemctl daemon-reload
+warm=0
 systemctl stop -- api-orders@13000.service </dev/null 3>&- 9>&- || :
 systemctl reset-failed -- api-orders@13000.service 2>/dev/null || :
 port_free 13000 50 || { say "FAIL	port 13000 (slot a) is held by another process: free it, or give svc.yaml slotPorts"; exit 1; }
+: > /var/lib/svc/api-orders/slot-a.on
+systemctl enable --quiet -- api-orders@13000.service || :
 gate_begin '' api-orders@13000.service /var/log/api-orders/api-orders.log api-orders
 systemctl start -- api-orders@13000.service </dev/null 3>&- 9>&- || :
 started=0
@@ -714,6 +783,12 @@ wait_new_pid /run/api-orders@13000.pid '' 5 || started=$?
 [ "$started" = 0 ] || rollback
 if ! wait_healthy url http://127.0.0.1:13000/ok 5; then rollback; fi
 say "STEP	slot a (port 13000) started and healthy"
+[ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders
+if [ -L /var/lib/svc/api-orders ] || [ ! -d /var/lib/svc/api-orders ]; then svc_state=bad; else
+  case $(stat -c '%u %a' -- /var/lib/svc/api-orders) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
+fi
+[ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc/api-orders is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
+slot_started /run/api-orders@13000.pid /etc/default/api-orders /etc/systemd/system/api-orders@.service /var/lib/svc/api-orders/slot.13000 || :
 if [ -f /var/lib/svc/api-orders/upstream.conf ]; then cp -p -- /var/lib/svc/api-orders/upstream.conf "$stage/upstream.before"; fi
 rm -f -- /var/lib/svc/api-orders/upstream.conf.svc-new
 printf '%s' '# api-orders: the live slot (a), written by svc at each switch.
@@ -725,7 +800,6 @@ nginx -t || { say "FAIL	nginx -t refused the configuration with slot a"; rollbac
 reload_nginx || { say "FAIL	nginx did not take up the new configuration: see the host's /var/log/nginx/error.log"; rollback; }
 wait_front http://127.0.0.1:3000/ok '' 10 || { say "FAIL	api-orders answers on its own port but not through nginx on port 3000: http://127.0.0.1:3000/ok did not answer 200 (another nginx site takes its requests, or nginx did not take up the site)"; rollback; }
 say "STEP	switched nginx on port 3000 to slot a"
-systemctl enable --quiet -- api-orders@13000.service || :
 say "STEP	healthy"
 applying=0
 [ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders
