@@ -1,17 +1,31 @@
 // Releases for the cutover load tests: the scaffold's server.js made to say which release
 // answers (a header on every response, from release-id.txt in the release) and to answer /slow
 // after 2 s; `crash` exits at start, `sick` runs but never answers its health path. (The same
-// patch as test/reliability/cutover-load.test.ts, shared by the per-init load tests.)
+// patch for every per-init load test.)
 import { expect } from 'vitest';
 
 export const RELEASE_HEADER = 'x-release';
 
 /**
- * What happens while the load runs, in order: releases deployed (`crash` exits at start, `sick`
- * runs but never answers its health path), and `rollback` (svc rollback: back to the release live
- * before the last one).
+ * What happens while the load runs, in order (after a first deploy of r1): ten alternating
+ * releases (r1, r2), among them `crash` (exits at start) and `sick` (runs but never answers its
+ * health path), and `rollback` (svc rollback: back to the release live before the last one).
  */
-export const SEQUENCE = ['r2', 'r1', 'r2', 'crash', 'r1', 'sick', 'r2', 'rollback', 'r2'];
+export const SEQUENCE = [
+  'r2',
+  'r1',
+  'r2',
+  'crash',
+  'r1',
+  'r2',
+  'sick',
+  'r1',
+  'r2',
+  'r1',
+  'rollback',
+  'r2',
+  'r1',
+];
 
 /** The bounded load: only to the sandbox host's address, a fixed number of requests and time. */
 export const LOAD = {
@@ -19,7 +33,7 @@ export const LOAD = {
   slowPath: '/slow',
   header: RELEASE_HEADER,
   maxRequests: 60_000,
-  seconds: 300,
+  seconds: 480,
   keepAliveWorkers: 4,
   newConnectionWorkers: 2,
   slowWorkers: 2,

@@ -74,6 +74,8 @@ beforeAll(async () => {
       '--yes',
       '--init',
       'monit',
+      '--cutover',
+      'restart',
       '--dir',
       project,
       '--env',

@@ -57,9 +57,13 @@ beforeAll(async () => {
   sbx = await startSandbox({ count: 2 });
   work = mkdtempSync(join(tmpdir(), 'svc-top-'));
   project = join(work, 'api-orders');
-  execFileSync(SVC, ['new', 'api-orders', '--yes', '--init', 'monit', '--dir', project], {
-    env: { ...process.env, CI: '1' },
-  });
+  execFileSync(
+    SVC,
+    ['new', 'api-orders', '--yes', '--init', 'monit', '--cutover', 'restart', '--dir', project],
+    {
+      env: { ...process.env, CI: '1' },
+    },
+  );
   const deployed = await svc(['deploy', 'sandbox', '--yes']);
   expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
 }, 180_000);

@@ -12,56 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSvc, sandboxSupport, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
+import { LOAD, patchServer, SEQUENCE } from '../helpers/cutover-releases.js';
 import { sampleProblem, startLoad, type DeployRecord, type Sample } from '../helpers/load.js';
-
-const HEADER = 'x-release';
-/**
- * What happens while the load runs, in order: releases deployed (`crash` exits at start, `sick`
- * runs but never answers its health path), and `rollback` (svc rollback: back to the release live
- * before the last one).
- */
-const SEQUENCE = ['r2', 'r1', 'r2', 'crash', 'r1', 'sick', 'r2', 'rollback', 'r2'];
-const LOAD = {
-  path: '/',
-  slowPath: '/slow',
-  header: HEADER,
-  maxRequests: 60_000,
-  seconds: 300,
-  keepAliveWorkers: 4,
-  newConnectionWorkers: 2,
-  slowWorkers: 2,
-};
-
-/**
- * The scaffold's server.js, made to say which release answers (a header on every response, from
- * release-id.txt in the release) and to answer /slow after 2 s; `crash`: it exits at start.
- */
-function patchServer(original: string, release: string): string {
-  const patched = original
-    .replace(
-      "import { createServer } from 'node:http';",
-      "import { createServer } from 'node:http';\nimport { readFileSync } from 'node:fs';\nconst RELEASE = readFileSync('release-id.txt', 'utf8').trim();",
-    )
-    .replace(
-      'function answer(request, response) {',
-      `function answer(request, response) {\n  response.setHeader('${HEADER}', RELEASE);`,
-    )
-    .replace(
-      "} else if (pathname === '/') {",
-      "} else if (pathname === '/' || pathname === '/slow') {",
-    )
-    .replace(
-      '    answer(request, response);\n  } catch',
-      "    if (request.url === '/slow') setTimeout(() => answer(request, response), 2000);\n    else answer(request, response);\n  } catch",
-    );
-  expect(patched.match(/RELEASE|\/slow/g)?.length, 'the server.js patch applied').toBe(4);
-  if (release === 'sick') {
-    // Answers everything but its health path (404): a release nginx must never be sent to.
-    expect(patched).toContain('const HEALTH_PATH = "/ok";');
-    return patched.replace('const HEALTH_PATH = "/ok";', 'const HEALTH_PATH = "/not-ok";');
-  }
-  return release === 'crash' ? `process.exit(3);\n${patched}` : patched;
-}
 
 describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('cutover under load (systemd, nginx)', () => {
   let sbx: Sandbox | undefined;
