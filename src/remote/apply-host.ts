@@ -3,7 +3,13 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { SvcError } from '../core/errors.js';
-import { buildApply, EXIT_LOCKED, EXIT_STALE, EXIT_UNHEALTHY } from '../core/apply-script.js';
+import {
+  buildApply,
+  EXIT_LOCKED,
+  EXIT_STALE,
+  EXIT_UNHEALTHY,
+  type ApplyInput,
+} from '../core/apply-script.js';
 import type { HostPlan, PlanSummary } from '../core/plan.js';
 import {
   EXIT_RELEASE_FAILED,
@@ -90,6 +96,28 @@ function lostMessage(message: string, lines: readonly string[]): string {
   return `${why} after ${steps.at(-1)}; the host finishes or undoes the deploy on its own and frees the lock: run svc status or deploy again`;
 }
 
+/** What a host's apply script (or its release phase, release-phase.ts) is built from. */
+export function scriptInput(
+  input: PlanInput,
+  context: NonNullable<PlannedHost['context']>,
+  plan: HostPlan,
+  options: ApplyOptions,
+): ApplyInput {
+  return {
+    manifest: input.manifest,
+    operations: context.operations,
+    plan,
+    facts: context.facts,
+    factRequest: context.request,
+    holder: JSON.stringify(options.holder),
+    lockWaitSeconds: options.lockWaitSeconds,
+    healthTimeoutSeconds: options.healthTimeoutSeconds,
+    now: new Date().toISOString(),
+    nonce: randomBytes(12).toString('hex'),
+    ...(options.who !== undefined && { who: options.who }),
+  };
+}
+
 /**
  * `afterPhase`: the plan left to apply once the release phase ran on this host
  * (remote/release-phase.ts); the result still counts the whole plan's changes.
@@ -123,19 +151,7 @@ export async function applyHost(
   const commands = releaseCommandsOf(input.manifest);
 
   const bundle = buildApply(
-    {
-      manifest: input.manifest,
-      operations: planned.context.operations,
-      plan,
-      facts: planned.context.facts,
-      factRequest: planned.context.request,
-      holder: JSON.stringify(options.holder),
-      lockWaitSeconds: options.lockWaitSeconds,
-      healthTimeoutSeconds: options.healthTimeoutSeconds,
-      now: new Date().toISOString(),
-      nonce: randomBytes(12).toString('hex'),
-      ...(options.who !== undefined && { who: options.who }),
-    },
+    scriptInput(input, planned.context, plan, options),
     releaseEntries(input.release),
   );
   const archive = gzipSync(tarArchive(bundle.entries));

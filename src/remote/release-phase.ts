@@ -3,7 +3,6 @@
 // commands, before any host is switched or restarted. What comes back is either what that host's
 // deploy needs next (its plan less what the phase made, and the digest to check it against), or
 // the host's failed result, which stops the whole deploy.
-import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { EXIT_LOCKED, EXIT_STALE } from '../core/apply-script.js';
 import { SvcError } from '../core/errors.js';
@@ -18,7 +17,7 @@ import {
 import { buildReleasePhase, planAfterPhase } from '../core/release-phase.js';
 import { visible } from '../core/visible.js';
 import { tarArchive } from '../core/tar.js';
-import type { ApplyOptions, HostResult } from './apply-host.js';
+import { scriptInput, type ApplyOptions, type HostResult } from './apply-host.js';
 import type { PlanInput, PlannedHost } from './plan-hosts.js';
 import type { ConnectionPool } from './ssh.js';
 
@@ -51,18 +50,7 @@ export async function runReleasePhase(
     },
   });
   const phase = buildReleasePhase(
-    {
-      manifest: input.manifest,
-      operations: planned.context.operations,
-      plan,
-      facts: planned.context.facts,
-      factRequest: planned.context.request,
-      holder: JSON.stringify(options.holder),
-      lockWaitSeconds: options.lockWaitSeconds,
-      healthTimeoutSeconds: options.healthTimeoutSeconds,
-      now: new Date().toISOString(),
-      nonce: randomBytes(12).toString('hex'),
-    },
+    scriptInput(input, planned.context, plan, options),
     releaseEntries(input.release),
   );
   const lines: string[] = [];
