@@ -92,9 +92,13 @@ async function main() {
   const project = join(work, SERVICE);
   try {
     must(
-      await run(SVC, ['new', SERVICE, '--yes', '--init', 'monit', '--dir', project], {
-        env: svcEnv(work),
-      }),
+      await run(
+        SVC,
+        ['new', SERVICE, '--yes', '--init', 'monit', '--cutover', 'restart', '--dir', project],
+        {
+          env: svcEnv(work),
+        },
+      ),
       'svc new',
     );
     process.stderr.write(

@@ -100,7 +100,10 @@ try {
   must(result, `svc sandbox up ${HOSTS}`);
   const project = join(work, 'api-orders');
   must(
-    await svc(['new', 'api-orders', '--yes', '--init', 'monit', '--dir', project], { CI: '1' }),
+    await svc(
+      ['new', 'api-orders', '--yes', '--init', 'monit', '--cutover', 'restart', '--dir', project],
+      { CI: '1' },
+    ),
     'svc new',
   );
   must(

@@ -15,7 +15,7 @@ import { withSandbox } from './sandboxes.mjs';
 import { svcDeploy } from './svc-deploy.mjs';
 
 const KINDS = [
-  { mode: 'restart', name: 'api-bench-restart', flags: ['--port', '3001'] },
+  { mode: 'restart', name: 'api-bench-restart', flags: ['--port', '3001', '--cutover', 'restart'] },
   { mode: 'switch', name: 'api-bench-switch', flags: ['--port', '3000', '--cutover', 'switch'] },
 ];
 
