@@ -164,7 +164,7 @@ describe('parseTraceOutput', () => {
     [
       'counts before the tracer is named',
       output().replace('W\tstrace\tx86_64\n', ''),
-      `web1: unexpected trace output (before the tracer is named): "Y\\t${hex(SUMMARY[0]!)}"`,
+      `web1: unexpected trace output (before the tracer is named): ${JSON.stringify(`Y\t${hex(SUMMARY[0]!)}`.slice(0, 80))}`,
     ],
     [
       'a count that is not a number',
