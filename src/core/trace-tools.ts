@@ -82,6 +82,9 @@ bpf_probe() {
   command -v bpftrace >/dev/null 2>&1 || { why='not installed'; return 1; }
   bpf_ns=$(readlink /proc/self/ns/pid 2>/dev/null | tr -cd 0-9)
   case $bpf_ns in '' | *[!0-9]*) why='cannot read this shell'"'"'s pid namespace'; return 1 ;; esac
+  # bpftrace 0.17 lists the kernel's BTF through bpf(), which needs CAP_SYS_ADMIN; read from the
+  # file, the kernel's types need only CAP_BPF and CAP_PERFMON (a container, a sandbox host).
+  [ ! -r /sys/kernel/btf/vmlinux ] || export BPFTRACE_BTF=/sys/kernel/btf/vmlinux
   # Without the capabilities bpftrace cannot even read the kernel's types, and says only that.
   eff=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status)
   case $eff in

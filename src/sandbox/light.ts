@@ -113,6 +113,9 @@ for p in /proc/sys /proc/sysrq-trigger /proc/irq /proc/bus /proc/fs; do
   [ -e "$p" ] || continue
   mount --bind "$p" "$p" && mount -o remount,bind,ro "$p"
 done
+# --ebpf: bpftrace finds the kernel's tracepoints in tracefs, which the fresh /sys that
+# \`ip netns exec\` mounts lacks. Read-only: reading the event formats is all it needs.
+[ -z "$more_caps" ] || mount -t tracefs -o ro tracefs /sys/kernel/tracing
 # pam_loginuid sets a session's audit login uid, which needs CAP_AUDIT_CONTROL (the machine's
 # audit settings) once one is set, as when svc runs from a login session: the host's root does not
 # get it, so the module is optional here, as in most containers.
