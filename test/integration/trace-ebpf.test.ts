@@ -118,6 +118,26 @@ const startBoundedLoad = () =>
     slowWorkers: 0,
   });
 
+describe('an --ebpf sandbox host', () => {
+  it('may load tracing programs (CAP_BPF, CAP_PERFMON) but still not mount, and reads tracefs only', () => {
+    const result = sbx.ssh(
+      'sbx-1',
+      'grep CapBnd /proc/self/status; grep CapBnd /proc/1/status; : > /sys/kernel/tracing/tracing_on; echo "exit=$?"',
+      { user: 'root' },
+    );
+    const [bounding, pid1, written] = result.stdout.split('\n');
+    for (const line of [bounding!, pid1!]) {
+      const mask = BigInt(`0x${line.split(/\s+/)[1]}`);
+      expect(mask & (1n << 39n)).not.toBe(0n); // CAP_BPF
+      expect(mask & (1n << 38n)).not.toBe(0n); // CAP_PERFMON
+      expect(mask & (1n << 21n)).toBe(0n); // CAP_SYS_ADMIN
+      expect(mask & (1n << 16n)).toBe(0n); // CAP_SYS_MODULE
+    }
+    expect(written).not.toBe('exit=0');
+    expect(result.stderr).toMatch(/Read-only file system/);
+  });
+});
+
 describe('svc trace with bpftrace', () => {
   it("shows an HTTP server's calls under load, without strace's warning, and detaches", async () => {
     load = startBoundedLoad();
