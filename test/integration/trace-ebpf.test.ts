@@ -39,9 +39,12 @@ function detached(): boolean {
   return bpftraces === '' && tracepointPrograms().length === 0;
 }
 
-/** Runs sh as root in the host's mount namespace, from the machine (the host's root cannot mount). */
+/**
+ * Runs sh as root in the host's mount and pid namespaces (its /proc is the pid namespace's), from
+ * the machine: the host's own root cannot mount.
+ */
 function inHostMounts(command: string): void {
-  execFileSync('nsenter', ['-t', String(sbx.host('sbx-1').pid), '-m', 'sh', '-c', command]);
+  execFileSync('nsenter', ['-t', String(sbx.host('sbx-1').pid), '-m', '-p', 'sh', '-c', command]);
 }
 
 /** Binds an empty root-only file over each tool, as if it were not installed; undone by show(). */
@@ -51,7 +54,9 @@ function hide(tools: string[]): void {
   );
 }
 function show(tools: string[]): void {
-  inHostMounts(`for t in ${tools.join(' ')}; do umount "/usr/bin/$t" 2>/dev/null; done; true`);
+  inHostMounts(
+    `for t in ${tools.join(' ')}; do ! mountpoint -q "/usr/bin/$t" || umount "/usr/bin/$t" || exit 1; done`,
+  );
 }
 
 function startTrace(seconds: number): {
@@ -225,5 +230,8 @@ describe('svc trace with bpftrace', () => {
     } finally {
       show(['bpftrace', 'strace']);
     }
+    expect(sbx.ssh('sbx-1', 'command -v bpftrace strace', { user: 'root' }).stdout).toBe(
+      '/usr/bin/bpftrace\n/usr/bin/strace\n',
+    );
   }, 60_000);
 });
