@@ -49,7 +49,14 @@ uptime_now() { cut -d ' ' -f 1 /proc/uptime; }`;
  * the service's network namespace lists as ESTABLISHED (st 01) in /proc/PID/net/tcp and tcp6
  * (read by awk itself, no cat; a process gone meanwhile fails it: the counts are then unknown).
  */
-const DESCRIPTORS = String.raw`descriptors() {
+const DESCRIPTORS = String.raw`tree_pids() {
+  # $pids: the second field of $out's process lines (C or P), split by sh: IFS a newline, no globs.
+  pids=; set -f; IFS='
+'
+  for l in $out; do case $l in [CP]"$tab"*) l=${'$'}{l#*"$tab"}; pids="$pids ${'$'}{l%%"$tab"*}" ;; esac; done
+  IFS=$ifs; set +f
+}
+descriptors() {
   set --; for p in $pids; do set -- "$@" "/proc/$p/fd"; done
   # A host without IPv6 has no tcp6: awk reads nothing in its place.
   t4=/proc/$pid/net/tcp; t6=/proc/$pid/net/tcp6
@@ -58,6 +65,54 @@ const DESCRIPTORS = String.raw`descriptors() {
     FILENAME == "-" { if ($1 ~ /^l/) fds++; if ($NF ~ /^socket:\[[0-9]+\]$/) { i = $NF; gsub(/[^0-9]/, "", i); sock[i] = 1 }; next }
     $4 == "01" && ($10 in sock) { est++ }
     END { printf "D\t%d\t%d\n", fds, est }' - "$t4" "$t6" 2>/dev/null || printf 'D\t-\t-\n'
+}`;
+
+/**
+ * `scan ROOT TAG PIDS`: the tree under ROOT, as TREE prints it, and its descriptors, in ONE awk
+ * (with one ls): awk reads every /proc/PID/stat itself (getline: a process gone meanwhile is
+ * skipped, a command name with newlines is one file's lines joined; the pid is the file's, and
+ * the fields follow the name's last ") "), walks the tree, then counts the descriptors in the
+ * `ls -lq` of PIDS' fd directories (the previous sample's tree; a name's newline or tab shows as
+ * `?`) of processes still in the tree, and the tree's sockets (their inodes) that the service's
+ * network namespace lists as ESTABLISHED (st 01) in /proc/ROOT/net/tcp and tcp6. The D record
+ * only when ROOT is among PIDS (a process that joined the tree since counts from the next
+ * sample); else the caller lists the new tree's descriptors itself (descriptors).
+ */
+const SCAN = String.raw`scan() {
+  s_root=$1 s_tag=$2 s_pids=$3
+  set --; for p in $s_pids; do set -- "$@" "/proc/$p/fd"; done
+  { [ $# -eq 0 ] || ls -lq "$@" 2>/dev/null; } | awk -v root="$s_root" -v tag="$s_tag" -v listed="$s_pids" '
+    BEGIN {
+      for (i = 1; i < ARGC; i++) {
+        f = ARGV[i]; ARGV[i] = ""; buf = ""; n = 0
+        while ((getline line < f) > 0) buf = (n++ ? buf "\n" line : line)
+        close(f)
+        p = f; sub(/^\/proc\//, "", p); sub(/\/stat$/, "", p)
+        if (p !~ /^[0-9]+$/ || n > 16) continue
+        r = buf; sub(/.*\) /, "", r); m = split(r, x, " ")
+        if (m < 22) continue
+        kids[x[2]] = kids[x[2]] " " p
+        data[p] = x[20] "\t" (x[12] + x[13] + x[14] + x[15]) "\t" x[18] "\t" x[22]
+      }
+      if (!(root in data)) exit
+      q[1] = root; seen[root] = 1; head = 1; tail = 1
+      while (head <= tail && tail < 4096) {
+        p = q[head++]; printf "%s\t%s\t%s\n", tag, p, data[p]
+        k = split(kids[p], c, " "); for (i = 1; i <= k; i++) if (!(c[i] in seen)) { seen[c[i]] = 1; q[++tail] = c[i] } }
+      k = split(listed, l, " "); for (i = 1; i <= k; i++) if (l[i] == root) counted = 1
+      cur = l[1]
+    }
+    $0 ~ /^\/proc\/[0-9]+\/fd:$/ { cur = $0; gsub(/[^0-9]/, "", cur); next }
+    (cur in seen) && $1 ~ /^l/ { fds++; if ($NF ~ /^socket:\[[0-9]+\]$/) { s = $NF; gsub(/[^0-9]/, "", s); sock[s] = 1 } }
+    END {
+      if (!counted) exit
+      for (t = 0; t < 2; t++) {
+        f = "/proc/" root "/net/tcp" (t ? "6" : "")
+        while ((getline line < f) > 0) { split(line, x, " "); if (x[4] == "01" && (x[10] in sock)) est++ }
+        close(f)
+      }
+      printf "D\t%d\t%d\n", fds, est
+    }' /proc/[0-9]*/stat
 }`;
 
 /** The characters `hexs` encodes itself; anything else goes through od. */
@@ -199,19 +254,18 @@ export function topReader(manifest: Manifest): string {
     '  service_pid',
     '  if [ "$1" = first ]; then',
     `    up=; { read -r up _; } 2>/dev/null < /proc/uptime || :; printf 'T0\\t%s\\n' "$up"`,
-    '    [ -z "$pid" ] || tree "$pid" C',
+    '    out=; [ -z "$pid" ] || out=$(scan "$pid" C "")',
+    `    [ -z "$out" ] || { printf '%s\\n' "$out"; tree_pids; }`,
     '    sleep 1; service_pid',
     '  fi',
     `  up=; { read -r up _; } 2>/dev/null < /proc/uptime || :; printf 'T\\t%s\\n' "$up"`,
     `  printf 'S\\t%s\\n' "\${pid:--}"`,
-    '  out=; [ -z "$pid" ] || out=$(tree "$pid" P)',
-    '  pids=',
+    // The tree, and the descriptors of the previous sample's tree ($pids) still in it.
+    '  out=; [ -z "$pid" ] || out=$(scan "$pid" P "$pids")',
     '  if [ -n "$out" ]; then',
     `    printf '%s\\n' "$out"`,
-    // The pids: each line's second field, split by sh (IFS a newline, no globbing).
-    "    set -f; IFS='\n'; for l in $out; do l=${l#*\"$tab\"}; pids=\"$pids ${l%%\"$tab\"*}\"; done; IFS=$ifs; set +f",
-    '    descriptors',
-    `  else printf 'D\\t-\\t-\\n'; fi`,
+    '    case $out in *"D$tab"*) tree_pids ;; *) tree_pids; descriptors ;; esac',
+    `  else pids=; printf 'D\\t-\\t-\\n'; fi`,
     '  release_info; hexs "$release"',
     '  u=${up%.*}; case $u in "" | *[!0-9]*) u=$up0 ;; esac',
     `  printf 'F\\t%s\\t%s\\t%s\\n' "$enc" "$deployed_at" "$((now0 + u - up0))"`,
@@ -240,7 +294,7 @@ export function topReader(manifest: Manifest): string {
     'set +eu',
     // $0 is this script's temporary file (remote/ssh.ts, holdStdin): it removes itself.
     `case "$0" in /tmp/tmp.*) rm -f -- "$0" ;; esac`,
-    TREE,
+    SCAN,
     DESCRIPTORS,
     HEXS,
     MONIT_LOG,
