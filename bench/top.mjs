@@ -173,8 +173,7 @@ try {
   const quietBefore = hostTicks(namespaces);
   const quietBegan = performance.now();
   await new Promise((resolve) => setTimeout(resolve, quietMs));
-  const quietTicksPerMs =
-    (hostTicks(namespaces) - quietBefore) / (performance.now() - quietBegan);
+  const quietTicksPerMs = (hostTicks(namespaces) - quietBefore) / (performance.now() - quietBegan);
 
   const rounds = [];
   const hostBefore = hostTicks(namespaces);
@@ -193,7 +192,10 @@ try {
   const cpu = process.cpuUsage(cpuBefore);
   const machineAfter = machineTicks();
   const hostAfter = hostTicks(namespaces);
-  const hostCpuMs = Math.max(0, ((hostAfter - hostBefore - quietTicksPerMs * elapsedMs) * 1000) / CLK_TCK);
+  const hostCpuMs = Math.max(
+    0,
+    ((hostAfter - hostBefore - quietTicksPerMs * elapsedMs) * 1000) / CLK_TCK,
+  );
   const samples = ROUNDS * hosts.length;
   const sent = (top.traffic.sentBytes - traffic.sentBytes) / samples;
   const script = top.scriptBytes;
@@ -214,7 +216,7 @@ try {
     },
     { label: 'svc under half a core', value: pct(svcShare), met: svcShare < 0.5 },
     {
-      label: 'svc plus the hosts\' side under one core (half the machine)',
+      label: "svc plus the hosts' side under one core (half the machine)",
       value: pct(svcShare + hostShare),
       met: svcShare + hostShare < 1,
     },

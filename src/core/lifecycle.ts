@@ -37,12 +37,12 @@ export function lifecyclePreamble(manifest: Manifest): string {
     `init=${q(manifest.init ?? 'none')}`,
     // The service's own pid (under OpenRC not the pidfile, which is its supervisor's).
     `pidfile=${q(servicePidFile(manifest.name, manifest.init))}`,
+    `current=${q(layout.current)}`,
     // Where its process is (main_pid, service_pid); under cutover: switch the live slot's,
     // from the upstream file nginx reads: its instance ($name, NAME@PORT under systemd), its
     // process's pidfile and its monit check ($check) (service-process.ts).
     serviceProcessFunctions(manifest),
     ...(isSwitch(manifest) ? [liveSlotNow(manifest)] : []),
-    `current=${q(layout.current)}`,
   ].join('\n');
 }
 

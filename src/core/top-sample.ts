@@ -178,7 +178,8 @@ export function parseTopOutput(output: string, host: string): TopSample {
     }
   }
   for (const tag of order)
-    if (!optional.includes(tag) && !seen.has(tag)) throw new Error(`${host}: top output lacks ${tag}`);
+    if (!optional.includes(tag) && !seen.has(tag))
+      throw new Error(`${host}: top output lacks ${tag}`);
   if (sample.pid === undefined && sample.processes.length > 0)
     throw new Error(`${host}: top output has processes without a pid`);
   if (

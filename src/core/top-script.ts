@@ -282,9 +282,7 @@ export function topReader(manifest: Manifest): string {
     '  else monit=; fi',
     `  hexs "$monit"; printf 'M\\t%s\\n' "$enc"`,
     `  printf 'R\\t%s\\n' "$restarts"`,
-    ...(url
-      ? [`  health; printf 'H\\t%s\\t%s\\n' "$code" "$ms"`]
-      : [`  printf 'H\\t-\\t-\\n'`]),
+    ...(url ? [`  health; printf 'H\\t%s\\t%s\\n' "$code" "$ms"`] : [`  printf 'H\\t-\\t-\\n'`]),
     "  echo 'E'",
     '}',
   ].join('\n');

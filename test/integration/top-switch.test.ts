@@ -49,7 +49,10 @@ function onHost(c: Case, command: string): string {
 /** The live slot as the host has it: the upstream file's port, and that slot's process. */
 function liveOnHost(c: Case): { slot: 'a' | 'b'; pid: number } {
   const port = Number(
-    onHost(c, `sed -n 's/^server 127\\.0\\.0\\.1:\\([0-9]*\\);$/\\1/p' /var/lib/svc/${c.name}/upstream.conf`),
+    onHost(
+      c,
+      `sed -n 's/^server 127\\.0\\.0\\.1:\\([0-9]*\\);$/\\1/p' /var/lib/svc/${c.name}/upstream.conf`,
+    ),
   );
   const slot = port === c.slots.a ? 'a' : port === c.slots.b ? 'b' : undefined;
   expect(slot, `upstream port ${port}`).toBeDefined();

@@ -135,7 +135,11 @@ describe('parseTopOutput', () => {
   // cutover: switch: the live slot, and the other slot's process when it runs too.
   const slots: [string, string, Partial<TopSample>][] = [
     ['slot a live, b not running', 'L\ta\tb\t-', { slot: 'a' }],
-    ['slot b live, a kept warm or draining', 'L\tb\ta\t77', { slot: 'b', idleSlot: { slot: 'a', pid: 77 } }],
+    [
+      'slot b live, a kept warm or draining',
+      'L\tb\ta\t77',
+      { slot: 'b', idleSlot: { slot: 'a', pid: 77 } },
+    ],
     ['no switch deploy yet', 'L\t-\t-\t-', {}],
   ];
   it.each(slots)('the slots: %s', (_, line, want) => {
@@ -158,9 +162,9 @@ describe('parseTopOutput', () => {
   });
 
   it('refuses the slots record twice, or out of place', () => {
-    expect(() =>
-      parseTopOutput(output({ l: 'L\ta\tb\t-\nL\ta\tb\t-' }), 'web1'),
-    ).toThrow(new Error('web1: unexpected top output (out of place): "L\\ta\\tb\\t-"'));
+    expect(() => parseTopOutput(output({ l: 'L\ta\tb\t-\nL\ta\tb\t-' }), 'web1')).toThrow(
+      new Error('web1: unexpected top output (out of place): "L\\ta\\tb\\t-"'),
+    );
     expect(() => parseTopOutput(output({ r: 'R\t2\nL\ta\tb\t-' }), 'web1')).toThrow(
       new Error('web1: unexpected top output (out of place): "L\\ta\\tb\\t-"'),
     );
