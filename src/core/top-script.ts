@@ -4,9 +4,10 @@
 // quits, is killed, or the connection drops). top-sample.ts parses a sample strictly. A sample
 // reads /proc for the service's process tree (the live slot's under cutover: switch,
 // service-process.ts) and asks the init system, monit and the health URL. It costs the host a
-// handful of processes (cat and awk for the tree, ls and awk for descriptors and connections, curl,
-// systemctl or monit); the rest is sh's own builtins, and what only a deploy changes (the live
-// release, monit's restart count) is read again only when its file changed. Every value from the
+// few processes (one ls and one awk for the tree, its descriptors and connections; curl; under
+// systemd systemctl); the rest is sh's own builtins, and what changes only with a deploy or an
+// event (the live release; monit's word and restart count) is read again only when its file
+// changed. Every value from the
 // manifest is shell-quoted; everything the host or the service controls (release name, monit's
 // word, the init system's state) leaves the host hex-encoded, and everything else is a number.
 import { isSwitch } from './cutover.js';
@@ -21,6 +22,7 @@ export const TOP_FORMAT = 'svc-top 1';
 export const TOP_REQUEST = { first: 'first\n', next: 'next\n' } as const;
 
 /**
+ * svc trace's tree (svc top's reader has its own, SCAN, that also counts descriptors).
  * The tree under $1 from one read of every /proc/PID/stat (one `cat`, not one per process), as
  * `TAG pid start ticks threads rss`: start in clock ticks since boot, ticks = utime + stime +
  * cutime + cstime (children already reaped count too), rss in pages. The command name, which the
