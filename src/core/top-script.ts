@@ -7,9 +7,9 @@
 // few processes (one ls and one awk for the tree, its descriptors and connections; curl; under
 // systemd systemctl); the rest is sh's own builtins, and what changes only with a deploy or an
 // event (the live release; monit's word and restart count) is read again only when its file
-// changed. Every value from the
-// manifest is shell-quoted; everything the host or the service controls (release name, monit's
-// word, the init system's state) leaves the host hex-encoded, and everything else is a number.
+// changed. Every value from the manifest is shell-quoted; everything the host or the service
+// controls (release name, monit's word, the init system's state) leaves the host hex-encoded,
+// and everything else is a number.
 import { isSwitch } from './cutover.js';
 import { hostLayout } from './layout.js';
 import { lifecyclePreamble } from './lifecycle.js';
