@@ -1025,7 +1025,12 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
       prunes.push(pruneRelease(input.manifest.name, change.target));
     else body.push(...changeCommands(change, ctx, index));
   });
-  emitDirCreates(body);
+  // The D records name real directories (the facts digest covers them: unchanged at the stale
+  // check); the P records, a requested path that is a directory.
+  emitDirCreates(
+    body,
+    (dir) => input.facts.dirs.has(dir) || input.facts.paths.get(dir)?.type === 'dir',
+  );
   const service = activation(input);
   const releaseId = newCurrent(input);
   const script = [
