@@ -15,6 +15,7 @@ import { parseFacts } from '../../src/core/facts-parse.js';
 
 const INIT_DETECTION = /^comm=\n[\s\S]*?^else init=none; fi\n/m;
 const PREFETCH_CALL = /^prefetch .*\n/m;
+const SUM_KEEP = ' sum_keep "$f" "$sum";';
 
 let root: string;
 let shims: string;
@@ -26,14 +27,15 @@ function script(request: FactRequest, prefetch: boolean): string {
   if (!INIT_DETECTION.test(text)) throw new Error('the fact script no longer detects init');
   if (!PREFETCH_CALL.test(text)) throw new Error('the fact script has no prefetch call');
   const fixed = text.replace(INIT_DETECTION, 'init=none\n');
-  return prefetch ? fixed : fixed.replace(PREFETCH_CALL, '');
+  if (!fixed.includes(SUM_KEEP)) throw new Error('the fact script keeps no W sums');
+  return prefetch ? fixed : fixed.replace(PREFETCH_CALL, '').replace(SUM_KEEP, '');
 }
 
 /** The script's output, and how many times it ran stat and ls. */
 function run(
   text: string,
   env: Record<string, string> = {},
-): { output: string; stat: number; ls: number } {
+): { output: string; stat: number; ls: number; sha256sum: number } {
   writeFileSync(log, '');
   const output = execFileSync('sh', ['-s'], {
     input: text,
@@ -45,6 +47,7 @@ function run(
     output,
     stat: calls.filter((line) => line === 'stat').length,
     ls: calls.filter((line) => line === 'ls').length,
+    sha256sum: calls.filter((line) => line === 'sha256sum').length,
   };
 }
 
@@ -56,6 +59,7 @@ beforeAll(() => {
   for (const [name, real] of [
     ['stat', execFileSync('sh', ['-c', 'command -v stat'], { encoding: 'utf8' }).trim()],
     ['ls', execFileSync('sh', ['-c', 'command -v ls'], { encoding: 'utf8' }).trim()],
+    ['sha256sum', execFileSync('sh', ['-c', 'command -v sha256sum'], { encoding: 'utf8' }).trim()],
   ]) {
     writeFileSync(
       join(shims, name!),
@@ -167,5 +171,24 @@ describe('processes: one stat and one ls for the chains', () => {
       stat: without.stat + 1,
       ls: without.ls + 1,
     });
+  });
+});
+
+describe("installed.list's files: hashed once for their W and P records", () => {
+  it('the same records, a sha256sum fewer per file asked about in both', () => {
+    const files = ['etc/monit/conf.d/api', 'new\nline/f'].map((path) => join(root, 'tree', path));
+    const req = request(['etc/monit/conf.d/api', 'var/www/current']);
+    mkdirSync(join(root, 'svc', 'api-orders'), { recursive: true });
+    // The newline name is kept out of the cache (and out of P: it is not asked about).
+    writeFileSync(join(root, 'svc', 'api-orders', 'installed.list'), `${files.join('\n')}\n`);
+    try {
+      const withCache = run(script(req, true));
+      const without = run(script(req, false));
+      expect(withCache.output).toBe(without.output);
+      expect(withCache.output).toMatch(/^W\t.*\tfile\t[0-9a-f]{64}$/m);
+      expect(without.sha256sum - withCache.sha256sum).toBe(1);
+    } finally {
+      rmSync(join(root, 'svc'), { recursive: true, force: true });
+    }
   });
 });

@@ -445,7 +445,9 @@ path_fact() {
   if cached "$2"; then path_stat $hit; else st=$(stat -c '%a %U %G %s' -- "$2"); fi
   set -- "$1" "$2" "$3" "$t" $st
   sum=-; enc=-
-  if [ "$4" = file ]; then sum=$(rd "$2" | sha256sum); sum=${sum%% *}; fi
+  if [ "$4" = file ]; then
+    if sum_of "$2"; then sum=$hit; else sum=$(rd "$2" | sha256sum); sum=${sum%% *}; fi
+  fi
   if [ "$4" = link ]; then
     # Exact, trailing newlines included: the . stops $(...) from stripping them.
     # A link gone meanwhile reads as an empty target, which the parser refuses.
@@ -527,6 +529,15 @@ cached() {
 }
 # path_stat ACL MODE UID GID OWNER GROUP SIZE: what path_fact's stat prints, into $st.
 path_stat() { st="$2 $5 $6 $7"; }
+# The sha256 of each file installed.list names (W records), kept for its P record: a file svc
+# installed is asked about in both, and read (dd and sha256sum) once. Name, then sum, as above.
+sum_cache=$nl
+sum_keep() { case $1 in *"$nl"*) ;; *) sum_cache=$sum_cache$1$nl$2$nl ;; esac; }
+sum_of() {
+  case $1 in *"$nl"*) return 1 ;; esac
+  case $sum_cache in *"$nl$1$nl"*) ;; *) return 1 ;; esac
+  hit=${sum_cache#*"$nl$1$nl"}; hit=${hit%%"$nl"*}
+}
 seen_dirs=
 dir_facts() {
   d=$1
@@ -644,7 +655,7 @@ if [ -f "$list" ] && [ ! -L "$list" ]; then
   while IFS= read -r f; do
     case $f in /*) ;; *) continue ;; esac
     if [ -L "$f" ]; then t=link; elif [ -f "$f" ]; then t=file; elif [ -e "$f" ]; then t=other; else t=absent; fi
-    sum=-; [ "$t" != file ] || { sum=$(rd "$f" | sha256sum); sum=${sum%% *}; }
+    sum=-; [ "$t" != file ] || { sum=$(rd "$f" | sha256sum); sum=${sum%% *}; sum_keep "$f" "$sum"; }
     enc "$f"; printf 'W\t%s\t%s\t%s\n' "$enc" "$t" "$sum"
   done < "$list"
 fi
