@@ -157,9 +157,7 @@ async function main() {
     const scriptFile = join(work, 'floor.sh');
     writeFileSync(scriptFile, script);
     await withSandbox(1, async ({ inventory }) => {
-      const execs = await traced(sshdOf(inventory.hosts[0]), () =>
-        floorRun(inventory, scriptFile),
-      );
+      const execs = await traced(sshdOf(inventory.hosts[0]), () => floorRun(inventory, scriptFile));
       results.push(summary('floor', execs));
       print(results.at(-1));
     });

@@ -76,9 +76,7 @@ describe('a cold deploy under init: monit', () => {
     expect(starts(name)).toBe(1);
     const release = onHost(`readlink -f /var/www/${name}/current`);
     expect(liveCwd(name)).toBe(release);
-    expect(onHost(`curl -fsS http://127.0.0.1:9131/ok -o /dev/null -w '%{http_code}'`)).toBe(
-      '200',
-    );
+    expect(onHost(`curl -fsS http://127.0.0.1:9131/ok -o /dev/null -w '%{http_code}'`)).toBe('200');
   }, 120_000);
 
   it('a redeploy of a changed release restarts it: a new process in the new release', async () => {
