@@ -568,6 +568,10 @@ interface Activation {
   after?: string[];
   /** A switch whose slots monit starts and stops: the script waits for them (slot_gone). */
   slotsAsync?: boolean;
+  /** Lines the body runs just before the file change of `path` (cutover-script.ts beforeFile). */
+  beforeFile?: { path: string; lines: string[] };
+  /** What undo() runs last, whether or not activation began (cutover-script.ts undoLast). */
+  undoLast?: string[];
 }
 
 /**
@@ -983,16 +987,18 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
   }
   const body: string[] = [];
   const prunes: string[] = [];
+  const service = activation(input);
   // svc.yaml `release:` with `on: every`: the commands run here, before `current` moves.
   const release = everyHostRelease(input, ctx.overlayIndex);
   input.plan.changes.forEach((change, index) => {
     if (release !== undefined && change === release.before) body.push(...release.lines);
+    if (change.kind === 'file' && change.target === service.beforeFile?.path)
+      body.push(...service.beforeFile.lines);
     if (change.kind === 'release' && change.action === 'delete')
       prunes.push(pruneRelease(input.manifest.name, change.target));
     else body.push(...changeCommands(change, ctx, index));
   });
   emitDirCreates(body);
-  const service = activation(input);
   const releaseId = newCurrent(input);
   const script = [
     PRELUDE,
@@ -1007,8 +1013,8 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     // A switch whose slots monit starts and stops: it waits for them.
     ...(service.after !== undefined && service.slotsAsync === true ? [SLOT_GONE] : []),
     ...(isSwitchActivation(input) ? [SLOT_STARTED] : []),
-    // A warm switch back and a restart service moved over: systemd's alone (cutover-plan.ts).
-    ...(isSwitchActivation(input) && input.manifest.init === 'systemd' ? [WARM, TAKE_PORT] : []),
+    // A warm switch back (every init system); a restart service moved over (cutover-migrate.ts).
+    ...(isSwitchActivation(input) ? [WARM, TAKE_PORT] : []),
     stageSection(input.manifest.name),
     lockSection(input),
     staleSection(input),
@@ -1026,6 +1032,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
         ...service.undoBefore.map((line) => `[ "$activated" != 1 ] || { ${line}; }`),
         ...[...ctx.rollback].reverse(),
         ...service.undoService.map((line) => `[ "$activated" != 1 ] || { ${line}; }`),
+        ...(service.undoLast ?? []),
       ].map(
         (line, index) =>
           `{ ${line.replaceAll('\n', '; ')}; } || say "WARNING	undo step ${index + 1} failed"`,
