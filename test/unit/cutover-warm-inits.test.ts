@@ -179,6 +179,13 @@ describe('slot_fact from a pidfile, run by sh against real processes', () => {
     );
   });
 
+  it('reads a pidfile without a newline, as OpenRC writes child_pid', () => {
+    const pid = String(child!.pid);
+    expect(run(write(pid), `${pid} ${env} ${unit} r1 ${startOf(pid)}\n`)).toBe(
+      `T\t13000\t${pid}\t=r1\t${env}\t${unit}\n`,
+    );
+  });
+
   it('a record of another pid says nothing of what it runs or started with', () => {
     const pid = String(child!.pid);
     expect(run(write(`${pid}\n`), `1 ${env} ${unit} r1 5\n`)).toBe(`T\t13000\t${pid}\t-\t-\t-\n`);
