@@ -1057,7 +1057,10 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     ...prunes,
     // A deploy does not succeed without its record; a drain cut short after it undoes nothing.
     `hist_end deployed '' || { say "FAIL	the deploy is live, but its record could not be appended to the history"; exit 1; }`,
-    ...(service.after ?? []),
+    // What follows (a drain) may outlast svc's wait or its connection: the outcome is said first.
+    ...(service.after !== undefined && service.after.length > 0
+      ? [`say "DEPLOYED	${releaseId ?? '-'}"`, ...service.after]
+      : []),
     `say "DONE	${releaseId ?? '-'}"`,
     '',
   ].join('\n');

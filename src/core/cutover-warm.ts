@@ -251,6 +251,10 @@ export function leaveLines(input: LeaveInput): string[] {
     ];
   const names = `grep -q ${q(`^server 127\\.0\\.0\\.1:${left.port};$`)} ${q(input.upstream)}`;
   return [
+    // The deploy is recorded: from here the drain is the host's to finish whatever becomes of
+    // svc. A lost connection (HUP) or a TERM does not end it (the old slot would be left running
+    // and marked); svc's Ctrl-C (INT) ends the wait, and the slot is stopped now.
+    "drain_cut=0; trap '' HUP TERM; trap 'drain_cut=1' INT",
     `say "STEP	draining slot ${left.name} (port ${left.port}, up to ${cutover.drainSeconds} s)"`,
     `drained_pid=${input.pidNow} || drained_pid=`,
     // The lock goes for the drain: a rollback may take it and switch back to this very slot.
@@ -265,7 +269,7 @@ export function leaveLines(input: LeaveInput): string[] {
     `elif ${names}; then say "STEP	drain of slot ${left.name} cancelled: nginx sends it requests again (a rollback switched back)"`,
     `elif [ "${input.pidNow}" != "$drained_pid" ]; then say "STEP	slot ${left.name} runs another process since the drain began: left as it is"`,
     'else',
-    `  [ "$drain" = 0 ] || say "WARNING	slot ${left.name} still had connections after ${cutover.drainSeconds} s (drainTimeout): stopping it"`,
+    `  case $drain in 0) ;; 3) say "WARNING	the drain of slot ${left.name} was cut short (svc was interrupted): stopping it now" ;; *) say "WARNING	slot ${left.name} still had connections after ${cutover.drainSeconds} s (drainTimeout): stopping it" ;; esac`,
     // Unmarked first: neither monit nor a boot starts it again.
     ...input.disable.map((line) => `  ${line}`),
     ...input.stop.map((line) => `  ${line}`),

@@ -681,7 +681,9 @@ slot_fact() {
     done <<EOF
 $(systemctl show -p MainPID -p ActiveState -- "$1" 2>/dev/null)
 EOF
-  elif [ -f "$4" ] && [ ! -L "$4" ] && read -r s_pid < "$4" 2>/dev/null; then
+  elif [ -f "$4" ] && [ ! -L "$4" ]; then
+    # OpenRC writes child_pid without a newline: read then says end of file, the pid read all the same.
+    { read -r s_pid || :; } < "$4" 2>/dev/null || :
     s_state=active
   fi
   case $s_state:$s_pid in active:[1-9]*) ;; *) s_pid=- ;; esac

@@ -384,6 +384,7 @@ wait_front() {
 drain_port() {
   hexport=$(printf '%04X' "$1"); uptime_s; end=$((up_s + $2))
   while grep -Eq "^ *[0-9]+: [0-9A-F]+:$hexport [0-9A-F]+:[0-9A-F]{4} 01 " /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
+    [ "${drain_cut-0}" != 1 ] || return 3
     if [ -n "${3-}" ] && [ -r "$3" ]; then
       while IFS= read -r line; do [ "$line" != "server 127.0.0.1:$1;" ] || return 2; done < "$3"
     fi
@@ -711,7 +712,9 @@ slot_fact() {
     done <<EOF
 $(systemctl show -p MainPID -p ActiveState -- "$1" 2>/dev/null)
 EOF
-  elif [ -f "$4" ] && [ ! -L "$4" ] && read -r s_pid < "$4" 2>/dev/null; then
+  elif [ -f "$4" ] && [ ! -L "$4" ]; then
+    # OpenRC writes child_pid without a newline: read then says end of file, the pid read all the same.
+    { read -r s_pid || :; } < "$4" 2>/dev/null || :
     s_state=active
   fi
   case $s_state:$s_pid in active:[1-9]*) ;; *) s_pid=- ;; esac
@@ -865,6 +868,8 @@ printf '%s' '/etc/nginx/sites-enabled/api-orders.conf
 mv -f -T -- /var/lib/svc/api-orders/installed.json.svc-new /var/lib/svc/api-orders/installed.json
 mv -f -T -- /var/lib/svc/api-orders/installed.list.svc-new /var/lib/svc/api-orders/installed.list
 hist_end deployed '' || { say "FAIL	the deploy is live, but its record could not be appended to the history"; exit 1; }
+say "DEPLOYED	def456def456"
+drain_cut=0; trap '' HUP TERM; trap 'drain_cut=1' INT
 say "STEP	draining slot a (port 13000, up to 30 s)"
 drained_pid=$(read_pid /run/api-orders@13000.pid; echo "$pid") || drained_pid=
 if [ -n "$holder" ]; then cp -p -- "$holder" "$stage/holder" 2>/dev/null || :; rm -f -- "$holder"; fi
@@ -877,7 +882,7 @@ if [ "$relocked" != 1 ]; then say "WARNING	slot a left running: another deploy h
 elif grep -q '^server 127\.0\.0\.1:13000;$' /var/lib/svc/api-orders/upstream.conf; then say "STEP	drain of slot a cancelled: nginx sends it requests again (a rollback switched back)"
 elif [ "$(read_pid /run/api-orders@13000.pid; echo "$pid")" != "$drained_pid" ]; then say "STEP	slot a runs another process since the drain began: left as it is"
 else
-  [ "$drain" = 0 ] || say "WARNING	slot a still had connections after 30 s (drainTimeout): stopping it"
+  case $drain in 0) ;; 3) say "WARNING	the drain of slot a was cut short (svc was interrupted): stopping it now" ;; *) say "WARNING	slot a still had connections after 30 s (drainTimeout): stopping it" ;; esac
   rm -f -- /var/lib/svc/api-orders/slot-a.on
   slot_monit stop api-orders-a || say "WARNING	slot a did not stop cleanly"
   slot_gone /run/api-orders@13000.pid 45 || say "WARNING	slot a did not stop within 45 s"
