@@ -20,7 +20,7 @@ import {
   updateDir,
 } from './apply-files.js';
 import { gateBegin, HEALTH } from './health-gate.js';
-import { DRAIN, SLOT_GONE, switchActivation } from './cutover-script.js';
+import { DRAIN, PORT_UID, SLOT_GONE, switchActivation } from './cutover-script.js';
 import { slotCheck } from './cutover-slots.js';
 import { SLOT_STARTED, WARM } from './cutover-warm.js';
 import { TAKE_PORT } from './cutover-migrate.js';
@@ -1012,7 +1012,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     ...(release !== undefined ? [RELEASE_RUN] : []),
     // A switch whose slots monit starts and stops: it waits for them.
     ...(service.after !== undefined && service.slotsAsync === true ? [SLOT_GONE] : []),
-    ...(isSwitchActivation(input) ? [SLOT_STARTED] : []),
+    ...(isSwitchActivation(input) ? [SLOT_STARTED, PORT_UID] : []),
     // A warm switch back (every init system); a restart service moved over (cutover-migrate.ts).
     ...(isSwitchActivation(input) ? [WARM, TAKE_PORT] : []),
     stageSection(input.manifest.name),

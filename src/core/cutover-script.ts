@@ -68,6 +68,25 @@ export const DRAIN = String.raw`drain_port() {
   done
 }`;
 
+/**
+ * port_uid_ok PORT UID: something listens on PORT (the kernel's table: state 0A), and every such
+ * socket is UID's. After a slot's gate: the health answer came from the service user's process,
+ * not from another user's that took the idle slot's port between svc's check that it was free
+ * and the new release's start (review F5). (The same user's other processes are not told apart.)
+ */
+export const PORT_UID = String.raw`port_uid_ok() {
+  hexport=$(printf '%04X' "$1"); found=0
+  while read -r _ local _ st _ _ _ uid _; do
+    case $local in *:$hexport) ;; *) continue ;; esac
+    [ "$st" = 0A ] || continue
+    [ "$uid" = "$2" ] || return 1
+    found=1
+  done <<EOF
+$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null)
+EOF
+  [ "$found" = 1 ]
+}`;
+
 export const SLOT_GONE = String.raw`# slot_monit [-g GROUP] ACTION [CHECK]: monit acts on its own time and refuses an action while
 # another of the same check's is pending ("try again later"): asked again for 5 s at most.
 slot_monit() {
@@ -215,6 +234,7 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
         ]),
     '[ "$started" = 0 ] || rollback',
     `if ! wait_healthy url ${q(url)} ${timeout}; then rollback; fi`,
+    `[ -z "$gate_uid" ] || port_uid_ok ${next.port} "$gate_uid" || { say "FAIL	port ${next.port} (slot ${next.name}) answered, but from a process that is not ${manifest.user}'s: another process took the slot's port; free it, or give svc.yaml slotPorts"; rollback; }`,
     `say "STEP	slot ${next.name} (port ${next.port}) started and healthy"`,
     // What it was started with, for a later switch back to it without a start (cutover-warm.ts).
     privateDir(layout.records),

@@ -397,6 +397,18 @@ slot_started() {
   rm -f -- "$4.svc-new"
   printf '%s %s %s %s %s\n' "$pid" "$s_env" "$sha" "$5" "$start" > "$4.svc-new" && mv -f -- "$4.svc-new" "$4"
 }
+port_uid_ok() {
+  hexport=$(printf '%04X' "$1"); found=0
+  while read -r _ local _ st _ _ _ uid _; do
+    case $local in *:$hexport) ;; *) continue ;; esac
+    [ "$st" = 0A ] || continue
+    [ "$uid" = "$2" ] || return 1
+    found=1
+  done <<EOF
+$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null)
+EOF
+  [ "$found" = 1 ]
+}
 slot_warm() {
   if [ -n "$1" ]; then w_pid=$(systemctl show -p MainPID --value -- "$1" 2>/dev/null) || return 1
   else read_pid "$2"; w_pid=$pid; fi
@@ -797,6 +809,7 @@ started=0
 wait_new_pid /run/api-orders@23000.pid '' 5 || started=$?
 [ "$started" = 0 ] || rollback
 if ! wait_healthy url http://127.0.0.1:23000/ok 5; then rollback; fi
+[ -z "$gate_uid" ] || port_uid_ok 23000 "$gate_uid" || { say "FAIL	port 23000 (slot b) answered, but from a process that is not api-orders's: another process took the slot's port; free it, or give svc.yaml slotPorts"; rollback; }
 say "STEP	slot b (port 23000) started and healthy"
 [ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders
 if [ -L /var/lib/svc/api-orders ] || [ ! -d /var/lib/svc/api-orders ]; then svc_state=bad; else
