@@ -51,7 +51,9 @@ import { shellCommand, shellQuote as q } from './quote.js';
 
 /**
  * drain_port PORT SECONDS [UPSTREAM]: wait until no TCP connection to PORT is established (the
- * kernel's table: state 01, PORT the local end), at most SECONDS by the clock (a count of polls
+ * kernel's table: state 01, 127.0.0.1:PORT the local end, as nginx reaches a slot, also as
+ * IPv4-mapped; an outgoing connection that the kernel gave PORT as its ephemeral local port, on
+ * another address, is none of the slot's: review F10), at most SECONDS by the clock (a count of polls
  * would run long while other services start on the same CPUs); 1 when some are left then, 2 as
  * soon as the UPSTREAM file names PORT again (a rollback switched back: nothing to drain; read by
  * the shell itself), 3 as soon as $drain_cut is 1 (svc was interrupted: stop waiting). After
@@ -59,7 +61,7 @@ import { shellCommand, shellQuote as q } from './quote.js';
  */
 export const DRAIN = String.raw`drain_port() {
   hexport=$(printf '%04X' "$1"); uptime_s; end=$((up_s + $2))
-  while grep -Eq "^ *[0-9]+: [0-9A-F]+:$hexport [0-9A-F]+:[0-9A-F]{4} 01 " /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
+  while grep -Eq "^ *[0-9]+: [0-9A-F]*0100007F:$hexport [0-9A-F]+:[0-9A-F]{4} 01 " /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
     [ "${'$'}{drain_cut-0}" != 1 ] || return 3
     if [ -n "${'$'}{3-}" ] && [ -r "$3" ]; then
       while IFS= read -r line; do [ "$line" != "server 127.0.0.1:$1;" ] || return 2; done < "$3"

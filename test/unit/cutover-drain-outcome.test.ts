@@ -112,6 +112,40 @@ describe('the drain, run by sh on a real held connection', () => {
   });
 });
 
+describe("the drain counts the slot's own connections only (review F10)", () => {
+  // A connection whose local port happens to be the slot's, on another local address (an
+  // outgoing connection the kernel gave that port): 127.0.0.2 is loopback too, but not the slot's.
+  let server: Server | undefined;
+  let other: Socket | undefined;
+  let port = 0;
+  beforeAll(async () => {
+    server = createServer(() => {});
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.2', resolve));
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.2', resolve));
+    port = (probe.address() as { port: number }).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    other = connect({
+      port: (server.address() as { port: number }).port,
+      host: '127.0.0.2',
+      localAddress: '127.0.0.2',
+      localPort: port,
+    });
+    await new Promise<void>((resolve) => other!.on('connect', resolve));
+  });
+  afterAll(() => {
+    other?.destroy();
+    server?.close();
+  });
+
+  it('is not held by a connection on another address that has the same local port', () => {
+    const started = Date.now();
+    const result = spawnSync('sh', ['-c', `${UPTIME}\n${DRAIN}\ndrain_port ${port} 3`]);
+    expect(result.status).toBe(0);
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+});
+
 describe('svc waits for the drain, and a recorded deploy is deployed', () => {
   it.each<[string, Partial<Manifest>, number]>([
     ['restart: nothing more', { cutover: 'restart' }, 0],

@@ -382,7 +382,7 @@ wait_front() {
 }
 drain_port() {
   hexport=$(printf '%04X' "$1"); uptime_s; end=$((up_s + $2))
-  while grep -Eq "^ *[0-9]+: [0-9A-F]+:$hexport [0-9A-F]+:[0-9A-F]{4} 01 " /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
+  while grep -Eq "^ *[0-9]+: [0-9A-F]*0100007F:$hexport [0-9A-F]+:[0-9A-F]{4} 01 " /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
     [ "${drain_cut-0}" != 1 ] || return 3
     if [ -n "${3-}" ] && [ -r "$3" ]; then
       while IFS= read -r line; do [ "$line" != "server 127.0.0.1:$1;" ] || return 2; done < "$3"
