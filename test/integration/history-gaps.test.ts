@@ -123,6 +123,11 @@ describe('svc history: what history.test.ts does not cover', () => {
       ['deploy', '-', release, 'deployed'],
       ['deploy', release, release, 'unchanged'],
     ]);
+    // The host's clock is read with its records: in step with this machine's (one kernel), so no
+    // skew is said or corrected.
+    const read = await svc(['history', 'sandbox', '--json']);
+    expect(read.stderr).not.toContain('clock');
+    expect(JSON.parse(read.stdout)).not.toHaveProperty('clocks');
     // svc status's last deploy is the one that made the host what it is.
     const status = await svc(['status', 'sandbox']);
     expect(status.code, status.stderr).toBe(0);
