@@ -6,6 +6,7 @@ import { hostname, userInfo } from 'node:os';
 import { Command } from 'commander';
 import { EXIT, SvcError } from '../core/errors.js';
 import {
+  clockOffset,
   historyOperator,
   historyVersion,
   mergeHistories,
@@ -75,6 +76,12 @@ export function historyTable(records: readonly HostRecord[]): string {
     .join('');
 }
 
+/** A host whose clock is off: by how much, and what svc did about it. */
+export function clockWarning(host: string, offsetSeconds: number): string {
+  const way = offsetSeconds > 0 ? 'ahead of' : 'behind';
+  return `${host}: its clock is ${Math.abs(offsetSeconds)} s ${way} this machine's: its records are merged as if it were right (their times are shown as ${host} recorded them)`;
+}
+
 export function historyCommand(): Command {
   return new Command('history')
     .description(
@@ -89,13 +96,20 @@ export function historyCommand(): Command {
     .action(async (target: string, flags: EachHostFlags & { limit?: string; json?: boolean }) => {
       const limit = parseLimit(flags.limit);
       const { results } = await forEachHost(target, flags, async (connection, host, manifest) => {
+        const sent = Date.now();
         const output = await runChecked(
           connection,
           historyReadScript(manifest.name, limit),
           'reading the history',
         );
+        const received = Date.now();
         try {
-          return parseHistoryOutput(output, host.name);
+          const read = parseHistoryOutput(output, host.name);
+          // Each host stamps its records with its own clock: one that is off is merged by this
+          // machine's time, and said.
+          const offsetSeconds =
+            read.clock === undefined ? 0 : clockOffset(read.clock, sent, received);
+          return { records: read.records, skipped: read.skipped, offsetSeconds };
         } catch (error) {
           throw new SvcError((error as Error).message);
         }
@@ -108,6 +122,7 @@ export function historyCommand(): Command {
         result.ok ? [] : [{ host: result.host.name, error: result.error }],
       );
       const skipped = read.filter((host) => host.skipped > 0);
+      const skewed = read.filter((host) => host.offsetSeconds !== 0);
       if (flags.json) {
         process.stdout.write(
           `${JSON.stringify(
@@ -116,6 +131,9 @@ export function historyCommand(): Command {
               records,
               ...(skipped.length > 0 && {
                 skipped: skipped.map(({ host, skipped: lines }) => ({ host, lines })),
+              }),
+              ...(skewed.length > 0 && {
+                clocks: skewed.map(({ host, offsetSeconds }) => ({ host, offsetSeconds })),
               }),
               failed,
             },
@@ -132,6 +150,8 @@ export function historyCommand(): Command {
         process.stderr.write(
           `svc: warning: ${host}: ${lines} history line(s) that are not svc's records were skipped\n`,
         );
+      for (const { host, offsetSeconds } of skewed)
+        process.stderr.write(`svc: warning: ${clockWarning(host, offsetSeconds)}\n`);
       for (const { host, error } of failed) process.stderr.write(`svc: error: ${host}: ${error}\n`);
       process.exitCode = failed.length > 0 ? EXIT.error : EXIT.ok;
     });

@@ -42,7 +42,7 @@ import {
 import { retainedHistory } from './release-retention.js';
 import { everyHostRelease, RELEASE_RUN } from './release-commands.js';
 import type { HistoryWho } from './history-record.js';
-import { historyBegin, historyDir, historyFunctions } from './history-script.js';
+import { deployAction, historyBegin, historyDir, historyFunctions } from './history-script.js';
 import type { TarEntry } from './tar.js';
 
 export const EXIT_LOCKED = 75;
@@ -978,8 +978,8 @@ function previousRelease(input: ApplyInput): string | undefined {
   return input.facts.paths.get(hostLayout(input.manifest.name).current)?.target;
 }
 
-const historyDirName = (input: ApplyInput) =>
-  historyDir(input.manifest.name).replace(/["$`\\]/g, '');
+const historyFailure = (input: ApplyInput) =>
+  `svc cannot keep its history in ${historyDir(input.manifest.name).replace(/["$`\\]/g, '')} (not root's own private directory, or not writable)`;
 
 /** A sh function; its lines are not indented, so heredoc terminators stay at column 0. */
 export function shFunction(name: string, lines: readonly string[]): string {
@@ -1022,6 +1022,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
   const body: string[] = [];
   const prunes: string[] = [];
   const service = activation(input);
+  const records = hostLayout(input.manifest.name).records;
   // svc.yaml `release:` with `on: every`: the commands run here, before `current` moves.
   const release = everyHostRelease(input, ctx.overlayIndex);
   input.plan.changes.forEach((change, index) => {
@@ -1031,6 +1032,10 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     if (change.kind === 'release' && change.action === 'delete')
       prunes.push(pruneRelease(input.manifest.name, change.target));
     else body.push(...changeCommands(change, ctx, index));
+    // A first deploy's record begins before /var/lib/svc/NAME exists (`later`): its pending
+    // record goes in as soon as the plan has made it, so a shell killed later still leaves one.
+    if (change.kind === 'dir' && change.action === 'create' && change.target === records)
+      body.push(`hist_later || { say "FAIL	${historyFailure(input)}"; exit 1; }`);
   });
   // The D records name real directories (the facts digest covers them: unchanged at the stale
   // check); the P records, a requested path that is a directory.
@@ -1060,7 +1065,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     // The record begins under the lock, after the stale check (a refused run changed nothing),
     // before anything is changed: the run cannot go on without a history to record it in. On a
     // first deploy /var/lib/svc/NAME is the plan's to make (`later`, history-script.ts).
-    `${historyBegin(releaseOp?.kind === 'release' && releaseOp.pinned ? 'rollback' : 'deploy', input.who, true)} || { say "FAIL	svc cannot keep its history in ${historyDirName(input)} (not root's own private directory, or not writable)"; exit 1; }`,
+    `${historyBegin(deployAction(input.operations), input.who, true)} || { say "FAIL	${historyFailure(input)}"; exit 1; }`,
     ...frontConflict(input),
     // undo: every change put back, best effort (each line may fail without stopping the rest).
     // The service is touched again only if this run had begun to activate it: a failure while

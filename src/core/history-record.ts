@@ -73,6 +73,16 @@ const RELEASE = /^(?:[0-9a-f]{12}|-|\?)$/;
 /** What the host keeps of a reason (bytes); the parser allows the same in characters. */
 export const REASON_MAX = 300;
 
+/**
+ * A UTC time to the second that names a real instant: Date.parse alone takes 2026-02-31 for
+ * March 3rd and 24:00:00 for the next day, so the text must be what that instant prints as.
+ */
+function isUtcSecond(at: string): boolean {
+  if (!AT.test(at)) return false;
+  const time = Date.parse(at);
+  return !Number.isNaN(time) && new Date(time).toISOString() === `${at.slice(0, 19)}.000Z`;
+}
+
 /** A name reduced to a fixed safe charset and length: what another shell could misread is `_`. */
 function sanitise(text: string, allowed: RegExp, max: number): string {
   const kept = [...text]
@@ -109,8 +119,7 @@ export function parseHistoryLine(line: string): HistoryRecord | undefined {
     string,
   ];
   if (
-    !AT.test(at) ||
-    Number.isNaN(Date.parse(at)) ||
+    !isUtcSecond(at) ||
     !(HISTORY_ACTIONS as readonly string[]).includes(action) ||
     !OPERATOR.test(operator) ||
     !VERSION.test(svcVersion) ||
@@ -141,12 +150,14 @@ export interface HostHistory {
   records: HistoryRecord[];
   /** Lines that did not parse: skipped, and said. */
   skipped: number;
+  /** The host's clock when it answered (seconds since the epoch), to measure its skew. */
+  clock?: number;
 }
 
 /**
- * What historyReadScript prints: `B svc-history 1`, then `R line` per record (oldest first) and
- * `P alive line` per run that has not recorded its end (alive 1: still running; 0: killed, and
- * not yet folded into the file), then `E svc-history`. Without both markers the output was cut
+ * What historyReadScript prints: `B svc-history 1`, `C SECONDS` (the host's clock), then `R line`
+ * per record (oldest first) and `P alive line` per run that has not recorded its end (alive 1:
+ * still running; 0: killed, and not yet folded into the file), then `E svc-history`. Without both markers the output was cut
  * short: an error, not a shorter history.
  */
 export function parseHistoryOutput(output: string, host: string): HostHistory {
@@ -156,7 +167,11 @@ export function parseHistoryOutput(output: string, host: string): HostHistory {
     throw new Error(`${host}: the history output is cut short or not svc's`);
   const records: HistoryRecord[] = [];
   let skipped = 0;
-  for (const line of lines.slice(1, -1)) {
+  let clock: number | undefined;
+  const body = lines.slice(1, -1);
+  if (body[0] !== undefined && /^C\t\d{1,12}$/.test(body[0]))
+    clock = Number(body.shift()!.slice(2));
+  for (const line of body) {
     let record: HistoryRecord | undefined;
     if (line.startsWith('R\t')) record = parseHistoryLine(line.slice(2));
     else if (line.startsWith('P\t1\t') || line.startsWith('P\t0\t')) {
@@ -166,36 +181,62 @@ export function parseHistoryOutput(output: string, host: string): HostHistory {
     if (record) records.push(record);
     else skipped += 1;
   }
-  return { records, skipped };
+  return { records, skipped, ...(clock !== undefined && { clock }) };
 }
 
 export interface HostRecord extends HistoryRecord {
   host: string;
 }
 
+/** Seconds of skew between a host's clock and this machine's that are said and corrected. */
+export const CLOCK_TOLERANCE_SECONDS = 2;
+
 /**
- * Every host's records in one list, oldest first: by time, then host, each host's own order kept
- * for records of the same second. The last `limit` of them.
+ * How far a host's clock is ahead of this machine's (negative: behind), in whole seconds, from
+ * the time it printed (whole seconds, `C`) while svc waited from `sentMs` to `receivedMs`: 0 when
+ * within what that measure cannot tell apart (half the wait, the second it truncated) and the
+ * tolerance.
+ */
+export function clockOffset(hostSeconds: number, sentMs: number, receivedMs: number): number {
+  const offset = hostSeconds + 0.5 - (sentMs + receivedMs) / 2000;
+  const slack = (receivedMs - sentMs) / 2000 + 0.5 + CLOCK_TOLERANCE_SECONDS;
+  return Math.abs(offset) <= slack ? 0 : Math.round(offset);
+}
+
+/**
+ * Every host's records in one list, oldest first, the last `limit` of them. Each host's records
+ * stay in the order its file has them, which is the order they happened: a clock set back on the
+ * host must not move a record before one it followed. Between hosts, by time on this machine's
+ * clock (`offsetSeconds`: how far the host's clock is ahead, clockOffset), then host name: a record
+ * is placed at the latest time its host had recorded so far.
  */
 export function mergeHistories(
-  hosts: readonly { host: string; records: readonly HistoryRecord[] }[],
+  hosts: readonly { host: string; records: readonly HistoryRecord[]; offsetSeconds?: number }[],
   limit: number,
 ): HostRecord[] {
-  const all = hosts.flatMap(({ host, records }) =>
-    records.map((record, index) => ({ record: { host, ...record }, index })),
-  );
+  const all = hosts.flatMap(({ host, records, offsetSeconds = 0 }) => {
+    let latest = -Infinity;
+    return records.map((record, index) => {
+      latest = Math.max(latest, Date.parse(record.at) / 1000 - offsetSeconds);
+      return { record: { host, ...record }, index, key: latest };
+    });
+  });
   all.sort(
-    (a, b) =>
-      a.record.at.localeCompare(b.record.at) ||
-      a.record.host.localeCompare(b.record.host) ||
-      a.index - b.index,
+    (a, b) => a.key - b.key || a.record.host.localeCompare(b.record.host) || a.index - b.index,
   );
   return all.slice(Math.max(0, all.length - limit)).map(({ record }) => record);
 }
 
-/** The last deploy or rollback of a host's records, for `svc status`. */
+/**
+ * The last deploy or rollback of a host's records that changed something, for `svc status`: a
+ * deploy that found nothing to change (`unchanged`) made the host no different.
+ */
 export function lastDeploy(records: readonly HistoryRecord[]): HistoryRecord | undefined {
   return records
-    .filter((record) => record.action === 'deploy' || record.action === 'rollback')
+    .filter(
+      (record) =>
+        (record.action === 'deploy' || record.action === 'rollback') &&
+        record.result !== 'unchanged',
+    )
     .at(-1);
 }

@@ -4,7 +4,10 @@
 //
 //   hist_begin ACTION OPERATOR VERSION   before anything is changed: checks the history's
 //       directories, and leaves a pending record (result interrupted) that names this shell;
-//   hist_end RESULT REASON               appends the real record and drops the pending one.
+//   hist_end RESULT REASON               appends the real record and drops the pending one;
+//   hist_later                           a first deploy's pending record, once its plan made
+//                                        /var/lib/svc/NAME; hist_drop: no record (the release
+//                                        phase, whose deploy records it).
 //
 // A run killed outright (SIGKILL, a reboot) never reaches hist_end: its pending record is
 // appended by the next run that writes (once its shell is gone), and `svc history` shows it
@@ -15,6 +18,7 @@
 import { hostLayout } from './layout.js';
 import { shellQuote as q } from './quote.js';
 import type { HistoryAction, HistoryWho } from './history-record.js';
+import type { Operation } from './operations.js';
 import { HISTORY_FORMAT, REASON_MAX, UNKNOWN_WHO } from './history-record.js';
 
 /** Records kept per service and host: past this, the oldest are rotated out. */
@@ -106,9 +110,14 @@ export function historyFunctions(service: string, limit = HISTORY_LIMIT): string
     '  hist_t0=$(hist_now)',
     '  hist_release; hist_before=$hist_id',
     // later: a deploy whose plan makes /var/lib/svc/NAME (a first deploy: a mkdir that fails on
-    // anything there) leaves it to the plan; until it exists there is no pending record, and
-    // hist_end makes it if the deploy ended before it did.
+    // anything there) leaves it to the plan; until it exists there is no pending record (the
+    // deploy calls hist_later once the plan has made it), and hist_end makes it if the deploy
+    // ended before it did.
     `  if [ "${dollar('4-')}" = later ] && [ ! -e "$hist_records" ] && [ ! -L "$hist_records" ]; then hist_open=1; return 0; fi`,
+    '  hist_pend',
+    '}',
+    // The directories checked, and the pending record that names this shell.
+    'hist_pend() {',
     '  hist_dirs || return 1',
     '  hist_started $$',
     `  hist_pending=${dir}/pending.$$`,
@@ -116,6 +125,18 @@ export function historyFunctions(service: string, limit = HISTORY_LIMIT): string
     `  (umask 077; printf '%s\\n%s %s\\n' "$(hist_line interrupted - 'killed before it could record how it ended' '?')" "$$" "$hist_st" > ${dir}/pending."$$".new) || return 1`,
     '  mv -f -T -- "$hist_pending.new" "$hist_pending" || return 1',
     '  hist_open=1',
+    '}',
+    // hist_later: a first deploy, once its plan has made /var/lib/svc/NAME: its pending record
+    // now, so that a shell killed from here on still leaves its record.
+    'hist_later() {',
+    '  [ "$hist_open" = 1 ] && [ -z "$hist_pending" ] || return 0',
+    '  hist_pend',
+    '}',
+    // hist_drop: a run whose record another run writes (the release phase of a deploy: the
+    // deploy's own script records it) ends without one: its pending record goes.
+    'hist_drop() {',
+    '  [ -z "$hist_pending" ] || rm -f -- "$hist_pending"',
+    '  hist_open=0 hist_pending=',
     '}',
     // hist_end RESULT REASON: the record appended, the pending one dropped.
     'hist_end() {',
@@ -165,6 +186,8 @@ export function historyReadScript(service: string, limit: number): string {
     'export LC_ALL=C',
     `hist_started() { hist_st=; { read -r hist_stat < "/proc/$1/stat"; } 2>/dev/null || return 0; set -- ${dollar('hist_stat##*) ')}; shift 19 && hist_st=$1; }`,
     `printf 'B\\tsvc-history\\t1\\n'`,
+    // The host's clock, for svc to measure its skew against its own (history-record.ts).
+    `printf 'C\\t%s\\n' "$(date -u +%s)"`,
     `if [ -f ${q(`${dir}/records`)} ]; then tail -n ${limit} -- ${q(`${dir}/records`)} | sed 's/^/R\t/'; fi`,
     `for p in ${q(dir)}/pending.*; do`,
     '  [ -f "$p" ] && [ ! -L "$p" ] || continue',
@@ -178,7 +201,38 @@ export function historyReadScript(service: string, limit: number): string {
   ].join('\n');
 }
 
-/** For `svc status`: the last deploy or rollback line of the history, or nothing. */
+/**
+ * For `svc status`: the last deploy or rollback line of the history that changed something (not
+ * one that found nothing to change, `unchanged`), or nothing.
+ */
 export function lastDeployLine(service: string): string {
-  return `grep -E '^${HISTORY_FORMAT}\t[^\t]*\t(deploy|rollback)\t' ${q(historyFile(service))} 2>/dev/null | tail -n 1 || true`;
+  return `grep -E '^${HISTORY_FORMAT}\t[^\t]*\t(deploy|rollback)\t' ${q(historyFile(service))} 2>/dev/null | grep -v -E '^([^\t]*\t){7}unchanged\t' | tail -n 1 || true`;
+}
+
+/** What a deploy's record calls it: a rollback pins a release already on the host. */
+export function deployAction(operations: readonly Operation[]): 'deploy' | 'rollback' {
+  const release = operations.find((op) => op.kind === 'release');
+  return release?.kind === 'release' && release.pinned === true ? 'rollback' : 'deploy';
+}
+
+/**
+ * A deploy (or rollback) whose plan changes nothing on the host: no apply script runs there, only
+ * this, which appends its record, `unchanged` (release before and after the same). It writes
+ * nothing else; `svc plan` never runs it.
+ */
+export function historyUnchangedScript(
+  service: string,
+  action: 'deploy' | 'rollback',
+  who: HistoryWho = UNKNOWN_WHO,
+): string {
+  const dir = historyDir(service);
+  return [
+    'set -eu',
+    'export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    'umask 022',
+    historyFunctions(service),
+    `${historyBegin(action, who)} || { echo ${q(`svc cannot keep its history in ${dir} (not root's own private directory, or not writable)`)} >&2; exit 1; }`,
+    `hist_end unchanged '' || { echo ${q(`the record could not be appended to ${dir}/records`)} >&2; exit 1; }`,
+    '',
+  ].join('\n');
 }

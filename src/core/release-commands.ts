@@ -104,6 +104,8 @@ release_run() {
   fi
   trap 'exit 130' INT TERM HUP
   if [ -e "$rc_timed" ] || [ "$rc_status" -ne 0 ]; then
+    # The history's reason for this deploy (history-script.ts hist_exit).
+    hist_fail="release command $rc_i of $rc_n failed ($rc_how)"
     say "RELEASEFAIL	$rc_i	$rc_how	$(tail -n ${OUTPUT_LINES} -- "$rc_out" | tail -c ${OUTPUT_BYTES} | hex)"
     exit ${EXIT_RELEASE_FAILED}
   fi

@@ -17,6 +17,7 @@ import {
   type Context,
 } from './apply-script.js';
 import { emitDirCreates } from './apply-files.js';
+import { historyBegin, historyDir, historyFunctions } from './history-script.js';
 import { hostLayout } from './layout.js';
 import type { FileOperation } from './operations.js';
 import type { Change, HostPlan } from './plan.js';
@@ -101,12 +102,17 @@ export function buildReleasePhase(
   const body = prepared.flatMap((index) => changeCommands(plan.changes[index]!, ctx, index));
   emitDirCreates(body);
   const staged = envOp !== undefined && envChange ? `"$stage/${ENV_ENTRY}"` : undefined;
+  // The deploy's history record begins here: a phase that fails (its commands, its install step)
+  // or is killed leaves the deploy's record; one that succeeds leaves it to the deploy's script.
+  const failed = `FAIL	svc cannot keep its history in ${historyDir(manifest.name)} (not root's own private directory, or not writable)`;
   const script = [
     PRELUDE,
+    historyFunctions(manifest.name),
     RELEASE_RUN,
     stageSection(manifest.name),
     lockSection(input),
     staleSection(input),
+    `${historyBegin('deploy', input.who, true)} || { say ${q(failed)}; exit 1; }`,
     shFunction(
       'undo',
       ctx.rollback
@@ -116,6 +122,8 @@ export function buildReleasePhase(
     ),
     'applying=1',
     ...body,
+    // A first deploy: /var/lib/svc/NAME exists now (the plan's mkdir): its pending record.
+    `hist_later || { say ${q(failed)}; exit 1; }`,
     ...releaseCommandLines(
       manifest,
       commands,
@@ -123,6 +131,7 @@ export function buildReleasePhase(
       releaseEnvFile(manifest.name, plan.changes, staged),
     ),
     'applying=0',
+    'hist_drop',
     ...factsDigestLines(input),
     'say "DIGEST	$digest"',
     '',

@@ -1,5 +1,6 @@
 // Applies one host's reviewed plan: one round trip carrying the apply script and a gzipped tar of
-// the release and overlay files. A host with nothing to change costs no round trip at all.
+// the release and overlay files. A host with nothing to change runs only its history record
+// (`unchanged`), one more command on the connection its plan used.
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { deployedBeforeDrain, drainAllowanceSeconds } from '../core/cutover.js';
@@ -19,6 +20,7 @@ import {
   releaseSeconds,
 } from '../core/release-commands.js';
 import type { HistoryWho } from '../core/history-record.js';
+import { deployAction, historyUnchangedScript } from '../core/history-script.js';
 import { summarize } from '../core/plan.js';
 import { releaseEntries } from '../core/release.js';
 import { rollbackReport, visible } from '../core/rollback-report.js';
@@ -148,7 +150,11 @@ export async function applyHost(
   if (planned.outcome.status !== 'planned' || planned.context === undefined)
     return finish('failed');
   const plan = afterPhase ?? planned.outcome.plan;
-  if (plan.changes.length === 0) return finish('unchanged');
+  if (plan.changes.length === 0)
+    // Nothing to change: only the record that says so, unless the release phase changed the host.
+    return afterPhase === undefined
+      ? recordUnchanged(input, planned, pool, options, finish)
+      : finish('unchanged');
   const commands = releaseCommandsOf(input.manifest);
 
   const bundle = buildApply(
@@ -256,5 +262,41 @@ export async function applyHost(
         message: `failed (exit ${result.code}) after ${reached}: ${reason}`,
       });
     }
+  }
+}
+
+/**
+ * A deploy that finds nothing to change still leaves its record on the host (issue 12: every
+ * deploy appends one), `unchanged`, written by a small script on the connection the plan used.
+ * Like any deploy it does not succeed unrecorded.
+ */
+async function recordUnchanged(
+  input: PlanInput,
+  planned: PlannedHost,
+  pool: ConnectionPool,
+  options: ApplyOptions,
+  finish: (status: HostStatus, extra?: Partial<HostResult>) => HostResult,
+): Promise<HostResult> {
+  const script = historyUnchangedScript(
+    input.manifest.name,
+    deployAction(planned.context?.operations ?? []),
+    options.who,
+  );
+  try {
+    const connection = await pool.get(planned.host);
+    const result = await connection.run(script, 'recording the deploy', {
+      signal: options.signal,
+      timeoutMs: 60_000,
+    });
+    if (result.code === 0) return finish('unchanged');
+    const said = result.stderr.toString('utf8').trim().split('\n').at(-1) ?? '';
+    return finish('failed', {
+      message: `nothing to change, but the deploy could not be recorded (exit ${result.code})${said ? `: ${visible(said)}` : ''}`,
+    });
+  } catch (error) {
+    if (!(error instanceof SvcError)) throw error;
+    return finish('failed', {
+      message: `nothing to change, but the deploy could not be recorded: ${error.message}`,
+    });
   }
 }

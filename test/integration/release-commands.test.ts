@@ -2,7 +2,7 @@
 // in the new release, with the service's environment (an env: value and a secret), once with
 // `on: first` and on each host with `on: every`; a failing one stops the deploy with its last
 // lines and no host switched or restarted; a retry runs it again; a timeout kills its process
-// group; a deploy that changes nothing runs none (one round trip per host).
+// group; a deploy that changes nothing runs none (its facts and its history record per host).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -113,17 +113,19 @@ describe('release commands', () => {
     expect(deployed.stdout + deployed.stderr).not.toContain(SECRET);
   }, 120_000);
 
-  it('a deploy that changes nothing runs none: one round trip per host', async () => {
+  it('a deploy that changes nothing runs none: its facts and its history record per host', async () => {
     const again = await svc(['deploy', 'sandbox', '--yes'], { SVC_TRACE_SSH: '1' });
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(again.stdout).not.toContain('release commands');
+    // Per host: the plan's facts, then the `unchanged` record (svc history), nothing else.
     for (const host of HOSTS)
       expect(
-        again.stderr
-          .split('\n')
-          .filter((line) => line === `svc-trace: ${host} exec gathering facts`),
-      ).toHaveLength(1);
-    expect(again.stderr.match(/svc-trace: \S+ exec /g)).toHaveLength(2);
+        again.stderr.split('\n').filter((line) => line.startsWith(`svc-trace: ${host} exec `)),
+      ).toEqual([
+        `svc-trace: ${host} exec gathering facts`,
+        `svc-trace: ${host} exec recording the deploy`,
+      ]);
+    expect(again.stderr.match(/svc-trace: \S+ exec /g)).toHaveLength(4);
     expect(marker('sbx-1').split('\n')).toHaveLength(2);
   }, 120_000);
 

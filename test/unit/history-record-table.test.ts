@@ -3,6 +3,7 @@
 // recorded, the reader's output, and the merge of hosts by time.
 import { describe, expect, it } from 'vitest';
 import {
+  clockOffset,
   historyOperator,
   historyVersion,
   lastDeploy,
@@ -91,6 +92,11 @@ describe('parseHistoryLine', () => {
     ['a local time', line({ at: '2026-12-06T08:01:02+01:00' })],
     ['a date that is none', line({ at: '2026-13-45T08:01:02Z' })],
     ['fractional seconds', line({ at: '2026-12-06T08:01:02.5Z' })],
+    // Date.parse takes these for another day: 2026-03-03, 2026-12-07, 2026-12-07.
+    ['February 31st', line({ at: '2026-02-31T08:01:02Z' })],
+    ['hour 24', line({ at: '2026-12-06T24:00:00Z' })],
+    ['second 60', line({ at: '2026-12-06T23:59:60Z' })],
+    ['February 29th of a common year', line({ at: '2026-02-29T00:00:00Z' })],
     ['an unknown action', line({ action: 'reboot' })],
     ['an action in capitals', line({ action: 'Deploy' })],
     ['an operator with a space', line({ operator: 'ana smith@laptop' })],
@@ -167,6 +173,19 @@ describe('parseHistoryOutput', () => {
     });
   });
 
+  it("the host's clock: read from the C line right after the header, else not a record", () => {
+    expect(parseHistoryOutput(wrap('C\t1796544000', `R\t${line()}`), 'web1')).toStrictEqual({
+      records: [RECORD],
+      skipped: 0,
+      clock: 1796544000,
+    });
+    expect(parseHistoryOutput(wrap(`R\t${line()}`, 'C\t1796544000'), 'web1')).toStrictEqual({
+      records: [RECORD],
+      skipped: 1,
+    });
+    expect(parseHistoryOutput(wrap('C\t-5'), 'web1')).toStrictEqual({ records: [], skipped: 1 });
+  });
+
   it('no history yet', () => {
     expect(parseHistoryOutput(wrap(), 'web1')).toStrictEqual({ records: [], skipped: 0 });
   });
@@ -209,6 +228,41 @@ describe('mergeHistories', () => {
     expect(mergeHistories([], 5)).toEqual([]);
   });
 
+  it("keeps each host's own order when its clock was set back between two records", () => {
+    const merged = mergeHistories(
+      [
+        // web1's clock went back an hour after its first record: its file order is the truth.
+        { host: 'web1', records: [at('09:00:00'), at('08:00:00', 'failed'), at('08:00:30')] },
+        { host: 'web2', records: [at('08:30:00'), at('09:10:00')] },
+      ],
+      10,
+    );
+    expect(merged.map((r) => `${r.at.slice(11, 19)} ${r.host} ${r.result}`)).toEqual([
+      '08:30:00 web2 deployed',
+      '09:00:00 web1 deployed',
+      '08:00:00 web1 failed',
+      '08:00:30 web1 deployed',
+      '09:10:00 web2 deployed',
+    ]);
+  });
+
+  it('merges a host whose clock is off by its offset, showing its own times', () => {
+    const merged = mergeHistories(
+      [
+        // web1 runs 300 s ahead: its 08:04:00 was 07:59:00 here, before web2's 08:00:00.
+        { host: 'web1', records: [at('08:04:00'), at('08:06:00')], offsetSeconds: 300 },
+        { host: 'web2', records: [at('08:00:00'), at('08:00:30')], offsetSeconds: 0 },
+      ],
+      10,
+    );
+    expect(merged.map((r) => `${r.at.slice(11, 19)} ${r.host}`)).toEqual([
+      '08:04:00 web1',
+      '08:00:00 web2',
+      '08:00:30 web2',
+      '08:06:00 web1',
+    ]);
+  });
+
   it('lastDeploy: the last deploy or rollback, whatever came after', () => {
     const records = [
       { ...RECORD, at: '2026-12-06T08:00:00Z' },
@@ -218,5 +272,21 @@ describe('mergeHistories', () => {
     expect(lastDeploy(records)).toBe(records[1]);
     expect(lastDeploy(records.slice(0, 1))).toBe(records[0]);
     expect(lastDeploy(records.slice(2))).toBeUndefined();
+  });
+});
+
+describe('clockOffset', () => {
+  // The host printed whole seconds somewhere between sent and received (this machine's ms).
+  const at = Date.parse('2026-12-06T08:00:00Z');
+  it.each([
+    ['in step', at / 1000, at, at + 200, 0],
+    ['truncated to the second, in step', at / 1000, at + 900, at + 950, 0],
+    ['2 s ahead: within the tolerance', at / 1000 + 2, at, at + 100, 0],
+    ['5 s ahead', at / 1000 + 5, at, at + 100, 5],
+    ['300 s behind', at / 1000 - 300, at, at + 100, -300],
+    ['a slow answer (10 s) hides 5 s', at / 1000 + 5, at - 5000, at + 5000, 0],
+    ['a slow answer (10 s) does not hide 60 s', at / 1000 + 60, at - 4400, at + 5000, 60],
+  ])('%s', (_, host, sent, received, want) => {
+    expect(clockOffset(host, sent, received)).toBe(want);
   });
 });

@@ -20,11 +20,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseHistoryLine, parseHistoryOutput } from '../../src/core/history-record.js';
 import {
+  deployAction,
   historyBegin,
   historyFunctions,
   historyReadScript,
+  historyUnchangedScript,
   lastDeployLine,
 } from '../../src/core/history-script.js';
+import type { Operation } from '../../src/core/operations.js';
 import { hostLayout } from '../../src/core/layout.js';
 
 let root = '';
@@ -101,7 +104,10 @@ describe('a record, written and read back', () => {
 
   it('no history yet: an empty read; no release yet: `-`; a link elsewhere: `?`', () => {
     const h = service();
-    expect(h.read()).toStrictEqual({ records: [], skipped: 0 });
+    const empty = h.read();
+    expect([empty.records, empty.skipped]).toStrictEqual([[], 0]);
+    // The host's clock comes with every read (svc history measures its skew).
+    expect(Math.abs(empty.clock! - Date.now() / 1000)).toBeLessThan(5);
     expect(h.run(`${historyBegin('start')}\nhist_end done ''`).status).toBe(0);
     h.current('../../../etc');
     expect(h.run(`${historyBegin('stop')}\nhist_end unchanged ''`).status).toBe(0);
@@ -122,6 +128,25 @@ describe('a record, written and read back', () => {
     const record = h.read().records[0]!;
     expect(record.reason).toBe(`a b c [31md${'x'.repeat(289)}`);
     expect(record.reason).toHaveLength(300);
+  });
+
+  it('status reads the last deploy that changed something, not a later one that found nothing to do', () => {
+    const h = service();
+    for (const [action, result] of [
+      ['deploy', 'deployed'],
+      ['deploy', 'unchanged'],
+      ['rollback', 'unchanged'],
+    ] as const) {
+      const run = h.run(`${historyBegin(action)}\nhist_end ${result} ''`);
+      expect(run.status, run.stderr).toBe(0);
+    }
+    expect(h.lines()).toHaveLength(3);
+    const last = execFileSync('sh', ['-c', h.moved(lastDeployLine(h.name))], { encoding: 'utf8' });
+    // The line's reason is empty: only its newline goes (trimEnd would take the last tab too).
+    expect(parseHistoryLine(last.replace(/\n$/, ''))).toMatchObject({
+      action: 'deploy',
+      result: 'deployed',
+    });
   });
 
   it('status reads the last deploy or rollback line, not a later stop', () => {
@@ -166,6 +191,32 @@ describe("a first deploy (`later`): /var/lib/svc/NAME is the plan's to make", ()
     expect(run.status).toBe(1);
     expect(h.read().records.map((r) => [r.result, r.reason])).toEqual([
       ['failed', 'the install step failed'],
+    ]);
+  });
+
+  it('killed outright after the plan made the directory: its pending record is there (hist_later)', () => {
+    const h = service();
+    mkdirSync(join(`${h.base}${hostLayout(h.name).records}`, '..'), { mode: 0o700 });
+    const run = h.run(
+      [
+        historyBegin('deploy', WHO, true),
+        `mkdir -m 0700 -- ${hostLayout(h.name).records}`,
+        // What the apply script runs right after the plan's mkdir (apply-script.ts).
+        'hist_later',
+        // The install step, say, when the host reboots.
+        'kill -KILL $$',
+      ].join('\n'),
+    );
+    expect(run.signal).toBe('SIGKILL');
+    expect(h.read().records.map((r) => [r.action, r.result, r.before])).toEqual([
+      ['deploy', 'interrupted', '-'],
+    ]);
+    // Once: hist_later does nothing for a run that has its pending record already.
+    const twice = h.run(`${historyBegin('start')}\nhist_later\nhist_later\nhist_end done ''`);
+    expect(twice.status, twice.stderr).toBe(0);
+    expect(h.read().records.map((r) => [r.action, r.result])).toEqual([
+      ['deploy', 'interrupted'],
+      ['start', 'done'],
     ]);
   });
 
@@ -373,5 +424,70 @@ describe('root never writes through what another user controls', () => {
     );
     expect([run.status, run.stdout]).toEqual([9, 'refused\n']);
     expect(readFileSync(`${h.base}/target`, 'utf8')).toBe('mine\n');
+  });
+});
+
+describe('a deploy with nothing to change (historyUnchangedScript)', () => {
+  it('appends one record, unchanged, release before and after the same, and writes nothing else', () => {
+    const h = service();
+    h.current('aaaaaaaaaaaa');
+    expect(h.run(`${historyBegin('deploy')}\nhist_end deployed ''`).status).toBe(0);
+    for (const action of ['deploy', 'rollback'] as const) {
+      const script = h.moved(historyUnchangedScript(h.name, action, WHO));
+      const result = spawnSync('sh', ['-c', script], { encoding: 'utf8' });
+      expect(result.status, result.stderr).toBe(0);
+    }
+    expect(
+      h.read().records.map((r) => [r.action, r.operator, r.before, r.after, r.result, r.reason]),
+    ).toEqual([
+      ['deploy', 'unknown', 'aaaaaaaaaaaa', 'aaaaaaaaaaaa', 'deployed', ''],
+      ['deploy', 'ana@laptop', 'aaaaaaaaaaaa', 'aaaaaaaaaaaa', 'unchanged', ''],
+      ['rollback', 'ana@laptop', 'aaaaaaaaaaaa', 'aaaaaaaaaaaa', 'unchanged', ''],
+    ]);
+    expect(readdirSync(h.dir).sort()).toEqual(['lock', 'records']);
+  });
+
+  it('refuses a history directory others may write, in one line, and records nothing', () => {
+    const h = service();
+    expect(h.run(`${historyBegin('start')}\nhist_end done ''`).status).toBe(0);
+    chmodSync(h.dir, 0o777);
+    try {
+      const result = spawnSync('sh', ['-c', h.moved(historyUnchangedScript(h.name, 'deploy'))], {
+        encoding: 'utf8',
+      });
+      expect(result.status).toBe(1);
+      expect(result.stderr.trim().split('\n')).toEqual([
+        `svc cannot keep its history in ${h.dir} (not root's own private directory, or not writable)`,
+      ]);
+    } finally {
+      chmodSync(h.dir, 0o700);
+    }
+    expect(h.lines()).toHaveLength(1);
+  });
+
+  it.each<[string, Operation[], string]>([
+    ['a deploy', [], 'deploy'],
+    [
+      'a new release',
+      [{ kind: 'release', path: '/r/x', id: 'x', files: 1, bytes: 1, keep: 5 } as Operation],
+      'deploy',
+    ],
+    [
+      'a pinned release (svc rollback)',
+      [
+        {
+          kind: 'release',
+          path: '/r/x',
+          id: 'x',
+          files: 1,
+          bytes: 1,
+          keep: 5,
+          pinned: true,
+        } as Operation,
+      ],
+      'rollback',
+    ],
+  ])('deployAction: %s is recorded as %s', (_, operations, want) => {
+    expect(deployAction(operations)).toBe(want);
   });
 });

@@ -108,6 +108,9 @@ hist_begin() {
   hist_t0=$(hist_now)
   hist_release; hist_before=$hist_id
   if [ "${4-}" = later ] && [ ! -e "$hist_records" ] && [ ! -L "$hist_records" ]; then hist_open=1; return 0; fi
+  hist_pend
+}
+hist_pend() {
   hist_dirs || return 1
   hist_started $$
   hist_pending=/var/lib/svc/api-orders/history/pending.$$
@@ -115,6 +118,14 @@ hist_begin() {
   (umask 077; printf '%s\n%s %s\n' "$(hist_line interrupted - 'killed before it could record how it ended' '?')" "$$" "$hist_st" > /var/lib/svc/api-orders/history/pending."$$".new) || return 1
   mv -f -T -- "$hist_pending.new" "$hist_pending" || return 1
   hist_open=1
+}
+hist_later() {
+  [ "$hist_open" = 1 ] && [ -z "$hist_pending" ] || return 0
+  hist_pend
+}
+hist_drop() {
+  [ -z "$hist_pending" ] || rm -f -- "$hist_pending"
+  hist_open=0 hist_pending=
 }
 hist_end() {
   [ "$hist_open" = 1 ] || return 0

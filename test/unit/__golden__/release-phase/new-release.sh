@@ -49,6 +49,97 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
+hist_records=/var/lib/svc/api-orders
+hist_current=/var/www/api-orders/current
+hist_open=0 hist_fail= hist_step= hist_exited= hist_pending=
+hist_release() {
+  hist_id=$(readlink -- "$hist_current" 2>/dev/null) || hist_id=
+  hist_id=${hist_id#releases/}; hist_id=${hist_id#/var/www/api-orders/releases/}
+  case $hist_id in '') hist_id=- ;; *[!0-9a-f]*) hist_id='?' ;; *) [ ${#hist_id} -eq 12 ] || hist_id='?' ;; esac
+}
+hist_now() { IFS=. read -r hist_up hist_rest < /proc/uptime; printf %s "$hist_up"; }
+hist_started() {
+  hist_st=
+  { read -r hist_stat < "/proc/$1/stat"; } 2>/dev/null || return 0
+  set -- ${hist_stat##*) }
+  shift 19 && hist_st=$1
+}
+hist_clean() { printf %s "$1" | tr '\t\r\n' '   ' | tr -d '\000-\037\177' | head -c 300; }
+hist_private() {
+  [ -d "$1" ] || mkdir -m 0700 -- "$1" 2>/dev/null || :
+  [ -d "$1" ] && [ ! -L "$1" ] || return 1
+  case $(stat -c '%u %a' -- "$1") in '0 '*[2367]? | '0 '*[2367]) return 1 ;; '0 '*) return 0 ;; *) return 1 ;; esac
+}
+hist_line() {
+  printf '1	%s	%s	%s	%s	%s	%s	%s	%s	%s' "$hist_at" "$hist_action" "$hist_operator" "$hist_version" "$hist_before" "$4" "$1" "$2" "$3"
+}
+hist_dirs() { hist_private "${hist_records%/*}" && hist_private "$hist_records" && hist_private /var/lib/svc/api-orders/history; }
+hist_append() {
+  hist_dirs || return 1
+  if [ -L /var/lib/svc/api-orders/history/records ] || { [ -e /var/lib/svc/api-orders/history/records ] && [ ! -f /var/lib/svc/api-orders/history/records ]; }; then return 1; fi
+  (
+    umask 077
+    exec 8>>/var/lib/svc/api-orders/history/lock
+    flock -w 30 8 || exit 1
+    for hist_p in /var/lib/svc/api-orders/history/pending.*; do
+      [ -f "$hist_p" ] && [ ! -L "$hist_p" ] && [ "$hist_p" != "$hist_pending" ] || continue
+      { IFS= read -r hist_l; read -r hist_pid hist_pst; } < "$hist_p" || { rm -f -- "$hist_p"; continue; }
+      hist_started "$hist_pid"
+      if [ -n "$hist_st" ] && [ "$hist_st" = "$hist_pst" ]; then continue; fi
+      printf '%s\n' "$hist_l" >> /var/lib/svc/api-orders/history/records || exit 1
+      rm -f -- "$hist_p"
+    done
+    printf '%s\n' "$1" >> /var/lib/svc/api-orders/history/records || exit 1
+    [ -z "$hist_pending" ] || rm -f -- "$hist_pending"
+    [ ! -L /var/lib/svc/api-orders/history/records ] && chmod 0600 -- /var/lib/svc/api-orders/history/records
+    if [ "$(wc -l < /var/lib/svc/api-orders/history/records)" -gt 1000 ]; then
+      rm -f -- /var/lib/svc/api-orders/history/records.svc-new
+      { tail -n 1000 -- /var/lib/svc/api-orders/history/records > /var/lib/svc/api-orders/history/records.svc-new && mv -f -T -- /var/lib/svc/api-orders/history/records.svc-new /var/lib/svc/api-orders/history/records; } || rm -f -- /var/lib/svc/api-orders/history/records.svc-new
+    fi
+  )
+}
+hist_begin() {
+  hist_action=$1 hist_operator=$2 hist_version=$3
+  hist_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  hist_t0=$(hist_now)
+  hist_release; hist_before=$hist_id
+  if [ "${4-}" = later ] && [ ! -e "$hist_records" ] && [ ! -L "$hist_records" ]; then hist_open=1; return 0; fi
+  hist_pend
+}
+hist_pend() {
+  hist_dirs || return 1
+  hist_started $$
+  hist_pending=/var/lib/svc/api-orders/history/pending.$$
+  rm -f -- "$hist_pending" "$hist_pending.new" || return 1
+  (umask 077; printf '%s\n%s %s\n' "$(hist_line interrupted - 'killed before it could record how it ended' '?')" "$$" "$hist_st" > /var/lib/svc/api-orders/history/pending."$$".new) || return 1
+  mv -f -T -- "$hist_pending.new" "$hist_pending" || return 1
+  hist_open=1
+}
+hist_later() {
+  [ "$hist_open" = 1 ] && [ -z "$hist_pending" ] || return 0
+  hist_pend
+}
+hist_drop() {
+  [ -z "$hist_pending" ] || rm -f -- "$hist_pending"
+  hist_open=0 hist_pending=
+}
+hist_end() {
+  [ "$hist_open" = 1 ] || return 0
+  hist_release
+  hist_append "$(hist_line "$1" "$(( $(hist_now) - hist_t0 ))" "$(hist_clean "$2")" "$hist_id")" || return 1
+  hist_open=0
+}
+hist_exit() {
+  [ "$hist_open" = 1 ] || return 0
+  case $1 in
+    0) hist_end done '' ;;
+    77) hist_x=${hist_exited#EXITED?}; hist_how=${hist_x%%	*}; hist_ds=${hist_x##*	}
+        case $hist_ds in ''|*[!0-9]*) ;; *) [ -n "$hist_fail" ] || hist_fail="the new release exited${hist_how:+ ($hist_how)} $((hist_ds / 10)).$((hist_ds % 10)) s after start" ;; esac
+        hist_end 'rolled back' "${hist_fail:-the new release failed its health check}" ;;
+    130) hist_end interrupted 'interrupted (Ctrl-C or svc unlock --force): what it had applied was undone' ;;
+    *) hist_end failed "${hist_fail:-exit $1${hist_step:+ after $hist_step}}" ;;
+  esac || :
+}
 sa_run='tool=$1 uid=$2 gid=$3 user=$4 dir=$5 envf=$6; shift 6
 enter='\''cd -- "$0" || exit 126; exec "$@"'\''
 case $tool in
@@ -100,6 +191,8 @@ release_run() {
   fi
   trap 'exit 130' INT TERM HUP
   if [ -e "$rc_timed" ] || [ "$rc_status" -ne 0 ]; then
+    # The history's reason for this deploy (history-script.ts hist_exit).
+    hist_fail="release command $rc_i of $rc_n failed ($rc_how)"
     say "RELEASEFAIL	$rc_i	$rc_how	$(tail -n 20 -- "$rc_out" | tail -c 4096 | hex)"
     exit 78
   fi
@@ -420,6 +513,7 @@ SVC_EOF_n0nce
 digest=${digest%% *}
 if [ "$digest" != ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff ]; then say "STALE"; exit 76; fi
 say "STEP	facts unchanged since the plan"
+hist_begin deploy unknown unknown later || { say 'FAIL	svc cannot keep its history in /var/lib/svc/api-orders/history (not root'\''s own private directory, or not writable)'; exit 1; }
 undo() {
 { rm -rf -- /var/www/api-orders/releases/.def456def456.partial; } || say "WARNING	undo step 1 failed"
 }
@@ -430,11 +524,13 @@ say "STEP	installing: npm ci"
 (cd /var/www/api-orders/releases/.def456def456.partial && npm ci) </dev/null 3>&- 9>&- || { rm -rf -- /var/www/api-orders/releases/.def456def456.partial; say "FAIL	the install step failed"; exit 1; }
 chown -R -h root:root -- /var/www/api-orders/releases/.def456def456.partial
 mv -f -T -- /var/www/api-orders/releases/.def456def456.partial /var/www/api-orders/releases/def456def456
+hist_later || { say 'FAIL	svc cannot keep its history in /var/lib/svc/api-orders/history (not root'\''s own private directory, or not writable)'; exit 1; }
 release_prepare api-orders 'cannot run as api-orders: it does not exist on this host, or none of setpriv, runuser, su, chroot can switch to it'
 release_run 1 2 60 /var/www/api-orders/releases/def456def456 "$(if [ -f /etc/default/api-orders ]; then printf %s /etc/default/api-orders; fi)" node migrate.js
 release_run 2 2 60 /var/www/api-orders/releases/def456def456 "$(if [ -f /etc/default/api-orders ]; then printf %s /etc/default/api-orders; fi)" sh -c 'echo '\''it'\'''\''s'\'''
 say "STEP	release commands done"
 applying=0
+hist_drop
 digest=$({ printf '%s\n' 5a175a175a175a175a175a175a175a17; sh -s <<'SVC_EOF_n0nce' | grep -v -e '^S	' -e '^T	' -e '^D	=/var/lib/svc	'; } | sha256sum
 set -u
 export LC_ALL=C
