@@ -67,25 +67,54 @@ export function releaseSeconds(commands: ReleaseCommands): number {
 }
 
 /**
+ * What of a command's output the host keeps while it runs: the newest chunk being written and the
+ * one before it, so at most 2 chunks on disk (a command printing gigabytes must not fill the
+ * disk) and at least the last chunk's bytes (the failure shows the last lines, OUTPUT_BYTES).
+ */
+export const RELEASE_OUTPUT_CHUNK = 1024 * 1024;
+/** How long svc waits for the output's reader after the command's process group is gone. */
+const READER_GRACE_TENTHS = 50;
+
+/**
  * sh: `release_run I N LIMIT DIR ENVFILE CMD...` runs one command as the service user (picked by
  * `release_prepare USER`) in its own session, so that a timeout ends it with everything it
- * started: TERM to the process group, then KILL. Its output goes to a root-only file in the stage
- * (never a path the service user controls); the last lines are sent only when it fails, and then
- * the script exits EXIT_RELEASE_FAILED. stdin is /dev/null; the deploy's lock (fd 9) and protocol
- * (fd 3) are not passed on. Needs the apply script's prelude (say, hex, $stage).
+ * started: TERM to the process group, then KILL. Its output goes through a FIFO to `release_keep`,
+ * which keeps its last 1-2 chunks in root-only files in the stage (never a path the service user
+ * controls; bounded however much the command prints); the last lines are sent only when it
+ * fails, and then the script exits EXIT_RELEASE_FAILED. stdin is /dev/null; the deploy's lock
+ * (fd 9) and protocol (fd 3) are not passed on. Needs the apply script's prelude (say, hex,
+ * $stage).
  */
 export const RELEASE_RUN = String.raw`${AS_SERVICE}
 release_prepare() {
   as_service_pick "$1" || { say "FAIL	release commands: $2"; exit 1; }
 }
+# release_keep: stdin (the command's output) into $rc_out.0 and $rc_out.1 by turns, a chunk each,
+# as it comes: the newest bytes are on disk however the writer ends. $rc_out.at names the file
+# being written; $rc_out.done says stdin ended.
+release_keep() {
+  umask 077
+  rk_n=0
+  while :; do
+    echo "$rk_n" > "$rc_out.at"
+    head -c ${RELEASE_OUTPUT_CHUNK} > "$rc_out.$rk_n" || break
+    [ "$(wc -c < "$rc_out.$rk_n")" -ge ${RELEASE_OUTPUT_CHUNK} ] || break
+    rk_n=$((1 - rk_n))
+  done
+  : > "$rc_out.done"
+}
 release_run() {
   rc_i=$1 rc_n=$2 rc_limit=$3 rc_dir=$4 rc_env=$5; shift 5
   say "STEP	release command $rc_i/$rc_n"
-  rc_out="$stage/release.out" rc_timed="$stage/release.timed-out"
-  rm -f -- "$rc_out" "$rc_timed"
+  rc_out="$stage/release.out" rc_timed="$stage/release.timed-out" rc_fifo="$stage/release.fifo"
+  rm -f -- "$rc_out.0" "$rc_out.1" "$rc_out.at" "$rc_out.done" "$rc_timed" "$rc_fifo"
+  mkfifo -m 600 -- "$rc_fifo" || { say "FAIL	release commands: cannot make a FIFO in $stage"; exit 1; }
+  # Each side opens the FIFO in its own background job: neither open waits in this shell.
+  release_keep <"$rc_fifo" >/dev/null 2>&1 3>&- 9>&- &
+  rc_keep=$!
   # setsid execs in the same process (a background job of a non-interactive shell leads no
   # process group): $! is the session's leader, and its process group is the command's.
-  setsid ${asServiceCommand('"$rc_dir"', '"$rc_env"', '"$@"')} </dev/null >"$rc_out" 2>&1 3>&- 9>&- &
+  setsid ${asServiceCommand('"$rc_dir"', '"$rc_env"', '"$@"')} </dev/null >"$rc_fifo" 2>&1 3>&- 9>&- &
   rc_pid=$!
   trap 'kill -TERM "-$rc_pid" 2>/dev/null; exit 130' INT TERM HUP
   (
@@ -102,12 +131,18 @@ release_run() {
     # What it left running in its session ends with it (the group outlives its leader).
     kill -TERM "-$rc_pid" 2>/dev/null || :
   fi
+  # The reader ends when the last writer has; one the command left outside its session is not
+  # waited for past the grace (what was read so far is on disk).
+  rc_t=0
+  while [ ! -e "$rc_out.done" ] && [ "$rc_t" -lt ${READER_GRACE_TENTHS} ]; do sleep 0.1; rc_t=$((rc_t + 1)); done
+  kill "$rc_keep" 2>/dev/null || :; wait "$rc_keep" 2>/dev/null || :
   trap 'exit 130' INT TERM HUP
   if [ -e "$rc_timed" ] || [ "$rc_status" -ne 0 ]; then
-    say "RELEASEFAIL	$rc_i	$rc_how	$(tail -n ${OUTPUT_LINES} -- "$rc_out" | tail -c ${OUTPUT_BYTES} | hex)"
+    rc_at=$(cat -- "$rc_out.at" 2>/dev/null) || rc_at=0
+    say "RELEASEFAIL	$rc_i	$rc_how	$(cat -- "$rc_out.$((1 - rc_at))" "$rc_out.$rc_at" 2>/dev/null | tail -n ${OUTPUT_LINES} | tail -c ${OUTPUT_BYTES} | hex)"
     exit ${EXIT_RELEASE_FAILED}
   fi
-  rm -f -- "$rc_out"
+  rm -f -- "$rc_out.0" "$rc_out.1" "$rc_out.at" "$rc_out.done" "$rc_fifo"
 }`;
 
 /**

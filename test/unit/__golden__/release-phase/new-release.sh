@@ -74,14 +74,32 @@ as_service_pick() {
 release_prepare() {
   as_service_pick "$1" || { say "FAIL	release commands: $2"; exit 1; }
 }
+# release_keep: stdin (the command's output) into $rc_out.0 and $rc_out.1 by turns, a chunk each,
+# as it comes: the newest bytes are on disk however the writer ends. $rc_out.at names the file
+# being written; $rc_out.done says stdin ended.
+release_keep() {
+  umask 077
+  rk_n=0
+  while :; do
+    echo "$rk_n" > "$rc_out.at"
+    head -c 1048576 > "$rc_out.$rk_n" || break
+    [ "$(wc -c < "$rc_out.$rk_n")" -ge 1048576 ] || break
+    rk_n=$((1 - rk_n))
+  done
+  : > "$rc_out.done"
+}
 release_run() {
   rc_i=$1 rc_n=$2 rc_limit=$3 rc_dir=$4 rc_env=$5; shift 5
   say "STEP	release command $rc_i/$rc_n"
-  rc_out="$stage/release.out" rc_timed="$stage/release.timed-out"
-  rm -f -- "$rc_out" "$rc_timed"
+  rc_out="$stage/release.out" rc_timed="$stage/release.timed-out" rc_fifo="$stage/release.fifo"
+  rm -f -- "$rc_out.0" "$rc_out.1" "$rc_out.at" "$rc_out.done" "$rc_timed" "$rc_fifo"
+  mkfifo -m 600 -- "$rc_fifo" || { say "FAIL	release commands: cannot make a FIFO in $stage"; exit 1; }
+  # Each side opens the FIFO in its own background job: neither open waits in this shell.
+  release_keep <"$rc_fifo" >/dev/null 2>&1 3>&- 9>&- &
+  rc_keep=$!
   # setsid execs in the same process (a background job of a non-interactive shell leads no
   # process group): $! is the session's leader, and its process group is the command's.
-  setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "HOME=$sa_home" "USER=$sa_user" "LOGNAME=$sa_user" SHELL=/bin/sh /bin/sh -c "$sa_run" sh "$sa_tool" "$sa_uid" "$sa_gid" "$sa_user" "$rc_dir" "$rc_env" "$@" </dev/null >"$rc_out" 2>&1 3>&- 9>&- &
+  setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "HOME=$sa_home" "USER=$sa_user" "LOGNAME=$sa_user" SHELL=/bin/sh /bin/sh -c "$sa_run" sh "$sa_tool" "$sa_uid" "$sa_gid" "$sa_user" "$rc_dir" "$rc_env" "$@" </dev/null >"$rc_fifo" 2>&1 3>&- 9>&- &
   rc_pid=$!
   trap 'kill -TERM "-$rc_pid" 2>/dev/null; exit 130' INT TERM HUP
   (
@@ -98,12 +116,18 @@ release_run() {
     # What it left running in its session ends with it (the group outlives its leader).
     kill -TERM "-$rc_pid" 2>/dev/null || :
   fi
+  # The reader ends when the last writer has; one the command left outside its session is not
+  # waited for past the grace (what was read so far is on disk).
+  rc_t=0
+  while [ ! -e "$rc_out.done" ] && [ "$rc_t" -lt 50 ]; do sleep 0.1; rc_t=$((rc_t + 1)); done
+  kill "$rc_keep" 2>/dev/null || :; wait "$rc_keep" 2>/dev/null || :
   trap 'exit 130' INT TERM HUP
   if [ -e "$rc_timed" ] || [ "$rc_status" -ne 0 ]; then
-    say "RELEASEFAIL	$rc_i	$rc_how	$(tail -n 20 -- "$rc_out" | tail -c 4096 | hex)"
+    rc_at=$(cat -- "$rc_out.at" 2>/dev/null) || rc_at=0
+    say "RELEASEFAIL	$rc_i	$rc_how	$(cat -- "$rc_out.$((1 - rc_at))" "$rc_out.$rc_at" 2>/dev/null | tail -n 20 | tail -c 4096 | hex)"
     exit 78
   fi
-  rm -f -- "$rc_out"
+  rm -f -- "$rc_out.0" "$rc_out.1" "$rc_out.at" "$rc_out.done" "$rc_fifo"
 }
 [ -d /var/lib/svc ] && [ ! -L /var/lib/svc ] || mkdir -m 0700 -- /var/lib/svc
 chown -h root:root -- /var/lib/svc
