@@ -67,11 +67,12 @@ export function releaseSeconds(commands: ReleaseCommands): number {
 }
 
 /**
- * What of a command's output the host keeps while it runs: the newest chunk being written and the
- * one before it, so at most 2 chunks on disk (a command printing gigabytes must not fill the
- * disk) and at least the last chunk's bytes (the failure shows the last lines, OUTPUT_BYTES).
+ * What of a command's output the host keeps while it runs: the chunk being written, the one
+ * before it and the one before that, each at most RELEASE_OUTPUT_READS reads of 4 KiB (1 MiB), so
+ * at most 3 MiB on disk (a command printing gigabytes must not fill the disk) and at least the
+ * last whole chunk (the failure shows the last lines, OUTPUT_BYTES).
  */
-export const RELEASE_OUTPUT_CHUNK = 1024 * 1024;
+const RELEASE_OUTPUT_READS = 256;
 /** How long svc waits for the output's reader after the command's process group is gone. */
 const READER_GRACE_TENTHS = 50;
 
@@ -79,7 +80,7 @@ const READER_GRACE_TENTHS = 50;
  * sh: `release_run I N LIMIT DIR ENVFILE CMD...` runs one command as the service user (picked by
  * `release_prepare USER`) in its own session, so that a timeout ends it with everything it
  * started: TERM to the process group, then KILL. Its output goes through a FIFO to `release_keep`,
- * which keeps its last 1-2 chunks in root-only files in the stage (never a path the service user
+ * which keeps its last 2-3 chunks in root-only files in the stage (never a path the service user
  * controls; bounded however much the command prints); the last lines are sent only when it
  * fails, and then the script exits EXIT_RELEASE_FAILED. stdin is /dev/null; the deploy's lock
  * (fd 9) and protocol (fd 3) are not passed on. Needs the apply script's prelude (say, hex,
@@ -89,17 +90,14 @@ export const RELEASE_RUN = String.raw`${AS_SERVICE}
 release_prepare() {
   as_service_pick "$1" || { say "FAIL	release commands: $2"; exit 1; }
 }
-# release_keep: stdin (the command's output) into $rc_out.0 and $rc_out.1 by turns, a chunk each,
-# as it comes: the newest bytes are on disk however the writer ends. $rc_out.at names the file
-# being written; $rc_out.done says stdin ended.
+# release_keep: stdin (the command's output) into $rc_out.new, a chunk at a time, then renamed
+# to .cur (the chunk before that to .old). dd writes each read as it comes (no buffer held back):
+# whatever ends the reader, what it read is on disk. $rc_out.done says stdin ended.
 release_keep() {
   umask 077
-  rk_n=0
-  while :; do
-    echo "$rk_n" > "$rc_out.at"
-    head -c ${RELEASE_OUTPUT_CHUNK} > "$rc_out.$rk_n" || break
-    [ "$(wc -c < "$rc_out.$rk_n")" -ge ${RELEASE_OUTPUT_CHUNK} ] || break
-    rk_n=$((1 - rk_n))
+  while dd bs=4096 count=${RELEASE_OUTPUT_READS} of="$rc_out.new" 2>/dev/null && [ -s "$rc_out.new" ]; do
+    mv -f -- "$rc_out.cur" "$rc_out.old" 2>/dev/null || :
+    mv -f -- "$rc_out.new" "$rc_out.cur"
   done
   : > "$rc_out.done"
 }
@@ -107,7 +105,7 @@ release_run() {
   rc_i=$1 rc_n=$2 rc_limit=$3 rc_dir=$4 rc_env=$5; shift 5
   say "STEP	release command $rc_i/$rc_n"
   rc_out="$stage/release.out" rc_timed="$stage/release.timed-out" rc_fifo="$stage/release.fifo"
-  rm -f -- "$rc_out.0" "$rc_out.1" "$rc_out.at" "$rc_out.done" "$rc_timed" "$rc_fifo"
+  rm -f -- "$rc_out.old" "$rc_out.cur" "$rc_out.new" "$rc_out.done" "$rc_timed" "$rc_fifo"
   mkfifo -m 600 -- "$rc_fifo" || { say "FAIL	release commands: cannot make a FIFO in $stage"; exit 1; }
   # Each side opens the FIFO in its own background job: neither open waits in this shell.
   release_keep <"$rc_fifo" >/dev/null 2>&1 3>&- 9>&- &
@@ -138,11 +136,10 @@ release_run() {
   kill "$rc_keep" 2>/dev/null || :; wait "$rc_keep" 2>/dev/null || :
   trap 'exit 130' INT TERM HUP
   if [ -e "$rc_timed" ] || [ "$rc_status" -ne 0 ]; then
-    rc_at=$(cat -- "$rc_out.at" 2>/dev/null) || rc_at=0
-    say "RELEASEFAIL	$rc_i	$rc_how	$(cat -- "$rc_out.$((1 - rc_at))" "$rc_out.$rc_at" 2>/dev/null | tail -n ${OUTPUT_LINES} | tail -c ${OUTPUT_BYTES} | hex)"
+    say "RELEASEFAIL	$rc_i	$rc_how	$(cat -- "$rc_out.old" "$rc_out.cur" "$rc_out.new" 2>/dev/null | tail -n ${OUTPUT_LINES} | tail -c ${OUTPUT_BYTES} | hex)"
     exit ${EXIT_RELEASE_FAILED}
   fi
-  rm -f -- "$rc_out.0" "$rc_out.1" "$rc_out.at" "$rc_out.done" "$rc_fifo"
+  rm -f -- "$rc_out.old" "$rc_out.cur" "$rc_out.new" "$rc_out.done" "$rc_fifo"
 }`;
 
 /**

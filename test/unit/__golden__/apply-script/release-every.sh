@@ -403,17 +403,14 @@ as_service_pick() {
 release_prepare() {
   as_service_pick "$1" || { say "FAIL	release commands: $2"; exit 1; }
 }
-# release_keep: stdin (the command's output) into $rc_out.0 and $rc_out.1 by turns, a chunk each,
-# as it comes: the newest bytes are on disk however the writer ends. $rc_out.at names the file
-# being written; $rc_out.done says stdin ended.
+# release_keep: stdin (the command's output) into $rc_out.new, a chunk at a time, then renamed
+# to .cur (the chunk before that to .old). dd writes each read as it comes (no buffer held back):
+# whatever ends the reader, what it read is on disk. $rc_out.done says stdin ended.
 release_keep() {
   umask 077
-  rk_n=0
-  while :; do
-    echo "$rk_n" > "$rc_out.at"
-    head -c 1048576 > "$rc_out.$rk_n" || break
-    [ "$(wc -c < "$rc_out.$rk_n")" -ge 1048576 ] || break
-    rk_n=$((1 - rk_n))
+  while dd bs=4096 count=256 of="$rc_out.new" 2>/dev/null && [ -s "$rc_out.new" ]; do
+    mv -f -- "$rc_out.cur" "$rc_out.old" 2>/dev/null || :
+    mv -f -- "$rc_out.new" "$rc_out.cur"
   done
   : > "$rc_out.done"
 }
@@ -421,7 +418,7 @@ release_run() {
   rc_i=$1 rc_n=$2 rc_limit=$3 rc_dir=$4 rc_env=$5; shift 5
   say "STEP	release command $rc_i/$rc_n"
   rc_out="$stage/release.out" rc_timed="$stage/release.timed-out" rc_fifo="$stage/release.fifo"
-  rm -f -- "$rc_out.0" "$rc_out.1" "$rc_out.at" "$rc_out.done" "$rc_timed" "$rc_fifo"
+  rm -f -- "$rc_out.old" "$rc_out.cur" "$rc_out.new" "$rc_out.done" "$rc_timed" "$rc_fifo"
   mkfifo -m 600 -- "$rc_fifo" || { say "FAIL	release commands: cannot make a FIFO in $stage"; exit 1; }
   # Each side opens the FIFO in its own background job: neither open waits in this shell.
   release_keep <"$rc_fifo" >/dev/null 2>&1 3>&- 9>&- &
@@ -452,11 +449,10 @@ release_run() {
   kill "$rc_keep" 2>/dev/null || :; wait "$rc_keep" 2>/dev/null || :
   trap 'exit 130' INT TERM HUP
   if [ -e "$rc_timed" ] || [ "$rc_status" -ne 0 ]; then
-    rc_at=$(cat -- "$rc_out.at" 2>/dev/null) || rc_at=0
-    say "RELEASEFAIL	$rc_i	$rc_how	$(cat -- "$rc_out.$((1 - rc_at))" "$rc_out.$rc_at" 2>/dev/null | tail -n 20 | tail -c 4096 | hex)"
+    say "RELEASEFAIL	$rc_i	$rc_how	$(cat -- "$rc_out.old" "$rc_out.cur" "$rc_out.new" 2>/dev/null | tail -n 20 | tail -c 4096 | hex)"
     exit 78
   fi
-  rm -f -- "$rc_out.0" "$rc_out.1" "$rc_out.at" "$rc_out.done" "$rc_fifo"
+  rm -f -- "$rc_out.old" "$rc_out.cur" "$rc_out.new" "$rc_out.done" "$rc_fifo"
 }
 [ -d /var/lib/svc ] && [ ! -L /var/lib/svc ] || mkdir -m 0700 -- /var/lib/svc
 chown -h root:root -- /var/lib/svc
