@@ -104,9 +104,11 @@ export async function preflight(project) {
     const viaFloor = (await ssh(sbx2, listing)).split('\n');
     const onlySvc = viaSvc.filter((line) => !viaFloor.includes(line));
     const onlyFloor = viaFloor.filter((line) => !viaSvc.includes(line));
-    // svc's own bookkeeping, which the floor has no reason to write.
+    // svc's own bookkeeping, which the floor has no reason to write (the history record is one append).
     const expected = (line) =>
-      /\/var\/lib\/svc\/(locks|[^/ ]+\/(installed\.json|installed\.list|releases))/.test(line);
+      /\/var\/lib\/svc\/(locks|[^/ ]+\/(installed\.json|installed\.list|releases|history))/.test(
+        line,
+      );
     const layout = {
       identical: onlySvc.every(expected) && onlyFloor.length === 0,
       onlySvc,

@@ -23,6 +23,7 @@ interface UpFlags extends StateFlags {
   light?: boolean;
   user?: 'root' | 'deploy';
   net?: string;
+  ebpf?: boolean;
 }
 
 /** --state-dir, else SVC_SANDBOX_DIR, else the XDG state directory. */
@@ -72,6 +73,8 @@ async function runUp(countText: string | undefined, flags: UpFlags): Promise<voi
   const count = countText === undefined ? 1 : parseHostCount(countText);
   if (flags.systemd && flags.light) throw new SvcError('--systemd and --light: choose one');
   const choice = chooseSandboxKind(flags, flags.systemd || flags.light ? undefined : projectHere());
+  if (flags.ebpf && choice.kind !== 'light')
+    throw new SvcError('--ebpf: light hosts only (add --light)');
   const running = choice.note ? listSandbox(stateDirOf(flags)).hosts : [];
   if (running.some((host) => host.kind !== choice.kind)) {
     // svc as the user ran it (bin/svc in a checkout), so the fix can be pasted.
@@ -86,6 +89,7 @@ async function runUp(countText: string | undefined, flags: UpFlags): Promise<voi
     kind: choice.kind,
     net: netOf(flags),
     user: flags.user,
+    ebpf: flags.ebpf,
   });
   const paint = palette(colorEnabled(process.stdout));
   const listing = listSandbox(result.stateDir);
@@ -169,6 +173,10 @@ export function sandboxCommand(): Command {
       'hosts boot real systemd as PID 1 (systemd-nspawn); the default when ./svc.yaml says init: systemd',
     )
     .option('--light', 'light hosts: sshd and monit, no systemd (the default otherwise)')
+    .option(
+      '--ebpf',
+      "light hosts whose root may load eBPF tracing programs (svc trace's bpftrace); it can then read kernel memory",
+    )
     .addOption(
       new Option(
         '--user <user>',

@@ -9,6 +9,7 @@ import { EXIT, SvcError } from '../core/errors.js';
 import { resolveTarget } from '../core/targets.js';
 import {
   silentLine,
+  slotNotes,
   SORT_KEY_OF,
   SORT_KEYS,
   sortRows,
@@ -115,7 +116,10 @@ export function topCommand(): Command {
           await top.refresh(600_000);
           const silent = top.silent(Date.now(), Number.MAX_SAFE_INTEGER);
           if (flags.json) process.stdout.write(`${jsonDocument(top, sort, silent)}\n`);
-          else process.stdout.write(`${topTable(top.rows(), sort).join('\n')}\n`);
+          else {
+            const rows = top.rows();
+            process.stdout.write(`${[...topTable(rows, sort), ...slotNotes(rows)].join('\n')}\n`);
+          }
           for (const s of silent) process.stderr.write(`svc: error: ${s.host}: ${s.reason}\n`);
           process.exitCode = silent.length > 0 ? EXIT.error : EXIT.ok;
           return;
@@ -148,7 +152,8 @@ export function topCommand(): Command {
             return;
           }
           const head = `svc top ${visible(target)}: every ${interval / 1000}s, sorted by ${sort} (c cpu, m mem, r restarts, h host; q quits)  ${new Date(now).toISOString().slice(11, 19)} UTC`;
-          const lines = [head, '', ...topTable(top.rows(), sort)];
+          const rows = top.rows();
+          const lines = [head, '', ...topTable(rows, sort), ...slotNotes(rows)];
           const bottom = silentLine(silent, now);
           if (screen) screen.draw(lines, bottom);
           else process.stdout.write(`${[...lines, ...(bottom ? [bottom] : []), ''].join('\n')}\n`);

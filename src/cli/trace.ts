@@ -1,5 +1,5 @@
 // `svc trace TARGET [--seconds N] [--host H]`: what the service's processes are doing, from a
-// tracer attached for N seconds on each host (core/trace-script.ts: strace today). svc holds
+// tracer attached for N seconds on each host (core/trace-script.ts: bpftrace, else strace). svc holds
 // the command's stdin open while it runs: Ctrl-C, svc killed or the connection lost end it, and
 // the host then detaches the tracer (the script's watcher); N seconds bound it regardless.
 import { resolve } from 'node:path';
@@ -9,6 +9,7 @@ import { EXIT, SvcError } from '../core/errors.js';
 import { resolveTarget, type HostSpec } from '../core/targets.js';
 import { parseTraceOutput, traceText, type TraceReport } from '../core/trace-report.js';
 import { traceScript } from '../core/trace-script.js';
+import { visible } from '../core/visible.js';
 import { readManifestFile } from '../project/read.js';
 import { mapLimit } from '../remote/plan-hosts.js';
 import { sshOptions, targetContext, type ConnectFlags } from '../remote/run-context.js';
@@ -75,12 +76,16 @@ export function traceCommand(): Command {
               holdStdin: true,
               signal: controller.signal,
               timeoutMs: (seconds + 60) * 1000,
-              // Said before the tracer attaches: the script names it first.
+              // Said before the tracer attaches: the script names it first. Only strace stops
+              // the process on every call; bpftrace counts in the kernel.
               onLine: (line) => {
-                if (line.startsWith('W\t'))
-                  process.stderr.write(
-                    `svc: ${host.name}: tracing ${manifest.name} for ${seconds} s with ${line.slice(2)}, which slows the traced processes while attached\n`,
-                  );
+                if (!line.startsWith('W\t')) return;
+                const tool = line.split('\t')[1];
+                process.stderr.write(
+                  tool === 'strace'
+                    ? `svc: ${host.name}: tracing ${manifest.name} for ${seconds} s with strace, which slows the traced processes while attached\n`
+                    : `svc: ${host.name}: tracing ${manifest.name} for ${seconds} s with ${visible(tool ?? '')}\n`,
+                );
               },
             });
             const output = result.stdout.toString('utf8');

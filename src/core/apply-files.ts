@@ -115,11 +115,15 @@ export function dirCreate(path: string, mode: number, owner: string, group: stri
 
 /**
  * Each run of directories to make with the same mode and owner becomes three commands (fewer
- * processes on the host, same order): the missing parents (as install -d would make them), then
+ * processes on the host, same order): the missing parents (as install -d would make them; none
+ * for a parent `isDirectory` says is a real directory already), then
  * `mkdir -m MODE` of the directories themselves, which fails on anything already there (a link
  * included) so root never chmods or chowns through one, then `chown -h`.
  */
-export function emitDirCreates(lines: string[]): void {
+export function emitDirCreates(
+  lines: string[],
+  isDirectory: (path: string) => boolean = () => false,
+): void {
   type Dir = { path: string; mode: number; owner: string; group: string };
   const parse = (line: string | undefined): Dir | undefined =>
     line?.startsWith(DIR_MARK) ? (JSON.parse(line.slice(DIR_MARK.length)) as Dir) : undefined;
@@ -138,16 +142,17 @@ export function emitDirCreates(lines: string[]): void {
       next = parse(lines[index + run.length]);
     }
     const paths = run.map((dir) => dir.path);
+    // A parent the facts showed as a real directory (and the stale check found unchanged) needs
+    // no `mkdir -p`: a process fewer per run.
     const parents = [
       ...new Set(paths.map((path) => path.slice(0, path.lastIndexOf('/')) || '/')),
-    ].filter((parent) => !paths.includes(parent));
-    lines.splice(
-      index,
-      run.length,
-      shellCommand(['mkdir', '-p', '--', ...parents]),
+    ].filter((parent) => !paths.includes(parent) && !isDirectory(parent));
+    const commands = [
+      ...(parents.length > 0 ? [shellCommand(['mkdir', '-p', '--', ...parents])] : []),
       shellCommand(['mkdir', '-m', octal(first.mode), '--', ...paths]),
       shellCommand(['chown', '-h', `${first.owner}:${first.group}`, '--', ...paths]),
-    );
-    index += 2;
+    ];
+    lines.splice(index, run.length, ...commands);
+    index += commands.length - 1;
   }
 }

@@ -383,11 +383,22 @@ monit_gone() { monit_has "$1" no 600; }
 # monit_checked NAME: monit has checked the service since it started (15 s at most). A check monit
 # just loaded was looked at in the cycle its reload began, before the deploy started the process:
 # until its next cycle it says "Does not exist". Another reload makes that cycle now.
+# The state is the first line that begins "  status", read by the shell itself (a monit process
+# per try, no sed or head): these tries run while other hosts' services start on the same CPUs.
+nl='
+'
 monit_checked() {
   monit reload || return 1
   tries=0
   while :; do
-    state=$(monit status "$1" 2>/dev/null | sed -n 's/^  status *//p' | head -n 1)
+    state=$(monit status "$1" 2>/dev/null) || state=
+    case $nl$state in
+      *"$nl  status"*)
+        state=${expand('state#*"$nl  status"')}
+        state=${expand('state%%"$nl"*')}
+        state=${expand('state#"${state%%[! ]*}"')} ;;
+      *) state= ;;
+    esac
     case $state in ''|'Does not exist'|Initializing*) ;; *) return 0 ;; esac
     tries=$((tries + 1)); [ "$tries" -le 150 ] || return 1; sleep 0.1
   done
@@ -702,13 +713,14 @@ function activation(input: ApplyInput): Activation {
     // Stryker disable next-line ConditionalExpression: a monit change is always a reload (plan.ts)
     (change) => change.kind === 'monit' && change.action === 'reload',
   );
+  const monitReload: string[] = [];
   if (monitChanged) {
     // cutover: switch without a switch (only the check changed): the slots' checks.
     const checks =
       serviceOp?.kind === 'service' && serviceOp.cutover !== undefined
         ? serviceOp.cutover.slots.map((slot) => slotCheck(manifest.name, slot))
         : [manifest.name];
-    start.push(
+    monitReload.push(
       'monit reload',
       ...checks.map(
         (check) =>
@@ -717,8 +729,14 @@ function activation(input: ApplyInput): Activation {
       `say "STEP	monit reloaded"`,
     );
   }
-  start.push(...registerUnit(manifest, changed));
+  const reloadAndRegister = [...monitReload, ...registerUnit(manifest, changed)];
   const service = plan.changes.find((change) => change.kind === 'service');
+  // Under init: monit, start or restart is decided before monit reloads: a check monit has just
+  // loaded is started by monit itself at once, and what it starts is the new release (its files
+  // are in place). Decided after the reload, that fresh process would look like the old one: a
+  // restart, waiting for monit's start to finish, would stop it and start the same release again.
+  const decideFirst = service !== undefined && manifest.init === 'monit';
+  if (!decideFirst) start.push(...reloadAndRegister);
   const nginx = plan.changes.find((change) => change.kind === 'nginx');
   const front = frontCheck(input, health);
   const reloadNginx = [
@@ -738,7 +756,7 @@ function activation(input: ApplyInput): Activation {
     const control = (action: 'start' | 'restart') =>
       `${shellCommand(startCommand(manifest, action))} </dev/null 3>&- 9>&- || true`;
     const firstWait = Math.ceil(input.healthTimeoutSeconds / 2);
-    start.push(
+    const decide = [
       // Start or restart is decided here, from the process as found now, not from the plan: a
       // supervisor may have started or lost it since (its running state is not in the digest).
       // For a start any live process will do (monit may have started it on its own already).
@@ -747,7 +765,12 @@ function activation(input: ApplyInput): Activation {
       ...(servicePid !== pidfile ? [`read_pid ${servicePid}; old_pid=$pid`] : []),
       `service_control() { if [ "$action" = restart ]; then ${control('restart')}; else ${control('start')}; fi; }`,
       ...resetStartLimit(manifest),
+      // Before monit's own start too (decideFirst): a process of this release that dies is a
+      // death of this start, seen at once, not a pid the gate takes for the one it replaces.
       gateBegin(manifest, 'always'),
+    ];
+    start.push(
+      ...(decideFirst ? [waitLauncher(manifest.name), ...decide, ...reloadAndRegister] : decide),
       // In the background: the gate watches the new process while the command runs (monit's
       // launcher confirms a start only 2 s later; a death is seen within a poll of it).
       'service_control & control_pid=$!',
@@ -935,6 +958,17 @@ function resetStartLimit(manifest: Manifest): string[] {
     : [];
 }
 
+/**
+ * Under init: monit, before start or restart is decided: the launcher's action in progress (a
+ * start monit began before this deploy's files were in place, with the previous release and
+ * environment) is waited for, so its process is seen, alive (a restart) or gone (a start). A
+ * launcher run that begins after this wait reads the new files. The lock is the launcher's own
+ * (`PIDFILE.lock`, launcher.sh.ejs), under root's /run, held only for the wait.
+ */
+function waitLauncher(name: string): string {
+  return `(exec 7<>${q(`${hostLayout(name).pidfile}.lock`)} && flock -w 60 7) 2>/dev/null || :`;
+}
+
 /** Where `current` pointed before this deploy, if anywhere. */
 function previousRelease(input: ApplyInput): string | undefined {
   return input.facts.paths.get(hostLayout(input.manifest.name).current)?.target;
@@ -991,7 +1025,12 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
       prunes.push(pruneRelease(input.manifest.name, change.target));
     else body.push(...changeCommands(change, ctx, index));
   });
-  emitDirCreates(body);
+  // The D records name real directories (the facts digest covers them: unchanged at the stale
+  // check); the P records, a requested path that is a directory.
+  emitDirCreates(
+    body,
+    (dir) => input.facts.dirs.has(dir) || input.facts.paths.get(dir)?.type === 'dir',
+  );
   const service = activation(input);
   const releaseId = newCurrent(input);
   const script = [

@@ -7,13 +7,8 @@ import { hostLayout, servicePidFile } from './layout.js';
 import type { Manifest } from './manifest.js';
 import { shellCommand, shellQuote as q } from './quote.js';
 import { isSwitch, slotsOf } from './cutover.js';
-import {
-  caseLiveSlot,
-  readLiveSlotPort,
-  slotCheck,
-  slotControl,
-  slotProcessPidfile,
-} from './cutover-slots.js';
+import { caseLiveSlot, slotControl } from './cutover-slots.js';
+import { liveSlotNow, serviceProcessFunctions } from './service-process.js';
 import {
   lastDeploy,
   parseHistoryLine,
@@ -27,12 +22,6 @@ const HELPERS = String.raw`set -eu
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 hex() { od -An -v -tx1 | tr -d ' \n'; }
 field() { printf '%s\t%s\n' "$1" "$(printf %s "$2" | hex)"; }
-main_pid() {
-  if [ "$init" = systemd ] && [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ]; then
-    pid=$(systemctl show -p MainPID --value "$name" 2>/dev/null | tr -cd 0-9); [ "$pid" != 0 ] || pid=
-  else pid=$(head -c 32 "$pidfile" 2>/dev/null | tr -cd 0-9); fi
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then printf %s "$pid"; fi
-}
 http_code() {
   if command -v curl >/dev/null 2>&1; then curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$1" || true
   elif command -v wget >/dev/null 2>&1; then wget -q -S -O /dev/null -T 3 "$1" 2>&1 | awk '/HTTP\//{c=$2} END{print c}'
@@ -48,29 +37,12 @@ export function lifecyclePreamble(manifest: Manifest): string {
     `init=${q(manifest.init ?? 'none')}`,
     // The service's own pid (under OpenRC not the pidfile, which is its supervisor's).
     `pidfile=${q(servicePidFile(manifest.name, manifest.init))}`,
-    // cutover: switch: the live slot, from the upstream file nginx reads: its instance ($name,
-    // NAME@PORT under systemd), its process's pidfile and its monit check (cutover-slots.ts).
-    ...(isSwitch(manifest) ? [liveSlotPreamble(manifest)] : []),
     `current=${q(layout.current)}`,
-  ].join('\n');
-}
-
-/** Shell: the live slot's instance, pidfile and monit check into $name, $pidfile and $check. */
-function liveSlotPreamble(manifest: Manifest): string {
-  const name = manifest.name;
-  return [
-    readLiveSlotPort(name),
-    caseLiveSlot(
-      slotsOf(manifest),
-      'slot_port',
-      (slot) =>
-        [
-          `name=${q(manifest.init === 'systemd' ? `${name}@${slot.port}` : name)}`,
-          `pidfile=${q(slotProcessPidfile(manifest, slot))}`,
-          `check=${q(slotCheck(name, slot))}`,
-        ].join(' '),
-      ':',
-    ),
+    // Where its process is (main_pid, service_pid); under cutover: switch the live slot's,
+    // from the upstream file nginx reads: its instance ($name, NAME@PORT under systemd), its
+    // process's pidfile and its monit check ($check) (service-process.ts).
+    serviceProcessFunctions(manifest),
+    ...(isSwitch(manifest) ? [liveSlotNow(manifest)] : []),
   ].join('\n');
 }
 

@@ -30,6 +30,13 @@ export interface TopSample {
   deployedAt?: number;
   /** The host's clock at the sample, epoch seconds. */
   hostNow: number;
+  /**
+   * cutover: switch: the live slot (the pid, tree and state are its), and the other slot when its
+   * process runs too (kept warm, or draining after a switch). undefined without switch, and when
+   * no deploy has switched yet.
+   */
+  slot?: SlotName;
+  idleSlot?: { slot: SlotName; pid: number };
   /** The init system's word (systemd: "active/running"); undefined when it has none to say. */
   initState?: string;
   monit?: string;
@@ -37,6 +44,8 @@ export interface TopSample {
   /** The health URL's status (0: no answer) and how long the answer took; undefined for a worker. */
   health?: { status: number; ms?: number };
 }
+
+export type SlotName = 'a' | 'b';
 
 const MAX_PROCESSES = 4096;
 const NUMBER = /^\d{1,18}$/;
@@ -70,6 +79,11 @@ export function parseTopOutput(output: string, host: string): TopSample {
     const text = decodeHex(value);
     return text === '' ? undefined : text;
   };
+  const slotOf = (line: string, value: string | undefined): SlotName | undefined => {
+    if (value === '-') return undefined;
+    if (value !== 'a' && value !== 'b') throw bad(line, 'not a slot');
+    return value;
+  };
   const processOf = (line: string, fields: string[]): TopProcess => {
     if (fields.length !== 6) throw bad(line, 'fields');
     return {
@@ -83,7 +97,9 @@ export function parseTopOutput(output: string, host: string): TopSample {
   if (lines[0] !== `B ${TOP_FORMAT}`) throw bad(lines[0] ?? '', 'not the start of a top sample');
   if (lines.at(-1) !== 'E') throw bad(lines.at(-1) ?? '', 'truncated: no end marker');
   const seen = new Set<string>();
-  const order = ['K', 'T0', 'T', 'S', 'D', 'F', 'I', 'M', 'R', 'H'];
+  const order = ['K', 'T0', 'T', 'S', 'D', 'F', 'L', 'I', 'M', 'R', 'H'];
+  /** Records a sample may leave out: the first reading (a later refresh), the slots (no switch). */
+  const optional = ['T0', 'L'];
   const sample: Partial<TopSample> & { processes: TopProcess[] } = { processes: [] };
   const firstProcesses: TopProcess[] = [];
   let firstUptime: number | undefined;
@@ -105,7 +121,7 @@ export function parseTopOutput(output: string, host: string): TopSample {
     if (seen.has(tag) || index <= last) throw bad(line, 'out of place');
     seen.add(tag);
     last = index;
-    const arity = { K: 3, T0: 2, T: 2, S: 2, D: 3, F: 4, I: 2, M: 2, R: 2, H: 3 }[tag]!;
+    const arity = { K: 3, T0: 2, T: 2, S: 2, D: 3, F: 4, L: 4, I: 2, M: 2, R: 2, H: 3 }[tag]!;
     if (fields.length !== arity) throw bad(line, 'fields');
     const [, a, b, c] = fields;
     switch (tag) {
@@ -132,6 +148,18 @@ export function parseTopOutput(output: string, host: string): TopSample {
         sample.deployedAt = number(line, b, true);
         sample.hostNow = number(line, c)!;
         break;
+      case 'L': {
+        const slot = slotOf(line, a);
+        const idle = slotOf(line, b);
+        const idlePid = number(line, c, true);
+        if (slot === undefined ? idle !== undefined : idle === undefined || idle === slot)
+          throw bad(line, 'not two slots');
+        if (idlePid !== undefined && idle === undefined) throw bad(line, 'a pid without a slot');
+        if (slot !== undefined) sample.slot = slot;
+        if (idle !== undefined && idlePid !== undefined)
+          sample.idleSlot = { slot: idle, pid: idlePid };
+        break;
+      }
       case 'I':
         sample.initState = hex(line, a);
         break;
@@ -150,7 +178,8 @@ export function parseTopOutput(output: string, host: string): TopSample {
     }
   }
   for (const tag of order)
-    if (tag !== 'T0' && !seen.has(tag)) throw new Error(`${host}: top output lacks ${tag}`);
+    if (!optional.includes(tag) && !seen.has(tag))
+      throw new Error(`${host}: top output lacks ${tag}`);
   if (sample.pid === undefined && sample.processes.length > 0)
     throw new Error(`${host}: top output has processes without a pid`);
   if (
@@ -187,6 +216,10 @@ export interface TopRow {
   release?: string;
   deployedAt?: string;
   deployedAgoSeconds?: number;
+  /** cutover: switch: the live slot, and the other slot's process when it runs too. */
+  slot?: SlotName;
+  idleSlot?: SlotName;
+  idleSlotPid?: number;
 }
 
 /**
@@ -237,6 +270,11 @@ export function topRow(host: string, sample: TopSample, previous?: TopSample): T
     ...(sample.deployedAt !== undefined && {
       deployedAt: new Date(sample.deployedAt * 1000).toISOString(),
       deployedAgoSeconds: Math.max(0, sample.hostNow - sample.deployedAt),
+    }),
+    ...(sample.slot !== undefined && { slot: sample.slot }),
+    ...(sample.idleSlot !== undefined && {
+      idleSlot: sample.idleSlot.slot,
+      idleSlotPid: sample.idleSlot.pid,
     }),
   };
 }

@@ -134,3 +134,17 @@ export function topTable(rows: readonly TopRow[], key: SortKey): string[] {
       .trimEnd(),
   );
 }
+
+/**
+ * cutover: switch: one line per host whose other slot's process runs too (kept warm for a quick
+ * switch back, or still draining what it served before the switch), under the table.
+ */
+export function slotNotes(rows: readonly TopRow[]): string[] {
+  return sortRows(rows, 'host').flatMap((row) =>
+    row.slot !== undefined && row.idleSlot !== undefined && row.idleSlotPid !== undefined
+      ? [
+          `${visible(row.host)}: slot ${row.slot} is live; slot ${row.idleSlot} runs too (pid ${row.idleSlotPid}: kept warm, or draining)`,
+        ]
+      : [],
+  );
+}

@@ -1,6 +1,8 @@
-// `svc trace`'s report of one host: the strict parser of trace-script.ts's output (strace's
-// summary table, the descriptors the calls touched and those open at the end), what the process
+// `svc trace`'s report of one host: the strict parser of trace-script.ts's output (the tracer's
+// counts: strace's summary table or bpftrace's maps, core/trace-bpftrace.ts; the tools passed
+// over and why; the descriptors the calls touched and those open at the end), what the process
 // waited on, and the text shown. Pure.
+import { parseBpftraceMaps } from './trace-bpftrace.js';
 import { TRACE_FORMAT } from './trace-script.js';
 import { visible } from './visible.js';
 
@@ -13,12 +15,19 @@ export interface SyscallRow {
   usecsPerCall: number;
 }
 
+/** The tracers the trace script can run, in the order it tries them. */
+export const TRACERS = ['bpftrace', 'sysdig', 'strace'] as const;
+
 export interface TraceReport {
-  tool: string;
+  tool: 'bpftrace' | 'strace';
+  /** The host's machine (uname -m): bpftrace's calls are numbers, named for it. */
+  arch: string;
+  /** Tools tried before this one, and why each was passed over. */
+  skipped: { tool: string; reason: string }[];
   pids: number[];
   syscalls: SyscallRow[];
   total?: { calls: number; errors: number; seconds: number };
-  /** Descriptors named by the calls (-y): path, socket, pipe; most used first. */
+  /** Descriptors named by the calls (strace -yy only): path, socket, pipe; most used first. */
   touched: { what: string; calls: number }[];
   /** Descriptors open when the trace ended, by path or kind. */
   open: { what: string; count: number }[];
@@ -69,15 +78,19 @@ export function parseTraceOutput(output: string, host: string): TraceReport {
   if (lines[0] !== `B ${TRACE_FORMAT}`) throw bad(lines[0] ?? '', 'not the start of a trace');
   if (lines.at(-1) !== 'E') throw bad(lines.at(-1) ?? '', 'truncated: no end marker');
   const report: TraceReport = {
-    tool: '',
+    tool: 'strace',
+    arch: '',
+    skipped: [],
     pids: [],
     syscalls: [],
     touched: [],
     open: [],
     waiting: [],
   };
-  const order = ['W', 'P', 'Y', 'T', 'O', 'X'];
+  const order = ['S', 'W', 'P', 'Y', 'T', 'O', 'X'];
   let last = -1;
+  let tool: string | undefined;
+  const counted: string[] = [];
   for (const line of lines.slice(1, -1)) {
     const fields = line.split('\t');
     const tag = fields[0]!;
@@ -95,16 +108,25 @@ export function parseTraceOutput(output: string, host: string): TraceReport {
       if (value === undefined || !/^\d{1,15}$/.test(value)) throw bad(line, 'not a number');
       return Number(value);
     };
-    const arity = { W: 2, P: 2, Y: 2, T: 3, O: 3, X: 2 }[tag]!;
+    const arity = { S: 3, W: 3, P: 2, Y: 2, T: 3, O: 3, X: 2 }[tag]!;
     if (fields.length !== arity) throw bad(line, 'fields');
-    if (tag === 'W') report.tool = fields[1]!;
-    else if (tag === 'P') report.pids.push(count(fields[1]));
+    if (tag === 'S') {
+      if (!(TRACERS as readonly string[]).includes(fields[1]!)) throw bad(line, 'unknown tracer');
+      report.skipped.push({ tool: fields[1]!, reason: hex(fields[2]) });
+    } else if (tag === 'W') {
+      if (fields[1] !== 'bpftrace' && fields[1] !== 'strace') throw bad(line, 'unknown tracer');
+      if (!/^[a-z0-9_]{1,32}$/.test(fields[2]!)) throw bad(line, 'not a machine name');
+      tool = report.tool = fields[1];
+      report.arch = fields[2]!;
+    } else if (tag === 'P') report.pids.push(count(fields[1]));
     else if (tag === 'T') report.touched.push({ calls: count(fields[1]), what: hex(fields[2]) });
     else if (tag === 'O') report.open.push({ count: count(fields[1]), what: hex(fields[2]) });
     else if (tag === 'X') {
       const said = hex(fields[1]).trim();
       if (said !== '') report.tracerSaid = said;
-    } else {
+    } else if (tool === undefined) throw bad(line, 'before the tracer is named');
+    else if (tool === 'bpftrace') counted.push(hex(fields[1]));
+    else {
       const text = hex(fields[1]);
       const match = SUMMARY.exec(text);
       if (!match) continue; // the header and the dashed rules
@@ -120,9 +142,16 @@ export function parseTraceOutput(output: string, host: string): TraceReport {
       else report.syscalls.push(row);
     }
   }
-  if (report.tool === '') throw new Error(`${host}: trace output names no tracer`);
+  if (tool === undefined) throw new Error(`${host}: trace output names no tracer`);
+  if (tool === 'bpftrace') {
+    try {
+      Object.assign(report, parseBpftraceMaps(counted, report.arch));
+    } catch (error) {
+      throw new Error(`${host}: unexpected trace output (${(error as Error).message})`);
+    }
+  }
   report.syscalls.sort((a, b) => b.seconds - a.seconds || b.calls - a.calls);
-  // Shares of strace's own total (its "% time" column), else of the rows read.
+  // Shares of the tracer's own total (strace's "% time" column), else of the rows read.
   const totalSeconds =
     report.total?.seconds ?? report.syscalls.reduce((sum, row) => sum + row.seconds, 0);
   report.waiting =
@@ -141,6 +170,10 @@ export function parseTraceOutput(output: string, host: string): TraceReport {
 /** The report as text: the syscall table, then waiting, touched and open descriptors. */
 export function traceText(host: string, report: TraceReport): string[] {
   const lines = [`${visible(host)}: ${report.tool}, pids ${report.pids.join(' ')}`];
+  if (report.skipped.length > 0)
+    lines.push(
+      `  not used: ${report.skipped.map((s) => `${s.tool} (${visible(s.reason)})`).join('; ')}`,
+    );
   if (report.syscalls.length === 0) {
     lines.push(
       `  no system calls seen${report.tracerSaid ? `: ${visible(report.tracerSaid)}` : ''}`,

@@ -1,16 +1,19 @@
-// `svc trace`'s remote script: attach strace to the service's process tree for N seconds and send
-// back what it saw, aggregated on the host (the syscall summary, the descriptors the calls
-// touched, counted; the descriptors open at the end). The tracer never outlives svc's interest:
-// it is bounded by N seconds on the host's own clock, and a watcher on stdin (which svc holds
-// open) interrupts it when stdin ends: Ctrl-C, svc killed, the connection lost. strace detaches
-// from every process on SIGTERM (not SIGINT, which sh's background jobs ignore); and a tracer
-// that dies any other way has its tracees detached by the kernel.
+// `svc trace`'s remote script: attach a tracer to the service's process tree for N seconds and
+// send back what it saw, aggregated on the host (the syscall counts, the descriptors the calls
+// touched, counted; the descriptors open at the end). The tracer is chosen and started by
+// core/trace-tools.ts (bpftrace, else strace). It never outlives svc's interest: it is bounded
+// by N seconds on the host's own clock, and a watcher on stdin (which svc holds open) interrupts
+// it when stdin ends: Ctrl-C, svc killed, the connection lost. strace detaches from every process
+// on SIGTERM (not SIGINT, which sh's background jobs ignore), bpftrace prints its maps and exits
+// on it; a strace that dies any other way has its tracees detached by the kernel, and a bpftrace
+// its probes removed (they belong to its open descriptors).
 import { lifecyclePreamble } from './lifecycle.js';
 import type { Manifest } from './manifest.js';
 import { shellQuote as q } from './quote.js';
 import { TREE } from './top-script.js';
+import { CHOOSE_TOOL, startTracer } from './trace-tools.js';
 
-export const TRACE_FORMAT = 'svc-trace 1';
+export const TRACE_FORMAT = 'svc-trace 2';
 export const TRACE_EXIT = { notRunning: 3, noTracer: 4 } as const;
 /** At most this many different descriptors are counted; the rest add to one "(others)" line. */
 const MAX_TOUCHED = 2000;
@@ -24,9 +27,9 @@ const MAX_TOUCHED = 2000;
  * text from the trace leaves hex-encoded: paths and addresses are the service's to choose.
  */
 const AGGREGATE = String.raw`aggregate() {
-  awk -v max=${MAX_TOUCHED} '
+  awk -v max=${MAX_TOUCHED} -v tool="$tool" '
     function hex(s,   i, out) { out = ""; for (i = 1; i <= length(s); i++) out = out sprintf("%02x", ord[substr(s, i, 1)]); return out }
-    BEGIN { for (i = 0; i < 256; i++) ord[sprintf("%c", i)] = i; summary = 0 }
+    BEGIN { for (i = 0; i < 256; i++) ord[sprintf("%c", i)] = i; summary = (tool == "bpftrace") }
     /^% time/ { summary = 1 }
     summary { print "Y\t" hex($0); next }
     { if (match($0, /\([0-9]+<([^>]|->)*>/)) { k = substr($0, RSTART + 1, RLENGTH - 2); sub(/^[0-9]+</, "", k)
@@ -49,38 +52,42 @@ export function traceScript(manifest: Manifest, seconds: number): string {
     AGGREGATE,
     'pid=$(main_pid)',
     `[ -n "$pid" ] || { echo ${q(`${manifest.name} is not running`)} >&2; exit ${TRACE_EXIT.notRunning}; }`,
-    `command -v strace >/dev/null 2>&1 || { echo "no tracer: install strace (apt-get install strace)" >&2; exit ${TRACE_EXIT.noTracer}; }`,
+    CHOOSE_TOOL,
+    startTracer(seconds),
     `echo 'B ${TRACE_FORMAT}'`,
-    `printf 'W\\tstrace\\n'`,
+    'choose_tool',
+    `[ -n "$tool" ] || { no_tracer >&2; exit ${TRACE_EXIT.noTracer}; }`,
+    `printf 'W\\t%s\\t%s\\n' "$tool" "$(uname -m | tr -cd 'a-z0-9_')"`,
     'pids=$(tree "$pid" P | cut -f 2)',
     `[ -n "$pids" ] || { echo ${q(`${manifest.name} is not running`)} >&2; exit ${TRACE_EXIT.notRunning}; }`,
     `printf 'P\\t%s\\n' $pids`,
     'tmp=$(mktemp -d)',
-    // Root's own directory (0700): strace writes its lines into a FIFO there, read by aggregate.
+    // Root's own directory (0700): the tracer writes its lines into a FIFO there, read by aggregate.
     'mkfifo "$tmp/lines"',
     'aggregate < "$tmp/lines" > "$tmp/report" &',
     'agg_pid=$!',
-    'set --; for p in $pids; do set -- "$@" -p "$p"; done',
     'exec 3<&0 </dev/null',
-    'strace -f -C -w -yy -qq -o "$tmp/lines" "$@" 3<&- 2>"$tmp/err" &',
-    'st_pid=$!',
+    'start_tracer 3<&-',
     // The watcher reads with sh's own read (no cat of its own): killed below, nothing of it stays
     // behind to signal a pid that may have been reused by then.
-    `sh -c 'while IFS= read -r _; do :; done; kill -TERM "$1" 2>/dev/null' sh "$st_pid" <&3 >/dev/null 2>&1 3<&- &`,
+    `sh -c 'while IFS= read -r _; do :; done; kill -TERM "$1" 2>/dev/null' sh "$tr_pid" <&3 >/dev/null 2>&1 3<&- &`,
     'watch_pid=$!',
     'exec 3<&-',
-    `sh -c 'sleep "$2"; kill -TERM "$1" 2>/dev/null' sh "$st_pid" ${seconds} >/dev/null 2>&1 &`,
+    // bpftrace counts its N seconds itself, from when its probes are attached (compiling them
+    // takes a second or more): the timer then only bounds a bpftrace that does not stop.
+    `limit=${seconds}; [ "$tool" = strace ] || limit=$((limit + 20))`,
+    `sh -c 'sleep "$2"; kill -TERM "$1" 2>/dev/null' sh "$tr_pid" "$limit" >/dev/null 2>&1 &`,
     'timer_pid=$!',
-    // A signal relayed by sshd (Ctrl-C) interrupts strace too; wait again until it has detached.
-    `trap 'kill -TERM "$st_pid" 2>/dev/null' INT TERM HUP`,
+    // A signal relayed by sshd (Ctrl-C) interrupts the tracer too; wait again until it has stopped.
+    `trap 'kill -TERM "$tr_pid" 2>/dev/null' INT TERM HUP`,
     'set +e',
-    // strace, having detached and written its summary, ends itself with the signal it got, and sh
-    // reports that ("Terminated") on stderr, whose last line svc shows as a failure's reason:
-    // nothing from here on has anything else to say there (strace's own errors are in $tmp/err).
+    // The tracer, having stopped and written its summary, may end itself with the signal it got,
+    // and sh reports that ("Terminated") on stderr, whose last line svc shows as a failure's
+    // reason: nothing from here on has anything else to say there (its own errors are in $tmp/err).
     'exec 2>/dev/null',
-    'while kill -0 "$st_pid" 2>/dev/null; do wait "$st_pid"; done',
+    'while kill -0 "$tr_pid" 2>/dev/null; do wait "$tr_pid"; done',
     'kill "$watch_pid" "$timer_pid" 2>/dev/null',
-    // A strace that never opened its output (it could not start) leaves aggregate waiting to
+    // A tracer that never opened its output (it could not start) leaves aggregate waiting to
     // open the FIFO: open and close it read-write (never blocks) so it sees the end.
     'exec 4<>"$tmp/lines"; exec 4>&-',
     'wait "$agg_pid"',
@@ -90,7 +97,9 @@ export function traceScript(manifest: Manifest, seconds: number): string {
     // Sockets, pipes and event fds by kind (each has its own inode), files by path.
     String.raw`ls -lq "$@" 2>/dev/null | awk '$1 ~ /^l/ { w = $NF; sub(/:\[[0-9]+\]$/, "", w); print w }' | sort | uniq -c | sort -rn | head -n 20 |`,
     `  while read -r n what; do printf 'O\\t%s\\t%s\\n' "$n" "$(printf %s "$what" | hex)"; done`,
-    `printf 'X\\t%s\\n' "$(head -c 2000 "$tmp/err" | hex)"`,
+    // bpftrace warns on every start that it could not raise RLIMIT_MEMLOCK (not needed since
+    // Linux 5.11, which accounts BPF memory to the cgroup): not worth showing.
+    `printf 'X\\t%s\\n' "$(grep -v RLIMIT_MEMLOCK "$tmp/err" | head -c 2000 | hex)"`,
     'rm -rf -- "$tmp"',
     "echo 'E'",
     '',

@@ -65,6 +65,11 @@ export interface RunOptions {
    * or the connection drops. Not with `input`.
    */
   holdStdin?: boolean;
+  /**
+   * With holdStdin: piped to the command's stdin after the script (svc top's request lines); its
+   * end is the end of the command's stdin.
+   */
+  feed?: NodeJS.ReadableStream;
 }
 
 /** With RunOptions.stdout, at most this much of stderr is kept (the first bytes: the reason). */
@@ -219,14 +224,17 @@ export class HostConnection {
         const stderr: Buffer[] = [];
         let stderrBytes = 0;
         let pending = '';
-        const timer = setTimeout(() => {
-          channel.close();
-          reject(
-            new SvcError(
-              `${describe(this.endpoint)}: ${step} did not finish within ${timeoutMs / 1000} s`,
-            ),
-          );
-        }, timeoutMs);
+        // No limit (Infinity): a reader that answers for as long as svc runs (svc top).
+        const timer = Number.isFinite(timeoutMs)
+          ? setTimeout(() => {
+              channel.close();
+              reject(
+                new SvcError(
+                  `${describe(this.endpoint)}: ${step} did not finish within ${timeoutMs / 1000} s`,
+                ),
+              );
+            }, timeoutMs)
+          : undefined;
         if (options.stdout) channel.pipe(options.stdout, { end: false });
         else
           channel.on('data', (chunk: Buffer) => {
@@ -274,8 +282,10 @@ export class HostConnection {
           }
           resolve(result);
         });
-        if (options.holdStdin) channel.write(body);
-        else channel.end(options.input ? Buffer.concat([body, options.input]) : body);
+        if (options.holdStdin) {
+          channel.write(body);
+          options.feed?.pipe(channel);
+        } else channel.end(options.input ? Buffer.concat([body, options.input]) : body);
       });
     });
   }

@@ -1,18 +1,21 @@
 // `svc top`'s hosts: one SSH connection each for as long as top runs (opened again only when it
-// was lost), and one remote command per host per refresh. A host whose last command is still
-// running is not asked again (refreshes never pile up on a slow host); one that fails, or has not
-// answered for two intervals, is named on the view's bottom line until it answers again.
+// was lost), one reader on it (top-reader.ts: the script sent once), and one request to it per
+// host per refresh. A host whose last sample is still coming is not asked again (refreshes never
+// pile up on a slow host); one that fails, or has not answered for two intervals, is named on the
+// view's bottom line until it answers again.
 import { connectProblem } from '../core/connect-problem.js';
 import type { Manifest } from '../core/manifest.js';
 import type { HostSpec } from '../core/targets.js';
 import { parseTopOutput, topRow, type TopRow, type TopSample } from '../core/top-sample.js';
-import { topScript } from '../core/top-script.js';
+import { TOP_REQUEST, topReader } from '../core/top-script.js';
 import type { Silent } from '../core/top-table.js';
 import { HostConnection, type SshOptions } from './ssh.js';
+import { TopReader } from './top-reader.js';
 
 interface HostState {
   host: HostSpec;
   connection?: HostConnection;
+  reader?: TopReader;
   inflight?: Promise<void>;
   inflightSinceMs?: number;
   sample?: TopSample;
@@ -21,8 +24,12 @@ interface HostState {
   errorSinceMs?: number;
 }
 
-/** What a refresh cost: bytes of script sent and of output received (bench/top.mjs). */
+/**
+ * What the refreshes cost: readers started (each sends the script once), requests (one per host
+ * per refresh), bytes sent (scripts and requests) and received (samples) (bench/top.mjs).
+ */
 export interface TopTraffic {
+  readers: number;
   commands: number;
   sentBytes: number;
   receivedBytes: number;
@@ -30,10 +37,13 @@ export interface TopTraffic {
 
 export class TopHosts {
   private readonly states: HostState[];
-  /** The script without a first CPU reading (a previous sample gives it) and with one (1 s). */
-  private readonly scripts: { again: string; first: string };
+  private readonly script: string;
+  /** The reader's script: sent once per host and connection. */
+  get scriptBytes(): number {
+    return Buffer.byteLength(this.script);
+  }
   private closed = false;
-  readonly traffic: TopTraffic = { commands: 0, sentBytes: 0, receivedBytes: 0 };
+  readonly traffic: TopTraffic = { readers: 0, commands: 0, sentBytes: 0, receivedBytes: 0 };
 
   constructor(
     hosts: readonly HostSpec[],
@@ -42,10 +52,7 @@ export class TopHosts {
     private readonly commandTimeoutMs: number,
   ) {
     this.states = hosts.map((host) => ({ host }));
-    this.scripts = {
-      again: topScript(manifest, { gap: 0 }),
-      first: topScript(manifest, { gap: 1 }),
-    };
+    this.script = topReader(manifest);
   }
 
   /**
@@ -74,25 +81,30 @@ export class TopHosts {
     const { host } = state;
     try {
       if (state.connection === undefined || state.connection.lost) {
+        state.reader?.close();
+        state.reader = undefined;
         state.connection?.close();
         state.connection = undefined;
         state.connection = await HostConnection.open(host, this.options);
         if (this.closed) state.connection.close();
       }
-      // The first reading of a host measures CPU within the command (1 s); later ones against
-      // the previous sample, so a refresh costs the host no waiting.
-      const script = state.sample === undefined ? this.scripts.first : this.scripts.again;
-      this.traffic.commands++;
-      this.traffic.sentBytes += script.length;
-      const result = await state.connection.run(script, 'reading top', {
-        timeoutMs: this.commandTimeoutMs,
-      });
-      this.traffic.receivedBytes += result.stdout.length + result.stderr.length;
-      if (result.code !== 0) {
-        const said = result.stderr.toString('utf8').trim().split('\n').at(-1);
-        throw new Error(`the top script failed (exit ${result.code})${said ? `: ${said}` : ''}`);
+      if (state.reader === undefined || state.reader.ended !== undefined) {
+        state.reader?.close();
+        state.reader = new TopReader(
+          state.connection,
+          this.script,
+          (bytes) => (this.traffic.receivedBytes += bytes),
+        );
+        this.traffic.readers++;
+        this.traffic.sentBytes += Buffer.byteLength(this.script);
       }
-      const sample = parseTopOutput(result.stdout.toString('utf8'), host.name);
+      // The first reading of a host measures CPU within the sample (1 s); later ones against
+      // the previous sample, so a refresh costs the host no waiting.
+      const first = state.sample === undefined;
+      this.traffic.commands++;
+      this.traffic.sentBytes += (first ? TOP_REQUEST.first : TOP_REQUEST.next).length;
+      const output = await state.reader.sample(first, this.commandTimeoutMs);
+      const sample = parseTopOutput(output, host.name);
       state.row = topRow(host.name, sample, state.sample);
       state.sample = sample;
       state.error = undefined;
@@ -130,6 +142,9 @@ export class TopHosts {
 
   close(): void {
     this.closed = true;
-    for (const state of this.states) state.connection?.close();
+    for (const state of this.states) {
+      state.reader?.close();
+      state.connection?.close();
+    }
   }
 }

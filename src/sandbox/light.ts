@@ -41,8 +41,16 @@ export const HOST_CAPABILITIES = [
 ] as const;
 
 /**
+ * `svc sandbox up --ebpf`: also load eBPF tracing programs (bpftrace, for svc trace). With them
+ * root can read any kernel memory, so the host is no longer walled off from the machine: only for
+ * testing the eBPF path, on a machine where you would run bpftrace anyway.
+ */
+export const EBPF_CAPABILITIES = ['bpf', 'perfmon'] as const;
+
+/**
  * Runs as the holder, inside the new namespaces: $1 = the host's state directory on the machine,
- * $2 = the host name. Values arrive only as positional parameters.
+ * $2 = the host name, $3 = more capabilities (`,+bpf,+perfmon` or empty). Values arrive only as
+ * positional parameters.
  *
  * What may a deploy write, and where does it land? /etc, /usr (so /usr/local), /var and /opt:
  * overlays whose upper layers are in the state directory. /var/www, /var/log, /var/db,
@@ -53,7 +61,7 @@ export const HOST_CAPABILITIES = [
  * The host's own state directory is read-only to it once it is up, so it cannot rewrite its record.
  */
 export const LIGHT_HOST_SCRIPT = `set -eu
-state=$1 name=$2 s=${HOST_STATE_MOUNT}
+state=$1 name=$2 more_caps=$3 s=${HOST_STATE_MOUNT}
 # Copies of the machine's mounts under /run (other sandboxes' /run/netns entries, nspawn's root
 # bind) would keep those alive as long as this host: drop them before hiding /run.
 for m in $(awk '$5 ~ /^\\/run\\// { print $5 }' /proc/self/mountinfo | sort -r); do
@@ -105,6 +113,9 @@ for p in /proc/sys /proc/sysrq-trigger /proc/irq /proc/bus /proc/fs; do
   [ -e "$p" ] || continue
   mount --bind "$p" "$p" && mount -o remount,bind,ro "$p"
 done
+# --ebpf: bpftrace finds the kernel's tracepoints in tracefs, which the fresh /sys that
+# \`ip netns exec\` mounts lacks. Read-only: reading the event formats is all it needs.
+[ -z "$more_caps" ] || mount -t tracefs -o ro tracefs /sys/kernel/tracing
 # pam_loginuid sets a session's audit login uid, which needs CAP_AUDIT_CONTROL (the machine's
 # audit settings) once one is set, as when svc runs from a login session: the host's root does not
 # get it, so the module is optional here, as in most containers.
@@ -114,7 +125,7 @@ printf '%s\\n' "$name" > /etc/hostname
 printf '127.0.1.1\\t%s\\n' "$name" >> /etc/hosts
 ${LOGIN_USERS_SCRIPT}
 install -m 0700 "$s/monitrc" /etc/monit/monitrc
-caps=-all${HOST_CAPABILITIES.map((cap) => `,+${cap}`).join('')}
+caps=-all${HOST_CAPABILITIES.map((cap) => `,+${cap}`).join('')}$more_caps
 setpriv --bounding-set "$caps" --inh-caps -all -- /usr/bin/monit -I -c /etc/monit/monitrc &
 setpriv --bounding-set "$caps" --inh-caps -all -- /usr/sbin/sshd -D -e -f "$s/sshd_config" &
 tries=0
@@ -148,6 +159,8 @@ export async function startLightHost(
   clientPublicKey: string,
   /** True once `up` was interrupted: stop waiting, the caller tears the host down. */
   stopWaiting: () => boolean = () => false,
+  /** `--ebpf`: EBPF_CAPABILITIES too. */
+  ebpf = false,
 ): Promise<HostRecord> {
   const dir = hostDir(paths, record.name);
   writeFileSync(join(dir, 'sshd_config'), sshdConfig(record.address));
@@ -176,6 +189,7 @@ export async function startLightHost(
     'svc-sandbox-host',
     dir,
     record.name,
+    ebpf ? EBPF_CAPABILITIES.map((cap) => `,+${cap}`).join('') : '',
   ];
   // detached: its own session, so a Ctrl-C meant for svc does not reach the host.
   const child = spawn('ip', argv, { detached: true, stdio: ['ignore', fd, fd] });

@@ -14,6 +14,8 @@ export interface UpRequest {
   net?: string;
   /** From --user; undefined keeps the sandbox's (or deploy). */
   user?: LoginUser;
+  /** From --ebpf: the hosts started now may load eBPF tracing programs (light hosts only). */
+  ebpf?: boolean;
 }
 
 /** The sandbox's settings after this `up`; refuses changes that would need the hosts rebuilt. */

@@ -117,7 +117,7 @@ async function startHost(
   settings: SandboxSettings,
   net: Net,
   n: number,
-  start: { root: string | undefined; publicKey: string; interrupt: Interrupt },
+  start: { root: string | undefined; publicKey: string; interrupt: Interrupt; ebpf?: boolean },
   notes: string[],
 ): Promise<HostRecord> {
   const { root, publicKey, interrupt } = start;
@@ -163,7 +163,13 @@ async function startHost(
       );
     }
   } else {
-    record = await startLightHost(paths, record, publicKey, () => interrupt.signal !== undefined);
+    record = await startLightHost(
+      paths,
+      record,
+      publicKey,
+      () => interrupt.signal !== undefined,
+      start.ebpf,
+    );
   }
   interrupt.check();
   const answered = await waitUntil(
@@ -289,7 +295,14 @@ async function upLocked(
     if (settings.kind === 'systemd' && toStart.length > 0) root = await ensureRootBind(paths.hash);
     const notes: string[] = [];
     const results = await pool(toStart, PARALLEL, (n) =>
-      startHost(paths, settings, net, n, { root, publicKey: key.publicKey, interrupt }, notes),
+      startHost(
+        paths,
+        settings,
+        net,
+        n,
+        { root, publicKey: key.publicKey, interrupt, ebpf: request.ebpf },
+        notes,
+      ),
     );
     failure = results.find((result) => result.status === 'rejected')?.reason;
     if (failure === undefined) {

@@ -42,6 +42,8 @@ export interface SandboxOptions {
   openrc?: boolean;
   /** The login user written to the inventory (default deploy). */
   user?: 'root' | 'deploy';
+  /** Light hosts whose root may load eBPF tracing programs (`svc sandbox up --ebpf`). */
+  ebpf?: boolean;
 }
 
 export interface CommandResult {
@@ -122,6 +124,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const base = ['sandbox', 'up', String(options.count), '--state-dir', stateDir];
   if (options.systemd) base.push('--systemd');
   if (options.user) base.push('--user', options.user);
+  if (options.ebpf) base.push('--ebpf', '--light');
   let net = '';
   let result: CommandResult | undefined;
   for (let attempt = 0; attempt < 6; attempt++) {

@@ -1,5 +1,6 @@
 // svc trace on a real sandbox host (init: monit) under a bounded load (to the sandbox's own
-// address, a fixed count and time): strace's table shows the calls an HTTP server makes, and no
+// address, a fixed count and time): bpftrace is there but may not attach (the host's root has no
+// CAP_BPF), so strace is used, and the report says why; strace's table shows the calls an HTTP server makes, and no
 // tracer stays attached afterwards, whether the trace ends on time, by Ctrl-C, or by svc being
 // killed outright (every thread's TracerPid is 0 again, no strace left on the host).
 // Needs `npm run build` first (bin/svc runs dist/).
@@ -125,6 +126,13 @@ describe('svc trace', () => {
     const doc = JSON.parse(result.stdout) as { hosts: (TraceReport & { host: string })[] };
     const report = doc.hosts[0]!;
     expect(report.tool).toBe('strace');
+    // bpftrace is installed (scripts/setup-machine) but a sandbox host's root may not load
+    // tracing programs (no CAP_BPF, CAP_PERFMON): its probe cannot attach, and the report says so.
+    expect(report.skipped.map((s) => s.tool)).toEqual(['bpftrace', 'sysdig']);
+    expect(report.skipped[0]!.reason).toBe(
+      'not permitted: needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)',
+    );
+    expect(report.skipped[1]!.reason).toBe('its kernel driver is not loaded (no /dev/scap0)');
     const names = report.syscalls.map((row) => row.name);
     expect(
       names.some((name) => /^accept4?$/.test(name)),

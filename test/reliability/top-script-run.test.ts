@@ -1,14 +1,19 @@
-// svc top's script run by a real sh on this machine against a real process tree (a node server
+// svc top's reader run by a real sh on this machine against a real process tree (a node server
 // with a child, keeping three connections open and busy half of the time), with the layout's
 // paths and monitrc moved into a scratch directory. What it reports is held to what the kernel
-// says of the same processes, read here independently (/proc/PID/status, /proc/PID/fd).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+// says of the same processes, read here independently (/proc/PID/status, /proc/PID/fd). One
+// reader answers request after request (what changed between two is in the next sample: monit's
+// log, the live release, the live slot of a switch service), runs only a few programs for a
+// later sample (strace counts them), and ends when its stdin does, leaving nothing behind.
+import { spawn, type ChildProcess } from 'node:child_process';
 import {
+  appendFileSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   symlinkSync,
   utimesSync,
@@ -18,10 +23,11 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { slotPidfile, slotsOf, upstreamFile, upstreamText } from '../../src/core/cutover.js';
 import { hostLayout } from '../../src/core/layout.js';
 import type { Manifest } from '../../src/core/manifest.js';
 import { parseTopOutput, topRow } from '../../src/core/top-sample.js';
-import { topScript } from '../../src/core/top-script.js';
+import { TOP_REQUEST, topReader } from '../../src/core/top-script.js';
 import { manifest as base } from '../helpers/plan-fixtures.js';
 
 const NAME = 'api-toptest';
@@ -71,17 +77,64 @@ function moved(script: string): string {
   return text;
 }
 
-function run(script: string): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(
-      'sh',
-      ['-c', script],
-      // TZ=UTC: the host's zone, in which the script writes the deploy's time as monit would.
-      { encoding: 'utf8', timeout: 30_000, env: { ...process.env, TZ: 'UTC' } },
-      (error, stdout, stderr) =>
-        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
-    ),
-  );
+/** The reader, run by sh: one sample per ask(), until end(). */
+class Reader {
+  readonly child: ChildProcess;
+  private text = '';
+  private stderr = '';
+  private waiting: ((sample: string) => void) | undefined;
+  readonly exited: Promise<number | null>;
+
+  constructor(script: string, env: Record<string, string> = {}, argv = ['sh', '-c', script]) {
+    // TZ=UTC: the host's zone, in which the script writes the deploy's time as monit would.
+    this.child = spawn(argv[0]!, argv.slice(1), {
+      env: { ...process.env, TZ: 'UTC', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.on('data', (chunk: Buffer) => {
+      this.text += chunk.toString('utf8');
+      const end = this.text.indexOf('\nE\n');
+      if (end >= 0 && this.waiting) {
+        const sample = this.text.slice(0, end + 3);
+        this.text = this.text.slice(end + 3);
+        const done = this.waiting;
+        this.waiting = undefined;
+        done(sample);
+      }
+    });
+    this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString('utf8')));
+    this.exited = new Promise((resolve) => this.child.once('close', (code) => resolve(code)));
+  }
+
+  ask(first = false): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no sample in 20 s: ${this.stderr}`)),
+        20_000,
+      );
+      this.waiting = (sample) => {
+        clearTimeout(timer);
+        resolve(sample);
+      };
+      this.child.stdin!.write(first ? TOP_REQUEST.first : TOP_REQUEST.next);
+    });
+  }
+
+  async end(): Promise<{ code: number | null; stderr: string }> {
+    this.child.stdin!.end();
+    const code = await this.exited;
+    return { code, stderr: this.stderr };
+  }
+}
+
+/** One first sample from a reader of its own (ended after it). */
+async function run(script: string): Promise<string> {
+  const reader = new Reader(script);
+  try {
+    return await reader.ask(true);
+  } finally {
+    await reader.end();
+  }
 }
 
 beforeAll(async () => {
@@ -146,7 +199,7 @@ describe('the top script on a real process tree', () => {
     const pid = server.pid!;
     const tree = [pid, ...children(pid)];
     expect(tree).toHaveLength(2);
-    const sample = parseTopOutput(await run(moved(topScript(manifest, { gap: 1 }))), 'local');
+    const sample = parseTopOutput(await run(moved(topReader(manifest))), 'local');
     const row = topRow('local', sample);
 
     expect(row.pid).toBe(pid);
@@ -182,7 +235,7 @@ describe('the top script on a real process tree', () => {
       monit: false,
       port: 1,
     };
-    const sample = parseTopOutput(await run(topScript(manifest, { gap: 0 })), 'local');
+    const sample = parseTopOutput(await run(topReader(manifest)), 'local');
     expect(topRow('local', sample)).toMatchObject({ state: 'stopped', health: 0 });
     expect(sample.pid).toBeUndefined();
     expect(sample.processes).toStrictEqual([]);
@@ -213,10 +266,7 @@ describe('the top script on a real process tree', () => {
         port: undefined,
         health: undefined,
       };
-      const script = topScript(manifest, { gap: 0 }).replaceAll(
-        layout.pidfile,
-        `${dir}${layout.pidfile}`,
-      );
+      const script = topReader(manifest).replaceAll(layout.pidfile, `${dir}${layout.pidfile}`);
       const comm = readFileSync(`/proc/${odd.pid}/stat`, 'utf8');
       expect(comm).toContain('(x) S 1\n1 (y) S ');
       const sample = parseTopOutput(await run(script), 'local');
@@ -228,4 +278,145 @@ describe('the top script on a real process tree', () => {
       odd.kill('SIGKILL');
     }
   });
+
+  it('one reader answers sample after sample, each with what changed since', async () => {
+    const manifest: Manifest = { ...base, name: NAME, init: 'monit', monit: true, port };
+    const layout = hostLayout(NAME);
+    const log = readFileSync(`${dir}/monit.log`, 'utf8');
+    const reader = new Reader(moved(topReader(manifest)));
+    try {
+      const first = parseTopOutput(await reader.ask(true), 'local');
+      expect(first.first).toBeDefined();
+      expect(first.restarts).toBe(2);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const second = parseTopOutput(await reader.ask(), 'local');
+      // A later sample reads CPU once: against the previous sample.
+      expect(second.first).toBeUndefined();
+      expect(topRow('local', second, first).cpuPercent).toBeGreaterThan(10);
+      expect(second).toMatchObject({ pid: server.pid, restarts: 2, release: 'abc123abc123' });
+      // monit restarts it once more, after the deploy: counted in the next sample.
+      appendFileSync(
+        `${dir}/monit.log`,
+        `[2026-12-06T07:03:00+0000] info     : '${NAME}' trying to restart\n`,
+      );
+      expect(parseTopOutput(await reader.ask(), 'local').restarts).toBe(3);
+      // Another release goes live (a link renamed over `current`, as the deploy does).
+      mkdirSync(`${dir}${layout.releases}/def456def456`, { recursive: true });
+      symlinkSync('releases/def456def456', `${dir}${layout.current}.new`);
+      renameSync(`${dir}${layout.current}.new`, `${dir}${layout.current}`);
+      const fourth = parseTopOutput(await reader.ask(), 'local');
+      expect(fourth.release).toBe('def456def456');
+      expect(fourth.deployedAt).toBe(
+        Math.floor(lstatSync(`${dir}${layout.current}`).mtimeMs / 1000),
+      );
+    } finally {
+      await reader.end();
+      writeFileSync(`${dir}/monit.log`, log);
+      symlinkSync('releases/abc123abc123', `${dir}${layout.current}.new`);
+      renameSync(`${dir}${layout.current}.new`, `${dir}${layout.current}`);
+    }
+  }, 40_000);
+
+  it('a switch service: the live slot, followed when the upstream file switches, and the other', async () => {
+    const name = 'api-toptest-sw';
+    const manifest: Manifest = {
+      ...base,
+      name,
+      init: 'monit',
+      monit: true,
+      port,
+      cutover: 'switch',
+      slotPorts: [14999, 24999],
+    };
+    const [a, b] = slotsOf(manifest);
+    const paths = [upstreamFile(name), slotPidfile(name, a), slotPidfile(name, b)];
+    let script = topReader(manifest);
+    for (const path of paths) {
+      mkdirSync(dirname(`${dir}${path}`), { recursive: true });
+      script = script.replaceAll(path, `${dir}${path}`);
+    }
+    const sleeper = spawn('sleep', ['600'], { stdio: 'ignore' });
+    const reader = new Reader(script);
+    try {
+      writeFileSync(`${dir}${upstreamFile(name)}`, upstreamText(name, a));
+      writeFileSync(`${dir}${slotPidfile(name, a)}`, `${server.pid}\n`);
+      const onA = parseTopOutput(await reader.ask(true), 'local');
+      expect(onA).toMatchObject({ pid: server.pid, slot: 'a' });
+      expect(onA.idleSlot).toBeUndefined();
+      // A deploy starts slot b and switches nginx to it; slot a drains.
+      writeFileSync(`${dir}${slotPidfile(name, b)}`, `${sleeper.pid}\n`);
+      writeFileSync(`${dir}${upstreamFile(name)}`, upstreamText(name, b));
+      const onB = parseTopOutput(await reader.ask(), 'local');
+      expect(onB).toMatchObject({
+        pid: sleeper.pid,
+        slot: 'b',
+        idleSlot: { slot: 'a', pid: server.pid },
+      });
+      expect(onB.processes.map((p) => p.pid)).toStrictEqual([sleeper.pid]);
+      // Drained: slot a's pidfile gone.
+      rmSync(`${dir}${slotPidfile(name, a)}`);
+      const drained = parseTopOutput(await reader.ask(), 'local');
+      expect(drained.slot).toBe('b');
+      expect(drained.idleSlot).toBeUndefined();
+    } finally {
+      await reader.end();
+      sleeper.kill('SIGKILL');
+    }
+  }, 40_000);
+
+  it('runs a few programs for a later sample: ls and awk (tree, descriptors), curl', async () => {
+    // Not watched by monit, no init system answering here (systemd is not PID 1): what is left
+    // is one ls and one awk for the tree and its descriptors, and curl for the health URL.
+    const programs = async (manifest: Manifest, later: number) => {
+      const script = moved(topReader(manifest));
+      const out = join(dir, `execs-${later}`);
+      // Programs started (execve that succeeded), counted by strace over the reader's whole life.
+      const reader = new Reader(script, {}, [
+        'strace',
+        '-f',
+        '-qq',
+        '-e',
+        'trace=execve',
+        '-o',
+        out,
+        'sh',
+        '-c',
+        script,
+      ]);
+      const first = parseTopOutput(await reader.ask(true), 'local');
+      expect(first.pid).toBe(server.pid);
+      for (let i = 0; i < later; i++) await reader.ask();
+      expect((await reader.end()).code).toBe(0);
+      return readFileSync(out, 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('execve') && line.endsWith(' = 0')).length;
+    };
+    const perSample = async (manifest: Manifest) =>
+      ((await programs(manifest, 4)) - (await programs(manifest, 0))) / 4;
+    const quiet: Manifest = { ...base, name: NAME, init: 'systemd', monit: false, port };
+    expect(await perSample(quiet)).toBe(3);
+    expect(await perSample({ ...quiet, port: undefined, health: undefined })).toBe(2);
+  }, 60_000);
+
+  it('ends when its stdin ends, leaving no process and no file; refuses an unknown request', async () => {
+    const manifest: Manifest = { ...base, name: NAME, init: 'monit', monit: true, port };
+    const scratch = mkdtempSync(join(tmpdir(), 'svc-top-tmp-'));
+    try {
+      const reader = new Reader(moved(topReader(manifest)), { TMPDIR: scratch });
+      await reader.ask(true);
+      // Its private directory (the mark monit's log is compared with).
+      expect(readdirSync(scratch)).toHaveLength(1);
+      const pid = reader.child.pid!;
+      expect(await reader.end()).toStrictEqual({ code: 0, stderr: '' });
+      expect(readdirSync(scratch)).toStrictEqual([]);
+      expect(children(pid)).toStrictEqual([]);
+
+      const other = new Reader(moved(topReader(manifest)), { TMPDIR: scratch });
+      other.child.stdin!.write('sample please\n');
+      expect(await other.end()).toStrictEqual({ code: 2, stderr: 'svc top: unknown request\n' });
+      expect(readdirSync(scratch)).toStrictEqual([]);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  }, 40_000);
 });

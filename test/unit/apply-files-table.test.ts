@@ -105,6 +105,43 @@ describe('emitDirCreates', () => {
   ])('%s', (_, lines, expected) => {
     expect(emit([...lines])).toEqual(expected);
   });
+
+  // isDirectory: the parents the facts showed as real directories get no `mkdir -p`.
+  it.each<[string, string[], string[], string[]]>([
+    [
+      'every parent there: no mkdir -p, the runs follow each other',
+      [dirCreate('/a/x', 0o755, 'root', 'root'), dirCreate('/b/y', 0o700, 'app', 'app')],
+      ['/a', '/b'],
+      [
+        'mkdir -m 0755 -- /a/x',
+        'chown -h root:root -- /a/x',
+        'mkdir -m 0700 -- /b/y',
+        'chown -h app:app -- /b/y',
+        'echo after',
+      ],
+    ],
+    [
+      'one parent of two there: mkdir -p of the other only',
+      [dirCreate('/a/x', 0o755, 'root', 'root'), dirCreate('/b/y', 0o755, 'root', 'root')],
+      ['/a'],
+      [
+        'mkdir -p -- /b',
+        'mkdir -m 0755 -- /a/x /b/y',
+        'chown -h root:root -- /a/x /b/y',
+        'echo after',
+      ],
+    ],
+    [
+      'a directory svc does not know of: mkdir -p as before',
+      [dirCreate('/a/x', 0o755, 'root', 'root')],
+      ['/b', '/a/x'],
+      ['mkdir -p -- /a', 'mkdir -m 0755 -- /a/x', 'chown -h root:root -- /a/x', 'echo after'],
+    ],
+  ])('%s', (_, lines, there, expected) => {
+    const out = [...lines, 'echo after'];
+    emitDirCreates(out, (path) => there.includes(path));
+    expect(out).toEqual(expected);
+  });
 });
 
 describe('the refusals and commands', () => {

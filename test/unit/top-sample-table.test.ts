@@ -13,6 +13,7 @@ import {
 import {
   formatBytes,
   silentLine,
+  slotNotes,
   sortRows,
   topTable,
   type SortKey,
@@ -26,6 +27,8 @@ interface Parts {
   pid?: string;
   d?: string;
   f?: string;
+  /** The slots' record (cutover: switch), after F. */
+  l?: string;
   i?: string;
   m?: string;
   r?: string;
@@ -42,6 +45,7 @@ function output(parts: Parts = {}): string {
     ...(parts.processes ?? ['P\t42\t50000\t300\t11\t2560', 'P\t43\t90000\t20\t1\t512']),
     parts.d ?? 'D\t25\t3',
     parts.f ?? `F\t${hex('0123456789ab')}\t1700000000\t1700003600`,
+    ...(parts.l === undefined ? [] : [parts.l]),
     parts.i ?? `I\t${hex('active/running')}`,
     parts.m ?? `M\t${hex('OK')}`,
     parts.r ?? 'R\t2',
@@ -126,6 +130,44 @@ describe('parseTopOutput', () => {
   ];
   it.each(cases)('%s', (_, text, want) => {
     expect(parseTopOutput(text, 'web1')).toStrictEqual(want);
+  });
+
+  // cutover: switch: the live slot, and the other slot's process when it runs too.
+  const slots: [string, string, Partial<TopSample>][] = [
+    ['slot a live, b not running', 'L\ta\tb\t-', { slot: 'a' }],
+    [
+      'slot b live, a kept warm or draining',
+      'L\tb\ta\t77',
+      { slot: 'b', idleSlot: { slot: 'a', pid: 77 } },
+    ],
+    ['no switch deploy yet', 'L\t-\t-\t-', {}],
+  ];
+  it.each(slots)('the slots: %s', (_, line, want) => {
+    expect(parseTopOutput(output({ l: line }), 'web1')).toStrictEqual({ ...FULL, ...want });
+  });
+
+  const slotErrors: [string, string, string][] = [
+    ['a slot that is neither a nor b', 'L\tc\ta\t-', 'not a slot'],
+    ['the same slot twice', 'L\ta\ta\t-', 'not two slots'],
+    ['a live slot without the other', 'L\ta\t-\t-', 'not two slots'],
+    ['an idle slot without a live one', 'L\t-\tb\t-', 'not two slots'],
+    ['an idle pid without its slot', 'L\t-\t-\t12', 'a pid without a slot'],
+    ['an idle pid that is not a number', 'L\ta\tb\t1x', 'not a number'],
+    ['a field too many', 'L\ta\tb\t-\t-', 'fields'],
+  ];
+  it.each(slotErrors)('refuses slots: %s', (_, line, why) => {
+    expect(() => parseTopOutput(output({ l: line }), 'web1')).toThrow(
+      new Error(`web1: unexpected top output (${why}): ${JSON.stringify(line)}`),
+    );
+  });
+
+  it('refuses the slots record twice, or out of place', () => {
+    expect(() => parseTopOutput(output({ l: 'L\ta\tb\t-\nL\ta\tb\t-' }), 'web1')).toThrow(
+      new Error('web1: unexpected top output (out of place): "L\\ta\\tb\\t-"'),
+    );
+    expect(() => parseTopOutput(output({ r: 'R\t2\nL\ta\tb\t-' }), 'web1')).toThrow(
+      new Error('web1: unexpected top output (out of place): "L\\ta\\tb\\t-"'),
+    );
   });
 
   const errors: [string, string, string][] = [
@@ -454,5 +496,27 @@ describe('the table', () => {
         12_000,
       ),
     ).toBe('not answering: sbx-10 (7s: no\\x0aanswer), sbx-2 (11s: the connection was lost)');
+  });
+});
+
+describe('the slots (cutover: switch)', () => {
+  it('are in the row: the live slot, and the other when its process runs', () => {
+    const row = topRow('web1', { ...FULL, slot: 'b', idleSlot: { slot: 'a', pid: 77 } });
+    expect(row).toMatchObject({ slot: 'b', idleSlot: 'a', idleSlotPid: 77 });
+    expect(topRow('web1', FULL)).not.toHaveProperty('slot');
+    expect(topRow('web1', FULL)).not.toHaveProperty('idleSlotPid');
+  });
+
+  it('get a line under the table per host whose other slot runs, by host name', () => {
+    const rows: TopRow[] = [
+      { host: 'web2', state: 'running', slot: 'a', idleSlot: 'b', idleSlotPid: 9 },
+      { host: 'web1', state: 'running', slot: 'b', idleSlot: 'a', idleSlotPid: 77 },
+      { host: 'web3', state: 'running', slot: 'a' },
+      { host: 'web4', state: 'running' },
+    ];
+    expect(slotNotes(rows)).toStrictEqual([
+      'web1: slot b is live; slot a runs too (pid 77: kept warm, or draining)',
+      'web2: slot a is live; slot b runs too (pid 9: kept warm, or draining)',
+    ]);
   });
 });

@@ -18,10 +18,13 @@ const SUMMARY = [
   '100.00    0.084302         234       359        52 total',
 ];
 
-function output(parts: { summary?: string[]; extra?: string[]; x?: string } = {}): string {
+function output(
+  parts: { summary?: string[]; extra?: string[]; x?: string; skipped?: string[] } = {},
+): string {
   return [
-    'B svc-trace 1',
-    'W\tstrace',
+    'B svc-trace 2',
+    ...(parts.skipped ?? []),
+    'W\tstrace\tx86_64',
     'P\t42',
     'P\t43',
     ...(parts.summary ?? SUMMARY).map((line) => `Y\t${hex(line)}`),
@@ -38,6 +41,8 @@ function output(parts: { summary?: string[]; extra?: string[]; x?: string } = {}
 
 const FULL: TraceReport = {
   tool: 'strace',
+  arch: 'x86_64',
+  skipped: [],
   pids: [42, 43],
   syscalls: [
     { name: 'wait4', calls: 4, errors: 2, seconds: 0.046317, usecsPerCall: 11579 },
@@ -128,8 +133,38 @@ describe('parseTraceOutput', () => {
     ],
     [
       'a second tracer line',
-      output().replace('P\t42', 'W\tsysdig\nP\t42'),
-      'web1: unexpected trace output (out of place): "W\\tsysdig"',
+      output().replace('P\t42', 'W\tstrace\tx86_64\nP\t42'),
+      'web1: unexpected trace output (out of place): "W\\tstrace\\tx86_64"',
+    ],
+    [
+      'a tracer svc does not know',
+      output().replace('W\tstrace\tx86_64', 'W\tsysdig\tx86_64'),
+      'web1: unexpected trace output (unknown tracer): "W\\tsysdig\\tx86_64"',
+    ],
+    [
+      'a tracer line without the machine',
+      output().replace('W\tstrace\tx86_64', 'W\tstrace'),
+      'web1: unexpected trace output (fields): "W\\tstrace"',
+    ],
+    [
+      'a machine name that is not one',
+      output().replace('W\tstrace\tx86_64', 'W\tstrace\tx86 64'),
+      'web1: unexpected trace output (not a machine name): "W\\tstrace\\tx86 64"',
+    ],
+    [
+      'a tool passed over that svc does not know',
+      output({ skipped: [`S\tdtrace\t${hex('x')}`] }),
+      `web1: unexpected trace output (unknown tracer): "S\\tdtrace\\t${hex('x')}"`,
+    ],
+    [
+      'a tool passed over after the tracer is named',
+      output({ extra: [`S\tsysdig\t${hex('x')}`] }),
+      `web1: unexpected trace output (out of place): "S\\tsysdig\\t${hex('x')}"`,
+    ],
+    [
+      'counts before the tracer is named',
+      output().replace('W\tstrace\tx86_64\n', ''),
+      `web1: unexpected trace output (before the tracer is named): ${JSON.stringify(`Y\t${hex(SUMMARY[0]!)}`.slice(0, 80))}`,
     ],
     [
       'a count that is not a number',
@@ -152,7 +187,7 @@ describe('parseTraceOutput', () => {
   });
 
   it('refuses output that names no tracer', () => {
-    expect(() => parseTraceOutput('B svc-trace 1\nP\t1\nE\n', 'web1')).toThrow(
+    expect(() => parseTraceOutput('B svc-trace 2\nP\t1\nE\n', 'web1')).toThrow(
       new Error('web1: trace output names no tracer'),
     );
   });
@@ -163,6 +198,27 @@ describe('parseTraceOutput', () => {
       'web1',
     );
     expect(traceText('web1', report).at(-1)).toBe('  open now: socket (12), /tmp/\\x1b[2Jx (1)');
+  });
+
+  it('says which tools were passed over and why, before the table', () => {
+    const report = parseTraceOutput(
+      output({
+        skipped: [
+          `S\tbpftrace\t${hex('cannot attach: ERROR: Operation not permitted')}`,
+          `S\tsysdig\t${hex('its kernel driver is not loaded (no /dev/scap0)\u001b[2J')}`,
+        ],
+      }),
+      'web1',
+    );
+    expect(report.skipped).toStrictEqual([
+      { tool: 'bpftrace', reason: 'cannot attach: ERROR: Operation not permitted' },
+      { tool: 'sysdig', reason: 'its kernel driver is not loaded (no /dev/scap0)\u001b[2J' },
+    ]);
+    expect(traceText('web1', report).slice(0, 3)).toEqual([
+      'web1: strace, pids 42 43',
+      '  not used: bpftrace (cannot attach: ERROR: Operation not permitted); sysdig (its kernel driver is not loaded (no /dev/scap0)\\x1b[2J)',
+      '  SYSCALL     CALLS  ERRORS   SECONDS  USECS/CALL',
+    ]);
   });
 
   it('lays out the table', () => {

@@ -147,11 +147,22 @@ monit_gone() { monit_has "$1" no 600; }
 # monit_checked NAME: monit has checked the service since it started (15 s at most). A check monit
 # just loaded was looked at in the cycle its reload began, before the deploy started the process:
 # until its next cycle it says "Does not exist". Another reload makes that cycle now.
+# The state is the first line that begins "  status", read by the shell itself (a monit process
+# per try, no sed or head): these tries run while other hosts' services start on the same CPUs.
+nl='
+'
 monit_checked() {
   monit reload || return 1
   tries=0
   while :; do
-    state=$(monit status "$1" 2>/dev/null | sed -n 's/^  status *//p' | head -n 1)
+    state=$(monit status "$1" 2>/dev/null) || state=
+    case $nl$state in
+      *"$nl  status"*)
+        state=${state#*"$nl  status"}
+        state=${state%%"$nl"*}
+        state=${state#"${state%%[! ]*}"} ;;
+      *) state= ;;
+    esac
     case $state in ''|'Does not exist'|Initializing*) ;; *) return 0 ;; esac
     tries=$((tries + 1)); [ "$tries" -le 150 ] || return 1; sleep 0.1
   done
@@ -435,9 +446,12 @@ fi
 path_fact() {
   if [ -L "$2" ]; then t=link; elif [ -d "$2" ]; then t=dir; elif [ -f "$2" ]; then t=file;
   elif [ -e "$2" ]; then t=other; else printf 'P\t%s\tabsent\n' "$1"; return; fi
-  set -- "$1" "$2" "$3" "$t" $(stat -c '%a %U %G %s' -- "$2")
+  if cached "$2"; then path_stat $hit; else st=$(stat -c '%a %U %G %s' -- "$2"); fi
+  set -- "$1" "$2" "$3" "$t" $st
   sum=-; enc=-
-  if [ "$4" = file ]; then sum=$(rd "$2" | sha256sum); sum=${sum%% *}; fi
+  if [ "$4" = file ]; then
+    if sum_of "$2"; then sum=$hit; else sum=$(rd "$2" | sha256sum); sum=${sum%% *}; fi
+  fi
   if [ "$4" = link ]; then
     # Exact, trailing newlines included: the . stops $(...) from stripping them.
     # A link gone meanwhile reads as an empty target, which the parser refuses.
@@ -475,6 +489,59 @@ env_fact() {
 # resolved one link at a time (readlink, one level, at most 40), so a link met inside another
 # link's target is seen too; past the deepest existing directory the rest is as written. D also says whether
 # ls marks the directory as having an ACL (+), which can grant write beyond its mode.
+# One stat and one ls for every requested path that exists and every real directory above one
+# (processes are what a fact run costs; the chains below would take a stat and an ls each): the
+# cache holds a line per path, its name then "ACL MODE UID GID OWNER GROUP SIZE" (a value never
+# begins with /, a name always does). A path holding a newline is left out (it is looked up the
+# old way), and so is everything when the two commands do not print exactly a line per path.
+nl='
+'
+stat_cache=$nl
+prefetch() {
+  pf_list=$nl
+  for pf_p do
+    case $pf_p in /*) ;; *) continue ;; esac
+    case $pf_p in *"$nl"*) continue ;; esac
+    if [ -e "$pf_p" ] || [ -L "$pf_p" ]; then pf_add "$pf_p"; fi
+    pf_d=$pf_p
+    while [ "$pf_d" != / ]; do
+      pf_d=${pf_d%/*}; [ -n "$pf_d" ] || pf_d=/
+      if [ -d "$pf_d" ] && [ ! -L "$pf_d" ]; then pf_add "$pf_d"; fi
+    done
+  done
+  IFS=$nl; set -f; set -- $pf_list; unset IFS; set +f
+  [ $# -gt 0 ] || return 0
+  pf_s=$(stat -c '%a %u %g %U %G %s' -- "$@" 2>/dev/null) || return 0
+  pf_l=$(ls -ldUq -- "$@" 2>/dev/null) || return 0
+  pf_s=$pf_s$nl pf_l=$pf_l$nl pf_cache=$nl
+  for pf_p do
+    [ -n "$pf_s" ] && [ -n "$pf_l" ] || return 0
+    pf_acl=-
+    case ${pf_l%%"$nl"*} in ??????????+*) pf_acl=+ ;; esac
+    pf_cache=$pf_cache$pf_p$nl$pf_acl' '${pf_s%%"$nl"*}$nl
+    pf_s=${pf_s#*"$nl"} pf_l=${pf_l#*"$nl"}
+  done
+  [ -z "$pf_s" ] && [ -z "$pf_l" ] || return 0
+  stat_cache=$pf_cache
+}
+pf_add() { case $pf_list in *"$nl$1$nl"*) ;; *) pf_list=$pf_list$1$nl ;; esac; }
+# cached PATH: its line from the prefetch into $hit, or 1 when it has none.
+cached() {
+  case $1 in *"$nl"*) return 1 ;; esac
+  case $stat_cache in *"$nl$1$nl"*) ;; *) return 1 ;; esac
+  hit=${stat_cache#*"$nl$1$nl"}; hit=${hit%%"$nl"*}
+}
+# path_stat ACL MODE UID GID OWNER GROUP SIZE: what path_fact's stat prints, into $st.
+path_stat() { st="$2 $5 $6 $7"; }
+# The sha256 of each file installed.list names (W records), kept for its P record: a file svc
+# installed is asked about in both, and read (dd and sha256sum) once. Name, then sum, as above.
+sum_cache=$nl
+sum_keep() { case $1 in *"$nl"*) ;; *) sum_cache=$sum_cache$1$nl$2$nl ;; esac; }
+sum_of() {
+  case $1 in *"$nl"*) return 1 ;; esac
+  case $sum_cache in *"$nl$1$nl"*) ;; *) return 1 ;; esac
+  hit=${sum_cache#*"$nl$1$nl"}; hit=${hit%%"$nl"*}
+}
 seen_dirs=
 dir_facts() {
   d=$1
@@ -485,9 +552,12 @@ $d
     seen_dirs="$seen_dirs
 $d
 "
-    s=$(stat -c '%a %u %g %U %G' -- "$d") || return 0
-    acl=-
-    case $(ls -ld -- "$d" 2>/dev/null) in ??????????+*) acl=+ ;; esac
+    if cached "$d"; then acl=${hit%% *}; s=${hit#* }
+    else
+      s=$(stat -c '%a %u %g %U %G' -- "$d") || return 0
+      acl=-
+      case $(ls -ld -- "$d" 2>/dev/null) in ??????????+*) acl=+ ;; esac
+    fi
     set -- $s
     enc "$d"; printf 'D\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$enc" "$1" "$2" "$3" "$4" "$5" "$acl"
     [ "$d" != / ] || return 0
@@ -589,7 +659,7 @@ if [ -f "$list" ] && [ ! -L "$list" ]; then
   while IFS= read -r f; do
     case $f in /*) ;; *) continue ;; esac
     if [ -L "$f" ]; then t=link; elif [ -f "$f" ]; then t=file; elif [ -e "$f" ]; then t=other; else t=absent; fi
-    sum=-; [ "$t" != file ] || { sum=$(rd "$f" | sha256sum); sum=${sum%% *}; }
+    sum=-; [ "$t" != file ] || { sum=$(rd "$f" | sha256sum); sum=${sum%% *}; sum_keep "$f" "$sum"; }
     enc "$f"; printf 'W\t%s\t%s\t%s\n' "$enc" "$t" "$sum"
   done < "$list"
 fi
@@ -605,6 +675,7 @@ if command -v claims >/dev/null 2>&1; then
   done
 fi
 
+prefetch /var/www/api-orders /var/log/api-orders /var/www/api-orders/releases/abc123abc123 /var/www/api-orders/current /etc/default /etc/systemd/system /etc/monit/conf.d /etc/nginx/sites-enabled /etc/default/api-orders /etc/systemd/system/api-orders.service /etc/monit/conf.d/api-orders /etc/nginx/sites-enabled/api-orders /home/deploy/service/api-orders
 path_fact 0 /var/www/api-orders ''
 chain_fact 0 /var/www/api-orders
 path_fact 1 /var/log/api-orders ''
