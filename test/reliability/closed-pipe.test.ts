@@ -4,7 +4,7 @@
 // deploy whose output goes nowhere still finishes on its host: the release live, its history
 // record written, the next plan empty. svc top, which would otherwise refresh forever, ends too.
 // Against a real sandbox host (root, sshd, monit) and the built bin/svc.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,6 +113,17 @@ describe('svc with a closed pipe for its output', () => {
       expect(run.code).toBe(141);
     },
   );
+
+  it('an output that fails otherwise (a full disk: /dev/full) is said in one line on stderr, exit 1', () => {
+    const run = spawnSync('sh', ['-c', `"$0" --help > /dev/full`, SVC], {
+      env: env(),
+      encoding: 'utf8',
+    });
+    expect(run.stderr).toBe(
+      'svc: error: cannot write the output: ENOSPC: no space left on device, write\n',
+    );
+    expect(run.status).toBe(1);
+  });
 
   it('svc top --json, which refreshes until stopped, ends when its reader is gone', async () => {
     const run = await withClosedPipe(
