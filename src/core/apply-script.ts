@@ -20,7 +20,7 @@ import {
   updateDir,
 } from './apply-files.js';
 import { gateBegin, HEALTH } from './health-gate.js';
-import { DRAIN, SLOT_GONE, switchActivation } from './cutover-script.js';
+import { DRAIN, PORT_UID, SLOT_GONE, switchActivation } from './cutover-script.js';
 import { slotCheck } from './cutover-slots.js';
 import { SLOT_STARTED, WARM } from './cutover-warm.js';
 import { TAKE_PORT } from './cutover-migrate.js';
@@ -579,6 +579,10 @@ interface Activation {
   after?: string[];
   /** A switch whose slots monit starts and stops: the script waits for them (slot_gone). */
   slotsAsync?: boolean;
+  /** Lines the body runs just before the file change of `path` (cutover-script.ts beforeFile). */
+  beforeFile?: { path: string; lines: string[] };
+  /** What undo() runs last, whether or not activation began (cutover-script.ts undoLast). */
+  undoLast?: string[];
 }
 
 /**
@@ -1017,10 +1021,13 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
   }
   const body: string[] = [];
   const prunes: string[] = [];
+  const service = activation(input);
   // svc.yaml `release:` with `on: every`: the commands run here, before `current` moves.
   const release = everyHostRelease(input, ctx.overlayIndex);
   input.plan.changes.forEach((change, index) => {
     if (release !== undefined && change === release.before) body.push(...release.lines);
+    if (change.kind === 'file' && change.target === service.beforeFile?.path)
+      body.push(...service.beforeFile.lines);
     if (change.kind === 'release' && change.action === 'delete')
       prunes.push(pruneRelease(input.manifest.name, change.target));
     else body.push(...changeCommands(change, ctx, index));
@@ -1031,7 +1038,6 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     body,
     (dir) => input.facts.dirs.has(dir) || input.facts.paths.get(dir)?.type === 'dir',
   );
-  const service = activation(input);
   const releaseId = newCurrent(input);
   const script = [
     PRELUDE,
@@ -1046,9 +1052,9 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     // A switch whose slots monit starts and stops: it waits for them.
     // Stryker disable next-line ConditionalExpression: slotsAsync comes only from switchActivation, which always sets after too (cutover-script.ts), so `after !== undefined` as true changes nothing
     ...(service.after !== undefined && service.slotsAsync === true ? [SLOT_GONE] : []),
-    ...(isSwitchActivation(input) ? [SLOT_STARTED] : []),
-    // A warm switch back and a restart service moved over: systemd's alone (cutover-plan.ts).
-    ...(isSwitchActivation(input) && input.manifest.init === 'systemd' ? [WARM, TAKE_PORT] : []),
+    ...(isSwitchActivation(input) ? [SLOT_STARTED, PORT_UID] : []),
+    // A warm switch back (every init system); a restart service moved over (cutover-migrate.ts).
+    ...(isSwitchActivation(input) ? [WARM, TAKE_PORT] : []),
     stageSection(input.manifest.name),
     lockSection(input),
     staleSection(input),
@@ -1066,6 +1072,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
         ...service.undoBefore.map((line) => `[ "$activated" != 1 ] || { ${line}; }`),
         ...[...ctx.rollback].reverse(),
         ...service.undoService.map((line) => `[ "$activated" != 1 ] || { ${line}; }`),
+        ...(service.undoLast ?? []),
       ].map(
         (line, index) =>
           `{ ${line.replaceAll('\n', '; ')}; } || say "WARNING	undo step ${index + 1} failed"`,
@@ -1090,7 +1097,10 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     ...prunes,
     // A deploy does not succeed without its record; a drain cut short after it undoes nothing.
     `hist_end deployed '' || { say "FAIL	the deploy is live, but its record could not be appended to the history"; exit 1; }`,
-    ...(service.after ?? []),
+    // What follows (a drain) may outlast svc's wait or its connection: the outcome is said first.
+    ...(service.after !== undefined && service.after.length > 0
+      ? [`say "DEPLOYED	${releaseId ?? '-'}"`, ...service.after]
+      : []),
     `say "DONE	${releaseId ?? '-'}"`,
     '',
   ].join('\n');

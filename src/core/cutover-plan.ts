@@ -5,11 +5,12 @@ import {
   NGINX_BINARY,
   slotTemplateUnit,
   switchSteps,
+  upstreamFile,
   type LiveSlot,
   type Slot,
 } from './cutover.js';
 import { idleSlotNote, warmSlot, warmSteps, type SlotFact } from './cutover-warm.js';
-import { frontWasThere, isMigration, migrationSteps } from './cutover-migrate.js';
+import { canMigrate, frontWasThere, isMigration, migrationSteps } from './cutover-migrate.js';
 import type { HostFacts } from './facts.js';
 import type { ServiceOperation, SwitchCutover } from './operations.js';
 import type { Change } from './plan.js';
@@ -40,29 +41,23 @@ export function planSwitch(
     );
   }
   const live = liveSlot(name, cutover.slots, facts);
-  const systemd = op.init === 'systemd';
   // A process started the restart way (NAME.service) holds the public port nginx must take: on a
-  // first switch under systemd it is moved over (cutover-migrate.ts); beside a live slot it is
-  // nobody's. The move stops and disables it through systemctl: other init systems are refused.
+  // first switch it is moved over (cutover-migrate.ts), under every init system but upstart;
+  // beside a live slot it is nobody's.
   if (facts.service.active && live.state === 'live')
     problems.push(
       `${name} still runs as ${restartUnit(op)} (cutover: restart) on ${host}${facts.service.pid ? `, pid ${facts.service.pid}` : ''} beside the live slot ${live.slot.name}: stop it (${restartStop(op)} there), then deploy`,
     );
-  else if (facts.service.active && !systemd)
+  else if (facts.service.active && !canMigrate(op.init))
     problems.push(
-      `${name} still runs as ${restartUnit(op)} (cutover: restart) on ${host}${facts.service.pid ? `, pid ${facts.service.pid}` : ''}: moving a live restart service to cutover: switch needs init: systemd for now; stop it first (svc stop TARGET), then deploy the switch`,
-    );
-  // The slot kept warm is found again by its unit's MainPID (slot facts): systemd's alone so far.
-  if (cutover.keepWarm === true && !systemd)
-    problems.push(
-      `svc.yaml keepWarm: true needs init: systemd for now (under init: ${op.init} svc cannot yet tell the kept slot's process): remove keepWarm, or use init: systemd`,
+      `${name} still runs as ${restartUnit(op)} (cutover: restart) on ${host}${facts.service.pid ? `, pid ${facts.service.pid}` : ''}: moving a live restart service to cutover: switch is not done under init: ${op.init} yet; stop it first (svc stop TARGET), then deploy the switch`,
     );
   if (live.state === 'unknown')
     problems.push(
       `${live.why}: svc cannot tell which slot serves ${name} on ${host}; remove the file to start from slot ${cutover.slots[0].name}`,
     );
   if (problems.length > 0 || live.state === 'unknown') return { problems };
-  // Nothing changed, but the live slot's process is not running (systemd's slot facts tell): the
+  // Nothing changed, but the live slot's process is not running (the slot facts tell): the
   // release is started again in the idle slot and switched to, as for a change.
   const down = live.state === 'live' ? liveSlotDown(live.slot, facts.slots) : undefined;
   if (live.state === 'live' && changed.length === 0 && down === undefined) return { problems };
@@ -84,7 +79,7 @@ export function planSwitch(
         warm !== undefined
           ? warmSteps(cutover, warm, live)
           : isMigration(facts, live)
-            ? migrationPlanSteps(name, cutover, live, facts)
+            ? migrationPlanSteps(op, cutover, live, facts)
             : [...(note === undefined ? [] : [note]), ...switchSteps(cutover, live)],
     },
   };
@@ -92,7 +87,7 @@ export function planSwitch(
 
 /** A migration's steps: the slot started and gated first, then the port taken from NAME.service. */
 function migrationPlanSteps(
-  name: string,
+  op: ServiceOperation,
   cutover: SwitchCutover,
   live: LiveSlot,
   facts: HostFacts,
@@ -100,8 +95,29 @@ function migrationPlanSteps(
   const [start] = switchSteps(cutover, live);
   return [
     start!,
-    ...migrationSteps(name, cutover.port, facts.service.pid, frontWasThere(cutover, facts)),
+    ...migrationSteps(
+      op.name,
+      cutover.port,
+      facts.service.pid,
+      frontWasThere(cutover, facts),
+      op.init,
+    ),
   ];
+}
+
+/**
+ * A cutover: restart service whose host still has the upstream file of a switch: nginx holds the
+ * public port and the slots run there. svc does not take a switch back to restart (it would start
+ * NAME.service on a port nginx holds, and leave the slots running): refused, naming the way out.
+ */
+export function switchLeftBehind(
+  op: Pick<ServiceOperation, 'name'>,
+  facts: Pick<HostFacts, 'paths'>,
+  host: string,
+): string | undefined {
+  const fact = facts.paths.get(upstreamFile(op.name));
+  if (fact === undefined || fact.type === 'absent') return undefined;
+  return `svc.yaml says cutover: restart, but ${op.name} runs cutover: switch on ${host} (${upstreamFile(op.name)}: nginx serves its port from a slot): moving a switch service back to restart is not done yet; keep cutover: switch in svc.yaml`;
 }
 
 /** The command that stops the restart way's process on the host (svc stop acts on the live slot). */
@@ -124,8 +140,8 @@ function restartUnit(op: ServiceOperation): string {
 }
 
 /**
- * Why the live slot needs a start though nothing changed: its unit has no running main process
- * (the T record says `-`). Unknown (no T records: not systemd) is not down.
+ * Why the live slot needs a start though nothing changed: it has no running process (the T
+ * record says `-`). Unknown (no T records) is not down.
  */
 export function liveSlotDown(
   slot: Slot,

@@ -7,9 +7,10 @@
 // to its port (the old nginx workers finished their requests), at most drainTimeout, then, unless
 // a rollback switched back meanwhile, unmarked and stopped through its init system or monit
 // (TERM, the stop timeout, KILL). A bad release is stopped and unmarked; the slot that served
-// before was never touched. A warm switch back (cutover-warm.ts) and the move of a live restart
-// service (cutover-migrate.ts) are systemd's alone: the plan refuses them elsewhere, and no line
-// here runs systemctl under another init system. Pure text, every value quoted.
+// before was never touched. A warm switch back (cutover-warm.ts) works under every init system,
+// the move of a live restart service (cutover-migrate.ts) under all but upstart (the plan refuses
+// it there); no line here runs systemctl under another init system. Pure text, every value
+// quoted.
 import {
   liveSlot,
   nextSlot,
@@ -32,6 +33,7 @@ import {
 } from './cutover-slots.js';
 import { move, privateDir, restoreFile } from './apply-files.js';
 import {
+  canMigrate,
   frontWasThere,
   isMigration,
   migratedLines,
@@ -49,20 +51,42 @@ import { shellCommand, shellQuote as q } from './quote.js';
 
 /**
  * drain_port PORT SECONDS [UPSTREAM]: wait until no TCP connection to PORT is established (the
- * kernel's table: state 01, PORT the local end), at most SECONDS by the clock (a count of polls
+ * kernel's table: state 01, 127.0.0.1:PORT the local end, as nginx reaches a slot, also as
+ * IPv4-mapped; an outgoing connection that the kernel gave PORT as its ephemeral local port, on
+ * another address, is none of the slot's: review F10), at most SECONDS by the clock (a count of polls
  * would run long while other services start on the same CPUs); 1 when some are left then, 2 as
  * soon as the UPSTREAM file names PORT again (a rollback switched back: nothing to drain; read by
- * the shell itself). After nginx reloaded, only its old workers still talk to the old slot, each
- * finishing its requests.
+ * the shell itself), 3 as soon as $drain_cut is 1 (svc was interrupted: stop waiting). After
+ * nginx reloaded, only its old workers still talk to the old slot, each finishing its requests.
  */
 export const DRAIN = String.raw`drain_port() {
   hexport=$(printf '%04X' "$1"); uptime_s; end=$((up_s + $2))
-  while grep -Eq "^ *[0-9]+: [0-9A-F]+:$hexport [0-9A-F]+:[0-9A-F]{4} 01 " /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
+  while grep -Eq "^ *[0-9]+: [0-9A-F]*0100007F:$hexport [0-9A-F]+:[0-9A-F]{4} 01 " /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
+    [ "${'$'}{drain_cut-0}" != 1 ] || return 3
     if [ -n "${'$'}{3-}" ] && [ -r "$3" ]; then
       while IFS= read -r line; do [ "$line" != "server 127.0.0.1:$1;" ] || return 2; done < "$3"
     fi
     uptime_s; [ "$up_s" -lt "$end" ] || return 1; sleep 0.1
   done
+}`;
+
+/**
+ * port_uid_ok PORT UID: something listens on PORT (the kernel's table: state 0A), and every such
+ * socket is UID's. After a slot's gate: the health answer came from the service user's process,
+ * not from another user's that took the idle slot's port between svc's check that it was free
+ * and the new release's start (review F5). (The same user's other processes are not told apart.)
+ */
+export const PORT_UID = String.raw`port_uid_ok() {
+  hexport=$(printf '%04X' "$1"); found=0
+  while read -r _ local _ st _ _ _ uid _; do
+    case $local in *:$hexport) ;; *) continue ;; esac
+    [ "$st" = 0A ] || continue
+    [ "$uid" = "$2" ] || return 1
+    found=1
+  done <<EOF
+$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null)
+EOF
+  [ "$found" = 1 ]
 }`;
 
 export const SLOT_GONE = String.raw`# slot_monit [-g GROUP] ACTION [CHECK]: monit acts on its own time and refuses an action while
@@ -98,6 +122,14 @@ export interface SwitchInput {
 }
 
 export interface SwitchActivation {
+  /**
+   * A first switch: the upstream file, written just before the front site that includes it is
+   * put in place (apply-script.ts), so nginx's configuration is never one that includes a
+   * missing file (fatal to every site of the host at the next reload or boot).
+   */
+  beforeFile?: { path: string; lines: string[] };
+  /** The end of undo, after the files are back (the site gone): an upstream file it made goes. */
+  undoLast: string[];
   start: string[];
   rollback: string[];
   undoBefore: string[];
@@ -117,14 +149,16 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
   const next = nextSlot(cutover.slots, live);
   const systemd = manifest.init === 'systemd';
   // The idle slot already runs this release as the plan saw it: checked again, gated, no start.
-  // (Slot facts come from systemd alone: elsewhere no slot is warm, cutover-plan.ts.)
-  const warm = systemd ? warmSlot(cutover, live, input.facts.slots) : undefined;
-  // NAME.service (cutover: restart) still serves the port nginx is to take (cutover-migrate.ts;
-  // systemd only: the plan refuses it elsewhere).
+  const warm = warmSlot(cutover, live, input.facts.slots);
+  // The restart way's process still serves the port nginx is to take (cutover-migrate.ts; not
+  // under upstart: the plan refuses it there).
   const migration =
-    systemd && isMigration(input.facts, live)
+    canMigrate(manifest.init) && isMigration(input.facts, live)
       ? {
           name,
+          init: manifest.init,
+          stopTimeout: manifest.stopTimeout ?? 30,
+          user: manifest.user,
           port: cutover.port,
           behindNginx: frontWasThere(cutover, input.facts),
           stopSeconds: (manifest.stopTimeout ?? 30) + 10,
@@ -159,6 +193,11 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
   ];
   const reload = `reload_nginx || { say "FAIL	nginx did not take up the new configuration: see the host's /var/log/nginx/error.log"; rollback; }`;
   const firstWait = Math.ceil(timeout / 2);
+  const writeUpstream = [
+    `rm -f -- ${q(`${upstream}.svc-new`)}`,
+    `printf '%s' ${q(upstreamText(name, next))} > ${q(`${upstream}.svc-new`)}`,
+    move(`${upstream}.svc-new`, upstream),
+  ];
   const startSlot = [
     // The idle slot gets no requests (nginx names the live one): whatever still runs there (a
     // drain a killed deploy did not finish) is stopped before the new release takes the port.
@@ -197,10 +236,11 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
         ]),
     '[ "$started" = 0 ] || rollback',
     `if ! wait_healthy url ${q(url)} ${timeout}; then rollback; fi`,
+    `[ -z "$gate_uid" ] || port_uid_ok ${next.port} "$gate_uid" || { say "FAIL	port ${next.port} (slot ${next.name}) answered, but from a process that is not ${manifest.user}'s: another process took the slot's port; free it, or give svc.yaml slotPorts"; rollback; }`,
     `say "STEP	slot ${next.name} (port ${next.port}) started and healthy"`,
     // What it was started with, for a later switch back to it without a start (cutover-warm.ts).
     privateDir(layout.records),
-    slotStartedLine(name, next, pidOf(next)),
+    slotStartedLine(manifest, next, pidOf(next), cutover.release),
   ];
   const start = [
     'switched=0',
@@ -208,38 +248,47 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
     ...(warm === undefined
       ? ['warm=0', ...startSlot]
       : [
-          ...warmCheck({ name, warm, releaseDir: `${layout.releases}/${warm.release}`, path }),
+          ...warmCheck({
+            name,
+            unit: systemd ? slotUnit(name, warm.slot) : '',
+            pidfile: pidOf(warm.slot),
+            warm,
+            path,
+          }),
           'if [ "$warm" != 1 ]; then',
           ...startSlot,
           'fi',
         ]),
-    // The switch: a new upstream file, renamed into place (the old one kept to put back).
-    `if [ -f ${q(upstream)} ]; then cp -p -- ${q(upstream)} "$stage/upstream.before"; fi`,
-    `rm -f -- ${q(`${upstream}.svc-new`)}`,
-    `printf '%s' ${q(upstreamText(name, next))} > ${q(`${upstream}.svc-new`)}`,
-    move(`${upstream}.svc-new`, upstream),
+    // The switch: a new upstream file, renamed into place (the old one kept to put back; one
+    // this deploy made is removed by undo once the site that includes it is gone).
+    `if [ "\${upstream_new-0}" != 1 ] && [ -f ${q(upstream)} ]; then cp -p -- ${q(upstream)} "$stage/upstream.before"; else upstream_new=1; fi`,
+    ...writeUpstream,
     'switched=1',
     `nginx -t || { say "FAIL	nginx -t refused the configuration with slot ${next.name}"; rollback; }`,
     ...(migration === undefined ? [reload] : takePortLines(migration, reload)),
     // What visitors reach: the health path through nginx on the public port.
     ...(input.front ? [frontGateLine(input.front)] : []),
     `say "STEP	switched nginx on port ${cutover.port} to slot ${next.name}"`,
-    // A warm slot was disabled when it was left: it is the live one now (at boot too).
+    // A warm slot was disabled when it was left (and monit stopped watching it, keepWarm): it is
+    // the live one now (at boot too, and monit watches it again).
     ...(warm === undefined
       ? []
-      : [`if [ "$warm" = 1 ]; then ${enableSlot(manifest, next).join('; ')}; fi`]),
-    ...(migration === undefined ? [] : migratedLines(name)),
+      : [
+          `if [ "$warm" = 1 ]; then ${[...enableSlot(manifest, next), ...(async ? [`slot_monit monitor ${q(slotCheck(name, next))} || :`] : [])].join('; ')}; fi`,
+        ]),
+    ...(migration === undefined ? [] : migratedLines(migration)),
     `say "STEP	healthy"`,
   ];
   // Undo, before the files go back: nginx back to the slot that served (it never stopped), then
   // the new slot unmarked and stopped. A first deploy has no slot to go back to: its upstream
-  // file goes.
+  // file stays while the site that includes it is there (nginx -t would fail without it), and
+  // goes at the end of undo (undoLast), after the site.
   const putBack = [
-    `if [ -f "$stage/upstream.before" ]; then ${restoreFile('"$stage/upstream.before"', upstream)}; else rm -f -- ${q(upstream)}; fi`,
+    restoreFile('"$stage/upstream.before"', upstream),
     'nginx -t && reload_nginx',
   ].join('; ');
   const undoBefore = [
-    `[ "\${switched-0}" != 1 ] || { ${putBack}; }`,
+    `[ "\${switched-0}" != 1 ] || [ ! -f "$stage/upstream.before" ] || { ${putBack}; }`,
     // A warm slot ran before this deploy: it is left running, as it was (disabled, as it was).
     ...disableSlot(manifest, next),
     `[ "\${warm-0}" = 1 ] || { ${stopSlot(next, ':').join('; ')}; }`,
@@ -281,7 +330,21 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
             : `$(read_pid ${q(pidOf(live.slot))}; echo "$pid")`,
           disable: disableSlot(manifest, live.slot),
           stop: stopSlot(live.slot, `say "WARNING	slot ${live.slot.name} did not stop cleanly"`),
+          // Kept warm: monit no longer watches it (its launcher would refuse the unmarked slot).
+          keep: async ? [`slot_monit unmonitor ${q(slotCheck(name, live.slot))} || :`] : [],
         })
       : [];
-  return { start, rollback, undoBefore, undoService, after, slotsAsync: async };
+  return {
+    ...(live.state === 'none' &&
+      cutover.site !== undefined && {
+        beforeFile: { path: cutover.site, lines: [...writeUpstream, 'upstream_new=1'] },
+      }),
+    undoLast: [`[ "\${upstream_new-0}" != 1 ] || rm -f -- ${q(upstream)}`],
+    start,
+    rollback,
+    undoBefore,
+    undoService,
+    after,
+    slotsAsync: async,
+  };
 }

@@ -73,6 +73,28 @@ export function slotUnitFiles(manifest: SlotManifest): string[] {
 }
 
 /**
+ * The file whose text says how a slot's process is started under this init system (the template
+ * unit, the OpenRC script, the upstart instance job, the launcher that runs start-stop-daemon
+ * under init: monit). svc records its sha256 for each pid it starts (cutover-warm.ts): a slot
+ * kept running is switched back to without a start only if it was started with the file the
+ * switch leaves on the host.
+ */
+export function slotStartFile(manifest: SlotManifest): string {
+  const name = manifest.name;
+  switch (manifest.init) {
+    case 'systemd':
+      return slotTemplateUnit(name);
+    case 'openrc':
+      return `/etc/init.d/${name}`;
+    case 'upstart':
+      return `/etc/init/${name}.conf`;
+    case 'monit':
+    case undefined:
+      return hostLayout(name).launcher;
+  }
+}
+
+/**
  * Where root reads the pid of a slot's own process (health gate, crash, svc status): the slot's
  * pidfile, except under OpenRC, where that is supervise-daemon's and the child's is in OpenRC's
  * state (as layout.ts servicePidFile).
@@ -185,8 +207,12 @@ export function prepareSlots(
   if (manifest.init === 'openrc')
     for (const slot of slots) {
       const link = `/etc/init.d/${openrcSlotService(name, slot)}`;
-      // The link names the script relatively, as OpenRC's own instances do; root's directory.
-      lines.push(`[ -L ${q(link)} ] || ln -s -- ${q(name)} ${q(link)}`);
+      // The link names the script relatively, as OpenRC's own instances do; root's directory. A
+      // link there that names anything else (a renamed service's script) is replaced: OpenRC
+      // would run that script as the slot.
+      lines.push(
+        `[ "$(readlink -- ${q(link)})" = ${q(name)} ] || ln -s -f -n -T -- ${q(name)} ${q(link)}`,
+      );
     }
   if (
     manifest.init === 'upstart' &&

@@ -1,73 +1,96 @@
 // cutover: switch, warm slots (issue 11): the slot nginx left is still running the release it
 // served (during its drain, or kept with `keepWarm: true`), so `svc rollback` to that release
-// switches nginx back to it without a start. What the plan may believe comes from the host: each
-// slot's unit, its main process, the release directory that process runs in (its cwd, compared
-// by device and inode with the release directories, whatever mount namespace the unit has), and
-// the env file and template unit it was started with (a slot record svc writes at each start,
-// valid only for the pid it names). The apply script checks it all again before the switch, gates
-// the slot on its own port, and starts the release the ordinary way when anything differs. Pure:
-// the fact script's part, the plan's decision, the apply script's lines.
-import { leaveStep, slotTemplateUnit, slotUnit, type LiveSlot, type Slot } from './cutover.js';
+// switches nginx back to it without a start, under every init system. What the plan may believe
+// comes from the host: each slot's process as its init system knows it (systemd's MainPID of the
+// unit; elsewhere the slot's root-owned pidfile, OpenRC's child_pid: a live process, never a
+// zombie), and svc's own record of what it started there (written at each start: the pid, its
+// start time, the release, the sha256 of the env file and of the slot start file: template
+// unit, OpenRC script, upstart job, launcher), valid only for the very process it names: a pid
+// reused by another process, or a slot its supervisor restarted, has none. Never the process's
+// cwd: the service user's code can chdir into a newer release. The apply script checks it again
+// before the switch, gates the slot on its own port, and starts the release the ordinary way
+// when anything differs. Pure: the fact script's part, the plan's decision, the apply script's
+// lines.
+import { leaveStep, type LiveSlot, type Slot } from './cutover.js';
+import { slotStartFile, type SlotManifest } from './cutover-slots.js';
 import { hostLayout } from './layout.js';
 import type { Operation, SwitchCutover } from './operations.js';
 import { shellQuote as q } from './quote.js';
 
 /** One slot as the host reports it (T records). */
 export interface SlotFact {
-  /** The unit's main process, when the unit is active. */
+  /** The slot's own process: the unit's main process when it is active, else the pidfile's, alive. */
   pid?: number;
-  /** The release directory (releases/ID) that process runs in, when it is one. */
+  /** The release (releases/ID, still on the host) svc recorded starting in that very process. */
   release?: string;
-  /** sha256 of the env file and of the template unit when svc started that very process. */
+  /** sha256 of the env file and of the slot start file when svc started that very process. */
   envSha256?: string;
   unitSha256?: string;
 }
 
-/** What a slot was started with: /var/lib/svc/NAME/slot.PORT, `PID ENVSHA UNITSHA` (root's). */
+/**
+ * What a slot was started with: /var/lib/svc/NAME/slot.PORT, `PID ENVSHA UNITSHA RELEASE START`
+ * (root's; START: the process's start time since boot, in clock ticks, /proc/PID/stat's 22nd).
+ */
 export function slotRecord(name: string, slot: Pick<Slot, 'port'>): string {
   return `${hostLayout(name).records}/slot.${slot.port}`;
 }
 
 /**
- * The fact script's part: `slot_fact UNIT PORT RECORD` prints `T PORT PID RELEASE ENV UNIT`, `-`
- * for what is not so. Running state, like the S record: left out of the stale-plan digest (the
- * apply script checks it again). Needs $releases and enc from the fact script.
+ * The fact script's part: `slot_fact UNIT PORT RECORD PIDFILE` prints `T PORT PID RELEASE ENV
+ * UNIT`, `-` for what is not so. UNIT: the systemd unit (its MainPID while active); empty under
+ * other init systems, where PIDFILE (root's: /run or OpenRC's state) names the process. Either
+ * way only a live process counts (a stale pidfile after a crash names none, a zombie is none).
+ * RELEASE, ENV and UNIT come from svc's own record of the start (root's), and only when it names
+ * this very process: its pid and its start time since boot (a pid the kernel gave to another
+ * process has another). Never from what the process shows now: its cwd is the service user's to
+ * change (a process can chdir into a newer release). Running state, like the S record: left out
+ * of the stale-plan digest (the apply script checks it again). Needs $releases and enc from the
+ * fact script.
  */
 export const SLOT_FACT = String.raw`slot_fact() {
-  s_pid=-; s_rel=-; s_env=-; s_unit=-; s_state=
-  while IFS='=' read -r k v; do
-    case $k in MainPID) s_pid=$v ;; ActiveState) s_state=$v ;; esac
-  done <<EOF
+  s_pid=-; s_rel=-; s_env=-; s_unit=-; s_state=; s_start=
+  if [ -n "$1" ]; then
+    while IFS='=' read -r k v; do
+      case $k in MainPID) s_pid=$v ;; ActiveState) s_state=$v ;; esac
+    done <<EOF
 $(systemctl show -p MainPID -p ActiveState -- "$1" 2>/dev/null)
 EOF
+  elif [ -f "$4" ] && [ ! -L "$4" ]; then
+    # OpenRC writes child_pid without a newline: read then says end of file, the pid read all the same.
+    { read -r s_pid || :; } < "$4" 2>/dev/null || :
+    s_state=active
+  fi
   case $s_state:$s_pid in active:[1-9]*) ;; *) s_pid=- ;; esac
   case $s_pid in *[!0-9-]*) s_pid=- ;; esac
-  if [ "$s_pid" != - ] && cwd=$(stat -L -c '%d:%i' -- "/proc/$s_pid/cwd" 2>/dev/null); then
-    while read -r id n; do
-      [ "$id" = "$cwd" ] || continue
-      enc "${'$'}{n##*/}"; s_rel=$enc
-    done <<EOF
-$(stat -c '%d:%i %n' -- "$releases"/* 2>/dev/null)
-EOF
-    if [ -f "$3" ] && [ ! -L "$3" ] && read -r r_pid r_env r_unit < "$3" && [ "$r_pid" = "$s_pid" ]; then
-      case $r_env in *[!0-9a-f]*) ;; *) [ ${'$'}{#r_env} -ne 64 ] || s_env=$r_env ;; esac
-      case $r_unit in *[!0-9a-f]*) ;; *) [ ${'$'}{#r_unit} -ne 64 ] || s_unit=$r_unit ;; esac
-    fi
+  if [ "$s_pid" != - ]; then
+    s_stat=
+    { read -r s_stat < "/proc/$s_pid/stat"; } 2>/dev/null || :
+    s_stat=${'$'}{s_stat##*) }
+    # The state (field 3), then the start time (field 22): the 20th field after the name.
+    case $s_stat in ''|Z*|X*|x*) s_pid=- ;; *) s_start=$(printf '%s\n' "$s_stat" | cut -d ' ' -f 20) ;; esac
+  fi
+  if [ "$s_pid" != - ] && [ -f "$3" ] && [ ! -L "$3" ] && read -r r_pid r_env r_unit r_rel r_start < "$3" &&
+    [ "$r_pid" = "$s_pid" ] && [ -n "$r_start" ] && [ "$r_start" = "$s_start" ]; then
+    case $r_env in *[!0-9a-f]*) ;; *) [ ${'$'}{#r_env} -ne 64 ] || s_env=$r_env ;; esac
+    case $r_unit in *[!0-9a-f]*) ;; *) [ ${'$'}{#r_unit} -ne 64 ] || s_unit=$r_unit ;; esac
+    case $r_rel in ''|.|..|*[!A-Za-z0-9._-]*) ;; *) if [ -d "$releases/$r_rel" ]; then enc "$r_rel"; s_rel=$enc; fi ;; esac
   fi
   printf 'T\t%s\t%s\t%s\t%s\t%s\n' "$2" "$s_pid" "$s_rel" "$s_env" "$s_unit"
 }`;
 
-/** sha256 of the env file and template unit a deploy leaves on the host, from its operations. */
+/** sha256 of the env file and slot start file a deploy leaves on the host, from its operations. */
 export function switchInputs(
-  name: string,
+  manifest: SlotManifest,
   operations: readonly Operation[],
 ): NonNullable<SwitchCutover['inputs']> {
+  const name = manifest.name;
   const sha = (path: string) => {
     const op = operations.find((candidate) => candidate.kind === 'file' && candidate.path === path);
     return op?.kind === 'file' ? op.sha256 : undefined;
   };
   const envSha256 = sha(hostLayout(name).envFile);
-  const unitSha256 = sha(slotTemplateUnit(name));
+  const unitSha256 = sha(slotStartFile(manifest));
   return {
     ...(envSha256 !== undefined && { envSha256 }),
     ...(unitSha256 !== undefined && { unitSha256 }),
@@ -82,8 +105,8 @@ export interface WarmSlot {
 }
 
 /**
- * Whether the switch can go to the idle slot without a start: it runs (its unit's main process)
- * the very release the plan makes live, started with the env file and template unit the plan
+ * Whether the switch can go to the idle slot without a start: its process runs the very release
+ * the plan makes live, started with the env file and slot start file the plan
  * leaves on the host (their sha256 then, recorded by svc for that pid, against the planned ones).
  * Anything unknown is no: a start is always correct, a warm switch only when all of it is proven.
  */
@@ -130,14 +153,15 @@ export function warmSteps(
 /** How long the apply script asks a warm slot's health before it starts the release instead. */
 export const WARM_GATE_SECONDS = 5;
 
-// slot_warm UNIT PID RELEASEDIR: the unit's main process is still PID, it runs in RELEASEDIR
-// (device and inode of its cwd), and it is alive. warm_healthy URL SECONDS: a 200 by then.
-// (systemd only: the plan takes no slot as warm under other init systems.)
+// slot_warm UNIT PIDFILE PID RELEASE RECORD: the slot's process is still PID (the unit's main
+// process under systemd, UNIT; else PIDFILE's), alive, and svc's record of its start names that
+// pid, with the same start time, and RELEASE. warm_healthy URL SECONDS: a 200 by then.
 export const WARM = String.raw`slot_warm() {
-  w_pid=$(systemctl show -p MainPID --value -- "$1" 2>/dev/null) || return 1
-  [ "$w_pid" = "$2" ] && proc_alive "$2" || return 1
-  w_cwd=$(stat -L -c '%d:%i' -- "/proc/$2/cwd" 2>/dev/null) || return 1
-  [ "$w_cwd" = "$(stat -c '%d:%i' -- "$3" 2>/dev/null)" ]
+  if [ -n "$1" ]; then w_pid=$(systemctl show -p MainPID --value -- "$1" 2>/dev/null) || return 1
+  else read_pid "$2"; w_pid=$pid; fi
+  [ "$w_pid" = "$3" ] && proc_alive "$3" || return 1
+  [ -f "$5" ] && [ ! -L "$5" ] && read -r w_rpid w_env w_unit w_rel w_start < "$5" || return 1
+  [ "$w_rpid" = "$3" ] && [ "$w_rel" = "$4" ] && [ -n "$w_start" ] && [ "$w_start" = "$start" ]
 }
 warm_healthy() {
   uptime_s; end=$((up_s + $2))
@@ -147,20 +171,22 @@ warm_healthy() {
 }`;
 
 // file_sha FILE: $sha of a regular file, else -.
-// slot_started PIDFILE ENVFILE UNITFILE RECORD: what the slot's new process was started with
-// (every init system writes it; only systemd's slot facts read it so far).
+// slot_started PIDFILE ENVFILE STARTFILE RECORD RELEASE: what the slot's new process was started
+// with, and which release svc started in it (the slot facts read it back for that very process).
 export const SLOT_STARTED = String.raw`file_sha() { if [ -f "$1" ] && [ ! -L "$1" ]; then sha=$(sha256sum < "$1"); sha=${'$'}{sha%% *}; else sha=-; fi; }
 slot_started() {
-  read_pid "$1"; [ -n "$pid" ] || return 0
+  read_pid "$1"; [ -n "$pid" ] && proc_alive "$pid" || return 0
   file_sha "$2"; s_env=$sha; file_sha "$3"
   rm -f -- "$4.svc-new"
-  printf '%s %s %s\n' "$pid" "$s_env" "$sha" > "$4.svc-new" && mv -f -- "$4.svc-new" "$4"
+  printf '%s %s %s %s %s\n' "$pid" "$s_env" "$sha" "$5" "$start" > "$4.svc-new" && mv -f -- "$4.svc-new" "$4"
 }`;
 
 export interface WarmInput {
   name: string;
+  /** The slot's systemd unit, or '' when its pidfile names its process. */
+  unit: string;
+  pidfile: string;
   warm: WarmSlot;
-  releaseDir: string;
   path: string;
 }
 
@@ -170,7 +196,7 @@ export function warmCheck(input: WarmInput): string[] {
   const url = `http://127.0.0.1:${warm.slot.port}${input.path}`;
   return [
     'warm=0',
-    `if slot_warm ${q(slotUnit(input.name, warm.slot))} ${warm.pid} ${q(input.releaseDir)} && warm_healthy ${q(url)} ${WARM_GATE_SECONDS}; then`,
+    `if slot_warm ${q(input.unit)} ${q(input.pidfile)} ${warm.pid} ${q(warm.release)} ${q(slotRecord(input.name, warm.slot))} && warm_healthy ${q(url)} ${WARM_GATE_SECONDS}; then`,
     '  warm=1',
     `  say "STEP	slot ${warm.slot.name} (port ${warm.slot.port}) already runs release ${warm.release} (pid ${warm.pid}) and is healthy: no start"`,
     'else',
@@ -180,8 +206,14 @@ export function warmCheck(input: WarmInput): string[] {
 }
 
 /** After the slot's new process is up: the record of what it was started with. */
-export function slotStartedLine(name: string, slot: Slot, pidfile: string): string {
-  return `slot_started ${q(pidfile)} ${q(hostLayout(name).envFile)} ${q(slotTemplateUnit(name))} ${q(slotRecord(name, slot))} || :`;
+export function slotStartedLine(
+  manifest: SlotManifest,
+  slot: Slot,
+  pidfile: string,
+  release: string,
+): string {
+  const name = manifest.name;
+  return `slot_started ${q(pidfile)} ${q(hostLayout(name).envFile)} ${q(slotStartFile(manifest))} ${q(slotRecord(name, slot))} ${q(release)} || :`;
 }
 
 export interface LeaveInput {
@@ -196,11 +228,14 @@ export interface LeaveInput {
   disable: string[];
   /** Shell lines: the slot stopped through its init system or monit (cutover-script.ts). */
   stop: string[];
+  /** Shell lines for a slot kept warm, after disable (monit stops watching it: cutover-script.ts). */
+  keep?: string[];
 }
 
 /**
  * After the deploy is recorded, the slot nginx left. keepWarm: it keeps running (disabled: a
- * reboot starts only the live slot; systemd only, cutover-plan.ts). Else it is drained without
+ * reboot starts only the live slot; unwatched by monit, which would otherwise ask the launcher to
+ * start an unmarked slot whenever it died). Else it is drained without
  * the deploy lock, so a rollback can switch back to it meanwhile; the drain ends early when the
  * upstream file names it again. Then, with the lock taken again, it is stopped only if nginx
  * still does not send it requests and it is still the process that was drained; a rollback that
@@ -211,10 +246,15 @@ export function leaveLines(input: LeaveInput): string[] {
   if (cutover.keepWarm)
     return [
       ...input.disable,
+      ...(input.keep ?? []),
       `say "STEP	slot ${left.name} (port ${left.port}) kept warm with the release it served (keepWarm)"`,
     ];
   const names = `grep -q ${q(`^server 127\\.0\\.0\\.1:${left.port};$`)} ${q(input.upstream)}`;
   return [
+    // The deploy is recorded: from here the drain is the host's to finish whatever becomes of
+    // svc. A lost connection (HUP) or a TERM does not end it (the old slot would be left running
+    // and marked); svc's Ctrl-C (INT) ends the wait, and the slot is stopped now.
+    "drain_cut=0; trap '' HUP TERM; trap 'drain_cut=1' INT",
     `say "STEP	draining slot ${left.name} (port ${left.port}, up to ${cutover.drainSeconds} s)"`,
     `drained_pid=${input.pidNow} || drained_pid=`,
     // The lock goes for the drain: a rollback may take it and switch back to this very slot.
@@ -229,7 +269,7 @@ export function leaveLines(input: LeaveInput): string[] {
     `elif ${names}; then say "STEP	drain of slot ${left.name} cancelled: nginx sends it requests again (a rollback switched back)"`,
     `elif [ "${input.pidNow}" != "$drained_pid" ]; then say "STEP	slot ${left.name} runs another process since the drain began: left as it is"`,
     'else',
-    `  [ "$drain" = 0 ] || say "WARNING	slot ${left.name} still had connections after ${cutover.drainSeconds} s (drainTimeout): stopping it"`,
+    `  case $drain in 0) ;; 3) say "WARNING	the drain of slot ${left.name} was cut short (svc was interrupted): stopping it now" ;; *) say "WARNING	slot ${left.name} still had connections after ${cutover.drainSeconds} s (drainTimeout): stopping it" ;; esac`,
     // Unmarked first: neither monit nor a boot starts it again.
     ...input.disable.map((line) => `  ${line}`),
     ...input.stop.map((line) => `  ${line}`),

@@ -113,6 +113,29 @@ export function liveSlot(
   };
 }
 
+/**
+ * How much longer a switch deploy's run may take than its own work: after it is recorded it
+ * drains the old slot (drainTimeout), takes the lock again (at most 120 s) and stops the slot
+ * (stopTimeout, then KILL and a margin). svc waits that long before it stops waiting.
+ */
+export function drainAllowanceSeconds(
+  manifest: Pick<Manifest, 'cutover' | 'drainTimeout' | 'stopTimeout'>,
+): number {
+  if (!isSwitch(manifest)) return 0;
+  return (manifest.drainTimeout ?? DEFAULT_DRAIN_SECONDS) + 120 + (manifest.stopTimeout ?? 30) + 15;
+}
+
+/**
+ * A host whose deploy said DEPLOYED (recorded, before its drain) and then did not end as svc saw
+ * it (svc stopped waiting, the connection went, the script was killed): deployed, with why svc
+ * did not see the end. `why` is svc's own message (the host's name first, then `: `).
+ */
+export function deployedBeforeDrain(lines: readonly string[], why: string): string | undefined {
+  if (!lines.some((line) => line.startsWith('DEPLOYED\t'))) return undefined;
+  const reason = why.slice(why.indexOf(': ') + 2);
+  return `deployed and recorded; then ${reason} during the drain of the old slot, which the host finishes on its own (it stops that slot at drainTimeout)`;
+}
+
 /** The slot a switch deploy starts: the idle one, or slot a when none is live yet. */
 export function nextSlot(slots: readonly [Slot, Slot], live: LiveSlot): Slot {
   return live.state === 'live' ? live.idle : slots[0];

@@ -307,7 +307,7 @@ export function expandPlaybook(steps: readonly Step[], input: ExpandInput): Oper
                   ...slotFilesShipped(manifest, operations),
                   ...(manifest.keepWarm === true && { keepWarm: true }),
                   ...frontSite(operations, manifest.port),
-                  inputs: switchInputs(manifest.name, operations),
+                  inputs: switchInputs(manifest, operations),
                 },
               }),
           });

@@ -7,6 +7,7 @@ import type { Operation } from './operations.js';
 import { liveReleaseRequest } from './release-facts.js';
 import { NGINX_BINARY, slotUnit, upstreamFile } from './cutover.js';
 import { slotRecord } from './cutover-warm.js';
+import { slotProcessPidfile } from './cutover-slots.js';
 
 export const RECORDS_FILE = 'installed.json';
 export const RECORDS_ROOT = '/var/lib/svc';
@@ -59,24 +60,31 @@ export function buildFactRequest(
     );
   }
   // cutover: switch: which slot nginx serves (the upstream file's sha256), and whether nginx is
-  // there at all: plain path facts, in the stale-plan digest like the rest.
-  if (operations.some((op) => op.kind === 'service' && op.cutover !== undefined)) {
-    for (const path of [upstreamFile(manifest.name), NGINX_BINARY])
+  // there at all: plain path facts, in the stale-plan digest like the rest. Asked of a restart
+  // service too: a switch still live there is a plan problem (cutover-plan.ts switchLeftBehind).
+  const serviceOp = operations.find((op) => op.kind === 'service');
+  if (serviceOp !== undefined) {
+    const asked = [
+      upstreamFile(manifest.name),
+      ...(serviceOp.kind === 'service' && serviceOp.cutover !== undefined ? [NGINX_BINARY] : []),
+    ];
+    for (const path of asked)
       if (!seen.has(path)) {
         seen.add(path);
         paths.push({ path });
       }
   }
   const release = operations.find((op) => op.kind === 'release');
-  // Each slot as it runs (T records: running state, out of the digest), for a warm switch back.
-  // From systemd's unit state alone: under other init systems no slot is taken as warm.
+  // Each slot as it runs (T records: running state, out of the digest), for a warm switch back:
+  // systemd's unit state, else the pidfile that names the slot's own process (cutover-slots.ts).
   const switching = operations.find((op) => op.kind === 'service' && op.cutover !== undefined);
   const slots =
-    switching?.kind === 'service' && switching.cutover !== undefined && switching.init === 'systemd'
+    switching?.kind === 'service' && switching.cutover !== undefined
       ? switching.cutover.slots.map((slot) => ({
-          unit: slotUnit(manifest.name, slot),
+          unit: switching.init === 'systemd' ? slotUnit(manifest.name, slot) : '',
           port: slot.port,
           record: slotRecord(manifest.name, slot),
+          pidfile: slotProcessPidfile(manifest, slot),
         }))
       : undefined;
   const users = [...new Set(operations.flatMap((op) => (op.kind === 'user' ? [op.name] : [])))];

@@ -143,8 +143,11 @@ export interface FactRequest {
   pidfile: string;
   /** What the live release holds (release-facts.ts): asked when a release with files is planned. */
   liveRelease?: LiveReleaseRequest;
-  /** cutover: switch: each slot's unit, port and start record (cutover-warm.ts), in slot order. */
-  slots?: { unit: string; port: number; record: string }[];
+  /**
+   * cutover: switch: each slot's systemd unit ('' under other init systems), port, start record
+   * and the pidfile that names its process there (cutover-warm.ts), in slot order.
+   */
+  slots?: { unit: string; port: number; record: string; pidfile: string }[];
   /**
    * A random value of this run (the edge makes it; it is never printed): it salts the facts
    * digest and the env file's per-line hashes, so neither is an offline oracle for a secret.
@@ -489,7 +492,9 @@ export function factScript(request: FactRequest): string {
   if (request.slots !== undefined && request.slots.length > 0) {
     lines.push(SLOT_FACT);
     for (const slot of request.slots)
-      lines.push(`slot_fact ${shellQuote(slot.unit)} ${slot.port} ${shellQuote(slot.record)}`);
+      lines.push(
+        `slot_fact ${shellQuote(slot.unit)} ${slot.port} ${shellQuote(slot.record)} ${shellQuote(slot.pidfile)}`,
+      );
   }
   lines.push(`printf 'E\\tsvc-facts\\n'`);
   return `${lines.join('\n')}\n`;

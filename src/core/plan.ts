@@ -12,7 +12,7 @@ import { isTextContent } from './release-facts.js';
 import { liveReleaseOf } from './layout.js';
 import { releasesToPrune } from './release-retention.js';
 import type { SecretOrigin } from './env-file.js';
-import { planSwitch } from './cutover-plan.js';
+import { planSwitch, switchLeftBehind } from './cutover-plan.js';
 import type {
   DirOperation,
   FileOperation,
@@ -288,6 +288,12 @@ class HostPlanner {
       return;
     }
     const changed = op.dependsOn.filter((path) => this.changedPaths.has(path));
+    const leftBehind =
+      op.cutover === undefined ? switchLeftBehind(op, this.facts, this.host) : undefined;
+    if (leftBehind !== undefined) {
+      this.problems.push(leftBehind);
+      return;
+    }
     if (op.cutover !== undefined) {
       const planned = planSwitch(op, op.cutover, this.facts, this.host, changed);
       this.problems.push(...planned.problems);

@@ -2,6 +2,7 @@
 // the release and overlay files. A host with nothing to change costs no round trip at all.
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { deployedBeforeDrain, drainAllowanceSeconds } from '../core/cutover.js';
 import { SvcError } from '../core/errors.js';
 import {
   buildApply,
@@ -166,6 +167,7 @@ export async function applyHost(
         (options.lockWaitSeconds +
           2 * options.healthTimeoutSeconds +
           (commands?.on === 'every' ? releaseSeconds(commands) : 0) +
+          drainAllowanceSeconds(input.manifest) +
           300) *
         1000,
       onLine: (line) => {
@@ -175,6 +177,13 @@ export async function applyHost(
     });
   } catch (error) {
     if (!(error instanceof SvcError)) throw error;
+    // Recorded before its drain: the deploy happened, whatever became of the wait for the drain.
+    const drained = deployedBeforeDrain(lines, error.message);
+    if (drained !== undefined)
+      return finish('deployed', {
+        ...(bundle.releaseId && { release: bundle.releaseId }),
+        message: drained,
+      });
     return finish('failed', { message: lostMessage(error.message, lines) });
   }
   const field = (tag: string) =>
@@ -184,6 +193,15 @@ export async function applyHost(
   const warnings = lines
     .filter((line) => line.startsWith('WARNING\t'))
     .map((line) => visible(line.slice(8)));
+  const drained =
+    result.code === 0
+      ? undefined
+      : deployedBeforeDrain(lines, `: exited with status ${result.code}`);
+  if (drained !== undefined)
+    return finish('deployed', {
+      ...(release && { release }),
+      message: [drained, ...warnings].join('; '),
+    });
   switch (result.code) {
     case 0:
       return finish('deployed', {

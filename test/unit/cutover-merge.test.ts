@@ -1,9 +1,12 @@
 // cutover: switch with slots under every init system (h-slots) and warm slots, the lock-free
-// drain and the move from restart (h-warm), together: what is systemd's alone is refused by the
-// plan elsewhere, in one line naming the fix; no switch off systemd runs systemctl; a live slot
+// drain and the move from restart (h-warm), together: keepWarm under every init system; what is
+// systemd's alone is refused by the plan elsewhere, in one line naming the fix; no switch off systemd runs systemctl; a live slot
 // whose process is gone is started again by a deploy; undo reports a put-back nginx refuses.
 import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slotsOf, upstreamFile, upstreamText, NGINX_BINARY } from '../../src/core/cutover.js';
 import { planSwitch } from '../../src/core/cutover-plan.js';
 import { switchActivation } from '../../src/core/cutover-script.js';
@@ -61,32 +64,62 @@ const OTHERS: [Init, boolean][] = [
 ];
 
 describe('the plan under each init system', () => {
-  it.each(OTHERS)('refuses keepWarm under %s (monit: %s), naming the fix', (init, monit) => {
-    const m = switchOf(init, monit, { keepWarm: true });
-    expect(plan(m, hostFacts(m, [upstreamFact(A!.port)])).problems).toEqual([
-      `svc.yaml keepWarm: true needs init: systemd for now (under init: ${init} svc cannot yet tell the kept slot's process): remove keepWarm, or use init: systemd`,
+  it.each<[Init, boolean]>([...OTHERS, ['systemd', false], ['systemd', true]])(
+    'keeps keepWarm under %s (monit: %s)',
+    (init, monit) => {
+      const m = switchOf(init, monit, { keepWarm: true });
+      const result = plan(m, hostFacts(m, [upstreamFact(A!.port)]));
+      expect(result.problems).toEqual([]);
+      expect(result.change?.steps?.at(-1)).toBe(
+        'keep slot a running with the release it serves now (keepWarm: svc rollback switches back to it without a start)',
+      );
+    },
+  );
+
+  it.each<[Init, boolean]>([
+    ['upstart', false],
+    ['upstart', true],
+  ])('refuses moving a live restart service over under %s (monit: %s)', (init, monit) => {
+    const m = switchOf(init, monit);
+    const active = { service: { active: true, pid: 77 } };
+    expect(plan(m, hostFacts(m, [], active)).problems).toEqual([
+      `api-orders still runs as /run/api-orders.pid (cutover: restart) on web1, pid 77: moving a live restart service to cutover: switch is not done under init: upstart yet; stop it first (svc stop TARGET), then deploy the switch`,
     ]);
   });
 
-  it.each<[boolean]>([[false], [true]])('keeps keepWarm under systemd (monit: %s)', (monit) => {
-    const m = switchOf('systemd', monit, { keepWarm: true });
-    const result = plan(m, hostFacts(m, [upstreamFact(A!.port)]));
+  it.each<[Init, boolean, string[]]>([
+    [
+      'openrc',
+      false,
+      [
+        "stop OpenRC's api-orders (cutover: restart, pid 77; it serves port 3000 until then): SIGTERM, its requests in flight finish",
+        'nginx takes port 3000 the moment it is free: new connections are refused in between (the gap is measured and reported)',
+        "disable OpenRC's api-orders",
+      ],
+    ],
+    [
+      'openrc',
+      true,
+      [
+        "stop OpenRC's api-orders (cutover: restart, pid 77; it serves port 3000 until then): SIGTERM, its requests in flight finish",
+        'nginx takes port 3000 the moment it is free: new connections are refused in between (the gap is measured and reported)',
+        "disable OpenRC's api-orders",
+      ],
+    ],
+    [
+      'monit',
+      false,
+      [
+        'stop api-orders (pidfile /run/api-orders.pid) (cutover: restart, pid 77; it serves port 3000 until then): SIGTERM, its requests in flight finish',
+        'nginx takes port 3000 the moment it is free: new connections are refused in between (the gap is measured and reported)',
+      ],
+    ],
+  ])('moves a live restart service over under %s (monit: %s)', (init, monit, steps) => {
+    const m = switchOf(init, monit);
+    const result = plan(m, hostFacts(m, [], { service: { active: true, pid: 77 } }));
     expect(result.problems).toEqual([]);
-    expect(result.change?.steps?.at(-1)).toBe(
-      'keep slot a running with the release it serves now (keepWarm: svc rollback switches back to it without a start)',
-    );
+    expect(result.change?.steps?.slice(1)).toEqual(steps);
   });
-
-  it.each(OTHERS)(
-    'refuses moving a live restart service over under %s (monit: %s)',
-    (init, monit) => {
-      const m = switchOf(init, monit);
-      const active = { service: { active: true, pid: 77 } };
-      expect(plan(m, hostFacts(m, [], active)).problems).toEqual([
-        `api-orders still runs as /run/api-orders.pid (cutover: restart) on web1, pid 77: moving a live restart service to cutover: switch needs init: systemd for now; stop it first (svc stop TARGET), then deploy the switch`,
-      ]);
-    },
-  );
 
   it('moves a live restart service over under systemd', () => {
     const m = switchOf('systemd', false);
@@ -191,16 +224,22 @@ describe('no systemctl off systemd', () => {
     expect(after).toContain('drain_port 13000 30 /var/lib/svc/api-orders/upstream.conf');
   });
 
-  it.each(OTHERS)('nor in the fact script under %s (monit: %s): no slot facts', (init, monit) => {
-    const m = switchOf(init, monit);
-    const config = [
-      file('etc/nginx/sites-enabled/api-orders.conf', 'upstream x { include y; }\n'),
-      ...slotUnitFiles(m).map((path) => file(path.slice(1), `# ${path}\n`)),
-    ];
-    const request = buildFactRequest(m, operations(config, m), 'deploy', false, SALT);
-    expect(request.slots).toBeUndefined();
-    expect(factScript(request)).not.toContain('slot_fact');
-  });
+  it.each(OTHERS)(
+    'nor in the fact script under %s (monit: %s): slot facts from the pidfile',
+    (init, monit) => {
+      const m = switchOf(init, monit);
+      const config = [
+        file('etc/nginx/sites-enabled/api-orders.conf', 'upstream x { include y; }\n'),
+        ...slotUnitFiles(m).map((path) => file(path.slice(1), `# ${path}\n`)),
+      ];
+      const request = buildFactRequest(m, operations(config, m), 'deploy', false, SALT);
+      expect(request.slots?.map((slot) => slot.unit)).toEqual(['', '']);
+      // slot_fact asks systemctl only for a unit it is given.
+      expect(factScript(request)).toContain(
+        `slot_fact '' 13000 /var/lib/svc/api-orders/slot.13000 ${slotProcessPidfile(m, A!)}`,
+      );
+    },
+  );
 
   it('under systemd the slot is the unit, by its MainPID', () => {
     const m = switchOf('systemd', false);
@@ -214,7 +253,16 @@ describe('no systemctl off systemd', () => {
 describe('undo reports a refused put-back', () => {
   // The undo line that puts the old upstream file back, run by sh with nginx and the file moves
   // as stand-ins, wrapped as apply-script.ts wraps each undo step.
-  const run = (nginxT: number) => {
+  let stage = '';
+  beforeAll(() => {
+    stage = mkdtempSync(join(tmpdir(), 'svc-putback-'));
+  });
+  afterAll(() => {
+    if (stage) rmSync(stage, { recursive: true, force: true });
+  });
+  const run = (nginxT: number, before: boolean) => {
+    rmSync(join(stage, 'upstream.before'), { force: true });
+    if (before) writeFileSync(join(stage, 'upstream.before'), 'server 127.0.0.1:13000;\n');
     const m = switchOf('systemd', false);
     const [putBack] = activation(m, hostFacts(m, [upstreamFact(A!.port)])).undoBefore;
     const script = [
@@ -222,15 +270,18 @@ describe('undo reports a refused put-back', () => {
       `nginx() { return ${nginxT}; }`,
       'reload_nginx() { echo reloaded; }',
       'say() { printf "%s\\n" "$*"; }',
-      'stage=/nonexistent switched=1',
+      `stage='${stage}' switched=1`,
       `{ ${putBack}; } || say "WARNING undo step 1 failed"`,
     ].join('\n');
     return spawnSync('sh', ['-c', script], { encoding: 'utf8' }).stdout;
   };
-  it.each<[string, number, string]>([
-    ['nginx -t passes: reloaded', 0, 'reloaded\n'],
-    ['nginx -t refuses: no reload, the step fails', 1, 'WARNING undo step 1 failed\n'],
-  ])('%s', (_, nginxT, out) => {
-    expect(run(nginxT)).toBe(out);
+  it.each<[string, number, boolean, string]>([
+    ['nginx -t passes: reloaded', 0, true, 'reloaded\n'],
+    ['nginx -t refuses: no reload, the step fails', 1, true, 'WARNING undo step 1 failed\n'],
+    // A first switch: nothing to put back; the upstream file goes after the site (undoLast),
+    // never before it, so no nginx -t fails on the site's include (review F6).
+    ['nothing was there before: nothing to do, no warning', 1, false, ''],
+  ])('%s', (_, nginxT, before, out) => {
+    expect(run(nginxT, before)).toBe(out);
   });
 });

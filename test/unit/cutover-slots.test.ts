@@ -165,8 +165,8 @@ describe('the apply script of a switch from slot a to b', () => {
       'init: openrc',
       switchOf('openrc', false),
       [
-        '[ -L /etc/init.d/api-orders.a ] || ln -s -- api-orders /etc/init.d/api-orders.a',
-        '[ -L /etc/init.d/api-orders.b ] || ln -s -- api-orders /etc/init.d/api-orders.b',
+        '[ "$(readlink -- /etc/init.d/api-orders.a)" = api-orders ] || ln -s -f -n -T -- api-orders /etc/init.d/api-orders.a',
+        '[ "$(readlink -- /etc/init.d/api-orders.b)" = api-orders ] || ln -s -f -n -T -- api-orders /etc/init.d/api-orders.b',
         'rc-service api-orders.b stop',
         ': > /var/lib/svc/api-orders/slot-b.on',
         'rc-update add api-orders.b default',

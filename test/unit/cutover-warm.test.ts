@@ -4,7 +4,7 @@
 // (the drain without the lock, cancelled when a rollback switched back; the port taken from
 // NAME.service at once).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,11 +103,13 @@ describe('T records: each slot as it runs', () => {
         unit: 'api-orders@13000.service',
         port: 13000,
         record: '/var/lib/svc/api-orders/slot.13000',
+        pidfile: '/run/api-orders@13000.pid',
       },
       {
         unit: 'api-orders@23000.service',
         port: 23000,
         record: '/var/lib/svc/api-orders/slot.23000',
+        pidfile: '/run/api-orders@23000.pid',
       },
     ]);
     expect(buildFactRequest(manifest, operations(), 'deploy', false, SALT).slots).toBeUndefined();
@@ -160,7 +162,7 @@ describe('T records: each slot as it runs', () => {
     expect(a).not.toBe(b);
     expect(digestedFacts(a)).toBe(digestedFacts(b));
     expect(factScript(request())).toContain(
-      'slot_fact api-orders@23000.service 23000 /var/lib/svc/api-orders/slot.23000',
+      'slot_fact api-orders@23000.service 23000 /var/lib/svc/api-orders/slot.23000 /run/api-orders@23000.pid',
     );
   });
 });
@@ -194,7 +196,7 @@ describe('slot_fact, run by sh against a real process', () => {
       `enc() { case $1 in '' | *[!A-Za-z0-9._/@:+,-]*) enc=$(printf %s "$1" | od -An -v -tx1 | tr -d ' \\n') ;; *) enc="=$1" ;; esac; }`,
       `releases='${join(work, 'releases')}'`,
       SLOT_FACT,
-      `slot_fact api-orders@13000.service 13000 '${recordFile}'`,
+      `slot_fact api-orders@13000.service 13000 '${recordFile}' /nonexistent`,
     ].join('\n');
     return spawnSync('sh', ['-c', script], {
       encoding: 'utf8',
@@ -203,21 +205,58 @@ describe('slot_fact, run by sh against a real process', () => {
   };
   const env = 'e'.repeat(64);
   const unit = 'b'.repeat(64);
+  /** The process's start time since boot (clock ticks): /proc/PID/stat's 22nd field. */
+  const startOf = (pid: string) =>
+    readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .split(' ')[19]!;
 
-  it('names the release the process runs in, and what it started with when the pid matches', () => {
+  it('names the release svc started in that very process, and what it started with', () => {
     const pid = String(child!.pid);
-    expect(run(pid, 'active', `${pid} ${env} ${unit}\n`).stdout).toBe(
-      `T\t13000\t${pid}\t=r2\t${env}\t${unit}\n`,
+    expect(run(pid, 'active', `${pid} ${env} ${unit} r1 ${startOf(pid)}\n`).stdout).toBe(
+      `T\t13000\t${pid}\t=r1\t${env}\t${unit}\n`,
     );
   });
 
-  it.each<[string, string, string | undefined, (pid: string) => string]>([
-    ['a record of another pid', 'active', '1 e b\n', (pid) => `T\t13000\t${pid}\t=r2\t-\t-\n`],
-    ['no record', 'active', undefined, (pid) => `T\t13000\t${pid}\t=r2\t-\t-\n`],
-    ['a unit that is not active', 'inactive', undefined, () => 'T\t13000\t-\t-\t-\t-\n'],
+  it.each<[string, string, (pid: string) => string | undefined, (pid: string) => string]>([
+    [
+      'a record of another pid',
+      'active',
+      () => `1 ${env} ${unit} r1 5\n`,
+      (pid) => `T\t13000\t${pid}\t-\t-\t-\n`,
+    ],
+    [
+      // The pid the kernel gave to another process since: not the process svc started.
+      'a record of the same pid with another start time',
+      'active',
+      (pid) => `${pid} ${env} ${unit} r1 ${Number(startOf(pid)) + 1}\n`,
+      (pid) => `T\t13000\t${pid}\t-\t-\t-\n`,
+    ],
+    [
+      'a record from before start times were recorded',
+      'active',
+      (pid) => `${pid} ${env} ${unit}\n`,
+      (pid) => `T\t13000\t${pid}\t-\t-\t-\n`,
+    ],
+    [
+      'a recorded release that is not on the host',
+      'active',
+      (pid) => `${pid} ${env} ${unit} r9 ${startOf(pid)}\n`,
+      (pid) => `T\t13000\t${pid}\t-\t${env}\t${unit}\n`,
+    ],
+    [
+      'a recorded release that is a path',
+      'active',
+      (pid) => `${pid} ${env} ${unit} ../r1 ${startOf(pid)}\n`,
+      (pid) => `T\t13000\t${pid}\t-\t${env}\t${unit}\n`,
+    ],
+    // Its cwd is a release directory (r2), but a process can chdir wherever it likes: no record,
+    // no release.
+    ['no record', 'active', () => undefined, (pid) => `T\t13000\t${pid}\t-\t-\t-\n`],
+    ['a unit that is not active', 'inactive', () => undefined, () => 'T\t13000\t-\t-\t-\t-\n'],
   ])('%s', (_, state, record, expected) => {
     const pid = String(child!.pid);
-    expect(run(pid, state, record).stdout).toBe(expected(pid));
+    expect(run(pid, state, record(pid)).stdout).toBe(expected(pid));
   });
 
   it('says - for a process outside every release', () => {
@@ -356,7 +395,7 @@ describe('the apply script', () => {
   it('checks the warm slot again and gates it before the switch; a start only if that fails', () => {
     const text = script(SWITCH, hostFacts([upstreamFact(A!.port)], warmB()));
     order(text, [
-      `slot_warm api-orders@23000.service 200 /var/www/api-orders/releases/${RELEASE}`,
+      `slot_warm api-orders@23000.service /run/api-orders@23000.pid 200 ${RELEASE} /var/lib/svc/api-orders/slot.23000`,
       'warm_healthy http://127.0.0.1:23000/ok 5',
       'if [ "$warm" != 1 ]; then',
       'systemctl start -- api-orders@23000.service',
@@ -372,7 +411,7 @@ describe('the apply script', () => {
   it('records what a started slot was started with', () => {
     const text = script(SWITCH, hostFacts([upstreamFact(A!.port)]));
     expect(text).toContain(
-      `slot_started /run/api-orders@23000.pid /etc/default/api-orders /etc/systemd/system/api-orders@.service ${slotRecord('api-orders', B!)} || :`,
+      `slot_started /run/api-orders@23000.pid /etc/default/api-orders /etc/systemd/system/api-orders@.service ${slotRecord('api-orders', B!)} ${RELEASE} || :`,
     );
   });
 
@@ -402,7 +441,7 @@ describe('the apply script', () => {
     order(text, [
       'wait_healthy url http://127.0.0.1:13000/ok 30',
       'nginx -t ||',
-      'take_port 3000 api-orders.service 40',
+      'take_port 3000 40',
       'systemctl disable --quiet -- api-orders.service',
     ]);
     expect(text).toContain('systemctl start -- api-orders.service');

@@ -56,6 +56,8 @@ describe('buildFactRequest', () => {
         // A secret file is compared by hash alone: its content never leaves the host.
         { path: '/etc/default/api-orders' },
         { path: '~/service/api-orders' },
+        // A restart service too: a switch still live there is a plan problem (cutover-plan.ts).
+        { path: '/var/lib/svc/api-orders/upstream.conf' },
       ],
       users: ['api-orders', 'api-worker'],
       groups: [],

@@ -613,7 +613,7 @@ salt=5a175a175a175a175a175a175a175a17
 env_plain_mark='# svc: values from svc.yaml (plans show them)'
 env_secret_mark='# svc: secrets (plans never show them)'
 printf 'B\tsvc-facts\t7\n'
-claims() { grep -F -o -e '"/var/www/api-orders"' -e '"/var/log/api-orders"' -e '"/var/www/api-orders/releases/def456def456"' -e '"/var/www/api-orders/current"' -e '"/etc/default"' -e '"/etc/systemd/system"' -e '"/etc/monit/conf.d"' -e '"/etc/default/api-orders"' -e '"/etc/systemd/system/api-orders.service"' -e '"/etc/monit/conf.d/api-orders"' -e '"/home/deploy/service/api-orders"' -- "$1" 2>/dev/null || :; }
+claims() { grep -F -o -e '"/var/www/api-orders"' -e '"/var/log/api-orders"' -e '"/var/www/api-orders/releases/def456def456"' -e '"/var/www/api-orders/current"' -e '"/etc/default"' -e '"/etc/systemd/system"' -e '"/etc/monit/conf.d"' -e '"/etc/default/api-orders"' -e '"/etc/systemd/system/api-orders.service"' -e '"/etc/monit/conf.d/api-orders"' -e '"/home/deploy/service/api-orders"' -e '"/var/lib/svc/api-orders/upstream.conf"' -- "$1" 2>/dev/null || :; }
 comm=
 [ ! -r /proc/1/comm ] || read -r comm < /proc/1/comm || :
 if [ "$comm" = systemd ] || [ -d /run/systemd/system ]; then init=systemd
@@ -671,7 +671,7 @@ if command -v claims >/dev/null 2>&1; then
   done
 fi
 
-prefetch /var/www/api-orders /var/log/api-orders /var/www/api-orders/releases/def456def456 /var/www/api-orders/current /etc/default /etc/systemd/system /etc/monit/conf.d /etc/default/api-orders /etc/systemd/system/api-orders.service /etc/monit/conf.d/api-orders /home/deploy/service/api-orders
+prefetch /var/www/api-orders /var/log/api-orders /var/www/api-orders/releases/def456def456 /var/www/api-orders/current /etc/default /etc/systemd/system /etc/monit/conf.d /etc/default/api-orders /etc/systemd/system/api-orders.service /etc/monit/conf.d/api-orders /home/deploy/service/api-orders /var/lib/svc/api-orders/upstream.conf
 path_fact 0 /var/www/api-orders ''
 chain_fact 0 /var/www/api-orders
 path_fact 1 /var/log/api-orders ''
@@ -694,6 +694,8 @@ path_fact 9 /etc/monit/conf.d/api-orders 573a4ab6e82c81e2313c5a2e41b971c48ceb47c
 chain_fact 9 /etc/monit/conf.d/api-orders
 path_fact 10 /home/deploy/service/api-orders ''
 chain_fact 10 /home/deploy/service/api-orders
+path_fact 11 /var/lib/svc/api-orders/upstream.conf ''
+chain_fact 11 /var/lib/svc/api-orders/upstream.conf
 user_fact api-orders
 printf 'E\tsvc-facts\n'
 SVC_EOF_n0nce

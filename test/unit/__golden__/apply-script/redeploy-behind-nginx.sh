@@ -613,7 +613,7 @@ salt=5a175a175a175a175a175a175a175a17
 env_plain_mark='# svc: values from svc.yaml (plans show them)'
 env_secret_mark='# svc: secrets (plans never show them)'
 printf 'B\tsvc-facts\t7\n'
-claims() { grep -F -o -e '"/var/www/api-orders"' -e '"/var/log/api-orders"' -e '"/var/www/api-orders/releases/abc123abc123"' -e '"/var/www/api-orders/current"' -e '"/etc/default"' -e '"/etc/systemd/system"' -e '"/etc/monit/conf.d"' -e '"/etc/nginx/sites-enabled"' -e '"/etc/default/api-orders"' -e '"/etc/systemd/system/api-orders.service"' -e '"/etc/monit/conf.d/api-orders"' -e '"/etc/nginx/sites-enabled/api-orders"' -e '"/home/deploy/service/api-orders"' -- "$1" 2>/dev/null || :; }
+claims() { grep -F -o -e '"/var/www/api-orders"' -e '"/var/log/api-orders"' -e '"/var/www/api-orders/releases/abc123abc123"' -e '"/var/www/api-orders/current"' -e '"/etc/default"' -e '"/etc/systemd/system"' -e '"/etc/monit/conf.d"' -e '"/etc/nginx/sites-enabled"' -e '"/etc/default/api-orders"' -e '"/etc/systemd/system/api-orders.service"' -e '"/etc/monit/conf.d/api-orders"' -e '"/etc/nginx/sites-enabled/api-orders"' -e '"/home/deploy/service/api-orders"' -e '"/var/lib/svc/api-orders/upstream.conf"' -- "$1" 2>/dev/null || :; }
 comm=
 [ ! -r /proc/1/comm ] || read -r comm < /proc/1/comm || :
 if [ "$comm" = systemd ] || [ -d /run/systemd/system ]; then init=systemd
@@ -671,7 +671,7 @@ if command -v claims >/dev/null 2>&1; then
   done
 fi
 
-prefetch /var/www/api-orders /var/log/api-orders /var/www/api-orders/releases/abc123abc123 /var/www/api-orders/current /etc/default /etc/systemd/system /etc/monit/conf.d /etc/nginx/sites-enabled /etc/default/api-orders /etc/systemd/system/api-orders.service /etc/monit/conf.d/api-orders /etc/nginx/sites-enabled/api-orders /home/deploy/service/api-orders
+prefetch /var/www/api-orders /var/log/api-orders /var/www/api-orders/releases/abc123abc123 /var/www/api-orders/current /etc/default /etc/systemd/system /etc/monit/conf.d /etc/nginx/sites-enabled /etc/default/api-orders /etc/systemd/system/api-orders.service /etc/monit/conf.d/api-orders /etc/nginx/sites-enabled/api-orders /home/deploy/service/api-orders /var/lib/svc/api-orders/upstream.conf
 path_fact 0 /var/www/api-orders ''
 chain_fact 0 /var/www/api-orders
 path_fact 1 /var/log/api-orders ''
@@ -698,6 +698,8 @@ path_fact 11 /etc/nginx/sites-enabled/api-orders 355da02c030cafce7f50bba6a64ec89
 chain_fact 11 /etc/nginx/sites-enabled/api-orders
 path_fact 12 /home/deploy/service/api-orders ''
 chain_fact 12 /home/deploy/service/api-orders
+path_fact 13 /var/lib/svc/api-orders/upstream.conf ''
+chain_fact 13 /var/lib/svc/api-orders/upstream.conf
 user_fact api-orders
 printf 'E\tsvc-facts\n'
 SVC_EOF_n0nce

@@ -394,7 +394,8 @@ wait_front() {
 }
 drain_port() {
   hexport=$(printf '%04X' "$1"); uptime_s; end=$((up_s + $2))
-  while grep -Eq "^ *[0-9]+: [0-9A-F]+:$hexport [0-9A-F]+:[0-9A-F]{4} 01 " /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
+  while grep -Eq "^ *[0-9]+: [0-9A-F]*0100007F:$hexport [0-9A-F]+:[0-9A-F]{4} 01 " /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
+    [ "${drain_cut-0}" != 1 ] || return 3
     if [ -n "${3-}" ] && [ -r "$3" ]; then
       while IFS= read -r line; do [ "$line" != "server 127.0.0.1:$1;" ] || return 2; done < "$3"
     fi
@@ -419,10 +420,56 @@ slot_gone() {
 }
 file_sha() { if [ -f "$1" ] && [ ! -L "$1" ]; then sha=$(sha256sum < "$1"); sha=${sha%% *}; else sha=-; fi; }
 slot_started() {
-  read_pid "$1"; [ -n "$pid" ] || return 0
+  read_pid "$1"; [ -n "$pid" ] && proc_alive "$pid" || return 0
   file_sha "$2"; s_env=$sha; file_sha "$3"
   rm -f -- "$4.svc-new"
-  printf '%s %s %s\n' "$pid" "$s_env" "$sha" > "$4.svc-new" && mv -f -- "$4.svc-new" "$4"
+  printf '%s %s %s %s %s\n' "$pid" "$s_env" "$sha" "$5" "$start" > "$4.svc-new" && mv -f -- "$4.svc-new" "$4"
+}
+port_uid_ok() {
+  hexport=$(printf '%04X' "$1"); found=0
+  while read -r _ local _ st _ _ _ uid _; do
+    case $local in *:$hexport) ;; *) continue ;; esac
+    [ "$st" = 0A ] || continue
+    [ "$uid" = "$2" ] || return 1
+    found=1
+  done <<EOF
+$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null)
+EOF
+  [ "$found" = 1 ]
+}
+slot_warm() {
+  if [ -n "$1" ]; then w_pid=$(systemctl show -p MainPID --value -- "$1" 2>/dev/null) || return 1
+  else read_pid "$2"; w_pid=$pid; fi
+  [ "$w_pid" = "$3" ] && proc_alive "$3" || return 1
+  [ -f "$5" ] && [ ! -L "$5" ] && read -r w_rpid w_env w_unit w_rel w_start < "$5" || return 1
+  [ "$w_rpid" = "$3" ] && [ "$w_rel" = "$4" ] && [ -n "$w_start" ] && [ "$w_start" = "$start" ]
+}
+warm_healthy() {
+  uptime_s; end=$((up_s + $2))
+  until http_ok "$1"; do
+    uptime_s; [ "$up_s" -lt "$end" ] || return 1; sleep 0.1
+  done
+}
+port_listening() {
+  hexport=$(printf '%04X' "$1")
+  grep -Eq "^ *[0-9]+: [0-9A-F]+:$hexport [0-9A-F]+:0000 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+take_port() {
+  gap_ms=
+  old_stop </dev/null 3>&- 9>&- || return 1
+  tries=0
+  while port_listening "$1"; do
+    tries=$((tries + 1)); [ "$tries" -le $(($2 * 100)) ] || return 1; sleep 0.01
+  done
+  uptime_cs; gap_from=$up_cs
+  reload_nginx & reload_pid=$!
+  tries=0
+  until port_listening "$1"; do
+    tries=$((tries + 1)); [ "$tries" -le 1000 ] || break; sleep 0.01
+  done
+  uptime_cs; gap_ms=$(((up_cs - gap_from) * 10))
+  wait "$reload_pid" || return 2
+  port_listening "$1" || return 3
 }
 [ -d /var/lib/svc ] && [ ! -L /var/lib/svc ] || mkdir -m 0700 -- /var/lib/svc
 chown -h root:root -- /var/lib/svc
@@ -740,6 +787,38 @@ chain_fact 13 /var/lib/svc/api-orders/upstream.conf
 path_fact 14 /usr/sbin/nginx ''
 chain_fact 14 /usr/sbin/nginx
 user_fact api-orders
+slot_fact() {
+  s_pid=-; s_rel=-; s_env=-; s_unit=-; s_state=; s_start=
+  if [ -n "$1" ]; then
+    while IFS='=' read -r k v; do
+      case $k in MainPID) s_pid=$v ;; ActiveState) s_state=$v ;; esac
+    done <<EOF
+$(systemctl show -p MainPID -p ActiveState -- "$1" 2>/dev/null)
+EOF
+  elif [ -f "$4" ] && [ ! -L "$4" ]; then
+    # OpenRC writes child_pid without a newline: read then says end of file, the pid read all the same.
+    { read -r s_pid || :; } < "$4" 2>/dev/null || :
+    s_state=active
+  fi
+  case $s_state:$s_pid in active:[1-9]*) ;; *) s_pid=- ;; esac
+  case $s_pid in *[!0-9-]*) s_pid=- ;; esac
+  if [ "$s_pid" != - ]; then
+    s_stat=
+    { read -r s_stat < "/proc/$s_pid/stat"; } 2>/dev/null || :
+    s_stat=${s_stat##*) }
+    # The state (field 3), then the start time (field 22): the 20th field after the name.
+    case $s_stat in ''|Z*|X*|x*) s_pid=- ;; *) s_start=$(printf '%s\n' "$s_stat" | cut -d ' ' -f 20) ;; esac
+  fi
+  if [ "$s_pid" != - ] && [ -f "$3" ] && [ ! -L "$3" ] && read -r r_pid r_env r_unit r_rel r_start < "$3" &&
+    [ "$r_pid" = "$s_pid" ] && [ -n "$r_start" ] && [ "$r_start" = "$s_start" ]; then
+    case $r_env in *[!0-9a-f]*) ;; *) [ ${#r_env} -ne 64 ] || s_env=$r_env ;; esac
+    case $r_unit in *[!0-9a-f]*) ;; *) [ ${#r_unit} -ne 64 ] || s_unit=$r_unit ;; esac
+    case $r_rel in ''|.|..|*[!A-Za-z0-9._-]*) ;; *) if [ -d "$releases/$r_rel" ]; then enc "$r_rel"; s_rel=$enc; fi ;; esac
+  fi
+  printf 'T\t%s\t%s\t%s\t%s\t%s\n' "$2" "$s_pid" "$s_rel" "$s_env" "$s_unit"
+}
+slot_fact '' 13000 /var/lib/svc/api-orders/slot.13000 /run/api-orders@13000.pid
+slot_fact '' 23000 /var/lib/svc/api-orders/slot.23000 /run/api-orders@23000.pid
 printf 'E\tsvc-facts\n'
 SVC_EOF_n0nce
 )
@@ -750,7 +829,7 @@ hist_begin deploy unknown unknown later || { say "FAIL	svc cannot keep its histo
 listener_elsewhere 3000 /etc/nginx/sites-enabled/api-orders.conf 0
 if [ -n "$other" ]; then say "FAIL	$other also listens on port 3000, and api-orders's site is not the port's default_server, so nginx may give api-orders's visitors that site (the default_server, else the first server nginx reads, gets every Host no server_name names): add default_server to the listen lines of api-orders's site on port 3000, or remove it from the host (rm $other)"; exit 1; fi
 undo() {
-{ [ "$activated" != 1 ] || { [ "${switched-0}" != 1 ] || { if [ -f "$stage/upstream.before" ]; then cp -p -P -T --remove-destination -- "$stage/upstream.before" /var/lib/svc/api-orders/upstream.conf.svc-old && mv -f -T -- /var/lib/svc/api-orders/upstream.conf.svc-old /var/lib/svc/api-orders/upstream.conf; else rm -f -- /var/lib/svc/api-orders/upstream.conf; fi; nginx -t && reload_nginx; }; }; } || say "WARNING	undo step 1 failed"
+{ [ "$activated" != 1 ] || { [ "${switched-0}" != 1 ] || [ ! -f "$stage/upstream.before" ] || { cp -p -P -T --remove-destination -- "$stage/upstream.before" /var/lib/svc/api-orders/upstream.conf.svc-old && mv -f -T -- /var/lib/svc/api-orders/upstream.conf.svc-old /var/lib/svc/api-orders/upstream.conf; nginx -t && reload_nginx; }; }; } || say "WARNING	undo step 1 failed"
 { [ "$activated" != 1 ] || { rm -f -- /var/lib/svc/api-orders/slot-b.on; }; } || say "WARNING	undo step 2 failed"
 { [ "$activated" != 1 ] || { [ "${warm-0}" = 1 ] || { slot_monit stop api-orders-b || :; slot_gone /run/api-orders@23000.pid 45 || say "WARNING	slot b did not stop within 45 s"; }; }; } || say "WARNING	undo step 3 failed"
 { cp -p -P -T --remove-destination -- "$stage/backup.7" /etc/default/api-orders.svc-old && mv -f -T -- /etc/default/api-orders.svc-old /etc/default/api-orders; } || say "WARNING	undo step 4 failed"
@@ -765,6 +844,7 @@ undo() {
 { rm -rf -- /var/www/api-orders/releases/.def456def456.partial; } || say "WARNING	undo step 13 failed"
 { [ "$activated" != 1 ] || { monit reload; }; } || say "WARNING	undo step 14 failed"
 { [ "$activated" != 1 ] || { nginx -t && reload_nginx; }; } || say "WARNING	undo step 15 failed"
+{ [ "${upstream_new-0}" != 1 ] || rm -f -- /var/lib/svc/api-orders/upstream.conf; } || say "WARNING	undo step 16 failed"
 }
 rollback() {
 trap '' INT TERM HUP
@@ -835,14 +915,15 @@ if [ "$started" = 1 ]; then
 fi
 [ "$started" = 0 ] || rollback
 if ! wait_healthy url http://127.0.0.1:23000/ok 5; then rollback; fi
+[ -z "$gate_uid" ] || port_uid_ok 23000 "$gate_uid" || { say "FAIL	port 23000 (slot b) answered, but from a process that is not api-orders's: another process took the slot's port; free it, or give svc.yaml slotPorts"; rollback; }
 say "STEP	slot b (port 23000) started and healthy"
 [ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders
 if [ -L /var/lib/svc/api-orders ] || [ ! -d /var/lib/svc/api-orders ]; then svc_state=bad; else
   case $(stat -c '%u %a' -- /var/lib/svc/api-orders) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
 fi
 [ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc/api-orders is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
-slot_started /run/api-orders@23000.pid /etc/default/api-orders /etc/systemd/system/api-orders@.service /var/lib/svc/api-orders/slot.23000 || :
-if [ -f /var/lib/svc/api-orders/upstream.conf ]; then cp -p -- /var/lib/svc/api-orders/upstream.conf "$stage/upstream.before"; fi
+slot_started /run/api-orders@23000.pid /etc/default/api-orders /usr/local/lib/svc/api-orders/ctl /var/lib/svc/api-orders/slot.23000 def456def456 || :
+if [ "${upstream_new-0}" != 1 ] && [ -f /var/lib/svc/api-orders/upstream.conf ]; then cp -p -- /var/lib/svc/api-orders/upstream.conf "$stage/upstream.before"; else upstream_new=1; fi
 rm -f -- /var/lib/svc/api-orders/upstream.conf.svc-new
 printf '%s' '# api-orders: the live slot (b), written by svc at each switch.
 server 127.0.0.1:23000;
@@ -871,6 +952,8 @@ printf '%s' '/etc/nginx/sites-enabled/api-orders.conf
 mv -f -T -- /var/lib/svc/api-orders/installed.json.svc-new /var/lib/svc/api-orders/installed.json
 mv -f -T -- /var/lib/svc/api-orders/installed.list.svc-new /var/lib/svc/api-orders/installed.list
 hist_end deployed '' || { say "FAIL	the deploy is live, but its record could not be appended to the history"; exit 1; }
+say "DEPLOYED	def456def456"
+drain_cut=0; trap '' HUP TERM; trap 'drain_cut=1' INT
 say "STEP	draining slot a (port 13000, up to 30 s)"
 drained_pid=$(read_pid /run/api-orders@13000.pid; echo "$pid") || drained_pid=
 if [ -n "$holder" ]; then cp -p -- "$holder" "$stage/holder" 2>/dev/null || :; rm -f -- "$holder"; fi
@@ -883,7 +966,7 @@ if [ "$relocked" != 1 ]; then say "WARNING	slot a left running: another deploy h
 elif grep -q '^server 127\.0\.0\.1:13000;$' /var/lib/svc/api-orders/upstream.conf; then say "STEP	drain of slot a cancelled: nginx sends it requests again (a rollback switched back)"
 elif [ "$(read_pid /run/api-orders@13000.pid; echo "$pid")" != "$drained_pid" ]; then say "STEP	slot a runs another process since the drain began: left as it is"
 else
-  [ "$drain" = 0 ] || say "WARNING	slot a still had connections after 30 s (drainTimeout): stopping it"
+  case $drain in 0) ;; 3) say "WARNING	the drain of slot a was cut short (svc was interrupted): stopping it now" ;; *) say "WARNING	slot a still had connections after 30 s (drainTimeout): stopping it" ;; esac
   rm -f -- /var/lib/svc/api-orders/slot-a.on
   slot_monit stop api-orders-a || say "WARNING	slot a did not stop cleanly"
   slot_gone /run/api-orders@13000.pid 45 || say "WARNING	slot a did not stop within 45 s"
