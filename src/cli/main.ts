@@ -7,6 +7,7 @@
 // so `svc --version` and `svc --help` load commander and this file, not ssh2, zod or yaml.
 import { Command, CommanderError, Help } from 'commander';
 import { EXIT, SvcError } from '../core/errors.js';
+import { watchClosedOutput } from '../ui/closed-output.js';
 import { SVC_VERSION } from './version.js';
 
 export interface CommandEntry {
@@ -142,6 +143,7 @@ Exit codes:
   1    error (one line on stderr: svc: error: ...)
   2    reserved: the plan has changes (svc plan --detailed-exitcode)
   130  interrupted (Ctrl-C)
+  141  the reader of the output went away (svc ... | head)
 
 Environment:
   NO_COLOR   no colours in output
@@ -231,11 +233,17 @@ export function reportError(
 
 export async function main(argv: readonly string[]): Promise<number> {
   const verbose = argv.includes('--verbose') || process.env.SVC_DEBUG === '1';
+  // Before anything is written: `svc ... | head` must not end svc half way (ui/closed-output.ts).
+  const output = watchClosedOutput();
+  let code: number;
   try {
     await (await buildProgram(argv)).parseAsync([...argv], { from: 'user' });
     // Commands that decide their own code (plan's --detailed-exitcode) set process.exitCode.
-    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+    code = typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
-    return reportError(error, verbose);
+    code = reportError(error, verbose);
   }
+  // A failed write is reported on a later tick than the write: let the last one's arrive.
+  await new Promise((resolve) => setImmediate(resolve));
+  return output.exitCode(code);
 }

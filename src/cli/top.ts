@@ -128,6 +128,8 @@ export function topCommand(): Command {
         const quit = () => stop.abort();
         const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
         for (const signal of signals) process.on(signal, quit);
+        // A reader that went away (`svc top --json | head -1`) ends the run as q does.
+        process.stdout.on('error', quit);
         const live = !flags.json && process.stdout.isTTY === true;
         const screen = live
           ? new TopScreen(
@@ -176,6 +178,7 @@ export function topCommand(): Command {
         } finally {
           screen?.leave();
           for (const signal of signals) process.off(signal, quit);
+          process.stdout.off('error', quit);
         }
       } finally {
         top.close();

@@ -18,7 +18,8 @@ import {
 } from '../core/scaffold-record.js';
 import { hasConflictMarkers, type ConflictStyle } from '../core/text-merge.js';
 import { OUTCOMES, updateFile, type FileUpdate } from '../core/update-plan.js';
-import { lstatIfPresent, readOptionalProjectFile, utf8Text } from '../project/regular-file.js';
+import { PinnedProject } from '../project/pinned-dir.js';
+import { lstatIfPresent, utf8Text } from '../project/regular-file.js';
 import { gitIgnores, uncommittedPaths } from '../project/git-status.js';
 import { readRecord, recordFiles, renderScaffold } from '../scaffold/record.js';
 import { SCAFFOLDS_DIR, type RenderedFile } from '../scaffold/render.js';
@@ -43,8 +44,12 @@ export interface UpdateIo {
 
 const CONFLICT_STYLES = ['markers', 'rej'] as const;
 
-function readText(dir: string, path: string): string | undefined {
-  const bytes = readOptionalProjectFile(join(dir, path), path);
+/**
+ * A project file's text, read through the project's directories as held open (a link met on the
+ * way is refused then, not only when first looked at: project/pinned-dir.ts).
+ */
+function readText(project: PinnedProject, path: string): string | undefined {
+  const bytes = project.read(path);
   return bytes === undefined ? undefined : utf8Text(bytes, path);
 }
 
@@ -73,8 +78,8 @@ function ignoredRecordNote(dir: string): string {
     : '';
 }
 
-function readManifestText(dir: string): string {
-  const text = readText(dir, MANIFEST_FILE);
+function readManifestText(dir: string, project: PinnedProject): string {
+  const text = readText(project, MANIFEST_FILE);
   if (text === undefined)
     throw new SvcError(
       `${join(dir, MANIFEST_FILE)}: not found; svc update runs in a project svc new made (or pass --dir)`,
@@ -101,18 +106,23 @@ const fileWrite = (file: RenderedFile): FileWrite => ({
   mode: file.mode,
 });
 
-async function adopt(dir: string, io: UpdateIo, flags: UpdateFlags): Promise<number> {
+async function adopt(
+  dir: string,
+  project: PinnedProject,
+  io: UpdateIo,
+  flags: UpdateFlags,
+): Promise<number> {
   if (readRecord(dir) !== undefined)
     throw new SvcError(
       `${RECORD_ANSWERS}: this project has a record already; run svc update without --adopt`,
     );
-  const manifest = parseManifest(new TextEncoder().encode(readManifestText(dir)));
+  const manifest = parseManifest(new TextEncoder().encode(readManifestText(dir, project)));
   const answers = answersOfManifest(manifest);
   const files = renderScaffold(answers, SVC_VERSION, io.scaffoldsDir ?? SCAFFOLDS_DIR).files;
   // As an update: a linked directory would have the comparison read outside the project, and
   // the record made from it would be the base of updates that then refuse it.
   for (const file of files) refuseLinkedParents(dir, file.path);
-  const differ = files.filter((file) => readText(dir, file.path) !== file.content);
+  const differ = files.filter((file) => readText(project, file.path) !== file.content);
   io.out.write(
     `${flags.dryRun ? 'Would record' : 'Recorded'} svc ${SVC_VERSION}'s scaffold for this project's answers as the base of svc update, in ${RECORD_DIR}/: ${files.length} files, ${differ.length} of them different from yours (counted as your edits${differ.length > 0 ? `: ${differ.map((f) => f.path).join(', ')}` : ''}).\n`,
   );
@@ -153,14 +163,28 @@ function report(updates: readonly FileUpdate[], style: ConflictStyle, version: s
 
 export async function runUpdate(flags: UpdateFlags, io: UpdateIo): Promise<number> {
   const dir = resolve(io.cwd, flags.dir ?? '.');
+  const project = new PinnedProject(dir);
+  try {
+    return await updateProject(dir, project, flags, io);
+  } finally {
+    project.close();
+  }
+}
+
+async function updateProject(
+  dir: string,
+  project: PinnedProject,
+  flags: UpdateFlags,
+  io: UpdateIo,
+): Promise<number> {
   const style = (flags.conflict ?? 'markers') as ConflictStyle;
   if (!(CONFLICT_STYLES as readonly string[]).includes(style))
     throw new SvcError(`--conflict: must be one of ${CONFLICT_STYLES.join(', ')}`);
-  const ours = readManifestText(dir);
+  const ours = readManifestText(dir, project);
   if (!flags.force && hasConflictMarkers(ours)) throw leftoverMarkers(MANIFEST_FILE);
   parseManifest(new TextEncoder().encode(ours)); // the user's svc.yaml must be valid to merge into
   refuseLinkedParents(dir, RECORD_ANSWERS); // .svc/ and .svc/scaffold/ themselves
-  if (flags.adopt) return adopt(dir, io, flags);
+  if (flags.adopt) return adopt(dir, project, io, flags);
   const existing = readRecord(dir);
   if (existing === undefined)
     throw new SvcError(
@@ -181,7 +205,7 @@ export async function runUpdate(flags: UpdateFlags, io: UpdateIo): Promise<numbe
     // names such a path was not written by svc, and is not followed there.
     if (path.startsWith('.git/') || path.startsWith('.svc/')) continue;
     refuseLinkedParents(dir, path);
-    const mine = readText(dir, path);
+    const mine = readText(project, path);
     if (mine !== undefined && !flags.force && hasConflictMarkers(mine)) throw leftoverMarkers(path);
     const options = { svcVersion: SVC_VERSION, conflictStyle: style, manifestPath: MANIFEST_FILE };
     const base = existing.files.get(path);

@@ -1055,6 +1055,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     ...(service.after !== undefined && service.after.length > 0 ? [DRAIN] : []),
     ...(release !== undefined ? [RELEASE_RUN] : []),
     // A switch whose slots monit starts and stops: it waits for them.
+    // Stryker disable next-line ConditionalExpression: slotsAsync comes only from switchActivation, which always sets after too (cutover-script.ts), so `after !== undefined` as true changes nothing
     ...(service.after !== undefined && service.slotsAsync === true ? [SLOT_GONE] : []),
     ...(isSwitchActivation(input) ? [SLOT_STARTED, PORT_UID] : []),
     // A warm switch back (every init system); a restart service moved over (cutover-migrate.ts).

@@ -7,6 +7,8 @@ export const EXIT = {
   /** Reserved for `svc plan --detailed-exitcode`: the plan has changes. */
   changes: 2,
   interrupted: 130,
+  /** The reader of svc's output went away (EPIPE): 128 + SIGPIPE, as a shell reports such a tool. */
+  closedPipe: 141,
 } as const;
 
 export class SvcError extends Error {

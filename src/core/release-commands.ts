@@ -67,25 +67,52 @@ export function releaseSeconds(commands: ReleaseCommands): number {
 }
 
 /**
+ * What of a command's output the host keeps while it runs: the chunk being written, the one
+ * before it and the one before that, each at most RELEASE_OUTPUT_READS reads of 4 KiB (1 MiB), so
+ * at most 3 MiB on disk (a command printing gigabytes must not fill the disk) and at least the
+ * last whole chunk (the failure shows the last lines, OUTPUT_BYTES).
+ */
+const RELEASE_OUTPUT_READS = 256;
+/** How long svc waits for the output's reader after the command's process group is gone. */
+const READER_GRACE_TENTHS = 50;
+
+/**
  * sh: `release_run I N LIMIT DIR ENVFILE CMD...` runs one command as the service user (picked by
  * `release_prepare USER`) in its own session, so that a timeout ends it with everything it
- * started: TERM to the process group, then KILL. Its output goes to a root-only file in the stage
- * (never a path the service user controls); the last lines are sent only when it fails, and then
- * the script exits EXIT_RELEASE_FAILED. stdin is /dev/null; the deploy's lock (fd 9) and protocol
- * (fd 3) are not passed on. Needs the apply script's prelude (say, hex, $stage).
+ * started: TERM to the process group, then KILL. Its output goes through a FIFO to `release_keep`,
+ * which keeps its last 2-3 chunks in root-only files in the stage (never a path the service user
+ * controls; bounded however much the command prints); the last lines are sent only when it
+ * fails, and then the script exits EXIT_RELEASE_FAILED. stdin is /dev/null; the deploy's lock
+ * (fd 9) and protocol (fd 3) are not passed on. Needs the apply script's prelude (say, hex,
+ * $stage).
  */
 export const RELEASE_RUN = String.raw`${AS_SERVICE}
 release_prepare() {
   as_service_pick "$1" || { say "FAIL	release commands: $2"; exit 1; }
 }
+# release_keep: stdin (the command's output) into $rc_out.new, a chunk at a time, then renamed
+# to .cur (the chunk before that to .old). dd writes each read as it comes (no buffer held back):
+# whatever ends the reader, what it read is on disk. $rc_out.done says stdin ended.
+release_keep() {
+  umask 077
+  while dd bs=4096 count=${RELEASE_OUTPUT_READS} of="$rc_out.new" 2>/dev/null && [ -s "$rc_out.new" ]; do
+    mv -f -- "$rc_out.cur" "$rc_out.old" 2>/dev/null || :
+    mv -f -- "$rc_out.new" "$rc_out.cur"
+  done
+  : > "$rc_out.done"
+}
 release_run() {
   rc_i=$1 rc_n=$2 rc_limit=$3 rc_dir=$4 rc_env=$5; shift 5
   say "STEP	release command $rc_i/$rc_n"
-  rc_out="$stage/release.out" rc_timed="$stage/release.timed-out"
-  rm -f -- "$rc_out" "$rc_timed"
+  rc_out="$stage/release.out" rc_timed="$stage/release.timed-out" rc_fifo="$stage/release.fifo"
+  rm -f -- "$rc_out.old" "$rc_out.cur" "$rc_out.new" "$rc_out.done" "$rc_timed" "$rc_fifo"
+  mkfifo -m 600 -- "$rc_fifo" || { say "FAIL	release commands: cannot make a FIFO in $stage"; exit 1; }
+  # Each side opens the FIFO in its own background job: neither open waits in this shell.
+  release_keep <"$rc_fifo" >/dev/null 2>&1 3>&- 9>&- &
+  rc_keep=$!
   # setsid execs in the same process (a background job of a non-interactive shell leads no
   # process group): $! is the session's leader, and its process group is the command's.
-  setsid ${asServiceCommand('"$rc_dir"', '"$rc_env"', '"$@"')} </dev/null >"$rc_out" 2>&1 3>&- 9>&- &
+  setsid ${asServiceCommand('"$rc_dir"', '"$rc_env"', '"$@"')} </dev/null >"$rc_fifo" 2>&1 3>&- 9>&- &
   rc_pid=$!
   trap 'kill -TERM "-$rc_pid" 2>/dev/null; exit 130' INT TERM HUP
   (
@@ -102,14 +129,19 @@ release_run() {
     # What it left running in its session ends with it (the group outlives its leader).
     kill -TERM "-$rc_pid" 2>/dev/null || :
   fi
+  # The reader ends when the last writer has; one the command left outside its session is not
+  # waited for past the grace (what was read so far is on disk).
+  rc_t=0
+  while [ ! -e "$rc_out.done" ] && [ "$rc_t" -lt ${READER_GRACE_TENTHS} ]; do sleep 0.1; rc_t=$((rc_t + 1)); done
+  kill "$rc_keep" 2>/dev/null || :; wait "$rc_keep" 2>/dev/null || :
   trap 'exit 130' INT TERM HUP
   if [ -e "$rc_timed" ] || [ "$rc_status" -ne 0 ]; then
     # The history's reason for this deploy (history-script.ts hist_exit).
     hist_fail="release command $rc_i of $rc_n failed ($rc_how)"
-    say "RELEASEFAIL	$rc_i	$rc_how	$(tail -n ${OUTPUT_LINES} -- "$rc_out" | tail -c ${OUTPUT_BYTES} | hex)"
+    say "RELEASEFAIL	$rc_i	$rc_how	$(cat -- "$rc_out.old" "$rc_out.cur" "$rc_out.new" 2>/dev/null | tail -n ${OUTPUT_LINES} | tail -c ${OUTPUT_BYTES} | hex)"
     exit ${EXIT_RELEASE_FAILED}
   fi
-  rm -f -- "$rc_out"
+  rm -f -- "$rc_out.old" "$rc_out.cur" "$rc_out.new" "$rc_out.done" "$rc_fifo"
 }`;
 
 /**

@@ -11,11 +11,11 @@ import {
   renameSync,
   rmSync,
   writeFileSync,
-  existsSync,
 } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { InterruptedError, SvcError } from '../core/errors.js';
 import { RECORD_DIR } from '../core/scaffold-record.js';
+import { PinnedProject } from '../project/pinned-dir.js';
 import { lstatIfPresent } from '../project/regular-file.js';
 
 /**
@@ -68,6 +68,12 @@ function writeOne(path: string, file: FileWrite): void {
   chmodSync(path, file.mode); // the umask may have narrowed it
 }
 
+/** A project path's directory and name ('' for the top). */
+function split(path: string): [string, string] {
+  const slash = path.lastIndexOf('/');
+  return [path.slice(0, Math.max(slash, 0)), path.slice(slash + 1)];
+}
+
 export function writeUpdate(dir: string, update: UpdateWrites): void {
   // A rename cannot replace a directory: one at a target (FILE.rej, which svc never read) is
   // refused before anything is staged, not found half way through the renames.
@@ -81,23 +87,28 @@ export function writeUpdate(dir: string, update: UpdateWrites): void {
     interrupted = true;
   };
   process.on('SIGINT', hold);
+  // Every write, rename and removal goes through the directories as they were opened, one
+  // component at a time without following a link (project/pinned-dir.ts): a directory swapped
+  // for a link after svc update looked at it is refused, never written through.
+  const project = new PinnedProject(dir);
   const staged: Array<{ temporary: string; target: string }> = [];
   let staging: string | undefined;
   try {
     try {
       for (const file of update.writes) {
-        const target = join(dir, file.path);
-        mkdirSync(dirname(target), { recursive: true, mode: dirMode(file.path) });
-        const temporary = join(dirname(target), `.${basename(target)}.svc-update-${process.pid}`);
+        const [parent, name] = split(file.path);
+        const target = project.at(parent, name, file.path, dirMode(file.path))!;
+        const temporary = project.at(parent, `.${name}.svc-update-${process.pid}`, file.path)!;
         staged.push({ temporary, target });
         writeOne(temporary, file);
       }
-      const recordParent = join(dir, dirname(RECORD_DIR));
-      mkdirSync(recordParent, { recursive: true, mode: 0o700 });
-      staging = mkdtempSync(join(recordParent, `.${basename(RECORD_DIR)}.svc-update-`));
+      const [recordParent, recordName] = split(RECORD_DIR);
+      const svcDir = project.directory(recordParent, RECORD_DIR, 0o700)!;
+      staging = mkdtempSync(`${svcDir}/.${recordName}.svc-update-`);
       for (const file of update.record) {
         const inside = file.path.slice(RECORD_DIR.length + 1);
         const path = join(staging, inside);
+        // Inside a directory just made, 0700: no one else has had a chance to plant anything.
         mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
         writeOne(path, file);
       }
@@ -109,13 +120,19 @@ export function writeUpdate(dir: string, update: UpdateWrites): void {
       throw error;
     }
     for (const { temporary, target } of staged) renameSync(temporary, target);
-    for (const path of update.removes) rmSync(join(dir, path), { force: true });
-    const record = join(dir, RECORD_DIR);
+    for (const path of update.removes) {
+      const [parent, name] = split(path);
+      const at = project.at(parent, name, path);
+      if (at !== undefined) rmSync(at, { force: true });
+    }
+    const [recordParent, recordName] = split(RECORD_DIR);
+    const record = project.at(recordParent, recordName, RECORD_DIR)!;
     const old = `${staging}.old`;
-    if (existsSync(record)) renameSync(record, old);
+    if (lstatIfPresent(record) !== undefined) renameSync(record, old);
     renameSync(staging, record);
     rmSync(old, { recursive: true, force: true });
   } finally {
+    project.close();
     process.off('SIGINT', hold);
   }
 }

@@ -247,7 +247,8 @@ describe('lifecycle', () => {
     follower.stdout.destroy();
     // The next line svc writes meets the closed pipe.
     onHost(`runuser -u api-orders -- sh -c 'echo after-the-reader-left >> ${LOG}'`);
-    expect(await follower.exited, follower.stderr).toBe(0);
+    // 128 + SIGPIPE, as for `tail -f | head` (README: Exit codes and output).
+    expect(await follower.exited, follower.stderr).toBe(141);
     expect(await eventually(() => followersOnHost() === '', 10), followersOnHost()).toBe(true);
   }, 60_000);
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
+import { eventually, runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
 
 const NAME = 'api-orders';
 const SECRET = 's3cret-value-7d1f';
@@ -189,6 +189,77 @@ describe('release commands', () => {
     );
     expect(failed.stdout).toContain('sbx-2: not started: the release commands failed on sbx-1');
     for (const host of HOSTS) expect([live(host), pid(host)]).toEqual(before[host]);
+  }, 120_000);
+
+  it('a command printing far more than is shown: the host keeps 1-3 MiB of it, and its last lines are shown', async () => {
+    const printed = `/var/db/${NAME}/printed`;
+    const measured = `/var/db/${NAME}/measured`;
+    // 60 MB of whole lines, then two more; it waits (while svc's files are measured) before its last one.
+    setRelease({
+      run: [
+        [
+          '/bin/sh',
+          '-c',
+          `yes 0123456789 | head -c 60000006; echo penultimate; : > ${printed}; while [ ! -e ${measured} ]; do sleep 0.1; done; echo the last line; exit 4`,
+        ],
+      ],
+    });
+    newRelease();
+    onHost('sbx-1', `rm -f ${printed} ${measured}`);
+    const before = live('sbx-1');
+    const deploying = svc(['deploy', 'sandbox', '--yes']);
+    try {
+      const there = () => sbx.ssh('sbx-1', `test -e ${printed}`, { user: 'root' }).code === 0;
+      expect(await eventually(there, 60)).toBe(true);
+      // Every file of the command's output in the deploy's stage, and their sizes.
+      const sizes = onHost(
+        'sbx-1',
+        `find /var/lib/svc -path '/var/lib/svc/stage.${NAME}.*' -name 'release.out*' -type f -printf '%s %m %u\\n'`,
+      )
+        .trim()
+        .split('\n')
+        .map((line) => line.split(' '));
+      const total = sizes.reduce((sum, [size]) => sum + Number(size), 0);
+      expect(total).toBeGreaterThanOrEqual(1024 * 1024);
+      expect(total).toBeLessThanOrEqual(3 * 1024 * 1024);
+      for (const [, mode, owner] of sizes) expect([mode, owner]).toEqual(['600', 'root']);
+    } finally {
+      onHost('sbx-1', `touch ${measured}`);
+    }
+    const failed = await deploying;
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toContain(
+      ') exited with status 4; nothing was switched or restarted\n    its last output lines:\n',
+    );
+    expect(failed.stdout).toContain('      0123456789\n      penultimate\n      the last line\n');
+    expect(live('sbx-1')).toBe(before);
+  }, 180_000);
+
+  it('a process the command started outside its session, still holding its output, holds the deploy 5 s at most', async () => {
+    const escaped = `/var/db/${NAME}/escaped`;
+    setRelease({
+      run: [
+        [
+          '/bin/sh',
+          '-c',
+          // It waits until the other has left its session (the group's TERM would end it before).
+          `setsid sh -c 'echo $$ > ${escaped}; exec sleep 120' & while [ ! -s ${escaped} ]; do sleep 0.1; done; echo started`,
+        ],
+      ],
+    });
+    newRelease();
+    const started = Date.now();
+    try {
+      const deployed = await svc(['deploy', 'sandbox', '--yes']);
+      expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
+      expect(Date.now() - started).toBeLessThan(60_000);
+      // It was still there, holding the output, when the deploy ended.
+      expect(
+        onHost('sbx-1', `kill -0 "$(cat ${escaped})" && ls -l /proc/"$(cat ${escaped})"/fd/1`),
+      ).toMatch(/release\.fifo/);
+    } finally {
+      onHost('sbx-1', `kill "$(cat ${escaped})" 2>/dev/null; rm -f ${escaped}`);
+    }
   }, 120_000);
 
   it('a timeout stops the command and everything it started', async () => {

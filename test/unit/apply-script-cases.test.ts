@@ -465,3 +465,94 @@ describe('a service with a cutover', () => {
     expect(scriptOf(unswitched)).not.toContain(started);
   });
 });
+
+// The survivors of `stryker run --mutate src/core/apply-script.ts` (issue 17), one case each.
+describe('what decides the switch, the release id and the history record', () => {
+  const CURRENT = '/var/www/api-orders/current';
+  const SWITCH: Scenario = {
+    facts: () => facts([{ path: NGINX_BINARY, type: 'file', mode: 0o755 }]),
+    manifest: { ...manifest, cutover: 'switch', monit: false } as Manifest,
+    config: [
+      file('etc/systemd/system/api-orders@.service', '[Service]\nExecStart=/usr/bin/node x\n'),
+      file('etc/nginx/sites-enabled/api-orders.conf', 'upstream u { server 127.0.0.1:1; }\n'),
+    ],
+  };
+  const STARTED = 'say "STEP	slot a (port 13000) started and healthy"';
+  const notSwitched = (input: ApplyInput) => {
+    input.plan.changes = input.plan.changes.filter((change) => change.action !== 'switch');
+  };
+
+  it("another operation at current's path, listed before its link, does not stand in for it", () => {
+    const input = edited(FIRST, (crowded) => {
+      crowded.operations = [
+        { kind: 'dir', path: CURRENT, mode: 0o755, owner: 'root', group: 'root' },
+        ...crowded.operations,
+      ];
+    });
+    expect(build(input).releaseId).toBe('abc123abc123');
+  });
+
+  it('only the service change marked switch makes a switch: another change so marked does not', () => {
+    const input = edited(SWITCH, (marked) => {
+      notSwitched(marked);
+      marked.plan.changes.push({
+        action: 'switch',
+        kind: 'monit',
+        target: 'api-orders',
+        reasons: [],
+      });
+    });
+    const script = scriptOf(input);
+    expect(script).not.toContain(STARTED);
+    expect(script).not.toContain('slot_started()');
+  });
+
+  it('a switch change for a service without a cutover restarts it in place', () => {
+    const input = edited(SWITCH, (plain) => {
+      plain.operations = plain.operations.map((op) =>
+        op.kind === 'service' ? { ...op, cutover: undefined } : op,
+      );
+    });
+    const script = scriptOf(input);
+    expect(script).not.toContain(STARTED);
+    expect(script).toContain('service_control & control_pid=$!');
+  });
+
+  it("a switch service whose monit check alone changed: monit is waited on for both slots' checks", () => {
+    const input = edited(
+      {
+        ...SWITCH,
+        manifest: { ...manifest, cutover: 'switch', monit: true } as Manifest,
+        config: [...SWITCH.config!, file('etc/monit/conf.d/api-orders', 'check process x\n')],
+      },
+      notSwitched,
+    );
+    const ready = lines(scriptOf(input)).filter((line) => line.startsWith('monit_ready '));
+    expect(ready).toEqual([
+      'monit_ready api-orders-a || { say "FAIL	monit did not load the check for api-orders-a"; exit 1; }',
+      'monit_ready api-orders-b || { say "FAIL	monit did not load the check for api-orders-b"; exit 1; }',
+    ]);
+  });
+
+  it('the history record of a rollback (a pinned release) says rollback, of a deploy deploy', () => {
+    const begins = (script: string) => lines(script).filter((line) => /^hist_begin /.test(line));
+    const deploy = applyInput({ facts: deployedFacts, release: 'def456def456' });
+    expect(begins(scriptOf(deploy)).map((line) => line.split(' ')[1])).toEqual(['deploy']);
+    const rollback = edited({ facts: deployedFacts, release: 'def456def456' }, (pinned) => {
+      pinned.operations = pinned.operations.map((op) =>
+        op.kind === 'release' ? { ...op, pinned: true as const } : op,
+      );
+    });
+    expect(begins(scriptOf(rollback)).map((line) => line.split(' ')[1])).toEqual(['rollback']);
+  });
+
+  it('the history directory is named in its failure line without the characters that would end the string', () => {
+    const input = applyInput({
+      facts: () => facts(),
+      manifest: { ...manifest, name: 'api-"or$d`e\\rs' } as Manifest,
+    });
+    expect(scriptOf(input)).toContain(
+      `say "FAIL	svc cannot keep its history in /var/lib/svc/api-orders/history (not root's own private directory, or not writable)"; exit 1; }`,
+    );
+  });
+});
