@@ -169,7 +169,7 @@ describe('sandboxStateDir', () => {
 
 describe('errors', () => {
   it('has the exit codes the README documents', () => {
-    expect(EXIT).toEqual({ ok: 0, error: 1, changes: 2, interrupted: 130 });
+    expect(EXIT).toEqual({ ok: 0, error: 1, changes: 2, interrupted: 130, closedPipe: 141 });
   });
 
   it('an SvcError exits 1 unless told, and names itself', () => {
