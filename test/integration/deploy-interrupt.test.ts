@@ -21,17 +21,20 @@ interface Setup {
   sbx: Sandbox;
   work: string;
   project: string;
+  /** server.js as `svc new` made it: each slow release is made from it. */
+  server: string;
 }
 const setups: Setup[] = [];
 
 async function setup(user: 'root' | 'deploy', count: number): Promise<Setup> {
   const sbx = await startSandbox({ count, user });
   const work = mkdtempSync(join(tmpdir(), `svc-interrupt-${user}-`));
-  const made = { sbx, work, project: join(work, NAME) };
-  setups.push(made);
-  execFileSync(SVC, ['new', NAME, '--yes', '--init', 'monit', '--dir', made.project], {
+  const project = join(work, NAME);
+  execFileSync(SVC, ['new', NAME, '--yes', '--init', 'monit', '--dir', project], {
     env: { ...process.env, CI: '1' },
   });
+  const made = { sbx, work, project, server: readFileSync(join(project, 'server.js'), 'utf8') };
+  setups.push(made);
   const first = await svcOf(made, ['deploy', 'sandbox', '--yes']);
   expect(first.code, first.stdout + first.stderr).toBe(0);
   return made;
@@ -59,14 +62,12 @@ function liveState(s: Setup, host: string) {
 
 /** A release that says it started (a file named by `marker`) and then waits before listening. */
 function makeSlowRelease(s: Setup, marker: string): void {
-  const file = join(s.project, 'server.js');
-  const server = readFileSync(file, 'utf8');
   writeFileSync(
-    file,
+    join(s.project, 'server.js'),
     `import { writeFileSync as sayStarted } from 'node:fs';\n` +
       `sayStarted(${JSON.stringify(`/tmp/${marker}`)}, String(process.pid));\n` +
       `await new Promise((resolve) => setTimeout(resolve, 600_000));\n` +
-      server,
+      s.server,
   );
 }
 
@@ -86,7 +87,12 @@ function startDeploy(s: Setup, args: string[]) {
  * The host is in its health gate: the new release started (its marker) and waits. Returns the
  * deploy's shell on the host (the lock holder note names it).
  */
-async function inGate(s: Setup, host: string, marker: string): Promise<number> {
+async function inGate(
+  s: Setup,
+  host: string,
+  marker: string,
+  output: () => string,
+): Promise<number> {
   let pid = 0;
   const seen = await eventually(() => {
     const said = s.sbx.ssh(host, `test -s /tmp/${marker} && sed -n 2p ${LOCK_HOLDER}`, {
@@ -95,7 +101,7 @@ async function inGate(s: Setup, host: string, marker: string): Promise<number> {
     pid = Number(said.stdout.split(' ')[0]);
     return said.code === 0 && Number.isInteger(pid) && pid > 0;
   }, 90);
-  expect(seen, `${host}: never reached the health gate`).toBe(true);
+  expect(seen, `${host}: never reached the health gate: ${output()}`).toBe(true);
   return pid;
 }
 
@@ -134,17 +140,20 @@ async function interruptInGate(s: Setup, hosts: string[], args: string[]) {
   const run = startDeploy(s, [...args, '--health-timeout', '300']);
   const shells = new Map<string, number>();
   try {
-    for (const host of hosts) shells.set(host, await inGate(s, host, marker));
+    for (const host of hosts) shells.set(host, await inGate(s, host, marker, run.output));
     run.child.kill('SIGINT');
     const code = await Promise.race([
       run.exited,
-      new Promise<string>((resolve) => setTimeout(() => resolve('still running after 60 s'), 60_000)),
+      new Promise<string>((resolve) =>
+        setTimeout(() => resolve('still running after 60 s'), 60_000),
+      ),
     ]);
     expect(code, run.output()).toBe(EXIT.interrupted);
   } finally {
     run.child.kill('SIGKILL');
   }
-  for (const host of hosts) await expectUndone(s, host, before.get(host)!, marker, shells.get(host)!);
+  for (const host of hosts)
+    await expectUndone(s, host, before.get(host)!, marker, shells.get(host)!);
 }
 
 afterAll(async () => {
