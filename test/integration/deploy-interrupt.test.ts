@@ -112,6 +112,7 @@ async function expectUndone(
   before: { current: string; running: string },
   marker: string,
   shell: number,
+  output: () => string,
 ) {
   // The deploy's shell is gone (the lock holder note goes with it) and the slow release too.
   const settled = await eventually(
@@ -130,7 +131,7 @@ async function expectUndone(
   expect(history.code, history.stderr).toBe(0);
   const records = (JSON.parse(history.stdout) as { records: { action: string; result: string }[] })
     .records;
-  expect(records.at(-1)).toMatchObject({ action: 'deploy', result: 'interrupted' });
+  expect(records.at(-1), output()).toMatchObject({ action: 'deploy', result: 'interrupted' });
 }
 
 async function interruptInGate(s: Setup, hosts: string[], args: string[]) {
@@ -142,10 +143,11 @@ async function interruptInGate(s: Setup, hosts: string[], args: string[]) {
   try {
     for (const host of hosts) shells.set(host, await inGate(s, host, marker, run.output));
     run.child.kill('SIGINT');
+    // The undo of a gate takes seconds; the slow release alone would hold the gate for 300 s.
     const code = await Promise.race([
       run.exited,
       new Promise<string>((resolve) =>
-        setTimeout(() => resolve('still running after 60 s'), 60_000),
+        setTimeout(() => resolve('still running after 30 s'), 30_000),
       ),
     ]);
     expect(code, run.output()).toBe(EXIT.interrupted);
@@ -153,7 +155,7 @@ async function interruptInGate(s: Setup, hosts: string[], args: string[]) {
     run.child.kill('SIGKILL');
   }
   for (const host of hosts)
-    await expectUndone(s, host, before.get(host)!, marker, shells.get(host)!);
+    await expectUndone(s, host, before.get(host)!, marker, shells.get(host)!, run.output);
 }
 
 afterAll(async () => {
