@@ -48,7 +48,9 @@ cleanup() {
   rm -f -- "$output"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+# Ctrl-C can come twice at once (svc's SSH signal request, relayed by sudo, and its kill -INT of
+# this shell, remote/ssh.ts): the first ignores the rest before anything else runs.
+trap 'trap "" INT TERM HUP; exit 130' INT TERM HUP
 
 hist_records=/var/lib/svc/api-orders
 hist_current=/var/www/api-orders/current
