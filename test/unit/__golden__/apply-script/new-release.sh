@@ -42,10 +42,12 @@ cleanup() {
   # (a deploy that succeeded) records nothing here.
   hist_exit "$status"
   if [ "$status" -ne 0 ]; then say "OUTPUT	$(tail -c 2048 "$output" | hex)"; fi
-  case "$0" in /tmp/tmp.*) rm -f -- "$0" ;; esac
-  [ -z "$stage" ] || rm -rf -- "$stage"
-  [ -z "$holder" ] || rm -f -- "$holder"
-  rm -f -- "$output"
+  # One rm for all of them (a process, not four); the positional parameters are cleanup's own.
+  set -- "$output"
+  case "$0" in /tmp/tmp.*) set -- "$@" "$0" ;; esac
+  [ -z "$holder" ] || set -- "$@" "$holder"
+  [ -z "$stage" ] || set -- "$@" "$stage"
+  rm -rf -- "$@"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -65,7 +67,10 @@ hist_started() {
   set -- ${hist_stat##*) }
   shift 19 && hist_st=$1
 }
-hist_clean() { printf %s "$1" | tr '\t\r\n' '   ' | tr -d '\000-\037\177' | head -c 300; }
+hist_clean() {
+  case $1 in *[![:print:]]*) ;; *) [ ${#1} -gt 300 ] || { printf %s "$1"; return 0; } ;; esac
+  printf %s "$1" | tr '\t\r\n' '   ' | tr -d '\000-\037\177' | head -c 300
+}
 hist_private() {
   [ -d "$1" ] || mkdir -m 0700 -- "$1" 2>/dev/null || :
   [ -d "$1" ] && [ ! -L "$1" ] || return 1
@@ -74,7 +79,22 @@ hist_private() {
 hist_line() {
   printf '1	%s	%s	%s	%s	%s	%s	%s	%s	%s' "$hist_at" "$hist_action" "$hist_operator" "$hist_version" "$hist_before" "$4" "$1" "$2" "$3"
 }
-hist_dirs() { hist_private "${hist_records%/*}" && hist_private "$hist_records" && hist_private /var/lib/svc/api-orders/history; }
+hist_check() {
+  for hist_d do [ -d "$hist_d" ] && [ ! -L "$hist_d" ] || return 1; done
+  hist_m=$(stat -c '%u:%a' -- "$@") || return 1
+  hist_d=$#
+  set -- $hist_m
+  [ $# -eq "$hist_d" ] || return 1
+  for hist_m do
+    case $hist_m in 0:*[2367]? | 0:*[2367]) return 1 ;; 0:*) ;; *) return 1 ;; esac
+  done
+}
+hist_dirs() {
+  set -- "${hist_records%/*}" "$hist_records" /var/lib/svc/api-orders/history
+  if [ -d "$3" ]; then hist_check "$@"
+  elif [ -d "$2" ]; then hist_check "$1" "$2" && hist_private "$3"
+  else hist_private "$1" && hist_private "$2" && hist_private "$3"; fi
+}
 hist_append() {
   hist_dirs || return 1
   if [ -L /var/lib/svc/api-orders/history/records ] || { [ -e /var/lib/svc/api-orders/history/records ] && [ ! -f /var/lib/svc/api-orders/history/records ]; }; then return 1; fi
