@@ -112,6 +112,7 @@ uptime_s() { IFS=. read -r up_s rest 2>/dev/null < /proc/uptime || up_s=$(date +
 ${PROC_START}
 stage=
 holder=
+checking=
 applying=0
 activated=0
 # $0 is this script's temporary file (see remote/ssh.ts): it removes itself too. The lock needs no
@@ -126,6 +127,8 @@ cleanup() {
   # (a deploy that succeeded) records nothing here.
   hist_exit "$status"
   if [ "$status" -ne 0 ]; then say "OUTPUT	$(tail -c 2048 "$output" | hex)"; fi
+  # A monit_checked still running in the background (the run failed after the health gate).
+  [ -z "$checking" ] || kill "$checking" 2>/dev/null
   # One rm for all of them (a process, not four); the positional parameters are cleanup's own.
   set -- "$output"
   case "$0" in /tmp/tmp.*) set -- "$@" "$0" ;; esac
@@ -577,6 +580,8 @@ interface Activation {
   undoBefore: string[];
   /** What undo() runs after the files are back: put the previous version into service. */
   undoService: string[];
+  /** After the history's record: the wait for monit's first look at the service (monit_checked). */
+  checked?: string[];
   /** After the records: what may take its time once the deploy has succeeded (a drain). */
   after?: string[];
   /** A switch whose slots monit starts and stops: the script waits for them (slot_gone). */
@@ -853,12 +858,19 @@ function activation(input: ApplyInput): Activation {
     ...(front ? [frontGateLine(front)] : []),
     `say "STEP	healthy"`,
     // Healthy is healthy: a monit that has not looked yet is said, not failed on.
+    // monit's look is waited for while the records are written (in the background: it only
+    // reloads monit and asks for the service's status), and said after them.
     ...(monitChanged && service !== undefined
-      ? [
-          `monit_checked ${q(manifest.name)} || say "WARNING	monit has not checked ${manifest.name} since it started yet: its next cycle will (svc status shows monit's word until then)"`,
-        ]
+      ? [`monit_checked ${q(manifest.name)} </dev/null 3>&- 9>&- & checking=$!`]
       : []),
   );
+  const checked =
+    monitChanged && service !== undefined
+      ? [
+          `wait "$checking" || say "WARNING	monit has not checked ${manifest.name} since it started yet: its next cycle will (svc status shows monit's word until then)"`,
+          'checking=',
+        ]
+      : [];
   const timeout = input.healthTimeoutSeconds;
   // The release that served before gets at least 30 s: it is known good, the question is only
   // when. It must be a process started by the undo that answers, and a death is said as such.
@@ -888,7 +900,7 @@ function activation(input: ApplyInput): Activation {
     writeRecords(input, 'bad', newCurrent(input), previousFiles(input)),
     `exit ${EXIT_UNHEALTHY}`,
   ];
-  return { start, rollback, undoBefore, undoService };
+  return { start, rollback, undoBefore, undoService, checked };
 }
 
 /**
@@ -1091,6 +1103,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     ...prunes,
     // A deploy does not succeed without its record; a drain cut short after it undoes nothing.
     `hist_end deployed '' || { say "FAIL	the deploy is live, but its record could not be appended to the history"; exit 1; }`,
+    ...(service.checked ?? []),
     ...(service.after ?? []),
     `say "DONE	${releaseId ?? '-'}"`,
     '',

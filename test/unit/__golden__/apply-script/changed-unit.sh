@@ -28,6 +28,7 @@ proc_start() {
 }
 stage=
 holder=
+checking=
 applying=0
 activated=0
 # $0 is this script's temporary file (see remote/ssh.ts): it removes itself too. The lock needs no
@@ -42,6 +43,8 @@ cleanup() {
   # (a deploy that succeeded) records nothing here.
   hist_exit "$status"
   if [ "$status" -ne 0 ]; then say "OUTPUT	$(tail -c 2048 "$output" | hex)"; fi
+  # A monit_checked still running in the background (the run failed after the health gate).
+  [ -z "$checking" ] || kill "$checking" 2>/dev/null
   # One rm for all of them (a process, not four); the positional parameters are cleanup's own.
   set -- "$output"
   case "$0" in /tmp/tmp.*) set -- "$@" "$0" ;; esac

@@ -31,6 +31,7 @@ proc_start() {
 }
 stage=
 holder=
+checking=
 applying=0
 activated=0
 # $0 is this script's temporary file (see remote/ssh.ts): it removes itself too. The lock needs no
@@ -45,6 +46,8 @@ cleanup() {
   # (a deploy that succeeded) records nothing here.
   hist_exit "$status"
   if [ "$status" -ne 0 ]; then say "OUTPUT	$(tail -c 2048 "$output" | hex)"; fi
+  # A monit_checked still running in the background (the run failed after the health gate).
+  [ -z "$checking" ] || kill "$checking" 2>/dev/null
   # One rm for all of them (a process, not four); the positional parameters are cleanup's own.
   set -- "$output"
   case "$0" in /tmp/tmp.*) set -- "$@" "$0" ;; esac
@@ -808,7 +811,7 @@ fi
 say "STEP	${action}ed api-orders"
 if ! wait_healthy url http://127.0.0.1:3000/ok 5; then rollback; fi
 say "STEP	healthy"
-monit_checked api-orders || say "WARNING	monit has not checked api-orders since it started yet: its next cycle will (svc status shows monit's word until then)"
+monit_checked api-orders </dev/null 3>&- 9>&- & checking=$!
 applying=0
 [ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders
 if [ -L /var/lib/svc/api-orders ] || [ ! -d /var/lib/svc/api-orders ]; then svc_state=bad; else
@@ -825,4 +828,6 @@ printf '%s' '/etc/default/api-orders
 mv -f -T -- /var/lib/svc/api-orders/installed.json.svc-new /var/lib/svc/api-orders/installed.json
 mv -f -T -- /var/lib/svc/api-orders/installed.list.svc-new /var/lib/svc/api-orders/installed.list
 hist_end deployed '' || { say "FAIL	the deploy is live, but its record could not be appended to the history"; exit 1; }
+wait "$checking" || say "WARNING	monit has not checked api-orders since it started yet: its next cycle will (svc status shows monit's word until then)"
+checking=
 say "DONE	abc123abc123"

@@ -32,6 +32,7 @@ proc_start() {
 }
 stage=
 holder=
+checking=
 applying=0
 activated=0
 # $0 is this script's temporary file (see remote/ssh.ts): it removes itself too. The lock needs no
@@ -46,6 +47,8 @@ cleanup() {
   # (a deploy that succeeded) records nothing here.
   hist_exit "$status"
   if [ "$status" -ne 0 ]; then say "OUTPUT	$(tail -c 2048 "$output" | hex)"; fi
+  # A monit_checked still running in the background (the run failed after the health gate).
+  [ -z "$checking" ] || kill "$checking" 2>/dev/null
   # One rm for all of them (a process, not four); the positional parameters are cleanup's own.
   set -- "$output"
   case "$0" in /tmp/tmp.*) set -- "$@" "$0" ;; esac
@@ -825,7 +828,7 @@ say "STEP	nginx reloaded"
 if ! wait_healthy url http://127.0.0.1:3001/ok 5; then rollback; fi
 wait_front http://127.0.0.1:3000/ok '' 10 || { say "FAIL	api-orders answers on its own port but not through nginx on port 3000: http://127.0.0.1:3000/ok did not answer 200 (another nginx site takes its requests, or nginx did not take up the site)"; rollback; }
 say "STEP	healthy"
-monit_checked api-orders || say "WARNING	monit has not checked api-orders since it started yet: its next cycle will (svc status shows monit's word until then)"
+monit_checked api-orders </dev/null 3>&- 9>&- & checking=$!
 applying=0
 [ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders
 if [ -L /var/lib/svc/api-orders ] || [ ! -d /var/lib/svc/api-orders ]; then svc_state=bad; else
@@ -843,4 +846,6 @@ printf '%s' '/etc/default/api-orders
 mv -f -T -- /var/lib/svc/api-orders/installed.json.svc-new /var/lib/svc/api-orders/installed.json
 mv -f -T -- /var/lib/svc/api-orders/installed.list.svc-new /var/lib/svc/api-orders/installed.list
 hist_end deployed '' || { say "FAIL	the deploy is live, but its record could not be appended to the history"; exit 1; }
+wait "$checking" || say "WARNING	monit has not checked api-orders since it started yet: its next cycle will (svc status shows monit's word until then)"
+checking=
 say "DONE	abc123abc123"
