@@ -74,11 +74,16 @@ export function moveLink(path: string, target: string): string {
 
 /**
  * A root-only directory of svc's own (/var/lib/svc/...): kept if it is a directory, made if
- * nothing is there; a link there makes mkdir fail.
+ * nothing is there; a link there makes mkdir fail. One that was there is checked; one mkdir made
+ * just now is root's 0700 by construction (in a parent already checked: every caller's is), so
+ * it needs no stat.
  */
 export function privateDir(dir: string, check = true): string {
-  const made = `[ -d ${q(dir)} ] && [ ! -L ${q(dir)} ] || mkdir -m 0700 -- ${q(dir)}`;
-  return check ? `${made}\n${checkPrivateDir(dir)}` : made;
+  const there = `[ -d ${q(dir)} ] && [ ! -L ${q(dir)} ]`;
+  const make = `mkdir -m 0700 -- ${q(dir)}`;
+  return check
+    ? `if ${there}; then\n${checkPrivateDir(dir)}\nelse ${make}; fi`
+    : `${there} || ${make}`;
 }
 
 /**

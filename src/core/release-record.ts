@@ -29,7 +29,7 @@ export function recordReleaseFiles(service: string, id: string): string[] {
   return [
     privateDir(hostLayout(service).records),
     privateDir(dir),
-    shellCommand(['rm', '-f', '--', temporary]),
+    // No rm first: cp --remove-destination removes what is at the temporary name itself.
     copy(`"$stage/${RELEASE_FILES_ENTRY}"`, q(temporary)),
     move(temporary, `${dir}/${id}`),
   ];

@@ -1,6 +1,18 @@
 // The apply script's file commands, case by case: the temporary names, how runs of directories
 // are grouped into commands, and the one-line refusals with their text made safe for sh.
 import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   CP,
@@ -150,8 +162,68 @@ describe('the refusals and commands', () => {
       '[ -d /var/lib/svc ] && [ ! -L /var/lib/svc ] || mkdir -m 0700 -- /var/lib/svc',
     );
     expect(privateDir('/var/lib/svc')).toBe(
-      `${privateDir('/var/lib/svc', false)}\n${checkPrivateDir('/var/lib/svc')}`,
+      `if [ -d /var/lib/svc ] && [ ! -L /var/lib/svc ]; then\n${checkPrivateDir('/var/lib/svc')}\nelse mkdir -m 0700 -- /var/lib/svc; fi`,
     );
+  });
+
+  // privateDir with the check, run by a real sh (as root, like the apply script): a directory
+  // that was there is checked, one it makes is root's 0700 without a stat, a link is never used.
+  it.each([
+    ['missing: made 0700', (_dir: string) => {}, 0, 'reached\n', '40700'],
+    [
+      'a root directory 0700: kept',
+      (dir: string) => mkdirSync(dir, 0o700),
+      0,
+      'reached\n',
+      '40700',
+    ],
+    [
+      'a directory writable by its group: refused',
+      (dir: string) => {
+        mkdirSync(dir);
+        chmodSync(dir, 0o770);
+      },
+      1,
+      'FAIL',
+      '40770',
+    ],
+    [
+      'another owner: refused',
+      (dir: string) => {
+        mkdirSync(dir, 0o700);
+        chownSync(dir, 1000, 1000);
+      },
+      1,
+      'FAIL',
+      '40700',
+    ],
+    [
+      'a link to a directory: mkdir fails, the target untouched',
+      (dir: string) => {
+        mkdirSync(`${dir}-target`, 0o755);
+        symlinkSync(`${dir}-target`, dir);
+      },
+      1,
+      '',
+      '120777',
+    ],
+  ])('privateDir: %s', (_, arrange, code, out, mode) => {
+    const root = mkdtempSync(join(tmpdir(), 'svc-private-'));
+    try {
+      const dir = join(root, 'state');
+      arrange(dir);
+      // set -e, as in the apply script: a failing mkdir ends it.
+      const sh = spawnSync(
+        'sh',
+        ['-c', `set -eu\nsay() { printf '%s\\n' "$*"; }\n${privateDir(dir)}\necho reached`],
+        { encoding: 'utf8' },
+      );
+      expect([sh.status, sh.stdout.split('\t')[0]]).toEqual([code, out]);
+      expect(lstatSync(dir).mode.toString(8)).toBe(mode);
+      if (mode === '120777') expect(statSync(`${dir}-target`).mode.toString(8)).toBe('40755');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   /** Runs sh text with say() printing: exit code and what was said. */

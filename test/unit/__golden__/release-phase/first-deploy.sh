@@ -118,11 +118,12 @@ if [ -L /var/lib/svc ] || [ ! -d /var/lib/svc ]; then svc_state=bad; else
   case $(stat -c '%u %a' -- /var/lib/svc) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
 fi
 [ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
-[ -d /var/lib/svc/locks ] && [ ! -L /var/lib/svc/locks ] || mkdir -m 0700 -- /var/lib/svc/locks
+if [ -d /var/lib/svc/locks ] && [ ! -L /var/lib/svc/locks ]; then
 if [ -L /var/lib/svc/locks ] || [ ! -d /var/lib/svc/locks ]; then svc_state=bad; else
   case $(stat -c '%u %a' -- /var/lib/svc/locks) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
 fi
 [ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc/locks is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
+else mkdir -m 0700 -- /var/lib/svc/locks; fi
 stage=$(mktemp -d /var/lib/svc/stage.api-orders."$$.XXXXXX")
 tar -xzf - -C "$stage" --no-same-owner
 say "STEP	received"
