@@ -64,9 +64,10 @@ export function historyFunctions(service: string, limit = HISTORY_LIMIT): string
     `  printf %s "$1" | tr '\\t\\r\\n' '   ' | tr -d '\\000-\\037\\177' | head -c ${REASON_MAX}`,
     '}',
     // A directory of svc's state, made root's 0700 when missing; 1 when it is not root's alone.
+    // One this mkdir made is root's 0700 by construction (its parent was checked first): no stat.
     'hist_private() {',
+    '  if [ ! -d "$1" ] && mkdir -m 0700 -- "$1" 2>/dev/null; then return 0; fi',
     // Two runs may make it at once: whichever mkdir loses, the directory is there to be checked.
-    '  [ -d "$1" ] || mkdir -m 0700 -- "$1" 2>/dev/null || :',
     '  [ -d "$1" ] && [ ! -L "$1" ] || return 1',
     `  case $(stat -c '%u %a' -- "$1") in '0 '*[2367]? | '0 '*[2367]) return 1 ;; '0 '*) return 0 ;; *) return 1 ;; esac`,
     '}',

@@ -78,7 +78,7 @@ hist_clean() {
   printf %s "$1" | tr '\t\r\n' '   ' | tr -d '\000-\037\177' | head -c 300
 }
 hist_private() {
-  [ -d "$1" ] || mkdir -m 0700 -- "$1" 2>/dev/null || :
+  if [ ! -d "$1" ] && mkdir -m 0700 -- "$1" 2>/dev/null; then return 0; fi
   [ -d "$1" ] && [ ! -L "$1" ] || return 1
   case $(stat -c '%u %a' -- "$1") in '0 '*[2367]? | '0 '*[2367]) return 1 ;; '0 '*) return 0 ;; *) return 1 ;; esac
 }
