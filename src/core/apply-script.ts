@@ -541,7 +541,9 @@ function writeRecords(
   const listText = installed.files.map((path) => `${path}\n`).join('');
   // printf is the shell's own: the records, however long, never go through a process's arguments.
   return [
-    privateDir(layout.records),
+    // Checked at hist_begin, or made by this run's plan (a mkdir, which fails on anything there):
+    // root's alone since, so a link is all that is refused here (mkdir fails on it), without a stat.
+    privateDir(layout.records, false),
     // A redirection follows a link: nothing may be at the temporary names when the shell opens them.
     shellCommand(['rm', '-f', '--', `${file}.svc-new`, `${list}.svc-new`]),
     `printf '%s\n' ${q(recordsJson(input, status, releaseId, installed))} > ${q(`${file}.svc-new`)}`,

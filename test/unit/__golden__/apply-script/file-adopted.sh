@@ -749,12 +749,7 @@ back=0
 wait_new_pid /run/api-orders.pid "${rb_old-}" 30 || back=$?
 [ "$back" != 0 ] || { env_port /etc/default/api-orders; if [ -n "$port" ]; then wait_healthy url "http://127.0.0.1:$port"/ok 30; else wait_healthy url http://127.0.0.1:3000/ok 30; fi; } || back=$?
 case $back in 0) say "ROLLEDBACK	healthy" ;; 2) say "ROLLEDBACK	exited	$exit_how	$exit_ds" ;; *) say "ROLLEDBACK	unhealthy	30" ;; esac
-if [ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ]; then
-if [ -L /var/lib/svc/api-orders ] || [ ! -d /var/lib/svc/api-orders ]; then svc_state=bad; else
-  case $(stat -c '%u %a' -- /var/lib/svc/api-orders) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
-fi
-[ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc/api-orders is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
-else mkdir -m 0700 -- /var/lib/svc/api-orders; fi
+[ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders
 rm -f -- /var/lib/svc/api-orders/installed.json.svc-new /var/lib/svc/api-orders/installed.list.svc-new
 printf '%s
 ' '{"version":1,"service":"api-orders","files":["/etc/systemd/system/api-orders.service","/etc/monit/conf.d/api-orders"],"adopted":[],"history":[]}' > /var/lib/svc/api-orders/installed.json.svc-new
@@ -796,12 +791,7 @@ say "STEP	${action}ed api-orders"
 if ! wait_healthy url http://127.0.0.1:3000/ok 5; then rollback; fi
 say "STEP	healthy"
 applying=0
-if [ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ]; then
-if [ -L /var/lib/svc/api-orders ] || [ ! -d /var/lib/svc/api-orders ]; then svc_state=bad; else
-  case $(stat -c '%u %a' -- /var/lib/svc/api-orders) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
-fi
-[ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc/api-orders is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
-else mkdir -m 0700 -- /var/lib/svc/api-orders; fi
+[ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders
 rm -f -- /var/lib/svc/api-orders/installed.json.svc-new /var/lib/svc/api-orders/installed.list.svc-new
 printf '%s
 ' '{"version":1,"service":"api-orders","files":["/etc/systemd/system/api-orders.service","/etc/monit/conf.d/api-orders","/etc/default/api-orders"],"sha256":["661a97ceb1188684324700c19396dd74eff0d0f4dbc445816ce05bb62f6e7d18","573a4ab6e82c81e2313c5a2e41b971c48ceb47c19b8aaca175647c16029ee95a","ade85041baec00ab693929be971ba6d3f54bf9eeca4a459df76c6ee637a87d7c"],"adopted":["/etc/default/api-orders"],"history":[]}' > /var/lib/svc/api-orders/installed.json.svc-new

@@ -757,12 +757,7 @@ if [ -n "$exit_ds" ]; then say "EXITED	$exit_how	$exit_ds"; fi
 say "LOG	$(log_tail | hex)"
 undo
 if pid_ok /run/api-orders.pid; then say "ROLLEDBACK	none-running"; else say "ROLLEDBACK	none"; fi
-if [ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ]; then
-if [ -L /var/lib/svc/api-orders ] || [ ! -d /var/lib/svc/api-orders ]; then svc_state=bad; else
-  case $(stat -c '%u %a' -- /var/lib/svc/api-orders) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
-fi
-[ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc/api-orders is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
-else mkdir -m 0700 -- /var/lib/svc/api-orders; fi
+[ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders
 rm -f -- /var/lib/svc/api-orders/installed.json.svc-new /var/lib/svc/api-orders/installed.list.svc-new
 printf '%s
 ' '{"version":1,"service":"api-orders","files":[],"sha256":[],"adopted":[],"history":[{"id":"abc123abc123","status":"bad","at":"2026-11-27T00:00:00.000Z"}]}' > /var/lib/svc/api-orders/installed.json.svc-new
@@ -819,12 +814,7 @@ if ! wait_healthy url http://127.0.0.1:3000/ok 5; then rollback; fi
 say "STEP	healthy"
 monit_checked api-orders </dev/null 3>&- 9>&- & checking=$!
 applying=0
-if [ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ]; then
-if [ -L /var/lib/svc/api-orders ] || [ ! -d /var/lib/svc/api-orders ]; then svc_state=bad; else
-  case $(stat -c '%u %a' -- /var/lib/svc/api-orders) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
-fi
-[ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc/api-orders is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
-else mkdir -m 0700 -- /var/lib/svc/api-orders; fi
+[ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders
 rm -f -- /var/lib/svc/api-orders/installed.json.svc-new /var/lib/svc/api-orders/installed.list.svc-new
 printf '%s
 ' '{"version":1,"service":"api-orders","files":["/etc/default/api-orders","/etc/systemd/system/api-orders.service","/etc/monit/conf.d/api-orders"],"sha256":["6728a4a2930df4c95f48dd96dfc520053fa850c35dcd5f95b935ef67478f74da","661a97ceb1188684324700c19396dd74eff0d0f4dbc445816ce05bb62f6e7d18","573a4ab6e82c81e2313c5a2e41b971c48ceb47c19b8aaca175647c16029ee95a"],"adopted":[],"history":[{"id":"abc123abc123","status":"good","at":"2026-11-27T00:00:00.000Z"}]}' > /var/lib/svc/api-orders/installed.json.svc-new

@@ -737,12 +737,7 @@ applying=0
 say "UNHEALTHY"
 undo
 if pid_ok /run/api-orders.pid; then say "ROLLEDBACK	none-running"; else say "ROLLEDBACK	none"; fi
-if [ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ]; then
-if [ -L /var/lib/svc/api-orders ] || [ ! -d /var/lib/svc/api-orders ]; then svc_state=bad; else
-  case $(stat -c '%u %a' -- /var/lib/svc/api-orders) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
-fi
-[ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc/api-orders is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
-else mkdir -m 0700 -- /var/lib/svc/api-orders; fi
+[ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders
 rm -f -- /var/lib/svc/api-orders/installed.json.svc-new /var/lib/svc/api-orders/installed.list.svc-new
 printf '%s
 ' '{"version":1,"service":"api-orders","files":[],"sha256":[],"adopted":[],"history":[{"id":"abc123abc123","status":"bad","at":"2026-11-27T00:00:00.000Z"}]}' > /var/lib/svc/api-orders/installed.json.svc-new
@@ -777,12 +772,7 @@ say "STEP	nginx reloaded"
 if ! wait_healthy pid /run/api-orders.pid 5; then rollback; fi
 say "STEP	healthy"
 applying=0
-if [ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ]; then
-if [ -L /var/lib/svc/api-orders ] || [ ! -d /var/lib/svc/api-orders ]; then svc_state=bad; else
-  case $(stat -c '%u %a' -- /var/lib/svc/api-orders) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
-fi
-[ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc/api-orders is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
-else mkdir -m 0700 -- /var/lib/svc/api-orders; fi
+[ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders
 rm -f -- /var/lib/svc/api-orders/installed.json.svc-new /var/lib/svc/api-orders/installed.list.svc-new
 printf '%s
 ' '{"version":1,"service":"api-orders","files":["/etc/nginx/sites-enabled/api-orders"],"sha256":["355da02c030cafce7f50bba6a64ec89983df42d6d1861cb9c9a8f38db15f674d"],"adopted":[],"history":[{"id":"abc123abc123","status":"good","at":"2026-11-27T00:00:00.000Z"}]}' > /var/lib/svc/api-orders/installed.json.svc-new

@@ -830,12 +830,7 @@ if [ -n "$exit_ds" ]; then say "EXITED	$exit_how	$exit_ds"; fi
 say "LOG	$(log_tail | hex)"
 undo
 say "ROLLEDBACK	none"
-if [ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ]; then
-if [ -L /var/lib/svc/api-orders ] || [ ! -d /var/lib/svc/api-orders ]; then svc_state=bad; else
-  case $(stat -c '%u %a' -- /var/lib/svc/api-orders) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
-fi
-[ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc/api-orders is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
-else mkdir -m 0700 -- /var/lib/svc/api-orders; fi
+[ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders
 rm -f -- /var/lib/svc/api-orders/installed.json.svc-new /var/lib/svc/api-orders/installed.list.svc-new
 printf '%s
 ' '{"version":1,"service":"api-orders","files":[],"sha256":[],"adopted":[],"history":[{"id":"abc123abc123","status":"bad","at":"2026-11-27T00:00:00.000Z"}]}' > /var/lib/svc/api-orders/installed.json.svc-new
@@ -903,12 +898,7 @@ wait_front http://127.0.0.1:3000/ok '' 10 || { say "FAIL	api-orders answers on i
 say "STEP	switched nginx on port 3000 to slot a"
 say "STEP	healthy"
 applying=0
-if [ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ]; then
-if [ -L /var/lib/svc/api-orders ] || [ ! -d /var/lib/svc/api-orders ]; then svc_state=bad; else
-  case $(stat -c '%u %a' -- /var/lib/svc/api-orders) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
-fi
-[ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc/api-orders is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
-else mkdir -m 0700 -- /var/lib/svc/api-orders; fi
+[ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders
 rm -f -- /var/lib/svc/api-orders/installed.json.svc-new /var/lib/svc/api-orders/installed.list.svc-new
 printf '%s
 ' '{"version":1,"service":"api-orders","files":["/etc/systemd/system/api-orders@.service","/etc/nginx/sites-enabled/api-orders.conf","/etc/default/api-orders"],"sha256":["661a97ceb1188684324700c19396dd74eff0d0f4dbc445816ce05bb62f6e7d18","96bd6c85b71d0d15612a58d962e37fd32b713c766aa6d54f9cf091a64b9ebfed","3ae60a5c43d2196594b0da12b39ce1a7c9b57a0381d3463b2e31a58fa017fc75"],"adopted":[],"history":[{"id":"abc123abc123","status":"good","at":"2026-11-27T00:00:00.000Z"}]}' > /var/lib/svc/api-orders/installed.json.svc-new
