@@ -10,7 +10,10 @@ import {
   createLink,
   dirCreate,
   emitDirCreates,
-  installFile,
+  emitFileInstalls,
+  fileInstall,
+  overlayEntry,
+  stagedOverlay,
   move,
   moveLink,
   checkPrivateDir,
@@ -270,19 +273,19 @@ function fileChange(change: Change, ctx: Context, index: number): string[] {
   }
   if (!ctx.files.has(path)) return restoreAdopted(path, ctx, backup);
   const op = ctx.files.get(path)!;
-  const overlay = `"$stage/overlay/${ctx.overlayIndex.get(path)}"`;
+  const overlay = stagedOverlay(ctx.overlayIndex.get(path)!, path);
   // A write cut short (a full disk) leaves at most the temporary file: undo removes it.
   ctx.rollback.push(shellCommand(['rm', '-f', '--', temporaryName(path)]));
   if (change.action === 'create') {
     ctx.rollback.push(shellCommand(['rm', '-f', '--', path]));
-    return [installFile(overlay, op)];
+    return [fileInstall(overlay, op)];
   }
   ctx.rollback.push(restoreFile(backup, path));
   const adopting = ctx.input.facts.installed?.includes(path) !== true;
   return [
     copy(q(path), backup),
     ...(adopting ? keepOriginal(path, ctx) : []),
-    installFile(overlay, op),
+    fileInstall(overlay, op),
   ];
 }
 
@@ -1030,7 +1033,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     const op = files.get(change.target)!;
     ctx.overlayIndex.set(change.target, ctx.overlayIndex.size);
     entries.push({
-      path: `overlay/${ctx.overlayIndex.get(change.target)}`,
+      path: overlayEntry(ctx.overlayIndex.get(change.target)!, change.target),
       mode: 0o600,
       content: op.content,
     });
@@ -1051,6 +1054,8 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     body,
     (dir) => input.facts.dirs.has(dir) || input.facts.paths.get(dir)?.type === 'dir',
   );
+  // Runs of files into one directory with one owner and mode: one install for them.
+  emitFileInstalls(body);
   const service = activation(input);
   const releaseId = newCurrent(input);
   const script = [

@@ -21,6 +21,8 @@ import {
   createLink,
   dirCreate,
   emitDirCreates,
+  emitFileInstalls,
+  fileInstall,
   privateDir,
   temporaryName,
   updateDir,
@@ -33,6 +35,66 @@ describe('temporaryName', () => {
     ['/a/b/c', '/a/b/.c.svc-new'],
   ])('%s -> %s', (path, name) => {
     expect(temporaryName(path)).toBe(name);
+  });
+});
+
+describe('emitFileInstalls', () => {
+  const f = (path: string, mode = 0o644, owner = 'root') =>
+    fileInstall(`S${path.slice(path.lastIndexOf('/') + 1)}`, { path, mode, owner, group: owner });
+  const emit = (lines: string[]) => {
+    emitFileInstalls(lines);
+    return lines;
+  };
+  const one = (path: string, mode: string, owner = 'root') =>
+    `install -T -m ${mode} -o ${owner} -g ${owner} -- S${path.slice(path.lastIndexOf('/') + 1)} ${path.replace(/[^/]*$/, (name) => `.${name}.svc-new`)}\nmv -f -T -- ${path.replace(/[^/]*$/, (name) => `.${name}.svc-new`)} ${path}`;
+  it.each([
+    ['nothing to install', ['echo a'], ['echo a']],
+    ['one file: install -T and mv', [f('/etc/a')], [one('/etc/a', '0644')]],
+    [
+      'three files of one directory, mode and owner: one install -t, a rename each',
+      [
+        f('/s/x/start', 0o755, 'deploy'),
+        f('/s/x/stop', 0o755, 'deploy'),
+        f('/s/x/logs', 0o755, 'deploy'),
+      ],
+      [
+        'install -m 0755 -o deploy -g deploy -t /s/x -- Sstart Sstop Slogs',
+        'mv -f -T -- /s/x/.start.svc-new /s/x/start',
+        'mv -f -T -- /s/x/.stop.svc-new /s/x/stop',
+        'mv -f -T -- /s/x/.logs.svc-new /s/x/logs',
+      ],
+    ],
+    [
+      'two directories',
+      [f('/etc/a'), f('/etc/d/b')],
+      [one('/etc/a', '0644'), one('/etc/d/b', '0644')],
+    ],
+    [
+      'two modes',
+      [f('/etc/a'), f('/etc/b', 0o600)],
+      [one('/etc/a', '0644'), one('/etc/b', '0600')],
+    ],
+    [
+      'two owners',
+      [f('/etc/a'), f('/etc/b', 0o644, 'app')],
+      [one('/etc/a', '0644'), one('/etc/b', '0644', 'app')],
+    ],
+    [
+      'another command between',
+      [f('/etc/a'), 'echo x', f('/etc/b')],
+      [one('/etc/a', '0644'), 'echo x', one('/etc/b', '0644')],
+    ],
+    [
+      'a file at the root',
+      [f('/a'), f('/b')],
+      [
+        'install -m 0644 -o root -g root -t / -- Sa Sb',
+        'mv -f -T -- /.a.svc-new /a',
+        'mv -f -T -- /.b.svc-new /b',
+      ],
+    ],
+  ])('%s', (_, lines, expected) => {
+    expect(emit(lines)).toEqual(expected);
   });
 });
 

@@ -54,9 +54,9 @@ describe('recording a release file list', () => {
     expect(entries.map((entry) => entry.path)).toEqual([
       'release/server.js',
       RELEASE_FILES_ENTRY,
-      'overlay/0',
-      'overlay/1',
-      'overlay/2',
+      'overlay/0/.api-orders.svc-new',
+      'overlay/1/.api-orders.service.svc-new',
+      'overlay/2/.api-orders.svc-new',
     ]);
     const list = entries.find((entry) => entry.path === RELEASE_FILES_ENTRY)!;
     expect(list.mode).toBe(0o600);

@@ -1,6 +1,6 @@
 # releaseId: -; previousId: abc123abc123
 # plan problems: []
-# entry: overlay/0 600 b11c6ea1da65
+# entry: overlay/0/.api-orders.service.svc-new 600 b11c6ea1da65
 set -eu
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 umask 022
@@ -764,7 +764,7 @@ exit 77
 }
 applying=1
 cp -p -P -T --remove-destination -- /etc/systemd/system/api-orders.service "$stage/backup.0"
-install -T -m 0644 -o root -g root -- "$stage/overlay/0" /etc/systemd/system/.api-orders.service.svc-new
+install -T -m 0644 -o root -g root -- "$stage/"overlay/0/.api-orders.service.svc-new /etc/systemd/system/.api-orders.service.svc-new
 mv -f -T -- /etc/systemd/system/.api-orders.service.svc-new /etc/systemd/system/api-orders.service
 say "STEP	files in place"
 activated=1

@@ -1,6 +1,6 @@
 # releaseId: -; previousId: abc123abc123
 # plan problems: []
-# entry: overlay/0 600 ade85041baec
+# entry: overlay/0/.api-orders.svc-new 600 ade85041baec
 set -eu
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 umask 022
@@ -769,7 +769,7 @@ fi
 [ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc/api-orders/adopted is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
 else mkdir -m 0700 -- /var/lib/svc/api-orders/adopted; fi
 cp -p -P -T --remove-destination -- /etc/default/api-orders /var/lib/svc/api-orders/adopted/1bfd64d698b3f899e38dca290c3034ad93fdb3895a952f45e08ffe41a473caea
-install -T -m 0600 -o root -g root -- "$stage/overlay/0" /etc/default/.api-orders.svc-new
+install -T -m 0600 -o root -g root -- "$stage/"overlay/0/.api-orders.svc-new /etc/default/.api-orders.svc-new
 mv -f -T -- /etc/default/.api-orders.svc-new /etc/default/api-orders
 say "STEP	files in place"
 activated=1

@@ -1,9 +1,9 @@
 # releaseId: abc123abc123; previousId: -
 # plan problems: []
 # entry: release/server.js 644 2d711642b726
-# entry: overlay/0 600 6728a4a2930d
-# entry: overlay/1 600 a8076d3d28d2
-# entry: overlay/2 600 573a4ab6e82c
+# entry: overlay/0/.api-orders.svc-new 600 6728a4a2930d
+# entry: overlay/1/.api-orders.conf.svc-new 600 a8076d3d28d2
+# entry: overlay/2/.api-orders.svc-new 600 573a4ab6e82c
 set -eu
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 umask 022
@@ -780,11 +780,11 @@ ln -s -T -- releases/abc123abc123 /var/www/api-orders/current
 mkdir -p -- /etc /etc/monit
 mkdir -m 0755 -- /etc/default /etc/init /etc/monit/conf.d
 chown -h root:root -- /etc/default /etc/init /etc/monit/conf.d
-install -T -m 0600 -o root -g root -- "$stage/overlay/0" /etc/default/.api-orders.svc-new
+install -T -m 0600 -o root -g root -- "$stage/"overlay/0/.api-orders.svc-new /etc/default/.api-orders.svc-new
 mv -f -T -- /etc/default/.api-orders.svc-new /etc/default/api-orders
-install -T -m 0755 -o root -g root -- "$stage/overlay/1" /etc/init/.api-orders.conf.svc-new
+install -T -m 0755 -o root -g root -- "$stage/"overlay/1/.api-orders.conf.svc-new /etc/init/.api-orders.conf.svc-new
 mv -f -T -- /etc/init/.api-orders.conf.svc-new /etc/init/api-orders.conf
-install -T -m 0644 -o root -g root -- "$stage/overlay/2" /etc/monit/conf.d/.api-orders.svc-new
+install -T -m 0644 -o root -g root -- "$stage/"overlay/2/.api-orders.svc-new /etc/monit/conf.d/.api-orders.svc-new
 mv -f -T -- /etc/monit/conf.d/.api-orders.svc-new /etc/monit/conf.d/api-orders
 ln -s -T -- /var/www/api-orders/current /home/deploy/service/api-orders
 say "STEP	files in place"

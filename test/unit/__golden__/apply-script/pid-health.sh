@@ -1,9 +1,9 @@
 # releaseId: abc123abc123; previousId: -
 # plan problems: []
 # entry: release/server.js 644 2d711642b726
-# entry: overlay/0 600 6728a4a2930d
-# entry: overlay/1 600 661a97ceb118
-# entry: overlay/2 600 573a4ab6e82c
+# entry: overlay/0/.api-orders.svc-new 600 6728a4a2930d
+# entry: overlay/1/.api-orders.service.svc-new 600 661a97ceb118
+# entry: overlay/2/.api-orders.svc-new 600 573a4ab6e82c
 set -eu
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 umask 022
@@ -781,11 +781,11 @@ ln -s -T -- releases/abc123abc123 /var/www/api-orders/current
 mkdir -p -- /etc /etc/systemd /etc/monit
 mkdir -m 0755 -- /etc/default /etc/systemd/system /etc/monit/conf.d
 chown -h root:root -- /etc/default /etc/systemd/system /etc/monit/conf.d
-install -T -m 0600 -o root -g root -- "$stage/overlay/0" /etc/default/.api-orders.svc-new
+install -T -m 0600 -o root -g root -- "$stage/"overlay/0/.api-orders.svc-new /etc/default/.api-orders.svc-new
 mv -f -T -- /etc/default/.api-orders.svc-new /etc/default/api-orders
-install -T -m 0644 -o root -g root -- "$stage/overlay/1" /etc/systemd/system/.api-orders.service.svc-new
+install -T -m 0644 -o root -g root -- "$stage/"overlay/1/.api-orders.service.svc-new /etc/systemd/system/.api-orders.service.svc-new
 mv -f -T -- /etc/systemd/system/.api-orders.service.svc-new /etc/systemd/system/api-orders.service
-install -T -m 0644 -o root -g root -- "$stage/overlay/2" /etc/monit/conf.d/.api-orders.svc-new
+install -T -m 0644 -o root -g root -- "$stage/"overlay/2/.api-orders.svc-new /etc/monit/conf.d/.api-orders.svc-new
 mv -f -T -- /etc/monit/conf.d/.api-orders.svc-new /etc/monit/conf.d/api-orders
 ln -s -T -- /var/www/api-orders/current /home/deploy/service/api-orders
 say "STEP	files in place"

@@ -1,6 +1,6 @@
 # releaseId: -; previousId: abc123abc123
 # plan problems: []
-# entry: overlay/0 600 a8076d3d28d2
+# entry: overlay/0/.api-orders.svc-new 600 a8076d3d28d2
 set -eu
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 umask 022
@@ -764,7 +764,7 @@ applying=1
 mkdir -p -- /etc
 mkdir -m 0755 -- /etc/init.d
 chown -h root:root -- /etc/init.d
-install -T -m 0755 -o root -g root -- "$stage/overlay/0" /etc/init.d/.api-orders.svc-new
+install -T -m 0755 -o root -g root -- "$stage/"overlay/0/.api-orders.svc-new /etc/init.d/.api-orders.svc-new
 mv -f -T -- /etc/init.d/.api-orders.svc-new /etc/init.d/api-orders
 say "STEP	files in place"
 activated=1

@@ -1,7 +1,7 @@
 # releaseId: def456def456; previousId: abc123abc123
 # plan problems: []
 # entry: release/server.js 644 2d711642b726
-# entry: overlay/0 600 2f3c6caa6931
+# entry: overlay/0/.api-orders.svc-new 600 2f3c6caa6931
 set -eu
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 umask 022
@@ -824,13 +824,13 @@ if [ -e /var/www/api-orders/releases/.def456def456.partial ] || [ -L /var/www/ap
 cp -a -T -- "$stage/release" /var/www/api-orders/releases/.def456def456.partial
 mv -f -T -- /var/www/api-orders/releases/.def456def456.partial /var/www/api-orders/releases/def456def456
 release_prepare api-orders 'cannot run as api-orders: it does not exist on this host, or none of setpriv, runuser, su, chroot can switch to it'
-release_run 1 2 30 /var/www/api-orders/releases/def456def456 "$stage/overlay/0" node migrate.js
-release_run 2 2 30 /var/www/api-orders/releases/def456def456 "$stage/overlay/0" sh -c 'echo "$DB" $(id -u) '\''q'\'''
+release_run 1 2 30 /var/www/api-orders/releases/def456def456 "$stage/"overlay/0/.api-orders.svc-new node migrate.js
+release_run 2 2 30 /var/www/api-orders/releases/def456def456 "$stage/"overlay/0/.api-orders.svc-new sh -c 'echo "$DB" $(id -u) '\''q'\'''
 say "STEP	release commands done"
 ln -s -f -n -T -- releases/def456def456 /var/www/api-orders/current.svc-new
 mv -f -T -- /var/www/api-orders/current.svc-new /var/www/api-orders/current
 cp -p -P -T --remove-destination -- /etc/default/api-orders "$stage/backup.2"
-install -T -m 0600 -o root -g root -- "$stage/overlay/0" /etc/default/.api-orders.svc-new
+install -T -m 0600 -o root -g root -- "$stage/"overlay/0/.api-orders.svc-new /etc/default/.api-orders.svc-new
 mv -f -T -- /etc/default/.api-orders.svc-new /etc/default/api-orders
 say "STEP	files in place"
 activated=1

@@ -1,7 +1,7 @@
 # releaseId: abc123abc123; previousId: -
 # plan problems: []
 # entry: release/server.js 644 2d711642b726
-# entry: overlay/0 600 355da02c030c
+# entry: overlay/0/.api-orders.svc-new 600 355da02c030c
 set -eu
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 umask 022
@@ -761,7 +761,7 @@ ln -s -T -- releases/abc123abc123 /var/www/api-orders/current
 mkdir -p -- /etc/nginx
 mkdir -m 0755 -- /etc/nginx/sites-enabled
 chown -h root:root -- /etc/nginx/sites-enabled
-install -T -m 0644 -o root -g root -- "$stage/overlay/0" /etc/nginx/sites-enabled/.api-orders.svc-new
+install -T -m 0644 -o root -g root -- "$stage/"overlay/0/.api-orders.svc-new /etc/nginx/sites-enabled/.api-orders.svc-new
 mv -f -T -- /etc/nginx/sites-enabled/.api-orders.svc-new /etc/nginx/sites-enabled/api-orders
 ln -s -T -- /var/www/api-orders/current /home/deploy/service/api-orders
 say "STEP	files in place"

@@ -1,9 +1,9 @@
 # releaseId: abc123abc123; previousId: -
 # plan problems: []
 # entry: release/server.js 644 2d711642b726
-# entry: overlay/0 600 661a97ceb118
-# entry: overlay/1 600 96bd6c85b71d
-# entry: overlay/2 600 3ae60a5c43d2
+# entry: overlay/0/.api-orders@.service.svc-new 600 661a97ceb118
+# entry: overlay/1/.api-orders.conf.svc-new 600 96bd6c85b71d
+# entry: overlay/2/.api-orders.svc-new 600 3ae60a5c43d2
 set -eu
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 umask 022
@@ -854,11 +854,11 @@ ln -s -T -- releases/abc123abc123 /var/www/api-orders/current
 mkdir -p -- /etc/systemd /etc/nginx /etc
 mkdir -m 0755 -- /etc/systemd/system /etc/nginx/sites-enabled /etc/default
 chown -h root:root -- /etc/systemd/system /etc/nginx/sites-enabled /etc/default
-install -T -m 0644 -o root -g root -- "$stage/overlay/0" /etc/systemd/system/.api-orders@.service.svc-new
+install -T -m 0644 -o root -g root -- "$stage/"overlay/0/.api-orders@.service.svc-new /etc/systemd/system/.api-orders@.service.svc-new
 mv -f -T -- /etc/systemd/system/.api-orders@.service.svc-new /etc/systemd/system/api-orders@.service
-install -T -m 0644 -o root -g root -- "$stage/overlay/1" /etc/nginx/sites-enabled/.api-orders.conf.svc-new
+install -T -m 0644 -o root -g root -- "$stage/"overlay/1/.api-orders.conf.svc-new /etc/nginx/sites-enabled/.api-orders.conf.svc-new
 mv -f -T -- /etc/nginx/sites-enabled/.api-orders.conf.svc-new /etc/nginx/sites-enabled/api-orders.conf
-install -T -m 0600 -o root -g root -- "$stage/overlay/2" /etc/default/.api-orders.svc-new
+install -T -m 0600 -o root -g root -- "$stage/"overlay/2/.api-orders.svc-new /etc/default/.api-orders.svc-new
 mv -f -T -- /etc/default/.api-orders.svc-new /etc/default/api-orders
 ln -s -T -- /var/www/api-orders/current /home/deploy/service/api-orders
 say "STEP	files in place"

@@ -1,10 +1,10 @@
 # releaseId: def456def456; previousId: abc123abc123
 # plan problems: []
 # entry: release/server.js 644 2d711642b726
-# entry: overlay/0 600 96bd6c85b71d
-# entry: overlay/1 600 a8076d3d28d2
-# entry: overlay/2 600 b46e21c10424
-# entry: overlay/3 600 3ae60a5c43d2
+# entry: overlay/0/.api-orders.conf.svc-new 600 96bd6c85b71d
+# entry: overlay/1/.ctl.svc-new 600 a8076d3d28d2
+# entry: overlay/2/.api-orders.svc-new 600 b46e21c10424
+# entry: overlay/3/.api-orders.svc-new 600 3ae60a5c43d2
 set -eu
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 umask 022
@@ -823,15 +823,15 @@ mv -f -T -- /var/www/api-orders/current.svc-new /var/www/api-orders/current
 mkdir -p -- /etc/nginx /usr/local/lib/svc
 mkdir -m 0755 -- /etc/nginx/sites-enabled /usr/local/lib/svc/api-orders
 chown -h root:root -- /etc/nginx/sites-enabled /usr/local/lib/svc/api-orders
-install -T -m 0644 -o root -g root -- "$stage/overlay/0" /etc/nginx/sites-enabled/.api-orders.conf.svc-new
+install -T -m 0644 -o root -g root -- "$stage/"overlay/0/.api-orders.conf.svc-new /etc/nginx/sites-enabled/.api-orders.conf.svc-new
 mv -f -T -- /etc/nginx/sites-enabled/.api-orders.conf.svc-new /etc/nginx/sites-enabled/api-orders.conf
-install -T -m 0755 -o root -g root -- "$stage/overlay/1" /usr/local/lib/svc/api-orders/.ctl.svc-new
+install -T -m 0755 -o root -g root -- "$stage/"overlay/1/.ctl.svc-new /usr/local/lib/svc/api-orders/.ctl.svc-new
 mv -f -T -- /usr/local/lib/svc/api-orders/.ctl.svc-new /usr/local/lib/svc/api-orders/ctl
 cp -p -P -T --remove-destination -- /etc/monit/conf.d/api-orders "$stage/backup.6"
-install -T -m 0644 -o root -g root -- "$stage/overlay/2" /etc/monit/conf.d/.api-orders.svc-new
+install -T -m 0644 -o root -g root -- "$stage/"overlay/2/.api-orders.svc-new /etc/monit/conf.d/.api-orders.svc-new
 mv -f -T -- /etc/monit/conf.d/.api-orders.svc-new /etc/monit/conf.d/api-orders
 cp -p -P -T --remove-destination -- /etc/default/api-orders "$stage/backup.7"
-install -T -m 0600 -o root -g root -- "$stage/overlay/3" /etc/default/.api-orders.svc-new
+install -T -m 0600 -o root -g root -- "$stage/"overlay/3/.api-orders.svc-new /etc/default/.api-orders.svc-new
 mv -f -T -- /etc/default/.api-orders.svc-new /etc/default/api-orders
 say "STEP	files in place"
 activated=1
