@@ -54,6 +54,68 @@ export function installFile(
 }
 
 /**
+ * Where a config file arrives in the stage: `overlay/N/` under the name of its temporary file, so
+ * that one `install -t DIR` can place several files of one directory (emitFileInstalls).
+ */
+export function overlayEntry(index: number, path: string): string {
+  const temporary = temporaryName(path);
+  return `overlay/${index}/${temporary.slice(temporary.lastIndexOf('/') + 1)}`;
+}
+
+/** The staged file as an sh word: "$stage/" and the quoted entry name. */
+export const stagedOverlay = (index: number, path: string) =>
+  `"$stage/"${q(overlayEntry(index, path))}`;
+
+const FILE_MARK = '\u0000file ';
+type Placed = { staged: string; path: string; mode: number; owner: string; group: string };
+
+/** A file to install from the stage (installFile); `emitFileInstalls` turns runs into commands. */
+export function fileInstall(
+  staged: string,
+  file: { path: string; mode: number; owner: string; group: string },
+): string {
+  const { path, mode, owner, group } = file;
+  return FILE_MARK + JSON.stringify({ staged, path, mode, owner, group });
+}
+
+/**
+ * Each run of files to install into the same directory with the same mode and owner becomes one
+ * `install -t DIR` of their staged files, each arriving under its temporary name (GNU install
+ * removes what is there first; the destination is DIR/NAME, never a directory to install into),
+ * then one rename per file (atomic replace, as installFile). A run of one is installFile itself.
+ */
+export function emitFileInstalls(lines: string[]): void {
+  const parse = (line: string | undefined): Placed | undefined =>
+    line?.startsWith(FILE_MARK) ? (JSON.parse(line.slice(FILE_MARK.length)) as Placed) : undefined;
+  const dirOf = (path: string) => path.slice(0, path.lastIndexOf('/')) || '/';
+  for (let index = 0; index < lines.length; index++) {
+    const first = parse(lines[index]);
+    if (first === undefined) continue;
+    const run: Placed[] = [first];
+    let next = parse(lines[index + run.length]);
+    while (
+      next !== undefined &&
+      dirOf(next.path) === dirOf(first.path) &&
+      next.mode === first.mode &&
+      next.owner === first.owner &&
+      next.group === first.group
+    ) {
+      run.push(next);
+      next = parse(lines[index + run.length]);
+    }
+    const commands =
+      run.length === 1
+        ? [installFile(first.staged, first)]
+        : [
+            `${shellCommand(['install', '-m', octal(first.mode), '-o', first.owner, '-g', first.group, '-t', dirOf(first.path), '--'])} ${run.map((file) => file.staged).join(' ')}`,
+            ...run.map((file) => move(temporaryName(file.path), file.path)),
+          ];
+    lines.splice(index, run.length, ...commands);
+    index += commands.length - 1;
+  }
+}
+
+/**
  * A backup put back (undo, rollback): copied beside the target under PATH.svc-old, then renamed
  * over it. A link planted at PATH.svc-old is removed by cp, not followed.
  */
@@ -74,11 +136,16 @@ export function moveLink(path: string, target: string): string {
 
 /**
  * A root-only directory of svc's own (/var/lib/svc/...): kept if it is a directory, made if
- * nothing is there; a link there makes mkdir fail.
+ * nothing is there; a link there makes mkdir fail. One that was there is checked; one mkdir made
+ * just now is root's 0700 by construction (in a parent already checked: every caller's is), so
+ * it needs no stat.
  */
 export function privateDir(dir: string, check = true): string {
-  const made = `[ -d ${q(dir)} ] && [ ! -L ${q(dir)} ] || mkdir -m 0700 -- ${q(dir)}`;
-  return check ? `${made}\n${checkPrivateDir(dir)}` : made;
+  const there = `[ -d ${q(dir)} ] && [ ! -L ${q(dir)} ]`;
+  const make = `mkdir -m 0700 -- ${q(dir)}`;
+  return check
+    ? `if ${there}; then\n${checkPrivateDir(dir)}\nelse ${make}; fi`
+    : `${there} || ${make}`;
 }
 
 /**

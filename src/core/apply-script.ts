@@ -10,7 +10,10 @@ import {
   createLink,
   dirCreate,
   emitDirCreates,
-  installFile,
+  emitFileInstalls,
+  fileInstall,
+  overlayEntry,
+  stagedOverlay,
   move,
   moveLink,
   checkPrivateDir,
@@ -112,6 +115,7 @@ uptime_s() { IFS=. read -r up_s rest 2>/dev/null < /proc/uptime || up_s=$(date +
 ${PROC_START}
 stage=
 holder=
+checking=
 applying=0
 activated=0
 # $0 is this script's temporary file (see remote/ssh.ts): it removes itself too. The lock needs no
@@ -126,10 +130,14 @@ cleanup() {
   # (a deploy that succeeded) records nothing here.
   hist_exit "$status"
   if [ "$status" -ne 0 ]; then say "OUTPUT	$(tail -c 2048 "$output" | hex)"; fi
-  case "$0" in /tmp/tmp.*) rm -f -- "$0" ;; esac
-  [ -z "$stage" ] || rm -rf -- "$stage"
-  [ -z "$holder" ] || rm -f -- "$holder"
-  rm -f -- "$output"
+  # A monit_checked still running in the background (the run failed after the health gate).
+  [ -z "$checking" ] || kill "$checking" 2>/dev/null
+  # One rm for all of them (a process, not four); the positional parameters are cleanup's own.
+  set -- "$output"
+  case "$0" in /tmp/tmp.*) set -- "$@" "$0" ;; esac
+  [ -z "$holder" ] || set -- "$@" "$holder"
+  [ -z "$stage" ] || set -- "$@" "$stage"
+  rm -rf -- "$@"
 }
 trap cleanup EXIT
 # Ctrl-C can come twice at once (svc's SSH signal request, relayed by sudo, and its kill -INT of
@@ -267,19 +275,19 @@ function fileChange(change: Change, ctx: Context, index: number): string[] {
   }
   if (!ctx.files.has(path)) return restoreAdopted(path, ctx, backup);
   const op = ctx.files.get(path)!;
-  const overlay = `"$stage/overlay/${ctx.overlayIndex.get(path)}"`;
+  const overlay = stagedOverlay(ctx.overlayIndex.get(path)!, path);
   // A write cut short (a full disk) leaves at most the temporary file: undo removes it.
   ctx.rollback.push(shellCommand(['rm', '-f', '--', temporaryName(path)]));
   if (change.action === 'create') {
     ctx.rollback.push(shellCommand(['rm', '-f', '--', path]));
-    return [installFile(overlay, op)];
+    return [fileInstall(overlay, op)];
   }
   ctx.rollback.push(restoreFile(backup, path));
   const adopting = ctx.input.facts.installed?.includes(path) !== true;
   return [
     copy(q(path), backup),
     ...(adopting ? keepOriginal(path, ctx) : []),
-    installFile(overlay, op),
+    fileInstall(overlay, op),
   ];
 }
 
@@ -377,12 +385,14 @@ const MONIT_WAIT = String.raw`monit_has() { # name yes|no tries
   while :; do
     if monit summary "$1" >/dev/null 2>&1; then has=yes; else has=no; fi
     [ "$has" != "$2" ] || return 0
-    tries=$((tries + 1)); [ "$tries" -le "$3" ] || return 1; sleep 0.05
+    # A reload is read in tens of milliseconds: short sleeps first, then 0.05 s.
+    tries=$((tries + 1)); [ "$tries" -le "$3" ] || return 1
+    if [ "$tries" -le 10 ]; then sleep 0.02; else sleep 0.05; fi
   done
 }
 monit_ready() { monit_has "$1" yes 400; }
 monit_gone() { monit_has "$1" no 600; }
-# monit_checked NAME: monit has checked the service since it started (15 s at most). A check monit
+# monit_checked NAME: monit has checked the service since it started (15 s or so at most). A check monit
 # just loaded was looked at in the cycle its reload began, before the deploy started the process:
 # until its next cycle it says "Does not exist". Another reload makes that cycle now.
 # The state is the first line that begins "  status", read by the shell itself (a monit process
@@ -402,7 +412,9 @@ monit_checked() {
       *) state= ;;
     esac
     case $state in ''|'Does not exist'|Initializing*) ;; *) return 0 ;; esac
-    tries=$((tries + 1)); [ "$tries" -le 150 ] || return 1; sleep 0.1
+    # monit's cycle after the reload takes tens of milliseconds: short sleeps first, then 0.1 s.
+    tries=$((tries + 1)); [ "$tries" -le 160 ] || return 1
+    if [ "$tries" -le 10 ]; then sleep 0.02; else sleep 0.1; fi
   done
 }`;
 
@@ -534,7 +546,9 @@ function writeRecords(
   const listText = installed.files.map((path) => `${path}\n`).join('');
   // printf is the shell's own: the records, however long, never go through a process's arguments.
   return [
-    privateDir(layout.records),
+    // Checked at hist_begin, or made by this run's plan (a mkdir, which fails on anything there):
+    // root's alone since, so a link is all that is refused here (mkdir fails on it), without a stat.
+    privateDir(layout.records, false),
     // A redirection follows a link: nothing may be at the temporary names when the shell opens them.
     shellCommand(['rm', '-f', '--', `${file}.svc-new`, `${list}.svc-new`]),
     `printf '%s\n' ${q(recordsJson(input, status, releaseId, installed))} > ${q(`${file}.svc-new`)}`,
@@ -577,6 +591,8 @@ interface Activation {
   undoBefore: string[];
   /** What undo() runs after the files are back: put the previous version into service. */
   undoService: string[];
+  /** After the history's record: the wait for monit's first look at the service (monit_checked). */
+  checked?: string[];
   /** After the records: what may take its time once the deploy has succeeded (a drain). */
   after?: string[];
   /** A switch whose slots monit starts and stops: the script waits for them (slot_gone). */
@@ -857,12 +873,19 @@ function activation(input: ApplyInput): Activation {
     ...(front ? [frontGateLine(front)] : []),
     `say "STEP	healthy"`,
     // Healthy is healthy: a monit that has not looked yet is said, not failed on.
+    // monit's look is waited for while the records are written (in the background: it only
+    // reloads monit and asks for the service's status), and said after them.
     ...(monitChanged && service !== undefined
-      ? [
-          `monit_checked ${q(manifest.name)} || say "WARNING	monit has not checked ${manifest.name} since it started yet: its next cycle will (svc status shows monit's word until then)"`,
-        ]
+      ? [`monit_checked ${q(manifest.name)} </dev/null 3>&- 9>&- & checking=$!`]
       : []),
   );
+  const checked =
+    monitChanged && service !== undefined
+      ? [
+          `wait "$checking" || say "WARNING	monit has not checked ${manifest.name} since it started yet: its next cycle will (svc status shows monit's word until then)"`,
+          'checking=',
+        ]
+      : [];
   const timeout = input.healthTimeoutSeconds;
   // The release that served before gets at least 30 s: it is known good, the question is only
   // when. It must be a process started by the undo that answers, and a death is said as such.
@@ -892,7 +915,7 @@ function activation(input: ApplyInput): Activation {
     writeRecords(input, 'bad', newCurrent(input), previousFiles(input)),
     `exit ${EXIT_UNHEALTHY}`,
   ];
-  return { start, rollback, undoBefore, undoService };
+  return { start, rollback, undoBefore, undoService, checked };
 }
 
 /**
@@ -1016,7 +1039,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     const op = files.get(change.target)!;
     ctx.overlayIndex.set(change.target, ctx.overlayIndex.size);
     entries.push({
-      path: `overlay/${ctx.overlayIndex.get(change.target)}`,
+      path: overlayEntry(ctx.overlayIndex.get(change.target)!, change.target),
       mode: 0o600,
       content: op.content,
     });
@@ -1045,6 +1068,8 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     body,
     (dir) => input.facts.dirs.has(dir) || input.facts.paths.get(dir)?.type === 'dir',
   );
+  // Runs of files into one directory with one owner and mode: one install for them.
+  emitFileInstalls(body);
   const releaseId = newCurrent(input);
   const script = [
     PRELUDE,
@@ -1104,6 +1129,7 @@ export function buildApply(input: ApplyInput, releaseFiles: readonly TarEntry[])
     ...prunes,
     // A deploy does not succeed without its record; a drain cut short after it undoes nothing.
     `hist_end deployed '' || { say "FAIL	the deploy is live, but its record could not be appended to the history"; exit 1; }`,
+    ...(service.checked ?? []),
     // What follows (a drain) may outlast svc's wait or its connection: the outcome is said first.
     ...(service.after !== undefined && service.after.length > 0
       ? [`say "DEPLOYED	${releaseId ?? '-'}"`, ...service.after]

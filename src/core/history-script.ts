@@ -61,11 +61,17 @@ export function historyFunctions(service: string, limit = HISTORY_LIMIT): string
     '}',
     // A reason as kept: one line, no control characters, bounded (a cut multibyte character at the
     // end is the reader's to show).
-    `hist_clean() { printf %s "$1" | tr '\\t\\r\\n' '   ' | tr -d '\\000-\\037\\177' | head -c ${REASON_MAX}; }`,
+    // A reason that is already so (printable ASCII, short: the empty one of every success) is
+    // kept by the shell itself, without the pipeline's three processes.
+    'hist_clean() {',
+    `  case $1 in *[![:print:]]*) ;; *) [ ${dollar('#1')} -gt ${REASON_MAX} ] || { printf %s "$1"; return 0; } ;; esac`,
+    `  printf %s "$1" | tr '\\t\\r\\n' '   ' | tr -d '\\000-\\037\\177' | head -c ${REASON_MAX}`,
+    '}',
     // A directory of svc's state, made root's 0700 when missing; 1 when it is not root's alone.
+    // One this mkdir made is root's 0700 by construction (its parent was checked first): no stat.
     'hist_private() {',
+    '  if [ ! -d "$1" ] && mkdir -m 0700 -- "$1" 2>/dev/null; then return 0; fi',
     // Two runs may make it at once: whichever mkdir loses, the directory is there to be checked.
-    '  [ -d "$1" ] || mkdir -m 0700 -- "$1" 2>/dev/null || :',
     '  [ -d "$1" ] && [ ! -L "$1" ] || return 1',
     `  case $(stat -c '%u %a' -- "$1") in '0 '*[2367]? | '0 '*[2367]) return 1 ;; '0 '*) return 0 ;; *) return 1 ;; esac`,
     '}',
@@ -76,8 +82,25 @@ export function historyFunctions(service: string, limit = HISTORY_LIMIT): string
     // hist_append LINE: under the history's lock, the pending records of runs that are gone first,
     // then LINE; then the oldest lines past the limit go (a temporary name, renamed over). Every
     // path written is spelt out (apply-files.test.ts holds root's writes to svc's own state).
-    // The directories, each made root's 0700 when missing and checked.
-    `hist_dirs() { hist_private "${dollar('hist_records%/*')}" && hist_private "$hist_records" && hist_private ${dir}; }`,
+    // hist_check DIR...: each a directory (not a link) that is root's alone, with one stat.
+    'hist_check() {',
+    '  for hist_d do [ -d "$hist_d" ] && [ ! -L "$hist_d" ] || return 1; done',
+    `  hist_m=$(stat -c '%u:%a' -- "$@") || return 1`,
+    '  hist_d=$#',
+    '  set -- $hist_m',
+    '  [ $# -eq "$hist_d" ] || return 1',
+    '  for hist_m do',
+    `    case $hist_m in 0:*[2367]? | 0:*[2367]) return 1 ;; 0:*) ;; *) return 1 ;; esac`,
+    '  done',
+    '}',
+    // Those that are there are checked with one stat; a missing one is made only after its parent
+    // was checked, so root never makes a directory through a link or where another user writes.
+    'hist_dirs() {',
+    `  set -- "${dollar('hist_records%/*')}" "$hist_records" ${dir}`,
+    '  if [ -d "$3" ]; then hist_check "$@"',
+    '  elif [ -d "$2" ]; then hist_check "$1" "$2" && hist_private "$3"',
+    '  else hist_private "$1" && hist_private "$2" && hist_private "$3"; fi',
+    '}',
     'hist_append() {',
     '  hist_dirs || return 1',
     `  if [ -L ${file} ] || { [ -e ${file} ] && [ ! -f ${file} ]; }; then return 1; fi`,

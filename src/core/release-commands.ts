@@ -8,6 +8,7 @@
 // command that needs a shell says so: [sh, -c, 'a && b'].
 import { AS_SERVICE, asServiceCommand, noSwitcherLine } from './as-service.js';
 import { hostLayout } from './layout.js';
+import { stagedOverlay } from './apply-files.js';
 import type { ApplyInput } from './apply-script.js';
 import type { Manifest } from './manifest.js';
 import type { Operation } from './operations.js';
@@ -268,7 +269,7 @@ export function everyHostRelease(
   const before = plan.changes.find((c) => c.kind === 'link' && c.target === layout.current)!;
   const release = operations.find((op) => op.kind === 'release')!;
   const index = overlayIndex.get(layout.envFile);
-  const staged = index === undefined ? undefined : `"$stage/overlay/${index}"`;
+  const staged = index === undefined ? undefined : stagedOverlay(index, layout.envFile);
   return {
     before,
     lines: releaseCommandLines(

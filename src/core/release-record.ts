@@ -27,9 +27,12 @@ export function recordReleaseFiles(service: string, id: string): string[] {
   const dir = releaseListsDir(service);
   const temporary = `${dir}/.${id}.svc-new`;
   return [
-    privateDir(hostLayout(service).records),
+    // Only in the apply script's body: /var/lib/svc/NAME was checked at hist_begin, or made by
+    // this run's plan (a mkdir that fails on anything there) inside the checked /var/lib/svc, and
+    // is root's alone since; a link there still makes mkdir fail. releases/ is checked if there.
+    privateDir(hostLayout(service).records, false),
     privateDir(dir),
-    shellCommand(['rm', '-f', '--', temporary]),
+    // No rm first: cp --remove-destination removes what is at the temporary name itself.
     copy(`"$stage/${RELEASE_FILES_ENTRY}"`, q(temporary)),
     move(temporary, `${dir}/${id}`),
   ];

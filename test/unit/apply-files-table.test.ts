@@ -1,6 +1,18 @@
 // The apply script's file commands, case by case: the temporary names, how runs of directories
 // are grouped into commands, and the one-line refusals with their text made safe for sh.
 import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   CP,
@@ -9,6 +21,8 @@ import {
   createLink,
   dirCreate,
   emitDirCreates,
+  emitFileInstalls,
+  fileInstall,
   privateDir,
   temporaryName,
   updateDir,
@@ -21,6 +35,66 @@ describe('temporaryName', () => {
     ['/a/b/c', '/a/b/.c.svc-new'],
   ])('%s -> %s', (path, name) => {
     expect(temporaryName(path)).toBe(name);
+  });
+});
+
+describe('emitFileInstalls', () => {
+  const f = (path: string, mode = 0o644, owner = 'root') =>
+    fileInstall(`S${path.slice(path.lastIndexOf('/') + 1)}`, { path, mode, owner, group: owner });
+  const emit = (lines: string[]) => {
+    emitFileInstalls(lines);
+    return lines;
+  };
+  const one = (path: string, mode: string, owner = 'root') =>
+    `install -T -m ${mode} -o ${owner} -g ${owner} -- S${path.slice(path.lastIndexOf('/') + 1)} ${path.replace(/[^/]*$/, (name) => `.${name}.svc-new`)}\nmv -f -T -- ${path.replace(/[^/]*$/, (name) => `.${name}.svc-new`)} ${path}`;
+  it.each([
+    ['nothing to install', ['echo a'], ['echo a']],
+    ['one file: install -T and mv', [f('/etc/a')], [one('/etc/a', '0644')]],
+    [
+      'three files of one directory, mode and owner: one install -t, a rename each',
+      [
+        f('/s/x/start', 0o755, 'deploy'),
+        f('/s/x/stop', 0o755, 'deploy'),
+        f('/s/x/logs', 0o755, 'deploy'),
+      ],
+      [
+        'install -m 0755 -o deploy -g deploy -t /s/x -- Sstart Sstop Slogs',
+        'mv -f -T -- /s/x/.start.svc-new /s/x/start',
+        'mv -f -T -- /s/x/.stop.svc-new /s/x/stop',
+        'mv -f -T -- /s/x/.logs.svc-new /s/x/logs',
+      ],
+    ],
+    [
+      'two directories',
+      [f('/etc/a'), f('/etc/d/b')],
+      [one('/etc/a', '0644'), one('/etc/d/b', '0644')],
+    ],
+    [
+      'two modes',
+      [f('/etc/a'), f('/etc/b', 0o600)],
+      [one('/etc/a', '0644'), one('/etc/b', '0600')],
+    ],
+    [
+      'two owners',
+      [f('/etc/a'), f('/etc/b', 0o644, 'app')],
+      [one('/etc/a', '0644'), one('/etc/b', '0644', 'app')],
+    ],
+    [
+      'another command between',
+      [f('/etc/a'), 'echo x', f('/etc/b')],
+      [one('/etc/a', '0644'), 'echo x', one('/etc/b', '0644')],
+    ],
+    [
+      'a file at the root',
+      [f('/a'), f('/b')],
+      [
+        'install -m 0644 -o root -g root -t / -- Sa Sb',
+        'mv -f -T -- /.a.svc-new /a',
+        'mv -f -T -- /.b.svc-new /b',
+      ],
+    ],
+  ])('%s', (_, lines, expected) => {
+    expect(emit(lines)).toEqual(expected);
   });
 });
 
@@ -150,8 +224,68 @@ describe('the refusals and commands', () => {
       '[ -d /var/lib/svc ] && [ ! -L /var/lib/svc ] || mkdir -m 0700 -- /var/lib/svc',
     );
     expect(privateDir('/var/lib/svc')).toBe(
-      `${privateDir('/var/lib/svc', false)}\n${checkPrivateDir('/var/lib/svc')}`,
+      `if [ -d /var/lib/svc ] && [ ! -L /var/lib/svc ]; then\n${checkPrivateDir('/var/lib/svc')}\nelse mkdir -m 0700 -- /var/lib/svc; fi`,
     );
+  });
+
+  // privateDir with the check, run by a real sh (as root, like the apply script): a directory
+  // that was there is checked, one it makes is root's 0700 without a stat, a link is never used.
+  it.each([
+    ['missing: made 0700', (_dir: string) => {}, 0, 'reached\n', '40700'],
+    [
+      'a root directory 0700: kept',
+      (dir: string) => mkdirSync(dir, 0o700),
+      0,
+      'reached\n',
+      '40700',
+    ],
+    [
+      'a directory writable by its group: refused',
+      (dir: string) => {
+        mkdirSync(dir);
+        chmodSync(dir, 0o770);
+      },
+      1,
+      'FAIL',
+      '40770',
+    ],
+    [
+      'another owner: refused',
+      (dir: string) => {
+        mkdirSync(dir, 0o700);
+        chownSync(dir, 1000, 1000);
+      },
+      1,
+      'FAIL',
+      '40700',
+    ],
+    [
+      'a link to a directory: mkdir fails, the target untouched',
+      (dir: string) => {
+        mkdirSync(`${dir}-target`, 0o755);
+        symlinkSync(`${dir}-target`, dir);
+      },
+      1,
+      '',
+      '120777',
+    ],
+  ])('privateDir: %s', (_, arrange, code, out, mode) => {
+    const root = mkdtempSync(join(tmpdir(), 'svc-private-'));
+    try {
+      const dir = join(root, 'state');
+      arrange(dir);
+      // set -e, as in the apply script: a failing mkdir ends it.
+      const sh = spawnSync(
+        'sh',
+        ['-c', `set -eu\nsay() { printf '%s\\n' "$*"; }\n${privateDir(dir)}\necho reached`],
+        { encoding: 'utf8' },
+      );
+      expect([sh.status, sh.stdout.split('\t')[0]]).toEqual([code, out]);
+      expect(lstatSync(dir).mode.toString(8)).toBe(mode);
+      if (mode === '120777') expect(statSync(`${dir}-target`).mode.toString(8)).toBe('40755');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   /** Runs sh text with say() printing: exit code and what was said. */

@@ -21,8 +21,12 @@ import {
   checkPrivateDir,
   copy,
   emitDirCreates,
+  emitFileInstalls,
   dirCreate,
+  fileInstall,
   installFile,
+  overlayEntry,
+  stagedOverlay,
   moveLink,
   restoreFile,
 } from '../../src/core/apply-files.js';
@@ -90,7 +94,8 @@ const noFollow = (command: string): boolean => {
     case 'ln':
       return has('-T');
     case 'install':
-      return has('-T') && !has('-d');
+      // -t DIR: each file goes to DIR/NAME (its temporary name), never into a directory there.
+      return (has('-T') || has('-t')) && !has('-d');
     default:
       return false;
   }
@@ -324,6 +329,52 @@ describe('the commands, against a planted link (real sh, scratch tree)', () => {
     expect(readdirSync(victims)).toEqual([]);
     expect(readFileSync(join(dir, 'conf'), 'utf8')).toBe('new\n');
     expect(lstatSync(join(dir, 'conf')).isFile()).toBe(true);
+  });
+
+  // Files of one directory, mode and owner: one install -t, then a rename each.
+  const grouped = (dir: string, names: string[]) => {
+    const stage = join(root, `stage-${names.join('-')}`);
+    const owner = String(process.getuid!());
+    const group = String(process.getgid!());
+    const lines = names.map((name, index) => {
+      const path = join(dir, name);
+      mkdirSync(join(stage, overlayEntry(index, path), '..'), { recursive: true });
+      writeFileSync(join(stage, overlayEntry(index, path)), `new ${name}\n`);
+      return fileInstall(stagedOverlay(index, path), { path, mode: 0o640, owner, group });
+    });
+    emitFileInstalls(lines);
+    return { script: `stage=${q(stage)}\n${lines.join('\n')}`, lines };
+  };
+
+  it('grouped installs replace a link at a temporary name and at a target (to a directory)', () => {
+    const dir = join(root, 'grouped');
+    const victims = join(root, 'grouped-victims');
+    mkdirSync(dir);
+    mkdirSync(victims);
+    writeFileSync(join(root, 'grouped-victim'), 'victim\n');
+    symlinkSync(join(root, 'grouped-victim'), join(dir, '.a.svc-new'));
+    symlinkSync(victims, join(dir, 'b'));
+    const { script, lines } = grouped(dir, ['a', 'b']);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^install -m 0640 -o \d+ -g \d+ -t \S+ -- /);
+    sh(script);
+    expect(readFileSync(join(root, 'grouped-victim'), 'utf8')).toBe('victim\n');
+    expect(readdirSync(victims)).toEqual([]);
+    for (const name of ['a', 'b']) {
+      expect(readFileSync(join(dir, name), 'utf8')).toBe(`new ${name}\n`);
+      expect(lstatSync(join(dir, name)).isFile()).toBe(true);
+      expect(lstatSync(join(dir, name)).mode & 0o7777).toBe(0o640);
+    }
+    expect(readdirSync(dir).sort()).toEqual(['a', 'b']);
+  });
+
+  it('a grouped install never writes into a directory at a temporary name: it fails', () => {
+    const dir = join(root, 'grouped-dir');
+    mkdirSync(join(dir, '.d.svc-new'), { recursive: true });
+    const { script } = grouped(dir, ['c', 'd']);
+    expect(() => sh(script)).toThrow();
+    expect(readdirSync(join(dir, '.d.svc-new'))).toEqual([]);
+    expect(readdirSync(dir).sort()).not.toContain('d');
   });
 
   it('copy (backups, adopted originals) copies a link as a link and never into a directory', () => {

@@ -47,9 +47,10 @@ describe('buildApply', () => {
     expect(releaseId).toBe('abc123abc123');
     expect(entries.map((entry) => entry.path)).toEqual([
       'release/server.js',
-      'overlay/0',
-      'overlay/1',
-      'overlay/2',
+      // Each under its temporary file's name, for install -t (apply-files.ts overlayEntry).
+      'overlay/0/.api-orders.svc-new',
+      'overlay/1/.api-orders.service.svc-new',
+      'overlay/2/.api-orders.svc-new',
     ]);
     expect(script).toContain(
       `if [ "$digest" != ${'f'.repeat(64)} ]; then say "STALE"; exit 76; fi`,
@@ -61,7 +62,10 @@ describe('buildApply', () => {
     const config = [...CONFIG, file(hostile, 'x\n')];
     const { script, entries } = bundle(deployedFacts(), config);
     expect(() => parses(script)).not.toThrow();
-    expect(entries.map((entry) => entry.path)).toEqual(['overlay/0']);
+    expect(entries.map((entry) => entry.path)).toEqual([
+      "overlay/0/.it's $(reboot) `id`.conf.svc-new",
+    ]);
+    expect(script).toContain(`"$stage/"'overlay/0/.it'\\''s $(reboot) \`id\`.conf.svc-new'`);
     expect(script).toContain(`'/etc/it'\\''s $(reboot) \`id\`.conf'`);
     expect(script).toContain(`'/etc/.it'\\''s $(reboot) \`id\`.conf.svc-new'`);
   });

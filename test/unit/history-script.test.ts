@@ -6,9 +6,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   chmodSync,
+  chownSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   readdirSync,
   rmSync,
   statSync,
@@ -147,6 +149,19 @@ describe('a record, written and read back', () => {
       action: 'deploy',
       result: 'deployed',
     });
+  });
+
+  // The shell keeps a short printable reason itself; anything else goes through tr and head.
+  it.each([
+    ['plain, kept whole', 'the install step failed (exit 1)', 'the install step failed (exit 1)'],
+    ['printable, 300 bytes: kept', 'y'.repeat(300), 'y'.repeat(300)],
+    ['printable, 301 bytes: cut', 'z'.repeat(301), 'z'.repeat(300)],
+    ['a tab: a space', 'a\tb', 'a b'],
+    ['an escape: dropped', 'a\u001bb', 'ab'],
+  ])('hist_clean: %s', (_, reason, kept) => {
+    const h = service();
+    const run = h.run(`printf '[%s]' "$(hist_clean '${reason}')"`);
+    expect([run.status, run.stdout]).toEqual([0, `[${kept}]`]);
   });
 
   it('status reads the last deploy or rollback line, not a later stop', () => {
@@ -402,6 +417,30 @@ describe('root never writes through what another user controls', () => {
       'the service directory is writable by its group',
       (dir: string) => {
         chmodSync(join(dir, '..'), 0o770);
+      },
+    ],
+    // The history directory there already: the three are checked by one stat.
+    [
+      'the history directory is there, and the service directory is writable by its group',
+      (dir: string) => {
+        mkdirSync(dir, { mode: 0o700 });
+        chmodSync(join(dir, '..'), 0o770);
+      },
+    ],
+    [
+      'the history directory is there, and /var/lib/svc belongs to another user',
+      (dir: string) => {
+        mkdirSync(dir, { mode: 0o700 });
+        chownSync(join(dir, '../..'), 1000, 0);
+      },
+    ],
+    [
+      'the history directory is there, and /var/lib/svc is a link',
+      (dir: string) => {
+        mkdirSync(dir, { mode: 0o700 });
+        const svc = join(dir, '../..');
+        renameSync(svc, `${svc}-elsewhere`);
+        symlinkSync(`${svc}-elsewhere`, svc);
       },
     ],
   ])('%s: refused, nothing written', (_, arrange) => {

@@ -54,9 +54,9 @@ describe('recording a release file list', () => {
     expect(entries.map((entry) => entry.path)).toEqual([
       'release/server.js',
       RELEASE_FILES_ENTRY,
-      'overlay/0',
-      'overlay/1',
-      'overlay/2',
+      'overlay/0/.api-orders.svc-new',
+      'overlay/1/.api-orders.service.svc-new',
+      'overlay/2/.api-orders.svc-new',
     ]);
     const list = entries.find((entry) => entry.path === RELEASE_FILES_ENTRY)!;
     expect(list.mode).toBe(0o600);
@@ -76,10 +76,13 @@ describe('recording a release file list', () => {
   });
 
   it('the list goes to a temporary name in a root-only directory, then is renamed', () => {
+    // NAME/ checked at hist_begin or made by this run: made if missing, no stat; releases/
+    // checked when there. No rm first: cp --remove-destination removes what is there.
     expect(recordReleaseFiles('api-orders', 'abc123abc123')).toEqual([
-      expect.stringContaining('mkdir -m 0700 -- /var/lib/svc/api-orders'),
-      expect.stringContaining('mkdir -m 0700 -- /var/lib/svc/api-orders/releases'),
-      'rm -f -- /var/lib/svc/api-orders/releases/.abc123abc123.svc-new',
+      '[ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders',
+      expect.stringMatching(
+        /^if \[ -d \/var\/lib\/svc\/api-orders\/releases \] && \[ ! -L \/var\/lib\/svc\/api-orders\/releases \]; then\n[^]*stat -c[^]*\nelse mkdir -m 0700 -- \/var\/lib\/svc\/api-orders\/releases; fi$/,
+      ),
       'cp -p -P -T --remove-destination -- "$stage/release-files" /var/lib/svc/api-orders/releases/.abc123abc123.svc-new',
       'mv -f -T -- /var/lib/svc/api-orders/releases/.abc123abc123.svc-new /var/lib/svc/api-orders/releases/abc123abc123',
     ]);

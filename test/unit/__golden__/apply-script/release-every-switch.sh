@@ -1,9 +1,9 @@
 # releaseId: abc123abc123; previousId: -
 # plan problems: []
 # entry: release/server.js 644 2d711642b726
-# entry: overlay/0 600 661a97ceb118
-# entry: overlay/1 600 96bd6c85b71d
-# entry: overlay/2 600 3ae60a5c43d2
+# entry: overlay/0/.api-orders@.service.svc-new 600 661a97ceb118
+# entry: overlay/1/.api-orders.conf.svc-new 600 96bd6c85b71d
+# entry: overlay/2/.api-orders.svc-new 600 3ae60a5c43d2
 set -eu
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 umask 022
@@ -31,6 +31,7 @@ proc_start() {
 }
 stage=
 holder=
+checking=
 applying=0
 activated=0
 # $0 is this script's temporary file (see remote/ssh.ts): it removes itself too. The lock needs no
@@ -45,10 +46,14 @@ cleanup() {
   # (a deploy that succeeded) records nothing here.
   hist_exit "$status"
   if [ "$status" -ne 0 ]; then say "OUTPUT	$(tail -c 2048 "$output" | hex)"; fi
-  case "$0" in /tmp/tmp.*) rm -f -- "$0" ;; esac
-  [ -z "$stage" ] || rm -rf -- "$stage"
-  [ -z "$holder" ] || rm -f -- "$holder"
-  rm -f -- "$output"
+  # A monit_checked still running in the background (the run failed after the health gate).
+  [ -z "$checking" ] || kill "$checking" 2>/dev/null
+  # One rm for all of them (a process, not four); the positional parameters are cleanup's own.
+  set -- "$output"
+  case "$0" in /tmp/tmp.*) set -- "$@" "$0" ;; esac
+  [ -z "$holder" ] || set -- "$@" "$holder"
+  [ -z "$stage" ] || set -- "$@" "$stage"
+  rm -rf -- "$@"
 }
 trap cleanup EXIT
 # Ctrl-C can come twice at once (svc's SSH signal request, relayed by sudo, and its kill -INT of
@@ -70,16 +75,34 @@ hist_started() {
   set -- ${hist_stat##*) }
   shift 19 && hist_st=$1
 }
-hist_clean() { printf %s "$1" | tr '\t\r\n' '   ' | tr -d '\000-\037\177' | head -c 300; }
+hist_clean() {
+  case $1 in *[![:print:]]*) ;; *) [ ${#1} -gt 300 ] || { printf %s "$1"; return 0; } ;; esac
+  printf %s "$1" | tr '\t\r\n' '   ' | tr -d '\000-\037\177' | head -c 300
+}
 hist_private() {
-  [ -d "$1" ] || mkdir -m 0700 -- "$1" 2>/dev/null || :
+  if [ ! -d "$1" ] && mkdir -m 0700 -- "$1" 2>/dev/null; then return 0; fi
   [ -d "$1" ] && [ ! -L "$1" ] || return 1
   case $(stat -c '%u %a' -- "$1") in '0 '*[2367]? | '0 '*[2367]) return 1 ;; '0 '*) return 0 ;; *) return 1 ;; esac
 }
 hist_line() {
   printf '1	%s	%s	%s	%s	%s	%s	%s	%s	%s' "$hist_at" "$hist_action" "$hist_operator" "$hist_version" "$hist_before" "$4" "$1" "$2" "$3"
 }
-hist_dirs() { hist_private "${hist_records%/*}" && hist_private "$hist_records" && hist_private /var/lib/svc/api-orders/history; }
+hist_check() {
+  for hist_d do [ -d "$hist_d" ] && [ ! -L "$hist_d" ] || return 1; done
+  hist_m=$(stat -c '%u:%a' -- "$@") || return 1
+  hist_d=$#
+  set -- $hist_m
+  [ $# -eq "$hist_d" ] || return 1
+  for hist_m do
+    case $hist_m in 0:*[2367]? | 0:*[2367]) return 1 ;; 0:*) ;; *) return 1 ;; esac
+  done
+}
+hist_dirs() {
+  set -- "${hist_records%/*}" "$hist_records" /var/lib/svc/api-orders/history
+  if [ -d "$3" ]; then hist_check "$@"
+  elif [ -d "$2" ]; then hist_check "$1" "$2" && hist_private "$3"
+  else hist_private "$1" && hist_private "$2" && hist_private "$3"; fi
+}
 hist_append() {
   hist_dirs || return 1
   if [ -L /var/lib/svc/api-orders/history/records ] || { [ -e /var/lib/svc/api-orders/history/records ] && [ ! -f /var/lib/svc/api-orders/history/records ]; }; then return 1; fi
@@ -151,12 +174,14 @@ monit_has() { # name yes|no tries
   while :; do
     if monit summary "$1" >/dev/null 2>&1; then has=yes; else has=no; fi
     [ "$has" != "$2" ] || return 0
-    tries=$((tries + 1)); [ "$tries" -le "$3" ] || return 1; sleep 0.05
+    # A reload is read in tens of milliseconds: short sleeps first, then 0.05 s.
+    tries=$((tries + 1)); [ "$tries" -le "$3" ] || return 1
+    if [ "$tries" -le 10 ]; then sleep 0.02; else sleep 0.05; fi
   done
 }
 monit_ready() { monit_has "$1" yes 400; }
 monit_gone() { monit_has "$1" no 600; }
-# monit_checked NAME: monit has checked the service since it started (15 s at most). A check monit
+# monit_checked NAME: monit has checked the service since it started (15 s or so at most). A check monit
 # just loaded was looked at in the cycle its reload began, before the deploy started the process:
 # until its next cycle it says "Does not exist". Another reload makes that cycle now.
 # The state is the first line that begins "  status", read by the shell itself (a monit process
@@ -176,7 +201,9 @@ monit_checked() {
       *) state= ;;
     esac
     case $state in ''|'Does not exist'|Initializing*) ;; *) return 0 ;; esac
-    tries=$((tries + 1)); [ "$tries" -le 150 ] || return 1; sleep 0.1
+    # monit's cycle after the reload takes tens of milliseconds: short sleeps first, then 0.1 s.
+    tries=$((tries + 1)); [ "$tries" -le 160 ] || return 1
+    if [ "$tries" -le 10 ]; then sleep 0.02; else sleep 0.1; fi
   done
 }
 nginx_pidfile() {
@@ -542,11 +569,12 @@ if [ -L /var/lib/svc ] || [ ! -d /var/lib/svc ]; then svc_state=bad; else
   case $(stat -c '%u %a' -- /var/lib/svc) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
 fi
 [ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
-[ -d /var/lib/svc/locks ] && [ ! -L /var/lib/svc/locks ] || mkdir -m 0700 -- /var/lib/svc/locks
+if [ -d /var/lib/svc/locks ] && [ ! -L /var/lib/svc/locks ]; then
 if [ -L /var/lib/svc/locks ] || [ ! -d /var/lib/svc/locks ]; then svc_state=bad; else
   case $(stat -c '%u %a' -- /var/lib/svc/locks) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
 fi
 [ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc/locks is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
+else mkdir -m 0700 -- /var/lib/svc/locks; fi
 stage=$(mktemp -d /var/lib/svc/stage.api-orders."$$.XXXXXX")
 tar -xzf - -C "$stage" --no-same-owner
 say "STEP	received"
@@ -915,10 +943,6 @@ say "LOG	$(log_tail | hex)"
 undo
 say "ROLLEDBACK	none"
 [ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders
-if [ -L /var/lib/svc/api-orders ] || [ ! -d /var/lib/svc/api-orders ]; then svc_state=bad; else
-  case $(stat -c '%u %a' -- /var/lib/svc/api-orders) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
-fi
-[ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc/api-orders is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
 rm -f -- /var/lib/svc/api-orders/installed.json.svc-new /var/lib/svc/api-orders/installed.list.svc-new
 printf '%s
 ' '{"version":1,"service":"api-orders","files":[],"sha256":[],"adopted":[],"history":[{"id":"abc123abc123","status":"bad","at":"2026-11-27T00:00:00.000Z"}]}' > /var/lib/svc/api-orders/installed.json.svc-new
@@ -939,13 +963,13 @@ if [ -e /var/www/api-orders/releases/.abc123abc123.partial ] || [ -L /var/www/ap
 cp -a -T -- "$stage/release" /var/www/api-orders/releases/.abc123abc123.partial
 mv -f -T -- /var/www/api-orders/releases/.abc123abc123.partial /var/www/api-orders/releases/abc123abc123
 release_prepare api-orders 'cannot run as api-orders: it does not exist on this host, or none of setpriv, runuser, su, chroot can switch to it'
-release_run 1 1 600 /var/www/api-orders/releases/abc123abc123 "$stage/overlay/2" node migrate.js
+release_run 1 1 600 /var/www/api-orders/releases/abc123abc123 "$stage/"overlay/2/.api-orders.svc-new node migrate.js
 say "STEP	release commands done"
 ln -s -T -- releases/abc123abc123 /var/www/api-orders/current
 mkdir -p -- /etc/systemd /etc/nginx /etc
 mkdir -m 0755 -- /etc/systemd/system /etc/nginx/sites-enabled /etc/default
 chown -h root:root -- /etc/systemd/system /etc/nginx/sites-enabled /etc/default
-install -T -m 0644 -o root -g root -- "$stage/overlay/0" /etc/systemd/system/.api-orders@.service.svc-new
+install -T -m 0644 -o root -g root -- "$stage/"overlay/0/.api-orders@.service.svc-new /etc/systemd/system/.api-orders@.service.svc-new
 mv -f -T -- /etc/systemd/system/.api-orders@.service.svc-new /etc/systemd/system/api-orders@.service
 rm -f -- /var/lib/svc/api-orders/upstream.conf.svc-new
 printf '%s' '# api-orders: the live slot (a), written by svc at each switch.
@@ -953,9 +977,9 @@ server 127.0.0.1:13000;
 ' > /var/lib/svc/api-orders/upstream.conf.svc-new
 mv -f -T -- /var/lib/svc/api-orders/upstream.conf.svc-new /var/lib/svc/api-orders/upstream.conf
 upstream_new=1
-install -T -m 0644 -o root -g root -- "$stage/overlay/1" /etc/nginx/sites-enabled/.api-orders.conf.svc-new
+install -T -m 0644 -o root -g root -- "$stage/"overlay/1/.api-orders.conf.svc-new /etc/nginx/sites-enabled/.api-orders.conf.svc-new
 mv -f -T -- /etc/nginx/sites-enabled/.api-orders.conf.svc-new /etc/nginx/sites-enabled/api-orders.conf
-install -T -m 0600 -o root -g root -- "$stage/overlay/2" /etc/default/.api-orders.svc-new
+install -T -m 0600 -o root -g root -- "$stage/"overlay/2/.api-orders.svc-new /etc/default/.api-orders.svc-new
 mv -f -T -- /etc/default/.api-orders.svc-new /etc/default/api-orders
 ln -s -T -- /var/www/api-orders/current /home/deploy/service/api-orders
 say "STEP	files in place"
@@ -976,11 +1000,12 @@ wait_new_pid /run/api-orders@13000.pid '' 5 || started=$?
 if ! wait_healthy url http://127.0.0.1:13000/ok 5; then rollback; fi
 [ -z "$gate_uid" ] || port_uid_ok 13000 "$gate_uid" || { say "FAIL	port 13000 (slot a) answered, but from a process that is not api-orders's: another process took the slot's port; free it, or give svc.yaml slotPorts"; rollback; }
 say "STEP	slot a (port 13000) started and healthy"
-[ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders
+if [ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ]; then
 if [ -L /var/lib/svc/api-orders ] || [ ! -d /var/lib/svc/api-orders ]; then svc_state=bad; else
   case $(stat -c '%u %a' -- /var/lib/svc/api-orders) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
 fi
 [ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc/api-orders is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
+else mkdir -m 0700 -- /var/lib/svc/api-orders; fi
 slot_started /run/api-orders@13000.pid /etc/default/api-orders /etc/systemd/system/api-orders@.service /var/lib/svc/api-orders/slot.13000 abc123abc123 || :
 if [ "${upstream_new-0}" != 1 ] && [ -f /var/lib/svc/api-orders/upstream.conf ]; then cp -p -- /var/lib/svc/api-orders/upstream.conf "$stage/upstream.before"; else upstream_new=1; fi
 rm -f -- /var/lib/svc/api-orders/upstream.conf.svc-new
@@ -996,10 +1021,6 @@ say "STEP	switched nginx on port 3000 to slot a"
 say "STEP	healthy"
 applying=0
 [ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders
-if [ -L /var/lib/svc/api-orders ] || [ ! -d /var/lib/svc/api-orders ]; then svc_state=bad; else
-  case $(stat -c '%u %a' -- /var/lib/svc/api-orders) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
-fi
-[ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc/api-orders is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
 rm -f -- /var/lib/svc/api-orders/installed.json.svc-new /var/lib/svc/api-orders/installed.list.svc-new
 printf '%s
 ' '{"version":1,"service":"api-orders","files":["/etc/systemd/system/api-orders@.service","/etc/nginx/sites-enabled/api-orders.conf","/etc/default/api-orders"],"sha256":["661a97ceb1188684324700c19396dd74eff0d0f4dbc445816ce05bb62f6e7d18","96bd6c85b71d0d15612a58d962e37fd32b713c766aa6d54f9cf091a64b9ebfed","3ae60a5c43d2196594b0da12b39ce1a7c9b57a0381d3463b2e31a58fa017fc75"],"adopted":[],"history":[{"id":"abc123abc123","status":"good","at":"2026-11-27T00:00:00.000Z"}]}' > /var/lib/svc/api-orders/installed.json.svc-new

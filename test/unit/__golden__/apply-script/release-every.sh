@@ -1,7 +1,7 @@
 # releaseId: def456def456; previousId: abc123abc123
 # plan problems: []
 # entry: release/server.js 644 2d711642b726
-# entry: overlay/0 600 2f3c6caa6931
+# entry: overlay/0/.api-orders.svc-new 600 2f3c6caa6931
 set -eu
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 umask 022
@@ -29,6 +29,7 @@ proc_start() {
 }
 stage=
 holder=
+checking=
 applying=0
 activated=0
 # $0 is this script's temporary file (see remote/ssh.ts): it removes itself too. The lock needs no
@@ -43,10 +44,14 @@ cleanup() {
   # (a deploy that succeeded) records nothing here.
   hist_exit "$status"
   if [ "$status" -ne 0 ]; then say "OUTPUT	$(tail -c 2048 "$output" | hex)"; fi
-  case "$0" in /tmp/tmp.*) rm -f -- "$0" ;; esac
-  [ -z "$stage" ] || rm -rf -- "$stage"
-  [ -z "$holder" ] || rm -f -- "$holder"
-  rm -f -- "$output"
+  # A monit_checked still running in the background (the run failed after the health gate).
+  [ -z "$checking" ] || kill "$checking" 2>/dev/null
+  # One rm for all of them (a process, not four); the positional parameters are cleanup's own.
+  set -- "$output"
+  case "$0" in /tmp/tmp.*) set -- "$@" "$0" ;; esac
+  [ -z "$holder" ] || set -- "$@" "$holder"
+  [ -z "$stage" ] || set -- "$@" "$stage"
+  rm -rf -- "$@"
 }
 trap cleanup EXIT
 # Ctrl-C can come twice at once (svc's SSH signal request, relayed by sudo, and its kill -INT of
@@ -68,16 +73,34 @@ hist_started() {
   set -- ${hist_stat##*) }
   shift 19 && hist_st=$1
 }
-hist_clean() { printf %s "$1" | tr '\t\r\n' '   ' | tr -d '\000-\037\177' | head -c 300; }
+hist_clean() {
+  case $1 in *[![:print:]]*) ;; *) [ ${#1} -gt 300 ] || { printf %s "$1"; return 0; } ;; esac
+  printf %s "$1" | tr '\t\r\n' '   ' | tr -d '\000-\037\177' | head -c 300
+}
 hist_private() {
-  [ -d "$1" ] || mkdir -m 0700 -- "$1" 2>/dev/null || :
+  if [ ! -d "$1" ] && mkdir -m 0700 -- "$1" 2>/dev/null; then return 0; fi
   [ -d "$1" ] && [ ! -L "$1" ] || return 1
   case $(stat -c '%u %a' -- "$1") in '0 '*[2367]? | '0 '*[2367]) return 1 ;; '0 '*) return 0 ;; *) return 1 ;; esac
 }
 hist_line() {
   printf '1	%s	%s	%s	%s	%s	%s	%s	%s	%s' "$hist_at" "$hist_action" "$hist_operator" "$hist_version" "$hist_before" "$4" "$1" "$2" "$3"
 }
-hist_dirs() { hist_private "${hist_records%/*}" && hist_private "$hist_records" && hist_private /var/lib/svc/api-orders/history; }
+hist_check() {
+  for hist_d do [ -d "$hist_d" ] && [ ! -L "$hist_d" ] || return 1; done
+  hist_m=$(stat -c '%u:%a' -- "$@") || return 1
+  hist_d=$#
+  set -- $hist_m
+  [ $# -eq "$hist_d" ] || return 1
+  for hist_m do
+    case $hist_m in 0:*[2367]? | 0:*[2367]) return 1 ;; 0:*) ;; *) return 1 ;; esac
+  done
+}
+hist_dirs() {
+  set -- "${hist_records%/*}" "$hist_records" /var/lib/svc/api-orders/history
+  if [ -d "$3" ]; then hist_check "$@"
+  elif [ -d "$2" ]; then hist_check "$1" "$2" && hist_private "$3"
+  else hist_private "$1" && hist_private "$2" && hist_private "$3"; fi
+}
 hist_append() {
   hist_dirs || return 1
   if [ -L /var/lib/svc/api-orders/history/records ] || { [ -e /var/lib/svc/api-orders/history/records ] && [ ! -f /var/lib/svc/api-orders/history/records ]; }; then return 1; fi
@@ -149,12 +172,14 @@ monit_has() { # name yes|no tries
   while :; do
     if monit summary "$1" >/dev/null 2>&1; then has=yes; else has=no; fi
     [ "$has" != "$2" ] || return 0
-    tries=$((tries + 1)); [ "$tries" -le "$3" ] || return 1; sleep 0.05
+    # A reload is read in tens of milliseconds: short sleeps first, then 0.05 s.
+    tries=$((tries + 1)); [ "$tries" -le "$3" ] || return 1
+    if [ "$tries" -le 10 ]; then sleep 0.02; else sleep 0.05; fi
   done
 }
 monit_ready() { monit_has "$1" yes 400; }
 monit_gone() { monit_has "$1" no 600; }
-# monit_checked NAME: monit has checked the service since it started (15 s at most). A check monit
+# monit_checked NAME: monit has checked the service since it started (15 s or so at most). A check monit
 # just loaded was looked at in the cycle its reload began, before the deploy started the process:
 # until its next cycle it says "Does not exist". Another reload makes that cycle now.
 # The state is the first line that begins "  status", read by the shell itself (a monit process
@@ -174,7 +199,9 @@ monit_checked() {
       *) state= ;;
     esac
     case $state in ''|'Does not exist'|Initializing*) ;; *) return 0 ;; esac
-    tries=$((tries + 1)); [ "$tries" -le 150 ] || return 1; sleep 0.1
+    # monit's cycle after the reload takes tens of milliseconds: short sleeps first, then 0.1 s.
+    tries=$((tries + 1)); [ "$tries" -le 160 ] || return 1
+    if [ "$tries" -le 10 ]; then sleep 0.02; else sleep 0.1; fi
   done
 }
 nginx_pidfile() {
@@ -487,11 +514,12 @@ if [ -L /var/lib/svc ] || [ ! -d /var/lib/svc ]; then svc_state=bad; else
   case $(stat -c '%u %a' -- /var/lib/svc) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
 fi
 [ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
-[ -d /var/lib/svc/locks ] && [ ! -L /var/lib/svc/locks ] || mkdir -m 0700 -- /var/lib/svc/locks
+if [ -d /var/lib/svc/locks ] && [ ! -L /var/lib/svc/locks ]; then
 if [ -L /var/lib/svc/locks ] || [ ! -d /var/lib/svc/locks ]; then svc_state=bad; else
   case $(stat -c '%u %a' -- /var/lib/svc/locks) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
 fi
 [ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc/locks is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
+else mkdir -m 0700 -- /var/lib/svc/locks; fi
 stage=$(mktemp -d /var/lib/svc/stage.api-orders."$$.XXXXXX")
 tar -xzf - -C "$stage" --no-same-owner
 say "STEP	received"
@@ -817,10 +845,6 @@ wait_new_pid /run/api-orders.pid "${rb_old-}" 30 || back=$?
 [ "$back" != 0 ] || { env_port /etc/default/api-orders; if [ -n "$port" ]; then wait_healthy url "http://127.0.0.1:$port"/ok 30; else wait_healthy url http://127.0.0.1:3000/ok 30; fi; } || back=$?
 case $back in 0) say "ROLLEDBACK	healthy" ;; 2) say "ROLLEDBACK	exited	$exit_how	$exit_ds" ;; *) say "ROLLEDBACK	unhealthy	30" ;; esac
 [ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders
-if [ -L /var/lib/svc/api-orders ] || [ ! -d /var/lib/svc/api-orders ]; then svc_state=bad; else
-  case $(stat -c '%u %a' -- /var/lib/svc/api-orders) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
-fi
-[ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc/api-orders is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
 rm -f -- /var/lib/svc/api-orders/installed.json.svc-new /var/lib/svc/api-orders/installed.list.svc-new
 printf '%s
 ' '{"version":1,"service":"api-orders","files":["/etc/default/api-orders","/etc/systemd/system/api-orders.service","/etc/monit/conf.d/api-orders"],"adopted":[],"history":[{"id":"def456def456","status":"bad","at":"2026-11-27T00:00:00.000Z"}]}' > /var/lib/svc/api-orders/installed.json.svc-new
@@ -837,13 +861,13 @@ if [ -e /var/www/api-orders/releases/.def456def456.partial ] || [ -L /var/www/ap
 cp -a -T -- "$stage/release" /var/www/api-orders/releases/.def456def456.partial
 mv -f -T -- /var/www/api-orders/releases/.def456def456.partial /var/www/api-orders/releases/def456def456
 release_prepare api-orders 'cannot run as api-orders: it does not exist on this host, or none of setpriv, runuser, su, chroot can switch to it'
-release_run 1 2 30 /var/www/api-orders/releases/def456def456 "$stage/overlay/0" node migrate.js
-release_run 2 2 30 /var/www/api-orders/releases/def456def456 "$stage/overlay/0" sh -c 'echo "$DB" $(id -u) '\''q'\'''
+release_run 1 2 30 /var/www/api-orders/releases/def456def456 "$stage/"overlay/0/.api-orders.svc-new node migrate.js
+release_run 2 2 30 /var/www/api-orders/releases/def456def456 "$stage/"overlay/0/.api-orders.svc-new sh -c 'echo "$DB" $(id -u) '\''q'\'''
 say "STEP	release commands done"
 ln -s -f -n -T -- releases/def456def456 /var/www/api-orders/current.svc-new
 mv -f -T -- /var/www/api-orders/current.svc-new /var/www/api-orders/current
 cp -p -P -T --remove-destination -- /etc/default/api-orders "$stage/backup.2"
-install -T -m 0600 -o root -g root -- "$stage/overlay/0" /etc/default/.api-orders.svc-new
+install -T -m 0600 -o root -g root -- "$stage/"overlay/0/.api-orders.svc-new /etc/default/.api-orders.svc-new
 mv -f -T -- /etc/default/.api-orders.svc-new /etc/default/api-orders
 say "STEP	files in place"
 activated=1
@@ -866,10 +890,6 @@ if ! wait_healthy url http://127.0.0.1:3000/ok 5; then rollback; fi
 say "STEP	healthy"
 applying=0
 [ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders
-if [ -L /var/lib/svc/api-orders ] || [ ! -d /var/lib/svc/api-orders ]; then svc_state=bad; else
-  case $(stat -c '%u %a' -- /var/lib/svc/api-orders) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
-fi
-[ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc/api-orders is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
 rm -f -- /var/lib/svc/api-orders/installed.json.svc-new /var/lib/svc/api-orders/installed.list.svc-new
 printf '%s
 ' '{"version":1,"service":"api-orders","files":["/etc/default/api-orders","/etc/systemd/system/api-orders.service","/etc/monit/conf.d/api-orders"],"sha256":["2f3c6caa6931f78da7193a6632ddf845facfa79cf65d166c6c772b03cc972395","661a97ceb1188684324700c19396dd74eff0d0f4dbc445816ce05bb62f6e7d18","573a4ab6e82c81e2313c5a2e41b971c48ceb47c19b8aaca175647c16029ee95a"],"adopted":[],"history":[{"id":"def456def456","status":"good","at":"2026-11-27T00:00:00.000Z"}]}' > /var/lib/svc/api-orders/installed.json.svc-new

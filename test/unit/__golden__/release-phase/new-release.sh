@@ -27,6 +27,7 @@ proc_start() {
 }
 stage=
 holder=
+checking=
 applying=0
 activated=0
 # $0 is this script's temporary file (see remote/ssh.ts): it removes itself too. The lock needs no
@@ -41,10 +42,14 @@ cleanup() {
   # (a deploy that succeeded) records nothing here.
   hist_exit "$status"
   if [ "$status" -ne 0 ]; then say "OUTPUT	$(tail -c 2048 "$output" | hex)"; fi
-  case "$0" in /tmp/tmp.*) rm -f -- "$0" ;; esac
-  [ -z "$stage" ] || rm -rf -- "$stage"
-  [ -z "$holder" ] || rm -f -- "$holder"
-  rm -f -- "$output"
+  # A monit_checked still running in the background (the run failed after the health gate).
+  [ -z "$checking" ] || kill "$checking" 2>/dev/null
+  # One rm for all of them (a process, not four); the positional parameters are cleanup's own.
+  set -- "$output"
+  case "$0" in /tmp/tmp.*) set -- "$@" "$0" ;; esac
+  [ -z "$holder" ] || set -- "$@" "$holder"
+  [ -z "$stage" ] || set -- "$@" "$stage"
+  rm -rf -- "$@"
 }
 trap cleanup EXIT
 # Ctrl-C can come twice at once (svc's SSH signal request, relayed by sudo, and its kill -INT of
@@ -66,16 +71,34 @@ hist_started() {
   set -- ${hist_stat##*) }
   shift 19 && hist_st=$1
 }
-hist_clean() { printf %s "$1" | tr '\t\r\n' '   ' | tr -d '\000-\037\177' | head -c 300; }
+hist_clean() {
+  case $1 in *[![:print:]]*) ;; *) [ ${#1} -gt 300 ] || { printf %s "$1"; return 0; } ;; esac
+  printf %s "$1" | tr '\t\r\n' '   ' | tr -d '\000-\037\177' | head -c 300
+}
 hist_private() {
-  [ -d "$1" ] || mkdir -m 0700 -- "$1" 2>/dev/null || :
+  if [ ! -d "$1" ] && mkdir -m 0700 -- "$1" 2>/dev/null; then return 0; fi
   [ -d "$1" ] && [ ! -L "$1" ] || return 1
   case $(stat -c '%u %a' -- "$1") in '0 '*[2367]? | '0 '*[2367]) return 1 ;; '0 '*) return 0 ;; *) return 1 ;; esac
 }
 hist_line() {
   printf '1	%s	%s	%s	%s	%s	%s	%s	%s	%s' "$hist_at" "$hist_action" "$hist_operator" "$hist_version" "$hist_before" "$4" "$1" "$2" "$3"
 }
-hist_dirs() { hist_private "${hist_records%/*}" && hist_private "$hist_records" && hist_private /var/lib/svc/api-orders/history; }
+hist_check() {
+  for hist_d do [ -d "$hist_d" ] && [ ! -L "$hist_d" ] || return 1; done
+  hist_m=$(stat -c '%u:%a' -- "$@") || return 1
+  hist_d=$#
+  set -- $hist_m
+  [ $# -eq "$hist_d" ] || return 1
+  for hist_m do
+    case $hist_m in 0:*[2367]? | 0:*[2367]) return 1 ;; 0:*) ;; *) return 1 ;; esac
+  done
+}
+hist_dirs() {
+  set -- "${hist_records%/*}" "$hist_records" /var/lib/svc/api-orders/history
+  if [ -d "$3" ]; then hist_check "$@"
+  elif [ -d "$2" ]; then hist_check "$1" "$2" && hist_private "$3"
+  else hist_private "$1" && hist_private "$2" && hist_private "$3"; fi
+}
 hist_append() {
   hist_dirs || return 1
   if [ -L /var/lib/svc/api-orders/history/records ] || { [ -e /var/lib/svc/api-orders/history/records ] && [ ! -f /var/lib/svc/api-orders/history/records ]; }; then return 1; fi
@@ -227,11 +250,12 @@ if [ -L /var/lib/svc ] || [ ! -d /var/lib/svc ]; then svc_state=bad; else
   case $(stat -c '%u %a' -- /var/lib/svc) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
 fi
 [ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
-[ -d /var/lib/svc/locks ] && [ ! -L /var/lib/svc/locks ] || mkdir -m 0700 -- /var/lib/svc/locks
+if [ -d /var/lib/svc/locks ] && [ ! -L /var/lib/svc/locks ]; then
 if [ -L /var/lib/svc/locks ] || [ ! -d /var/lib/svc/locks ]; then svc_state=bad; else
   case $(stat -c '%u %a' -- /var/lib/svc/locks) in '0 '*[2367]? | '0 '*[2367]) svc_state=bad ;; '0 '*) svc_state=ok ;; *) svc_state=bad ;; esac
 fi
 [ "$svc_state" = ok ] || { say "FAIL	/var/lib/svc/locks is not root's own private directory (a link, another owner, or writable by group or others); svc does not keep its state there"; exit 1; }
+else mkdir -m 0700 -- /var/lib/svc/locks; fi
 stage=$(mktemp -d /var/lib/svc/stage.api-orders."$$.XXXXXX")
 tar -xzf - -C "$stage" --no-same-owner
 say "STEP	received"
