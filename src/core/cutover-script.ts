@@ -97,6 +97,15 @@ slot_monit() {
     tries=$((tries + 1)); [ "$tries" -le 50 ] || return 1; sleep 0.1
   done
 }
+# slot_unwatched CHECK: monit unmonitors on its own cycle ("unmonitor pending" until then): wait
+# for it, at most 5 s, so what svc status says right after the deploy is already true.
+slot_unwatched() {
+  slot_monit unmonitor "$1" || return 1
+  tries=0
+  until monit status "$1" 2>/dev/null | grep -q '^  status  *Not monitored$'; do
+    tries=$((tries + 1)); [ "$tries" -le 100 ] || return 1; sleep 0.05
+  done
+}
 # slot_gone PIDFILE SECONDS: wait until the pidfile names no live process (monit stops a slot on
 # its own time, after the stop command returned); 1 when one is still there then.
 slot_gone() {
@@ -331,7 +340,7 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
           disable: disableSlot(manifest, live.slot),
           stop: stopSlot(live.slot, `say "WARNING	slot ${live.slot.name} did not stop cleanly"`),
           // Kept warm: monit no longer watches it (its launcher would refuse the unmarked slot).
-          keep: async ? [`slot_monit unmonitor ${q(slotCheck(name, live.slot))} || :`] : [],
+          keep: async ? [`slot_unwatched ${q(slotCheck(name, live.slot))} || :`] : [],
         })
       : [];
   return {

@@ -316,7 +316,7 @@ describe('the apply script beyond systemd', () => {
       'if [ "$warm" = 1 ]; then : > /var/lib/svc/api-orders/slot-b.on; rc-update add api-orders.b default >/dev/null 2>&1 || :; slot_monit monitor api-orders-b || :; fi',
     );
     const kept = script({ ...m, keepWarm: true }, hostFacts(m));
-    expect(kept).toContain('slot_monit unmonitor api-orders-a || :');
+    expect(kept).toContain('slot_unwatched api-orders-a || :');
     expect(kept).not.toContain('drain_port 13000');
     // Without monit nothing watches a slot: nothing to unwatch.
     expect(script({ ...of('openrc', false), keepWarm: true }, hostFacts(m))).not.toContain(
