@@ -137,7 +137,11 @@ describe('svc history: what history.test.ts does not cover', () => {
       ['deploy', release, release, 'unchanged'],
     ]);
     // Nothing left behind: no pending record, no script file of the held command.
-    expect(onHost(`ls ${HISTORY}`).split('\n').filter((f) => f.startsWith('pending.'))).toEqual([]);
+    expect(
+      onHost(`ls ${HISTORY}`)
+        .split('\n')
+        .filter((f) => f.startsWith('pending.')),
+    ).toEqual([]);
     // The host's clock is read with its records: in step with this machine's (one kernel), so no
     // skew is said or corrected.
     const read = await svc(['history', 'sandbox', '--json']);
@@ -148,6 +152,53 @@ describe('svc history: what history.test.ts does not cover', () => {
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/ deployed by /);
     expect(status.stdout).not.toMatch(/ unchanged by /);
+  });
+
+  it('svc killed before its verdict: no record, and the held fact command ends on the host', async () => {
+    const before = historyState();
+    const held = () =>
+      sbx.ssh('sbx-1', `pgrep -f '^sh /tmp/tmp[.]' || :`, { user: 'root' }).stdout.trim();
+    expect(held()).toBe('');
+    const child = spawn(SVC, ['deploy', 'sandbox', '--yes', '--dir', project], {
+      env: { ...env(), NO_COLOR: '1', SVC_TRACE_SSH: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const exited = new Promise((resolve) => child.once('close', resolve));
+    try {
+      // Stopped as it starts its fact command (the trace line comes just before the exec), then
+      // let run in slices of 10 ms, stopped again each time, until the command is on the host.
+      await new Promise<void>((resolve) => {
+        let seen = '';
+        child.stderr.on('data', (chunk: Buffer) => {
+          seen += chunk.toString('utf8');
+          if (seen.includes('exec gathering facts')) {
+            child.kill('SIGSTOP');
+            resolve();
+          }
+        });
+      });
+      for (let slice = 0; slice < 300 && held() === ''; slice++) {
+        child.kill('SIGCONT');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        child.kill('SIGSTOP');
+      }
+      // The host's command has its facts out and waits for the verdict that never comes...
+      expect(held()).not.toBe('');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(held()).not.toBe('');
+      child.kill('SIGKILL');
+      await exited;
+      // ...and ends once the connection is gone, writing nothing.
+      expect(await eventually(() => held() === '', 30)).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(historyState()).toBe(before);
+    expect(
+      onHost('ls -A /tmp')
+        .split('\n')
+        .filter((f) => f.startsWith('tmp.')),
+    ).toEqual([]);
   });
 
   it('a deploy whose release commands fail (on: first) is recorded failed, with the command', async () => {
