@@ -262,8 +262,8 @@ export function heldFactScript(
     `case "$0" in /tmp/tmp.*) rm -f -- "$0" ;; esac`,
     'exec 3<&0 </dev/null',
     facts.replace(/\n$/, ''),
-    'svc_verdict=',
-    'IFS= read -r svc_verdict <&3 || :',
+    // Only a whole line counts: svc killed while writing it leaves a part, and no record.
+    'IFS= read -r svc_verdict <&3 || svc_verdict=',
     'exec 3<&-',
     `[ "$svc_verdict" = ${VERDICT_UNCHANGED} ] || exit 0`,
     `( ${historyUnchangedScript(service, action, who).replace(/\n$/, '')}\n) || exit $?`,
