@@ -183,7 +183,7 @@ describe('svc history: what history.test.ts does not cover', () => {
           }
         });
       });
-      for (let slice = 0; slice < 300 && held() === ''; slice++) {
+      for (let slice = 0; slice < 100 && held() === ''; slice++) {
         child.kill('SIGCONT');
         await new Promise((resolve) => setTimeout(resolve, 10));
         child.kill('SIGSTOP');
@@ -201,7 +201,7 @@ describe('svc history: what history.test.ts does not cover', () => {
     }
     expect(historyState()).toBe(before);
     expect(scripts()).toEqual(scriptsBefore);
-  });
+  }, 120_000);
 
   it('a deploy whose release commands fail (on: first) is recorded failed, with the command', async () => {
     const release = onHost('readlink /var/www/api-orders/current').trim().replace('releases/', '');
