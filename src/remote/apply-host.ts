@@ -146,9 +146,9 @@ export async function applyHost(
     ...extra,
   });
   const noop =
-    planned.outcome.status === 'planned' &&
-    (afterPhase ?? planned.outcome.plan).changes.length === 0 &&
     afterPhase === undefined &&
+    planned.outcome.status === 'planned' &&
+    planned.outcome.plan.changes.length === 0 &&
     refusal(planned, options.adopt) === undefined;
   // A held fact command not told `unchanged` ends writing nothing (its stdin closes).
   if (planned.verdict && !noop) planned.verdict(false).catch(() => undefined);

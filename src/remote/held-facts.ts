@@ -41,18 +41,24 @@ export async function runHeldFacts(
     return new Promise<HeldFacts | RunResult>((resolve, reject) => {
       const feed = new PassThrough();
       const chunks: Buffer[] = [];
-      let seen = 0;
+      let length = 0;
+      // The last bytes seen, so that a marker split across two chunks is found (each chunk is
+      // searched once: facts with --diff's contents can be megabytes).
+      let tail = Buffer.alloc(0);
       let held: Buffer | undefined;
       const sink = new Writable({
         write(chunk: Buffer, _encoding, done) {
           chunks.push(chunk);
+          length += chunk.length;
           if (held === undefined) {
-            const all = Buffer.concat(chunks);
-            const end = all.indexOf(FACTS_END, Math.max(0, seen - FACTS_END.length));
-            seen = all.length;
-            if (end !== -1) {
-              held = all.subarray(0, end + FACTS_END.length);
-              chunks.splice(0, chunks.length, all.subarray(end + FACTS_END.length));
+            const window = Buffer.concat([tail, chunk]);
+            const at = window.indexOf(FACTS_END);
+            if (at === -1) tail = window.subarray(Math.max(0, window.length - FACTS_END.length));
+            else {
+              const all = Buffer.concat(chunks);
+              const end = length - window.length + at + FACTS_END.length;
+              held = all.subarray(0, end);
+              chunks.splice(0, chunks.length, all.subarray(end));
               resolve({ output: held, verdict });
             }
           }
