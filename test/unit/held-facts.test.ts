@@ -9,7 +9,7 @@ import type { ConnectionPool, RunOptions, RunResult } from '../../src/remote/ssh
 
 const FACTS = 'B\tsvc-facts\t1\nP\t0\t=x\nE\tsvc-facts\n';
 const AFTER = 'R\tsvc-recorded\n';
-const host = { name: 'h', address: '127.0.0.1', port: 22, user: 'deploy' };
+const host = { name: 'h', address: '127.0.0.1', port: 22, user: 'deploy', identityFiles: [] };
 
 /** A connection whose command prints `chunks`, then ends with `code` once its stdin ends. */
 function stage(chunks: readonly string[], after: string, code = 0) {
