@@ -1,5 +1,6 @@
 // `svc plan TARGET` (and `svc deploy TARGET --dry-run`): read each host's real state over SSH in
 // one round trip, and show what a deploy would change. Never writes to a host.
+import { localWho } from './history.js';
 import { checkBareWords } from '../remote/target-words.js';
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
@@ -109,6 +110,9 @@ export async function planTarget(
     environments,
     warnings,
     ...(rollback && { rollback }),
+    // `then` is deploy applying each host as its plan is made (never `svc plan`, never a dry
+    // run): a host with nothing to change is recorded by its held fact command.
+    ...(then && { held: { who: localWho() } }),
   };
   try {
     const each = then && ((planned: PlannedHost) => then(planned, { project, input, pool }));

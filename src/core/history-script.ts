@@ -259,3 +259,38 @@ export function historyUnchangedScript(
     '',
   ].join('\n');
 }
+
+/** The verdict svc writes to a held fact script (heldFactScript) when the host has nothing to change. */
+export const VERDICT_UNCHANGED = 'unchanged';
+/** What a held fact script prints once the `unchanged` record is appended. */
+export const RECORDED_LINE = 'R\tsvc-recorded';
+
+/**
+ * `svc deploy`'s fact script in the one round trip of a no-op deploy (issue 14): read by exact
+ * length (ssh.ts holdStdin), so its stdin after the script is svc's. The facts run with
+ * /dev/null for stdin (they read none); then the shell waits for svc's verdict. `unchanged`
+ * appends the record historyUnchangedScript would (same functions, in a subshell, as root: every
+ * run is) and prints RECORDED_LINE; anything else, or the end of stdin (svc done with the host,
+ * killed, or the connection lost), ends it writing nothing. The facts' output, and so their
+ * digest, is the same as without the wait. `svc plan` and --dry-run never run this.
+ */
+export function heldFactScript(
+  facts: string,
+  service: string,
+  action: 'deploy' | 'rollback',
+  who: HistoryWho = UNKNOWN_WHO,
+): string {
+  return [
+    // The script's own file (ssh.ts mktemp) goes first: nothing is left behind however it ends.
+    `case "$0" in /tmp/tmp.*) rm -f -- "$0" ;; esac`,
+    'exec 3<&0 </dev/null',
+    facts.replace(/\n$/, ''),
+    // Only a whole line counts: svc killed while writing it leaves a part, and no record.
+    'IFS= read -r svc_verdict <&3 || svc_verdict=',
+    'exec 3<&-',
+    `[ "$svc_verdict" = ${VERDICT_UNCHANGED} ] || exit 0`,
+    `( ${historyUnchangedScript(service, action, who).replace(/\n$/, '')}\n) || exit $?`,
+    `printf '${RECORDED_LINE.replace('\t', '\\t')}\\n'`,
+    '',
+  ].join('\n');
+}

@@ -1,6 +1,7 @@
 // Applies one host's reviewed plan: one round trip carrying the apply script and a gzipped tar of
-// the release and overlay files. A host with nothing to change runs only its history record
-// (`unchanged`), one more command on the connection its plan used.
+// the release and overlay files. A host with nothing to change gets only its history record
+// (`unchanged`): written by its fact command, still waiting for svc's verdict, when the deploy
+// held it (plan-hosts.ts PlanInput.held), else by one more command on the connection.
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { deployedBeforeDrain, drainAllowanceSeconds } from '../core/cutover.js';
@@ -20,7 +21,7 @@ import {
   releaseSeconds,
 } from '../core/release-commands.js';
 import type { HistoryWho } from '../core/history-record.js';
-import { deployAction, historyUnchangedScript } from '../core/history-script.js';
+import { deployAction, historyUnchangedScript, RECORDED_LINE } from '../core/history-script.js';
 import { summarize } from '../core/plan.js';
 import { releaseEntries } from '../core/release.js';
 import { rollbackReport, visible } from '../core/rollback-report.js';
@@ -144,6 +145,13 @@ export async function applyHost(
     seconds: (Date.now() - started) / 1000,
     ...extra,
   });
+  const noop =
+    afterPhase === undefined &&
+    planned.outcome.status === 'planned' &&
+    planned.outcome.plan.changes.length === 0 &&
+    refusal(planned, options.adopt) === undefined;
+  // A held fact command not told `unchanged` ends writing nothing (its stdin closes).
+  if (planned.verdict && !noop) planned.verdict(false).catch(() => undefined);
   const refused = refusal(planned, options.adopt);
   if (refused !== undefined)
     return finish(planned.outcome.status === 'failed' ? 'failed' : 'refused', { message: refused });
@@ -277,6 +285,7 @@ async function recordUnchanged(
   options: ApplyOptions,
   finish: (status: HostStatus, extra?: Partial<HostResult>) => HostResult,
 ): Promise<HostResult> {
+  if (planned.verdict) return recordHeld(planned.verdict, finish);
   const script = historyUnchangedScript(
     input.manifest.name,
     deployAction(planned.context?.operations ?? []),
@@ -289,6 +298,27 @@ async function recordUnchanged(
       timeoutMs: 60_000,
     });
     if (result.code === 0) return finish('unchanged');
+    const said = result.stderr.toString('utf8').trim().split('\n').at(-1) ?? '';
+    return finish('failed', {
+      message: `nothing to change, but the deploy could not be recorded (exit ${result.code})${said ? `: ${visible(said)}` : ''}`,
+    });
+  } catch (error) {
+    if (!(error instanceof SvcError)) throw error;
+    return finish('failed', {
+      message: `nothing to change, but the deploy could not be recorded: ${error.message}`,
+    });
+  }
+}
+
+/** The record asked of the held fact command (core/history-script.ts heldFactScript). */
+async function recordHeld(
+  verdict: NonNullable<PlannedHost['verdict']>,
+  finish: (status: HostStatus, extra?: Partial<HostResult>) => HostResult,
+): Promise<HostResult> {
+  try {
+    const result = await verdict(true);
+    const recorded = result.stdout.toString('utf8').split('\n').includes(RECORDED_LINE);
+    if (result.code === 0 && recorded) return finish('unchanged');
     const said = result.stderr.toString('utf8').trim().split('\n').at(-1) ?? '';
     return finish('failed', {
       message: `nothing to change, but the deploy could not be recorded (exit ${result.code})${said ? `: ${visible(said)}` : ''}`,

@@ -19,6 +19,9 @@ import { projectProblems } from '../core/project-problems.js';
 import type { HostOutcome } from '../core/plan-format.js';
 import type { Step } from '../core/playbook.js';
 import { releaseId, type LocalFile } from '../core/release.js';
+import type { HistoryWho } from '../core/history-record.js';
+import { deployAction, heldFactScript } from '../core/history-script.js';
+import { isHeld, runHeldFacts, type HeldFacts } from './held-facts.js';
 import type { ConnectionPool, RunResult, SshEndpoint } from './ssh.js';
 
 export interface PlanInput {
@@ -42,6 +45,11 @@ export interface PlanInput {
   environments?: ReadonlyMap<string, EnvironmentInput>;
   /** Warnings about the project itself, on every host's plan (a tracked env file with values). */
   warnings?: readonly string[];
+  /**
+   * `svc deploy` applying each host as soon as its plan is made: the fact script waits for the
+   * verdict and records `unchanged` as `who` in the same round trip (remote/held-facts.ts).
+   */
+  held?: { who: HistoryWho };
 }
 
 export interface PlannableHost extends SshEndpoint {
@@ -149,6 +157,8 @@ export interface PlannedHost {
   host: PlannableHost;
   outcome: HostOutcome;
   context?: { operations: Operation[]; facts: HostFacts; request: FactRequest };
+  /** The fact command, still waiting for svc's verdict (PlanInput.held): answered once, by apply. */
+  verdict?: HeldFacts['verdict'];
 }
 
 type Who = Pick<PlannedHost['outcome'], 'host' | 'address' | 'port' | 'user'>;
@@ -182,6 +192,7 @@ export interface Gathered {
   facts: HostFacts;
   /** What `extra` printed after the facts' end marker (a rollback's release manifests). */
   extraOutput: string;
+  verdict?: HeldFacts['verdict'];
 }
 
 const FACTS_END = '\nE\tsvc-facts\n';
@@ -196,9 +207,32 @@ export async function gather(
   pool: ConnectionPool,
   request: FactRequest,
   extra = '',
+  held?: { service: string; action: 'deploy' | 'rollback'; who: HistoryWho },
 ): Promise<Gathered> {
   await pool.get(host);
-  const result = await runReadOnly(pool, host, factScript(request) + extra, 'gathering facts');
+  const result = held
+    ? await runHeldFacts(
+        pool,
+        host,
+        heldFactScript(factScript(request), held.service, held.action, held.who),
+        'gathering facts',
+      )
+    : await runReadOnly(pool, host, factScript(request) + extra, 'gathering facts');
+  if (isHeld(result)) {
+    const output = result.output.toString('utf8');
+    try {
+      return {
+        request,
+        output,
+        facts: parseFacts(output, request, host.name),
+        extraOutput: '',
+        verdict: result.verdict,
+      };
+    } catch (error) {
+      result.verdict(false).catch(() => undefined);
+      throw error;
+    }
+  }
   if (result.code !== 0) {
     throw new SvcError(
       `gathering facts failed (exit ${result.code}): ${firstLine(result.stderr) || 'no message'}`,
@@ -253,6 +287,7 @@ export function planGathered(
     host,
     outcome: { ...whoOf(host), status: 'planned', plan },
     context: { operations: resolved, facts, request },
+    ...(gathered.verdict && { verdict: gathered.verdict }),
   };
 }
 
@@ -270,7 +305,18 @@ async function planOne(
       input.diff === true,
       newSalt(),
     );
-    return planGathered(input, host, operations, await gather(host, pool, request), undefined);
+    const held = input.held && {
+      service: input.manifest.name,
+      action: deployAction(operations),
+      who: input.held.who,
+    };
+    const gathered = await gather(host, pool, request, '', held);
+    try {
+      return planGathered(input, host, operations, gathered, undefined);
+    } catch (error) {
+      gathered.verdict?.(false).catch(() => undefined);
+      throw error;
+    }
   } catch (error) {
     return failedHost(host, error);
   }

@@ -1,9 +1,11 @@
 // svc history on a real sandbox host (init: monit): deploys that used to leave no record. A first
 // deploy whose shell is killed outright on the host (before /var/lib/svc/NAME existed when it
-// began); a deploy with nothing to change, which now leaves an `unchanged` record over the
-// connection its plan used (one connect, one more command), while `svc plan` and `svc deploy
-// --dry-run` write nothing on the host (svc status's last deploy stays the one that changed
-// something); a deploy whose release commands (on: first) fail before any host changes.
+// began); a deploy with nothing to change, which leaves an `unchanged` record written by its own
+// fact command (one connect, one remote command: issue 14), or, when the deploy plans every host
+// before applying (--batch), by one more command; `svc plan` and `svc deploy --dry-run` write
+// nothing on the host (svc status's last deploy stays the one that changed something); svc killed
+// before its verdict leaves no record and no process on the host; a deploy whose release commands
+// (on: first) fail before any host changes.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,7 +95,7 @@ describe('svc history: what history.test.ts does not cover', () => {
     );
   });
 
-  it('a deploy with nothing to change records unchanged over its plan connection; plan writes nothing', async () => {
+  it('a deploy with nothing to change records unchanged in its one remote command; plan writes nothing', async () => {
     const deployed = await svc(['deploy', 'sandbox', '--yes']);
     expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
     const release = onHost('readlink /var/www/api-orders/current').trim().replace('releases/', '');
@@ -112,17 +114,34 @@ describe('svc history: what history.test.ts does not cover', () => {
     const noop = await svc(['deploy', 'sandbox', '--yes'], { SVC_TRACE_SSH: '1' });
     expect(noop.code, noop.stdout + noop.stderr).toBe(0);
     expect(noop.stdout).toMatch(/sbx-1 +unchanged/);
-    // One connection, the plan's command and the record's: no second connection.
+    // One connection, one remote command: the fact command wrote the record.
     const trace = noop.stderr.split('\n').filter((line) => line.startsWith('svc-trace: sbx-1 '));
     expect(trace.filter((line) => line.endsWith(' connect'))).toHaveLength(1);
-    expect(trace.filter((line) => line.includes(' exec '))).toHaveLength(2);
-    expect(trace.at(-1)).toBe('svc-trace: sbx-1 exec recording the deploy');
+    expect(trace.filter((line) => line.includes(' exec '))).toEqual([
+      'svc-trace: sbx-1 exec gathering facts',
+    ]);
+    // All plans before any apply (--batch): the plan's command, then the record's.
+    const batched = await svc(['deploy', 'sandbox', '--yes', '--batch', '1'], {
+      SVC_TRACE_SSH: '1',
+    });
+    expect(batched.code, batched.stdout + batched.stderr).toBe(0);
+    expect(batched.stderr.split('\n').filter((line) => line.includes(' exec '))).toEqual([
+      'svc-trace: sbx-1 exec gathering facts',
+      'svc-trace: sbx-1 exec recording the deploy',
+    ]);
 
     const records = await history();
-    expect(records.slice(-2).map((r) => [r.action, r.before, r.after, r.result])).toEqual([
+    expect(records.slice(-3).map((r) => [r.action, r.before, r.after, r.result])).toEqual([
       ['deploy', '-', release, 'deployed'],
       ['deploy', release, release, 'unchanged'],
+      ['deploy', release, release, 'unchanged'],
     ]);
+    // Nothing left behind: no pending record, no script file of the held command.
+    expect(
+      onHost(`ls ${HISTORY}`)
+        .split('\n')
+        .filter((f) => f.startsWith('pending.')),
+    ).toEqual([]);
     // The host's clock is read with its records: in step with this machine's (one kernel), so no
     // skew is said or corrected.
     const read = await svc(['history', 'sandbox', '--json']);
@@ -134,6 +153,55 @@ describe('svc history: what history.test.ts does not cover', () => {
     expect(status.stdout).toMatch(/ deployed by /);
     expect(status.stdout).not.toMatch(/ unchanged by /);
   });
+
+  it('svc killed before its verdict: no record, and the held fact command ends on the host', async () => {
+    const before = historyState();
+    // Script files other runs left (an apply script killed outright, above): not this one's.
+    const scripts = () =>
+      onHost('ls -A /tmp')
+        .split('\n')
+        .filter((f) => f.startsWith('tmp.'));
+    const scriptsBefore = scripts();
+    const held = () =>
+      sbx.ssh('sbx-1', `pgrep -f '^sh /tmp/tmp[.]' || :`, { user: 'root' }).stdout.trim();
+    expect(held()).toBe('');
+    const child = spawn(SVC, ['deploy', 'sandbox', '--yes', '--dir', project], {
+      env: { ...env(), NO_COLOR: '1', SVC_TRACE_SSH: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const exited = new Promise((resolve) => child.once('close', resolve));
+    try {
+      // Stopped as it starts its fact command (the trace line comes just before the exec), then
+      // let run in slices of 10 ms, stopped again each time, until the command is on the host.
+      await new Promise<void>((resolve) => {
+        let seen = '';
+        child.stderr.on('data', (chunk: Buffer) => {
+          seen += chunk.toString('utf8');
+          if (seen.includes('exec gathering facts')) {
+            child.kill('SIGSTOP');
+            resolve();
+          }
+        });
+      });
+      for (let slice = 0; slice < 100 && held() === ''; slice++) {
+        child.kill('SIGCONT');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        child.kill('SIGSTOP');
+      }
+      // The host's command has its facts out and waits for the verdict that never comes...
+      expect(held()).not.toBe('');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(held()).not.toBe('');
+      child.kill('SIGKILL');
+      await exited;
+      // ...and ends once the connection is gone, writing nothing.
+      expect(await eventually(() => held() === '', 30)).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(historyState()).toBe(before);
+    expect(scripts()).toEqual(scriptsBefore);
+  }, 120_000);
 
   it('a deploy whose release commands fail (on: first) is recorded failed, with the command', async () => {
     const release = onHost('readlink /var/www/api-orders/current').trim().replace('releases/', '');

@@ -26,8 +26,10 @@ import {
   historyBegin,
   historyFunctions,
   historyReadScript,
+  heldFactScript,
   historyUnchangedScript,
   lastDeployLine,
+  RECORDED_LINE,
 } from '../../src/core/history-script.js';
 import type { Operation } from '../../src/core/operations.js';
 import { hostLayout } from '../../src/core/layout.js';
@@ -528,5 +530,63 @@ describe('a deploy with nothing to change (historyUnchangedScript)', () => {
     ],
   ])('deployAction: %s is recorded as %s', (_, operations, want) => {
     expect(deployAction(operations)).toBe(want);
+  });
+});
+
+describe("deploy's held fact command (heldFactScript): the verdict on its stdin", () => {
+  // Facts that would read stdin if they could: they get /dev/null, never the verdict.
+  const FACTS =
+    "printf 'B\\tsvc-facts\\t1\\n'\nprintf 'X\\t%s\\n' \"$(cat)\"\nprintf 'E\\tsvc-facts\\n'\n";
+  const OUT = 'B\tsvc-facts\t1\nX\t\nE\tsvc-facts\n';
+  it.each<[string, string, boolean]>([
+    ['the end of stdin (svc gone)', '', false],
+    ['another word', 'apply\n', false],
+    ['a part of the line (svc killed while writing)', 'unchanged', false],
+    ['a longer word', 'unchangedx\n', false],
+    ['unchanged', 'unchanged\n', true],
+    ['unchanged, then more', 'unchanged\nunchanged\n', true],
+  ])('%s', (_what, verdict, recorded) => {
+    const h = service();
+    h.current('bbbbbbbbbbbb');
+    expect(h.run(`${historyBegin('deploy')}\nhist_end deployed ''`).status).toBe(0);
+    const script = h.moved(heldFactScript(FACTS, h.name, 'deploy', WHO));
+    const result = spawnSync('sh', ['-c', script], { input: verdict, encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toBe(recorded ? `${OUT}${RECORDED_LINE}\n` : OUT);
+    expect(h.read().records.map((r) => [r.operator, r.before, r.after, r.result])).toEqual([
+      ['unknown', 'bbbbbbbbbbbb', 'bbbbbbbbbbbb', 'deployed'],
+      ...(recorded ? [['ana@laptop', 'bbbbbbbbbbbb', 'bbbbbbbbbbbb', 'unchanged']] : []),
+    ]);
+    expect(readdirSync(h.dir).sort()).toEqual(['lock', 'records']);
+  });
+
+  it('a record that cannot be appended: its exit and one line, no RECORDED_LINE', () => {
+    const h = service();
+    expect(h.run(`${historyBegin('start')}\nhist_end done ''`).status).toBe(0);
+    chmodSync(h.dir, 0o777);
+    try {
+      const script = h.moved(heldFactScript(FACTS, h.name, 'deploy'));
+      const result = spawnSync('sh', ['-c', script], { input: 'unchanged\n', encoding: 'utf8' });
+      expect([result.status, result.stdout, result.stderr.trim()]).toEqual([
+        1,
+        OUT,
+        `svc cannot keep its history in ${h.dir} (not root's own private directory, or not writable)`,
+      ]);
+    } finally {
+      chmodSync(h.dir, 0o700);
+    }
+  });
+
+  it("removes its own file when run from mktemp's (as ssh.ts runs it), whatever the verdict", () => {
+    const h = service();
+    const file = execFileSync('mktemp', [], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    }).trim();
+    expect(file).toMatch(/^\/tmp\/tmp\./);
+    writeFileSync(file, h.moved(heldFactScript(FACTS, h.name, 'deploy')));
+    const result = spawnSync('sh', [file], { input: '', encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    expect(() => statSync(file)).toThrow();
   });
 });
