@@ -285,43 +285,42 @@ async function recordUnchanged(
   options: ApplyOptions,
   finish: (status: HostStatus, extra?: Partial<HostResult>) => HostResult,
 ): Promise<HostResult> {
-  if (planned.verdict) return recordHeld(planned.verdict, finish);
+  // Held by the plan (core/history-script.ts heldFactScript): the verdict asks that shell.
+  const verdict = planned.verdict;
+  if (verdict !== undefined)
+    return recorded(
+      () => verdict(true),
+      (result) => result.stdout.toString('utf8').split('\n').includes(RECORDED_LINE),
+      finish,
+    );
   const script = historyUnchangedScript(
     input.manifest.name,
     deployAction(planned.context?.operations ?? []),
     options.who,
   );
-  try {
-    const connection = await pool.get(planned.host);
-    const result = await connection.run(script, 'recording the deploy', {
-      signal: options.signal,
-      timeoutMs: 60_000,
-    });
-    if (result.code === 0) return finish('unchanged');
-    const said = result.stderr.toString('utf8').trim().split('\n').at(-1) ?? '';
-    return finish('failed', {
-      message: `nothing to change, but the deploy could not be recorded (exit ${result.code})${said ? `: ${visible(said)}` : ''}`,
-    });
-  } catch (error) {
-    if (!(error instanceof SvcError)) throw error;
-    return finish('failed', {
-      message: `nothing to change, but the deploy could not be recorded: ${error.message}`,
-    });
-  }
+  return recorded(
+    async () =>
+      (await pool.get(planned.host)).run(script, 'recording the deploy', {
+        signal: options.signal,
+        timeoutMs: 60_000,
+      }),
+    () => true,
+    finish,
+  );
 }
 
-/** The record asked of the held fact command (core/history-script.ts heldFactScript). */
-async function recordHeld(
-  verdict: NonNullable<PlannedHost['verdict']>,
+/** How the `unchanged` record went, however it was asked for: not recorded is a failed host. */
+async function recorded(
+  ask: () => Promise<RunResult>,
+  said: (result: RunResult) => boolean,
   finish: (status: HostStatus, extra?: Partial<HostResult>) => HostResult,
 ): Promise<HostResult> {
   try {
-    const result = await verdict(true);
-    const recorded = result.stdout.toString('utf8').split('\n').includes(RECORDED_LINE);
-    if (result.code === 0 && recorded) return finish('unchanged');
-    const said = result.stderr.toString('utf8').trim().split('\n').at(-1) ?? '';
+    const result = await ask();
+    if (result.code === 0 && said(result)) return finish('unchanged');
+    const last = result.stderr.toString('utf8').trim().split('\n').at(-1) ?? '';
     return finish('failed', {
-      message: `nothing to change, but the deploy could not be recorded (exit ${result.code})${said ? `: ${visible(said)}` : ''}`,
+      message: `nothing to change, but the deploy could not be recorded (exit ${result.code})${last ? `: ${visible(last)}` : ''}`,
     });
   } catch (error) {
     if (!(error instanceof SvcError)) throw error;
