@@ -380,7 +380,7 @@ function registerUnit(manifest: Manifest, changedFiles: Set<string>): string[] {
 
 // monit_ready NAME: monit has loaded the check (20 s at most); monit_gone NAME: it has dropped it
 // (30 s at most: a reload waits for a start in progress, up to the check's start timeout).
-const MONIT_WAIT = String.raw`monit_has() { # name yes|no tries
+export const MONIT_WAIT = String.raw`monit_has() { # name yes|no tries
   tries=0
   while :; do
     if monit summary "$1" >/dev/null 2>&1; then has=yes; else has=no; fi
@@ -411,7 +411,8 @@ monit_checked() {
         state=${expand('state#"${state%%[! ]*}"')} ;;
       *) state= ;;
     esac
-    case $state in ''|'Does not exist'|Initializing*) ;; *) return 0 ;; esac
+    # An action still queued ("Not monitored - start pending") is not what monit will say next.
+    case $state in ''|'Does not exist'|Initializing*|*pending) ;; *) return 0 ;; esac
     # monit's cycle after the reload takes tens of milliseconds: short sleeps first, then 0.1 s.
     tries=$((tries + 1)); [ "$tries" -le 160 ] || return 1
     if [ "$tries" -le 10 ]; then sleep 0.02; else sleep 0.1; fi

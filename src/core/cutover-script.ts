@@ -106,6 +106,14 @@ slot_unwatched() {
     tries=$((tries + 1)); [ "$tries" -le 100 ] || return 1; sleep 0.05
   done
 }
+# slot_settled CHECK: an action monit was asked for runs in its next cycle ("Not monitored - start
+# pending" until then, though the process runs): wait for it, at most 5 s, as slot_unwatched does.
+slot_settled() {
+  tries=0
+  while monit status "$1" 2>/dev/null | grep -q '^  status .* pending$'; do
+    tries=$((tries + 1)); [ "$tries" -le 100 ] || return 1; sleep 0.05
+  done
+}
 # slot_gone PIDFILE SECONDS: wait until the pidfile names no live process (monit stops a slot on
 # its own time, after the stop command returned); 1 when one is still there then.
 slot_gone() {
@@ -286,6 +294,8 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
           `if [ "$warm" = 1 ]; then ${[...enableSlot(manifest, next), ...(async ? [`slot_monit monitor ${q(slotCheck(name, next))} || :`] : [])].join('; ')}; fi`,
         ]),
     ...(migration === undefined ? [] : migratedLines(migration)),
+    // What monit says of the live slot once the deploy has ended is already true (svc status).
+    ...(async ? [`slot_settled ${q(slotCheck(name, next))} || :`] : []),
     `say "STEP	healthy"`,
   ];
   // Undo, before the files go back: nginx back to the slot that served (it never stopped), then

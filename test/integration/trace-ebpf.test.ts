@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceReport } from '../../src/core/trace-report.js';
-import { tracepointPrograms } from '../helpers/bpf.js';
+import { inPidNamespaceOf, tracepointPrograms } from '../helpers/bpf.js';
 import { startLoad, type Load } from '../helpers/load.js';
 import {
   eventually,
@@ -33,10 +33,13 @@ let load: Load | undefined;
 const env = () => ({ ...sbx.env, HOME: join(work, 'home'), NO_COLOR: '1', SVC_DEBUG: '' });
 const svc = (args: string[]) => runSvc([...args, '--dir', project], env());
 
-/** No bpftrace on the host, and no process on the machine holding a tracepoint program. */
+/** The host's processes (other test files trace their own services at the same time). */
+const onHost = () => inPidNamespaceOf(sbx.host('sbx-1').pid);
+
+/** No bpftrace on the host, and no process of the host holding a tracepoint program. */
 function detached(): boolean {
   const bpftraces = sbx.ssh('sbx-1', 'pgrep -x bpftrace || true', { user: 'root' }).stdout.trim();
-  return bpftraces === '' && tracepointPrograms().length === 0;
+  return bpftraces === '' && tracepointPrograms(onHost()).length === 0;
 }
 
 /**
@@ -80,7 +83,7 @@ function startTrace(seconds: number): {
 }
 
 /** The trace's own bpftrace attached (fork, sys_enter, sys_exit), not the one-probe check. */
-const attached = () => tracepointPrograms().length >= 3;
+const attached = () => tracepointPrograms(onHost()).length >= 3;
 
 beforeAll(async () => {
   const unsupported = sandboxSupport();

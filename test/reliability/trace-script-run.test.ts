@@ -6,7 +6,7 @@
 // no bpftrace runs, no process holds a tracepoint BPF program. strace is made the choice by
 // hiding bpftrace (a bind mount in a mount namespace of the test's own); none at all, by hiding
 // both. bpftrace needs tracefs on /sys/kernel/tracing (scripts/setup-machine mounts it).
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ import { hostLayout } from '../../src/core/layout.js';
 import type { Manifest } from '../../src/core/manifest.js';
 import { parseTraceOutput } from '../../src/core/trace-report.js';
 import { traceScript } from '../../src/core/trace-script.js';
-import { tracepointPrograms } from '../helpers/bpf.js';
+import { bpftraceProcesses, carries, tracepointPrograms } from '../helpers/bpf.js';
 import { manifest as base } from '../helpers/plan-fixtures.js';
 
 const NAME = 'api-tracetest';
@@ -39,14 +39,18 @@ function tracerPids(pid: number): number[] {
   );
 }
 
-const bpftraces = () => execFileSync('sh', ['-c', 'pgrep -x bpftrace || true']).toString().trim();
+// Every script this file runs carries this in its environment (and so does every tracer it
+// starts): other test files trace their own services at the same time.
+const MARKER_NAME = 'SVC_TRACE_RUN_TEST';
+const MARKER = `${MARKER_NAME}=${process.pid}`;
+const ours = carries(MARKER);
 
-/** No tracer of any kind left on the server or on the machine. */
+/** No tracer of any kind left on the server, and none that this file started. */
 function nothingAttached(): boolean {
   return (
     tracerPids(server.pid!).every((p) => p === 0) &&
-    bpftraces() === '' &&
-    tracepointPrograms().length === 0
+    bpftraceProcesses(ours).length === 0 &&
+    tracepointPrograms(ours).length === 0
   );
 }
 
@@ -68,7 +72,11 @@ function run(
     ['--mount', '--propagation', 'private', 'sh', '-c', hide, script],
     {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, HIDE: join(dir, 'hidden') },
+      env: {
+        ...process.env,
+        HIDE: join(dir, 'hidden'),
+        [MARKER_NAME]: String(process.pid),
+      },
     },
   );
   let stdout = '';
@@ -161,7 +169,7 @@ describe.each(TOOLS)('the trace script with the real $tool', ({ tool, hidden, to
       const isAttached = () =>
         tool === 'strace'
           ? tracerPids(server.pid!).some((p) => p !== 0)
-          : tracepointPrograms().length >= 3;
+          : tracepointPrograms(ours).length >= 3;
       while (!isAttached()) await new Promise((resolve) => setTimeout(resolve, 100));
       attachedAt = Date.now();
       await new Promise((resolve) => setTimeout(resolve, 1000));

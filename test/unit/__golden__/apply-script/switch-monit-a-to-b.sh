@@ -201,7 +201,8 @@ monit_checked() {
         state=${state#"${state%%[! ]*}"} ;;
       *) state= ;;
     esac
-    case $state in ''|'Does not exist'|Initializing*) ;; *) return 0 ;; esac
+    # An action still queued ("Not monitored - start pending") is not what monit will say next.
+    case $state in ''|'Does not exist'|Initializing*|*pending) ;; *) return 0 ;; esac
     # monit's cycle after the reload takes tens of milliseconds: short sleeps first, then 0.1 s.
     tries=$((tries + 1)); [ "$tries" -le 160 ] || return 1
     if [ "$tries" -le 10 ]; then sleep 0.02; else sleep 0.1; fi
@@ -456,6 +457,14 @@ slot_unwatched() {
   slot_monit unmonitor "$1" || return 1
   tries=0
   until monit status "$1" 2>/dev/null | grep -q '^  status  *Not monitored$'; do
+    tries=$((tries + 1)); [ "$tries" -le 100 ] || return 1; sleep 0.05
+  done
+}
+# slot_settled CHECK: an action monit was asked for runs in its next cycle ("Not monitored - start
+# pending" until then, though the process runs): wait for it, at most 5 s, as slot_unwatched does.
+slot_settled() {
+  tries=0
+  while monit status "$1" 2>/dev/null | grep -q '^  status .* pending$'; do
     tries=$((tries + 1)); [ "$tries" -le 100 ] || return 1; sleep 0.05
   done
 }
@@ -981,6 +990,7 @@ nginx -t || { say "FAIL	nginx -t refused the configuration with slot b"; rollbac
 reload_nginx || { say "FAIL	nginx did not take up the new configuration: see the host's /var/log/nginx/error.log"; rollback; }
 wait_front http://127.0.0.1:3000/ok '' 10 || { say "FAIL	api-orders answers on its own port but not through nginx on port 3000: http://127.0.0.1:3000/ok did not answer 200 (another nginx site takes its requests, or nginx did not take up the site)"; rollback; }
 say "STEP	switched nginx on port 3000 to slot b"
+slot_settled api-orders-b || :
 say "STEP	healthy"
 applying=0
 [ -d /var/lib/svc/api-orders ] && [ ! -L /var/lib/svc/api-orders ] || mkdir -m 0700 -- /var/lib/svc/api-orders

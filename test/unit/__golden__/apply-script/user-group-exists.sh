@@ -200,7 +200,8 @@ monit_checked() {
         state=${state#"${state%%[! ]*}"} ;;
       *) state= ;;
     esac
-    case $state in ''|'Does not exist'|Initializing*) ;; *) return 0 ;; esac
+    # An action still queued ("Not monitored - start pending") is not what monit will say next.
+    case $state in ''|'Does not exist'|Initializing*|*pending) ;; *) return 0 ;; esac
     # monit's cycle after the reload takes tens of milliseconds: short sleeps first, then 0.1 s.
     tries=$((tries + 1)); [ "$tries" -le 160 ] || return 1
     if [ "$tries" -le 10 ]; then sleep 0.02; else sleep 0.1; fi
