@@ -236,6 +236,8 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
       ? [
           // monit can drop an action that arrives while it re-reads its checks: no process by
           // half the timeout, it is asked once more (as the restart way does, apply-script.ts).
+          // A stop monit has not done yet (a rollback's, a drain's) would swallow the start.
+          `slot_settled ${q(slotCheck(name, next))} || :`,
           `slot_start() { ${control(next, 'start')} || :; }`,
           'slot_start & control_pid=$!',
           'started=0',
@@ -348,7 +350,11 @@ export function switchActivation(input: SwitchInput): SwitchActivation {
             ? `$(${shellCommand(['systemctl', 'show', '-p', 'MainPID', '--value', '--', slotUnit(name, live.slot)])} 2>/dev/null)`
             : `$(read_pid ${q(pidOf(live.slot))}; echo "$pid")`,
           disable: disableSlot(manifest, live.slot),
-          stop: stopSlot(live.slot, `say "WARNING	slot ${live.slot.name} did not stop cleanly"`),
+          stop: [
+            ...stopSlot(live.slot, `say "WARNING	slot ${live.slot.name} did not stop cleanly"`),
+            // monit's word on the stopped slot, settled before the deploy ends (svc status).
+            ...(async ? [`slot_settled ${q(slotCheck(name, live.slot))} || :`] : []),
+          ],
           // Kept warm: monit no longer watches it (its launcher would refuse the unmarked slot).
           keep: async ? [`slot_unwatched ${q(slotCheck(name, live.slot))} || :`] : [],
         })

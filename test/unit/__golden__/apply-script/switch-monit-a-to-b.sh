@@ -959,6 +959,7 @@ if pid_ok /run/api-orders@23000.pid; then slot_monit stop api-orders-b || :; slo
 port_free 23000 50 || { say "FAIL	port 23000 (slot b) is held by another process: free it, or give svc.yaml slotPorts"; exit 1; }
 : > /var/lib/svc/api-orders/slot-b.on
 gate_begin /run/api-orders@23000.pid '' /var/log/api-orders/api-orders.log api-orders
+slot_settled api-orders-b || :
 slot_start() { slot_monit start api-orders-b || :; }
 slot_start & control_pid=$!
 started=0
@@ -1023,6 +1024,7 @@ else
   rm -f -- /var/lib/svc/api-orders/slot-a.on
   slot_monit stop api-orders-a || say "WARNING	slot a did not stop cleanly"
   slot_gone /run/api-orders@13000.pid 45 || say "WARNING	slot a did not stop within 45 s"
+  slot_settled api-orders-a || :
   say "STEP	slot a drained and stopped"
 fi
 say "DONE	def456def456"
