@@ -21,7 +21,7 @@ import {
 } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slotPidfile, slotsOf, upstreamFile, upstreamText } from '../../src/core/cutover.js';
 import { hostLayout } from '../../src/core/layout.js';
@@ -367,14 +367,16 @@ describe('the top script on a real process tree', () => {
   it('runs a few programs for a later sample: ls and awk (tree, descriptors), curl', async () => {
     // Not watched by monit, no init system answering here (systemd is not PID 1): what is left
     // is one ls and one awk for the tree and its descriptors, and curl for the health URL.
-    const programs = async (manifest: Manifest, later: number) => {
+    // Programs started (execve that succeeded), seen by strace with their time, each given to
+    // the sample whose request was sent before it and whose answer came after it.
+    const programsPerSample = async (manifest: Manifest, samples: number) => {
       const script = moved(topReader(manifest));
-      const out = join(dir, `execs-${later}`);
-      // Programs started (execve that succeeded), counted by strace over the reader's whole life.
+      const out = join(dir, `execs-${manifest.port ?? 'none'}`);
       const reader = new Reader(script, {}, [
         'strace',
         '-f',
         '-qq',
+        '-ttt',
         '-e',
         'trace=execve',
         '-o',
@@ -383,19 +385,33 @@ describe('the top script on a real process tree', () => {
         '-c',
         script,
       ]);
-      const first = parseTopOutput(await reader.ask(true), 'local');
-      expect(first.pid).toBe(server.pid);
-      for (let i = 0; i < later; i++) await reader.ask();
+      expect(parseTopOutput(await reader.ask(true), 'local').pid).toBe(server.pid);
+      const windows: Array<[number, number]> = [];
+      for (let i = 0; i < samples; i++) {
+        const asked = Date.now() / 1000;
+        await reader.ask();
+        windows.push([asked, Date.now() / 1000]);
+      }
       expect((await reader.end()).code).toBe(0);
-      return readFileSync(out, 'utf8')
-        .split('\n')
-        .filter((line) => line.includes('execve') && line.endsWith(' = 0')).length;
+      // "PID SECONDS.MICROS execve(\"/usr/bin/ls\", ...) = 0", or an unfinished execve resumed
+      // later (the path on the first line, the result on the second, the same PID).
+      const path = new Map<string, string>();
+      const ran = windows.map(() => [] as string[]);
+      for (const line of readFileSync(out, 'utf8').split('\n')) {
+        const [pid, at] = line.split(/ +/);
+        const called = /execve\("([^"]*)"/.exec(line);
+        if (called) path.set(pid!, called[1]!);
+        if (!line.includes('execve') || !line.endsWith(' = 0')) continue;
+        const index = windows.findIndex(([from, to]) => Number(at) >= from && Number(at) <= to);
+        if (index >= 0) ran[index]!.push(basename(path.get(pid!) ?? '?'));
+      }
+      return ran.map((names) => names.sort().join(' '));
     };
-    const perSample = async (manifest: Manifest) =>
-      ((await programs(manifest, 4)) - (await programs(manifest, 0))) / 4;
     const quiet: Manifest = { ...base, name: NAME, init: 'systemd', monit: false, port };
-    expect(await perSample(quiet)).toBe(3);
-    expect(await perSample({ ...quiet, port: undefined, health: undefined })).toBe(2);
+    expect(await programsPerSample(quiet, 4)).toEqual(Array(4).fill('awk curl ls'));
+    expect(await programsPerSample({ ...quiet, port: undefined, health: undefined }, 4)).toEqual(
+      Array(4).fill('awk ls'),
+    );
   }, 60_000);
 
   it('ends when its stdin ends, leaving no process and no file; refuses an unknown request', async () => {
