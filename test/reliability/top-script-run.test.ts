@@ -342,7 +342,7 @@ describe('the top script on a real process tree', () => {
       const samples = [await reader.ask(true), await reader.ask(), await reader.ask()];
       for (const sample of samples.map((text) => parseTopOutput(text, 'local'))) {
         expect(sample.processes.map((process) => process.pid).sort((x, y) => x - y)).toEqual(
-          [server.pid, ...children(server.pid!)].sort((x, y) => x - y),
+          [server.pid!, ...children(server.pid!)].sort((x, y) => x - y),
         );
         expect(sample.fds).toBeGreaterThan(0);
         expect(sample.connections).toBe(3);
