@@ -7,16 +7,11 @@ import ssh2, { type Client as SshClient, type ClientChannel } from 'ssh2';
 // ssh2 is CommonJS: its named exports exist only on the default export under ESM.
 const { Client } = ssh2;
 import { SvcError } from '../core/errors.js';
-import {
-  interruptScript,
-  parsePidLine,
-  SAY_PID,
-  type ScriptProcess,
-} from '../core/interrupt-pid.js';
 import { shellQuote } from '../core/quote.js';
 import type { HostKeyPolicy } from '../core/targets.js';
 import { authMethods } from './ssh-auth.js';
 import { checkHostKey, hostKeyAlgorithms, hostKeyEntries } from './host-key-check.js';
+import { interruptsByPid, pidInterrupt, scriptShell } from './interrupt.js';
 
 /** Where and as whom to connect; targets.ts's HostSpec has this shape. */
 export interface SshEndpoint {
@@ -216,15 +211,9 @@ export class HostConnection {
     const root = this.endpoint.user === 'root';
     const body = Buffer.from(script);
     const exact = options.input !== undefined || options.holdStdin === true;
-    // A script Ctrl-C must reach says its pid first (core/interrupt-pid.ts). Not with `stdout`
-    // (streamed as is) nor with holdStdin, whose script ends when its stdin does.
-    const byPid = options.signal !== undefined && !options.holdStdin && !options.stdout;
-    const sayPid = byPid ? SAY_PID : '';
-    const shell = exact
-      ? `sh -c ${shellQuote(`${sayPid}umask 077; f=$(mktemp) || exit 70; head -c ${body.length} > "$f" && exec sh "$f"`)}`
-      : byPid
-        ? `sh -c ${shellQuote(`${sayPid}exec sh -s`)}`
-        : 'sh -s';
+    // A script Ctrl-C must reach says its pid first (interrupt.ts).
+    const byPid = interruptsByPid(options);
+    const shell = scriptShell(body.length, exact, byPid);
     const command = root ? shell : `sudo -n ${shell}`;
     // SVC_TRACE_SSH=1: one line per remote command on stderr, to count round trips (bench/).
     if (process.env.SVC_TRACE_SSH === '1')
@@ -259,38 +248,16 @@ export class HostConnection {
           pending = lines.pop()!;
           for (const line of lines) options.onLine(line);
         };
-        // With byPid, stdout begins with the pid line: taken off before anyone sees stdout.
-        let head: Buffer | undefined = byPid ? Buffer.alloc(0) : undefined;
-        let script: ScriptProcess | undefined;
-        let closed = false;
-        let interrupted = false;
-        let killSent = false;
-        const killScript = () => {
-          // Only while the channel is open: the script ended, its pid is nobody's business.
-          if (!script || closed || killSent) return;
-          killSent = true;
-          this.run(interruptScript(script), 'interrupting', { timeoutMs: 15_000 }).catch(
-            () => undefined,
-          );
-        };
-        const takeHead = (flush: boolean) => {
-          if (!head) return;
-          const end = head.indexOf(10);
-          if (end < 0 && head.length < 256 && !flush) return;
-          const said = end < 0 ? undefined : parsePidLine(head.subarray(0, end).toString('latin1'));
-          const rest = said ? head.subarray(end + 1) : head;
-          head = undefined;
-          script = said;
-          if (interrupted) killScript();
-          if (rest.length > 0) deliver(rest);
-        };
+        const byPidInterrupt = byPid
+          ? pidInterrupt(deliver, (kill) => {
+              this.run(kill, 'interrupting', { timeoutMs: 15_000 }).catch(() => undefined);
+            })
+          : undefined;
         if (options.stdout) channel.pipe(options.stdout, { end: false });
         else
-          channel.on('data', (chunk: Buffer) => {
-            if (!head) return deliver(chunk);
-            head = Buffer.concat([head, chunk]);
-            takeHead(false);
-          });
+          channel.on('data', (chunk: Buffer) =>
+            byPidInterrupt ? byPidInterrupt.data(chunk) : deliver(chunk),
+          );
         channel.stderr.on('data', (chunk: Buffer) => {
           if (options.stdout && stderrBytes >= STREAMED_STDERR_LIMIT) return;
           stderr.push(chunk);
@@ -299,15 +266,13 @@ export class HostConnection {
         const interrupt = () => {
           channel.signal('INT');
           if (options.holdStdin) channel.end();
-          interrupted = true;
-          if (byPid) killScript();
+          byPidInterrupt?.interrupt();
         };
         if (options.signal?.aborted) queueMicrotask(interrupt);
         else options.signal?.addEventListener('abort', interrupt, { once: true });
         channel.once('close', () => options.signal?.removeEventListener('abort', interrupt));
         channel.on('close', (code: number | null | undefined, signal?: string) => {
-          closed = true;
-          takeHead(true);
+          byPidInterrupt?.close();
           clearTimeout(timer);
           // No exit status and no signal: the connection went away under the command.
           if ((code === null || code === undefined) && !signal)
