@@ -1,33 +1,19 @@
 // The SSH transport, on ssh2: one connection per host for the whole run (what OpenSSH's
 // ControlMaster gives), every command with a timeout that names the host and the step, host keys
 // always verified, and a non-root login going through `sudo -n`.
-import { constants as osConstants } from 'node:os';
 import ssh2, { type Client as SshClient, type ClientChannel } from 'ssh2';
 
 // ssh2 is CommonJS: its named exports exist only on the default export under ESM.
 const { Client } = ssh2;
 import { SvcError } from '../core/errors.js';
-import { shellQuote } from '../core/quote.js';
-import type { HostKeyPolicy } from '../core/targets.js';
 import { authMethods } from './ssh-auth.js';
 import { checkHostKey, hostKeyAlgorithms, hostKeyEntries } from './host-key-check.js';
 import { interruptsByPid, pidInterrupt, scriptShell } from './interrupt.js';
+import { describeEndpoint as describe, type SshEndpoint } from './ssh-endpoint.js';
+import { session, type SessionOptions } from './ssh-session.js';
 
-/** Where and as whom to connect; targets.ts's HostSpec has this shape. */
-export interface SshEndpoint {
-  name: string;
-  address: string;
-  port: number;
-  user: string;
-  identityFiles: readonly string[];
-  proxyJump?: string;
-  /** IdentitiesOnly: offer only the identity files (and the agent's copies of them). */
-  identitiesOnly?: boolean;
-  /** IdentityAgent: a socket path, or 'none'; absent means SSH_AUTH_SOCK. */
-  identityAgent?: string;
-  /** Which known_hosts files, alias, hashing...; absent means OpenSSH's defaults. */
-  hostKeys?: HostKeyPolicy;
-}
+export type { SshEndpoint } from './ssh-endpoint.js';
+export type { SessionOptions } from './ssh-session.js';
 
 export interface SshOptions {
   /**
@@ -87,10 +73,6 @@ export interface RunResult {
 }
 
 const MAX_JUMP_HOPS = 8;
-
-function describe(endpoint: SshEndpoint): string {
-  return `${endpoint.name} (${endpoint.user}@${endpoint.address}:${endpoint.port})`;
-}
 
 export class HostConnection {
   private constructor(
@@ -305,69 +287,15 @@ export class HostConnection {
     });
   }
 
-  /**
-   * Runs a sh script as root with the caller's streams (`svc exec`): the script goes on the
-   * command line (`sh -c`), so stdin is the command's own, and with `pty` the command gets a
-   * pseudo-terminal (a REPL works; stderr then arrives on stdout, as with ssh -t). No timeout: it
-   * runs as long as the command does. Resolves with the exit status (128 + N for a signal).
-   */
+  /** svc exec's command with the caller's streams (ssh-session.ts). */
   session(script: string, options: SessionOptions): Promise<number> {
-    const shell = `sh -c ${shellQuote(script)}`;
-    const command = this.endpoint.user === 'root' ? shell : `sudo -n ${shell}`;
-    if (process.env.SVC_TRACE_SSH === '1')
-      process.stderr.write(`svc-trace: ${this.endpoint.name} exec session\n`);
-    const pty = options.pty;
-    return new Promise((resolve, reject) => {
-      const opened = (error: Error | undefined, channel: ClientChannel) => {
-        if (error) {
-          const why = this.lost ? `the connection was lost (${error.message})` : error.message;
-          return reject(new SvcError(`${this.endpoint.name}: ${why}`));
-        }
-        channel.pipe(options.stdout, { end: false });
-        channel.stderr.pipe(options.stderr, { end: false });
-        const resize = () => pty?.size && channel.setWindow(pty.size().rows, pty.size().cols, 0, 0);
-        if (pty?.size) pty.resizeEvents?.on('resize', resize);
-        const interrupt = () => channel.signal('INT');
-        options.signal?.addEventListener('abort', interrupt, { once: true });
-        if (options.stdin) options.stdin.pipe(channel);
-        else channel.end();
-        channel.on('close', (code: number | null | undefined, signal?: string) => {
-          options.signal?.removeEventListener('abort', interrupt);
-          pty?.resizeEvents?.off('resize', resize);
-          options.stdin?.unpipe(channel);
-          if (typeof code === 'number') return resolve(code);
-          const number = signal ? osConstants.signals[`SIG${signal}` as NodeJS.Signals] : undefined;
-          if (number !== undefined) return resolve(128 + number);
-          reject(new SvcError(`${describe(this.endpoint)}: the connection was lost`));
-        });
-      };
-      if (pty) {
-        const { rows, cols } = pty.size?.() ?? { rows: 24, cols: 80 };
-        this.client.exec(command, { pty: { term: pty.term, rows, cols } }, opened);
-      } else this.client.exec(command, opened);
-    });
+    return session(this.client, this.endpoint, () => this.lost, script, options);
   }
 
   close(): void {
     this.client.end();
     this.jump?.close();
   }
-}
-
-export interface SessionOptions {
-  /** A pseudo-terminal: TERM, its size now, and where a terminal's resizes are announced. */
-  pty?: {
-    term: string;
-    size?: () => { rows: number; cols: number };
-    resizeEvents?: NodeJS.EventEmitter;
-  };
-  /** Piped to the command (its end is the command's end of input); absent: none at all. */
-  stdin?: NodeJS.ReadableStream;
-  /** Written as it arrives, never ended. */
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  /** Aborting sends SIGINT to the remote command. */
-  signal?: AbortSignal;
 }
 
 /** One connection per host for a whole run. */
