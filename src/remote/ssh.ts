@@ -2,6 +2,7 @@
 // ControlMaster gives), every command with a timeout that names the host and the step, host keys
 // always verified, and a non-root login going through `sudo -n`.
 import { constants as osConstants } from 'node:os';
+import { finished } from 'node:stream/promises';
 import ssh2, { type Client as SshClient, type ClientChannel } from 'ssh2';
 
 // ssh2 is CommonJS: its named exports exist only on the default export under ESM.
@@ -15,6 +16,7 @@ import {
 } from '../core/interrupt-pid.js';
 import { shellQuote } from '../core/quote.js';
 import type { HostKeyPolicy } from '../core/targets.js';
+import { PidLineHead } from './pid-line.js';
 import { authMethods } from './ssh-auth.js';
 import { checkHostKey, hostKeyAlgorithms, hostKeyEntries } from './host-key-check.js';
 
@@ -347,33 +349,65 @@ export class HostConnection {
    * runs as long as the command does. Resolves with the exit status (128 + N for a signal).
    */
   session(script: string, options: SessionOptions): Promise<number> {
-    const shell = `sh -c ${shellQuote(script)}`;
+    const pty = options.pty;
+    // Without a pty, Ctrl-C reaches the command as run()'s does: its shell says its pid first
+    // (taken off stdout by PidLineHead), then execs the script; the kill goes to that pid.
+    const byPid = options.signal !== undefined && !pty;
+    const shell = `sh -c ${shellQuote(byPid ? `${SAY_PID}exec sh -c ${shellQuote(script)}` : script)}`;
     const command = this.endpoint.user === 'root' ? shell : `sudo -n ${shell}`;
     if (process.env.SVC_TRACE_SSH === '1')
       process.stderr.write(`svc-trace: ${this.endpoint.name} exec session\n`);
-    const pty = options.pty;
     return new Promise((resolve, reject) => {
       const opened = (error: Error | undefined, channel: ClientChannel) => {
         if (error) {
           const why = this.lost ? `the connection was lost (${error.message})` : error.message;
           return reject(new SvcError(`${this.endpoint.name}: ${why}`));
         }
-        channel.pipe(options.stdout, { end: false });
+        let script: ScriptProcess | undefined;
+        let closed = false;
+        let interrupted = false;
+        const killScript = () => {
+          if (!script || closed) return;
+          const target = script;
+          script = undefined;
+          this.run(interruptScript(target), 'interrupting', { timeoutMs: 15_000 }).catch(
+            () => undefined,
+          );
+        };
+        const head = byPid
+          ? new PidLineHead((said) => {
+              script = said;
+              if (interrupted) killScript();
+            })
+          : undefined;
+        // All of stdout passed on before the status is: PidLineHead holds a chunk at most.
+        const drained = head ? finished(head).catch(() => undefined) : Promise.resolve();
+        if (head) channel.pipe(head).pipe(options.stdout, { end: false });
+        else channel.pipe(options.stdout, { end: false });
         channel.stderr.pipe(options.stderr, { end: false });
         const resize = () => pty?.size && channel.setWindow(pty.size().rows, pty.size().cols, 0, 0);
         if (pty?.size) pty.resizeEvents?.on('resize', resize);
-        const interrupt = () => channel.signal('INT');
+        const interrupt = () => {
+          channel.signal('INT');
+          interrupted = true;
+          killScript();
+        };
         options.signal?.addEventListener('abort', interrupt, { once: true });
         if (options.stdin) options.stdin.pipe(channel);
         else channel.end();
         channel.on('close', (code: number | null | undefined, signal?: string) => {
+          closed = true;
           options.signal?.removeEventListener('abort', interrupt);
           pty?.resizeEvents?.off('resize', resize);
           options.stdin?.unpipe(channel);
-          if (typeof code === 'number') return resolve(code);
-          const number = signal ? osConstants.signals[`SIG${signal}` as NodeJS.Signals] : undefined;
-          if (number !== undefined) return resolve(128 + number);
-          reject(new SvcError(`${describe(this.endpoint)}: the connection was lost`));
+          void drained.then(() => {
+            if (typeof code === 'number') return resolve(code);
+            const number = signal
+              ? osConstants.signals[`SIG${signal}` as NodeJS.Signals]
+              : undefined;
+            if (number !== undefined) return resolve(128 + number);
+            reject(new SvcError(`${describe(this.endpoint)}: the connection was lost`));
+          });
         });
       };
       if (pty) {
@@ -401,7 +435,10 @@ export interface SessionOptions {
   /** Written as it arrives, never ended. */
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
-  /** Aborting sends SIGINT to the remote command. */
+  /**
+   * Aborting sends SIGINT to the remote command: through the pty (the terminal's Ctrl-C), else as
+   * an SSH signal request and as `kill -INT` of its pid (as RunOptions.signal).
+   */
   signal?: AbortSignal;
 }
 

@@ -227,4 +227,40 @@ describe.each(['root', 'deploy'] as const)('Ctrl-C during a slow stop, login %s'
     const started = await svcOf(s, ['start', 'sbx-1']);
     expect(started.code, started.stderr).toBe(0);
   }, 180_000);
+
+  it('svc exec without a terminal: Ctrl-C ends the command on the host, svc exits with its 130', async () => {
+    // No terminal on stdin, so no pty: Ctrl-C cannot go through one.
+    const child = spawn(
+      SVC,
+      ['exec', 'sbx-1', '--dir', s.project, '--', 'sh', '-c', 'echo started; exec sleep 67'],
+      {
+        env: { ...s.sbx.env, HOME: join(s.work, 'home'), NO_COLOR: '1', SVC_DEBUG: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | string | null>((resolve) =>
+      child.once('close', (code, signal) => resolve(code ?? signal)),
+    );
+    try {
+      const started = await eventually(() => output.includes('started\n'), 60);
+      expect(started, output).toBe(true);
+      child.kill('SIGINT');
+      const code = await Promise.race([
+        exited,
+        new Promise<string>((resolve) =>
+          setTimeout(() => resolve('still running after 5 s'), 5_000),
+        ),
+      ]);
+      expect(code, output).toBe(EXIT.interrupted);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    // Only what the command printed: the pid line svc reads is not the command's output.
+    expect(output).toBe('started\n');
+    expect(onHost(s, "pgrep -f '^sleep 67$' || echo none").trim()).toBe('none');
+    expect(onHost(s, `ls /tmp | grep '^tmp\\.' || true`).trim()).toBe('');
+  }, 120_000);
 });
