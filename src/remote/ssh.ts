@@ -402,9 +402,9 @@ export class HostConnection {
           options.stdin?.unpipe(channel);
           void drained.then(() => {
             if (typeof code === 'number') return resolve(code);
-            const number = signal
-              ? osConstants.signals[`SIG${signal}` as NodeJS.Signals]
-              : undefined;
+            // ssh2 names the signal as node does (SIGINT); OpenSSH's wire name is INT.
+            const name = signal?.startsWith('SIG') ? signal : `SIG${signal}`;
+            const number = signal ? osConstants.signals[name as NodeJS.Signals] : undefined;
             if (number !== undefined) return resolve(128 + number);
             reject(new SvcError(`${describe(this.endpoint)}: the connection was lost`));
           });
