@@ -6,11 +6,14 @@
 // record folded into a real one (`interrupted`, with that state), the history's lock and the
 // deploy lock free, and the init system's action goes on to its end (stopped, or running again
 // with a new pid). The service ignores TERM, so its stop takes the whole stop timeout (10 s).
+// Also: `svc exec` without a terminal (Ctrl-C reaches the command by its pid, not through a pty),
+// and `svc deploy` while a release command runs (on: first and on: every).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { EXIT } from '../../src/core/errors.js';
 import { lockState } from '../helpers/lock.js';
 import { eventually, runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
@@ -60,6 +63,15 @@ async function setup(user: 'root' | 'deploy'): Promise<Setup> {
   return made;
 }
 
+/** svc.yaml's release: set to this (undefined: none). */
+function setRelease(s: Setup, release: object | undefined): void {
+  const file = join(s.project, 'svc.yaml');
+  const data = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  if (release === undefined) delete data.release;
+  else data.release = release;
+  writeFileSync(file, stringify(data));
+}
+
 const svcOf = (s: Setup, args: string[]) =>
   runSvc([...args, '--dir', s.project], { ...s.sbx.env, HOME: join(s.work, 'home') });
 
@@ -69,16 +81,16 @@ function onHost(s: Setup, command: string): string {
   return result.stdout;
 }
 
-interface Record {
+interface HistoryRow {
   action: string;
   result: string;
   reason: string;
 }
 
-async function lastRecord(s: Setup): Promise<Record | undefined> {
+async function lastRecord(s: Setup): Promise<HistoryRow | undefined> {
   const history = await svcOf(s, ['history', 'sbx-1', '--json']);
   expect(history.code, history.stderr).toBe(0);
-  return (JSON.parse(history.stdout) as { records: Record[] }).records.at(-1);
+  return (JSON.parse(history.stdout) as { records: HistoryRow[] }).records.at(-1);
 }
 
 interface Status {
@@ -187,7 +199,7 @@ afterAll(async () => {
   }
 });
 
-describe.each(['root', 'deploy'] as const)('Ctrl-C during a slow stop, login %s', (user) => {
+describe.each(['root', 'deploy'] as const)('Ctrl-C on real hosts, login %s', (user) => {
   let s: Setup;
   beforeAll(async () => {
     s = await setup(user);
@@ -263,4 +275,52 @@ describe.each(['root', 'deploy'] as const)('Ctrl-C during a slow stop, login %s'
     expect(onHost(s, "pgrep -f '^sleep 67$' || echo none").trim()).toBe('none');
     expect(onHost(s, `ls /tmp | grep '^tmp\\.' || true`).trim()).toBe('');
   }, 120_000);
+
+  // svc deploy's own path (deploy-interrupt.test.ts), here while a release command runs: before
+  // any host changes (on: first, the release phase) and inside each host's deploy (on: every).
+  it.each(['first', 'every'])(
+    'svc deploy during a release command (on: %s): exits 130, the command ended, nothing switched',
+    async (on) => {
+      const current = onHost(s, `readlink /var/www/${NAME}/current`);
+      setRelease(s, { run: [['/bin/sh', '-c', 'exec sleep 68']], on });
+      writeFileSync(join(s.project, 'VERSION'), `${on}\n`);
+      try {
+        const child = spawn(SVC, ['deploy', 'sbx-1', '--yes', '--dir', s.project], {
+          env: { ...s.sbx.env, HOME: join(s.work, 'home'), NO_COLOR: '1', SVC_DEBUG: '' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let output = '';
+        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        const exited = new Promise<number | string | null>((resolve) =>
+          child.once('close', (code, signal) => resolve(code ?? signal)),
+        );
+        try {
+          const running = await eventually(
+            () => s.sbx.ssh('sbx-1', "pgrep -f '^sleep 68$'", { user: 'root' }).code === 0,
+            90,
+          );
+          expect(running, output).toBe(true);
+          child.kill('SIGINT');
+          const code = await Promise.race([
+            exited,
+            new Promise<string>((resolve) =>
+              setTimeout(() => resolve('still running after 15 s'), 15_000),
+            ),
+          ]);
+          expect(code, output).toBe(EXIT.interrupted);
+        } finally {
+          child.kill('SIGKILL');
+        }
+        expect(onHost(s, "pgrep -f '^sleep 68$' || echo none").trim()).toBe('none');
+        expect(onHost(s, `readlink /var/www/${NAME}/current`)).toBe(current);
+        expect(lockState(s.sbx, 'sbx-1', NAME)).toBe('free');
+        expect(onHost(s, `ls ${HISTORY}`).split('\n')).toEqual(['lock', 'records', '']);
+        expect(await lastRecord(s)).toMatchObject({ action: 'deploy', result: 'interrupted' });
+      } finally {
+        setRelease(s, undefined);
+      }
+    },
+    120_000,
+  );
 });
