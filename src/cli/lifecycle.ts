@@ -22,6 +22,7 @@ import {
   type EachHostFlags,
   type HostOutcomeOf,
 } from '../remote/each-host.js';
+import { whileCtrlC } from '../remote/ctrl-c.js';
 import { PrefixedLines, writeThrough } from '../ui/prefixed-lines.js';
 
 type Flags = EachHostFlags & { json?: boolean };
@@ -34,11 +35,18 @@ function withHostOptions(command: Command): Command {
     .option('--accept-new', "record an unknown host's key in ~/.ssh/known_hosts");
 }
 
-/** Failed hosts as `svc: error:` lines; the exit code says whether any failed. */
-function reportFailures<T>(results: readonly HostOutcomeOf<T>[]): number {
+/**
+ * Failed hosts as `svc: error:` lines, and those Ctrl-C cut short as `svc: HOST: ...` (what the
+ * host said it left); the exit code says whether any failed, 130 after Ctrl-C.
+ */
+function reportFailures<T>(results: readonly HostOutcomeOf<T>[], interrupted = false): number {
   const failed = results.filter((result) => !result.ok);
-  for (const result of failed)
-    if (!result.ok) process.stderr.write(`svc: error: ${result.host.name}: ${result.error}\n`);
+  for (const result of failed) {
+    if (result.ok) continue;
+    const kind = result.interrupted ? 'svc' : 'svc: error';
+    process.stderr.write(`${kind}: ${result.host.name}: ${result.error}\n`);
+  }
+  if (interrupted) return EXIT.interrupted;
   return failed.length > 0 ? EXIT.error : EXIT.ok;
 }
 
@@ -133,25 +141,33 @@ export function controlCommand(action: ControlAction): Command {
   }[action];
   return withHostOptions(new Command(action))
     .description(`${what}, through the host's init system (or monit, when it watches the service)`)
-    .action(async (target: string, flags: Flags) => {
-      const { results } = await forEachHost(target, flags, async (connection, _host, manifest) => {
-        const output = await runChecked(
-          connection,
-          controlScript(manifest, action, localWho()),
-          `${action}ing ${manifest.name}`,
+    .action((target: string, flags: Flags) =>
+      whileCtrlC(async (signal) => {
+        const { results } = await forEachHost(
+          target,
+          flags,
+          async (connection, _host, manifest) => {
+            const output = await runChecked(
+              connection,
+              controlScript(manifest, action, localWho()),
+              `${action}ing ${manifest.name}`,
+              signal,
+            );
+            return output.includes('pid\t')
+              ? Buffer.from(output.split('pid\t')[1]!.trim(), 'hex').toString()
+              : '';
+          },
+          signal,
         );
-        return output.includes('pid\t')
-          ? Buffer.from(output.split('pid\t')[1]!.trim(), 'hex').toString()
-          : '';
-      });
-      for (const result of results) {
-        if (result.ok)
-          process.stdout.write(
-            `${result.host.name}: ${action === 'stop' ? 'stopped' : `running (pid ${result.value})`}\n`,
-          );
-      }
-      process.exitCode = reportFailures(results);
-    });
+        for (const result of results) {
+          if (result.ok)
+            process.stdout.write(
+              `${result.host.name}: ${action === 'stop' ? 'stopped' : `running (pid ${result.value})`}\n`,
+            );
+        }
+        process.exitCode = reportFailures(results, signal.aborted);
+      }),
+    );
 }
 
 export function logsCommand(): Command {
@@ -238,32 +254,42 @@ export function unlockCommand(): Command {
       'show who holds the deploy lock; --force stops that deploy (it undoes its changes). A lock is never left behind: it ends with its deploy',
     )
     .option('--force', 'stop the deploy that holds the lock (TERM on the host), then wait for it')
-    .action(async (target: string, flags: Flags & { force?: boolean }) => {
-      const { results } = await forEachHost(target, flags, async (connection, host, manifest) => {
-        const output = await runChecked(connection, unlockScript(manifest), 'reading the lock');
-        if (output.startsWith('NONE STALE'))
-          return 'not locked (removed the note of a deploy that was killed before it finished)';
-        if (output.startsWith('NONE')) return 'not locked';
-        const holder = parseHolder(output.split('\t')[1]!.trim());
-        const who = `${holder.who ?? 'unknown'} (pid ${holder.pid ?? '?'}: ${holder.command ?? '?'})`;
-        if (!flags.force || holder.hostPid === undefined) {
-          throw new SvcError(
-            `${host.name}: locked by ${who}, whose deploy is still running on the host${holder.hostPid === undefined ? '' : ` as pid ${holder.hostPid}; pass --force to stop it (it undoes its changes)`}`,
-          );
-        }
-        const stopped = await runChecked(
-          connection,
-          stopHolderScript(manifest, holder.hostPid, holder.hostStart ?? '', localWho()),
-          'stopping the lock holder',
+    .action((target: string, flags: Flags & { force?: boolean }) =>
+      whileCtrlC(async (signal) => {
+        const { results } = await forEachHost(
+          target,
+          flags,
+          async (connection, host, manifest) => {
+            const output = await runChecked(connection, unlockScript(manifest), 'reading the lock');
+            if (output.startsWith('NONE STALE'))
+              return 'not locked (removed the note of a deploy that was killed before it finished)';
+            if (output.startsWith('NONE')) return 'not locked';
+            const holder = parseHolder(output.split('\t')[1]!.trim());
+            const who = `${holder.who ?? 'unknown'} (pid ${holder.pid ?? '?'}: ${holder.command ?? '?'})`;
+            if (!flags.force || holder.hostPid === undefined) {
+              throw new SvcError(
+                `${host.name}: locked by ${who}, whose deploy is still running on the host${holder.hostPid === undefined ? '' : ` as pid ${holder.hostPid}; pass --force to stop it (it undoes its changes)`}`,
+              );
+            }
+            const stopped = await runChecked(
+              connection,
+              stopHolderScript(manifest, holder.hostPid, holder.hostStart ?? '', localWho()),
+              'stopping the lock holder',
+              signal,
+            );
+            if (!stopped.startsWith('RELEASED'))
+              throw new SvcError(
+                `${host.name}: the deploy of ${who} still holds the lock after 60 s`,
+              );
+            return `stopped the deploy of ${who}; the lock is free`;
+          },
+          signal,
         );
-        if (!stopped.startsWith('RELEASED'))
-          throw new SvcError(`${host.name}: the deploy of ${who} still holds the lock after 60 s`);
-        return `stopped the deploy of ${who}; the lock is free`;
-      });
-      for (const result of results)
-        if (result.ok) process.stdout.write(`${result.host.name}: ${result.value}\n`);
-      process.exitCode = reportFailures(results);
-    });
+        for (const result of results)
+          if (result.ok) process.stdout.write(`${result.host.name}: ${result.value}\n`);
+        process.exitCode = reportFailures(results, signal.aborted);
+      }),
+    );
 }
 
 interface Holder {

@@ -29,6 +29,7 @@ import { SLOT_STARTED, WARM } from './cutover-warm.js';
 import { TAKE_PORT } from './cutover-migrate.js';
 import { FRONT, frontConflictLine, frontGateLine, type FrontCheck } from './nginx-front.js';
 import { initControl } from './init-control.js';
+import { trapOnce } from './signal-trap.js';
 import { hostLayout, servicePidFile } from './layout.js';
 import type { Manifest } from './manifest.js';
 import type { FileOperation, HealthOperation, Operation, ReleaseOperation } from './operations.js';
@@ -142,7 +143,7 @@ cleanup() {
 trap cleanup EXIT
 # Ctrl-C can come twice at once (svc's SSH signal request, relayed by sudo, and its kill -INT of
 # this shell, remote/ssh.ts): the first ignores the rest before anything else runs.
-trap 'trap "" INT TERM HUP; exit 130' INT TERM HUP
+${trapOnce('exit 130')}
 `;
 
 /**

@@ -42,7 +42,7 @@ export function historyFunctions(service: string, limit = HISTORY_LIMIT): string
   return [
     `hist_records=${q(hostLayout(service).records)}`,
     `hist_current=${q(hostLayout(service).current)}`,
-    'hist_open=0 hist_fail= hist_step= hist_exited= hist_pending=',
+    'hist_open=0 hist_fail= hist_step= hist_exited= hist_pending= hist_cut=',
     // The release `current` points at: its ID, `-` when there is no link, `?` when it is not one.
     'hist_release() {',
     '  hist_id=$(readlink -- "$hist_current" 2>/dev/null) || hist_id=',
@@ -178,7 +178,8 @@ export function historyFunctions(service: string, limit = HISTORY_LIMIT): string
     `    77) hist_x=${dollar('hist_exited#EXITED?')}; hist_how=${dollar('hist_x%%	*')}; hist_ds=${dollar('hist_x##*	')}`,
     `        case $hist_ds in ''|*[!0-9]*) ;; *) [ -n "$hist_fail" ] || hist_fail="the new release exited${dollar('hist_how:+ ($hist_how)')} $((hist_ds / 10)).$((hist_ds % 10)) s after start" ;; esac`,
     `        hist_end 'rolled back' "${dollar('hist_fail:-the new release failed its health check')}" ;;`,
-    `    130) hist_end interrupted 'interrupted (Ctrl-C or svc unlock --force): what it had applied was undone' ;;`,
+    // hist_cut: what a run that is not undone (start, stop, restart) left, said by its INT trap.
+    `    130) hist_end interrupted "${dollar('hist_cut:-interrupted (Ctrl-C or svc unlock --force): what it had applied was undone')}" ;;`,
     `    *) hist_end failed "${dollar('hist_fail:-exit $1' + dollar('hist_step:+ after $hist_step'))}" ;;`,
     '  esac || :',
     '}',

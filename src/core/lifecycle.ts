@@ -9,6 +9,7 @@ import { shellCommand, shellQuote as q } from './quote.js';
 import { isSwitch, slotsOf } from './cutover.js';
 import { caseLiveSlot, slotControl } from './cutover-slots.js';
 import { liveSlotNow, serviceProcessFunctions } from './service-process.js';
+import { exitTrapOnce, STOP_SIGNALS, trapOnce } from './signal-trap.js';
 import {
   lastDeploy,
   parseHistoryLine,
@@ -147,6 +148,13 @@ export function controlScript(
   const failing = (why: string) => `{ hist_fail=${q(why)}; echo "${why}" >&2; exit 1; }`;
   return [
     lifecyclePreamble(manifest),
+    // Ctrl-C stops the waiting, never the init system's action once asked (its own job goes on):
+    // the record and svc's line say in what state the service was when it came.
+    'lc_cut() {',
+    '  lc_now=$(main_pid 2>/dev/null) || lc_now=',
+    `  hist_cut="interrupted during the ${action}: the service was $(if [ -n "$lc_now" ]; then echo "running (pid $lc_now)"; else echo stopped; fi)"`,
+    '  exit 130',
+    '}',
     ...historyStart(manifest, action, who),
     `before=$(main_pid)`,
     // A start of a running service, a stop of a stopped one: recorded as unchanged.
@@ -164,6 +172,8 @@ ${command}
     action === 'stop'
       ? `while [ -n "$(main_pid)" ]; do [ "$(date +%s)" -lt "$end" ] || ${failing(`still running after ${wait} s`)}; sleep 0.2; done`
       : `while :; do now=$(main_pid); if [ -n "$now" ] && { [ ${action === 'restart' ? '"$now" != "$before"' : '-n "$now"'} ]; }; then break; fi; [ "$(date +%s)" -lt "$end" ] || ${failing('not running after 60 s')}; sleep 0.2; done`,
+    // Done: its record is written whatever comes now (a Ctrl-C here would record it twice).
+    `trap '' ${STOP_SIGNALS}`,
     `hist_end "$hist_result" '' || { echo "the ${action} is done, but its record could not be appended to ${historyDir(manifest.name)}" >&2; exit 1; }`,
     `field pid "$(main_pid)"`,
     '',
@@ -172,7 +182,9 @@ ${command}
 
 /**
  * The history's record of a lifecycle action (history-script.ts): begun before anything is done,
- * ended by the script, or by its EXIT trap with how it ended.
+ * ended by the script, or by its EXIT trap with how it ended. INT, TERM and HUP run the script's
+ * `lc_cut` (which sets hist_cut and exits 130), once: the record and the line on stderr that
+ * svc shows are then not cut short by a second Ctrl-C.
  */
 function historyStart(
   manifest: Manifest,
@@ -181,9 +193,13 @@ function historyStart(
 ): string[] {
   return [
     historyFunctions(manifest.name),
-    `trap 'hist_exit $?' EXIT`,
-    `trap 'exit 130' INT TERM HUP`,
+    exitTrapOnce('hist_exit "$1"; [ -z "$hist_cut" ] || printf "%s\\n" "$hist_cut" >&2'),
+    // A signal while the record begins is noted and acted on after: the pending record and
+    // hist_open (which makes hist_exit write the real one) go together.
+    `lc_sig=; trap 'lc_sig=1' ${STOP_SIGNALS}`,
     `${historyBegin(action, who)} || { echo "svc cannot keep its history in ${historyDir(manifest.name)} (not root's own private directory, or not writable): nothing was done" >&2; exit 1; }`,
+    trapOnce('lc_cut'),
+    `[ -z "$lc_sig" ] || { trap '' ${STOP_SIGNALS}; lc_cut; }`,
   ];
 }
 
@@ -258,6 +274,10 @@ export function stopHolderScript(
   return [
     'set -eu',
     PROC_START,
+    'lc_cut() {',
+    `  hist_cut="interrupted during the unlock: the lock was $(if flock -n ${q(lockFile)} true; then echo free; else echo 'still held'; fi)"`,
+    '  exit 130',
+    '}',
     ...historyStart(manifest, 'unlock', who),
     `proc_start ${pid}`,
     `if [ "$start" = ${q(start)} ]; then kill -TERM ${pid}; fi`,

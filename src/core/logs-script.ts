@@ -6,6 +6,7 @@
 import { hostLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
 import { shellQuote as q } from './quote.js';
+import { trapOnce } from './signal-trap.js';
 
 /** The tools that switch to the service user, in the order tried; the first that works is used. */
 export const USER_SWITCHERS = ['setpriv', 'runuser', 'su', 'chroot --userspec'] as const;
@@ -51,7 +52,7 @@ tail_pid=$!
 sh -c 'cat >/dev/null; kill "$1" 2>/dev/null' sh "$tail_pid" <&3 >/dev/null 2>&1 3<&- &
 watch_pid=$!
 exec 3<&-
-trap 'kill "$tail_pid" "$watch_pid" 2>/dev/null; exit 0' INT TERM HUP
+${trapOnce('kill "$tail_pid" "$watch_pid" 2>/dev/null; exit 0')}
 set +e
 wait "$tail_pid" 2>/dev/null
 code=$?

@@ -14,6 +14,7 @@ import type { Manifest } from './manifest.js';
 import type { Operation } from './operations.js';
 import type { Change } from './plan.js';
 import { shellCommand, shellQuote as q } from './quote.js';
+import { trapOnce } from './signal-trap.js';
 import { visible } from './visible.js';
 
 /** The apply script's exit status when a release command failed (nothing was switched). */
@@ -115,7 +116,7 @@ release_run() {
   # process group): $! is the session's leader, and its process group is the command's.
   setsid ${asServiceCommand('"$rc_dir"', '"$rc_env"', '"$@"')} </dev/null >"$rc_fifo" 2>&1 3>&- 9>&- &
   rc_pid=$!
-  trap 'kill -TERM "-$rc_pid" 2>/dev/null; exit 130' INT TERM HUP
+  ${trapOnce('kill -TERM "-$rc_pid" 2>/dev/null; exit 130')}
   (
     rc_t=0
     while [ "$rc_t" -lt "$rc_limit" ]; do sleep 1; kill -0 "$rc_pid" 2>/dev/null || exit 0; rc_t=$((rc_t + 1)); done
@@ -135,7 +136,7 @@ release_run() {
   rc_t=0
   while [ ! -e "$rc_out.done" ] && [ "$rc_t" -lt ${READER_GRACE_TENTHS} ]; do sleep 0.1; rc_t=$((rc_t + 1)); done
   kill "$rc_keep" 2>/dev/null || :; wait "$rc_keep" 2>/dev/null || :
-  trap 'exit 130' INT TERM HUP
+  ${trapOnce('exit 130')}
   if [ -e "$rc_timed" ] || [ "$rc_status" -ne 0 ]; then
     # The history's reason for this deploy (history-script.ts hist_exit).
     hist_fail="release command $rc_i of $rc_n failed ($rc_how)"

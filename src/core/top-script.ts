@@ -15,6 +15,7 @@ import { hostLayout } from './layout.js';
 import { lifecyclePreamble } from './lifecycle.js';
 import type { Manifest } from './manifest.js';
 import { shellQuote as q } from './quote.js';
+import { exitTrapOnce, trapOnce } from './signal-trap.js';
 
 export const TOP_FORMAT = 'svc-top 1';
 
@@ -326,8 +327,8 @@ export function topReader(manifest: Manifest): string {
     `rel_dir= release= deployed_at=- more=- monit= monit_for= monit_at=0 log= watched=${watched ? 1 : ''}`,
     // A private directory for the mark monit_now compares monit's log with; gone at the end.
     'tmp=$(mktemp -d 2>/dev/null) || tmp=',
-    `trap '[ -z "$tmp" ] || rm -rf -- "$tmp"' EXIT`,
-    "trap 'exit 1' HUP INT TERM",
+    exitTrapOnce('[ -z "$tmp" ] || rm -rf -- "$tmp"'),
+    trapOnce('exit 1'),
     // One sample per request line; the end of stdin ends the reader.
     'while IFS= read -r ask; do',
     '  case $ask in first | next) sample "$ask" ;; *) echo "svc top: unknown request" >&2; exit 2 ;; esac',

@@ -3,7 +3,8 @@
 // still run.
 import { resolve } from 'node:path';
 import { connectProblem } from '../core/connect-problem.js';
-import { SvcError } from '../core/errors.js';
+import { EXIT, SvcError } from '../core/errors.js';
+import { visible } from '../core/visible.js';
 import type { Manifest } from '../core/manifest.js';
 import { resolveTarget, type HostSpec } from '../core/targets.js';
 import { readManifestFile } from '../project/read.js';
@@ -17,13 +18,20 @@ export interface EachHostFlags extends ConnectFlags {
   parallel?: string;
 }
 
+/** interrupted: Ctrl-C came, and this host's script was cut short (or never started). */
 export type HostOutcomeOf<T> =
-  { host: HostSpec; ok: true; value: T } | { host: HostSpec; ok: false; error: string };
+  | { host: HostSpec; ok: true; value: T }
+  | { host: HostSpec; ok: false; error: string; interrupted?: true };
 
+/**
+ * `work` on every host. With `signal` (remote/ctrl-c.ts), a host not yet begun when it aborts is
+ * not begun; `work` passes it on to runChecked.
+ */
 export async function forEachHost<T>(
   target: string,
   flags: EachHostFlags,
   work: (connection: HostConnection, host: HostSpec, manifest: Manifest) => Promise<T>,
+  signal?: AbortSignal,
 ): Promise<{ manifest: Manifest; results: HostOutcomeOf<T>[] }> {
   const manifest = readManifestFile(resolve(flags.dir ?? '.'));
   const ctx = targetContext(manifest);
@@ -35,6 +43,8 @@ export async function forEachHost<T>(
       hosts,
       parallelism(flags.parallel),
       async (host): Promise<HostOutcomeOf<T>> => {
+        if (signal?.aborted)
+          return { host, ok: false, error: 'not started: interrupted', interrupted: true };
         try {
           return { host, ok: true, value: await work(await pool.get(host), host, manifest) };
         } catch (error) {
@@ -47,6 +57,7 @@ export async function forEachHost<T>(
                 problem === undefined
                   ? error.message.replace(`${host.name}: `, '')
                   : `${host.address}:${host.port}: ${problem}`,
+              ...(error.exitCode === EXIT.interrupted && { interrupted: true as const }),
             };
           }
           throw error;
@@ -59,13 +70,26 @@ export async function forEachHost<T>(
   }
 }
 
-/** The script's stdout, or an SvcError naming the host and what the host said. */
+/**
+ * The script's stdout, or an SvcError naming the host and what the host said. With `signal`,
+ * Ctrl-C reaches the script; one that then ended other than well is an SvcError with exit code
+ * 130, and the last line it said (a lifecycle script's: how it left the service).
+ */
 export async function runChecked(
   connection: HostConnection,
   script: string,
   step: string,
+  signal?: AbortSignal,
 ): Promise<string> {
-  const result = await connection.run(script, step);
+  const result = await connection.run(script, step, signal && { signal });
+  if (result.code !== 0 && signal?.aborted) {
+    const said =
+      result.code === 130 ? result.stderr.toString('utf8').trim().split('\n').at(-1) : '';
+    throw new SvcError(
+      `${connection.endpoint.name}: ${said ? visible(said) : `interrupted while ${step}`}`,
+      EXIT.interrupted,
+    );
+  }
   if (result.code !== 0) {
     const said = result.stderr.toString('utf8').trim().split('\n').slice(-2).join(' | ');
     throw new SvcError(

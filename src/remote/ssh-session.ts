@@ -4,6 +4,8 @@ import { constants as osConstants } from 'node:os';
 import type { Client as SshClient, ClientChannel } from 'ssh2';
 import { SvcError } from '../core/errors.js';
 import { shellQuote } from '../core/quote.js';
+import { SAY_PID } from '../core/interrupt-pid.js';
+import { pidInterrupt } from './interrupt.js';
 import { describeEndpoint, type SshEndpoint } from './ssh-endpoint.js';
 
 export interface SessionOptions {
@@ -18,7 +20,10 @@ export interface SessionOptions {
   /** Written as it arrives, never ended. */
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
-  /** Aborting sends SIGINT to the remote command. */
+  /**
+   * Aborting sends SIGINT to the remote command: through the pty (the terminal's Ctrl-C), else as
+   * an SSH signal request and as `kill -INT` of its pid (as RunOptions.signal).
+   */
   signal?: AbortSignal;
 }
 
@@ -27,40 +32,57 @@ export interface SessionOptions {
  * command line (`sh -c`), so stdin is the command's own, and with `pty` the command gets a
  * pseudo-terminal (a REPL works; stderr then arrives on stdout, as with ssh -t). No timeout: it
  * runs as long as the command does. Resolves with the exit status (128 + N for a signal).
- * `lost` says whether the connection was lost (an exec refused then says so).
+ * `lost` says whether the connection was lost (an exec refused then says so); `sendKill` runs
+ * interrupt.ts's kill over a second exec on the same connection.
  */
 export function session(
   client: SshClient,
   endpoint: SshEndpoint,
   lost: () => boolean,
+  sendKill: (kill: string) => void,
   script: string,
   options: SessionOptions,
 ): Promise<number> {
-  const shell = `sh -c ${shellQuote(script)}`;
+  const pty = options.pty;
+  // Without a pty, Ctrl-C reaches the command as run()'s does: its shell says its pid first
+  // (taken off stdout by interrupt.ts), then execs the script; the kill goes to that pid.
+  const byPid = options.signal !== undefined && !pty;
+  const shell = `sh -c ${shellQuote(byPid ? `${SAY_PID}exec sh -c ${shellQuote(script)}` : script)}`;
   const command = endpoint.user === 'root' ? shell : `sudo -n ${shell}`;
   if (process.env.SVC_TRACE_SSH === '1')
     process.stderr.write(`svc-trace: ${endpoint.name} exec session\n`);
-  const pty = options.pty;
   return new Promise((resolve, reject) => {
     const opened = (error: Error | undefined, channel: ClientChannel) => {
       if (error) {
         const why = lost() ? `the connection was lost (${error.message})` : error.message;
         return reject(new SvcError(`${endpoint.name}: ${why}`));
       }
-      channel.pipe(options.stdout, { end: false });
+      // stdout is written as it comes (the pid line kept back), so all of it is out before the
+      // status is given.
+      const byPidInterrupt = byPid
+        ? pidInterrupt((chunk) => options.stdout.write(chunk), sendKill)
+        : undefined;
+      if (byPidInterrupt) channel.on('data', (chunk: Buffer) => byPidInterrupt.data(chunk));
+      else channel.pipe(options.stdout, { end: false });
       channel.stderr.pipe(options.stderr, { end: false });
       const resize = () => pty?.size && channel.setWindow(pty.size().rows, pty.size().cols, 0, 0);
       if (pty?.size) pty.resizeEvents?.on('resize', resize);
-      const interrupt = () => channel.signal('INT');
+      const interrupt = () => {
+        channel.signal('INT');
+        byPidInterrupt?.interrupt();
+      };
       options.signal?.addEventListener('abort', interrupt, { once: true });
       if (options.stdin) options.stdin.pipe(channel);
       else channel.end();
       channel.on('close', (code: number | null | undefined, signal?: string) => {
+        byPidInterrupt?.close();
         options.signal?.removeEventListener('abort', interrupt);
         pty?.resizeEvents?.off('resize', resize);
         options.stdin?.unpipe(channel);
         if (typeof code === 'number') return resolve(code);
-        const number = signal ? osConstants.signals[`SIG${signal}` as NodeJS.Signals] : undefined;
+        // ssh2 names the signal as node does (SIGINT); OpenSSH's wire name is INT.
+        const name = signal?.startsWith('SIG') ? signal : `SIG${signal}`;
+        const number = signal ? osConstants.signals[name as NodeJS.Signals] : undefined;
         if (number !== undefined) return resolve(128 + number);
         reject(new SvcError(`${describeEndpoint(endpoint)}: the connection was lost`));
       });

@@ -289,7 +289,10 @@ export class HostConnection {
 
   /** svc exec's command with the caller's streams (ssh-session.ts). */
   session(script: string, options: SessionOptions): Promise<number> {
-    return session(this.client, this.endpoint, () => this.lost, script, options);
+    const sendKill = (kill: string) => {
+      this.run(kill, 'interrupting', { timeoutMs: 15_000 }).catch(() => undefined);
+    };
+    return session(this.client, this.endpoint, () => this.lost, sendKill, script, options);
   }
 
   close(): void {

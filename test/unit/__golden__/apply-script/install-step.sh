@@ -62,7 +62,7 @@ trap 'trap "" INT TERM HUP; exit 130' INT TERM HUP
 
 hist_records=/var/lib/svc/api-orders
 hist_current=/var/www/api-orders/current
-hist_open=0 hist_fail= hist_step= hist_exited= hist_pending=
+hist_open=0 hist_fail= hist_step= hist_exited= hist_pending= hist_cut=
 hist_release() {
   hist_id=$(readlink -- "$hist_current" 2>/dev/null) || hist_id=
   hist_id=${hist_id#releases/}; hist_id=${hist_id#/var/www/api-orders/releases/}
@@ -165,7 +165,7 @@ hist_exit() {
     77) hist_x=${hist_exited#EXITED?}; hist_how=${hist_x%%	*}; hist_ds=${hist_x##*	}
         case $hist_ds in ''|*[!0-9]*) ;; *) [ -n "$hist_fail" ] || hist_fail="the new release exited${hist_how:+ ($hist_how)} $((hist_ds / 10)).$((hist_ds % 10)) s after start" ;; esac
         hist_end 'rolled back' "${hist_fail:-the new release failed its health check}" ;;
-    130) hist_end interrupted 'interrupted (Ctrl-C or svc unlock --force): what it had applied was undone' ;;
+    130) hist_end interrupted "${hist_cut:-interrupted (Ctrl-C or svc unlock --force): what it had applied was undone}" ;;
     *) hist_end failed "${hist_fail:-exit $1${hist_step:+ after $hist_step}}" ;;
   esac || :
 }

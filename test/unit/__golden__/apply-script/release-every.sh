@@ -60,7 +60,7 @@ trap 'trap "" INT TERM HUP; exit 130' INT TERM HUP
 
 hist_records=/var/lib/svc/api-orders
 hist_current=/var/www/api-orders/current
-hist_open=0 hist_fail= hist_step= hist_exited= hist_pending=
+hist_open=0 hist_fail= hist_step= hist_exited= hist_pending= hist_cut=
 hist_release() {
   hist_id=$(readlink -- "$hist_current" 2>/dev/null) || hist_id=
   hist_id=${hist_id#releases/}; hist_id=${hist_id#/var/www/api-orders/releases/}
@@ -163,7 +163,7 @@ hist_exit() {
     77) hist_x=${hist_exited#EXITED?}; hist_how=${hist_x%%	*}; hist_ds=${hist_x##*	}
         case $hist_ds in ''|*[!0-9]*) ;; *) [ -n "$hist_fail" ] || hist_fail="the new release exited${hist_how:+ ($hist_how)} $((hist_ds / 10)).$((hist_ds % 10)) s after start" ;; esac
         hist_end 'rolled back' "${hist_fail:-the new release failed its health check}" ;;
-    130) hist_end interrupted 'interrupted (Ctrl-C or svc unlock --force): what it had applied was undone' ;;
+    130) hist_end interrupted "${hist_cut:-interrupted (Ctrl-C or svc unlock --force): what it had applied was undone}" ;;
     *) hist_end failed "${hist_fail:-exit $1${hist_step:+ after $hist_step}}" ;;
   esac || :
 }
@@ -479,7 +479,7 @@ release_run() {
   # process group): $! is the session's leader, and its process group is the command's.
   setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "HOME=$sa_home" "USER=$sa_user" "LOGNAME=$sa_user" SHELL=/bin/sh /bin/sh -c "$sa_run" sh "$sa_tool" "$sa_uid" "$sa_gid" "$sa_user" "$rc_dir" "$rc_env" "$@" </dev/null >"$rc_fifo" 2>&1 3>&- 9>&- &
   rc_pid=$!
-  trap 'kill -TERM "-$rc_pid" 2>/dev/null; exit 130' INT TERM HUP
+  trap 'trap "" INT TERM HUP; kill -TERM "-$rc_pid" 2>/dev/null; exit 130' INT TERM HUP
   (
     rc_t=0
     while [ "$rc_t" -lt "$rc_limit" ]; do sleep 1; kill -0 "$rc_pid" 2>/dev/null || exit 0; rc_t=$((rc_t + 1)); done
@@ -499,7 +499,7 @@ release_run() {
   rc_t=0
   while [ ! -e "$rc_out.done" ] && [ "$rc_t" -lt 50 ]; do sleep 0.1; rc_t=$((rc_t + 1)); done
   kill "$rc_keep" 2>/dev/null || :; wait "$rc_keep" 2>/dev/null || :
-  trap 'exit 130' INT TERM HUP
+  trap 'trap "" INT TERM HUP; exit 130' INT TERM HUP
   if [ -e "$rc_timed" ] || [ "$rc_status" -ne 0 ]; then
     # The history's reason for this deploy (history-script.ts hist_exit).
     hist_fail="release command $rc_i of $rc_n failed ($rc_how)"
