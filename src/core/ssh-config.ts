@@ -5,6 +5,7 @@
 // effects a config can ask for (reading an Include, running a Match exec) are callbacks.
 // test/reliability/ssh-differential.test.ts holds this to `ssh -G`.
 import { SvcError } from './errors.js';
+import { jumpHopTarget, sshPort } from './proxy-jump.js';
 import { SSH_CONFIG_KEYWORDS } from './ssh-config-keywords.js';
 import { expandTokens, type SshTokens } from './ssh-tokens.js';
 
@@ -28,6 +29,8 @@ export interface SshConfigEffects {
   include(argument: string, from: string, user: boolean): { file: string; text: string }[];
   /** Runs a Match exec command (already %-expanded) with the user's shell; true on exit 0. */
   exec(command: string): boolean;
+  /** A tcp service's port, as getservbyname(3) has it (ssh takes `Port ssh`); absent: none. */
+  service?: (name: string) => number | undefined;
 }
 
 export interface SshConfigRequest {
@@ -177,11 +180,23 @@ function yesNo(line: ConfigLine): boolean {
   throw new SvcError(`${line.file}:${line.line}: ${line.keyword} must be yes or no`);
 }
 
-function portNumber(text: string, where: string): number {
-  const port = /^\d{1,5}$/.test(text) ? Number(text) : 0;
-  if (port < 1 || port > 65535) throw new SvcError(`${where}: Port ${text} is not a port number`);
+function portNumber(text: string, where: string, effects: SshConfigEffects): number {
+  const port = sshPort(text, effects.service);
+  if (port === undefined)
+    throw new SvcError(`${where}: Port ${text} is not a port number or tcp service name`);
   return port;
 }
+
+/** ssh's multistate values for StrictHostKeyChecking (checked in every block, as ssh does). */
+const STRICT_HOST_KEY_CHECKING = new Set([
+  'yes',
+  'no',
+  'true',
+  'false',
+  'ask',
+  'off',
+  'accept-new',
+]);
 
 /** Evaluates a Match line as match_cfg_line does (no short cut except before exec). */
 function matchLine(line: ConfigLine, state: State, pass: Pass): boolean {
@@ -265,7 +280,7 @@ const NEEDS_ARGUMENT = new Set([
  * What ssh checks on every line, in a matching block or not: the keyword exists (or IgnoreUnknown,
  * as set by an earlier line, names it), and the options svc applies have a non-empty argument.
  */
-function checkLine(line: ConfigLine, state: State): void {
+function checkLine(line: ConfigLine, state: State, effects: SshConfigEffects): void {
   const where = `${line.file}:${line.line}`;
   if (
     !SSH_CONFIG_KEYWORDS.has(line.keyword) &&
@@ -280,10 +295,25 @@ function checkLine(line: ConfigLine, state: State): void {
   const first = line.args[0];
   if (NEEDS_ARGUMENT.has(line.keyword) && (first === undefined || first === ''))
     throw new SvcError(`${where}: ${line.keyword} needs a value`);
+  // readconf.c parses these values before it looks whether the block applies.
+  if (line.keyword === 'host' && (line.args.length === 0 || line.args.includes('')))
+    throw new SvcError(`${where}: Host needs a pattern (ssh refuses an empty one)`);
+  if (first === undefined) return;
+  if (line.keyword === 'port') portNumber(first, where, effects);
+  if (line.keyword === 'identitiesonly' || line.keyword === 'hashknownhosts') yesNo(line);
+  if (
+    line.keyword === 'stricthostkeychecking' &&
+    !STRICT_HOST_KEY_CHECKING.has(first.toLowerCase())
+  )
+    throw new SvcError(
+      `${where}: StrictHostKeyChecking ${first} is not one of ${[...STRICT_HOST_KEY_CHECKING].join(', ')}`,
+    );
+  if (line.keyword === 'proxyjump' && first.toLowerCase() !== 'none')
+    for (const hop of first.split(',')) jumpHopTarget(hop, where, effects.service);
 }
 
 /** Applies one option line; the first value obtained wins. */
-function apply(line: ConfigLine, state: State): void {
+function apply(line: ConfigLine, state: State, effects: SshConfigEffects): void {
   const where = `${line.file}:${line.line}`;
   const first = line.args[0];
   if (first === undefined) {
@@ -298,7 +328,7 @@ function apply(line: ConfigLine, state: State): void {
       state.user ??= first;
       break;
     case 'port':
-      state.port ??= portNumber(first, where);
+      state.port ??= portNumber(first, where, effects);
       break;
     case 'proxyjump':
       // readconf.c: ProxyJump and ProxyCommand exclude each other; the first one set wins.
@@ -357,7 +387,7 @@ function readLines(
   user: boolean,
 ): void {
   for (const line of lines) {
-    checkLine(line, state);
+    checkLine(line, state, pass.effects);
     if (line.keyword === 'host') {
       active = false;
       if (neverMatch) continue;
@@ -382,7 +412,7 @@ function readLines(
           readLines(included, state, pass, active, neverMatch || !active, depth + 1, user);
         }
       }
-    } else if (active) apply(line, state);
+    } else if (active) apply(line, state, pass.effects);
   }
 }
 
@@ -451,10 +481,12 @@ export function resolveSshConfig(
         `${set.where}: ${name} is set for ${request.host}, and svc does not support ${name}${name === 'ProxyCommand' ? ' (ProxyJump it does)' : ''}: refusing rather than connect another way`,
       );
   }
+  // ssh keeps the last hop parsed (an ssh:// URI as user@host:port), the hops before it as written.
+  const hops = state.proxyJump?.split(',') ?? [];
   const proxyJump =
     state.proxyJump === undefined || state.proxyJump.toLowerCase() === 'none'
       ? undefined
-      : state.proxyJump;
+      : [...hops.slice(0, -1), jumpHopTarget(hops.at(-1)!, 'ProxyJump', effects.service)].join(',');
   const configured = state.identityFiles.length > 0;
   return {
     hostName,
