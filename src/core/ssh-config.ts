@@ -65,6 +65,8 @@ export interface SshSettings {
   hashKnownHosts: boolean;
   revokedHostKeys?: string;
   hostKeyAlgorithms?: string;
+  /** StrictHostKeyChecking as first set, lower case, with its file:line. */
+  strictHostKeyChecking?: { value: string; where: string };
 }
 
 export const DEFAULT_IDENTITY_FILES = [
@@ -161,6 +163,7 @@ interface State {
   hashKnownHosts?: boolean;
   revokedHostKeys?: string;
   hostKeyAlgorithms?: string;
+  strictHostKeyChecking?: { value: string; where: string };
   canonicalize?: boolean;
 }
 
@@ -371,6 +374,9 @@ function apply(line: ConfigLine, state: State, effects: SshConfigEffects): void 
     case 'hostkeyalgorithms':
       state.hostKeyAlgorithms ??= first;
       break;
+    case 'stricthostkeychecking':
+      state.strictHostKeyChecking ??= { value: first.toLowerCase(), where };
+      break;
     case 'canonicalizehostname':
       state.canonicalize ??= first.toLowerCase() !== 'no';
       break;
@@ -507,6 +513,9 @@ export function resolveSshConfig(
       : {}),
     ...(state.hostKeyAlgorithms !== undefined
       ? { hostKeyAlgorithms: state.hostKeyAlgorithms }
+      : {}),
+    ...(state.strictHostKeyChecking !== undefined
+      ? { strictHostKeyChecking: state.strictHostKeyChecking }
       : {}),
   };
 }

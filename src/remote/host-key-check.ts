@@ -97,7 +97,7 @@ export function checkHostKey<E extends Endpoint>(
     appendKnownHost(writeTo, recordLine(endpoint, key));
     return undefined;
   }
-  return hostKeyMessage(
+  const message = hostKeyMessage(
     verdict,
     policy.alias ?? endpoint.address,
     policy.alias ? 22 : endpoint.port,
@@ -106,4 +106,12 @@ export function checkHostKey<E extends Endpoint>(
       home: homedir(),
     },
   );
+  // ssh would have taken this key (a new one; a changed one too under no/off): say why svc does not.
+  const lax = policy.notStrict;
+  const sshTakes =
+    lax !== undefined &&
+    (verdict.kind === 'unknown' || (verdict.kind === 'changed' && lax.value !== 'accept-new'));
+  return sshTakes
+    ? `${message} (svc does not take StrictHostKeyChecking ${lax.value} from ${lax.where}: it always checks host keys)`
+    : message;
 }

@@ -133,6 +133,16 @@ function runExec(command: string, env: Env): boolean {
   return result.status === 0;
 }
 
+/** StrictHostKeyChecking no, off, false or accept-new, as HostKeyPolicy.notStrict says it. */
+function notStrict(
+  set: { value: string; where: string } | undefined,
+  home: string,
+): { notStrict?: { value: string; where: string } } {
+  if (set === undefined || ['yes', 'true', 'ask'].includes(set.value)) return {};
+  const where = set.where.startsWith(`${home}/`) ? `~${set.where.slice(home.length)}` : set.where;
+  return { notStrict: { value: set.value, where } };
+}
+
 /**
  * Reads the config once; the returned lookup resolves one host's settings. `given` is the user
  * and port that win over the config, as ssh's -l (or user@) and -p do.
@@ -223,6 +233,7 @@ export function loadSshConfig(options: SshConfigOptions = {}): SshConfigLookup {
         ...(settings.hostKeyAlgorithms !== undefined
           ? { algorithms: settings.hostKeyAlgorithms }
           : {}),
+        ...notStrict(settings.strictHostKeyChecking, home),
       },
     };
   };
