@@ -166,7 +166,7 @@ describe('unusual known_hosts and host-key options: connect or refuse as ssh dec
         const dir = join(work, `case-${index}-${tool}`);
         mkdirSync(join(dir, 'home', '.ssh'), { recursive: true });
         for (const [name, text] of Object.entries(c.files))
-          writeFileSync(join(dir, name), fill(text, dir) + (text === '' ? '' : '\n'));
+          writeFileSync(join(dir, fill(name, dir)), fill(text, dir) + (text === '' ? '' : '\n'));
         const config = join(dir, 'home', '.ssh', 'config');
         const common = [
           `  IdentityFile ${host.keyFile}`,
