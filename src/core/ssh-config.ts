@@ -109,9 +109,11 @@ function splitArgs(text: string, where: string): string[] {
 export function parseSshConfigText(text: string, file: string): ConfigLine[] {
   const lines: ConfigLine[] = [];
   text.split('\n').forEach((raw, index) => {
-    const content = raw.replace(/\r$/, '').trim();
+    // ssh's whitespace only (space, tab, CR; a form feed too at the end): a byte order mark or a
+    // no-break space is part of the keyword, which ssh then refuses as unknown.
+    const content = raw.replace(/^[ \t\r]+/, '').replace(/[ \t\r\f]+$/, '');
     if (content === '' || content.startsWith('#')) return;
-    const match = /^([^\s=]+)\s*(?:=\s*)?(.*)$/.exec(content)!;
+    const match = /^([^ \t\r=]+)[ \t\r]*(?:=[ \t\r]*)?(.*)$/.exec(content)!;
     const where = `${file}:${index + 1}`;
     lines.push({
       keyword: match[1]!.toLowerCase(),
@@ -279,6 +281,25 @@ const NEEDS_ARGUMENT = new Set([
   'ignoreunknown',
 ]);
 
+/** Keywords svc knows to take exactly one value: ssh refuses a second ("extra arguments"). */
+const ONE_VALUE = new Set([
+  'hostname',
+  'user',
+  'port',
+  'identityfile',
+  'identitiesonly',
+  'identityagent',
+  'hostkeyalias',
+  'hashknownhosts',
+  'revokedhostkeys',
+  'hostkeyalgorithms',
+  'canonicalizehostname',
+  'stricthostkeychecking',
+  'ignoreunknown',
+  'checkhostip',
+  'certificatefile',
+]);
+
 /**
  * What ssh checks on every line, in a matching block or not: the keyword exists (or IgnoreUnknown,
  * as set by an earlier line, names it), and the options svc applies have a non-empty argument.
@@ -302,6 +323,10 @@ function checkLine(line: ConfigLine, state: State, effects: SshConfigEffects): v
   if (line.keyword === 'host' && (line.args.length === 0 || line.args.includes('')))
     throw new SvcError(`${where}: Host needs a pattern (ssh refuses an empty one)`);
   if (first === undefined) return;
+  if (ONE_VALUE.has(line.keyword) && line.args.length > 1)
+    throw new SvcError(
+      `${where}: ${line.keyword} takes one value, not ${line.args.length} (quote a value with spaces)`,
+    );
   if (line.keyword === 'port') portNumber(first, where, effects);
   if (line.keyword === 'identitiesonly' || line.keyword === 'hashknownhosts') yesNo(line);
   if (
@@ -312,7 +337,10 @@ function checkLine(line: ConfigLine, state: State, effects: SshConfigEffects): v
       `${where}: StrictHostKeyChecking ${first} is not one of ${[...STRICT_HOST_KEY_CHECKING].join(', ')}`,
     );
   if (line.keyword === 'proxyjump' && first.toLowerCase() !== 'none')
-    for (const hop of first.split(',')) jumpHopTarget(hop, where, effects.service);
+    for (const hop of first.split(',')) {
+      if (hop === '') throw new SvcError(`${where}: ProxyJump ${first} has an empty hop`);
+      jumpHopTarget(hop, where, effects.service);
+    }
 }
 
 /** Applies one option line; the first value obtained wins. */

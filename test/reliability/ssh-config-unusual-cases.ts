@@ -238,6 +238,37 @@ export const UNUSUAL_CASES: UnusualCase[] = [
     config: 'Host h\n  ProxyCommand nc %h %p\n',
     svcRefuses: /config:2: ProxyCommand is set for h, and svc does not support ProxyCommand/,
   },
+  // A second word where ssh takes one, in a matching block or not: ssh refuses the line.
+  { name: 'HostName with a second word', host: 'h', config: 'Host h\n  HostName a b\n' },
+  { name: 'User with a second word', host: 'h', config: 'Host h\n  User deploy extra\n' },
+  { name: 'Port with a second number', host: 'h', config: 'Host other\n  Port 22 33\n' },
+  {
+    name: 'IdentityFile with a second path (an unquoted space)',
+    host: 'h',
+    config: 'Host h\n  IdentityFile ~/my keys/id\n',
+  },
+  {
+    name: 'HostKeyAlias with a second word, in a block that does not match',
+    host: 'h',
+    config: 'Host other\n  HostKeyAlias a b\n',
+  },
+  {
+    name: 'UserKnownHostsFile with three files is fine',
+    host: 'h',
+    config: 'Host h\n  UserKnownHostsFile ~/.ssh/a ~/.ssh/b ~/.ssh/c\n',
+  },
+  {
+    name: 'ProxyJump with a space after the comma',
+    host: 'h',
+    config: 'Host h\n  ProxyJump x, y\n',
+  },
+  { name: 'ProxyJump with a trailing comma', host: 'h', config: 'Host h\n  ProxyJump x,\n' },
+  { name: 'ProxyJump with a second word', host: 'h', config: 'Host h\n  ProxyJump x y\n' },
+  // Bytes an editor may leave: ssh's whitespace is space, tab, CR, LF (and a trailing form feed).
+  { name: 'a UTF-8 byte order mark', host: 'h', config: '\ufeffHost h\n  User bom\n' },
+  { name: 'a form feed at the end of a line', host: 'h', config: 'Host h\n  User ff\f\n' },
+  { name: 'a form feed at the start of a line', host: 'h', config: '\fHost h\n  User ff\n' },
+  { name: 'a no-break space before the value', host: 'h', config: 'Host h\n  User\u00a0nbsp\n' },
   { name: 'a Host line without a pattern', host: 'h', config: 'Host\n  User nopattern\n' },
   { name: 'Host ""', host: 'h', config: 'Host ""\n  User empty\n' },
   {
