@@ -15,6 +15,8 @@ import { runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
 
 interface Case {
   name: string;
+  /** 2222: a second sshd on the host whose key comes with a certificate signed by {ca}. */
+  port?: number;
   /** Config lines for `Host *` before the common ones (first value wins). */
   config?: string;
   /** Files under the case directory; `kh` is the UserKnownHostsFile, `global` the global one. */
@@ -70,6 +72,23 @@ const CASES: Case[] = [
     files: { kh: '', 'g-{A}': '{A} {sbx}' },
   },
   {
+    name: '@cert-authority for the host, which presents a certificate: ssh takes it, svc says why not',
+    port: 2222,
+    files: { kh: '@cert-authority [{A}]:2222 {ca}' },
+    svcRefuses:
+      /is unknown .*\(the @cert-authority line .*kh:1 covers this host, but svc cannot check host certificates: it was shown the plain key\)$/,
+  },
+  {
+    name: '@cert-authority for * and the plain key of the certificate sshd',
+    port: 2222,
+    files: { kh: '@cert-authority * {ca}\n[{A}]:2222 {certHost}' },
+  },
+  {
+    name: '@cert-authority with another CA, the certificate sshd',
+    port: 2222,
+    files: { kh: '@cert-authority * {other}' },
+  },
+  {
     name: 'StrictHostKeyChecking ask in batch mode, unknown host',
     config: 'StrictHostKeyChecking ask\n',
     files: { kh: '' },
@@ -101,6 +120,7 @@ const CASES: Case[] = [
   },
 ];
 
+const PID_FILE = '/run/svc-test-cert-sshd.pid';
 let sbx: Sandbox;
 let work: string;
 let project: string;
@@ -114,6 +134,46 @@ beforeAll(async () => {
   const other = join(work, 'other_ed');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', '', '-f', other]);
   keys.other = readFileSync(`${other}.pub`, 'utf8').split(/\s+/).slice(0, 2).join(' ');
+  // A second sshd on port 2222 whose ED25519 host key has a certificate signed by a CA made here.
+  const ca = join(work, 'ca');
+  const hostKey = join(work, 'host_ed25519');
+  for (const file of [ca, hostKey])
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', '', '-f', file]);
+  const address = sbx.host('sbx-1').address;
+  execFileSync('ssh-keygen', [
+    '-q',
+    '-s',
+    ca,
+    '-I',
+    'svc-test',
+    '-h',
+    '-n',
+    address,
+    `${hostKey}.pub`,
+  ]);
+  keys.ca = readFileSync(`${ca}.pub`, 'utf8').split(/\s+/).slice(0, 2).join(' ');
+  keys.certHost = readFileSync(`${hostKey}.pub`, 'utf8').split(/\s+/).slice(0, 2).join(' ');
+  const sshdConfig = [
+    `ListenAddress ${address}`,
+    'Port 2222',
+    'HostKey /run/svc-test-cert-hk',
+    'HostCertificate /run/svc-test-cert-hk-cert.pub',
+    `PidFile ${PID_FILE}`,
+    'PermitRootLogin prohibit-password',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'UsePAM yes',
+    'AuthorizedKeysFile .ssh/authorized_keys',
+  ].join('\n');
+  const script = [
+    'set -e; umask 077',
+    `cat > /run/svc-test-cert-hk <<'EOF'\n${readFileSync(hostKey, 'utf8')}EOF`,
+    `cat > /run/svc-test-cert-hk-cert.pub <<'EOF'\n${readFileSync(`${hostKey}-cert.pub`, 'utf8')}EOF`,
+    `cat > /run/svc-test-cert-sshd_config <<'EOF'\n${sshdConfig}\nEOF`,
+    '/usr/sbin/sshd -f /run/svc-test-cert-sshd_config',
+  ].join('\n');
+  const started = sbx.ssh('sbx-1', 'sh -s', { user: 'root', input: script });
+  expect(started.code, started.stderr).toBe(0);
   project = join(work, 'project');
   execFileSync(
     SVC,
@@ -123,6 +183,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  sbx?.ssh('sbx-1', `kill $(cat ${PID_FILE}) 2>/dev/null; true`, { user: 'root' });
   await sbx?.down();
   if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -135,7 +196,7 @@ function fill(text: string, dir: string): string {
     .replaceAll('{Aq}', address.replace(/\d$/, '?'))
     .replaceAll('{A}', address)
     .replaceAll('{net}', `${a}.${b}`)
-    .replace(/\{(sbx|other)\}/g, (_, name: string) => keys[name]!);
+    .replace(/\{(sbx|other|ca|certHost)\}/g, (_, name: string) => keys[name]!);
 }
 
 type Decision = 'connects' | 'unknown' | 'changed' | 'revoked' | 'other';
@@ -190,12 +251,17 @@ describe('unusual known_hosts and host-key options: connect or refuse as ssh dec
         return { dir, config, env, known: () => readFileSync(join(dir, 'kh'), 'utf8') };
       };
       const s = run('ssh');
-      const target = `root@${host.address}`;
-      const sshRun = spawnSync('ssh', ['-F', s.config, target, 'true'], {
-        env: s.env,
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
+      const target = `root@${host.address}${c.port ? `:${c.port}` : ''}`;
+      const portArgs = c.port ? ['-p', String(c.port)] : [];
+      const sshRun = spawnSync(
+        'ssh',
+        ['-F', s.config, ...portArgs, `root@${host.address}`, 'true'],
+        {
+          env: s.env,
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
       const ssh = sshDecision(sshRun.status, sshRun.stderr);
       expect(ssh, sshRun.stderr).not.toBe('other');
       const v = run('svc');
