@@ -67,6 +67,8 @@ export interface SshSettings {
   hostKeyAlgorithms?: string;
   /** StrictHostKeyChecking as first set, lower case, with its file:line. */
   strictHostKeyChecking?: { value: string; where: string };
+  /** CheckHostIP (default no since OpenSSH 8.5). */
+  checkHostIp: boolean;
 }
 
 export const DEFAULT_IDENTITY_FILES = [
@@ -166,6 +168,7 @@ interface State {
   revokedHostKeys?: string;
   hostKeyAlgorithms?: string;
   strictHostKeyChecking?: { value: string; where: string };
+  checkHostIp?: boolean;
   canonicalize?: boolean;
 }
 
@@ -328,7 +331,7 @@ function checkLine(line: ConfigLine, state: State, effects: SshConfigEffects): v
       `${where}: ${line.keyword} takes one value, not ${line.args.length} (quote a value with spaces)`,
     );
   if (line.keyword === 'port') portNumber(first, where, effects);
-  if (line.keyword === 'identitiesonly' || line.keyword === 'hashknownhosts') yesNo(line);
+  if (['identitiesonly', 'hashknownhosts', 'checkhostip'].includes(line.keyword)) yesNo(line);
   if (
     line.keyword === 'stricthostkeychecking' &&
     !STRICT_HOST_KEY_CHECKING.has(first.toLowerCase())
@@ -401,6 +404,9 @@ function apply(line: ConfigLine, state: State, effects: SshConfigEffects): void 
       break;
     case 'hostkeyalgorithms':
       state.hostKeyAlgorithms ??= first;
+      break;
+    case 'checkhostip':
+      state.checkHostIp ??= yesNo(line);
       break;
     case 'stricthostkeychecking':
       state.strictHostKeyChecking ??= { value: first.toLowerCase(), where };
@@ -545,6 +551,7 @@ export function resolveSshConfig(
     ...(state.strictHostKeyChecking !== undefined
       ? { strictHostKeyChecking: state.strictHostKeyChecking }
       : {}),
+    checkHostIp: state.checkHostIp ?? false,
   };
 }
 

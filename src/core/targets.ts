@@ -28,6 +28,8 @@ export interface HostKeyPolicy {
    * have taken.
    */
   notStrict?: { value: string; where: string };
+  /** CheckHostIP yes: the key recorded for the address connected to must not be another one. */
+  checkHostIp?: boolean;
 }
 
 /** What ~/.ssh/config says about a host: HostName (or the host itself), and what it sets. */

@@ -234,6 +234,7 @@ export function loadSshConfig(options: SshConfigOptions = {}): SshConfigLookup {
           ? { algorithms: settings.hostKeyAlgorithms }
           : {}),
         ...notStrict(settings.strictHostKeyChecking, home),
+        ...(settings.checkHostIp ? { checkHostIp: true } : {}),
       },
     };
   };

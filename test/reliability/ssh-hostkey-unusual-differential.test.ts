@@ -17,6 +17,11 @@ interface Case {
   name: string;
   /** 2222: a second sshd on the host whose key comes with a certificate signed by {ca}. */
   port?: number;
+  /**
+   * A name for the host instead of its address: both tools then run in a mount namespace whose
+   * /etc/hosts gives it the host's address ({N} in the files).
+   */
+  byName?: boolean;
   /** Config lines for `Host *` before the common ones (first value wins). */
   config?: string;
   /** Files under the case directory; `kh` is the UserKnownHostsFile, `global` the global one. */
@@ -88,6 +93,43 @@ const CASES: Case[] = [
     port: 2222,
     files: { kh: '@cert-authority * {other}' },
   },
+  // CheckHostIP: the key recorded for the address connected to.
+  {
+    name: 'CheckHostIP yes: the name is known, its address has another key',
+    byName: true,
+    config: 'CheckHostIP yes\n',
+    files: { kh: '{N} {sbx}\n{A} {other}' },
+  },
+  {
+    name: 'CheckHostIP yes: the name and the address have the key',
+    byName: true,
+    config: 'CheckHostIP yes\n',
+    files: { kh: '{N},{A} {sbx}' },
+  },
+  {
+    name: 'CheckHostIP yes: nothing recorded for the address',
+    byName: true,
+    config: 'CheckHostIP yes\n',
+    files: { kh: '{N} {sbx}' },
+  },
+  {
+    name: 'CheckHostIP yes: only the address is known',
+    byName: true,
+    config: 'CheckHostIP yes\n',
+    files: { kh: '{A} {sbx}' },
+  },
+  {
+    name: 'CheckHostIP no: the address has another key',
+    byName: true,
+    config: 'CheckHostIP no\n',
+    files: { kh: '{N} {sbx}\n{A} {other}' },
+  },
+  {
+    name: 'CheckHostIP yes with a HostKeyAlias: the address has another key',
+    byName: true,
+    config: 'CheckHostIP yes\nHostKeyAlias pinned-alias\n',
+    files: { kh: 'pinned-alias {sbx}\n{A} {other}' },
+  },
   {
     name: 'StrictHostKeyChecking ask in batch mode, unknown host',
     config: 'StrictHostKeyChecking ask\n',
@@ -121,6 +163,7 @@ const CASES: Case[] = [
 ];
 
 const PID_FILE = '/run/svc-test-cert-sshd.pid';
+const NAME = 'checkip.svc-test.invalid';
 let sbx: Sandbox;
 let work: string;
 let project: string;
@@ -193,18 +236,20 @@ function fill(text: string, dir: string): string {
   const [a, b] = address.split('.');
   return text
     .replaceAll('{dir}', dir)
+    .replaceAll('{N}', NAME)
     .replaceAll('{Aq}', address.replace(/\d$/, '?'))
     .replaceAll('{A}', address)
     .replaceAll('{net}', `${a}.${b}`)
     .replace(/\{(sbx|other|ca|certHost)\}/g, (_, name: string) => keys[name]!);
 }
 
-type Decision = 'connects' | 'unknown' | 'changed' | 'revoked' | 'other';
+type Decision = 'connects' | 'unknown' | 'changed' | 'ip-changed' | 'revoked' | 'other';
 
 function sshDecision(status: number | null, stderr: string): Decision {
   if (status === 0) return 'connects';
   if (/REVOKED|revoked/.test(stderr)) return 'revoked';
   if (/HAS CHANGED|has changed/.test(stderr)) return 'changed';
+  if (/differs from the key for the IP address/.test(stderr)) return 'ip-changed';
   if (/host key is known for|Host key verification failed/.test(stderr)) return 'unknown';
   return 'other';
 }
@@ -213,6 +258,8 @@ function svcDecision(code: number, stderr: string): Decision {
   if (code === 0) return 'connects';
   if (/REVOKED/.test(stderr)) return 'revoked';
   if (/HAS CHANGED/.test(stderr)) return 'changed';
+  if (/records another key for its address .* \(CheckHostIP yes\)/.test(stderr))
+    return 'ip-changed';
   if (/is unknown/.test(stderr)) return 'unknown';
   return 'other';
 }
@@ -251,22 +298,54 @@ describe('unusual known_hosts and host-key options: connect or refuse as ssh dec
         return { dir, config, env, known: () => readFileSync(join(dir, 'kh'), 'utf8') };
       };
       const s = run('ssh');
-      const target = `root@${host.address}${c.port ? `:${c.port}` : ''}`;
+      const name = c.byName ? NAME : host.address;
+      const target = `root@${name}${c.port ? `:${c.port}` : ''}`;
+      // byName: /etc/hosts of a private mount namespace names the host; nothing else changes.
+      const hosts = join(work, `hosts-${index}`);
+      writeFileSync(hosts, `127.0.0.1 localhost\n${host.address} ${NAME}\n`);
+      const wrap = (argv: string[]) =>
+        c.byName
+          ? [
+              'unshare',
+              '-m',
+              'sh',
+              '-c',
+              'mount --bind "$1" /etc/hosts && shift && exec "$@"',
+              'sh',
+              hosts,
+              ...argv,
+            ]
+          : argv;
       const portArgs = c.port ? ['-p', String(c.port)] : [];
-      const sshRun = spawnSync(
+      const [sshCommand, ...sshArgs] = wrap([
         'ssh',
-        ['-F', s.config, ...portArgs, `root@${host.address}`, 'true'],
-        {
-          env: s.env,
-          encoding: 'utf8',
-          timeout: 60_000,
-        },
-      );
+        '-F',
+        s.config,
+        ...portArgs,
+        `root@${name}`,
+        'true',
+      ]);
+      const sshRun = spawnSync(sshCommand!, sshArgs, {
+        env: s.env,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       const ssh = sshDecision(sshRun.status, sshRun.stderr);
       expect(ssh, sshRun.stderr).not.toBe('other');
       const v = run('svc');
       const before = v.known();
-      const svcRun = await runSvc(['releases', target, '--dir', project], v.env);
+      const svcArgv = ['releases', target, '--dir', project];
+      const svcRun = c.byName
+        ? (() => {
+            const [command, ...rest] = wrap([SVC, ...svcArgv]);
+            const r = spawnSync(command!, rest, {
+              env: { ...v.env, NO_COLOR: '1', SVC_DEBUG: '' },
+              encoding: 'utf8',
+              timeout: 120_000,
+            });
+            return { code: r.status ?? -1, stderr: r.stderr };
+          })()
+        : await runSvc(svcArgv, v.env);
       const svc = svcDecision(svcRun.code, svcRun.stderr);
       if (c.svcRefuses) {
         // ssh connects; svc refuses in one line that says why, and records nothing.
