@@ -12,7 +12,7 @@
 // both run in a private mount namespace (unshare -m) where an empty tmpfs is the passwd home and
 // the case's scratch directory is bind-mounted as its .ssh, with HOME set to the passwd home. The
 // machine's own ~/.ssh is never read or written.
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -31,13 +31,28 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+interface Ran {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
 /** argv run inside a mount namespace where `dotSsh` is ~/.ssh of an empty passwd home. */
-function inNamespace(dotSsh: string, argv: string[], env: NodeJS.ProcessEnv) {
+function inNamespace(dotSsh: string, argv: string[], env: NodeJS.ProcessEnv): Promise<Ran> {
   const mounts = `mount -t tmpfs svc-home ${pwHome} && mkdir -m 0700 ${pwHome}/.ssh && mount --bind "$1" ${pwHome}/.ssh && shift && exec "$@"`;
-  return spawnSync('unshare', ['-m', 'sh', '-c', mounts, 'sh', dotSsh, ...argv], {
-    encoding: 'utf8',
-    env,
-    timeout: 30_000,
+  // Asynchronous: the worker stays responsive while the many small commands run.
+  return new Promise((resolve) => {
+    execFile(
+      'unshare',
+      ['-m', 'sh', '-c', mounts, 'sh', dotSsh, ...argv],
+      { encoding: 'utf8', env, timeout: 30_000 },
+      (error, stdout, stderr) =>
+        resolve({
+          status: error ? (typeof error.code === 'number' ? error.code : -1) : 0,
+          stdout,
+          stderr,
+        }),
+    );
   });
 }
 
@@ -67,8 +82,12 @@ function sshG(c: UnusualCase, dotSsh: string, env: NodeJS.ProcessEnv, extra: str
   return inNamespace(dotSsh, [...args, c.host], env);
 }
 
-function opensshSays(c: UnusualCase, dotSsh: string, env: NodeJS.ProcessEnv): Resolved {
-  const result = sshG(c, dotSsh, env);
+async function opensshSays(
+  c: UnusualCase,
+  dotSsh: string,
+  env: NodeJS.ProcessEnv,
+): Promise<Resolved> {
+  const result = await sshG(c, dotSsh, env);
   if (result.status !== 0) {
     // "FILE line N: ..." names a line; "Too many recursive configuration includes" names none.
     const where = /([^/\s]+?):? line (\d+)/.exec(result.stderr);
@@ -82,12 +101,12 @@ function opensshSays(c: UnusualCase, dotSsh: string, env: NodeJS.ProcessEnv): Re
     (value ?? '').split(' ').filter((file) => file !== '' && file !== 'none');
   // ssh -G prints IdentityFile unexpanded: ssh's own expansion is the same text as a
   // UserKnownHostsFile (~, %-tokens, ${VAR}), which -G prints expanded.
-  const expand = (raw: string) =>
-    sshG(c, dotSsh, env, ['-o', `UserKnownHostsFile=${raw}`])
-      .stdout.split('\n')
+  const expand = async (raw: string) =>
+    (await sshG(c, dotSsh, env, ['-o', `UserKnownHostsFile=${raw}`])).stdout
+      .split('\n')
       .find((line) => line.startsWith('userknownhostsfile '))
       ?.slice('userknownhostsfile '.length);
-  const identityFiles = all('identityfile').map(expand);
+  const identityFiles = await Promise.all(all('identityfile').map(expand));
   // A token or ${VAR} ssh cannot expand: -G prints the value, and ssh refuses when it connects.
   if (identityFiles.includes(undefined)) return { refused: CANNOT_EXPAND };
   return {
@@ -117,9 +136,9 @@ interface HostJson {
   hostKeys?: { userFiles: string[]; globalFiles: string[]; alias?: string };
 }
 
-function svcSays(c: UnusualCase, dotSsh: string, env: NodeJS.ProcessEnv): Resolved {
+async function svcSays(c: UnusualCase, dotSsh: string, env: NodeJS.ProcessEnv): Promise<Resolved> {
   const target = `${c.user ? `${c.user}@` : ''}${c.host}${c.port ? `:${c.port}` : ''}`;
-  const result = inNamespace(dotSsh, [SVC, 'hosts', target, '--json'], {
+  const result = await inNamespace(dotSsh, [SVC, 'hosts', target, '--json'], {
     ...env,
     SVC_SSH_CONFIG: CONFIG,
     NO_COLOR: '1',
@@ -158,7 +177,7 @@ describe('unusual ~/.ssh setups resolved as ssh -G resolves them', () => {
 
   it.each(UNUSUAL_CASES.map((c, index) => [c.name, c, index] as const))(
     '%s',
-    (_name, c, index) => {
+    async (_name, c, index) => {
       const dotSsh = join(work, `case-${index}`);
       mkdirSync(dotSsh, { recursive: true });
       for (const [name, text] of Object.entries(c.files ?? {})) {
@@ -173,10 +192,10 @@ describe('unusual ~/.ssh setups resolved as ssh -G resolves them', () => {
         ...c.env,
       };
       // The namespace really shows the scratch file (else both tools would fail alike, and agree).
-      const shown = inNamespace(dotSsh, ['cat', CONFIG], env);
+      const shown = await inNamespace(dotSsh, ['cat', CONFIG], env);
       expect(shown.stdout, shown.stderr).toBe(c.config);
-      const ssh = opensshSays(c, dotSsh, env);
-      const { line, ...svc } = svcSays(c, dotSsh, env);
+      const ssh = await opensshSays(c, dotSsh, env);
+      const { line, ...svc } = await svcSays(c, dotSsh, env);
       if (c.svcRefuses) {
         // A deliberate refusal: ssh takes the config, svc says why not in one line, naming the line.
         expect(ssh.refused, 'ssh takes this config').toBeUndefined();
