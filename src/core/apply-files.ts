@@ -67,7 +67,39 @@ export const stagedOverlay = (index: number, path: string) =>
   `"$stage/"${q(overlayEntry(index, path))}`;
 
 const FILE_MARK = '\u0000file ';
-type Placed = { staged: string; path: string; mode: number; owner: string; group: string };
+type Owned = { path: string; mode: number; owner: string; group: string };
+type Placed = Owned & { staged: string };
+
+const sameModeOwner = (a: Owned, b: Owned) =>
+  a.mode === b.mode && a.owner === b.owner && a.group === b.group;
+const parentOf = (path: string) => path.slice(0, path.lastIndexOf('/')) || '/';
+
+/**
+ * Each run of consecutive lines that carry `mark` (fileInstall, dirCreate) and belong with the
+ * run's first (`together`) is replaced by the commands `emit` makes of the run; other lines stay.
+ */
+function emitRuns<T extends Owned>(
+  lines: string[],
+  mark: string,
+  together: (first: T, next: T) => boolean,
+  emit: (run: T[], first: T) => string[],
+): void {
+  const parse = (line: string | undefined): T | undefined =>
+    line?.startsWith(mark) ? (JSON.parse(line.slice(mark.length)) as T) : undefined;
+  for (let index = 0; index < lines.length; index++) {
+    const first = parse(lines[index]);
+    if (first === undefined) continue;
+    const run: T[] = [first];
+    let next = parse(lines[index + run.length]);
+    while (next !== undefined && together(first, next)) {
+      run.push(next);
+      next = parse(lines[index + run.length]);
+    }
+    const commands = emit(run, first);
+    lines.splice(index, run.length, ...commands);
+    index += commands.length - 1;
+  }
+}
 
 /** A file to install from the stage (installFile); `emitFileInstalls` turns runs into commands. */
 export function fileInstall(
@@ -85,34 +117,18 @@ export function fileInstall(
  * then one rename per file (atomic replace, as installFile). A run of one is installFile itself.
  */
 export function emitFileInstalls(lines: string[]): void {
-  const parse = (line: string | undefined): Placed | undefined =>
-    line?.startsWith(FILE_MARK) ? (JSON.parse(line.slice(FILE_MARK.length)) as Placed) : undefined;
-  const dirOf = (path: string) => path.slice(0, path.lastIndexOf('/')) || '/';
-  for (let index = 0; index < lines.length; index++) {
-    const first = parse(lines[index]);
-    if (first === undefined) continue;
-    const run: Placed[] = [first];
-    let next = parse(lines[index + run.length]);
-    while (
-      next !== undefined &&
-      dirOf(next.path) === dirOf(first.path) &&
-      next.mode === first.mode &&
-      next.owner === first.owner &&
-      next.group === first.group
-    ) {
-      run.push(next);
-      next = parse(lines[index + run.length]);
-    }
-    const commands =
+  emitRuns<Placed>(
+    lines,
+    FILE_MARK,
+    (first, next) => parentOf(next.path) === parentOf(first.path) && sameModeOwner(first, next),
+    (run, first) =>
       run.length === 1
         ? [installFile(first.staged, first)]
         : [
-            `${shellCommand(['install', '-m', octal(first.mode), '-o', first.owner, '-g', first.group, '-t', dirOf(first.path), '--'])} ${run.map((file) => file.staged).join(' ')}`,
+            `${shellCommand(['install', '-m', octal(first.mode), '-o', first.owner, '-g', first.group, '-t', parentOf(first.path), '--'])} ${run.map((file) => file.staged).join(' ')}`,
             ...run.map((file) => move(temporaryName(file.path), file.path)),
-          ];
-    lines.splice(index, run.length, ...commands);
-    index += commands.length - 1;
-  }
+          ],
+  );
 }
 
 /**
@@ -191,35 +207,17 @@ export function emitDirCreates(
   lines: string[],
   isDirectory: (path: string) => boolean = () => false,
 ): void {
-  type Dir = { path: string; mode: number; owner: string; group: string };
-  const parse = (line: string | undefined): Dir | undefined =>
-    line?.startsWith(DIR_MARK) ? (JSON.parse(line.slice(DIR_MARK.length)) as Dir) : undefined;
-  for (let index = 0; index < lines.length; index++) {
-    const first = parse(lines[index]);
-    if (first === undefined) continue;
-    const run: Dir[] = [first];
-    let next = parse(lines[index + run.length]);
-    while (
-      next !== undefined &&
-      next.mode === first.mode &&
-      next.owner === first.owner &&
-      next.group === first.group
-    ) {
-      run.push(next);
-      next = parse(lines[index + run.length]);
-    }
+  emitRuns<Owned>(lines, DIR_MARK, sameModeOwner, (run, first) => {
     const paths = run.map((dir) => dir.path);
     // A parent the facts showed as a real directory (and the stale check found unchanged) needs
     // no `mkdir -p`: a process fewer per run.
-    const parents = [
-      ...new Set(paths.map((path) => path.slice(0, path.lastIndexOf('/')) || '/')),
-    ].filter((parent) => !paths.includes(parent) && !isDirectory(parent));
-    const commands = [
+    const parents = [...new Set(paths.map(parentOf))].filter(
+      (parent) => !paths.includes(parent) && !isDirectory(parent),
+    );
+    return [
       ...(parents.length > 0 ? [shellCommand(['mkdir', '-p', '--', ...parents])] : []),
       shellCommand(['mkdir', '-m', octal(first.mode), '--', ...paths]),
       shellCommand(['chown', '-h', `${first.owner}:${first.group}`, '--', ...paths]),
     ];
-    lines.splice(index, run.length, ...commands);
-    index += commands.length - 1;
-  }
+  });
 }

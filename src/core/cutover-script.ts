@@ -97,22 +97,20 @@ slot_monit() {
     tries=$((tries + 1)); [ "$tries" -le 50 ] || return 1; sleep 0.1
   done
 }
-# slot_unwatched CHECK: monit unmonitors on its own cycle ("unmonitor pending" until then): wait
-# for it, at most 5 s, so what svc status says right after the deploy is already true.
-slot_unwatched() {
-  slot_monit unmonitor "$1" || return 1
-  tries=0
-  until monit status "$1" 2>/dev/null | grep -q '^  status  *Not monitored$'; do
-    tries=$((tries + 1)); [ "$tries" -le 100 ] || return 1; sleep 0.05
-  done
-}
 # slot_settled CHECK: an action monit was asked for runs in its next cycle ("Not monitored - start
-# pending" until then, though the process runs): wait for it, at most 5 s, as slot_unwatched does.
+# pending" until then, though the process runs): wait for it, at most 5 s, so what svc status
+# says right after the deploy is already true.
 slot_settled() {
   tries=0
   while monit status "$1" 2>/dev/null | grep -q '^  status .* pending$'; do
     tries=$((tries + 1)); [ "$tries" -le 100 ] || return 1; sleep 0.05
   done
+}
+# slot_unwatched CHECK: unmonitored, and settled. Once monit unmonitor has returned, monit says
+# "... - unmonitor pending" or already "Not monitored" (monit-unmonitor.test.ts), so the wait
+# for no pending action is the wait for the unmonitor.
+slot_unwatched() {
+  slot_monit unmonitor "$1" && slot_settled "$1"
 }
 # slot_gone PIDFILE SECONDS: wait until the pidfile names no live process (monit stops a slot on
 # its own time, after the stop command returned); 1 when one is still there then.

@@ -102,6 +102,14 @@ class Reader {
   check(ok: boolean, reason: string): void {
     if (!ok) this.fail(reason);
   }
+  /** `text` parsed as JSON; text that is not JSON fails with `reason`. */
+  json(text: string, reason: string): unknown {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return this.fail(reason);
+    }
+  }
   atEnd(): boolean {
     return this.index >= this.lines.length;
   }
@@ -387,12 +395,7 @@ function readUser(reader: Reader, name: string): UserFact | undefined {
 
 /** A claim is a path as it appears in a records file: a JSON string. */
 function parseClaim(text: string, reader: Reader): string {
-  let path: unknown;
-  try {
-    path = JSON.parse(text);
-  } catch {
-    reader.fail('a claim of another service is not a JSON string');
-  }
+  const path = reader.json(text, 'a claim of another service is not a JSON string');
   reader.check(typeof path === 'string' && path.startsWith('/'), 'a claim is not an absolute path');
   return path as string;
 }
@@ -400,12 +403,7 @@ function parseClaim(text: string, reader: Reader): string {
 type ParsedRecords = Pick<ServiceRecords, 'files' | 'history' | 'sha256' | 'adopted'>;
 
 function parseRecords(text: string, reader: Reader): ParsedRecords {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    reader.fail('svc records on the host are not valid JSON');
-  }
+  const data = reader.json(text, 'svc records on the host are not valid JSON');
   const {
     files,
     history = [],

@@ -185,6 +185,18 @@ const inventorySchema = keyedRecord(
   }
 });
 
+/** A program and its arguments (command:, install:): words of one line each, none empty. */
+const argvSchema = (notAList: string) =>
+  z
+    .array(
+      z
+        .string(err('must be a string'))
+        .min(1, err('must not be empty'))
+        .regex(SINGLE_LINE, err('must not contain control characters')),
+      err(notAList),
+    )
+    .min(1, err('must name a program'));
+
 const manifestSchema = z.strictObject({
   schema: z.literal(MANIFEST_SCHEMA_VERSION, err(`must be ${MANIFEST_SCHEMA_VERSION}`)),
   name: z.string(err('must be a string')),
@@ -242,27 +254,9 @@ const manifestSchema = z.strictObject({
         'must be a Linux user name: lowercase letters, digits, _ and -, at most 32 characters, not starting with a digit or -',
       ),
     ),
-  command: z
-    .array(
-      z
-        .string(err('must be a string'))
-        .min(1, err('must not be empty'))
-        .regex(SINGLE_LINE, err('must not contain control characters')),
-      err('must be a list of strings'),
-    )
-    .min(1, err('must name a program'))
-    .optional(),
+  command: argvSchema('must be a list of strings').optional(),
   /** Run in a new release before it goes live, e.g. [npm, ci, --omit=dev]. */
-  install: z
-    .array(
-      z
-        .string(err('must be a string'))
-        .min(1, err('must not be empty'))
-        .regex(SINGLE_LINE, err('must not contain control characters')),
-      err('must be a list of strings, e.g. [npm, ci, --omit=dev]'),
-    )
-    .min(1, err('must name a program'))
-    .optional(),
+  install: argvSchema('must be a list of strings, e.g. [npm, ci, --omit=dev]').optional(),
   /**
    * Release commands (migrations): run in a new release, as the service user with the service's
    * environment, before any traffic moves (core/release-commands.ts).

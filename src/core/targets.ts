@@ -179,6 +179,25 @@ function sshSettings(
   };
 }
 
+/**
+ * Where and as whom ssh_config and the flags say to connect: a flag first, then ssh_config, then
+ * port 22 and the default user.
+ */
+function fromSshConfig(
+  config: SshConfigEntry,
+  explicit: SshConfigGiven,
+  defaultUser: string,
+): Omit<HostSpec, 'name' | 'group' | 'vars' | 'source'> {
+  return {
+    address: config.hostName,
+    port: explicit.port ?? config.port ?? 22,
+    user: explicit.user ?? config.user ?? defaultUser,
+    identityFiles: config.identityFiles,
+    ...jump(config.proxyJump),
+    ...sshSettings(config),
+  };
+}
+
 function inventoryHosts(
   item: TargetItem,
   groupName: string,
@@ -193,12 +212,7 @@ function inventoryHosts(
     return {
       name,
       group: groupName,
-      address: config.hostName,
-      port: explicit.port ?? config.port ?? 22,
-      user: explicit.user ?? config.user ?? ctx.defaultUser,
-      identityFiles: config.identityFiles,
-      ...jump(config.proxyJump),
-      ...sshSettings(config),
+      ...fromSshConfig(config, explicit, ctx.defaultUser),
       vars: { ...group.vars, ...host.vars },
       source: 'inventory',
     };
@@ -231,12 +245,7 @@ function literalHost(item: TargetItem, ctx: TargetContext): HostSpec {
     config.proxyJump !== undefined;
   return {
     name: item.host,
-    address: config.hostName,
-    port: explicit.port ?? config.port ?? 22,
-    user: explicit.user ?? config.user ?? ctx.defaultUser,
-    identityFiles: config.identityFiles,
-    ...jump(config.proxyJump),
-    ...sshSettings(config),
+    ...fromSshConfig(config, explicit, ctx.defaultUser),
     vars: {},
     source: configured ? 'ssh-config' : 'literal',
   };

@@ -3,6 +3,7 @@
 // that does not have the expected shape is an error naming the host and the line: the host, or
 // the service's files, must never be able to make svc show a number it did not measure.
 import { TOP_FORMAT } from './top-script.js';
+import { decodeHex } from './hex-text.js';
 
 export interface TopProcess {
   pid: number;
@@ -51,10 +52,6 @@ const MAX_PROCESSES = 4096;
 const NUMBER = /^\d{1,18}$/;
 const DECIMAL = /^\d{1,12}(?:\.\d{1,9})?$/;
 const HEX = /^(?:[0-9a-f]{2}){0,256}$/;
-
-function decodeHex(hex: string): string {
-  return new TextDecoder().decode(Uint8Array.from(hex.match(/../g) ?? [], (p) => parseInt(p, 16)));
-}
 
 /**
  * Parses the script's output. Each singular record appears once, in the script's order; P and C

@@ -4,7 +4,7 @@
 // quits, is killed, or the connection drops). top-sample.ts parses a sample strictly. A sample
 // reads /proc for the service's process tree (the live slot's under cutover: switch,
 // service-process.ts) and asks the init system, monit and the health URL. It costs the host a
-// few processes (one ls and one awk for the tree, its descriptors and connections; curl; under
+// few processes (one cat, one ls and one awk for the tree, its descriptors and connections; curl; under
 // systemd systemctl); the rest is sh's own builtins, and what changes only with a deploy or an
 // event (the live release; monit's word and restart count) is read again only when its file
 // changed. Every value from the manifest is shell-quoted; everything the host or the service
@@ -71,32 +71,32 @@ descriptors() {
 
 /**
  * `scan ROOT TAG PIDS`: the tree under ROOT, as TREE prints it, and its descriptors, in ONE awk
- * (with one ls): awk reads every /proc/PID/stat itself (getline: a process gone meanwhile is
- * skipped, a command name with newlines is one file's lines joined; the pid is the file's, and
- * the fields follow the name's last ") "), walks the tree, then counts the descriptors in the
- * `ls -lq` of PIDS' fd directories (the previous sample's tree; a name's newline or tab shows as
- * `?`) of processes still in the tree, and the tree's sockets (their inodes) that the service's
- * network namespace lists as ESTABLISHED (st 01) in /proc/ROOT/net/tcp and tcp6. The D record
- * only when ROOT is among PIDS (a process that joined the tree since counts from the next
- * sample); else the caller lists the new tree's descriptors itself (descriptors).
+ * fed by one cat and one ls. cat reads every /proc/PID/stat, then ROOT's /proc/ROOT/net/tcp and
+ * tcp6 (a process gone meanwhile is skipped by cat; awk must not open /proc files itself: mawk
+ * ends on a read error, and a process that exits between open and read gives one, so under
+ * process churn a whole sample was lost); then comes a marker line and the `ls -lq` of PIDS' fd
+ * directories (the previous sample's tree; a name's newline or tab shows as `?`).
+ * Stat records are joined as TREE joins them (a command name, at most 15 bytes, may hold
+ * newlines; the pid is the record's first field, the fields follow the name's last ") "); the
+ * tcp tables start at their header line, which no stat record holds (longer than a name and
+ * without ") "), and give the sockets ESTABLISHED (st 01) in the service's network namespace.
+ * At the marker awk walks the tree, then counts the descriptors of processes still in it and
+ * their established sockets. The D record only when ROOT is among PIDS (a process that joined
+ * the tree since counts from the next sample); else the caller lists the new tree's descriptors
+ * itself (descriptors).
  */
+const SCAN_MARK = 'svc-top: descriptors follow';
 const SCAN = String.raw`scan() {
   s_root=$1 s_tag=$2 s_pids=$3
   set --; for p in $s_pids; do set -- "$@" "/proc/$p/fd"; done
-  { [ $# -eq 0 ] || ls -lq "$@" 2>/dev/null; } | awk -v root="$s_root" -v tag="$s_tag" -v listed="$s_pids" '
-    BEGIN {
-      for (i = 1; i < ARGC; i++) {
-        f = ARGV[i]; ARGV[i] = ""; buf = ""; n = 0
-        while ((getline line < f) > 0) buf = (n++ ? buf "\n" line : line)
-        close(f)
-        p = f; sub(/^\/proc\//, "", p); sub(/\/stat$/, "", p)
-        if (p !~ /^[0-9]+$/ || n > 16) continue
-        r = buf; sub(/.*\) /, "", r); m = split(r, x, " ")
-        if (m < 22) continue
-        kids[x[2]] = kids[x[2]] " " p
-        data[p] = x[20] "\t" (x[12] + x[13] + x[14] + x[15]) "\t" x[18] "\t" x[22]
-      }
-      if (!(root in data)) exit
+  {
+    cat /proc/[0-9]*/stat "/proc/$s_root/net/tcp" "/proc/$s_root/net/tcp6" 2>/dev/null
+    echo '${SCAN_MARK}'
+    [ $# -eq 0 ] || ls -lq "$@" 2>/dev/null
+  } | awk -v root="$s_root" -v tag="$s_tag" -v listed="$s_pids" '
+    function walk() {
+      walked = 1
+      if (!(root in data)) return
       q[1] = root; seen[root] = 1; head = 1; tail = 1
       while (head <= tail && tail < 4096) {
         p = q[head++]; printf "%s\t%s\t%s\n", tag, p, data[p]
@@ -104,17 +104,24 @@ const SCAN = String.raw`scan() {
       k = split(listed, l, " "); for (i = 1; i <= k; i++) if (l[i] == root) counted = 1
       cur = l[1]
     }
-    $0 ~ /^\/proc\/[0-9]+\/fd:$/ { cur = $0; gsub(/[^0-9]/, "", cur); next }
-    (cur in seen) && $1 ~ /^l/ { fds++; if ($NF ~ /^socket:\[[0-9]+\]$/) { s = $NF; gsub(/[^0-9]/, "", s); sock[s] = 1 } }
+    walked { if ($0 ~ /^\/proc\/[0-9]+\/fd:$/) { cur = $0; gsub(/[^0-9]/, "", cur) }
+      else if ((cur in seen) && $1 ~ /^l/) { fds++; if ($NF ~ /^socket:\[[0-9]+\]$/) { s = $NF; gsub(/[^0-9]/, "", s); sock[s] = 1 } }
+      next }
+    $0 == "${SCAN_MARK}" { walk(); next }
+    /^ *sl +local_address / { tcp = 1; buf = ""; next }
+    tcp { if ($4 == "01") estab[$10] = 1; next }
+    { buf = (buf == "" ? $0 : buf "\n" $0); r = buf; sub(/.*\) /, "", r); m = split(r, x, " ")
+      if (m < 22) { if (++held > 16) { buf = ""; held = 0 }; next }
+      p = buf; sub(/ .*/, "", p); buf = ""; held = 0
+      if (p !~ /^[0-9]+$/) next
+      kids[x[2]] = kids[x[2]] " " p
+      data[p] = x[20] "\t" (x[12] + x[13] + x[14] + x[15]) "\t" x[18] "\t" x[22] }
     END {
-      if (!counted) exit
-      for (t = 0; t < 2; t++) {
-        f = "/proc/" root "/net/tcp" (t ? "6" : "")
-        while ((getline line < f) > 0) { split(line, x, " "); if (x[4] == "01" && (x[10] in sock)) est++ }
-        close(f)
-      }
+      if (!walked) walk()
+      if (!counted || !(root in data)) exit
+      for (s in sock) if (s in estab) est++
       printf "D\t%d\t%d\n", fds, est
-    }' /proc/[0-9]*/stat
+    }'
 }`;
 
 /** The characters `hexs` encodes itself; anything else goes through od. */

@@ -5,6 +5,7 @@
 import { parseBpftraceMaps } from './trace-bpftrace.js';
 import { TRACE_FORMAT } from './trace-script.js';
 import { visible } from './visible.js';
+import { decodeHex } from './hex-text.js';
 
 export interface SyscallRow {
   name: string;
@@ -65,10 +66,6 @@ const BLOCKING = new Set([
 
 const SUMMARY = /^\s*(\d+\.\d+)\s+(\d+\.\d+)\s+(\d+)\s+(\d+)\s+(?:(\d+)\s+)?([a-z_][a-z0-9_]*)$/;
 const HEX = /^(?:[0-9a-f]{2})*$/;
-
-function decodeHex(hex: string): string {
-  return new TextDecoder().decode(Uint8Array.from(hex.match(/../g) ?? [], (p) => parseInt(p, 16)));
-}
 
 export function parseTraceOutput(output: string, host: string): TraceReport {
   const lines = output.split('\n');

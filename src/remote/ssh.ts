@@ -3,38 +3,19 @@
 // always verified, and a non-root login going through `sudo -n`.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { constants as osConstants } from 'node:os';
 import ssh2, { type Client as SshClient, type ClientChannel } from 'ssh2';
 
 // ssh2 is CommonJS: its named exports exist only on the default export under ESM.
 const { Client } = ssh2;
 import { SvcError } from '../core/errors.js';
-import {
-  interruptScript,
-  parsePidLine,
-  SAY_PID,
-  type ScriptProcess,
-} from '../core/interrupt-pid.js';
-import { shellQuote } from '../core/quote.js';
-import type { HostKeyPolicy } from '../core/targets.js';
 import { authMethods } from './ssh-auth.js';
 import { checkHostKey, hostKeyAlgorithms, hostKeyEntries } from './host-key-check.js';
+import { interruptsByPid, pidInterrupt, scriptShell } from './interrupt.js';
+import { describeEndpoint as describe, type SshEndpoint } from './ssh-endpoint.js';
+import { session, type SessionOptions } from './ssh-session.js';
 
-/** Where and as whom to connect; targets.ts's HostSpec has this shape. */
-export interface SshEndpoint {
-  name: string;
-  address: string;
-  port: number;
-  user: string;
-  identityFiles: readonly string[];
-  proxyJump?: string;
-  /** IdentitiesOnly: offer only the identity files (and the agent's copies of them). */
-  identitiesOnly?: boolean;
-  /** IdentityAgent: a socket path, or 'none'; absent means SSH_AUTH_SOCK. */
-  identityAgent?: string;
-  /** Which known_hosts files, alias, hashing...; absent means OpenSSH's defaults. */
-  hostKeys?: HostKeyPolicy;
-}
+export type { SshEndpoint } from './ssh-endpoint.js';
+export type { SessionOptions } from './ssh-session.js';
 
 export interface SshOptions {
   /**
@@ -111,10 +92,6 @@ async function checkedAddress(endpoint: SshEndpoint, jumped: boolean): Promise<s
     );
   }
   return address.startsWith('127.') || address === '::1' ? undefined : address;
-}
-
-function describe(endpoint: SshEndpoint): string {
-  return `${endpoint.name} (${endpoint.user}@${endpoint.address}:${endpoint.port})`;
 }
 
 export class HostConnection {
@@ -241,15 +218,9 @@ export class HostConnection {
     const root = this.endpoint.user === 'root';
     const body = Buffer.from(script);
     const exact = options.input !== undefined || options.holdStdin === true;
-    // A script Ctrl-C must reach says its pid first (core/interrupt-pid.ts). Not with `stdout`
-    // (streamed as is) nor with holdStdin, whose script ends when its stdin does.
-    const byPid = options.signal !== undefined && !options.holdStdin && !options.stdout;
-    const sayPid = byPid ? SAY_PID : '';
-    const shell = exact
-      ? `sh -c ${shellQuote(`${sayPid}umask 077; f=$(mktemp) || exit 70; head -c ${body.length} > "$f" && exec sh "$f"`)}`
-      : byPid
-        ? `sh -c ${shellQuote(`${sayPid}exec sh -s`)}`
-        : 'sh -s';
+    // A script Ctrl-C must reach says its pid first (interrupt.ts).
+    const byPid = interruptsByPid(options);
+    const shell = scriptShell(body.length, exact, byPid);
     const command = root ? shell : `sudo -n ${shell}`;
     // SVC_TRACE_SSH=1: one line per remote command on stderr, to count round trips (bench/).
     if (process.env.SVC_TRACE_SSH === '1')
@@ -284,38 +255,16 @@ export class HostConnection {
           pending = lines.pop()!;
           for (const line of lines) options.onLine(line);
         };
-        // With byPid, stdout begins with the pid line: taken off before anyone sees stdout.
-        let head: Buffer | undefined = byPid ? Buffer.alloc(0) : undefined;
-        let script: ScriptProcess | undefined;
-        let closed = false;
-        let interrupted = false;
-        let killSent = false;
-        const killScript = () => {
-          // Only while the channel is open: the script ended, its pid is nobody's business.
-          if (!script || closed || killSent) return;
-          killSent = true;
-          this.run(interruptScript(script), 'interrupting', { timeoutMs: 15_000 }).catch(
-            () => undefined,
-          );
-        };
-        const takeHead = (flush: boolean) => {
-          if (!head) return;
-          const end = head.indexOf(10);
-          if (end < 0 && head.length < 256 && !flush) return;
-          const said = end < 0 ? undefined : parsePidLine(head.subarray(0, end).toString('latin1'));
-          const rest = said ? head.subarray(end + 1) : head;
-          head = undefined;
-          script = said;
-          if (interrupted) killScript();
-          if (rest.length > 0) deliver(rest);
-        };
+        const byPidInterrupt = byPid
+          ? pidInterrupt(deliver, (kill) => {
+              this.run(kill, 'interrupting', { timeoutMs: 15_000 }).catch(() => undefined);
+            })
+          : undefined;
         if (options.stdout) channel.pipe(options.stdout, { end: false });
         else
-          channel.on('data', (chunk: Buffer) => {
-            if (!head) return deliver(chunk);
-            head = Buffer.concat([head, chunk]);
-            takeHead(false);
-          });
+          channel.on('data', (chunk: Buffer) =>
+            byPidInterrupt ? byPidInterrupt.data(chunk) : deliver(chunk),
+          );
         channel.stderr.on('data', (chunk: Buffer) => {
           if (options.stdout && stderrBytes >= STREAMED_STDERR_LIMIT) return;
           stderr.push(chunk);
@@ -324,15 +273,13 @@ export class HostConnection {
         const interrupt = () => {
           channel.signal('INT');
           if (options.holdStdin) channel.end();
-          interrupted = true;
-          if (byPid) killScript();
+          byPidInterrupt?.interrupt();
         };
         if (options.signal?.aborted) queueMicrotask(interrupt);
         else options.signal?.addEventListener('abort', interrupt, { once: true });
         channel.once('close', () => options.signal?.removeEventListener('abort', interrupt));
         channel.on('close', (code: number | null | undefined, signal?: string) => {
-          closed = true;
-          takeHead(true);
+          byPidInterrupt?.close();
           clearTimeout(timer);
           // No exit status and no signal: the connection went away under the command.
           if ((code === null || code === undefined) && !signal)
@@ -365,69 +312,15 @@ export class HostConnection {
     });
   }
 
-  /**
-   * Runs a sh script as root with the caller's streams (`svc exec`): the script goes on the
-   * command line (`sh -c`), so stdin is the command's own, and with `pty` the command gets a
-   * pseudo-terminal (a REPL works; stderr then arrives on stdout, as with ssh -t). No timeout: it
-   * runs as long as the command does. Resolves with the exit status (128 + N for a signal).
-   */
+  /** svc exec's command with the caller's streams (ssh-session.ts). */
   session(script: string, options: SessionOptions): Promise<number> {
-    const shell = `sh -c ${shellQuote(script)}`;
-    const command = this.endpoint.user === 'root' ? shell : `sudo -n ${shell}`;
-    if (process.env.SVC_TRACE_SSH === '1')
-      process.stderr.write(`svc-trace: ${this.endpoint.name} exec session\n`);
-    const pty = options.pty;
-    return new Promise((resolve, reject) => {
-      const opened = (error: Error | undefined, channel: ClientChannel) => {
-        if (error) {
-          const why = this.lost ? `the connection was lost (${error.message})` : error.message;
-          return reject(new SvcError(`${this.endpoint.name}: ${why}`));
-        }
-        channel.pipe(options.stdout, { end: false });
-        channel.stderr.pipe(options.stderr, { end: false });
-        const resize = () => pty?.size && channel.setWindow(pty.size().rows, pty.size().cols, 0, 0);
-        if (pty?.size) pty.resizeEvents?.on('resize', resize);
-        const interrupt = () => channel.signal('INT');
-        options.signal?.addEventListener('abort', interrupt, { once: true });
-        if (options.stdin) options.stdin.pipe(channel);
-        else channel.end();
-        channel.on('close', (code: number | null | undefined, signal?: string) => {
-          options.signal?.removeEventListener('abort', interrupt);
-          pty?.resizeEvents?.off('resize', resize);
-          options.stdin?.unpipe(channel);
-          if (typeof code === 'number') return resolve(code);
-          const number = signal ? osConstants.signals[`SIG${signal}` as NodeJS.Signals] : undefined;
-          if (number !== undefined) return resolve(128 + number);
-          reject(new SvcError(`${describe(this.endpoint)}: the connection was lost`));
-        });
-      };
-      if (pty) {
-        const { rows, cols } = pty.size?.() ?? { rows: 24, cols: 80 };
-        this.client.exec(command, { pty: { term: pty.term, rows, cols } }, opened);
-      } else this.client.exec(command, opened);
-    });
+    return session(this.client, this.endpoint, () => this.lost, script, options);
   }
 
   close(): void {
     this.client.end();
     this.jump?.close();
   }
-}
-
-export interface SessionOptions {
-  /** A pseudo-terminal: TERM, its size now, and where a terminal's resizes are announced. */
-  pty?: {
-    term: string;
-    size?: () => { rows: number; cols: number };
-    resizeEvents?: NodeJS.EventEmitter;
-  };
-  /** Piped to the command (its end is the command's end of input); absent: none at all. */
-  stdin?: NodeJS.ReadableStream;
-  /** Written as it arrives, never ended. */
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  /** Aborting sends SIGINT to the remote command. */
-  signal?: AbortSignal;
 }
 
 /** One connection per host for a whole run. */

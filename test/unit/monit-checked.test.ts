@@ -1,5 +1,5 @@
-// monit_checked (the apply script's last wait under monit) and slot_settled (a switch's, for the
-// live slot's check) run by a real sh against a stand-in
+// monit_checked (the apply script's last wait under monit), slot_settled (a switch's, for the
+// live slot's check) and slot_unwatched (a kept-warm slot's) run by a real sh against a stand-in
 // `monit` that answers a given sequence of states: it returns on the first settled state only.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -72,5 +72,15 @@ describe('slot_settled', () => {
       code: 1,
       asked: 101,
     });
+  });
+});
+
+// Real monit's answers right after `monit unmonitor`: test/reliability/monit-unmonitor.test.ts.
+describe('slot_unwatched', () => {
+  it.each([
+    ['done at once', ['Not monitored'], 1],
+    ['an unmonitor pending, then Not monitored', ['OK - unmonitor pending', 'Not monitored'], 2],
+  ])('%s', (_, states, asked) => {
+    expect(checked(states, 'slot_unwatched api-orders-a')).toEqual({ code: 0, asked });
   });
 });

@@ -1,0 +1,114 @@
+// remote/interrupt.ts, the transport's half of Ctrl-C by pid: the pid line taken off stdout however
+// the chunks split it, the kill sent once, only while the channel is open, also when Ctrl-C came
+// before the pid line; and the command line, run by the real sh, says the pid of the very shell
+// that runs the script. deploy-interrupt.test.ts drives the whole path on sandbox hosts.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { interruptScript } from '../../src/core/interrupt-pid.js';
+import { interruptsByPid, pidInterrupt, scriptShell } from '../../src/remote/interrupt.js';
+
+type Step = ['data', string] | ['interrupt'] | ['close'];
+
+/** Feeds the steps; what was delivered (as text) and which kill scripts were sent. */
+function feed(steps: Step[]): { delivered: string; kills: string[] } {
+  let delivered = '';
+  const kills: string[] = [];
+  const it = pidInterrupt(
+    (chunk) => (delivered += chunk.toString('latin1')),
+    (script) => kills.push(script),
+  );
+  for (const step of steps) {
+    if (step[0] === 'data') it.data(Buffer.from(step[1], 'latin1'));
+    else if (step[0] === 'interrupt') it.interrupt();
+    else it.close();
+  }
+  return { delivered, kills };
+}
+
+const KILL = interruptScript({ pid: 123, start: '456' });
+
+describe('pidInterrupt', () => {
+  it.each<[string, Step[], string, string[]]>([
+    ['the pid line, then output', [['data', 'svc-pid 123 456\nhello\n']], 'hello\n', []],
+    [
+      'Ctrl-C after the pid line: one kill',
+      [['data', 'svc-pid 123 456\n'], ['interrupt'], ['data', 'x'], ['interrupt']],
+      'x',
+      [KILL],
+    ],
+    [
+      'the pid line split over chunks',
+      [['data', 'svc-'], ['data', 'pid 12'], ['data', '3 456\nok'], ['interrupt']],
+      'ok',
+      [KILL],
+    ],
+    [
+      'Ctrl-C before the pid line came: the kill follows it',
+      [['interrupt'], ['data', 'svc-pid 123 456\n']],
+      '',
+      [KILL],
+    ],
+    [
+      'the channel closed: no kill',
+      [['data', 'svc-pid 123 456\n'], ['close'], ['interrupt']],
+      '',
+      [],
+    ],
+    [
+      'Ctrl-C, but the channel closed before the pid line',
+      [['interrupt'], ['data', 'svc-pid 123 456'], ['close']],
+      'svc-pid 123 456',
+      [],
+    ],
+    [
+      'a first line that is no pid line is output',
+      [['data', 'svc-pid 123 x\nrest'], ['interrupt']],
+      'svc-pid 123 x\nrest',
+      [],
+    ],
+    ['256 bytes without a newline are output', [['data', 'a'.repeat(256)]], 'a'.repeat(256), []],
+    ['255 bytes without a newline are held', [['data', 'a'.repeat(255)]], '', []],
+    ['held bytes are output at the close', [['data', 'abc'], ['close']], 'abc', []],
+  ])('%s', (_, steps, delivered, kills) => {
+    expect(feed(steps)).toEqual({ delivered, kills });
+  });
+});
+
+describe('interruptsByPid', () => {
+  const signal = new AbortController().signal;
+  it.each<[string, Parameters<typeof interruptsByPid>[0], boolean]>([
+    ['with a signal', { signal }, true],
+    ['without one', {}, false],
+    ['with holdStdin', { signal, holdStdin: true }, false],
+    ['with stdout streamed', { signal, stdout: process.stdout }, false],
+  ])('%s', (_, options, byPid) => {
+    expect(interruptsByPid(options)).toBe(byPid);
+  });
+});
+
+describe('scriptShell, run by sh', () => {
+  /** Runs the command line as sshd's login shell would, with `stdin`. */
+  const run = (command: string, stdin: string) =>
+    spawnSync('sh', ['-c', command], { input: stdin, encoding: 'latin1' }).stdout;
+  it.each<[string, boolean, boolean]>([
+    ['sh -s', false, false],
+    ['sh -s, pid first', false, true],
+    ['exact length', true, false],
+    ['exact length, pid first', true, true],
+  ])('%s', (_, exact, byPid) => {
+    // Read by exact length, the script's own stdin is the input after it (cat shows it); sh -s
+    // reads all of stdin as the script.
+    const script = exact ? 'echo "shell $$"; cat\n' : 'echo "shell $$"\n';
+    const out = run(scriptShell(script.length, exact, byPid), exact ? `${script}input` : script);
+    const lines = out.split('\n');
+    const pidLine = byPid ? lines.shift() : undefined;
+    expect(lines.slice(1).join('\n')).toBe(exact ? 'input' : '');
+    expect(lines[0]).toMatch(/^shell [1-9][0-9]*$/);
+    // The pid said is the very shell that runs the script (it execs it).
+    if (byPid) expect(pidLine).toMatch(new RegExp(`^svc-pid ${lines[0]!.slice(6)} [0-9]+$`));
+  });
+
+  it('sh -s without a pid is the plain command line', () => {
+    expect(scriptShell(10, false, false)).toBe('sh -s');
+  });
+});
