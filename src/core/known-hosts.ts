@@ -40,6 +40,11 @@ export type HostKeyVerdict =
       kind: 'unknown';
       fingerprint: string;
       keyType: string;
+      /**
+       * A @cert-authority line for the host: ssh would take a certificate it signed, which svc
+       * (ssh2) cannot check, so the refusal names it.
+       */
+      certAuthority?: { file: string; line: number };
     }
   | {
       kind: 'changed';
@@ -232,7 +237,13 @@ export function verifyHostKey(
     const portless = verifyHostKey(entries, host, 22, key);
     if (portless.kind === 'known') return portless;
   }
-  return { kind: 'unknown', fingerprint, keyType };
+  const authority = forHost.find((entry) => entry.marker === 'cert-authority');
+  return {
+    kind: 'unknown',
+    fingerprint,
+    keyType,
+    ...(authority ? { certAuthority: { file: authority.file, line: authority.line } } : {}),
+  };
 }
 
 /**
@@ -338,7 +349,10 @@ export function hostKeyMessage(
     case 'unknown':
       return (
         `host key of ${shown} is unknown (${keyTypeLabel(verdict.keyType)} ${verdict.fingerprint}` +
-        `): check it, then run svc trust ${target} or pass --accept-new`
+        `): check it, then run svc trust ${target} or pass --accept-new` +
+        (verdict.certAuthority
+          ? ` (the @cert-authority line ${at(verdict.certAuthority)} covers this host, but svc cannot check host certificates: it was shown the plain key)`
+          : '')
       );
     case 'changed': {
       // A host pinned by a key of another type (its RSA key, say) is told which.

@@ -5,6 +5,7 @@
 // effects a config can ask for (reading an Include, running a Match exec) are callbacks.
 // test/reliability/ssh-differential.test.ts holds this to `ssh -G`.
 import { SvcError } from './errors.js';
+import { jumpHopTarget, sshPort } from './proxy-jump.js';
 import { SSH_CONFIG_KEYWORDS } from './ssh-config-keywords.js';
 import { expandTokens, type SshTokens } from './ssh-tokens.js';
 
@@ -28,6 +29,8 @@ export interface SshConfigEffects {
   include(argument: string, from: string, user: boolean): { file: string; text: string }[];
   /** Runs a Match exec command (already %-expanded) with the user's shell; true on exit 0. */
   exec(command: string): boolean;
+  /** A tcp service's port, as getservbyname(3) has it (ssh takes `Port ssh`); absent: none. */
+  service?: (name: string) => number | undefined;
 }
 
 export interface SshConfigRequest {
@@ -62,6 +65,10 @@ export interface SshSettings {
   hashKnownHosts: boolean;
   revokedHostKeys?: string;
   hostKeyAlgorithms?: string;
+  /** StrictHostKeyChecking as first set, lower case, with its file:line. */
+  strictHostKeyChecking?: { value: string; where: string };
+  /** CheckHostIP (default no since OpenSSH 8.5). */
+  checkHostIp: boolean;
 }
 
 export const DEFAULT_IDENTITY_FILES = [
@@ -104,9 +111,11 @@ function splitArgs(text: string, where: string): string[] {
 export function parseSshConfigText(text: string, file: string): ConfigLine[] {
   const lines: ConfigLine[] = [];
   text.split('\n').forEach((raw, index) => {
-    const content = raw.replace(/\r$/, '').trim();
+    // ssh's whitespace only (space, tab, CR; a form feed too at the end): a byte order mark or a
+    // no-break space is part of the keyword, which ssh then refuses as unknown.
+    const content = raw.replace(/^[ \t\r]+/, '').replace(/[ \t\r\f]+$/, '');
     if (content === '' || content.startsWith('#')) return;
-    const match = /^([^\s=]+)\s*(?:=\s*)?(.*)$/.exec(content)!;
+    const match = /^([^ \t\r=]+)[ \t\r]*(?:=[ \t\r]*)?(.*)$/.exec(content)!;
     const where = `${file}:${index + 1}`;
     lines.push({
       keyword: match[1]!.toLowerCase(),
@@ -158,6 +167,8 @@ interface State {
   hashKnownHosts?: boolean;
   revokedHostKeys?: string;
   hostKeyAlgorithms?: string;
+  strictHostKeyChecking?: { value: string; where: string };
+  checkHostIp?: boolean;
   canonicalize?: boolean;
 }
 
@@ -177,11 +188,23 @@ function yesNo(line: ConfigLine): boolean {
   throw new SvcError(`${line.file}:${line.line}: ${line.keyword} must be yes or no`);
 }
 
-function portNumber(text: string, where: string): number {
-  const port = /^\d{1,5}$/.test(text) ? Number(text) : 0;
-  if (port < 1 || port > 65535) throw new SvcError(`${where}: Port ${text} is not a port number`);
+function portNumber(text: string, where: string, effects: SshConfigEffects): number {
+  const port = sshPort(text, effects.service);
+  if (port === undefined)
+    throw new SvcError(`${where}: Port ${text} is not a port number or tcp service name`);
   return port;
 }
+
+/** ssh's multistate values for StrictHostKeyChecking (checked in every block, as ssh does). */
+const STRICT_HOST_KEY_CHECKING = new Set([
+  'yes',
+  'no',
+  'true',
+  'false',
+  'ask',
+  'off',
+  'accept-new',
+]);
 
 /** Evaluates a Match line as match_cfg_line does (no short cut except before exec). */
 function matchLine(line: ConfigLine, state: State, pass: Pass): boolean {
@@ -261,11 +284,30 @@ const NEEDS_ARGUMENT = new Set([
   'ignoreunknown',
 ]);
 
+/** Keywords svc knows to take exactly one value: ssh refuses a second ("extra arguments"). */
+const ONE_VALUE = new Set([
+  'hostname',
+  'user',
+  'port',
+  'identityfile',
+  'identitiesonly',
+  'identityagent',
+  'hostkeyalias',
+  'hashknownhosts',
+  'revokedhostkeys',
+  'hostkeyalgorithms',
+  'canonicalizehostname',
+  'stricthostkeychecking',
+  'ignoreunknown',
+  'checkhostip',
+  'certificatefile',
+]);
+
 /**
  * What ssh checks on every line, in a matching block or not: the keyword exists (or IgnoreUnknown,
  * as set by an earlier line, names it), and the options svc applies have a non-empty argument.
  */
-function checkLine(line: ConfigLine, state: State): void {
+function checkLine(line: ConfigLine, state: State, effects: SshConfigEffects): void {
   const where = `${line.file}:${line.line}`;
   if (
     !SSH_CONFIG_KEYWORDS.has(line.keyword) &&
@@ -280,10 +322,32 @@ function checkLine(line: ConfigLine, state: State): void {
   const first = line.args[0];
   if (NEEDS_ARGUMENT.has(line.keyword) && (first === undefined || first === ''))
     throw new SvcError(`${where}: ${line.keyword} needs a value`);
+  // readconf.c parses these values before it looks whether the block applies.
+  if (line.keyword === 'host' && (line.args.length === 0 || line.args.includes('')))
+    throw new SvcError(`${where}: Host needs a pattern (ssh refuses an empty one)`);
+  if (first === undefined) return;
+  if (ONE_VALUE.has(line.keyword) && line.args.length > 1)
+    throw new SvcError(
+      `${where}: ${line.keyword} takes one value, not ${line.args.length} (quote a value with spaces)`,
+    );
+  if (line.keyword === 'port') portNumber(first, where, effects);
+  if (['identitiesonly', 'hashknownhosts', 'checkhostip'].includes(line.keyword)) yesNo(line);
+  if (
+    line.keyword === 'stricthostkeychecking' &&
+    !STRICT_HOST_KEY_CHECKING.has(first.toLowerCase())
+  )
+    throw new SvcError(
+      `${where}: StrictHostKeyChecking ${first} is not one of ${[...STRICT_HOST_KEY_CHECKING].join(', ')}`,
+    );
+  if (line.keyword === 'proxyjump' && first.toLowerCase() !== 'none')
+    for (const hop of first.split(',')) {
+      if (hop === '') throw new SvcError(`${where}: ProxyJump ${first} has an empty hop`);
+      jumpHopTarget(hop, where, effects.service);
+    }
 }
 
 /** Applies one option line; the first value obtained wins. */
-function apply(line: ConfigLine, state: State): void {
+function apply(line: ConfigLine, state: State, effects: SshConfigEffects): void {
   const where = `${line.file}:${line.line}`;
   const first = line.args[0];
   if (first === undefined) {
@@ -298,7 +362,7 @@ function apply(line: ConfigLine, state: State): void {
       state.user ??= first;
       break;
     case 'port':
-      state.port ??= portNumber(first, where);
+      state.port ??= portNumber(first, where, effects);
       break;
     case 'proxyjump':
       // readconf.c: ProxyJump and ProxyCommand exclude each other; the first one set wins.
@@ -341,6 +405,12 @@ function apply(line: ConfigLine, state: State): void {
     case 'hostkeyalgorithms':
       state.hostKeyAlgorithms ??= first;
       break;
+    case 'checkhostip':
+      state.checkHostIp ??= yesNo(line);
+      break;
+    case 'stricthostkeychecking':
+      state.strictHostKeyChecking ??= { value: first.toLowerCase(), where };
+      break;
     case 'canonicalizehostname':
       state.canonicalize ??= first.toLowerCase() !== 'no';
       break;
@@ -357,7 +427,7 @@ function readLines(
   user: boolean,
 ): void {
   for (const line of lines) {
-    checkLine(line, state);
+    checkLine(line, state, pass.effects);
     if (line.keyword === 'host') {
       active = false;
       if (neverMatch) continue;
@@ -382,7 +452,7 @@ function readLines(
           readLines(included, state, pass, active, neverMatch || !active, depth + 1, user);
         }
       }
-    } else if (active) apply(line, state);
+    } else if (active) apply(line, state, pass.effects);
   }
 }
 
@@ -451,10 +521,12 @@ export function resolveSshConfig(
         `${set.where}: ${name} is set for ${request.host}, and svc does not support ${name}${name === 'ProxyCommand' ? ' (ProxyJump it does)' : ''}: refusing rather than connect another way`,
       );
   }
+  // ssh keeps the last hop parsed (an ssh:// URI as user@host:port), the hops before it as written.
+  const hops = state.proxyJump?.split(',') ?? [];
   const proxyJump =
     state.proxyJump === undefined || state.proxyJump.toLowerCase() === 'none'
       ? undefined
-      : state.proxyJump;
+      : [...hops.slice(0, -1), jumpHopTarget(hops.at(-1)!, 'ProxyJump', effects.service)].join(',');
   const configured = state.identityFiles.length > 0;
   return {
     hostName,
@@ -476,6 +548,10 @@ export function resolveSshConfig(
     ...(state.hostKeyAlgorithms !== undefined
       ? { hostKeyAlgorithms: state.hostKeyAlgorithms }
       : {}),
+    ...(state.strictHostKeyChecking !== undefined
+      ? { strictHostKeyChecking: state.strictHostKeyChecking }
+      : {}),
+    checkHostIp: state.checkHostIp ?? false,
   };
 }
 

@@ -22,6 +22,14 @@ export interface HostKeyPolicy {
   hash: boolean;
   revokedFile?: string;
   algorithms?: string;
+  /**
+   * A StrictHostKeyChecking below yes (no, off, false, accept-new) from ssh_config, and the
+   * file:line that set it: svc does not take it, and says so when it refuses a key ssh would
+   * have taken.
+   */
+  notStrict?: { value: string; where: string };
+  /** CheckHostIP yes: the key recorded for the address connected to must not be another one. */
+  checkHostIp?: boolean;
 }
 
 /** What ~/.ssh/config says about a host: HostName (or the host itself), and what it sets. */

@@ -77,19 +77,51 @@ export function recordingBlocked(endpoint: Endpoint): string | undefined {
   return `${file}:${bad.line}: svc cannot parse this known_hosts line (${bad.reason}), so it will not record a key for ${endpoint.name} that the line might contradict: fix or remove the line first`;
 }
 
+/**
+ * CheckHostIP, as sshconnect.c checks it once the name is known: another key recorded for the
+ * address is refused (ssh refuses it under StrictHostKeyChecking yes, accept-new, and ask in batch
+ * mode; svc never turns checking off). Nothing recorded for the address is fine; ssh would add
+ * it to known_hosts, svc does not write.
+ */
+function ipKeyProblem(
+  endpoint: Endpoint,
+  key: Buffer,
+  entries: readonly KnownHostEntry[],
+  ip: string | undefined,
+): string | undefined {
+  if (ip === undefined) return undefined;
+  const verdict = verifyHostKey(entries, ip, endpoint.port, key);
+  if (verdict.kind !== 'changed' && verdict.kind !== 'revoked') return undefined;
+  const home = homedir();
+  const where =
+    verdict.kind === 'changed'
+      ? verdict.conflicts.map((c) => `${shownPath(c.file, home)}:${c.line}`).join(', ')
+      : `${shownPath(verdict.entry.file, home)}:${verdict.entry.line}`;
+  return `the host key of ${endpoint.address} is known, but ${where} records another key for its address ${ip} (CheckHostIP yes): refusing to connect, as ssh does`;
+}
+
+function shownPath(file: string, home: string): string {
+  return file.startsWith(`${home}/`) ? `~${file.slice(home.length)}` : file;
+}
+
 /** undefined when the key is known (or newly recorded under accept-new); else why not. */
 export function checkHostKey<E extends Endpoint>(
   endpoint: E,
   key: Buffer,
   entries: readonly KnownHostEntry[],
-  options: { acceptNew?: boolean; onHostKey?: (endpoint: E, key: Buffer) => void },
+  options: {
+    acceptNew?: boolean;
+    onHostKey?: (endpoint: E, key: Buffer) => void;
+    /** CheckHostIP: the address connected to, whose recorded key must not be another one. */
+    ip?: string;
+  },
 ): string | undefined {
   options.onHostKey?.(endpoint, key);
   const policy = policyOf(endpoint);
   const verdict = verifyHostKey(entries, endpoint.address, endpoint.port, key, {
     ...(policy.alias !== undefined ? { alias: policy.alias } : {}),
   });
-  if (verdict.kind === 'known') return undefined;
+  if (verdict.kind === 'known') return ipKeyProblem(endpoint, key, entries, options.ip);
   const writeTo = policy.userFiles[0];
   if (verdict.kind === 'unknown' && options.acceptNew && writeTo !== undefined) {
     const blocked = recordingBlocked(endpoint);
@@ -97,7 +129,7 @@ export function checkHostKey<E extends Endpoint>(
     appendKnownHost(writeTo, recordLine(endpoint, key));
     return undefined;
   }
-  return hostKeyMessage(
+  const message = hostKeyMessage(
     verdict,
     policy.alias ?? endpoint.address,
     policy.alias ? 22 : endpoint.port,
@@ -106,4 +138,12 @@ export function checkHostKey<E extends Endpoint>(
       home: homedir(),
     },
   );
+  // ssh would have taken this key (a new one; a changed one too under no/off): say why svc does not.
+  const lax = policy.notStrict;
+  const sshTakes =
+    lax !== undefined &&
+    (verdict.kind === 'unknown' || (verdict.kind === 'changed' && lax.value !== 'accept-new'));
+  return sshTakes
+    ? `${message} (svc does not take StrictHostKeyChecking ${lax.value} from ${lax.where}: it always checks host keys)`
+    : message;
 }

@@ -14,9 +14,10 @@ import {
   sandboxStateDir,
   type SandboxInventory,
 } from '../core/sandbox-inventory.js';
+import { jumpHopTarget } from '../core/proxy-jump.js';
 import { resolveTarget, type HostSpec, type TargetContext } from '../core/targets.js';
 import { openStateDir } from '../sandbox/state.js';
-import { loadSshConfig } from './ssh-config.js';
+import { loadSshConfig, tcpServicePort } from './ssh-config.js';
 import type { SshOptions } from './ssh.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -137,7 +138,9 @@ export function sshOptions(
     ...(env.SSH_AUTH_SOCK && { agentSocket: env.SSH_AUTH_SOCK }),
     ...(askPassphrase && { askPassphrase }),
     resolveJump: (hop) => {
-      const [host] = resolveTarget(hop, { ...ctx, inventory: undefined });
+      // A hop may be an ssh:// URI, as in ssh; the target parser reads [user@]host[:port].
+      const target = jumpHopTarget(hop, 'ProxyJump', tcpServicePort);
+      const [host] = resolveTarget(target, { ...ctx, inventory: undefined });
       return host!;
     },
   };

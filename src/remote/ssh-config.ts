@@ -14,7 +14,7 @@ import {
   type ConfigLine,
   type SshConfigRequest,
 } from '../core/ssh-config.js';
-import { expandPath } from '../core/ssh-tokens.js';
+import { expandPath, expandTilde } from '../core/ssh-tokens.js';
 import type { SshConfigEntry, SshConfigGiven, SshConfigLookup } from '../core/targets.js';
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -103,6 +103,25 @@ function readText(file: string): string {
   }
 }
 
+/**
+ * A tcp service's port from /etc/services, as getservbyname(3) finds it there (a name or an
+ * alias): ssh's `Port ssh` is port 22. None when the file is missing.
+ */
+export function tcpServicePort(name: string, file = '/etc/services'): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n')) {
+    const [service, portProto, ...aliases] = line.replace(/#.*/, '').trim().split(/\s+/);
+    const match = /^(\d+)\/tcp$/.exec(portProto ?? '');
+    if (match && (service === name || aliases.includes(name))) return Number(match[1]);
+  }
+  return undefined;
+}
+
 /** Match exec: the command through the user's shell, as ssh runs it; true when it exits 0. */
 function runExec(command: string, env: Env): boolean {
   const shell = env.SHELL && isAbsolute(env.SHELL) ? env.SHELL : '/bin/sh';
@@ -112,6 +131,16 @@ function runExec(command: string, env: Env): boolean {
     timeout: 30_000,
   });
   return result.status === 0;
+}
+
+/** StrictHostKeyChecking no, off, false or accept-new, as HostKeyPolicy.notStrict says it. */
+function notStrict(
+  set: { value: string; where: string } | undefined,
+  home: string,
+): { notStrict?: { value: string; where: string } } {
+  if (set === undefined || ['yes', 'true', 'ask'].includes(set.value)) return {};
+  const where = set.where.startsWith(`${home}/`) ? `~${set.where.slice(home.length)}` : set.where;
+  return { notStrict: { value: set.value, where } };
 }
 
 /**
@@ -151,6 +180,7 @@ export function loadSshConfig(options: SshConfigOptions = {}): SshConfigLookup {
       }));
     },
     exec: (command: string) => runExec(command, env),
+    service: (name: string) => tcpServicePort(name),
   };
 
   return (host: string, given: SshConfigGiven = {}): SshConfigEntry => {
@@ -193,9 +223,8 @@ export function loadSshConfig(options: SshConfigOptions = {}): SshConfigLookup {
       ...(identityAgent !== undefined ? { identityAgent } : {}),
       hostKeys: {
         userFiles: settings.userKnownHostsFiles.map((value) => path(value, 'UserKnownHostsFile')),
-        globalFiles: settings.globalKnownHostsFiles.map((value) =>
-          path(value, 'GlobalKnownHostsFile'),
-        ),
+        // ssh expands only ~ in GlobalKnownHostsFile (no %-tokens, no ${VAR}): the same file.
+        globalFiles: settings.globalKnownHostsFiles.map((value) => expandTilde(value, home)),
         ...(settings.hostKeyAlias !== undefined ? { alias: settings.hostKeyAlias } : {}),
         hash: settings.hashKnownHosts,
         ...(settings.revokedHostKeys !== undefined
@@ -204,6 +233,8 @@ export function loadSshConfig(options: SshConfigOptions = {}): SshConfigLookup {
         ...(settings.hostKeyAlgorithms !== undefined
           ? { algorithms: settings.hostKeyAlgorithms }
           : {}),
+        ...notStrict(settings.strictHostKeyChecking, home),
+        ...(settings.checkHostIp ? { checkHostIp: true } : {}),
       },
     };
   };

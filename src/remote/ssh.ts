@@ -1,6 +1,8 @@
 // The SSH transport, on ssh2: one connection per host for the whole run (what OpenSSH's
 // ControlMaster gives), every command with a timeout that names the host and the step, host keys
 // always verified, and a non-root login going through `sudo -n`.
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import ssh2, { type Client as SshClient, type ClientChannel } from 'ssh2';
 
 // ssh2 is CommonJS: its named exports exist only on the default export under ESM.
@@ -74,6 +76,24 @@ export interface RunResult {
 
 const MAX_JUMP_HOPS = 8;
 
+/**
+ * The address CheckHostIP checks, or undefined where ssh does not check one: the option is off,
+ * the host is reached through a jump host (a proxy), the name already is an address, or the
+ * address is a loopback one (ssh's "local").
+ */
+async function checkedAddress(endpoint: SshEndpoint, jumped: boolean): Promise<string | undefined> {
+  if (!endpoint.hostKeys?.checkHostIp || jumped || isIP(endpoint.address) !== 0) return undefined;
+  let address: string;
+  try {
+    ({ address } = await lookup(endpoint.address));
+  } catch (error) {
+    throw new SvcError(
+      `${describe(endpoint)}: cannot resolve ${endpoint.address}: ${(error as Error).message}`,
+    );
+  }
+  return address.startsWith('127.') || address === '::1' ? undefined : address;
+}
+
 export class HostConnection {
   private constructor(
     readonly endpoint: SshEndpoint,
@@ -110,6 +130,7 @@ export class HostConnection {
         `${describe(endpoint)}: no ssh-agent (SSH_AUTH_SOCK) and no usable identity file`,
       );
     }
+    const ip = await checkedAddress(endpoint, jump !== undefined);
     const client = new Client();
     let hostKeyProblem: string | undefined;
     await new Promise<void>((resolve, reject) => {
@@ -139,7 +160,8 @@ export class HostConnection {
       });
       const remaining = [...methods];
       client.connect({
-        host: endpoint.address,
+        // Under CheckHostIP, the address looked up is the one connected to and checked.
+        host: ip ?? endpoint.address,
         port: endpoint.port,
         username: endpoint.user,
         ...(sock && { sock }),
@@ -153,7 +175,10 @@ export class HostConnection {
           serverHostKey: hostKeyAlgorithms(endpoint, entries),
         },
         hostVerifier: (key: Buffer) => {
-          hostKeyProblem = checkHostKey(endpoint, key, entries, options);
+          hostKeyProblem = checkHostKey(endpoint, key, entries, {
+            ...options,
+            ...(ip !== undefined ? { ip } : {}),
+          });
           return hostKeyProblem === undefined;
         },
         authHandler: (_left, _partial, next) => next(remaining.shift() ?? (false as never)),

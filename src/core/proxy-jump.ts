@@ -1,0 +1,69 @@
+// ProxyJump hops written as ssh:// URIs, read as OpenSSH 9.2's parse_ssh_uri reads them
+// (misc.c: `ssh://[user[;params]@]host[:port][/]`, the user %-decoded, the host a plain domain
+// name or address without `:`), so a hop svc resolves is the hop ssh would use. Plain hops
+// (`[user@]host[:port]`) are left as written: svc's target parser reads those.
+import { SvcError } from './errors.js';
+
+/** A port as ssh's a2port reads it: decimal 1-65535, else a tcp service name (via `service`). */
+export function sshPort(
+  text: string,
+  service?: (name: string) => number | undefined,
+): number | undefined {
+  if (/^\+?\d+$/.test(text)) {
+    const port = Number(text);
+    return port >= 1 && port <= 65535 ? port : undefined;
+  }
+  const named = service?.(text);
+  return named !== undefined && named >= 1 && named <= 65535 ? named : undefined;
+}
+
+/** misc.c valid_domain: starts alphanumeric; letters, digits, `-`, `.`, `_`; no `..`. */
+function validDomain(name: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) && !name.includes('..');
+}
+
+/**
+ * One hop as `[user@]host[:port]`: an ssh:// URI rewritten so, anything else unchanged. Throws,
+ * naming `where`, for a URI ssh would call an invalid ProxyJump.
+ */
+export function jumpHopTarget(
+  hop: string,
+  where: string,
+  service?: (name: string) => number | undefined,
+): string {
+  if (!hop.startsWith('ssh://')) return hop;
+  const invalid = (why: string): never => {
+    throw new SvcError(
+      `${where}: ProxyJump ${hop} is not a valid ssh:// URI (${why}), as ssh says`,
+    );
+  };
+  let rest = hop.slice('ssh://'.length);
+  let user: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    user = rest.slice(0, at).split(';')[0]!;
+    if (user === '') invalid('no user before the @');
+    try {
+      user = decodeURIComponent(user);
+    } catch {
+      invalid('a bad %-escape in the user');
+    }
+    rest = rest.slice(at + 1);
+  }
+  const hostMatch = /^(\[[^\]]*\]|[^:/]*)(.*)$/s.exec(rest)!;
+  const host = hostMatch[1]!.replace(/^\[(.*)\]$/s, '$1');
+  if (!validDomain(host)) invalid(`"${host}" is not a host name`);
+  let tail = hostMatch[2]!;
+  let port: number | undefined;
+  if (tail.startsWith(':')) {
+    const end = tail.indexOf('/');
+    const text = tail.slice(1, end < 0 ? undefined : end);
+    port = sshPort(text, service);
+    if (port === undefined) invalid(`"${text}" is not a port`);
+    tail = end < 0 ? '' : tail.slice(end);
+  }
+  if (tail !== '' && tail !== '/') invalid('a path is not allowed');
+  // As ssh -G prints a hop: a numeric host in brackets.
+  const shown = /^[0-9.]+$/.test(host) ? `[${host}]` : host;
+  return `${user !== undefined ? `${user}@` : ''}${shown}${port !== undefined ? `:${port}` : ''}`;
+}
