@@ -71,7 +71,6 @@ it('svc unlock --force: Ctrl-C while the lock is read leaves the deploy that hol
     const history = sbx.ssh('sbx-1', `cat /var/lib/svc/${NAME}/history/records`, { user: 'root' });
     expect(history.stdout).not.toMatch(/\tunlock\t/);
     expect(out).not.toContain('exec stopping the lock holder');
-
   } finally {
     deploy.kill('SIGKILL');
   }
