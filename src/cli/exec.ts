@@ -30,7 +30,15 @@ interface ExecFlags extends ConnectFlags {
 /** svc could not run the command on the host (connection, host key, sudo): ssh's 255. */
 export const EXEC_NOT_RUN = 255;
 
-type Outcome = { host: string; code: number; error?: string };
+/** notStarted: Ctrl-C came before the host's command began, so it was never begun. */
+export type ExecOutcome = { host: string; code: number; error?: string; notStarted?: true };
+
+const NOT_STARTED = (host: string): ExecOutcome => ({
+  host,
+  code: EXIT.interrupted,
+  error: 'not started: interrupted',
+  notStarted: true,
+});
 
 /** The hosts TARGET names, or only --host among them. */
 export function selectHosts(hosts: readonly HostSpec[], only: string | undefined): HostSpec[] {
@@ -44,22 +52,30 @@ export function selectHosts(hosts: readonly HostSpec[], only: string | undefined
 }
 
 /** What the run exits with, and the line for each host whose command failed. */
-export function execResult(outcomes: readonly Outcome[]): { code: number; lines: string[] } {
+export function execResult(outcomes: readonly ExecOutcome[]): { code: number; lines: string[] } {
   const lines = outcomes.flatMap((outcome) =>
-    outcome.error !== undefined
-      ? [`${outcome.host}: ${outcome.error}`]
-      : outcome.code !== 0
-        ? [`${outcome.host}: exited with status ${outcome.code}`]
-        : [],
+    outcome.notStarted
+      ? []
+      : outcome.error !== undefined
+        ? [`${outcome.host}: ${outcome.error}`]
+        : outcome.code !== 0
+          ? [`${outcome.host}: exited with status ${outcome.code}`]
+          : [],
   );
   if (outcomes.length === 1) {
     // One host: its status as it is (a REPL's, a script's); svc's own failure is 255.
     const [only] = outcomes;
     return {
-      code: only!.error !== undefined ? EXEC_NOT_RUN : only!.code,
+      code: only!.notStarted
+        ? EXIT.interrupted
+        : only!.error !== undefined
+          ? EXEC_NOT_RUN
+          : only!.code,
       lines: only!.error !== undefined ? lines : [],
     };
   }
+  // Ctrl-C kept some host from starting: the run was interrupted (130), whatever the others said.
+  if (outcomes.some((outcome) => outcome.notStarted)) return { code: EXIT.interrupted, lines };
   return { code: lines.length > 0 ? EXIT.error : EXIT.ok, lines };
 }
 
@@ -78,6 +94,8 @@ async function runExec(target: string, argv: string[], flags: ExecFlags): Promis
   process.stdout.on('error', interrupt);
   try {
     const outcomes = await mapLimit(hosts, parallelism(flags.parallel), async (host) => {
+      // After Ctrl-C no host is begun (as forEachHost): one would run to its end unasked.
+      if (controller.signal.aborted) return NOT_STARTED(host.name);
       const prefixed = !single;
       const stdout = prefixed ? new PrefixedLines(`${host.name} | `) : undefined;
       const stderr = prefixed ? new PrefixedLines(`${host.name} | `) : undefined;
@@ -85,6 +103,8 @@ async function runExec(target: string, argv: string[], flags: ExecFlags): Promis
       if (stderr) writeThrough(stderr, process.stderr);
       try {
         const connection = await pool.get(host);
+        // Ctrl-C while it connected: not begun either.
+        if (controller.signal.aborted) return NOT_STARTED(host.name);
         const options: SessionOptions = {
           stdout: stdout ?? process.stdout,
           stderr: stderr ?? process.stderr,
@@ -138,6 +158,8 @@ async function runExec(target: string, argv: string[], flags: ExecFlags): Promis
     });
     const { code, lines } = execResult(outcomes);
     for (const line of lines) process.stderr.write(`svc: error: ${line}\n`);
+    for (const outcome of outcomes)
+      if (outcome.notStarted) process.stderr.write(`svc: ${outcome.host}: ${outcome.error}\n`);
     return code;
   } finally {
     process.off('SIGINT', interrupt);

@@ -271,6 +271,12 @@ export function unlockCommand(): Command {
                 `${host.name}: locked by ${who}, whose deploy is still running on the host${holder.hostPid === undefined ? '' : ` as pid ${holder.hostPid}; pass --force to stop it (it undoes its changes)`}`,
               );
             }
+            // Ctrl-C while the lock was read: the stop was never asked, so it is not begun.
+            if (signal.aborted)
+              throw new SvcError(
+                `${host.name}: interrupted before the stop was asked: its deploy goes on`,
+                EXIT.interrupted,
+              );
             const stopped = await runChecked(
               connection,
               stopHolderScript(manifest, holder.hostPid, holder.hostStart ?? '', localWho()),

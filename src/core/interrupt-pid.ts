@@ -36,16 +36,24 @@ export function parsePidLine(line: string): ScriptProcess | undefined {
 
 /**
  * sh that sends INT to the script's shell only while it is the same process (same start time);
- * it always exits 0: a script that ended meanwhile needs nothing.
+ * it always exits 0: a script that ended meanwhile needs nothing. With `group` (svc exec's
+ * command, run under setsid), INT goes to its whole process group, the way a terminal's Ctrl-C
+ * does, so a pipeline or a child it waits for ends too; only while the process still leads that
+ * group (/proc field 5). A deploy's shell gets it alone: its INT trap undoes, and ends, the rest.
  */
-export function interruptScript(target: ScriptProcess): string {
+export function interruptScript(target: ScriptProcess, group = false): string {
   const { pid, start } = target;
   if (!Number.isSafeInteger(pid) || pid < 1 || !/^[0-9]{1,20}$/.test(start))
     throw new Error(`not a process: ${JSON.stringify(target)}`);
   return [
     `{ read -r s < /proc/${pid}/stat; } 2>/dev/null || exit 0`,
-    's=${s##*) }; set -- $s; shift 19',
-    `[ "$1" = ${start} ] && kill -INT ${pid}`,
+    ...(group
+      ? [
+          's=${s##*) }; set -- $s; g=$3; shift 19',
+          // `kill -INT -PID`: dash and busybox sh take no `--` before a negative pid.
+          `[ "$1" = ${start} ] && [ "$g" = ${pid} ] && kill -INT -${pid}`,
+        ]
+      : ['s=${s##*) }; set -- $s; shift 19', `[ "$1" = ${start} ] && kill -INT ${pid}`]),
     'exit 0',
     '',
   ].join('\n');

@@ -46,7 +46,11 @@ export async function forEachHost<T>(
         if (signal?.aborted)
           return { host, ok: false, error: 'not started: interrupted', interrupted: true };
         try {
-          return { host, ok: true, value: await work(await pool.get(host), host, manifest) };
+          const connection = await pool.get(host);
+          // Ctrl-C while it connected: not begun either.
+          if (signal?.aborted)
+            return { host, ok: false, error: 'not started: interrupted', interrupted: true };
+          return { host, ok: true, value: await work(connection, host, manifest) };
         } catch (error) {
           if (error instanceof SvcError) {
             const problem = connectProblem(error.message);

@@ -5,6 +5,7 @@
 import {
   interruptScript,
   parsePidLine,
+  PID_LINE_PREFIX,
   SAY_PID,
   type ScriptProcess,
 } from '../core/interrupt-pid.js';
@@ -47,12 +48,13 @@ export interface PidInterrupt {
 }
 
 /**
- * `deliver` gets stdout without the pid line; `sendKill` runs the given sh (interruptScript) over
- * a second exec, and is called at most once.
+ * `deliver` gets stdout without the pid line; `sendKill` runs the given sh (interruptScript, to
+ * the process group the script leads with `group`) over a second exec, and is called at most once.
  */
 export function pidInterrupt(
   deliver: (chunk: Buffer) => void,
   sendKill: (script: string) => void,
+  group = false,
 ): PidInterrupt {
   // stdout begins with the pid line: taken off before anyone sees stdout.
   let head: Buffer | undefined = Buffer.alloc(0);
@@ -64,14 +66,16 @@ export function pidInterrupt(
     // Only while the channel is open: the script ended, its pid is nobody's business.
     if (!script || closed || killSent) return;
     killSent = true;
-    sendKill(interruptScript(script));
+    sendKill(interruptScript(script, group));
   };
   const takeHead = (flush: boolean) => {
     if (!head) return;
     const end = head.indexOf(10);
     if (end < 0 && head.length < 256 && !flush) return;
-    const said = end < 0 ? undefined : parsePidLine(head.subarray(0, end).toString('latin1'));
-    const rest = said ? head.subarray(end + 1) : head;
+    const first = end < 0 ? undefined : head.subarray(0, end).toString('latin1');
+    const said = first === undefined ? undefined : parsePidLine(first);
+    // A pid line svc cannot use (no start time read, say) is still no output of the command.
+    const rest = first?.startsWith(PID_LINE_PREFIX) ? head.subarray(end + 1) : head;
     head = undefined;
     script = said;
     if (interrupted) killScript();

@@ -44,10 +44,14 @@ export function session(
   options: SessionOptions,
 ): Promise<number> {
   const pty = options.pty;
-  // Without a pty, Ctrl-C reaches the command as run()'s does: its shell says its pid first
-  // (taken off stdout by interrupt.ts), then execs the script; the kill goes to that pid.
+  // Without a pty, Ctrl-C reaches the command as a terminal's would: it runs in a session of its
+  // own (setsid), whose leader says its pid first (taken off stdout by interrupt.ts) and then
+  // execs the script; the kill goes to that process group, so a pipeline ends whole. setsid
+  // execs in place only in a process that leads no group: the subshell (forked, as a command
+  // follows it) is one, where sshd's shell leads its own; a background job would ignore INT.
   const byPid = options.signal !== undefined && !pty;
-  const shell = `sh -c ${shellQuote(byPid ? `${SAY_PID}exec sh -c ${shellQuote(script)}` : script)}`;
+  const inSession = `${SAY_PID}exec sh -c ${shellQuote(script)}`;
+  const shell = `sh -c ${shellQuote(byPid ? `(exec setsid sh -c ${shellQuote(inSession)}); exit $?` : script)}`;
   const command = endpoint.user === 'root' ? shell : `sudo -n ${shell}`;
   if (process.env.SVC_TRACE_SSH === '1')
     process.stderr.write(`svc-trace: ${endpoint.name} exec session\n`);
@@ -59,9 +63,19 @@ export function session(
       }
       // stdout is written as it comes (the pid line kept back), so all of it is out before the
       // status is given.
-      const byPidInterrupt = byPid
-        ? pidInterrupt((chunk) => options.stdout.write(chunk), sendKill)
-        : undefined;
+      // A reader slower than the command holds the channel (and so the SSH window) shut, as
+      // pipe() would: else svc would buffer all the command prints.
+      let paused = false;
+      const deliver = (chunk: Buffer) => {
+        if (options.stdout.write(chunk) || paused) return;
+        paused = true;
+        channel.pause();
+        options.stdout.once('drain', () => {
+          paused = false;
+          channel.resume();
+        });
+      };
+      const byPidInterrupt = byPid ? pidInterrupt(deliver, sendKill, true) : undefined;
       if (byPidInterrupt) channel.on('data', (chunk: Buffer) => byPidInterrupt.data(chunk));
       else channel.pipe(options.stdout, { end: false });
       channel.stderr.pipe(options.stderr, { end: false });
@@ -71,7 +85,9 @@ export function session(
         channel.signal('INT');
         byPidInterrupt?.interrupt();
       };
-      options.signal?.addEventListener('abort', interrupt, { once: true });
+      // A Ctrl-C that came while the session opened reaches it as one that comes later (as run()).
+      if (options.signal?.aborted) queueMicrotask(interrupt);
+      else options.signal?.addEventListener('abort', interrupt, { once: true });
       if (options.stdin) options.stdin.pipe(channel);
       else channel.end();
       channel.on('close', (code: number | null | undefined, signal?: string) => {

@@ -95,6 +95,28 @@ describe('the kill script', () => {
     expect([result.status, result.stderr]).toEqual([0, '']);
   });
 
+  it('with group: INT reaches every process of the group the process leads (a pipeline)', async () => {
+    // The leader waits for a pipeline, as `sh -c 'sleep 21 | cat'` does under svc exec.
+    const child = spawn('sh', ['-c', 'sleep 30 | cat; echo after'], { detached: true });
+    children.push(child);
+    const ended = exited(child);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const result = runSh(interruptScript({ pid: child.pid!, start: startTime(child.pid!) }, true));
+    expect(result.status, result.stderr).toBe(0);
+    expect(await ended).toBe('SIGINT');
+    const sleeps = spawnSync('pgrep', ['-g', String(child.pid!)], { encoding: 'utf8' });
+    expect(sleeps.stdout).toBe('');
+  });
+
+  it('with group: a process that leads no group of its own is left alone', async () => {
+    const child = spawn('sleep', ['30']);
+    children.push(child);
+    const result = runSh(interruptScript({ pid: child.pid!, start: startTime(child.pid!) }, true));
+    expect(result.status, result.stderr).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(child.signalCode).toBeNull();
+  });
+
   it.each([
     [{ pid: 0, start: '1' }],
     [{ pid: 1.5, start: '1' }],

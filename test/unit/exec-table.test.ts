@@ -1,7 +1,7 @@
 // `svc exec`'s decisions as tables: which hosts (--host), what the run exits with and which lines
 // it prints, and the script's shape (the argv quoted once, the tty only when asked).
 import { describe, expect, it } from 'vitest';
-import { EXEC_NOT_RUN, execResult, selectHosts } from '../../src/cli/exec.js';
+import { EXEC_NOT_RUN, execResult, selectHosts, type ExecOutcome } from '../../src/cli/exec.js';
 import { execScript, EXEC_REFUSED } from '../../src/core/exec-script.js';
 import { shellCommand } from '../../src/core/quote.js';
 import type { HostSpec } from '../../src/core/targets.js';
@@ -21,7 +21,7 @@ describe('--host', () => {
 });
 
 describe('what svc exec exits with', () => {
-  it.each<[string, { host: string; code: number; error?: string }[], number, string[]]>([
+  it.each<[string, ExecOutcome[], number, string[]]>([
     ['one host, 0', [{ host: 'h1', code: 0 }], 0, []],
     ['one host: its status as it is, nothing said', [{ host: 'h1', code: 7 }], 7, []],
     [
@@ -56,6 +56,21 @@ describe('what svc exec exits with', () => {
       ],
       1,
       ['h1: host key changed'],
+    ],
+    [
+      'several, Ctrl-C before h2 began: 130, h1 told as usual',
+      [
+        { host: 'h1', code: 130 },
+        { host: 'h2', code: 130, error: 'not started: interrupted', notStarted: true },
+      ],
+      130,
+      ['h1: exited with status 130'],
+    ],
+    [
+      'one, Ctrl-C while it connected: 130, no error line',
+      [{ host: 'h1', code: 130, error: 'not started: interrupted', notStarted: true }],
+      130,
+      [],
     ],
   ])('%s', (_name, outcomes, code, lines) => {
     expect(execResult(outcomes)).toEqual({ code, lines });

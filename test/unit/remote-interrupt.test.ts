@@ -61,9 +61,21 @@ describe('pidInterrupt', () => {
       [],
     ],
     [
-      'a first line that is no pid line is output',
+      'a pid line that does not parse is taken off all the same, and no kill is sent',
       [['data', 'svc-pid 123 x\nrest'], ['interrupt']],
-      'svc-pid 123 x\nrest',
+      'rest',
+      [],
+    ],
+    [
+      'a pid line without a start time (/proc unreadable) is taken off',
+      [['data', 'svc-pid 123 \nrest'], ['interrupt'], ['close']],
+      'rest',
+      [],
+    ],
+    [
+      'a first line that is no pid line is output',
+      [['data', 'svc-pi 123 456\nrest'], ['interrupt']],
+      'svc-pi 123 456\nrest',
       [],
     ],
     ['256 bytes without a newline are output', [['data', 'a'.repeat(256)]], 'a'.repeat(256), []],

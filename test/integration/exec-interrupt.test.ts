@@ -1,8 +1,7 @@
-// REVIEW10 finding 1 (demonstration, not a fix): `svc exec` over several hosts: a Ctrl-C that
-// comes before a host's session opened (a later host under --parallel, or one still connecting)
-// never reaches its command. ssh-session.ts adds the abort listener only (run() also handles a
-// signal already aborted), and runExec starts the remaining hosts anyway; a second Ctrl-C does
-// nothing. README: "Ctrl-C still reaches the command on every host".
+// `svc exec` without a pty, Ctrl-C: a host not begun yet (a later one under --parallel, or one
+// still connecting) is not begun at all, and one whose session opens just as Ctrl-C comes is
+// interrupted (ssh-session.ts handles a signal already aborted, as run() does); the kill reaches
+// the command's whole process group, so a pipeline (sh -c 'a | b') ends too, not only its shell.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +15,7 @@ let work = '';
 let project = '';
 beforeAll(async () => {
   sbx = await startSandbox({ count: 2, user: 'root' });
-  work = mkdtempSync(join(tmpdir(), 'svc-review10-'));
+  work = mkdtempSync(join(tmpdir(), 'svc-exec-interrupt-'));
   project = join(work, NAME);
   const env = { ...sbx.env, HOME: join(work, 'home'), CI: '1' };
   const made = await runSvc(['new', NAME, '--yes', '--init', 'monit', '--dir', project], env);
@@ -60,6 +59,36 @@ it('svc exec --parallel 1: Ctrl-C during the first host, no later host runs its 
       new Promise<string>((r) => setTimeout(() => r('still running after 8 s'), 8_000)),
     ]);
     expect(code, output).not.toBe('still running after 8 s');
+    expect(code, output).toBe(130);
+    expect(output).toContain('svc: sbx-2: not started: interrupted');
+  } finally {
+    child.kill('SIGKILL');
+  }
+}, 120_000);
+
+it('svc exec of a pipeline: Ctrl-C ends it on the host and svc', async () => {
+  const child = spawn(
+    SVC,
+    ['exec', 'sbx-1', '--dir', project, '--', 'sh', '-c', 'echo started; sleep 21 | cat'],
+    { env: { ...sbx.env, HOME: join(work, 'home') }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.once('close', (code, signal) => resolve(code ?? signal)),
+  );
+  try {
+    expect(await eventually(() => output.includes('started'), 60), output).toBe(true);
+    child.kill('SIGINT');
+    const code = await Promise.race([
+      exited,
+      new Promise<string>((r) => setTimeout(() => r('still running after 8 s'), 8_000)),
+    ]);
+    expect(code, output).not.toBe('still running after 8 s');
+    expect(
+      sbx.ssh('sbx-1', "pgrep -f '^sleep 21$' || echo none", { user: 'root' }).stdout.trim(),
+    ).toBe('none');
   } finally {
     child.kill('SIGKILL');
   }

@@ -1,7 +1,6 @@
-// REVIEW10 finding 3 (demonstration, not a fix): `svc unlock --force`: a Ctrl-C that comes while
-// svc reads the lock (runChecked without the signal) does not stop svc from then running the
-// stop script, which TERMs the deploy that holds the lock (its undo runs) before the kill -INT
-// by pid reaches it. Ctrl-C before the stop was asked must leave the deploy alone.
+// `svc unlock --force`: a Ctrl-C that comes while svc reads the lock must keep svc from then
+// running the stop script, which would TERM the deploy that holds the lock (its undo runs) before
+// the kill -INT by pid reaches it. Ctrl-C before the stop was asked leaves the deploy alone.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +16,7 @@ let project = '';
 const env = () => ({ ...sbx.env, HOME: join(work, 'home'), CI: '1', NO_COLOR: '1' });
 beforeAll(async () => {
   sbx = await startSandbox({ count: 1, user: 'root' });
-  work = mkdtempSync(join(tmpdir(), 'svc-review10-'));
+  work = mkdtempSync(join(tmpdir(), 'svc-unlock-interrupt-'));
   project = join(work, NAME);
   const made = await runSvc(['new', NAME, '--yes', '--init', 'monit', '--dir', project], env());
   expect(made.code, made.stderr).toBe(0);
@@ -53,13 +52,21 @@ it('svc unlock --force: Ctrl-C while the lock is read leaves the deploy that hol
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
+    let pressed = false;
     unlock.stdout.on('data', (c: Buffer) => (out += c.toString()));
     unlock.stderr.on('data', (c: Buffer) => {
       out += c.toString();
-      // The lock is being read: the person presses Ctrl-C now, before any stop was asked.
-      if (out.includes('exec reading the lock')) unlock.kill('SIGINT');
+      // The lock is being read: the person presses Ctrl-C now (once), before any stop was asked.
+      if (!pressed && out.includes('exec reading the lock')) {
+        pressed = true;
+        unlock.kill('SIGINT');
+      }
     });
-    await new Promise((r) => unlock.once('close', r));
+    const code = await new Promise((r) =>
+      unlock.once('close', (exit, signal) => r(exit ?? signal)),
+    );
+    expect(code, out).toBe(130);
+    expect(out).toContain('svc: sbx-1: interrupted before the stop was asked: its deploy goes on');
     await new Promise((r) => setTimeout(r, 2000));
     // The deploy's release command must still run: nobody asked for it to stop.
     const still = sbx.ssh('sbx-1', "pgrep -f '^sleep 69$'", { user: 'root' }).code === 0;

@@ -1,8 +1,8 @@
-// REVIEW10 finding 2 (demonstration, not a fix): `svc exec` without a pty reads the command's
-// stdout through interrupt.ts's pidInterrupt (channel.on('data') -> stdout.write) instead of
-// channel.pipe(stdout): a reader slower than the host no longer holds the SSH window shut, so svc
-// buffers everything the command prints. Here nobody reads svc's stdout while the command prints
-// 300 MB: svc's memory must stay bounded (it did with pipe's backpressure).
+// `svc exec` without a pty reads the command's stdout through interrupt.ts's pidInterrupt (the pid
+// line taken off): a reader slower than the host must still hold the SSH window shut (the channel
+// is paused until stdout drains), else svc buffers everything the command prints. Here nobody
+// reads svc's stdout while the command prints 300 MB: svc's memory stays bounded (447 MB RSS
+// without the pause).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ let work = '';
 let project = '';
 beforeAll(async () => {
   sbx = await startSandbox({ count: 1, user: 'root' });
-  work = mkdtempSync(join(tmpdir(), 'svc-review10-'));
+  work = mkdtempSync(join(tmpdir(), 'svc-exec-backpressure-'));
   project = join(work, NAME);
   const env = { ...sbx.env, HOME: join(work, 'home'), CI: '1' };
   const made = await runSvc(['new', NAME, '--yes', '--init', 'monit', '--dir', project], env);
