@@ -18,6 +18,7 @@ import { logsScript } from '../core/logs-script.js';
 import { localWho, shownTime } from './history.js';
 import {
   forEachHost,
+  hostsExit,
   runChecked,
   type EachHostFlags,
   type HostOutcomeOf,
@@ -37,17 +38,15 @@ function withHostOptions(command: Command): Command {
 
 /**
  * Failed hosts as `svc: error:` lines, and those Ctrl-C cut short as `svc: HOST: ...` (what the
- * host said it left); the exit code says whether any failed, 130 after Ctrl-C.
+ * host said it left); the exit code says whether any failed, 130 when Ctrl-C cut one short.
  */
-function reportFailures<T>(results: readonly HostOutcomeOf<T>[], interrupted = false): number {
-  const failed = results.filter((result) => !result.ok);
-  for (const result of failed) {
+function reportFailures<T>(results: readonly HostOutcomeOf<T>[]): number {
+  for (const result of results) {
     if (result.ok) continue;
     const kind = result.interrupted ? 'svc' : 'svc: error';
     process.stderr.write(`${kind}: ${result.host.name}: ${result.error}\n`);
   }
-  if (interrupted) return EXIT.interrupted;
-  return failed.length > 0 ? EXIT.error : EXIT.ok;
+  return hostsExit(results);
 }
 
 function uptime(seconds: number | undefined): string {
@@ -165,7 +164,7 @@ export function controlCommand(action: ControlAction): Command {
               `${result.host.name}: ${action === 'stop' ? 'stopped' : `running (pid ${result.value})`}\n`,
             );
         }
-        process.exitCode = reportFailures(results, signal.aborted);
+        process.exitCode = reportFailures(results);
       }),
     );
 }
@@ -293,7 +292,7 @@ export function unlockCommand(): Command {
         );
         for (const result of results)
           if (result.ok) process.stdout.write(`${result.host.name}: ${result.value}\n`);
-        process.exitCode = reportFailures(results, signal.aborted);
+        process.exitCode = reportFailures(results);
       }),
     );
 }

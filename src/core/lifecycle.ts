@@ -151,6 +151,7 @@ export function controlScript(
     // Ctrl-C stops the waiting, never the init system's action once asked (its own job goes on):
     // the record and svc's line say in what state the service was when it came.
     'lc_cut() {',
+    '  [ -z "${lc_out:-}" ] || rm -f -- "$lc_out"',
     '  lc_now=$(main_pid 2>/dev/null) || lc_now=',
     `  hist_cut="interrupted during the ${action}: the service was $(if [ -n "$lc_now" ]; then echo "running (pid $lc_now)"; else echo stopped; fi)"`,
     '  exit 130',
@@ -162,11 +163,20 @@ export function controlScript(
       ? 'hist_result=done'
       : `if [ ${action === 'stop' ? '-z' : '-n'} "$before" ]; then hist_result=unchanged; else hist_result=done; fi`,
     `hist_fail=${q(`the init system's ${action} failed`)}`,
+    // The init system's command runs as a job this shell waits for: sh runs no trap until a
+    // foreground child ends, but a trapped Ctrl-C ends `wait` at once (a background job ignores
+    // INT, so the action goes on). Its output goes through a file, shown once it ends: a job
+    // that outlives the script must not hold the channel open (svc would wait for it).
+    'lc_out=$(mktemp)',
     isSwitch(manifest)
       ? `{
 ${command}
-} >&2`
-      : `${command} >&2`,
+} >"$lc_out" 2>&1 </dev/null &`
+      : `${command} >"$lc_out" 2>&1 </dev/null &`,
+    'lc_job=$! lc_rc=0',
+    'wait "$lc_job" || lc_rc=$?',
+    'cat -- "$lc_out" >&2; rm -f -- "$lc_out"',
+    '[ "$lc_rc" -eq 0 ] || exit "$lc_rc"',
     'hist_fail=',
     `end=$(( $(date +%s) + ${action === 'stop' ? wait : 60} ))`,
     action === 'stop'

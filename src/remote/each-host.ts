@@ -86,7 +86,9 @@ export async function runChecked(
   signal?: AbortSignal,
 ): Promise<string> {
   const result = await connection.run(script, step, signal && { signal });
-  if (result.code !== 0 && signal?.aborted) {
+  // Cut short by Ctrl-C: its trap's 130, or dead of the signal (no status: -1). A script that
+  // failed for its own reason while Ctrl-C was on its way keeps that reason.
+  if (signal?.aborted && (result.code === EXIT.interrupted || result.code < 0)) {
     const said =
       result.code === 130 ? result.stderr.toString('utf8').trim().split('\n').at(-1) : '';
     throw new SvcError(
@@ -101,4 +103,13 @@ export async function runChecked(
     );
   }
   return result.stdout.toString('utf8');
+}
+
+/**
+ * What a run over hosts exits with: 130 when Ctrl-C cut some host short (or kept it from
+ * starting), else 1 when any failed. A Ctrl-C that came as every host finished is no interrupt.
+ */
+export function hostsExit(results: readonly HostOutcomeOf<unknown>[]): number {
+  if (results.some((result) => !result.ok && result.interrupted)) return EXIT.interrupted;
+  return results.some((result) => !result.ok) ? EXIT.error : EXIT.ok;
 }

@@ -7,7 +7,7 @@
 // `interrupted` with the state the service was in, the pending record gone, exit 130, and the
 // same line on stderr. Also: every trap on INT in svc's generated scripts ignores INT first.
 // Needs root, as the history's functions do (their directories must be uid 0's).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,10 +71,10 @@ describe('svc stop interrupted twice (INT to its process group)', () => {
     children.push(service);
     writeFileSync(`${base}${layout.pidfile}`, `${service.pid}\n`);
     const script = controlScript(manifest, 'stop', WHO);
-    const asked = `monit stop ${NAME} >&2`;
+    const asked = `monit stop ${NAME} >"$lc_out" 2>&1 </dev/null &`;
     expect(script).toContain(asked);
     const moved = script
-      .replace(asked, ': >&2')
+      .replace(asked, ': &')
       .replaceAll(layout.records, `${base}${layout.records}`)
       .replaceAll(layout.root, `${base}${layout.root}`)
       .replaceAll(layout.pidfile, `${base}${layout.pidfile}`);
@@ -112,6 +112,60 @@ describe('svc stop interrupted twice (INT to its process group)', () => {
     expect(records[0]!.split('\t').slice(7).join('\t')).toMatch(
       new RegExp(`^interrupted\t\\d+\t${reason.replace(/[()]/g, '\\$&')}$`),
     );
+  }, 30_000);
+});
+
+// The init system's command can itself take long (a `systemctl stop` that waits out the stop
+// timeout): sh runs no trap until a foreground child ends, so the script runs it as a job and
+// waits for that, which a trapped INT ends at once. The job goes on (the init system's action is
+// never cut short); its output went to a temporary file, removed, so it holds no channel open.
+describe("svc stop while the init system's command blocks", () => {
+  it("INT to the script's shell (as svc sends it) ends the wait at once, recorded interrupted", async () => {
+    const base = join(root, 'blocks');
+    const scratch = join(root, 'blocks-tmp');
+    const layout = hostLayout(NAME);
+    mkdirSync(join(base, 'var/lib'), { recursive: true });
+    mkdirSync(join(base, 'var/www', NAME, 'releases'), { recursive: true });
+    mkdirSync(join(base, 'run'), { recursive: true });
+    mkdirSync(scratch);
+    const history = `${base}${layout.records}/history`;
+    const service = spawn('sleep', ['300']);
+    children.push(service);
+    writeFileSync(`${base}${layout.pidfile}`, `${service.pid}\n`);
+    const asked = `monit stop ${NAME} >`;
+    const script = controlScript(manifest, 'stop', WHO);
+    expect(script).toContain(asked);
+    const moved = script
+      .replace(asked, `sh -c 'echo asking; exec sleep 29' >`)
+      .replaceAll(layout.records, `${base}${layout.records}`)
+      .replaceAll(layout.root, `${base}${layout.root}`)
+      .replaceAll(layout.pidfile, `${base}${layout.pidfile}`);
+    const run = spawn('sh', ['-c', moved], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TMPDIR: scratch },
+    });
+    children.push(run);
+    let stderr = '';
+    run.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const ended = exited(run);
+    const job = () =>
+      spawnSync('pgrep', ['-f', '-g', String(run.pid), '^sleep 29$'], { encoding: 'utf8' });
+    await until(() => job().stdout.trim() !== '', 'the init command running');
+    process.kill(run.pid!, 'SIGINT');
+    const code = await Promise.race([
+      ended,
+      new Promise<string>((r) => setTimeout(() => r('still waiting after 3 s'), 3000)),
+    ]);
+    expect(code, stderr).toBe(130);
+    const reason = `interrupted during the stop: the service was running (pid ${service.pid})`;
+    expect(stderr.trim().split('\n').at(-1)).toBe(reason);
+    expect(readdirSync(history).sort()).toEqual(['lock', 'records']);
+    const records = readFileSync(`${history}/records`, 'utf8').trim().split('\n');
+    expect(records.at(-1)!.split('\t').slice(7, 8)).toEqual(['interrupted']);
+    // The init system's action goes on; its output file is gone all the same.
+    expect(job().stdout.trim()).not.toBe('');
+    expect(readdirSync(scratch)).toEqual([]);
   }, 30_000);
 });
 
