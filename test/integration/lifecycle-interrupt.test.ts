@@ -240,6 +240,61 @@ describe.each(['root', 'deploy'] as const)('Ctrl-C on real hosts, login %s', (us
     expect(started.code, started.stderr).toBe(0);
   }, 180_000);
 
+  it("svc stop while the init system's command blocks: 130 within seconds, recorded interrupted", async () => {
+    await settled(s);
+    // monit's stop, as the script calls it (/usr/local/sbin leads its PATH), blocks for 26 s
+    // and does nothing: a `systemctl stop` waiting out a stop timeout.
+    const wrapper = '/usr/local/sbin/monit';
+    onHost(
+      s,
+      `printf '%s\\n' '#!/bin/sh' '[ "$1" != stop ] || { echo $$ > /run/slow-stop.pid; exec sleep 26; }' 'exec /usr/bin/monit "$@"' > ${wrapper} && chmod 755 ${wrapper}`,
+    );
+    const child = spawn(SVC, ['stop', 'sbx-1', '--dir', s.project], {
+      env: { ...s.sbx.env, HOME: join(s.work, 'home'), NO_COLOR: '1', SVC_DEBUG: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | string | null>((resolve) =>
+      child.once('close', (code, signal) => resolve(code ?? signal)),
+    );
+    let shell = 0;
+    try {
+      const blocked = await eventually(() => {
+        const pending = s.sbx.ssh('sbx-1', `ls ${HISTORY} | sed -n 's/^pending\\.//p'`, {
+          user: 'root',
+        });
+        shell = Number(pending.stdout.trim());
+        return (
+          shell > 0 && s.sbx.ssh('sbx-1', 'test -s /run/slow-stop.pid', { user: 'root' }).code === 0
+        );
+      }, 60);
+      expect(blocked, stderr).toBe(true);
+      child.kill('SIGINT');
+      const code = await Promise.race([
+        exited,
+        new Promise<string>((resolve) =>
+          setTimeout(() => resolve('still running after 5 s'), 5_000),
+        ),
+      ]);
+      expect(code, stderr).toBe(EXIT.interrupted);
+      expect(stderr).toMatch(
+        /^svc: sbx-1: interrupted during the stop: the service was running \(pid \d+\)\n$/,
+      );
+      await expectSettled(s, 'stop', shell);
+      // The init system's command was not cut short: it goes on to its end.
+      expect(onHost(s, 'kill -0 "$(cat /run/slow-stop.pid)" && echo running').trim()).toBe(
+        'running',
+      );
+    } finally {
+      child.kill('SIGKILL');
+      onHost(
+        s,
+        `rm -f ${wrapper}; kill "$(cat /run/slow-stop.pid)" 2>/dev/null; rm -f /run/slow-stop.pid`,
+      );
+    }
+  }, 120_000);
+
   it('svc exec without a terminal: Ctrl-C ends the command on the host, svc exits with its 130', async () => {
     // No terminal on stdin, so no pty: Ctrl-C cannot go through one.
     const child = spawn(
