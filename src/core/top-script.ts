@@ -47,6 +47,14 @@ export const TREE = String.raw`tree() {
 uptime_now() { cut -d ' ' -f 1 /proc/uptime; }`;
 
 /**
+ * awk, on one `ls -l` line of an fd directory: the socket it is, into sock[]. The link's target is
+ * what follows the line's FIRST " -> " (the descriptor's own name is a number): a file the
+ * service opens named `x socket:[N]` or `x -> socket:[N]` ends its line the same way, and must
+ * not count another socket's connection as the service's.
+ */
+const SOCKET_OF_LINE = String.raw`at = index($0, " -> "); target = substr($0, at + 4); if (at && target ~ /^socket:\[[0-9]+\]$/) { gsub(/[^0-9]/, "", target); sock[target] = 1 }`;
+
+/**
  * fds: every open descriptor of the tree (`ls -lq`: a name's newline or tab shows as `?`, so a
  * file the service names cannot add lines); established: the tree's sockets (their inodes) that
  * the service's network namespace lists as ESTABLISHED (st 01) in /proc/PID/net/tcp and tcp6
@@ -65,7 +73,7 @@ descriptors() {
   t4=/proc/$pid/net/tcp; t6=/proc/$pid/net/tcp6
   [ -r "$t4" ] || t4=/dev/null; [ -r "$t6" ] || t6=/dev/null
   ls -lq "$@" 2>/dev/null | awk '
-    FILENAME == "-" { if ($1 ~ /^l/) fds++; if ($NF ~ /^socket:\[[0-9]+\]$/) { i = $NF; gsub(/[^0-9]/, "", i); sock[i] = 1 }; next }
+    FILENAME == "-" { if ($1 ~ /^l/) { fds++; ${SOCKET_OF_LINE} }; next }
     $4 == "01" && ($10 in sock) { est++ }
     END { printf "D\t%d\t%d\n", fds, est }' - "$t4" "$t6" 2>/dev/null || printf 'D\t-\t-\n'
 }`;
@@ -106,7 +114,7 @@ const SCAN = String.raw`scan() {
       cur = l[1]
     }
     walked { if ($0 ~ /^\/proc\/[0-9]+\/fd:$/) { cur = $0; gsub(/[^0-9]/, "", cur) }
-      else if ((cur in seen) && $1 ~ /^l/) { fds++; if ($NF ~ /^socket:\[[0-9]+\]$/) { s = $NF; gsub(/[^0-9]/, "", s); sock[s] = 1 } }
+      else if ((cur in seen) && $1 ~ /^l/) { fds++; ${SOCKET_OF_LINE} }
       next }
     $0 == "${SCAN_MARK}" { walk(); next }
     /^ *sl +local_address / { tcp = 1; buf = ""; next }

@@ -13,6 +13,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   renameSync,
   rmSync,
   symlinkSync,
@@ -352,6 +353,58 @@ describe('the top script on a real process tree', () => {
       await reader.end();
     }
   }, 60_000);
+
+  it('a file the service opens named like a socket (`x socket:[N]`, `x -> socket:[N]`) is not a connection', async () => {
+    // N: an established socket in this network namespace that is not the process's own (the
+    // server's end of a client connection). ls ends the open file's line the way a socket's ends.
+    const established = readFileSync(`/proc/${server.pid}/net/tcp`, 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .find((fields) => fields[3] === '01');
+    const inode = established?.[9];
+    expect(inode).toMatch(/^[1-9][0-9]*$/);
+    const files = [`x socket:[${inode}]`, `x -> socket:[${inode}]`].map((name) => join(dir, name));
+    for (const file of files) writeFileSync(file, '');
+    const holder = spawn('sh', ['-c', 'exec 3<"$1" 4<"$2"; exec sleep 120', 'sh', ...files], {
+      stdio: 'ignore',
+    });
+    const name = 'api-toptest-named';
+    const layout = hostLayout(name);
+    try {
+      const holds = () => readdirSync(`/proc/${holder.pid}/fd`).length >= 5;
+      for (let waited = 0; waited < 100 && !holds(); waited++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(readlinkSync(`/proc/${holder.pid}/fd/4`)).toBe(files[1]);
+      mkdirSync(dirname(`${dir}${layout.pidfile}`), { recursive: true });
+      writeFileSync(`${dir}${layout.pidfile}`, `${holder.pid}\n`);
+      const manifest: Manifest = {
+        ...base,
+        name,
+        init: 'systemd',
+        monit: false,
+        port: undefined,
+        health: undefined,
+      };
+      const reader = new Reader(
+        topReader(manifest).replaceAll(layout.pidfile, `${dir}${layout.pidfile}`),
+      );
+      try {
+        // The first sample lists the descriptors by itself, a later one in its one scan.
+        for (const text of [await reader.ask(true), await reader.ask()]) {
+          const sample = parseTopOutput(text, 'local');
+          expect(sample.pid).toBe(holder.pid);
+          expect(sample.fds).toBe(readdirSync(`/proc/${holder.pid}/fd`).length);
+          expect(sample.connections).toBe(0);
+        }
+      } finally {
+        await reader.end();
+      }
+    } finally {
+      holder.kill('SIGKILL');
+      for (const file of files) rmSync(file, { force: true });
+    }
+  }, 40_000);
 
   it('a switch service: the live slot, followed when the upstream file switches, and the other', async () => {
     const name = 'api-toptest-sw';
