@@ -3,22 +3,14 @@
 // gets a pseudo-terminal (a REPL works) and the exit status as it is; several hosts run it side by
 // side, each line of output prefixed `HOST | `, and the exit is 0 only when every one exited 0.
 import { finished } from 'node:stream/promises';
-import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { connectProblem } from '../core/connect-problem.js';
 import { EXIT, SvcError } from '../core/errors.js';
 import { execScript } from '../core/exec-script.js';
-import { resolveTarget, type HostSpec } from '../core/targets.js';
-import { readManifestFile } from '../project/read.js';
-import { mapLimit } from '../remote/plan-hosts.js';
-import {
-  parallelism,
-  sshOptions,
-  targetContext,
-  type ConnectFlags,
-} from '../remote/run-context.js';
-import { ConnectionPool, type SessionOptions } from '../remote/ssh.js';
-import { checkBareWords } from '../remote/target-words.js';
+import type { HostSpec } from '../core/targets.js';
+import { whileCtrlC } from '../remote/ctrl-c.js';
+import { onEachHost, targetHosts } from '../remote/each-host.js';
+import { sshOptions, type ConnectFlags } from '../remote/run-context.js';
+import type { HostConnection, SessionOptions } from '../remote/ssh.js';
 import { PrefixedLines, writeThrough } from '../ui/prefixed-lines.js';
 
 interface ExecFlags extends ConnectFlags {
@@ -80,91 +72,81 @@ export function execResult(outcomes: readonly ExecOutcome[]): { code: number; li
 }
 
 async function runExec(target: string, argv: string[], flags: ExecFlags): Promise<number> {
-  const manifest = readManifestFile(resolve(flags.dir ?? '.'));
-  const ctx = targetContext(manifest);
-  const hosts = selectHosts(resolveTarget(target, ctx), flags.host);
-  await checkBareWords(hosts, ctx);
+  const { manifest, ctx, hosts } = await targetHosts(target, flags, (all) =>
+    selectHosts(all, flags.host),
+  );
   const single = hosts.length === 1;
   const interactive = single && process.stdin.isTTY === true;
-  const pool = new ConnectionPool(sshOptions(flags, ctx, undefined));
-  const controller = new AbortController();
-  const interrupt = () => controller.abort();
-  process.on('SIGINT', interrupt);
   // A reader that went away (`svc exec ... | head`) ends the command as Ctrl-C does.
-  process.stdout.on('error', interrupt);
-  try {
-    const outcomes = await mapLimit(hosts, parallelism(flags.parallel), async (host) => {
-      // After Ctrl-C no host is begun (as forEachHost): one would run to its end unasked.
-      if (controller.signal.aborted) return NOT_STARTED(host.name);
-      const prefixed = !single;
-      const stdout = prefixed ? new PrefixedLines(`${host.name} | `) : undefined;
-      const stderr = prefixed ? new PrefixedLines(`${host.name} | `) : undefined;
-      if (stdout) writeThrough(stdout, process.stdout);
-      if (stderr) writeThrough(stderr, process.stderr);
-      try {
-        const connection = await pool.get(host);
-        // Ctrl-C while it connected: not begun either.
-        if (controller.signal.aborted) return NOT_STARTED(host.name);
-        const options: SessionOptions = {
-          stdout: stdout ?? process.stdout,
-          stderr: stderr ?? process.stderr,
-          signal: controller.signal,
-          // Only one host reads what is typed or piped; several would race for it.
-          ...(single && { stdin: process.stdin }),
-          ...(interactive && {
-            pty: {
-              term: process.env.TERM || 'xterm',
-              size: () => ({
-                rows: process.stdout.rows || 24,
-                cols: process.stdout.columns || 80,
-              }),
-              resizeEvents: process.stdout,
-            },
+  const results = await whileCtrlC(
+    (signal) =>
+      onEachHost(hosts, sshOptions(flags, ctx, undefined), flags.parallel, {
+        work: (connection, host) =>
+          execOn(connection, host, {
+            script: execScript(manifest, argv, { term: interactive }),
+            single,
+            interactive,
+            signal,
           }),
-        };
-        if (interactive) process.stdin.setRawMode(true);
-        try {
-          const code = await connection.session(
-            execScript(manifest, argv, { term: interactive }),
-            options,
-          );
-          return { host: host.name, code };
-        } finally {
-          // Done with stdin: a terminal is given back as it was; a pipe is let go, so that
-          // svc can end while its writer keeps it open.
-          if (interactive) {
-            process.stdin.setRawMode(false);
-            process.stdin.pause();
-          } else if (single) process.stdin.destroy();
-        }
-      } catch (error) {
-        if (!(error instanceof SvcError)) throw error;
-        const problem = connectProblem(error.message);
-        return {
-          host: host.name,
-          code: EXEC_NOT_RUN,
-          error:
-            problem === undefined
-              ? error.message.replace(`${host.name}: `, '')
-              : `${host.address}:${host.port}: ${problem}`,
-        };
-      } finally {
-        for (const stream of [stdout, stderr]) {
-          if (!stream) continue;
-          stream.end();
-          await finished(stream).catch(() => undefined);
-        }
-      }
-    });
-    const { code, lines } = execResult(outcomes);
-    for (const line of lines) process.stderr.write(`svc: error: ${line}\n`);
-    for (const outcome of outcomes)
-      if (outcome.notStarted) process.stderr.write(`svc: ${outcome.host}: ${outcome.error}\n`);
-    return code;
+        signal,
+      }),
+    [[process.stdout, 'error']],
+  );
+  const outcomes = results.map((result): ExecOutcome => {
+    if (result.ok) return { host: result.host.name, code: result.value };
+    if (result.notStarted) return NOT_STARTED(result.host.name);
+    return { host: result.host.name, code: EXEC_NOT_RUN, error: result.error };
+  });
+  const { code, lines } = execResult(outcomes);
+  for (const line of lines) process.stderr.write(`svc: error: ${line}\n`);
+  for (const outcome of outcomes)
+    if (outcome.notStarted) process.stderr.write(`svc: ${outcome.host}: ${outcome.error}\n`);
+  return code;
+}
+
+/**
+ * The command on one host, its exit status: alone, with svc's own stdin, stdout and stderr (a
+ * terminal gets a pty); beside others, without stdin, each output line prefixed `HOST | `.
+ */
+async function execOn(
+  connection: HostConnection,
+  host: HostSpec,
+  run: { script: string; single: boolean; interactive: boolean; signal: AbortSignal },
+): Promise<number> {
+  const { script, single, interactive, signal } = run;
+  const stdout = single ? undefined : new PrefixedLines(`${host.name} | `);
+  const stderr = single ? undefined : new PrefixedLines(`${host.name} | `);
+  if (stdout) writeThrough(stdout, process.stdout);
+  if (stderr) writeThrough(stderr, process.stderr);
+  const options: SessionOptions = {
+    stdout: stdout ?? process.stdout,
+    stderr: stderr ?? process.stderr,
+    signal,
+    // Only one host reads what is typed or piped; several would race for it.
+    ...(single && { stdin: process.stdin }),
+    ...(interactive && {
+      pty: {
+        term: process.env.TERM || 'xterm',
+        size: () => ({ rows: process.stdout.rows || 24, cols: process.stdout.columns || 80 }),
+        resizeEvents: process.stdout,
+      },
+    }),
+  };
+  if (interactive) process.stdin.setRawMode(true);
+  try {
+    return await connection.session(script, options);
   } finally {
-    process.off('SIGINT', interrupt);
-    process.stdout.off('error', interrupt);
-    await pool.closeAll();
+    // Done with stdin: a terminal is given back as it was; a pipe is let go, so that svc can end
+    // while its writer keeps it open.
+    if (interactive) {
+      process.stdin.setRawMode(false);
+      process.stdin.pause();
+    } else if (single) process.stdin.destroy();
+    for (const stream of [stdout, stderr]) {
+      if (!stream) continue;
+      stream.end();
+      await finished(stream).catch(() => undefined);
+    }
   }
 }
 

@@ -6,22 +6,41 @@ import { connectProblem } from '../core/connect-problem.js';
 import { EXIT, SvcError } from '../core/errors.js';
 import { visible } from '../core/visible.js';
 import type { Manifest } from '../core/manifest.js';
-import { resolveTarget, type HostSpec } from '../core/targets.js';
+import { resolveTarget, type HostSpec, type TargetContext } from '../core/targets.js';
 import { readManifestFile } from '../project/read.js';
 import { mapLimit } from './plan-hosts.js';
 import { parallelism, sshOptions, targetContext, type ConnectFlags } from './run-context.js';
 import { checkBareWords } from './target-words.js';
-import { ConnectionPool, type HostConnection } from './ssh.js';
+import { ConnectionPool, type HostConnection, type SshOptions } from './ssh.js';
 
 export interface EachHostFlags extends ConnectFlags {
   dir?: string;
   parallel?: string;
 }
 
-/** interrupted: Ctrl-C came, and this host's script was cut short (or never started). */
+/**
+ * interrupted: Ctrl-C came, and this host's script was cut short (or never started);
+ * notStarted: never started.
+ */
 export type HostOutcomeOf<T> =
   | { host: HostSpec; ok: true; value: T }
-  | { host: HostSpec; ok: false; error: string; interrupted?: true };
+  | { host: HostSpec; ok: false; error: string; interrupted?: true; notStarted?: true };
+
+/**
+ * The project's manifest and the hosts TARGET names (narrowed by `select`), checked before any
+ * connection is made.
+ */
+export async function targetHosts(
+  target: string,
+  flags: { dir?: string },
+  select: (hosts: HostSpec[]) => HostSpec[] = (hosts) => hosts,
+): Promise<{ manifest: Manifest; ctx: TargetContext; hosts: HostSpec[] }> {
+  const manifest = readManifestFile(resolve(flags.dir ?? '.'));
+  const ctx = targetContext(manifest);
+  const hosts = select(resolveTarget(target, ctx));
+  await checkBareWords(hosts, ctx);
+  return { manifest, ctx, hosts };
+}
 
 /**
  * `work` on every host. With `signal` (remote/ctrl-c.ts), a host not yet begun when it aborts is
@@ -33,45 +52,68 @@ export async function forEachHost<T>(
   work: (connection: HostConnection, host: HostSpec, manifest: Manifest) => Promise<T>,
   signal?: AbortSignal,
 ): Promise<{ manifest: Manifest; results: HostOutcomeOf<T>[] }> {
-  const manifest = readManifestFile(resolve(flags.dir ?? '.'));
-  const ctx = targetContext(manifest);
-  const hosts = resolveTarget(target, ctx);
-  await checkBareWords(hosts, ctx);
-  const pool = new ConnectionPool(sshOptions(flags, ctx, undefined));
+  const { manifest, ctx, hosts } = await targetHosts(target, flags);
+  const results = await onEachHost(hosts, sshOptions(flags, ctx, undefined), flags.parallel, {
+    work: (connection, host) => work(connection, host, manifest),
+    signal,
+  });
+  return { manifest, results };
+}
+
+/**
+ * `work` on each of `hosts`, `parallel` at once, over one connection each (closed at the end).
+ * A host whose connection or work fails with an SvcError has that as its outcome; after
+ * `signal` aborts, a host not yet begun (or still connecting) is not begun.
+ */
+export async function onEachHost<T>(
+  hosts: readonly HostSpec[],
+  options: SshOptions,
+  parallel: string | undefined,
+  run: { work: (connection: HostConnection, host: HostSpec) => Promise<T>; signal?: AbortSignal },
+): Promise<HostOutcomeOf<T>[]> {
+  const { work, signal } = run;
+  const pool = new ConnectionPool(options);
   try {
-    const results = await mapLimit(
-      hosts,
-      parallelism(flags.parallel),
-      async (host): Promise<HostOutcomeOf<T>> => {
-        if (signal?.aborted)
-          return { host, ok: false, error: 'not started: interrupted', interrupted: true };
-        try {
-          const connection = await pool.get(host);
-          // Ctrl-C while it connected: not begun either.
-          if (signal?.aborted)
-            return { host, ok: false, error: 'not started: interrupted', interrupted: true };
-          return { host, ok: true, value: await work(connection, host, manifest) };
-        } catch (error) {
-          if (error instanceof SvcError) {
-            const problem = connectProblem(error.message);
-            return {
-              host,
-              ok: false,
-              error:
-                problem === undefined
-                  ? error.message.replace(`${host.name}: `, '')
-                  : `${host.address}:${host.port}: ${problem}`,
-              ...(error.exitCode === EXIT.interrupted && { interrupted: true as const }),
-            };
-          }
-          throw error;
-        }
-      },
-    );
-    return { manifest, results };
+    return await mapLimit(hosts, parallelism(parallel), async (host): Promise<HostOutcomeOf<T>> => {
+      if (signal?.aborted) return notStarted(host);
+      try {
+        const connection = await pool.get(host);
+        // Ctrl-C while it connected: not begun either.
+        if (signal?.aborted) return notStarted(host);
+        return { host, ok: true, value: await work(connection, host) };
+      } catch (error) {
+        if (error instanceof SvcError) return failed(host, error);
+        throw error;
+      }
+    });
   } finally {
     await pool.closeAll();
   }
+}
+
+/** A host Ctrl-C kept from starting. */
+function notStarted(host: HostSpec): HostOutcomeOf<never> {
+  return {
+    host,
+    ok: false,
+    error: 'not started: interrupted',
+    interrupted: true,
+    notStarted: true,
+  };
+}
+
+/** A host that failed: a connection problem names the address, anything else the host's words. */
+function failed(host: HostSpec, error: SvcError): HostOutcomeOf<never> {
+  const problem = connectProblem(error.message);
+  return {
+    host,
+    ok: false,
+    error:
+      problem === undefined
+        ? error.message.replace(`${host.name}: `, '')
+        : `${host.address}:${host.port}: ${problem}`,
+    ...(error.exitCode === EXIT.interrupted && { interrupted: true as const }),
+  };
 }
 
 /**
