@@ -30,6 +30,7 @@ import type { HostPlan } from '../core/plan.js';
 import { releaseCommandsOf } from '../core/release-commands.js';
 import { readManifestFile } from '../project/read.js';
 import { runReleasePhase } from '../remote/release-phase.js';
+import { onCtrlC } from '../remote/ctrl-c.js';
 
 export interface DeployFlags extends PlanFlags {
   dryRun?: boolean;
@@ -169,8 +170,7 @@ export async function runDeploy(
   const json = flags.json === true;
   const emit = (event: object) => json && process.stdout.write(`${JSON.stringify(event)}\n`);
   const controller = new AbortController();
-  const interrupt = () => controller.abort();
-  process.on('SIGINT', interrupt);
+  const offCtrlC = onCtrlC(() => controller.abort());
   let pool: PlanRun['pool'] | undefined;
   try {
     let rows: Row[];
@@ -294,7 +294,7 @@ export async function runDeploy(
       shownAbove,
     );
   } finally {
-    process.off('SIGINT', interrupt);
+    offCtrlC();
     await pool?.closeAll();
   }
 }

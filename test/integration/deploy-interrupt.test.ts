@@ -4,13 +4,15 @@
 // also sends `kill -INT` to the script's pid (core/interrupt-pid.ts). Each time: svc exits 130,
 // the host undid (`current` and the running release are the old ones, the history says
 // interrupted), and nothing of the deploy is left on the host. And `--parallel 2` over two hosts:
-// both undo. The release is made slow to answer its health check: it waits before it listens.
+// both undo. A second Ctrl-C: svc leaves at once, and the host undoes all the same. The release
+// is made slow to answer its health check: it waits before it listens.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/core/errors.js';
+import { LEAVING_LINE } from '../../src/remote/ctrl-c.js';
 import { eventually, runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
 
 const NAME = 'api-orders';
@@ -134,7 +136,8 @@ async function expectUndone(
   expect(records.at(-1), output()).toMatchObject({ action: 'deploy', result: 'interrupted' });
 }
 
-async function interruptInGate(s: Setup, hosts: string[], args: string[]) {
+/** twice: a second Ctrl-C 0.5 s after the first, while the host undoes: svc leaves at once. */
+async function interruptInGate(s: Setup, hosts: string[], args: string[], twice = false) {
   const before = new Map(hosts.map((host) => [host, liveState(s, host)]));
   const marker = `svc-gate-${Math.random().toString(36).slice(2)}`;
   makeSlowRelease(s, marker);
@@ -143,6 +146,10 @@ async function interruptInGate(s: Setup, hosts: string[], args: string[]) {
   try {
     for (const host of hosts) shells.set(host, await inGate(s, host, marker, run.output));
     run.child.kill('SIGINT');
+    if (twice) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      run.child.kill('SIGINT');
+    }
     // The undo of a gate takes seconds; the slow release alone would hold the gate for 300 s.
     const code = await Promise.race([
       run.exited,
@@ -151,6 +158,7 @@ async function interruptInGate(s: Setup, hosts: string[], args: string[]) {
       ),
     ]);
     expect(code, run.output()).toBe(EXIT.interrupted);
+    if (twice) expect(run.output()).toContain(`${LEAVING_LINE}\n`);
   } finally {
     run.child.kill('SIGKILL');
   }
@@ -183,5 +191,9 @@ describe('Ctrl-C during svc deploy, in the health gate', () => {
 
   it('two hosts with --parallel 2, login root: every host undid', async () => {
     await interruptInGate(root, ['sbx-1', 'sbx-2'], ['sandbox', '--parallel', '2']);
+  }, 240_000);
+
+  it('Ctrl-C twice, login deploy: svc leaves at once, and the host still undoes on its own', async () => {
+    await interruptInGate(deploy, ['sbx-1'], ['sbx-1'], true);
   }, 240_000);
 });

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { LEAVING_LINE } from '../../src/remote/ctrl-c.js';
 import { eventually, runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
 
 const NAME = 'api-orders';
@@ -90,6 +91,37 @@ it('svc exec of a pipeline: Ctrl-C ends it on the host and svc', async () => {
       sbx.ssh('sbx-1', "pgrep -f '^sleep 21$' || echo none", { user: 'root' }).stdout.trim(),
     ).toBe('none');
   } finally {
+    child.kill('SIGKILL');
+  }
+}, 120_000);
+
+it('a second Ctrl-C leaves at once, with one line, when the first cannot end the command', async () => {
+  // The command's first process is gone and a child it left holds the output open: the first
+  // Ctrl-C's kill finds no process to reach (its pid is gone), so svc would wait for the child.
+  const child = spawn(
+    SVC,
+    ['exec', 'sbx-1', '--dir', project, '--', 'sh', '-c', 'sleep 47 & echo started'],
+    { env: { ...sbx.env, HOME: join(work, 'home') }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.once('close', (code, signal) => resolve(code ?? signal)),
+  );
+  try {
+    expect(await eventually(() => output.includes('started'), 60), output).toBe(true);
+    child.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    child.kill('SIGINT');
+    const code = await Promise.race([
+      exited,
+      new Promise<string>((r) => setTimeout(() => r('still running after 15 s'), 15_000)),
+    ]);
+    expect(code, output).toBe(130);
+    expect(output).toContain(`${LEAVING_LINE}\n`);
+  } finally {
+    // The host's `sleep 47` ends with the sandbox (afterAll).
     child.kill('SIGKILL');
   }
 }, 120_000);
