@@ -26,10 +26,17 @@ import {
 } from '../helpers/sandbox.js';
 import { SVC } from '../helpers/sandbox.js';
 import { startLoad } from '../helpers/load.js';
+import { gapFailures } from '../helpers/load-gap.js';
 
 const NAME = 'api-warm';
 const PORT = 3300;
 const DRAIN = 8;
+/**
+ * The drain of the tests that end it themselves (a rollback cancels it, or the apply script is
+ * killed): long, so it cannot end on its own while svc starts up on a busy machine. It costs no
+ * time: those tests never wait it out.
+ */
+const LONG_DRAIN = 120;
 const HEADER = 'x-release';
 
 /**
@@ -132,11 +139,30 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')(
       root(`systemctl show -p MainPID --value ${NAME}@${port}`).stdout.trim();
     const lockHeld = () => root(`test -e /var/lib/svc/locks/${NAME}.holder`).code === 0;
     const active = (port: number) => root(`systemctl is-active ${NAME}@${port}`).stdout.trim();
+    /** When the host last wrote the upstream file (the switch, just before nginx reloads), in ms. */
+    const switchedOnHost = () =>
+      Number(root(`date -r /var/lib/svc/${NAME}/upstream.conf +%s%3N`).stdout.trim());
+    /** When systemd began to stop the slot on `port` (its last "Stopping" line), in ms. */
+    const stopBeganOnHost = (port: number) => {
+      const line = root(
+        `journalctl -u ${NAME}@${port}.service -o short-unix --no-pager | grep ': Stopping ' | tail -n 1`,
+      ).stdout.trim();
+      expect(line, `no "Stopping" line for ${NAME}@${port} in the host's journal`).toMatch(
+        /^\d+\.\d+ /,
+      );
+      return Number(line.split(' ')[0]) * 1000;
+    };
     const answering = () =>
       root(`curl -fsS -D - -o /dev/null --max-time 3 http://127.0.0.1:${PORT}/`).stdout.match(
         /^x-release: (\S+)/im,
       )?.[1];
 
+    function setDrain(seconds: number) {
+      const file = join(project, 'svc.yaml');
+      const text = readFileSync(file, 'utf8');
+      expect(text).toMatch(/^drainTimeout: \d+$/m);
+      writeFileSync(file, text.replace(/^drainTimeout: \d+$/m, `drainTimeout: ${seconds}`));
+    }
     function setRelease(dir: string, release: string, server = original) {
       writeFileSync(join(dir, 'release-id.txt'), `${release}\n`);
       writeFileSync(join(dir, 'server.js'), patchServer(server));
@@ -201,18 +227,32 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')(
       const before = liveSlot();
       const deploying = deploy('r2');
       expect(await eventually(() => liveSlot() !== before, 60)).toBe(true);
-      const switchedAt = Date.now();
       // nginx reloaded: the connection is still there, still served by the old release.
       expect(await conn.ask('two')).toBe('r1:two\n');
       const output = await deploying;
       expect(output).toContain(`still had connections after ${DRAIN} s (drainTimeout)`);
       expect(await eventually(() => conn.closedAt !== undefined, 10)).toBe(true);
-      const lasted = conn.closedAt! - switchedAt;
+      // Timed on the host's clock (the machine's: the sandbox shares its kernel), not from when the
+      // test's ssh poll noticed the switch: the switch is the upstream file's write, the cut is
+      // systemd's stop of the old slot (its process then ends the connection at SIGTERM).
+      const switchedAt = switchedOnHost();
+      const stopBegan = stopBeganOnHost(before);
+      const closedAt = conn.closedAt!;
+      const lasted = closedAt - switchedAt;
       console.info(
-        `an upgraded connection lasted ${lasted} ms past the switch (drainTimeout ${DRAIN} s)`,
+        `an upgraded connection lasted ${lasted} ms past the switch (drainTimeout ${DRAIN} s): the old slot's stop began ${Math.round(stopBegan - switchedAt)} ms after the switch, the connection closed ${Math.round(closedAt - stopBegan)} ms after that`,
       );
+      // Not cut at the reload.
       expect(lasted).toBeGreaterThanOrEqual((DRAIN - 2) * 1000);
-      expect(lasted).toBeLessThan((DRAIN + 6) * 1000);
+      // The old slot was stopped only after the drain timeout (the drain counts whole seconds of
+      // the host's uptime: more than DRAIN - 1 s), and not long after it: the drain, the deploy's
+      // record before it and the lock and disable after it.
+      expect(stopBegan - switchedAt).toBeGreaterThan((DRAIN - 1) * 1000);
+      expect(stopBegan - switchedAt).toBeLessThan((DRAIN + 6) * 1000);
+      // And that stop is what ended the connection. (The journal's time is when journald received
+      // the line, which may trail systemd's SIGTERM a little on a busy host.)
+      expect(closedAt - stopBegan).toBeGreaterThan(-1000);
+      expect(closedAt - stopBegan).toBeLessThan(5000);
       expect(answering()).toBe('r2');
       // And a new one reaches the new release.
       const fresh = await open();
@@ -221,6 +261,7 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')(
     }, 180_000);
 
     it('svc rollback during a drain switches back without a start, and the drain is cancelled', async () => {
+      setDrain(LONG_DRAIN);
       const r2 = liveSlot();
       const r2Pid = mainPid(r2);
       // A connection to r2 keeps its drain going for the whole drainTimeout.
@@ -278,6 +319,7 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')(
         join(project, 'svc.yaml'),
         readFileSync(join(project, 'svc.yaml'), 'utf8').replace('keepWarm: true\n', ''),
       );
+      setDrain(LONG_DRAIN);
       // Slot r4 (kept warm) is stopped by this deploy before r5 starts there.
       const r2 = liveSlot();
       const r2Pid = mainPid(r2);
@@ -355,21 +397,18 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')(
       }
       const gap = /no listener there for (\d+) ms/.exec(output)?.[1];
       expect(gap, output).toBeDefined();
-      const failed = load.samples.filter(
-        (sample) => sample.error !== undefined || sample.status !== 200,
-      );
-      const kinds = [...new Set(failed.map((sample) => sample.error ?? `status ${sample.status}`))];
+      const { failed, kinds, unexpected, windowMs } = gapFailures(load.samples);
       console.info(
-        `restart -> switch: ${load.samples.length} requests, ${failed.length} failed (${kinds.join(', ') || 'none'}); the host measured no listener on port ${port} for ${gap} ms`,
+        `restart -> switch: ${load.samples.length} requests, ${failed.length} failed (${kinds.join(', ') || 'none'}) within ${windowMs} ms; the host measured no listener on port ${port} for ${gap} ms`,
       );
       expect(load.samples.length).toBeGreaterThan(200);
-      // Only refused connections in the gap, never a wrong answer; and the gap is short.
-      expect(
-        failed.every((sample) => sample.error !== undefined),
-        kinds.join(', '),
-      ).toBe(true);
+      // Only refused (or reset) connections in the gap, never a wrong answer; the gap is short, and
+      // every failure falls in one window around it (a second gap, or failures long before or after
+      // the move, would spread them). How many fail is the load's pace times the gap, so not
+      // counted: a busy machine slows the answered requests and lengthens the gap at once.
+      expect(unexpected, kinds.join(', ')).toEqual([]);
       expect(Number(gap)).toBeLessThan(2000);
-      expect(failed.length).toBeLessThan(load.samples.length / 20);
+      expect(windowMs, kinds.join(', ')).toBeLessThanOrEqual(Number(gap) + 2000);
       const answered = new Set(load.samples.map((sample) => sample.release).filter(Boolean));
       expect(answered).toEqual(new Set(['m1', 'm2']));
       // Stopped, and no longer started at boot (no wants link left for it).
