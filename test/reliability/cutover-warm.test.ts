@@ -1,14 +1,19 @@
 // cutover: switch beyond the plain deploy, on a sandbox host that boots real systemd, with the
 // host's own nginx (issue 11):
 // - an upgraded connection (WebSocket-style, raw Upgrade) through nginx survives a switch and is
-//   ended by the drain timeout (the old slot stopped), not by the reload;
+//   ended by the drain timeout (the old slot stopped), not by the reload (timed on the host's
+//   clock: the upstream file's write, systemd's stop of the slot in the journal);
 // - `svc rollback` during a drain switches back to the draining slot without a start (same pid),
 //   and the drain is cancelled (that slot is never stopped);
 // - keepWarm: true leaves the old slot running; a rollback switches back to it without a start;
 // - a deploy killed during its drain: the next plan says what still runs in the idle slot, and a
 //   rollback uses it;
 // - a live cutover: restart service moved to switch without a stop first, under load: the gap is
-//   measured on the host and the failed requests counted.
+//   measured on the host, and the failed requests are refused or reset connections in one window
+//   around it.
+//
+// The tests that cancel a drain or kill it themselves give it a long drainTimeout: on a busy
+// machine the svc run that has to act inside the drain can take longer than 8 s to start.
 //
 // Needs root, a built dist/ and systemd-container (see .ci/run). SVC_SKIP_SANDBOX=1 skips it.
 import { execFileSync, spawn } from 'node:child_process';
