@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
 import { startLoad } from '../helpers/load.js';
+import { gapFailures } from '../helpers/load-gap.js';
 import { RELEASE_HEADER, patchServer } from '../helpers/cutover-releases.js';
 
 interface Kind {
@@ -121,20 +122,16 @@ describe.each(KINDS)('a live restart service moved to switch ($title)', (kind) =
     }
     const gap = /no listener there for (\d+) ms/.exec(output)?.[1];
     expect(gap, output).toBeDefined();
-    const failed = load.samples.filter(
-      (sample) => sample.error !== undefined || sample.status !== 200,
-    );
-    const kinds = [...new Set(failed.map((sample) => sample.error ?? `status ${sample.status}`))];
+    const { failed, kinds, unexpected, windowMs } = gapFailures(load.samples);
     console.info(
-      `restart -> switch (${kind.title}): ${load.samples.length} requests, ${failed.length} failed (${kinds.join(', ') || 'none'}); the host measured no listener on port ${port} for ${gap} ms`,
+      `restart -> switch (${kind.title}): ${load.samples.length} requests, ${failed.length} failed (${kinds.join(', ') || 'none'}) within ${windowMs} ms; the host measured no listener on port ${port} for ${gap} ms`,
     );
     expect(load.samples.length).toBeGreaterThan(200);
-    expect(
-      failed.every((sample) => sample.error !== undefined),
-      kinds.join(', '),
-    ).toBe(true);
+    // Only refused (or reset) connections, in one window around a short gap; how many is the
+    // load's pace times the gap, so not counted (a busy machine moves both).
+    expect(unexpected, kinds.join(', ')).toEqual([]);
     expect(Number(gap)).toBeLessThan(2000);
-    expect(failed.length).toBeLessThan(load.samples.length / 20);
+    expect(windowMs, kinds.join(', ')).toBeLessThanOrEqual(Number(gap) + 2000);
     expect(new Set(load.samples.map((sample) => sample.release).filter(Boolean))).toEqual(
       new Set(['m1', 'm2']),
     );

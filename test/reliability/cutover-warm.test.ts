@@ -1,17 +1,22 @@
 // cutover: switch beyond the plain deploy, on a sandbox host that boots real systemd, with the
 // host's own nginx (issue 11):
 // - an upgraded connection (WebSocket-style, raw Upgrade) through nginx survives a switch and is
-//   ended by the drain timeout (the old slot stopped), not by the reload;
+//   ended by the drain timeout (the old slot stopped), not by the reload (timed on the host's
+//   clock: the upstream file's write, systemd's stop of the slot in the journal);
 // - `svc rollback` during a drain switches back to the draining slot without a start (same pid),
 //   and the drain is cancelled (that slot is never stopped);
 // - keepWarm: true leaves the old slot running; a rollback switches back to it without a start;
 // - a deploy killed during its drain: the next plan says what still runs in the idle slot, and a
 //   rollback uses it;
 // - a live cutover: restart service moved to switch without a stop first, under load: the gap is
-//   measured on the host and the failed requests counted.
+//   measured on the host, and the failed requests are refused or reset connections in one window
+//   around it.
+//
+// The tests that cancel a drain or kill it themselves give it a long drainTimeout: on a busy
+// machine the svc run that has to act inside the drain can take longer than 8 s to start.
 //
 // Needs root, a built dist/ and systemd-container (see .ci/run). SVC_SKIP_SANDBOX=1 skips it.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -26,10 +31,17 @@ import {
 } from '../helpers/sandbox.js';
 import { SVC } from '../helpers/sandbox.js';
 import { startLoad } from '../helpers/load.js';
+import { gapFailures } from '../helpers/load-gap.js';
 
 const NAME = 'api-warm';
 const PORT = 3300;
 const DRAIN = 8;
+/**
+ * The drain of the tests that end it themselves (a rollback cancels it, or the apply script is
+ * killed): long, so it cannot end on its own while svc starts up on a busy machine. It costs no
+ * time: those tests never wait it out.
+ */
+const LONG_DRAIN = 120;
 const HEADER = 'x-release';
 
 /**
@@ -54,6 +66,35 @@ function patchServer(original: string): string {
     '});',
     '',
   ].join('\n');
+}
+
+/** svc's output, each line with when it arrived: svc prints each step as the host reports it. */
+interface Timed {
+  code: number | null;
+  output: string;
+  lines: { at: number; text: string }[];
+}
+
+function runTimed(args: string[], env: NodeJS.ProcessEnv): Promise<Timed> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(SVC, args, {
+      env: { ...env, NO_COLOR: '1', SVC_DEBUG: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const timed: Timed = { code: null, output: '', lines: [] };
+    for (const stream of [child.stdout, child.stderr]) {
+      let partial = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        timed.output += chunk;
+        const parts = (partial + chunk).split('\n');
+        partial = parts.pop() ?? '';
+        for (const text of parts) timed.lines.push({ at: Date.now(), text });
+      });
+    }
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ ...timed, code }));
+  });
 }
 
 /** An upgraded connection through nginx: what it was answered, and when it closed. */
@@ -132,11 +173,30 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')(
       root(`systemctl show -p MainPID --value ${NAME}@${port}`).stdout.trim();
     const lockHeld = () => root(`test -e /var/lib/svc/locks/${NAME}.holder`).code === 0;
     const active = (port: number) => root(`systemctl is-active ${NAME}@${port}`).stdout.trim();
+    /** When the host last wrote the upstream file (the switch, just before nginx reloads), in ms. */
+    const switchedOnHost = () =>
+      Number(root(`date -r /var/lib/svc/${NAME}/upstream.conf +%s%3N`).stdout.trim());
+    /** When systemd began to stop the slot on `port` (its last "Stopping" line), in ms. */
+    const stopBeganOnHost = (port: number) => {
+      const line = root(
+        `journalctl -u ${NAME}@${port}.service -o short-unix --no-pager | grep ': Stopping ' | tail -n 1`,
+      ).stdout.trim();
+      expect(line, `no "Stopping" line for ${NAME}@${port} in the host's journal`).toMatch(
+        /^\d+\.\d+ /,
+      );
+      return Number(line.split(' ')[0]) * 1000;
+    };
     const answering = () =>
       root(`curl -fsS -D - -o /dev/null --max-time 3 http://127.0.0.1:${PORT}/`).stdout.match(
         /^x-release: (\S+)/im,
       )?.[1];
 
+    function setDrain(seconds: number) {
+      const file = join(project, 'svc.yaml');
+      const text = readFileSync(file, 'utf8');
+      expect(text).toMatch(/^drainTimeout: \d+$/m);
+      writeFileSync(file, text.replace(/^drainTimeout: \d+$/m, `drainTimeout: ${seconds}`));
+    }
     function setRelease(dir: string, release: string, server = original) {
       writeFileSync(join(dir, 'release-id.txt'), `${release}\n`);
       writeFileSync(join(dir, 'server.js'), patchServer(server));
@@ -199,20 +259,42 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')(
       expect(conn.status).toBe('HTTP/1.1 101 Switching Protocols');
       expect(await conn.ask('one')).toBe('r1:one\n');
       const before = liveSlot();
-      const deploying = deploy('r2');
+      setRelease(project, 'r2');
+      const deploying = runTimed(['deploy', 'sandbox', '--yes', '--dir', project], env());
       expect(await eventually(() => liveSlot() !== before, 60)).toBe(true);
-      const switchedAt = Date.now();
       // nginx reloaded: the connection is still there, still served by the old release.
       expect(await conn.ask('two')).toBe('r1:two\n');
-      const output = await deploying;
+      const { code, output, lines } = await deploying;
+      expect(code, output).toBe(0);
       expect(output).toContain(`still had connections after ${DRAIN} s (drainTimeout)`);
       expect(await eventually(() => conn.closedAt !== undefined, 10)).toBe(true);
-      const lasted = conn.closedAt! - switchedAt;
+      // Timed on the host's clock (the machine's: the sandbox shares its kernel), not from when the
+      // test's ssh poll noticed the switch: the switch is the upstream file's write, the cut is
+      // systemd's stop of the old slot (its process then ends the connection at SIGTERM).
+      const switchedAt = switchedOnHost();
+      const stopBegan = stopBeganOnHost(before);
+      // When svc said the drain began: a little after the host did (ssh, svc's own turn).
+      const drainSaid = lines.find((line) => /draining slot [ab] /.test(line.text))?.at;
+      expect(drainSaid, output).toBeDefined();
+      const closedAt = conn.closedAt!;
+      const lasted = closedAt - switchedAt;
       console.info(
-        `an upgraded connection lasted ${lasted} ms past the switch (drainTimeout ${DRAIN} s)`,
+        `an upgraded connection lasted ${lasted} ms past the switch (drainTimeout ${DRAIN} s): the drain was reported ${drainSaid! - switchedAt} ms after the switch, the old slot's stop began ${Math.round(stopBegan - drainSaid!)} ms after that, the connection closed ${Math.round(closedAt - stopBegan)} ms after the stop`,
       );
+      // Not cut at the reload.
       expect(lasted).toBeGreaterThanOrEqual((DRAIN - 2) * 1000);
-      expect(lasted).toBeLessThan((DRAIN + 6) * 1000);
+      // The old slot was stopped only after the drain timeout (the drain counts whole seconds of
+      // the host's uptime: more than DRAIN - 1 s after the switch, which came before it).
+      expect(stopBegan - switchedAt).toBeGreaterThan((DRAIN - 1) * 1000);
+      // And not long after the drain timeout: timed from the drain's own start, so that what
+      // comes before it (nginx -t, the reload, the deploy's record) does not count; after it
+      // come the lock and the slot's disable.
+      expect(stopBegan - drainSaid!).toBeLessThan((DRAIN + 4) * 1000);
+      expect(lasted).toBeLessThan((DRAIN + 20) * 1000);
+      // That stop is what ended the connection. (The journal's time is when journald received
+      // the line, which may trail systemd's SIGTERM a little on a busy host.)
+      expect(closedAt - stopBegan).toBeGreaterThan(-1000);
+      expect(closedAt - stopBegan).toBeLessThan(5000);
       expect(answering()).toBe('r2');
       // And a new one reaches the new release.
       const fresh = await open();
@@ -221,6 +303,7 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')(
     }, 180_000);
 
     it('svc rollback during a drain switches back without a start, and the drain is cancelled', async () => {
+      setDrain(LONG_DRAIN);
       const r2 = liveSlot();
       const r2Pid = mainPid(r2);
       // A connection to r2 keeps its drain going for the whole drainTimeout.
@@ -278,6 +361,7 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')(
         join(project, 'svc.yaml'),
         readFileSync(join(project, 'svc.yaml'), 'utf8').replace('keepWarm: true\n', ''),
       );
+      setDrain(LONG_DRAIN);
       // Slot r4 (kept warm) is stopped by this deploy before r5 starts there.
       const r2 = liveSlot();
       const r2Pid = mainPid(r2);
@@ -355,21 +439,18 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')(
       }
       const gap = /no listener there for (\d+) ms/.exec(output)?.[1];
       expect(gap, output).toBeDefined();
-      const failed = load.samples.filter(
-        (sample) => sample.error !== undefined || sample.status !== 200,
-      );
-      const kinds = [...new Set(failed.map((sample) => sample.error ?? `status ${sample.status}`))];
+      const { failed, kinds, unexpected, windowMs } = gapFailures(load.samples);
       console.info(
-        `restart -> switch: ${load.samples.length} requests, ${failed.length} failed (${kinds.join(', ') || 'none'}); the host measured no listener on port ${port} for ${gap} ms`,
+        `restart -> switch: ${load.samples.length} requests, ${failed.length} failed (${kinds.join(', ') || 'none'}) within ${windowMs} ms; the host measured no listener on port ${port} for ${gap} ms`,
       );
       expect(load.samples.length).toBeGreaterThan(200);
-      // Only refused connections in the gap, never a wrong answer; and the gap is short.
-      expect(
-        failed.every((sample) => sample.error !== undefined),
-        kinds.join(', '),
-      ).toBe(true);
+      // Only refused (or reset) connections in the gap, never a wrong answer; the gap is short, and
+      // every failure falls in one window around it (a second gap, or failures long before or after
+      // the move, would spread them). How many fail is the load's pace times the gap, so not
+      // counted: a busy machine slows the answered requests and lengthens the gap at once.
+      expect(unexpected, kinds.join(', ')).toEqual([]);
       expect(Number(gap)).toBeLessThan(2000);
-      expect(failed.length).toBeLessThan(load.samples.length / 20);
+      expect(windowMs, kinds.join(', ')).toBeLessThanOrEqual(Number(gap) + 2000);
       const answered = new Set(load.samples.map((sample) => sample.release).filter(Boolean));
       expect(answered).toEqual(new Set(['m1', 'm2']));
       // Stopped, and no longer started at boot (no wants link left for it).
