@@ -97,7 +97,12 @@ describe('svc stop interrupted twice (INT to its process group)', () => {
     children.push(holder);
     await new Promise((r) => holder.stdout!.once('data', r));
     process.kill(-run.pid!, 'SIGINT');
-    await new Promise((r) => setTimeout(r, 1000));
+    // The second Ctrl-C once the cleanup waits for the history's lock (its flock is in the
+    // script's group), not after a guessed second.
+    await until(
+      () => spawnSync('pgrep', ['-g', String(run.pid), '-x', 'flock']).stdout.length > 0,
+      "the cleanup waiting for the history's lock",
+    );
     process.kill(-run.pid!, 'SIGINT');
     await new Promise((r) => setTimeout(r, 500));
     holder.kill('SIGKILL');
