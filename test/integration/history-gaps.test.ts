@@ -172,7 +172,8 @@ describe('svc history: what history.test.ts does not cover', () => {
     const exited = new Promise((resolve) => child.once('close', resolve));
     try {
       // Stopped as it starts its fact command (the trace line comes just before the exec), then
-      // let run in slices of 10 ms, stopped again each time, until the command is on the host.
+      // let run in slices of 50 ms, stopped again each time, until the command is on the host.
+      // Bounded by time, not by a count of slices: on a busy machine a slice can give svc no CPU.
       await new Promise<void>((resolve) => {
         let seen = '';
         child.stderr.on('data', (chunk: Buffer) => {
@@ -183,9 +184,10 @@ describe('svc history: what history.test.ts does not cover', () => {
           }
         });
       });
-      for (let slice = 0; slice < 100 && held() === ''; slice++) {
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline && held() === '') {
         child.kill('SIGCONT');
-        await new Promise((resolve) => setTimeout(resolve, 10));
+        await new Promise((resolve) => setTimeout(resolve, 50));
         child.kill('SIGSTOP');
       }
       // The host's command has its facts out and waits for the verdict that never comes...

@@ -6,7 +6,7 @@
 //
 // Needs a built dist/ (npm run build).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
@@ -336,6 +336,23 @@ async function client(port: number): Promise<Client> {
   return { socket, received: () => received, closed };
 }
 
+/**
+ * The server's side of its port, as the kernel has it (ss): how many connections wait to be
+ * accepted (the listener's Recv-Q), and the unread bytes of each established connection.
+ */
+function serverSide(port: number): { backlog: number; unread: number[] } {
+  const lines = spawnSync('ss', ['-tanH', `( sport = :${port} )`], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => fields.length >= 3);
+  return {
+    backlog: lines
+      .filter(([state]) => state === 'LISTEN')
+      .reduce((sum, fields) => sum + Number(fields[1]), 0),
+    unread: lines.filter(([state]) => state === 'ESTAB').map((fields) => Number(fields[1])),
+  };
+}
+
 describe('server.js stops by its deadline', () => {
   let server: Running | undefined;
   let stopTimeout = 0;
@@ -353,7 +370,7 @@ describe('server.js stops by its deadline', () => {
     // An idle keep-alive connection: one request answered, then nothing.
     const idle = await client(port);
     idle.socket.write('GET /ok HTTP/1.1\r\nHost: x\r\n\r\n');
-    for (let i = 0; i < 50 && !idle.received().includes('\r\n\r\n'); i++) await sleep(20);
+    for (let i = 0; i < 500 && !idle.received().includes('\r\n\r\n'); i++) await sleep(20);
     expect(idle.received()).toMatch(/^HTTP\/1\.1 200 /);
     // A request in flight: its head is half sent when SIGTERM comes, the rest right after.
     const inFlight = await client(port);
@@ -361,7 +378,17 @@ describe('server.js stops by its deadline', () => {
     // A slow client that never finishes its header.
     const stuck = await client(port);
     stuck.socket.write('GET / HTTP/1.1\r\nX-Half: ');
-    await sleep(200);
+    // Before SIGTERM, node has accepted all three and read what each sent (else server.close()
+    // would drop one still in the backlog, and the test would not be about what it says).
+    const taken = () => {
+      const now = serverSide(port);
+      return now.backlog === 0 && now.unread.length === 3 && now.unread.every((n) => n === 0);
+    };
+    for (let i = 0; i < 500 && !taken(); i++) await sleep(20);
+    expect(serverSide(port), 'node accepted and read the three connections').toEqual({
+      backlog: 0,
+      unread: [0, 0, 0],
+    });
 
     const signalled = Date.now();
     server!.child.kill('SIGTERM');

@@ -81,15 +81,17 @@ describe('svc top --once --json', () => {
   it('reports the real pid, CPU and RSS of a service under load, and a quiet one beside it', async () => {
     const address = sbx.host('sbx-1').address;
     const before = hostView('sbx-1');
-    // Bounded: 8 keep-alive workers, at most 6000 requests, at most 20 s, to sbx-1 only.
+    // Bounded: 8 keep-alive workers, at most 30 000 requests, at most 30 s, to sbx-1 only, and
+    // stopped once the sample is taken. Enough that the load outlasts svc top's start and its
+    // sample on a busy machine (8 workers at up to 100 requests/s each would use up 6000 in 7.5 s).
     const load = startLoad({
       host: address,
       port: 3000,
       path: '/ok',
       slowPath: '/ok',
       header: 'x-none',
-      maxRequests: 6000,
-      seconds: 20,
+      maxRequests: 30_000,
+      seconds: 30,
       keepAliveWorkers: 8,
       newConnectionWorkers: 0,
       slowWorkers: 0,

@@ -10,6 +10,8 @@ import { parse, stringify } from 'yaml';
 import { eventually, runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
 
 const NAME = 'api-orders';
+/** A base64 ahead of the real one on the host's PATH, for the test below. */
+const SHIM = '/usr/local/bin/base64';
 let sbx: Sandbox;
 let work = '';
 let project = '';
@@ -47,6 +49,15 @@ it('svc unlock --force: Ctrl-C while the lock is read leaves the deploy that hol
       90,
     );
     expect(running, deployOut).toBe(true);
+    // The read made slow on the host (base64, which it pipes the holder note through, waits 3 s
+    // first), so the Ctrl-C below surely comes while it runs: otherwise a busy test worker could
+    // send it only after svc had gone on to stop the holder.
+    const shim = sbx.ssh(
+      'sbx-1',
+      `printf '#!/bin/sh\\nsleep 3\\nexec /usr/bin/base64 "$@"\\n' > ${SHIM} && chmod 0755 ${SHIM} && command -v base64`,
+      { user: 'root' },
+    );
+    expect(shim.stdout.trim(), shim.stderr).toBe(SHIM);
     const unlock = spawn(SVC, ['unlock', 'sbx-1', '--force', '--dir', project], {
       env: { ...env(), SVC_TRACE_SSH: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -80,5 +91,6 @@ it('svc unlock --force: Ctrl-C while the lock is read leaves the deploy that hol
     expect(out).not.toContain('exec stopping the lock holder');
   } finally {
     deploy.kill('SIGKILL');
+    sbx.ssh('sbx-1', `rm -f ${SHIM}`, { user: 'root' });
   }
 }, 180_000);

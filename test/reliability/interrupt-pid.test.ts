@@ -80,12 +80,16 @@ describe('the kill script', () => {
   it('leaves alone a process with that pid but another start time (a pid reused)', async () => {
     const child = spawn('sleep', ['30']);
     children.push(child);
+    const ended = exited(child);
     const other = String(Number(startTime(child.pid!)) - 1);
     const result = runSh(interruptScript({ pid: child.pid!, start: other }));
     expect(result.status, result.stderr).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 300));
     expect(child.exitCode).toBeNull();
     expect(child.signalCode).toBeNull();
+    // TERM from here, after the script has exited: had it sent INT, that would be delivered
+    // first (pending signals go lowest number first), so the process must die of TERM.
+    child.kill('SIGTERM');
+    expect(await ended).toBe('SIGTERM');
   });
 
   it('exits 0 when the process is gone', async () => {
@@ -100,21 +104,33 @@ describe('the kill script', () => {
     const child = spawn('sh', ['-c', 'sleep 30 | cat; echo after'], { detached: true });
     children.push(child);
     const ended = exited(child);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const group = () =>
+      spawnSync('pgrep', ['-g', String(child.pid!)], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean);
+    // The pipeline started: the shell, sleep and cat in the group.
+    for (let i = 0; i < 200 && group().length < 3; i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(group()).toHaveLength(3);
     const result = runSh(interruptScript({ pid: child.pid!, start: startTime(child.pid!) }, true));
     expect(result.status, result.stderr).toBe(0);
     expect(await ended).toBe('SIGINT');
-    const sleeps = spawnSync('pgrep', ['-g', String(child.pid!)], { encoding: 'utf8' });
-    expect(sleeps.stdout).toBe('');
+    // The others had INT too; each may take a moment to run to its end.
+    for (let i = 0; i < 200 && group().length > 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(group()).toEqual([]);
   });
 
   it('with group: a process that leads no group of its own is left alone', async () => {
     const child = spawn('sleep', ['30']);
     children.push(child);
+    const ended = exited(child);
     const result = runSh(interruptScript({ pid: child.pid!, start: startTime(child.pid!) }, true));
     expect(result.status, result.stderr).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 300));
     expect(child.signalCode).toBeNull();
+    // As above: an INT the script sent would be delivered before this TERM.
+    child.kill('SIGTERM');
+    expect(await ended).toBe('SIGTERM');
   });
 
   it.each([

@@ -97,7 +97,12 @@ describe('svc stop interrupted twice (INT to its process group)', () => {
     children.push(holder);
     await new Promise((r) => holder.stdout!.once('data', r));
     process.kill(-run.pid!, 'SIGINT');
-    await new Promise((r) => setTimeout(r, 1000));
+    // The second Ctrl-C once the cleanup waits for the history's lock (its flock is in the
+    // script's group), not after a guessed second.
+    await until(
+      () => spawnSync('pgrep', ['-g', String(run.pid), '-x', 'flock']).stdout.length > 0,
+      "the cleanup waiting for the history's lock",
+    );
     process.kill(-run.pid!, 'SIGINT');
     await new Promise((r) => setTimeout(r, 500));
     holder.kill('SIGKILL');
@@ -153,9 +158,11 @@ describe("svc stop while the init system's command blocks", () => {
       spawnSync('pgrep', ['-f', '-g', String(run.pid), '^sleep 29$'], { encoding: 'utf8' });
     await until(() => job().stdout.trim() !== '', 'the init command running');
     process.kill(run.pid!, 'SIGINT');
+    // Waiting out the init command would take 29 s; the trap's record (flock and a dozen forks)
+    // can take seconds on a busy machine.
     const code = await Promise.race([
       ended,
-      new Promise<string>((r) => setTimeout(() => r('still waiting after 3 s'), 3000)),
+      new Promise<string>((r) => setTimeout(() => r('still waiting after 15 s'), 15_000)),
     ]);
     expect(code, stderr).toBe(130);
     const reason = `interrupted during the stop: the service was running (pid ${service.pid})`;
@@ -166,7 +173,7 @@ describe("svc stop while the init system's command blocks", () => {
     // The init system's action goes on; its output file is gone all the same.
     expect(job().stdout.trim()).not.toBe('');
     expect(readdirSync(scratch)).toEqual([]);
-  }, 30_000);
+  }, 60_000);
 });
 
 describe('every INT trap in the generated scripts ignores INT, TERM and HUP first', () => {

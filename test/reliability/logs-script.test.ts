@@ -136,6 +136,11 @@ describe.skipIf(process.getuid?.() !== 0)('svc logs reads as the service user', 
     async (masked) => {
       const script = join(dir, 'follow.sh');
       writeFileSync(script, logsScript(manifest, 1, true));
+      // The helper below checks tail's user and appends "four" only once the test has seen
+      // "three", i.e. once tail runs (a GO-file handshake, as in closed-pipe.test.ts): a fixed
+      // sleep there raced the switcher and tail starting on a busy machine.
+      const go = join(dir, `go-${masked}`);
+      rmSync(go, { force: true });
       const child = spawn(
         'unshare',
         [
@@ -147,19 +152,24 @@ describe.skipIf(process.getuid?.() !== 0)('svc logs reads as the service user', 
           '--mount-proc',
           'sh',
           '-c',
-          `${setup(masked, LOGS.own)}\n(sleep 1; ps -o user= -C tail >&2; echo four >> ${LOG}) &\nsh "$0"; s=$?; sleep 0.5; { ps -eo comm= | grep -c -x tail || true; } >&2; exit $s`,
+          `${setup(masked, LOGS.own)}\n(until [ -e "$GO" ]; do sleep 0.02; done; ps -o user= -C tail >&2; echo four >> ${LOG}) &\nsh "$0"; s=$?; sleep 0.5; { ps -eo comm= | grep -c -x tail || true; } >&2; exit $s`,
           script,
         ],
-        { stdio: ['pipe', 'pipe', 'pipe'] },
+        { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, GO: go } },
       );
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
-      const deadline = Date.now() + 15_000;
-      while (!stdout.includes('four') && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 100));
+      const waitFor = async (text: string) => {
+        const deadline = Date.now() + 20_000;
+        while (!stdout.includes(text) && Date.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 50));
+      };
+      await waitFor('three\n');
+      writeFileSync(go, '');
+      await waitFor('four');
       expect(stdout).toBe('three\nfour\n');
       child.stdin.end();
       expect(await exited, stderr).toBe(0);
@@ -170,7 +180,7 @@ describe.skipIf(process.getuid?.() !== 0)('svc logs reads as the service user', 
         .filter((line) => line && !line.startsWith('Session terminated'));
       expect(said).toEqual(['nobody', '0']);
     },
-    30_000,
+    60_000,
   );
 });
 
