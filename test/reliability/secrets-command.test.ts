@@ -148,7 +148,10 @@ afterAll(() => {
  * bin/svc with `args`, sent SIGINT (as a terminal's Ctrl-C) once the command has recorded its
  * pids; resolves with how it ended and how long after the SIGINT.
  */
-function interrupted(args: string[]): Promise<Run & { signal: NodeJS.Signals | null }> {
+function interrupted(
+  args: string[],
+  againAfterMs?: number,
+): Promise<Run & { signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(SVC, [...args, '--dir', project], {
       env: { ...process.env, HOME: join(work, 'home'), NO_COLOR: '1', SVC_DEBUG: '', PIDS: pids },
@@ -164,6 +167,8 @@ function interrupted(args: string[]): Promise<Run & { signal: NodeJS.Signals | n
       if (sentAt !== 0 || recordedPids().length < 2) return;
       sentAt = Date.now();
       child.kill('SIGINT');
+      // A second Ctrl-C, while svc still ends the command's group.
+      if (againAfterMs !== undefined) setTimeout(() => child.kill('SIGINT'), againAfterMs);
     }, 20);
     const giveUp = setTimeout(
       () => reject(new Error(`the command never started: ${stderr}`)),
@@ -206,6 +211,23 @@ describe('Ctrl-C while secretsCommand runs', () => {
     },
     60_000,
   );
+
+  // Review 11: svc deploy's second Ctrl-C (remote/ctrl-c.ts onCtrlC) leaves at once with
+  // process.exit, while runSecretsCommand still waits out TERM -> KILL for the command's group
+  // (its own session: the terminal's Ctrl-C never reaches it). A command that ignores TERM
+  // (`pass`/`gpg` waiting on pinentry, or a script with a TERM trap) then runs on after svc.
+  it('svc deploy, Ctrl-C twice while the command ignores TERM: nothing it started runs on', async () => {
+    useCommand(
+      script(
+        'ignores-term',
+        "trap '' TERM\nsleep 300 &\necho $! > \"$PIDS/grandchild\"\necho $$ > \"$PIDS/child\"\nwait\n",
+      ),
+    );
+    const run = await interrupted(['deploy', '127.0.0.1', '--yes'], 300);
+    expect(recordedPids()).toHaveLength(2);
+    expect(await noneRunning(recordedPids()), run.stderr).toEqual([]);
+    expect(run.code).toBe(130);
+  }, 60_000);
 });
 
 describe('secretsCommand as real processes', () => {
