@@ -406,6 +406,41 @@ describe('the top script on a real process tree', () => {
     }
   }, 40_000);
 
+  // Review 11: Alpine's ls and awk are busybox's, whose ls has no -q ("invalid option -- 'q'",
+  // hidden by 2>/dev/null): no descriptor line reaches awk, and the sample says 0 descriptors and
+  // 0 connections as if measured.
+  it.each(['ls', 'awk', 'ls and awk'])(
+    'busybox %s first on PATH: the same descriptors and connections',
+    async (tools) => {
+      const shims = mkdtempSync(join(tmpdir(), 'svc-top-busybox-'));
+      try {
+        for (const tool of tools.split(' and ')) symlinkSync('/usr/bin/busybox', join(shims, tool));
+        const manifest: Manifest = { ...base, name: NAME, init: 'monit', monit: true, port };
+        const pid = server.pid!;
+        const tree = [pid, ...children(pid)];
+        // The script sets PATH itself (lifecycle.ts): the shims go first in it.
+        const script = moved(topReader(manifest));
+        expect(script).toContain(' PATH=/usr/local/sbin:');
+        const reader = new Reader(
+          script.replace(' PATH=/usr/local/sbin:', ` PATH=${shims}:/usr/local/sbin:`),
+        );
+        try {
+          for (const text of [await reader.ask(true), await reader.ask()]) {
+            const row = topRow('local', parseTopOutput(text, 'local'));
+            const fds = tree.reduce((sum, p) => sum + readdirSync(`/proc/${p}/fd`).length, 0);
+            expect(Math.abs(row.fds! - fds), `${row.fds} vs ${fds}`).toBeLessThanOrEqual(2);
+            expect(row.connections).toBe(3);
+          }
+        } finally {
+          await reader.end();
+        }
+      } finally {
+        rmSync(shims, { recursive: true, force: true });
+      }
+    },
+    40_000,
+  );
+
   it('a switch service: the live slot, followed when the upstream file switches, and the other', async () => {
     const name = 'api-toptest-sw';
     const manifest: Manifest = {
