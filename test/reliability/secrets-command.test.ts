@@ -220,7 +220,7 @@ describe('Ctrl-C while secretsCommand runs', () => {
     useCommand(
       script(
         'ignores-term',
-        "trap '' TERM\nsleep 300 &\necho $! > \"$PIDS/grandchild\"\necho $$ > \"$PIDS/child\"\nwait\n",
+        'trap \'\' TERM\nsleep 300 &\necho $! > "$PIDS/grandchild"\necho $$ > "$PIDS/child"\nwait\n',
       ),
     );
     const run = await interrupted(['deploy', '127.0.0.1', '--yes'], 300);
