@@ -75,8 +75,13 @@ export function runSecretsCommand(
     };
     // Held until the group is gone: a second Ctrl-C meanwhile must not end svc before it.
     for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+    // svc may still leave meanwhile (deploy's second Ctrl-C: remote/ctrl-c.ts process.exit): the
+    // group goes with it, never left to run on in its own session.
+    const killOnExit = () => child.pid !== undefined && signalGroup(child.pid, 'SIGKILL');
+    process.on('exit', killOnExit);
     const resolve = (result: CommandResult) => {
       for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+      process.off('exit', killOnExit);
       settle(result);
     };
     const child = spawn(argv[0]!, argv.slice(1), {

@@ -6,21 +6,38 @@
 // while a child it left holds the output open): svc leaves at once, and each host's script goes on
 // to its end or undo without svc, as it does when the connection is lost.
 import type { EventEmitter } from 'node:events';
+import { writeSync } from 'node:fs';
 import { EXIT } from '../core/errors.js';
+
+/** A second SIGINT sooner than this after the first is the same press. */
+const SAME_PRESS_MS = 200;
 
 export const LEAVING_LINE =
   'svc: Ctrl-C again: leaving without waiting; each host finishes (or undoes) on its own (svc status shows where it is)';
 
 /**
- * SIGINT runs `first`; a second one leaves svc at once (exit 130) with LEAVING_LINE. Returns
- * what removes the handler.
+ * SIGINT runs `first`; a second one leaves svc at once (exit 130) with LEAVING_LINE, unless it
+ * came within SAME_PRESS_MS of the first (the same press, relayed). Returns what removes the
+ * handler.
  */
 export function onCtrlC(first: () => void): () => void {
   let pressed = 0;
+  let firstAt = 0;
   const handler = () => {
     pressed += 1;
-    if (pressed === 1) return first();
-    process.stderr.write(`${LEAVING_LINE}\n`);
+    if (pressed === 1) {
+      firstAt = Date.now();
+      return first();
+    }
+    // One Ctrl-C can come as two SIGINTs (npm run forwards the terminal's to its child).
+    if (Date.now() - firstAt < SAME_PRESS_MS) return;
+    // Straight to fd 2: a progress display (listr2) may hold process.stderr's writes until it
+    // ends, which process.exit never lets it; its hidden cursor is shown again.
+    try {
+      writeSync(2, `${process.stderr.isTTY ? '\u001b[?25h' : ''}${LEAVING_LINE}\n`);
+    } catch {
+      // stderr closed (EPIPE): svc leaves all the same.
+    }
     process.exit(EXIT.interrupted);
   };
   process.on('SIGINT', handler);

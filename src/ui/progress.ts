@@ -82,6 +82,8 @@ export function hostProgress(
     {
       concurrent: true,
       exitOnError: false,
+      // svc's own Ctrl-C handling (remote/ctrl-c.ts) decides: listr2's would exit 127 at once.
+      registerSignalListeners: false,
       renderer: 'default',
       rendererOptions: { collapseErrors: false },
     },
