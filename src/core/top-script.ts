@@ -55,8 +55,8 @@ uptime_now() { cut -d ' ' -f 1 /proc/uptime; }`;
 const SOCKET_OF_LINE = String.raw`at = index($0, " -> "); target = substr($0, at + 4); if (at && target ~ /^socket:\[[0-9]+\]$/) { gsub(/[^0-9]/, "", target); sock[target] = 1 }`;
 
 /**
- * fds: every open descriptor of the tree (`ls -lq`: a name's newline or tab shows as `?`, so a
- * file the service names cannot add lines); established: the tree's sockets (their inodes) that
+ * fds: every open descriptor of the tree (`ls -lq`, busybox's `ls -l`: a name's newline or tab
+ * shows as `?`, so a file the service names cannot add lines); established: the tree's sockets (their inodes) that
  * the service's network namespace lists as ESTABLISHED (st 01) in /proc/PID/net/tcp and tcp6
  * (read by awk itself, no cat; a process gone meanwhile fails it: the counts are then unknown).
  */
@@ -72,7 +72,7 @@ descriptors() {
   # A host without IPv6 has no tcp6: awk reads nothing in its place.
   t4=/proc/$pid/net/tcp; t6=/proc/$pid/net/tcp6
   [ -r "$t4" ] || t4=/dev/null; [ -r "$t6" ] || t6=/dev/null
-  ls -lq "$@" 2>/dev/null | awk '
+  ls $ls_q "$@" 2>/dev/null | awk '
     FILENAME == "-" { if ($1 ~ /^l/) { fds++; ${SOCKET_OF_LINE} }; next }
     $4 == "01" && ($10 in sock) { est++ }
     END { printf "D\t%d\t%d\n", fds, est }' - "$t4" "$t6" 2>/dev/null || printf 'D\t-\t-\n'
@@ -101,7 +101,7 @@ const SCAN = String.raw`scan() {
   {
     cat /proc/[0-9]*/stat "/proc/$s_root/net/tcp" "/proc/$s_root/net/tcp6" 2>/dev/null
     echo '${SCAN_MARK}'
-    [ $# -eq 0 ] || ls -lq "$@" 2>/dev/null
+    [ $# -eq 0 ] || ls $ls_q "$@" 2>/dev/null
   } | awk -v root="$s_root" -v tag="$s_tag" -v listed="$s_pids" '
     function walk() {
       walked = 1
@@ -332,6 +332,9 @@ export function topReader(manifest: Manifest): string {
     'command -v monit >/dev/null 2>&1 && have_monit=1',
     'command -v rc-service >/dev/null 2>&1 && have_rc=1',
     'command -v initctl >/dev/null 2>&1 && have_initctl=1',
+    // busybox's ls (Alpine) has no -q, and its error would go unseen (0 descriptors, as if
+    // measured); its -l already shows a name's control characters as `?`.
+    'ls_q=-lq; ls -q / >/dev/null 2>&1 || ls_q=-l',
     `rel_dir= release= deployed_at=- more=- monit= monit_for= monit_at=0 log= watched=${watched ? 1 : ''}`,
     // A private directory for the mark monit_now compares monit's log with; gone at the end.
     'tmp=$(mktemp -d 2>/dev/null) || tmp=',
