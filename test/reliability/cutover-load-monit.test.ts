@@ -56,12 +56,17 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('cutover under load (monit
   const settledMonitStates = async () => {
     const unsettled = (state: string | undefined) =>
       state === undefined || /pending|\.\.\.$|^Initializing/.test(state);
-    const deadline = Date.now() + 60_000;
-    let states = monitStates();
-    while ((unsettled(states.a) || unsettled(states.b)) && Date.now() < deadline) {
+    const began = Date.now();
+    const first = monitStates();
+    let states = first;
+    while ((unsettled(states.a) || unsettled(states.b)) && Date.now() < began + 60_000) {
       await new Promise((resolve) => setTimeout(resolve, 250));
       states = monitStates();
     }
+    if (states !== first)
+      console.info(
+        `cutover-load-monit: monit said ${JSON.stringify(first)} at first, ${JSON.stringify(states)} ${((Date.now() - began) / 1000).toFixed(1)} s later`,
+      );
     return states;
   };
   const listening = (port: number) =>
@@ -107,6 +112,14 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('cutover under load (monit
     return { release: back, startedAt, endedAt: Date.now(), live: true };
   }
 
+  /** How long each step took, svc's start to its end: against the health timeout a good one has. */
+  const took = (deploys: readonly DeployRecord[]) =>
+    deploys
+      .map(
+        (deploy) =>
+          `${deploy.release} ${((deploy.endedAt - deploy.startedAt) / 1000).toFixed(1)} s`,
+      )
+      .join(', ');
   const summary = (samples: readonly Sample[], problems: readonly string[]) => {
     const kinds = ['keep-alive', 'new-connection', 'slow'].map(
       (kind) => `${kind} ${samples.filter((sample) => sample.kind === kind).length}`,
@@ -152,6 +165,7 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('cutover under load (monit
       .map((sample) => sampleProblem(sample, deploys))
       .filter((problem): problem is string => problem !== undefined);
     console.info(`cutover: switch (monit): ${summary(samples, problems)}`);
+    console.info(`cutover: switch (monit): the deploys took ${took(deploys)}`);
     expect(problems.slice(0, 20), summary(samples, problems)).toEqual([]);
     for (const kind of ['keep-alive', 'new-connection', 'slow'])
       expect(samples.filter((sample) => sample.kind === kind).length, kind).toBeGreaterThan(10);

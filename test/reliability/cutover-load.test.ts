@@ -96,6 +96,14 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('cutover under load (syste
     return { samples: load.samples, deploys };
   }
 
+  /** How long each step took, svc's start to its end: against the health timeout a good one has. */
+  const took = (deploys: readonly DeployRecord[]) =>
+    deploys
+      .map(
+        (deploy) =>
+          `${deploy.release} ${((deploy.endedAt - deploy.startedAt) / 1000).toFixed(1)} s`,
+      )
+      .join(', ');
   const summary = (samples: readonly Sample[], problems: readonly string[]) => {
     const kinds = ['keep-alive', 'new-connection', 'slow'].map(
       (kind) => `${kind} ${samples.filter((sample) => sample.kind === kind).length}`,
@@ -128,6 +136,7 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('cutover under load (syste
       .map((sample) => sampleProblem(sample, deploys))
       .filter((problem): problem is string => problem !== undefined);
     console.info(`cutover: switch: ${summary(samples, problems)}`);
+    console.info(`cutover: switch: the deploys took ${took(deploys)}`);
     expect(problems.slice(0, 20), summary(samples, problems)).toEqual([]);
     // The load ran through every switch: all three kinds, both releases answered, never the crash.
     for (const kind of ['keep-alive', 'new-connection', 'slow'])
