@@ -40,8 +40,18 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('cutover under load (syste
     writeFileSync(join(project, 'release-id.txt'), `${release}\n`);
     writeFileSync(join(project, 'server.js'), patchServer(server.get(name)!, release));
     const startedAt = Date.now();
+    // A short health timeout only for the release that never answers its health path (the
+    // deploy waits all of it); a good release gets the default 30 s: its node may take longer
+    // than 8 s to start on a busy machine (a good release was rolled back so in CI).
     const result = await runSvc(
-      ['deploy', 'sandbox', '--yes', '--dir', project, '--health-timeout', '8'],
+      [
+        'deploy',
+        'sandbox',
+        '--yes',
+        '--dir',
+        project,
+        ...(release === 'sick' ? ['--health-timeout', '8'] : []),
+      ],
       { ...sandbox().env, HOME: join(work, 'home') },
     );
     const record = { release, startedAt, endedAt: Date.now(), live: result.code === 0 };
@@ -86,6 +96,14 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('cutover under load (syste
     return { samples: load.samples, deploys };
   }
 
+  /** How long each step took, svc's start to its end: against the health timeout a good one has. */
+  const took = (deploys: readonly DeployRecord[]) =>
+    deploys
+      .map(
+        (deploy) =>
+          `${deploy.release} ${((deploy.endedAt - deploy.startedAt) / 1000).toFixed(1)} s`,
+      )
+      .join(', ');
   const summary = (samples: readonly Sample[], problems: readonly string[]) => {
     const kinds = ['keep-alive', 'new-connection', 'slow'].map(
       (kind) => `${kind} ${samples.filter((sample) => sample.kind === kind).length}`,
@@ -118,6 +136,7 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('cutover under load (syste
       .map((sample) => sampleProblem(sample, deploys))
       .filter((problem): problem is string => problem !== undefined);
     console.info(`cutover: switch: ${summary(samples, problems)}`);
+    console.info(`cutover: switch: the deploys took ${took(deploys)}`);
     expect(problems.slice(0, 20), summary(samples, problems)).toEqual([]);
     // The load ran through every switch: all three kinds, both releases answered, never the crash.
     for (const kind of ['keep-alive', 'new-connection', 'slow'])
@@ -204,8 +223,9 @@ describe.skipIf(process.env.SVC_SKIP_SANDBOX === '1')('cutover under load (syste
     const before = root(`cat ${upstream}`).stdout;
     const idle = before.includes(':13000;') ? 23000 : 13000;
     // A process answering 200 to everything on the idle slot's port: it would pass the gate.
+    // (Up to 30 s for it to answer: node's start in the container is slow on a busy machine.)
     const squat = root(
-      `systemd-run --unit svc-test-squat /usr/bin/node -e 'require("http").createServer((q, s) => s.end("squat")).listen(${idle}, "127.0.0.1")' && for i in $(seq 50); do curl -fsS -o /dev/null http://127.0.0.1:${idle}/ok && exit 0; sleep 0.1; done; exit 1`,
+      `systemd-run --unit svc-test-squat /usr/bin/node -e 'require("http").createServer((q, s) => s.end("squat")).listen(${idle}, "127.0.0.1")' && for i in $(seq 300); do curl -fsS -o /dev/null http://127.0.0.1:${idle}/ok && exit 0; sleep 0.1; done; exit 1`,
     );
     expect(squat.code, squat.stderr).toBe(0);
     try {

@@ -25,8 +25,9 @@ let project: string;
 
 const svc = (args: string[]) =>
   runSvc([...args, '--dir', project], { ...sbx.env, HOME: join(work, 'home') });
-const deploy = (host: string, args: string[] = []) =>
-  svc(['deploy', host, '--yes', '--health-timeout', '8', ...args]);
+// The default health timeout (30 s): no deploy here needs the gate to give up on a release (the
+// crashing one is seen dead within a poll), and a good one may start slowly on a busy machine.
+const deploy = (host: string, args: string[] = []) => svc(['deploy', host, '--yes', ...args]);
 const exists = (host: string, path: string) =>
   sbx.ssh(host, `test -e '${path}' || test -L '${path}'`, { user: 'root' }).code === 0;
 const config = (path: string) => join(project, 'config', path);

@@ -42,8 +42,10 @@ function newProject(name: string, port: number): string {
 }
 
 const svc = (args: string[]) => runSvc(args, { ...sbx.env, HOME: join(work, 'home') });
+// The default health timeout (30 s): a good release may start slowly on a busy machine, and the
+// crashing first deploy below is seen dead within a poll (it passes its own, shorter one).
 const deploy = (project: string, host: string, args: string[] = []) =>
-  svc(['deploy', host, '--yes', '--dir', project, '--health-timeout', '10', ...args]);
+  svc(['deploy', host, '--yes', '--dir', project, ...args]);
 
 function onHost(host: string, command: string): string {
   const result = sbx.ssh(host, command, { user: 'root' });
