@@ -22,10 +22,14 @@ import { manifest as base } from '../helpers/plan-fixtures.js';
 const NAME = 'api-tracetest';
 const SERVER = String.raw`
 const http = require('http');
+// Files held open, named in $HOLD (one per line): how svc trace lists what is open.
+for (const name of (process.env.HOLD || '').split('\n').filter(Boolean)) require('fs').openSync(name, 'r');
 const server = http.createServer((req, res) => res.end('ok'));
 server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\n'));
 `;
 
+/** Held open by the server: a path with a space, and a file named like a socket. */
+const HELD = ['my data.db', 'x socket:[77]'];
 let dir = '';
 let server: ChildProcess;
 let port = 0;
@@ -100,7 +104,11 @@ const moved = (script: string) =>
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'svc-trace-run-'));
   writeFileSync(join(dir, 'hidden'), '', { mode: 0o600 });
-  server = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  for (const name of HELD) writeFileSync(join(dir, name), '');
+  server = spawn(process.execPath, ['-e', SERVER], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, HOLD: HELD.map((name) => join(dir, name)).join('\n') },
+  });
   port = await new Promise<number>((resolve, reject) => {
     server.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
     server.once('exit', () => reject(new Error('the test server exited')));
@@ -158,6 +166,12 @@ describe.each(TOOLS)('the trace script with the real $tool', ({ tool, hidden, to
       JSON.stringify(report.touched),
     ).toBe(touched);
     expect(report.open.some((o) => o.what === 'socket')).toBe(true);
+    // Each held file by its whole path, once: never cut at a space, never counted as a socket.
+    for (const name of HELD)
+      expect(
+        report.open.filter((o) => o.what === join(dir, name)),
+        JSON.stringify(report.open),
+      ).toEqual([{ count: 1, what: join(dir, name) }]);
     expect(result.ms).toBeLessThan(20_000);
     expect(nothingAttached()).toBe(true);
   }, 40_000);
