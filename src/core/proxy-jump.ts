@@ -1,7 +1,8 @@
 // ProxyJump hops written as ssh:// URIs, read as OpenSSH 9.2's parse_ssh_uri reads them
 // (misc.c: `ssh://[user[;params]@]host[:port][/]`, the user %-decoded, the host a plain domain
 // name or address without `:`), so a hop svc resolves is the hop ssh would use. Plain hops
-// (`[user@]host[:port]`) are left as written: svc's target parser reads those.
+// (`[user@]host[:port]`) are read as parse_user_host_port reads them: the port may be a tcp
+// service name (`h2:ssh`), which svc's target parser would refuse, so it is rewritten as a number.
 import { SvcError } from './errors.js';
 
 /** A port as ssh's a2port reads it: decimal 1-65535, else a tcp service name (via `service`). */
@@ -22,16 +23,54 @@ function validDomain(name: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) && !name.includes('..');
 }
 
+/** A hop as ssh -G prints the last one: a numeric host (or one with `:`) in brackets. */
+function hopText(user: string | undefined, host: string, port: number | undefined): string {
+  const shown = /^[0-9.]*$/.test(host) || host.includes(':') ? `[${host}]` : host;
+  return `${user !== undefined ? `${user}@` : ''}${shown}${port !== undefined ? `:${port}` : ''}`;
+}
+
 /**
- * One hop as `[user@]host[:port]`: an ssh:// URI rewritten so, anything else unchanged. Throws,
- * naming `where`, for a URI ssh would call an invalid ProxyJump.
+ * A plain hop as misc.c parse_user_host_port reads it: the user up to the last `@`, the host up to
+ * `:` (or a `[...]` address), the port a2port's (so `ssh` is 22); ssh refuses a `/` after the user.
+ * Throws, naming `where`, where ssh says "Invalid ProxyJump".
+ */
+function plainHopTarget(
+  hop: string,
+  where: string,
+  service?: (name: string) => number | undefined,
+): string {
+  const invalid = (why: string): never => {
+    throw new SvcError(
+      `${where}: ProxyJump ${hop} is not a valid [user@]host[:port] (${why}), as ssh says`,
+    );
+  };
+  const at = hop.lastIndexOf('@');
+  const user = at >= 0 ? hop.slice(0, at) : undefined;
+  if (user === '') invalid('no user before the @');
+  const rest = hop.slice(at + 1);
+  const split = /^(\[[^\]]*\]|[^:/]*)(?::([^/]*))?$/s.exec(rest);
+  if (!split) invalid('not host[:port], or a "/" in it');
+  if (split![1] === '') invalid('no host');
+  const host = split![1]!.replace(/^\[(.*)\]$/s, '$1');
+  const text = split![2];
+  let port: number | undefined;
+  if (text !== undefined && text !== '') {
+    port = sshPort(text, service);
+    if (port === undefined) invalid(`"${text}" is not a port number or tcp service name`);
+  }
+  return hopText(user, host, port);
+}
+
+/**
+ * One hop as `[user@]host[:port]`, the port a number: an ssh:// URI rewritten so, a plain hop as
+ * ssh reads it. Throws, naming `where`, for a hop ssh would call an invalid ProxyJump.
  */
 export function jumpHopTarget(
   hop: string,
   where: string,
   service?: (name: string) => number | undefined,
 ): string {
-  if (!hop.startsWith('ssh://')) return hop;
+  if (!hop.startsWith('ssh://')) return plainHopTarget(hop, where, service);
   const invalid = (why: string): never => {
     throw new SvcError(
       `${where}: ProxyJump ${hop} is not a valid ssh:// URI (${why}), as ssh says`,
@@ -63,7 +102,5 @@ export function jumpHopTarget(
     tail = end < 0 ? '' : tail.slice(end);
   }
   if (tail !== '' && tail !== '/') invalid('a path is not allowed');
-  // As ssh -G prints a hop: a numeric host in brackets.
-  const shown = /^[0-9.]+$/.test(host) ? `[${host}]` : host;
-  return `${user !== undefined ? `${user}@` : ''}${shown}${port !== undefined ? `:${port}` : ''}`;
+  return hopText(user, host, port);
 }

@@ -292,6 +292,16 @@ export const UNUSUAL_CASES: UnusualCase[] = [
     config: 'Host h\n  ProxyJump ssh://x@y/path\n',
   },
   {
+    name: 'ProxyJump hops with service-name ports',
+    host: 'h',
+    config: 'Host h\n  ProxyJump first.example:ssh,jumper@[2001:db8::3]:domain\n',
+  },
+  {
+    name: 'ProxyJump hop with a port that is no service, in a block that does not match',
+    host: 'h',
+    config: 'Host other\n  ProxyJump jump.example:no-such-service\nHost h\n  User fine\n',
+  },
+  {
     name: 'a bad ProxyJump in a block that does not match',
     host: 'h',
     config: 'Host other\n  ProxyJump ssh://x@y/path\n',

@@ -213,6 +213,12 @@ const CASES: Case[] = [
     files: { [KH]: `{A} {sbx}\n${P} {ed}` },
   },
   {
+    name: 'ProxyJump hop with a service-name port',
+    host: 'viajump',
+    config: 'Host viajump\n  HostName {A}\n  Port 2222\n  ProxyJump root@{A}:ssh\n',
+    files: { [KH]: `{A} {sbx}\n${P} {ed}` },
+  },
+  {
     name: 'Match originalhost sets the port',
     host: 'orig',
     config: 'Host orig\n  HostName {A}\nMatch originalhost orig\n  Port 2222\n',

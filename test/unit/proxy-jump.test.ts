@@ -47,6 +47,24 @@ const HOPS = [
   'ssh://u@jump..example',
   'plain.example',
   'u@plain.example:2200',
+  'u@plain.example:ssh',
+  'plain.example:domain',
+  'plain.example:',
+  'plain.example/2200',
+  'plain.example:22/',
+  'u/x@plain.example',
+  '[]:22',
+  '10.0.0.1:ssh',
+  '[::1]:ssh',
+  '[::1]',
+  'a@b@plain.example:0022',
+  'plain.example:nope',
+  'plain.example:0',
+  'plain.example:22:33',
+  '@plain.example',
+  'u@:22',
+  '::1',
+  '[::1]x',
 ];
 
 describe('jumpHopTarget says what ssh -G says', () => {
@@ -57,7 +75,7 @@ describe('jumpHopTarget says what ssh -G says', () => {
       svc = jumpHopTarget(hop, 'config:1', tcpServicePort);
     } catch (error) {
       expect((error as Error).message).toMatch(
-        /^config:1: ProxyJump .* is not a valid ssh:\/\/ URI/,
+        /^config:1: ProxyJump .* is not a valid (ssh:\/\/ URI|\[user@\]host\[:port\]) \(/,
       );
       svc = undefined;
     }
