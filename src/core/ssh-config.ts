@@ -69,7 +69,21 @@ export interface SshSettings {
   strictHostKeyChecking?: { value: string; where: string };
   /** CheckHostIP (default no since OpenSSH 8.5). */
   checkHostIp: boolean;
+  /**
+   * Where each path value was set, `keyword value` -> file:line: a path that cannot be expanded
+   * (`~nosuchuser/x`) is refused naming its line, as ssh only refuses it when it expands it.
+   */
+  pathWhere: Record<string, string>;
 }
+
+/** The path keywords whose values svc expands, for SshSettings.pathWhere. */
+const PATH_KEYWORDS = new Set([
+  'identityfile',
+  'identityagent',
+  'userknownhostsfile',
+  'globalknownhostsfile',
+  'revokedhostkeys',
+]);
 
 export const DEFAULT_IDENTITY_FILES = [
   '~/.ssh/id_rsa',
@@ -170,6 +184,7 @@ interface State {
   strictHostKeyChecking?: { value: string; where: string };
   checkHostIp?: boolean;
   canonicalize?: boolean;
+  pathWhere: Record<string, string>;
 }
 
 interface Pass {
@@ -354,6 +369,8 @@ function apply(line: ConfigLine, state: State, effects: SshConfigEffects): void 
     if (!SSH_CONFIG_KEYWORDS.has(line.keyword)) return; // ignored by IgnoreUnknown
     throw new SvcError(`${where}: ${line.keyword} needs a value`);
   }
+  if (PATH_KEYWORDS.has(line.keyword))
+    for (const arg of line.args) state.pathWhere[`${line.keyword} ${arg}`] ??= where;
   switch (line.keyword) {
     case 'hostname':
       state.hostName ??= first;
@@ -495,6 +512,7 @@ export function resolveSshConfig(
   };
   const state: State = {
     identityFiles: [],
+    pathWhere: {},
     ...(request.user !== undefined ? { user: request.user } : {}),
     ...(request.port !== undefined ? { port: request.port } : {}),
   };
@@ -552,6 +570,7 @@ export function resolveSshConfig(
       ? { strictHostKeyChecking: state.strictHostKeyChecking }
       : {}),
     checkHostIp: state.checkHostIp ?? false,
+    pathWhere: state.pathWhere,
   };
 }
 
@@ -561,6 +580,7 @@ export function pathTokens(settings: SshSettings, request: SshConfigRequest): Ss
     ...settingTokens(
       {
         identityFiles: [],
+        pathWhere: {},
         ...(settings.hostKeyAlias !== undefined ? { hostKeyAlias: settings.hostKeyAlias } : {}),
       },
       {

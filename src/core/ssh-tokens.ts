@@ -36,12 +36,33 @@ export function expandEnv(text: string, env: Env, what: string): string {
   });
 }
 
-/** A leading ~ or ~/ is the home directory. */
-export function expandTilde(path: string, home: string): string {
-  return path === '~' || path.startsWith('~/') ? home + path.slice(1) : path;
+/** A user's home directory from the passwd database (getpwnam); undefined: no such user. */
+export type UserHome = (name: string) => string | undefined;
+
+/**
+ * misc.c tilde_expand: `~` and `~/path` are the home, `~user` and `~user/path` that user's passwd
+ * home; the home gets one trailing `/` and the path loses its leading ones (`~` is `/home/me/`). A
+ * user the passwd database does not know is an error, as ssh's "No such user".
+ */
+export function expandTilde(path: string, home: string, userHome: UserHome, what: string): string {
+  if (!path.startsWith('~')) return path;
+  const slash = path.indexOf('/');
+  const name = path.slice(1, slash < 0 ? undefined : slash);
+  const rest = slash < 0 ? '' : path.slice(slash).replace(/^\/+/, '');
+  const dir = name === '' ? home : userHome(name);
+  if (dir === undefined)
+    throw new SvcError(`${what}: ~${name}: no such user in the passwd database`);
+  return `${dir.endsWith('/') ? dir : `${dir}/`}${rest}`;
 }
 
 /** A path option (IdentityFile, UserKnownHostsFile, IdentityAgent): ~, then ${VAR}, then %. */
-export function expandPath(path: string, tokens: SshTokens, home: string, env: Env, what: string) {
-  return expandTokens(expandEnv(expandTilde(path, home), env, what), tokens, what);
+export function expandPath(
+  path: string,
+  tokens: SshTokens,
+  home: string,
+  userHome: UserHome,
+  env: Env,
+  what: string,
+) {
+  return expandTokens(expandEnv(expandTilde(path, home, userHome, what), env, what), tokens, what);
 }

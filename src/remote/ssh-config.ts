@@ -14,7 +14,7 @@ import {
   type ConfigLine,
   type SshConfigRequest,
 } from '../core/ssh-config.js';
-import { expandPath, expandTilde } from '../core/ssh-tokens.js';
+import { expandPath, expandTilde, type UserHome } from '../core/ssh-tokens.js';
 import type { SshConfigEntry, SshConfigGiven, SshConfigLookup } from '../core/targets.js';
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -39,6 +39,8 @@ export interface SshConfigOptions {
   localHost?: string;
   /** For ${VAR} in IdentityFile. */
   env?: Env;
+  /** `~user`'s home; default: the passwd database (passwdHome). */
+  userHome?: UserHome;
 }
 
 function defaultLocalUser(env: Env): string {
@@ -122,6 +124,16 @@ export function tcpServicePort(name: string, file = '/etc/services'): number | u
   return undefined;
 }
 
+/**
+ * A user's home from the passwd database, for ssh's `~user` (getpwnam(3)): getent asks NSS as
+ * getpwnam does. getent also takes a uid, which getpwnam does not: only an entry of that name counts.
+ */
+export function passwdHome(name: string): string | undefined {
+  const result = spawnSync('getent', ['passwd', name], { encoding: 'utf8', timeout: 10_000 });
+  const fields = result.status === 0 ? result.stdout.split('\n')[0]!.split(':') : [];
+  return fields.length >= 7 && fields[0] === name ? fields[5] : undefined;
+}
+
 /** Match exec: the command through the user's shell, as ssh runs it; true when it exits 0. */
 function runExec(command: string, env: Env): boolean {
   const shell = env.SHELL && isAbsolute(env.SHELL) ? env.SHELL : '/bin/sh';
@@ -155,6 +167,7 @@ export function loadSshConfig(options: SshConfigOptions = {}): SshConfigLookup {
     options.file === undefined ? (options.systemFile ?? SYSTEM_SSH_CONFIG) : undefined;
   const localUser = options.localUser ?? defaultLocalUser(env);
   const localHost = options.localHost ?? hostname();
+  const userHome = options.userHome ?? passwdHome;
   const texts = new Map<string, ConfigLine[]>();
   const lines = (path: string) => {
     let parsed = texts.get(path);
@@ -167,10 +180,15 @@ export function loadSshConfig(options: SshConfigOptions = {}): SshConfigLookup {
   ];
   const effects = {
     // Include: ~ is home, a relative path is under ~/.ssh (/etc/ssh in the system file),
-    // wildcards expand, sorted.
+    // wildcards expand, sorted. ~user is that user's home (ssh's glob GLOB_TILDE): a user the
+    // passwd database does not know matches no file.
     include: (argument: string, _from: string, user: boolean) => {
-      const expanded =
-        argument === '~' || argument.startsWith('~/') ? home + argument.slice(1) : argument;
+      let expanded: string;
+      try {
+        expanded = expandTilde(argument, home, userHome, 'Include');
+      } catch {
+        return [];
+      }
       const path = isAbsolute(expanded)
         ? expanded
         : join(user ? join(home, '.ssh') : SYSTEM_SSH_DIR, expanded);
@@ -194,8 +212,11 @@ export function loadSshConfig(options: SshConfigOptions = {}): SshConfigLookup {
     };
     const settings = resolveSshConfig(roots, request, effects);
     const tokens = pathTokens(settings, request);
+    // A message names the line that set the value (the file for a default).
+    const where = (value: string, what: string) =>
+      `${settings.pathWhere[`${what.toLowerCase()} ${value}`] ?? file}: ${what} ${value} (for ${host})`;
     const path = (value: string, what: string) =>
-      expandPath(value, tokens, home, env, `${file}: ${what} ${value} (for ${host})`);
+      expandPath(value, tokens, home, userHome, env, where(value, what));
     const identityFiles = [
       ...new Set(settings.identityFiles.map((value) => path(value, 'IdentityFile'))),
     ];
@@ -224,7 +245,9 @@ export function loadSshConfig(options: SshConfigOptions = {}): SshConfigLookup {
       hostKeys: {
         userFiles: settings.userKnownHostsFiles.map((value) => path(value, 'UserKnownHostsFile')),
         // ssh expands only ~ in GlobalKnownHostsFile (no %-tokens, no ${VAR}): the same file.
-        globalFiles: settings.globalKnownHostsFiles.map((value) => expandTilde(value, home)),
+        globalFiles: settings.globalKnownHostsFiles.map((value) =>
+          expandTilde(value, home, userHome, where(value, 'GlobalKnownHostsFile')),
+        ),
         ...(settings.hostKeyAlias !== undefined ? { alias: settings.hostKeyAlias } : {}),
         hash: settings.hashKnownHosts,
         ...(settings.revokedHostKeys !== undefined

@@ -1,5 +1,9 @@
 // The configs of ssh-config-unusual-differential.test.ts: what a real user's ~/.ssh could hold.
 // `config` is ~/.ssh/config; `files` are other files under ~/.ssh (for Include).
+import { userInfo } from 'node:os';
+
+/** The user running the tests: `~ME` is the passwd home, where the test mounts the case's .ssh. */
+const ME = userInfo().username;
 
 export interface UnusualCase {
   name: string;
@@ -32,6 +36,42 @@ export const UNUSUAL_CASES: UnusualCase[] = [
     name: 'a service-name Port in a block that does not match',
     host: 'h',
     config: 'Host other\n  Port https\nHost h\n  Port 2401\n',
+  },
+
+  // ~user in a path is that user's passwd home (tilde_expand, glob's GLOB_TILDE for Include); a
+  // user passwd does not know is refused (UserKnownHostsFile at once, IdentityFile and
+  // GlobalKnownHostsFile when ssh connects) or, in an Include, matches nothing.
+  {
+    name: 'IdentityFile, UserKnownHostsFile and GlobalKnownHostsFile with ~user and a bare ~',
+    host: 'h',
+    config: `Host h\n  IdentityFile ~${ME}/.ssh/id_me\n  IdentityFile ~nobody//id\n  UserKnownHostsFile ~${ME}/.ssh/kh ~nobody/kh ~\n  GlobalKnownHostsFile ~${ME}/g-%h ~root\n`,
+  },
+  {
+    name: 'Include ~user/, and ~ of a user that does not exist',
+    host: 'h',
+    config: `Include ~${ME}/.ssh/inc.conf ~no-such-user-svc/.ssh/inc.conf\n`,
+    files: { 'inc.conf': 'Host h\n  Port 2410\n' },
+  },
+  {
+    name: 'UserKnownHostsFile with ~ of a user that does not exist',
+    host: 'h',
+    config: 'Host h\n  UserKnownHostsFile ~no-such-user-svc/kh\n',
+  },
+  {
+    name: 'IdentityFile with ~ of a user that does not exist',
+    host: 'h',
+    config: 'Host h\n  IdentityFile ~no-such-user-svc/id\n',
+  },
+  {
+    name: 'GlobalKnownHostsFile with ~ of a user that does not exist',
+    host: 'h',
+    config: 'Host h\n  GlobalKnownHostsFile ~no-such-user-svc/g\n',
+  },
+  {
+    name: '~ of a user that does not exist, in a block that does not match',
+    host: 'h',
+    config:
+      'Host other\n  UserKnownHostsFile ~no-such-user-svc/kh\n  IdentityFile ~no-such-user-svc/id\n',
   },
 
   // Include: relative paths are under ~/.ssh, also from an included file in a subdirectory.

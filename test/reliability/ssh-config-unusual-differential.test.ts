@@ -73,7 +73,7 @@ interface Resolved {
 }
 
 const NO_LINE = 'refused, naming no line';
-const CANNOT_EXPAND = 'an IdentityFile that cannot be expanded';
+const CANNOT_EXPAND = 'an IdentityFile or GlobalKnownHostsFile that cannot be expanded';
 
 function sshG(c: UnusualCase, dotSsh: string, env: NodeJS.ProcessEnv, extra: string[] = []) {
   const args = ['ssh', '-G', '-F', CONFIG, ...extra];
@@ -107,8 +107,18 @@ async function opensshSays(
       .find((line) => line.startsWith('userknownhostsfile '))
       ?.slice('userknownhostsfile '.length);
   const identityFiles = await Promise.all(all('identityfile').map(expand));
-  // A token or ${VAR} ssh cannot expand: -G prints the value, and ssh refuses when it connects.
-  if (identityFiles.includes(undefined)) return { refused: CANNOT_EXPAND };
+  // -G prints GlobalKnownHostsFile as written; ssh opens tilde_expand_filename() of each when it
+  // loads the keys (strace shows /root/g-%h for `~/g-%h`): ~ and ~user only, no %-tokens, no
+  // ${VAR}. So ssh expands the ~ of each, as a UserKnownHostsFile with its % doubled.
+  const globalKnownHostsFiles = await Promise.all(
+    files(one('globalknownhostsfile')).map((file) =>
+      file.startsWith('~') ? expand(file.replaceAll('%', '%%')) : file,
+    ),
+  );
+  // A token, ${VAR} or ~user ssh cannot expand: -G prints the value, and ssh refuses when it
+  // connects.
+  if ([...identityFiles, ...globalKnownHostsFiles].includes(undefined))
+    return { refused: CANNOT_EXPAND };
   return {
     hostName: one('hostname'),
     port: one('port'),
@@ -116,11 +126,7 @@ async function opensshSays(
     proxyJump: one('proxyjump'),
     identityFiles: identityFiles as string[],
     userKnownHostsFiles: files(one('userknownhostsfile')),
-    // -G prints GlobalKnownHostsFile as written; ssh opens tilde_expand_filename() of each when it
-    // loads the keys (strace shows /root/g-%h for `~/g-%h`): ~ only, no %-tokens, no ${VAR}.
-    globalKnownHostsFiles: files(one('globalknownhostsfile')).map((file) =>
-      file === '~' || file.startsWith('~/') ? pwHome + file.slice(1) : file,
-    ),
+    globalKnownHostsFiles: globalKnownHostsFiles as string[],
     hostKeyAlias: one('hostkeyalias'),
     identitiesOnly: one('identitiesonly'),
   };
@@ -148,12 +154,14 @@ async function svcSays(c: UnusualCase, dotSsh: string, env: NodeJS.ProcessEnv): 
     // One line: "svc: error: FILE:LINE: ..." naming the file and line.
     const lines = result.stderr.trim().split('\n');
     const where = /\/([^/\s:]+):(\d+): /.exec(lines[0] ?? '');
-    if (lines.length === 1 && where) return { refused: `${where[1]}:${where[2]}`, line: lines[0] };
     if (
       lines.length === 1 &&
-      /: IdentityFile .*(is not set|unknown or unsupported token)/.test(lines[0]!)
+      /: (IdentityFile|GlobalKnownHostsFile) .*(is not set|unknown or unsupported token|no such user)/.test(
+        lines[0]!,
+      )
     )
       return { refused: CANNOT_EXPAND, line: lines[0] };
+    if (lines.length === 1 && where) return { refused: `${where[1]}:${where[2]}`, line: lines[0] };
     return { refused: `svc: ${result.stderr.trim()}` };
   }
   const [spec] = JSON.parse(result.stdout) as HostJson[];

@@ -202,7 +202,7 @@ describe('loadSshConfig', () => {
       '/keys/h1',
     ]);
     expect(() => loadSshConfig({ ...LOCAL, file })('h1')).toThrow(
-      `${file}: IdentityFile \${KEYS}/%h (for h1): environment variable KEYS is not set`,
+      `${file}:2: IdentityFile \${KEYS}/%h (for h1): environment variable KEYS is not set`,
     );
   });
 
@@ -220,7 +220,11 @@ describe('loadSshConfig', () => {
   it.each([
     [
       'Host *\n  IdentityFile ~/.ssh/%z\n',
-      ': IdentityFile ~/.ssh/%z (for h1): unknown or unsupported token %z',
+      ':2: IdentityFile ~/.ssh/%z (for h1): unknown or unsupported token %z',
+    ],
+    [
+      'Host *\n  IdentityFile ~/.ssh/id\n  UserKnownHostsFile ~/kh ~no-such-user-svc/kh\n',
+      ':3: UserKnownHostsFile ~no-such-user-svc/kh (for h1): ~no-such-user-svc: no such user in the passwd database',
     ],
     [
       'Host *\n  Port no-such-service\n',

@@ -2,10 +2,11 @@
 // compared with what the real `ssh -G` makes of it (the same SHA-1 over %l%h%p%r).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { SvcError } from '../../src/core/errors.js';
 import { expandEnv, expandPath, expandTilde, expandTokens } from '../../src/core/ssh-tokens.js';
+import { passwdHome } from '../../src/remote/ssh-config.js';
 
 const ALL = {
   d: '/home/me',
@@ -106,25 +107,65 @@ describe('expandEnv', () => {
   });
 });
 
-describe('expandTilde and expandPath', () => {
-  it.each([
-    ['~', '/home/me'],
-    ['~/', '/home/me/'],
-    ['~/.ssh/id', '/home/me/.ssh/id'],
-    ['~other/x', '~other/x'],
-    ['/a/~/b', '/a/~/b'],
-    ['x~', 'x~'],
-  ])('%j is %j', (path, expanded) => {
-    expect(expandTilde(path, '/home/me')).toBe(expanded);
-  });
+/**
+ * What ssh makes of `path` as a UserKnownHostsFile (tilde_expand, as for every path keyword), or
+ * its refusal. ssh takes ~ from passwd: svc is given that home, as it is given $HOME.
+ */
+function sshTilde(path: string): { path?: string; refused?: string } {
+  const result = spawnSync(
+    'ssh',
+    ['-G', '-F', '/dev/null', '-o', `UserKnownHostsFile=${path}`, 'target.example'],
+    { encoding: 'utf8' },
+  );
+  if (result.status !== 0) return { refused: result.stderr };
+  return { path: /^userknownhostsfile (.*)$/m.exec(result.stdout)![1]! };
+}
 
+describe('expandTilde says what ssh -G says', () => {
+  const me = userInfo();
+  it.each([
+    '~',
+    '~/',
+    '~//x',
+    '~/.ssh/id',
+    '~/x/',
+    '~root',
+    '~root/',
+    '~root//x',
+    '~root/.ssh/id',
+    `~${me.username}/x`,
+    '~nobody/kh',
+    '~nosuchuser/x',
+    '~nosuchuser',
+    '~0/x',
+    '~root:x/y',
+    '/a/~/b',
+    'x~',
+  ])('%j', (path) => {
+    const ssh = sshTilde(path);
+    const expand = () => expandTilde(path, me.homedir, passwdHome, 'UserKnownHostsFile');
+    if (ssh.path !== undefined) {
+      expect(expand()).toBe(ssh.path);
+      return;
+    }
+    // ssh refuses naming the user it cannot find; svc names the value and the user.
+    const name = /^~([^/]*)/.exec(path)![1]!;
+    expect(ssh.refused).toContain(`user ${name}`);
+    expect(expand).toThrow(
+      new SvcError(`UserKnownHostsFile: ~${name}: no such user in the passwd database`),
+    );
+  });
+});
+
+describe('expandPath', () => {
   it('expands ~, then ${VAR}, then %-tokens (a token in a variable is expanded too)', () => {
     const tokens = { h: 'web1', r: 'deploy' };
-    expect(expandPath('~/${D}/%h', tokens, '/home/me', { D: 'keys-%r' }, 'p')).toBe(
+    const none = () => undefined;
+    expect(expandPath('~/${D}/%h', tokens, '/home/me', none, { D: 'keys-%r' }, 'p')).toBe(
       '/home/me/keys-deploy/web1',
     );
-    expect(() => expandPath('~/${NOPE}', tokens, '/home/me', {}, 'UserKnownHostsFile')).toThrow(
-      'UserKnownHostsFile: environment variable NOPE is not set',
-    );
+    expect(() =>
+      expandPath('~/${NOPE}', tokens, '/home/me', none, {}, 'UserKnownHostsFile'),
+    ).toThrow('UserKnownHostsFile: environment variable NOPE is not set');
   });
 });
