@@ -133,3 +133,57 @@ export const SSH_CONFIG_KEYWORDS: ReadonlySet<string> = new Set([
   'visualhostkey',
   'xauthlocation',
 ]);
+
+/** readconf.c's multistate_flag. */
+const FLAG = ['yes', 'no', 'true', 'false'];
+
+/**
+ * The keywords whose value is one word of a fixed list (readconf.c's multistate tables, compared
+ * ignoring case). ssh checks the value on every line, also in a block that does not apply, and
+ * refuses the whole config for a word not in the list, so svc does too. Keywords that also take a
+ * time (AddKeysToAgent, ControlPersist) or anything else are not here. Checked word by word
+ * against `ssh -G -F` (test/unit/ssh-config-keywords-table.test.ts).
+ */
+export const SSH_CONFIG_WORDS: ReadonlyMap<string, readonly string[]> = new Map([
+  ...[
+    'batchmode',
+    'canonicalizefallbacklocal',
+    'challengeresponseauthentication',
+    'checkhostip',
+    'clearallforwardings',
+    'enableescapecommandline',
+    'enablesshkeysign',
+    'exitonforwardfailure',
+    'forkafterauthentication',
+    'forwardx11',
+    'forwardx11trusted',
+    'gatewayports',
+    'gssapiauthentication',
+    'gssapidelegatecredentials',
+    'gssapikeyexchange',
+    'gssapirenewalforcesrekey',
+    'gssapitrustdns',
+    'hashknownhosts',
+    'hostbasedauthentication',
+    'identitiesonly',
+    'kbdinteractiveauthentication',
+    'nohostauthenticationforlocalhost',
+    'passwordauthentication',
+    'permitlocalcommand',
+    'proxyusefdpass',
+    'skeyauthentication',
+    'stdinnull',
+    'streamlocalbindunlink',
+    'tcpkeepalive',
+    'tisauthentication',
+    'visualhostkey',
+  ].map((keyword) => [keyword, FLAG] as const),
+  ['canonicalizehostname', [...FLAG, 'always']],
+  ['controlmaster', [...FLAG, 'ask', 'auto', 'autoask']],
+  ['dsaauthentication', [...FLAG, 'unbound', 'host-bound']],
+  ['pubkeyauthentication', [...FLAG, 'unbound', 'host-bound']],
+  ['requesttty', [...FLAG, 'auto', 'force']],
+  ['tunnel', [...FLAG, 'point-to-point', 'ethernet']],
+  ['updatehostkeys', [...FLAG, 'ask']],
+  ['verifyhostkeydns', [...FLAG, 'ask']],
+]);

@@ -6,7 +6,7 @@
 // test/reliability/ssh-differential.test.ts holds this to `ssh -G`.
 import { SvcError } from './errors.js';
 import { jumpHopTarget, sshPort } from './proxy-jump.js';
-import { SSH_CONFIG_KEYWORDS } from './ssh-config-keywords.js';
+import { SSH_CONFIG_KEYWORDS, SSH_CONFIG_WORDS } from './ssh-config-keywords.js';
 import { expandTokens, type SshTokens } from './ssh-tokens.js';
 
 export interface ConfigLine {
@@ -347,6 +347,11 @@ function checkLine(line: ConfigLine, state: State, effects: SshConfigEffects): v
     );
   if (line.keyword === 'port') portNumber(first, where, effects);
   if (['identitiesonly', 'hashknownhosts', 'checkhostip'].includes(line.keyword)) yesNo(line);
+  const words = SSH_CONFIG_WORDS.get(line.keyword);
+  if (words !== undefined && !words.includes(first.toLowerCase()))
+    throw new SvcError(
+      `${where}: ${line.keyword} ${first} is not one of ${words.join(', ')} (ssh refuses it too)`,
+    );
   if (
     line.keyword === 'stricthostkeychecking' &&
     !STRICT_HOST_KEY_CHECKING.has(first.toLowerCase())
@@ -429,7 +434,8 @@ function apply(line: ConfigLine, state: State, effects: SshConfigEffects): void 
       state.strictHostKeyChecking ??= { value: first.toLowerCase(), where };
       break;
     case 'canonicalizehostname':
-      state.canonicalize ??= first.toLowerCase() !== 'no';
+      // yes, true and always canonicalize (and bring the second pass); no and false do not.
+      state.canonicalize ??= !['no', 'false'].includes(first.toLowerCase());
       break;
   }
 }

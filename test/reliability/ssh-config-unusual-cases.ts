@@ -322,6 +322,21 @@ export const UNUSUAL_CASES: UnusualCase[] = [
     config: 'Host other\n  StrictHostKeyChecking sometimes\n',
   },
   {
+    name: 'a yes/no keyword svc does not use, with a bad value in a block that does not match',
+    host: 'h',
+    config: 'Host other\n  ForwardX11 maybe\nHost h\n  User fine\n',
+  },
+  {
+    name: 'a keyword of a word list, in another case, in a block that does not match',
+    host: 'h',
+    config: 'Host other\n  ControlMaster AutoAsk\n  RequestTTY Force\nHost h\n  User fine\n',
+  },
+  {
+    name: 'CanonicalizeHostname false, then Match canonical',
+    host: 'h',
+    config: 'Host h\n  CanonicalizeHostname false\nMatch canonical\n  User canon\n',
+  },
+  {
     name: 'ProxyJump chain ending in an ssh:// URI',
     host: 'h',
     config: 'Host h\n  ProxyJump first.example,ssh://last@[2001:db8::2]:2202/\n',

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSshConfigText, resolveSshConfig } from '../../src/core/ssh-config.js';
-import { SSH_CONFIG_KEYWORDS } from '../../src/core/ssh-config-keywords.js';
+import { SSH_CONFIG_KEYWORDS, SSH_CONFIG_WORDS } from '../../src/core/ssh-config-keywords.js';
 
 const NEAR_MISSES = [
   'frobnicate',
@@ -91,5 +91,42 @@ describe('ssh_config keywords: svc knows what ssh -G knows', () => {
 
   it.each(ASKED)('%s', (keyword) => {
     expect(svcKnows(keyword)).toBe(openSsh.get(keyword));
+  });
+});
+
+/** Every word any list has, in other cases, and words no list has. */
+const CANDIDATE_WORDS = [...new Set([...SSH_CONFIG_WORDS.values()].flat())].flatMap((word) => [
+  word,
+  word.toUpperCase(),
+  word[0]!.toUpperCase() + word.slice(1),
+]);
+CANDIDATE_WORDS.push('maybe-not', '1', '0', 'on', 'off', 'none', 'accept-new', 'yes-', '');
+
+/** Whether ssh -G takes `KEYWORD WORD` in a block that does not apply. */
+function sshTakes(keyword: string, word: string): boolean {
+  const file = join(dir, `words-${keyword}`);
+  writeFileSync(file, `Host nomatch\n  ${keyword} "${word}"\nHost *\n  User u\n`);
+  return spawnSync('ssh', ['-G', '-F', file, 'target'], { encoding: 'utf8' }).status === 0;
+}
+
+/** Whether svc takes the same line; a refusal must name it. */
+function svcTakes(keyword: string, word: string): boolean {
+  const lines = parseSshConfigText(`Host nomatch\n  ${keyword} "${word}"\n`, 'config');
+  const request = { host: 'x', localUser: 'me', localHost: 'box', home: '/home/me', uid: '1000' };
+  try {
+    resolveSshConfig(lines, request, { include: () => [], exec: () => false });
+    return true;
+  } catch (error) {
+    expect(String(error)).toContain('config:2: ');
+    return false;
+  }
+}
+
+describe('a keyword that takes one word of a list: svc takes exactly the words ssh -G takes', () => {
+  it.each([...SSH_CONFIG_WORDS.keys()])('%s', (keyword) => {
+    const differ = CANDIDATE_WORDS.filter(
+      (word) => sshTakes(keyword, word) !== svcTakes(keyword, word),
+    );
+    expect(differ).toEqual([]);
   });
 });
