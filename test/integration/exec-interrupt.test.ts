@@ -29,99 +29,87 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-it('svc exec --parallel 1: Ctrl-C during the first host, no later host runs its command to the end', async () => {
-  const child = spawn(
-    SVC,
-    [
-      'exec',
-      'sandbox',
-      '--parallel',
-      '1',
-      '--dir',
-      project,
-      '--',
-      'sh',
-      '-c',
-      'echo started; exec sleep 20',
-    ],
-    { env: { ...sbx.env, HOME: join(work, 'home') }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+/** `svc exec ARGS` running: what it printed so far (stdout and stderr), and how it ended. */
+function startExec(args: string[]) {
+  const child = spawn(SVC, ['exec', ...args], {
+    env: { ...sbx.env, HOME: join(work, 'home') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
   const exited = new Promise<number | string | null>((resolve) =>
     child.once('close', (code, signal) => resolve(code ?? signal)),
   );
+  return { child, exited, output: () => output };
+}
+
+/** How it ended, or `still running after N s`. */
+const endedWithin = (exited: Promise<number | string | null>, seconds: number) =>
+  Promise.race([
+    exited,
+    new Promise<string>((r) =>
+      setTimeout(() => r(`still running after ${seconds} s`), seconds * 1000),
+    ),
+  ]);
+
+it('svc exec --parallel 1: Ctrl-C during the first host, no later host runs its command to the end', async () => {
+  const run = startExec([
+    'sandbox',
+    '--parallel',
+    '1',
+    '--dir',
+    project,
+    '--',
+    'sh',
+    '-c',
+    'echo started; exec sleep 20',
+  ]);
   try {
-    expect(await eventually(() => output.includes('started'), 60), output).toBe(true);
-    child.kill('SIGINT');
-    const code = await Promise.race([
-      exited,
-      new Promise<string>((r) => setTimeout(() => r('still running after 8 s'), 8_000)),
-    ]);
-    expect(code, output).not.toBe('still running after 8 s');
-    expect(code, output).toBe(130);
-    expect(output).toContain('svc: sbx-2: not started: interrupted');
+    expect(await eventually(() => run.output().includes('started'), 60), run.output()).toBe(true);
+    run.child.kill('SIGINT');
+    expect(await endedWithin(run.exited, 8), run.output()).toBe(130);
+    expect(run.output()).toContain('svc: sbx-2: not started: interrupted');
   } finally {
-    child.kill('SIGKILL');
+    run.child.kill('SIGKILL');
   }
 }, 120_000);
 
 it('svc exec of a pipeline: Ctrl-C ends it on the host and svc', async () => {
-  const child = spawn(
-    SVC,
-    ['exec', 'sbx-1', '--dir', project, '--', 'sh', '-c', 'echo started; sleep 21 | cat'],
-    { env: { ...sbx.env, HOME: join(work, 'home') }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | string | null>((resolve) =>
-    child.once('close', (code, signal) => resolve(code ?? signal)),
-  );
+  const run = startExec([
+    'sbx-1',
+    '--dir',
+    project,
+    '--',
+    'sh',
+    '-c',
+    'echo started; sleep 21 | cat',
+  ]);
   try {
-    expect(await eventually(() => output.includes('started'), 60), output).toBe(true);
-    child.kill('SIGINT');
-    const code = await Promise.race([
-      exited,
-      new Promise<string>((r) => setTimeout(() => r('still running after 8 s'), 8_000)),
-    ]);
-    expect(code, output).not.toBe('still running after 8 s');
+    expect(await eventually(() => run.output().includes('started'), 60), run.output()).toBe(true);
+    run.child.kill('SIGINT');
+    expect(await endedWithin(run.exited, 8), run.output()).not.toBe('still running after 8 s');
     expect(
       sbx.ssh('sbx-1', "pgrep -f '^sleep 21$' || echo none", { user: 'root' }).stdout.trim(),
     ).toBe('none');
   } finally {
-    child.kill('SIGKILL');
+    run.child.kill('SIGKILL');
   }
 }, 120_000);
 
 it('a second Ctrl-C leaves at once, with one line, when the first cannot end the command', async () => {
   // The command's first process is gone and a child it left holds the output open: the first
   // Ctrl-C's kill finds no process to reach (its pid is gone), so svc would wait for the child.
-  const child = spawn(
-    SVC,
-    ['exec', 'sbx-1', '--dir', project, '--', 'sh', '-c', 'sleep 47 & echo started'],
-    { env: { ...sbx.env, HOME: join(work, 'home') }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | string | null>((resolve) =>
-    child.once('close', (code, signal) => resolve(code ?? signal)),
-  );
+  const run = startExec(['sbx-1', '--dir', project, '--', 'sh', '-c', 'sleep 47 & echo started']);
   try {
-    expect(await eventually(() => output.includes('started'), 60), output).toBe(true);
-    child.kill('SIGINT');
+    expect(await eventually(() => run.output().includes('started'), 60), run.output()).toBe(true);
+    run.child.kill('SIGINT');
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    child.kill('SIGINT');
-    const code = await Promise.race([
-      exited,
-      new Promise<string>((r) => setTimeout(() => r('still running after 15 s'), 15_000)),
-    ]);
-    expect(code, output).toBe(130);
-    expect(output).toContain(`${LEAVING_LINE}\n`);
+    run.child.kill('SIGINT');
+    expect(await endedWithin(run.exited, 15), run.output()).toBe(130);
+    expect(run.output()).toContain(`${LEAVING_LINE}\n`);
   } finally {
     // The host's `sleep 47` ends with the sandbox (afterAll).
-    child.kill('SIGKILL');
+    run.child.kill('SIGKILL');
   }
 }, 120_000);
