@@ -311,3 +311,24 @@ describe('loadSshConfig: the rest of what ssh reads', () => {
     expect(only.hostKeys?.hash).toBe(false);
   });
 });
+
+describe('loadSshConfig: ~user asks the passwd database once per user (review 12)', () => {
+  it('runs the lookup once per user name, not once per path, pass and host', async () => {
+    const { passwdHome } = await import('../../src/remote/ssh-config.js');
+    const me = userInfo().username;
+    const dir = files({
+      config: `Include ~${me}/.ssh/none-*.conf\nHost *\n  IdentityFile ~${me}/.ssh/id_a\n  UserKnownHostsFile ~${me}/.ssh/kh ~${me}/.ssh/kh2\n  GlobalKnownHostsFile ~${me}/g\n  CanonicalizeHostname yes\nHost h1\n  IdentityFile ~${me}/.ssh/id_1\nHost h2\n  IdentityFile ~${me}/.ssh/id_2\n`,
+    });
+    const asked: string[] = [];
+    // The real passwd database (getent), counted.
+    const userHome = (name: string) => {
+      asked.push(name);
+      return passwdHome(name);
+    };
+    const lookup = loadSshConfig({ file: join(dir, 'config'), ...LOCAL, userHome });
+    const home = userInfo().homedir.replace(/\/*$/, '/');
+    expect(lookup('h1').identityFiles).toEqual([`${home}.ssh/id_a`, `${home}.ssh/id_1`]);
+    expect(lookup('h2').hostKeys?.userFiles).toEqual([`${home}.ssh/kh`, `${home}.ssh/kh2`]);
+    expect(asked).toEqual([me]);
+  });
+});
