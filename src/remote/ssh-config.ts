@@ -167,7 +167,14 @@ export function loadSshConfig(options: SshConfigOptions = {}): SshConfigLookup {
     options.file === undefined ? (options.systemFile ?? SYSTEM_SSH_CONFIG) : undefined;
   const localUser = options.localUser ?? defaultLocalUser(env);
   const localHost = options.localHost ?? hostname();
-  const userHome = options.userHome ?? passwdHome;
+  // One passwd lookup (a getent process) per user name for the whole run, not one per path, per
+  // pass and per host: ssh asks getpwnam once per path of one connection; svc resolves many.
+  const askPasswd = options.userHome ?? passwdHome;
+  const homes = new Map<string, string | undefined>();
+  const userHome: UserHome = (name) => {
+    if (!homes.has(name)) homes.set(name, askPasswd(name));
+    return homes.get(name);
+  };
   const texts = new Map<string, ConfigLine[]>();
   const lines = (path: string) => {
     let parsed = texts.get(path);
