@@ -332,3 +332,33 @@ describe('loadSshConfig: ~user asks the passwd database once per user (review 12
     expect(asked).toEqual([me]);
   });
 });
+
+describe('loadSshConfig: ~user where getent cannot run (macOS has none; review 12)', () => {
+  it("takes the own user's home without getent, and says getent is missing for another user", async () => {
+    const { passwdHome } = await import('../../src/remote/ssh-config.js');
+    const me = userInfo().username;
+    const empty = files({ 'bin/.keep': '' });
+    const path = process.env.PATH;
+    process.env.PATH = join(empty, 'bin');
+    try {
+      expect(passwdHome(me)).toBe(userInfo().homedir);
+      const dir = files({
+        config: `Host h\n  UserKnownHostsFile ~${me}/kh\nHost other\n  UserKnownHostsFile ~nobody/kh\nHost inc\n  Include ~nobody/inc.conf\n`,
+      });
+      const lookup = loadSshConfig({ file: join(dir, 'config'), ...LOCAL });
+      expect(lookup('h').hostKeys?.userFiles).toEqual([
+        `${userInfo().homedir.replace(/\/*$/, '/')}kh`,
+      ]);
+      // Not "no such user": the passwd database was never asked.
+      expect(() => lookup('other')).toThrow(
+        /config:4: UserKnownHostsFile ~nobody\/kh \(for other\): ~nobody: cannot ask the passwd database \(getent: ENOENT\)/,
+      );
+      // An Include svc cannot expand is refused, not read as matching no file.
+      expect(() => lookup('inc')).toThrow(
+        /~nobody: cannot ask the passwd database \(getent: ENOENT\)/,
+      );
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+});
