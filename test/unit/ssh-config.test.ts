@@ -343,7 +343,8 @@ describe('loadSshConfig: ~user where getent cannot run (macOS has none; review 1
     try {
       expect(passwdHome(me)).toBe(userInfo().homedir);
       const dir = files({
-        config: `Host h\n  UserKnownHostsFile ~${me}/kh\nHost other\n  UserKnownHostsFile ~nobody/kh\nHost inc\n  Include ~nobody/inc.conf\n`,
+        config: `Host h\n  UserKnownHostsFile ~${me}/kh\nHost other\n  UserKnownHostsFile ~nobody/kh\n`,
+        inc: 'Host inc\n  Include ~nobody/inc.conf\n',
       });
       const lookup = loadSshConfig({ file: join(dir, 'config'), ...LOCAL });
       expect(lookup('h').hostKeys?.userFiles).toEqual([
@@ -354,7 +355,8 @@ describe('loadSshConfig: ~user where getent cannot run (macOS has none; review 1
         /config:4: UserKnownHostsFile ~nobody\/kh \(for other\): ~nobody: cannot ask the passwd database \(getent: ENOENT\)/,
       );
       // An Include svc cannot expand is refused, not read as matching no file.
-      expect(() => lookup('inc')).toThrow(
+      const included = loadSshConfig({ file: join(dir, 'inc'), ...LOCAL });
+      expect(() => included('inc')).toThrow(
         /~nobody: cannot ask the passwd database \(getent: ENOENT\)/,
       );
     } finally {
