@@ -23,6 +23,15 @@ function validDomain(name: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) && !name.includes('..');
 }
 
+/**
+ * The hops of a ProxyJump value (not `none`) as parse_jump reads them: the value cut at its first
+ * `#` (a comment glued to it, `jump#old`) and trailing blanks, then split at commas.
+ */
+export function jumpHops(value: string): string[] {
+  const hash = value.indexOf('#');
+  return (hash < 0 ? value : value.slice(0, hash)).replace(/[ \t]+$/, '').split(',');
+}
+
 /** A hop as ssh -G prints the last one: a numeric host (or one with `:`) in brackets. */
 function hopText(user: string | undefined, host: string, port: number | undefined): string {
   const shown = /^[0-9.]*$/.test(host) || host.includes(':') ? `[${host}]` : host;

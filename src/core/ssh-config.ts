@@ -5,7 +5,7 @@
 // effects a config can ask for (reading an Include, running a Match exec) are callbacks.
 // test/reliability/ssh-differential.test.ts holds this to `ssh -G`.
 import { SvcError } from './errors.js';
-import { jumpHopTarget, sshPort } from './proxy-jump.js';
+import { jumpHopTarget, jumpHops, sshPort } from './proxy-jump.js';
 import { SSH_CONFIG_KEYWORDS, SSH_CONFIG_WORDS } from './ssh-config-keywords.js';
 import { expandTokens, type SshTokens } from './ssh-tokens.js';
 
@@ -360,7 +360,7 @@ function checkLine(line: ConfigLine, state: State, effects: SshConfigEffects): v
       `${where}: StrictHostKeyChecking ${first} is not one of ${[...STRICT_HOST_KEY_CHECKING].join(', ')}`,
     );
   if (line.keyword === 'proxyjump' && first.toLowerCase() !== 'none')
-    for (const hop of first.split(',')) {
+    for (const hop of jumpHops(first)) {
       if (hop === '') throw new SvcError(`${where}: ProxyJump ${first} has an empty hop`);
       jumpHopTarget(hop, where, effects.service);
     }
@@ -546,7 +546,7 @@ export function resolveSshConfig(
       );
   }
   // ssh keeps the last hop parsed (an ssh:// URI as user@host:port), the hops before it as written.
-  const hops = state.proxyJump?.split(',') ?? [];
+  const hops = state.proxyJump === undefined ? [] : jumpHops(state.proxyJump);
   const proxyJump =
     state.proxyJump === undefined || state.proxyJump.toLowerCase() === 'none'
       ? undefined

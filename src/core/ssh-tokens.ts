@@ -49,7 +49,13 @@ export function expandTilde(path: string, home: string, userHome: UserHome, what
   const slash = path.indexOf('/');
   const name = path.slice(1, slash < 0 ? undefined : slash);
   const rest = slash < 0 ? '' : path.slice(slash).replace(/^\/+/, '');
-  const dir = name === '' ? home : userHome(name);
+  let dir: string | undefined;
+  try {
+    dir = name === '' ? home : userHome(name);
+  } catch (error) {
+    // The passwd database could not be asked (getent missing or hung): name the path too.
+    throw new SvcError(`${what}: ~${name}: ${(error as Error).message}`);
+  }
   if (dir === undefined)
     throw new SvcError(`${what}: ~${name}: no such user in the passwd database`);
   return `${dir.endsWith('/') ? dir : `${dir}/`}${rest}`;

@@ -129,9 +129,26 @@ export function tcpServicePort(name: string, file = '/etc/services'): number | u
  * getpwnam does. getent also takes a uid, which getpwnam does not: only an entry of that name counts.
  */
 export function passwdHome(name: string): string | undefined {
+  // The own user's entry needs no process, nor getent (macOS has none): getpwuid's, as os.userInfo
+  // reads it.
+  const me = ownUser();
+  if (me !== undefined && name === me.username) return me.homedir;
   const result = spawnSync('getent', ['passwd', name], { encoding: 'utf8', timeout: 10_000 });
+  // getent missing or hung is not "no such user": say so rather than blame the config.
+  if (result.error)
+    throw new SvcError(
+      `cannot ask the passwd database (getent: ${(result.error as NodeJS.ErrnoException).code ?? result.error.message})`,
+    );
   const fields = result.status === 0 ? result.stdout.split('\n')[0]!.split(':') : [];
   return fields.length >= 7 && fields[0] === name ? fields[5] : undefined;
+}
+
+function ownUser(): { username: string; homedir: string } | undefined {
+  try {
+    return userInfo();
+  } catch {
+    return undefined; // a uid passwd does not know
+  }
 }
 
 /** Match exec: the command through the user's shell, as ssh runs it; true when it exits 0. */
@@ -167,7 +184,14 @@ export function loadSshConfig(options: SshConfigOptions = {}): SshConfigLookup {
     options.file === undefined ? (options.systemFile ?? SYSTEM_SSH_CONFIG) : undefined;
   const localUser = options.localUser ?? defaultLocalUser(env);
   const localHost = options.localHost ?? hostname();
-  const userHome = options.userHome ?? passwdHome;
+  // One passwd lookup (a getent process) per user name for the whole run, not one per path, per
+  // pass and per host: ssh asks getpwnam once per path of one connection; svc resolves many.
+  const askPasswd = options.userHome ?? passwdHome;
+  const homes = new Map<string, string | undefined>();
+  const userHome: UserHome = (name) => {
+    if (!homes.has(name)) homes.set(name, askPasswd(name));
+    return homes.get(name);
+  };
   const texts = new Map<string, ConfigLine[]>();
   const lines = (path: string) => {
     let parsed = texts.get(path);
@@ -182,12 +206,17 @@ export function loadSshConfig(options: SshConfigOptions = {}): SshConfigLookup {
     // Include: ~ is home, a relative path is under ~/.ssh (/etc/ssh in the system file),
     // wildcards expand, sorted. ~user is that user's home (ssh's glob GLOB_TILDE): a user the
     // passwd database does not know matches no file.
-    include: (argument: string, _from: string, user: boolean) => {
+    include: (argument: string, from: string, user: boolean) => {
+      const where = `${from}: Include ${argument}`;
       let expanded: string;
       try {
-        expanded = expandTilde(argument, home, userHome, 'Include');
-      } catch {
-        return [];
+        expanded = expandTilde(argument, home, userHome, where);
+      } catch (error) {
+        // glob's GLOB_TILDE: a user passwd does not know matches no file. A passwd database svc
+        // could not ask (getent missing) is said, not read as no file.
+        const name = /^~([^/]*)/.exec(argument)![1]!;
+        if (homes.has(name) && homes.get(name) === undefined) return [];
+        throw error;
       }
       const path = isAbsolute(expanded)
         ? expanded

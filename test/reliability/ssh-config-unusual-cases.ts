@@ -352,6 +352,12 @@ export const UNUSUAL_CASES: UnusualCase[] = [
     config: 'Host h\n  ProxyJump first.example:ssh,jumper@[2001:db8::3]:domain\n',
   },
   {
+    // parse_jump cuts the value at its first `#` (a comment glued to the hop, found in review 12).
+    name: 'ProxyJump with a comment glued to the hop',
+    host: 'h',
+    config: 'Host h\n  ProxyJump jump.example#old-bastion\n',
+  },
+  {
     name: 'ProxyJump hop with a port that is no service, in a block that does not match',
     host: 'h',
     config: 'Host other\n  ProxyJump jump.example:no-such-service\nHost h\n  User fine\n',

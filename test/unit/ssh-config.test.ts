@@ -311,3 +311,56 @@ describe('loadSshConfig: the rest of what ssh reads', () => {
     expect(only.hostKeys?.hash).toBe(false);
   });
 });
+
+describe('loadSshConfig: ~user asks the passwd database once per user (review 12)', () => {
+  it('runs the lookup once per user name, not once per path, pass and host', async () => {
+    const { passwdHome } = await import('../../src/remote/ssh-config.js');
+    const me = userInfo().username;
+    const dir = files({
+      config: `Include ~${me}/.ssh/none-*.conf\nHost *\n  IdentityFile ~${me}/.ssh/id_a\n  UserKnownHostsFile ~${me}/.ssh/kh ~${me}/.ssh/kh2\n  GlobalKnownHostsFile ~${me}/g\n  CanonicalizeHostname yes\nHost h1\n  IdentityFile ~${me}/.ssh/id_1\nHost h2\n  IdentityFile ~${me}/.ssh/id_2\n`,
+    });
+    const asked: string[] = [];
+    // The real passwd database (getent), counted.
+    const userHome = (name: string) => {
+      asked.push(name);
+      return passwdHome(name);
+    };
+    const lookup = loadSshConfig({ file: join(dir, 'config'), ...LOCAL, userHome });
+    const home = userInfo().homedir.replace(/\/*$/, '/');
+    expect(lookup('h1').identityFiles).toEqual([`${home}.ssh/id_a`, `${home}.ssh/id_1`]);
+    expect(lookup('h2').hostKeys?.userFiles).toEqual([`${home}.ssh/kh`, `${home}.ssh/kh2`]);
+    expect(asked).toEqual([me]);
+  });
+});
+
+describe('loadSshConfig: ~user where getent cannot run (macOS has none; review 12)', () => {
+  it("takes the own user's home without getent, and says getent is missing for another user", async () => {
+    const { passwdHome } = await import('../../src/remote/ssh-config.js');
+    const me = userInfo().username;
+    const empty = files({ 'bin/.keep': '' });
+    const path = process.env.PATH;
+    process.env.PATH = join(empty, 'bin');
+    try {
+      expect(passwdHome(me)).toBe(userInfo().homedir);
+      const dir = files({
+        config: `Host h\n  UserKnownHostsFile ~${me}/kh\nHost other\n  UserKnownHostsFile ~nobody/kh\n`,
+        inc: 'Host inc\n  Include ~nobody/inc.conf\n',
+      });
+      const lookup = loadSshConfig({ file: join(dir, 'config'), ...LOCAL });
+      expect(lookup('h').hostKeys?.userFiles).toEqual([
+        `${userInfo().homedir.replace(/\/*$/, '/')}kh`,
+      ]);
+      // Not "no such user": the passwd database was never asked.
+      expect(() => lookup('other')).toThrow(
+        /config:4: UserKnownHostsFile ~nobody\/kh \(for other\): ~nobody: cannot ask the passwd database \(getent: ENOENT\)/,
+      );
+      // An Include svc cannot expand is refused, not read as matching no file.
+      const included = loadSshConfig({ file: join(dir, 'inc'), ...LOCAL });
+      expect(() => included('inc')).toThrow(
+        /~nobody: cannot ask the passwd database \(getent: ENOENT\)/,
+      );
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+});
