@@ -11,6 +11,7 @@
 // controls (release name, monit's word, the init system's state) leaves the host hex-encoded,
 // and everything else is a number.
 import { isSwitch } from './cutover.js';
+import { AWK_LINK_TARGET, CHOOSE_LS_FLAGS } from './fd-listing.js';
 import { hostLayout } from './layout.js';
 import { lifecyclePreamble } from './lifecycle.js';
 import type { Manifest } from './manifest.js';
@@ -46,13 +47,8 @@ export const TREE = String.raw`tree() {
 }
 uptime_now() { cut -d ' ' -f 1 /proc/uptime; }`;
 
-/**
- * awk, on one `ls -l` line of an fd directory: the socket it is, into sock[]. The link's target is
- * what follows the line's FIRST " -> " (the descriptor's own name is a number): a file the
- * service opens named `x socket:[N]` or `x -> socket:[N]` ends its line the same way, and must
- * not count another socket's connection as the service's.
- */
-const SOCKET_OF_LINE = String.raw`at = index($0, " -> "); target = substr($0, at + 4); if (at && target ~ /^socket:\[[0-9]+\]$/) { gsub(/[^0-9]/, "", target); sock[target] = 1 }`;
+/** awk, on one `ls -l` line of an fd directory: the socket it is (fd-listing.ts), into sock[]. */
+const SOCKET_OF_LINE = `${AWK_LINK_TARGET}; if (target ~ /^socket:\\[[0-9]+\\]$/) { gsub(/[^0-9]/, "", target); sock[target] = 1 }`;
 
 /**
  * fds: every open descriptor of the tree (`ls -lq`, busybox's `ls -l`: a name's newline or tab
@@ -332,9 +328,7 @@ export function topReader(manifest: Manifest): string {
     'command -v monit >/dev/null 2>&1 && have_monit=1',
     'command -v rc-service >/dev/null 2>&1 && have_rc=1',
     'command -v initctl >/dev/null 2>&1 && have_initctl=1',
-    // busybox's ls (Alpine) has no -q, and its error would go unseen (0 descriptors, as if
-    // measured); its -l already shows a name's control characters as `?`.
-    'ls_q=-lq; ls -q / >/dev/null 2>&1 || ls_q=-l',
+    CHOOSE_LS_FLAGS,
     `rel_dir= release= deployed_at=- more=- monit= monit_for= monit_at=0 log= watched=${watched ? 1 : ''}`,
     // A private directory for the mark monit_now compares monit's log with; gone at the end.
     'tmp=$(mktemp -d 2>/dev/null) || tmp=',

@@ -7,6 +7,7 @@
 // on SIGTERM (not SIGINT, which sh's background jobs ignore), bpftrace prints its maps and exits
 // on it; a strace that dies any other way has its tracees detached by the kernel, and a bpftrace
 // its probes removed (they belong to its open descriptors).
+import { AWK_LINK_TARGET, CHOOSE_LS_FLAGS } from './fd-listing.js';
 import { lifecyclePreamble } from './lifecycle.js';
 import type { Manifest } from './manifest.js';
 import { shellQuote as q } from './quote.js';
@@ -94,12 +95,10 @@ export function traceScript(manifest: Manifest, seconds: number): string {
     'cat "$tmp/report"',
     // The descriptors open now: what kind, and the paths and sockets, counted.
     'set --; for p in $pids; do set -- "$@" "/proc/$p/fd"; done',
-    // Sockets, pipes and event fds by kind (each has its own inode), files by path.
-    // What a link points to follows the line's first " -> " (the descriptor's own name is a
-    // number): a path with spaces is whole, and a file named `x socket:[N]` is no socket.
-    // busybox's ls (Alpine) has no -q; its -l already shows control characters as `?`.
-    'ls_q=-lq; ls -q / >/dev/null 2>&1 || ls_q=-l',
-    String.raw`ls $ls_q "$@" 2>/dev/null | awk '$1 ~ /^l/ { at = index($0, " -> "); w = substr($0, at + 4); if (at && w ~ /^[a-z_]+:\[[0-9]+\]$/) sub(/:\[[0-9]+\]$/, "", w); if (at) print w }' | sort | uniq -c | sort -rn | head -n 20 |`,
+    // Sockets, pipes and event fds by kind (each has its own inode), files by their whole path
+    // (fd-listing.ts).
+    CHOOSE_LS_FLAGS,
+    `ls $ls_q "$@" 2>/dev/null | awk '$1 ~ /^l/ { ${AWK_LINK_TARGET}; if (target ~ /^[a-z_]+:\\[[0-9]+\\]$/) sub(/:\\[[0-9]+\\]$/, "", target); if (at) print target }' | sort | uniq -c | sort -rn | head -n 20 |`,
     `  while read -r n what; do printf 'O\\t%s\\t%s\\n' "$n" "$(printf %s "$what" | hex)"; done`,
     // bpftrace warns on every start that it could not raise RLIMIT_MEMLOCK (not needed since
     // Linux 5.11, which accounts BPF memory to the cgroup): not worth showing.
