@@ -118,6 +118,22 @@ export function drawNet(): string {
   }
 }
 
+/**
+ * `svc ARGS --net NET` (a `sandbox up`) on a drawn net, drawn again (6 tries in all) while the
+ * net is taken by another test file's sandbox running beside this one: up refuses at once then.
+ */
+export async function upOnFreeNet(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ net: string; result: CommandResult }> {
+  for (let attempt = 1; ; attempt++) {
+    const net = drawNet();
+    const result = await runSvc([...args, '--net', net], env);
+    if (result.code === 0 || !/already (routed|used)/.test(result.stderr) || attempt === 6)
+      return { net, result };
+  }
+}
+
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const stateDir = mkdtempSync(join(tmpdir(), 'svc-sandbox-test-'));
   const env: NodeJS.ProcessEnv = { ...process.env, SVC_SANDBOX_DIR: stateDir };
@@ -125,13 +141,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   if (options.systemd) base.push('--systemd');
   if (options.user) base.push('--user', options.user);
   if (options.ebpf) base.push('--ebpf', '--light');
-  let net = '';
-  let result: CommandResult | undefined;
-  for (let attempt = 0; attempt < 6; attempt++) {
-    net = drawNet();
-    result = await runSvc([...base, '--net', net], env);
-    if (result.code === 0 || !/already (routed|used)/.test(result.stderr)) break;
-  }
+  const { net, result } = await upOnFreeNet(base, env);
   let downDone = false;
   const down = async () => {
     if (downDone) return;
@@ -140,9 +150,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     downDone = true;
     rmSync(stateDir, { recursive: true, force: true });
   };
-  if (!result || result.code !== 0) {
+  if (result.code !== 0) {
     await down().catch(() => undefined);
-    throw new Error(`svc sandbox up failed: ${result?.stderr.trim()}`);
+    throw new Error(`svc sandbox up failed: ${result.stderr.trim()}`);
   }
   let inventory = readInventoryFile(stateDir);
   const host = (name: string) => {

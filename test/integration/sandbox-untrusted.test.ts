@@ -25,6 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   drawNet,
+  upOnFreeNet,
   isRunning,
   leftovers,
   runSvc,
@@ -263,10 +264,11 @@ describe.skipIf(skip)('svc sandbox: a state directory another user could change'
 
   it('a key swapped after up is refused by the next up', async () => {
     const dir = fresh();
-    const net = drawNet();
-    expect(
-      (await runSvc(['sandbox', 'up', '--state-dir', dir, '--net', net], process.env)).code,
-    ).toBe(0);
+    const { net, result: up } = await upOnFreeNet(
+      ['sandbox', 'up', '--state-dir', dir],
+      process.env,
+    );
+    expect(up.code, up.stderr).toBe(0);
     const key = join(dir, 'id_ed25519');
     rmSync(key);
     rmSync(`${key}.pub`);
