@@ -786,7 +786,12 @@ function activation(input: ApplyInput): Activation {
       // For a start any live process will do (monit may have started it on its own already).
       `read_pid ${pidfile}`,
       `if [ -n "$pid" ] && proc_alive "$pid"; then old_pid=$pid; action=restart; else old_pid=; action=start; fi`,
-      ...(servicePid !== pidfile ? [`read_pid ${servicePid}; old_pid=$pid`] : []),
+      // OpenRC: a restart replaces the child, so the child's pid is the old one. A start keeps
+      // old_pid empty: a child monit started since the read above is this release's, not one to
+      // wait past (taken as old, the start, a no-op then, waited for a new pid to the timeout).
+      ...(servicePid !== pidfile
+        ? [`if [ "$action" = restart ]; then read_pid ${servicePid}; old_pid=$pid; fi`]
+        : []),
       `service_control() { if [ "$action" = restart ]; then ${control('restart')}; else ${control('start')}; fi; }`,
       ...resetStartLimit(manifest),
       // Before monit's own start too (decideFirst): a process of this release that dies is a

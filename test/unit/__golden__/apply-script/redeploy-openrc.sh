@@ -787,7 +787,7 @@ activated=1
 rc-update add api-orders default >/dev/null
 read_pid /run/api-orders.pid
 if [ -n "$pid" ] && proc_alive "$pid"; then old_pid=$pid; action=restart; else old_pid=; action=start; fi
-read_pid /run/openrc/options/api-orders/child_pid; old_pid=$pid
+if [ "$action" = restart ]; then read_pid /run/openrc/options/api-orders/child_pid; old_pid=$pid; fi
 service_control() { if [ "$action" = restart ]; then rc-service api-orders restart </dev/null 3>&- 9>&- || true; else rc-service api-orders start </dev/null 3>&- 9>&- || true; fi; }
 gate_begin /run/openrc/options/api-orders/child_pid '' /var/log/api-orders/api-orders.log api-orders
 service_control & control_pid=$!
