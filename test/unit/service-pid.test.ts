@@ -2,6 +2,10 @@
 // supervise-daemon's, so the health gate, crash detection and `svc status` read OpenRC's record
 // of its child (root's /run/openrc), while start-or-restart is still asked of the pidfile (a
 // supervisor waiting to respawn its child is up). Elsewhere the pidfile is the service's.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildApply, type ApplyInput } from '../../src/core/apply-script.js';
 import { buildFactRequest } from '../../src/core/fact-request.js';
@@ -71,8 +75,12 @@ describe('the service pid', () => {
       expect(lines[decide + 1]).toMatch(
         /^if \[ -n "\$pid" \] && proc_alive "\$pid"; then old_pid=\$pid; action=restart;/,
       );
-      // Under OpenRC the old pid the new one must differ from is the child's.
-      if (path === CHILD) expect(lines[decide + 2]).toBe(`read_pid ${CHILD}; old_pid=$pid`);
+      // Under OpenRC the old pid the new one must differ from is the child's, and only on a
+      // restart: for a start any live child is new (monit may start it before svc does).
+      if (path === CHILD)
+        expect(lines[decide + 2]).toBe(
+          `if [ "$action" = restart ]; then read_pid ${CHILD}; old_pid=$pid; fi`,
+        );
       else expect(lines.join('\n')).not.toContain('child_pid');
       expect(
         lines.filter((l) => l.includes('wait_new_pid ')).map((l) => l.trim().split(' ')[1]),
@@ -95,4 +103,66 @@ describe('the service pid', () => {
       expect(health).toMatchObject({ kind: 'health', pidfile: path });
     },
   );
+});
+
+/**
+ * The deploy's start lines as the generated script has them, with the functions they call, run by
+ * sh against a pidfile and child_pid in `dir` (rc-service a stub that records its calls, rollback
+ * one that says so and stops).
+ */
+function startLinesIn(dir: string): string {
+  const lines = applyScript('openrc').split('\n');
+  const from = (first: string, start = 0) =>
+    lines.findIndex((l, i) => i >= start && l.startsWith(first));
+  const lib = lines.slice(
+    from('uptime_cs() {'),
+    from('[ -d /var/lib/svc ]', from('uptime_cs() {')),
+  );
+  const decide = from(`read_pid ${PIDFILE}`);
+  const start = lines.slice(decide, from('[ "$started" = 0 ] || rollback', decide) + 1);
+  return [
+    lines.find((l) => l.startsWith('uptime_s() {'))!,
+    ...lib,
+    'rollback() { echo ROLLBACK; exit 3; }',
+    ...start,
+    'echo "STARTED action=$action old_pid=$old_pid"',
+  ]
+    .join('\n')
+    .replaceAll(PIDFILE, join(dir, 'api-orders.pid'))
+    .replaceAll(CHILD, join(dir, 'child_pid'))
+    .replaceAll('/var/log/api-orders/api-orders.log', join(dir, 'api-orders.log'));
+}
+
+describe("OpenRC: monit starts the service between the deploy's two reads", () => {
+  // monit starts a check it has just loaded on its own. When it lands after the deploy read
+  // supervise-daemon's pidfile (nothing: a start) and before it read OpenRC's child_pid, the
+  // deploy took monit's fresh child for the old one: its own start was a no-op, and it waited
+  // for a pid other than that one until it rolled back (CI: openrc first deploy "failed its
+  // health check" while the release answered /ok).
+  it('a start takes any live child as the new one: no wait, no rollback', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'svc-openrc-race-'));
+    try {
+      mkdirSync(join(dir, 'bin'));
+      writeFileSync(join(dir, 'bin', 'rc-service'), `#!/bin/sh\necho "$*" >> ${dir}/calls\n`);
+      chmodSync(join(dir, 'bin', 'rc-service'), 0o755);
+      const harness =
+        // The state the deploy meets: supervise-daemon's pidfile not yet written, the child
+        // monit started already recorded (a live process).
+        `sleep 60 & child=$!; trap 'kill $child' EXIT\n` +
+        `echo $child > ${dir}/child_pid\n` +
+        startLinesIn(dir);
+      const run = spawnSync('sh', ['-c', harness], {
+        encoding: 'utf8',
+        env: { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}` },
+        timeout: 30_000,
+      });
+      expect(run.stdout, run.stderr).toContain('STARTED action=start old_pid=\n');
+      expect(run.stdout).not.toContain('ROLLBACK');
+      expect(spawnSync('cat', [join(dir, 'calls')], { encoding: 'utf8' }).stdout).toBe(
+        'api-orders start\n',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
