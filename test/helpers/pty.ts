@@ -8,6 +8,8 @@ export const SVC = fileURLToPath(new URL('../../bin/svc', import.meta.url));
 
 export const KEY = { enter: '\r', down: '\u001b[B', ctrlC: '\u0003' } as const;
 export const WAIT_MS = 15_000;
+/** The session shell's last line: everything svc wrote came before it. */
+const DONE = 'svc-pty-done';
 
 // CSI (colours, cursor moves, erase) and OSC sequences, so prompts can be matched as plain text.
 /* eslint-disable no-control-regex -- escape sequences are control characters */
@@ -47,16 +49,21 @@ export class PtySession {
 
   /**
    * `then`: a shell command run on the same terminal after svc exits (say `stty -a`, to see the
-   * terminal svc left behind); without it svc is exec'd.
+   * terminal svc left behind). svc's exit code is shown as `svc-exit=N`, and is the session's.
    */
   constructor(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}, then?: string) {
     // `script` gives the pty no size when its stdin is a pipe (0 columns); set one so prompts and
     // progress lay out as on a real terminal, then exec so svc is the session's process.
     const svc = [process.execPath, SVC, ...args].map(shellQuote).join(' ');
+    // The session's process is a shell that outlives svc: `script` leaves 10 ms after its child
+    // exits (util-linux lib/pty-session.c), while the kernel hands what the child wrote on to the
+    // pty's other side through a work queue, so on a busy machine svc's last bytes (the cursor
+    // shown again, the result table) were lost. The shell says DONE once svc (and `then`) have
+    // written everything, and waits for this side to have read it (waitForExit answers with a
+    // newline). It traps Ctrl-C so that it lives on; svc gets the default disposition, as exec'd.
     const command =
-      then === undefined
-        ? `stty cols 100 rows 40 2>/dev/null; exec ${svc}`
-        : `stty cols 100 rows 40 2>/dev/null; ${svc}; echo "svc-exit=$?"; ${then}`;
+      `trap : INT; stty cols 100 rows 40 2>/dev/null; ${svc}; rc=$?; echo "svc-exit=$rc"; ` +
+      `${then === undefined ? '' : `${then}; `}echo ${DONE}; IFS= read -r _; exit $rc`;
     this.child = spawn('script', ['-qec', command, '/dev/null'], {
       cwd,
       env: childEnv(env),
@@ -104,9 +111,9 @@ export class PtySession {
         this.cursor += match.index + match[0].length;
         return match[0];
       }
-      if (this.exit !== undefined) {
+      if (this.exit !== undefined || text.includes(DONE)) {
         throw new Error(
-          `svc exited (${JSON.stringify(this.exit)}) before ${pattern}; output:\n${text}`,
+          `svc exited (${JSON.stringify(this.exit ?? 'svc-exit above')}) before ${pattern}; output:\n${text}`,
         );
       }
       if (Date.now() > deadline) {
@@ -122,19 +129,21 @@ export class PtySession {
     this.send(text + KEY.enter);
   }
 
+  /** Waits for svc to end (and, once the session shell said DONE, lets that shell end too). */
   async waitForExit(timeoutMs = WAIT_MS): Promise<Exit> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`svc still running after ${timeoutMs} ms; output:\n${this.output}`)),
-        timeoutMs,
-      );
-    });
-    try {
-      return await Promise.race([this.exited, timeout]);
-    } finally {
-      clearTimeout(timer);
+    const deadline = Date.now() + timeoutMs;
+    let answered = false;
+    while (this.exit === undefined) {
+      if (!answered && this.raw.includes(DONE)) {
+        this.send('\n');
+        answered = true;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`svc still running after ${timeoutMs} ms; output:\n${this.output}`);
+      }
+      await Promise.race([this.exited, new Promise((resolve) => setTimeout(resolve, 25))]);
     }
+    return this.exit;
   }
 
   /** Ends this run's `script` (which ends the svc under it) if it is still going, and waits. */
