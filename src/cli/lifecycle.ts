@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { EXIT, SvcError } from '../core/errors.js';
 import type { ControlAction } from '../core/init-control.js';
 import {
+  controlPid,
   controlScript,
   parseReleases,
   parseStatus,
@@ -152,9 +153,7 @@ export function controlCommand(action: ControlAction): Command {
               `${action}ing ${manifest.name}`,
               signal,
             );
-            return output.includes('pid\t')
-              ? Buffer.from(output.split('pid\t')[1]!.trim(), 'hex').toString()
-              : '';
+            return controlPid(output);
           },
           signal,
         );

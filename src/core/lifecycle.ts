@@ -18,6 +18,7 @@ import {
   type HistoryWho,
 } from './history-record.js';
 import { historyBegin, historyDir, historyFunctions, lastDeployLine } from './history-script.js';
+import { decodeHex } from './hex-text.js';
 
 const HELPERS = String.raw`set -eu
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -94,9 +95,7 @@ function decodeFields(output: string, host: string): Record<(typeof KEYS)[number
     ) {
       throw new Error(`${host}: unexpected status output ${JSON.stringify(line.slice(0, 60))}`);
     }
-    values[key!] = new TextDecoder().decode(
-      Uint8Array.from(hex.match(/../g) ?? [], (pair) => parseInt(pair, 16)),
-    );
+    values[key!] = decodeHex(hex);
   }
   for (const key of KEYS)
     if (values[key] === undefined) throw new Error(`${host}: status output lacks ${key}`);
@@ -123,6 +122,16 @@ export function parseStatus(output: string, host: string, manifest: Manifest): S
 function lastDeployOf(line: string): { lastDeploy?: HistoryRecord } {
   const record = lastDeploy([parseHistoryLine(line)].filter((r) => r !== undefined));
   return record === undefined ? {} : { lastDeploy: record };
+}
+
+/**
+ * The pid a start or restart ended with (controlScript's last line, `pid\tHEX`): digits only, as
+ * it is shown on the terminal; anything else a host sends (a control character, nothing) is `?`.
+ */
+export function controlPid(output: string): string {
+  const hex = /(?:^|\n)pid\t((?:[0-9a-f]{2})*)\n*$/.exec(output)?.[1];
+  const pid = hex === undefined ? '' : decodeHex(hex);
+  return /^\d{1,10}$/.test(pid) ? pid : '?';
 }
 
 /**
