@@ -232,7 +232,9 @@ describe('the SSH connection cut in the middle of each apply step', () => {
     expect(resultOf(result.stdout, host).message).toMatch(/connection was lost/);
     await expectConsistent(host, allowed);
     await expectConverges(host);
-  }, 120_000);
+    // Mostly wall time (the keepalive's give-up, the host finishing alone): 79-86 s in every CI
+    // run, so the backstop is wider than the suite's 120 s.
+  }, 180_000);
 });
 
 describe('sshd restarted mid-run', () => {
