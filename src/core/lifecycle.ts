@@ -160,6 +160,7 @@ export function controlScript(
     // Ctrl-C stops the waiting, never the init system's action once asked (its own job goes on):
     // the record and svc's line say in what state the service was when it came.
     'lc_cut() {',
+    // A signal between the output file's open and its removal (below) runs this in between.
     '  [ -z "${lc_out:-}" ] || rm -f -- "$lc_out"',
     '  lc_now=$(main_pid 2>/dev/null) || lc_now=',
     `  hist_cut="interrupted during the ${action}: the service was $(if [ -n "$lc_now" ]; then echo "running (pid $lc_now)"; else echo stopped; fi)"`,
@@ -176,15 +177,24 @@ export function controlScript(
     // foreground child ends, but a trapped Ctrl-C ends `wait` at once (a background job ignores
     // INT, so the action goes on). Its output goes through a file, shown once it ends: a job
     // that outlives the script must not hold the channel open (svc would wait for it).
-    'lc_out=$(mktemp)',
+    // The file has no name for longer than its open and one rm: this shell keeps it open as fd 4
+    // and reads it back through /proc (whatever ends the script, a SIGKILL or a power cut too,
+    // there is nothing left to remove). It is made in the history's directory, which hist_begin
+    // has just checked is root's alone (0700), under umask 077, so that the one rm also sweeps the
+    // name a run killed between the two left: the glob matches no other file of svc's, and a run
+    // whose file goes meanwhile holds it open already.
+    `lc_out=${q(historyDir(manifest.name))}/out.$$`,
+    'lc_mask=$(umask); umask 077; exec 4>"$lc_out"; umask "$lc_mask"',
+    `rm -f -- ${q(historyDir(manifest.name))}/out.*`,
+    'lc_out=',
     isSwitch(manifest)
       ? `{
 ${command}
-} >"$lc_out" 2>&1 </dev/null &`
-      : `${command} >"$lc_out" 2>&1 </dev/null &`,
+} >&4 2>&1 </dev/null 4>&- &`
+      : `${command} >&4 2>&1 </dev/null 4>&- &`,
     'lc_job=$! lc_rc=0',
     'wait "$lc_job" || lc_rc=$?',
-    'cat -- "$lc_out" >&2; rm -f -- "$lc_out"',
+    'cat -- /proc/self/fd/4 >&2; exec 4>&-',
     '[ "$lc_rc" -eq 0 ] || exit "$lc_rc"',
     'hist_fail=',
     `end=$(( $(date +%s) + ${action === 'stop' ? wait : 60} ))`,

@@ -8,7 +8,15 @@
 // same line on stderr. Also: every trap on INT in svc's generated scripts ignores INT first.
 // Needs root, as the history's functions do (their directories must be uid 0's).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,7 +79,7 @@ describe('svc stop interrupted twice (INT to its process group)', () => {
     children.push(service);
     writeFileSync(`${base}${layout.pidfile}`, `${service.pid}\n`);
     const script = controlScript(manifest, 'stop', WHO);
-    const asked = `monit stop ${NAME} >"$lc_out" 2>&1 </dev/null &`;
+    const asked = `monit stop ${NAME} >&4 2>&1 </dev/null 4>&- &`;
     expect(script).toContain(asked);
     const moved = script
       .replace(asked, ': &')
@@ -123,7 +131,9 @@ describe('svc stop interrupted twice (INT to its process group)', () => {
 // The init system's command can itself take long (a `systemctl stop` that waits out the stop
 // timeout): sh runs no trap until a foreground child ends, so the script runs it as a job and
 // waits for that, which a trapped INT ends at once. The job goes on (the init system's action is
-// never cut short); its output went to a temporary file, removed, so it holds no channel open.
+// never cut short); its output goes to a file (so it holds no channel open) that has no name
+// while it runs: root's 0600, open only, so that nothing is left to remove however the script
+// ends.
 describe("svc stop while the init system's command blocks", () => {
   it("INT to the script's shell (as svc sends it) ends the wait at once, recorded interrupted", async () => {
     const base = join(root, 'blocks');
@@ -157,6 +167,13 @@ describe("svc stop while the init system's command blocks", () => {
     const job = () =>
       spawnSync('pgrep', ['-f', '-g', String(run.pid), '^sleep 29$'], { encoding: 'utf8' });
     await until(() => job().stdout.trim() !== '', 'the init command running');
+    // Its output: a file of root's alone, already without a name (a SIGKILL now leaves nothing).
+    const out = statSync(`/proc/${job().stdout.trim()}/fd/1`);
+    expect({ links: out.nlink, mode: out.mode & 0o7777, uid: out.uid }).toEqual({
+      links: 0,
+      mode: 0o600,
+      uid: 0,
+    });
     process.kill(run.pid!, 'SIGINT');
     // Waiting out the init command would take 29 s; the trap's record (flock and a dozen forks)
     // can take seconds on a busy machine.
@@ -174,6 +191,48 @@ describe("svc stop while the init system's command blocks", () => {
     expect(job().stdout.trim()).not.toBe('');
     expect(readdirSync(scratch)).toEqual([]);
   }, 60_000);
+});
+
+// What the init system's command prints is shown once it ends, as before its file lost its name;
+// a name a run killed between its open and its removal left (the one moment it has one) goes
+// with the next run's.
+describe("the init system's command's output", () => {
+  it("reaches stderr; no file of it stays, and a killed run's leftover is swept", async () => {
+    const base = join(root, 'output');
+    const scratch = join(root, 'output-tmp');
+    const layout = hostLayout(NAME);
+    const history = `${base}${layout.records}/history`;
+    mkdirSync(join(base, 'var/www', NAME, 'releases'), { recursive: true });
+    mkdirSync(join(base, 'run'), { recursive: true });
+    mkdirSync(history, { recursive: true, mode: 0o700 });
+    mkdirSync(scratch);
+    writeFileSync(`${history}/out.4000000`, 'what a killed run had printed\n', { mode: 0o600 });
+    const asked = `monit stop ${NAME} >`;
+    const script = controlScript(manifest, 'stop', WHO);
+    expect(script).toContain(asked);
+    const moved = script
+      .replace(asked, `sh -c 'echo said on stdout; echo said on stderr >&2; exit 3' >`)
+      .replaceAll(layout.records, `${base}${layout.records}`)
+      .replaceAll(layout.root, `${base}${layout.root}`)
+      .replaceAll(layout.pidfile, `${base}${layout.pidfile}`);
+    const run = spawn('sh', ['-c', moved], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TMPDIR: scratch },
+    });
+    children.push(run);
+    let stderr = '';
+    run.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    expect(await exited(run), stderr).toBe(3);
+    expect(stderr.split('\n').slice(0, 2)).toEqual(['said on stdout', 'said on stderr']);
+    expect(readdirSync(history).sort()).toEqual(['lock', 'records']);
+    expect(readdirSync(scratch)).toEqual([]);
+    const records = readFileSync(`${history}/records`, 'utf8').trim().split('\n');
+    expect(records.at(-1)!.split('\t').slice(7)).toEqual([
+      'failed',
+      expect.stringMatching(/^\d+$/),
+      "the init system's stop failed",
+    ]);
+  }, 30_000);
 });
 
 describe('every INT trap in the generated scripts ignores INT, TERM and HUP first', () => {

@@ -407,21 +407,21 @@ describe('controlScript', () => {
   it.each([
     [
       'start',
-      'monit start api-orders >"$lc_out" 2>&1 </dev/null &',
+      'monit start api-orders >&4 2>&1 </dev/null 4>&- &',
       'end=$(( $(date +%s) + 60 ))',
       '[ -n "$now" ]',
       'not running after 60 s',
     ],
     [
       'restart',
-      'monit restart api-orders >"$lc_out" 2>&1 </dev/null &',
+      'monit restart api-orders >&4 2>&1 </dev/null 4>&- &',
       'end=$(( $(date +%s) + 60 ))',
       '[ "$now" != "$before" ]',
       'not running after 60 s',
     ],
     [
       'stop',
-      'monit stop api-orders >"$lc_out" 2>&1 </dev/null &',
+      'monit stop api-orders >&4 2>&1 </dev/null 4>&- &',
       'end=$(( $(date +%s) + 45 ))',
       'while [ -n "$(main_pid)" ]',
       'still running after 45 s',
@@ -443,7 +443,7 @@ describe('controlScript', () => {
 
   it('through the init system when monit does not watch it', () => {
     const script = controlScript({ ...base, monit: false, stopTimeout: 5 }, 'stop');
-    expect(script.split('\n')).toContain('systemctl stop api-orders >"$lc_out" 2>&1 </dev/null &');
+    expect(script.split('\n')).toContain('systemctl stop api-orders >&4 2>&1 </dev/null 4>&- &');
     expect(script).toContain('still running after 20 s');
   });
 
