@@ -335,6 +335,10 @@ describe('SIGKILL', () => {
   it("the host's deploy shell killed: the kernel frees the lock, the next deploy warns and converges", async () => {
     const host = 'sbx-4';
     const before = current(host);
+    // mktemp's names in /tmp: the deploy's script and its output file go with their names at
+    // once, so a SIGKILL (no EXIT trap runs) leaves neither behind.
+    const tmpFiles = () => root(sbx, host, "find /tmp -maxdepth 1 -name 'tmp.*' | sort");
+    const tmpBefore = tmpFiles();
     newVersion('shell-killed');
     pauseAt(sbx, host, 'install', 'case "$*" in *.svc-new*) true ;; *) false ;; esac', 3);
     try {
@@ -347,6 +351,7 @@ describe('SIGKILL', () => {
     } finally {
       removePauses(sbx, host, ['install']);
     }
+    expect(tmpFiles()).toBe(tmpBefore);
     expect(await eventually(() => lockState(sbx, host, NAME).startsWith('stale'), 30)).toBe(true);
     const again = await deploy(host);
     expect(again.code, again.stdout + again.stderr).toBe(0);

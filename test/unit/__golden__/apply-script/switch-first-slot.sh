@@ -12,8 +12,13 @@ umask 022
 # something fails), and only the protocol goes to the channel (fd 3), each line from a subshell,
 # so a channel that is gone kills that subshell with SIGPIPE, never the script. (Ignoring SIGPIPE
 # instead would pass the ignoring on to the install step and the daemons started here.)
+# Neither this script's own temporary file ($0, remote/interrupt.ts scriptShell), which sh holds
+# open, nor that output file keeps a name beyond this line: whatever ends this shell (a SIGKILL,
+# a power cut), nothing of the deploy stays in /tmp. The output is read back through /proc.
 output=$(mktemp)
 exec 3>&1 1>>"$output" 2>&1
+case "$0" in /tmp/tmp.*) rm -f -- "$output" "$0" ;; *) rm -f -- "$output" ;; esac
+output=/proc/$$/fd/1
 # The last FAIL, STEP and EXITED are kept for the history's record (history-script.ts).
 say() {
   case $* in "FAIL	"*) hist_fail=$*; hist_fail=${hist_fail#FAIL?} ;; "STEP	"*) hist_step=$*; hist_step=${hist_step#STEP?} ;; "EXITED	"*) hist_exited=$* ;; esac
@@ -34,8 +39,8 @@ holder=
 checking=
 applying=0
 activated=0
-# $0 is this script's temporary file (see remote/ssh.ts): it removes itself too. The lock needs no
-# removing: the kernel releases it with the last descriptor, also when this shell is killed.
+# The lock needs no removing: the kernel releases it with the last descriptor, also when this
+# shell is killed.
 cleanup() {
   status=$?
   # A second signal (Ctrl-C again, svc unlock --force) must not cut the undo short.
@@ -48,12 +53,11 @@ cleanup() {
   if [ "$status" -ne 0 ]; then say "OUTPUT	$(tail -c 2048 "$output" | hex)"; fi
   # A monit_checked still running in the background (the run failed after the health gate).
   [ -z "$checking" ] || kill "$checking" 2>/dev/null
-  # One rm for all of them (a process, not four); the positional parameters are cleanup's own.
-  set -- "$output"
-  case "$0" in /tmp/tmp.*) set -- "$@" "$0" ;; esac
+  # One rm for both (a process, not two); the positional parameters are cleanup's own.
+  set --
   [ -z "$holder" ] || set -- "$@" "$holder"
   [ -z "$stage" ] || set -- "$@" "$stage"
-  rm -rf -- "$@"
+  [ "$#" = 0 ] || rm -rf -- "$@"
 }
 trap cleanup EXIT
 # Ctrl-C can come twice at once (svc's SSH signal request, relayed by sudo, and its kill -INT of
