@@ -188,6 +188,8 @@ interface State {
   strictHostKeyChecking?: { value: string; where: string };
   checkHostIp?: boolean;
   canonicalize?: boolean;
+  /** ssh.c refuses a ConnectionAttempts of 0 it would use (naming no line); svc names it. */
+  connectionAttempts?: { value: number; where: string };
   pathWhere: Record<string, string>;
 }
 
@@ -419,6 +421,9 @@ function apply(line: ConfigLine, state: State, effects: SshConfigEffects): void 
     case 'checkhostip':
       state.checkHostIp ??= yesNo(line);
       break;
+    case 'connectionattempts':
+      state.connectionAttempts ??= { value: Number(first), where };
+      break;
     case 'stricthostkeychecking':
       state.strictHostKeyChecking ??= { value: first.toLowerCase(), where };
       break;
@@ -534,6 +539,10 @@ export function resolveSshConfig(
         `${set.where}: ${name} is set for ${request.host}, and svc does not support ${name}${name === 'ProxyCommand' ? ' (ProxyJump it does)' : ''}: refusing rather than connect another way`,
       );
   }
+  if (state.connectionAttempts?.value === 0)
+    throw new SvcError(
+      `${state.connectionAttempts.where}: ConnectionAttempts 0 is set for ${request.host}: it must be at least 1 (ssh refuses it too)`,
+    );
   // ssh keeps the last hop parsed (an ssh:// URI as user@host:port), the hops before it as written.
   const hops = state.proxyJump === undefined ? [] : jumpHops(state.proxyJump);
   const proxyJump =
