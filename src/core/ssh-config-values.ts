@@ -32,7 +32,7 @@ export function convtime(text: string): boolean {
   if (text === '') return false;
   const multipliers: Record<string, bigint> = { s: 1n, m: 60n, h: 3600n, d: 86400n, w: 604800n };
   let total = 0n;
-  // strtol takes leading blanks and a sign; a negative number is refused below.
+  // Each strtol takes leading blanks and a sign; a negative number is refused below.
   const part = /[ \t\n\v\f\r]*([+-]?)(\d+)([smhdwSMHDW]?)/y;
   let at = 0;
   while (at < text.length) {
@@ -42,6 +42,8 @@ export function convtime(text: string): boolean {
     const secs = BigInt(match[2]!);
     if (match[1] === '-' && secs !== 0n) return false;
     const multiplier = multipliers[match[3]!.toLowerCase()] ?? 1n;
+    // A number without a unit ends the text: strtol stops there, and anything after is no unit.
+    if (match[3] === '' && part.lastIndex < text.length) return false;
     if (secs > INT_MAX / multiplier) return false;
     total += secs * multiplier;
     if (total > INT_MAX) return false;
@@ -139,6 +141,19 @@ function tunValid(text: string): boolean {
     part.toLowerCase() === 'any' || strtonum(part, 0n, 0x7ffffffdn) !== undefined;
   const colon = text.indexOf(':');
   return colon < 0 ? one(text) : one(text.slice(0, colon)) && one(text.slice(colon + 1));
+}
+
+/**
+ * misc.c dollar_expand's own errors: a `${` without its `}`, or `${}`. Whether each variable is set
+ * depends on the environment ssh runs in, which svc's pure core does not see: left alone.
+ */
+function dollarSyntaxValid(text: string): boolean {
+  for (let at = text.indexOf('${'); at >= 0; at = text.indexOf('${', at)) {
+    const close = text.indexOf('}', at + 2);
+    if (close < 0 || close === at + 2) return false;
+    at = close + 1;
+  }
+  return true;
 }
 
 /** misc.c valid_domain, as CanonicalDomains checks each. */
@@ -312,7 +327,9 @@ function checkSpecial(
       return checkPermitRemoteOpen(args, where, keyword, service);
     case 'agentpath': {
       const value = single(args, where, keyword);
-      // The legacy $NAME form must be a variable name; ${NAME} depends on the environment.
+      // ${NAME} must be closed (whether it is set depends on the environment); the legacy $NAME
+      // form must be a variable name.
+      if (!dollarSyntaxValid(value)) bad(value, 'has a ${ without its } or an empty ${}');
       if (/^\$(?!\{)/.test(value) && !/^\$[A-Za-z0-9_]+$/.test(value))
         bad(value, 'is not a valid environment variable name');
       return;
@@ -452,9 +469,9 @@ function forwardParts(fields: Field[], port: (field: Field) => number): Forward 
   };
 }
 
-/** readconf.c parse_forward's yes/no (a value with $ is left to the environment). */
+/** readconf.c parse_forward's yes/no (a value with ${VAR} is left to the environment). */
 function forwardValid(spec: string, dynamic: boolean, remote: boolean, service?: Service): boolean {
-  if (spec.includes('$')) return true;
+  if (spec.includes('${')) return dollarSyntaxValid(spec);
   const fields = forwardFields(spec);
   if (fields === undefined || fields.length === 0) return false;
   const forward = forwardParts(fields, (field) => a2port(field.arg, service));

@@ -14,7 +14,19 @@ import { ALGORITHMS } from '../../src/core/ssh-config-value-kinds.js';
 import { tcpServicePort } from '../../src/remote/ssh-config.js';
 
 const TIMES = ['10', 'none', 'None', '1h30m', '5M', '3w4d', '-1', '-0', '1x', '"+5"', '" 7"'];
-const TIMES_MORE = ['2147483647', '2147483648', '99999999999999999999', '""', '10 20', '5s5', '#c'];
+const TIMES_MORE = [
+  '"5 6"',
+  '"5m 6"',
+  '"1h 30m"',
+  '"1h\t30"',
+  '2147483647',
+  '2147483648',
+  '99999999999999999999',
+  '""',
+  '10 20',
+  '5s5',
+  '#c',
+];
 const INTS = ['3', '0', '-1', '-0', '+4', '" 4"', '2147483647', '2147483648', '4x', 'none', '""'];
 const INTS_MORE = ['1 2', '0x10', '010', '#c'];
 const KEY_TYPES = ['ssh-ed25519', '+ssh-rsa', 'ssh-ed25519*', '*cert*', '!ssh-rsa', '!nomatch'];
@@ -183,7 +195,7 @@ const VALUES: Record<string, string[]> = {
     '#c',
   ],
   forwardagent: ['yes', 'No', '/tmp/agent.sock', '$SSH_AUTH_SOCK', '$1x', '$', '""', 'a b'],
-  identityagent: ['none', '${HOME}/agent', '$a-b', '#c'],
+  identityagent: ['none', '${HOME}/agent', '$a-b', '#c', '${HOME', '${}/x', '/a/${HOME}/${HOME}'],
   localforward: [
     '8080 localhost:80',
     '8080 [::1]:80',
@@ -204,6 +216,10 @@ const VALUES: Record<string, string[]> = {
     '70000 host:80',
     '8080 a:b:c:d',
     'ssh host:80',
+    '8080 /tmp/$x.sock',
+    '${HOME 80',
+    '8080 ${}:80',
+    '8080 ${HOME}:80',
   ],
   remoteforward: [
     '8080 localhost:80',
