@@ -261,6 +261,15 @@ const CONFIGS = [
   'IgnoreUnknown frob\nHost nomatch-xyz\n  frob\n',
   'IgnoreUnknown frob\nHost nomatch-xyz\n  frob x y\n',
   'Host somehost\n  UserKnownHostsFile #c\n  UserKnownHostsFile /tmp/kh\n',
+  // `=` and comments: what is left of the value after them.
+  'Host nomatch-xyz\n  ConnectTimeout = #c\n',
+  'Host nomatch-xyz\n  ConnectTimeout =5 #c\n',
+  'Host nomatch-xyz\n  ConnectTimeout 5#c\n',
+  'Host nomatch-xyz\n  Cipher = #c\n',
+  'Host nomatch-xyz\n  SendEnv = #x\n',
+  'Host nomatch-xyz\n  SetEnv A=B#c\n',
+  'Host nomatch-xyz\n  Ciphers=aes128-ctr,#x\n',
+  'Host nomatch-xyz\r\n  ConnectTimeout\r\n',
 ];
 
 interface Case {
