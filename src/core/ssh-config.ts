@@ -7,12 +7,15 @@
 import { SvcError } from './errors.js';
 import { jumpHopTarget, jumpHops, sshPort } from './proxy-jump.js';
 import { SSH_CONFIG_KEYWORDS, SSH_CONFIG_WORDS } from './ssh-config-keywords.js';
+import { checkSshValue } from './ssh-config-values.js';
 import { expandTokens, type SshTokens } from './ssh-tokens.js';
 
 export interface ConfigLine {
   /** The keyword, lower case. */
   keyword: string;
   args: string[];
+  /** Nothing at all after the keyword (not even a comment): ssh refuses that for any keyword. */
+  bare?: boolean;
   file: string;
   line: number;
 }
@@ -134,6 +137,7 @@ export function parseSshConfigText(text: string, file: string): ConfigLine[] {
     lines.push({
       keyword: match[1]!.toLowerCase(),
       args: splitArgs(match[2]!, where),
+      ...(match[2] === '' ? { bare: true } : {}),
       file,
       line: index + 1,
     });
@@ -184,6 +188,8 @@ interface State {
   strictHostKeyChecking?: { value: string; where: string };
   checkHostIp?: boolean;
   canonicalize?: boolean;
+  /** ssh.c refuses a ConnectionAttempts of 0 it would use (naming no line); svc names it. */
+  connectionAttempts?: { value: number; where: string };
   pathWhere: Record<string, string>;
 }
 
@@ -209,17 +215,6 @@ function portNumber(text: string, where: string, effects: SshConfigEffects): num
     throw new SvcError(`${where}: Port ${text} is not a port number or tcp service name`);
   return port;
 }
-
-/** ssh's multistate values for StrictHostKeyChecking (checked in every block, as ssh does). */
-const STRICT_HOST_KEY_CHECKING = new Set([
-  'yes',
-  'no',
-  'true',
-  'false',
-  'ask',
-  'off',
-  'accept-new',
-]);
 
 /** Evaluates a Match line as match_cfg_line does (no short cut except before exec). */
 function matchLine(line: ConfigLine, state: State, pass: Pass): boolean {
@@ -289,8 +284,6 @@ const NEEDS_ARGUMENT = new Set([
   'identityfile',
   'identitiesonly',
   'identityagent',
-  'userknownhostsfile',
-  'globalknownhostsfile',
   'hostkeyalias',
   'hashknownhosts',
   'revokedhostkeys',
@@ -320,7 +313,7 @@ const ONE_VALUE = new Set([
 
 /**
  * What ssh checks on every line, in a matching block or not: the keyword exists (or IgnoreUnknown,
- * as set by an earlier line, names it), and the options svc applies have a non-empty argument.
+ * as set by an earlier line, names it), and its value is one readconf.c takes.
  */
 function checkLine(line: ConfigLine, state: State, effects: SshConfigEffects): void {
   const where = `${line.file}:${line.line}`;
@@ -334,10 +327,16 @@ function checkLine(line: ConfigLine, state: State, effects: SshConfigEffects): v
       `${where}: Bad configuration option ${line.keyword} (ssh refuses it too; IgnoreUnknown lists keywords to skip)`,
     );
   }
+  checkUsedValue(line, where, effects);
+  // readconf.c parses every value before it looks whether the block applies.
+  checkSshValue(line.keyword, line.args, line.bare === true, where, effects.service);
+}
+
+/** The values of the options svc uses, with the messages svc has always given for them. */
+function checkUsedValue(line: ConfigLine, where: string, effects: SshConfigEffects): void {
   const first = line.args[0];
   if (NEEDS_ARGUMENT.has(line.keyword) && (first === undefined || first === ''))
     throw new SvcError(`${where}: ${line.keyword} needs a value`);
-  // readconf.c parses these values before it looks whether the block applies.
   if (line.keyword === 'host' && (line.args.length === 0 || line.args.includes('')))
     throw new SvcError(`${where}: Host needs a pattern (ssh refuses an empty one)`);
   if (first === undefined) return;
@@ -352,13 +351,6 @@ function checkLine(line: ConfigLine, state: State, effects: SshConfigEffects): v
     throw new SvcError(
       `${where}: ${line.keyword} ${first} is not one of ${words.join(', ')} (ssh refuses it too)`,
     );
-  if (
-    line.keyword === 'stricthostkeychecking' &&
-    !STRICT_HOST_KEY_CHECKING.has(first.toLowerCase())
-  )
-    throw new SvcError(
-      `${where}: StrictHostKeyChecking ${first} is not one of ${[...STRICT_HOST_KEY_CHECKING].join(', ')}`,
-    );
   if (line.keyword === 'proxyjump' && first.toLowerCase() !== 'none')
     for (const hop of jumpHops(first)) {
       if (hop === '') throw new SvcError(`${where}: ProxyJump ${first} has an empty hop`);
@@ -370,10 +362,9 @@ function checkLine(line: ConfigLine, state: State, effects: SshConfigEffects): v
 function apply(line: ConfigLine, state: State, effects: SshConfigEffects): void {
   const where = `${line.file}:${line.line}`;
   const first = line.args[0];
-  if (first === undefined) {
-    if (!SSH_CONFIG_KEYWORDS.has(line.keyword)) return; // ignored by IgnoreUnknown
-    throw new SvcError(`${where}: ${line.keyword} needs a value`);
-  }
+  // checkLine refused every line ssh refuses; no value left is an ignored unknown keyword or one
+  // ssh takes empty (`UserKnownHostsFile # later`), which sets nothing.
+  if (first === undefined) return;
   if (PATH_KEYWORDS.has(line.keyword))
     for (const arg of line.args) state.pathWhere[`${line.keyword} ${arg}`] ??= where;
   switch (line.keyword) {
@@ -429,6 +420,9 @@ function apply(line: ConfigLine, state: State, effects: SshConfigEffects): void 
       break;
     case 'checkhostip':
       state.checkHostIp ??= yesNo(line);
+      break;
+    case 'connectionattempts':
+      state.connectionAttempts ??= { value: Number(first), where };
       break;
     case 'stricthostkeychecking':
       state.strictHostKeyChecking ??= { value: first.toLowerCase(), where };
@@ -545,6 +539,10 @@ export function resolveSshConfig(
         `${set.where}: ${name} is set for ${request.host}, and svc does not support ${name}${name === 'ProxyCommand' ? ' (ProxyJump it does)' : ''}: refusing rather than connect another way`,
       );
   }
+  if (state.connectionAttempts?.value === 0)
+    throw new SvcError(
+      `${state.connectionAttempts.where}: ConnectionAttempts 0 is set for ${request.host}: it must be at least 1 (ssh refuses it too)`,
+    );
   // ssh keeps the last hop parsed (an ssh:// URI as user@host:port), the hops before it as written.
   const hops = state.proxyJump === undefined ? [] : jumpHops(state.proxyJump);
   const proxyJump =

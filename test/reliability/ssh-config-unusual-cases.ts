@@ -368,4 +368,37 @@ export const UNUSUAL_CASES: UnusualCase[] = [
     config: 'Host other\n  ProxyJump ssh://x@y/path\n',
   },
   { name: 'Match exec without a command', host: 'h', config: 'Match exec\n  User never\n' },
+  // Values readconf.c checks in every block (ssh-config-values.ts), end to end through bin/svc.
+  {
+    name: 'a real-world block of timeouts, ciphers and forwardings that applies',
+    host: 'h',
+    config:
+      'Host h\n  ConnectTimeout 10\n  ServerAliveInterval 1m\n  Ciphers +aes128-cbc\n  LocalForward 8080 localhost:80\n  ControlPersist 10m\n  IPQoS af21 cs1\n  SetEnv LANG=C\n  User fine\n',
+  },
+  {
+    name: 'a bad ConnectTimeout in a block that does not match',
+    host: 'h',
+    config: 'Host other\n  ConnectTimeout 10x\nHost h\n  User fine\n',
+  },
+  {
+    name: 'an unknown cipher in a file included from a block that does not match',
+    host: 'h',
+    config: 'Host other\n  Include other.conf\nHost h\n  User fine\n',
+    files: { 'other.conf': 'Ciphers aes128-ctr,chacha20\n' },
+  },
+  {
+    name: 'a LocalForward without a target in a Match block that does not match',
+    host: 'h',
+    config: 'Match user nobody-at-all\n  LocalForward 8080\nHost h\n  User fine\n',
+  },
+  {
+    name: 'UserKnownHostsFile with only a comment, then a file',
+    host: 'h',
+    config: 'Host h\n  UserKnownHostsFile # set below\n  UserKnownHostsFile ~/.ssh/kh2\n',
+  },
+  {
+    name: 'a keyword with nothing after it in a block that does not match',
+    host: 'h',
+    config: 'Host other\n  ServerAliveCountMax\nHost h\n  User fine\n',
+  },
 ];
