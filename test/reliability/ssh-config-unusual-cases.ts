@@ -381,10 +381,10 @@ export const UNUSUAL_CASES: UnusualCase[] = [
     config: 'Host other\n  ConnectTimeout 10x\nHost h\n  User fine\n',
   },
   {
-    name: 'an unknown cipher in a file included from a block that does not match',
+    name: 'a cipher list with no name (`+` alone) in a file included from a block that does not match',
     host: 'h',
     config: 'Host other\n  Include other.conf\nHost h\n  User fine\n',
-    files: { 'other.conf': 'Ciphers aes128-ctr,chacha20\n' },
+    files: { 'other.conf': 'Ciphers +\n' },
   },
   {
     name: 'a LocalForward without a target in a Match block that does not match',

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSshConfigText, resolveSshConfig } from '../../src/core/ssh-config.js';
-import { ALGORITHMS } from '../../src/core/ssh-config-value-kinds.js';
+import { SSH_VALUE_KINDS } from '../../src/core/ssh-config-value-kinds.js';
 import { tcpServicePort } from '../../src/remote/ssh-config.js';
 
 const TIMES = ['10', 'none', 'None', '1h30m', '5M', '3w4d', '-1', '-0', '1x', '"+5"', '" 7"'];
@@ -84,6 +84,7 @@ const VALUES: Record<string, string[]> = {
     '^chacha20-poly1305@openssh.com,aes256-gcm@openssh.com',
     'aes128-ctr,,junk',
     'aes128-ctr,',
+    'aes128-ctr,#x',
     'aes*',
     'nope',
     '+',
@@ -99,6 +100,8 @@ const VALUES: Record<string, string[]> = {
     '+diffie-hellman-group1-sha1',
     'sntrup761x25519-sha512',
     'nope-kex',
+    // OpenSSH 9.9's post-quantum default, unknown to this 9.2: svc leaves it to the user's ssh.
+    'mlkem768x25519-sha256',
     '-nope',
     ',curve25519-sha256',
   ],
@@ -268,13 +271,14 @@ const CONFIGS = [
   'Host nomatch-xyz\n  Cipher = #c\n',
   'Host nomatch-xyz\n  SendEnv = #x\n',
   'Host nomatch-xyz\n  SetEnv A=B#c\n',
-  'Host nomatch-xyz\n  Ciphers=aes128-ctr,#x\n',
   'Host nomatch-xyz\r\n  ConnectTimeout\r\n',
 ];
 
 interface Case {
   name: string;
   config: string;
+  keyword?: string;
+  value?: string;
 }
 
 /** The four places a value is asked in, in turn. */
@@ -296,6 +300,8 @@ const CASES: Case[] = [
     values.map((value, v) => ({
       name: `${keyword} ${value}`,
       config: place(keyword, value, k + v),
+      keyword,
+      value,
     })),
   ),
   ...CONFIGS.map((config) => ({ name: JSON.stringify(config), config })),
@@ -308,6 +314,11 @@ beforeAll(() => {
 afterAll(() => {
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
+
+const namesLeftToSsh: string[] = [];
+/** A case whose keyword takes an algorithm list (svc checks its shape, not its names). */
+const leftToSsh = (c: Case) =>
+  c.keyword !== undefined && SSH_VALUE_KINDS.get(c.keyword)?.type === 'algorithms';
 
 /** ssh -G's answer: undefined when it takes the config, else the line it names. */
 function sshRefuses(config: string, index: number): string | undefined {
@@ -346,22 +357,20 @@ describe('ssh_config values ssh checks in every block: svc refuses exactly what 
   it.each(CASES.map((c, index) => [c.name, c, index] as const))('%s', (_name, c, index) => {
     const ssh = sshRefuses(c.config, index);
     const svc = svcRefuses(c.config);
+    if (ssh !== undefined && svc === undefined && leftToSsh(c)) {
+      // Algorithm names svc leaves to ssh (a newer one knows more than this 9.2): a list of one
+      // word with a name in it, which this ssh refuses only for what it names.
+      namesLeftToSsh.push(c.name);
+      expect(c.value, c.config).toMatch(/^[+^]?[^\s#"+^-][^\s"]*$/);
+      return;
+    }
     // ssh refuses a value it uses (ConnectionAttempts 0) naming no line: svc refuses, naming it.
     if (ssh?.startsWith('no line') === true) expect(svc, c.config).toMatch(/^\d+$/);
     else expect(svc, c.config).toBe(ssh);
   });
-});
 
-describe('the algorithm names svc knows are the ones this ssh knows', () => {
-  it.each([
-    ['cipher', ALGORITHMS.ciphers],
-    ['mac', ALGORITHMS.macs],
-    ['kex', ALGORITHMS.kex],
-    ['key-sig', ALGORITHMS.keyTypes],
-    ['kex-gss', ALGORITHMS.gssKex],
-  ] as const)('ssh -Q %s', (query, names) => {
-    const run = spawnSync('ssh', ['-Q', query], { encoding: 'utf8' });
-    expect(run.status).toBe(0);
-    expect([...names].sort()).toEqual(run.stdout.trim().split('\n').sort());
+  it('leaves to ssh only algorithm names this ssh does not know, a newer one among them', () => {
+    expect(namesLeftToSsh).toEqual(expect.arrayContaining(['kexalgorithms mlkem768x25519-sha256']));
+    expect(namesLeftToSsh.length).toBeLessThan(40);
   });
 });
