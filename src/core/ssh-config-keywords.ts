@@ -138,6 +138,21 @@ export const SSH_CONFIG_KEYWORDS: ReadonlySet<string> = new Set([
 const FLAG = ['yes', 'no', 'true', 'false'];
 
 /**
+ * Keywords OpenSSH releases after 9.2 (Tag, ObscureKeystrokeTiming, ChannelTimeout,
+ * RefuseConnection, WarnWeakCrypto) and Apple's ssh (UseKeychain) know. svc skips them, as if
+ * IgnoreUnknown named them: the user's own ssh may be newer than 9.2 and take a config with them
+ * (macOS configs commonly say `UseKeychain yes`), and svc's connection uses none of them.
+ */
+export const NEWER_SSH_KEYWORDS: ReadonlySet<string> = new Set([
+  'usekeychain',
+  'tag',
+  'obscurekeystroketiming',
+  'channeltimeout',
+  'refuseconnection',
+  'warnweakcrypto',
+]);
+
+/**
  * The keywords whose value is one word of a fixed list (readconf.c's multistate tables, compared
  * ignoring case). ssh checks the value on every line, also in a block that does not apply, and
  * refuses the whole config for a word not in the list, so svc does too. Keywords that also take a

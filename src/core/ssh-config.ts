@@ -6,7 +6,11 @@
 // test/reliability/ssh-differential.test.ts holds this to `ssh -G`.
 import { SvcError } from './errors.js';
 import { jumpHopTarget, jumpHops, sshPort } from './proxy-jump.js';
-import { SSH_CONFIG_KEYWORDS, SSH_CONFIG_WORDS } from './ssh-config-keywords.js';
+import {
+  NEWER_SSH_KEYWORDS,
+  SSH_CONFIG_KEYWORDS,
+  SSH_CONFIG_WORDS,
+} from './ssh-config-keywords.js';
 import { checkSshValue } from './ssh-config-values.js';
 import { expandTokens, type SshTokens } from './ssh-tokens.js';
 
@@ -319,6 +323,7 @@ function checkLine(line: ConfigLine, state: State, effects: SshConfigEffects): v
   const where = `${line.file}:${line.line}`;
   if (
     !SSH_CONFIG_KEYWORDS.has(line.keyword) &&
+    !NEWER_SSH_KEYWORDS.has(line.keyword) &&
     !(
       state.ignoreUnknown !== undefined && matchPatternList(line.keyword, state.ignoreUnknown, true)
     )
