@@ -98,6 +98,21 @@ function checkKind(
   }
 }
 
+/** misc.c's StreamLocalBindMask: an octal mask (strtol base 8) from 0 to 0777. */
+function bindMaskValid(value: string): boolean {
+  const match = /^[ \t\n\v\f\r]*([+-]?)([0-7]+)/.exec(value);
+  if (match === null) return false;
+  const mask = parseInt(match[2]!, 8);
+  return mask <= 0o777 && (match[1] !== '-' || mask === 0);
+}
+
+/** The keywords of one value that one rule decides, and what the refusal says is wrong. */
+const ONE_VALUE_RULES = new Map<string, { valid: (value: string) => boolean; what: string }>([
+  ['escapechar', { valid: escapeCharValid, what: 'is not none, one character or ^ and a letter' }],
+  ['streamlocalbindmask', { valid: bindMaskValid, what: 'is not an octal mask from 0 to 0777' }],
+  ['tunneldevice', { valid: tunValid, what: 'is not a tun device (any, 0, local:remote)' }],
+]);
+
 /** The keywords with a parser of their own in readconf.c. */
 function checkSpecial(
   type: string,
@@ -107,6 +122,12 @@ function checkSpecial(
   service?: Service,
 ): void {
   const bad = (value: string, what: string) => refuse(where, keyword, `${value} ${what}`);
+  const oneValue = ONE_VALUE_RULES.get(type);
+  if (oneValue !== undefined) {
+    const value = single(args, where, keyword);
+    if (!oneValue.valid(value)) bad(value, oneValue.what);
+    return;
+  }
   switch (type) {
     case 'controlpersist': {
       const value = single(args, where, keyword);
@@ -131,24 +152,6 @@ function checkSpecial(
       const value = single(args, where, keyword);
       const words = VALUE_WORDS[type];
       if (!words.includes(value.toUpperCase())) bad(value, `is not one of ${words.join(', ')}`);
-      return;
-    }
-    case 'escapechar': {
-      const value = single(args, where, keyword);
-      if (!escapeCharValid(value)) bad(value, 'is not none, one character or ^ and a letter');
-      return;
-    }
-    case 'streamlocalbindmask': {
-      const value = single(args, where, keyword);
-      const match = /^[ \t\n\v\f\r]*([+-]?)([0-7]+)/.exec(value);
-      const mask = match === null ? undefined : parseInt(match[2]!, 8);
-      if (mask === undefined || mask > 0o777 || (match![1] === '-' && mask !== 0))
-        bad(value, 'is not an octal mask from 0 to 0777');
-      return;
-    }
-    case 'tunneldevice': {
-      const value = single(args, where, keyword);
-      if (!tunValid(value)) bad(value, 'is not a tun device (any, 0, local:remote)');
       return;
     }
     case 'ipqos': {
