@@ -82,6 +82,7 @@ export const SSH_VALUE_KINDS: ReadonlyMap<string, ValueKind> = new Map<string, V
     'protocol',
     'rhostsauthentication',
     'rhostsrsaauthentication',
+    'rsaauthentication',
     'useblacklistedkeys',
     'userknownhostsfile2',
     'useroaming',

@@ -3,7 +3,7 @@
 // that does not apply (`Host nomatch`, so no value is used). ssh says "Bad configuration
 // option: KEYWORD" for a keyword it does not know, and so must svc.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +24,17 @@ const NEAR_MISSES = [
   'includes',
   'port2',
 ];
-const ASKED = [...SSH_CONFIG_KEYWORDS, ...NEAR_MISSES];
+/**
+ * OpenSSH 9.2's own table (its source, not svc's): the keywords svc's table could miss. It lacked
+ * two that ssh takes (KeepAlive, RSAAuthentication), and refused a config with either.
+ */
+const OPENSSH_TABLE = readFileSync(
+  new URL('../fixtures/openssh-9.2-readconf-keywords.txt', import.meta.url),
+  'utf8',
+)
+  .split('\n')
+  .filter((line) => line !== '' && !line.startsWith('#'));
+const ASKED = [...new Set([...SSH_CONFIG_KEYWORDS, ...OPENSSH_TABLE]), ...NEAR_MISSES];
 
 /** Keywords that open a block or read another file: asked in a file of their own each. */
 const STRUCTURAL = new Set(['host', 'match', 'include']);
@@ -84,8 +94,10 @@ function svcKnows(keyword: string): boolean {
 }
 
 describe('ssh_config keywords: svc knows what ssh -G knows', () => {
-  it('ssh answered for every keyword asked, and refused every near miss', () => {
+  it('ssh answered for every keyword asked, knew its own table, and refused every near miss', () => {
     expect(openSsh.size).toBe(ASKED.length);
+    expect(OPENSSH_TABLE.length).toBeGreaterThan(100);
+    for (const keyword of OPENSSH_TABLE) expect(openSsh.get(keyword), keyword).toBe(true);
     for (const keyword of NEAR_MISSES) expect(openSsh.get(keyword), keyword).toBe(false);
   });
 
