@@ -2,6 +2,7 @@
 // type from its stdin (a pipe here) and writes the terminal's output to its stdout, so a test can
 // answer prompts the way a person would.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const SVC = fileURLToPath(new URL('../../bin/svc', import.meta.url));
@@ -152,12 +153,36 @@ export class PtySession {
     if (this.exit !== undefined || this.child.exitCode !== null || this.child.signalCode !== null) {
       return;
     }
-    this.child.kill('SIGTERM');
+    // svc is not script's child but the session shell's, in that shell's process group: TERM goes
+    // to the group (script would send it to the shell alone, and svc would only see the hangup).
+    this.signalSession('SIGTERM');
     try {
       await this.waitForExit(5_000);
     } catch {
+      this.signalSession('SIGKILL');
       this.child.kill('SIGKILL');
       await this.waitForExit(5_000).catch(() => undefined);
+    }
+  }
+
+  /** `signal` to the process group of the session shell `script` started (its only child). */
+  private signalSession(signal: NodeJS.Signals): void {
+    const pid = this.child.pid;
+    let children: number[] = [];
+    try {
+      children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+        .split(' ')
+        .filter(Boolean)
+        .map(Number);
+    } catch {
+      // script is gone already
+    }
+    for (const shell of children) {
+      try {
+        process.kill(-shell, signal); // the shell leads its own session and process group
+      } catch {
+        // the group ended meanwhile
+      }
     }
   }
 }
