@@ -790,11 +790,18 @@ function activation(input: ApplyInput): Activation {
       // For a start any live process will do (monit may have started it on its own already).
       `read_pid ${pidfile}`,
       `if [ -n "$pid" ] && proc_alive "$pid"; then old_pid=$pid; action=restart; else old_pid=; action=start; fi`,
-      // OpenRC: a restart replaces the child, so the child's pid is the old one. A start keeps
-      // old_pid empty: a child monit started since the read above is this release's, not one to
-      // wait past (taken as old, the start, a no-op then, waited for a new pid to the timeout).
+      // OpenRC: a restart replaces the child, so the child's pid is the old one. On a start, a
+      // live child whose parent is the supervisor the pidfile names now is this release's (monit
+      // may have started it since the read above: taken as old, the start, a no-op then, waited
+      // for a new pid to the timeout); one with another parent was left by a supervisor that
+      // died (it may still hold the port and answer the health check), so it is waited past.
       ...(servicePid !== pidfile
-        ? [`if [ "$action" = restart ]; then read_pid ${servicePid}; old_pid=$pid; fi`]
+        ? [
+            `if [ "$action" = restart ]; then read_pid ${servicePid}; old_pid=$pid; else`,
+            `  read_pid ${pidfile}; sup=$pid; read_pid ${servicePid}`,
+            `  if [ -n "$pid" ] && proc_alive "$pid" && [ "$ppid" != "$sup" ]; then old_pid=$pid; fi`,
+            'fi',
+          ]
         : []),
       `service_control() { if [ "$action" = restart ]; then ${control('restart')}; else ${control('start')}; fi; }`,
       ...resetStartLimit(manifest),

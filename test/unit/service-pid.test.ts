@@ -75,12 +75,15 @@ describe('the service pid', () => {
       expect(lines[decide + 1]).toMatch(
         /^if \[ -n "\$pid" \] && proc_alive "\$pid"; then old_pid=\$pid; action=restart;/,
       );
-      // Under OpenRC the old pid the new one must differ from is the child's, and only on a
-      // restart: for a start any live child is new (monit may start it before svc does).
+      // Under OpenRC the old pid the new one must differ from is the child's on a restart; on a
+      // start, only a child the supervisor now recorded did not start (the tests below).
       if (path === CHILD)
-        expect(lines[decide + 2]).toBe(
-          `if [ "$action" = restart ]; then read_pid ${CHILD}; old_pid=$pid; fi`,
-        );
+        expect(lines.slice(decide + 2, decide + 6)).toEqual([
+          `if [ "$action" = restart ]; then read_pid ${CHILD}; old_pid=$pid; else`,
+          `  read_pid ${PIDFILE}; sup=$pid; read_pid ${CHILD}`,
+          `  if [ -n "$pid" ] && proc_alive "$pid" && [ "$ppid" != "$sup" ]; then old_pid=$pid; fi`,
+          'fi',
+        ]);
       else expect(lines.join('\n')).not.toContain('child_pid');
       expect(
         lines.filter((l) => l.includes('wait_new_pid ')).map((l) => l.trim().split(' ')[1]),
@@ -108,9 +111,11 @@ describe('the service pid', () => {
 /**
  * The deploy's start lines as the generated script has them, with the functions they call, run by
  * sh against a pidfile and child_pid in `dir` (rc-service a stub that records its calls, rollback
- * one that says so and stops).
+ * one that says so and stops). `raced`: the first read of the pidfile (the start-or-restart
+ * decision) finds nothing, the later ones what the file holds, as when monit starts the service
+ * right after that read.
  */
-function startLinesIn(dir: string): string {
+function startLinesIn(dir: string, raced: boolean): string {
   const lines = applyScript('openrc').split('\n');
   const from = (first: string, start = 0) =>
     lines.findIndex((l, i) => i >= start && l.startsWith(first));
@@ -120,9 +125,19 @@ function startLinesIn(dir: string): string {
   );
   const decide = from(`read_pid ${PIDFILE}`);
   const start = lines.slice(decide, from('[ "$started" = 0 ] || rollback', decide) + 1);
+  const race = [
+    'pidfile_reads=0',
+    'read_pid() {',
+    `  if [ "$1" = ${PIDFILE} ]; then pidfile_reads=$((pidfile_reads + 1)); fi`,
+    '  if [ "$pidfile_reads" = 1 ] && [ "$1" = ' +
+      PIDFILE +
+      ' ]; then pid=; else file_pid "$1"; fi',
+    '}',
+  ];
   return [
     lines.find((l) => l.startsWith('uptime_s() {'))!,
-    ...lib,
+    ...lib.map((l) => (raced && l === 'read_pid() {' ? 'file_pid() {' : l)),
+    ...(raced ? race : []),
     'rollback() { echo ROLLBACK; exit 3; }',
     ...start,
     'echo "STARTED action=$action old_pid=$old_pid"',
@@ -133,36 +148,53 @@ function startLinesIn(dir: string): string {
     .replaceAll('/var/log/api-orders/api-orders.log', join(dir, 'api-orders.log'));
 }
 
-describe("OpenRC: monit starts the service between the deploy's two reads", () => {
+/**
+ * Runs the start lines with a live child recorded in child_pid (a `sleep` this shell started,
+ * so its parent is this shell) and `supervisor` in the pidfile ($$: this shell, the child's
+ * parent; or a pid that is no process).
+ */
+function startWithChild(supervisor: string, raced: boolean) {
+  const dir = mkdtempSync(join(tmpdir(), 'svc-openrc-race-'));
+  try {
+    mkdirSync(join(dir, 'bin'));
+    writeFileSync(join(dir, 'bin', 'rc-service'), `#!/bin/sh\necho "$*" >> ${dir}/calls\n`);
+    chmodSync(join(dir, 'bin', 'rc-service'), 0o755);
+    const harness =
+      `sleep 60 & child=$!; trap 'kill $child' EXIT\n` +
+      `echo $child > ${dir}/child_pid; echo ${supervisor} > ${dir}/api-orders.pid\n` +
+      startLinesIn(dir, raced);
+    const run = spawnSync('sh', ['-c', harness], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}` },
+      timeout: 30_000,
+    });
+    const calls = spawnSync('cat', [join(dir, 'calls')], { encoding: 'utf8' }).stdout;
+    return { stdout: run.stdout, stderr: run.stderr, calls };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe("OpenRC: what the deploy's start takes for a new child", () => {
   // monit starts a check it has just loaded on its own. When it lands after the deploy read
   // supervise-daemon's pidfile (nothing: a start) and before it read OpenRC's child_pid, the
   // deploy took monit's fresh child for the old one: its own start was a no-op, and it waited
   // for a pid other than that one until it rolled back (CI: openrc first deploy "failed its
   // health check" while the release answered /ok).
-  it('a start takes any live child as the new one: no wait, no rollback', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'svc-openrc-race-'));
-    try {
-      mkdirSync(join(dir, 'bin'));
-      writeFileSync(join(dir, 'bin', 'rc-service'), `#!/bin/sh\necho "$*" >> ${dir}/calls\n`);
-      chmodSync(join(dir, 'bin', 'rc-service'), 0o755);
-      const harness =
-        // The state the deploy meets: supervise-daemon's pidfile not yet written, the child
-        // monit started already recorded (a live process).
-        `sleep 60 & child=$!; trap 'kill $child' EXIT\n` +
-        `echo $child > ${dir}/child_pid\n` +
-        startLinesIn(dir);
-      const run = spawnSync('sh', ['-c', harness], {
-        encoding: 'utf8',
-        env: { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}` },
-        timeout: 30_000,
-      });
-      expect(run.stdout, run.stderr).toContain('STARTED action=start old_pid=\n');
-      expect(run.stdout).not.toContain('ROLLBACK');
-      expect(spawnSync('cat', [join(dir, 'calls')], { encoding: 'utf8' }).stdout).toBe(
-        'api-orders start\n',
-      );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+  it("monit's child, started right after the decision: taken at once, no rollback", () => {
+    const run = startWithChild('$$', true);
+    expect(run.stdout, run.stderr).toContain('STARTED action=start old_pid=\n');
+    expect(run.stdout).not.toContain('ROLLBACK');
+    expect(run.calls).toBe('api-orders start\n');
+  });
+
+  // supervise-daemon killed (the OOM killer) leaves its child running, still recorded: that is
+  // the old release, which may hold the port and answer the health check. Taken as new, the
+  // deploy would report the new release live while the old one serves.
+  it('a child its supervisor left behind: waited past (here: nothing new comes, rolled back)', () => {
+    const run = startWithChild('999999999', false);
+    expect(run.stdout, run.stderr).toContain('ROLLBACK');
+    expect(run.stdout).not.toContain('STARTED');
+    expect(run.calls).toContain('api-orders start\n');
   });
 });

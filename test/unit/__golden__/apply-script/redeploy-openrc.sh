@@ -295,13 +295,14 @@ uptime_cs() {
   IFS=. read -r up_cs frac rest < /proc/uptime || { up_cs=0; return 0; }
   frac=${frac%% *}; up_cs=$((up_cs * 100 + ${frac#0}))
 }
-# Process $1 is alive (not gone, not a zombie): its start time (clock ticks since boot) in $start.
+# Process $1 is alive (not gone, not a zombie): its start time (clock ticks since boot) in $start,
+# its parent's pid in $ppid.
 proc_alive() {
-  start=
+  start= ppid=
   { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 1
   set -- ${stat##*) }
   case $1 in Z|X|x) return 1 ;; esac
-  shift 19 && start=$1
+  ppid=$2; shift 19 && start=$1
 }
 ticks=$(getconf CLK_TCK 2>/dev/null) || ticks=100
 case $ticks in ''|*[!0-9]*|0) ticks=100 ;; esac
@@ -791,7 +792,10 @@ activated=1
 rc-update add api-orders default >/dev/null
 read_pid /run/api-orders.pid
 if [ -n "$pid" ] && proc_alive "$pid"; then old_pid=$pid; action=restart; else old_pid=; action=start; fi
-if [ "$action" = restart ]; then read_pid /run/openrc/options/api-orders/child_pid; old_pid=$pid; fi
+if [ "$action" = restart ]; then read_pid /run/openrc/options/api-orders/child_pid; old_pid=$pid; else
+  read_pid /run/api-orders.pid; sup=$pid; read_pid /run/openrc/options/api-orders/child_pid
+  if [ -n "$pid" ] && proc_alive "$pid" && [ "$ppid" != "$sup" ]; then old_pid=$pid; fi
+fi
 service_control() { if [ "$action" = restart ]; then rc-service api-orders restart </dev/null 3>&- 9>&- || true; else rc-service api-orders start </dev/null 3>&- 9>&- || true; fi; }
 gate_begin /run/openrc/options/api-orders/child_pid '' /var/log/api-orders/api-orders.log api-orders
 service_control & control_pid=$!

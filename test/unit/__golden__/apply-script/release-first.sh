@@ -295,13 +295,14 @@ uptime_cs() {
   IFS=. read -r up_cs frac rest < /proc/uptime || { up_cs=0; return 0; }
   frac=${frac%% *}; up_cs=$((up_cs * 100 + ${frac#0}))
 }
-# Process $1 is alive (not gone, not a zombie): its start time (clock ticks since boot) in $start.
+# Process $1 is alive (not gone, not a zombie): its start time (clock ticks since boot) in $start,
+# its parent's pid in $ppid.
 proc_alive() {
-  start=
+  start= ppid=
   { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 1
   set -- ${stat##*) }
   case $1 in Z|X|x) return 1 ;; esac
-  shift 19 && start=$1
+  ppid=$2; shift 19 && start=$1
 }
 ticks=$(getconf CLK_TCK 2>/dev/null) || ticks=100
 case $ticks in ''|*[!0-9]*|0) ticks=100 ;; esac
