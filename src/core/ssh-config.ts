@@ -171,6 +171,9 @@ export function matchPatternList(text: string, list: string, lower: boolean): bo
   return matched;
 }
 
+/** Match attributes OpenSSH added after 9.2 whose answer svc has no way to know. */
+const NEWER_MATCH_ATTRIBUTES = new Set(['localnetwork', 'version', 'sessiontype', 'command']);
+
 interface State {
   hostName?: string;
   user?: string;
@@ -180,6 +183,8 @@ interface State {
   proxyCommand?: { value: string; where: string };
   knownHostsCommand?: { value: string; where: string };
   ignoreUnknown?: string;
+  /** Tag (OpenSSH 9.4): what `Match tagged` is asked about. */
+  tag?: string;
   identityFiles: string[];
   identitiesOnly?: boolean;
   identityAgent?: string;
@@ -272,8 +277,16 @@ function matchLine(line: ConfigLine, state: State, pass: Pass): boolean {
         judge(pass.effects.exec(expandTokens(criteria, tokens, `${where}: Match exec`)));
         break;
       }
+      case 'tagged':
+        // readconf.c (9.4 on): no Tag matches only an empty pattern.
+        judge(state.tag ? matchPatternList(state.tag, criteria, false) : criteria === '');
+        break;
       default:
-        throw new SvcError(`${where}: unsupported Match attribute ${attribute}`);
+        throw new SvcError(
+          NEWER_MATCH_ATTRIBUTES.has(attribute)
+            ? `${where}: Match ${attribute} (a newer OpenSSH's) is one svc cannot evaluate; name the hosts svc deploys to with Host or Match host`
+            : `${where}: unsupported Match attribute ${attribute}`,
+        );
     }
   }
   if (attributes === 0) throw new SvcError(`${where}: Match needs at least one attribute`);
@@ -395,6 +408,9 @@ function apply(line: ConfigLine, state: State, effects: SshConfigEffects): void 
       break;
     case 'ignoreunknown':
       state.ignoreUnknown ??= first;
+      break;
+    case 'tag':
+      state.tag ??= first;
       break;
     case 'identityfile':
       if (!state.identityFiles.includes(first)) state.identityFiles.push(first);

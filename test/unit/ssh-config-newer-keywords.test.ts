@@ -92,3 +92,37 @@ describe('keywords of a newer ssh', () => {
     );
   });
 });
+
+// Match tagged (OpenSSH 9.4) asks about the Tag set so far (first value wins); no Tag matches only
+// an empty pattern (readconf.c match_cfg_line). This 9.2 refuses both, so there is no ssh -G to
+// ask: the cases follow readconf.c's code.
+describe('Match tagged', () => {
+  const user = (config: string, host = 'somehost') => {
+    const request = { host, localUser: 'me', localHost: 'box', home: '/home/me', uid: '1' };
+    const effects = { include: () => [], exec: () => false, service: tcpServicePort };
+    return resolveSshConfig(parseSshConfigText(config, 'config'), request, effects).user;
+  };
+  const TAGGED = 'Host somehost\n  Tag work\nMatch tagged work\n  User bob\n';
+
+  it.each([
+    ['the Tag set above, for the host that set it', TAGGED, 'somehost', 'bob'],
+    ['no Tag for another host', TAGGED, 'other', undefined],
+    ['a pattern', 'Tag work-eu\nMatch tagged work-*,!work-us\n  User bob\n', 'somehost', 'bob'],
+    ['negated', 'Tag work\nMatch !tagged home\n  User bob\n', 'somehost', 'bob'],
+    ['the first Tag wins', 'Tag a\nTag b\nMatch tagged b\n  User bob\n', 'somehost', undefined],
+    ['no Tag and an empty pattern', 'Match tagged ""\n  User bob\n', 'somehost', 'bob'],
+    ['a Tag and an empty pattern', 'Tag a\nMatch tagged ""\n  User bob\n', 'somehost', undefined],
+    ['no Tag and a * pattern', 'Match tagged *\n  User bob\n', 'somehost', undefined],
+  ])('%s', (_, config, host, expected) => {
+    expect(user(config, host)).toBe(expected);
+  });
+
+  it.each(['localnetwork 10.0.0.0/8', 'version OpenSSH_9*', 'sessiontype shell', 'command ls'])(
+    'Match %s: refused in one line, as one svc cannot evaluate',
+    (match) => {
+      expect(() => user(`Match ${match}\n  User bob\n`)).toThrow(
+        /^config:1: Match \w+ \(a newer OpenSSH's\) is one svc cannot evaluate; name the hosts svc deploys to with Host or Match host$/,
+      );
+    },
+  );
+});
