@@ -143,7 +143,8 @@ const FLAG = ['yes', 'no', 'true', 'false'];
  * Keywords OpenSSH releases after 9.2 (Tag, ObscureKeystrokeTiming, ChannelTimeout,
  * RefuseConnection, WarnWeakCrypto) and Apple's ssh (UseKeychain) know. svc skips them, as if
  * IgnoreUnknown named them: the user's own ssh may be newer than 9.2 and take a config with them
- * (macOS configs commonly say `UseKeychain yes`), and svc's connection uses none of them.
+ * (macOS configs commonly say `UseKeychain yes`). svc's connection uses none of them; Tag only
+ * decides which `Match tagged` blocks apply (ssh-config.ts).
  */
 export const NEWER_SSH_KEYWORDS: ReadonlySet<string> = new Set([
   'usekeychain',
