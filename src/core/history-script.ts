@@ -20,6 +20,7 @@ import { shellQuote as q } from './quote.js';
 import type { HistoryAction, HistoryWho } from './history-record.js';
 import type { Operation } from './operations.js';
 import { HISTORY_FORMAT, REASON_MAX, UNKNOWN_WHO } from './history-record.js';
+import { REMOVE_OWN_FILE } from './script-file.js';
 
 /** Records kept per service and host: past this, the oldest are rotated out. */
 export const HISTORY_LIMIT = 1000;
@@ -283,7 +284,7 @@ export function heldFactScript(
 ): string {
   return [
     // The script's own file (ssh.ts mktemp) goes first: nothing is left behind however it ends.
-    `case "$0" in /tmp/tmp.*) rm -f -- "$0" ;; esac`,
+    REMOVE_OWN_FILE,
     'exec 3<&0 </dev/null',
     facts.replace(/\n$/, ''),
     // Only a whole line counts: svc killed while writing it leaves a part, and no record.

@@ -7,6 +7,7 @@ import { hostLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
 import { shellQuote as q } from './quote.js';
 import { trapOnce } from './signal-trap.js';
+import { REMOVE_OWN_FILE } from './script-file.js';
 
 /** The tools that switch to the service user, in the order tried; the first that works is used. */
 export const USER_SWITCHERS = ['setpriv', 'runuser', 'su', 'chroot --userspec'] as const;
@@ -71,7 +72,7 @@ export function logsScript(manifest: Manifest, lines: number, follow: boolean): 
   return [
     'set -eu',
     // With -f, $0 is this script's temporary file (remote/ssh.ts, holdStdin): it removes itself.
-    `case "$0" in /tmp/tmp.*) rm -f -- "$0" ;; esac`,
+    REMOVE_OWN_FILE,
     'export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     `fail() { printf '%s\\n' "$1" >&2; exit "$2"; }`,
     `user=${q(manifest.user)}`,

@@ -17,6 +17,7 @@ import { lifecyclePreamble } from './lifecycle.js';
 import type { Manifest } from './manifest.js';
 import { shellQuote as q } from './quote.js';
 import { exitTrapOnce, trapOnce } from './signal-trap.js';
+import { REMOVE_OWN_FILE } from './script-file.js';
 
 export const TOP_FORMAT = 'svc-top 1';
 
@@ -305,7 +306,7 @@ export function topReader(manifest: Manifest): string {
     // A reader that lives for hours: an unset name or a failing command must not end it.
     'set +eu',
     // $0 is this script's temporary file (remote/ssh.ts, holdStdin): it removes itself.
-    `case "$0" in /tmp/tmp.*) rm -f -- "$0" ;; esac`,
+    REMOVE_OWN_FILE,
     SCAN,
     DESCRIPTORS,
     HEXS,

@@ -13,6 +13,7 @@ import type { Manifest } from './manifest.js';
 import { shellQuote as q } from './quote.js';
 import { TREE } from './top-script.js';
 import { CHOOSE_TOOL, startTracer } from './trace-tools.js';
+import { REMOVE_OWN_FILE } from './script-file.js';
 
 export const TRACE_FORMAT = 'svc-trace 2';
 export const TRACE_EXIT = { notRunning: 3, noTracer: 4 } as const;
@@ -48,7 +49,7 @@ export function traceScript(manifest: Manifest, seconds: number): string {
   return [
     lifecyclePreamble(manifest),
     // $0 is this script's temporary file (remote/ssh.ts, holdStdin): it removes itself.
-    `case "$0" in /tmp/tmp.*) rm -f -- "$0" ;; esac`,
+    REMOVE_OWN_FILE,
     TREE,
     AGGREGATE,
     'pid=$(main_pid)',

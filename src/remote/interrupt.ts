@@ -10,6 +10,7 @@ import {
   type ScriptProcess,
 } from '../core/interrupt-pid.js';
 import { shellQuote } from '../core/quote.js';
+import { runExactScript } from '../core/script-file.js';
 
 /**
  * Whether Ctrl-C reaches a run's script by its pid too: only with a signal to abort it, and not
@@ -31,7 +32,7 @@ export function interruptsByPid(options: {
 export function scriptShell(length: number, exact: boolean, byPid: boolean): string {
   const sayPid = byPid ? SAY_PID : '';
   return exact
-    ? `sh -c ${shellQuote(`${sayPid}umask 077; f=$(mktemp) || exit 70; head -c ${length} > "$f" && exec sh "$f"`)}`
+    ? `sh -c ${shellQuote(`${sayPid}${runExactScript(length)}`)}`
     : byPid
       ? `sh -c ${shellQuote(`${sayPid}exec sh -s`)}`
       : 'sh -s';

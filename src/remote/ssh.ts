@@ -8,6 +8,7 @@ import ssh2, { type Client as SshClient, type ClientChannel } from 'ssh2';
 // ssh2 is CommonJS: its named exports exist only on the default export under ESM.
 const { Client } = ssh2;
 import { SvcError } from '../core/errors.js';
+import { wholeOrNothing } from '../core/script-file.js';
 import { authMethods } from './ssh-auth.js';
 import { checkHostKey, hostKeyAlgorithms, hostKeyEntries } from './host-key-check.js';
 import { interruptsByPid, pidInterrupt, scriptShell } from './interrupt.js';
@@ -216,8 +217,9 @@ export class HostConnection {
    */
   run(script: string, step: string, options: RunOptions = {}): Promise<RunResult> {
     const root = this.endpoint.user === 'root';
-    const body = Buffer.from(script);
     const exact = options.input !== undefined || options.holdStdin === true;
+    // Whole or not at all (core/script-file.ts): by length into a file, or one brace group.
+    const body = Buffer.from(exact ? script : wholeOrNothing(script));
     // A script Ctrl-C must reach says its pid first (interrupt.ts).
     const byPid = interruptsByPid(options);
     const shell = scriptShell(body.length, exact, byPid);

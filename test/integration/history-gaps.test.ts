@@ -163,7 +163,7 @@ describe('svc history: what history.test.ts does not cover', () => {
         .filter((f) => f.startsWith('tmp.'));
     const scriptsBefore = scripts();
     const held = () =>
-      sbx.ssh('sbx-1', `pgrep -f '^sh /tmp/tmp[.]' || :`, { user: 'root' }).stdout.trim();
+      sbx.ssh('sbx-1', `pgrep -f '^sh /tmp/svc-run[.]' || :`, { user: 'root' }).stdout.trim();
     expect(held()).toBe('');
     const child = spawn(SVC, ['deploy', 'sandbox', '--yes', '--dir', project], {
       env: { ...env(), NO_COLOR: '1', SVC_TRACE_SSH: '1' },

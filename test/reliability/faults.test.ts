@@ -337,7 +337,8 @@ describe('SIGKILL', () => {
     const before = current(host);
     // mktemp's names in /tmp: the deploy's script and its output file go with their names at
     // once, so a SIGKILL (no EXIT trap runs) leaves neither behind.
-    const tmpFiles = () => root(sbx, host, "find /tmp -maxdepth 1 -name 'tmp.*' | sort");
+    const tmpFiles = () =>
+      root(sbx, host, "find /tmp -maxdepth 1 '(' -name 'tmp.*' -o -name 'svc-run.*' ')' | sort");
     const tmpBefore = tmpFiles();
     newVersion('shell-killed');
     pauseAt(sbx, host, 'install', 'case "$*" in *.svc-new*) true ;; *) false ;; esac', 3);

@@ -33,6 +33,7 @@ import {
 } from '../../src/core/history-script.js';
 import type { Operation } from '../../src/core/operations.js';
 import { hostLayout } from '../../src/core/layout.js';
+import { SCRIPT_FILE_TEMPLATE } from '../../src/core/script-file.js';
 
 let root = '';
 let count = 0;
@@ -579,11 +580,11 @@ describe("deploy's held fact command (heldFactScript): the verdict on its stdin"
 
   it("removes its own file when run from mktemp's (as ssh.ts runs it), whatever the verdict", () => {
     const h = service();
-    const file = execFileSync('mktemp', [], {
+    const file = execFileSync('mktemp', [SCRIPT_FILE_TEMPLATE], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH },
     }).trim();
-    expect(file).toMatch(/^\/tmp\/tmp\./);
+    expect(file).toMatch(/^\/tmp\/svc-run\./);
     writeFileSync(file, h.moved(heldFactScript(FACTS, h.name, 'deploy')));
     const result = spawnSync('sh', [file], { input: '', encoding: 'utf8' });
     expect(result.status, result.stderr).toBe(0);

@@ -143,7 +143,7 @@ describe('logsScript', () => {
     const script = logsScript(manifest, 1, false);
     const run = host.run(
       [
-        `f=$(mktemp /tmp/tmp.XXXXXXXX); printf '%s' ${shq(script)} > "$f"; sh "$f" >/dev/null 2>&1; [ -e "$f" ] && echo kept || echo removed`,
+        `f=$(mktemp /tmp/svc-run.XXXXXXXX); printf '%s' ${shq(script)} > "$f"; sh "$f" >/dev/null 2>&1; [ -e "$f" ] && echo kept || echo removed`,
         `g=$(mktemp /tmp/other.XXXXXXXX); printf '%s' ${shq(script)} > "$g"; sh "$g" >/dev/null 2>&1; [ -e "$g" ] && echo kept || echo removed; rm -f "$g"`,
       ].join('\n'),
     );

@@ -3,9 +3,13 @@
 // before the pid line; and the command line, run by the real sh, says the pid of the very shell
 // that runs the script. deploy-interrupt.test.ts drives the whole path on sandbox hosts.
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { interruptScript } from '../../src/core/interrupt-pid.js';
 import { interruptsByPid, pidInterrupt, scriptShell } from '../../src/remote/interrupt.js';
+import { SCRIPT_CUT_EXIT, wholeOrNothing } from '../../src/core/script-file.js';
 
 type Step = ['data', string] | ['interrupt'] | ['close'];
 
@@ -122,5 +126,52 @@ describe('scriptShell, run by sh', () => {
 
   it('sh -s without a pid is the plain command line', () => {
     expect(scriptShell(10, false, false)).toBe('sh -s');
+  });
+});
+
+describe('a script whose connection is cut while it is sent: nothing of it runs', () => {
+  // Each step of the script leaves a mark; the last line is one a cut could turn into another
+  // command (`rm -rf -- DIR/releases/r3` cut to `rm -rf -- DIR`).
+  const script = (dir: string) =>
+    `echo one > ${dir}/one\necho two > ${dir}/two\nrm -rf -- ${dir}/victim/releases/r3\n`;
+  /** What of `dir` is left after the login shell ran `command` with `stdin`, and its exit code. */
+  const runIn = (command: (text: string) => string, text: (dir: string) => string, cut: number) => {
+    const dir = mkdtempSync(join(tmpdir(), 'svc-cut-'));
+    try {
+      mkdirSync(join(dir, 'victim', 'releases', 'r3'), { recursive: true });
+      const whole = text(dir);
+      const run = spawnSync('sh', ['-c', command(whole)], {
+        input: whole.slice(0, whole.length - cut),
+        encoding: 'utf8',
+      });
+      return { code: run.status, left: readdirSync(dir).sort() };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const shS = (text: string) => scriptShell(text.length, false, false);
+  const exact = (text: string) => scriptShell(text.length, true, false);
+  // Cut so that the rm's path ends at DIR/victim: run, that line removes all of it.
+  const CUT = `/releases/r3\n`.length;
+
+  it('sh -s, as one brace group: a cut script is a syntax error, no line runs', () => {
+    const cut = runIn(shS, (dir) => wholeOrNothing(script(dir)), CUT + `}\n`.length);
+    expect(cut.left).toEqual(['victim']);
+    expect(cut.code).not.toBe(0);
+    const whole = runIn(shS, (dir) => wholeOrNothing(script(dir)), 0);
+    expect(whole).toEqual({ code: 0, left: ['one', 'two', 'victim'] });
+  });
+
+  it('sh -s without the group (what svc sent before): the lines that came run, the cut one too', () => {
+    const cut = runIn(shS, script, CUT);
+    expect(cut.left).toEqual(['one', 'two']);
+  });
+
+  it('by exact length: a short file never runs (exit 70), and is removed', () => {
+    const before = readdirSync('/tmp').filter((name) => name.startsWith('svc-run.'));
+    const cut = runIn(exact, script, CUT);
+    expect(cut).toEqual({ code: SCRIPT_CUT_EXIT, left: ['victim'] });
+    expect(readdirSync('/tmp').filter((name) => name.startsWith('svc-run.'))).toEqual(before);
+    expect(runIn(exact, script, 0)).toEqual({ code: 0, left: ['one', 'two', 'victim'] });
   });
 });

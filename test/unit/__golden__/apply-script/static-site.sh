@@ -10,12 +10,12 @@ umask 022
 # something fails), and only the protocol goes to the channel (fd 3), each line from a subshell,
 # so a channel that is gone kills that subshell with SIGPIPE, never the script. (Ignoring SIGPIPE
 # instead would pass the ignoring on to the install step and the daemons started here.)
-# Neither this script's own temporary file ($0, remote/interrupt.ts scriptShell), which sh holds
+# Neither this script's own temporary file ($0, core/script-file.ts), which sh holds
 # open, nor that output file keeps a name beyond this line: whatever ends this shell (a SIGKILL,
 # a power cut), nothing of the deploy stays in /tmp. The output is read back through /proc.
 output=$(mktemp)
 exec 3>&1 1>>"$output" 2>&1
-case "$0" in /tmp/tmp.*) rm -f -- "$output" "$0" ;; *) rm -f -- "$output" ;; esac
+case "$0" in /tmp/svc-run.*) rm -f -- "$output" "$0" ;; *) rm -f -- "$output" ;; esac
 output=/proc/$$/fd/1
 # The last FAIL, STEP and EXITED are kept for the history's record (history-script.ts).
 say() {
