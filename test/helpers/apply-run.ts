@@ -106,10 +106,8 @@ export class ScratchHost {
 
   /** Runs an apply script the way svc does: a temporary file, the gzipped tar on stdin. */
   apply(bundle: ApplyBundle, before = ''): StepResult {
-    const script = join(
-      tmpdir(),
-      `tmp.svc-apply-${process.pid}-${Math.random().toString(36).slice(2)}`,
-    );
+    // Named as core/script-file.ts names a script's file (the script removes it by that name).
+    const script = `/tmp/svc-run.apply-${process.pid}-${Math.random().toString(36).slice(2)}`;
     const input = join(this.dir, 'input.tgz');
     writeFileSync(script, bundle.script);
     writeFileSync(input, gzipSync(tarArchive(bundle.entries)));

@@ -160,7 +160,7 @@ describe('svc history: what history.test.ts does not cover', () => {
     const scripts = () =>
       onHost('ls -A /tmp')
         .split('\n')
-        .filter((f) => f.startsWith('tmp.'));
+        .filter((f) => f.startsWith('svc-run.'));
     const scriptsBefore = scripts();
     const held = () =>
       sbx.ssh('sbx-1', `pgrep -f '^sh /tmp/svc-run[.]' || :`, { user: 'root' }).stdout.trim();
