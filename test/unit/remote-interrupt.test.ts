@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { interruptScript } from '../../src/core/interrupt-pid.js';
 import { interruptsByPid, pidInterrupt, scriptShell } from '../../src/remote/interrupt.js';
-import { SCRIPT_CUT_EXIT, wholeOrNothing } from '../../src/core/script-file.js';
+import { REMOVE_OWN_FILE, SCRIPT_CUT_EXIT, wholeOrNothing } from '../../src/core/script-file.js';
 
 type Step = ['data', string] | ['interrupt'] | ['close'];
 
@@ -114,7 +114,8 @@ describe('scriptShell, run by sh', () => {
   ])('%s', (_, exact, byPid) => {
     // Read by exact length, the script's own stdin is the input after it (cat shows it); sh -s
     // reads all of stdin as the script.
-    const script = exact ? 'echo "shell $$"; cat\n' : 'echo "shell $$"\n';
+    // An exact-length script removes its own file first, as svc's do (core/script-file.ts).
+    const script = exact ? `${REMOVE_OWN_FILE}\necho "shell $$"; cat\n` : 'echo "shell $$"\n';
     const out = run(scriptShell(script.length, exact, byPid), exact ? `${script}input` : script);
     const lines = out.split('\n');
     const pidLine = byPid ? lines.shift() : undefined;
@@ -133,7 +134,7 @@ describe('a script whose connection is cut while it is sent: nothing of it runs'
   // Each step of the script leaves a mark; the last line is one a cut could turn into another
   // command (`rm -rf -- DIR/releases/r3` cut to `rm -rf -- DIR`).
   const script = (dir: string) =>
-    `echo one > ${dir}/one\necho two > ${dir}/two\nrm -rf -- ${dir}/victim/releases/r3\n`;
+    `${REMOVE_OWN_FILE}\necho one > ${dir}/one\necho two > ${dir}/two\nrm -rf -- ${dir}/victim/releases/r3\n`;
   /** What of `dir` is left after the login shell ran `command` with `stdin`, and its exit code. */
   const runIn = (command: (text: string) => string, text: (dir: string) => string, cut: number) => {
     const dir = mkdtempSync(join(tmpdir(), 'svc-cut-'));
@@ -173,5 +174,6 @@ describe('a script whose connection is cut while it is sent: nothing of it runs'
     expect(cut).toEqual({ code: SCRIPT_CUT_EXIT, left: ['victim'] });
     expect(readdirSync('/tmp').filter((name) => name.startsWith('svc-run.'))).toEqual(before);
     expect(runIn(exact, script, 0)).toEqual({ code: 0, left: ['one', 'two', 'victim'] });
+    expect(readdirSync('/tmp').filter((name) => name.startsWith('svc-run.'))).toEqual(before);
   });
 });
