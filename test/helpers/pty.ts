@@ -21,7 +21,11 @@ export const stripAnsi = (text: string) => text.replace(ANSI, '');
 
 const shellQuote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
 
-/** Environment for the child: colourless, a known terminal type, no inherited colour forcing. */
+/**
+ * Environment for the child: a person's terminal, colourless, of a known type, with no inherited
+ * colour forcing and no `CI` (svc draws no progress when `CI` is set, and the project's CI sets it:
+ * a test of the drawn progress then saw plain lines, ci-refusals of sessions 10 and 11).
+ */
 export function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -32,6 +36,7 @@ export function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   };
   delete env.FORCE_COLOR;
   delete env.SVC_DEBUG;
+  delete env.CI;
   return env;
 }
 

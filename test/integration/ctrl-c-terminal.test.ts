@@ -99,6 +99,8 @@ async function ctrlCInGate(twice: boolean): Promise<PtySession> {
   }
 }
 
+/** listr2 drew the progress: it hides the cursor while it draws (plain lines never do). */
+const cursorHidden = (raw: string) => raw.includes('\u001b[?25l');
 const cursorShown = (raw: string) =>
   raw.lastIndexOf('\u001b[?25h') > raw.lastIndexOf('\u001b[?25l');
 /** The terminal's last bytes, escapes visible: what a failed cursor check is shown. */
@@ -108,6 +110,7 @@ it('svc deploy on a terminal (per-host progress drawn): one Ctrl-C waits for the
   const svc = await ctrlCInGate(false);
   expect(await svc.waitForExit(), svc.output).toEqual({ code: EXIT.interrupted, signal: null });
   expect(svc.output).not.toContain('Interrupted.');
+  expect(cursorHidden(svc.rawOutput), `progress not drawn: ${lastBytes(svc.rawOutput)}`).toBe(true);
   expect(cursorShown(svc.rawOutput), lastBytes(svc.rawOutput)).toBe(true);
 }, 240_000);
 
@@ -118,6 +121,7 @@ it('svc deploy on a terminal, Ctrl-C twice: the leaving line is seen, the cursor
   const svc = await ctrlCInGate(true);
   expect(await svc.waitForExit(), svc.output).toEqual({ code: EXIT.interrupted, signal: null });
   expect(svc.output).toContain(LEAVING_LINE);
+  expect(cursorHidden(svc.rawOutput), `progress not drawn: ${lastBytes(svc.rawOutput)}`).toBe(true);
   expect(cursorShown(svc.rawOutput), lastBytes(svc.rawOutput)).toBe(true);
 }, 240_000);
 
