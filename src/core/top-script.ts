@@ -17,6 +17,7 @@ import { lifecyclePreamble } from './lifecycle.js';
 import type { Manifest } from './manifest.js';
 import { shellQuote as q } from './quote.js';
 import { exitTrapOnce, trapOnce } from './signal-trap.js';
+import { PRIVATE_TMP_FUNCTION } from './private-tmp.js';
 import { REMOVE_OWN_FILE } from './script-file.js';
 
 export const TOP_FORMAT = 'svc-top 1';
@@ -307,6 +308,7 @@ export function topReader(manifest: Manifest): string {
     'set +eu',
     // $0 is this script's temporary file (remote/ssh.ts, holdStdin): it removes itself.
     REMOVE_OWN_FILE,
+    PRIVATE_TMP_FUNCTION,
     SCAN,
     DESCRIPTORS,
     HEXS,
@@ -331,8 +333,9 @@ export function topReader(manifest: Manifest): string {
     'command -v initctl >/dev/null 2>&1 && have_initctl=1',
     CHOOSE_LS_FLAGS,
     `rel_dir= release= deployed_at=- more=- monit= monit_for= monit_at=0 log= watched=${watched ? 1 : ''}`,
-    // A private directory for the mark monit_now compares monit's log with; gone at the end.
-    'tmp=$(mktemp -d 2>/dev/null) || tmp=',
+    // A private directory for the mark monit_now compares monit's log with; gone at the end, or
+    // swept by the next svc top when a SIGKILL ended this one (private-tmp.ts).
+    'tmp=$(private_tmp top 2>/dev/null) || tmp=',
     exitTrapOnce('[ -z "$tmp" ] || rm -rf -- "$tmp"'),
     trapOnce('exit 1'),
     // One sample per request line; the end of stdin ends the reader.

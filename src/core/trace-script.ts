@@ -13,6 +13,7 @@ import type { Manifest } from './manifest.js';
 import { shellQuote as q } from './quote.js';
 import { TREE } from './top-script.js';
 import { CHOOSE_TOOL, startTracer } from './trace-tools.js';
+import { PRIVATE_TMP_FUNCTION } from './private-tmp.js';
 import { REMOVE_OWN_FILE } from './script-file.js';
 
 export const TRACE_FORMAT = 'svc-trace 2';
@@ -50,6 +51,7 @@ export function traceScript(manifest: Manifest, seconds: number): string {
     lifecyclePreamble(manifest),
     // $0 is this script's temporary file (remote/ssh.ts, holdStdin): it removes itself.
     REMOVE_OWN_FILE,
+    PRIVATE_TMP_FUNCTION,
     TREE,
     AGGREGATE,
     'pid=$(main_pid)',
@@ -63,8 +65,9 @@ export function traceScript(manifest: Manifest, seconds: number): string {
     'pids=$(tree "$pid" P | cut -f 2)',
     `[ -n "$pids" ] || { echo ${q(`${manifest.name} is not running`)} >&2; exit ${TRACE_EXIT.notRunning}; }`,
     `printf 'P\\t%s\\n' $pids`,
-    'tmp=$(mktemp -d)',
     // Root's own directory (0700): the tracer writes its lines into a FIFO there, read by aggregate.
+    // Removed at the end, or by the next svc trace when a SIGKILL ended this one (private-tmp.ts).
+    'tmp=$(private_tmp trace)',
     'mkfifo "$tmp/lines"',
     'aggregate < "$tmp/lines" > "$tmp/report" &',
     'agg_pid=$!',

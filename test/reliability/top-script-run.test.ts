@@ -573,20 +573,23 @@ describe('the top script on a real process tree', () => {
 
   it('ends when its stdin ends, leaving no process and no file; refuses an unknown request', async () => {
     const manifest: Manifest = { ...base, name: NAME, init: 'monit', monit: true, port };
+    // Its private directory (the mark monit's log is compared with) is /tmp/svc-top.PID.*, named
+    // for its shell (core/private-tmp.ts), whatever TMPDIR says.
+    const own = (pid: number) => readdirSync('/tmp').filter((n) => n.startsWith(`svc-top.${pid}.`));
     const scratch = mkdtempSync(join(tmpdir(), 'svc-top-tmp-'));
     try {
       const reader = new Reader(moved(topReader(manifest)), { TMPDIR: scratch });
       await reader.ask(true);
-      // Its private directory (the mark monit's log is compared with).
-      expect(readdirSync(scratch)).toHaveLength(1);
       const pid = reader.child.pid!;
+      expect(own(pid)).toHaveLength(1);
       expect(await reader.end()).toStrictEqual({ code: 0, stderr: '' });
-      expect(readdirSync(scratch)).toStrictEqual([]);
+      expect(own(pid)).toStrictEqual([]);
       expect(children(pid)).toStrictEqual([]);
 
       const other = new Reader(moved(topReader(manifest)), { TMPDIR: scratch });
       other.child.stdin!.write('sample please\n');
       expect(await other.end()).toStrictEqual({ code: 2, stderr: 'svc top: unknown request\n' });
+      expect(own(other.child.pid!)).toStrictEqual([]);
       expect(readdirSync(scratch)).toStrictEqual([]);
     } finally {
       rmSync(scratch, { recursive: true, force: true });
