@@ -17,6 +17,7 @@ import {
   writeFiles,
   type Tree,
 } from './helpers/ignore-trees.js';
+import { breathe } from '../helpers/breathe.js';
 
 const SEED = Number(process.env.SVC_IGNORE_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const CASES = Number(process.env.SVC_IGNORE_CASES ?? 120);
@@ -90,10 +91,11 @@ function compare(kind: 'git' | 'svcignore', index: number): string | undefined {
 
 describe(`what ships is what git would track (seed ${SEED}, ${CASES} trees)`, () => {
   for (const kind of ['git', 'svcignore'] as const) {
-    it(`agrees with git ls-files on every random tree (${kind})`, () => {
+    it(`agrees with git ls-files on every random tree (${kind})`, async () => {
       console.log(`ignore differential (${kind}): SVC_IGNORE_SEED=${SEED}`);
       const disagreements: string[] = [];
       for (let index = 0; index < CASES; index++) {
+        await breathe();
         const disagreement = compare(kind, index);
         if (disagreement !== undefined) disagreements.push(disagreement);
       }

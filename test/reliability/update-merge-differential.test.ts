@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mergeText } from '../../src/core/text-merge.js';
+import { breathe } from '../helpers/breathe.js';
 
 const SEED = Number(process.env.SVC_MERGE_SEED ?? Date.now() % 100_000);
 const CASES = 300;
@@ -60,10 +61,11 @@ function gnuDiff3(base: string, ours: string, theirs: string): { text: string; c
 }
 
 describe(`the line merge agrees with GNU diff3 (seed ${SEED})`, () => {
-  it(`on ${CASES} random three-way cases`, () => {
+  it(`on ${CASES} random three-way cases`, async () => {
     const rand = generator(SEED);
     let conflicts = 0;
     for (let i = 0; i < CASES; i++) {
+      await breathe();
       const base = Array.from({ length: 1 + Math.floor(rand() * 30) }, (_, n) => `line ${n}`);
       const [b, o, t] = [
         text(base),
