@@ -11,6 +11,8 @@ export const KEY = { enter: '\r', down: '\u001b[B', ctrlC: '\u0003' } as const;
 export const WAIT_MS = 15_000;
 /** The session shell's last line: everything svc wrote came before it. */
 const DONE = 'svc-pty-done';
+/** The line waitForExit types once it has read DONE: the session shell ends on it alone. */
+const ACK = 'svc-pty-ack';
 
 // CSI (colours, cursor moves, erase) and OSC sequences, so prompts can be matched as plain text.
 /* eslint-disable no-control-regex -- escape sequences are control characters */
@@ -59,17 +61,19 @@ export class PtySession {
    */
   constructor(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}, then?: string) {
     // `script` gives the pty no size when its stdin is a pipe (0 columns); set one so prompts and
-    // progress lay out as on a real terminal, then exec so svc is the session's process.
+    // progress lay out as on a real terminal.
     const svc = [process.execPath, SVC, ...args].map(shellQuote).join(' ');
     // The session's process is a shell that outlives svc: `script` leaves 10 ms after its child
     // exits (util-linux lib/pty-session.c), while the kernel hands what the child wrote on to the
     // pty's other side through a work queue, so on a busy machine svc's last bytes (the cursor
-    // shown again, the result table) were lost. The shell says DONE once svc (and `then`) have
-    // written everything, and waits for this side to have read it (waitForExit answers with a
-    // newline). It traps Ctrl-C so that it lives on; svc gets the default disposition, as exec'd.
+    // shown again, the result table) could be lost. The shell says DONE once svc (and `then`) have
+    // written everything, and waits for this side to have read it (waitForExit answers with the
+    // line ACK; a line typed earlier that svc left unread does not count). It traps Ctrl-C so that
+    // it lives on; svc gets the default disposition, as exec'd.
     const command =
       `trap : INT; stty cols 100 rows 40 2>/dev/null; ${svc}; rc=$?; echo "svc-exit=$rc"; ` +
-      `${then === undefined ? '' : `${then}; `}echo ${DONE}; IFS= read -r _; exit $rc`;
+      `${then === undefined ? '' : `${then}; `}echo ${DONE}; ` +
+      `while IFS= read -r line; do [ "$line" != ${ACK} ] || break; done; exit $rc`;
     this.child = spawn('script', ['-qec', command, '/dev/null'], {
       cwd,
       env: childEnv(env),
@@ -88,6 +92,11 @@ export class PtySession {
       });
     });
     this.exited.catch(() => undefined);
+  }
+
+  /** Whether `script` (and so the session) has ended. */
+  get ended(): boolean {
+    return this.exit !== undefined;
   }
 
   /** What the terminal was sent so far, escape sequences and all. */
@@ -141,7 +150,7 @@ export class PtySession {
     let answered = false;
     while (this.exit === undefined) {
       if (!answered && this.raw.includes(DONE)) {
-        this.send('\n');
+        this.send(`${ACK}\r`);
         answered = true;
       }
       if (Date.now() > deadline) {
