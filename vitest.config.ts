@@ -6,6 +6,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // One event-loop turn before each test (test/setup/breathe.ts).
+    setupFiles: ['test/setup/breathe.ts'],
     // A backstop for a hung test, not a speed bound: a host test that deploys or plans over SSH
     // took up to 48 s with the machine busy (the assertions inside carry the promises; speed is
     // `npm run bench`'s). The unit tests keep 30 s (vitest.unit.config.ts).

@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts'],
+    // One event-loop turn before each test (test/setup/breathe.ts).
+    setupFiles: ['test/setup/breathe.ts'],
     testTimeout: 30_000,
   },
 });
