@@ -311,19 +311,8 @@ const NEEDS_ARGUMENT = new Set([
 
 /** Keywords svc knows to take exactly one value: ssh refuses a second ("extra arguments"). */
 const ONE_VALUE = new Set([
-  'hostname',
-  'user',
-  'port',
-  'identityfile',
-  'identitiesonly',
-  'identityagent',
-  'hostkeyalias',
-  'hashknownhosts',
-  'revokedhostkeys',
-  'hostkeyalgorithms',
-  'canonicalizehostname',
+  ...NEEDS_ARGUMENT,
   'stricthostkeychecking',
-  'ignoreunknown',
   'checkhostip',
   'certificatefile',
 ]);
