@@ -8,9 +8,13 @@
 // closes its idle connections when it reloads; HTTP lets a server do so at any time) fails with
 // ECONNRESET before any byte of an answer: such a request is sent once more on a new connection,
 // as curl, Go's net/http and browsers do (RFC 9112 9.3.1), and counted (`retried`). Nothing else
-// is retried. Each worker sends at most one request per 10 ms, so a refusing server is not asked
+// is retried. "Reused" is counted per socket here, not read from Node's `req.reusedSocket`: when
+// every socket of the agent is busy, Node hands a socket that just finished a request straight to
+// the next queued one without setting that flag (lib/_http_agent.js, the agent's 'free' handler),
+// so a reused connection closed by nginx's reload looked like a fresh one (ci40). Each worker sends at most one request per 10 ms, so a refusing server is not asked
 // thousands of times a second and the counts of two runs compare.
 import { Agent, request } from 'node:http';
+import type { Socket } from 'node:net';
 
 export interface LoadOptions {
   host: string;
@@ -22,6 +26,8 @@ export interface LoadOptions {
   maxRequests: number;
   seconds: number;
   keepAliveWorkers: number;
+  /** The connections the keep-alive workers share; one each unless fewer are asked for. */
+  keepAliveSockets?: number;
   newConnectionWorkers: number;
   slowWorkers: number;
 }
@@ -35,6 +41,8 @@ export interface Sample {
   error?: string;
   /** Sent again on a new connection after its reused idle connection was closed under it. */
   retried?: boolean;
+  /** This request's place on its connection (1: the connection's first); of the last attempt. */
+  onConnection?: number;
 }
 
 export interface Load {
@@ -48,8 +56,12 @@ export function startLoad(options: LoadOptions): Load {
   const deadline = Date.now() + options.seconds * 1000;
   let stopped = false;
   let issued = 0;
-  const keepAlive = new Agent({ keepAlive: true, maxSockets: options.keepAliveWorkers });
+  const keepAlive = new Agent({
+    keepAlive: true,
+    maxSockets: options.keepAliveSockets ?? options.keepAliveWorkers,
+  });
   const fresh = new Agent({ keepAlive: false });
+  const requestsBySocket = new WeakMap<Socket, number>();
 
   const one = (
     kind: Sample['kind'],
@@ -77,10 +89,15 @@ export function startLoad(options: LoadOptions): Load {
           });
         },
       );
+      req.on('socket', (socket) => {
+        sample.onConnection = (requestsBySocket.get(socket) ?? 0) + 1;
+        requestsBySocket.set(socket, sample.onConnection);
+      });
       req.on('timeout', () => req.destroy(new Error('timed out after 10 s')));
       req.on('error', (error: NodeJS.ErrnoException) => {
+        const reused = (sample.onConnection ?? 1) > 1;
         if (
-          req.reusedSocket &&
+          reused &&
           error.code === 'ECONNRESET' &&
           sample.status === undefined &&
           !sample.retried
@@ -90,7 +107,7 @@ export function startLoad(options: LoadOptions): Load {
           resolve(one(kind, fresh, path, sample));
           return;
         }
-        sample.error = `${error.code ?? error.message}${sample.retried ? ' (sent again)' : ''}${req.reusedSocket ? ' (reused connection)' : ''}`;
+        sample.error = `${error.code ?? error.message}${sample.retried ? ' (sent again)' : ''}${reused ? ` (request ${sample.onConnection} on its connection)` : ''}`;
         done();
       });
       req.end();

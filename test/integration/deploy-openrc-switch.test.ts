@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
+import { eventually, runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
 import { sampleProblem, startLoad, type DeployRecord } from '../helpers/load.js';
 import { LOAD, patchServer } from '../helpers/cutover-releases.js';
 
@@ -66,21 +66,35 @@ describe('cutover: switch on an OpenRC host, monit watching', () => {
     const deploys = [await deploy('r1')];
     const load = startLoad({
       ...LOAD,
-      maxRequests: 3000,
-      seconds: 120,
+      // Bounds the load cannot reach before the deploys end on a slow machine (3,000 requests were
+      // spent before r2 went live once): each deploy waits for a request its release answered.
+      maxRequests: 20_000,
+      seconds: 300,
       host: sandbox().host('sbx-1').address,
       port: PORT,
     });
     try {
-      for (const release of ['r2', 'r1']) deploys.push(await deploy(release));
+      for (const release of ['r2', 'r1']) {
+        const record = await deploy(release);
+        deploys.push(record);
+        const answered = await eventually(
+          () =>
+            load.samples.some(
+              (sample) => sample.release === release && sample.startedAt >= record.startedAt,
+            ),
+          30,
+        );
+        expect(answered, `no request answered by ${release} after its deploy`).toBe(true);
+      }
     } finally {
       await load.stop();
     }
     const problems = load.samples
       .map((sample) => sampleProblem(sample, deploys))
       .filter((problem) => problem !== undefined);
+    const retried = load.samples.filter((sample) => sample.retried).length;
     console.info(
-      `cutover: switch (OpenRC): ${load.samples.length} requests, ${problems.length} failed`,
+      `cutover: switch (OpenRC): ${load.samples.length} requests, ${problems.length} failed; ${retried} sent again on a new connection after nginx closed their idle keep-alive one`,
     );
     expect(problems.slice(0, 20)).toEqual([]);
     expect(load.samples.length).toBeGreaterThan(100);
