@@ -103,6 +103,7 @@ export function startLoad(options: LoadOptions): Load {
           !sample.retried
         ) {
           sample.retried = true;
+          sample.onConnection = undefined; // the retry's own, once it has a connection
           // On a new connection: another idle one from the pool may be closing as well.
           resolve(one(kind, fresh, path, sample));
           return;
@@ -150,6 +151,20 @@ export interface DeployRecord {
   startedAt: number;
   endedAt: number;
   live: boolean;
+}
+
+/**
+ * Whether the load had, within `seconds`, a request that began after `deploy` began and that its
+ * release answered: the load reached the release the deploy made live.
+ */
+export async function answeredBy(load: Load, deploy: DeployRecord, seconds: number) {
+  const reached = () =>
+    load.samples.some(
+      (sample) => sample.release === deploy.release && sample.startedAt >= deploy.startedAt,
+    );
+  for (let waited = 0; waited < seconds * 4 && !reached(); waited++)
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  return reached();
 }
 
 /**

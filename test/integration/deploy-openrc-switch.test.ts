@@ -11,8 +11,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
-import { sampleProblem, startLoad, type DeployRecord } from '../helpers/load.js';
+import { runSvc, startSandbox, SVC, type Sandbox } from '../helpers/sandbox.js';
+import { answeredBy, sampleProblem, startLoad, type DeployRecord } from '../helpers/load.js';
 import { LOAD, patchServer } from '../helpers/cutover-releases.js';
 
 const NAME = 'api-orsw';
@@ -66,9 +66,10 @@ describe('cutover: switch on an OpenRC host, monit watching', () => {
     const deploys = [await deploy('r1')];
     const load = startLoad({
       ...LOAD,
-      // Bounds the load cannot reach before the deploys end on a slow machine (3,000 requests were
-      // spent before r2 went live once): each deploy waits for a request its release answered.
-      maxRequests: 20_000,
+      // Runs until the deploys end (3,000 requests were spent before r2 went live on a slow
+      // machine once; each deploy waits for a request its release answered), bounded by time: six
+      // workers at one request per 10 ms at most ask 180,000 in 300 s.
+      maxRequests: 180_000,
       seconds: 300,
       host: sandbox().host('sbx-1').address,
       port: PORT,
@@ -77,13 +78,7 @@ describe('cutover: switch on an OpenRC host, monit watching', () => {
       for (const release of ['r2', 'r1']) {
         const record = await deploy(release);
         deploys.push(record);
-        const answered = await eventually(
-          () =>
-            load.samples.some(
-              (sample) => sample.release === release && sample.startedAt >= record.startedAt,
-            ),
-          30,
-        );
+        const answered = await answeredBy(load, record, 30);
         expect(answered, `no request answered by ${release} after its deploy`).toBe(true);
       }
     } finally {

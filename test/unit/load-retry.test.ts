@@ -2,15 +2,18 @@
 // keep-alive connection when its second request arrives, unanswered (what nginx's old workers do to
 // an idle connection at a reload): each such request is sent once more on a new connection and
 // succeeds, also when Node handed the used connection to a queued request (two workers sharing one
-// connection), which Node's `req.reusedSocket` does not flag. A request that fails on its
-// connection's first use is not sent again.
+// connection), which Node's `req.reusedSocket` does not flag, and when one worker takes it from the
+// agent's pool. A request that fails on its connection's first use is not sent again.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startLoad, type LoadOptions } from '../helpers/load.js';
+import { startLoad, type Load, type LoadOptions } from '../helpers/load.js';
 
 let server: Server | undefined;
+let load: Load | undefined;
 afterEach(async () => {
+  await load?.stop(); // a test that failed early leaves no load running into the next
+  load = undefined;
   await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
   server = undefined;
 });
@@ -31,11 +34,14 @@ async function closingServer(closeFirst: boolean): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-/** Waits until the load has spent its requests (or 10 s), then stops it. */
-async function spent(load: ReturnType<typeof startLoad>, count: number) {
-  for (let i = 0; i < 1000 && load.samples.length < count; i++)
+/** Starts the load, waits until it has spent `count` requests (or 10 s), and stops it. */
+async function spent(options: LoadOptions, count: number) {
+  const started = startLoad(options);
+  load = started;
+  const deadline = Date.now() + 10_000;
+  while (started.samples.length < count && Date.now() < deadline)
     await new Promise((resolve) => setTimeout(resolve, 10));
-  return load.stop();
+  return started.stop();
 }
 
 const options = (port: number): LoadOptions => ({
@@ -54,7 +60,7 @@ const options = (port: number): LoadOptions => ({
 
 describe('the load generator and a server closing its idle keep-alive connections', () => {
   it('sends each request the server closed on a reused connection again, queued ones too', async () => {
-    const samples = await spent(startLoad(options(await closingServer(false))), 60);
+    const samples = await spent(options(await closingServer(false)), 60);
     expect(samples).toHaveLength(60);
     expect(samples.filter((sample) => sample.error !== undefined)).toEqual([]);
     expect(samples.every((sample) => sample.status === 200 && sample.release === 'r1')).toBe(true);
@@ -62,9 +68,16 @@ describe('the load generator and a server closing its idle keep-alive connection
     expect(samples.filter((sample) => sample.retried).length).toBeGreaterThan(20);
   });
 
+  it('sends it again when one worker took the closed connection from the pool', async () => {
+    const port = await closingServer(false);
+    const samples = await spent({ ...options(port), keepAliveWorkers: 1, maxRequests: 20 }, 20);
+    expect(samples).toHaveLength(20);
+    expect(samples.every((sample) => sample.status === 200 && sample.release === 'r1')).toBe(true);
+    expect(samples.filter((sample) => sample.retried).length).toBeGreaterThan(5);
+  });
+
   it('does not send again a request that failed on its connection’s first use', async () => {
-    const load = startLoad({ ...options(await closingServer(true)), maxRequests: 10 });
-    const samples = await spent(load, 10);
+    const samples = await spent({ ...options(await closingServer(true)), maxRequests: 10 }, 10);
     expect(samples).toHaveLength(10);
     expect(samples.every((sample) => sample.retried === undefined)).toBe(true);
     expect(new Set(samples.map((sample) => sample.error))).toEqual(new Set(['ECONNRESET']));
