@@ -11,10 +11,12 @@
 // is retried. "Reused" is counted per socket here, not read from Node's `req.reusedSocket`: when
 // every socket of the agent is busy, Node hands a socket that just finished a request straight to
 // the next queued one without setting that flag (lib/_http_agent.js, the agent's 'free' handler),
-// so a reused connection closed by nginx's reload looked like a fresh one (ci40). Each worker sends at most one request per 10 ms, so a refusing server is not asked
-// thousands of times a second and the counts of two runs compare.
+// so a reused connection closed by nginx's reload looked like a fresh one (ci40). Each worker
+// sends at most one request per 10 ms, so a refusing server is not asked thousands of times a
+// second and the counts of two runs compare.
 import { Agent, request } from 'node:http';
 import type { Socket } from 'node:net';
+import { eventually } from './sandbox.js';
 
 export interface LoadOptions {
   host: string;
@@ -157,14 +159,14 @@ export interface DeployRecord {
  * Whether the load had, within `seconds`, a request that began after `deploy` began and that its
  * release answered: the load reached the release the deploy made live.
  */
-export async function answeredBy(load: Load, deploy: DeployRecord, seconds: number) {
-  const reached = () =>
-    load.samples.some(
-      (sample) => sample.release === deploy.release && sample.startedAt >= deploy.startedAt,
-    );
-  for (let waited = 0; waited < seconds * 4 && !reached(); waited++)
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  return reached();
+export function answeredBy(load: Load, deploy: DeployRecord, seconds: number): Promise<boolean> {
+  return eventually(
+    () =>
+      load.samples.some(
+        (sample) => sample.release === deploy.release && sample.startedAt >= deploy.startedAt,
+      ),
+    seconds,
+  );
 }
 
 /**
